@@ -1,0 +1,184 @@
+//! The Microsoft clouds and their host names.
+//!
+//! Source: the cloud table in microsoft/terraform-provider-power-platform
+//! `internal/constants/constants.go`. Guess, written down: for GCC High that
+//! file's comment table says `api.high.powerplatform.microsoft.us` while its
+//! constant says `api.appsplatform.us` (the DoD domain); we follow the table,
+//! so the two clouds keep distinct hosts. Dataverse domains are the ones
+//! Microsoft documents for each cloud (`crm.dynamics.com`, `crm9.dynamics.com`
+//! for GCC, `crm.microsoftdynamics.us`, `crm.appsplatform.us`, `crm.dynamics.cn`).
+//! Guess, written down: the portal and Dataverse hosts of the air-gapped
+//! clouds (Ex, Rx) follow their API domains; no public source names them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ParseError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Cloud {
+    #[default]
+    Public,
+    UsGov,
+    UsGovHigh,
+    UsDod,
+    China,
+    Ex,
+    Rx,
+}
+
+/// The host names one cloud uses for the surfaces the workflow touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloudHosts {
+    /// Entra ID authority host.
+    pub login: &'static str,
+    /// Power Platform API domain; environments live under `{label}.environment.{api}`.
+    pub api: &'static str,
+    /// Dataverse domain; orgs live under `{org}.{dataverse}`.
+    pub dataverse: &'static str,
+    /// The Power Automate portal.
+    pub portal: &'static str,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 7] = [
+        Cloud::Public,
+        Cloud::UsGov,
+        Cloud::UsGovHigh,
+        Cloud::UsDod,
+        Cloud::China,
+        Cloud::Ex,
+        Cloud::Rx,
+    ];
+    pub const NAMES: [&'static str; 7] =
+        ["public", "usgov", "usgovhigh", "usdod", "china", "ex", "rx"];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn hosts(self) -> CloudHosts {
+        let (login, api, dataverse, portal) = match self {
+            Cloud::Public => (
+                "login.microsoftonline.com",
+                "api.powerplatform.com",
+                "crm.dynamics.com",
+                "make.powerautomate.com",
+            ),
+            Cloud::UsGov => (
+                "login.microsoftonline.com",
+                "api.gov.powerplatform.microsoft.us",
+                "crm9.dynamics.com",
+                "make.gov.powerautomate.us",
+            ),
+            Cloud::UsGovHigh => (
+                "login.microsoftonline.us",
+                "api.high.powerplatform.microsoft.us",
+                "crm.microsoftdynamics.us",
+                "make.high.powerautomate.us",
+            ),
+            Cloud::UsDod => (
+                "login.microsoftonline.us",
+                "api.appsplatform.us",
+                "crm.appsplatform.us",
+                "make.powerautomate.appsplatform.us",
+            ),
+            Cloud::China => (
+                "login.chinacloudapi.cn",
+                "api.powerplatform.partner.microsoftonline.cn",
+                "crm.dynamics.cn",
+                "make.powerautomate.cn",
+            ),
+            Cloud::Ex => (
+                "login.microsoftonline.eaglex.ic.gov",
+                "api.powerplatform.eaglex.ic.gov",
+                "crm.microsoftdynamics.eaglex.ic.gov",
+                "make.powerautomate.eaglex.ic.gov",
+            ),
+            Cloud::Rx => (
+                "login.microsoftonline.microsoft.scloud",
+                "api.powerplatform.microsoft.scloud",
+                "crm.microsoftdynamics.microsoft.scloud",
+                "make.powerautomate.microsoft.scloud",
+            ),
+        };
+        CloudHosts {
+            login,
+            api,
+            dataverse,
+            portal,
+        }
+    }
+
+    /// `{ENVIRONMENT_ID_URL}.environment.{api domain}`.
+    pub fn environment_host(self, env: &crate::EnvironmentId) -> String {
+        format!("{}.environment.{}", env.url_label(), self.hosts().api)
+    }
+
+    /// The Power Platform API resource, whose `/.default` scope tokens are asked for.
+    pub fn api_resource(self) -> String {
+        format!("https://{}", self.hosts().api)
+    }
+}
+
+impl FromStr for Cloud {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == lower)
+            .ok_or_else(|| ParseError::Cloud(s.to_owned()))
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_hosts_are_distinct() {
+        for cloud in Cloud::ALL {
+            assert_eq!(cloud.name().parse::<Cloud>().unwrap(), cloud);
+            assert_eq!(
+                cloud.to_string().to_uppercase().parse::<Cloud>().unwrap(),
+                cloud
+            );
+        }
+        let mut apis: Vec<_> = Cloud::ALL.iter().map(|c| c.hosts().api).collect();
+        apis.sort();
+        apis.dedup();
+        assert_eq!(apis.len(), Cloud::ALL.len());
+        assert!(
+            "azure"
+                .parse::<Cloud>()
+                .unwrap_err()
+                .to_string()
+                .contains("public, usgov")
+        );
+    }
+
+    #[test]
+    fn environment_host_follows_the_seed() {
+        let env = "37520647-dbdf-49fa-ba01-6134c14680c4".parse().unwrap();
+        assert_eq!(
+            Cloud::Public.environment_host(&env),
+            "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com"
+        );
+        assert_eq!(
+            Cloud::UsGov.environment_host(&env),
+            "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us"
+        );
+        assert_eq!(
+            Cloud::Public.api_resource(),
+            "https://api.powerplatform.com"
+        );
+    }
+}

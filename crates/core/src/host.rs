@@ -1,0 +1,200 @@
+//! From a request's `Host` to the surface it addresses.
+//!
+//! The local platform routes by host exactly like the cloud (DESIGN.md 4.1):
+//! any cloud's host names are accepted, and so are the same names under
+//! `localhost`, where the cloud's domain is replaced by `localhost`
+//! (`login.localhost`, `api.localhost`,
+//! `37520647dbdf49faba016134c14680.c4.environment.api.localhost`,
+//! `contoso.crm.localhost`, `make.localhost`).
+
+use crate::{Cloud, EnvironmentId};
+
+/// What a host name addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Surface {
+    /// Entra ID (`login.microsoftonline.com`).
+    Identity,
+    /// The Power Platform API at tenant level (`api.powerplatform.com`).
+    TenantApi,
+    /// The Power Platform API of one environment.
+    EnvironmentApi(EnvironmentId),
+    /// The Dataverse Web API of one org (`{org}.crm.dynamics.com`).
+    Dataverse(String),
+    /// The Power Automate portal.
+    Portal,
+    /// A bare address (`127.0.0.1:PORT`, `localhost:PORT`): path-style routes apply.
+    PathStyle,
+}
+
+/// Classifies a `Host` header value (with or without a port). `None` when the
+/// host is none of ours, or names an environment label that is malformed.
+pub fn classify_host(host: &str) -> Option<Surface> {
+    let name = strip_port(host)?.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.parse::<std::net::IpAddr>().is_ok() {
+        return Some(Surface::PathStyle);
+    }
+    if let Some(prefix) = name.strip_suffix(".localhost") {
+        return classify_local(prefix, &name);
+    }
+    Cloud::ALL
+        .into_iter()
+        .find_map(|cloud| classify_cloud(cloud, &name))
+}
+
+fn strip_port(host: &str) -> Option<&str> {
+    if let Some(rest) = host.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:8080`.
+        let (addr, _) = rest.split_once(']')?;
+        return Some(addr);
+    }
+    Some(host.rsplit_once(':').map_or(host, |(name, _)| name))
+}
+
+fn classify_local(prefix: &str, name: &str) -> Option<Surface> {
+    match prefix {
+        "login" => Some(Surface::Identity),
+        "api" => Some(Surface::TenantApi),
+        "make" => Some(Surface::Portal),
+        _ => classify_named(name, "api.localhost", "crm.localhost"),
+    }
+}
+
+fn classify_cloud(cloud: Cloud, name: &str) -> Option<Surface> {
+    let hosts = cloud.hosts();
+    if name == hosts.login {
+        Some(Surface::Identity)
+    } else if name == hosts.api {
+        Some(Surface::TenantApi)
+    } else if name == hosts.portal {
+        Some(Surface::Portal)
+    } else {
+        classify_named(name, hosts.api, hosts.dataverse)
+    }
+}
+
+/// `{label}.environment.{api}` or `{org}.{dataverse}`.
+fn classify_named(name: &str, api: &str, dataverse: &str) -> Option<Surface> {
+    if let Some(label) = name
+        .strip_suffix(api)
+        .and_then(|n| n.strip_suffix(".environment."))
+    {
+        return EnvironmentId::from_url_label(label)
+            .ok()
+            .map(Surface::EnvironmentApi);
+    }
+    // Regional Dataverse domains number their first label: crm4.dynamics.com.
+    let (crm, domain) = dataverse.split_once('.')?;
+    let (org, label) = name
+        .strip_suffix(domain)?
+        .strip_suffix('.')?
+        .rsplit_once('.')?;
+    let regional = label
+        .strip_prefix(crm)
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+    (regional && is_org_name(org)).then(|| Surface::Dataverse(org.to_owned()))
+}
+
+/// An org's unique name as it appears in its host: one DNS label.
+pub fn is_org_name(org: &str) -> bool {
+    !org.is_empty()
+        && org.len() <= 63
+        && org.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !org.starts_with('-')
+        && !org.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn env() -> EnvironmentId {
+        "37520647-dbdf-49fa-ba01-6134c14680c4".parse().unwrap()
+    }
+
+    #[test]
+    fn cloud_hosts() {
+        let cases = [
+            ("login.microsoftonline.com", Surface::Identity),
+            ("LOGIN.microsoftonline.com:443", Surface::Identity),
+            ("api.powerplatform.com", Surface::TenantApi),
+            (
+                "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com",
+                Surface::EnvironmentApi(env()),
+            ),
+            (
+                "contoso.crm.dynamics.com",
+                Surface::Dataverse("contoso".into()),
+            ),
+            ("make.powerautomate.com", Surface::Portal),
+            (
+                "contoso.crm9.dynamics.com",
+                Surface::Dataverse("contoso".into()),
+            ),
+            (
+                "contoso.crm4.dynamics.com",
+                Surface::Dataverse("contoso".into()),
+            ),
+            (
+                "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us",
+                Surface::EnvironmentApi(env()),
+            ),
+        ];
+        for (host, surface) in cases {
+            assert_eq!(classify_host(host), Some(surface), "{host}");
+        }
+    }
+
+    #[test]
+    fn localhost_hosts() {
+        let cases = [
+            ("login.localhost:7232", Surface::Identity),
+            ("api.localhost", Surface::TenantApi),
+            (
+                "37520647dbdf49faba016134c14680.c4.environment.api.localhost:7232",
+                Surface::EnvironmentApi(env()),
+            ),
+            (
+                "contoso.crm.localhost",
+                Surface::Dataverse("contoso".into()),
+            ),
+            ("make.localhost", Surface::Portal),
+            ("localhost:7232", Surface::PathStyle),
+            ("127.0.0.1:7232", Surface::PathStyle),
+            ("[::1]:7232", Surface::PathStyle),
+        ];
+        for (host, surface) in cases {
+            assert_eq!(classify_host(host), Some(surface), "{host}");
+        }
+    }
+
+    #[test]
+    fn foreign_or_malformed_hosts() {
+        for host in [
+            "example.com",
+            "powerplatform.com",
+            "nothex.c4.environment.api.powerplatform.com",
+            "a.b.crm.dynamics.com",
+            "contoso.crmx.dynamics.com",
+            ".crm.dynamics.com",
+            "evil.localhost",
+            "[::1",
+        ] {
+            assert_eq!(classify_host(host), None, "{host}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn environment_hosts_round_trip(n in any::<u128>(), cloud in 0usize..7) {
+            let env = EnvironmentId::Guid(uuid::Uuid::from_u128(n));
+            let host = Cloud::ALL[cloud].environment_host(&env);
+            prop_assert_eq!(classify_host(&host), Some(Surface::EnvironmentApi(env)));
+        }
+
+        #[test]
+        fn never_panics(host in "\\PC{0,80}") {
+            let _ = classify_host(&host);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! padconnect's domain rules, with no I/O.
+//!
+//! Everything here is shared by the local platform and the client: the
+//! identifiers of the Power Platform (environments, connections, connectors),
+//! the host names of each cloud and the way back from a host to what it
+//! names, and Dataverse access rights with the portal's sharing roles.
+
+pub mod access;
+pub mod cloud;
+pub mod connection;
+pub mod environment;
+pub mod host;
+
+pub use access::{AccessRights, ShareRole};
+pub use cloud::Cloud;
+pub use connection::{ConnectionId, ConnectorName};
+pub use environment::EnvironmentId;
+pub use host::{Surface, classify_host};
+
+/// A value that failed to parse, with what was wrong in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error(
+        "'{0}' is not an environment id: expected a GUID such as 37520647-dbdf-49fa-ba01-6134c14680c4, or Default-{{GUID}}"
+    )]
+    EnvironmentId(String),
+    #[error(
+        "'{0}' is not an environment host label: expected the environment id without dashes, its last two characters after a period (37520647dbdf49faba016134c14680.c4)"
+    )]
+    EnvironmentUrl(String),
+    #[error(
+        "'{0}' is not a connection id: expected a GUID, with or without dashes (for example from New-Guid)"
+    )]
+    ConnectionId(String),
+    #[error("'{0}' is not an access right: expected one of {names}", names = access::RIGHT_NAMES.join(", "))]
+    AccessRight(String),
+    #[error("'{0}' is not a sharing role: expected 'user' or 'co-owner'")]
+    ShareRole(String),
+    #[error("'{0}' is not a cloud: expected one of {names}", names = cloud::Cloud::NAMES.join(", "))]
+    Cloud(String),
+}
