@@ -1,1 +1,19 @@
+//! The padconnect local platform: Entra ID, Dataverse, the Power Platform
+//! API and the portal, as far as the desktop-flow connection workflow
+//! touches them.
 
+pub mod config;
+pub mod connectivity;
+pub mod dataverse;
+pub mod identity;
+pub mod keyring;
+pub mod origin;
+pub mod portal;
+mod routing;
+pub mod secrets;
+pub mod server;
+pub mod store;
+pub mod world;
+
+pub use config::PlatformConfig;
+pub use server::{Platform, PlatformError, RunningPlatform};

@@ -1,0 +1,106 @@
+//! `padconnect serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use padconnect_platform::config::LogFormat;
+use padconnect_platform::{Platform, PlatformConfig};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Flags override `PADCONNECT_*` variables, which override the config file.
+#[derive(Args, Serialize)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:7232; env: PADCONNECT_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<SocketAddr>,
+    /// Data directory [default: ./padconnect-data; env: PADCONNECT_DATA_DIR].
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    /// postgres://USER@HOST:PORT/DB for a shared database [default: SQLite in the data dir; env: PADCONNECT_DATABASE].
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    /// World file to load at start [env: PADCONNECT_WORLD].
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    world: Option<PathBuf>,
+    /// When SQLite commits reach the disk: normal (survives a crash) or full (survives power loss).
+    #[arg(long, value_name = "MODE", value_parser = ["normal", "full"])]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync: Option<String>,
+    /// Largest request body accepted, in bytes [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_limit: Option<usize>,
+    /// Log format [default: text].
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<String>,
+    /// TOML config file with the same keys as these flags (listen, data_dir, ...).
+    #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config =
+        PlatformConfig::load(args.config.as_deref(), &args).context("invalid configuration")?;
+    init_logging(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let platform = Platform::open(config).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "padconnect platform listening on http://{addr}");
+    platform.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Logs go to stderr; `RUST_LOG` filters them (default: info).
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

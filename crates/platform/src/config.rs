@@ -1,0 +1,131 @@
+//! The platform's configuration: defaults, then an optional TOML file, then
+//! `PADCONNECT_*` environment variables, then command-line flags, each
+//! overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::store::SyncMode;
+
+/// 7232 spells PADC on a phone keypad; no common service listens there.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7232";
+pub const DEFAULT_DATA_DIR: &str = "padconnect-data";
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Where the SQLite database, the master key file and TLS material live.
+    pub data_dir: PathBuf,
+    /// `postgres://...` for a shared database; the data dir's SQLite file if unset.
+    pub database: Option<String>,
+    /// World file loaded at start.
+    pub world: Option<PathBuf>,
+    /// When SQLite commits reach the disk.
+    pub sync: SyncMode,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database: None,
+            world: None,
+            sync: SyncMode::Normal,
+            body_limit: DEFAULT_BODY_LIMIT,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// The keys `PADCONNECT_*` variables may set; others (`PADCONNECT_PLATFORM`,
+/// `PADCONNECT_MASTER_KEY`, ...) belong to other parts and are not config.
+const ENV_KEYS: [&str; 7] = [
+    "listen",
+    "data_dir",
+    "database",
+    "world",
+    "sync",
+    "body_limit",
+    "log_format",
+];
+
+impl PlatformConfig {
+    /// Merges the layers. `file` is the optional TOML file; `flags` holds
+    /// only the values given on the command line.
+    pub fn figment(file: Option<&Path>, flags: impl Serialize) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Self::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("PADCONNECT_").only(&ENV_KEYS))
+            .merge(Serialized::defaults(flags))
+    }
+
+    pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Self, Box<figment::Error>> {
+        Self::figment(file, flags).extract().map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "padconnect.toml",
+                "listen = \"127.0.0.1:9000\"\nworld = \"file.toml\"\nsync = \"full\"\n",
+            )?;
+            jail.set_env("PADCONNECT_WORLD", "env.toml");
+            jail.set_env("PADCONNECT_PLATFORM", "https://ignored.example");
+            let flags = BTreeMap::from([("data_dir", "/tmp/flag")]);
+            let config = PlatformConfig::load(Some(Path::new("padconnect.toml")), flags).unwrap();
+            assert_eq!(config.listen, "127.0.0.1:9000".parse().unwrap());
+            assert_eq!(config.world, Some(PathBuf::from("env.toml")));
+            assert_eq!(config.data_dir, PathBuf::from("/tmp/flag"));
+            assert_eq!(config.sync, SyncMode::Full);
+            assert_eq!(config.body_limit, DEFAULT_BODY_LIMIT);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_and_bad_values_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("a.toml", "listne = \"127.0.0.1:9000\"\n")?;
+            let no_flags = BTreeMap::<String, String>::new();
+            let err = PlatformConfig::load(Some(Path::new("a.toml")), &no_flags)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("listne"), "{err}");
+            jail.create_file("b.toml", "sync = \"sometimes\"\n")?;
+            let err = PlatformConfig::load(Some(Path::new("b.toml")), &no_flags)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("sometimes"), "{err}");
+            Ok(())
+        });
+    }
+}

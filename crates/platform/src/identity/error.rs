@@ -1,0 +1,83 @@
+//! Entra ID's error format: `error`, `error_description` beginning
+//! `AADSTSnnnn:`, `error_codes`, `timestamp`, `trace_id`, `correlation_id`.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::store::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AadError {
+    pub status: StatusCode,
+    /// The OAuth error: `invalid_request`, `invalid_client`, ...
+    pub error: &'static str,
+    /// The AADSTS number.
+    pub code: u32,
+    pub message: String,
+}
+
+impl AadError {
+    pub fn new(
+        status: StatusCode,
+        error: &'static str,
+        code: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            error,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Entra answers unknown endpoints with AADSTS900561-style 404s; we keep
+    /// the JSON shape so clients parse one format.
+    pub fn not_found(path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request",
+            900561,
+            format!("The endpoint '{path}' does not exist on this identity platform."),
+        )
+    }
+}
+
+impl IntoResponse for AadError {
+    fn into_response(self) -> Response {
+        let trace_id = Uuid::new_v4();
+        let correlation_id = Uuid::new_v4();
+        let now = Timestamp::now().to_datetime();
+        let timestamp = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second()
+        );
+        let description = format!(
+            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+            self.code, self.message
+        );
+        let body = json!({
+            "error": self.error,
+            "error_description": description,
+            "error_codes": [self.code],
+            "timestamp": timestamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
+        });
+        (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(body),
+        )
+            .into_response()
+    }
+}

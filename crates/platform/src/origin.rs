@@ -1,0 +1,32 @@
+//! Where a request came in, so the absolute URLs written into responses lead
+//! clients back to the platform by the same name (DESIGN.md 4.1).
+
+use padconnect_core::EnvironmentId;
+
+/// Scheme, authority and path-style prefix of the request being served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestOrigin {
+    pub scheme: &'static str,
+    /// `Host` as the client sent it, port included.
+    pub authority: String,
+    /// The path-style prefix that was stripped (`/orgs/contoso`), or empty.
+    pub prefix: String,
+}
+
+impl RequestOrigin {
+    /// `path` (starting with `/`) made absolute under this origin.
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}://{}{}{}",
+            self.scheme, self.authority, self.prefix, path
+        )
+    }
+}
+
+/// The environment named by the host or the path-style prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvironmentScope(pub EnvironmentId);
+
+/// The Dataverse org named by the host or the path-style prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgScope(pub String);

@@ -1,0 +1,278 @@
+//! The platform as a server: opening its data, the router, serving.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+use tracing::{Span, info, info_span};
+
+use crate::config::PlatformConfig;
+use crate::keyring::{KeyRing, KeyRingError};
+use crate::store::{Database, Store, StoreError};
+use crate::world::{LoadSummary, World, WorldError, load_world};
+use crate::{connectivity, dataverse, identity, portal, routing};
+
+/// The header carrying each request's id, as Microsoft's services name it.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("cannot create the data dir {path}: {error}")]
+    DataDir { path: String, error: std::io::Error },
+    #[error(transparent)]
+    KeyRing(#[from] KeyRingError),
+    #[error("cannot open the database {database}: {error}")]
+    Store { database: String, error: StoreError },
+    #[error(transparent)]
+    World(#[from] WorldError),
+    #[error("cannot load the world into the database: {0}")]
+    WorldLoad(StoreError),
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+}
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub keyring: KeyRing,
+    pub config: PlatformConfig,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The routers of the surfaces, and what dispatching needs.
+#[derive(Clone)]
+pub struct Surfaces {
+    pub identity: Router,
+    pub tenant_api: Router,
+    pub environment_api: Router,
+    pub dataverse: Router,
+    pub portal: Router,
+    pub scheme: &'static str,
+    pub body_limit: usize,
+}
+
+/// An opened platform: data dir, key ring and store ready, world loaded.
+pub struct Platform {
+    state: AppState,
+    world: Option<LoadSummary>,
+}
+
+impl Platform {
+    /// Creates the data dir if needed, opens the key ring and the store
+    /// (running migrations), and loads the world file if one is configured.
+    pub async fn open(config: PlatformConfig) -> Result<Self, PlatformError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|error| PlatformError::DataDir {
+            path: config.data_dir.display().to_string(),
+            error,
+        })?;
+        let keyring = KeyRing::load(&config.data_dir)?;
+        let database = match &config.database {
+            Some(url) => Database::parse(url).map_err(|error| PlatformError::Store {
+                database: "--database".into(),
+                error,
+            })?,
+            None => Database::in_data_dir(&config.data_dir),
+        };
+        let store =
+            Store::open(&database, config.sync)
+                .await
+                .map_err(|error| PlatformError::Store {
+                    database: database.describe(),
+                    error,
+                })?;
+        info!(database = %database.describe(), key = %keyring.active_kid(), "store open");
+        let world = match &config.world {
+            Some(path) => {
+                let world = World::from_file(path)?;
+                let summary = load_world(&store, &world)
+                    .await
+                    .map_err(PlatformError::WorldLoad)?;
+                info!(world = %path.display(), ?summary, "world loaded");
+                Some(summary)
+            }
+            None => None,
+        };
+        Ok(Self {
+            state: AppState(Arc::new(Inner {
+                store,
+                keyring,
+                config,
+            })),
+            world,
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// What loading the world wrote, when a world file was given.
+    pub fn world_summary(&self) -> Option<LoadSummary> {
+        self.world
+    }
+
+    pub fn router(&self) -> Router {
+        let state = self.state.clone();
+        let surfaces = Surfaces {
+            identity: identity::router(state.clone()),
+            tenant_api: connectivity::tenant_router(state.clone()),
+            environment_api: connectivity::environment_router(state.clone()),
+            dataverse: dataverse::router(state.clone()),
+            portal: portal::router(state.clone()),
+            scheme: "http",
+            body_limit: state.config.body_limit,
+        };
+        let probes = Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .with_state(state.clone());
+        probes
+            .fallback_service(
+                Router::new()
+                    .fallback(routing::dispatch)
+                    .with_state(surfaces),
+            )
+            .layer(DefaultBodyLimit::max(state.config.body_limit))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then lets requests in
+    /// flight finish and closes the store.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = self.router();
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.state.store.close().await;
+        result
+    }
+
+    /// Binds `config.listen` and serves in the background; for tests and
+    /// the in-process platform of `quickstart`.
+    pub async fn start(config: PlatformConfig) -> Result<RunningPlatform, PlatformError> {
+        let addr = config.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|error| PlatformError::Bind { addr, error })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|error| PlatformError::Bind { addr, error })?;
+        let platform = Self::open(config).await?;
+        let state = platform.state.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(platform.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(RunningPlatform {
+            addr: local_addr,
+            state,
+            stop,
+            task,
+        })
+    }
+}
+
+/// A platform serving in the background.
+pub struct RunningPlatform {
+    pub addr: SocketAddr,
+    state: AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningPlatform {
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting, waits for requests in flight (at most 10 s).
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => Err(std::io::Error::other(
+                "the platform did not stop within 10 s",
+            )),
+        }
+    }
+}
+
+fn request_span<B>(request: &Request<B>) -> Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default();
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    // The path only: queries are logged by no one, in case one carries a value
+    // a user did not mean to share.
+    info_span!("request", request_id = %id, method = %request.method(), host = %host, path = %request.uri().path())
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": state.store.backend_name() })),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": state.store.backend_name() })),
+            )
+        }
+    }
+}

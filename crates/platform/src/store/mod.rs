@@ -1,0 +1,263 @@
+//! One storage interface for everything the platform keeps, over two
+//! backends: SQLite (embedded, the default) and PostgreSQL (a shared
+//! instance with several replicas).
+//!
+//! Each query is written once, in SQL both databases run, and compiled for
+//! both through the `read!`/`exec!` macros, which hand the body a pool or a
+//! connection of the backend at hand. Rules stay out of here: the store
+//! keeps and finds, the services decide.
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous=NORMAL` by default,
+//! which keeps every committed transaction across a crash of the process
+//! (the WAL is in the OS's hands once `COMMIT` returns); `SyncMode::Full`
+//! also syncs each commit to disk, for power loss. All SQLite writes go
+//! through one connection, so writers never contend for the lock.
+
+mod model;
+mod queries;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use model::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    BadUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// When a committed SQLite transaction reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    /// Survives a crash of the process; a power loss may lose the last commits.
+    #[default]
+    Normal,
+    /// Survives a power loss: every commit is synced.
+    Full,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// The embedded default: `platform.db` in the data dir.
+    pub fn in_data_dir(data_dir: &Path) -> Self {
+        Self::Sqlite(data_dir.join("platform.db"))
+    }
+
+    /// `sqlite:PATH`, `sqlite://PATH`, `postgres://...` or `postgresql://...`.
+    pub fn parse(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        match url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            Some(path) if !path.is_empty() => Ok(Self::Sqlite(PathBuf::from(path))),
+            _ => Err(StoreError::BadUrl(format!(
+                "unsupported database URL: expected sqlite:PATH or postgres://USER@HOST:PORT/DB, got '{}'",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    /// For logs: the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite:{}", path.display()),
+            Self::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+/// `scheme://user:password@host` becomes `scheme://user:***@host`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            let hidden = if credentials.contains(':') {
+                ":***"
+            } else {
+                ""
+            };
+            format!("{scheme}://{user}{hidden}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// The store: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.backend {
+            Backend::Sqlite { .. } => "Store(sqlite)",
+            Backend::Postgres(_) => "Store(postgres)",
+        })
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool for reads.
+macro_rules! read {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            Backend::Sqlite { read: $pool, .. } => $body,
+            Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use read;
+
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! exec {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.inner {
+            TxInner::Sqlite(t) => {
+                let $conn: &mut sqlx::SqliteConnection = &mut *t;
+                $body
+            }
+            TxInner::Postgres(t) => {
+                let $conn: &mut sqlx::PgConnection = &mut *t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use exec;
+
+impl Store {
+    /// Connects, creating the SQLite file if needed, and brings the schema up
+    /// to date.
+    pub async fn open(database: &Database, sync: SyncMode) -> Result<Self> {
+        let backend = match database {
+            Database::Sqlite(path) => open_sqlite(path, sync).await?,
+            Database::Postgres(url) => open_postgres(url).await?,
+        };
+        let store = Self { backend };
+        match &store.backend {
+            Backend::Sqlite { write, .. } => MIGRATOR.run(write).await?,
+            Backend::Postgres(pool) => MIGRATOR.run(pool).await?,
+        }
+        Ok(store)
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A write transaction: nothing it does is visible or kept until `commit`.
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match &self.backend {
+            Backend::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        read!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match sync {
+            SyncMode::Normal => SqliteSynchronous::Normal,
+            SyncMode::Full => SqliteSynchronous::Full,
+        })
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.read_only(true))
+        .await?;
+    Ok(Backend::Sqlite { read, write })
+}
+
+async fn open_postgres(url: &str) -> Result<Backend> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(Backend::Postgres(pool))
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A write transaction. Dropped without `commit`, it is rolled back.
+pub struct Tx {
+    inner: TxInner,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,303 @@
+//! What the platform keeps, as the store hands it out.
+
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A point in time, kept as Unix microseconds (UTC) in both databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_datetime(at: OffsetDateTime) -> Self {
+        Self((at.unix_timestamp_nanos() / 1_000) as i64)
+    }
+
+    pub fn to_datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1_000_000)
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0.saturating_add(seconds.saturating_mul(1_000_000)))
+    }
+
+    /// ISO 8601 in UTC with seven fractional digits, as the Microsoft APIs
+    /// write times (`2024-07-30T15:16:03.3742070Z`).
+    pub fn to_rfc3339(self) -> String {
+        let at = self.to_datetime();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.nanosecond() / 100
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub domain: String,
+}
+
+/// An app registration and its service principal in one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub tenant_id: Uuid,
+    pub client_id: Uuid,
+    /// The service principal's object id: `oid` in its tokens.
+    pub object_id: Uuid,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSecret {
+    /// SHA-256 of the secret's value.
+    pub hash: Vec<u8>,
+    pub hint: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCertificate {
+    /// Lower-case hex SHA-256 of the DER certificate (`x5t#S256`).
+    pub thumbprint_sha256: String,
+    /// Lower-case hex SHA-1 of the DER certificate (`x5t`).
+    pub thumbprint_sha1: String,
+    pub der: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    pub upn: String,
+    pub display_name: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    pub id: EnvironmentId,
+    pub tenant_id: Uuid,
+    pub display_name: String,
+    /// The org's unique name: `{org}.crm.dynamics.com`.
+    pub org: String,
+}
+
+/// Who a Dataverse systemuser row stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemUserKind {
+    /// An application user: the service principal of this app client id.
+    Application { client_id: Uuid },
+    /// A person: the Entra user of this object id.
+    Person { object_id: Uuid },
+}
+
+/// Dataverse `accessmode` 4: Non-interactive, as application users have.
+pub const ACCESS_MODE_NON_INTERACTIVE: i64 = 4;
+/// Dataverse `accessmode` 0: Read-Write, as people have.
+pub const ACCESS_MODE_READ_WRITE: i64 = 0;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemUser {
+    pub id: Uuid,
+    pub environment_id: EnvironmentId,
+    pub kind: SystemUserKind,
+    pub fullname: String,
+    pub domainname: String,
+    pub accessmode: i64,
+    pub isdisabled: bool,
+    /// Holds the Environment Maker role (may create machines, groups and
+    /// connections). Application users hold it too.
+    pub maker: bool,
+    pub created_on: Timestamp,
+    pub modified_on: Timestamp,
+    pub versionnumber: i64,
+}
+
+/// `flowgrouptype` values.
+pub mod flowgrouptype {
+    pub const KEYLESS: i64 = 545_940_000;
+    pub const STANDARD: i64 = 545_940_001;
+    /// The hidden group Power Automate creates for each standalone machine.
+    pub const DEFAULT: i64 = 545_940_002;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineGroup {
+    pub id: Uuid,
+    pub environment_id: EnvironmentId,
+    pub name: String,
+    pub description: String,
+    pub flowgrouptype: i64,
+    pub statecode: i64,
+    pub statuscode: i64,
+    /// Argon2 of the group password, set by the first machine to join.
+    pub password_hash: Option<String>,
+    /// The owning systemuser.
+    pub owner_id: Uuid,
+    pub created_on: Timestamp,
+    pub created_by: Uuid,
+    pub modified_on: Timestamp,
+    pub modified_by: Uuid,
+    pub versionnumber: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Machine {
+    pub id: Uuid,
+    pub environment_id: EnvironmentId,
+    pub group_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub agentversion: Option<String>,
+    pub lastheartbeatdate: Option<Timestamp>,
+    pub statecode: i64,
+    pub statuscode: i64,
+    pub owner_id: Uuid,
+    pub created_on: Timestamp,
+    pub created_by: Uuid,
+    pub modified_on: Timestamp,
+    pub modified_by: Uuid,
+    pub versionnumber: i64,
+}
+
+/// A Dataverse record that can be shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordRef {
+    MachineGroup(Uuid),
+    Machine(Uuid),
+}
+
+impl RecordRef {
+    /// The table's logical name.
+    pub fn logical_name(&self) -> &'static str {
+        match self {
+            Self::MachineGroup(_) => "flowmachinegroup",
+            Self::Machine(_) => "flowmachine",
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        match self {
+            Self::MachineGroup(id) | Self::Machine(id) => *id,
+        }
+    }
+
+    pub fn from_parts(logical_name: &str, id: Uuid) -> Option<Self> {
+        match logical_name {
+            "flowmachinegroup" => Some(Self::MachineGroup(id)),
+            "flowmachine" => Some(Self::Machine(id)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub record: RecordRef,
+    /// The systemuser the record is shared with.
+    pub principal_id: Uuid,
+    pub rights: AccessRights,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalType {
+    ServicePrincipal,
+    User,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ServicePrincipal => "ServicePrincipal",
+            Self::User => "User",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ServicePrincipal" => Some(Self::ServicePrincipal),
+            "User" => Some(Self::User),
+            _ => None,
+        }
+    }
+}
+
+/// An Entra principal as the connections API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The object id.
+    pub id: Uuid,
+    pub kind: PrincipalType,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    pub environment_id: EnvironmentId,
+    pub id: ConnectionId,
+    pub connector: ConnectorName,
+    pub display_name: String,
+    pub parameter_set: String,
+    /// The parameter values that are not secret, as a JSON object.
+    pub parameter_values: serde_json::Value,
+    /// The secret values, sealed by the key ring.
+    pub sealed_secrets: Vec<u8>,
+    /// The machine group the connection reaches, for desktop-flow connections.
+    pub target_group_id: Option<Uuid>,
+    pub created_by: Principal,
+    pub created_at: Timestamp,
+    pub modified_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    /// The private key, sealed by the key ring.
+    pub sealed_private: Vec<u8>,
+    /// The DER certificate published in the JWKS (`x5c`).
+    pub certificate: Vec<u8>,
+    pub created_at: Timestamp,
+    /// Signs no new token after this.
+    pub retire_at: Timestamp,
+    /// Leaves the JWKS after this: its last token has expired.
+    pub expire_at: Timestamp,
+}
+
+/// One page of a keyset-paged listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<String>,
+}
+
+/// How many of each thing the store holds; for start-up logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub tenants: i64,
+    pub apps: i64,
+    pub users: i64,
+    pub environments: i64,
+    pub system_users: i64,
+    pub machine_groups: i64,
+    pub machines: i64,
+    pub shares: i64,
+    pub connections: i64,
+}

@@ -1,0 +1,782 @@
+//! The world file: what exists on the platform, declared in TOML and loaded
+//! idempotently (DESIGN.md 4.2).
+//!
+//! Parsing refuses unknown keys by name; validation then checks every value
+//! and reference and reports each problem with the path of its field
+//! (`tenants[0].environments[1].machine_groups[0].owner: ...`). Loading
+//! writes everything in one transaction, so a world is there whole or not
+//! at all.
+//!
+//! Ids that the file may leave out are derived (UUID v5) from what names the
+//! object, so loading the same file twice, on any replica, gives the same ids.
+//! Loading adds and updates; it removes nothing that the platform created
+//! since (a connection, a registered machine).
+
+mod load;
+mod spec;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use padconnect_core::host::is_org_name;
+use padconnect_core::{EnvironmentId, ShareRole};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::store::Timestamp;
+pub use load::{LoadSummary, load_world};
+use spec::*;
+
+/// The namespace of the UUID v5 ids that padconnect derives.
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b5e_8d3a_4e7f_9a10_c4d2_e5b6_f7a8);
+
+/// A stable id derived from the names that identify an object.
+pub fn derived_id(parts: &[&str]) -> Uuid {
+    Uuid::new_v5(
+        &ID_NAMESPACE,
+        parts.join("\u{1f}").to_ascii_lowercase().as_bytes(),
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("cannot read the world file {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("the world file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("the world file {path} has {count} problem(s):\n{}", problems.join("\n"), count = problems.len())]
+    Invalid { path: String, problems: Vec<String> },
+}
+
+/// A validated world.
+#[derive(Debug, Clone, PartialEq)]
+pub struct World {
+    pub tenants: Vec<WorldTenant>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldTenant {
+    pub id: Uuid,
+    pub domain: String,
+    /// UPNs (lower case) and app client ids.
+    pub admins: Vec<String>,
+    pub apps: Vec<WorldApp>,
+    pub users: Vec<WorldUser>,
+    pub environments: Vec<WorldEnvironment>,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct WorldApp {
+    pub client_id: Uuid,
+    pub object_id: Uuid,
+    pub display_name: String,
+    pub secrets: Vec<WorldSecret>,
+    /// DER certificates for client assertions.
+    pub certificates: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct WorldSecret {
+    pub value: String,
+    pub expires: Option<Timestamp>,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct WorldUser {
+    pub object_id: Uuid,
+    pub upn: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+/// Secrets stay out of logs and debug output.
+impl std::fmt::Debug for WorldApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorldApp")
+            .field("client_id", &self.client_id)
+            .field("display_name", &self.display_name)
+            .field("secrets", &self.secrets.len())
+            .field("certificates", &self.certificates.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for WorldUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorldUser")
+            .field("upn", &self.upn)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldEnvironment {
+    pub id: EnvironmentId,
+    pub display_name: String,
+    pub org: String,
+    /// App client ids with an application user here.
+    pub application_users: Vec<Uuid>,
+    /// UPNs (lower case) with the Environment Maker role here.
+    pub makers: Vec<String>,
+    pub machine_groups: Vec<WorldGroup>,
+}
+
+/// A principal of the tenant, as the world file names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PrincipalRef {
+    App(Uuid),
+    User(String),
+}
+
+/// A machine group, including the hidden Default group of a standalone machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldGroup {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    /// A standalone machine's hidden group.
+    pub hidden: bool,
+    pub owner: PrincipalRef,
+    pub machines: Vec<WorldMachine>,
+    pub shared_with: Vec<(PrincipalRef, ShareRole)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldMachine {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+}
+
+impl World {
+    /// Reads, parses and validates a world file. Certificate paths are
+    /// relative to the file's folder.
+    pub fn from_file(path: &Path) -> Result<Self, WorldError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| WorldError::Read {
+            path: shown.clone(),
+            error,
+        })?;
+        Self::parse(&text, path.parent().unwrap_or(Path::new(".")), &shown)
+    }
+
+    /// Parses and validates world TOML; `shown` names it in errors.
+    pub fn parse(text: &str, base_dir: &Path, shown: &str) -> Result<Self, WorldError> {
+        let spec: WorldSpec = toml::from_str(text).map_err(|e| WorldError::Parse {
+            path: shown.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let mut check = Checker {
+            base_dir,
+            problems: Vec::new(),
+            seen: Seen::default(),
+        };
+        let tenants = spec
+            .tenants
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| check.tenant(&format!("tenants[{i}]"), t))
+            .collect();
+        match check.problems.is_empty() {
+            true => Ok(Self { tenants }),
+            false => Err(WorldError::Invalid {
+                path: shown.to_owned(),
+                problems: check.problems,
+            }),
+        }
+    }
+}
+
+/// What must be unique across the whole world, with where it was first seen.
+#[derive(Default)]
+struct Seen {
+    tenant_ids: BTreeMap<Uuid, String>,
+    domains: BTreeMap<String, String>,
+    environments: BTreeMap<EnvironmentId, String>,
+    orgs: BTreeMap<String, String>,
+    records: BTreeMap<Uuid, String>,
+}
+
+struct Checker<'a> {
+    base_dir: &'a Path,
+    problems: Vec<String>,
+    seen: Seen,
+}
+
+/// What an environment's principals may be.
+struct TenantPrincipals {
+    domain: String,
+    apps: BTreeSet<Uuid>,
+    users: BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, path: &str, message: impl std::fmt::Display) {
+        self.problems.push(format!("{path}: {message}"));
+    }
+
+    fn guid(&mut self, path: &str, value: &str) -> Option<Uuid> {
+        let parsed = (value.len() == 36)
+            .then(|| Uuid::try_parse(value).ok())
+            .flatten();
+        if parsed.is_none() {
+            self.problem(
+                path,
+                format!("'{value}' is not a GUID (expected the 8-4-4-4-12 form)"),
+            );
+        }
+        parsed
+    }
+
+    fn non_empty(&mut self, path: &str, value: &str) -> Option<String> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.problem(path, "must not be empty");
+            return None;
+        }
+        if trimmed.chars().count() > 100 {
+            self.problem(path, "must be at most 100 characters");
+            return None;
+        }
+        Some(trimmed.to_owned())
+    }
+
+    /// Records `key` as seen at `path`; a problem if it was seen before.
+    fn unique<K: Ord + Clone>(
+        problems: &mut Vec<String>,
+        seen: &mut BTreeMap<K, String>,
+        key: &K,
+        path: &str,
+        what: &str,
+    ) -> bool {
+        if let Some(first) = seen.get(key) {
+            problems.push(format!("{path}: {what} is already declared at {first}"));
+            return false;
+        }
+        seen.insert(key.clone(), path.to_owned());
+        true
+    }
+
+    fn tenant(&mut self, path: &str, t: &TenantSpec) -> Option<WorldTenant> {
+        let id = self.guid(&format!("{path}.id"), &t.id);
+        if let Some(id) = id {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.tenant_ids,
+                &id,
+                &format!("{path}.id"),
+                "this tenant id",
+            );
+        }
+        let domain = t.domain.trim().to_ascii_lowercase();
+        if !is_domain(&domain) {
+            self.problem(
+                &format!("{path}.domain"),
+                format!(
+                    "'{}' is not a domain name (contoso.onmicrosoft.com)",
+                    t.domain
+                ),
+            );
+        } else {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.domains,
+                &domain,
+                &format!("{path}.domain"),
+                "this domain",
+            );
+        }
+        let apps: Vec<WorldApp> = t
+            .apps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| self.app(&format!("{path}.apps[{i}]"), id.unwrap_or_default(), a))
+            .collect();
+        let users: Vec<WorldUser> = t
+            .users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| {
+                self.user(&format!("{path}.users[{i}]"), id.unwrap_or_default(), u)
+            })
+            .collect();
+        let principals = TenantPrincipals {
+            domain: domain.clone(),
+            apps: self.distinct(path, "apps", "client_id", apps.iter().map(|a| a.client_id)),
+            users: self.distinct(path, "users", "upn", users.iter().map(|u| u.upn.clone())),
+        };
+        let admins = t
+            .admins
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                self.principal(&format!("{path}.admins[{i}]"), a, &principals)
+                    .map(|p| match p {
+                        PrincipalRef::App(id) => id.to_string(),
+                        PrincipalRef::User(upn) => upn,
+                    })
+            })
+            .collect();
+        let environments = t
+            .environments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                self.environment(&format!("{path}.environments[{i}]"), e, &principals)
+            })
+            .collect();
+        Some(WorldTenant {
+            id: id?,
+            domain,
+            admins,
+            apps,
+            users,
+            environments,
+        })
+    }
+
+    /// The set of `values`, with a problem for each one declared twice.
+    fn distinct<K: Ord + Clone + std::fmt::Display>(
+        &mut self,
+        path: &str,
+        list: &str,
+        field: &str,
+        values: impl Iterator<Item = K>,
+    ) -> BTreeSet<K> {
+        let mut set = BTreeSet::new();
+        for value in values {
+            if !set.insert(value.clone()) {
+                self.problem(
+                    &format!("{path}.{list}"),
+                    format!("{field} '{value}' is declared twice"),
+                );
+            }
+        }
+        set
+    }
+
+    fn app(&mut self, path: &str, tenant: Uuid, a: &AppSpec) -> Option<WorldApp> {
+        let display_name = self.non_empty(&format!("{path}.display_name"), &a.display_name);
+        let client_id = self.guid(&format!("{path}.client_id"), &a.client_id);
+        let object_id = match &a.object_id {
+            Some(value) => self.guid(&format!("{path}.object_id"), value),
+            None => client_id
+                .map(|c| derived_id(&["service-principal", &tenant.to_string(), &c.to_string()])),
+        };
+        let secrets = a
+            .secrets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.secret(&format!("{path}.secrets[{i}]"), s))
+            .collect();
+        let certificates = a
+            .certificates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, file)| self.certificate(&format!("{path}.certificates[{i}]"), file))
+            .collect();
+        Some(WorldApp {
+            client_id: client_id?,
+            object_id: object_id?,
+            display_name: display_name?,
+            secrets,
+            certificates,
+        })
+    }
+
+    fn secret(&mut self, path: &str, s: &SecretSpec) -> Option<WorldSecret> {
+        if s.value.is_empty() {
+            self.problem(path, "a secret must not be empty");
+            return None;
+        }
+        let expires = match &s.expires {
+            None => None,
+            Some(text) => match OffsetDateTime::parse(text, &Rfc3339) {
+                Ok(at) => Some(Timestamp::from_datetime(at)),
+                Err(_) => {
+                    self.problem(
+                        &format!("{path}.expires"),
+                        format!("'{text}' is not an RFC 3339 time (2027-01-01T00:00:00Z)"),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(WorldSecret {
+            value: s.value.clone(),
+            expires,
+        })
+    }
+
+    fn certificate(&mut self, path: &str, file: &str) -> Option<Vec<u8>> {
+        let full = self.base_dir.join(file);
+        match CertificateDer::from_pem_file(&full) {
+            Ok(der) => Some(der.as_ref().to_vec()),
+            Err(e) => {
+                self.problem(
+                    path,
+                    format!("cannot read a PEM certificate from {}: {e}", full.display()),
+                );
+                None
+            }
+        }
+    }
+
+    fn user(&mut self, path: &str, tenant: Uuid, u: &UserSpec) -> Option<WorldUser> {
+        let upn = u.upn.trim().to_ascii_lowercase();
+        let valid_upn = upn
+            .split_once('@')
+            .is_some_and(|(name, domain)| !name.is_empty() && is_domain(domain));
+        if !valid_upn {
+            self.problem(
+                &format!("{path}.upn"),
+                format!("'{}' is not a user principal name (name@domain)", u.upn),
+            );
+        }
+        let display_name = self.non_empty(&format!("{path}.display_name"), &u.display_name);
+        if u.password.is_empty() {
+            self.problem(&format!("{path}.password"), "must not be empty");
+        }
+        let object_id = derived_id(&["user", &tenant.to_string(), &upn]);
+        (valid_upn && !u.password.is_empty()).then_some(())?;
+        Some(WorldUser {
+            object_id,
+            upn,
+            display_name: display_name?,
+            password: u.password.clone(),
+        })
+    }
+
+    /// A UPN of the tenant's users or a client id of its apps.
+    fn principal(
+        &mut self,
+        path: &str,
+        value: &str,
+        tenant: &TenantPrincipals,
+    ) -> Option<PrincipalRef> {
+        if let Ok(id) = Uuid::try_parse(value) {
+            if tenant.apps.contains(&id) {
+                return Some(PrincipalRef::App(id));
+            }
+        }
+        let upn = value.trim().to_ascii_lowercase();
+        if tenant.users.contains(&upn) {
+            return Some(PrincipalRef::User(upn));
+        }
+        self.problem(
+            path,
+            format!(
+                "'{value}' is neither a user (upn) nor an app (client_id) of tenant {}",
+                tenant.domain
+            ),
+        );
+        None
+    }
+
+    fn environment(
+        &mut self,
+        path: &str,
+        e: &EnvironmentSpec,
+        tenant: &TenantPrincipals,
+    ) -> Option<WorldEnvironment> {
+        let id = match e.id.parse::<EnvironmentId>() {
+            Ok(id) => {
+                Self::unique(
+                    &mut self.problems,
+                    &mut self.seen.environments,
+                    &id,
+                    &format!("{path}.id"),
+                    "this environment id",
+                );
+                Some(id)
+            }
+            Err(err) => {
+                self.problem(&format!("{path}.id"), err);
+                None
+            }
+        };
+        let display_name = self.non_empty(&format!("{path}.display_name"), &e.display_name);
+        let org = e.org.trim().to_ascii_lowercase();
+        if !is_org_name(&org) {
+            self.problem(
+                &format!("{path}.org"),
+                format!(
+                    "'{}' is not an org name: one DNS label, as in contoso.crm.dynamics.com",
+                    e.org
+                ),
+            );
+        } else {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.orgs,
+                &org,
+                &format!("{path}.org"),
+                "this org",
+            );
+        }
+        let application_users: Vec<Uuid> = e
+            .application_users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let field = format!("{path}.application_users[{i}]");
+                match Uuid::try_parse(v)
+                    .ok()
+                    .filter(|id| tenant.apps.contains(id))
+                {
+                    Some(id) => Some(id),
+                    None => {
+                        self.problem(
+                            &field,
+                            format!(
+                                "'{v}' is not the client_id of an app of tenant {}",
+                                tenant.domain
+                            ),
+                        );
+                        None
+                    }
+                }
+            })
+            .collect();
+        let makers: Vec<String> = e
+            .makers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let upn = v.trim().to_ascii_lowercase();
+                if tenant.users.contains(&upn) {
+                    return Some(upn);
+                }
+                self.problem(
+                    &format!("{path}.makers[{i}]"),
+                    format!("'{v}' is not the upn of a user of tenant {}", tenant.domain),
+                );
+                None
+            })
+            .collect();
+        let members = EnvironmentMembers {
+            apps: &application_users,
+            makers: &makers,
+        };
+        let mut machine_names = BTreeMap::new();
+        let mut groups: Vec<WorldGroup> = e
+            .machine_groups
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| {
+                self.group(
+                    &format!("{path}.machine_groups[{i}]"),
+                    g,
+                    id,
+                    &members,
+                    &mut machine_names,
+                )
+            })
+            .collect();
+        groups.extend(e.machines.iter().enumerate().filter_map(|(i, m)| {
+            self.standalone(
+                &format!("{path}.machines[{i}]"),
+                m,
+                id,
+                &members,
+                &mut machine_names,
+            )
+        }));
+        Some(WorldEnvironment {
+            id: id?,
+            display_name: display_name?,
+            org,
+            application_users,
+            makers,
+            machine_groups: groups,
+        })
+    }
+
+    fn group(
+        &mut self,
+        path: &str,
+        g: &MachineGroupSpec,
+        env: Option<EnvironmentId>,
+        members: &EnvironmentMembers,
+        machine_names: &mut BTreeMap<String, String>,
+    ) -> Option<WorldGroup> {
+        let id = self.guid(&format!("{path}.id"), &g.id);
+        if let Some(id) = id {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.records,
+                &id,
+                &format!("{path}.id"),
+                "this id",
+            );
+        }
+        let name = self.non_empty(&format!("{path}.name"), &g.name);
+        let owner = self.member(&format!("{path}.owner"), &g.owner, members);
+        let shared_with = self.shares(path, &g.shared_with, members);
+        let machines: Vec<WorldMachine> = g
+            .machines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let field = format!("{path}.machines[{i}]");
+                let name = self.machine_name(&field, m, machine_names)?;
+                let id = derived_id(&["flowmachine", &env?.to_string(), &name]);
+                Some(WorldMachine {
+                    id,
+                    name,
+                    description: String::new(),
+                })
+            })
+            .collect();
+        if machines.len() > 50 {
+            self.problem(
+                &format!("{path}.machines"),
+                "a machine group holds at most 50 machines",
+            );
+        }
+        Some(WorldGroup {
+            id: id?,
+            name: name?,
+            description: g.description.clone(),
+            hidden: false,
+            owner: owner?,
+            machines,
+            shared_with: shared_with?,
+        })
+    }
+
+    fn standalone(
+        &mut self,
+        path: &str,
+        m: &StandaloneMachineSpec,
+        env: Option<EnvironmentId>,
+        members: &EnvironmentMembers,
+        machine_names: &mut BTreeMap<String, String>,
+    ) -> Option<WorldGroup> {
+        let name = self.machine_name(&format!("{path}.name"), &m.name, machine_names);
+        let env = env?.to_string();
+        let id = match &m.id {
+            Some(v) => self.guid(&format!("{path}.id"), v),
+            None => name.as_ref().map(|n| derived_id(&["flowmachine", &env, n])),
+        };
+        let group_id = match &m.group_id {
+            Some(v) => self.guid(&format!("{path}.group_id"), v),
+            None => name
+                .as_ref()
+                .map(|n| derived_id(&["flowmachinegroup-default", &env, n])),
+        };
+        for (field, record) in [("id", id), ("group_id", group_id)] {
+            if let Some(record) = record {
+                Self::unique(
+                    &mut self.problems,
+                    &mut self.seen.records,
+                    &record,
+                    &format!("{path}.{field}"),
+                    "this id",
+                );
+            }
+        }
+        let owner = self.member(&format!("{path}.owner"), &m.owner, members);
+        let shared_with = self.shares(path, &m.shared_with, members);
+        let name = name?;
+        Some(WorldGroup {
+            id: group_id?,
+            name: name.clone(),
+            description: String::new(),
+            hidden: true,
+            owner: owner?,
+            machines: vec![WorldMachine {
+                id: id?,
+                name,
+                description: m.description.clone(),
+            }],
+            shared_with: shared_with?,
+        })
+    }
+
+    fn machine_name(
+        &mut self,
+        path: &str,
+        name: &str,
+        seen: &mut BTreeMap<String, String>,
+    ) -> Option<String> {
+        let name = self.non_empty(path, name)?;
+        let key = name.to_ascii_lowercase();
+        Self::unique(
+            &mut self.problems,
+            seen,
+            &key,
+            path,
+            "a machine of this name",
+        )
+        .then_some(name)
+    }
+
+    /// A principal with a systemuser in the environment.
+    fn member(
+        &mut self,
+        path: &str,
+        value: &str,
+        members: &EnvironmentMembers,
+    ) -> Option<PrincipalRef> {
+        if let Some(id) = Uuid::try_parse(value)
+            .ok()
+            .filter(|id| members.apps.contains(id))
+        {
+            return Some(PrincipalRef::App(id));
+        }
+        let upn = value.trim().to_ascii_lowercase();
+        if members.makers.contains(&upn) {
+            return Some(PrincipalRef::User(upn));
+        }
+        self.problem(
+            path,
+            format!("'{value}' must be one of the environment's makers (upn) or application_users (client_id)"),
+        );
+        None
+    }
+
+    fn shares(
+        &mut self,
+        path: &str,
+        shares: &[ShareSpec],
+        members: &EnvironmentMembers,
+    ) -> Option<Vec<(PrincipalRef, ShareRole)>> {
+        let before = self.problems.len();
+        let mut out = Vec::new();
+        for (i, s) in shares.iter().enumerate() {
+            let field = format!("{path}.shared_with[{i}]");
+            let role = s
+                .role
+                .parse::<ShareRole>()
+                .map_err(|e| self.problem(&format!("{field}.role"), e))
+                .ok();
+            let principal = match (&s.client_id, &s.upn) {
+                (Some(v), None) => self.member(&format!("{field}.client_id"), v, members),
+                (None, Some(v)) => self.member(&format!("{field}.upn"), v, members),
+                _ => {
+                    self.problem(&field, "give exactly one of client_id or upn");
+                    None
+                }
+            };
+            if let (Some(p), Some(r)) = (principal, role) {
+                out.push((p, r));
+            }
+        }
+        (self.problems.len() == before).then_some(out)
+    }
+}
+
+struct EnvironmentMembers<'a> {
+    apps: &'a [Uuid],
+    makers: &'a [String],
+}
+
+/// At least two DNS labels of letters, digits and dashes.
+fn is_domain(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() >= 2 && name.len() <= 253 && labels.iter().all(|l| is_org_name(l))
+}

@@ -1,0 +1,144 @@
+//! The world file as written (DESIGN.md 4.2): TOML, every list optional,
+//! unknown keys refused with their name.
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WorldSpec {
+    #[serde(default)]
+    pub tenants: Vec<TenantSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TenantSpec {
+    pub id: String,
+    pub domain: String,
+    #[serde(default)]
+    pub admins: Vec<String>,
+    #[serde(default)]
+    pub apps: Vec<AppSpec>,
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+    #[serde(default)]
+    pub environments: Vec<EnvironmentSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AppSpec {
+    pub display_name: String,
+    pub client_id: String,
+    pub object_id: Option<String>,
+    #[serde(default)]
+    pub secrets: Vec<SecretSpec>,
+    #[serde(default)]
+    pub certificates: Vec<String>,
+}
+
+/// A secret: a string, or `{ value = "...", expires = "RFC 3339" }`.
+#[derive(Debug)]
+pub(super) struct SecretSpec {
+    pub value: String,
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UserSpec {
+    pub upn: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EnvironmentSpec {
+    pub id: String,
+    pub display_name: String,
+    pub org: String,
+    #[serde(default)]
+    pub application_users: Vec<String>,
+    #[serde(default)]
+    pub makers: Vec<String>,
+    #[serde(default)]
+    pub machine_groups: Vec<MachineGroupSpec>,
+    #[serde(default)]
+    pub machines: Vec<StandaloneMachineSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MachineGroupSpec {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub machines: Vec<String>,
+    #[serde(default)]
+    pub shared_with: Vec<ShareSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StandaloneMachineSpec {
+    pub name: String,
+    pub id: Option<String>,
+    pub group_id: Option<String>,
+    pub owner: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub shared_with: Vec<ShareSpec>,
+}
+
+/// `{ client_id = "...", role = "user" }` or `{ upn = "...", role = "co-owner" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ShareSpec {
+    pub client_id: Option<String>,
+    pub upn: Option<String>,
+    pub role: String,
+}
+
+impl<'de> Deserialize<'de> for SecretSpec {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+
+        impl<'de> Visitor<'de> for SecretVisitor {
+            type Value = SecretSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a secret string, or a table { value = \"...\", expires = \"2027-01-01T00:00:00Z\" }")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<SecretSpec, E> {
+                Ok(SecretSpec {
+                    value: value.to_owned(),
+                    expires: None,
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SecretSpec, A::Error> {
+                let (mut value, mut expires) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "value" => value = Some(map.next_value::<String>()?),
+                        "expires" => expires = Some(map.next_value::<String>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["value", "expires"]));
+                        }
+                    }
+                }
+                let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+                Ok(SecretSpec { value, expires })
+            }
+        }
+
+        d.deserialize_any(SecretVisitor)
+    }
+}
