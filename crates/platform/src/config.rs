@@ -87,6 +87,7 @@ impl PlatformConfig {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return its error type.
 mod tests {
     use super::*;
     use std::collections::BTreeMap;

@@ -190,7 +190,7 @@ mod tests {
             (
                 "/environments/37520647-dbdf-49fa-ba01-6134c14680c4/connectivity/connections",
                 Route::EnvironmentApi(env),
-                52,
+                50,
             ),
             (
                 "/environments/nope/connectivity",

@@ -457,10 +457,11 @@ impl Checker<'_> {
         value: &str,
         tenant: &TenantPrincipals,
     ) -> Option<PrincipalRef> {
-        if let Ok(id) = Uuid::try_parse(value) {
-            if tenant.apps.contains(&id) {
-                return Some(PrincipalRef::App(id));
-            }
+        if let Some(id) = Uuid::try_parse(value)
+            .ok()
+            .filter(|id| tenant.apps.contains(id))
+        {
+            return Some(PrincipalRef::App(id));
         }
         let upn = value.trim().to_ascii_lowercase();
         if tenant.users.contains(&upn) {

@@ -1,0 +1,10 @@
+//! The platform's integration tests, all in one binary (each test binary
+//! costs a link): the store's conformance suite on SQLite and, when
+//! `PADCONNECT_TEST_DATABASE_URL` is set, on PostgreSQL; the world file; the
+//! server over real HTTP on port 0; and durability under `kill -9`.
+
+mod crash;
+mod server;
+mod store;
+mod support;
+mod world;

@@ -1,0 +1,237 @@
+//! The server over real HTTP on a free port: probes, request ids, routing by
+//! Host and by path, body limits, restarts.
+
+use padconnect_platform::Platform;
+use reqwest::StatusCode;
+use reqwest::header::HOST;
+use serde_json::Value;
+
+use crate::support::{config, start_example};
+
+const ENV_HOST: &str = "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com";
+
+async fn get(
+    base: &str,
+    host: Option<&str>,
+    path: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let mut request = reqwest::Client::new().get(format!("{base}{path}"));
+    if let Some(host) = host {
+        request = request.header(HOST, host);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[tokio::test]
+async fn probes_answer_and_every_response_has_a_request_id() {
+    let (platform, _dir) = start_example().await;
+    let base = platform.url();
+    let (status, headers, body) = get(&base, None, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["status"], "ok");
+    let first = headers["x-ms-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::try_parse(&first).is_ok(), "{first}");
+
+    let (status, headers, body) = get(&base, None, "/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["database"], "sqlite");
+    assert_ne!(headers["x-ms-request-id"].to_str().unwrap(), first);
+
+    let (_, headers, _) = get(
+        &base,
+        Some("contoso.crm.dynamics.com"),
+        "/api/data/v9.2/nothing",
+    )
+    .await;
+    assert!(headers.contains_key("x-ms-request-id"));
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn cloud_host_names_reach_their_surface() {
+    let (platform, _dir) = start_example().await;
+    let base = platform.url();
+
+    let (status, headers, body) = get(&base, Some("login.microsoftonline.com"), "/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let body = json(&body);
+    assert_eq!(body["error_codes"][0], 900561);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS900561: ")
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+
+    for host in [
+        ENV_HOST,
+        "api.powerplatform.com",
+        "37520647dbdf49faba016134c14680.c4.environment.api.localhost:7232",
+    ] {
+        let (status, _, body) = get(&base, Some(host), "/connectivity/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{host}");
+        assert_eq!(json(&body)["error"]["code"], "ResourceNotFound", "{host}");
+    }
+
+    for host in [
+        "contoso.crm.dynamics.com",
+        "contoso.crm4.dynamics.com",
+        "contoso.crm.localhost",
+    ] {
+        let (status, headers, body) = get(&base, Some(host), "/api/data/v9.2/widgets").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{host}");
+        assert_eq!(json(&body)["error"]["code"], "0x8006088a");
+        assert_eq!(
+            json(&body)["error"]["message"],
+            "Resource not found for the segment 'widgets'."
+        );
+        assert_eq!(headers["odata-version"], "4.0");
+    }
+
+    let (status, headers, body) = get(&base, Some("make.powerautomate.com"), "/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(body.contains("There is no page at /nothing-here."));
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bare_addresses_use_path_style_routes() {
+    let (platform, _dir) = start_example().await;
+    let base = platform.url();
+
+    let (status, _, body) = get(&base, None, "/contoso.onmicrosoft.com/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error_codes"][0], 900561);
+
+    let (status, _, body) = get(&base, None, "/orgs/contoso/api/data/v9.2/widgets").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "0x8006088a");
+
+    let (_, _, body) = get(
+        &base,
+        None,
+        "/environments/37520647-dbdf-49fa-ba01-6134c14680c4/connectivity/nope",
+    )
+    .await;
+    let body = json(&body);
+    assert_eq!(body["error"]["code"], "ResourceNotFound");
+    assert_eq!(
+        body["error"]["message"],
+        "The route '/connectivity/nope' does not exist on the Power Platform API."
+    );
+
+    let (status, _, body) = get(
+        &base,
+        None,
+        "/environments/not-an-env/connectivity/connections",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "EnvironmentNotFound");
+
+    let (status, _, body) = get(&base, None, "/connectivity/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["error"]["code"], "ResourceNotFound");
+
+    let (status, _, body) = get(&base, Some("padconnect.internal:8080"), "/machines").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        body.contains("<h1>Not Found</h1>"),
+        "an unknown name is served path-style: {body}"
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_in_each_surface_format() {
+    let (platform, _dir) = start_example().await;
+    let big = vec![b'x'; 1024 * 1024 + 1];
+    let client = reqwest::Client::new();
+    let cases = [
+        (
+            "login.microsoftonline.com",
+            "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        ),
+        (
+            ENV_HOST,
+            "/connectivity/connectors/shared_uiflow/connections/x",
+        ),
+        ("contoso.crm.dynamics.com", "/api/data/v9.2/flowmachines"),
+        ("make.powerautomate.com", "/"),
+    ];
+    for (host, path) in cases {
+        let response = client
+            .post(format!("{}{path}", platform.url()))
+            .header(HOST, host)
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{host}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains("the limit is 1048576 bytes"),
+            "{host}: {body}"
+        );
+        if host.starts_with("make.") {
+            assert!(body.starts_with("<!doctype html>"));
+        } else {
+            assert!(
+                json(&body)["error"].is_string() || json(&body)["error"]["code"].is_string(),
+                "{body}"
+            );
+        }
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_world_is_still_there_after_a_restart() {
+    let (platform, dir) = start_example().await;
+    let counts = platform.store().counts().await.unwrap();
+    assert_eq!(
+        (counts.tenants, counts.machine_groups, counts.machines),
+        (1, 2, 3)
+    );
+    platform.shutdown().await.unwrap();
+
+    // Restart on the same data dir, without the world file.
+    let again = Platform::start(config(dir.path())).await.unwrap();
+    assert_eq!(again.store().counts().await.unwrap(), counts);
+    let (status, _, _) = get(&again.url(), None, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    again.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_world_file_stops_the_start_with_its_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(
+        &world,
+        "[[tenants]]\nid = \"x\"\ndomain = \"contoso.com\"\n",
+    )
+    .unwrap();
+    let mut config = config(dir.path());
+    config.world = Some(world);
+    let err = Platform::start(config)
+        .await
+        .err()
+        .expect("the start fails")
+        .to_string();
+    assert!(err.contains("tenants[0].id: 'x' is not a GUID"), "{err}");
+}

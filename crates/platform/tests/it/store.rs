@@ -1,0 +1,554 @@
+//! The store's conformance suite: every test runs on each backend.
+
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId, ShareRole};
+use padconnect_platform::store::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::support::backends;
+
+const TENANT: Uuid = Uuid::from_u128(0x8a235459_3d2c_415d_8c1e_e2fe133509ad);
+const CLIENT: Uuid = Uuid::from_u128(0x5f0e9a1c_6b7d_4c1e_9f3a_2b8c7d6e5f40);
+const OBJECT: Uuid = Uuid::from_u128(0x0c1d2e3f_4a5b_4c6d_8e7f_9a0b1c2d3e4f);
+const GROUP: Uuid = Uuid::from_u128(0xa4f1c3d2_0b9e_4f8a_9c7d_6e5f4a3b2c1d);
+
+fn env() -> EnvironmentId {
+    "37520647-dbdf-49fa-ba01-6134c14680c4".parse().unwrap()
+}
+
+fn system_user(id: u128, kind: SystemUserKind, name: &str) -> SystemUser {
+    SystemUser {
+        id: Uuid::from_u128(id),
+        environment_id: env(),
+        kind,
+        fullname: name.into(),
+        domainname: format!("{name}@contoso.onmicrosoft.com"),
+        accessmode: ACCESS_MODE_NON_INTERACTIVE,
+        isdisabled: false,
+        maker: true,
+        created_on: Timestamp(1_700_000_000_000_000),
+        modified_on: Timestamp(1_700_000_000_000_000),
+        versionnumber: 1,
+    }
+}
+
+fn group(owner: Uuid, name: &str) -> MachineGroup {
+    let at = Timestamp(1_700_000_000_123_456);
+    MachineGroup {
+        id: GROUP,
+        environment_id: env(),
+        name: name.into(),
+        description: "bots".into(),
+        flowgrouptype: flowgrouptype::STANDARD,
+        statecode: 0,
+        statuscode: 1,
+        password_hash: None,
+        owner_id: owner,
+        created_on: at,
+        created_by: owner,
+        modified_on: at,
+        modified_by: owner,
+        versionnumber: 1,
+    }
+}
+
+fn connection(id: ConnectionId, name: &str) -> Connection {
+    Connection {
+        environment_id: env(),
+        id,
+        connector: ConnectorName::uiflow(),
+        display_name: name.into(),
+        parameter_set: "azureRelay".into(),
+        parameter_values: json!({"username": "CONTOSO\\bot", "targetId": GROUP.to_string()}),
+        sealed_secrets: vec![1, 2, 3, 0, 255],
+        target_group_id: Some(GROUP),
+        created_by: Principal {
+            id: OBJECT,
+            kind: PrincipalType::ServicePrincipal,
+            display_name: "deploy-pipeline".into(),
+        },
+        created_at: Timestamp(1_700_000_000_000_001),
+        modified_at: Timestamp(1_700_000_000_000_001),
+    }
+}
+
+/// A tenant with one app and one environment, committed.
+async fn seed(store: &Store) -> Uuid {
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert_tenant(&Tenant {
+        id: TENANT,
+        domain: "Contoso.onmicrosoft.com".into(),
+    })
+    .await
+    .unwrap();
+    tx.upsert_app(&App {
+        tenant_id: TENANT,
+        client_id: CLIENT,
+        object_id: OBJECT,
+        display_name: "deploy-pipeline".into(),
+    })
+    .await
+    .unwrap();
+    tx.upsert_environment(&Environment {
+        id: env(),
+        tenant_id: TENANT,
+        display_name: "Prod".into(),
+        org: "Contoso".into(),
+    })
+    .await
+    .unwrap();
+    let owner = tx
+        .upsert_system_user(&system_user(
+            1,
+            SystemUserKind::Application { client_id: CLIENT },
+            "deploy-pipeline",
+        ))
+        .await
+        .unwrap();
+    tx.upsert_machine_group(&group(owner, "Finance bots"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    owner
+}
+
+async fn each(test: impl AsyncFn(&Store)) {
+    for backend in backends().await {
+        test(&backend.store).await;
+        backend.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn tenants_apps_and_credentials_round_trip() {
+    each(async |store| {
+        seed(store).await;
+        let tenant = store
+            .tenant_by_domain("CONTOSO.onmicrosoft.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            tenant,
+            Tenant {
+                id: TENANT,
+                domain: "contoso.onmicrosoft.com".into()
+            }
+        );
+        assert_eq!(store.tenant(TENANT).await.unwrap(), Some(tenant));
+        assert_eq!(store.tenant(Uuid::nil()).await.unwrap(), None);
+        let app = store.app(TENANT, CLIENT).await.unwrap().unwrap();
+        assert_eq!(app.object_id, OBJECT);
+        assert_eq!(store.apps(TENANT).await.unwrap(), vec![app]);
+
+        let secret = AppSecret {
+            hash: vec![7; 32],
+            hint: "exa".into(),
+            expires_at: Some(Timestamp(5)),
+        };
+        let cert = AppCertificate {
+            thumbprint_sha256: "ab".into(),
+            thumbprint_sha1: "cd".into(),
+            der: vec![0x30, 0x82],
+        };
+        let user = User {
+            tenant_id: TENANT,
+            object_id: Uuid::from_u128(9),
+            upn: "Admin@Contoso.onmicrosoft.com".into(),
+            display_name: "Admin".into(),
+            password_hash: "$argon2id$x".into(),
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.put_app_secret(TENANT, CLIENT, &secret).await.unwrap();
+        tx.put_app_secret(
+            TENANT,
+            CLIENT,
+            &AppSecret {
+                expires_at: None,
+                ..secret.clone()
+            },
+        )
+        .await
+        .unwrap();
+        tx.put_app_certificate(TENANT, CLIENT, &cert).await.unwrap();
+        tx.put_app_certificate(TENANT, CLIENT, &cert).await.unwrap();
+        tx.upsert_user(&user).await.unwrap();
+        tx.add_tenant_admin(TENANT, "Admin@Contoso.onmicrosoft.com")
+            .await
+            .unwrap();
+        tx.add_tenant_admin(TENANT, "admin@contoso.onmicrosoft.com")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(
+            store.app_secrets(TENANT, CLIENT).await.unwrap(),
+            vec![AppSecret {
+                expires_at: None,
+                ..secret
+            }]
+        );
+        assert_eq!(
+            store.app_certificates(TENANT, CLIENT).await.unwrap(),
+            vec![cert]
+        );
+        let found = store
+            .user_by_upn(TENANT, "ADMIN@contoso.onmicrosoft.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.upn, "admin@contoso.onmicrosoft.com");
+        assert_eq!(found.password_hash, "$argon2id$x");
+        assert_eq!(
+            store.tenant_admins(TENANT).await.unwrap(),
+            vec!["admin@contoso.onmicrosoft.com".to_owned()]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn environments_and_system_users() {
+    each(async |store| {
+        let owner = seed(store).await;
+        let env_row = store.environment_by_org("CONTOSO").await.unwrap().unwrap();
+        assert_eq!(env_row.id, env());
+        assert_eq!(
+            store.environment(&env()).await.unwrap(),
+            Some(env_row.clone())
+        );
+        assert_eq!(store.environments(TENANT).await.unwrap(), vec![env_row]);
+
+        let app_user = store
+            .system_user_for(&env(), SystemUserKind::Application { client_id: CLIENT })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(app_user.id, owner);
+        assert_eq!(app_user.versionnumber, 1);
+
+        // The same principal under another id keeps the first row; a change bumps the version.
+        let mut tx = store.begin().await.unwrap();
+        let mut renamed = system_user(
+            2,
+            SystemUserKind::Application { client_id: CLIENT },
+            "renamed",
+        );
+        assert_eq!(tx.upsert_system_user(&renamed).await.unwrap(), owner);
+        renamed.fullname = "renamed".into();
+        assert_eq!(tx.upsert_system_user(&renamed).await.unwrap(), owner);
+        tx.commit().await.unwrap();
+        let after = store.system_user(owner).await.unwrap().unwrap();
+        assert_eq!(
+            (after.fullname.as_str(), after.versionnumber),
+            ("renamed", 2)
+        );
+        assert_eq!(store.system_user(Uuid::from_u128(2)).await.unwrap(), None);
+
+        let person = Uuid::from_u128(77);
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_system_user(&system_user(
+            3,
+            SystemUserKind::Person { object_id: person },
+            "Ada",
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let found = store
+            .system_user_for(&env(), SystemUserKind::Person { object_id: person })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.kind, SystemUserKind::Person { object_id: person });
+        assert_eq!(store.system_users(&env()).await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn groups_machines_and_shares() {
+    each(async |store| {
+        let owner = seed(store).await;
+        let stored = store.machine_group(GROUP).await.unwrap().unwrap();
+        assert_eq!(stored, group(owner, "Finance bots"));
+
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_machine_group(&group(owner, "Finance bots"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store
+                .machine_group(GROUP)
+                .await
+                .unwrap()
+                .unwrap()
+                .versionnumber,
+            1,
+            "no change, no new version"
+        );
+
+        let machine = Machine {
+            id: Uuid::from_u128(5),
+            environment_id: env(),
+            group_id: GROUP,
+            name: "FIN-VM-01".into(),
+            description: String::new(),
+            agentversion: Some("2.50".into()),
+            lastheartbeatdate: Some(Timestamp(42)),
+            statecode: 0,
+            statuscode: 1,
+            owner_id: owner,
+            created_on: Timestamp(1),
+            created_by: owner,
+            modified_on: Timestamp(1),
+            modified_by: owner,
+            versionnumber: 1,
+        };
+        let reader = system_user(
+            4,
+            SystemUserKind::Person {
+                object_id: Uuid::from_u128(88),
+            },
+            "Reader",
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_machine_group(&group(owner, "Finance robots"))
+            .await
+            .unwrap();
+        tx.upsert_machine(&machine).await.unwrap();
+        let reader = tx.upsert_system_user(&reader).await.unwrap();
+        let share = Share {
+            record: RecordRef::MachineGroup(GROUP),
+            principal_id: reader,
+            rights: ShareRole::User.rights(),
+        };
+        tx.set_share(&share).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let renamed = store.machine_group(GROUP).await.unwrap().unwrap();
+        assert_eq!(
+            (renamed.name.as_str(), renamed.versionnumber),
+            ("Finance robots", 2)
+        );
+        assert_eq!(
+            store.machines_in_group(GROUP).await.unwrap(),
+            vec![machine.clone()]
+        );
+        assert_eq!(store.machine(machine.id).await.unwrap(), Some(machine));
+        assert_eq!(
+            store
+                .shares_of(RecordRef::MachineGroup(GROUP))
+                .await
+                .unwrap(),
+            vec![share.clone()]
+        );
+        assert_eq!(store.machine_groups(&env()).await.unwrap().len(), 1);
+
+        let mut tx = store.begin().await.unwrap();
+        tx.set_share(&Share {
+            rights: AccessRights::all(),
+            ..share.clone()
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let shares = store
+            .shares_of(RecordRef::MachineGroup(GROUP))
+            .await
+            .unwrap();
+        assert_eq!(shares[0].rights, AccessRights::all());
+
+        let mut tx = store.begin().await.unwrap();
+        tx.set_share(&Share {
+            rights: AccessRights::empty(),
+            ..share
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            store
+                .shares_of(RecordRef::MachineGroup(GROUP))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rolled_back_writes_leave_nothing() {
+    each(async |store| {
+        seed(store).await;
+        let before = store.counts().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.upsert_tenant(&Tenant {
+            id: Uuid::from_u128(1),
+            domain: "fabrikam.com".into(),
+        })
+        .await
+        .unwrap();
+        assert!(
+            tx.insert_connection(&connection(ConnectionId::new_random(), "c"))
+                .await
+                .unwrap()
+        );
+        drop(tx);
+        assert_eq!(store.counts().await.unwrap(), before);
+        assert_eq!(before.tenants, 1);
+        assert_eq!(before.machine_groups, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connections_insert_update_delete() {
+    each(async |store| {
+        seed(store).await;
+        let id: ConnectionId = "D4E4A6FF-9A67-492A-A1F6-DE854528668C".parse().unwrap();
+        let first = connection(id, "first");
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.insert_connection(&first).await.unwrap());
+        assert!(
+            !tx.insert_connection(&connection(id, "second"))
+                .await
+                .unwrap(),
+            "an id is taken once"
+        );
+        tx.commit().await.unwrap();
+        let same_id: ConnectionId = "d4e4a6ff9a67492aa1f6de854528668c".parse().unwrap();
+        assert_eq!(
+            store.connection(&env(), &same_id).await.unwrap(),
+            Some(first.clone())
+        );
+
+        let mut changed = first.clone();
+        changed.display_name = "renamed".into();
+        changed.sealed_secrets = vec![9; 40];
+        changed.modified_at = Timestamp(1_800_000_000_000_000);
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.update_connection(&changed).await.unwrap());
+        assert!(
+            !tx.update_connection(&connection(ConnectionId::new_random(), "x"))
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(store.connection(&env(), &id).await.unwrap(), Some(changed));
+
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.delete_connection(&env(), &id).await.unwrap());
+        assert!(!tx.delete_connection(&env(), &id).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(store.connection(&env(), &id).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_inserts_of_one_id_store_one_connection() {
+    each(async |store| {
+        seed(store).await;
+        let id = ConnectionId::new_random();
+        let attempts = (0..8).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                let inserted = tx
+                    .insert_connection(&connection(id, &format!("writer {i}")))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                inserted
+            })
+        });
+        let mut winners = 0;
+        for attempt in attempts {
+            winners += usize::from(attempt.await.unwrap());
+        }
+        assert_eq!(winners, 1);
+        assert_eq!(store.counts().await.unwrap().connections, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connection_pages_cover_everything_once() {
+    each(async |store| {
+        seed(store).await;
+        let mut tx = store.begin().await.unwrap();
+        let mut ids: Vec<String> = Vec::new();
+        for i in 0..23 {
+            let id = ConnectionId::new_random();
+            ids.push(id.to_string());
+            tx.insert_connection(&connection(id, &format!("c{i}")))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        ids.sort();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = store
+                .connections_page(&env(), after.as_deref(), 10)
+                .await
+                .unwrap();
+            pages += 1;
+            seen.extend(page.items.iter().map(|c| c.id.to_string()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 3);
+        assert_eq!(seen, ids);
+        let exact = store
+            .connections_page(&env(), Some(&ids[12]), 10)
+            .await
+            .unwrap();
+        assert_eq!((exact.items.len(), exact.next), (10, None));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signing_keys_round_trip() {
+    each(async |store| {
+        let key = SigningKey {
+            kid: "k1".into(),
+            sealed_private: vec![1; 64],
+            certificate: vec![2; 300],
+            created_at: Timestamp(10),
+            retire_at: Timestamp(20),
+            expire_at: Timestamp(30),
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_signing_key(&key).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.signing_keys().await.unwrap(), vec![key.clone()]);
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.insert_signing_key(&key).await.is_err(),
+            "a kid is unique"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_idempotent() {
+    for backend in backends().await {
+        seed(&backend.store).await;
+        let again = Store::open(&backend.database, SyncMode::Normal)
+            .await
+            .unwrap();
+        assert_eq!(again.counts().await.unwrap().machine_groups, 1);
+        again.close().await;
+        backend.finish().await;
+    }
+}

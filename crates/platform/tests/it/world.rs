@@ -1,0 +1,242 @@
+//! The world file: parsing, validation messages, idempotent loading.
+
+use std::path::Path;
+
+use padconnect_core::{EnvironmentId, ShareRole};
+use padconnect_platform::store::*;
+use padconnect_platform::world::{World, WorldError, load_world};
+use uuid::Uuid;
+
+use crate::support::{backends, example_world};
+
+fn parse(text: &str) -> Result<World, WorldError> {
+    World::parse(text, Path::new("."), "test.toml")
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match parse(text) {
+        Err(WorldError::Invalid { problems, .. }) => problems,
+        other => panic!("expected validation problems, got {other:?}"),
+    }
+}
+
+const TENANT: &str = r#"
+[[tenants]]
+id = "8a235459-3d2c-415d-8c1e-e2fe133509ad"
+domain = "contoso.onmicrosoft.com"
+"#;
+
+#[test]
+fn the_example_world_is_valid() {
+    let world = World::from_file(&example_world()).unwrap();
+    let tenant = &world.tenants[0];
+    assert_eq!(tenant.apps[0].secrets[0].value, "example-secret-value");
+    let env = &tenant.environments[0];
+    assert_eq!(
+        env.id,
+        "37520647-dbdf-49fa-ba01-6134c14680c4"
+            .parse::<EnvironmentId>()
+            .unwrap()
+    );
+    assert_eq!(
+        env.machine_groups.len(),
+        2,
+        "one group and one standalone machine's hidden group"
+    );
+    assert!(env.machine_groups[1].hidden);
+    assert_eq!(env.machine_groups[0].shared_with[0].1, ShareRole::User);
+    let debug = format!("{world:?}");
+    assert!(
+        !debug.contains("example-secret-value") && !debug.contains("example-password"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn empty_world_and_empty_lists_are_fine() {
+    assert_eq!(parse("").unwrap().tenants.len(), 0);
+    let world = parse(TENANT).unwrap();
+    assert!(world.tenants[0].apps.is_empty() && world.tenants[0].environments.is_empty());
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let err = parse(&format!("{TENANT}colour = \"blue\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("colour") && err.contains("test.toml"), "{err}");
+    let err = parse(&format!("{TENANT}[[tenants.apps]]\ndisplay_name = \"a\"\nclient_id = \"5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40\"\nsecrets = [{{ value = \"x\", expiry = \"2027-01-01T00:00:00Z\" }}]\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expiry"), "{err}");
+}
+
+#[test]
+fn each_bad_value_is_reported_with_its_path() {
+    let text = r#"
+[[tenants]]
+id = "not-a-guid"
+domain = "contoso"
+admins = ["nobody@contoso.onmicrosoft.com"]
+
+[[tenants.apps]]
+display_name = ""
+client_id = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40"
+secrets = ["", { value = "s", expires = "next year" }]
+certificates = ["missing.pem"]
+
+[[tenants.environments]]
+id = "prod"
+display_name = "Prod"
+org = "con toso"
+application_users = ["11111111-1111-1111-1111-111111111111"]
+makers = ["ghost@contoso.onmicrosoft.com"]
+
+[[tenants.environments.machine_groups]]
+id = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
+name = "Finance"
+owner = "ghost@contoso.onmicrosoft.com"
+shared_with = [{ client_id = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40", role = "owner" }, { role = "user" }]
+"#;
+    let found = problems(text);
+    let expected = [
+        "tenants[0].id: 'not-a-guid' is not a GUID",
+        "tenants[0].domain: 'contoso' is not a domain name",
+        "tenants[0].admins[0]: 'nobody@contoso.onmicrosoft.com' is neither a user (upn) nor an app (client_id)",
+        "tenants[0].apps[0].display_name: must not be empty",
+        "tenants[0].apps[0].secrets[0]: a secret must not be empty",
+        "tenants[0].apps[0].secrets[1].expires: 'next year' is not an RFC 3339 time",
+        "tenants[0].apps[0].certificates[0]: cannot read a PEM certificate from ./missing.pem",
+        "tenants[0].environments[0].id: 'prod' is not an environment id",
+        "tenants[0].environments[0].org: 'con toso' is not an org name",
+        "tenants[0].environments[0].application_users[0]: '11111111-1111-1111-1111-111111111111' is not the client_id of an app",
+        "tenants[0].environments[0].makers[0]: 'ghost@contoso.onmicrosoft.com' is not the upn of a user",
+        "tenants[0].environments[0].machine_groups[0].owner: 'ghost@contoso.onmicrosoft.com' must be one of the environment's makers",
+        "tenants[0].environments[0].machine_groups[0].shared_with[0].role: 'owner' is not a sharing role",
+        "tenants[0].environments[0].machine_groups[0].shared_with[1]: give exactly one of client_id or upn",
+    ];
+    for want in expected {
+        assert!(
+            found.iter().any(|p| p.starts_with(want)),
+            "missing '{want}' in:\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+#[test]
+fn duplicates_are_reported_where_they_repeat() {
+    let text = format!(
+        r#"{TENANT}
+[[tenants.users]]
+upn = "a@contoso.onmicrosoft.com"
+display_name = "A"
+password = "p"
+
+[[tenants.environments]]
+id = "37520647-dbdf-49fa-ba01-6134c14680c4"
+display_name = "One"
+org = "contoso"
+makers = ["a@contoso.onmicrosoft.com"]
+
+[[tenants.environments.machine_groups]]
+id = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
+name = "G"
+owner = "a@contoso.onmicrosoft.com"
+machines = ["VM-1", "vm-1"]
+
+[[tenants.environments]]
+id = "37520647-DBDF-49fa-ba01-6134c14680c4"
+display_name = "Two"
+org = "Contoso"
+"#
+    );
+    let found = problems(&text);
+    assert!(found.iter().any(|p| p.starts_with("tenants[0].environments[0].machine_groups[0].machines[1]: a machine of this name is already declared at tenants[0].environments[0].machine_groups[0].machines[0]")), "{found:?}");
+    assert!(found.iter().any(|p| p.starts_with("tenants[0].environments[1].id: this environment id is already declared at tenants[0].environments[0].id")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("tenants[0].environments[1].org: this org is already declared")),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn loading_twice_changes_nothing() {
+    let world = World::from_file(&example_world()).unwrap();
+    let env: EnvironmentId = "37520647-dbdf-49fa-ba01-6134c14680c4".parse().unwrap();
+    let tenant = world.tenants[0].id;
+    for backend in backends().await {
+        let store = &backend.store;
+        let first = load_world(store, &world).await.unwrap();
+        assert_eq!((first.machine_groups, first.machines), (1, 3));
+        let counts = store.counts().await.unwrap();
+        let groups = store.machine_groups(&env).await.unwrap();
+        let users = store.system_users(&env).await.unwrap();
+        let admin = store
+            .user_by_upn(tenant, "admin@contoso.onmicrosoft.com")
+            .await
+            .unwrap()
+            .unwrap();
+
+        load_world(store, &world).await.unwrap();
+        assert_eq!(store.counts().await.unwrap(), counts);
+        assert_eq!(
+            store.machine_groups(&env).await.unwrap(),
+            groups,
+            "same rows, same versions"
+        );
+        assert_eq!(store.system_users(&env).await.unwrap(), users);
+        let again = store
+            .user_by_upn(tenant, "admin@contoso.onmicrosoft.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            again.password_hash, admin.password_hash,
+            "a matching password keeps its hash"
+        );
+        assert!(padconnect_platform::secrets::password_matches(
+            "example-password",
+            &again.password_hash
+        ));
+
+        assert_eq!(counts.machine_groups, 2);
+        assert_eq!(counts.shares, 1);
+        let finance = groups.iter().find(|g| g.name == "Finance bots").unwrap();
+        assert_eq!(finance.flowgrouptype, flowgrouptype::STANDARD);
+        let hidden = groups.iter().find(|g| g.name == "HR-LAPTOP-07").unwrap();
+        assert_eq!(hidden.flowgrouptype, flowgrouptype::DEFAULT);
+        assert_eq!(
+            store.machines_in_group(hidden.id).await.unwrap()[0].name,
+            "HR-LAPTOP-07"
+        );
+        let app_user = store
+            .system_user_for(
+                &env,
+                SystemUserKind::Application {
+                    client_id: world.tenants[0].apps[0].client_id,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let shares = store
+            .shares_of(RecordRef::MachineGroup(finance.id))
+            .await
+            .unwrap();
+        assert_eq!(shares[0].principal_id, app_user.id);
+        assert_eq!(shares[0].rights, ShareRole::User.rights());
+        let secrets = store
+            .app_secrets(tenant, world.tenants[0].apps[0].client_id)
+            .await
+            .unwrap();
+        assert!(padconnect_platform::secrets::client_secret_matches(
+            "example-secret-value",
+            &secrets[0].hash
+        ));
+        assert_eq!(store.app(tenant, Uuid::nil()).await.unwrap(), None);
+        backend.finish().await;
+    }
+}
