@@ -103,6 +103,11 @@ pub fn is_org_name(org: &str) -> bool {
         && !org.ends_with('-')
 }
 
+/// A DNS name of at least two labels (`contoso.onmicrosoft.com`).
+pub fn is_domain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').count() >= 2 && name.split('.').all(is_org_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +187,14 @@ mod tests {
         ] {
             assert_eq!(classify_host(host), None, "{host}");
         }
+    }
+
+    #[test]
+    fn domains() {
+        assert!(is_domain("contoso.onmicrosoft.com"));
+        assert!(!is_domain("contoso"));
+        assert!(!is_domain("contoso..com"));
+        assert!(!is_domain("not a.domain"));
     }
 
     proptest! {

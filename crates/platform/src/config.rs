@@ -32,6 +32,12 @@ pub struct PlatformConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     pub log_format: LogFormat,
+    /// Serve HTTPS with a certificate from the data dir's local CA.
+    pub tls: bool,
+    /// How long a token signing key signs before the next one takes over:
+    /// seconds, or a number with s, m, h or d.
+    #[serde(with = "duration_secs")]
+    pub signing_key_lifetime: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -52,13 +58,15 @@ impl Default for PlatformConfig {
             sync: SyncMode::Normal,
             body_limit: DEFAULT_BODY_LIMIT,
             log_format: LogFormat::Text,
+            tls: false,
+            signing_key_lifetime: crate::signing::DEFAULT_KEY_LIFETIME_SECS as u64,
         }
     }
 }
 
 /// The keys `PADCONNECT_*` variables may set; others (`PADCONNECT_PLATFORM`,
 /// `PADCONNECT_MASTER_KEY`, ...) belong to other parts and are not config.
-const ENV_KEYS: [&str; 7] = [
+const ENV_KEYS: [&str; 9] = [
     "listen",
     "data_dir",
     "database",
@@ -66,6 +74,8 @@ const ENV_KEYS: [&str; 7] = [
     "sync",
     "body_limit",
     "log_format",
+    "tls",
+    "signing_key_lifetime",
 ];
 
 impl PlatformConfig {
@@ -83,6 +93,52 @@ impl PlatformConfig {
 
     pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Self, Box<figment::Error>> {
         Self::figment(file, flags).extract().map_err(Box::new)
+    }
+}
+
+/// A duration in seconds, written as `3600`, `"3600"`, `"90m"`, `"12h"` or `"30d"`.
+mod duration_secs {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(secs: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(*secs)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Secs(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Secs(secs) => Ok(secs),
+            Raw::Text(text) => parse(&text).ok_or_else(|| {
+                de::Error::custom(format!(
+                    "'{text}' is not a duration: write seconds, or a number with s, m, h or d (30d)"
+                ))
+            }),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<u64> {
+        let text = text.trim();
+        let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+            Some(at) => text.split_at(at),
+            None => (text, "s"),
+        };
+        let scale = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => return None,
+        };
+        number
+            .parse::<u64>()
+            .ok()?
+            .checked_mul(scale)
+            .filter(|secs| *secs > 0)
     }
 }
 
@@ -108,6 +164,9 @@ mod tests {
             assert_eq!(config.data_dir, PathBuf::from("/tmp/flag"));
             assert_eq!(config.sync, SyncMode::Full);
             assert_eq!(config.body_limit, DEFAULT_BODY_LIMIT);
+            jail.set_env("PADCONNECT_SIGNING_KEY_LIFETIME", "12h");
+            let config = PlatformConfig::load(None, BTreeMap::<String, String>::new()).unwrap();
+            assert_eq!(config.signing_key_lifetime, 12 * 3_600);
             Ok(())
         });
     }
@@ -128,5 +187,15 @@ mod tests {
             assert!(err.contains("sometimes"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_secs::parse("3600"), Some(3_600));
+        assert_eq!(duration_secs::parse("90m"), Some(5_400));
+        assert_eq!(duration_secs::parse("30d"), Some(2_592_000));
+        for bad in ["", "0", "10w", "h", "-5s"] {
+            assert_eq!(duration_secs::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! API and the portal, as far as the desktop-flow connection workflow
 //! touches them.
 
+pub mod auth;
 pub mod config;
 pub mod connectivity;
 pub mod dataverse;
@@ -12,7 +13,9 @@ pub mod portal;
 mod routing;
 pub mod secrets;
 pub mod server;
+pub mod signing;
 pub mod store;
+pub mod tls;
 pub mod world;
 
 pub use config::PlatformConfig;

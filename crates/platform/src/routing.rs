@@ -38,11 +38,20 @@ fn is_tenant_segment(segment: &str) -> bool {
         || segment.contains('.')
 }
 
+/// What follows the tenant in Entra's endpoints.
+fn is_identity_path(rest: &str) -> bool {
+    ["oauth2/", "v2.0/", "discovery/", ".well-known/"]
+        .iter()
+        .any(|p| rest.starts_with(p))
+}
+
 /// The route of a path-style request and the length of its prefix.
 fn path_style(path: &str) -> (Route, usize) {
-    let mut segments = path.trim_start_matches('/').splitn(3, '/');
-    let first = segments.next().unwrap_or_default();
-    let second = segments.next();
+    let trimmed = path.trim_start_matches('/');
+    let (first, after_first) = trimmed
+        .split_once('/')
+        .map_or((trimmed, None), |(f, r)| (f, Some(r)));
+    let second = after_first.map(|r| r.split('/').next().unwrap_or_default());
     match (first, second) {
         ("connectivity", _) => (Route::TenantApi, 0),
         ("environments", Some(env)) => {
@@ -57,6 +66,8 @@ fn path_style(path: &str) -> (Route, usize) {
             "/orgs/".len() + org.len(),
         ),
         (tenant, _) if is_tenant_segment(tenant) => (Route::Identity, 0),
+        // A malformed tenant on an identity path still gets Entra's answer.
+        _ if after_first.is_some_and(is_identity_path) => (Route::Identity, 0),
         _ => (Route::Portal, 0),
     }
 }
@@ -204,6 +215,8 @@ mod tests {
             ),
             ("/", Route::Portal, 0),
             ("/machines", Route::Portal, 0),
+            ("/not%20a%20tenant/oauth2/v2.0/token", Route::Identity, 0),
+            ("/machines/oauth2", Route::Portal, 0),
         ];
         for (path, route, prefix) in cases {
             assert_eq!(path_style(path), (route, prefix), "{path}");

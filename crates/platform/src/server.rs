@@ -20,9 +20,12 @@ use tracing::{Span, info, info_span};
 
 use crate::config::PlatformConfig;
 use crate::keyring::{KeyRing, KeyRingError};
+use crate::signing::{REFRESH_EVERY, SigningError, SigningKeys};
 use crate::store::{Database, Store, StoreError};
+use crate::tls::{self, TlsError};
 use crate::world::{LoadSummary, World, WorldError, load_world};
 use crate::{connectivity, dataverse, identity, portal, routing};
+use axum_server::tls_rustls::RustlsConfig;
 
 /// The header carrying each request's id, as Microsoft's services name it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -39,6 +42,10 @@ pub enum PlatformError {
     World(#[from] WorldError),
     #[error("cannot load the world into the database: {0}")]
     WorldLoad(StoreError),
+    #[error("cannot load the token signing keys: {0}")]
+    Signing(#[from] SigningError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {error}")]
     Bind {
         addr: SocketAddr,
@@ -52,7 +59,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Store,
-    pub keyring: KeyRing,
+    pub keyring: Arc<KeyRing>,
+    pub signing: SigningKeys,
     pub config: PlatformConfig,
 }
 
@@ -79,6 +87,7 @@ pub struct Surfaces {
 pub struct Platform {
     state: AppState,
     world: Option<LoadSummary>,
+    tls: Option<RustlsConfig>,
 }
 
 impl Platform {
@@ -89,7 +98,7 @@ impl Platform {
             path: config.data_dir.display().to_string(),
             error,
         })?;
-        let keyring = KeyRing::load(&config.data_dir)?;
+        let keyring = Arc::new(KeyRing::load(&config.data_dir)?);
         let database = match &config.database {
             Some(url) => Database::parse(url).map_err(|error| PlatformError::Store {
                 database: "--database".into(),
@@ -116,13 +125,33 @@ impl Platform {
             }
             None => None,
         };
+        let lifetime = i64::try_from(config.signing_key_lifetime).unwrap_or(i64::MAX);
+        let signing = SigningKeys::open(store.clone(), keyring.clone(), lifetime).await?;
+        let tls = match config.tls {
+            true => {
+                let identity = tls::server_identity(&config.data_dir, &keyring)?;
+                info!(ca = %identity.ca_path.display(), "TLS on: trust this CA in clients");
+                let chain = identity.chain.iter().map(|c| c.to_vec()).collect();
+                let tls = RustlsConfig::from_der(chain, identity.key.secret_pkcs8_der().to_vec())
+                    .await
+                    .map_err(|e| TlsError::Material {
+                        path: identity.ca_path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                Some(tls)
+            }
+            false => None,
+        };
+        let inner = Inner {
+            store,
+            keyring,
+            signing,
+            config,
+        };
         Ok(Self {
-            state: AppState(Arc::new(Inner {
-                store,
-                keyring,
-                config,
-            })),
+            state: AppState(Arc::new(inner)),
             world,
+            tls,
         })
     }
 
@@ -147,7 +176,7 @@ impl Platform {
             environment_api: connectivity::environment_router(state.clone()),
             dataverse: dataverse::router(state.clone()),
             portal: portal::router(state.clone()),
-            scheme: "http",
+            scheme: if self.tls.is_some() { "https" } else { "http" },
             body_limit: state.config.body_limit,
         };
         let probes = Router::new()
@@ -174,9 +203,16 @@ impl Platform {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = self.router();
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let refresher = tokio::spawn(refresh_signing_keys(self.state.clone()));
+        let result = match self.tls {
+            None => {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(tls) => serve_tls(listener, router, tls, shutdown).await,
+        };
+        refresher.abort();
         self.state.store.close().await;
         result
     }
@@ -194,10 +230,16 @@ impl Platform {
         let platform = Self::open(config).await?;
         let state = platform.state.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let scheme = if platform.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let task = tokio::spawn(platform.serve(listener, async {
             let _ = stopped.await;
         }));
         Ok(RunningPlatform {
+            scheme,
             addr: local_addr,
             state,
             stop,
@@ -208,6 +250,7 @@ impl Platform {
 
 /// A platform serving in the background.
 pub struct RunningPlatform {
+    scheme: &'static str,
     pub addr: SocketAddr,
     state: AppState,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -215,9 +258,9 @@ pub struct RunningPlatform {
 }
 
 impl RunningPlatform {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn store(&self) -> &Store {
@@ -237,6 +280,37 @@ impl RunningPlatform {
             Err(_) => Err(std::io::Error::other(
                 "the platform did not stop within 10 s",
             )),
+        }
+    }
+}
+
+async fn serve_tls(
+    listener: TcpListener,
+    router: Router,
+    tls: RustlsConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+        .handle(handle)
+        .serve(router.into_make_service())
+        .await
+}
+
+/// Re-reads the signing keys now and then: a replica sees keys made
+/// elsewhere, and a key that retires is replaced on time.
+async fn refresh_signing_keys(state: AppState) {
+    let mut ticks = tokio::time::interval(REFRESH_EVERY);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(error) = state.signing.refresh().await {
+            tracing::warn!(%error, "cannot refresh the signing keys");
         }
     }
 }

@@ -2,9 +2,11 @@
 //! where the code is Dataverse's, unrelated to the HTTP status.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::auth::{Audience, AuthFailure};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataverseError {
@@ -12,6 +14,8 @@ pub struct DataverseError {
     /// Hexadecimal Dataverse error code, `0x80040217`.
     pub code: &'static str,
     pub message: String,
+    /// For a 401: the `WWW-Authenticate` challenge.
+    pub challenge: Option<String>,
 }
 
 impl DataverseError {
@@ -20,6 +24,7 @@ impl DataverseError {
             status,
             code,
             message: message.into(),
+            challenge: None,
         }
     }
 
@@ -36,10 +41,44 @@ impl DataverseError {
             format!("Resource not found for the segment '{segment}'."),
         )
     }
+
+    /// A refused token. Dataverse answers 401 with an empty body and the
+    /// reason in the `WWW-Authenticate` challenge.
+    pub fn unauthorized(failure: &AuthFailure, audience: &Audience<'_>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "",
+            message: failure.to_string(),
+            challenge: Some(failure.challenge(audience)),
+        }
+    }
+
+    /// 0x80072560: the caller has no systemuser in this environment.
+    pub fn not_a_member(who: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "0x80072560",
+            format!(
+                "The user is not a member of the organization: {who} has no user in this environment. An administrator must add it (for a service principal, as an application user) before it can act here."
+            ),
+        )
+    }
+
+    pub fn internal(detail: String) -> Self {
+        tracing::error!(%detail, "Dataverse request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "0x80040216",
+            "An unexpected error occurred.",
+        )
+    }
 }
 
 impl IntoResponse for DataverseError {
     fn into_response(self) -> Response {
+        if let Some(challenge) = self.challenge {
+            return (self.status, [(header::WWW_AUTHENTICATE, challenge)]).into_response();
+        }
         let body = json!({ "error": { "code": self.code, "message": self.message } });
         (self.status, [("OData-Version", "4.0")], Json(body)).into_response()
     }

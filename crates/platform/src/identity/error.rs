@@ -34,6 +34,27 @@ impl AadError {
         }
     }
 
+    /// A failure of the platform itself (the database), not of the request.
+    pub fn internal(detail: String) -> Self {
+        tracing::error!(%detail, "identity request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+        )
+    }
+
+    /// `AADSTS900144`: a required form parameter is missing.
+    pub fn missing(parameter: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            format!("The request body must contain the following parameter: '{parameter}'."),
+        )
+    }
+
     /// Entra answers unknown endpoints with AADSTS900561-style 404s; we keep
     /// the JSON shape so clients parse one format.
     pub fn not_found(path: &str) -> Self {

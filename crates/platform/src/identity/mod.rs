@@ -1,15 +1,36 @@
-//! The Entra ID surface (`login.microsoftonline.com`).
+//! The Entra ID surface (`login.microsoftonline.com`): the token endpoint,
+//! OpenID discovery, signing keys and MSAL's instance discovery.
 
+mod assertion;
+mod discovery;
 mod error;
+mod grant;
+mod tenant;
+mod token;
 
 use axum::Router;
+use axum::routing::{get, post};
 
 pub use error::AadError;
 
 use crate::server::AppState;
 
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(not_found).with_state(state)
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration_v2),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(discovery::openid_configuration_v1),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route("/{tenant}/discovery/keys", get(discovery::keys))
+        .route("/common/discovery/instance", get(discovery::instance))
+        .fallback(not_found)
+        .with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> AadError {

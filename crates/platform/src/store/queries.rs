@@ -1031,3 +1031,32 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// Every signing key still signing stops at `at`.
+    pub async fn retire_signing_keys(&mut self, at: Timestamp) -> Result<()> {
+        run!(
+            self,
+            "UPDATE signing_keys SET retire_at = $1 WHERE retire_at > $1",
+            at.0
+        )?;
+        Ok(())
+    }
+
+    /// Records a client assertion's `jti`; `false` when it was seen before
+    /// (a replay). Expired ids are forgotten on the way.
+    pub async fn remember_assertion(&mut self, jti: &str, expires_at: Timestamp) -> Result<bool> {
+        run!(
+            self,
+            "DELETE FROM seen_assertions WHERE expires_at < $1",
+            Timestamp::now().0
+        )?;
+        let inserted = run!(
+            self,
+            "INSERT INTO seen_assertions (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            jti.to_owned(),
+            expires_at.0
+        )?;
+        Ok(inserted == 1)
+    }
+}

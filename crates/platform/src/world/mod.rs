@@ -18,7 +18,7 @@ mod spec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use padconnect_core::host::is_org_name;
+use padconnect_core::host::{is_domain, is_org_name};
 use padconnect_core::{EnvironmentId, ShareRole};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -774,10 +774,4 @@ impl Checker<'_> {
 struct EnvironmentMembers<'a> {
     apps: &'a [Uuid],
     makers: &'a [String],
-}
-
-/// At least two DNS labels of letters, digits and dashes.
-fn is_domain(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
-    labels.len() >= 2 && name.len() <= 253 && labels.iter().all(|l| is_org_name(l))
 }

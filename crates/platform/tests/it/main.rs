@@ -4,7 +4,9 @@
 //! server over real HTTP on port 0; and durability under `kill -9`.
 
 mod crash;
+mod identity;
 mod server;
 mod store;
 mod support;
+mod verifier;
 mod world;

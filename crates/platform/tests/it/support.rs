@@ -102,3 +102,97 @@ pub async fn start_example() -> (RunningPlatform, TempDir) {
     let running = Platform::start(config).await.unwrap();
     (running, dir)
 }
+
+/// A world for identity tests: an app with a secret and an expired one, an
+/// app with a certificate (its PEM, key included, written beside the world),
+/// an app with no application user, a user, and an environment.
+pub struct IdentityWorld {
+    pub dir: TempDir,
+    pub world: PathBuf,
+    /// PEM with the certificate and its private key.
+    pub cert_pem: String,
+    /// PEM of a certificate registered nowhere.
+    pub stranger_pem: String,
+}
+
+pub const TENANT_ID: &str = "8a235459-3d2c-415d-8c1e-e2fe133509ad";
+pub const TENANT_DOMAIN: &str = "contoso.onmicrosoft.com";
+pub const SECRET_APP: &str = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40";
+pub const SECRET_APP_OID: &str = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+pub const SECRET: &str = "example-secret-value";
+pub const EXPIRED_SECRET: &str = "old-secret-value";
+pub const CERT_APP: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+pub const LONELY_APP: &str = "7b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
+pub const USER: &str = "admin@contoso.onmicrosoft.com";
+pub const PASSWORD: &str = "example-password";
+
+fn rsa_pem() -> (String, String) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["deploy-pipeline".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+pub fn identity_world() -> IdentityWorld {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = rsa_pem();
+    let (stranger_cert, stranger_key) = rsa_pem();
+    std::fs::write(dir.path().join("cert.pem"), &cert).unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(
+        &world,
+        format!(
+            r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "{TENANT_DOMAIN}"
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{SECRET_APP}"
+object_id = "{SECRET_APP_OID}"
+secrets = ["{SECRET}", {{ value = "{EXPIRED_SECRET}", expires = "2020-01-01T00:00:00Z" }}]
+
+[[tenants.apps]]
+display_name = "cert-pipeline"
+client_id = "{CERT_APP}"
+certificates = ["cert.pem"]
+
+[[tenants.apps]]
+display_name = "lonely"
+client_id = "{LONELY_APP}"
+secrets = ["{SECRET}"]
+
+[[tenants.users]]
+upn = "{USER}"
+display_name = "Contoso Admin"
+password = "{PASSWORD}"
+
+[[tenants.environments]]
+id = "37520647-dbdf-49fa-ba01-6134c14680c4"
+display_name = "Contoso Production"
+org = "contoso"
+application_users = ["{SECRET_APP}", "{CERT_APP}"]
+makers = ["{USER}"]
+"#
+        ),
+    )
+    .unwrap();
+    IdentityWorld {
+        dir,
+        world,
+        cert_pem: format!("{cert}{key}"),
+        stranger_pem: format!("{stranger_cert}{stranger_key}"),
+    }
+}
+
+/// A platform serving the identity world.
+pub async fn start_identity(tls: bool) -> (RunningPlatform, IdentityWorld) {
+    let world = identity_world();
+    let mut config = config(&world.dir.path().join("data"));
+    config.world = Some(world.world.clone());
+    config.tls = tls;
+    (Platform::start(config).await.unwrap(), world)
+}

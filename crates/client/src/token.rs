@@ -1,0 +1,166 @@
+//! Access tokens from Entra ID (or the platform's), by client credentials or,
+//! for a person, by password.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::{ClientCredential, ClientError, Secret};
+
+/// An access token; its value stays out of `Debug`.
+#[derive(Clone, Deserialize)]
+pub struct AccessToken {
+    #[serde(rename = "access_token")]
+    pub token: String,
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Talks to a token endpoint: `{authority}/{tenant}/oauth2/v2.0/token`.
+#[derive(Debug, Clone)]
+pub struct TokenClient {
+    http: reqwest::Client,
+    /// `https://login.microsoftonline.com`, or a platform's base URL.
+    authority: String,
+}
+
+#[derive(Deserialize)]
+struct AadErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+    #[serde(default)]
+    error_codes: Vec<u64>,
+}
+
+impl TokenClient {
+    pub fn new(http: reqwest::Client, authority: &str) -> Self {
+        Self {
+            http,
+            authority: authority.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// An HTTP client with a timeout and, optionally, one more trusted CA
+    /// (a local platform's `ca.pem`).
+    pub fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("padconnect/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = extra_ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                ClientError::Credential(format!("the CA file is not a PEM certificate: {e}"))
+            })?;
+            builder = builder.add_root_certificate(ca);
+        }
+        builder
+            .build()
+            .map_err(|e| ClientError::Credential(format!("cannot set up HTTPS: {e}")))
+    }
+
+    pub fn token_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/token", self.authority)
+    }
+
+    /// A token for `scope` as the service principal `client_id`.
+    pub async fn client_credentials(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        credential: &ClientCredential,
+        scope: &str,
+    ) -> Result<AccessToken, ClientError> {
+        let url = self.token_url(tenant);
+        let mut form = vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", client_id.to_owned()),
+            ("scope", scope.to_owned()),
+        ];
+        match credential {
+            ClientCredential::Secret(secret) => {
+                form.push(("client_secret", secret.expose().to_owned()))
+            }
+            ClientCredential::Certificate(cert) => {
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+                ));
+                form.push(("client_assertion", cert.assertion(client_id, &url, true)?));
+            }
+        }
+        self.post(&url, &form).await
+    }
+
+    /// A token for `scope` as a person (resource owner password).
+    pub async fn password(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        username: &str,
+        password: &Secret,
+        scope: &str,
+    ) -> Result<AccessToken, ClientError> {
+        let url = self.token_url(tenant);
+        let form = vec![
+            ("grant_type", "password".to_owned()),
+            ("client_id", client_id.to_owned()),
+            ("username", username.to_owned()),
+            ("password", password.expose().to_owned()),
+            ("scope", scope.to_owned()),
+        ];
+        self.post(&url, &form).await
+    }
+
+    async fn post(&self, url: &str, form: &[(&str, String)]) -> Result<AccessToken, ClientError> {
+        let response = self
+            .http
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| ClientError::transport(url, e))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::transport(url, e))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| ClientError::Protocol {
+                url: url.to_owned(),
+                reason: format!("not a token response: {e}"),
+            });
+        }
+        Err(match serde_json::from_slice::<AadErrorBody>(&body) {
+            Ok(error) => {
+                let code = error
+                    .error_codes
+                    .first()
+                    .map_or(error.error.clone(), |c| format!("AADSTS{c}"));
+                // The first line of the description is the message; the rest are trace ids.
+                let message = error.error_description.lines().next().unwrap_or_default();
+                let message = message
+                    .split_once(": ")
+                    .map_or(message, |(_, m)| m)
+                    .to_owned();
+                ClientError::Service {
+                    status: status.as_u16(),
+                    code,
+                    message,
+                }
+            }
+            Err(_) => ClientError::Service {
+                status: status.as_u16(),
+                code: status.canonical_reason().unwrap_or("HTTPError").to_owned(),
+                message: String::from_utf8_lossy(&body).chars().take(300).collect(),
+            },
+        })
+    }
+}

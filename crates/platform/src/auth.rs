@@ -1,0 +1,293 @@
+//! Bearer-token verification, shared by every API surface.
+//!
+//! A token is accepted when it is an RS256 JWT signed by a published key
+//! (`kid`), within `nbf`/`exp` give or take five minutes, issued by
+//! `https://sts.windows.net/{tid}/` for a tenant the platform knows (with a
+//! matching `tid`), and addressed to the calling API. Anything else is
+//! refused with a precise reason, which each surface renders as a 401 in its
+//! own format with a `WWW-Authenticate: Bearer` challenge.
+
+use std::collections::HashSet;
+
+use jsonwebtoken::{Algorithm, Validation};
+use padconnect_core::{Surface, classify_host};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::server::AppState;
+
+/// The Power Platform API's audience, in every token for it.
+pub const POWER_PLATFORM_AUDIENCE: &str = "https://api.powerplatform.com";
+/// The Power Platform API's first-party app id, also accepted as a resource.
+pub const POWER_PLATFORM_APP_ID: &str = "8578e004-a5c6-46e7-913e-12f58912df43";
+/// Clock skew tolerated on `nbf` and `exp`.
+pub const LEEWAY_SECS: u64 = 300;
+
+/// The claims of an access token (Entra ID's v1 shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub appid: Uuid,
+    /// "0" public client, "1" secret, "2" certificate.
+    pub appidacr: String,
+    pub idp: String,
+    /// "app" or "user".
+    pub idtyp: String,
+    pub oid: Uuid,
+    pub sub: String,
+    pub tid: Uuid,
+    pub uti: String,
+    pub ver: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
+}
+
+/// `https://sts.windows.net/{tid}/`.
+pub fn issuer(tenant: Uuid) -> String {
+    format!("https://sts.windows.net/{tenant}/")
+}
+
+/// Who is calling, once the token checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub tenant_id: Uuid,
+    /// The service principal's or the user's object id.
+    pub object_id: Uuid,
+    /// The client app the token was issued to.
+    pub app_id: Uuid,
+    pub kind: CallerKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallerKind {
+    ServicePrincipal,
+    User { upn: String, name: String },
+}
+
+/// The API a token must be addressed to.
+#[derive(Debug, Clone, Copy)]
+pub enum Audience<'a> {
+    PowerPlatform,
+    /// One org's Dataverse: `https://{org}.crm.dynamics.com`, or a platform
+    /// URL that names the org (`https://localhost:8443/orgs/{org}`).
+    Dataverse {
+        org: &'a str,
+    },
+}
+
+impl Audience<'_> {
+    fn accepts(&self, aud: &str) -> bool {
+        match self {
+            Self::PowerPlatform => aud.trim_end_matches('/') == POWER_PLATFORM_AUDIENCE,
+            Self::Dataverse { org } => {
+                dataverse_org_of(aud).is_some_and(|o| o.eq_ignore_ascii_case(org))
+            }
+        }
+    }
+
+    /// What a challenge names as the resource.
+    pub fn resource(&self) -> String {
+        match self {
+            Self::PowerPlatform => POWER_PLATFORM_AUDIENCE.to_owned(),
+            Self::Dataverse { org } => format!("https://{org}.crm.dynamics.com/"),
+        }
+    }
+}
+
+/// The org a Dataverse resource URL names: by its host
+/// (`contoso.crm.dynamics.com`, `contoso.crm.localhost`) or by a path-style
+/// `/orgs/{org}` on any host.
+pub fn dataverse_org_of(resource: &str) -> Option<String> {
+    let uri: http::Uri = resource.trim_end_matches('/').parse().ok()?;
+    if !matches!(uri.scheme_str(), Some("https" | "http")) {
+        return None;
+    }
+    let authority = uri.authority()?.as_str();
+    if let Some(Surface::Dataverse(org)) = classify_host(authority) {
+        return (uri.path().trim_matches('/').is_empty()).then_some(org);
+    }
+    let org = uri.path().strip_prefix("/orgs/")?;
+    padconnect_core::host::is_org_name(org).then(|| org.to_ascii_lowercase())
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("No bearer token: send 'Authorization: Bearer <access token>'.")]
+    MissingToken,
+    #[error("The bearer token is not a well-formed JWT.")]
+    Malformed,
+    #[error("The token's algorithm '{0}' is not accepted: tokens are signed with RS256.")]
+    UnsupportedAlgorithm(String),
+    #[error("The token was signed by a key ('{0}') that this platform does not publish.")]
+    UnknownKey(String),
+    #[error("The token's signature is invalid.")]
+    BadSignature,
+    #[error("The token is expired.")]
+    Expired,
+    #[error("The token is not valid yet (nbf is in the future).")]
+    NotYetValid,
+    #[error("The token's issuer '{0}' is not a tenant of this platform.")]
+    WrongIssuer(String),
+    #[error(
+        "The token's audience '{got}' is not this API's; ask for a token with scope {want}/.default."
+    )]
+    WrongAudience { got: String, want: String },
+}
+
+impl AuthFailure {
+    /// The OAuth `error` of the challenge (RFC 6750).
+    pub fn challenge(&self, audience: &Audience<'_>) -> String {
+        let resource = audience.resource();
+        match self {
+            Self::MissingToken => format!(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", resource_id=\"{resource}\""
+            ),
+            other => format!(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", resource_id=\"{resource}\", error=\"invalid_token\", error_description=\"{}\"",
+                other.to_string().replace('"', "'")
+            ),
+        }
+    }
+}
+
+/// Verifies the `Authorization` header's bearer token for `audience`.
+pub async fn verify_bearer(
+    state: &AppState,
+    authorization: Option<&str>,
+    audience: Audience<'_>,
+) -> Result<Caller, AuthFailure> {
+    let token = authorization
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthFailure::MissingToken)?;
+    let claims = verify_token(state, token).await?;
+    if !audience.accepts(&claims.aud) {
+        return Err(AuthFailure::WrongAudience {
+            got: claims.aud,
+            want: audience.resource().trim_end_matches('/').to_owned(),
+        });
+    }
+    if claims.iss != issuer(claims.tid)
+        || state
+            .store
+            .tenant(claims.tid)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    {
+        return Err(AuthFailure::WrongIssuer(claims.iss));
+    }
+    let kind = match claims.idtyp.as_str() {
+        "app" => CallerKind::ServicePrincipal,
+        _ => CallerKind::User {
+            upn: claims.upn.clone().unwrap_or_default(),
+            name: claims.name.clone().unwrap_or_default(),
+        },
+    };
+    Ok(Caller {
+        tenant_id: claims.tid,
+        object_id: claims.oid,
+        app_id: claims.appid,
+        kind,
+    })
+}
+
+/// Signature, algorithm and time checks.
+async fn verify_token(state: &AppState, token: &str) -> Result<AccessClaims, AuthFailure> {
+    let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::Json(_) if raw_alg(token).is_some() => {
+            AuthFailure::UnsupportedAlgorithm(raw_alg(token).unwrap_or_default())
+        }
+        _ => AuthFailure::Malformed,
+    })?;
+    if header.alg != Algorithm::RS256 {
+        return Err(AuthFailure::UnsupportedAlgorithm(format!(
+            "{:?}",
+            header.alg
+        )));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| AuthFailure::UnknownKey(String::new()))?;
+    let key = state
+        .signing
+        .find(&kid)
+        .await
+        .ok_or(AuthFailure::UnknownKey(kid))?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_nbf = true;
+    validation.validate_aud = false; // each API checks its own audience
+    validation.required_spec_claims =
+        HashSet::from(["exp".into(), "nbf".into(), "iss".into(), "aud".into()]);
+    jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthFailure::BadSignature,
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthFailure::Expired,
+            jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthFailure::NotYetValid,
+            _ => AuthFailure::Malformed,
+        })
+}
+
+/// The `alg` of a header that jsonwebtoken does not model (`none`), to name it.
+fn raw_alg(token: &str) -> Option<String> {
+    use base64::Engine;
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value["alg"].as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataverse_resources_name_their_org() {
+        for (resource, org) in [
+            ("https://contoso.crm.dynamics.com", Some("contoso")),
+            ("https://contoso.crm.dynamics.com/", Some("contoso")),
+            ("https://contoso.crm4.dynamics.com", Some("contoso")),
+            ("https://contoso.crm.localhost:8443", Some("contoso")),
+            ("https://localhost:8443/orgs/Contoso", Some("contoso")),
+            ("http://127.0.0.1:7232/orgs/contoso/", Some("contoso")),
+            ("https://contoso.crm.dynamics.com/extra", None),
+            ("https://api.powerplatform.com", None),
+            ("contoso", None),
+            ("ftp://localhost/orgs/contoso", None),
+        ] {
+            assert_eq!(dataverse_org_of(resource).as_deref(), org, "{resource}");
+        }
+    }
+
+    #[test]
+    fn audiences() {
+        assert!(Audience::PowerPlatform.accepts("https://api.powerplatform.com"));
+        assert!(Audience::PowerPlatform.accepts("https://api.powerplatform.com/"));
+        assert!(!Audience::PowerPlatform.accepts("https://contoso.crm.dynamics.com"));
+        let dv = Audience::Dataverse { org: "contoso" };
+        assert!(dv.accepts("https://contoso.crm.dynamics.com"));
+        assert!(dv.accepts("https://localhost:8443/orgs/contoso"));
+        assert!(!dv.accepts("https://fabrikam.crm.dynamics.com"));
+        assert!(!dv.accepts("https://api.powerplatform.com"));
+    }
+}

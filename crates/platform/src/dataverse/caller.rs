@@ -1,0 +1,84 @@
+//! The authenticated caller of a Dataverse request, as its systemuser.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::DataverseError;
+use crate::auth::{Audience, Caller, CallerKind, verify_bearer};
+use crate::origin::{OrgScope, RequestOrigin};
+use crate::server::AppState;
+use crate::store::{Environment, SystemUser, SystemUserKind};
+
+/// A verified token for this org, the org's environment, and the caller's
+/// systemuser there. A service principal without an application user, or a
+/// person who is not a user of the environment, is refused with 403.
+pub struct DataverseCaller {
+    pub caller: Caller,
+    pub environment: Environment,
+    pub user: SystemUser,
+    pub origin: RequestOrigin,
+}
+
+impl FromRequestParts<AppState> for DataverseCaller {
+    type Rejection = DataverseError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let org = parts
+            .extensions
+            .get::<OrgScope>()
+            .map(|o| o.0.clone())
+            .unwrap_or_default();
+        let origin = parts
+            .extensions
+            .get::<RequestOrigin>()
+            .cloned()
+            .expect("dispatch sets the origin");
+        let audience = Audience::Dataverse { org: &org };
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
+        let caller = verify_bearer(state, authorization, audience)
+            .await
+            .map_err(|failure| DataverseError::unauthorized(&failure, &audience))?;
+        let environment = state
+            .store
+            .environment_by_org(&org)
+            .await
+            .map_err(|e| DataverseError::internal(e.to_string()))?
+            .filter(|env| env.tenant_id == caller.tenant_id)
+            .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
+        let kind = match caller.kind {
+            CallerKind::ServicePrincipal => SystemUserKind::Application {
+                client_id: caller.app_id,
+            },
+            CallerKind::User { .. } => SystemUserKind::Person {
+                object_id: caller.object_id,
+            },
+        };
+        let user = state
+            .store
+            .system_user_for(&environment.id, kind)
+            .await
+            .map_err(|e| DataverseError::internal(e.to_string()))?
+            .filter(|u| !u.isdisabled)
+            .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
+        Ok(Self {
+            caller,
+            environment,
+            user,
+            origin,
+        })
+    }
+}
+
+fn describe(caller: &Caller) -> String {
+    match &caller.kind {
+        CallerKind::ServicePrincipal => format!("the service principal of app {}", caller.app_id),
+        CallerKind::User { upn, .. } => format!("user {upn}"),
+    }
+}

@@ -1,0 +1,17 @@
+//! `GET /api/data/v9.2/WhoAmI`.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+use super::{API_ROOT, DataverseCaller};
+use crate::world::derived_id;
+
+pub async fn who_am_i(caller: DataverseCaller) -> Json<Value> {
+    let env = caller.environment.id.to_string();
+    Json(json!({
+        "@odata.context": caller.origin.url(&format!("{API_ROOT}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse")),
+        "BusinessUnitId": derived_id(&["businessunit", &env]),
+        "UserId": caller.user.id,
+        "OrganizationId": derived_id(&["organization", &env]),
+    }))
+}

@@ -1,0 +1,120 @@
+//! OpenID discovery, the signing keys and MSAL's instance discovery, every
+//! URL built from the request's own origin so clients come back here.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::{AadError, tenant};
+use crate::origin::RequestOrigin;
+use crate::server::AppState;
+
+const CACHE: [(header::HeaderName, &str); 2] = [
+    (header::CACHE_CONTROL, "max-age=86400, private"),
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+];
+
+/// `/{tenant}/v2.0/.well-known/openid-configuration`.
+pub async fn openid_configuration_v2(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    axum::Extension(origin): axum::Extension<RequestOrigin>,
+) -> Result<Response, AadError> {
+    let tenant = tenant::resolve(&state.store, &segment).await?;
+    let tid = tenant.id;
+    let base = origin.url(&format!("/{tid}"));
+    let document = json!({
+        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": origin.url(&format!("/{tid}/discovery/v2.0/keys")),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": format!("https://login.microsoftonline.com/{tid}/v2.0"),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{base}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "kerberos_endpoint": format!("{base}/kerberos"),
+        "tenant_region_scope": "WW",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    });
+    Ok((CACHE, Json(document)).into_response())
+}
+
+/// `/{tenant}/.well-known/openid-configuration`: the v1 document.
+pub async fn openid_configuration_v1(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    axum::Extension(origin): axum::Extension<RequestOrigin>,
+) -> Result<Response, AadError> {
+    let tenant = tenant::resolve(&state.store, &segment).await?;
+    let tid = tenant.id;
+    let base = origin.url(&format!("/{tid}"));
+    let document = json!({
+        "token_endpoint": format!("{base}/oauth2/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": origin.url(&format!("/{tid}/discovery/keys")),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "scopes_supported": ["openid"],
+        "issuer": format!("https://sts.windows.net/{tid}/"),
+        "microsoft_multi_refresh_token": true,
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
+        "device_authorization_endpoint": format!("{base}/oauth2/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{base}/oauth2/logout"),
+        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email", "given_name", "family_name", "nickname"],
+        "check_session_iframe": format!("{base}/oauth2/checksession"),
+        "userinfo_endpoint": format!("{base}/openid/userinfo"),
+        "kerberos_endpoint": format!("{base}/kerberos"),
+        "tenant_region_scope": "WW",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    });
+    Ok((CACHE, Json(document)).into_response())
+}
+
+/// The JWKS: every published key. The keys are the platform's, not a
+/// tenant's, so any tenant segment (and `common`) serves them.
+pub async fn keys(State(state): State<AppState>) -> Response {
+    let keys: Vec<Value> = state
+        .signing
+        .published()
+        .iter()
+        .map(|k| {
+            json!({
+                "kty": "RSA", "use": "sig", "kid": k.kid, "x5t": k.kid, "n": k.n, "e": k.e, "x5c": [k.x5c],
+                "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
+            })
+        })
+        .collect();
+    (CACHE, Json(json!({ "keys": keys }))).into_response()
+}
+
+/// MSAL's instance discovery: this host is its own and only alias.
+pub async fn instance(axum::Extension(origin): axum::Extension<RequestOrigin>) -> Response {
+    let host = origin.authority.clone();
+    let document = json!({
+        "tenant_discovery_endpoint": origin.url("/{tenant}/v2.0/.well-known/openid-configuration"),
+        "api-version": "1.1",
+        "metadata": [{ "preferred_network": host, "preferred_cache": host, "aliases": [host] }],
+    });
+    (CACHE, Json(document)).into_response()
+}

@@ -1,0 +1,405 @@
+//! The token endpoint's rules: which grant, which client, which credential,
+//! which resource; then the token.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{AadError, assertion};
+use crate::auth::{
+    AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of, issuer,
+};
+use crate::origin::RequestOrigin;
+use crate::secrets;
+use crate::server::AppState;
+use crate::store::{App, Tenant, Timestamp};
+
+/// Lifetime of the tokens issued, as Entra's client-credentials samples show.
+pub const TOKEN_LIFETIME_SECS: i64 = 3_599;
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// OpenID scopes MSAL adds to user flows; they name no resource.
+const RESERVED_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];
+
+pub struct TokenRequest {
+    pub form: HashMap<String, String>,
+    pub tenant: Tenant,
+    /// The tenant as the path named it (GUID or domain).
+    pub tenant_segment: String,
+    pub origin: RequestOrigin,
+}
+
+impl TokenRequest {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.form
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, AadError> {
+        self.param(name).ok_or_else(|| AadError::missing(name))
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct IssuedToken {
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub ext_expires_in: i64,
+    pub access_token: String,
+}
+
+pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<IssuedToken, AadError> {
+    let grant_type = request.required("grant_type")?;
+    let claims = match grant_type {
+        "client_credentials" => client_credentials(state, request).await?,
+        "password" => password(state, request).await?,
+        other => {
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                format!(
+                    "The app requested an unsupported grant type '{other}'. Supported: client_credentials, password."
+                ),
+            ));
+        }
+    };
+    Ok(IssuedToken {
+        token_type: "Bearer",
+        expires_in: TOKEN_LIFETIME_SECS,
+        ext_expires_in: TOKEN_LIFETIME_SECS,
+        access_token: state.signing.sign(&claims),
+    })
+}
+
+async fn client_credentials(
+    state: &AppState,
+    request: &TokenRequest,
+) -> Result<AccessClaims, AadError> {
+    let app = client(state, request).await?;
+    let scope = request.required("scope")?;
+    let acr = authenticate(state, request, &app, true).await?;
+    let resource = resource_of(state, &request.tenant, scope, ScopeRule::DefaultOnly).await?;
+    Ok(claims(
+        &request.tenant,
+        &app,
+        acr,
+        resource.audience,
+        Subject::App(app.object_id),
+    ))
+}
+
+async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClaims, AadError> {
+    let app = client(state, request).await?;
+    let username = request.required("username")?;
+    let password = request.required("password")?;
+    let scope = request.required("scope")?;
+    // A confidential client authenticates too; a public client need not.
+    let acr = authenticate(state, request, &app, false).await?;
+    let user = state
+        .store
+        .user_by_upn(request.tenant.id, username)
+        .await
+        .map_err(|e| AadError::internal(e.to_string()))?
+        .filter(|u| secrets::password_matches(password, &u.password_hash))
+        .ok_or_else(|| {
+            AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                50126,
+                "Error validating credentials due to invalid username or password.",
+            )
+        })?;
+    let resource = resource_of(state, &request.tenant, scope, ScopeRule::Delegated).await?;
+    let subject = Subject::User {
+        object_id: user.object_id,
+        upn: user.upn,
+        name: user.display_name,
+        scp: resource.scp,
+    };
+    Ok(claims(
+        &request.tenant,
+        &app,
+        acr,
+        resource.audience,
+        subject,
+    ))
+}
+
+/// The app named by `client_id` in the tenant.
+async fn client(state: &AppState, request: &TokenRequest) -> Result<App, AadError> {
+    let client_id = request.required("client_id")?;
+    let not_found = || {
+        AadError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                request.tenant.domain
+            ),
+        )
+    };
+    let id = Uuid::try_parse(client_id).map_err(|_| not_found())?;
+    state
+        .store
+        .app(request.tenant.id, id)
+        .await
+        .map_err(|e| AadError::internal(e.to_string()))?
+        .ok_or_else(not_found)
+}
+
+/// Checks the client's secret or certificate assertion; returns `appidacr`.
+async fn authenticate(
+    state: &AppState,
+    request: &TokenRequest,
+    app: &App,
+    required: bool,
+) -> Result<&'static str, AadError> {
+    match (
+        request.param("client_secret"),
+        request.param("client_assertion"),
+    ) {
+        (Some(secret), None) => check_secret(state, app, secret).await.map(|()| "1"),
+        (None, Some(jwt)) => {
+            match request.param("client_assertion_type") {
+                Some(CLIENT_ASSERTION_TYPE) => {}
+                Some(other) => {
+                    return Err(assertion::invalid(format!(
+                        "client_assertion_type '{other}' is not supported; use '{CLIENT_ASSERTION_TYPE}'."
+                    )));
+                }
+                None => return Err(AadError::missing("client_assertion_type")),
+            }
+            assertion::verify(state, request, app, jwt)
+                .await
+                .map(|()| "2")
+        }
+        (Some(_), Some(_)) => Err(AadError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            9002313,
+            "Send either client_secret or client_assertion, not both.",
+        )),
+        (None, None) if !required => Ok("0"),
+        (None, None) => Err(AadError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )),
+    }
+}
+
+async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), AadError> {
+    let stored = state
+        .store
+        .app_secrets(app.tenant_id, app.client_id)
+        .await
+        .map_err(|e| AadError::internal(e.to_string()))?;
+    let matching: Vec<_> = stored
+        .iter()
+        .filter(|s| secrets::client_secret_matches(secret, &s.hash))
+        .collect();
+    if matching.is_empty() {
+        return Err(AadError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000215,
+            format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                app.client_id
+            ),
+        ));
+    }
+    let now = Timestamp::now();
+    if matching
+        .iter()
+        .all(|s| s.expires_at.is_some_and(|at| at <= now))
+    {
+        return Err(AadError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000222,
+            format!(
+                "The provided client secret keys for app '{}' are expired.",
+                app.client_id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScopeRule {
+    /// Client credentials: `{resource}/.default` only.
+    DefaultOnly,
+    /// A user's token: `/.default` or named delegated scopes.
+    Delegated,
+}
+
+struct Resource {
+    audience: String,
+    /// Delegated scopes granted (`user_impersonation` for `/.default`).
+    scp: String,
+}
+
+/// The one resource `scope` asks for, as Entra reads it: every scope but the
+/// OpenID ones must be `{resource}/{name}` of one resource.
+async fn resource_of(
+    state: &AppState,
+    tenant: &Tenant,
+    scope: &str,
+    rule: ScopeRule,
+) -> Result<Resource, AadError> {
+    let invalid = |code, message: String| {
+        AadError::new(StatusCode::BAD_REQUEST, "invalid_scope", code, message)
+    };
+    let scopes: Vec<&str> = scope
+        .split_whitespace()
+        .filter(|s| !RESERVED_SCOPES.contains(s))
+        .collect();
+    let mut resources = Vec::new();
+    let mut names = Vec::new();
+    for s in &scopes {
+        let Some((resource, name)) = s.rsplit_once('/') else {
+            return Err(match rule {
+                ScopeRule::DefaultOnly => invalid(1002012, default_only_message(scope)),
+                ScopeRule::Delegated => invalid(70011, invalid_scope_message(scope)),
+            });
+        };
+        if rule == ScopeRule::DefaultOnly && name != ".default" {
+            return Err(invalid(1002012, default_only_message(scope)));
+        }
+        resources.push(resource.trim_end_matches('/'));
+        names.push(if name == ".default" {
+            "user_impersonation"
+        } else {
+            name
+        });
+    }
+    resources.dedup();
+    match resources.as_slice() {
+        [] => Err(invalid(70011, invalid_scope_message(scope))),
+        [resource] => Ok(Resource {
+            audience: audience_of(state, tenant, resource).await?,
+            scp: names.join(" "),
+        }),
+        _ => Err(invalid(
+            700022,
+            format!(
+                "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid."
+            ),
+        )),
+    }
+}
+
+fn default_only_message(scope: &str) -> String {
+    format!(
+        "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+    )
+}
+
+fn invalid_scope_message(scope: &str) -> String {
+    format!(
+        "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+    )
+}
+
+/// The `aud` of a token for `resource`: the Power Platform API (by URL or
+/// app id), or the Dataverse of one of the tenant's orgs, named by its cloud
+/// URL or by a platform URL (`.../orgs/{org}`), kept as asked (a v1 token's
+/// audience is its resource URI).
+async fn audience_of(
+    state: &AppState,
+    tenant: &Tenant,
+    resource: &str,
+) -> Result<String, AadError> {
+    if resource == POWER_PLATFORM_AUDIENCE || resource == POWER_PLATFORM_APP_ID {
+        return Ok(POWER_PLATFORM_AUDIENCE.to_owned());
+    }
+    let not_found = || {
+        AadError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_resource",
+            500011,
+            format!(
+                "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+                tenant.domain
+            ),
+        )
+    };
+    let org = dataverse_org_of(resource).ok_or_else(not_found)?;
+    let environment = state
+        .store
+        .environment_by_org(&org)
+        .await
+        .map_err(|e| AadError::internal(e.to_string()))?;
+    match environment {
+        Some(env) if env.tenant_id == tenant.id => Ok(resource.to_owned()),
+        _ => Err(not_found()),
+    }
+}
+
+enum Subject {
+    App(Uuid),
+    User {
+        object_id: Uuid,
+        upn: String,
+        name: String,
+        scp: String,
+    },
+}
+
+fn claims(
+    tenant: &Tenant,
+    app: &App,
+    acr: &str,
+    audience: String,
+    subject: Subject,
+) -> AccessClaims {
+    let now = Timestamp::now().unix_seconds();
+    let iss = issuer(tenant.id);
+    let mut uti = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut uti).expect("the system random source works");
+    let base = |oid: Uuid, idtyp: &str| AccessClaims {
+        aud: audience.clone(),
+        iss: iss.clone(),
+        iat: now,
+        nbf: now,
+        exp: now + TOKEN_LIFETIME_SECS,
+        appid: app.client_id,
+        appidacr: acr.to_owned(),
+        idp: iss.clone(),
+        idtyp: idtyp.to_owned(),
+        oid,
+        sub: oid.to_string(),
+        tid: tenant.id,
+        uti: URL_SAFE_NO_PAD.encode(uti),
+        ver: "1.0".to_owned(),
+        upn: None,
+        unique_name: None,
+        name: None,
+        scp: None,
+    };
+    match subject {
+        Subject::App(oid) => base(oid, "app"),
+        Subject::User {
+            object_id,
+            upn,
+            name,
+            scp,
+        } => AccessClaims {
+            upn: Some(upn.clone()),
+            unique_name: Some(upn),
+            name: Some(name),
+            scp: Some(scp),
+            ..base(object_id, "user")
+        },
+    }
+}

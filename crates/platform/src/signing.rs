@@ -1,0 +1,312 @@
+//! Token signing keys: RSA-2048, each with a self-signed certificate whose
+//! SHA-1 thumbprint is its `kid` (as Entra ID's are), kept in the store with
+//! the private half sealed by the key ring, so tokens survive a restart and
+//! every replica on one database signs and verifies with the same keys.
+//!
+//! A key signs for its lifetime (`--signing-key-lifetime`), then retires and
+//! stays published until the last token it signed has expired. A replica
+//! re-reads the keys every minute, and at once when it meets a `kid` it does
+//! not know, so a key made or rotated elsewhere is seen.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, PublicKeyComponents};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::DecodingKey;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::keyring::KeyRing;
+use crate::store::{SigningKey, Store, StoreError, Timestamp};
+
+/// The longest a token lives, plus the verifier's clock skew: how long a
+/// retired key stays published.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 3_599 + 300;
+/// The default for `--signing-key-lifetime`.
+pub const DEFAULT_KEY_LIFETIME_SECS: i64 = 30 * 24 * 3_600;
+/// How often a replica re-reads the keys.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// At most this often does an unknown `kid` trigger a re-read.
+const MISS_REFRESH_MIN_INTERVAL_SECS: i64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot create a signing key: {0}")]
+    Generate(String),
+    #[error("signing key {kid} cannot be opened: {reason}")]
+    Unreadable { kid: String, reason: String },
+}
+
+/// A key that may sign.
+struct ActiveKey {
+    kid: String,
+    pair: RsaKeyPair,
+    retire_at: Timestamp,
+}
+
+/// A key in the JWKS.
+pub struct PublishedKey {
+    pub kid: String,
+    /// Base64url modulus and exponent.
+    pub n: String,
+    pub e: String,
+    /// Base64 DER certificate.
+    pub x5c: String,
+    pub decoding: DecodingKey,
+}
+
+struct KeySet {
+    active: Arc<ActiveKey>,
+    published: Vec<Arc<PublishedKey>>,
+    loaded_at: Timestamp,
+}
+
+/// The signing keys, cached; cheap to share.
+pub struct SigningKeys {
+    store: Store,
+    keyring: Arc<KeyRing>,
+    lifetime_secs: i64,
+    current: RwLock<Arc<KeySet>>,
+    /// Serialises re-reads and key creation within this process.
+    reload: Mutex<()>,
+    rng: SystemRandom,
+}
+
+impl SigningKeys {
+    /// Loads the keys, creating one if none may sign.
+    pub async fn open(
+        store: Store,
+        keyring: Arc<KeyRing>,
+        lifetime_secs: i64,
+    ) -> Result<Self, SigningError> {
+        let set = load_or_create(&store, &keyring, lifetime_secs, false).await?;
+        Ok(Self {
+            store,
+            keyring,
+            lifetime_secs,
+            current: RwLock::new(Arc::new(set)),
+            reload: Mutex::new(()),
+            rng: SystemRandom::new(),
+        })
+    }
+
+    fn snapshot(&self) -> Arc<KeySet> {
+        self.current
+            .read()
+            .expect("the key set lock is never poisoned")
+            .clone()
+    }
+
+    /// Signs `claims` as a JWT with the active key (RS256, `kid` and `x5t`
+    /// in the header, as Entra ID's v1 tokens carry).
+    pub fn sign<C: Serialize>(&self, claims: &C) -> String {
+        let active = self.snapshot().active.clone();
+        let header = serde_json::json!({ "typ": "JWT", "alg": "RS256", "x5t": active.kid, "kid": active.kid });
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"))
+        );
+        let mut signature = vec![0; active.pair.public_modulus_len()];
+        active
+            .pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &self.rng,
+                message.as_bytes(),
+                &mut signature,
+            )
+            .expect("RSA signing with a valid key cannot fail");
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// The published keys, for the JWKS.
+    pub fn published(&self) -> Vec<Arc<PublishedKey>> {
+        self.snapshot().published.clone()
+    }
+
+    /// The published key of this `kid`, re-reading the store once if it is
+    /// unknown here (another replica may have made it).
+    pub async fn find(&self, kid: &str) -> Option<Arc<PublishedKey>> {
+        let lookup = |set: &KeySet| set.published.iter().find(|k| k.kid == kid).cloned();
+        if let Some(key) = lookup(&self.snapshot()) {
+            return Some(key);
+        }
+        let recent = self
+            .snapshot()
+            .loaded_at
+            .plus_seconds(MISS_REFRESH_MIN_INTERVAL_SECS)
+            > Timestamp::now();
+        if recent {
+            return None;
+        }
+        self.refresh().await.ok()?;
+        lookup(&self.snapshot())
+    }
+
+    /// Re-reads the keys, creating one if none may sign any more.
+    pub async fn refresh(&self) -> Result<(), SigningError> {
+        let _guard = self.reload.lock().await;
+        let set = load_or_create(&self.store, &self.keyring, self.lifetime_secs, false).await?;
+        *self
+            .current
+            .write()
+            .expect("the key set lock is never poisoned") = Arc::new(set);
+        Ok(())
+    }
+
+    /// Makes a new key that signs from now on; the others retire now and stay
+    /// published until their tokens expire. Returns the new `kid`.
+    pub async fn rotate(&self) -> Result<String, SigningError> {
+        let _guard = self.reload.lock().await;
+        let set = load_or_create(&self.store, &self.keyring, self.lifetime_secs, true).await?;
+        let kid = set.active.kid.clone();
+        *self
+            .current
+            .write()
+            .expect("the key set lock is never poisoned") = Arc::new(set);
+        Ok(kid)
+    }
+
+    /// When the active key stops signing.
+    pub fn active_retires_at(&self) -> Timestamp {
+        self.snapshot().active.retire_at
+    }
+}
+
+fn sealing_context(kid: &str) -> Vec<u8> {
+    format!("signing-key:{kid}").into_bytes()
+}
+
+async fn load_or_create(
+    store: &Store,
+    keyring: &KeyRing,
+    lifetime_secs: i64,
+    force_new: bool,
+) -> Result<KeySet, SigningError> {
+    let now = Timestamp::now();
+    let mut rows: Vec<SigningKey> = store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .filter(|k| k.expire_at > now)
+        .collect();
+    let signing = rows
+        .iter()
+        .filter(|k| k.retire_at > now)
+        .max_by_key(|k| k.created_at)
+        .cloned();
+    let active_row = match signing {
+        Some(row) if !force_new => row,
+        _ => {
+            let row = generate(keyring, now, lifetime_secs)?;
+            let mut tx = store.begin().await?;
+            if force_new {
+                tx.retire_signing_keys(now).await?;
+            }
+            tx.insert_signing_key(&row).await?;
+            tx.commit().await?;
+            if force_new {
+                for key in &mut rows {
+                    key.retire_at = key.retire_at.min(now);
+                }
+            }
+            rows.push(row.clone());
+            row
+        }
+    };
+    let mut published = Vec::new();
+    let mut active = None;
+    for row in &rows {
+        match open_key(keyring, row) {
+            Ok(pair) => {
+                published.push(Arc::new(publish(row, &pair)?));
+                if row.kid == active_row.kid {
+                    active = Some(ActiveKey {
+                        kid: row.kid.clone(),
+                        pair,
+                        retire_at: row.retire_at,
+                    });
+                }
+            }
+            // A key sealed under a master key this replica lacks cannot be
+            // published (its modulus is inside); say so, keep the others.
+            Err(error) if row.kid != active_row.kid => {
+                tracing::warn!(%error, "signing key skipped")
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    let active = active.expect("the active row is among the rows");
+    Ok(KeySet {
+        active: Arc::new(active),
+        published,
+        loaded_at: now,
+    })
+}
+
+fn open_key(keyring: &KeyRing, row: &SigningKey) -> Result<RsaKeyPair, SigningError> {
+    let unreadable = |reason: String| SigningError::Unreadable {
+        kid: row.kid.clone(),
+        reason,
+    };
+    let pkcs8 = keyring
+        .open(&sealing_context(&row.kid), &row.sealed_private)
+        .map_err(|e| unreadable(e.to_string()))?;
+    RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| unreadable(e.to_string()))
+}
+
+/// A new RSA-2048 key and its self-signed certificate, sealed for the store.
+fn generate(
+    keyring: &KeyRing,
+    now: Timestamp,
+    lifetime_secs: i64,
+) -> Result<SigningKey, SigningError> {
+    let fail = |e: rcgen::Error| SigningError::Generate(e.to_string());
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(fail)?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "padconnect token signing");
+    params.not_before = now.to_datetime() - time::Duration::days(1);
+    params.not_after = now
+        .plus_seconds(lifetime_secs + MAX_TOKEN_LIFETIME_SECS)
+        .to_datetime()
+        + time::Duration::days(1);
+    let certificate = params.self_signed(&key).map_err(fail)?.der().to_vec();
+    let kid = URL_SAFE_NO_PAD.encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, &certificate));
+    let retire_at = now.plus_seconds(lifetime_secs);
+    Ok(SigningKey {
+        sealed_private: keyring.seal(&sealing_context(&kid), &key.serialize_der()),
+        kid,
+        certificate,
+        created_at: now,
+        retire_at,
+        expire_at: retire_at.plus_seconds(MAX_TOKEN_LIFETIME_SECS),
+    })
+}
+
+fn publish(row: &SigningKey, pair: &RsaKeyPair) -> Result<PublishedKey, SigningError> {
+    let components = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+    let n = URL_SAFE_NO_PAD.encode(&components.n);
+    let e = URL_SAFE_NO_PAD.encode(&components.e);
+    let decoding =
+        DecodingKey::from_rsa_components(&n, &e).map_err(|error| SigningError::Unreadable {
+            kid: row.kid.clone(),
+            reason: error.to_string(),
+        })?;
+    Ok(PublishedKey {
+        kid: row.kid.clone(),
+        n,
+        e,
+        x5c: STANDARD.encode(&row.certificate),
+        decoding,
+    })
+}

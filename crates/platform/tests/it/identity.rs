@@ -1,0 +1,740 @@
+//! The token service over HTTP: grants, credentials, each error code,
+//! discovery, keys across restarts and rotation, TLS.
+
+use padconnect_client::{Certificate, ClientCredential, Secret, TokenClient};
+use padconnect_platform::Platform;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::*;
+
+struct Reply {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+async fn post_form(url: &str, form: &[(&str, &str)]) -> Reply {
+    let response = reqwest::Client::new()
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    Reply {
+        status,
+        headers,
+        body: response.json().await.unwrap(),
+    }
+}
+
+fn token_url(base: &str, tenant: &str) -> String {
+    format!("{base}/{tenant}/oauth2/v2.0/token")
+}
+
+fn claims(token: &str) -> Value {
+    jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .unwrap()
+        .claims
+}
+
+fn assert_aad_error(reply: &Reply, status: StatusCode, error: &str, code: u64) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.body["error"], error, "{}", reply.body);
+    assert_eq!(reply.body["error_codes"][0], code, "{}", reply.body);
+    let description = reply.body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with(&format!("AADSTS{code}: ")),
+        "{description}"
+    );
+    assert!(
+        description.contains("\r\nTrace ID: ") && description.contains("\r\nCorrelation ID: "),
+        "{description}"
+    );
+    for field in ["timestamp", "trace_id", "correlation_id"] {
+        assert!(reply.body[field].is_string(), "{field} in {}", reply.body);
+    }
+}
+
+const PP_SCOPE: &str = "https://api.powerplatform.com/.default";
+
+fn secret_form<'a>(secret: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", SECRET_APP),
+        ("client_secret", secret),
+        ("scope", scope),
+    ]
+}
+
+#[tokio::test]
+async fn a_secret_gets_an_app_token_shaped_like_entras() {
+    let (platform, _world) = start_identity(false).await;
+    let mut form = secret_form(SECRET, PP_SCOPE);
+    form.extend([
+        ("client_info", "1"),
+        ("x-client-SKU", "MSAL.Python"),
+        ("claims", "{\"access_token\":{}}"),
+    ]);
+    let reply = post_form(&token_url(&platform.url(), TENANT_ID), &form).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.headers["cache-control"], "no-store, no-cache");
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(reply.body["expires_in"], 3599);
+    assert_eq!(reply.body["ext_expires_in"], 3599);
+    let token = reply.body["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    assert!(header.kid.is_some() && header.kid == header.x5t);
+    let c = claims(token);
+    assert_eq!(c["aud"], "https://api.powerplatform.com");
+    assert_eq!(c["iss"], format!("https://sts.windows.net/{TENANT_ID}/"));
+    assert_eq!(c["idp"], c["iss"]);
+    assert_eq!(c["appid"], SECRET_APP);
+    assert_eq!(c["appidacr"], "1");
+    assert_eq!(c["oid"], SECRET_APP_OID);
+    assert_eq!(c["sub"], SECRET_APP_OID);
+    assert_eq!(c["tid"], TENANT_ID);
+    assert_eq!(c["idtyp"], "app");
+    assert_eq!(c["ver"], "1.0");
+    assert!(c["uti"].is_string() && c["scp"].is_null());
+    assert_eq!(
+        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+        3599
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn basic_auth_and_tenant_domains_work_too() {
+    let (platform, _world) = start_identity(false).await;
+    let response = reqwest::Client::new()
+        .post(token_url(&platform.url(), TENANT_DOMAIN))
+        .basic_auth(SECRET_APP, Some(SECRET))
+        .form(&[("grant_type", "client_credentials"), ("scope", PP_SCOPE)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["tid"],
+        TENANT_ID
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn certificates_sign_assertions_with_either_algorithm_once() {
+    let (platform, world) = start_identity(false).await;
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let url = token_url(&platform.url(), TENANT_ID);
+    for pss in [true, false] {
+        let assertion = cert.assertion(CERT_APP, &url, pss).unwrap();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", CERT_APP),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+            ("scope", PP_SCOPE),
+        ];
+        let reply = post_form(&url, &form).await;
+        assert_eq!(reply.status, StatusCode::OK, "pss={pss}: {}", reply.body);
+        assert_eq!(
+            claims(reply.body["access_token"].as_str().unwrap())["appidacr"],
+            "2"
+        );
+        let replay = post_form(&url, &form).await;
+        assert_aad_error(&replay, StatusCode::UNAUTHORIZED, "invalid_client", 700027);
+        assert!(
+            replay.body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("already used")
+        );
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn thumbprints_in_standard_base64_are_accepted() {
+    // The Rust azure_identity SDK sends x5t in standard, padded base64.
+    use base64::Engine;
+    let (platform, world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cert.x5t())
+        .unwrap();
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": base64::engine::general_purpose::STANDARD.encode(raw)});
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = serde_json::json!({"aud": url, "iss": CERT_APP, "sub": CERT_APP, "jti": "j-1", "nbf": now, "exp": now + 300});
+    let assertion = cert.sign_jwt(&header, &claims).unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", CERT_APP),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion.as_str()),
+        ("scope", PP_SCOPE),
+    ];
+    assert_eq!(post_form(&url, &form).await.status, StatusCode::OK);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_error_has_entras_code_and_status() {
+    let (platform, world) = start_identity(false).await;
+    let base = platform.url();
+    let url = token_url(&base, TENANT_ID);
+    let cc = ("grant_type", "client_credentials");
+
+    let wrong = post_form(&url, &secret_form("not-the-secret", PP_SCOPE)).await;
+    assert_aad_error(&wrong, StatusCode::UNAUTHORIZED, "invalid_client", 7000215);
+    assert!(
+        !wrong.body.to_string().contains("not-the-secret"),
+        "the secret is never echoed"
+    );
+
+    let expired = post_form(&url, &secret_form(EXPIRED_SECRET, PP_SCOPE)).await;
+    assert_aad_error(
+        &expired,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000222,
+    );
+
+    let unknown_app = [
+        cc,
+        ("client_id", "11111111-2222-3333-4444-555555555555"),
+        ("client_secret", SECRET),
+        ("scope", PP_SCOPE),
+    ];
+    assert_aad_error(
+        &post_form(&url, &unknown_app).await,
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        700016,
+    );
+
+    let unknown_tenant = post_form(
+        &token_url(&base, "fabrikam.onmicrosoft.com"),
+        &secret_form(SECRET, PP_SCOPE),
+    )
+    .await;
+    assert_aad_error(
+        &unknown_tenant,
+        StatusCode::BAD_REQUEST,
+        "invalid_tenant",
+        90002,
+    );
+    let guid_tenant = post_form(
+        &token_url(&base, "00000000-0000-0000-0000-000000000001"),
+        &secret_form(SECRET, PP_SCOPE),
+    )
+    .await;
+    assert_aad_error(
+        &guid_tenant,
+        StatusCode::BAD_REQUEST,
+        "invalid_tenant",
+        90002,
+    );
+
+    let no_default = post_form(
+        &url,
+        &secret_form(SECRET, "https://api.powerplatform.com/user_impersonation"),
+    )
+    .await;
+    assert_aad_error(
+        &no_default,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        1002012,
+    );
+
+    let invalid_scope = post_form(&url, &secret_form(SECRET, "openid")).await;
+    assert_aad_error(
+        &invalid_scope,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        70011,
+    );
+
+    let unknown_resource = post_form(
+        &url,
+        &secret_form(SECRET, "https://graph.microsoft.com/.default"),
+    )
+    .await;
+    assert_aad_error(
+        &unknown_resource,
+        StatusCode::BAD_REQUEST,
+        "invalid_resource",
+        500011,
+    );
+    let other_org = post_form(
+        &url,
+        &secret_form(SECRET, "https://fabrikam.crm.dynamics.com/.default"),
+    )
+    .await;
+    assert_aad_error(
+        &other_org,
+        StatusCode::BAD_REQUEST,
+        "invalid_resource",
+        500011,
+    );
+
+    let two = post_form(
+        &url,
+        &secret_form(
+            SECRET,
+            "https://api.powerplatform.com/.default https://contoso.crm.dynamics.com/.default",
+        ),
+    )
+    .await;
+    assert_aad_error(&two, StatusCode::BAD_REQUEST, "invalid_scope", 700022);
+
+    let grant = post_form(
+        &url,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", SECRET_APP),
+        ],
+    )
+    .await;
+    assert_aad_error(
+        &grant,
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+        70003,
+    );
+
+    let missing_scope = post_form(
+        &url,
+        &[cc, ("client_id", SECRET_APP), ("client_secret", SECRET)],
+    )
+    .await;
+    assert_aad_error(
+        &missing_scope,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900144,
+    );
+    assert!(
+        missing_scope.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("'scope'")
+    );
+    let missing_grant = post_form(&url, &[("client_id", SECRET_APP)]).await;
+    assert_aad_error(
+        &missing_grant,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900144,
+    );
+
+    let no_credential =
+        post_form(&url, &[cc, ("client_id", SECRET_APP), ("scope", PP_SCOPE)]).await;
+    assert_aad_error(
+        &no_credential,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000218,
+    );
+
+    let stranger = Certificate::from_pem(world.stranger_pem.as_bytes()).unwrap();
+    let forged = stranger.assertion(CERT_APP, &url, true).unwrap();
+    let assertion = |jwt: &str| {
+        [
+            cc,
+            ("client_id", CERT_APP),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", jwt),
+            ("scope", PP_SCOPE),
+        ]
+        .map(|(k, v)| (k, v.to_owned()))
+    };
+    let reply = reqwest::Client::new()
+        .post(&url)
+        .form(&assertion(&forged))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(body["error_codes"][0], 700027);
+
+    // The right certificate's thumbprint on a signature by another key.
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let genuine = cert.assertion(CERT_APP, &url, true).unwrap();
+    let forged_sig: Vec<&str> = forged.split('.').collect();
+    let genuine_parts: Vec<&str> = genuine.split('.').collect();
+    let spliced = format!(
+        "{}.{}.{}",
+        genuine_parts[0], genuine_parts[1], forged_sig[2]
+    );
+    let body: Value = reqwest::Client::new()
+        .post(&url)
+        .form(&assertion(&spliced))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["error_codes"][0], 700027);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("signature validation"),
+        "{body}"
+    );
+
+    let wrong_audience = cert
+        .assertion(
+            CERT_APP,
+            "https://login.microsoftonline.com/other/oauth2/v2.0/token",
+            true,
+        )
+        .unwrap();
+    let body: Value = reqwest::Client::new()
+        .post(&url)
+        .form(&assertion(&wrong_audience))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["error_codes"][0], 700027);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("audience"),
+        "{body}"
+    );
+
+    let malformed_tenant = post_form(
+        &token_url(&base, "not a tenant"),
+        &secret_form(SECRET, PP_SCOPE),
+    )
+    .await;
+    assert_aad_error(
+        &malformed_tenant,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900023,
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn dataverse_scopes_by_cloud_or_platform_url() {
+    let (platform, _world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    let platform_scope = format!("{}/orgs/contoso/.default", platform.url());
+    for (scope, aud) in [
+        (
+            "https://contoso.crm.dynamics.com/.default",
+            "https://contoso.crm.dynamics.com",
+        ),
+        (
+            "https://contoso.crm.dynamics.com//.default",
+            "https://contoso.crm.dynamics.com",
+        ),
+        (
+            platform_scope.as_str(),
+            platform_scope.trim_end_matches("/.default"),
+        ),
+    ] {
+        let reply = post_form(&url, &secret_form(SECRET, scope)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
+        assert_eq!(
+            claims(reply.body["access_token"].as_str().unwrap())["aud"],
+            aud
+        );
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn people_get_delegated_tokens_with_their_password() {
+    let (platform, _world) = start_identity(false).await;
+    let client = TokenClient::new(reqwest::Client::new(), &platform.url());
+    let token = client
+        .password(
+            TENANT_ID,
+            SECRET_APP,
+            USER,
+            &Secret::new(PASSWORD),
+            "https://api.powerplatform.com/.default openid profile offline_access",
+        )
+        .await
+        .unwrap();
+    let c = claims(&token.token);
+    assert_eq!(c["upn"], USER);
+    assert_eq!(c["name"], "Contoso Admin");
+    assert_eq!(c["idtyp"], "user");
+    assert_eq!(c["scp"], "user_impersonation");
+    assert_eq!(c["appidacr"], "0");
+
+    let err = client
+        .password(TENANT_ID, SECRET_APP, USER, &Secret::new("wrong"), PP_SCOPE)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AADSTS50126"));
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn discovery_documents_lead_back_to_the_platform() {
+    let (platform, _world) = start_identity(false).await;
+    let base = platform.url();
+    let v2: Value = reqwest::get(format!(
+        "{base}/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        v2["token_endpoint"],
+        format!("{base}/{TENANT_ID}/oauth2/v2.0/token")
+    );
+    assert_eq!(
+        v2["jwks_uri"],
+        format!("{base}/{TENANT_ID}/discovery/v2.0/keys")
+    );
+    assert_eq!(
+        v2["issuer"],
+        format!("https://login.microsoftonline.com/{TENANT_ID}/v2.0")
+    );
+    assert_eq!(
+        v2["token_endpoint_auth_methods_supported"][1],
+        "private_key_jwt"
+    );
+
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{base}/{TENANT_ID}/.well-known/openid-configuration"
+        ))
+        .header("host", "login.microsoftonline.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["cache-control"],
+        "max-age=86400, private"
+    );
+    let v1: Value = response.json().await.unwrap();
+    assert_eq!(
+        v1["issuer"],
+        format!("https://sts.windows.net/{TENANT_ID}/")
+    );
+    assert_eq!(
+        v1["jwks_uri"],
+        format!("http://login.microsoftonline.com/{TENANT_ID}/discovery/keys")
+    );
+
+    let unknown = reqwest::get(format!(
+        "{base}/fabrikam.com/v2.0/.well-known/openid-configuration"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_tenant");
+
+    let instance: Value = reqwest::get(format!(
+        "{base}/common/discovery/instance?api-version=1.1&authorization_endpoint=x"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(instance["api-version"], "1.1");
+    assert_eq!(
+        instance["metadata"][0]["aliases"][0],
+        platform.addr.to_string()
+    );
+
+    let token = post_form(&token_url(&base, TENANT_ID), &secret_form(SECRET, PP_SCOPE))
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+    for path in ["discovery/v2.0/keys", "discovery/keys"] {
+        let jwks: Value = reqwest::get(format!("{base}/{TENANT_ID}/{path}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .expect("the token's key is published");
+        assert_eq!(
+            (key["kty"].as_str(), key["use"].as_str(), key["e"].as_str()),
+            (Some("RSA"), Some("sig"), Some("AQAB"))
+        );
+        assert_eq!(key["x5t"], key["kid"]);
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.clone()).unwrap();
+        let decoding = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_audience(&["https://api.powerplatform.com"]);
+        jsonwebtoken::decode::<Value>(&token, &decoding, &validation)
+            .expect("the JWKS verifies the token");
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn keys_survive_restarts_and_rotation_keeps_old_tokens_valid() {
+    let (platform, world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    let token = post_form(&url, &secret_form(SECRET, PP_SCOPE)).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+    platform.shutdown().await.unwrap();
+
+    let mut config = config(&world.dir.path().join("data"));
+    config.world = Some(world.world.clone());
+    let again = Platform::start(config).await.unwrap();
+    let url = token_url(&again.url(), TENANT_ID);
+    let after = post_form(&url, &secret_form(SECRET, PP_SCOPE)).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        jsonwebtoken::decode_header(&after).unwrap().kid.unwrap(),
+        kid,
+        "the same key signs after a restart"
+    );
+
+    let new_kid = again.state().signing.rotate().await.unwrap();
+    assert_ne!(new_kid, kid);
+    let rotated = post_form(&url, &secret_form(SECRET, PP_SCOPE)).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        jsonwebtoken::decode_header(&rotated).unwrap().kid.unwrap(),
+        new_kid
+    );
+    let jwks: Value = reqwest::get(format!("{}/{TENANT_ID}/discovery/v2.0/keys", again.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "{kids:?}"
+    );
+    again.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn tls_serves_the_cloud_names_under_the_local_ca() {
+    let (platform, world) = start_identity(true).await;
+    assert!(platform.url().starts_with("https://"));
+    let ca = std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap();
+    let port = platform.addr.port();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .resolve("login.microsoftonline.com", platform.addr)
+        .resolve(
+            "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com",
+            platform.addr,
+        )
+        .build()
+        .unwrap();
+    for authority in [
+        format!("https://localhost:{port}"),
+        format!("https://127.0.0.1:{port}"),
+        format!("https://login.microsoftonline.com:{port}"),
+    ] {
+        let client = TokenClient::new(http.clone(), &authority);
+        let token = client
+            .client_credentials(
+                TENANT_ID,
+                SECRET_APP,
+                &ClientCredential::Secret(Secret::new(SECRET)),
+                PP_SCOPE,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{authority}: {e}"));
+        assert_eq!(claims(&token.token)["appid"], SECRET_APP);
+    }
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let client = TokenClient::new(
+        http.clone(),
+        &format!("https://login.microsoftonline.com:{port}"),
+    );
+    client
+        .client_credentials(
+            TENANT_ID,
+            CERT_APP,
+            &ClientCredential::Certificate(cert),
+            PP_SCOPE,
+        )
+        .await
+        .unwrap();
+    let env_host = format!(
+        "https://37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com:{port}/healthz"
+    );
+    assert_eq!(
+        http.get(env_host).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let v2: Value = http
+        .get(format!("https://login.microsoftonline.com:{port}/{TENANT_ID}/v2.0/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v2["token_endpoint"],
+        format!("https://login.microsoftonline.com:{port}/{TENANT_ID}/oauth2/v2.0/token")
+    );
+    platform.shutdown().await.unwrap();
+
+    // The CA is made once per data dir.
+    let mut config = config(&world.dir.path().join("data"));
+    config.tls = true;
+    let again = Platform::start(config).await.unwrap();
+    assert_eq!(
+        std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap(),
+        ca
+    );
+    again.shutdown().await.unwrap();
+}

@@ -1,0 +1,252 @@
+//! The shared token verifier, through Dataverse's WhoAmI: each refusal is a
+//! 401 with a `WWW-Authenticate` challenge that names the reason.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use padconnect_platform::RunningPlatform;
+use padconnect_platform::auth::AccessClaims;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::*;
+
+async fn token(platform: &RunningPlatform, client_id: &str, scope: &str) -> String {
+    let reply = reqwest::Client::new()
+        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", SECRET),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = reply.json().await.unwrap();
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+fn dataverse_scope() -> &'static str {
+    "https://contoso.crm.dynamics.com/.default"
+}
+
+async fn who_am_i(platform: &RunningPlatform, token: Option<&str>) -> (StatusCode, String, Value) {
+    let mut request = reqwest::Client::new().get(format!(
+        "{}/orgs/contoso/api/data/v9.2/WhoAmI",
+        platform.url()
+    ));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|h| h.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        challenge,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+async fn assert_refused(platform: &RunningPlatform, token: Option<&str>, reason: &str) {
+    let (status, challenge, _) = who_am_i(platform, token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reason}");
+    assert!(
+        challenge.starts_with("Bearer authorization_uri="),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("resource_id=\"https://contoso.crm.dynamics.com/\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains(reason),
+        "expected '{reason}' in {challenge}"
+    );
+}
+
+/// Claims as the token service would write them, for forging variants.
+fn app_claims(aud: &str) -> AccessClaims {
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    AccessClaims {
+        aud: aud.into(),
+        iss: format!("https://sts.windows.net/{TENANT_ID}/"),
+        iat: now,
+        nbf: now,
+        exp: now + 3599,
+        appid: SECRET_APP.parse().unwrap(),
+        appidacr: "1".into(),
+        idp: format!("https://sts.windows.net/{TENANT_ID}/"),
+        idtyp: "app".into(),
+        oid: SECRET_APP_OID.parse().unwrap(),
+        sub: SECRET_APP_OID.into(),
+        tid: TENANT_ID.parse().unwrap(),
+        uti: "u".into(),
+        ver: "1.0".into(),
+        upn: None,
+        unique_name: None,
+        name: None,
+        scp: None,
+    }
+}
+
+#[tokio::test]
+async fn a_good_token_is_accepted_by_cloud_or_platform_audience() {
+    let (platform, _world) = start_identity(false).await;
+    for scope in [
+        dataverse_scope().to_owned(),
+        format!("{}/orgs/contoso/.default", platform.url()),
+    ] {
+        let token = token(&platform, SECRET_APP, &scope).await;
+        let (status, _, body) = who_am_i(&platform, Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{scope}: {body}");
+        assert_eq!(
+            body["@odata.context"],
+            format!(
+                "{}/orgs/contoso/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+                platform.url()
+            )
+        );
+        assert!(uuid::Uuid::try_parse(body["UserId"].as_str().unwrap()).is_ok());
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn each_bad_token_is_refused_with_its_reason() {
+    let (platform, _world) = start_identity(false).await;
+    let good = token(&platform, SECRET_APP, dataverse_scope()).await;
+    let parts: Vec<&str> = good.split('.').collect();
+
+    assert_refused(&platform, None, "").await;
+    let (_, challenge, _) = who_am_i(&platform, None).await;
+    assert!(
+        !challenge.contains("error="),
+        "no token, no error: {challenge}"
+    );
+
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"none"}"#);
+    assert_refused(
+        &platform,
+        Some(&format!("{none_header}.{}.", parts[1])),
+        "algorithm 'none'",
+    )
+    .await;
+
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &app_claims("https://contoso.crm.dynamics.com"),
+        &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+    )
+    .unwrap();
+    assert_refused(&platform, Some(&hs), "HS256").await;
+
+    let mut header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    header["kid"] = "not-a-key".into();
+    let unknown_kid = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        parts[1],
+        parts[2]
+    );
+    assert_refused(&platform, Some(&unknown_kid), "not-a-key").await;
+
+    let mut payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    payload["oid"] = "00000000-0000-0000-0000-000000000001".into();
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(payload.to_string()),
+        parts[2]
+    );
+    assert_refused(&platform, Some(&tampered), "signature is invalid").await;
+
+    assert_refused(&platform, Some("not.a.jwt"), "well-formed").await;
+
+    let other_api = token(
+        &platform,
+        SECRET_APP,
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
+    assert_refused(
+        &platform,
+        Some(&other_api),
+        "audience 'https://api.powerplatform.com'",
+    )
+    .await;
+
+    let signing = &platform.state().signing;
+    let mut expired = app_claims("https://contoso.crm.dynamics.com");
+    expired.exp -= 3599 + 301;
+    assert_refused(&platform, Some(&signing.sign(&expired)), "expired").await;
+
+    let mut early = app_claims("https://contoso.crm.dynamics.com");
+    early.nbf += 301;
+    assert_refused(&platform, Some(&signing.sign(&early)), "not valid yet").await;
+
+    let mut foreign = app_claims("https://contoso.crm.dynamics.com");
+    foreign.tid = uuid::Uuid::from_u128(42);
+    foreign.iss = format!("https://sts.windows.net/{}/", foreign.tid);
+    assert_refused(&platform, Some(&signing.sign(&foreign)), "issuer").await;
+
+    let mut mismatched = app_claims("https://contoso.crm.dynamics.com");
+    mismatched.iss = "https://login.microsoftonline.com/evil/v2.0".into();
+    assert_refused(&platform, Some(&signing.sign(&mismatched)), "issuer").await;
+
+    // Within the five minutes of skew, an expired token still passes.
+    let mut skewed = app_claims("https://contoso.crm.dynamics.com");
+    skewed.exp = jsonwebtoken::get_current_timestamp() as i64 - 120;
+    assert_eq!(
+        who_am_i(&platform, Some(&signing.sign(&skewed))).await.0,
+        StatusCode::OK
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_principal_without_a_user_in_the_environment_gets_403() {
+    let (platform, _world) = start_identity(false).await;
+    let lonely = token(&platform, LONELY_APP, dataverse_scope()).await;
+    let (status, _, body) = who_am_i(&platform, Some(&lonely)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "0x80072560");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("app {LONELY_APP}")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("application user"),
+        "{body}"
+    );
+
+    let person = padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
+        .password(
+            TENANT_ID,
+            SECRET_APP,
+            USER,
+            &padconnect_client::Secret::new(PASSWORD),
+            dataverse_scope(),
+        )
+        .await
+        .unwrap();
+    let (status, _, body) = who_am_i(&platform, Some(&person.token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    platform.shutdown().await.unwrap();
+}
