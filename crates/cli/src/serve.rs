@@ -42,15 +42,29 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
     #[serde(skip_serializing_if = "Option::is_none")]
     log_format: Option<String>,
+    /// Serve HTTPS with a certificate from the data dir's local CA (<data-dir>/tls/ca.pem) [env: PADCONNECT_TLS].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    tls: bool,
+    /// How long a token signing key signs before the next takes over: seconds, or 90m, 12h, 30d [default: 30d].
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signing_key_lifetime: Option<String>,
     /// TOML config file with the same keys as these flags (listen, data_dir, ...).
     #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
     #[serde(skip)]
     config: Option<PathBuf>,
 }
 
+impl ServeArgs {
+    /// The platform's configuration: these flags over the environment over the file.
+    pub fn config(&self) -> anyhow::Result<PlatformConfig> {
+        PlatformConfig::load(self.config.as_deref(), self).context("invalid configuration")
+    }
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let config =
-        PlatformConfig::load(args.config.as_deref(), &args).context("invalid configuration")?;
+    let config = args.config()?;
     init_logging(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -64,7 +78,8 @@ async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let platform = Platform::open(config).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "padconnect platform listening on http://{addr}");
+    let url = format!("{}://{addr}", platform.scheme());
+    tracing::info!(%url, "padconnect platform listening on {url}");
     platform.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

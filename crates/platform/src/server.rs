@@ -163,6 +163,11 @@ impl Platform {
         &self.state.store
     }
 
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
     /// What loading the world wrote, when a world file was given.
     pub fn world_summary(&self) -> Option<LoadSummary> {
         self.world
@@ -176,7 +181,7 @@ impl Platform {
             environment_api: connectivity::environment_router(state.clone()),
             dataverse: dataverse::router(state.clone()),
             portal: portal::router(state.clone()),
-            scheme: if self.tls.is_some() { "https" } else { "http" },
+            scheme: self.scheme(),
             body_limit: state.config.body_limit,
         };
         let probes = Router::new()
@@ -230,11 +235,7 @@ impl Platform {
         let platform = Self::open(config).await?;
         let state = platform.state.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let scheme = if platform.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = platform.scheme();
         let task = tokio::spawn(platform.serve(listener, async {
             let _ = stopped.await;
         }));

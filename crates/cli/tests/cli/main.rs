@@ -3,3 +3,4 @@
 mod env_url;
 mod serve;
 mod support;
+mod token;

@@ -54,8 +54,8 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-                let addr = log["addr"].as_str().map(str::to_owned);
-                let _ = addr_tx.send(addr.ok_or(line));
+                let url = log["url"].as_str().map(str::to_owned);
+                let _ = addr_tx.send(url.ok_or(line));
             }
         });
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -64,12 +64,7 @@ impl Server {
             addr_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
         {
             match message {
-                Ok(addr) => {
-                    return Self {
-                        child,
-                        url: format!("http://{addr}"),
-                    };
-                }
+                Ok(url) => return Self { child, url },
                 Err(line) => seen.push(line),
             }
         }
