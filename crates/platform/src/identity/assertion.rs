@@ -20,9 +20,12 @@ pub fn invalid(message: impl Into<String>) -> AadError {
     AadError::new(StatusCode::UNAUTHORIZED, "invalid_client", 700027, message)
 }
 
+/// Times are NumericDates, which may have a fraction (MSAL for Python
+/// writes `time.time() + 600`): read as floats, checked here.
 #[derive(Deserialize)]
 struct AssertionClaims {
-    exp: i64,
+    exp: Option<f64>,
+    nbf: Option<f64>,
     jti: Option<String>,
 }
 
@@ -57,21 +60,32 @@ pub async fn verify(
 
     let client_id = app.client_id.to_string();
     let mut validation = Validation::new(header.alg);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
+    // Times are checked below: MSAL for Python writes them with fractions.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
     validation.set_audience(&accepted_audiences(request).into_iter().collect::<Vec<_>>());
     validation.set_issuer(&[&client_id]);
     validation.sub = Some(client_id.clone());
-    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    validation.set_required_spec_claims(&["aud", "iss", "sub"]);
     let claims = jsonwebtoken::decode::<AssertionClaims>(jwt, &key, &validation)
         .map_err(|e| invalid(rejection(e.kind(), &client_id)))?
         .claims;
+    let exp = claims
+        .exp
+        .ok_or_else(|| invalid("Client assertion has no exp claim."))?;
+    let now = Timestamp::now().unix_seconds() as f64;
+    let leeway = LEEWAY_SECS as f64;
+    if exp + leeway < now || claims.nbf.is_some_and(|nbf| nbf - leeway > now) {
+        return Err(invalid(
+            "Client assertion is not within its valid time range.",
+        ));
+    }
 
     let jti = claims
         .jti
         .filter(|j| !j.is_empty())
         .ok_or_else(|| invalid("Client assertion has no jti claim."))?;
-    let expires = Timestamp(claims.exp.saturating_mul(1_000_000)).plus_seconds(LEEWAY_SECS as i64);
+    let expires = Timestamp((exp * 1_000_000.0) as i64).plus_seconds(LEEWAY_SECS as i64);
     let mut tx = state
         .store
         .begin()
@@ -96,14 +110,13 @@ fn rejection(kind: &jsonwebtoken::errors::ErrorKind, client_id: &str) -> String 
     use jsonwebtoken::errors::ErrorKind::*;
     match kind {
         InvalidSignature => "Client assertion failed signature validation.".into(),
-        ExpiredSignature | ImmatureSignature => {
-            "Client assertion is not within its valid time range.".into()
-        }
         InvalidAudience => "Client assertion audience is not this tenant's token endpoint.".into(),
         InvalidIssuer | InvalidSubject => {
             format!("Client assertion iss and sub must both be the client_id '{client_id}'.")
         }
         MissingRequiredClaim(claim) => format!("Client assertion has no {claim} claim."),
+        InvalidClaimFormat(claim) => format!("Client assertion claim {claim} is malformed."),
+        // Anything else is a JWT that does not verify.
         _ => "Client assertion failed signature validation.".into(),
     }
 }

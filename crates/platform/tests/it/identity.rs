@@ -738,3 +738,37 @@ async fn tls_serves_the_cloud_names_under_the_local_ca() {
     );
     again.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn assertion_times_may_have_fractions_and_are_checked() {
+    let (platform, world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": cert.x5t()});
+    let now = jsonwebtoken::get_current_timestamp() as f64 + 0.25;
+    let post = async |exp: f64, jti: &str| {
+        let claims = serde_json::json!({"aud": url, "iss": CERT_APP, "sub": CERT_APP, "jti": jti, "iat": now, "exp": exp});
+        let assertion = cert.sign_jwt(&header, &claims).unwrap();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", CERT_APP),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+            ("scope", PP_SCOPE),
+        ];
+        post_form(&url, &form).await
+    };
+    assert_eq!(post(now + 600.5, "fraction").await.status, StatusCode::OK);
+    let expired = post(now - 301.0, "expired").await;
+    assert_aad_error(&expired, StatusCode::UNAUTHORIZED, "invalid_client", 700027);
+    assert!(
+        expired.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("valid time range")
+    );
+    platform.shutdown().await.unwrap();
+}
