@@ -10,12 +10,14 @@ pub mod cloud;
 pub mod connection;
 pub mod environment;
 pub mod host;
+pub mod uiflow;
 
 pub use access::{AccessRights, ShareRole};
 pub use cloud::Cloud;
 pub use connection::{ConnectionId, ConnectorName};
 pub use environment::EnvironmentId;
 pub use host::{Surface, classify_host};
+pub use uiflow::ParameterSet;
 
 /// A value that failed to parse, with what was wrong in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

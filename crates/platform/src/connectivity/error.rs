@@ -1,15 +1,27 @@
 //! The Power Platform API's error format: `{"error":{"code","message"}}`.
+//!
+//! Codes the service is known to use keep its names (`ConnectionNotFound`,
+//! `EnvironmentNotFound`, `ConnectionAuthorizationFailed`,
+//! `ParameterNotDefined`). Where no public source names the code for a rule,
+//! we use the ARM convention's (`MissingApiVersionParameter`,
+//! `InvalidApiVersionParameter`, `InvalidRequestContent`,
+//! `InvalidAuthenticationToken`) or, failing that, a name of our own that
+//! says what is wrong; each is listed in `ApiError`'s constructors.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::auth::{Audience, AuthFailure};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// For a 401: the `WWW-Authenticate` challenge.
+    pub challenge: Option<String>,
 }
 
 impl ApiError {
@@ -18,7 +30,12 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            challenge: None,
         }
+    }
+
+    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn not_found(path: &str) -> Self {
@@ -36,11 +53,144 @@ impl ApiError {
             format!("The environment '{environment}' could not be found."),
         )
     }
+
+    pub fn unauthorized(failure: &AuthFailure) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "InvalidAuthenticationToken",
+            message: failure.to_string(),
+            challenge: Some(failure.challenge(&Audience::PowerPlatform)),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "ConnectionAuthorizationFailed",
+            message,
+        )
+    }
+
+    pub fn connection_not_found(id: &str, environment: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ConnectionNotFound",
+            format!("Could not find connection '{id}' in environment '{environment}'."),
+        )
+    }
+
+    pub fn connector_not_found(connector: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ConnectorNotFound",
+            format!(
+                "The connector '{connector}' is not available here: this platform serves shared_uiflow connections."
+            ),
+        )
+    }
+
+    pub fn missing_api_version() -> Self {
+        Self::bad_request(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests: use api-version=1.",
+        )
+    }
+
+    pub fn invalid_api_version(given: &str) -> Self {
+        Self::bad_request(
+            "InvalidApiVersionParameter",
+            format!("The api-version '{given}' is invalid. The supported version is '1'."),
+        )
+    }
+
+    pub fn invalid_connection_id(given: &str) -> Self {
+        Self::bad_request(
+            "InvalidConnectionId",
+            format!(
+                "The connection id '{given}' is not a GUID: use a new GUID (New-Guid), with or without dashes."
+            ),
+        )
+    }
+
+    pub fn invalid_content(message: impl Into<String>) -> Self {
+        Self::bad_request("InvalidRequestContent", message)
+    }
+
+    pub fn environment_mismatch(message: impl Into<String>) -> Self {
+        Self::bad_request("EnvironmentMismatch", message)
+    }
+
+    pub fn invalid_parameter_set(given: &str) -> Self {
+        Self::bad_request(
+            "InvalidParameterSet",
+            format!(
+                "The connection parameter set '{given}' is not one of shared_uiflow's: use one of {}.",
+                padconnect_core::ParameterSet::NAMES.join(", ")
+            ),
+        )
+    }
+
+    pub fn missing_parameter(set: &str, name: &str) -> Self {
+        Self::bad_request(
+            "MissingParameterValue",
+            format!(
+                "The connection parameter set '{set}' needs a value for '{name}': add \"{name}\":{{\"value\":...}} to connectionParametersSet.values."
+            ),
+        )
+    }
+
+    pub fn parameter_not_defined(name: &str, set: &str) -> Self {
+        Self::bad_request(
+            "ParameterNotDefined",
+            format!(
+                "Parameter '{name}' is not allowed on the connection because it was not defined as a connection parameter of set '{set}'."
+            ),
+        )
+    }
+
+    pub fn invalid_parameter(name: &str, why: impl std::fmt::Display) -> Self {
+        Self::bad_request(
+            "InvalidParameterValue",
+            format!("The value of '{name}' is invalid: {why}"),
+        )
+    }
+
+    pub fn invalid_target(target: &str, environment: &str) -> Self {
+        Self::bad_request(
+            "InvalidTargetId",
+            format!(
+                "The targetId '{target}' is not a machine group of environment '{environment}': use the group id from Monitor > Machines, or the flowmachinegroupid of a machine's group."
+            ),
+        )
+    }
+
+    pub fn invalid_filter(filter: &str) -> Self {
+        Self::bad_request(
+            "InvalidFilter",
+            format!(
+                "The $filter '{filter}' is not supported: only environment eq '{{environment id}}' is."
+            ),
+        )
+    }
+
+    pub fn internal(detail: String) -> Self {
+        tracing::error!(%detail, "Power Platform API request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "An internal error occurred; retry later.",
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        match self.challenge {
+            Some(challenge) => {
+                (self.status, [(header::WWW_AUTHENTICATE, challenge)], body).into_response()
+            }
+            None => (self.status, body).into_response(),
+        }
     }
 }

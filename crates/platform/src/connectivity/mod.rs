@@ -1,21 +1,45 @@
-//! The Power Platform API surface: connections, at tenant level
-//! (`api.powerplatform.com`) and environment level
-//! (`{ENVIRONMENT_ID_URL}.environment.api.powerplatform.com`).
+//! The Power Platform API surface: connections, at environment level
+//! (`{ENVIRONMENT_ID_URL}.environment.api.powerplatform.com/connectivity/...`)
+//! and at tenant level (`api.powerplatform.com/connectivity/environments/{id}/...`).
 
+mod connections;
+mod context;
 mod error;
+mod render;
+pub mod service;
 
 use axum::Router;
+use axum::routing::get;
 
 pub use error::ApiError;
 
 use crate::server::AppState;
 
+/// The connection routes, relative to `/connectivity` (environment host) or
+/// `/connectivity/environments/{environment}` (tenant host).
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connections", get(connections::list))
+        .route(
+            "/connectors/{connector}/connections/{id}",
+            get(connections::get)
+                .put(connections::put)
+                .delete(connections::delete),
+        )
+}
+
 pub fn tenant_router(state: AppState) -> Router {
-    Router::new().fallback(not_found).with_state(state)
+    Router::new()
+        .nest("/connectivity/environments/{environment}", routes())
+        .fallback(not_found)
+        .with_state(state)
 }
 
 pub fn environment_router(state: AppState) -> Router {
-    Router::new().fallback(not_found).with_state(state)
+    Router::new()
+        .nest("/connectivity", routes())
+        .fallback(not_found)
+        .with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

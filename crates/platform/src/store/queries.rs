@@ -648,13 +648,7 @@ impl Store {
             after.unwrap_or_default().to_owned(),
             i64::from(limit) + 1
         )?;
-        let next = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|c| c.id.to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(page_of(&mut items, limit))
     }
 
     pub async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
@@ -1058,5 +1052,100 @@ impl Tx {
             expires_at.0
         )?;
         Ok(inserted == 1)
+    }
+}
+
+impl Store {
+    /// The rights a principal holds on a record by sharing (none if not shared).
+    pub async fn share_rights(
+        &self,
+        record: RecordRef,
+        principal_id: Uuid,
+    ) -> Result<AccessRights> {
+        let row: Option<(i64,)> = read!(self, pool => sqlx::query_as(
+            "SELECT access_mask FROM shares WHERE record_type = $1 AND record_id = $2 AND principal_id = $3",
+        )
+        .bind(record.logical_name())
+        .bind(text(record.id()))
+        .bind(text(principal_id))
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row
+            .and_then(|(mask,)| u32::try_from(mask).ok())
+            .map_or(AccessRights::empty(), AccessRights::from_bits_truncate))
+    }
+
+    /// One page of the connections `viewer` may see in an environment (its
+    /// own and those shared with it), in id order after `after`; every
+    /// connection when `viewer` is `None` (an administrator).
+    pub async fn visible_connections_page(
+        &self,
+        environment: &EnvironmentId,
+        viewer: Option<Uuid>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Connection>> {
+        let Some(viewer) = viewer else {
+            return self.connections_page(environment, after, limit).await;
+        };
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections c WHERE environment_id = $1 AND id > $2 AND (created_by_id = $3 OR EXISTS (",
+            "SELECT 1 FROM connection_permissions p WHERE p.environment_id = c.environment_id ",
+            "AND p.connection_id = c.id AND p.principal_id = $3)) ORDER BY id LIMIT $4"
+        );
+        let mut items: Vec<Connection> = fetch_all!(
+            self,
+            ConnectionRow,
+            sql,
+            environment.to_string(),
+            after.unwrap_or_default().to_owned(),
+            text(viewer),
+            i64::from(limit) + 1
+        )?;
+        Ok(page_of(&mut items, limit))
+    }
+
+    /// Whether `principal` was given a role on the connection.
+    pub async fn connection_role(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+        principal: Uuid,
+    ) -> Result<Option<String>> {
+        let row: Option<(String,)> = read!(self, pool => sqlx::query_as(
+            "SELECT role_name FROM connection_permissions WHERE environment_id = $1 AND connection_id = $2 AND principal_id = $3",
+        )
+        .bind(environment.to_string())
+        .bind(id.to_string())
+        .bind(text(principal))
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.map(|(role,)| role))
+    }
+}
+
+/// Cuts a fetched `limit + 1` rows to a page, with where the next one starts.
+fn page_of(items: &mut Vec<Connection>, limit: u32) -> Page<Connection> {
+    let next = (items.len() > limit as usize).then(|| {
+        items.truncate(limit as usize);
+        items.last().map(|c| c.id.to_string())
+    });
+    Page {
+        items: std::mem::take(items),
+        next: next.flatten(),
+    }
+}
+
+impl Store {
+    /// The app whose service principal has this object id.
+    pub async fn app_by_object_id(&self, object_id: Uuid) -> Result<Option<App>> {
+        fetch_one!(
+            self,
+            AppRow,
+            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE object_id = $1",
+            text(object_id)
+        )
     }
 }

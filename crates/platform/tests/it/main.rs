@@ -3,6 +3,7 @@
 //! `PADCONNECT_TEST_DATABASE_URL` is set, on PostgreSQL; the world file; the
 //! server over real HTTP on port 0; and durability under `kill -9`.
 
+mod connections;
 mod crash;
 mod identity;
 mod server;

@@ -125,6 +125,13 @@ pub const CERT_APP: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 pub const LONELY_APP: &str = "7b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
 pub const USER: &str = "admin@contoso.onmicrosoft.com";
 pub const PASSWORD: &str = "example-password";
+pub const ENVIRONMENT: &str = "37520647-dbdf-49fa-ba01-6134c14680c4";
+pub const ENV_HOST: &str = "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com";
+pub const SHARED_GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
+pub const PRIVATE_GROUP: &str = "b5e2d4c3-1a0f-4e9b-8d6c-7f6e5d4c3b2a";
+pub const STANDALONE_GROUP: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b";
+pub const OTHER_ENV: &str = "00000000-0000-0000-0000-000000000123";
+pub const OTHER_ENV_GROUP: &str = "d7a4f6e5-3c2b-4a1d-8f8e-9b8a7f6e5d4c";
 
 fn rsa_pem() -> (String, String) {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
@@ -148,6 +155,7 @@ pub fn identity_world() -> IdentityWorld {
 [[tenants]]
 id = "{TENANT_ID}"
 domain = "{TENANT_DOMAIN}"
+admins = ["{USER}"]
 
 [[tenants.apps]]
 display_name = "deploy-pipeline"
@@ -176,6 +184,38 @@ display_name = "Contoso Production"
 org = "contoso"
 application_users = ["{SECRET_APP}", "{CERT_APP}"]
 makers = ["{USER}"]
+
+[[tenants.environments.machine_groups]]
+id = "{SHARED_GROUP}"
+name = "Finance bots"
+owner = "{USER}"
+machines = ["FIN-VM-01"]
+shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
+
+[[tenants.environments.machine_groups]]
+id = "{PRIVATE_GROUP}"
+name = "HR bots"
+owner = "{USER}"
+machines = ["HR-VM-01"]
+
+[[tenants.environments.machines]]
+name = "LAPTOP-07"
+group_id = "{STANDALONE_GROUP}"
+owner = "{USER}"
+shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
+
+[[tenants.environments]]
+id = "{OTHER_ENV}"
+display_name = "Contoso Test"
+org = "contosotest"
+application_users = ["{SECRET_APP}"]
+makers = ["{USER}"]
+
+[[tenants.environments.machine_groups]]
+id = "{OTHER_ENV_GROUP}"
+name = "Test bots"
+owner = "{USER}"
+shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
 "#
         ),
     )

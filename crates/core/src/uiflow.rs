@@ -1,0 +1,136 @@
+//! The desktop-flow connector (`shared_uiflow`) and its parameter sets.
+
+use std::fmt;
+
+/// A `shared_uiflow` parameter set that connections can be created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParameterSet {
+    /// "Connect with username and password": a Windows account and the
+    /// machine group to run on.
+    AzureRelay,
+    /// The same, run by a service principal that proves itself with a
+    /// certificate (the "run owner").
+    AzureRelayRunOwner,
+}
+
+impl ParameterSet {
+    pub const NAMES: [&'static str; 2] = ["azureRelay", "azureRelayRunOwner"];
+
+    /// Exact name, as the service spells it.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "azureRelay" => Some(Self::AzureRelay),
+            "azureRelayRunOwner" => Some(Self::AzureRelayRunOwner),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AzureRelay => "azureRelay",
+            Self::AzureRelayRunOwner => "azureRelayRunOwner",
+        }
+    }
+
+    /// The values a request must give, in order.
+    pub fn required_values(self) -> &'static [&'static str] {
+        match self {
+            Self::AzureRelay => &["username", "password", "targetId"],
+            Self::AzureRelayRunOwner => &[
+                "username",
+                "password",
+                "targetId",
+                "tokenRunOwnerCert:clientId",
+                "tokenRunOwnerCert:clientCertificateSecret",
+            ],
+        }
+    }
+
+    /// Values that are secret: sealed at rest, never returned.
+    pub fn is_secret(value: &str) -> bool {
+        matches!(
+            value,
+            "password" | "tokenRunOwnerCert:clientCertificateSecret"
+        )
+    }
+
+    /// Only run-owner connections may be shared (with service principals).
+    pub fn shareable(self) -> bool {
+        matches!(self, Self::AzureRelayRunOwner)
+    }
+}
+
+impl fmt::Display for ParameterSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A Windows account as the connector takes it: `DOMAIN\user` or a UPN
+/// (`user@domain`). Key Vault references (`@environmentVariables("...")`) are
+/// accepted too, as the run-owner document shows them.
+pub fn is_windows_account(username: &str) -> bool {
+    let plain = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    if username.starts_with("@environmentVariables(") && username.ends_with(')') {
+        return true;
+    }
+    match (username.split_once('\\'), username.split_once('@')) {
+        (Some((domain, user)), None) => plain(domain) && plain(user) && !user.contains('\\'),
+        (None, Some((user, domain))) => {
+            plain(user) && domain.contains('.') && plain(domain) && !domain.contains('@')
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parameter_sets() {
+        for name in ParameterSet::NAMES {
+            assert_eq!(ParameterSet::parse(name).unwrap().name(), name);
+        }
+        assert_eq!(ParameterSet::parse("azurerelay"), None);
+        assert!(!ParameterSet::AzureRelay.shareable());
+        assert!(ParameterSet::AzureRelayRunOwner.shareable());
+        assert!(ParameterSet::is_secret("password"));
+        assert!(!ParameterSet::is_secret("username"));
+    }
+
+    #[test]
+    fn windows_accounts() {
+        for good in [
+            "CONTOSO\\bot",
+            "bot@contoso.com",
+            ".\\localadmin",
+            "@environmentVariables(\"new_user\")",
+        ] {
+            assert!(is_windows_account(good), "{good}");
+        }
+        for bad in [
+            "bot",
+            "",
+            "CONTOSO\\",
+            "\\bot",
+            "a\\b\\c",
+            "bot@",
+            "bot@contoso",
+            "a b@contoso.com",
+            "a@b@c.com",
+            "CONTOSO\\a@b.com",
+        ] {
+            assert!(!is_windows_account(bad), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn domain_accounts_are_accepted(domain in "[A-Za-z0-9.-]{1,15}", user in "[A-Za-z0-9._-]{1,20}") {
+            let account = format!("{domain}\\{user}");
+            prop_assert!(is_windows_account(&account));
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The connections endpoints: thin handlers over the service rules.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use padconnect_core::{ConnectionId, ConnectorName};
+use serde_json::json;
+
+use super::context::{API_VERSION, ApiContext};
+use super::{ApiError, render, service};
+use crate::server::AppState;
+
+/// The default and largest page of a listing.
+const PAGE_SIZE: u32 = 250;
+const MAX_PAGE_SIZE: u32 = 1_000;
+
+/// `{connector}/connections/{id}` from the path, both checked.
+fn target(params: &[(String, String)]) -> Result<ConnectionId, ApiError> {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let connector = param("connector");
+    if ConnectorName::parse(connector)
+        .as_ref()
+        .map(ConnectorName::as_str)
+        != Some(ConnectorName::UIFLOW)
+    {
+        return Err(ApiError::connector_not_found(connector));
+    }
+    let id = param("id");
+    id.parse().map_err(|_| ApiError::invalid_connection_id(id))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    Path(params): Path<Vec<(String, String)>>,
+    ctx: ApiContext,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body =
+        body.map_err(|e| ApiError::new(e.status(), "RequestEntityTooLarge", e.body_text()))?;
+    let id = target(&params)?;
+    let request = service::parse_request(&body, &ctx)?;
+    let (connection, created) = service::put(&state, &ctx, id, request).await?;
+    let status = service::status(&state, &connection).await?;
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        code,
+        Json(render::connection(
+            &connection,
+            &status,
+            ctx.caller.tenant_id,
+        )),
+    )
+        .into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(params): Path<Vec<(String, String)>>,
+    ctx: ApiContext,
+) -> Result<Response, ApiError> {
+    let id = target(&params)?;
+    let connection = visible(&state, &ctx, &id).await?;
+    let status = service::status(&state, &connection).await?;
+    Ok(Json(render::connection(
+        &connection,
+        &status,
+        ctx.caller.tenant_id,
+    ))
+    .into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(params): Path<Vec<(String, String)>>,
+    ctx: ApiContext,
+) -> Result<Response, ApiError> {
+    let id = target(&params)?;
+    let connection = visible(&state, &ctx, &id).await?;
+    if !service::may_edit(&state, &ctx, &connection).await? {
+        return Err(ApiError::forbidden(format!(
+            "Only the owner of connection '{id}', an editor or an administrator may delete it."
+        )));
+    }
+    let mut tx = state
+        .store
+        .begin()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tx.delete_connection(&ctx.environment.id, &id)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// The connection if the caller may see it; otherwise it does not exist.
+async fn visible(
+    state: &AppState,
+    ctx: &ApiContext,
+    id: &ConnectionId,
+) -> Result<crate::store::Connection, ApiError> {
+    let not_found =
+        || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
+    let connection = state
+        .store
+        .connection(&ctx.environment.id, id)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(not_found)?;
+    match service::may_see(state, ctx, &connection).await? {
+        true => Ok(connection),
+        false => Err(not_found()),
+    }
+}
+
+/// `GET .../connections?api-version=1[&$top=N][&$skiptoken=T]`: one page of
+/// what the caller may see, with `nextLink` when there is more.
+pub async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    ctx: ApiContext,
+) -> Result<Response, ApiError> {
+    let top = match ctx.query.get("$top") {
+        None => PAGE_SIZE,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid_content(format!(
+                    "$top must be a number from 1 to {MAX_PAGE_SIZE}, not '{text}'."
+                ))
+            })?,
+    };
+    let after = ctx.query.get("$skiptoken").map(String::as_str);
+    let viewer = (!ctx.admin).then_some(ctx.caller.object_id);
+    let page = state
+        .store
+        .visible_connections_page(&ctx.environment.id, viewer, after, top)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut value = Vec::with_capacity(page.items.len());
+    for connection in &page.items {
+        let status = service::status(&state, connection).await?;
+        value.push(render::connection(
+            connection,
+            &status,
+            ctx.caller.tenant_id,
+        ));
+    }
+    let mut body = json!({ "value": value });
+    if let Some(next) = page.next {
+        let link = format!(
+            "{}?api-version={API_VERSION}&$top={top}&$skiptoken={next}",
+            uri.path()
+        );
+        // The path as the client sent it, path-style prefix and all.
+        body["nextLink"] = format!("{}://{}{link}", ctx.origin.scheme, ctx.origin.authority).into();
+    }
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,389 @@
+//! The rules of desktop-flow connections: who may create one to which
+//! machine group, with what, and whether it can reach its target now.
+
+use padconnect_core::uiflow::is_windows_account;
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, ParameterSet};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::ApiError;
+use super::context::ApiContext;
+use crate::server::AppState;
+use crate::store::{
+    Connection, MachineGroup, RecordRef, SystemUser, SystemUserKind, Timestamp, flowgrouptype,
+};
+
+/// What a PUT asks for, once its body checked out.
+pub struct ConnectionRequest {
+    pub display_name: Option<String>,
+    pub set: ParameterSet,
+    pub username: String,
+    pub password: String,
+    pub target: Uuid,
+}
+
+/// Reads and checks the body of a PUT: the seed's shape, the environment
+/// the host names, a parameter set of `shared_uiflow` with exactly its values.
+pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest, ApiError> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_content(format!("The request body is not valid JSON: {e}."))
+    })?;
+    let properties = body
+        .get("properties")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::invalid_content(
+                "The request body must be an object with a 'properties' object.",
+            )
+        })?;
+    check_environment(properties, ctx)?;
+    if properties.contains_key("connectionParameters") {
+        return Err(ApiError::invalid_content(
+            "shared_uiflow connections take 'connectionParametersSet', not 'connectionParameters'.",
+        ));
+    }
+    let set = properties
+        .get("connectionParametersSet")
+        .and_then(Value::as_object)
+        .ok_or_else(|| ApiError::invalid_content("'properties.connectionParametersSet' is required: {\"name\":\"azureRelay\",\"values\":{...}}."))?;
+    let name = set.get("name").and_then(Value::as_str).unwrap_or_default();
+    let parameter_set =
+        ParameterSet::parse(name).ok_or_else(|| ApiError::invalid_parameter_set(name))?;
+    if parameter_set == ParameterSet::AzureRelayRunOwner {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "ParameterSetNotSupported",
+            "azureRelayRunOwner connections are not supported by this platform yet: use azureRelay.",
+        ));
+    }
+    let empty = Map::new();
+    let values = set
+        .get("values")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    for key in values.keys() {
+        if !parameter_set.required_values().contains(&key.as_str()) {
+            return Err(ApiError::parameter_not_defined(key, name));
+        }
+    }
+    let value = |key: &str| -> Result<String, ApiError> {
+        match values.get(key).and_then(|v| v.get("value")) {
+            None | Some(Value::Null) => Err(ApiError::missing_parameter(name, key)),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(ApiError::missing_parameter(name, key))
+            }
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(ApiError::invalid_parameter(key, "it must be a string.")),
+        }
+    };
+    let username = value("username")?;
+    if !is_windows_account(&username) {
+        return Err(ApiError::invalid_parameter(
+            "username",
+            format!("'{username}' is not a Windows account: write DOMAIN\\user or user@domain."),
+        ));
+    }
+    let password = value("password")?;
+    let target_text = value("targetId")?;
+    let target = Uuid::try_parse(&target_text)
+        .map_err(|_| ApiError::invalid_target(&target_text, &ctx.environment.id.to_string()))?;
+    let display_name = match properties.get("displayName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(ApiError::invalid_content(
+                "'properties.displayName' must be a string.",
+            ));
+        }
+    };
+    Ok(ConnectionRequest {
+        display_name,
+        set: parameter_set,
+        username,
+        password,
+        target,
+    })
+}
+
+/// The body may name the environment (the seed's does); it must be the host's.
+fn check_environment(properties: &Map<String, Value>, ctx: &ApiContext) -> Result<(), ApiError> {
+    let Some(environment) = properties.get("environment") else {
+        return Ok(());
+    };
+    let host_env = ctx.environment.id;
+    let mismatch = |given: &str| {
+        ApiError::environment_mismatch(format!(
+            "The body names environment '{given}', but the request was sent to environment '{host_env}': send it to {given}'s host or fix properties.environment."
+        ))
+    };
+    if let Some(id) = environment.get("id").and_then(Value::as_str) {
+        match padconnect_core::EnvironmentId::from_resource_id(id) {
+            Ok(env) if env == host_env => {}
+            _ => return Err(mismatch(id)),
+        }
+    }
+    if let Some(name) = environment.get("name").and_then(Value::as_str) {
+        match name.parse::<padconnect_core::EnvironmentId>() {
+            Ok(env) if env == host_env => {}
+            _ => return Err(mismatch(name)),
+        }
+    }
+    Ok(())
+}
+
+/// Whether a systemuser may point a connection at a group: it owns it, or
+/// it was given at least the `user` role (read and append-to).
+pub async fn can_target(
+    state: &AppState,
+    user: &SystemUser,
+    group: &MachineGroup,
+) -> Result<bool, ApiError> {
+    if group.owner_id == user.id {
+        return Ok(true);
+    }
+    let rights = state
+        .store
+        .share_rights(RecordRef::MachineGroup(group.id), user.id)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(rights.contains(AccessRights::READ | AccessRights::APPEND_TO))
+}
+
+/// Creates or updates the connection; `true` when it was created.
+pub async fn put(
+    state: &AppState,
+    ctx: &ApiContext,
+    id: ConnectionId,
+    request: ConnectionRequest,
+) -> Result<(Connection, bool), ApiError> {
+    let env = ctx.environment.id;
+    let member = ctx.member.as_ref().ok_or_else(|| {
+        ApiError::forbidden(format!(
+            "The caller has no user in environment '{env}': a service principal needs an application user there (Power Platform admin center > Environment > Settings > Application users)."
+        ))
+    })?;
+    let group = state
+        .store
+        .machine_group(request.target)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .filter(|g| g.environment_id == env)
+        .ok_or_else(|| ApiError::invalid_target(&request.target.to_string(), &env.to_string()))?;
+    if !can_target(state, member, &group).await? {
+        return Err(ApiError::forbidden(format!(
+            "The caller has no access to machine group '{}' ({}): share it with the caller as User (Machines > Share) first.",
+            group.name, group.id
+        )));
+    }
+
+    let now = Timestamp::now();
+    let secrets = json!({ "password": request.password });
+    let connection = Connection {
+        environment_id: env,
+        id,
+        connector: ConnectorName::uiflow(),
+        display_name: request
+            .display_name
+            .unwrap_or_else(|| request.username.clone()),
+        parameter_set: request.set.name().to_owned(),
+        parameter_values: json!({ "username": request.username, "targetId": request.target.to_string() }),
+        sealed_secrets: state
+            .keyring
+            .seal(&sealing_context(&env, &id), secrets.to_string().as_bytes()),
+        target_group_id: Some(group.id),
+        created_by: ctx.principal(),
+        created_at: now,
+        modified_at: now,
+    };
+    let mut tx = state
+        .store
+        .begin()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if tx
+        .insert_connection(&connection)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    {
+        tx.commit()
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        return Ok((connection, true));
+    }
+    drop(tx);
+    // The id is taken: an update, by its owner (or an editor or administrator).
+    let existing = state
+        .store
+        .connection(&env, &id)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| ApiError::internal("a connection vanished during its update".into()))?;
+    if !may_edit(state, ctx, &existing).await? {
+        return Err(ApiError::forbidden(format!(
+            "Connection '{id}' exists and belongs to another principal: choose a new connection id."
+        )));
+    }
+    let updated = Connection {
+        created_by: existing.created_by,
+        created_at: existing.created_at,
+        ..connection
+    };
+    let mut tx = state
+        .store
+        .begin()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tx.update_connection(&updated)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((updated, false))
+}
+
+/// The context a connection's secrets are sealed under: they open only there.
+fn sealing_context(env: &padconnect_core::EnvironmentId, id: &ConnectionId) -> Vec<u8> {
+    format!("connection:{env}:{id}").into_bytes()
+}
+
+pub async fn may_see(
+    state: &AppState,
+    ctx: &ApiContext,
+    connection: &Connection,
+) -> Result<bool, ApiError> {
+    if ctx.admin || connection.created_by.id == ctx.caller.object_id {
+        return Ok(true);
+    }
+    let role = state
+        .store
+        .connection_role(
+            &connection.environment_id,
+            &connection.id,
+            ctx.caller.object_id,
+        )
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(role.is_some())
+}
+
+pub async fn may_edit(
+    state: &AppState,
+    ctx: &ApiContext,
+    connection: &Connection,
+) -> Result<bool, ApiError> {
+    if ctx.admin || connection.created_by.id == ctx.caller.object_id {
+        return Ok(true);
+    }
+    let role = state
+        .store
+        .connection_role(
+            &connection.environment_id,
+            &connection.id,
+            ctx.caller.object_id,
+        )
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(role.as_deref() == Some("CanEdit"))
+}
+
+/// Whether the connection can reach its target now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Connected,
+    /// `code` is one of [`MACHINE_GROUP_NOT_FOUND`], [`MACHINE_GROUP_ACCESS_REVOKED`],
+    /// [`MACHINE_JOINED_GROUP`].
+    Error {
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// The target machine group was deleted.
+pub const MACHINE_GROUP_NOT_FOUND: &str = "MachineGroupNotFound";
+/// The connection's owner no longer has access to the target group.
+pub const MACHINE_GROUP_ACCESS_REVOKED: &str = "MachineGroupAccessRevoked";
+/// The standalone machine the connection targeted joined a machine group.
+pub const MACHINE_JOINED_GROUP: &str = "MachineJoinedGroup";
+
+pub async fn status(state: &AppState, connection: &Connection) -> Result<Status, ApiError> {
+    let Some(group_id) = connection.target_group_id else {
+        return Ok(Status::Connected);
+    };
+    let internal = |e: crate::store::StoreError| ApiError::internal(e.to_string());
+    let Some(group) = state
+        .store
+        .machine_group(group_id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(Status::Error {
+            code: MACHINE_GROUP_NOT_FOUND,
+            message: format!(
+                "The machine group {group_id} this connection targets no longer exists."
+            ),
+        });
+    };
+    let owner = owner_system_user(state, connection).await?;
+    let allowed = match &owner {
+        Some(user) => can_target(state, user, &group).await?,
+        None => false,
+    };
+    if !allowed {
+        return Ok(Status::Error {
+            code: MACHINE_GROUP_ACCESS_REVOKED,
+            message: format!(
+                "The connection's owner no longer has access to machine group '{}': share the group with it again.",
+                group.name
+            ),
+        });
+    }
+    if group.flowgrouptype == flowgrouptype::DEFAULT
+        && state
+            .store
+            .machines_in_group(group.id)
+            .await
+            .map_err(internal)?
+            .is_empty()
+    {
+        return Ok(Status::Error {
+            code: MACHINE_JOINED_GROUP,
+            message: format!(
+                "The machine '{}' this connection targeted joined a machine group: target the group instead.",
+                group.name
+            ),
+        });
+    }
+    Ok(Status::Connected)
+}
+
+/// The systemuser of the connection's creator in its environment.
+async fn owner_system_user(
+    state: &AppState,
+    connection: &Connection,
+) -> Result<Option<SystemUser>, ApiError> {
+    let internal = |e: crate::store::StoreError| ApiError::internal(e.to_string());
+    let kind = match connection.created_by.kind {
+        crate::store::PrincipalType::ServicePrincipal => {
+            match state
+                .store
+                .app_by_object_id(connection.created_by.id)
+                .await
+                .map_err(internal)?
+            {
+                Some(app) => SystemUserKind::Application {
+                    client_id: app.client_id,
+                },
+                None => return Ok(None),
+            }
+        }
+        crate::store::PrincipalType::User => SystemUserKind::Person {
+            object_id: connection.created_by.id,
+        },
+    };
+    state
+        .store
+        .system_user_for(&connection.environment_id, kind)
+        .await
+        .map_err(internal)
+}
