@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use padconnect_client::{Certificate, ClientCredential, Secret, TokenClient};
+use padconnect_client::{Certificate, ClientCredential, Secret, Target, TokenClient};
 use padconnect_core::Cloud;
 
 #[derive(Args, Debug, Clone)]
@@ -42,6 +42,13 @@ pub struct ClientArgs {
 }
 
 impl ClientArgs {
+    pub fn target(&self) -> Target {
+        match &self.platform {
+            Some(url) => Target::platform(url),
+            None => Target::Cloud(self.cloud),
+        }
+    }
+
     pub fn http(&self) -> anyhow::Result<reqwest::Client> {
         let ca = match &self.ca_cert {
             Some(path) => Some(

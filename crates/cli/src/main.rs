@@ -2,8 +2,14 @@
 //! against the Microsoft cloud or a local platform.
 
 mod client_args;
+mod connect;
+mod connection;
+mod embedded;
 mod keys;
+mod output;
+mod quickstart;
 mod serve;
+mod session;
 mod token;
 
 use std::process::ExitCode;
@@ -20,6 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: start the local platform in-process and create a
+    /// desktop-flow connection as a service principal, the seed's whole workflow.
+    Quickstart(quickstart::QuickstartArgs),
+    /// Create or update a desktop-flow connection owned by a service principal, idempotently.
+    Connect(connect::ConnectArgs),
+    /// Desktop-flow connections: create, get, list, delete.
+    #[command(subcommand)]
+    Connection(connection::ConnectionCommand),
     /// Run the local platform: Entra ID, Dataverse, Power Platform API and portal.
     Serve(serve::ServeArgs),
     /// Print an access token for a scope, as a service principal.
@@ -37,6 +51,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Quickstart(args) => quickstart::run(args),
+        Command::Connect(args) => connect::run(args),
+        Command::Connection(command) => connection::run(command),
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
         Command::Keys(command) => keys::run(command),

@@ -1,11 +1,15 @@
 //! Typed access to the surfaces padconnect talks to, in the Microsoft cloud
 //! or on a local platform.
 
+pub mod connections;
 pub mod credentials;
 pub mod endpoints;
 pub mod error;
+mod http;
 pub mod token;
+pub mod workflow;
 
+pub use connections::{ConnectionsClient, DesktopFlowConnection, PutOutcome};
 pub use credentials::{Certificate, ClientCredential, Secret};
 pub use endpoints::Target;
 pub use error::ClientError;

@@ -1,6 +1,8 @@
 //! End-to-end tests of the built `padconnect` binary, in one test binary.
 
+mod connect;
 mod env_url;
+mod quickstart;
 mod serve;
 mod support;
 mod token;

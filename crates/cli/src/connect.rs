@@ -1,0 +1,223 @@
+//! `padconnect connect`: the whole workflow, idempotent.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use padconnect_client::workflow::{self, Change, ConnectPlan};
+use padconnect_client::{DesktopFlowConnection, Secret};
+use padconnect_core::ParameterSet;
+use serde_json::json;
+
+use crate::output::{self, Format};
+use crate::session::{Session, SessionArgs};
+
+/// The connection reference a deployment settings file names by default.
+pub const DEFAULT_CONNECTION_REFERENCE: &str = "new_sharedUiflow";
+
+#[derive(Args)]
+pub struct ConnectArgs {
+    /// The environment id (GUID or Default-{GUID}).
+    #[arg(long, value_name = "ID")]
+    environment: Option<String>,
+    /// The machine group id (Monitor > Machines > Machine groups, in the URL).
+    #[arg(long, value_name = "ID")]
+    group: Option<String>,
+    /// The Windows account that opens sessions: DOMAIN\user or user@domain.
+    #[arg(long, value_name = "ACCOUNT")]
+    username: Option<String>,
+    /// Read the Windows password from this file (else PADCONNECT_MACHINE_PASSWORD).
+    #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
+    password_file: Option<PathBuf>,
+    /// Read the Windows password from stdin (else PADCONNECT_MACHINE_PASSWORD).
+    #[arg(long)]
+    password_stdin: bool,
+    /// The connection id (a GUID); by default derived from the environment,
+    /// group, account and parameter set, so a rerun finds the same connection.
+    #[arg(long, value_name = "GUID")]
+    connection_id: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    display_name: Option<String>,
+    #[arg(long, value_name = "SET", default_value = "azureRelay", value_parser = ["azureRelay"])]
+    parameter_set: String,
+    /// Rewrite the connection even when it already has these settings (to change its password).
+    #[arg(long)]
+    force: bool,
+    /// Print the plan and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The connection reference named in the deployment settings printed.
+    #[arg(long, value_name = "LOGICAL_NAME", default_value = DEFAULT_CONNECTION_REFERENCE)]
+    connection_reference: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let session = Session::open(&args.session).await?;
+        let result = connect(&args, &session).await;
+        session.close().await;
+        result
+    })
+}
+
+async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
+    let embedded = session.identity.as_ref();
+    let environment = session.environment(args.environment.as_deref())?;
+    let group_id = match (&args.group, embedded) {
+        (Some(group), _) => group.clone(),
+        (None, Some(identity)) => identity.group_id.clone(),
+        (None, None) => bail!("no machine group: pass --group ID"),
+    };
+    uuid::Uuid::try_parse(&group_id)
+        .with_context(|| format!("'{group_id}' is not a machine group id (a GUID)"))?;
+    let username = match (&args.username, embedded) {
+        (Some(user), _) => user.clone(),
+        (None, Some(identity)) => identity.windows_account.clone(),
+        (None, None) => bail!("no Windows account: pass --username 'DOMAIN\\user'"),
+    };
+    let connection_id = args.connection_id.as_deref().map(str::parse).transpose()?;
+    let parameter_set =
+        ParameterSet::parse(&args.parameter_set).context("unknown parameter set")?;
+    let password = match embedded {
+        Some(identity) if !has_password_source(args) => {
+            Secret::new(identity.windows_password.clone())
+        }
+        _ => windows_password(args)?,
+    };
+    let plan = ConnectPlan {
+        tenant: session.tenant.clone(),
+        client_id: session.client_id.clone(),
+        credential: session.credential.clone(),
+        environment,
+        connection_id,
+        connection: DesktopFlowConnection {
+            display_name: args.display_name.clone(),
+            parameter_set: parameter_set.name().to_owned(),
+            username,
+            password,
+            group_id,
+        },
+        force: args.force,
+    };
+    if args.dry_run {
+        print_plan(&plan, session);
+        return Ok(());
+    }
+    let outcome = workflow::connect(
+        &session.http,
+        &session.target,
+        &session.tokens,
+        &plan,
+        &mut output::progress(),
+    )
+    .await?;
+    let settings =
+        workflow::deployment_settings(&args.connection_reference, &outcome.connection_id);
+    match args.output {
+        Format::Json => output::json(&json!({
+            "connectionId": outcome.connection_id.to_string(),
+            "change": change_name(outcome.change),
+            "status": outcome.status,
+            "statusError": outcome.status_error,
+            "connection": outcome.connection,
+            "deploymentSettings": settings,
+        })),
+        Format::Table => {
+            println!(
+                "Connection {} {}.",
+                outcome.connection_id,
+                change_sentence(outcome.change)
+            );
+            output::table(&output::connection_rows(&outcome.connection));
+            println!("\nDeployment settings:");
+            output::json(&settings);
+        }
+    }
+    if outcome.status != "Connected" {
+        bail!(
+            "the connection was written but its status is {} ({})",
+            outcome.status,
+            outcome.status_error.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn has_password_source(args: &ConnectArgs) -> bool {
+    args.password_file.is_some()
+        || args.password_stdin
+        || std::env::var_os("PADCONNECT_MACHINE_PASSWORD").is_some()
+}
+
+/// From a file, stdin or PADCONNECT_MACHINE_PASSWORD; never an argument.
+fn windows_password(args: &ConnectArgs) -> anyhow::Result<Secret> {
+    let password = if let Some(path) = &args.password_file {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the password file {}", path.display()))?
+    } else if args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the password from stdin")?;
+        text
+    } else {
+        std::env::var("PADCONNECT_MACHINE_PASSWORD").map_err(|_| {
+            anyhow::anyhow!("no Windows password: set PADCONNECT_MACHINE_PASSWORD, or pass --password-file or --password-stdin")
+        })?
+    };
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        bail!("the Windows password is empty");
+    }
+    Ok(Secret::new(password))
+}
+
+fn print_plan(plan: &ConnectPlan, session: &Session) {
+    println!("Plan (nothing will be written):");
+    output::table(&[
+        (
+            "Token",
+            format!(
+                "client credentials for app {} in tenant {}",
+                plan.client_id, plan.tenant
+            ),
+        ),
+        (
+            "Request",
+            format!(
+                "PUT {}/connectivity/connectors/shared_uiflow/connections/{}?api-version=1",
+                session.target.environment_api(&plan.environment),
+                plan.connection_id()
+            ),
+        ),
+        ("Parameter set", plan.connection.parameter_set.clone()),
+        ("Account", plan.connection.username.clone()),
+        ("Machine group", plan.connection.group_id.clone()),
+    ]);
+}
+
+pub fn change_name(change: Change) -> &'static str {
+    match change {
+        Change::Created => "created",
+        Change::Updated => "updated",
+        Change::Unchanged => "unchanged",
+    }
+}
+
+fn change_sentence(change: Change) -> &'static str {
+    match change {
+        Change::Created => "created",
+        Change::Updated => "updated",
+        Change::Unchanged => {
+            "already exists with these settings: nothing changed (--force rewrites it)"
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `padconnect connection get|list|delete`.
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use padconnect_client::ConnectionsClient;
+use padconnect_core::ConnectionId;
+use serde_json::json;
+
+use crate::output::{self, Format};
+use crate::session::{Session, SessionArgs};
+
+#[derive(Subcommand)]
+pub enum ConnectionCommand {
+    /// Create or update a desktop-flow connection (the same as `connect`).
+    Create(crate::connect::ConnectArgs),
+    /// Show one connection and whether it can reach its machine group.
+    Get(OneArgs),
+    /// The connections of an environment that the caller may see.
+    List(ListArgs),
+    /// Delete a connection.
+    Delete(OneArgs),
+}
+
+#[derive(Args)]
+pub struct OneArgs {
+    /// The connection id (a GUID, with or without dashes).
+    connection_id: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// The environment id; in an embedded session, quickstart's by default.
+    #[arg(long, value_name = "ID")]
+    environment: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+pub fn run(command: ConnectionCommand) -> anyhow::Result<()> {
+    if let ConnectionCommand::Create(args) = command {
+        return crate::connect::run(args);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let common = match &command {
+            ConnectionCommand::Get(a) | ConnectionCommand::Delete(a) => &a.common,
+            ConnectionCommand::List(a) => &a.common,
+            ConnectionCommand::Create(_) => unreachable!("handled above"),
+        };
+        let session = Session::open(&common.session).await?;
+        let result = execute(&command, common, &session).await;
+        session.close().await;
+        result
+    })
+}
+
+async fn execute(
+    command: &ConnectionCommand,
+    common: &CommonArgs,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let environment = session.environment(common.environment.as_deref())?;
+    let client = ConnectionsClient::new(
+        session.http.clone(),
+        session.target.clone(),
+        session.api_token().await?,
+    );
+    match command {
+        ConnectionCommand::Get(args) => {
+            let id: ConnectionId = args.connection_id.parse()?;
+            let Some(connection) = client.get(&environment, &id).await? else {
+                bail!(
+                    "ConnectionNotFound: no connection {id} in environment {environment} that this principal may see"
+                );
+            };
+            match common.output {
+                Format::Json => output::json(&connection),
+                Format::Table => output::table(&output::connection_rows(&connection)),
+            }
+        }
+        ConnectionCommand::List(_) => {
+            let connections = client.list(&environment).await?;
+            match common.output {
+                Format::Json => output::json(&json!({ "value": connections })),
+                Format::Table if connections.is_empty() => {
+                    println!("No connections in environment {environment}.")
+                }
+                Format::Table => {
+                    for connection in &connections {
+                        let rows = output::connection_rows(connection);
+                        println!("{}  {}  {}", rows[0].1, rows[2].1, rows[1].1);
+                    }
+                }
+            }
+        }
+        ConnectionCommand::Delete(args) => {
+            let id: ConnectionId = args.connection_id.parse()?;
+            client.delete(&environment, &id).await?;
+            match common.output {
+                Format::Json => {
+                    output::json(&json!({ "connectionId": id.to_string(), "deleted": true }))
+                }
+                Format::Table => println!("Connection {id} deleted."),
+            }
+        }
+        ConnectionCommand::Create(_) => unreachable!("handled by run"),
+    }
+    Ok(())
+}

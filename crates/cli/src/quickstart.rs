@@ -1,0 +1,149 @@
+//! `padconnect quickstart`: the local platform in-process, a world made for
+//! the occasion, and the whole seed workflow as its service principal.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use padconnect_client::workflow::{self, ConnectPlan};
+use padconnect_client::{ClientCredential, DesktopFlowConnection, Secret, Target, TokenClient};
+use padconnect_platform::world::{World, load_world};
+use serde_json::json;
+
+use crate::connect::{DEFAULT_CONNECTION_REFERENCE, change_name};
+use crate::embedded::{self, QuickstartIdentity};
+use crate::output;
+
+#[derive(Args)]
+pub struct QuickstartArgs {
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Keep the platform's data here (reuse it on the next run; other
+    /// commands take the same --data-dir). Default: a temporary dir, removed.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+pub fn run(args: QuickstartArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(quickstart(args))
+}
+
+async fn quickstart(args: QuickstartArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let temporary = match &args.data_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("cannot make a temporary data dir")?),
+    };
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| temporary.as_ref().expect("made above").path().to_owned());
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let platform = embedded::start(&data_dir).await?;
+    let result = run_on(&platform, &data_dir, &args, started).await;
+    platform.shutdown().await?;
+    result
+}
+
+async fn run_on(
+    platform: &padconnect_platform::RunningPlatform,
+    data_dir: &std::path::Path,
+    args: &QuickstartArgs,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let keyring = &platform.state().keyring;
+    let identity = match QuickstartIdentity::load(data_dir, keyring)? {
+        Some(identity) => identity,
+        None => {
+            let identity = QuickstartIdentity::generate();
+            identity.save(data_dir, keyring)?;
+            identity
+        }
+    };
+    let world = World::parse(&identity.world_toml(), data_dir, "the quickstart world")?;
+    load_world(platform.store(), &world).await?;
+    if !args.json {
+        println!(
+            "Local platform at {} (data: {})",
+            platform.url(),
+            data_dir.display()
+        );
+        println!(
+            "World: tenant {}, app deploy-pipeline ({}) with an application user in environment {},\n       machine group \"Desktop flow bots\" ({}) with machine {}, shared with the app as User.",
+            identity.tenant_domain,
+            identity.client_id,
+            identity.environment,
+            identity.group_id,
+            identity.machine
+        );
+    }
+
+    let http = TokenClient::http_client(None)?;
+    let target = Target::platform(&platform.url());
+    let tokens = TokenClient::new(http.clone(), &platform.url());
+    let plan = ConnectPlan {
+        tenant: identity.tenant_id.clone(),
+        client_id: identity.client_id.clone(),
+        credential: ClientCredential::Secret(Secret::new(identity.client_secret.clone())),
+        environment: identity.environment,
+        connection_id: None,
+        connection: DesktopFlowConnection {
+            display_name: Some("Desktop flows (quickstart)".into()),
+            parameter_set: "azureRelay".into(),
+            username: identity.windows_account.clone(),
+            password: Secret::new(identity.windows_password.clone()),
+            group_id: identity.group_id.clone(),
+        },
+        force: false,
+    };
+    let outcome =
+        workflow::connect(&http, &target, &tokens, &plan, &mut output::progress()).await?;
+    let settings =
+        workflow::deployment_settings(DEFAULT_CONNECTION_REFERENCE, &outcome.connection_id);
+    let elapsed = started.elapsed();
+    if args.json {
+        output::json(&json!({
+            "platform": platform.url(),
+            "dataDir": data_dir.display().to_string(),
+            "tenantId": identity.tenant_id,
+            "clientId": identity.client_id,
+            "environmentId": identity.environment.to_string(),
+            "machineGroupId": identity.group_id,
+            "connectionId": outcome.connection_id.to_string(),
+            "change": change_name(outcome.change),
+            "status": outcome.status,
+            "deploymentSettings": settings,
+            "elapsedMs": elapsed.as_millis(),
+        }));
+    } else {
+        println!(
+            "Connection {} {} as service principal {}: status {}.",
+            outcome.connection_id,
+            change_name(outcome.change),
+            identity.client_id,
+            outcome.status
+        );
+        println!("\nDeployment settings:");
+        output::json(&settings);
+        println!("\nDone in {} ms.", elapsed.as_millis());
+        if args.data_dir.is_some() {
+            println!(
+                "Look at it again: padconnect connection get {} --data-dir {}",
+                outcome.connection_id,
+                data_dir.display()
+            );
+        }
+    }
+    anyhow::ensure!(
+        outcome.status == "Connected",
+        "the connection's status is {}",
+        outcome.status
+    );
+    Ok(())
+}

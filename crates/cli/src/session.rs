@@ -1,0 +1,118 @@
+//! Where a client command runs: against the cloud or a platform named by
+//! `--platform`, or against the embedded platform of a data dir.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use padconnect_client::{ClientCredential, Secret, Target, TokenClient};
+use padconnect_core::EnvironmentId;
+use padconnect_platform::RunningPlatform;
+
+use crate::client_args::ClientArgs;
+use crate::embedded::{self, QuickstartIdentity};
+
+#[derive(Args, Debug, Clone)]
+pub struct SessionArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Run the embedded platform kept in DIR (as `quickstart --data-dir DIR`
+    /// leaves it) for this command, acting as quickstart's service principal
+    /// unless AZURE_CLIENT_ID names another.
+    #[arg(long, value_name = "DIR", conflicts_with = "platform")]
+    pub data_dir: Option<PathBuf>,
+}
+
+pub struct Session {
+    pub http: reqwest::Client,
+    pub target: Target,
+    pub tokens: TokenClient,
+    pub tenant: String,
+    pub client_id: String,
+    pub credential: ClientCredential,
+    /// The environment quickstart made, in an embedded session.
+    pub default_environment: Option<EnvironmentId>,
+    pub identity: Option<QuickstartIdentity>,
+    platform: Option<RunningPlatform>,
+}
+
+impl Session {
+    pub async fn open(args: &SessionArgs) -> anyhow::Result<Self> {
+        let Some(data_dir) = &args.data_dir else {
+            let http = args.client.http()?;
+            return Ok(Self {
+                tokens: args.client.token_client(http.clone()),
+                target: args.client.target(),
+                tenant: args.client.tenant()?.to_owned(),
+                client_id: args.client.client_id()?.to_owned(),
+                credential: args.client.credential()?,
+                http,
+                default_environment: None,
+                identity: None,
+                platform: None,
+            });
+        };
+        let platform = embedded::start(data_dir).await?;
+        let identity = QuickstartIdentity::load(data_dir, &platform.state().keyring)?;
+        let url = platform.url();
+        let http = TokenClient::http_client(None)?;
+        let (tenant, client_id, credential) = match (&args.client.client_id, &identity) {
+            (Some(client_id), _) => (
+                args.client.tenant()?.to_owned(),
+                client_id.clone(),
+                args.client.credential()?,
+            ),
+            (None, Some(id)) => (
+                id.tenant_id.clone(),
+                id.client_id.clone(),
+                ClientCredential::Secret(Secret::new(id.client_secret.clone())),
+            ),
+            (None, None) => anyhow::bail!(
+                "{} holds no quickstart service principal: run `padconnect quickstart --data-dir {}` first, or set AZURE_CLIENT_ID",
+                data_dir.display(),
+                data_dir.display()
+            ),
+        };
+        Ok(Self {
+            tokens: TokenClient::new(http.clone(), &url),
+            target: Target::platform(&url),
+            http,
+            tenant,
+            client_id,
+            credential,
+            default_environment: identity.as_ref().map(|i| i.environment),
+            identity,
+            platform: Some(platform),
+        })
+    }
+
+    /// The environment given, or the embedded one's.
+    pub fn environment(&self, given: Option<&str>) -> anyhow::Result<EnvironmentId> {
+        match given {
+            Some(text) => Ok(text.parse()?),
+            None => self
+                .default_environment
+                .context("no environment: pass --environment ID"),
+        }
+    }
+
+    /// A token for the Power Platform API.
+    pub async fn api_token(&self) -> anyhow::Result<String> {
+        let token = self
+            .tokens
+            .client_credentials(
+                &self.tenant,
+                &self.client_id,
+                &self.credential,
+                &self.target.api_scope(),
+            )
+            .await?;
+        Ok(token.token)
+    }
+
+    pub async fn close(self) {
+        if let Some(platform) = self.platform {
+            let _ = platform.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! `padconnect connect` against `padconnect serve` with the example world,
+//! the way a pipeline runs it: AZURE_* variables, the password from the
+//! environment.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{Server, example_world, padconnect, stderr, stdout};
+
+const TENANT: &str = "8a235459-3d2c-415d-8c1e-e2fe133509ad";
+const APP: &str = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40";
+const ENVIRONMENT: &str = "37520647-dbdf-49fa-ba01-6134c14680c4";
+const GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
+
+fn connect(server: &Server, extra: &[&str]) -> Command {
+    let mut command = padconnect();
+    command
+        .args(["connect", "--platform", &server.url])
+        .args(extra);
+    if !extra.contains(&"--environment") {
+        command.args(["--environment", ENVIRONMENT]);
+    }
+    if !extra.contains(&"--username") {
+        command.args(["--username", "CONTOSO\\svc-bot"]);
+    }
+    command
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", APP)
+        .env("AZURE_CLIENT_SECRET", "example-secret-value")
+        .env("PADCONNECT_MACHINE_PASSWORD", "Wind0ws-P@ss")
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+        .env_remove("AZURE_AUTHORITY_HOST");
+    command
+}
+
+fn json(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_str(&stdout(output)).unwrap()
+}
+
+#[test]
+fn connect_is_idempotent_and_force_rewrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    let first = json(
+        &connect(&server, &["--group", GROUP, "--output", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(first["change"], "created");
+    assert_eq!(first["status"], "Connected");
+    assert!(!first.to_string().contains("Wind0ws-P@ss"));
+    let second = json(
+        &connect(&server, &["--group", GROUP, "--output", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(second["change"], "unchanged");
+    assert_eq!(second["connectionId"], first["connectionId"]);
+    let forced = json(
+        &connect(&server, &["--group", GROUP, "--output", "json", "--force"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(forced["change"], "updated");
+
+    let chosen = json(
+        &connect(
+            &server,
+            &[
+                "--group",
+                GROUP,
+                "--output",
+                "json",
+                "--connection-id",
+                "D4E4A6FF-9A67-492A-A1F6-DE854528668C",
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(chosen["connectionId"], "d4e4a6ff9a67492aa1f6de854528668c");
+
+    let table = connect(&server, &["--group", GROUP]).output().unwrap();
+    assert!(
+        stdout(&table).contains("already exists with these settings: nothing changed"),
+        "{}",
+        stdout(&table)
+    );
+    assert!(stdout(&table).contains("Deployment settings:"));
+
+    let plan = connect(&server, &["--group", GROUP, "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&plan).contains("Plan (nothing will be written)"),
+        "{}",
+        stdout(&plan)
+    );
+    assert!(stdout(&plan).contains(&format!(
+        "{}/environments/{ENVIRONMENT}/connectivity/connectors/shared_uiflow/connections/",
+        server.url
+    )));
+}
+
+#[test]
+fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    let cases: Vec<(Command, &str)> = vec![
+        (
+            connect(&server, &["--group", "not-a-guid"]),
+            "'not-a-guid' is not a machine group id",
+        ),
+        (
+            connect(
+                &server,
+                &["--group", "11111111-2222-3333-4444-555555555555"],
+            ),
+            "InvalidTargetId",
+        ),
+        (
+            {
+                let mut c = connect(&server, &["--group", GROUP]);
+                c.env("AZURE_CLIENT_SECRET", "wrong");
+                c
+            },
+            "AADSTS7000215",
+        ),
+        (
+            {
+                let mut c = connect(&server, &["--group", GROUP]);
+                c.env_remove("PADCONNECT_MACHINE_PASSWORD");
+                c
+            },
+            "no Windows password: set PADCONNECT_MACHINE_PASSWORD",
+        ),
+        (
+            connect(&server, &["--group", GROUP, "--environment", "prod"]),
+            "'prod' is not an environment id",
+        ),
+        (
+            connect(
+                &server,
+                &[
+                    "--group",
+                    GROUP,
+                    "--environment",
+                    "11111111-1111-1111-1111-111111111111",
+                ],
+            ),
+            "EnvironmentNotFound",
+        ),
+        (
+            connect(&server, &["--group", GROUP, "--username", "svc-bot"]),
+            "InvalidParameterValue",
+        ),
+        (
+            connect(&server, &["--group", GROUP, "--connection-id", "abc"]),
+            "'abc' is not a connection id",
+        ),
+    ];
+    for (mut command, expected) in cases {
+        let output = command.output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{expected}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "expected '{expected}' in: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("Wind0ws-P@ss"));
+    }
+}
+
+#[test]
+fn no_access_to_the_group_is_a_403_that_says_to_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    // The standalone machine's hidden group is not shared with the app.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let hidden = rt.block_on(async {
+        let store = padconnect_platform::store::Store::open(
+            &padconnect_platform::store::Database::in_data_dir(dir.path()),
+            padconnect_platform::store::SyncMode::Normal,
+        )
+        .await
+        .unwrap();
+        let groups = store
+            .machine_groups(&ENVIRONMENT.parse().unwrap())
+            .await
+            .unwrap();
+        groups
+            .into_iter()
+            .find(|g| g.name == "HR-LAPTOP-07")
+            .unwrap()
+            .id
+            .to_string()
+    });
+    let output = connect(&server, &["--group", &hidden]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("ConnectionAuthorizationFailed") && err.contains("Share"),
+        "{err}"
+    );
+}

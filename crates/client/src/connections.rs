@@ -1,0 +1,154 @@
+//! The Power Platform API's connections, as a client sees them.
+
+use padconnect_core::{ConnectionId, EnvironmentId};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{ClientError, Secret, Target, http};
+
+/// What `PUT` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    Updated,
+}
+
+/// A desktop-flow connection to create: the seed's body.
+#[derive(Debug, Clone)]
+pub struct DesktopFlowConnection {
+    pub display_name: Option<String>,
+    pub parameter_set: String,
+    pub username: String,
+    pub password: Secret,
+    pub group_id: String,
+}
+
+impl DesktopFlowConnection {
+    /// The body of the seed document's request.
+    pub fn body(&self, environment: &EnvironmentId) -> Value {
+        let mut properties = json!({
+            "environment": { "id": environment.resource_id(), "name": environment.to_string() },
+            "connectionParametersSet": {
+                "name": self.parameter_set,
+                "values": {
+                    "username": { "value": self.username },
+                    "password": { "value": self.password.expose() },
+                    "targetId": { "value": self.group_id },
+                }
+            }
+        });
+        if let Some(name) = &self.display_name {
+            properties["displayName"] = json!(name);
+        }
+        json!({ "properties": properties })
+    }
+}
+
+/// Connections of one environment.
+pub struct ConnectionsClient {
+    http: reqwest::Client,
+    target: Target,
+    token: String,
+}
+
+impl ConnectionsClient {
+    pub fn new(http: reqwest::Client, target: Target, token: String) -> Self {
+        Self {
+            http,
+            target,
+            token,
+        }
+    }
+
+    fn url(&self, environment: &EnvironmentId, id: &ConnectionId) -> String {
+        format!(
+            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1&$filter=environment%20eq%20%27{environment}%27",
+            self.target.environment_api(environment)
+        )
+    }
+
+    pub async fn put(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+        connection: &DesktopFlowConnection,
+    ) -> Result<(PutOutcome, Value), ClientError> {
+        let body = connection.body(environment);
+        let (status, json) = http::send(
+            &self.http,
+            Method::PUT,
+            &self.url(environment, id),
+            &self.token,
+            Some(&body),
+        )
+        .await?;
+        let outcome = if status == StatusCode::CREATED {
+            PutOutcome::Created
+        } else {
+            PutOutcome::Updated
+        };
+        Ok((outcome, json))
+    }
+
+    /// `None` when there is no such connection (or the caller may not see it).
+    pub async fn get(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<Option<Value>, ClientError> {
+        match http::send(
+            &self.http,
+            Method::GET,
+            &self.url(environment, id),
+            &self.token,
+            None,
+        )
+        .await
+        {
+            Ok((_, json)) => Ok(Some(json)),
+            Err(ClientError::Service { code, .. }) if code == "ConnectionNotFound" => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    pub async fn delete(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<(), ClientError> {
+        http::send(
+            &self.http,
+            Method::DELETE,
+            &self.url(environment, id),
+            &self.token,
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Every connection the caller may see, following `nextLink`.
+    pub async fn list(&self, environment: &EnvironmentId) -> Result<Vec<Value>, ClientError> {
+        let mut url = format!(
+            "{}/connectivity/connections?api-version=1",
+            self.target.environment_api(environment)
+        );
+        let mut all = Vec::new();
+        loop {
+            let (_, page) = http::send(&self.http, Method::GET, &url, &self.token, None).await?;
+            all.extend(page["value"].as_array().cloned().unwrap_or_default());
+            match page["nextLink"].as_str() {
+                Some(next) => url = next.to_owned(),
+                None => return Ok(all),
+            }
+        }
+    }
+}
+
+/// The first status of a connection: `Connected`, or `Error` with its code.
+pub fn status_of(connection: &Value) -> (String, Option<String>) {
+    let status = &connection["properties"]["statuses"][0];
+    let name = status["status"].as_str().unwrap_or("Unknown").to_owned();
+    let code = status["error"]["code"].as_str().map(str::to_owned);
+    (name, code)
+}

@@ -1,0 +1,83 @@
+//! Sending a request to a Microsoft API: a bearer token, bounded retries on
+//! 429 and 5xx that honour `Retry-After`, and the service's error code.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::ClientError;
+
+const ATTEMPTS: u32 = 4;
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
+
+/// Sends `method url` with the token and an optional JSON body; returns the
+/// status and the JSON body (`Null` when empty).
+pub async fn send(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> Result<(StatusCode, Value), ClientError> {
+    let mut attempt = 1;
+    loop {
+        let mut request = http
+            .request(method.clone(), url)
+            .bearer_auth(token)
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ClientError::transport(url, e))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::transport(url, e))?;
+        let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+        if retryable && attempt < ATTEMPTS {
+            let backoff = Duration::from_millis(500 * 2u64.pow(attempt - 1));
+            tokio::time::sleep(retry_after.unwrap_or(backoff).min(LONGEST_WAIT)).await;
+            attempt += 1;
+            continue;
+        }
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        if status.is_success() {
+            return Ok((status, json));
+        }
+        return Err(service_error(status, &json, &bytes));
+    }
+}
+
+/// `{"error":{"code","message"}}`, the shape of the Power Platform API and
+/// Dataverse; anything else is reported by its status.
+fn service_error(status: StatusCode, json: &Value, bytes: &[u8]) -> ClientError {
+    let code = json["error"]["code"].as_str().filter(|c| !c.is_empty());
+    let message = json["error"]["message"].as_str();
+    match (code, message) {
+        (Some(code), message) => ClientError::Service {
+            status: status.as_u16(),
+            code: code.to_owned(),
+            message: message.unwrap_or_default().to_owned(),
+        },
+        _ => ClientError::Service {
+            status: status.as_u16(),
+            code: status.canonical_reason().unwrap_or("HTTPError").to_owned(),
+            message: String::from_utf8_lossy(bytes).chars().take(300).collect(),
+        },
+    }
+}

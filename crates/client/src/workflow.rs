@@ -1,0 +1,160 @@
+//! The seed's workflow as one idempotent call: a token as the service
+//! principal, the connection created or updated with the seed's request, its
+//! status read back.
+
+use padconnect_core::{ConnectionId, EnvironmentId};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::connections::status_of;
+use crate::{
+    ClientCredential, ClientError, ConnectionsClient, DesktopFlowConnection, PutOutcome, Target,
+    TokenClient,
+};
+
+/// What to connect, and as whom.
+pub struct ConnectPlan {
+    pub tenant: String,
+    pub client_id: String,
+    pub credential: ClientCredential,
+    pub environment: EnvironmentId,
+    /// When `None`, derived from the environment, group, account and set, so
+    /// the same inputs name the same connection every time.
+    pub connection_id: Option<ConnectionId>,
+    pub connection: DesktopFlowConnection,
+    /// Rewrite an existing connection even if it already has these settings
+    /// (to change its password).
+    pub force: bool,
+}
+
+impl ConnectPlan {
+    pub fn connection_id(&self) -> ConnectionId {
+        self.connection_id.unwrap_or_else(|| {
+            let namespace = Uuid::from_u128(0x3c9e_5a41_7d2b_4f60_8e1a_b2c3_d4e5_f607);
+            let key = format!(
+                "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                self.environment,
+                self.connection.group_id.to_ascii_lowercase(),
+                self.connection.username.to_ascii_lowercase(),
+                self.connection.parameter_set
+            );
+            format!("{}", Uuid::new_v5(&namespace, key.as_bytes()).simple())
+                .parse()
+                .expect("a UUID is a connection id")
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    Updated,
+    /// It existed with the same settings; nothing was written.
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectOutcome {
+    pub connection_id: ConnectionId,
+    pub change: Change,
+    pub status: String,
+    pub status_error: Option<String>,
+    pub connection: Value,
+}
+
+/// Runs the workflow; `progress` hears each step as it starts.
+pub async fn connect(
+    http: &reqwest::Client,
+    target: &Target,
+    tokens: &TokenClient,
+    plan: &ConnectPlan,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ConnectOutcome, ClientError> {
+    let id = plan.connection_id();
+    progress(&format!(
+        "Getting a token for the Power Platform API as app {}",
+        plan.client_id
+    ));
+    let token = tokens
+        .client_credentials(
+            &plan.tenant,
+            &plan.client_id,
+            &plan.credential,
+            &target.api_scope(),
+        )
+        .await?;
+    let connections = ConnectionsClient::new(http.clone(), target.clone(), token.token);
+
+    progress(&format!(
+        "Looking for connection {id} in environment {}",
+        plan.environment
+    ));
+    let existing = connections.get(&plan.environment, &id).await?;
+    let same = existing
+        .as_ref()
+        .is_some_and(|c| has_settings(c, &plan.connection));
+    let change = if same && !plan.force {
+        Change::Unchanged
+    } else {
+        progress(&format!(
+            "Creating connection {id} to machine group {}",
+            plan.connection.group_id
+        ));
+        match connections
+            .put(&plan.environment, &id, &plan.connection)
+            .await?
+            .0
+        {
+            PutOutcome::Created => Change::Created,
+            PutOutcome::Updated => Change::Updated,
+        }
+    };
+
+    progress("Reading back its status");
+    let connection = connections
+        .get(&plan.environment, &id)
+        .await?
+        .ok_or_else(|| ClientError::Protocol {
+            url: target.environment_api(&plan.environment),
+            reason: format!("connection {id} vanished after it was written"),
+        })?;
+    let (status, status_error) = status_of(&connection);
+    Ok(ConnectOutcome {
+        connection_id: id,
+        change,
+        status,
+        status_error,
+        connection,
+    })
+}
+
+/// Whether a connection already holds these (non-secret) settings.
+fn has_settings(connection: &Value, wanted: &DesktopFlowConnection) -> bool {
+    let properties = &connection["properties"];
+    let set = &properties["connectionParametersSet"];
+    let value = |name: &str| {
+        set["values"][name]["value"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+    };
+    set["name"].as_str() == Some(wanted.parameter_set.as_str())
+        && value("username") == Some(wanted.username.to_ascii_lowercase())
+        && value("targetId") == Some(wanted.group_id.to_ascii_lowercase())
+        && wanted
+            .display_name
+            .as_deref()
+            .is_none_or(|name| properties["displayName"].as_str() == Some(name))
+}
+
+/// A deployment settings file's content for one connection reference, as
+/// `pac solution create-settings` writes them.
+pub fn deployment_settings(logical_name: &str, connection_id: &ConnectionId) -> Value {
+    serde_json::json!({
+        "EnvironmentVariables": [],
+        "ConnectionReferences": [{
+            "LogicalName": logical_name,
+            "ConnectionId": connection_id.to_string(),
+            "ConnectorId": "/providers/Microsoft.PowerApps/apis/shared_uiflow",
+        }],
+    })
+}
