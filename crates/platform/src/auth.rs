@@ -161,6 +161,19 @@ impl AuthFailure {
     }
 }
 
+/// Whether the caller is one of its tenant's Power Platform administrators
+/// (the world's `admins`: UPNs and app client ids).
+pub async fn is_admin(
+    store: &crate::store::Store,
+    caller: &Caller,
+) -> Result<bool, crate::store::StoreError> {
+    let name = match &caller.kind {
+        CallerKind::ServicePrincipal => caller.app_id.to_string(),
+        CallerKind::User { upn, .. } => upn.to_ascii_lowercase(),
+    };
+    Ok(store.tenant_admins(caller.tenant_id).await?.contains(&name))
+}
+
 /// Verifies the `Authorization` header's bearer token for `audience`.
 pub async fn verify_bearer(
     state: &AppState,

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use padconnect_core::EnvironmentId;
 
 use super::ApiError;
-use crate::auth::{Audience, Caller, CallerKind, verify_bearer};
+use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{EnvironmentScope, RequestOrigin};
 use crate::server::AppState;
 use crate::store::{Environment, SystemUser, SystemUserKind};
@@ -77,7 +77,9 @@ impl FromRequestParts<AppState> for ApiContext {
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?
             .filter(|u| !u.isdisabled);
-        let admin = is_admin(state, &caller).await?;
+        let admin = is_admin(&state.store, &caller)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let origin = parts
             .extensions
             .get::<RequestOrigin>()
@@ -131,19 +133,6 @@ fn check_filter(
             "The $filter names environment '{named}', but the request addresses environment '{environment}'."
         ))),
     }
-}
-
-async fn is_admin(state: &AppState, caller: &Caller) -> Result<bool, ApiError> {
-    let admins = state
-        .store
-        .tenant_admins(caller.tenant_id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let name = match &caller.kind {
-        CallerKind::ServicePrincipal => caller.app_id.to_string(),
-        CallerKind::User { upn, .. } => upn.to_ascii_lowercase(),
-    };
-    Ok(admins.contains(&name))
 }
 
 impl ApiContext {

@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use super::DataverseError;
-use crate::auth::{Audience, Caller, CallerKind, verify_bearer};
+use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::server::AppState;
 use crate::store::{Environment, SystemUser, SystemUserKind};
@@ -17,6 +17,9 @@ pub struct DataverseCaller {
     pub caller: Caller,
     pub environment: Environment,
     pub user: SystemUser,
+    /// A Power Platform administrator of the tenant (System Administrator):
+    /// every right on every row.
+    pub admin: bool,
     pub origin: RequestOrigin,
 }
 
@@ -67,10 +70,14 @@ impl FromRequestParts<AppState> for DataverseCaller {
             .map_err(|e| DataverseError::internal(e.to_string()))?
             .filter(|u| !u.isdisabled)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
+        let admin = is_admin(&state.store, &caller)
+            .await
+            .map_err(|e| DataverseError::internal(e.to_string()))?;
         Ok(Self {
             caller,
             environment,
             user,
+            admin,
             origin,
         })
     }

@@ -64,6 +64,36 @@ impl DataverseError {
         )
     }
 
+    /// 0x80040217: no row with this id.
+    pub fn does_not_exist(logical_name: &str, id: uuid::Uuid) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "0x80040217",
+            format!("{logical_name} With Id = {id} Does Not Exist"),
+        )
+    }
+
+    /// 0x80048306: the row exists, the caller lacks a right on it.
+    pub fn missing_right(
+        principal: uuid::Uuid,
+        right: &str,
+        id: uuid::Uuid,
+        logical_name: &str,
+    ) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "0x80048306",
+            format!(
+                "Principal with ID {principal} does not have {right} right(s) for record with ID {id} of entity {logical_name}. Ask its owner to share it."
+            ),
+        )
+    }
+
+    /// 0x80060888: a query or body Dataverse cannot read.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "0x80060888", message)
+    }
+
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "Dataverse request failed");
         Self::new(

@@ -1,11 +1,15 @@
 //! The Dataverse Web API surface (`{org}.crm.dynamics.com/api/data/v9.2`).
 
 mod caller;
+mod entities;
 mod error;
+mod odata;
+mod sharing;
+mod tables;
 mod whoami;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use caller::DataverseCaller;
 pub use error::DataverseError;
@@ -18,6 +22,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/data/v9.2/WhoAmI", get(whoami::who_am_i))
         .route("/api/data/v9.2/WhoAmI()", get(whoami::who_am_i))
+        .route("/api/data/v9.2/GrantAccess", post(sharing::grant))
+        .route("/api/data/v9.2/ModifyAccess", post(sharing::modify))
+        .route("/api/data/v9.2/RevokeAccess", post(sharing::revoke))
+        .route("/api/data/v9.2/{segment}", get(entities::get))
         .fallback(not_found)
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 
 mod connections;
 mod crash;
+mod dataverse;
 mod identity;
 mod server;
 mod store;

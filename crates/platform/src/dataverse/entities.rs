@@ -1,0 +1,117 @@
+//! `GET /api/data/v9.2/{entityset}` and `.../{entityset}({id})`.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query as QueryParams, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::odata::Query;
+use super::tables::Table;
+use super::{API_ROOT, DataverseCaller, DataverseError};
+use crate::server::AppState;
+
+/// `flowmachinegroups` or `flowmachinegroups(<id>)`.
+fn parse_segment(segment: &str) -> Result<(Table, Option<Uuid>), DataverseError> {
+    let (set, key) = match segment.split_once('(') {
+        Some((set, rest)) => {
+            let key = rest.strip_suffix(')').ok_or_else(|| {
+                DataverseError::bad_request(format!("'{segment}' is not a valid key"))
+            })?;
+            (set, Some(key))
+        }
+        None => (segment, None),
+    };
+    let table = Table::from_entity_set(set).ok_or_else(|| DataverseError::unknown_segment(set))?;
+    let id = key
+        .map(|k| {
+            Uuid::try_parse(k.trim_matches('\'')).map_err(|_| {
+                DataverseError::bad_request(format!("'{k}' is not a valid key: use the row's GUID"))
+            })
+        })
+        .transpose()?;
+    Ok((table, id))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    QueryParams(params): QueryParams<HashMap<String, String>>,
+    headers: HeaderMap,
+    caller: DataverseCaller,
+) -> Result<Response, DataverseError> {
+    let (table, id) = parse_segment(&segment)?;
+    let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
+    let context = |suffix: &str| {
+        let columns = query
+            .select
+            .as_ref()
+            .map(|s| format!("({})", s.join(",")))
+            .unwrap_or_default();
+        caller.origin.url(&format!(
+            "{API_ROOT}/$metadata#{}{columns}{suffix}",
+            table.entity_set()
+        ))
+    };
+    if let Some(id) = id {
+        let row = table.row(&state, &caller, id).await?;
+        let mut body = query.project(&row, &[table.key()]);
+        body["@odata.context"] = json!(context("/$entity"));
+        return Ok(Json(body).into_response());
+    }
+
+    let rows = query.apply(table.readable_rows(&state, &caller).await?, table.key());
+    let total = rows.len();
+    let limit = query.top.unwrap_or(usize::MAX).min(total);
+    let page_size = max_page_size(&headers).unwrap_or(5_000);
+    let start = query.skiptoken.unwrap_or(0).min(limit);
+    let end = (start + page_size).min(limit);
+    let value: Vec<Value> = rows[start..end]
+        .iter()
+        .map(|r| query.project(r, &[table.key()]))
+        .collect();
+    let mut body = json!({ "@odata.context": context(""), "value": value });
+    if query.count {
+        body["@odata.count"] = json!(total);
+    }
+    if end < limit {
+        let mut next: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| *k != "$skiptoken")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        next.push(("$skiptoken".into(), end.to_string()));
+        let query_string = serde_urlencoded::to_string(&next).unwrap_or_default();
+        body["@odata.nextLink"] = json!(
+            caller
+                .origin
+                .url(&format!("{API_ROOT}/{}?{query_string}", table.entity_set()))
+        );
+    }
+    let mut response = Json(body).into_response();
+    if let Some(size) = max_page_size(&headers) {
+        let applied = HeaderValue::from_str(&format!("odata.maxpagesize={size}")).expect("ASCII");
+        response.headers_mut().insert("Preference-Applied", applied);
+    }
+    Ok(response)
+}
+
+/// `Prefer: odata.maxpagesize=N` (other preferences are accepted and ignored).
+fn max_page_size(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| {
+            p.trim()
+                .strip_prefix("odata.maxpagesize=")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .filter(|n| *n > 0)
+}

@@ -1,0 +1,317 @@
+//! The three tables the seed touches, as the Web API shows their rows, and
+//! which rows a caller may read.
+
+use padconnect_core::AccessRights;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{DataverseCaller, DataverseError};
+use crate::server::AppState;
+use crate::store::{Machine, MachineGroup, RecordRef, SystemUser, SystemUserKind, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    MachineGroups,
+    Machines,
+    SystemUsers,
+}
+
+impl Table {
+    pub fn from_entity_set(name: &str) -> Option<Self> {
+        match name {
+            "flowmachinegroups" => Some(Self::MachineGroups),
+            "flowmachines" => Some(Self::Machines),
+            "systemusers" => Some(Self::SystemUsers),
+            _ => None,
+        }
+    }
+
+    pub fn entity_set(self) -> &'static str {
+        match self {
+            Self::MachineGroups => "flowmachinegroups",
+            Self::Machines => "flowmachines",
+            Self::SystemUsers => "systemusers",
+        }
+    }
+
+    pub fn logical_name(self) -> &'static str {
+        match self {
+            Self::MachineGroups => "flowmachinegroup",
+            Self::Machines => "flowmachine",
+            Self::SystemUsers => "systemuser",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::MachineGroups => "flowmachinegroupid",
+            Self::Machines => "flowmachineid",
+            Self::SystemUsers => "systemuserid",
+        }
+    }
+
+    pub fn columns(self) -> &'static [&'static str] {
+        const RECORD: [&str; 7] = [
+            "versionnumber",
+            "_ownerid_value",
+            "_owninguser_value",
+            "createdon",
+            "modifiedon",
+            "_createdby_value",
+            "_modifiedby_value",
+        ];
+        match self {
+            Self::MachineGroups => &[
+                "flowmachinegroupid",
+                "name",
+                "description",
+                "flowgrouptype",
+                "statecode",
+                "statuscode",
+                RECORD[0],
+                RECORD[1],
+                RECORD[2],
+                RECORD[3],
+                RECORD[4],
+                RECORD[5],
+                RECORD[6],
+            ],
+            Self::Machines => &[
+                "flowmachineid",
+                "name",
+                "description",
+                "_flowmachinegroupid_value",
+                "agentversion",
+                "lastheartbeatdate",
+                "statecode",
+                "statuscode",
+                RECORD[0],
+                RECORD[1],
+                RECORD[2],
+                RECORD[3],
+                RECORD[4],
+                RECORD[5],
+                RECORD[6],
+            ],
+            Self::SystemUsers => &[
+                "systemuserid",
+                "fullname",
+                "domainname",
+                "applicationid",
+                "azureactivedirectoryobjectid",
+                "accessmode",
+                "isdisabled",
+                "createdon",
+                "modifiedon",
+                "versionnumber",
+            ],
+        }
+    }
+
+    /// The rows of the caller's environment that the caller may read.
+    pub async fn readable_rows(
+        self,
+        state: &AppState,
+        caller: &DataverseCaller,
+    ) -> Result<Vec<Value>, DataverseError> {
+        let internal = |e: crate::store::StoreError| DataverseError::internal(e.to_string());
+        let env = &caller.environment.id;
+        match self {
+            Self::SystemUsers => Ok(state
+                .store
+                .system_users(env)
+                .await
+                .map_err(internal)?
+                .iter()
+                .map(system_user_row)
+                .collect()),
+            Self::MachineGroups | Self::Machines => {
+                let mut rows = Vec::new();
+                for group in state.store.machine_groups(env).await.map_err(internal)? {
+                    if !can_read(state, caller, &group).await? {
+                        continue;
+                    }
+                    match self {
+                        Self::MachineGroups => rows.push(group_row(&group)),
+                        _ => rows.extend(
+                            state
+                                .store
+                                .machines_in_group(group.id)
+                                .await
+                                .map_err(internal)?
+                                .iter()
+                                .map(machine_row),
+                        ),
+                    }
+                }
+                Ok(rows)
+            }
+        }
+    }
+
+    /// One row by key, or the error Dataverse gives: missing, or not readable.
+    pub async fn row(
+        self,
+        state: &AppState,
+        caller: &DataverseCaller,
+        id: Uuid,
+    ) -> Result<Value, DataverseError> {
+        let internal = |e: crate::store::StoreError| DataverseError::internal(e.to_string());
+        let env = caller.environment.id;
+        let missing = || DataverseError::does_not_exist(self.logical_name(), id);
+        match self {
+            Self::SystemUsers => {
+                let user = state
+                    .store
+                    .system_user(id)
+                    .await
+                    .map_err(internal)?
+                    .filter(|u| u.environment_id == env);
+                user.map(|u| system_user_row(&u)).ok_or_else(missing)
+            }
+            Self::MachineGroups => {
+                let group = state
+                    .store
+                    .machine_group(id)
+                    .await
+                    .map_err(internal)?
+                    .filter(|g| g.environment_id == env)
+                    .ok_or_else(missing)?;
+                readable(state, caller, &group, id, self).await?;
+                Ok(group_row(&group))
+            }
+            Self::Machines => {
+                let machine = state
+                    .store
+                    .machine(id)
+                    .await
+                    .map_err(internal)?
+                    .filter(|m| m.environment_id == env)
+                    .ok_or_else(missing)?;
+                let group = state
+                    .store
+                    .machine_group(machine.group_id)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(missing)?;
+                readable(state, caller, &group, id, self).await?;
+                Ok(machine_row(&machine))
+            }
+        }
+    }
+}
+
+async fn readable(
+    state: &AppState,
+    caller: &DataverseCaller,
+    group: &MachineGroup,
+    id: Uuid,
+    table: Table,
+) -> Result<(), DataverseError> {
+    match can_read(state, caller, group).await? {
+        true => Ok(()),
+        false => Err(DataverseError::missing_right(
+            caller.user.id,
+            "ReadAccess",
+            id,
+            table.logical_name(),
+        )),
+    }
+}
+
+/// The rights a caller holds on a group: all as its owner or as a tenant
+/// administrator, else what sharing gave. A group's machines share its rights.
+pub async fn rights_on(
+    state: &AppState,
+    caller: &DataverseCaller,
+    group: &MachineGroup,
+) -> Result<AccessRights, DataverseError> {
+    if group.owner_id == caller.user.id || caller.admin {
+        return Ok(AccessRights::all());
+    }
+    state
+        .store
+        .share_rights(RecordRef::MachineGroup(group.id), caller.user.id)
+        .await
+        .map_err(|e| DataverseError::internal(e.to_string()))
+}
+
+async fn can_read(
+    state: &AppState,
+    caller: &DataverseCaller,
+    group: &MachineGroup,
+) -> Result<bool, DataverseError> {
+    Ok(rights_on(state, caller, group)
+        .await?
+        .contains(AccessRights::READ))
+}
+
+/// Dataverse writes times to the second, in UTC.
+fn time(at: Timestamp) -> String {
+    let text = at.to_rfc3339();
+    format!("{}Z", &text[..19])
+}
+
+fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+fn group_row(g: &MachineGroup) -> Value {
+    json!({
+        "@odata.etag": etag(g.versionnumber),
+        "flowmachinegroupid": g.id,
+        "name": g.name,
+        "description": g.description,
+        "flowgrouptype": g.flowgrouptype,
+        "statecode": g.statecode,
+        "statuscode": g.statuscode,
+        "versionnumber": g.versionnumber,
+        "_ownerid_value": g.owner_id,
+        "_owninguser_value": g.owner_id,
+        "createdon": time(g.created_on),
+        "modifiedon": time(g.modified_on),
+        "_createdby_value": g.created_by,
+        "_modifiedby_value": g.modified_by,
+    })
+}
+
+fn machine_row(m: &Machine) -> Value {
+    json!({
+        "@odata.etag": etag(m.versionnumber),
+        "flowmachineid": m.id,
+        "name": m.name,
+        "description": m.description,
+        "_flowmachinegroupid_value": m.group_id,
+        "agentversion": m.agentversion,
+        "lastheartbeatdate": m.lastheartbeatdate.map(time),
+        "statecode": m.statecode,
+        "statuscode": m.statuscode,
+        "versionnumber": m.versionnumber,
+        "_ownerid_value": m.owner_id,
+        "_owninguser_value": m.owner_id,
+        "createdon": time(m.created_on),
+        "modifiedon": time(m.modified_on),
+        "_createdby_value": m.created_by,
+        "_modifiedby_value": m.modified_by,
+    })
+}
+
+fn system_user_row(u: &SystemUser) -> Value {
+    let (application, object) = match u.kind {
+        SystemUserKind::Application { client_id } => (Some(client_id), None),
+        SystemUserKind::Person { object_id } => (None, Some(object_id)),
+    };
+    json!({
+        "@odata.etag": etag(u.versionnumber),
+        "systemuserid": u.id,
+        "fullname": u.fullname,
+        "domainname": u.domainname,
+        "applicationid": application,
+        "azureactivedirectoryobjectid": object,
+        "accessmode": u.accessmode,
+        "isdisabled": u.isdisabled,
+        "createdon": time(u.created_on),
+        "modifiedon": time(u.modified_on),
+        "versionnumber": u.versionnumber,
+    })
+}

@@ -1,0 +1,361 @@
+//! The Dataverse Web API subset: tables, OData queries, sharing, rights.
+
+use padconnect_client::{ClientCredential, Secret, TokenClient};
+use padconnect_platform::RunningPlatform;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const DV_SCOPE: &str = "https://contoso.crm.dynamics.com/.default";
+
+async fn app_token(platform: &RunningPlatform) -> String {
+    TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            TENANT_ID,
+            SECRET_APP,
+            &ClientCredential::Secret(Secret::new(SECRET)),
+            DV_SCOPE,
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+async fn admin_token(platform: &RunningPlatform, scope: &str) -> String {
+    TokenClient::new(reqwest::Client::new(), &platform.url())
+        .password(TENANT_ID, SECRET_APP, USER, &Secret::new(PASSWORD), scope)
+        .await
+        .unwrap()
+        .token
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+async fn get(platform: &RunningPlatform, token: &str, path: &str, prefer: Option<&str>) -> Reply {
+    let mut request = reqwest::Client::new()
+        .get(format!(
+            "{}/orgs/contoso/api/data/v9.2/{path}",
+            platform.url()
+        ))
+        .bearer_auth(token)
+        .header("OData-Version", "4.0");
+    if let Some(prefer) = prefer {
+        request = request.header("Prefer", prefer);
+    }
+    let response = request.send().await.unwrap();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.json().await.unwrap_or(Value::Null),
+    }
+}
+
+async fn post(platform: &RunningPlatform, token: &str, action: &str, body: Value) -> Reply {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/orgs/contoso/api/data/v9.2/{action}",
+            platform.url()
+        ))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.json().await.unwrap_or(Value::Null),
+    }
+}
+
+fn names(reply: &Reply) -> Vec<&str> {
+    reply.body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", reply.body))
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect()
+}
+
+fn assert_dataverse_error(reply: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.body["error"]["code"], code, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_service_principal_reads_the_groups_shared_with_it() {
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform).await;
+    let all = get(
+        &platform,
+        &token,
+        "flowmachinegroups?$select=name,flowgrouptype&$orderby=name",
+        None,
+    )
+    .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(
+        names(&all),
+        vec!["Finance bots", "LAPTOP-07"],
+        "not HR bots, which is not shared"
+    );
+    assert_eq!(
+        all.body["@odata.context"],
+        format!(
+            "{}/orgs/contoso/api/data/v9.2/$metadata#flowmachinegroups(name,flowgrouptype)",
+            platform.url()
+        )
+    );
+    let row = &all.body["value"][0];
+    assert_eq!(
+        row["flowmachinegroupid"], SHARED_GROUP,
+        "the key is always returned"
+    );
+    assert_eq!(row["flowgrouptype"], 545_940_001);
+    assert!(row["@odata.etag"].as_str().unwrap().starts_with("W/\""));
+    assert!(row["description"].is_null(), "only the selected columns");
+
+    // The seed's way to a standalone machine's group id.
+    let machine = get(
+        &platform,
+        &token,
+        "flowmachines?$filter=name eq 'LAPTOP-07'&$select=name,_flowmachinegroupid_value",
+        None,
+    )
+    .await;
+    assert_eq!(
+        machine.body["value"][0]["_flowmachinegroupid_value"], STANDALONE_GROUP,
+        "{}",
+        machine.body
+    );
+    let group = get(
+        &platform,
+        &token,
+        &format!("flowmachinegroups({STANDALONE_GROUP})"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        group.body["flowgrouptype"], 545_940_002,
+        "the hidden Default group"
+    );
+    assert!(
+        group.body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("#flowmachinegroups/$entity")
+    );
+
+    let me = get(
+        &platform,
+        &token,
+        &format!("systemusers?$filter=applicationid eq {SECRET_APP}"),
+        None,
+    )
+    .await;
+    assert_eq!(me.body["value"].as_array().unwrap().len(), 1, "{}", me.body);
+    assert_eq!(me.body["value"][0]["accessmode"], 4);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn rows_without_rights_and_missing_rows_get_dataverse_errors() {
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform).await;
+    let private = get(
+        &platform,
+        &token,
+        &format!("flowmachinegroups({PRIVATE_GROUP})"),
+        None,
+    )
+    .await;
+    assert_dataverse_error(&private, StatusCode::FORBIDDEN, "0x80048306");
+    assert!(
+        private.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not have ReadAccess")
+    );
+    let missing = get(
+        &platform,
+        &token,
+        "flowmachinegroups(11111111-2222-3333-4444-555555555555)",
+        None,
+    )
+    .await;
+    assert_dataverse_error(&missing, StatusCode::NOT_FOUND, "0x80040217");
+    assert_eq!(
+        missing.body["error"]["message"],
+        "flowmachinegroup With Id = 11111111-2222-3333-4444-555555555555 Does Not Exist"
+    );
+
+    for (path, code, status) in [
+        (
+            "flowmachinegroups?$expand=owninguser",
+            "0x80060888",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "flowmachinegroups?$select=name,colour",
+            "0x80060888",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "flowmachinegroups?$filter=name like 'x'",
+            "0x80060888",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "flowmachinegroups(not-a-guid)",
+            "0x80060888",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("accounts", "0x8006088a", StatusCode::NOT_FOUND),
+    ] {
+        assert_dataverse_error(&get(&platform, &token, path, None).await, status, code);
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn administrators_see_everything_in_pages() {
+    let (platform, _world) = start_identity(false).await;
+    let token = admin_token(&platform, DV_SCOPE).await;
+    let first = get(
+        &platform,
+        &token,
+        "flowmachinegroups?$select=name&$count=true&$orderby=name desc",
+        Some("odata.maxpagesize=2, odata.include-annotations=\"*\""),
+    )
+    .await;
+    assert_eq!(first.body["@odata.count"], 3);
+    assert_eq!(names(&first), vec!["LAPTOP-07", "HR bots"]);
+    assert_eq!(first.headers["preference-applied"], "odata.maxpagesize=2");
+    let next = first.body["@odata.nextLink"].as_str().unwrap();
+    let path = next.split("/api/data/v9.2/").nth(1).unwrap();
+    let second = get(&platform, &token, path, Some("odata.maxpagesize=2")).await;
+    assert_eq!(names(&second), vec!["Finance bots"]);
+    assert!(second.body["@odata.nextLink"].is_null());
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sharing_a_group_lets_the_service_principal_connect_and_revoking_breaks_it() {
+    let (platform, _world) = start_identity(false).await;
+    let app = app_token(&platform).await;
+    let admin = admin_token(&platform, DV_SCOPE).await;
+    let me = get(&platform, &app, "WhoAmI", None).await.body["UserId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let grant = |group: &str, principal: &str, mask: &str| {
+        json!({
+            "Target": {"flowmachinegroupid": group, "@odata.type": "Microsoft.Dynamics.CRM.flowmachinegroup"},
+            "PrincipalAccess": {"AccessMask": mask, "Principal": {"systemuserid": principal, "@odata.type": "Microsoft.Dynamics.CRM.systemuser"}}
+        })
+    };
+
+    // A User of a group may not share it further.
+    let denied = post(
+        &platform,
+        &app,
+        "GrantAccess",
+        grant(SHARED_GROUP, &me, "ReadAccess"),
+    )
+    .await;
+    assert_dataverse_error(&denied, StatusCode::FORBIDDEN, "0x80048306");
+    assert!(
+        denied.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ShareAccess")
+    );
+    let bad_mask = post(
+        &platform,
+        &admin,
+        "GrantAccess",
+        grant(PRIVATE_GROUP, &me, "ReadAccess, Everything"),
+    )
+    .await;
+    assert_dataverse_error(&bad_mask, StatusCode::BAD_REQUEST, "0x80060888");
+    let nobody = post(
+        &platform,
+        &admin,
+        "GrantAccess",
+        grant(
+            PRIVATE_GROUP,
+            "11111111-2222-3333-4444-555555555555",
+            "ReadAccess",
+        ),
+    )
+    .await;
+    assert_dataverse_error(&nobody, StatusCode::NOT_FOUND, "0x80040217");
+
+    // The owner side (an administrator) shares HR bots with the app as User.
+    let granted = post(
+        &platform,
+        &admin,
+        "GrantAccess",
+        grant(PRIVATE_GROUP, &me, "ReadAccess, AppendToAccess"),
+    )
+    .await;
+    assert_eq!(granted.status, StatusCode::NO_CONTENT, "{}", granted.body);
+    assert_eq!(
+        get(
+            &platform,
+            &app,
+            &format!("flowmachinegroups({PRIVATE_GROUP})"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    let api_token = TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            TENANT_ID,
+            SECRET_APP,
+            &ClientCredential::Secret(Secret::new(SECRET)),
+            "https://api.powerplatform.com/.default",
+        )
+        .await
+        .unwrap()
+        .token;
+    let connections = padconnect_client::ConnectionsClient::new(
+        reqwest::Client::new(),
+        padconnect_client::Target::platform(&platform.url()),
+        api_token,
+    );
+    let id: padconnect_core::ConnectionId = uuid::Uuid::new_v4().to_string().parse().unwrap();
+    let connection = padconnect_client::DesktopFlowConnection {
+        display_name: None,
+        parameter_set: "azureRelay".into(),
+        username: "CONTOSO\\hr-bot".into(),
+        password: Secret::new("x"),
+        group_id: PRIVATE_GROUP.into(),
+    };
+    let env: padconnect_core::EnvironmentId = ENVIRONMENT.parse().unwrap();
+    let (_, created) = connections.put(&env, &id, &connection).await.unwrap();
+    assert_eq!(created["properties"]["statuses"][0]["status"], "Connected");
+
+    let revoke = json!({
+        "Target": {"flowmachinegroupid": PRIVATE_GROUP, "@odata.type": "Microsoft.Dynamics.CRM.flowmachinegroup"},
+        "Revokee": {"systemuserid": me, "@odata.type": "Microsoft.Dynamics.CRM.systemuser"}
+    });
+    assert_eq!(
+        post(&platform, &admin, "RevokeAccess", revoke).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let after = connections.get(&env, &id).await.unwrap().unwrap();
+    assert_eq!(
+        after["properties"]["statuses"][0]["error"]["code"],
+        "MachineGroupAccessRevoked"
+    );
+    platform.shutdown().await.unwrap();
+}
