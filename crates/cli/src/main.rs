@@ -5,6 +5,7 @@ mod client_args;
 mod connect;
 mod connection;
 mod embedded;
+mod group;
 mod keys;
 mod output;
 mod quickstart;
@@ -31,6 +32,11 @@ enum Command {
     Quickstart(quickstart::QuickstartArgs),
     /// Create or update a desktop-flow connection owned by a service principal, idempotently.
     Connect(connect::ConnectArgs),
+    /// Machine groups via Dataverse: list, show (the seed's "get the group ID").
+    #[command(subcommand)]
+    Group(group::GroupCommand),
+    /// Share a machine group with an app's application user or a person (GrantAccess).
+    Share(group::ShareArgs),
     /// Desktop-flow connections: create, get, list, delete.
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
@@ -54,6 +60,8 @@ fn main() -> ExitCode {
         Command::Quickstart(args) => quickstart::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Connection(command) => connection::run(command),
+        Command::Group(command) => group::run_group(command),
+        Command::Share(args) => group::run_share(args),
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
         Command::Keys(command) => keys::run(command),

@@ -96,6 +96,32 @@ impl Session {
         }
     }
 
+    /// The org given, or the embedded one's.
+    pub fn org(&self, given: Option<&str>) -> anyhow::Result<String> {
+        match (given, &self.identity) {
+            (Some(org), _) => Ok(org.to_ascii_lowercase()),
+            (None, Some(identity)) => Ok(identity.org.clone()),
+            (None, None) => anyhow::bail!(
+                "no Dataverse org: pass --org NAME (the NAME of NAME.crm.dynamics.com)"
+            ),
+        }
+    }
+
+    /// A Dataverse client for an org, with a token for it.
+    pub async fn dataverse(&self, org: &str) -> anyhow::Result<padconnect_client::DataverseClient> {
+        let scope = self.target.dataverse_scope(org);
+        let token = self
+            .tokens
+            .client_credentials(&self.tenant, &self.client_id, &self.credential, &scope)
+            .await?;
+        Ok(padconnect_client::DataverseClient::new(
+            self.http.clone(),
+            &self.target,
+            org,
+            token.token,
+        ))
+    }
+
     /// A token for the Power Platform API.
     pub async fn api_token(&self) -> anyhow::Result<String> {
         let token = self

@@ -3,6 +3,7 @@
 
 pub mod connections;
 pub mod credentials;
+pub mod dataverse;
 pub mod endpoints;
 pub mod error;
 mod http;
@@ -11,6 +12,7 @@ pub mod workflow;
 
 pub use connections::{ConnectionsClient, DesktopFlowConnection, PutOutcome};
 pub use credentials::{Certificate, ClientCredential, Secret};
+pub use dataverse::DataverseClient;
 pub use endpoints::Target;
 pub use error::ClientError;
 pub use token::{AccessToken, TokenClient};

@@ -2,6 +2,7 @@
 
 mod connect;
 mod env_url;
+mod group;
 mod quickstart;
 mod serve;
 mod support;

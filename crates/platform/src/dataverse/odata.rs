@@ -426,7 +426,7 @@ mod tests {
 
     #[test]
     fn filters_evaluate() {
-        let rows = vec![
+        let rows = [
             json!({"name": "Finance bots", "statecode": 0, "flowgrouptype": 545940001, "_ownerid_value": "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"}),
             json!({"name": "HR-LAPTOP", "statecode": 1, "flowgrouptype": 545940002, "_ownerid_value": null}),
         ];

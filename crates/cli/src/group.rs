@@ -1,0 +1,144 @@
+//! `padconnect group list|show` and `padconnect share`: the seed's first
+//! steps, through the Dataverse Web API.
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use padconnect_core::ShareRole;
+use serde_json::{Value, json};
+
+use crate::output::{self, Format};
+use crate::session::{Session, SessionArgs};
+
+#[derive(Subcommand)]
+pub enum GroupCommand {
+    /// The machine groups the caller may see (standalone machines' hidden groups included).
+    List(GroupArgs),
+    /// One group, by id, name, or a standalone machine's name: its id is what
+    /// `connect --group` takes.
+    Show {
+        /// A group id or name, or a machine name.
+        name_or_id: String,
+        #[command(flatten)]
+        args: GroupArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct GroupArgs {
+    /// The Dataverse org: NAME of NAME.crm.dynamics.com (the embedded one's by default).
+    #[arg(long, value_name = "NAME")]
+    org: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+#[derive(Args)]
+pub struct ShareArgs {
+    /// The machine group id.
+    #[arg(long, value_name = "ID")]
+    group: String,
+    /// Share with this app's application user.
+    #[arg(
+        long,
+        value_name = "CLIENT_ID",
+        conflicts_with = "user",
+        required_unless_present = "user"
+    )]
+    app: Option<String>,
+    /// Share with this person.
+    #[arg(long, value_name = "UPN")]
+    user: Option<String>,
+    #[arg(long, value_name = "ROLE", default_value = "user")]
+    role: ShareRole,
+    #[command(flatten)]
+    args: GroupArgs,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn with_session<T>(
+    args: &SessionArgs,
+    work: impl AsyncFnOnce(&Session) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let session = Session::open(args).await?;
+    let result = work(&session).await;
+    session.close().await;
+    result
+}
+
+fn group_rows(group: &Value) -> Vec<(&'static str, String)> {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let kind = if group["flowgrouptype"] == 545_940_002 {
+        "standalone machine (hidden group)"
+    } else {
+        "machine group"
+    };
+    vec![
+        ("Group id", text(&group["flowmachinegroupid"])),
+        ("Name", text(&group["name"])),
+        ("Kind", kind.to_owned()),
+    ]
+}
+
+pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        match command {
+            GroupCommand::List(args) => {
+                with_session(&args.session, async |session| {
+                    let groups = session.dataverse(&session.org(args.org.as_deref())?).await?.machine_groups().await?;
+                    match args.output {
+                        Format::Json => output::json(&json!({ "value": groups })),
+                        Format::Table => {
+                            for group in &groups {
+                                let rows = group_rows(group);
+                                println!("{}  {}  ({})", rows[0].1, rows[1].1, rows[2].1);
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            GroupCommand::Show { name_or_id, args } => {
+                with_session(&args.session, async |session| {
+                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let group = dataverse
+                        .find_group(&name_or_id)
+                        .await?
+                        .with_context(|| format!("no machine group or machine named '{name_or_id}' that this principal may see"))?;
+                    match args.output {
+                        Format::Json => output::json(&group),
+                        Format::Table => output::table(&group_rows(&group)),
+                    }
+                    Ok(())
+                })
+                .await
+            }
+        }
+    })
+}
+
+pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(with_session(&share.args.session, async |session| {
+        let dataverse = session.dataverse(&session.org(share.args.org.as_deref())?).await?;
+        let Some(principal) = dataverse.system_user(share.app.as_deref(), share.user.as_deref()).await? else {
+            bail!(
+                "{} has no user in this environment: add the app as an application user first",
+                share.app.as_deref().map_or_else(|| share.user.clone().unwrap_or_default(), |a| format!("app {a}"))
+            );
+        };
+        let principal_id = principal["systemuserid"].as_str().context("a systemuser without an id")?;
+        dataverse.share_group(&share.group, principal_id, share.role).await?;
+        match share.args.output {
+            Format::Json => output::json(&json!({ "group": share.group, "systemuserid": principal_id, "role": share.role.name() })),
+            Format::Table => println!("Machine group {} shared with {} as {}.", share.group, principal["fullname"].as_str().unwrap_or(principal_id), share.role),
+        }
+        Ok(())
+    }))
+}

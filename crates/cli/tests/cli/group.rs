@@ -1,0 +1,264 @@
+//! `padconnect group list|show` and `padconnect share`, as service principals.
+
+use std::process::Command;
+
+use crate::support::{Server, padconnect, stderr, stdout};
+
+const TENANT: &str = "8a235459-3d2c-415d-8c1e-e2fe133509ad";
+const OWNER_APP: &str = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40";
+const PIPELINE_APP: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const ENVIRONMENT: &str = "37520647-dbdf-49fa-ba01-6134c14680c4";
+const GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
+
+/// The machine admin's app owns a group; the pipeline's app has an
+/// application user and no access yet.
+fn world(dir: &std::path::Path) -> String {
+    let path = dir.join("world.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[tenants]]
+id = "{TENANT}"
+domain = "contoso.onmicrosoft.com"
+
+[[tenants.apps]]
+display_name = "machine-admin"
+client_id = "{OWNER_APP}"
+secrets = ["owner-secret"]
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{PIPELINE_APP}"
+secrets = ["pipeline-secret"]
+
+[[tenants.environments]]
+id = "{ENVIRONMENT}"
+display_name = "Contoso Production"
+org = "contoso"
+application_users = ["{OWNER_APP}", "{PIPELINE_APP}"]
+
+[[tenants.environments.machine_groups]]
+id = "{GROUP}"
+name = "Finance bots"
+owner = "{OWNER_APP}"
+machines = ["FIN-VM-01"]
+
+[[tenants.environments.machines]]
+name = "HR-LAPTOP-07"
+owner = "{OWNER_APP}"
+"#
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+fn as_app(server: &Server, app: &str, secret: &str, args: &[&str]) -> Command {
+    let mut command = padconnect();
+    command
+        .args(args)
+        .args(["--platform", &server.url])
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", app)
+        .env("AZURE_CLIENT_SECRET", secret)
+        .env("PADCONNECT_MACHINE_PASSWORD", "Wind0ws!")
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH");
+    command
+}
+
+#[test]
+fn the_owner_shares_a_group_and_the_pipeline_then_connects() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &world(dir.path()),
+    ]);
+
+    let listed = as_app(
+        &server,
+        OWNER_APP,
+        "owner-secret",
+        &["group", "list", "--org", "contoso"],
+    )
+    .output()
+    .unwrap();
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(
+        stdout(&listed).contains(&format!("{GROUP}  Finance bots  (machine group)")),
+        "{}",
+        stdout(&listed)
+    );
+    assert!(
+        stdout(&listed).contains("HR-LAPTOP-07  (standalone machine (hidden group))"),
+        "{}",
+        stdout(&listed)
+    );
+
+    let show = as_app(
+        &server,
+        OWNER_APP,
+        "owner-secret",
+        &[
+            "group",
+            "show",
+            "HR-LAPTOP-07",
+            "--org",
+            "contoso",
+            "--output",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    let hidden: serde_json::Value = serde_json::from_str(&stdout(&show)).unwrap();
+    assert_eq!(hidden["flowgrouptype"], 545_940_002);
+
+    let nothing = as_app(
+        &server,
+        PIPELINE_APP,
+        "pipeline-secret",
+        &["group", "list", "--org", "contoso"],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        stdout(&nothing).trim().is_empty(),
+        "the pipeline sees no group yet: {}",
+        stdout(&nothing)
+    );
+    let denied = as_app(
+        &server,
+        PIPELINE_APP,
+        "pipeline-secret",
+        &["group", "show", GROUP, "--org", "contoso"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        stderr(&denied).contains("0x80048306"),
+        "{}",
+        stderr(&denied)
+    );
+
+    let connect = |expect_ok: bool| {
+        let output = as_app(
+            &server,
+            PIPELINE_APP,
+            "pipeline-secret",
+            &[
+                "connect",
+                "--environment",
+                ENVIRONMENT,
+                "--group",
+                GROUP,
+                "--username",
+                "CONTOSO\\bot",
+            ],
+        )
+        .output()
+        .unwrap();
+        assert_eq!(output.status.success(), expect_ok, "{}", stderr(&output));
+        stderr(&output)
+    };
+    assert!(connect(false).contains("ConnectionAuthorizationFailed"));
+
+    let self_share = as_app(
+        &server,
+        PIPELINE_APP,
+        "pipeline-secret",
+        &[
+            "share",
+            "--group",
+            GROUP,
+            "--app",
+            PIPELINE_APP,
+            "--org",
+            "contoso",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        self_share.status.code(),
+        Some(1),
+        "a principal without ShareAccess cannot share"
+    );
+    assert!(
+        stderr(&self_share).contains("ShareAccess"),
+        "{}",
+        stderr(&self_share)
+    );
+
+    let shared = as_app(
+        &server,
+        OWNER_APP,
+        "owner-secret",
+        &[
+            "share",
+            "--group",
+            GROUP,
+            "--app",
+            PIPELINE_APP,
+            "--role",
+            "user",
+            "--org",
+            "contoso",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(shared.status.success(), "{}", stderr(&shared));
+    assert!(
+        stdout(&shared).contains("shared with deploy-pipeline as user"),
+        "{}",
+        stdout(&shared)
+    );
+    connect(true);
+
+    let unknown = as_app(
+        &server,
+        OWNER_APP,
+        "owner-secret",
+        &[
+            "share",
+            "--group",
+            GROUP,
+            "--app",
+            "11111111-2222-3333-4444-555555555555",
+            "--org",
+            "contoso",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        stderr(&unknown).contains("has no user in this environment"),
+        "{}",
+        stderr(&unknown)
+    );
+    let bad_role = as_app(
+        &server,
+        OWNER_APP,
+        "owner-secret",
+        &[
+            "share",
+            "--group",
+            GROUP,
+            "--app",
+            PIPELINE_APP,
+            "--role",
+            "owner",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        stderr(&bad_role).contains("'user' or 'co-owner'"),
+        "{}",
+        stderr(&bad_role)
+    );
+}

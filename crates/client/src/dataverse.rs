@@ -1,0 +1,123 @@
+//! The Dataverse Web API of one org, for what the seed reads and shares.
+
+use padconnect_core::ShareRole;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::{ClientError, Target, http};
+
+pub struct DataverseClient {
+    http: reqwest::Client,
+    /// `https://{org}.crm.dynamics.com/api/data/v9.2`, or a platform's.
+    base: String,
+    token: String,
+}
+
+/// A query value quoted for `$filter` ('' doubles a quote).
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl DataverseClient {
+    pub fn new(http: reqwest::Client, target: &Target, org: &str, token: String) -> Self {
+        Self {
+            http,
+            base: format!("{}/api/data/v9.2", target.dataverse(org)),
+            token,
+        }
+    }
+
+    async fn get(&self, path_and_query: &str) -> Result<Value, ClientError> {
+        let url = format!("{}/{path_and_query}", self.base);
+        Ok(http::send(&self.http, Method::GET, &url, &self.token, None)
+            .await?
+            .1)
+    }
+
+    async fn rows(&self, path_and_query: &str) -> Result<Vec<Value>, ClientError> {
+        Ok(self.get(path_and_query).await?["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// The machine groups the caller may read.
+    pub async fn machine_groups(&self) -> Result<Vec<Value>, ClientError> {
+        self.rows("flowmachinegroups?$select=flowmachinegroupid,name,flowgrouptype,statecode&$orderby=name").await
+    }
+
+    /// A group by id, by name, or by the name of a standalone machine (whose
+    /// hidden group the seed's "Flow Machine Group" column names).
+    pub async fn find_group(&self, name_or_id: &str) -> Result<Option<Value>, ClientError> {
+        if uuid::Uuid::try_parse(name_or_id).is_ok() {
+            return match self.get(&format!("flowmachinegroups({name_or_id})")).await {
+                Ok(group) => Ok(Some(group)),
+                Err(ClientError::Service { code, .. }) if code == "0x80040217" => Ok(None),
+                Err(other) => Err(other),
+            };
+        }
+        let by_name = self
+            .rows(&format!(
+                "flowmachinegroups?$filter=name eq {}",
+                quoted(name_or_id)
+            ))
+            .await?;
+        if let Some(group) = by_name
+            .into_iter()
+            .find(|g| g["flowgrouptype"] != 545_940_002)
+        {
+            return Ok(Some(group));
+        }
+        let machines = self
+            .rows(&format!(
+                "flowmachines?$filter=name eq {}&$select=name,_flowmachinegroupid_value",
+                quoted(name_or_id)
+            ))
+            .await?;
+        match machines
+            .first()
+            .and_then(|m| m["_flowmachinegroupid_value"].as_str())
+        {
+            Some(group_id) => Box::pin(self.find_group(group_id)).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The systemuser of an app (its application user) or of a person.
+    pub async fn system_user(
+        &self,
+        app_client_id: Option<&str>,
+        upn: Option<&str>,
+    ) -> Result<Option<Value>, ClientError> {
+        let filter = match (app_client_id, upn) {
+            (Some(app), _) => format!("applicationid eq {app}"),
+            (None, Some(upn)) => format!("domainname eq {}", quoted(upn)),
+            (None, None) => return Ok(None),
+        };
+        Ok(self
+            .rows(&format!("systemusers?$filter={filter}"))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// GrantAccess: gives the systemuser the role's rights on the group.
+    pub async fn share_group(
+        &self,
+        group_id: &str,
+        system_user_id: &str,
+        role: ShareRole,
+    ) -> Result<(), ClientError> {
+        let body = json!({
+            "Target": { "flowmachinegroupid": group_id, "@odata.type": "Microsoft.Dynamics.CRM.flowmachinegroup" },
+            "PrincipalAccess": {
+                "AccessMask": role.rights().to_string(),
+                "Principal": { "systemuserid": system_user_id, "@odata.type": "Microsoft.Dynamics.CRM.systemuser" }
+            }
+        });
+        let url = format!("{}/GrantAccess", self.base);
+        http::send(&self.http, Method::POST, &url, &self.token, Some(&body))
+            .await
+            .map(|_| ())
+    }
+}
