@@ -47,7 +47,7 @@ pub enum SigningError {
 /// A key that may sign.
 struct ActiveKey {
     kid: String,
-    pair: RsaKeyPair,
+    pair: Arc<RsaKeyPair>,
     retire_at: Timestamp,
 }
 
@@ -65,6 +65,9 @@ pub struct PublishedKey {
 struct KeySet {
     active: Arc<ActiveKey>,
     published: Vec<Arc<PublishedKey>>,
+    /// Every key opened, by kid: a refresh reuses them instead of unsealing
+    /// and parsing RSA keys again.
+    opened: Vec<(Arc<RsaKeyPair>, Arc<PublishedKey>)>,
     loaded_at: Timestamp,
 }
 
@@ -86,7 +89,7 @@ impl SigningKeys {
         keyring: Arc<KeyRing>,
         lifetime_secs: i64,
     ) -> Result<Self, SigningError> {
-        let set = load_or_create(&store, &keyring, lifetime_secs, false).await?;
+        let set = load_or_create(&store, &keyring, lifetime_secs, false, None).await?;
         Ok(Self {
             store,
             keyring,
@@ -154,7 +157,14 @@ impl SigningKeys {
     /// Re-reads the keys, creating one if none may sign any more.
     pub async fn refresh(&self) -> Result<(), SigningError> {
         let _guard = self.reload.lock().await;
-        let set = load_or_create(&self.store, &self.keyring, self.lifetime_secs, false).await?;
+        let set = load_or_create(
+            &self.store,
+            &self.keyring,
+            self.lifetime_secs,
+            false,
+            Some(&self.snapshot()),
+        )
+        .await?;
         *self
             .current
             .write()
@@ -166,7 +176,14 @@ impl SigningKeys {
     /// published until their tokens expire. Returns the new `kid`.
     pub async fn rotate(&self) -> Result<String, SigningError> {
         let _guard = self.reload.lock().await;
-        let set = load_or_create(&self.store, &self.keyring, self.lifetime_secs, true).await?;
+        let set = load_or_create(
+            &self.store,
+            &self.keyring,
+            self.lifetime_secs,
+            true,
+            Some(&self.snapshot()),
+        )
+        .await?;
         let kid = set.active.kid.clone();
         *self
             .current
@@ -190,6 +207,7 @@ async fn load_or_create(
     keyring: &KeyRing,
     lifetime_secs: i64,
     force_new: bool,
+    previous: Option<&KeySet>,
 ) -> Result<KeySet, SigningError> {
     let now = Timestamp::now();
     let mut rows: Vec<SigningKey> = store
@@ -222,19 +240,29 @@ async fn load_or_create(
             row
         }
     };
-    let mut published = Vec::new();
+    let mut opened = Vec::new();
     let mut active = None;
     for row in &rows {
-        match open_key(keyring, row) {
-            Ok(pair) => {
-                published.push(Arc::new(publish(row, &pair)?));
+        let known = previous
+            .and_then(|set| set.opened.iter().find(|(_, p)| p.kid == row.kid))
+            .cloned();
+        let key = match known {
+            Some(key) => Ok(key),
+            None => open_key(keyring, row).and_then(|pair| {
+                let published = publish(row, &pair)?;
+                Ok((Arc::new(pair), Arc::new(published)))
+            }),
+        };
+        match key {
+            Ok((pair, published)) => {
                 if row.kid == active_row.kid {
                     active = Some(ActiveKey {
                         kid: row.kid.clone(),
-                        pair,
+                        pair: pair.clone(),
                         retire_at: row.retire_at,
                     });
                 }
+                opened.push((pair, published));
             }
             // A key sealed under a master key this replica lacks cannot be
             // published (its modulus is inside); say so, keep the others.
@@ -247,7 +275,11 @@ async fn load_or_create(
     let active = active.expect("the active row is among the rows");
     Ok(KeySet {
         active: Arc::new(active),
-        published,
+        published: opened
+            .iter()
+            .map(|(_, published)| published.clone())
+            .collect(),
+        opened,
         loaded_at: now,
     })
 }

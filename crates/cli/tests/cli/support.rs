@@ -68,7 +68,10 @@ impl Server {
                 Err(line) => seen.push(line),
             }
         }
-        panic!("serve exited before listening: {}", seen.join("\n"));
+        // Never leave a server behind, even when the test fails here.
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("serve did not start listening: {}", seen.join("\n"));
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

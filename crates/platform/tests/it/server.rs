@@ -86,12 +86,12 @@ async fn cloud_host_names_reach_their_surface() {
         "contoso.crm4.dynamics.com",
         "contoso.crm.localhost",
     ] {
-        let (status, headers, body) = get(&base, Some(host), "/api/data/v9.2/widgets").await;
+        let (status, headers, body) = get(&base, Some(host), "/api/data/v9.2/widgets/all").await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{host}");
         assert_eq!(json(&body)["error"]["code"], "0x8006088a");
         assert_eq!(
             json(&body)["error"]["message"],
-            "Resource not found for the segment 'widgets'."
+            "Resource not found for the segment 'all'."
         );
         assert_eq!(headers["odata-version"], "4.0");
     }
@@ -117,7 +117,7 @@ async fn bare_addresses_use_path_style_routes() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json(&body)["error_codes"][0], 900561);
 
-    let (status, _, body) = get(&base, None, "/orgs/contoso/api/data/v9.2/widgets").await;
+    let (status, _, body) = get(&base, None, "/orgs/contoso/api/data/v9.2/widgets/all").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json(&body)["error"]["code"], "0x8006088a");
 
