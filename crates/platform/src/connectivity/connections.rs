@@ -93,17 +93,9 @@ pub async fn delete(
             "Only the owner of connection '{id}', an editor or an administrator may delete it."
         )));
     }
-    let mut tx = state
-        .store
-        .begin()
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    tx.delete_connection(&ctx.environment.id, &id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut tx = state.store.begin().await?;
+    tx.delete_connection(&ctx.environment.id, &id).await?;
+    tx.commit().await?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -118,8 +110,7 @@ async fn visible(
     let connection = state
         .store
         .connection(&ctx.environment.id, id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+        .await?
         .ok_or_else(not_found)?;
     match service::may_see(state, ctx, &connection).await? {
         true => Ok(connection),
@@ -151,8 +142,7 @@ pub async fn list(
     let page = state
         .store
         .visible_connections_page(&ctx.environment.id, viewer, after, top)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .await?;
     let mut value = Vec::with_capacity(page.items.len());
     for connection in &page.items {
         let status = service::status(&state, connection).await?;

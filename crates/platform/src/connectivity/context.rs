@@ -57,8 +57,7 @@ impl FromRequestParts<AppState> for ApiContext {
         let environment = state
             .store
             .environment(&environment_id)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .await?
             // Another tenant's environment does not exist for this caller.
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
@@ -74,12 +73,9 @@ impl FromRequestParts<AppState> for ApiContext {
         let member = state
             .store
             .system_user_for(&environment.id, kind)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .await?
             .filter(|u| !u.isdisabled);
-        let admin = is_admin(&state.store, &caller)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let admin = is_admin(&state.store, &caller).await?;
         let origin = parts
             .extensions
             .get::<RequestOrigin>()

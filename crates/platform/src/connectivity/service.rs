@@ -144,8 +144,7 @@ pub async fn can_target(
     let rights = state
         .store
         .share_rights(RecordRef::MachineGroup(group.id), user.id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .await?;
     Ok(rights.contains(AccessRights::READ | AccessRights::APPEND_TO))
 }
 
@@ -165,8 +164,7 @@ pub async fn put(
     let group = state
         .store
         .machine_group(request.target)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+        .await?
         .filter(|g| g.environment_id == env)
         .ok_or_else(|| ApiError::invalid_target(&request.target.to_string(), &env.to_string()))?;
     if !can_target(state, member, &group).await? {
@@ -195,19 +193,9 @@ pub async fn put(
         created_at: now,
         modified_at: now,
     };
-    let mut tx = state
-        .store
-        .begin()
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    if tx
-        .insert_connection(&connection)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-    {
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut tx = state.store.begin().await?;
+    if tx.insert_connection(&connection).await? {
+        tx.commit().await?;
         return Ok((connection, true));
     }
     drop(tx);
@@ -215,8 +203,7 @@ pub async fn put(
     let existing = state
         .store
         .connection(&env, &id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+        .await?
         .ok_or_else(|| ApiError::internal("a connection vanished during its update".into()))?;
     if !may_edit(state, ctx, &existing).await? {
         return Err(ApiError::forbidden(format!(
@@ -228,17 +215,9 @@ pub async fn put(
         created_at: existing.created_at,
         ..connection
     };
-    let mut tx = state
-        .store
-        .begin()
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    tx.update_connection(&updated)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut tx = state.store.begin().await?;
+    tx.update_connection(&updated).await?;
+    tx.commit().await?;
     Ok((updated, false))
 }
 
@@ -262,8 +241,7 @@ pub async fn may_see(
             &connection.id,
             ctx.caller.object_id,
         )
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .await?;
     Ok(role.is_some())
 }
 
@@ -282,8 +260,7 @@ pub async fn may_edit(
             &connection.id,
             ctx.caller.object_id,
         )
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .await?;
     Ok(role.as_deref() == Some("CanEdit"))
 }
 
@@ -310,13 +287,7 @@ pub async fn status(state: &AppState, connection: &Connection) -> Result<Status,
     let Some(group_id) = connection.target_group_id else {
         return Ok(Status::Connected);
     };
-    let internal = |e: crate::store::StoreError| ApiError::internal(e.to_string());
-    let Some(group) = state
-        .store
-        .machine_group(group_id)
-        .await
-        .map_err(internal)?
-    else {
+    let Some(group) = state.store.machine_group(group_id).await? else {
         return Ok(Status::Error {
             code: MACHINE_GROUP_NOT_FOUND,
             message: format!(
@@ -339,12 +310,7 @@ pub async fn status(state: &AppState, connection: &Connection) -> Result<Status,
         });
     }
     if group.flowgrouptype == flowgrouptype::DEFAULT
-        && state
-            .store
-            .machines_in_group(group.id)
-            .await
-            .map_err(internal)?
-            .is_empty()
+        && state.store.machines_in_group(group.id).await?.is_empty()
     {
         return Ok(Status::Error {
             code: MACHINE_JOINED_GROUP,
@@ -362,14 +328,12 @@ async fn owner_system_user(
     state: &AppState,
     connection: &Connection,
 ) -> Result<Option<SystemUser>, ApiError> {
-    let internal = |e: crate::store::StoreError| ApiError::internal(e.to_string());
     let kind = match connection.created_by.kind {
         crate::store::PrincipalType::ServicePrincipal => {
             match state
                 .store
                 .app_by_object_id(connection.created_by.id)
-                .await
-                .map_err(internal)?
+                .await?
             {
                 Some(app) => SystemUserKind::Application {
                     client_id: app.client_id,
@@ -385,5 +349,5 @@ async fn owner_system_user(
         .store
         .system_user_for(&connection.environment_id, kind)
         .await
-        .map_err(internal)
+        .map_err(ApiError::from)
 }

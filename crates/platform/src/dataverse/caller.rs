@@ -51,8 +51,7 @@ impl FromRequestParts<AppState> for DataverseCaller {
         let environment = state
             .store
             .environment_by_org(&org)
-            .await
-            .map_err(|e| DataverseError::internal(e.to_string()))?
+            .await?
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
         let kind = match caller.kind {
@@ -66,13 +65,10 @@ impl FromRequestParts<AppState> for DataverseCaller {
         let user = state
             .store
             .system_user_for(&environment.id, kind)
-            .await
-            .map_err(|e| DataverseError::internal(e.to_string()))?
+            .await?
             .filter(|u| !u.isdisabled)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
-        let admin = is_admin(&state.store, &caller)
-            .await
-            .map_err(|e| DataverseError::internal(e.to_string()))?;
+        let admin = is_admin(&state.store, &caller).await?;
         Ok(Self {
             caller,
             environment,

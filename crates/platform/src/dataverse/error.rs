@@ -18,6 +18,13 @@ pub struct DataverseError {
     pub challenge: Option<String>,
 }
 
+/// A store failure is the platform's, never the client's: a 500 that hides the detail.
+impl From<crate::store::StoreError> for DataverseError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::internal(error.to_string())
+    }
+}
+
 impl DataverseError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

@@ -72,12 +72,10 @@ async fn share(
             (principal_id(&access["Principal"])?, rights)
         }
     };
-    let internal = |e: crate::store::StoreError| DataverseError::internal(e.to_string());
     let grantee = state
         .store
         .system_user(principal)
-        .await
-        .map_err(internal)?
+        .await?
         .filter(|u| u.environment_id == caller.environment.id);
     let grantee = grantee.ok_or_else(|| DataverseError::does_not_exist("systemuser", principal))?;
     if !rights_on(&state, &caller, &group)
@@ -92,24 +90,19 @@ async fn share(
         ));
     }
     let record = RecordRef::MachineGroup(group.id);
-    let held = state
-        .store
-        .share_rights(record, grantee.id)
-        .await
-        .map_err(internal)?;
+    let held = state.store.share_rights(record, grantee.id).await?;
     let rights = match change {
         Change::Grant => held | rights,
         Change::Modify | Change::Revoke => rights,
     };
-    let mut tx = state.store.begin().await.map_err(internal)?;
+    let mut tx = state.store.begin().await?;
     tx.set_share(&Share {
         record,
         principal_id: grantee.id,
         rights,
     })
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -119,7 +112,6 @@ async fn target_group(
     caller: &DataverseCaller,
     target: &Value,
 ) -> Result<MachineGroup, DataverseError> {
-    let internal = |e: crate::store::StoreError| DataverseError::internal(e.to_string());
     let kind = target["@odata.type"]
         .as_str()
         .unwrap_or_default()
@@ -141,8 +133,7 @@ async fn target_group(
             state
                 .store
                 .machine(id)
-                .await
-                .map_err(internal)?
+                .await?
                 .filter(|m| m.environment_id == env)
                 .ok_or_else(missing)?
                 .group_id
@@ -152,8 +143,7 @@ async fn target_group(
     state
         .store
         .machine_group(group_id)
-        .await
-        .map_err(internal)?
+        .await?
         .filter(|g| g.environment_id == env)
         .ok_or_else(missing)
 }

@@ -114,20 +114,18 @@ impl Table {
         state: &AppState,
         caller: &DataverseCaller,
     ) -> Result<Vec<Value>, DataverseError> {
-        let internal = |e: crate::store::StoreError| DataverseError::internal(e.to_string());
         let env = &caller.environment.id;
         match self {
             Self::SystemUsers => Ok(state
                 .store
                 .system_users(env)
-                .await
-                .map_err(internal)?
+                .await?
                 .iter()
                 .map(system_user_row)
                 .collect()),
             Self::MachineGroups | Self::Machines => {
                 let mut rows = Vec::new();
-                for group in state.store.machine_groups(env).await.map_err(internal)? {
+                for group in state.store.machine_groups(env).await? {
                     if !can_read(state, caller, &group).await? {
                         continue;
                     }
@@ -137,8 +135,7 @@ impl Table {
                             state
                                 .store
                                 .machines_in_group(group.id)
-                                .await
-                                .map_err(internal)?
+                                .await?
                                 .iter()
                                 .map(machine_row),
                         ),
@@ -156,7 +153,6 @@ impl Table {
         caller: &DataverseCaller,
         id: Uuid,
     ) -> Result<Value, DataverseError> {
-        let internal = |e: crate::store::StoreError| DataverseError::internal(e.to_string());
         let env = caller.environment.id;
         let missing = || DataverseError::does_not_exist(self.logical_name(), id);
         match self {
@@ -164,8 +160,7 @@ impl Table {
                 let user = state
                     .store
                     .system_user(id)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .filter(|u| u.environment_id == env);
                 user.map(|u| system_user_row(&u)).ok_or_else(missing)
             }
@@ -173,8 +168,7 @@ impl Table {
                 let group = state
                     .store
                     .machine_group(id)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .filter(|g| g.environment_id == env)
                     .ok_or_else(missing)?;
                 readable(state, caller, &group, id, self).await?;
@@ -184,15 +178,13 @@ impl Table {
                 let machine = state
                     .store
                     .machine(id)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .filter(|m| m.environment_id == env)
                     .ok_or_else(missing)?;
                 let group = state
                     .store
                     .machine_group(machine.group_id)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .ok_or_else(missing)?;
                 readable(state, caller, &group, id, self).await?;
                 Ok(machine_row(&machine))
@@ -233,7 +225,7 @@ pub async fn rights_on(
         .store
         .share_rights(RecordRef::MachineGroup(group.id), caller.user.id)
         .await
-        .map_err(|e| DataverseError::internal(e.to_string()))
+        .map_err(DataverseError::from)
 }
 
 async fn can_read(

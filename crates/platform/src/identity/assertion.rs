@@ -47,8 +47,7 @@ pub async fn verify(
     let certificates = state
         .store
         .app_certificates(app.tenant_id, app.client_id)
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?;
+        .await?;
     let certificate = find_certificate(&certificates, header.x5t.as_deref(), header.x5t_s256.as_deref()).ok_or_else(|| {
         invalid(format!(
             "The certificate with identifier used to sign the client assertion is not registered on application '{}'.",
@@ -86,18 +85,11 @@ pub async fn verify(
         .filter(|j| !j.is_empty())
         .ok_or_else(|| invalid("Client assertion has no jti claim."))?;
     let expires = Timestamp((exp * 1_000_000.0) as i64).plus_seconds(LEEWAY_SECS as i64);
-    let mut tx = state
-        .store
-        .begin()
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?;
+    let mut tx = state.store.begin().await?;
     let first_use = tx
         .remember_assertion(&format!("{client_id}:{jti}"), expires)
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?;
+        .await?;
+    tx.commit().await?;
     if !first_use {
         return Err(invalid(format!(
             "Client assertion with jti '{jti}' was already used: send a new assertion each time."

@@ -19,6 +19,13 @@ pub struct AadError {
     pub message: String,
 }
 
+/// A store failure is the platform's, never the client's: a 500 that hides the detail.
+impl From<crate::store::StoreError> for AadError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::internal(error.to_string())
+    }
+}
+
 impl AadError {
     pub fn new(
         status: StatusCode,

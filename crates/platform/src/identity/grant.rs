@@ -104,8 +104,7 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
     let user = state
         .store
         .user_by_upn(request.tenant.id, username)
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?
+        .await?
         .filter(|u| secrets::password_matches(password, &u.password_hash))
         .ok_or_else(|| {
             AadError::new(
@@ -149,8 +148,7 @@ async fn client(state: &AppState, request: &TokenRequest) -> Result<App, AadErro
     state
         .store
         .app(request.tenant.id, id)
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?
+        .await?
         .ok_or_else(not_found)
 }
 
@@ -200,8 +198,7 @@ async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), A
     let stored = state
         .store
         .app_secrets(app.tenant_id, app.client_id)
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?;
+        .await?;
     let matching: Vec<_> = stored
         .iter()
         .filter(|s| secrets::client_secret_matches(secret, &s.hash))
@@ -335,11 +332,7 @@ async fn audience_of(
         )
     };
     let org = dataverse_org_of(resource).ok_or_else(not_found)?;
-    let environment = state
-        .store
-        .environment_by_org(&org)
-        .await
-        .map_err(|e| AadError::internal(e.to_string()))?;
+    let environment = state.store.environment_by_org(&org).await?;
     match environment {
         Some(env) if env.tenant_id == tenant.id => Ok(resource.to_owned()),
         _ => Err(not_found()),

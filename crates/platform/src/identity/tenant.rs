@@ -14,8 +14,7 @@ pub async fn resolve(store: &Store, segment: &str) -> Result<Tenant, AadError> {
         Ok(id) => store.tenant(id).await,
         Err(_) if is_domain(segment) => store.tenant_by_domain(segment).await,
         Err(_) => return Err(malformed(segment)),
-    }
-    .map_err(|e| AadError::internal(e.to_string()))?;
+    }?;
     found.ok_or_else(|| not_found(segment))
 }
 
