@@ -23,6 +23,7 @@ CERT_APP = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 SECRET = "interop-secret-value"
 ENVIRONMENT = "37520647-dbdf-49fa-ba01-6134c14680c4"
 ORG = "contoso"
+GROUP = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
 PP_SCOPE = "https://api.powerplatform.com/.default"
 
 
@@ -89,6 +90,12 @@ id = "{ENVIRONMENT}"
 display_name = "Contoso Production"
 org = "{ORG}"
 application_users = ["{SECRET_APP}", "{CERT_APP}"]
+
+[[tenants.environments.machine_groups]]
+id = "{GROUP}"
+name = "Finance bots"
+owner = "{SECRET_APP}"
+machines = ["FIN-VM-01"]
 """
 
 
