@@ -43,6 +43,9 @@ pub async fn get(
     headers: HeaderMap,
     caller: DataverseCaller,
 ) -> Result<Response, DataverseError> {
+    if segment.starts_with("EntityDefinitions") {
+        return super::metadata::entity_definitions(&segment, &params, &caller).await;
+    }
     let (table, id) = parse_segment(&segment)?;
     let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
     let context = |suffix: &str| {

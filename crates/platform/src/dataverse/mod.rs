@@ -3,6 +3,7 @@
 mod caller;
 mod entities;
 mod error;
+mod metadata;
 mod odata;
 mod sharing;
 mod tables;
@@ -26,6 +27,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/data/v9.2/ModifyAccess", post(sharing::modify))
         .route("/api/data/v9.2/RevokeAccess", post(sharing::revoke))
         .route("/api/data/v9.2/{segment}", get(entities::get))
+        .route(
+            "/api/data/v9.2/{segment}/Attributes",
+            get(metadata::attributes_of),
+        )
         .fallback(not_found)
         .with_state(state)
 }

@@ -359,3 +359,70 @@ async fn sharing_a_group_lets_the_service_principal_connect_and_revoking_breaks_
     );
     platform.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn entity_definitions_resolve_the_tables() {
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform).await;
+    let by_filter = get(&platform, &token, "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=LogicalName eq 'flowmachinegroup'", None).await;
+    assert_eq!(by_filter.status, StatusCode::OK, "{}", by_filter.body);
+    let definition = &by_filter.body["value"][0];
+    assert_eq!(definition["EntitySetName"], "flowmachinegroups");
+    assert_eq!(definition["PrimaryIdAttribute"], "flowmachinegroupid");
+    assert!(definition["MetadataId"].is_string() && definition["PrimaryNameAttribute"].is_null());
+    assert_eq!(by_filter.body["value"].as_array().unwrap().len(), 1);
+
+    let by_key = get(
+        &platform,
+        &token,
+        "EntityDefinitions(LogicalName='flowmachine')",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            by_key.body["EntitySetName"].as_str(),
+            by_key.body["PrimaryNameAttribute"].as_str()
+        ),
+        (Some("flowmachines"), Some("name"))
+    );
+    let metadata_id = by_key.body["MetadataId"].as_str().unwrap();
+    let by_id = get(
+        &platform,
+        &token,
+        &format!("EntityDefinitions({metadata_id})"),
+        None,
+    )
+    .await;
+    assert_eq!(by_id.body["LogicalName"], "flowmachine");
+
+    let attributes = get(&platform, &token, "EntityDefinitions(LogicalName='flowmachine')/Attributes?$filter=AttributeType eq 'Lookup'&$select=LogicalName", None).await;
+    let names: Vec<&str> = attributes.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["LogicalName"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"flowmachinegroupid") && names.contains(&"ownerid"),
+        "{names:?}"
+    );
+
+    let unknown = get(
+        &platform,
+        &token,
+        "EntityDefinitions(LogicalName='account')",
+        None,
+    )
+    .await;
+    assert_dataverse_error(&unknown, StatusCode::NOT_FOUND, "0x80060888");
+    let all = get(
+        &platform,
+        &token,
+        "EntityDefinitions?$select=LogicalName",
+        None,
+    )
+    .await;
+    assert_eq!(all.body["value"].as_array().unwrap().len(), 3);
+    platform.shutdown().await.unwrap();
+}

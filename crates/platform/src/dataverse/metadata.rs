@@ -1,0 +1,167 @@
+//! `EntityDefinitions` for the three tables, and their `Attributes`: the
+//! Dataverse SDKs resolve a table's entity set and key this way before any
+//! query.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query as QueryParams};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::odata::Query;
+use super::tables::Table;
+use super::{API_ROOT, DataverseCaller, DataverseError};
+use crate::world::derived_id;
+
+const TABLES: [Table; 3] = [Table::MachineGroups, Table::Machines, Table::SystemUsers];
+const ENTITY_COLUMNS: [&str; 8] = [
+    "MetadataId",
+    "LogicalName",
+    "SchemaName",
+    "EntitySetName",
+    "LogicalCollectionName",
+    "PrimaryIdAttribute",
+    "PrimaryNameAttribute",
+    "OwnershipType",
+];
+const ATTRIBUTE_COLUMNS: [&str; 6] = [
+    "MetadataId",
+    "LogicalName",
+    "SchemaName",
+    "AttributeType",
+    "IsPrimaryId",
+    "IsPrimaryName",
+];
+
+fn definition(table: Table) -> Value {
+    let logical = table.logical_name();
+    json!({
+        "MetadataId": derived_id(&["entitydefinition", logical]),
+        "LogicalName": logical,
+        "SchemaName": match table {
+            Table::MachineGroups => "flowmachinegroup",
+            Table::Machines => "flowmachine",
+            Table::SystemUsers => "SystemUser",
+        },
+        "EntitySetName": table.entity_set(),
+        "LogicalCollectionName": table.entity_set(),
+        "PrimaryIdAttribute": table.key(),
+        "PrimaryNameAttribute": if table == Table::SystemUsers { "fullname" } else { "name" },
+        "OwnershipType": if table == Table::SystemUsers { "BusinessOwned" } else { "UserOwned" },
+    })
+}
+
+/// The type Dataverse gives a column, from its name.
+fn attribute_type(table: Table, column: &str) -> &'static str {
+    match column {
+        c if c == table.key() => "Uniqueidentifier",
+        "applicationid" | "azureactivedirectoryobjectid" => "Uniqueidentifier",
+        c if c.starts_with('_') => "Lookup",
+        "createdon" | "modifiedon" | "lastheartbeatdate" => "DateTime",
+        "versionnumber" => "BigInt",
+        "isdisabled" => "Boolean",
+        "statecode" => "State",
+        "statuscode" => "Status",
+        "flowgrouptype" | "accessmode" => "Picklist",
+        "description" => "Memo",
+        _ => "String",
+    }
+}
+
+fn attributes(table: Table) -> Vec<Value> {
+    table
+        .columns()
+        .iter()
+        .map(|column| {
+            // Lookups are named without the _x_value wrapping.
+            let logical = column.strip_prefix('_').and_then(|c| c.strip_suffix("_value")).unwrap_or(column);
+            json!({
+                "MetadataId": derived_id(&["attribute", table.logical_name(), logical]),
+                "LogicalName": logical,
+                "SchemaName": logical,
+                "AttributeType": attribute_type(table, column),
+                "IsPrimaryId": *column == table.key(),
+                "IsPrimaryName": *column == "name" || (table == Table::SystemUsers && *column == "fullname"),
+            })
+        })
+        .collect()
+}
+
+/// `EntityDefinitions`, `EntityDefinitions(LogicalName='x')` or `EntityDefinitions(<MetadataId>)`.
+pub async fn entity_definitions(
+    segment: &str,
+    params: &HashMap<String, String>,
+    caller: &DataverseCaller,
+) -> Result<Response, DataverseError> {
+    let query = Query::parse(params, &ENTITY_COLUMNS).map_err(DataverseError::bad_request)?;
+    let context = caller
+        .origin
+        .url(&format!("{API_ROOT}/$metadata#EntityDefinitions"));
+    match segment.strip_prefix("EntityDefinitions") {
+        Some("") => {
+            let rows = query.apply(
+                TABLES.iter().map(|t| definition(*t)).collect(),
+                "LogicalName",
+            );
+            let value: Vec<Value> = rows
+                .iter()
+                .map(|r| query.project(r, &["MetadataId"]))
+                .collect();
+            Ok(Json(json!({ "@odata.context": context, "value": value })).into_response())
+        }
+        Some(key) => {
+            let table = table_by_key(key)?;
+            let mut body = query.project(&definition(table), &["MetadataId"]);
+            body["@odata.context"] = json!(format!("{context}/$entity"));
+            Ok(Json(body).into_response())
+        }
+        None => Err(DataverseError::unknown_segment(segment)),
+    }
+}
+
+/// `(LogicalName='flowmachinegroup')` or `(<MetadataId>)`.
+fn table_by_key(key: &str) -> Result<Table, DataverseError> {
+    let inner = key
+        .strip_prefix('(')
+        .and_then(|k| k.strip_suffix(')'))
+        .ok_or_else(|| DataverseError::bad_request(format!("'{key}' is not a valid key")))?;
+    let found = match inner.strip_prefix("LogicalName=") {
+        Some(name) => TABLES
+            .into_iter()
+            .find(|t| t.logical_name() == name.trim_matches('\'')),
+        None => TABLES
+            .into_iter()
+            .find(|t| definition(*t)["MetadataId"] == inner),
+    };
+    found.ok_or_else(|| {
+        DataverseError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "0x80060888",
+            format!("Could not find an entity with key {inner}: this platform serves flowmachinegroup, flowmachine and systemuser"),
+        )
+    })
+}
+
+/// `EntityDefinitions(...)/Attributes`.
+pub async fn attributes_of(
+    Path(segment): Path<String>,
+    QueryParams(params): QueryParams<HashMap<String, String>>,
+    caller: DataverseCaller,
+) -> Result<Response, DataverseError> {
+    let key = segment
+        .strip_prefix("EntityDefinitions")
+        .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
+    let table = table_by_key(key)?;
+    let query = Query::parse(&params, &ATTRIBUTE_COLUMNS).map_err(DataverseError::bad_request)?;
+    let rows = query.apply(attributes(table), "LogicalName");
+    let value: Vec<Value> = rows
+        .iter()
+        .map(|r| query.project(r, &["MetadataId"]))
+        .collect();
+    let context = caller.origin.url(&format!(
+        "{API_ROOT}/$metadata#EntityDefinitions('{}')/Attributes",
+        table.logical_name()
+    ));
+    Ok(Json(json!({ "@odata.context": context, "value": value })).into_response())
+}
