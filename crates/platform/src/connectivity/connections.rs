@@ -17,7 +17,7 @@ const PAGE_SIZE: u32 = 250;
 const MAX_PAGE_SIZE: u32 = 1_000;
 
 /// `{connector}/connections/{id}` from the path, both checked.
-fn target(params: &[(String, String)]) -> Result<ConnectionId, ApiError> {
+pub(super) fn target(params: &[(String, String)]) -> Result<ConnectionId, ApiError> {
     let param = |name: &str| {
         params
             .iter()
@@ -100,7 +100,7 @@ pub async fn delete(
 }
 
 /// The connection if the caller may see it; otherwise it does not exist.
-async fn visible(
+pub(super) async fn visible(
     state: &AppState,
     ctx: &ApiContext,
     id: &ConnectionId,

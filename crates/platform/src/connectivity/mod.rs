@@ -5,11 +5,12 @@
 mod connections;
 mod context;
 mod error;
+mod permissions;
 mod render;
 pub mod service;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use error::ApiError;
 
@@ -25,6 +26,14 @@ fn routes() -> Router<AppState> {
             get(connections::get)
                 .put(connections::put)
                 .delete(connections::delete),
+        )
+        .route(
+            "/connectors/{connector}/connections/{id}/permissions",
+            get(permissions::list),
+        )
+        .route(
+            "/connectors/{connector}/connections/{id}/modifyPermissions",
+            post(permissions::modify),
         )
 }
 

@@ -26,6 +26,7 @@ use sqlx::sqlite::{
 };
 
 pub use model::*;
+pub use queries::ConnectionPermission;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

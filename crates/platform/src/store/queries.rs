@@ -1149,3 +1149,38 @@ impl Store {
         )
     }
 }
+
+/// A principal a connection was shared with, and its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionPermission {
+    pub principal_id: Uuid,
+    pub principal_type: PrincipalType,
+    pub role_name: String,
+}
+
+impl Store {
+    pub async fn connection_permissions(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<Vec<ConnectionPermission>> {
+        let rows: Vec<(String, String, String)> = read!(self, pool => sqlx::query_as(
+            "SELECT principal_id, principal_type, role_name FROM connection_permissions \
+             WHERE environment_id = $1 AND connection_id = $2 ORDER BY principal_id",
+        )
+        .bind(environment.to_string())
+        .bind(id.to_string())
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter()
+            .map(|(principal, kind, role_name)| {
+                Ok(ConnectionPermission {
+                    principal_id: uuid(&principal)?,
+                    principal_type: PrincipalType::parse(&kind)
+                        .ok_or_else(|| corrupt("principal type", &kind))?,
+                    role_name,
+                })
+            })
+            .collect()
+    }
+}

@@ -731,3 +731,69 @@ async fn concurrent_puts_of_one_id_leave_one_whole_connection() {
     assert_eq!(platform.store().counts().await.unwrap().connections, 1);
     platform.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn permissions_show_the_owner_and_azure_relay_connections_cannot_be_shared() {
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform, SECRET_APP).await;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    call(
+        &platform,
+        reqwest::Method::PUT,
+        &connection_path(&id),
+        Some(&token),
+        Some(&seed_body(ENVIRONMENT, SHARED_GROUP)),
+    )
+    .await;
+    let base = format!("/connectivity/connectors/shared_uiflow/connections/{id}");
+
+    let permissions = call(
+        &platform,
+        reqwest::Method::GET,
+        &format!("{base}/permissions?api-version=1"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(permissions.status, StatusCode::OK, "{}", permissions.text);
+    let owner = &permissions.body["value"][0];
+    assert_eq!(owner["name"], SECRET_APP_OID);
+    assert_eq!(
+        owner["type"],
+        "Microsoft.PowerApps/apis/connections/permissions"
+    );
+    assert_eq!(owner["properties"]["roleName"], "Owner");
+    assert_eq!(owner["properties"]["principal"]["type"], "ServicePrincipal");
+
+    let share = json!({"put": [{"properties": {"roleName": "CanView", "principal": {"id": SECRET_APP_OID, "type": "ServicePrincipal", "tenantId": null}}}], "delete": []});
+    let modify = format!("{base}/modifyPermissions?api-version=1");
+    let refused = call(
+        &platform,
+        reqwest::Method::POST,
+        &modify,
+        Some(&token),
+        Some(&share),
+    )
+    .await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, "ConnectionNotShareable");
+    let malformed = call(
+        &platform,
+        reqwest::Method::POST,
+        &modify,
+        Some(&token),
+        Some(&json!({"share": true})),
+    )
+    .await;
+    assert_error(&malformed, StatusCode::BAD_REQUEST, "InvalidRequestContent");
+    let lonely = app_token(&platform, LONELY_APP).await;
+    let hidden = call(
+        &platform,
+        reqwest::Method::GET,
+        &format!("{base}/permissions?api-version=1"),
+        Some(&lonely),
+        None,
+    )
+    .await;
+    assert_error(&hidden, StatusCode::NOT_FOUND, "ConnectionNotFound");
+    platform.shutdown().await.unwrap();
+}
