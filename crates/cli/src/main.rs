@@ -11,6 +11,7 @@ mod output;
 mod quickstart;
 mod serve;
 mod session;
+mod settings;
 mod token;
 
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ enum Command {
     Connection(connection::ConnectionCommand),
     /// Run the local platform: Entra ID, Dataverse, Power Platform API and portal.
     Serve(serve::ServeArgs),
+    /// Write or update a deployment settings file (connection references, environment variables).
+    Settings(settings::SettingsArgs),
     /// Print an access token for a scope, as a service principal.
     Token(token::TokenArgs),
     /// Manage the platform's token signing keys.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Share(args) => group::run_share(args),
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
+        Command::Settings(args) => settings::run(args),
         Command::Keys(command) => keys::run(command),
         Command::EnvUrl { environment } => env_url(&environment),
     };

@@ -7,6 +7,7 @@ pub mod dataverse;
 pub mod endpoints;
 pub mod error;
 mod http;
+pub mod settings;
 pub mod token;
 pub mod workflow;
 

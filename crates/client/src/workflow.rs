@@ -146,15 +146,13 @@ fn has_settings(connection: &Value, wanted: &DesktopFlowConnection) -> bool {
             .is_none_or(|name| properties["displayName"].as_str() == Some(name))
 }
 
-/// A deployment settings file's content for one connection reference, as
-/// `pac solution create-settings` writes them.
+/// A deployment settings document naming this connection for one
+/// connection reference, as `pac solution create-settings` writes them.
 pub fn deployment_settings(logical_name: &str, connection_id: &ConnectionId) -> Value {
-    serde_json::json!({
-        "EnvironmentVariables": [],
-        "ConnectionReferences": [{
-            "LogicalName": logical_name,
-            "ConnectionId": connection_id.to_string(),
-            "ConnectorId": "/providers/Microsoft.PowerApps/apis/shared_uiflow",
-        }],
-    })
+    let reference = crate::settings::ConnectionReference {
+        logical_name: logical_name.to_owned(),
+        connection_id: connection_id.to_string(),
+        connector_id: crate::settings::UIFLOW_CONNECTOR_ID.to_owned(),
+    };
+    crate::settings::merge(None, &[reference], &[]).expect("a new document always merges")
 }
