@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Span, info, info_span};
 
 use crate::config::PlatformConfig;
@@ -196,7 +196,12 @@ impl Platform {
             )
             .layer(DefaultBodyLimit::max(state.config.body_limit))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    // One line per request at info: status and latency.
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
     }
 
