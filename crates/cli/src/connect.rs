@@ -22,8 +22,17 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "ID")]
     environment: Option<String>,
     /// The machine group id (Monitor > Machines > Machine groups, in the URL).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["group_name", "machine"])]
     group: Option<String>,
+    /// The machine group by name, looked up in Dataverse (needs --org).
+    #[arg(long, value_name = "NAME", conflicts_with = "machine")]
+    group_name: Option<String>,
+    /// A standalone machine by name: its hidden group, looked up in Dataverse (needs --org).
+    #[arg(long, value_name = "NAME")]
+    machine: Option<String>,
+    /// The Dataverse org for --group-name and --machine: NAME of NAME.crm.dynamics.com.
+    #[arg(long, value_name = "NAME")]
+    org: Option<String>,
     /// The Windows account that opens sessions: DOMAIN\user or user@domain.
     #[arg(long, value_name = "ACCOUNT")]
     username: Option<String>,
@@ -71,10 +80,17 @@ pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
 async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
     let embedded = session.identity.as_ref();
     let environment = session.environment(args.environment.as_deref())?;
-    let group_id = match (&args.group, embedded) {
-        (Some(group), _) => group.clone(),
-        (None, Some(identity)) => identity.group_id.clone(),
-        (None, None) => bail!("no machine group: pass --group ID"),
+    let group_id = match (
+        &args.group,
+        args.group_name.as_ref().or(args.machine.as_ref()),
+        embedded,
+    ) {
+        (Some(group), _, _) => group.clone(),
+        (None, Some(name), _) => group_by_name(session, args, name).await?,
+        (None, None, Some(identity)) => identity.group_id.clone(),
+        (None, None, None) => {
+            bail!("no machine group: pass --group ID, --group-name NAME or --machine NAME")
+        }
     };
     uuid::Uuid::try_parse(&group_id)
         .with_context(|| format!("'{group_id}' is not a machine group id (a GUID)"))?;
@@ -149,6 +165,25 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The seed's "get the group ID", through Dataverse.
+async fn group_by_name(
+    session: &Session,
+    args: &ConnectArgs,
+    name: &str,
+) -> anyhow::Result<String> {
+    let dataverse = session
+        .dataverse(&session.org(args.org.as_deref())?)
+        .await?;
+    let group = dataverse
+        .find_group(name)
+        .await?
+        .with_context(|| format!("no machine group or machine named '{name}' that this service principal may see: share it with the application user first"))?;
+    let id = group["flowmachinegroupid"]
+        .as_str()
+        .context("a group without an id")?;
+    Ok(id.to_owned())
 }
 
 fn has_password_source(args: &ConnectArgs) -> bool {

@@ -12,7 +12,7 @@ use crate::session::{Session, SessionArgs};
 #[derive(Subcommand)]
 pub enum ConnectionCommand {
     /// Create or update a desktop-flow connection (the same as `connect`).
-    Create(crate::connect::ConnectArgs),
+    Create(Box<crate::connect::ConnectArgs>),
     /// Show one connection and whether it can reach its machine group.
     Get(OneArgs),
     /// The connections of an environment that the caller may see.
@@ -48,7 +48,7 @@ struct CommonArgs {
 
 pub fn run(command: ConnectionCommand) -> anyhow::Result<()> {
     if let ConnectionCommand::Create(args) = command {
-        return crate::connect::run(args);
+        return crate::connect::run(*args);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -225,3 +225,50 @@ fn no_access_to_the_group_is_a_403_that_says_to_share_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_group_or_standalone_machine_can_be_named_instead_of_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    let by_name = json(
+        &connect(
+            &server,
+            &[
+                "--group-name",
+                "Finance bots",
+                "--org",
+                "contoso",
+                "--output",
+                "json",
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(
+        by_name["connection"]["properties"]["connectionParametersSet"]["values"]["targetId"]["value"],
+        GROUP
+    );
+    let unknown = connect(&server, &["--machine", "HR-LAPTOP-07", "--org", "contoso"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no machine group or machine named 'HR-LAPTOP-07'"),
+        "{}",
+        stderr(&unknown)
+    );
+    let no_org = connect(&server, &["--group-name", "Finance bots"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&no_org).contains("pass --org NAME"),
+        "{}",
+        stderr(&no_org)
+    );
+}
