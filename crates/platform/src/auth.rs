@@ -197,8 +197,8 @@ pub async fn verify_bearer(
     }
     if claims.iss != issuer(claims.tid)
         || state
-            .store
-            .tenant(claims.tid)
+            .directory
+            .tenant(&state.store, &claims.tid.to_string(), Some(claims.tid))
             .await
             .ok()
             .flatten()

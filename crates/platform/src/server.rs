@@ -61,6 +61,8 @@ pub struct Inner {
     pub store: Store,
     pub keyring: Arc<KeyRing>,
     pub signing: SigningKeys,
+    /// The token endpoint's in-memory view of tenants, apps and secrets.
+    pub directory: crate::identity::Directory,
     pub config: PlatformConfig,
 }
 
@@ -146,6 +148,7 @@ impl Platform {
             store,
             keyring,
             signing,
+            directory: Default::default(),
             config,
         };
         Ok(Self {

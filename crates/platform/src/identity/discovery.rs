@@ -22,7 +22,7 @@ pub async fn openid_configuration_v2(
     Path(segment): Path<String>,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
 ) -> Result<Response, AadError> {
-    let tenant = tenant::resolve(&state.store, &segment).await?;
+    let tenant = tenant::resolve(&state, &segment).await?;
     let tid = tenant.id;
     let base = origin.url(&format!("/{tid}"));
     let document = json!({
@@ -59,7 +59,7 @@ pub async fn openid_configuration_v1(
     Path(segment): Path<String>,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
 ) -> Result<Response, AadError> {
-    let tenant = tenant::resolve(&state.store, &segment).await?;
+    let tenant = tenant::resolve(&state, &segment).await?;
     let tid = tenant.id;
     let base = origin.url(&format!("/{tid}"));
     let document = json!({

@@ -16,7 +16,7 @@ use crate::auth::{
 use crate::origin::RequestOrigin;
 use crate::secrets;
 use crate::server::AppState;
-use crate::store::{App, Tenant, Timestamp};
+use crate::store::{App, AppSecret, Tenant, Timestamp};
 
 /// Lifetime of the tokens issued, as Entra's client-credentials samples show.
 pub const TOKEN_LIFETIME_SECS: i64 = 3_599;
@@ -145,11 +145,11 @@ async fn client(state: &AppState, request: &TokenRequest) -> Result<App, AadErro
         )
     };
     let id = Uuid::try_parse(client_id).map_err(|_| not_found())?;
-    state
-        .store
-        .app(request.tenant.id, id)
-        .await?
-        .ok_or_else(not_found)
+    let client = state
+        .directory
+        .client(&state.store, request.tenant.id, id, false)
+        .await?;
+    client.map(|c| c.app.clone()).ok_or_else(not_found)
 }
 
 /// Checks the client's secret or certificate assertion; returns `appidacr`.
@@ -194,15 +194,34 @@ async fn authenticate(
     }
 }
 
-async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), AadError> {
-    let stored = state
-        .store
-        .app_secrets(app.tenant_id, app.client_id)
+/// The app's secrets that `secret` hashes to.
+async fn matching_secrets(
+    state: &AppState,
+    app: &App,
+    secret: &str,
+    fresh: bool,
+) -> Result<Vec<AppSecret>, AadError> {
+    let client = state
+        .directory
+        .client(&state.store, app.tenant_id, app.client_id, fresh)
         .await?;
-    let matching: Vec<_> = stored
-        .iter()
-        .filter(|s| secrets::client_secret_matches(secret, &s.hash))
-        .collect();
+    Ok(client
+        .map(|c| {
+            c.secrets
+                .iter()
+                .filter(|s| secrets::client_secret_matches(secret, &s.hash))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), AadError> {
+    // A secret added on another replica is not cached yet: look again.
+    let mut matching = matching_secrets(state, app, secret, false).await?;
+    if matching.is_empty() {
+        matching = matching_secrets(state, app, secret, true).await?;
+    }
     if matching.is_empty() {
         return Err(AadError::new(
             StatusCode::UNAUTHORIZED,

@@ -2,6 +2,7 @@
 //! OpenID discovery, signing keys and MSAL's instance discovery.
 
 mod assertion;
+mod directory;
 mod discovery;
 mod error;
 mod grant;
@@ -11,6 +12,7 @@ mod token;
 use axum::Router;
 use axum::routing::{get, post};
 
+pub use directory::Directory;
 pub use error::AadError;
 
 use crate::server::AppState;

@@ -4,17 +4,19 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::AadError;
-use crate::store::{Store, Tenant};
+use crate::server::AppState;
+use crate::store::Tenant;
 
 /// Resolves `/{tenant}/...`. Entra's aliases (`common`, `organizations`,
 /// `consumers`) name no single tenant, and the flows served here need one,
 /// so they are answered as a tenant that does not exist.
-pub async fn resolve(store: &Store, segment: &str) -> Result<Tenant, AadError> {
-    let found = match Uuid::try_parse(segment) {
-        Ok(id) => store.tenant(id).await,
-        Err(_) if is_domain(segment) => store.tenant_by_domain(segment).await,
+pub async fn resolve(state: &AppState, segment: &str) -> Result<Tenant, AadError> {
+    let id = match Uuid::try_parse(segment) {
+        Ok(id) => Some(id),
+        Err(_) if is_domain(segment) => None,
         Err(_) => return Err(malformed(segment)),
-    }?;
+    };
+    let found = state.directory.tenant(&state.store, segment, id).await?;
     found.ok_or_else(|| not_found(segment))
 }
 

@@ -22,7 +22,7 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AadError> {
-    let tenant = tenant::resolve(&state.store, &tenant_segment).await?;
+    let tenant = tenant::resolve(&state, &tenant_segment).await?;
     let mut form: HashMap<String, String> =
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .map_err(|_| AadError::missing("grant_type"))?

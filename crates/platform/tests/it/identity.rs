@@ -772,3 +772,47 @@ async fn assertion_times_may_have_fractions_and_are_checked() {
     );
     platform.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_secret_added_elsewhere_works_at_once() {
+    // Another replica (here: the store directly) adds a secret after this
+    // one has cached the app.
+    let (platform, _world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    assert_eq!(
+        post_form(&url, &secret_form(SECRET, PP_SCOPE)).await.status,
+        StatusCode::OK
+    );
+    let rotated = "a-brand-new-secret";
+    assert_eq!(
+        post_form(&url, &secret_form(rotated, PP_SCOPE))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let secret = padconnect_platform::store::AppSecret {
+        hash: padconnect_platform::secrets::hash_client_secret(rotated),
+        hint: "a-b".into(),
+        expires_at: None,
+    };
+    let mut tx = platform.store().begin().await.unwrap();
+    tx.put_app_secret(
+        TENANT_ID.parse().unwrap(),
+        SECRET_APP.parse().unwrap(),
+        &secret,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        post_form(&url, &secret_form(rotated, PP_SCOPE))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post_form(&url, &secret_form(SECRET, PP_SCOPE)).await.status,
+        StatusCode::OK
+    );
+    platform.shutdown().await.unwrap();
+}
