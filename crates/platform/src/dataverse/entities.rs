@@ -15,7 +15,7 @@ use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::server::AppState;
 
 /// `flowmachinegroups` or `flowmachinegroups(<id>)`.
-fn parse_segment(segment: &str) -> Result<(Table, Option<Uuid>), DataverseError> {
+pub(super) fn parse_segment(segment: &str) -> Result<(Table, Option<Uuid>), DataverseError> {
     let (set, key) = match segment.split_once('(') {
         Some((set, rest)) => {
             let key = rest.strip_suffix(')').ok_or_else(|| {

@@ -96,6 +96,11 @@ impl DataverseError {
         )
     }
 
+    /// A 400 with a specific Dataverse code.
+    pub fn bad_request_code(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
     /// 0x80060888: a query or body Dataverse cannot read.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "0x80060888", message)

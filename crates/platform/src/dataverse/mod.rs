@@ -8,6 +8,7 @@ mod odata;
 mod sharing;
 mod tables;
 mod whoami;
+mod writes;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,7 +27,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/data/v9.2/GrantAccess", post(sharing::grant))
         .route("/api/data/v9.2/ModifyAccess", post(sharing::modify))
         .route("/api/data/v9.2/RevokeAccess", post(sharing::revoke))
-        .route("/api/data/v9.2/{segment}", get(entities::get))
+        .route(
+            "/api/data/v9.2/{segment}",
+            get(entities::get)
+                .post(writes::post)
+                .patch(writes::patch)
+                .delete(writes::delete),
+        )
         .route(
             "/api/data/v9.2/{segment}/Attributes",
             get(metadata::attributes_of),

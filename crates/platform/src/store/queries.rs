@@ -1184,3 +1184,20 @@ impl Store {
             .collect()
     }
 }
+
+impl Tx {
+    /// Deletes a group and what was shared of it. The caller checks first
+    /// that no machine is in it (Dataverse restricts that delete).
+    pub async fn delete_machine_group(&mut self, id: Uuid) -> Result<bool> {
+        run!(
+            self,
+            "DELETE FROM shares WHERE record_type = 'flowmachinegroup' AND record_id = $1",
+            text(id)
+        )?;
+        Ok(run!(self, "DELETE FROM machine_groups WHERE id = $1", text(id))? == 1)
+    }
+
+    pub async fn delete_machine(&mut self, id: Uuid) -> Result<bool> {
+        Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
+    }
+}

@@ -426,3 +426,237 @@ async fn entity_definitions_resolve_the_tables() {
     assert_eq!(all.body["value"].as_array().unwrap().len(), 3);
     platform.shutdown().await.unwrap();
 }
+
+async fn send(
+    platform: &RunningPlatform,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = reqwest::Client::new()
+        .request(
+            method,
+            format!("{}/orgs/contoso/api/data/v9.2/{path}", platform.url()),
+        )
+        .bearer_auth(token);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    Reply {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.json().await.unwrap_or(Value::Null),
+    }
+}
+
+#[tokio::test]
+async fn machines_register_groups_change_and_deletes_follow_the_rules() {
+    let (platform, _world) = start_identity(false).await;
+    let app = app_token(&platform).await;
+    let admin = admin_token(&platform, DV_SCOPE).await;
+    use reqwest::Method;
+
+    // Silent registration of a standalone machine as the service principal.
+    let registered = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachines",
+        Some(json!({"name": "BOT-02", "description": "registered silently"})),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        registered.body
+    );
+    let location = registered.headers["odata-entityid"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        location.starts_with(&format!(
+            "{}/orgs/contoso/api/data/v9.2/flowmachines(",
+            platform.url()
+        )),
+        "{location}"
+    );
+    let machine = get(
+        &platform,
+        &app,
+        "flowmachines?$filter=name eq 'BOT-02'",
+        None,
+    )
+    .await
+    .body["value"][0]
+        .clone();
+    let hidden = machine["_flowmachinegroupid_value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group = get(
+        &platform,
+        &app,
+        &format!("flowmachinegroups({hidden})"),
+        None,
+    )
+    .await;
+    assert_eq!(group.body["flowgrouptype"], 545_940_002);
+
+    let with_row = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachinegroups",
+        Some(json!({"name": "Pipeline bots"})),
+        &[("Prefer", "return=representation")],
+    )
+    .await;
+    assert_eq!(with_row.status, StatusCode::CREATED, "{}", with_row.body);
+    assert_eq!(with_row.body["name"], "Pipeline bots");
+    let own_group = with_row.body["flowmachinegroupid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unknown = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachinegroups",
+        Some(json!({"name": "x", "colour": "red"})),
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&unknown, StatusCode::BAD_REQUEST, "0x80060888");
+    let unnamed = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachines",
+        Some(json!({"description": "no name"})),
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&unnamed, StatusCode::BAD_REQUEST, "0x80060888");
+
+    // Joining a group needs write access: a User of it has none.
+    let bind = json!({"name": "FIN-VM-09", "FlowMachineGroupId@odata.bind": format!("/flowmachinegroups({SHARED_GROUP})")});
+    let denied = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachines",
+        Some(bind.clone()),
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&denied, StatusCode::FORBIDDEN, "0x80048306");
+    assert_eq!(
+        send(
+            &platform,
+            &admin,
+            Method::POST,
+            "flowmachines",
+            Some(bind),
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+
+    // Renames check the version.
+    let stale = send(
+        &platform,
+        &app,
+        Method::PATCH,
+        &format!("flowmachinegroups({own_group})"),
+        Some(json!({"name": "Renamed"})),
+        &[("If-Match", "W/\"99\"")],
+    )
+    .await;
+    assert_dataverse_error(&stale, StatusCode::PRECONDITION_FAILED, "0x80060882");
+    let renamed = send(
+        &platform,
+        &app,
+        Method::PATCH,
+        &format!("flowmachinegroups({own_group})"),
+        Some(json!({"name": "Renamed"})),
+        &[("If-Match", "W/\"1\""), ("Prefer", "return=representation")],
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(
+        (
+            renamed.body["name"].as_str(),
+            renamed.body["versionnumber"].as_i64()
+        ),
+        (Some("Renamed"), Some(2))
+    );
+
+    // A group with machines cannot be deleted; an empty one and a machine can.
+    let restricted = send(
+        &platform,
+        &admin,
+        Method::DELETE,
+        &format!("flowmachinegroups({SHARED_GROUP})"),
+        None,
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&restricted, StatusCode::BAD_REQUEST, "0x80040227");
+    let not_theirs = send(
+        &platform,
+        &app,
+        Method::DELETE,
+        &format!("flowmachinegroups({PRIVATE_GROUP})"),
+        None,
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&not_theirs, StatusCode::FORBIDDEN, "0x80048306");
+    assert_eq!(
+        send(
+            &platform,
+            &app,
+            Method::DELETE,
+            &format!("flowmachinegroups({own_group})"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let machine_id = machine["flowmachineid"].as_str().unwrap();
+    assert_eq!(
+        send(
+            &platform,
+            &app,
+            Method::DELETE,
+            &format!("flowmachines({machine_id})"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let gone = get(
+        &platform,
+        &app,
+        &format!("flowmachinegroups({hidden})"),
+        None,
+    )
+    .await;
+    assert_dataverse_error(&gone, StatusCode::NOT_FOUND, "0x80040217");
+    platform.shutdown().await.unwrap();
+}

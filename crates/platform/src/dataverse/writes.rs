@@ -1,0 +1,406 @@
+//! Creating, updating and deleting machine groups and machines through the
+//! Web API: `POST {set}`, `PATCH {set}({id})`, `DELETE {set}({id})`.
+//!
+//! A `POST flowmachines` without a group is the silent registration of a
+//! standalone machine: it gets its hidden Default group, as Power Automate
+//! makes one. Guesses, written down: Dataverse's code for a delete that the
+//! Restrict cascade forbids is taken to be 0x80040227 ("associated with
+//! another object"), and that for a stale `If-Match` 0x80060882
+//! (ConcurrencyVersionMismatch).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use padconnect_core::AccessRights;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::tables::{Table, rights_on};
+use super::{API_ROOT, DataverseCaller, DataverseError};
+use crate::server::AppState;
+use crate::store::{Machine, MachineGroup, Timestamp, flowgrouptype};
+
+/// A group holds at most this many machines.
+pub const MAX_MACHINES_PER_GROUP: usize = 50;
+
+fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, DataverseError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        DataverseError::bad_request(format!("The request body is not valid JSON: {e}"))
+    })?;
+    let Value::Object(object) = value else {
+        return Err(DataverseError::bad_request(
+            "The request body must be a JSON object",
+        ));
+    };
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !allowed.contains(&k.as_str()) && !k.starts_with("@odata"))
+    {
+        return Err(DataverseError::bad_request(format!(
+            "Could not find a property named '{unknown}'"
+        )));
+    }
+    Ok(object)
+}
+
+fn text_field(
+    object: &Map<String, Value>,
+    name: &str,
+    required: bool,
+) -> Result<Option<String>, DataverseError> {
+    match object.get(name) {
+        None | Some(Value::Null) if required => {
+            Err(DataverseError::bad_request(format!("'{name}' is required")))
+        }
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() > 100 && name == "name" => Err(
+            DataverseError::bad_request(format!("'{name}' is longer than 100 characters")),
+        ),
+        Some(Value::String(s)) if s.trim().is_empty() && required => Err(
+            DataverseError::bad_request(format!("'{name}' must not be empty")),
+        ),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(DataverseError::bad_request(format!(
+            "'{name}' must be a string"
+        ))),
+    }
+}
+
+fn wants_representation(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("return=representation"))
+}
+
+/// 204 with `OData-EntityId`, or 201 with the row under `return=representation`.
+fn created(
+    caller: &DataverseCaller,
+    table: Table,
+    id: Uuid,
+    row: Value,
+    headers: &HeaderMap,
+) -> Response {
+    let location = caller
+        .origin
+        .url(&format!("{API_ROOT}/{}({id})", table.entity_set()));
+    let entity_id = HeaderValue::from_str(&location).expect("URLs are ASCII");
+    if wants_representation(headers) {
+        return (
+            StatusCode::CREATED,
+            [("OData-EntityId", entity_id)],
+            Json(row),
+        )
+            .into_response();
+    }
+    (StatusCode::NO_CONTENT, [("OData-EntityId", entity_id)]).into_response()
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    headers: HeaderMap,
+    caller: DataverseCaller,
+    body: Bytes,
+) -> Result<Response, DataverseError> {
+    let table = Table::from_entity_set(&segment)
+        .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
+    if !caller.user.maker && !caller.admin {
+        return Err(DataverseError::new(
+            StatusCode::FORBIDDEN,
+            "0x80040220",
+            format!(
+                "Principal user (Id={}) is missing prvCreate{} privilege: give it the Environment Maker role.",
+                caller.user.id,
+                table.logical_name()
+            ),
+        ));
+    }
+    let now = Timestamp::now();
+    let owner = caller.user.id;
+    match table {
+        Table::MachineGroups => {
+            let object = parse_body(&body, &["name", "description"])?;
+            let group = new_group(
+                &caller,
+                text_field(&object, "name", true)?.unwrap_or_default(),
+                text_field(&object, "description", false)?,
+                flowgrouptype::STANDARD,
+                now,
+            );
+            let mut tx = state.store.begin().await?;
+            tx.upsert_machine_group(&group).await?;
+            tx.commit().await?;
+            let row = table.row(&state, &caller, group.id).await?;
+            Ok(created(&caller, table, group.id, row, &headers))
+        }
+        Table::Machines => {
+            let object = parse_body(
+                &body,
+                &["name", "description", "FlowMachineGroupId@odata.bind"],
+            )?;
+            let name = text_field(&object, "name", true)?.unwrap_or_default();
+            let description = text_field(&object, "description", false)?.unwrap_or_default();
+            let mut tx_groups = Vec::new();
+            let group_id = match object
+                .get("FlowMachineGroupId@odata.bind")
+                .and_then(Value::as_str)
+            {
+                Some(bind) => joinable_group(&state, &caller, bind).await?,
+                None => {
+                    let hidden =
+                        new_group(&caller, name.clone(), None, flowgrouptype::DEFAULT, now);
+                    let id = hidden.id;
+                    tx_groups.push(hidden);
+                    id
+                }
+            };
+            let machine = Machine {
+                id: Uuid::new_v4(),
+                environment_id: caller.environment.id,
+                group_id,
+                name,
+                description,
+                agentversion: None,
+                lastheartbeatdate: None,
+                statecode: 0,
+                statuscode: 1,
+                owner_id: owner,
+                created_on: now,
+                created_by: owner,
+                modified_on: now,
+                modified_by: owner,
+                versionnumber: 1,
+            };
+            let mut tx = state.store.begin().await?;
+            for group in &tx_groups {
+                tx.upsert_machine_group(group).await?;
+            }
+            tx.upsert_machine(&machine).await?;
+            tx.commit().await?;
+            let row = table.row(&state, &caller, machine.id).await?;
+            Ok(created(&caller, table, machine.id, row, &headers))
+        }
+        Table::SystemUsers => Err(DataverseError::new(
+            StatusCode::FORBIDDEN,
+            "0x80040220",
+            "Application users are added by an administrator (Power Platform admin center) or in the world file.",
+        )),
+    }
+}
+
+fn new_group(
+    caller: &DataverseCaller,
+    name: String,
+    description: Option<String>,
+    kind: i64,
+    now: Timestamp,
+) -> MachineGroup {
+    let owner = caller.user.id;
+    MachineGroup {
+        id: Uuid::new_v4(),
+        environment_id: caller.environment.id,
+        name,
+        description: description.unwrap_or_default(),
+        flowgrouptype: kind,
+        statecode: 0,
+        statuscode: 1,
+        password_hash: None,
+        owner_id: owner,
+        created_on: now,
+        created_by: owner,
+        modified_on: now,
+        modified_by: owner,
+        versionnumber: 1,
+    }
+}
+
+/// `/flowmachinegroups(<id>)`: a group of this environment with room, that the
+/// caller may add machines to (write access: owner or co-owner).
+async fn joinable_group(
+    state: &AppState,
+    caller: &DataverseCaller,
+    bind: &str,
+) -> Result<Uuid, DataverseError> {
+    let id = bind
+        .trim_start_matches('/')
+        .strip_prefix("flowmachinegroups(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .ok_or_else(|| {
+            DataverseError::bad_request(format!(
+                "FlowMachineGroupId@odata.bind '{bind}' is not /flowmachinegroups(<id>)"
+            ))
+        })?;
+    let group = state
+        .store
+        .machine_group(id)
+        .await?
+        .filter(|g| {
+            g.environment_id == caller.environment.id && g.flowgrouptype != flowgrouptype::DEFAULT
+        })
+        .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
+    if !rights_on(state, caller, &group)
+        .await?
+        .contains(AccessRights::WRITE)
+    {
+        return Err(DataverseError::missing_right(
+            caller.user.id,
+            "WriteAccess",
+            id,
+            "flowmachinegroup",
+        ));
+    }
+    if state.store.machines_in_group(id).await?.len() >= MAX_MACHINES_PER_GROUP {
+        return Err(DataverseError::bad_request(format!(
+            "Machine group {id} already holds {MAX_MACHINES_PER_GROUP} machines, the most a group can hold"
+        )));
+    }
+    Ok(id)
+}
+
+/// `PATCH flowmachinegroups(<id>)`: name and description, with `If-Match`.
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    headers: HeaderMap,
+    caller: DataverseCaller,
+    body: Bytes,
+) -> Result<Response, DataverseError> {
+    let (table, id) = super::entities::parse_segment(&segment)?;
+    let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
+    if table != Table::MachineGroups {
+        return Err(DataverseError::bad_request(format!(
+            "{} rows are not updated through this platform",
+            table.logical_name()
+        )));
+    }
+    let object = parse_body(&body, &["name", "description"])?;
+    let group = state
+        .store
+        .machine_group(id)
+        .await?
+        .filter(|g| g.environment_id == caller.environment.id)
+        .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
+    if !rights_on(&state, &caller, &group)
+        .await?
+        .contains(AccessRights::WRITE)
+    {
+        return Err(DataverseError::missing_right(
+            caller.user.id,
+            "WriteAccess",
+            id,
+            "flowmachinegroup",
+        ));
+    }
+    if let Some(expected) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
+        if expected != "*" && expected != format!("W/\"{}\"", group.versionnumber) {
+            return Err(DataverseError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "0x80060882",
+                format!(
+                    "The version of the existing record doesn't match the If-Match header: it is W/\"{}\"; read it again.",
+                    group.versionnumber
+                ),
+            ));
+        }
+    }
+    let updated = MachineGroup {
+        name: text_field(&object, "name", false)?.unwrap_or(group.name.clone()),
+        description: text_field(&object, "description", false)?
+            .unwrap_or(group.description.clone()),
+        modified_on: Timestamp::now(),
+        modified_by: caller.user.id,
+        ..group
+    };
+    let mut tx = state.store.begin().await?;
+    tx.upsert_machine_group(&updated).await?;
+    tx.commit().await?;
+    if wants_representation(&headers) {
+        return Ok(Json(table.row(&state, &caller, id).await?).into_response());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE flowmachinegroups(<id>)` (refused while machines are in it) or
+/// `DELETE flowmachines(<id>)` (a standalone machine takes its hidden group along).
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    caller: DataverseCaller,
+) -> Result<StatusCode, DataverseError> {
+    let (table, id) = super::entities::parse_segment(&segment)?;
+    let id = id.ok_or_else(|| DataverseError::bad_request("DELETE needs a row: {set}(<id>)"))?;
+    let env = caller.environment.id;
+    let (group, machine) = match table {
+        Table::MachineGroups => {
+            let group = state
+                .store
+                .machine_group(id)
+                .await?
+                .filter(|g| g.environment_id == env);
+            (
+                group.ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?,
+                None,
+            )
+        }
+        Table::Machines => {
+            let machine = state
+                .store
+                .machine(id)
+                .await?
+                .filter(|m| m.environment_id == env)
+                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
+            let group = state
+                .store
+                .machine_group(machine.group_id)
+                .await?
+                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
+            (group, Some(machine))
+        }
+        Table::SystemUsers => {
+            return Err(DataverseError::bad_request(
+                "systemuser rows cannot be deleted, only disabled",
+            ));
+        }
+    };
+    if !rights_on(&state, &caller, &group)
+        .await?
+        .contains(AccessRights::DELETE)
+    {
+        return Err(DataverseError::missing_right(
+            caller.user.id,
+            "DeleteAccess",
+            id,
+            table.logical_name(),
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    match machine {
+        Some(machine) => {
+            tx.delete_machine(machine.id).await?;
+            if group.flowgrouptype == flowgrouptype::DEFAULT {
+                tx.delete_machine_group(group.id).await?;
+            }
+        }
+        None => {
+            let machines = state.store.machines_in_group(group.id).await?;
+            if !machines.is_empty() {
+                return Err(DataverseError::bad_request_code(
+                    "0x80040227",
+                    format!(
+                        "The machine group '{}' still holds {} machine(s): remove them from it before deleting it.",
+                        group.name,
+                        machines.len()
+                    ),
+                ));
+            }
+            tx.delete_machine_group(group.id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
