@@ -296,18 +296,23 @@ pub async fn patch(
             "flowmachinegroup",
         ));
     }
-    if let Some(expected) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
-        if expected != "*" && expected != format!("W/\"{}\"", group.versionnumber) {
-            return Err(DataverseError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "0x80060882",
-                format!(
-                    "The version of the existing record doesn't match the If-Match header: it is W/\"{}\"; read it again.",
-                    group.versionnumber
-                ),
-            ));
-        }
+    let stale = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|expected| {
+            expected != "*" && expected != format!("W/\"{}\"", group.versionnumber)
+        });
+    if stale {
+        return Err(DataverseError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "0x80060882",
+            format!(
+                "The version of the existing record doesn't match the If-Match header: it is W/\"{}\"; read it again.",
+                group.versionnumber
+            ),
+        ));
     }
+
     let updated = MachineGroup {
         name: text_field(&object, "name", false)?.unwrap_or(group.name.clone()),
         description: text_field(&object, "description", false)?
