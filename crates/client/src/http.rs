@@ -81,3 +81,62 @@ fn service_error(status: StatusCode, json: &Value, bytes: &[u8]) -> ClientError 
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers the first `failures` requests with `status`
+    /// (and `Retry-After: 0`), then 200 `{"ok":true}`; counts requests.
+    async fn flaky(failures: usize, status: &'static str) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let (head, body) = match n < failures {
+                    true => (
+                        format!("{status}\r\nRetry-After: 0"),
+                        r#"{"error":{"code":"Throttled","message":"wait"}}"#,
+                    ),
+                    false => ("200 OK".to_owned(), r#"{"ok":true}"#),
+                };
+                let response = format!(
+                    "HTTP/1.1 {head}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn throttling_and_server_errors_are_retried_a_bounded_number_of_times() {
+        let http = reqwest::Client::new();
+        let (url, seen) = flaky(2, "429 Too Many Requests").await;
+        let (status, body) = send(&http, Method::GET, &url, "t", None).await.unwrap();
+        assert_eq!((status, body["ok"].as_bool()), (StatusCode::OK, Some(true)));
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+
+        let (url, seen) = flaky(100, "503 Service Unavailable").await;
+        let error = send(&http, Method::GET, &url, "t", None).await.unwrap_err();
+        assert_eq!(error.code(), Some("Throttled"));
+        assert_eq!(seen.load(Ordering::SeqCst), ATTEMPTS as usize, "bounded");
+
+        let (url, seen) = flaky(1, "400 Bad Request").await;
+        assert!(send(&http, Method::GET, &url, "t", None).await.is_err());
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            1,
+            "a client error is not retried"
+        );
+    }
+}
