@@ -142,3 +142,46 @@ pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
         Ok(())
     }))
 }
+
+#[derive(Subcommand)]
+pub enum MachineCommand {
+    /// Register a standalone machine as the service principal (silent
+    /// registration); it gets its hidden group, whose id `connect --group` takes.
+    Register {
+        /// The machine's name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        #[command(flatten)]
+        args: GroupArgs,
+    },
+}
+
+pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
+    let MachineCommand::Register {
+        name,
+        description,
+        args,
+    } = command;
+    runtime()?.block_on(with_session(&args.session, async |session| {
+        let dataverse = session
+            .dataverse(&session.org(args.org.as_deref())?)
+            .await?;
+        let machine = dataverse
+            .register_machine(&name, description.as_deref())
+            .await?;
+        match args.output {
+            Format::Json => output::json(&machine),
+            Format::Table => {
+                let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+                output::table(&[
+                    ("Machine id", text(&machine["flowmachineid"])),
+                    ("Name", text(&machine["name"])),
+                    ("Group id", text(&machine["_flowmachinegroupid_value"])),
+                ]);
+            }
+        }
+        Ok(())
+    }))
+}

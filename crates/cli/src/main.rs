@@ -36,6 +36,9 @@ enum Command {
     /// Machine groups via Dataverse: list, show (the seed's "get the group ID").
     #[command(subcommand)]
     Group(group::GroupCommand),
+    /// Machines: silent registration of a standalone machine.
+    #[command(subcommand)]
+    Machine(group::MachineCommand),
     /// Share a machine group with an app's application user or a person (GrantAccess).
     Share(group::ShareArgs),
     /// Desktop-flow connections: create, get, list, delete.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Connection(command) => connection::run(command),
         Command::Group(command) => group::run_group(command),
         Command::Share(args) => group::run_share(args),
+        Command::Machine(command) => group::run_machine(command),
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
         Command::Settings(args) => settings::run(args),

@@ -101,6 +101,30 @@ impl DataverseClient {
             .next())
     }
 
+    /// Registers a standalone machine (with its hidden group): the row made.
+    pub async fn register_machine(
+        &self,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Value, ClientError> {
+        let mut body = json!({ "name": name });
+        if let Some(description) = description {
+            body["description"] = json!(description);
+        }
+        let url = format!("{}/flowmachines", self.base);
+        let http = self.http.clone();
+        let (_, row) = http::send_with_headers(
+            &http,
+            Method::POST,
+            &url,
+            &self.token,
+            Some(&body),
+            &[("Prefer", "return=representation")],
+        )
+        .await?;
+        Ok(row)
+    }
+
     /// GrantAccess: gives the systemuser the role's rights on the group.
     pub async fn share_group(
         &self,

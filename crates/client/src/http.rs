@@ -20,12 +20,27 @@ pub async fn send(
     token: &str,
     body: Option<&Value>,
 ) -> Result<(StatusCode, Value), ClientError> {
+    send_with_headers(http, method, url, token, body, &[]).await
+}
+
+/// [`send`] with more request headers.
+pub async fn send_with_headers(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Result<(StatusCode, Value), ClientError> {
     let mut attempt = 1;
     loop {
         let mut request = http
             .request(method.clone(), url)
             .bearer_auth(token)
             .header("Accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }

@@ -262,3 +262,50 @@ fn the_owner_shares_a_group_and_the_pipeline_then_connects() {
         stderr(&bad_role)
     );
 }
+
+#[test]
+fn a_registered_machine_can_be_connected_to_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &world(dir.path()),
+    ]);
+    let output = as_app(
+        &server,
+        PIPELINE_APP,
+        "pipeline-secret",
+        &[
+            "machine", "register", "--name", "BOT-11", "--org", "contoso", "--output", "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let machine: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(machine["name"], "BOT-11");
+    let group = machine["_flowmachinegroupid_value"].as_str().unwrap();
+    let connected = as_app(
+        &server,
+        PIPELINE_APP,
+        "pipeline-secret",
+        &[
+            "connect",
+            "--environment",
+            ENVIRONMENT,
+            "--machine",
+            "BOT-11",
+            "--org",
+            "contoso",
+            "--username",
+            "CONTOSO\\bot",
+            "--output",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(connected.status.success(), "{}", stderr(&connected));
+    assert!(stdout(&connected).contains(group), "{}", stdout(&connected));
+}
