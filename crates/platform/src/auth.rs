@@ -74,6 +74,21 @@ pub enum CallerKind {
     User { upn: String, name: String },
 }
 
+impl Caller {
+    /// Who stands for the caller in an environment's Dataverse: its
+    /// application user, or the person's systemuser.
+    pub fn system_user_kind(&self) -> crate::store::SystemUserKind {
+        match self.kind {
+            CallerKind::ServicePrincipal => crate::store::SystemUserKind::Application {
+                client_id: self.app_id,
+            },
+            CallerKind::User { .. } => crate::store::SystemUserKind::Person {
+                object_id: self.object_id,
+            },
+        }
+    }
+}
+
 /// The API a token must be addressed to.
 #[derive(Debug, Clone, Copy)]
 pub enum Audience<'a> {

@@ -12,7 +12,7 @@ use super::ApiError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{EnvironmentScope, RequestOrigin};
 use crate::server::AppState;
-use crate::store::{Environment, SystemUser, SystemUserKind};
+use crate::store::{Environment, SystemUser};
 
 pub const API_VERSION: &str = "1";
 
@@ -62,14 +62,7 @@ impl FromRequestParts<AppState> for ApiContext {
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
         check_filter(&query, &environment.id)?;
-        let kind = match caller.kind {
-            CallerKind::ServicePrincipal => SystemUserKind::Application {
-                client_id: caller.app_id,
-            },
-            CallerKind::User { .. } => SystemUserKind::Person {
-                object_id: caller.object_id,
-            },
-        };
+        let kind = caller.system_user_kind();
         let member = state
             .store
             .system_user_for(&environment.id, kind)

@@ -226,13 +226,15 @@ fn sealing_context(env: &padconnect_core::EnvironmentId, id: &ConnectionId) -> V
     format!("connection:{env}:{id}").into_bytes()
 }
 
-pub async fn may_see(
+/// The caller's standing on a connection: `None` when it may not see it,
+/// `Some(true)` when it may also change it (owner, administrator, CanEdit).
+async fn standing(
     state: &AppState,
     ctx: &ApiContext,
     connection: &Connection,
-) -> Result<bool, ApiError> {
+) -> Result<Option<bool>, ApiError> {
     if ctx.admin || connection.created_by.id == ctx.caller.object_id {
-        return Ok(true);
+        return Ok(Some(true));
     }
     let role = state
         .store
@@ -242,7 +244,15 @@ pub async fn may_see(
             ctx.caller.object_id,
         )
         .await?;
-    Ok(role.is_some())
+    Ok(role.map(|role| role == "CanEdit"))
+}
+
+pub async fn may_see(
+    state: &AppState,
+    ctx: &ApiContext,
+    connection: &Connection,
+) -> Result<bool, ApiError> {
+    Ok(standing(state, ctx, connection).await?.is_some())
 }
 
 pub async fn may_edit(
@@ -250,18 +260,7 @@ pub async fn may_edit(
     ctx: &ApiContext,
     connection: &Connection,
 ) -> Result<bool, ApiError> {
-    if ctx.admin || connection.created_by.id == ctx.caller.object_id {
-        return Ok(true);
-    }
-    let role = state
-        .store
-        .connection_role(
-            &connection.environment_id,
-            &connection.id,
-            ctx.caller.object_id,
-        )
-        .await?;
-    Ok(role.as_deref() == Some("CanEdit"))
+    Ok(standing(state, ctx, connection).await? == Some(true))
 }
 
 /// Whether the connection can reach its target now.

@@ -8,7 +8,7 @@ use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::server::AppState;
-use crate::store::{Environment, SystemUser, SystemUserKind};
+use crate::store::{Environment, SystemUser};
 
 /// A verified token for this org, the org's environment, and the caller's
 /// systemuser there. A service principal without an application user, or a
@@ -54,14 +54,7 @@ impl FromRequestParts<AppState> for DataverseCaller {
             .await?
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
-        let kind = match caller.kind {
-            CallerKind::ServicePrincipal => SystemUserKind::Application {
-                client_id: caller.app_id,
-            },
-            CallerKind::User { .. } => SystemUserKind::Person {
-                object_id: caller.object_id,
-            },
-        };
+        let kind = caller.system_user_kind();
         let user = state
             .store
             .system_user_for(&environment.id, kind)
