@@ -2,13 +2,14 @@
 //! azure-identity conventions (`AZURE_*` variables; flags override them).
 //! Secrets come from the environment, a file or stdin, never an argument.
 
-use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
-use padconnect_client::{Certificate, ClientCredential, Secret, Target, TokenClient};
+use padconnect_client::{Certificate, ClientCredential, Target, TokenClient};
 use padconnect_core::Cloud;
+
+use crate::secret_input::SecretSource;
 
 #[derive(Args, Debug, Clone)]
 pub struct ClientArgs {
@@ -89,27 +90,14 @@ impl ClientArgs {
                 .with_context(|| format!("cannot read the certificate file {}", path.display()))?;
             return Ok(ClientCredential::Certificate(Certificate::from_pem(&pem)?));
         }
-        let secret = if let Some(path) = &self.client_secret_file {
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the secret file {}", path.display()))?
-        } else if self.client_secret_stdin {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read the secret from stdin")?;
-            text
-        } else {
-            match std::env::var("AZURE_CLIENT_SECRET") {
-                Ok(value) => value,
-                Err(_) => bail!(
-                    "no credential: set AZURE_CLIENT_SECRET, pass --client-secret-file or --client-secret-stdin, or name a certificate with --certificate"
-                ),
-            }
-        };
-        let secret = secret.trim_end_matches(['\r', '\n']);
-        if secret.is_empty() {
-            bail!("the client secret is empty");
+        let secret = SecretSource {
+            what: "the client secret",
+            file: self.client_secret_file.as_deref(),
+            stdin: self.client_secret_stdin,
+            env: "AZURE_CLIENT_SECRET",
+            hint: "set AZURE_CLIENT_SECRET, pass --client-secret-file or --client-secret-stdin, or name a certificate with --certificate",
         }
-        Ok(ClientCredential::Secret(Secret::new(secret)))
+        .read()?;
+        Ok(ClientCredential::Secret(secret))
     }
 }

@@ -1,6 +1,5 @@
 //! `padconnect connect`: the whole workflow, idempotent.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -11,6 +10,7 @@ use padconnect_core::ParameterSet;
 use serde_json::json;
 
 use crate::output::{self, Format};
+use crate::secret_input::SecretSource;
 use crate::session::{Session, SessionArgs};
 
 /// The connection reference a deployment settings file names by default.
@@ -103,10 +103,10 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
     let parameter_set =
         ParameterSet::parse(&args.parameter_set).context("unknown parameter set")?;
     let password = match embedded {
-        Some(identity) if !has_password_source(args) => {
+        Some(identity) if !password_source(args).is_given() => {
             Secret::new(identity.windows_password.clone())
         }
-        _ => windows_password(args)?,
+        _ => password_source(args).read()?,
     };
     let plan = ConnectPlan {
         tenant: session.tenant.clone(),
@@ -186,33 +186,15 @@ async fn group_by_name(
     Ok(id.to_owned())
 }
 
-fn has_password_source(args: &ConnectArgs) -> bool {
-    args.password_file.is_some()
-        || args.password_stdin
-        || std::env::var_os("PADCONNECT_MACHINE_PASSWORD").is_some()
-}
-
 /// From a file, stdin or PADCONNECT_MACHINE_PASSWORD; never an argument.
-fn windows_password(args: &ConnectArgs) -> anyhow::Result<Secret> {
-    let password = if let Some(path) = &args.password_file {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the password file {}", path.display()))?
-    } else if args.password_stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the password from stdin")?;
-        text
-    } else {
-        std::env::var("PADCONNECT_MACHINE_PASSWORD").map_err(|_| {
-            anyhow::anyhow!("no Windows password: set PADCONNECT_MACHINE_PASSWORD, or pass --password-file or --password-stdin")
-        })?
-    };
-    let password = password.trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        bail!("the Windows password is empty");
+fn password_source(args: &ConnectArgs) -> SecretSource<'_> {
+    SecretSource {
+        what: "the Windows password",
+        file: args.password_file.as_deref(),
+        stdin: args.password_stdin,
+        env: "PADCONNECT_MACHINE_PASSWORD",
+        hint: "set PADCONNECT_MACHINE_PASSWORD, or pass --password-file or --password-stdin",
     }
-    Ok(Secret::new(password))
 }
 
 fn print_plan(plan: &ConnectPlan, session: &Session) {

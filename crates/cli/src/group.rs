@@ -1,12 +1,16 @@
 //! `padconnect group list|show` and `padconnect share`: the seed's first
 //! steps, through the Dataverse Web API.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use padconnect_client::DataverseClient;
 use padconnect_core::ShareRole;
 use serde_json::{Value, json};
 
 use crate::output::{self, Format};
+use crate::secret_input::SecretSource;
 use crate::session::{Session, SessionArgs};
 
 #[derive(Subcommand)]
@@ -156,32 +160,106 @@ pub enum MachineCommand {
         #[command(flatten)]
         args: GroupArgs,
     },
+    /// Move a standalone machine into a machine group (`-joinmachinegroup`).
+    /// The first machine to join sets the group password; later ones must
+    /// give the same. Connections that targeted the machine alone stop working.
+    JoinGroup {
+        /// The machine, by id or name.
+        #[arg(long, value_name = "NAME|ID")]
+        machine: String,
+        /// The machine group, by id or name.
+        #[arg(long, value_name = "ID|NAME")]
+        group: String,
+        /// Read the group password from this file (else PADCONNECT_GROUP_PASSWORD).
+        #[arg(long, value_name = "FILE", conflicts_with = "group_password_stdin")]
+        group_password_file: Option<PathBuf>,
+        /// Read the group password from stdin (else PADCONNECT_GROUP_PASSWORD).
+        #[arg(long)]
+        group_password_stdin: bool,
+        #[command(flatten)]
+        args: GroupArgs,
+    },
+    /// Take a machine out of its group: it is standalone again, in a new hidden group.
+    LeaveGroup {
+        /// The machine, by id or name.
+        #[arg(long, value_name = "NAME|ID")]
+        machine: String,
+        #[command(flatten)]
+        args: GroupArgs,
+    },
+}
+
+fn machine_rows(machine: &Value) -> Vec<(&'static str, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    vec![
+        ("Machine id", text(&machine["flowmachineid"])),
+        ("Name", text(&machine["name"])),
+        ("Group id", text(&machine["_flowmachinegroupid_value"])),
+    ]
+}
+
+fn print_machine(machine: &Value, format: Format) {
+    match format {
+        Format::Json => output::json(machine),
+        Format::Table => output::table(&machine_rows(machine)),
+    }
+}
+
+async fn machine_named(dataverse: &DataverseClient, name_or_id: &str) -> anyhow::Result<Value> {
+    dataverse
+        .find_machine(name_or_id)
+        .await?
+        .with_context(|| format!("no machine named '{name_or_id}' that this principal may see"))
 }
 
 pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
-    let MachineCommand::Register {
-        name,
-        description,
-        args,
-    } = command;
-    runtime()?.block_on(with_session(&args.session, async |session| {
-        let dataverse = session
-            .dataverse(&session.org(args.org.as_deref())?)
-            .await?;
-        let machine = dataverse
-            .register_machine(&name, description.as_deref())
-            .await?;
-        match args.output {
-            Format::Json => output::json(&machine),
-            Format::Table => {
-                let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
-                output::table(&[
-                    ("Machine id", text(&machine["flowmachineid"])),
-                    ("Name", text(&machine["name"])),
-                    ("Group id", text(&machine["_flowmachinegroupid_value"])),
-                ]);
+    runtime()?.block_on(async {
+        match command {
+            MachineCommand::Register { name, description, args } => {
+                with_session(&args.session, async |session| {
+                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let machine = dataverse.register_machine(&name, description.as_deref()).await?;
+                    print_machine(&machine, args.output);
+                    Ok(())
+                })
+                .await
+            }
+            MachineCommand::JoinGroup { machine, group, group_password_file, group_password_stdin, args } => {
+                // Read the secret before any request, so a missing one costs nothing.
+                let password = SecretSource {
+                    what: "the group password",
+                    file: group_password_file.as_deref(),
+                    stdin: group_password_stdin,
+                    env: "PADCONNECT_GROUP_PASSWORD",
+                    hint: "set PADCONNECT_GROUP_PASSWORD, or pass --group-password-file or --group-password-stdin",
+                }
+                .read()?;
+                with_session(&args.session, async |session| {
+                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let found = machine_named(&dataverse, &machine).await?;
+                    let target = dataverse
+                        .find_group(&group)
+                        .await?
+                        .with_context(|| format!("no machine group '{group}' that this principal may see"))?;
+                    let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
+                    let group_id = target["flowmachinegroupid"].as_str().context("a group without an id")?;
+                    dataverse.join_group(machine_id, group_id, &password).await?;
+                    print_machine(&machine_named(&dataverse, machine_id).await?, args.output);
+                    Ok(())
+                })
+                .await
+            }
+            MachineCommand::LeaveGroup { machine, args } => {
+                with_session(&args.session, async |session| {
+                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let found = machine_named(&dataverse, &machine).await?;
+                    let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
+                    dataverse.leave_group(machine_id).await?;
+                    print_machine(&machine_named(&dataverse, machine_id).await?, args.output);
+                    Ok(())
+                })
+                .await
             }
         }
-        Ok(())
-    }))
+    })
 }

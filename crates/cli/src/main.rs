@@ -9,6 +9,7 @@ mod group;
 mod keys;
 mod output;
 mod quickstart;
+mod secret_input;
 mod serve;
 mod session;
 mod settings;
@@ -36,7 +37,7 @@ enum Command {
     /// Machine groups via Dataverse: list, show (the seed's "get the group ID").
     #[command(subcommand)]
     Group(group::GroupCommand),
-    /// Machines: silent registration of a standalone machine.
+    /// Machines: silent registration, joining and leaving machine groups.
     #[command(subcommand)]
     Machine(group::MachineCommand),
     /// Share a machine group with an app's application user or a person (GrantAccess).

@@ -4,7 +4,7 @@ use padconnect_core::ShareRole;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{ClientError, Target, http};
+use crate::{ClientError, Secret, Target, http};
 
 pub struct DataverseClient {
     http: reqwest::Client,
@@ -123,6 +123,52 @@ impl DataverseClient {
         )
         .await?;
         Ok(row)
+    }
+
+    /// A machine by id or by name.
+    pub async fn find_machine(&self, name_or_id: &str) -> Result<Option<Value>, ClientError> {
+        let filter = match uuid::Uuid::try_parse(name_or_id) {
+            Ok(id) => format!("flowmachineid eq {id}"),
+            Err(_) => format!("name eq {}", quoted(name_or_id)),
+        };
+        Ok(self
+            .rows(&format!("flowmachines?$filter={filter}"))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Moves a standalone machine into a group (silent registration's
+    /// `-joinmachinegroup`); the first machine to join sets the password.
+    pub async fn join_group(
+        &self,
+        machine_id: &str,
+        group_id: &str,
+        group_password: &Secret,
+    ) -> Result<(), ClientError> {
+        let body = json!({ "GroupId": group_id, "GroupPassword": group_password.expose() });
+        self.machine_action(machine_id, "JoinGroup", Some(&body))
+            .await
+    }
+
+    /// Makes a machine standalone again, in a new hidden group.
+    pub async fn leave_group(&self, machine_id: &str) -> Result<(), ClientError> {
+        self.machine_action(machine_id, "LeaveGroup", None).await
+    }
+
+    async fn machine_action(
+        &self,
+        machine_id: &str,
+        action: &str,
+        body: Option<&Value>,
+    ) -> Result<(), ClientError> {
+        let url = format!(
+            "{}/flowmachines({machine_id})/Microsoft.Dynamics.CRM.{action}",
+            self.base
+        );
+        http::send(&self.http, Method::POST, &url, &self.token, body)
+            .await
+            .map(|_| ())
     }
 
     /// GrantAccess: gives the systemuser the role's rights on the group.

@@ -189,6 +189,21 @@ pub async fn is_admin(
     Ok(store.tenant_admins(caller.tenant_id).await?.contains(&name))
 }
 
+/// Whether a systemuser stands for one of its tenant's Power Platform
+/// administrators: an application user by its app's client id, a person by
+/// UPN (their `domainname`).
+pub async fn is_admin_user(
+    store: &crate::store::Store,
+    tenant_id: uuid::Uuid,
+    user: &crate::store::SystemUser,
+) -> Result<bool, crate::store::StoreError> {
+    let name = match user.kind {
+        crate::store::SystemUserKind::Application { client_id } => client_id.to_string(),
+        crate::store::SystemUserKind::Person { .. } => user.domainname.to_ascii_lowercase(),
+    };
+    Ok(store.tenant_admins(tenant_id).await?.contains(&name))
+}
+
 /// Verifies the `Authorization` header's bearer token for `audience`.
 pub async fn verify_bearer(
     state: &AppState,

@@ -309,3 +309,116 @@ fn a_registered_machine_can_be_connected_to_at_once() {
     assert!(connected.status.success(), "{}", stderr(&connected));
     assert!(stdout(&connected).contains(group), "{}", stdout(&connected));
 }
+
+fn machine_json(output: &std::process::Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_str(&stdout(output)).unwrap()
+}
+
+#[test]
+fn machines_join_a_group_with_its_password_and_leave_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &world(dir.path()),
+    ]);
+    let pipeline = |args: &[&str]| {
+        let mut command = as_app(&server, PIPELINE_APP, "pipeline-secret", args);
+        command.args(["--org", "contoso", "--output", "json"]);
+        command
+    };
+    for name in ["BOT-21", "BOT-22"] {
+        machine_json(
+            &pipeline(&["machine", "register", "--name", name])
+                .output()
+                .unwrap(),
+        );
+    }
+    let shared = as_app(
+        &server,
+        OWNER_APP,
+        "owner-secret",
+        &[
+            "share",
+            "--group",
+            GROUP,
+            "--app",
+            PIPELINE_APP,
+            "--role",
+            "co-owner",
+            "--org",
+            "contoso",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(shared.status.success(), "{}", stderr(&shared));
+
+    let join = [
+        "machine",
+        "join-group",
+        "--machine",
+        "BOT-21",
+        "--group",
+        "Finance bots",
+    ];
+    let no_password = pipeline(&join).output().unwrap();
+    assert_eq!(no_password.status.code(), Some(1));
+    assert!(
+        stderr(&no_password).contains("no group password: set PADCONNECT_GROUP_PASSWORD"),
+        "{}",
+        stderr(&no_password)
+    );
+    let joined = machine_json(
+        &pipeline(&join)
+            .env("PADCONNECT_GROUP_PASSWORD", "finance-pool-1")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(joined["_flowmachinegroupid_value"], GROUP);
+
+    // A later machine must give the password the first one set.
+    let mut wrong = pipeline(&[
+        "machine",
+        "join-group",
+        "--machine",
+        "BOT-22",
+        "--group",
+        GROUP,
+        "--group-password-stdin",
+    ]);
+    let mut child = wrong
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"guessed-password\n")
+        .unwrap();
+    let wrong = child.wait_with_output().unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("0x80040203"), "{}", stderr(&wrong));
+    assert!(!stderr(&wrong).contains("guessed-password"));
+
+    let left = machine_json(
+        &pipeline(&["machine", "leave-group", "--machine", "BOT-21"])
+            .output()
+            .unwrap(),
+    );
+    assert_ne!(left["_flowmachinegroupid_value"], GROUP);
+    let unknown = pipeline(&["machine", "leave-group", "--machine", "NO-SUCH-VM"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&unknown).contains("no machine named 'NO-SUCH-VM'"),
+        "{}",
+        stderr(&unknown)
+    );
+}

@@ -178,7 +178,7 @@ fn failures_name_the_service_code_and_never_the_secret() {
     let none = token_command(&server).output().unwrap();
     assert_eq!(none.status.code(), Some(1));
     assert!(
-        stderr(&none).contains("no credential: set AZURE_CLIENT_SECRET"),
+        stderr(&none).contains("no client secret: set AZURE_CLIENT_SECRET"),
         "{}",
         stderr(&none)
     );

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::access;
 use super::odata::Query;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
@@ -45,6 +46,14 @@ pub async fn get(
 ) -> Result<Response, DataverseError> {
     if segment.starts_with("EntityDefinitions") {
         return super::metadata::entity_definitions(&segment, &params, &caller).await;
+    }
+    if let Some(("RetrieveSharedPrincipalsAndAccess", arguments)) = access::function_call(&segment)
+    {
+        return Ok(
+            access::shared_principals(&state, &caller, arguments, &params)
+                .await?
+                .into_response(),
+        );
     }
     let (table, id) = parse_segment(&segment)?;
     let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
@@ -117,4 +126,25 @@ fn max_page_size(headers: &HeaderMap) -> Option<usize> {
                 .ok()
         })
         .filter(|n| *n > 0)
+}
+
+/// `GET {segment}/{operation}`: a row's `Attributes` (metadata) or a function
+/// bound to a row.
+pub async fn get_operation(
+    State(state): State<AppState>,
+    Path((segment, operation)): Path<(String, String)>,
+    QueryParams(params): QueryParams<HashMap<String, String>>,
+    caller: DataverseCaller,
+) -> Result<Response, DataverseError> {
+    if operation == "Attributes" {
+        return super::metadata::attributes_of(&segment, &params, &caller).await;
+    }
+    match access::function_call(&operation) {
+        Some(("RetrievePrincipalAccess", arguments)) => Ok(access::principal_access(
+            &state, &caller, &segment, arguments, &params,
+        )
+        .await?
+        .into_response()),
+        _ => Err(DataverseError::unknown_segment(&operation)),
+    }
 }

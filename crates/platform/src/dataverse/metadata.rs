@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, Query as QueryParams};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -145,15 +144,15 @@ fn table_by_key(key: &str) -> Result<Table, DataverseError> {
 
 /// `EntityDefinitions(...)/Attributes`.
 pub async fn attributes_of(
-    Path(segment): Path<String>,
-    QueryParams(params): QueryParams<HashMap<String, String>>,
-    caller: DataverseCaller,
+    segment: &str,
+    params: &HashMap<String, String>,
+    caller: &DataverseCaller,
 ) -> Result<Response, DataverseError> {
     let key = segment
         .strip_prefix("EntityDefinitions")
-        .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
+        .ok_or_else(|| DataverseError::unknown_segment(segment))?;
     let table = table_by_key(key)?;
-    let query = Query::parse(&params, &ATTRIBUTE_COLUMNS).map_err(DataverseError::bad_request)?;
+    let query = Query::parse(params, &ATTRIBUTE_COLUMNS).map_err(DataverseError::bad_request)?;
     let rows = query.apply(attributes(table), "LogicalName");
     let value: Vec<Value> = rows
         .iter()

@@ -1,8 +1,10 @@
 //! The Dataverse Web API surface (`{org}.crm.dynamics.com/api/data/v9.2`).
 
+mod access;
 mod caller;
 mod entities;
 mod error;
+mod membership;
 mod metadata;
 mod odata;
 mod sharing;
@@ -35,8 +37,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(writes::delete),
         )
         .route(
-            "/api/data/v9.2/{segment}/Attributes",
-            get(metadata::attributes_of),
+            "/api/data/v9.2/{segment}/{operation}",
+            get(entities::get_operation).post(membership::post_operation),
         )
         .fallback(not_found)
         .with_state(state)

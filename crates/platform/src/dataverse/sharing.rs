@@ -126,6 +126,16 @@ async fn target_group(
         }
     };
     let id = guid(&target[table.key()], &format!("Target.{}", table.key()))?;
+    group_of(state, caller, table, id).await
+}
+
+/// The group that holds a row's rights: the group itself, or a machine's group.
+pub(super) async fn group_of(
+    state: &AppState,
+    caller: &DataverseCaller,
+    table: Table,
+    id: Uuid,
+) -> Result<MachineGroup, DataverseError> {
     let env = caller.environment.id;
     let missing = || DataverseError::does_not_exist(table.logical_name(), id);
     let group_id = match table {

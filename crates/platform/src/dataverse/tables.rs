@@ -218,12 +218,23 @@ pub async fn rights_on(
     caller: &DataverseCaller,
     group: &MachineGroup,
 ) -> Result<AccessRights, DataverseError> {
-    if group.owner_id == caller.user.id || caller.admin {
+    rights_of(state, &caller.user, caller.admin, group).await
+}
+
+/// [`rights_on`] for any systemuser, `admin` telling whether it is a
+/// Power Platform administrator of the tenant.
+pub async fn rights_of(
+    state: &AppState,
+    user: &SystemUser,
+    admin: bool,
+    group: &MachineGroup,
+) -> Result<AccessRights, DataverseError> {
+    if group.owner_id == user.id || admin {
         return Ok(AccessRights::all());
     }
     state
         .store
-        .share_rights(RecordRef::MachineGroup(group.id), caller.user.id)
+        .share_rights(RecordRef::MachineGroup(group.id), user.id)
         .await
         .map_err(DataverseError::from)
 }

@@ -20,7 +20,10 @@ use uuid::Uuid;
 use super::tables::{Table, rights_on};
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::server::AppState;
-use crate::store::{Machine, MachineGroup, Timestamp, flowgrouptype};
+use crate::store::{
+    ACCESS_MODE_NON_INTERACTIVE, Machine, MachineGroup, SystemUser, Timestamp, flowgrouptype,
+};
+use crate::world::application_user;
 
 /// A group holds at most this many machines.
 pub const MAX_MACHINES_PER_GROUP: usize = 50;
@@ -142,26 +145,18 @@ pub async fn post(
                 &body,
                 &["name", "description", "FlowMachineGroupId@odata.bind"],
             )?;
+            if object.contains_key("FlowMachineGroupId@odata.bind") {
+                return Err(DataverseError::bad_request(
+                    "A machine is registered standalone, then joins a group with the group's password: POST flowmachines(<id>)/Microsoft.Dynamics.CRM.JoinGroup {\"GroupId\":...,\"GroupPassword\":...}",
+                ));
+            }
             let name = text_field(&object, "name", true)?.unwrap_or_default();
             let description = text_field(&object, "description", false)?.unwrap_or_default();
-            let mut tx_groups = Vec::new();
-            let group_id = match object
-                .get("FlowMachineGroupId@odata.bind")
-                .and_then(Value::as_str)
-            {
-                Some(bind) => joinable_group(&state, &caller, bind).await?,
-                None => {
-                    let hidden =
-                        new_group(&caller, name.clone(), None, flowgrouptype::DEFAULT, now);
-                    let id = hidden.id;
-                    tx_groups.push(hidden);
-                    id
-                }
-            };
+            let hidden = new_group(&caller, name.clone(), None, flowgrouptype::DEFAULT, now);
             let machine = Machine {
                 id: Uuid::new_v4(),
                 environment_id: caller.environment.id,
-                group_id,
+                group_id: hidden.id,
                 name,
                 description,
                 agentversion: None,
@@ -176,23 +171,118 @@ pub async fn post(
                 versionnumber: 1,
             };
             let mut tx = state.store.begin().await?;
-            for group in &tx_groups {
-                tx.upsert_machine_group(group).await?;
-            }
+            tx.upsert_machine_group(&hidden).await?;
             tx.upsert_machine(&machine).await?;
             tx.commit().await?;
             let row = table.row(&state, &caller, machine.id).await?;
             Ok(created(&caller, table, machine.id, row, &headers))
         }
-        Table::SystemUsers => Err(DataverseError::new(
-            StatusCode::FORBIDDEN,
-            "0x80040220",
-            "Application users are added by an administrator (Power Platform admin center) or in the world file.",
-        )),
+        Table::SystemUsers => {
+            let user = new_application_user(&state, &caller, &body).await?;
+            let mut tx = state.store.begin().await?;
+            if !tx.insert_system_user(&user).await? {
+                return Err(DataverseError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "0x80040237",
+                    format!(
+                        "The environment already has an application user for app {}: there can be only one per app.",
+                        user.domainname.split('@').next().unwrap_or_default()
+                    ),
+                ));
+            }
+            tx.commit().await?;
+            let row = table.row(&state, &caller, user.id).await?;
+            Ok(created(&caller, table, user.id, row, &headers))
+        }
     }
 }
 
-fn new_group(
+/// `POST systemusers` as the admin scripts do it:
+/// `{"accessmode":4,"applicationid":"<client id>","businessunitid@odata.bind":"/businessunits(<id>)","isdisabled":false}`.
+/// Only administrators add users; only application users are added here
+/// (people come with the world file).
+async fn new_application_user(
+    state: &AppState,
+    caller: &DataverseCaller,
+    body: &[u8],
+) -> Result<SystemUser, DataverseError> {
+    if !caller.admin {
+        return Err(missing_privilege(caller, "prvCreateUser"));
+    }
+    let object = parse_body(
+        body,
+        &[
+            "accessmode",
+            "applicationid",
+            "businessunitid@odata.bind",
+            "isdisabled",
+        ],
+    )?;
+    let client_id = object
+        .get("applicationid")
+        .and_then(Value::as_str)
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .ok_or_else(|| {
+            DataverseError::bad_request(
+                "'applicationid' must be the app's client id (a GUID): only application users are added through the Web API here",
+            )
+        })?;
+    match object.get("accessmode") {
+        None => {}
+        Some(mode) if mode.as_i64() == Some(ACCESS_MODE_NON_INTERACTIVE) => {}
+        Some(mode) => {
+            return Err(DataverseError::bad_request(format!(
+                "'accessmode' of an application user is 4 (Non-interactive), not {mode}"
+            )));
+        }
+    }
+    let isdisabled = match object.get("isdisabled") {
+        None => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => {
+            return Err(DataverseError::bad_request(
+                "'isdisabled' must be true or false",
+            ));
+        }
+    };
+    let app = state
+        .store
+        .app(caller.environment.tenant_id, client_id)
+        .await?
+        .ok_or_else(|| {
+            DataverseError::bad_request_code(
+                "0x80040203",
+                format!(
+                    "No app with client id {client_id} is registered in this tenant: register it in Entra ID first."
+                ),
+            )
+        })?;
+    let env = &caller.environment;
+    Ok(SystemUser {
+        isdisabled,
+        ..application_user(
+            env.id,
+            &env.org,
+            app.client_id,
+            &app.display_name,
+            Timestamp::now(),
+        )
+    })
+}
+
+/// 0x80040220: the caller lacks a privilege its security roles would give.
+fn missing_privilege(caller: &DataverseCaller, privilege: &str) -> DataverseError {
+    DataverseError::new(
+        StatusCode::FORBIDDEN,
+        "0x80040220",
+        format!(
+            "Principal user (Id={}) is missing {privilege} privilege: an administrator (System Administrator) must do this.",
+            caller.user.id
+        ),
+    )
+}
+
+pub(super) fn new_group(
     caller: &DataverseCaller,
     name: String,
     description: Option<String>,
@@ -218,51 +308,9 @@ fn new_group(
     }
 }
 
-/// `/flowmachinegroups(<id>)`: a group of this environment with room, that the
-/// caller may add machines to (write access: owner or co-owner).
-async fn joinable_group(
-    state: &AppState,
-    caller: &DataverseCaller,
-    bind: &str,
-) -> Result<Uuid, DataverseError> {
-    let id = bind
-        .trim_start_matches('/')
-        .strip_prefix("flowmachinegroups(")
-        .and_then(|rest| rest.strip_suffix(')'))
-        .and_then(|id| Uuid::try_parse(id).ok())
-        .ok_or_else(|| {
-            DataverseError::bad_request(format!(
-                "FlowMachineGroupId@odata.bind '{bind}' is not /flowmachinegroups(<id>)"
-            ))
-        })?;
-    let group = state
-        .store
-        .machine_group(id)
-        .await?
-        .filter(|g| {
-            g.environment_id == caller.environment.id && g.flowgrouptype != flowgrouptype::DEFAULT
-        })
-        .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
-    if !rights_on(state, caller, &group)
-        .await?
-        .contains(AccessRights::WRITE)
-    {
-        return Err(DataverseError::missing_right(
-            caller.user.id,
-            "WriteAccess",
-            id,
-            "flowmachinegroup",
-        ));
-    }
-    if state.store.machines_in_group(id).await?.len() >= MAX_MACHINES_PER_GROUP {
-        return Err(DataverseError::bad_request(format!(
-            "Machine group {id} already holds {MAX_MACHINES_PER_GROUP} machines, the most a group can hold"
-        )));
-    }
-    Ok(id)
-}
-
-/// `PATCH flowmachinegroups(<id>)`: name and description, with `If-Match`.
+/// `PATCH {set}(<id>)` with `If-Match`: a group's or a machine's name and
+/// description (Write access), or whether a systemuser is disabled
+/// (administrators only).
 pub async fn patch(
     State(state): State<AppState>,
     Path(segment): Path<String>,
@@ -272,62 +320,133 @@ pub async fn patch(
 ) -> Result<Response, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
-    if table != Table::MachineGroups {
-        return Err(DataverseError::bad_request(format!(
-            "{} rows are not updated through this platform",
-            table.logical_name()
-        )));
-    }
-    let object = parse_body(&body, &["name", "description"])?;
-    let group = state
-        .store
-        .machine_group(id)
-        .await?
-        .filter(|g| g.environment_id == caller.environment.id)
-        .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
-    if !rights_on(&state, &caller, &group)
-        .await?
-        .contains(AccessRights::WRITE)
-    {
-        return Err(DataverseError::missing_right(
-            caller.user.id,
-            "WriteAccess",
-            id,
-            "flowmachinegroup",
-        ));
-    }
-    let stale = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|expected| {
-            expected != "*" && expected != format!("W/\"{}\"", group.versionnumber)
-        });
-    if stale {
-        return Err(DataverseError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "0x80060882",
-            format!(
-                "The version of the existing record doesn't match the If-Match header: it is W/\"{}\"; read it again.",
-                group.versionnumber
-            ),
-        ));
-    }
-
-    let updated = MachineGroup {
-        name: text_field(&object, "name", false)?.unwrap_or(group.name.clone()),
-        description: text_field(&object, "description", false)?
-            .unwrap_or(group.description.clone()),
-        modified_on: Timestamp::now(),
-        modified_by: caller.user.id,
-        ..group
+    let env = caller.environment.id;
+    let now = Timestamp::now();
+    let tx = match table {
+        Table::MachineGroups => {
+            let object = parse_body(&body, &["name", "description"])?;
+            let group = state
+                .store
+                .machine_group(id)
+                .await?
+                .filter(|g| g.environment_id == env)
+                .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
+            require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
+            check_version(&headers, group.versionnumber)?;
+            let updated = MachineGroup {
+                name: text_field(&object, "name", false)?.unwrap_or(group.name.clone()),
+                description: text_field(&object, "description", false)?
+                    .unwrap_or(group.description.clone()),
+                modified_on: now,
+                modified_by: caller.user.id,
+                ..group
+            };
+            let mut tx = state.store.begin().await?;
+            tx.upsert_machine_group(&updated).await?;
+            tx
+        }
+        Table::Machines => {
+            let object = parse_body(&body, &["name", "description"])?;
+            let machine = state
+                .store
+                .machine(id)
+                .await?
+                .filter(|m| m.environment_id == env)
+                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
+            let group = state
+                .store
+                .machine_group(machine.group_id)
+                .await?
+                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
+            require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
+            check_version(&headers, machine.versionnumber)?;
+            let updated = Machine {
+                name: text_field(&object, "name", false)?.unwrap_or(machine.name.clone()),
+                description: text_field(&object, "description", false)?
+                    .unwrap_or(machine.description.clone()),
+                modified_on: now,
+                modified_by: caller.user.id,
+                ..machine
+            };
+            let mut tx = state.store.begin().await?;
+            tx.upsert_machine(&updated).await?;
+            tx
+        }
+        Table::SystemUsers => {
+            if !caller.admin {
+                return Err(missing_privilege(&caller, "prvWriteUser"));
+            }
+            let object = parse_body(&body, &["isdisabled"])?;
+            let user = state
+                .store
+                .system_user(id)
+                .await?
+                .filter(|u| u.environment_id == env)
+                .ok_or_else(|| DataverseError::does_not_exist("systemuser", id))?;
+            check_version(&headers, user.versionnumber)?;
+            let isdisabled = match object.get("isdisabled") {
+                None => user.isdisabled,
+                Some(Value::Bool(flag)) => *flag,
+                Some(_) => {
+                    return Err(DataverseError::bad_request(
+                        "'isdisabled' must be true or false",
+                    ));
+                }
+            };
+            let updated = SystemUser {
+                isdisabled,
+                modified_on: now,
+                ..user
+            };
+            let mut tx = state.store.begin().await?;
+            tx.upsert_system_user(&updated).await?;
+            tx
+        }
     };
-    let mut tx = state.store.begin().await?;
-    tx.upsert_machine_group(&updated).await?;
     tx.commit().await?;
     if wants_representation(&headers) {
         return Ok(Json(table.row(&state, &caller, id).await?).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// 412 when `If-Match` names another version than the row's.
+fn check_version(headers: &HeaderMap, version: i64) -> Result<(), DataverseError> {
+    let stale = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|expected| expected != "*" && expected != format!("W/\"{version}\""));
+    if stale {
+        return Err(DataverseError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "0x80060882",
+            format!(
+                "The version of the existing record doesn't match the If-Match header: it is W/\"{version}\"; read it again."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// 0x80048306 unless the caller holds `right` on the group (a machine's
+/// rights are its group's).
+async fn require_right(
+    state: &AppState,
+    caller: &DataverseCaller,
+    group: &MachineGroup,
+    right: AccessRights,
+    row: Uuid,
+    table: Table,
+) -> Result<(), DataverseError> {
+    if rights_on(state, caller, group).await?.contains(right) {
+        return Ok(());
+    }
+    Err(DataverseError::missing_right(
+        caller.user.id,
+        &right.to_string(),
+        row,
+        table.logical_name(),
+    ))
 }
 
 /// `DELETE flowmachinegroups(<id>)` (refused while machines are in it) or
@@ -372,17 +491,7 @@ pub async fn delete(
             ));
         }
     };
-    if !rights_on(&state, &caller, &group)
-        .await?
-        .contains(AccessRights::DELETE)
-    {
-        return Err(DataverseError::missing_right(
-            caller.user.id,
-            "DeleteAccess",
-            id,
-            table.logical_name(),
-        ));
-    }
+    require_right(&state, &caller, &group, AccessRights::DELETE, id, table).await?;
     let mut tx = state.store.begin().await?;
     match machine {
         Some(machine) => {

@@ -1197,6 +1197,67 @@ impl Tx {
         Ok(run!(self, "DELETE FROM machine_groups WHERE id = $1", text(id))? == 1)
     }
 
+    /// Adds a systemuser unless the environment has one for the same app or
+    /// person already; `false` then.
+    pub async fn insert_system_user(&mut self, user: &SystemUser) -> Result<bool> {
+        let (application_id, user_object_id) = match user.kind {
+            SystemUserKind::Application { client_id } => (Some(client_id), None),
+            SystemUserKind::Person { object_id } => (None, Some(object_id)),
+        };
+        Ok(run!(
+            self,
+            "INSERT INTO system_users (id, environment_id, application_id, user_object_id, fullname, domainname, \
+             accessmode, isdisabled, maker, created_on, modified_on, versionnumber) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1) ON CONFLICT DO NOTHING",
+            text(user.id),
+            user.environment_id.to_string(),
+            opt_text(application_id),
+            opt_text(user_object_id),
+            user.fullname.clone(),
+            user.domainname.clone(),
+            user.accessmode,
+            user.isdisabled,
+            user.maker,
+            user.created_on.0
+        )? == 1)
+    }
+
+    /// Sets a group's password unless one is set already: the first machine
+    /// to join a group chooses it. `false` when another one was first.
+    pub async fn claim_group_password(&mut self, group_id: Uuid, hash: &str) -> Result<bool> {
+        Ok(run!(
+            self,
+            "UPDATE machine_groups SET password_hash = $2 WHERE id = $1 AND password_hash IS NULL",
+            text(group_id),
+            hash.to_owned()
+        )? == 1)
+    }
+
+    /// Moves a machine into a group unless the group already holds `limit`
+    /// machines; `false` when it is full. The count is taken by the same
+    /// statement, so concurrent joins cannot overfill a group on SQLite's
+    /// single writer.
+    pub async fn move_machine(
+        &mut self,
+        machine_id: Uuid,
+        group_id: Uuid,
+        limit: usize,
+        by: Uuid,
+        at: Timestamp,
+    ) -> Result<bool> {
+        Ok(run!(
+            self,
+            "UPDATE machines SET group_id = $2, modified_by = $3, modified_on = $4, \
+             versionnumber = versionnumber + 1 \
+             WHERE id = $1 AND (SELECT COUNT(*) FROM machines WHERE group_id = $2) < $5",
+            text(machine_id),
+            text(group_id),
+            text(by),
+            at.0,
+            limit as i64
+        )? == 1)
+    }
+
     pub async fn delete_machine(&mut self, id: Uuid) -> Result<bool> {
         Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
     }

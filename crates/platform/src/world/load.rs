@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
+use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::{PrincipalRef, World, WorldApp, WorldEnvironment, WorldGroup, WorldTenant, WorldUser};
@@ -132,7 +133,7 @@ async fn load_environment(
             .iter()
             .find(|a| a.client_id == *client_id)
             .expect("validated");
-        let row = application_user(env, app, now);
+        let row = application_user(env.id, &env.org, app.client_id, &app.display_name, now);
         members.insert(
             PrincipalRef::App(*client_id),
             tx.upsert_system_user(&row).await?,
@@ -157,20 +158,25 @@ async fn load_environment(
 
 /// Guess, written down: Dataverse gives an application user the app's name
 /// as `fullname`; its `domainname` is not documented, so we use
-/// `{client_id}@{tenant domain}`, unique as Dataverse requires.
-fn application_user(env: &WorldEnvironment, app: &WorldApp, now: Timestamp) -> SystemUser {
+/// `{client_id}@{org}`, unique as Dataverse requires. The id is derived from
+/// the environment and the app, so loading a world twice finds the same row.
+pub fn application_user(
+    environment: EnvironmentId,
+    org: &str,
+    client_id: Uuid,
+    display_name: &str,
+    now: Timestamp,
+) -> SystemUser {
     SystemUser {
         id: super::derived_id(&[
             "systemuser",
-            &env.id.to_string(),
-            &app.client_id.to_string(),
+            &environment.to_string(),
+            &client_id.to_string(),
         ]),
-        environment_id: env.id,
-        kind: SystemUserKind::Application {
-            client_id: app.client_id,
-        },
-        fullname: app.display_name.clone(),
-        domainname: format!("{}@{}", app.client_id, env.org),
+        environment_id: environment,
+        kind: SystemUserKind::Application { client_id },
+        fullname: display_name.to_owned(),
+        domainname: format!("{client_id}@{org}"),
         accessmode: ACCESS_MODE_NON_INTERACTIVE,
         isdisabled: false,
         maker: true,

@@ -27,7 +27,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::store::Timestamp;
-pub use load::{LoadSummary, load_world};
+pub use load::{LoadSummary, application_user, load_world};
 use spec::*;
 
 /// The namespace of the UUID v5 ids that padconnect derives.

@@ -3,10 +3,12 @@
 //! `PADCONNECT_TEST_DATABASE_URL` is set, on PostgreSQL; the world file; the
 //! server over real HTTP on port 0; and durability under `kill -9`.
 
+mod access;
 mod connections;
 mod crash;
 mod dataverse;
 mod identity;
+mod membership;
 mod server;
 mod store;
 mod support;
