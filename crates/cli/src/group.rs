@@ -157,6 +157,9 @@ pub enum MachineCommand {
         name: String,
         #[arg(long, value_name = "TEXT")]
         description: Option<String>,
+        /// Replace a machine registered under this name; its connections break.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         args: GroupArgs,
     },
@@ -215,10 +218,10 @@ async fn machine_named(dataverse: &DataverseClient, name_or_id: &str) -> anyhow:
 pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         match command {
-            MachineCommand::Register { name, description, args } => {
+            MachineCommand::Register { name, description, force, args } => {
                 with_session(&args.session, async |session| {
                     let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
-                    let machine = dataverse.register_machine(&name, description.as_deref()).await?;
+                    let machine = dataverse.register_machine(&name, description.as_deref(), force).await?;
                     print_machine(&machine, args.output);
                     Ok(())
                 })

@@ -102,11 +102,20 @@ impl DataverseClient {
     }
 
     /// Registers a standalone machine (with its hidden group): the row made.
+    /// With `force`, a machine of that name is deleted first, as the silent
+    /// registration's `-force` overrides a registration: the connections that
+    /// targeted it break.
     pub async fn register_machine(
         &self,
         name: &str,
         description: Option<&str>,
+        force: bool,
     ) -> Result<Value, ClientError> {
+        if force && let Some(existing) = self.find_machine(name).await? {
+            let id = existing["flowmachineid"].as_str().unwrap_or_default();
+            let url = format!("{}/flowmachines({id})", self.base);
+            http::send(&self.http, Method::DELETE, &url, &self.token, None).await?;
+        }
         let mut body = json!({ "name": name });
         if let Some(description) = description {
             body["description"] = json!(description);

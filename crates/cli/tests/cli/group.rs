@@ -308,6 +308,27 @@ fn a_registered_machine_can_be_connected_to_at_once() {
     .unwrap();
     assert!(connected.status.success(), "{}", stderr(&connected));
     assert!(stdout(&connected).contains(group), "{}", stdout(&connected));
+
+    // The name is taken until the machine is re-registered with --force.
+    let register = [
+        "machine", "register", "--name", "bot-11", "--org", "contoso", "--output", "json",
+    ];
+    let taken = as_app(&server, PIPELINE_APP, "pipeline-secret", &register)
+        .output()
+        .unwrap();
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        stderr(&taken).contains("0x80040237") && stderr(&taken).contains("force"),
+        "{}",
+        stderr(&taken)
+    );
+    let forced = as_app(&server, PIPELINE_APP, "pipeline-secret", &register)
+        .arg("--force")
+        .output()
+        .unwrap();
+    let replaced = machine_json(&forced);
+    assert_ne!(replaced["flowmachineid"], machine["flowmachineid"]);
+    assert_ne!(replaced["_flowmachinegroupid_value"], group);
 }
 
 fn machine_json(output: &std::process::Output) -> serde_json::Value {

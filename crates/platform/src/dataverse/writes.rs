@@ -152,6 +152,20 @@ pub async fn post(
             }
             let name = text_field(&object, "name", true)?.unwrap_or_default();
             let description = text_field(&object, "description", false)?.unwrap_or_default();
+            if let Some(existing) = state
+                .store
+                .machine_named(&caller.environment.id, &name)
+                .await?
+            {
+                return Err(DataverseError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "0x80040237",
+                    format!(
+                        "A machine named '{}' is registered in this environment already ({}): delete it first, or register with force, which breaks its connections.",
+                        existing.name, existing.id
+                    ),
+                ));
+            }
             let hidden = new_group(&caller, name.clone(), None, flowgrouptype::DEFAULT, now);
             let machine = Machine {
                 id: Uuid::new_v4(),

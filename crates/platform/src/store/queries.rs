@@ -595,6 +595,27 @@ impl Store {
         fetch_all!(self, MachineRow, sql, text(group_id))
     }
 
+    /// A machine of the environment by name, any case (machine names are
+    /// Windows computer names, which ignore case).
+    pub async fn machine_named(
+        &self,
+        environment: &EnvironmentId,
+        name: &str,
+    ) -> Result<Option<Machine>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_columns!(),
+            " FROM machines WHERE environment_id = $1 AND LOWER(name) = LOWER($2) LIMIT 1"
+        );
+        fetch_one!(
+            self,
+            MachineRow,
+            sql,
+            environment.to_string(),
+            name.to_owned()
+        )
+    }
+
     /// Who a record is shared with, and with which rights.
     pub async fn shares_of(&self, record: RecordRef) -> Result<Vec<Share>> {
         fetch_all!(
