@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use padconnect_client::workflow::{self, Change, ConnectPlan};
-use padconnect_client::{DesktopFlowConnection, Secret};
-use padconnect_core::ParameterSet;
+use padconnect_client::{ClientError, DesktopFlowConnection, RunOwnerCertificate, Secret};
+use padconnect_core::{ParameterSet, ShareRole};
 use serde_json::json;
 
 use crate::output::{self, Format};
@@ -48,8 +48,22 @@ pub struct ConnectArgs {
     connection_id: Option<String>,
     #[arg(long, value_name = "NAME")]
     display_name: Option<String>,
-    #[arg(long, value_name = "SET", default_value = "azureRelay", value_parser = ["azureRelay"])]
+    #[arg(long, value_name = "SET", default_value = "azureRelay", value_parser = ["azureRelay", "azureRelayRunOwner"])]
     parameter_set: String,
+    /// azureRelayRunOwner: the run owner's certificate and private key, as a
+    /// PFX file; its password from PADCONNECT_PFX_PASSWORD or --run-owner-pfx-password-file.
+    #[arg(long, value_name = "FILE")]
+    run_owner_pfx: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    run_owner_pfx_password_file: Option<PathBuf>,
+    /// azureRelayRunOwner: the app flows run as (the caller's own by default).
+    #[arg(long, value_name = "CLIENT_ID")]
+    run_owner_client_id: Option<String>,
+    /// When the service principal has no access to the group, give its
+    /// application user the User role (GrantAccess); works when the caller
+    /// may share the group (its owner, a Co-owner or an administrator).
+    #[arg(long)]
+    grant: bool,
     /// Rewrite the connection even when it already has these settings (to change its password).
     #[arg(long)]
     force: bool,
@@ -108,6 +122,12 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         }
         _ => password_source(args).read()?,
     };
+    let run_owner = run_owner(args, parameter_set, &session.client_id)?;
+    if let Some(org) = session.org_if_known(args.org.as_deref()) {
+        ensure_access(session, &org, &group_id, args.grant).await?;
+    } else if args.grant {
+        bail!("--grant shares the group through Dataverse: name its org with --org");
+    }
     let plan = ConnectPlan {
         tenant: session.tenant.clone(),
         client_id: session.client_id.clone(),
@@ -120,6 +140,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
             username,
             password,
             group_id,
+            run_owner,
         },
         force: args.force,
     };
@@ -184,6 +205,97 @@ async fn group_by_name(
         .as_str()
         .context("a group without an id")?;
     Ok(id.to_owned())
+}
+
+/// The run owner of an azureRelayRunOwner connection: its PFX and password.
+fn run_owner(
+    args: &ConnectArgs,
+    set: ParameterSet,
+    caller: &str,
+) -> anyhow::Result<Option<RunOwnerCertificate>> {
+    match (set, &args.run_owner_pfx) {
+        (ParameterSet::AzureRelay, None) => Ok(None),
+        (ParameterSet::AzureRelay, Some(_)) => {
+            bail!("--run-owner-pfx is for --parameter-set azureRelayRunOwner")
+        }
+        (ParameterSet::AzureRelayRunOwner, None) => bail!(
+            "azureRelayRunOwner needs the run owner's certificate: pass --run-owner-pfx FILE (a PFX with its private key)"
+        ),
+        (ParameterSet::AzureRelayRunOwner, Some(path)) => {
+            let pfx = std::fs::read(path)
+                .with_context(|| format!("cannot read the PFX file {}", path.display()))?;
+            let password = SecretSource {
+                what: "the PFX password",
+                file: args.run_owner_pfx_password_file.as_deref(),
+                stdin: false,
+                env: "PADCONNECT_PFX_PASSWORD",
+                hint: "set PADCONNECT_PFX_PASSWORD or pass --run-owner-pfx-password-file",
+            }
+            .read()?;
+            Ok(Some(RunOwnerCertificate {
+                client_id: args
+                    .run_owner_client_id
+                    .clone()
+                    .unwrap_or_else(|| caller.to_owned()),
+                pfx,
+                password,
+            }))
+        }
+    }
+}
+
+/// The seed's first step, checked: the service principal has an application
+/// user, and owns the group or was given at least User on it. Administrators
+/// see every group, yet a connection still needs that share; with `grant`,
+/// a principal that may share the group gives itself the User role.
+async fn ensure_access(
+    session: &Session,
+    org: &str,
+    group_id: &str,
+    grant: bool,
+) -> anyhow::Result<()> {
+    let dataverse = session.dataverse(org).await?;
+    let me = dataverse.who_am_i().await.map_err(|e| {
+        anyhow::anyhow!("{e}\nhint: add app {} as an application user of the environment (Power Platform admin center > Environment > Settings > Application users)", session.client_id)
+    })?;
+    let share_hint =
+        "share the group with the service principal's application user as User (Machines > Share)";
+    let group = match dataverse.find_group(group_id).await {
+        Ok(Some(group)) => group,
+        Ok(None) => bail!("machine group {group_id} does not exist in org {org}"),
+        Err(ClientError::Service { code, message, .. }) if code == "0x80048306" => {
+            bail!(
+                "this service principal cannot see machine group {group_id} ({code}: {message}): {share_hint}"
+            )
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if group["_ownerid_value"].as_str() == Some(me.as_str()) {
+        return Ok(());
+    }
+    let needed = ShareRole::User.rights();
+    let shared = dataverse.shared_access(group_id).await?;
+    if shared
+        .iter()
+        .any(|(principal, rights)| *principal == me.to_ascii_lowercase() && rights.contains(needed))
+    {
+        return Ok(());
+    }
+    if !grant {
+        bail!(
+            "this service principal has no User access to machine group {group_id}: {share_hint}, or rerun with --grant if it may share the group"
+        );
+    }
+    dataverse
+        .share_group(group_id, &me, ShareRole::User)
+        .await
+        .with_context(|| {
+            format!("--grant could not share machine group {group_id}: {share_hint}")
+        })?;
+    output::progress()(&format!(
+        "Gave this service principal the User role on machine group {group_id}"
+    ));
+    Ok(())
 }
 
 /// From a file, stdin or PADCONNECT_MACHINE_PASSWORD; never an argument.

@@ -1,4 +1,4 @@
-//! `padconnect connection get|list|delete`.
+//! `padconnect connection get|list|delete|share`.
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -19,6 +19,25 @@ pub enum ConnectionCommand {
     List(ListArgs),
     /// Delete a connection.
     Delete(OneArgs),
+    /// Share an azureRelayRunOwner connection with a service principal (or
+    /// stop sharing it with --remove); prints who has access then.
+    Share(ShareArgs),
+}
+
+#[derive(Args)]
+pub struct ShareArgs {
+    /// The connection id (a GUID, with or without dashes).
+    connection_id: String,
+    /// The service principal's object id (Enterprise applications > Object ID).
+    #[arg(long, value_name = "OBJECT_ID")]
+    principal: String,
+    #[arg(long, value_name = "ROLE", default_value = "CanView", value_parser = ["CanView", "CanViewWithShare", "CanEdit"])]
+    role: String,
+    /// Remove the principal's access instead.
+    #[arg(long, conflicts_with = "role")]
+    remove: bool,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Args)]
@@ -57,6 +76,7 @@ pub fn run(command: ConnectionCommand) -> anyhow::Result<()> {
         let common = match &command {
             ConnectionCommand::Get(a) | ConnectionCommand::Delete(a) => &a.common,
             ConnectionCommand::List(a) => &a.common,
+            ConnectionCommand::Share(a) => &a.common,
             ConnectionCommand::Create(_) => unreachable!("handled above"),
         };
         let session = Session::open(&common.session).await?;
@@ -113,6 +133,34 @@ async fn execute(
                     output::json(&json!({ "connectionId": id.to_string(), "deleted": true }))
                 }
                 Format::Table => println!("Connection {id} deleted."),
+            }
+        }
+        ConnectionCommand::Share(args) => {
+            let id: ConnectionId = args.connection_id.parse()?;
+            let principal = uuid::Uuid::try_parse(&args.principal).map_err(|_| {
+                anyhow::anyhow!(
+                    "'{}' is not an object id (a GUID): give the service principal's object id",
+                    args.principal
+                )
+            })?;
+            let role = (!args.remove).then_some(args.role.as_str());
+            client
+                .share(&environment, &id, &principal.to_string(), role)
+                .await?;
+            let permissions = client.permissions(&environment, &id).await?;
+            match common.output {
+                Format::Json => output::json(&json!({ "value": permissions })),
+                Format::Table => {
+                    for permission in &permissions {
+                        let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_owned();
+                        println!(
+                            "{}  {}  {}",
+                            text(&permission["name"]),
+                            text(&permission["properties"]["principal"]["type"]),
+                            text(&permission["properties"]["roleName"])
+                        );
+                    }
+                }
             }
         }
         ConnectionCommand::Create(_) => unreachable!("handled by run"),

@@ -33,7 +33,7 @@ enum Command {
     /// desktop-flow connection as a service principal, the seed's whole workflow.
     Quickstart(quickstart::QuickstartArgs),
     /// Create or update a desktop-flow connection owned by a service principal, idempotently.
-    Connect(connect::ConnectArgs),
+    Connect(Box<connect::ConnectArgs>),
     /// Machine groups via Dataverse: list, show (the seed's "get the group ID").
     #[command(subcommand)]
     Group(group::GroupCommand),
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quickstart(args) => quickstart::run(args),
-        Command::Connect(args) => connect::run(args),
+        Command::Connect(args) => connect::run(*args),
         Command::Connection(command) => connection::run(command),
         Command::Group(command) => group::run_group(command),
         Command::Share(args) => group::run_share(args),

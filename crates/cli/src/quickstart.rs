@@ -99,6 +99,7 @@ async fn run_on(
             username: identity.windows_account.clone(),
             password: Secret::new(identity.windows_password.clone()),
             group_id: identity.group_id.clone(),
+            run_owner: None,
         },
         force: false,
     };

@@ -107,6 +107,11 @@ impl Session {
         }
     }
 
+    /// The org given, or the embedded platform's; `None` when neither is known.
+    pub fn org_if_known(&self, given: Option<&str>) -> Option<String> {
+        self.org(given).ok()
+    }
+
     /// A Dataverse client for an org, with a token for it.
     pub async fn dataverse(&self, org: &str) -> anyhow::Result<padconnect_client::DataverseClient> {
         let scope = self.target.dataverse_scope(org);

@@ -21,6 +21,28 @@ pub struct DesktopFlowConnection {
     pub username: String,
     pub password: Secret,
     pub group_id: String,
+    /// For `azureRelayRunOwner`: the app flows run as, and its certificate.
+    pub run_owner: Option<RunOwnerCertificate>,
+}
+
+/// A run owner: an app that authenticates with a certificate, given as a
+/// PFX file and its password.
+#[derive(Debug, Clone)]
+pub struct RunOwnerCertificate {
+    pub client_id: String,
+    /// The PFX file's bytes.
+    pub pfx: Vec<u8>,
+    pub password: Secret,
+}
+
+impl RunOwnerCertificate {
+    fn value(&self) -> Value {
+        use base64::Engine;
+        json!({
+            "pfx": base64::engine::general_purpose::STANDARD.encode(&self.pfx),
+            "password": self.password.expose(),
+        })
+    }
 }
 
 impl DesktopFlowConnection {
@@ -37,6 +59,11 @@ impl DesktopFlowConnection {
                 }
             }
         });
+        if let Some(owner) = &self.run_owner {
+            let values = &mut properties["connectionParametersSet"]["values"];
+            values["tokenRunOwnerCert:clientId"] = json!({ "value": owner.client_id });
+            values["tokenRunOwnerCert:clientCertificateSecret"] = json!({ "value": owner.value() });
+        }
         if let Some(name) = &self.display_name {
             properties["displayName"] = json!(name);
         }
@@ -125,6 +152,54 @@ impl ConnectionsClient {
         )
         .await
         .map(|_| ())
+    }
+
+    fn resource(&self, environment: &EnvironmentId, id: &ConnectionId, tail: &str) -> String {
+        format!(
+            "{}/connectivity/connectors/shared_uiflow/connections/{id}/{tail}?api-version=1",
+            self.target.environment_api(environment)
+        )
+    }
+
+    /// Gives a service principal `role` on the connection (CanView,
+    /// CanViewWithShare, CanEdit), or takes its access away with `None`.
+    pub async fn share(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+        principal_object_id: &str,
+        role: Option<&str>,
+    ) -> Result<(), ClientError> {
+        let body = match role {
+            Some(role) => json!({
+                "put": [{ "properties": {
+                    "roleName": role,
+                    "capabilities": [],
+                    "principal": { "id": principal_object_id, "type": "ServicePrincipal" },
+                    "notifyShareTargetOption": "NotSpecified",
+                }}],
+                "delete": [],
+            }),
+            None => json!({
+                "put": [],
+                "delete": [{ "id": format!("{}/permissions/{principal_object_id}", id.resource_id(&padconnect_core::ConnectorName::uiflow())) }],
+            }),
+        };
+        let url = self.resource(environment, id, "modifyPermissions");
+        http::send(&self.http, Method::POST, &url, &self.token, Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Who may use the connection: its owner first, then its shares.
+    pub async fn permissions(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<Vec<Value>, ClientError> {
+        let url = self.resource(environment, id, "permissions");
+        let (_, page) = http::send(&self.http, Method::GET, &url, &self.token, None).await?;
+        Ok(page["value"].as_array().cloned().unwrap_or_default())
     }
 
     /// Every connection the caller may see, following `nextLink`.

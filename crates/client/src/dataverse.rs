@@ -1,6 +1,6 @@
 //! The Dataverse Web API of one org, for what the seed reads and shares.
 
-use padconnect_core::ShareRole;
+use padconnect_core::{AccessRights, ShareRole};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -132,6 +132,45 @@ impl DataverseClient {
         )
         .await?;
         Ok(row)
+    }
+
+    /// The caller's systemuser id (`WhoAmI`): fails with 0x80072560 when a
+    /// service principal has no application user in the environment.
+    pub async fn who_am_i(&self) -> Result<String, ClientError> {
+        let reply = self.get("WhoAmI").await?;
+        reply["UserId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::Protocol {
+                url: format!("{}/WhoAmI", self.base),
+                reason: "no UserId in the answer".into(),
+            })
+    }
+
+    /// Who a machine group was shared with, and the rights each holds
+    /// (`RetrieveSharedPrincipalsAndAccess`); its owner is not among them.
+    pub async fn shared_access(
+        &self,
+        group_id: &str,
+    ) -> Result<Vec<(String, AccessRights)>, ClientError> {
+        let path = format!(
+            "RetrieveSharedPrincipalsAndAccess(Target=@p1)?@p1={{'@odata.id':'flowmachinegroups({group_id})'}}"
+        );
+        let reply = self.get(&path).await?;
+        let mut shares = Vec::new();
+        for access in reply["PrincipalAccesses"].as_array().into_iter().flatten() {
+            let principal = access["Principal"]["ownerid"].as_str().unwrap_or_default();
+            let rights = access["AccessMask"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e: padconnect_core::ParseError| ClientError::Protocol {
+                    url: format!("{}/{path}", self.base),
+                    reason: e.to_string(),
+                })?;
+            shares.push((principal.to_ascii_lowercase(), rights));
+        }
+        Ok(shares)
     }
 
     /// A machine by id or by name.

@@ -11,7 +11,7 @@ pub mod settings;
 pub mod token;
 pub mod workflow;
 
-pub use connections::{ConnectionsClient, DesktopFlowConnection, PutOutcome};
+pub use connections::{ConnectionsClient, DesktopFlowConnection, PutOutcome, RunOwnerCertificate};
 pub use credentials::{Certificate, ClientCredential, Secret};
 pub use dataverse::DataverseClient;
 pub use endpoints::Target;

@@ -140,6 +140,11 @@ fn has_settings(connection: &Value, wanted: &DesktopFlowConnection) -> bool {
     set["name"].as_str() == Some(wanted.parameter_set.as_str())
         && value("username") == Some(wanted.username.to_ascii_lowercase())
         && value("targetId") == Some(wanted.group_id.to_ascii_lowercase())
+        && value("tokenRunOwnerCert:clientId")
+            == wanted
+                .run_owner
+                .as_ref()
+                .map(|o| o.client_id.to_ascii_lowercase())
         && wanted
             .display_name
             .as_deref()

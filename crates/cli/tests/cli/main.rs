@@ -4,6 +4,7 @@ mod connect;
 mod env_url;
 mod group;
 mod quickstart;
+mod run_owner;
 mod serve;
 mod support;
 mod token;

@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod permissions;
 mod render;
+mod run_owner;
 pub mod service;
 
 use axum::Router;

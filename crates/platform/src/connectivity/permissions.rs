@@ -11,12 +11,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::ParameterSet;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::connections::{target, visible};
 use super::context::ApiContext;
+use super::service::Standing;
 use super::{ApiError, service};
 use crate::server::AppState;
-use crate::store::{Connection, PrincipalType};
+use crate::store::{Connection, ConnectionPermission, PrincipalType};
 
 fn permission(
     connection: &Connection,
@@ -70,6 +72,9 @@ pub async fn list(
     Ok(Json(json!({ "value": value })).into_response())
 }
 
+/// `POST .../modifyPermissions` with `{"put":[...],"delete":[...]}`: 200 and
+/// an empty body, as the service answers. Every entry is checked before
+/// anything is written, so a bad entry changes nothing.
 pub async fn modify(
     State(state): State<AppState>,
     Path(params): Path<Vec<(String, String)>>,
@@ -86,24 +91,125 @@ pub async fn modify(
         ));
     }
     let connection = visible(&state, &ctx, &id).await?;
-    if !service::may_edit(&state, &ctx, &connection).await? {
+    let standing = service::standing(&state, &ctx, &connection).await?;
+    if standing < Some(Standing::Share) {
         return Err(ApiError::forbidden(format!(
-            "Only the owner of connection '{id}' or an administrator may share it."
+            "Only the owner of connection '{id}', a principal it was shared with as CanViewWithShare or CanEdit, or an administrator may share it."
         )));
     }
-    match ParameterSet::parse(&connection.parameter_set) {
-        Some(ParameterSet::AzureRelayRunOwner) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "ParameterSetNotSupported",
-            "Sharing azureRelayRunOwner connections is not supported by this platform yet.",
-        )),
-        _ => Err(ApiError::new(
+    if ParameterSet::parse(&connection.parameter_set) != Some(ParameterSet::AzureRelayRunOwner) {
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "ConnectionNotShareable",
             format!(
                 "Connection '{id}' uses parameter set '{}', which cannot be shared: only azureRelayRunOwner connections can be shared, and only with service principals.",
                 connection.parameter_set
             ),
-        )),
+        ));
     }
+    let mut grants = Vec::new();
+    for entry in request["put"].as_array().into_iter().flatten() {
+        let grant = shared_principal(&state, &ctx, &connection, entry).await?;
+        if grant.role_name == "CanEdit" && standing < Some(Standing::Edit) {
+            return Err(ApiError::forbidden(
+                "A principal with CanViewWithShare may share as CanView or CanViewWithShare, not CanEdit.",
+            ));
+        }
+        grants.push(grant);
+    }
+    let revoked = request["delete"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(revoked_principal)
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let env = ctx.environment.id;
+    let mut tx = state.store.begin().await?;
+    for grant in &grants {
+        tx.set_connection_permission(&env, &id, grant).await?;
+    }
+    for principal in revoked {
+        tx.delete_connection_permission(&env, &id, principal)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// One `put` entry: `{"properties":{"roleName":"CanView","principal":{"id":"<object id>","type":"ServicePrincipal"}}}`.
+async fn shared_principal(
+    state: &AppState,
+    ctx: &ApiContext,
+    connection: &Connection,
+    entry: &Value,
+) -> Result<ConnectionPermission, ApiError> {
+    let properties = &entry["properties"];
+    let role = properties["roleName"].as_str().unwrap_or_default();
+    if Standing::parse_role(role).is_none() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRoleName",
+            format!("'{role}' is not a sharing role: use CanView, CanViewWithShare or CanEdit."),
+        ));
+    }
+    let principal = &properties["principal"];
+    let object_id = principal["id"]
+        .as_str()
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidPrincipal",
+                "Sharing requires the principal's id: properties.principal.id, the service principal's object id.",
+            )
+        })?;
+    if principal["type"].as_str() != Some(PrincipalType::ServicePrincipal.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "ConnectionNotShareable",
+            "azureRelayRunOwner connections can be shared with service principals only: set properties.principal.type to ServicePrincipal.",
+        ));
+    }
+    if object_id == connection.created_by.id {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidPrincipal",
+            format!("{object_id} owns the connection: it holds every right already."),
+        ));
+    }
+    state
+        .store
+        .app_by_object_id(object_id)
+        .await?
+        .filter(|app| app.tenant_id == ctx.caller.tenant_id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PrincipalNotFound",
+                format!(
+                    "No service principal with object id {object_id} in this tenant: give the enterprise application's object id, not the app's client id."
+                ),
+            )
+        })?;
+    Ok(ConnectionPermission {
+        principal_id: object_id,
+        principal_type: PrincipalType::ServicePrincipal,
+        role_name: role.to_owned(),
+    })
+}
+
+/// One `delete` entry: `{"id":".../permissions/<object id>"}` or the bare id.
+fn revoked_principal(entry: &Value) -> Result<Uuid, ApiError> {
+    let id = entry["id"].as_str().unwrap_or_default();
+    let principal = id.rsplit('/').next().unwrap_or_default();
+    Uuid::try_parse(principal).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidPrincipal",
+            format!(
+                "'{id}' is not a permission id: use the 'id' of an entry of GET .../permissions."
+            ),
+        )
+    })
 }

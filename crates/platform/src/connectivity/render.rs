@@ -44,7 +44,7 @@ pub fn connection(c: &Connection, status: &Status, tenant_id: Uuid) -> Value {
                 "name": c.environment_id.to_string(),
             },
             "accountName": c.parameter_values.get("username").cloned().unwrap_or(Value::Null),
-            "allowSharing": false,
+            "allowSharing": c.parameter_set == padconnect_core::ParameterSet::AzureRelayRunOwner.name(),
             "testLinks": [],
         }
     })

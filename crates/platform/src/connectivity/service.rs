@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::context::ApiContext;
+use super::run_owner::{self, RunOwner};
 use crate::server::AppState;
 use crate::store::{
     Connection, MachineGroup, RecordRef, SystemUser, SystemUserKind, Timestamp, flowgrouptype,
@@ -20,6 +21,8 @@ pub struct ConnectionRequest {
     pub username: String,
     pub password: String,
     pub target: Uuid,
+    /// For `azureRelayRunOwner`: the app that runs the flows, and its PFX.
+    pub run_owner: Option<RunOwner>,
 }
 
 /// Reads and checks the body of a PUT: the seed's shape, the environment
@@ -49,13 +52,6 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
     let name = set.get("name").and_then(Value::as_str).unwrap_or_default();
     let parameter_set =
         ParameterSet::parse(name).ok_or_else(|| ApiError::invalid_parameter_set(name))?;
-    if parameter_set == ParameterSet::AzureRelayRunOwner {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "ParameterSetNotSupported",
-            "azureRelayRunOwner connections are not supported by this platform yet: use azureRelay.",
-        ));
-    }
     let empty = Map::new();
     let values = set
         .get("values")
@@ -87,6 +83,10 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
     let target_text = value("targetId")?;
     let target = Uuid::try_parse(&target_text)
         .map_err(|_| ApiError::invalid_target(&target_text, &ctx.environment.id.to_string()))?;
+    let run_owner = match parameter_set {
+        ParameterSet::AzureRelay => None,
+        ParameterSet::AzureRelayRunOwner => Some(run_owner_values(values, name, &value)?),
+    };
     let display_name = match properties.get("displayName") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -102,6 +102,45 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
         username,
         password,
         target,
+        run_owner,
+    })
+}
+
+/// `tokenRunOwnerCert:clientId` (a GUID) and
+/// `tokenRunOwnerCert:clientCertificateSecret` = `{"value":{"pfx":"<base64>","password":"..."}}`.
+fn run_owner_values(
+    values: &Map<String, Value>,
+    set: &str,
+    text: &dyn Fn(&str) -> Result<String, ApiError>,
+) -> Result<RunOwner, ApiError> {
+    let client_id = text(run_owner::CLIENT_ID)?;
+    let client_id = Uuid::try_parse(&client_id).map_err(|_| {
+        ApiError::invalid_parameter(
+            run_owner::CLIENT_ID,
+            format!("'{client_id}' is not a GUID: give the run owner app's client id."),
+        )
+    })?;
+    let secret = values
+        .get(run_owner::CERTIFICATE_SECRET)
+        .and_then(|v| v.get("value"))
+        .ok_or_else(|| ApiError::missing_parameter(set, run_owner::CERTIFICATE_SECRET))?;
+    let field = |name: &str| {
+        secret
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    run_owner::CERTIFICATE_SECRET,
+                    format!("'value.{name}' is required: {{\"value\":{{\"pfx\":\"<base64 PFX>\",\"password\":\"<PFX password>\"}}}}."),
+                )
+            })
+    };
+    Ok(RunOwner {
+        client_id,
+        pfx_base64: field("pfx")?,
+        pfx_password: field("password")?,
     })
 }
 
@@ -174,8 +213,19 @@ pub async fn put(
         )));
     }
 
+    if let Some(owner) = &request.run_owner {
+        run_owner::verify(state, ctx.caller.tenant_id, owner).await?;
+    }
+
     let now = Timestamp::now();
-    let secrets = json!({ "password": request.password });
+    let mut secrets = json!({ "password": request.password });
+    let mut values =
+        json!({ "username": request.username, "targetId": request.target.to_string() });
+    if let Some(owner) = &request.run_owner {
+        secrets["pfx"] = json!(owner.pfx_base64);
+        secrets["pfxPassword"] = json!(owner.pfx_password);
+        values[run_owner::CLIENT_ID] = json!(owner.client_id);
+    }
     let connection = Connection {
         environment_id: env,
         id,
@@ -184,7 +234,7 @@ pub async fn put(
             .display_name
             .unwrap_or_else(|| request.username.clone()),
         parameter_set: request.set.name().to_owned(),
-        parameter_values: json!({ "username": request.username, "targetId": request.target.to_string() }),
+        parameter_values: values,
         sealed_secrets: state
             .keyring
             .seal(&sealing_context(&env, &id), secrets.to_string().as_bytes()),
@@ -210,6 +260,19 @@ pub async fn put(
             "Connection '{id}' exists and belongs to another principal: choose a new connection id."
         )));
     }
+    // The run-owner document: "the run owner cannot be removed". Nor is a
+    // plain connection turned into a run-owner one in place: both would
+    // change who the flows run as under the feet of those it was shared with.
+    if existing.parameter_set != connection.parameter_set {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "ConnectionParameterSetChangeNotAllowed",
+            format!(
+                "Connection '{id}' uses parameter set '{}'; an update cannot change it to '{}' (a run owner cannot be removed): create a new connection instead.",
+                existing.parameter_set, connection.parameter_set
+            ),
+        ));
+    }
     let updated = Connection {
         created_by: existing.created_by,
         created_at: existing.created_at,
@@ -226,15 +289,38 @@ fn sealing_context(env: &padconnect_core::EnvironmentId, id: &ConnectionId) -> V
     format!("connection:{env}:{id}").into_bytes()
 }
 
-/// The caller's standing on a connection: `None` when it may not see it,
-/// `Some(true)` when it may also change it (owner, administrator, CanEdit).
-async fn standing(
+/// What a principal may do with a connection, from least to most. The
+/// owner and the tenant's administrators hold [`Standing::Edit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// CanView: see and use it.
+    View,
+    /// CanViewWithShare: also share it on, as CanView or CanViewWithShare.
+    Share,
+    /// CanEdit: also change, share and delete it.
+    Edit,
+}
+
+impl Standing {
+    /// A sharing role's name as the API writes it.
+    pub fn parse_role(role: &str) -> Option<Self> {
+        match role {
+            "CanView" => Some(Self::View),
+            "CanViewWithShare" => Some(Self::Share),
+            "CanEdit" => Some(Self::Edit),
+            _ => None,
+        }
+    }
+}
+
+/// The caller's standing on a connection; `None` when it may not see it.
+pub async fn standing(
     state: &AppState,
     ctx: &ApiContext,
     connection: &Connection,
-) -> Result<Option<bool>, ApiError> {
+) -> Result<Option<Standing>, ApiError> {
     if ctx.admin || connection.created_by.id == ctx.caller.object_id {
-        return Ok(Some(true));
+        return Ok(Some(Standing::Edit));
     }
     let role = state
         .store
@@ -244,7 +330,7 @@ async fn standing(
             ctx.caller.object_id,
         )
         .await?;
-    Ok(role.map(|role| role == "CanEdit"))
+    Ok(role.as_deref().and_then(Standing::parse_role))
 }
 
 pub async fn may_see(
@@ -260,7 +346,7 @@ pub async fn may_edit(
     ctx: &ApiContext,
     connection: &Connection,
 ) -> Result<bool, ApiError> {
-    Ok(standing(state, ctx, connection).await? == Some(true))
+    Ok(standing(state, ctx, connection).await? == Some(Standing::Edit))
 }
 
 /// Whether the connection can reach its target now.

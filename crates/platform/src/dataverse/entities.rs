@@ -134,14 +134,15 @@ pub async fn get_operation(
     State(state): State<AppState>,
     Path((segment, operation)): Path<(String, String)>,
     QueryParams(params): QueryParams<HashMap<String, String>>,
-    caller: DataverseCaller,
+    // An unknown operation is a 404 whoever asks, as for unknown segments.
+    caller: Result<DataverseCaller, DataverseError>,
 ) -> Result<Response, DataverseError> {
     if operation == "Attributes" {
-        return super::metadata::attributes_of(&segment, &params, &caller).await;
+        return super::metadata::attributes_of(&segment, &params, &caller?).await;
     }
     match access::function_call(&operation) {
         Some(("RetrievePrincipalAccess", arguments)) => Ok(access::principal_access(
-            &state, &caller, &segment, arguments, &params,
+            &state, &caller?, &segment, arguments, &params,
         )
         .await?
         .into_response()),

@@ -44,7 +44,8 @@ pub const MIN_GROUP_PASSWORD_CHARS: usize = 8;
 pub async fn post_operation(
     State(state): State<AppState>,
     Path((segment, operation)): Path<(String, String)>,
-    caller: DataverseCaller,
+    // An unknown action is a 404 whoever asks, as for unknown segments.
+    caller: Result<DataverseCaller, DataverseError>,
     body: Bytes,
 ) -> Result<StatusCode, DataverseError> {
     let action = function_call(&operation)
@@ -53,6 +54,7 @@ pub async fn post_operation(
     if !matches!(action, "JoinGroup" | "LeaveGroup") {
         return Err(DataverseError::unknown_segment(&operation));
     }
+    let caller = caller?;
     let machine = bound_machine(&state, &caller, &segment).await?;
     match action {
         "JoinGroup" => join(&state, &caller, machine, &body).await,

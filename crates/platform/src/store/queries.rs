@@ -1010,6 +1010,43 @@ impl Tx {
         Ok(updated == 1)
     }
 
+    /// Gives a principal a role on a connection, replacing the one it had.
+    pub async fn set_connection_permission(
+        &mut self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+        permission: &ConnectionPermission,
+    ) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO connection_permissions (environment_id, connection_id, principal_id, principal_type, role_name) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (environment_id, connection_id, principal_id) \
+             DO UPDATE SET principal_type = excluded.principal_type, role_name = excluded.role_name",
+            environment.to_string(),
+            id.to_string(),
+            text(permission.principal_id),
+            permission.principal_type.as_str().to_owned(),
+            permission.role_name.clone()
+        )?;
+        Ok(())
+    }
+
+    pub async fn delete_connection_permission(
+        &mut self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+        principal: Uuid,
+    ) -> Result<()> {
+        run!(
+            self,
+            "DELETE FROM connection_permissions WHERE environment_id = $1 AND connection_id = $2 AND principal_id = $3",
+            environment.to_string(),
+            id.to_string(),
+            text(principal)
+        )?;
+        Ok(())
+    }
+
     /// `false` when there was no such connection.
     pub async fn delete_connection(
         &mut self,

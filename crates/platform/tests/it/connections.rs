@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-const PP_SCOPE: &str = "https://api.powerplatform.com/.default";
-const WINDOWS_PASSWORD: &str = "Wind0ws-P@ssw0rd!";
+pub const PP_SCOPE: &str = "https://api.powerplatform.com/.default";
+pub const WINDOWS_PASSWORD: &str = "Wind0ws-P@ssw0rd!";
 
-async fn app_token(platform: &RunningPlatform, client_id: &str) -> String {
+pub async fn app_token(platform: &RunningPlatform, client_id: &str) -> String {
     TokenClient::new(reqwest::Client::new(), &platform.url())
         .client_credentials(
             TENANT_ID,
@@ -26,7 +26,7 @@ async fn app_token(platform: &RunningPlatform, client_id: &str) -> String {
         .token
 }
 
-async fn admin_token(platform: &RunningPlatform) -> String {
+pub async fn admin_token(platform: &RunningPlatform) -> String {
     TokenClient::new(reqwest::Client::new(), &platform.url())
         .password(
             TENANT_ID,
@@ -41,7 +41,7 @@ async fn admin_token(platform: &RunningPlatform) -> String {
 }
 
 /// The seed's body, exactly, with the ids filled in.
-fn seed_body(environment: &str, group: &str) -> Value {
+pub fn seed_body(environment: &str, group: &str) -> Value {
     json!({
         "properties": {
             "environment": {
@@ -60,14 +60,14 @@ fn seed_body(environment: &str, group: &str) -> Value {
     })
 }
 
-struct Reply {
-    status: StatusCode,
-    body: Value,
-    text: String,
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub text: String,
 }
 
 /// A request to the environment host, as the seed sends it.
-async fn call(
+pub async fn call(
     platform: &RunningPlatform,
     method: reqwest::Method,
     path: &str,
@@ -85,7 +85,7 @@ async fn call(
     .await
 }
 
-async fn call_raw(
+pub async fn call_raw(
     platform: &RunningPlatform,
     method: reqwest::Method,
     host: &str,
@@ -115,11 +115,11 @@ async fn call_raw(
     }
 }
 
-fn connection_path(id: &str) -> String {
+pub fn connection_path(id: &str) -> String {
     format!("/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1")
 }
 
-fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
+pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.status, status, "{}", reply.text);
     assert_eq!(reply.body["error"]["code"], code, "{}", reply.text);
     assert!(

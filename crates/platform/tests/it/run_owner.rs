@@ -1,0 +1,440 @@
+//! `azureRelayRunOwner` connections: the run owner's certificate proven by a
+//! PFX, secrets kept sealed, and sharing with service principals only.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+use padconnect_platform::RunningPlatform;
+use reqwest::{Method, StatusCode};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+use serde_json::{Value, json};
+
+use crate::connections::*;
+use crate::support::*;
+
+const PFX_PASSWORD: &str = "pfx-export-password";
+
+/// A PFX of the certificate and key in `pem`, as Windows exports one.
+fn pfx(pem: &str, password: &str) -> String {
+    pfx_of(pem, pem, password)
+}
+
+/// A PFX of the certificate in one PEM and the key in another.
+fn pfx_of(cert_pem: &str, key_pem: &str, password: &str) -> String {
+    let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
+    let key = PrivatePkcs8KeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let chain = PrivateKeyChain::new(
+        vec![1u8; 20],
+        PrivateKey::from_der(key.secret_pkcs8_der()).unwrap(),
+        [Certificate::from_der(cert.as_ref()).unwrap()],
+    );
+    let mut store = KeyStore::new();
+    store.add_entry("run-owner", KeyStoreEntry::PrivateKeyChain(chain));
+    STANDARD.encode(store.writer(password).write().unwrap())
+}
+
+fn run_owner_body(group: &str, client_id: &str, pfx: &str, password: &str) -> Value {
+    json!({
+        "properties": {
+            "environment": {"name": ENVIRONMENT},
+            "connectionParametersSet": {
+                "name": "azureRelayRunOwner",
+                "values": {
+                    "username": {"value": "CONTOSO\\svc-bot"},
+                    "password": {"value": WINDOWS_PASSWORD},
+                    "targetId": {"value": group},
+                    "tokenRunOwnerCert:clientId": {"value": client_id},
+                    "tokenRunOwnerCert:clientCertificateSecret": {"value": {"pfx": pfx, "password": password}}
+                }
+            }
+        }
+    })
+}
+
+fn object_id(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["oid"].as_str().unwrap().to_owned()
+}
+
+async fn put(platform: &RunningPlatform, token: &str, id: &str, body: &Value) -> Reply {
+    call(
+        platform,
+        Method::PUT,
+        &connection_path(id),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_run_owner_connection_needs_the_apps_registered_certificate() {
+    let (platform, world) = start_identity(false).await;
+    let token = app_token(&platform, SECRET_APP).await;
+    let good_pfx = pfx(&world.cert_pem, PFX_PASSWORD);
+    let id = uuid::Uuid::new_v4().to_string();
+
+    let wrong_password = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(SHARED_GROUP, CERT_APP, &good_pfx, "not-the-password"),
+    )
+    .await;
+    assert_error(
+        &wrong_password,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValue",
+    );
+    assert!(
+        wrong_password.text.contains("cannot be opened"),
+        "{}",
+        wrong_password.text
+    );
+    let stranger = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(
+            SHARED_GROUP,
+            CERT_APP,
+            &pfx(&world.stranger_pem, PFX_PASSWORD),
+            PFX_PASSWORD,
+        ),
+    )
+    .await;
+    assert_error(&stranger, StatusCode::BAD_REQUEST, "InvalidParameterValue");
+    assert!(
+        stranger
+            .text
+            .contains("not registered for app 'cert-pipeline'"),
+        "{}",
+        stranger.text
+    );
+    let mismatched = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(
+            SHARED_GROUP,
+            CERT_APP,
+            &pfx_of(&world.cert_pem, &world.stranger_pem, PFX_PASSWORD),
+            PFX_PASSWORD,
+        ),
+    )
+    .await;
+    assert_error(
+        &mismatched,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValue",
+    );
+    assert!(
+        mismatched.text.contains("does not belong"),
+        "{}",
+        mismatched.text
+    );
+    let no_certificate = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(SHARED_GROUP, LONELY_APP, &good_pfx, PFX_PASSWORD),
+    )
+    .await;
+    assert_error(
+        &no_certificate,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValue",
+    );
+    assert!(
+        no_certificate.text.contains("no certificate credential"),
+        "{}",
+        no_certificate.text
+    );
+    let unknown_app = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(
+            SHARED_GROUP,
+            "99999999-8888-4777-8666-555555555555",
+            &good_pfx,
+            PFX_PASSWORD,
+        ),
+    )
+    .await;
+    assert_error(
+        &unknown_app,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValue",
+    );
+    let not_base64 = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(SHARED_GROUP, CERT_APP, "%%%", PFX_PASSWORD),
+    )
+    .await;
+    assert_error(
+        &not_base64,
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValue",
+    );
+    let mut no_secret = run_owner_body(SHARED_GROUP, CERT_APP, &good_pfx, PFX_PASSWORD);
+    no_secret["properties"]["connectionParametersSet"]["values"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tokenRunOwnerCert:clientCertificateSecret");
+    let missing = put(&platform, &token, &id, &no_secret).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.text);
+    assert!(
+        missing
+            .text
+            .contains("tokenRunOwnerCert:clientCertificateSecret")
+    );
+    let mut no_pfx_password = run_owner_body(SHARED_GROUP, CERT_APP, &good_pfx, PFX_PASSWORD);
+    no_pfx_password["properties"]["connectionParametersSet"]["values"]
+        ["tokenRunOwnerCert:clientCertificateSecret"]["value"]
+        .as_object_mut()
+        .unwrap()
+        .remove("password");
+    let half = put(&platform, &token, &id, &no_pfx_password).await;
+    assert_error(&half, StatusCode::BAD_REQUEST, "InvalidParameterValue");
+    // Nothing was stored by any of them.
+    let nothing = call(
+        &platform,
+        Method::GET,
+        &connection_path(&id),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_error(&nothing, StatusCode::NOT_FOUND, "ConnectionNotFound");
+
+    let created = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(SHARED_GROUP, CERT_APP, &good_pfx, PFX_PASSWORD),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let properties = &created.body["properties"];
+    assert_eq!(
+        properties["connectionParametersSet"]["name"],
+        "azureRelayRunOwner"
+    );
+    assert_eq!(
+        properties["connectionParametersSet"]["values"]["tokenRunOwnerCert:clientId"]["value"],
+        CERT_APP
+    );
+    assert_eq!(properties["allowSharing"], true);
+    assert_eq!(properties["statuses"][0]["status"], "Connected");
+    for secret in [PFX_PASSWORD, WINDOWS_PASSWORD, &good_pfx[..40]] {
+        assert!(!created.text.contains(secret), "a secret in the response");
+    }
+    let fetched = call(
+        &platform,
+        Method::GET,
+        &connection_path(&id),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert!(!fetched.text.contains(PFX_PASSWORD) && !fetched.text.contains(&good_pfx[..40]));
+
+    // The run owner cannot be removed by an update.
+    let downgrade = put(
+        &platform,
+        &token,
+        &id,
+        &seed_body(ENVIRONMENT, SHARED_GROUP),
+    )
+    .await;
+    assert_error(
+        &downgrade,
+        StatusCode::BAD_REQUEST,
+        "ConnectionParameterSetChangeNotAllowed",
+    );
+    let again = put(
+        &platform,
+        &token,
+        &id,
+        &run_owner_body(SHARED_GROUP, CERT_APP, &good_pfx, PFX_PASSWORD),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn run_owner_connections_are_shared_with_service_principals_only() {
+    let (platform, world) = start_identity(false).await;
+    let owner = app_token(&platform, SECRET_APP).await;
+    let lonely = app_token(&platform, LONELY_APP).await;
+    let lonely_oid = object_id(&lonely);
+    let id = uuid::Uuid::new_v4().to_string();
+    let created = put(
+        &platform,
+        &owner,
+        &id,
+        &run_owner_body(
+            SHARED_GROUP,
+            CERT_APP,
+            &pfx(&world.cert_pem, PFX_PASSWORD),
+            PFX_PASSWORD,
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let base = format!("/connectivity/connectors/shared_uiflow/connections/{id}");
+    let modify = format!("{base}/modifyPermissions?api-version=1");
+    let share = |principal: &str, kind: &str, role: &str| json!({"properties": {"roleName": role, "capabilities": [], "principal": {"id": principal, "type": kind, "tenantId": TENANT_ID}}});
+    let post = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let platform = &platform;
+        let modify = modify.clone();
+        async move { call(platform, Method::POST, &modify, Some(&token), Some(&body)).await }
+    };
+
+    let hidden = call(
+        &platform,
+        Method::GET,
+        &connection_path(&id),
+        Some(&lonely),
+        None,
+    )
+    .await;
+    assert_error(&hidden, StatusCode::NOT_FOUND, "ConnectionNotFound");
+
+    // Each bad entry is refused, and a batch with one bad entry writes nothing.
+    let user = post(
+        &owner,
+        json!({"put": [share(&lonely_oid, "User", "CanView")]}),
+    )
+    .await;
+    assert_error(&user, StatusCode::BAD_REQUEST, "ConnectionNotShareable");
+    let role = post(
+        &owner,
+        json!({"put": [share(&lonely_oid, "ServicePrincipal", "Owner")]}),
+    )
+    .await;
+    assert_error(&role, StatusCode::BAD_REQUEST, "InvalidRoleName");
+    let stranger = post(
+        &owner,
+        json!({"put": [share("12345678-1234-4234-8234-123456789012", "ServicePrincipal", "CanView")]}),
+    )
+    .await;
+    assert_error(&stranger, StatusCode::BAD_REQUEST, "PrincipalNotFound");
+    let client_id = post(
+        &owner,
+        json!({"put": [share(LONELY_APP, "ServicePrincipal", "CanView")]}),
+    )
+    .await;
+    assert_error(&client_id, StatusCode::BAD_REQUEST, "PrincipalNotFound");
+    let itself = post(
+        &owner,
+        json!({"put": [share(SECRET_APP_OID, "ServicePrincipal", "CanView")]}),
+    )
+    .await;
+    assert_error(&itself, StatusCode::BAD_REQUEST, "InvalidPrincipal");
+    let no_id = post(&owner, json!({"put": [{"properties": {"roleName": "CanView", "principal": {"type": "ServicePrincipal"}}}]})).await;
+    assert_error(&no_id, StatusCode::BAD_REQUEST, "InvalidPrincipal");
+    let mixed = post(
+        &owner,
+        json!({"put": [share(&lonely_oid, "ServicePrincipal", "CanView"), share(&lonely_oid, "Group", "CanView")]}),
+    )
+    .await;
+    assert_error(&mixed, StatusCode::BAD_REQUEST, "ConnectionNotShareable");
+    assert_error(
+        &call(
+            &platform,
+            Method::GET,
+            &connection_path(&id),
+            Some(&lonely),
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "ConnectionNotFound",
+    );
+
+    let shared = post(
+        &owner,
+        json!({"put": [share(&lonely_oid, "ServicePrincipal", "CanView")], "delete": []}),
+    )
+    .await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.text);
+    assert!(shared.text.is_empty());
+    let permissions = call(
+        &platform,
+        Method::GET,
+        &format!("{base}/permissions?api-version=1"),
+        Some(&owner),
+        None,
+    )
+    .await;
+    let roles: Vec<(&str, &str)> = permissions.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["properties"]["roleName"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [(SECRET_APP_OID, "Owner"), (lonely_oid.as_str(), "CanView")]
+    );
+
+    // The share sees and uses it, but may not share it on or change it.
+    let seen = call(
+        &platform,
+        Method::GET,
+        &connection_path(&id),
+        Some(&lonely),
+        None,
+    )
+    .await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+    let reshare = post(
+        &lonely,
+        json!({"put": [share(SECRET_APP_OID, "ServicePrincipal", "CanEdit")]}),
+    )
+    .await;
+    assert_error(
+        &reshare,
+        StatusCode::FORBIDDEN,
+        "ConnectionAuthorizationFailed",
+    );
+
+    let permission_id = permissions.body["value"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unshared = post(
+        &owner,
+        json!({"put": [], "delete": [{"id": permission_id}]}),
+    )
+    .await;
+    assert_eq!(unshared.status, StatusCode::OK, "{}", unshared.text);
+    assert_error(
+        &call(
+            &platform,
+            Method::GET,
+            &connection_path(&id),
+            Some(&lonely),
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "ConnectionNotFound",
+    );
+    let bad_delete = post(&owner, json!({"delete": [{"id": "everyone"}]})).await;
+    assert_error(&bad_delete, StatusCode::BAD_REQUEST, "InvalidPrincipal");
+    platform.shutdown().await.unwrap();
+}
