@@ -7,6 +7,7 @@ use clap::Args;
 use padconnect_client::settings::{
     self, ConnectionReference, EnvironmentVariable, UIFLOW_CONNECTOR_ID,
 };
+use padconnect_client::solution;
 
 #[derive(Args)]
 pub struct SettingsArgs {
@@ -20,6 +21,15 @@ pub struct SettingsArgs {
     /// SCHEMA_NAME=VALUE. Repeatable.
     #[arg(long = "environment-variable", value_name = "NAME=VALUE")]
     variables: Vec<String>,
+    /// A solution zip, or a folder from `pac solution unpack`: adds an entry
+    /// for each of its connection references and environment variables that
+    /// the file lacks, as `pac solution create-settings` does.
+    #[arg(long, value_name = "ZIP|FOLDER")]
+    solution: Option<PathBuf>,
+    /// With --solution: the connection id for every shared_uiflow connection
+    /// reference of the solution.
+    #[arg(long, value_name = "CONNECTION_ID", requires = "solution")]
+    uiflow_connection: Option<String>,
 }
 
 fn pair<'a>(text: &'a str, flag: &str) -> anyhow::Result<(&'a str, &'a str)> {
@@ -30,10 +40,38 @@ fn pair<'a>(text: &'a str, flag: &str) -> anyhow::Result<(&'a str, &'a str)> {
 }
 
 pub fn run(args: SettingsArgs) -> anyhow::Result<()> {
-    let references = args
-        .references
-        .iter()
-        .map(|text| {
+    let solution = args
+        .solution
+        .as_deref()
+        .map(solution::read)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let uiflow = match (&solution, &args.uiflow_connection) {
+        (Some(solution), Some(id)) => {
+            let id: padconnect_core::ConnectionId = id.parse()?;
+            let references: Vec<ConnectionReference> = solution
+                .connection_references
+                .iter()
+                .filter(|(_, connector)| connector.eq_ignore_ascii_case(UIFLOW_CONNECTOR_ID))
+                .map(|(name, connector)| ConnectionReference {
+                    logical_name: name.clone(),
+                    connection_id: id.to_string(),
+                    connector_id: connector.clone(),
+                })
+                .collect();
+            if references.is_empty() {
+                bail!(
+                    "--uiflow-connection: the solution has no shared_uiflow connection reference"
+                );
+            }
+            references
+        }
+        _ => Vec::new(),
+    };
+    let references = uiflow
+        .into_iter()
+        .map(Ok)
+        .chain(args.references.iter().map(|text| {
             let (name, value) = pair(text, "connection-reference")?;
             let (id, connector) = value
                 .split_once('@')
@@ -44,7 +82,7 @@ pub fn run(args: SettingsArgs) -> anyhow::Result<()> {
                 connection_id: id.to_string(),
                 connector_id: connector.into(),
             })
-        })
+        }))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let variables = args
         .variables
@@ -66,6 +104,12 @@ pub fn run(args: SettingsArgs) -> anyhow::Result<()> {
             )
         }
         _ => None,
+    };
+    let existing = match &solution {
+        Some(solution) => {
+            Some(settings::add_missing(existing, solution).map_err(anyhow::Error::msg)?)
+        }
+        None => existing,
     };
     let merged = settings::merge(existing, &references, &variables).map_err(anyhow::Error::msg)?;
     let text = serde_json::to_string_pretty(&merged)? + "\n";

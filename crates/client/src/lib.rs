@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 mod http;
 pub mod settings;
+pub mod solution;
 pub mod token;
 pub mod workflow;
 

@@ -80,6 +80,46 @@ pub fn merge(
     Ok(Value::Object(document))
 }
 
+/// Adds an empty entry for each connection reference and environment
+/// variable of a solution that `existing` lacks, as `pac solution
+/// create-settings` writes them (`ConnectionId` and `Value` left for the
+/// pipeline to fill); entries already there keep their values.
+pub fn add_missing(
+    existing: Option<Value>,
+    solution: &crate::solution::SolutionSettings,
+) -> Result<Value, String> {
+    let mut document = merge(existing, &[], &[])?;
+    let mut add = |key: &str, name_key: &str, entry: Value| {
+        let list = document[key]
+            .as_array_mut()
+            .expect("merge makes both lists");
+        let name = entry[name_key].as_str().unwrap_or_default();
+        let present = list.iter().any(|e| {
+            e[name_key]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
+        if !present {
+            list.push(entry);
+        }
+    };
+    for (logical_name, connector_id) in &solution.connection_references {
+        add(
+            "ConnectionReferences",
+            "LogicalName",
+            json!({ "LogicalName": logical_name, "ConnectionId": "", "ConnectorId": connector_id }),
+        );
+    }
+    for schema_name in &solution.environment_variables {
+        add(
+            "EnvironmentVariables",
+            "SchemaName",
+            json!({ "SchemaName": schema_name, "Value": "" }),
+        );
+    }
+    Ok(document)
+}
+
 fn upsert(list: &mut Vec<Value>, key: &str, name: &str, entry: Value) {
     match list.iter_mut().find(|e| {
         e[key]
