@@ -233,18 +233,9 @@ async fn standing(
     ctx: &ApiContext,
     connection: &Connection,
 ) -> Result<Option<bool>, ApiError> {
-    if ctx.admin || connection.created_by.id == ctx.caller.object_id {
-        return Ok(Some(true));
-    }
-    let role = state
-        .store
-        .connection_role(
-            &connection.environment_id,
-            &connection.id,
-            ctx.caller.object_id,
-        )
-        .await?;
-    Ok(role.map(|role| role == "CanEdit"))
+    crate::rules::connection_standing(&state.store, ctx.caller.object_id, ctx.admin, connection)
+        .await
+        .map_err(ApiError::from)
 }
 
 pub async fn may_see(

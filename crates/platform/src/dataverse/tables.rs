@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{DataverseCaller, DataverseError};
 use crate::server::AppState;
-use crate::store::{Machine, MachineGroup, RecordRef, SystemUser, SystemUserKind, Timestamp};
+use crate::store::{Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -218,12 +218,7 @@ pub async fn rights_on(
     caller: &DataverseCaller,
     group: &MachineGroup,
 ) -> Result<AccessRights, DataverseError> {
-    if group.owner_id == caller.user.id || caller.admin {
-        return Ok(AccessRights::all());
-    }
-    state
-        .store
-        .share_rights(RecordRef::MachineGroup(group.id), caller.user.id)
+    crate::rules::group_rights(&state.store, &caller.user, caller.admin, group)
         .await
         .map_err(DataverseError::from)
 }

@@ -7,6 +7,7 @@ mod connections;
 mod crash;
 mod dataverse;
 mod identity;
+mod portal;
 mod server;
 mod store;
 mod support;
