@@ -77,6 +77,7 @@ pub fn document(title: &str, chrome: Option<&Chrome>, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\">\
          <title>{} - Power Automate (padconnect)</title><style>{CSS}</style></head>\
          <body><a class=\"skip\" href=\"#main\">Skip to content</a>{header}\
          <main id=\"main\">{body}</main></body></html>",
@@ -163,7 +164,7 @@ fn content_security_policy() -> &'static str {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, CSS.as_bytes());
         let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
         format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
     })
 }
