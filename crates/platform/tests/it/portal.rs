@@ -122,12 +122,16 @@ impl Page {
 
 impl Visitor {
     fn new(platform: &RunningPlatform) -> Self {
+        Self::with(reqwest::Client::builder(), platform.url())
+    }
+
+    fn with(http: reqwest::ClientBuilder, base: String) -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: http
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            base: platform.url(),
+            base,
             host: None,
             cookies: HashMap::new(),
         }
@@ -1047,4 +1051,40 @@ async fn sessions_and_group_passwords_persist_on_every_backend() {
         assert_eq!(after.versionnumber, before.versionnumber + 1);
         backend.finish().await;
     }
+}
+
+/// Over TLS, at the portal's cloud name, the session cookie is Secure too.
+#[tokio::test]
+async fn the_session_cookie_is_secure_under_tls() {
+    let (platform, world) = crate::support::start_identity(true).await;
+    let ca = std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .resolve("make.powerautomate.com", platform.addr);
+    let base = format!("https://make.powerautomate.com:{}", platform.addr.port());
+    let mut visitor = Visitor::with(http, base);
+    let form = visitor.get("/signin").await;
+    let pre_session = form
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("padconnect_signin="))
+        .unwrap();
+    assert!(pre_session.ends_with("; Secure"), "{pre_session}");
+    let done = visitor
+        .sign_in(crate::support::USER, crate::support::PASSWORD)
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let cookie = done
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("padconnect_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let machines = visitor.get(&env_path("/machines")).await;
+    assert_eq!(machines.status, StatusCode::OK);
+    platform.shutdown().await.unwrap();
 }
