@@ -1,7 +1,7 @@
 //! Connections: those of the environment the signed-in user may see, with
 //! status, owner and target group; delete.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use padconnect_core::ConnectionId;
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use super::context::EnvPage;
 use super::csrf::Posted;
 use super::html::{self, Section, csrf_field, esc, when};
 use super::machines::{Notice, notice_html};
+use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
 use crate::connectivity::service::Status;
 use crate::server::AppState;
@@ -57,7 +58,7 @@ fn row(page: &EnvPage, v: &VisibleConnection) -> String {
 pub async fn list(
     State(state): State<AppState>,
     page: EnvPage,
-    Query(notice): Query<Notice>,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<Response, PortalError> {
     let connections = service::visible_connections(&state, &page.actor).await?;
     let table = if connections.is_empty() {

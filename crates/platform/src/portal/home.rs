@@ -1,13 +1,14 @@
 //! `/` and `/environments`: where a signed-in user starts, and the
 //! environment picker.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::PortalError;
 use super::context::environments_of;
 use super::html::{self, Chrome, Section, esc};
+use super::query::PageQuery;
 use super::session::SignedIn;
 use crate::server::AppState;
 
@@ -35,7 +36,7 @@ pub struct Pick {
 pub async fn environments(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Query(pick): Query<Pick>,
+    PageQuery(pick): PageQuery<Pick>,
 ) -> Result<Response, PortalError> {
     let environments = environments_of(&state, &signed_in).await?;
     match pick.id {

@@ -2,7 +2,7 @@
 //! group's page (its id in the URL, as the seed relies on), a machine's
 //! page, creating a group and setting its password.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use padconnect_core::{AccessRights, ShareRole};
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
 use super::html::{self, Section, csrf_field, esc, when};
+use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
 use crate::rules;
 use crate::server::AppState;
@@ -97,7 +98,7 @@ fn access_name(g: &VisibleGroup, page: &EnvPage) -> &'static str {
 pub async fn list(
     State(state): State<AppState>,
     page: EnvPage,
-    Query(notice): Query<Notice>,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<Response, PortalError> {
     let groups = service::visible_groups(&state, &page.actor).await?;
     let standard: Vec<&VisibleGroup> = groups
@@ -187,7 +188,7 @@ pub async fn create(
 pub async fn group(
     State(state): State<AppState>,
     page: EnvPage,
-    Query(notice): Query<Notice>,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<Response, PortalError> {
     let id = page.id_param("group", "machine group")?;
     let visible = service::group(&state, &page.actor, id).await?;

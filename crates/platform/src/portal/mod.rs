@@ -15,6 +15,7 @@ mod error;
 mod home;
 mod html;
 mod machines;
+mod query;
 mod service;
 mod session;
 mod share;

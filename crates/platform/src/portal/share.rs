@@ -2,7 +2,7 @@
 //! its own group): search the environment's users and application users,
 //! give one `User` or `Co-owner`, see who has access, remove it.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use padconnect_core::ShareRole;
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use super::context::EnvPage;
 use super::csrf::Posted;
 use super::html::{self, Section, csrf_field, esc};
 use super::machines::notice_html;
+use super::query::PageQuery;
 use super::service::{self, Access};
 use crate::server::AppState;
 use crate::store::{SystemUser, SystemUserKind};
@@ -42,7 +43,7 @@ fn identifier(user: &SystemUser) -> String {
 pub async fn panel(
     State(state): State<AppState>,
     page: EnvPage,
-    Query(query): Query<PanelQuery>,
+    PageQuery(query): PageQuery<PanelQuery>,
 ) -> Result<Response, PortalError> {
     let id = page.id_param("group", "machine group")?;
     let visible = service::group(&state, &page.actor, id).await?;

@@ -1,7 +1,8 @@
 //! `/signin` and `/signout`.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::csrf::{self, Posted};
 use super::html::{self, esc};
+use super::query::PageQuery;
 use super::session::{self, SignInFailure, SignedIn};
 use crate::origin::RequestOrigin;
 use crate::server::AppState;
@@ -59,13 +61,21 @@ fn form_page(
     response
 }
 
-pub async fn show(parts: Parts, Query(query): Query<SignInQuery>) -> Response {
+pub async fn show(parts: Parts, PageQuery(query): PageQuery<SignInQuery>) -> Response {
     let origin = session::origin(&parts);
     let next = session::safe_next(query.next.as_deref());
     form_page(&origin, StatusCode::OK, "", &next, None)
 }
 
-pub async fn submit(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => return PortalError::new(e.status(), e.body_text()).into_response(),
+    };
     match sign_in(&state, &parts, &body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),

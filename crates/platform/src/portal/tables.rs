@@ -3,13 +3,14 @@
 //! group carries the machine's name, so searching for the machine finds the
 //! group id a connection targets.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::PortalError;
 use super::context::EnvPage;
 use super::html::{self, Section, esc, when};
+use super::query::PageQuery;
 use super::service;
 use crate::server::AppState;
 
@@ -23,7 +24,7 @@ pub struct Search {
 pub async fn flow_machine_group(
     State(state): State<AppState>,
     page: EnvPage,
-    Query(search): Query<Search>,
+    PageQuery(search): PageQuery<Search>,
 ) -> Result<Response, PortalError> {
     let needle = search.q.trim().to_lowercase();
     let groups = service::visible_groups(&state, &page.actor).await?;

@@ -933,6 +933,14 @@ async fn bad_addresses_get_html_error_pages_and_the_cloud_host_works() {
         ),
         (env_path("/no-such-page"), StatusCode::NOT_FOUND),
         ("/environments?id=nope".to_owned(), StatusCode::NOT_FOUND),
+        (
+            env_path("/machines?notice=a&notice=b"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            env_path("/tables/flowmachinegroup?q=a&q=b"),
+            StatusCode::BAD_REQUEST,
+        ),
         (env_path("/machines/groups"), StatusCode::METHOD_NOT_ALLOWED),
     ] {
         let page = admin.get(&path).await;
