@@ -221,16 +221,36 @@ fn env_path(rest: &str) -> String {
 }
 
 async fn app_token(platform: &RunningPlatform) -> String {
+    app_token_for(platform, "https://api.powerplatform.com/.default").await
+}
+
+async fn app_token_for(platform: &RunningPlatform, scope: &str) -> String {
     TokenClient::new(reqwest::Client::new(), &platform.url())
         .client_credentials(
             TENANT_ID,
             SECRET_APP,
             &ClientCredential::Secret(Secret::new(SECRET)),
-            "https://api.powerplatform.com/.default",
+            scope,
         )
         .await
         .unwrap()
         .token
+}
+
+/// The service principal reads the group through the Dataverse Web API.
+async fn dataverse_read_group(platform: &RunningPlatform) -> StatusCode {
+    let token = app_token_for(platform, "https://contoso.crm.dynamics.com/.default").await;
+    reqwest::Client::new()
+        .get(format!(
+            "{}/api/data/v9.2/flowmachinegroups({GROUP})",
+            platform.url()
+        ))
+        .header(HOST, "contoso.crm.dynamics.com")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 /// The seed's PUT, as the service principal, to `group`.
@@ -588,6 +608,7 @@ async fn sharing_in_the_panel_decides_what_the_service_principal_may_do() {
         StatusCode::FORBIDDEN,
         "not shared yet"
     );
+    assert_eq!(dataverse_read_group(&platform).await, StatusCode::FORBIDDEN);
 
     let (mut visitor, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
     let panel_path = env_path(&format!("/machines/groups/{GROUP}/share"));
@@ -625,6 +646,7 @@ async fn sharing_in_the_panel_decides_what_the_service_principal_may_do() {
         put_connection(&platform, &token, GROUP).await,
         StatusCode::CREATED
     );
+    assert_eq!(dataverse_read_group(&platform).await, StatusCode::OK);
 
     let co_owner = visitor
         .post(
@@ -657,6 +679,7 @@ async fn sharing_in_the_panel_decides_what_the_service_principal_may_do() {
         .await
         .unwrap();
     assert!(rights.is_empty());
+    assert_eq!(dataverse_read_group(&platform).await, StatusCode::FORBIDDEN);
     assert_eq!(
         put_connection(&platform, &token, GROUP).await,
         StatusCode::FORBIDDEN
