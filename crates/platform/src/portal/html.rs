@@ -27,11 +27,6 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// Kept for callers of the first portal module.
-pub fn html_escape(text: &str) -> String {
-    esc(text)
-}
-
 const CSS: &str = "\
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#faf9f8}\
 header{display:flex;gap:1.5em;align-items:center;background:#0b53ce;color:#fff;padding:.5em 1em;flex-wrap:wrap}\
@@ -206,6 +201,25 @@ pub fn see_other(location: &str) -> Response {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
+}
+
+/// The `?notice=` a page shows after a form led back to it.
+#[derive(serde::Deserialize)]
+pub struct Notice {
+    pub notice: Option<String>,
+}
+
+/// A fixed sentence per notice: nothing from the URL is echoed.
+pub fn notice_html(notice: Option<&str>) -> String {
+    let text = match notice {
+        Some("created") => "The machine group was created.",
+        Some("password") => "The group password was saved. Machines joining the group use it.",
+        Some("shared") => "Saved: access was granted.",
+        Some("removed") => "Saved: access was removed.",
+        Some("deleted") => "The connection was deleted.",
+        _ => return String::new(),
+    };
+    format!("<p role=\"status\" class=\"notice\">{text}</p>")
 }
 
 /// A date and time for people: `2026-01-02 15:04 UTC`.

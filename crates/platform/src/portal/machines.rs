@@ -10,30 +10,12 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::html::{self, Section, csrf_field, esc, when};
+use super::html::{self, Notice, Section, csrf_field, esc, notice_html, when};
 use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
 use crate::rules;
 use crate::server::AppState;
 use crate::store::{Machine, Timestamp, flowgrouptype};
-
-#[derive(Deserialize)]
-pub struct Notice {
-    pub notice: Option<String>,
-}
-
-/// A fixed sentence per notice: nothing from the URL is echoed.
-pub fn notice_html(notice: Option<&str>) -> String {
-    let text = match notice {
-        Some("created") => "The machine group was created.",
-        Some("password") => "The group password was saved. Machines joining the group use it.",
-        Some("shared") => "Saved: access was granted.",
-        Some("removed") => "Saved: access was removed.",
-        Some("deleted") => "The connection was deleted.",
-        _ => return String::new(),
-    };
-    format!("<p role=\"status\" class=\"notice\">{text}</p>")
-}
 
 fn heartbeat(machine: &Machine) -> String {
     machine

@@ -27,8 +27,6 @@ use axum::http::Uri;
 use axum::routing::{get, post};
 
 pub use error::PortalError;
-pub use html::html_escape;
-pub use session::{COOKIE as SESSION_COOKIE, SIGN_IN_COOKIE};
 
 use crate::server::AppState;
 
