@@ -11,6 +11,7 @@ pub mod keyring;
 pub mod origin;
 pub mod portal;
 mod routing;
+pub mod rules;
 pub mod secrets;
 pub mod server;
 pub mod signing;

@@ -45,6 +45,13 @@ fn is_identity_path(rest: &str) -> bool {
         .any(|p| rest.starts_with(p))
 }
 
+/// Whether `{environment}/...` continues with the environment-level API.
+fn is_api_path(after_environments: Option<&str>) -> bool {
+    let mut segments = after_environments.unwrap_or_default().split('/');
+    segments.next();
+    segments.next() == Some("connectivity")
+}
+
 /// The route of a path-style request and the length of its prefix.
 fn path_style(path: &str) -> (Route, usize) {
     let trimmed = path.trim_start_matches('/');
@@ -54,7 +61,10 @@ fn path_style(path: &str) -> (Route, usize) {
     let second = after_first.map(|r| r.split('/').next().unwrap_or_default());
     match (first, second) {
         ("connectivity", _) => (Route::TenantApi, 0),
-        ("environments", Some(env)) => {
+        // `/environments/{id}/connectivity/...` is the API; the portal's
+        // pages live under `/environments/{id}/...` too, as on
+        // make.powerautomate.com.
+        ("environments", Some(env)) if is_api_path(after_first) => {
             let prefix = "/environments/".len() + env.len();
             match env.parse() {
                 Ok(id) => (Route::EnvironmentApi(id), prefix),
@@ -214,6 +224,13 @@ mod tests {
                 13,
             ),
             ("/", Route::Portal, 0),
+            (
+                "/environments/37520647-dbdf-49fa-ba01-6134c14680c4/machines",
+                Route::Portal,
+                0,
+            ),
+            ("/environments/nope/machines", Route::Portal, 0),
+            ("/environments", Route::Portal, 0),
             ("/machines", Route::Portal, 0),
             ("/not%20a%20tenant/oauth2/v2.0/token", Route::Identity, 0),
             ("/machines/oauth2", Route::Portal, 0),

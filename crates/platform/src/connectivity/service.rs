@@ -289,29 +289,7 @@ fn sealing_context(env: &padconnect_core::EnvironmentId, id: &ConnectionId) -> V
     format!("connection:{env}:{id}").into_bytes()
 }
 
-/// What a principal may do with a connection, from least to most. The
-/// owner and the tenant's administrators hold [`Standing::Edit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Standing {
-    /// CanView: see and use it.
-    View,
-    /// CanViewWithShare: also share it on, as CanView or CanViewWithShare.
-    Share,
-    /// CanEdit: also change, share and delete it.
-    Edit,
-}
-
-impl Standing {
-    /// A sharing role's name as the API writes it.
-    pub fn parse_role(role: &str) -> Option<Self> {
-        match role {
-            "CanView" => Some(Self::View),
-            "CanViewWithShare" => Some(Self::Share),
-            "CanEdit" => Some(Self::Edit),
-            _ => None,
-        }
-    }
-}
+pub use crate::rules::Standing;
 
 /// The caller's standing on a connection; `None` when it may not see it.
 pub async fn standing(
@@ -319,18 +297,9 @@ pub async fn standing(
     ctx: &ApiContext,
     connection: &Connection,
 ) -> Result<Option<Standing>, ApiError> {
-    if ctx.admin || connection.created_by.id == ctx.caller.object_id {
-        return Ok(Some(Standing::Edit));
-    }
-    let role = state
-        .store
-        .connection_role(
-            &connection.environment_id,
-            &connection.id,
-            ctx.caller.object_id,
-        )
-        .await?;
-    Ok(role.as_deref().and_then(Standing::parse_role))
+    crate::rules::connection_standing(&state.store, ctx.caller.object_id, ctx.admin, connection)
+        .await
+        .map_err(ApiError::from)
 }
 
 pub async fn may_see(

@@ -33,12 +33,10 @@ use super::entities::parse_segment;
 use super::tables::{Table, rights_on};
 use super::writes::{MAX_MACHINES_PER_GROUP, new_group};
 use super::{DataverseCaller, DataverseError};
+use crate::rules::GROUP_PASSWORD_CHARS;
 use crate::secrets;
 use crate::server::AppState;
 use crate::store::{Machine, MachineGroup, Timestamp, flowgrouptype};
-
-/// A group password shorter than this is refused when it is first set.
-pub const MIN_GROUP_PASSWORD_CHARS: usize = 8;
 
 /// `POST {segment}/{operation}`: the actions bound to a row.
 pub async fn post_operation(
@@ -179,11 +177,18 @@ async fn check_group_password(
     password: String,
 ) -> Result<Option<String>, DataverseError> {
     let stored = group.password_hash.clone();
-    if stored.is_none() && password.chars().count() < MIN_GROUP_PASSWORD_CHARS {
+    let (min, max) = GROUP_PASSWORD_CHARS.into_inner();
+    if password.chars().count() > max {
+        return Err(DataverseError::bad_request_code(
+            "0x80040203",
+            format!("GroupPassword is longer than {max} characters."),
+        ));
+    }
+    if stored.is_none() && password.chars().count() < min {
         return Err(DataverseError::bad_request_code(
             "0x80040203",
             format!(
-                "This machine is the first to join '{}', so its GroupPassword becomes the group's password: use at least {MIN_GROUP_PASSWORD_CHARS} characters.",
+                "This machine is the first to join '{}', so its GroupPassword becomes the group's password: use at least {min} characters.",
                 group.name
             ),
         ));

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{DataverseCaller, DataverseError};
 use crate::server::AppState;
-use crate::store::{Machine, MachineGroup, RecordRef, SystemUser, SystemUserKind, Timestamp};
+use crate::store::{Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -229,12 +229,7 @@ pub async fn rights_of(
     admin: bool,
     group: &MachineGroup,
 ) -> Result<AccessRights, DataverseError> {
-    if group.owner_id == user.id || admin {
-        return Ok(AccessRights::all());
-    }
-    state
-        .store
-        .share_rights(RecordRef::MachineGroup(group.id), user.id)
+    crate::rules::group_rights(&state.store, user, admin, group)
         .await
         .map_err(DataverseError::from)
 }

@@ -111,7 +111,7 @@ pub async fn post(
 ) -> Result<Response, DataverseError> {
     let table = Table::from_entity_set(&segment)
         .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
-    if !caller.user.maker && !caller.admin {
+    if !crate::rules::may_create(&caller.user, caller.admin) {
         return Err(DataverseError::new(
             StatusCode::FORBIDDEN,
             "0x80040220",

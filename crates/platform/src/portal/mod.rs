@@ -1,44 +1,90 @@
-//! The Power Automate portal surface (`make.powerautomate.com`).
+//! The Power Automate portal surface (`make.powerautomate.com`, or `/`
+//! path-style): the pages a person uses for the seed's first steps.
+//!
+//! - `session`: signing in with a world-file user, sessions in the store
+//! - `csrf`: the token every POST form carries
+//! - `context`: the environment a page is about, and who acts there
+//! - `service`: the rules (shared with the APIs through `crate::rules`)
+//! - `html`, `error`: layout, escaping, error pages
+//! - `signin`, `home`, `machines`, `share`, `connections`, `tables`: pages
+
+mod connections;
+mod context;
+mod csrf;
+mod error;
+mod home;
+mod html;
+mod machines;
+mod query;
+mod service;
+mod session;
+mod share;
+mod signin;
+mod tables;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::Uri;
+use axum::routing::{get, post};
+
+pub use error::PortalError;
 
 use crate::server::AppState;
 
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(not_found).with_state(state)
+    let env = "/environments/{env}";
+    Router::new()
+        .route("/", get(home::root))
+        .route("/signin", get(signin::show).post(signin::submit))
+        .route("/signout", post(signin::sign_out))
+        .route("/environments", get(home::environments))
+        .route(env, get(redirect_to_machines))
+        .route(&format!("{env}/machines"), get(machines::list))
+        .route(&format!("{env}/machines/groups"), post(machines::create))
+        .route(
+            &format!("{env}/machines/groups/{{group}}"),
+            get(machines::group),
+        )
+        .route(
+            &format!("{env}/machines/groups/{{group}}/password"),
+            post(machines::set_password),
+        )
+        .route(
+            &format!("{env}/machines/groups/{{group}}/share"),
+            get(share::panel).post(share::grant),
+        )
+        .route(
+            &format!("{env}/machines/groups/{{group}}/share/remove"),
+            post(share::revoke),
+        )
+        .route(
+            &format!("{env}/machines/{{machine}}"),
+            get(machines::machine),
+        )
+        .route(&format!("{env}/connections"), get(connections::list))
+        .route(
+            &format!("{env}/connections/{{connection}}/delete"),
+            post(connections::delete),
+        )
+        .route(
+            &format!("{env}/tables/flowmachinegroup"),
+            get(tables::flow_machine_group),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
 }
 
-/// An error page: the status and a sentence, as HTML.
-pub struct PortalError {
-    pub status: StatusCode,
-    pub message: String,
+async fn redirect_to_machines(uri: Uri) -> axum::response::Response {
+    html::see_other(&format!("{}/machines", uri.path().trim_end_matches('/')))
 }
 
-impl IntoResponse for PortalError {
-    fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
-        let message = html_escape(&self.message);
-        let page = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} - padconnect</title></head>\
-             <body><main><h1>{title}</h1><p>{message}</p></main></body></html>"
-        );
-        (self.status, Html(page)).into_response()
-    }
+async fn not_found(uri: Uri) -> PortalError {
+    PortalError::not_found(format!("There is no page at {}.", uri.path()))
 }
 
-async fn not_found(uri: axum::http::Uri) -> PortalError {
-    PortalError {
-        status: StatusCode::NOT_FOUND,
-        message: format!("There is no page at {}.", uri.path()),
-    }
-}
-
-pub fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+async fn method_not_allowed() -> PortalError {
+    PortalError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "This page does not take that kind of request.",
+    )
 }

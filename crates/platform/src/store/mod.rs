@@ -14,6 +14,7 @@
 //! through one connection, so writers never contend for the lock.
 
 mod model;
+mod portal;
 mod queries;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use sqlx::sqlite::{
 };
 
 pub use model::*;
+pub use portal::PortalSession;
 pub use queries::ConnectionPermission;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -9,6 +9,7 @@ mod crash;
 mod dataverse;
 mod identity;
 mod membership;
+mod portal;
 mod run_owner;
 mod server;
 mod store;

@@ -1,0 +1,163 @@
+//! What every environment page establishes first: the signed-in user, the
+//! environment in the URL, and who the user is there (their systemuser), as
+//! the Dataverse API would see them.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use padconnect_core::EnvironmentId;
+use uuid::Uuid;
+
+use super::PortalError;
+use super::csrf::SessionBound;
+use super::html::{Chrome, Section};
+use super::session::SignedIn;
+use crate::server::AppState;
+use crate::store::{Environment, SystemUser, SystemUserKind};
+
+/// Who acts in an environment: the user's systemuser there, and whether they
+/// are a tenant administrator (every right, as in Dataverse).
+pub struct Actor {
+    pub environment: Environment,
+    pub user: SystemUser,
+    pub admin: bool,
+    /// The person's Entra object id (connections record their creators by it).
+    pub object_id: Uuid,
+}
+
+/// An environment page's context.
+pub struct EnvPage {
+    pub signed_in: SignedIn,
+    pub actor: Actor,
+    /// The environments the user may switch to.
+    pub environments: Vec<Environment>,
+    params: HashMap<String, String>,
+}
+
+impl EnvPage {
+    /// A GUID from the route, or a 404: a malformed id names no page.
+    pub fn id_param(&self, name: &str, what: &str) -> Result<Uuid, PortalError> {
+        let raw = self
+            .params
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default();
+        Uuid::try_parse(raw)
+            .map_err(|_| PortalError::not_found(format!("There is no {what} '{raw}'.")))
+    }
+
+    pub fn raw_param(&self, name: &str) -> &str {
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn chrome(&self, section: Section) -> Chrome<'_> {
+        Chrome {
+            user_name: &self.signed_in.user.display_name,
+            csrf: &self.signed_in.csrf,
+            environment: Some(&self.actor.environment),
+            environments: &self.environments,
+            section,
+        }
+    }
+
+    /// `/environments/{id}` + `rest`.
+    pub fn link(&self, rest: &str) -> String {
+        format!("/environments/{}{rest}", self.actor.environment.id)
+    }
+}
+
+/// The tenant's environments where the user has an enabled systemuser.
+pub async fn environments_of(
+    state: &AppState,
+    signed_in: &SignedIn,
+) -> Result<Vec<Environment>, PortalError> {
+    let mut mine = Vec::new();
+    for env in state.store.environments(signed_in.user.tenant_id).await? {
+        if member(state, &env.id, signed_in).await?.is_some() {
+            mine.push(env);
+        }
+    }
+    Ok(mine)
+}
+
+async fn member(
+    state: &AppState,
+    env: &EnvironmentId,
+    signed_in: &SignedIn,
+) -> Result<Option<SystemUser>, PortalError> {
+    let kind = SystemUserKind::Person {
+        object_id: signed_in.user.object_id,
+    };
+    Ok(state
+        .store
+        .system_user_for(env, kind)
+        .await?
+        .filter(|u| !u.isdisabled))
+}
+
+async fn actor(
+    state: &AppState,
+    signed_in: &SignedIn,
+    env_text: &str,
+) -> Result<Actor, PortalError> {
+    // Unknown, malformed, another tenant's, or one the user is not a user of:
+    // all the same 404, so the page tells nothing about other tenants.
+    let missing = || {
+        PortalError::not_found(format!(
+            "There is no environment '{env_text}' that you are a user of."
+        ))
+    };
+    let id: EnvironmentId = env_text.parse().map_err(|_| missing())?;
+    let environment = state
+        .store
+        .environment(&id)
+        .await?
+        .filter(|e| e.tenant_id == signed_in.user.tenant_id)
+        .ok_or_else(missing)?;
+    let user = member(state, &id, signed_in).await?.ok_or_else(missing)?;
+    let admin = crate::auth::is_admin(&state.store, &signed_in.caller()).await?;
+    Ok(Actor {
+        environment,
+        user,
+        admin,
+        object_id: signed_in.user.object_id,
+    })
+}
+
+impl FromRequestParts<AppState> for EnvPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let params: HashMap<String, String> = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| PortalError::not_found("There is no such page.").into_response())?
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let env_text = params.get("env").cloned().unwrap_or_default();
+        let actor = actor(state, &signed_in, &env_text)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let environments = environments_of(state, &signed_in)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            signed_in,
+            actor,
+            environments,
+            params,
+        })
+    }
+}
+
+impl SessionBound for EnvPage {
+    fn signed_in(&self) -> &SignedIn {
+        &self.signed_in
+    }
+}

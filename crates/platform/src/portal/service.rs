@@ -1,0 +1,454 @@
+//! The portal's rules, with the same answers the APIs give: what a user sees
+//! of machines, groups and connections, and what they may change. Handlers
+//! call these and render; nothing here knows about HTML.
+
+use padconnect_core::{AccessRights, ConnectionId, ShareRole};
+use uuid::Uuid;
+
+use super::PortalError;
+use super::context::Actor;
+use crate::connectivity::service::{Status, status};
+use crate::rules::{self, Standing};
+use crate::secrets::hash_password;
+use crate::server::AppState;
+use crate::store::{
+    Connection, Machine, MachineGroup, RecordRef, Share, SystemUser, Timestamp, flowgrouptype,
+};
+
+/// The longest name or description a group may have (Dataverse's column size).
+pub const MAX_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 2000;
+/// Group passwords: long enough to resist guessing, short enough to type.
+/// A machine that has not called in for this long shows as disconnected.
+const HEARTBEAT_WINDOW_SECS: i64 = 10 * 60;
+
+/// A group the actor may read, with the rights they hold on it.
+pub struct VisibleGroup {
+    pub group: MachineGroup,
+    pub rights: AccessRights,
+    pub machines: Vec<Machine>,
+}
+
+/// Every group of the environment the actor may read, hidden standalone
+/// groups included, each with its machines.
+pub async fn visible_groups(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<VisibleGroup>, PortalError> {
+    let mut visible = Vec::new();
+    for group in state.store.machine_groups(&actor.environment.id).await? {
+        let rights = rules::group_rights(&state.store, &actor.user, actor.admin, &group).await?;
+        if !rights.contains(AccessRights::READ) {
+            continue;
+        }
+        let machines = state.store.machines_in_group(group.id).await?;
+        visible.push(VisibleGroup {
+            group,
+            rights,
+            machines,
+        });
+    }
+    Ok(visible)
+}
+
+/// One group of this environment that the actor may read; otherwise 404, as
+/// Dataverse hides what a caller may not read from lists.
+pub async fn group(state: &AppState, actor: &Actor, id: Uuid) -> Result<VisibleGroup, PortalError> {
+    let missing =
+        || PortalError::not_found(format!("There is no machine group {id} that you can see."));
+    let group = state
+        .store
+        .machine_group(id)
+        .await?
+        .filter(|g| g.environment_id == actor.environment.id)
+        .ok_or_else(missing)?;
+    let rights = rules::group_rights(&state.store, &actor.user, actor.admin, &group).await?;
+    if !rights.contains(AccessRights::READ) {
+        return Err(missing());
+    }
+    let machines = state.store.machines_in_group(group.id).await?;
+    Ok(VisibleGroup {
+        group,
+        rights,
+        machines,
+    })
+}
+
+/// A machine of this environment the actor may read (through its group).
+pub async fn machine(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(Machine, VisibleGroup), PortalError> {
+    let missing = || PortalError::not_found(format!("There is no machine {id} that you can see."));
+    let machine = state
+        .store
+        .machine(id)
+        .await?
+        .filter(|m| m.environment_id == actor.environment.id)
+        .ok_or_else(missing)?;
+    let group = group(state, actor, machine.group_id)
+        .await
+        .map_err(|_| missing())?;
+    Ok((machine, group))
+}
+
+fn require(
+    rights: AccessRights,
+    needed: AccessRights,
+    name: &str,
+    group: &MachineGroup,
+) -> Result<(), PortalError> {
+    match rights.contains(needed) {
+        true => Ok(()),
+        false => Err(PortalError::forbidden(format!(
+            "You need {name} on machine group '{}' for this: ask its owner to share it with you as Co-owner.",
+            group.name
+        ))),
+    }
+}
+
+fn checked_text(
+    value: &str,
+    field: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, PortalError> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(PortalError::bad_request(format!("{field} is required.")));
+    }
+    if value.chars().count() > max {
+        return Err(PortalError::bad_request(format!(
+            "{field} is too long: at most {max} characters."
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(PortalError::bad_request(format!(
+            "{field} cannot contain control characters."
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// Creates a standard machine group owned by the actor (Environment Maker
+/// role or administrator, as for Dataverse's POST).
+pub async fn create_group(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    description: &str,
+) -> Result<MachineGroup, PortalError> {
+    if !rules::may_create(&actor.user, actor.admin) {
+        return Err(PortalError::forbidden(
+            "Creating machine groups needs the Environment Maker role in this environment.",
+        ));
+    }
+    let name = checked_text(name, "Name", MAX_NAME, true)?;
+    let description = checked_text(description, "Description", MAX_DESCRIPTION, false)?;
+    let now = Timestamp::now();
+    let owner = actor.user.id;
+    let group = MachineGroup {
+        id: Uuid::new_v4(),
+        environment_id: actor.environment.id,
+        name,
+        description,
+        flowgrouptype: flowgrouptype::STANDARD,
+        statecode: 0,
+        statuscode: 1,
+        password_hash: None,
+        owner_id: owner,
+        created_on: now,
+        created_by: owner,
+        modified_on: now,
+        modified_by: owner,
+        versionnumber: 1,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.upsert_machine_group(&group).await?;
+    tx.commit().await?;
+    Ok(group)
+}
+
+/// Sets or rotates a group's password (write access needed). Only its
+/// Argon2 hash is kept; machines joining the group prove they know it.
+pub async fn set_group_password(
+    state: &AppState,
+    actor: &Actor,
+    visible: &VisibleGroup,
+    password: String,
+    confirmation: &str,
+) -> Result<(), PortalError> {
+    require(
+        visible.rights,
+        AccessRights::WRITE,
+        "write access",
+        &visible.group,
+    )?;
+    if visible.group.flowgrouptype == flowgrouptype::DEFAULT {
+        return Err(PortalError::bad_request(
+            "A standalone machine's own group has no password.",
+        ));
+    }
+    let length = password.chars().count();
+    if !rules::GROUP_PASSWORD_CHARS.contains(&length) {
+        let (min, max) = rules::GROUP_PASSWORD_CHARS.into_inner();
+        return Err(PortalError::bad_request(format!(
+            "The password must have {min} to {max} characters."
+        )));
+    }
+    if password != confirmation {
+        return Err(PortalError::bad_request("The two passwords differ."));
+    }
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(PortalError::internal)?;
+    let mut tx = state.store.begin().await?;
+    tx.set_machine_group_password(visible.group.id, &hash, actor.user.id, Timestamp::now())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Who holds what on a group: the owner first, then each share.
+pub struct Access {
+    pub user: SystemUser,
+    pub owner: bool,
+    /// The role the shared rights amount to (`None` for the owner, or for
+    /// rights given through the API that match no role).
+    pub role: Option<ShareRole>,
+    pub rights: AccessRights,
+}
+
+pub async fn access_list(
+    state: &AppState,
+    group: &MachineGroup,
+) -> Result<Vec<Access>, PortalError> {
+    let mut list = Vec::new();
+    if let Some(owner) = state.store.system_user(group.owner_id).await? {
+        list.push(Access {
+            user: owner,
+            owner: true,
+            role: None,
+            rights: AccessRights::all(),
+        });
+    }
+    for share in state
+        .store
+        .shares_of(RecordRef::MachineGroup(group.id))
+        .await?
+    {
+        if let Some(user) = state.store.system_user(share.principal_id).await? {
+            list.push(Access {
+                user,
+                owner: false,
+                role: ShareRole::from_rights(share.rights),
+                rights: share.rights,
+            });
+        }
+    }
+    Ok(list)
+}
+
+/// The environment's enabled users and application users whose name, UPN or
+/// application id contains `query` (any case); all of them for an empty query.
+pub async fn search_principals(
+    state: &AppState,
+    actor: &Actor,
+    query: &str,
+) -> Result<Vec<SystemUser>, PortalError> {
+    let needle = query.trim().to_lowercase();
+    let users = state.store.system_users(&actor.environment.id).await?;
+    Ok(users
+        .into_iter()
+        .filter(|u| !u.isdisabled)
+        .filter(|u| {
+            let application = match u.kind {
+                crate::store::SystemUserKind::Application { client_id } => client_id.to_string(),
+                crate::store::SystemUserKind::Person { .. } => String::new(),
+            };
+            needle.is_empty()
+                || u.fullname.to_lowercase().contains(&needle)
+                || u.domainname.to_lowercase().contains(&needle)
+                || application.contains(&needle)
+        })
+        .take(50)
+        .collect())
+}
+
+/// The systemuser a share names: one of this environment's, enabled.
+async fn grantee(state: &AppState, actor: &Actor, id: Uuid) -> Result<SystemUser, PortalError> {
+    state
+        .store
+        .system_user(id)
+        .await?
+        .filter(|u| u.environment_id == actor.environment.id && !u.isdisabled)
+        .ok_or_else(|| {
+            PortalError::bad_request(format!(
+                "There is no user {id} in this environment to share with."
+            ))
+        })
+}
+
+/// Gives `principal` exactly `role` on the group, as the Share panel's Save
+/// does (Dataverse ModifyAccess). Needs ShareAccess, as GrantAccess does.
+pub async fn share(
+    state: &AppState,
+    actor: &Actor,
+    visible: &VisibleGroup,
+    principal: Uuid,
+    role: ShareRole,
+) -> Result<SystemUser, PortalError> {
+    require(
+        visible.rights,
+        AccessRights::SHARE,
+        "share access",
+        &visible.group,
+    )?;
+    let grantee = grantee(state, actor, principal).await?;
+    if grantee.id == visible.group.owner_id {
+        return Err(PortalError::bad_request(
+            "The owner already holds every right on the group.",
+        ));
+    }
+    set_share(state, &visible.group, grantee.id, role.rights()).await?;
+    Ok(grantee)
+}
+
+/// Takes every shared right on the group from `principal` (RevokeAccess).
+pub async fn unshare(
+    state: &AppState,
+    actor: &Actor,
+    visible: &VisibleGroup,
+    principal: Uuid,
+) -> Result<(), PortalError> {
+    require(
+        visible.rights,
+        AccessRights::SHARE,
+        "share access",
+        &visible.group,
+    )?;
+    let grantee = grantee(state, actor, principal).await?;
+    set_share(state, &visible.group, grantee.id, AccessRights::empty()).await
+}
+
+async fn set_share(
+    state: &AppState,
+    group: &MachineGroup,
+    principal: Uuid,
+    rights: AccessRights,
+) -> Result<(), PortalError> {
+    let mut tx = state.store.begin().await?;
+    tx.set_share(&Share {
+        record: RecordRef::MachineGroup(group.id),
+        principal_id: principal,
+        rights,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What the machines list shows as a machine's status.
+pub fn machine_status(machine: &Machine, now: Timestamp) -> &'static str {
+    match machine.lastheartbeatdate {
+        None => "Never connected",
+        Some(at) if at.plus_seconds(HEARTBEAT_WINDOW_SECS) >= now => "Connected",
+        Some(_) => "Disconnected",
+    }
+}
+
+/// The group type as the portal names it.
+pub fn group_type_name(flowgrouptype: i64) -> &'static str {
+    match flowgrouptype {
+        flowgrouptype::STANDARD => "Standard",
+        flowgrouptype::DEFAULT => "Default (standalone machine)",
+        flowgrouptype::KEYLESS => "Keyless",
+        _ => "Unknown",
+    }
+}
+
+/// A connection the actor may see, with what the list shows of it.
+pub struct VisibleConnection {
+    pub connection: Connection,
+    pub status: Status,
+    pub target: Option<MachineGroup>,
+    /// Whether the actor may delete it.
+    pub editable: bool,
+}
+
+/// The environment's connections the actor may see: their own, those shared
+/// with them, or all of them for an administrator (as the API lists them).
+pub async fn visible_connections(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<VisibleConnection>, PortalError> {
+    let viewer = (!actor.admin).then_some(actor.object_id);
+    let mut after: Option<String> = None;
+    let mut shown = Vec::new();
+    loop {
+        let page = state
+            .store
+            .visible_connections_page(&actor.environment.id, viewer, after.as_deref(), 200)
+            .await?;
+        for connection in page.items {
+            shown.push(describe(state, actor, connection).await?);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(shown),
+        }
+    }
+}
+
+async fn describe(
+    state: &AppState,
+    actor: &Actor,
+    connection: Connection,
+) -> Result<VisibleConnection, PortalError> {
+    let status = status(state, &connection).await?;
+    let target = match connection.target_group_id {
+        Some(id) => state.store.machine_group(id).await?,
+        None => None,
+    };
+    let standing =
+        rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection).await?;
+    Ok(VisibleConnection {
+        connection,
+        status,
+        target,
+        editable: standing == Some(Standing::Edit),
+    })
+}
+
+/// Deletes a connection: its owner, an editor or an administrator may; one
+/// the actor cannot see does not exist for them.
+pub async fn delete_connection(
+    state: &AppState,
+    actor: &Actor,
+    id: &ConnectionId,
+) -> Result<Connection, PortalError> {
+    let env = actor.environment.id;
+    let missing =
+        || PortalError::not_found(format!("There is no connection {id} that you can see."));
+    let connection = state
+        .store
+        .connection(&env, id)
+        .await?
+        .ok_or_else(missing)?;
+    match rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection)
+        .await?
+    {
+        None => return Err(missing()),
+        Some(Standing::View | Standing::Share) => {
+            return Err(PortalError::forbidden(
+                "Only the connection's owner, an editor or an administrator may delete it.",
+            ));
+        }
+        Some(Standing::Edit) => {}
+    }
+    let mut tx = state.store.begin().await?;
+    tx.delete_connection(&env, id).await?;
+    tx.commit().await?;
+    Ok(connection)
+}

@@ -1,0 +1,307 @@
+//! Signing in and staying signed in: world-file users with their Argon2
+//! passwords, and sessions kept in the store (shared by every replica) under
+//! the SHA-256 of a random token that only the browser's cookie holds.
+
+use std::sync::OnceLock;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use uuid::Uuid;
+
+use super::csrf::{self, SessionBound};
+use super::{PortalError, html};
+use crate::auth::{Caller, CallerKind};
+use crate::origin::RequestOrigin;
+use crate::secrets::{hash_password, hex, password_matches};
+use crate::server::AppState;
+use crate::store::{PortalSession, Timestamp, User};
+
+/// The session cookie.
+pub const COOKIE: &str = "padconnect_session";
+/// The pre-session cookie the sign-in form's CSRF token is bound to.
+pub const SIGN_IN_COOKIE: &str = "padconnect_signin";
+/// A session lasts a working day, then the user signs in again.
+pub const LIFETIME_SECS: i64 = 8 * 3600;
+/// The sign-in form must be posted within this time of being shown.
+const SIGN_IN_FORM_SECS: i64 = 3600;
+
+/// A fresh random token: 256 bits, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the store keeps of a session token.
+pub fn token_hash(token: &str) -> String {
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
+}
+
+/// A `Set-Cookie` value: HttpOnly and SameSite=Lax always, Secure when the
+/// request came over TLS. `max_age` 0 deletes the cookie.
+pub fn cookie(name: &str, value: &str, max_age: i64, origin: &RequestOrigin) -> String {
+    let secure = if origin.scheme == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+pub fn origin(parts: &Parts) -> RequestOrigin {
+    parts
+        .extensions
+        .get::<RequestOrigin>()
+        .cloned()
+        .unwrap_or_else(|| RequestOrigin {
+            scheme: "http",
+            authority: String::new(),
+            prefix: String::new(),
+        })
+}
+
+/// Why signing in failed. One message for an unknown user and a wrong
+/// password, so the form does not tell which UPNs exist.
+pub enum SignInFailure {
+    BadCredentials,
+    Store(PortalError),
+}
+
+/// Checks a UPN and password. The tenant is the one whose domain ends the
+/// UPN. Argon2 runs off the async threads, and runs for unknown users too,
+/// so timing does not tell them apart either.
+pub async fn verify_password(
+    state: &AppState,
+    upn: &str,
+    password: &str,
+) -> Result<User, SignInFailure> {
+    let upn = upn.trim().to_ascii_lowercase();
+    let user = match find_user(state, &upn).await {
+        Ok(user) => user,
+        Err(error) => return Err(SignInFailure::Store(error)),
+    };
+    let stored = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let password = password.to_owned();
+    let matched = tokio::task::spawn_blocking(move || password_matches(&password, &stored))
+        .await
+        .unwrap_or(false);
+    match (user, matched) {
+        (Some(user), true) => Ok(user),
+        _ => Err(SignInFailure::BadCredentials),
+    }
+}
+
+async fn find_user(state: &AppState, upn: &str) -> Result<Option<User>, PortalError> {
+    let Some((_, domain)) = upn.rsplit_once('@') else {
+        return Ok(None);
+    };
+    let Some(tenant) = state.store.tenant_by_domain(domain).await? else {
+        return Ok(None);
+    };
+    Ok(state.store.user_by_upn(tenant.id, upn).await?)
+}
+
+/// An Argon2 hash of nothing anyone knows, to verify against when the user
+/// does not exist.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(&new_token()))
+}
+
+/// Starts a session for `user`; returns its token (for the cookie only).
+pub async fn start(state: &AppState, user: &User) -> Result<String, PortalError> {
+    let token = new_token();
+    let now = Timestamp::now();
+    let session = PortalSession {
+        tenant_id: user.tenant_id,
+        user_object_id: user.object_id,
+        created_at: now,
+        expires_at: now.plus_seconds(LIFETIME_SECS),
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_portal_session(&token_hash(&token), &session)
+        .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Ends a session: it is deleted from the store, so the cookie is worthless
+/// even if a copy of it survives.
+pub async fn end(state: &AppState, token: &str) -> Result<(), PortalError> {
+    let mut tx = state.store.begin().await?;
+    tx.delete_portal_session(&token_hash(token)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A signed-in user, found by the session cookie.
+pub struct SignedIn {
+    pub user: User,
+    token: String,
+    pub csrf: String,
+    pub origin: RequestOrigin,
+}
+
+impl SignedIn {
+    /// The session token, for CSRF checks only.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The user as the APIs' rules see a caller.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            tenant_id: self.user.tenant_id,
+            object_id: self.user.object_id,
+            // The portal is a first-party client; no app registration stands
+            // behind it, and no rule looks at a user's app id.
+            app_id: Uuid::nil(),
+            kind: CallerKind::User {
+                upn: self.user.upn.clone(),
+                name: self.user.display_name.clone(),
+            },
+        }
+    }
+
+    async fn load(parts: &Parts, state: &AppState) -> Result<Option<Self>, PortalError> {
+        let Some(token) = read_cookie(&parts.headers, COOKIE) else {
+            return Ok(None);
+        };
+        let Some(session) = state
+            .store
+            .portal_session(&token_hash(token), Timestamp::now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = state
+            .store
+            .user_by_object_id(session.user_object_id)
+            .await?
+            .filter(|u| u.tenant_id == session.tenant_id);
+        Ok(user.map(|user| Self {
+            user,
+            token: token.to_owned(),
+            csrf: csrf::token_for(token),
+            origin: origin(parts),
+        }))
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    /// Without a live session, a page leads to the sign-in form (and back
+    /// here after it); a form post is refused.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Self::load(parts, state).await {
+            Ok(Some(signed_in)) => Ok(signed_in),
+            Ok(None) if parts.method == Method::GET || parts.method == Method::HEAD => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_owned();
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Err(html::see_other(&format!("/signin?{query}")))
+            }
+            Ok(None) => Err(PortalError::stale_form().into_response()),
+            Err(error) => Err(error.into_response()),
+        }
+    }
+}
+
+impl SessionBound for SignedIn {
+    fn signed_in(&self) -> &SignedIn {
+        self
+    }
+}
+
+/// A new pre-session token for the sign-in form, and its cookie.
+pub fn sign_in_form_token(origin: &RequestOrigin) -> (String, String) {
+    let token = new_token();
+    let cookie = cookie(SIGN_IN_COOKIE, &token, SIGN_IN_FORM_SECS, origin);
+    (token, cookie)
+}
+
+/// Where to go after signing in: a path on this site, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.starts_with("/signin") =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let a = new_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, new_token());
+        let hash = token_hash(&a);
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains(&a));
+    }
+
+    #[test]
+    fn cookie_flags() {
+        let mut origin = RequestOrigin {
+            scheme: "http",
+            authority: "127.0.0.1:1".into(),
+            prefix: String::new(),
+        };
+        let plain = cookie(COOKIE, "t", 60, &origin);
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"));
+        assert!(!plain.contains("Secure"));
+        origin.scheme = "https";
+        assert!(cookie(COOKIE, "t", 60, &origin).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/environments")), "/environments");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn reads_one_cookie_among_several() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "a=1; padconnect_session=xyz; b=2".parse().unwrap(),
+        );
+        assert_eq!(read_cookie(&headers, COOKIE), Some("xyz"));
+        assert_eq!(read_cookie(&headers, "c"), None);
+    }
+}

@@ -1,0 +1,1121 @@
+//! The portal over real HTTP: signing in, sessions, CSRF, the Machines
+//! pages, the Share panel (and that it changes what the APIs allow),
+//! connections and the Flow Machine Group table.
+
+use std::collections::HashMap;
+
+use padconnect_client::{ClientCredential, Secret, TokenClient};
+use padconnect_platform::secrets::{hash_client_secret, hex, password_matches};
+use padconnect_platform::store::{RecordRef, Timestamp};
+use padconnect_platform::{Platform, RunningPlatform};
+use reqwest::StatusCode;
+use reqwest::header::{HOST, LOCATION, SET_COOKIE};
+use serde_json::json;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use crate::support::{ENV_HOST, ENVIRONMENT, OTHER_ENV, SECRET, SECRET_APP, TENANT_ID, config};
+
+const ADMIN: &str = "admin@contoso.onmicrosoft.com";
+const ADMIN_PASSWORD: &str = "admin-password-1";
+const MAKER: &str = "bob@contoso.onmicrosoft.com";
+const MAKER_PASSWORD: &str = "bob-password-1";
+const OUTSIDER: &str = "carol@contoso.onmicrosoft.com";
+const OUTSIDER_PASSWORD: &str = "carol-password-1";
+const GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
+const STANDALONE_GROUP: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b";
+
+/// An administrator who owns "Finance bots" (shared with no one), a maker
+/// who owns nothing, a user of the tenant who is in no environment, and the
+/// deployment app with its application user.
+fn world_toml() -> String {
+    format!(
+        r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "contoso.onmicrosoft.com"
+admins = ["{ADMIN}"]
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{SECRET_APP}"
+secrets = ["{SECRET}"]
+
+[[tenants.users]]
+upn = "{ADMIN}"
+display_name = "Contoso Admin"
+password = "{ADMIN_PASSWORD}"
+
+[[tenants.users]]
+upn = "{MAKER}"
+display_name = "Bob Maker"
+password = "{MAKER_PASSWORD}"
+
+[[tenants.users]]
+upn = "{OUTSIDER}"
+display_name = "Carol Outsider"
+password = "{OUTSIDER_PASSWORD}"
+
+[[tenants.environments]]
+id = "{ENVIRONMENT}"
+display_name = "Contoso Production"
+org = "contoso"
+application_users = ["{SECRET_APP}"]
+makers = ["{ADMIN}", "{MAKER}"]
+
+[[tenants.environments.machine_groups]]
+id = "{GROUP}"
+name = "Finance bots"
+owner = "{ADMIN}"
+machines = ["FIN-VM-01", "FIN-VM-02"]
+
+[[tenants.environments.machines]]
+name = "HR-LAPTOP-07"
+group_id = "{STANDALONE_GROUP}"
+owner = "{ADMIN}"
+
+[[tenants.environments]]
+id = "{OTHER_ENV}"
+display_name = "Contoso Test"
+org = "contosotest"
+makers = ["{ADMIN}"]
+"#
+    )
+}
+
+async fn start() -> (RunningPlatform, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(&world, world_toml()).unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world);
+    (Platform::start(config).await.unwrap(), dir)
+}
+
+/// A browser without a browser: keeps cookies, follows no redirect.
+struct Visitor {
+    http: reqwest::Client,
+    base: String,
+    host: Option<&'static str>,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token")
+            + "name=\"csrf\" value=\"".len();
+        self.body[start..start + 64].to_owned()
+    }
+}
+
+impl Visitor {
+    fn new(platform: &RunningPlatform) -> Self {
+        Self::with(reqwest::Client::builder(), platform.url())
+    }
+
+    fn with(http: reqwest::ClientBuilder, base: String) -> Self {
+        Self {
+            http: http
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base,
+            host: None,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let mut request = request.header("Cookie", self.cookie_header());
+        if let Some(host) = self.host {
+            request = request.header(HOST, host);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let set_cookies: Vec<String> = headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for cookie in &set_cookies {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Page {
+            status,
+            location: headers
+                .get(LOCATION)
+                .map(|l| l.to_str().unwrap().to_owned()),
+            set_cookies,
+            headers,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    async fn sign_in(&mut self, upn: &str, password: &str) -> Page {
+        let form = self.get("/signin").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        self.post(
+            "/signin",
+            &[
+                ("upn", upn),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in and returns the CSRF token of the signed-in pages.
+    async fn signed_in(platform: &RunningPlatform, upn: &str, password: &str) -> (Self, String) {
+        let mut visitor = Self::new(platform);
+        let done = visitor.sign_in(upn, password).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let page = visitor.get("/environments").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = page.csrf();
+        (visitor, csrf)
+    }
+}
+
+fn env_path(rest: &str) -> String {
+    format!("/environments/{ENVIRONMENT}{rest}")
+}
+
+async fn app_token(platform: &RunningPlatform) -> String {
+    app_token_for(platform, "https://api.powerplatform.com/.default").await
+}
+
+async fn app_token_for(platform: &RunningPlatform, scope: &str) -> String {
+    TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            TENANT_ID,
+            SECRET_APP,
+            &ClientCredential::Secret(Secret::new(SECRET)),
+            scope,
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+/// The service principal reads the group through the Dataverse Web API.
+async fn dataverse_read_group(platform: &RunningPlatform) -> StatusCode {
+    let token = app_token_for(platform, "https://contoso.crm.dynamics.com/.default").await;
+    reqwest::Client::new()
+        .get(format!(
+            "{}/api/data/v9.2/flowmachinegroups({GROUP})",
+            platform.url()
+        ))
+        .header(HOST, "contoso.crm.dynamics.com")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The seed's PUT, as the service principal, to `group`.
+async fn put_connection(platform: &RunningPlatform, token: &str, group: &str) -> StatusCode {
+    let id = Uuid::new_v4();
+    let body = json!({"properties": {
+        "environment": {"id": format!("/providers/Microsoft.PowerApps/environments/{ENVIRONMENT}"), "name": ENVIRONMENT},
+        "connectionParametersSet": {"name": "azureRelay", "values": {
+            "username": {"value": "CONTOSO\\svc-bot"},
+            "password": {"value": "Wind0ws-P@ss"},
+            "targetId": {"value": group}}}}});
+    reqwest::Client::new()
+        .put(format!(
+            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1",
+            platform.url()
+        ))
+        .header(HOST, ENV_HOST)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn app_user_id(platform: &RunningPlatform) -> String {
+    let env = ENVIRONMENT.parse().unwrap();
+    let kind = padconnect_platform::store::SystemUserKind::Application {
+        client_id: SECRET_APP.parse().unwrap(),
+    };
+    let user = platform
+        .store()
+        .system_user_for(&env, kind)
+        .await
+        .unwrap()
+        .unwrap();
+    user.id.to_string()
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_hashed_http_only_session_and_sign_out_ends_it() {
+    let (platform, _dir) = start().await;
+    let mut visitor = Visitor::new(&platform);
+
+    let anonymous = visitor.get(&env_path("/machines")).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert!(
+        anonymous
+            .location
+            .unwrap()
+            .starts_with("/signin?next=%2Fenvironments%2F")
+    );
+
+    let refused = visitor.sign_in(ADMIN, "wrong-password").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains("wrong"), "{}", refused.body);
+    assert!(
+        !refused.body.contains("wrong-password"),
+        "the password is never echoed"
+    );
+    assert!(!visitor.cookies.contains_key("padconnect_session"));
+    let unknown = visitor
+        .sign_in("nobody@contoso.onmicrosoft.com", ADMIN_PASSWORD)
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    let other_tenant = visitor
+        .sign_in("admin@fabrikam.example", ADMIN_PASSWORD)
+        .await;
+    assert_eq!(other_tenant.status, StatusCode::UNAUTHORIZED);
+
+    let done = visitor.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let cookie = done
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("padconnect_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+    let token = visitor.cookies["padconnect_session"].clone();
+    assert!(token.len() >= 43);
+
+    // The store keeps the token's SHA-256, never the token.
+    let hash = hex(&hash_client_secret(&token));
+    let session = platform
+        .store()
+        .portal_session(&hash, Timestamp::now())
+        .await
+        .unwrap()
+        .expect("the session is in the store");
+    assert!(session.expires_at > Timestamp::now());
+    assert!(
+        platform
+            .store()
+            .portal_session(&token, Timestamp::now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let machines = visitor.get(&env_path("/machines")).await;
+    assert_eq!(machines.status, StatusCode::OK);
+    assert!(machines.body.contains("<title>Machines"));
+    assert!(machines.body.contains("Finance bots"));
+    assert_eq!(machines.headers["cache-control"], "no-store");
+    let csp = machines.headers["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+
+    let csrf = machines.csrf();
+    let out = visitor.post("/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(
+        out.set_cookies
+            .iter()
+            .any(|c| c.starts_with("padconnect_session=;") && c.contains("Max-Age=0"))
+    );
+    assert!(
+        platform
+            .store()
+            .portal_session(&hash, Timestamp::now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A copy of the old cookie is worthless now.
+    visitor.cookies.insert("padconnect_session".into(), token);
+    let after = visitor.get(&env_path("/machines")).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sign_in_after_a_redirect_goes_back_but_never_off_site() {
+    let (platform, _dir) = start().await;
+    let mut visitor = Visitor::new(&platform);
+    let form = visitor.get("/signin?next=//evil.example/").await;
+    assert!(!form.body.contains("evil.example"), "{}", form.body);
+    let csrf = form.csrf();
+    let done = visitor
+        .post(
+            "/signin",
+            &[
+                ("upn", ADMIN),
+                ("password", ADMIN_PASSWORD),
+                ("csrf", &csrf),
+                ("next", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/"));
+
+    let mut visitor = Visitor::new(&platform);
+    let csrf = visitor.get("/signin").await.csrf();
+    let path = env_path("/connections");
+    let done = visitor
+        .post(
+            "/signin",
+            &[
+                ("upn", ADMIN),
+                ("password", ADMIN_PASSWORD),
+                ("csrf", &csrf),
+                ("next", &path),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some(path.as_str()));
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_are_refused() {
+    let (platform, _dir) = start().await;
+
+    // The sign-in form: no pre-session cookie, or a token of another one.
+    let mut visitor = Visitor::new(&platform);
+    let no_cookie = visitor
+        .post(
+            "/signin",
+            &[("upn", ADMIN), ("password", ADMIN_PASSWORD), ("csrf", "00")],
+        )
+        .await;
+    assert_eq!(no_cookie.status, StatusCode::FORBIDDEN);
+    visitor.get("/signin").await;
+    let wrong = visitor
+        .post(
+            "/signin",
+            &[
+                ("upn", ADMIN),
+                ("password", ADMIN_PASSWORD),
+                ("csrf", &"0".repeat(64)),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.contains("<title>Forbidden"), "{}", wrong.body);
+
+    let (mut visitor, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let create = env_path("/machines/groups");
+    let missing = visitor.post(&create, &[("name", "Payroll bots")]).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let wrong = visitor
+        .post(
+            &create,
+            &[("name", "Payroll bots"), ("csrf", &"a".repeat(64))],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // Another session's token does not do either.
+    let (_other, other_csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    assert_ne!(other_csrf, csrf);
+    let crossed = visitor
+        .post(&create, &[("name", "Payroll bots"), ("csrf", &other_csrf)])
+        .await;
+    assert_eq!(crossed.status, StatusCode::FORBIDDEN);
+    let signout = visitor.post("/signout", &[]).await;
+    assert_eq!(signout.status, StatusCode::FORBIDDEN);
+    let groups = platform
+        .store()
+        .machine_groups(&ENVIRONMENT.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !groups.iter().any(|g| g.name == "Payroll bots"),
+        "nothing was created"
+    );
+
+    // Without any session a form post is refused too.
+    let mut anonymous = Visitor::new(&platform);
+    let refused = anonymous
+        .post(&create, &[("name", "x"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_group_has_its_id_in_its_page_url_and_a_rotatable_password() {
+    let (platform, _dir) = start().await;
+    let (mut visitor, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let created = visitor
+        .post(
+            &env_path("/machines/groups"),
+            &[
+                ("name", "Payroll <bots>"),
+                ("description", "nightly"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.location.unwrap();
+    let prefix = env_path("/machines/groups/");
+    assert!(location.starts_with(&prefix), "{location}");
+    let id: Uuid = location[prefix.len()..prefix.len() + 36].parse().unwrap();
+    let group = platform.store().machine_group(id).await.unwrap().unwrap();
+    assert_eq!(group.name, "Payroll <bots>");
+    assert!(group.password_hash.is_none());
+
+    let page = visitor.get(&location).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<title>Payroll &lt;bots&gt;"),
+        "escaped: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("<code id=\"group-id\">{id}</code>"))
+    );
+    assert!(page.body.contains("Set password"));
+
+    let password_path = format!("{prefix}{id}/password");
+    let short = visitor
+        .post(
+            &password_path,
+            &[
+                ("password", "short"),
+                ("confirmation", "short"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    let differ = visitor
+        .post(
+            &password_path,
+            &[
+                ("password", "group-pass-1"),
+                ("confirmation", "group-pass-2"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(differ.status, StatusCode::BAD_REQUEST);
+    let set = visitor
+        .post(
+            &password_path,
+            &[
+                ("password", "group-pass-1"),
+                ("confirmation", "group-pass-1"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    let first = platform
+        .store()
+        .machine_group(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
+    assert!(password_matches("group-pass-1", &first));
+    assert!(!first.contains("group-pass-1"));
+    let page = visitor.get(&format!("{prefix}{id}")).await;
+    assert!(page.body.contains("Rotate password"));
+    visitor
+        .post(
+            &password_path,
+            &[
+                ("password", "group-pass-2"),
+                ("confirmation", "group-pass-2"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    let rotated = platform.store().machine_group(id).await.unwrap().unwrap();
+    assert!(password_matches(
+        "group-pass-2",
+        rotated.password_hash.as_deref().unwrap()
+    ));
+    assert!(rotated.versionnumber > group.versionnumber);
+
+    let missing_name = visitor
+        .post(
+            &env_path("/machines/groups"),
+            &[("name", "  "), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(missing_name.status, StatusCode::BAD_REQUEST);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sharing_in_the_panel_decides_what_the_service_principal_may_do() {
+    let (platform, _dir) = start().await;
+    let token = app_token(&platform).await;
+    assert_eq!(
+        put_connection(&platform, &token, GROUP).await,
+        StatusCode::FORBIDDEN,
+        "not shared yet"
+    );
+    assert_eq!(dataverse_read_group(&platform).await, StatusCode::FORBIDDEN);
+
+    let (mut visitor, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let panel_path = env_path(&format!("/machines/groups/{GROUP}/share"));
+    let panel = visitor.get(&format!("{panel_path}?q=deploy")).await;
+    assert_eq!(panel.status, StatusCode::OK);
+    assert!(panel.body.contains("<title>Share Finance bots"));
+    let app_user = app_user_id(&platform).await;
+    assert!(
+        panel.body.contains(&app_user),
+        "the application user is found: {}",
+        panel.body
+    );
+    assert!(panel.body.contains(SECRET_APP));
+    let none = visitor.get(&format!("{panel_path}?q=zzz-nobody")).await;
+    assert!(!none.body.contains(&app_user));
+
+    let saved = visitor
+        .post(
+            &panel_path,
+            &[("principal", &app_user), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let record = RecordRef::MachineGroup(GROUP.parse().unwrap());
+    let rights = platform
+        .store()
+        .share_rights(record, app_user.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rights, padconnect_core::ShareRole::User.rights());
+    let panel = visitor.get(&panel_path).await;
+    assert!(panel.body.contains("deploy-pipeline"));
+    assert!(panel.body.contains("<td>User</td>"), "{}", panel.body);
+    assert_eq!(
+        put_connection(&platform, &token, GROUP).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(dataverse_read_group(&platform).await, StatusCode::OK);
+
+    let co_owner = visitor
+        .post(
+            &panel_path,
+            &[
+                ("principal", &app_user),
+                ("role", "co-owner"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(co_owner.status, StatusCode::SEE_OTHER);
+    let rights = platform
+        .store()
+        .share_rights(record, app_user.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rights, padconnect_core::AccessRights::all());
+
+    let removed = visitor
+        .post(
+            &format!("{panel_path}/remove"),
+            &[("principal", &app_user), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let rights = platform
+        .store()
+        .share_rights(record, app_user.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(rights.is_empty());
+    assert_eq!(dataverse_read_group(&platform).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        put_connection(&platform, &token, GROUP).await,
+        StatusCode::FORBIDDEN
+    );
+
+    // Bad input: an HTML 400, never a 500.
+    let bad_role = visitor
+        .post(
+            &panel_path,
+            &[("principal", &app_user), ("role", "owner"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad_role.status, StatusCode::BAD_REQUEST);
+    let bad_principal = visitor
+        .post(
+            &panel_path,
+            &[("principal", "nope"), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad_principal.status, StatusCode::BAD_REQUEST);
+    let stranger = Uuid::new_v4().to_string();
+    let unknown = visitor
+        .post(
+            &panel_path,
+            &[("principal", &stranger), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let missing_field = visitor
+        .post(&panel_path, &[("role", "user"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(missing_field.status, StatusCode::BAD_REQUEST);
+    assert!(
+        missing_field.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn users_see_and_change_only_what_their_rights_allow() {
+    let (platform, _dir) = start().await;
+    let group_path = env_path(&format!("/machines/groups/{GROUP}"));
+
+    // A user of the tenant who is in no environment: nothing to open.
+    let (mut carol, _) = Visitor::signed_in(&platform, OUTSIDER, OUTSIDER_PASSWORD).await;
+    let home = carol.get("/environments").await;
+    assert!(home.body.contains("not a user of any environment"));
+    assert_eq!(
+        carol.get(&env_path("/machines")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(carol.get(&group_path).await.status, StatusCode::NOT_FOUND);
+
+    // A maker who was given nothing: the group does not exist for him.
+    let (mut bob, bob_csrf) = Visitor::signed_in(&platform, MAKER, MAKER_PASSWORD).await;
+    let machines = bob.get(&env_path("/machines")).await;
+    assert_eq!(machines.status, StatusCode::OK);
+    assert!(!machines.body.contains("Finance bots"));
+    assert!(!machines.body.contains("FIN-VM-01"));
+    assert_eq!(bob.get(&group_path).await.status, StatusCode::NOT_FOUND);
+    let table = bob.get(&env_path("/tables/flowmachinegroup")).await;
+    assert!(!table.body.contains(GROUP));
+    let share = bob
+        .post(
+            &format!("{group_path}/share"),
+            &[
+                ("principal", &app_user_id(&platform).await),
+                ("role", "user"),
+                ("csrf", &bob_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(share.status, StatusCode::NOT_FOUND);
+    // An environment of the tenant he is not a user of.
+    assert_eq!(
+        bob.get(&format!("/environments/{OTHER_ENV}/machines"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Shared with him as User: he sees the group, but may not share it or
+    // change its password.
+    let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let bob_user = {
+        let panel = admin.get(&format!("{group_path}/share?q=bob")).await;
+        let start = panel.body.find("name=\"principal\" id=\"p-").unwrap()
+            + "name=\"principal\" id=\"p-".len();
+        panel.body[start..start + 36].to_owned()
+    };
+    let saved = admin
+        .post(
+            &format!("{group_path}/share"),
+            &[("principal", &bob_user), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = bob.get(&group_path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("FIN-VM-01"));
+    assert!(!page.body.contains("Set password"));
+    assert_eq!(
+        bob.get(&format!("{group_path}/share")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let share = bob
+        .post(
+            &format!("{group_path}/share"),
+            &[
+                ("principal", &bob_user),
+                ("role", "co-owner"),
+                ("csrf", &bob_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(share.status, StatusCode::FORBIDDEN);
+    let password = bob
+        .post(
+            &format!("{group_path}/password"),
+            &[
+                ("password", "group-pass-1"),
+                ("confirmation", "group-pass-1"),
+                ("csrf", &bob_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(password.status, StatusCode::FORBIDDEN);
+    assert!(
+        platform
+            .store()
+            .machine_group(GROUP.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .is_none()
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_show_to_those_who_may_see_them_and_delete_with_rights() {
+    let (platform, _dir) = start().await;
+    let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let app_user = app_user_id(&platform).await;
+    admin
+        .post(
+            &env_path(&format!("/machines/groups/{GROUP}/share")),
+            &[("principal", &app_user), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    let token = app_token(&platform).await;
+    assert_eq!(
+        put_connection(&platform, &token, GROUP).await,
+        StatusCode::CREATED
+    );
+    let env = ENVIRONMENT.parse().unwrap();
+    let connection = platform
+        .store()
+        .connections_page(&env, None, 10)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+
+    let list = admin.get(&env_path("/connections")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains(&connection.id.to_string()),
+        "an administrator sees it: {}",
+        list.body
+    );
+    assert!(list.body.contains("Connected"));
+    assert!(list.body.contains("Finance bots"));
+    assert!(list.body.contains("ServicePrincipal"));
+    assert!(!list.body.contains("Wind0ws-P@ss"), "no secret on the page");
+
+    let (mut bob, bob_csrf) = Visitor::signed_in(&platform, MAKER, MAKER_PASSWORD).await;
+    let hidden = bob.get(&env_path("/connections")).await;
+    assert!(!hidden.body.contains(&connection.id.to_string()));
+    let delete_path = env_path(&format!("/connections/{}/delete", connection.id));
+    assert_eq!(
+        bob.post(&delete_path, &[("csrf", &bob_csrf)]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        admin
+            .post(
+                &env_path("/connections/not-a-guid/delete"),
+                &[("csrf", &csrf)]
+            )
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let deleted = admin.post(&delete_path, &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        platform
+            .store()
+            .connection(&env, &connection.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_flow_machine_group_table_finds_a_standalone_machines_group() {
+    let (platform, _dir) = start().await;
+    let (mut admin, _) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let table = admin
+        .get(&env_path("/tables/flowmachinegroup?q=hr-laptop"))
+        .await;
+    assert_eq!(table.status, StatusCode::OK);
+    assert!(table.body.contains("<title>Flow Machine Group"));
+    for column in ["(name)", "(flowmachinegroupid)", "(flowgrouptype)"] {
+        assert!(table.body.contains(column), "{column}");
+    }
+    assert!(table.body.contains(STANDALONE_GROUP));
+    assert!(!table.body.contains(GROUP), "filtered by name");
+    let all = admin.get(&env_path("/tables/flowmachinegroup")).await;
+    assert!(all.body.contains(GROUP) && all.body.contains(STANDALONE_GROUP));
+
+    // The machine's own page names the same group id.
+    let machines = admin.get(&env_path("/machines")).await;
+    assert!(machines.body.contains("HR-LAPTOP-07"));
+    assert!(machines.body.contains("Never connected"));
+    let machine = platform
+        .store()
+        .machines_in_group(STANDALONE_GROUP.parse().unwrap())
+        .await
+        .unwrap()
+        .remove(0);
+    let page = admin
+        .get(&env_path(&format!("/machines/{}", machine.id)))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(&format!("<code id=\"group-id\">{STANDALONE_GROUP}</code>"))
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_addresses_get_html_error_pages_and_the_cloud_host_works() {
+    let (platform, _dir) = start().await;
+    let (mut admin, _) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    for (path, status) in [
+        (
+            "/environments/not-a-guid/machines".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/environments/{}/machines", Uuid::new_v4()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            env_path("/machines/groups/not-a-guid"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            env_path(&format!("/machines/groups/{}", Uuid::new_v4())),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            env_path(&format!("/machines/{}", Uuid::new_v4())),
+            StatusCode::NOT_FOUND,
+        ),
+        (env_path("/no-such-page"), StatusCode::NOT_FOUND),
+        ("/environments?id=nope".to_owned(), StatusCode::NOT_FOUND),
+        (
+            env_path("/machines?notice=a&notice=b"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            env_path("/tables/flowmachinegroup?q=a&q=b"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (env_path("/machines/groups"), StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, status, "{path}: {}", page.body);
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        assert!(page.body.contains("<title>"), "{path}");
+    }
+    let picked = admin.get(&format!("/environments?id={ENVIRONMENT}")).await;
+    assert_eq!(
+        picked.location.as_deref(),
+        Some(env_path("/machines").as_str())
+    );
+
+    // The API under /environments/{id}/connectivity still answers as the API.
+    let api = admin
+        .get(&env_path("/connectivity/connections?api-version=1"))
+        .await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        api.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+
+    // make.powerautomate.com is the portal too.
+    let mut cloud = Visitor::new(&platform);
+    cloud.host = Some("make.powerautomate.com");
+    let done = cloud.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let machines = cloud.get(&env_path("/machines")).await;
+    assert_eq!(machines.status, StatusCode::OK);
+    platform.shutdown().await.unwrap();
+}
+
+/// The portal's queries on every backend: sessions (found by hash, gone when
+/// expired or deleted) and the group password.
+#[tokio::test]
+async fn sessions_and_group_passwords_persist_on_every_backend() {
+    use padconnect_platform::store::PortalSession;
+    use padconnect_platform::world::{World, load_world};
+
+    let world = World::parse(&world_toml(), std::path::Path::new("."), "portal world").unwrap();
+    for backend in crate::support::backends().await {
+        let store = &backend.store;
+        load_world(store, &world).await.unwrap();
+        let tenant = store
+            .tenant_by_domain("contoso.onmicrosoft.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let user = store.user_by_upn(tenant.id, ADMIN).await.unwrap().unwrap();
+        assert_eq!(
+            store.user_by_object_id(user.object_id).await.unwrap(),
+            Some(user.clone())
+        );
+
+        let now = Timestamp::now();
+        let live = PortalSession {
+            tenant_id: tenant.id,
+            user_object_id: user.object_id,
+            created_at: now,
+            expires_at: now.plus_seconds(60),
+        };
+        let old = PortalSession {
+            created_at: now.plus_seconds(-120),
+            expires_at: now.plus_seconds(-60),
+            ..live.clone()
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_portal_session("old-hash", &old).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.portal_session("old-hash", now).await.unwrap(),
+            None,
+            "expired"
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_portal_session("live-hash", &live).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.portal_session("live-hash", now).await.unwrap(),
+            Some(live)
+        );
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            !tx.delete_portal_session("old-hash").await.unwrap(),
+            "swept when the live one came"
+        );
+        assert!(tx.delete_portal_session("live-hash").await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(store.portal_session("live-hash", now).await.unwrap(), None);
+
+        let group: Uuid = GROUP.parse().unwrap();
+        let before = store.machine_group(group).await.unwrap().unwrap();
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.set_machine_group_password(group, "$argon2id$x", user.object_id, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !tx.set_machine_group_password(Uuid::new_v4(), "$argon2id$x", user.object_id, now)
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        let after = store.machine_group(group).await.unwrap().unwrap();
+        assert_eq!(after.password_hash.as_deref(), Some("$argon2id$x"));
+        assert_eq!(after.versionnumber, before.versionnumber + 1);
+        backend.finish().await;
+    }
+}
+
+/// Over TLS, at the portal's cloud name, the session cookie is Secure too.
+#[tokio::test]
+async fn the_session_cookie_is_secure_under_tls() {
+    let (platform, world) = crate::support::start_identity(true).await;
+    let ca = std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .resolve("make.powerautomate.com", platform.addr);
+    let base = format!("https://make.powerautomate.com:{}", platform.addr.port());
+    let mut visitor = Visitor::with(http, base);
+    let form = visitor.get("/signin").await;
+    let pre_session = form
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("padconnect_signin="))
+        .unwrap();
+    assert!(pre_session.ends_with("; Secure"), "{pre_session}");
+    let done = visitor
+        .sign_in(crate::support::USER, crate::support::PASSWORD)
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let cookie = done
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("padconnect_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let machines = visitor.get(&env_path("/machines")).await;
+    assert_eq!(machines.status, StatusCode::OK);
+    platform.shutdown().await.unwrap();
+}
