@@ -1,24 +1,20 @@
-//! `GET .../connections/{id}/permissions` and `POST .../modifyPermissions`.
-//!
-//! The run-owner document is specific: only `azureRelayRunOwner` connections
-//! may be shared, and only with service principals; `azureRelay` ones never
-//! (DESIGN.md 4.4).
+//! `GET .../connections/{id}/permissions` and `POST .../modifyPermissions`
+//! (whose rules are in `sharing`).
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use padconnect_core::ParameterSet;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::connections::{target, visible};
 use super::context::ApiContext;
-use super::service::Standing;
+use super::sharing::{self, Grant};
 use super::{ApiError, service};
 use crate::server::AppState;
-use crate::store::{Connection, ConnectionPermission, PrincipalType};
+use crate::store::{Connection, PrincipalType};
 
 fn permission(
     connection: &Connection,
@@ -73,8 +69,7 @@ pub async fn list(
 }
 
 /// `POST .../modifyPermissions` with `{"put":[...],"delete":[...]}`: 200 and
-/// an empty body, as the service answers. Every entry is checked before
-/// anything is written, so a bad entry changes nothing.
+/// an empty body, as the service answers.
 pub async fn modify(
     State(state): State<AppState>,
     Path(params): Path<Vec<(String, String)>>,
@@ -90,113 +85,43 @@ pub async fn modify(
             "The body must have 'put' and/or 'delete' lists.",
         ));
     }
-    let connection = visible(&state, &ctx, &id).await?;
-    let standing = service::standing(&state, &ctx, &connection).await?;
-    if standing < Some(Standing::Share) {
-        return Err(ApiError::forbidden(format!(
-            "Only the owner of connection '{id}', a principal it was shared with as CanViewWithShare or CanEdit, or an administrator may share it."
-        )));
-    }
-    if ParameterSet::parse(&connection.parameter_set) != Some(ParameterSet::AzureRelayRunOwner) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "ConnectionNotShareable",
-            format!(
-                "Connection '{id}' uses parameter set '{}', which cannot be shared: only azureRelayRunOwner connections can be shared, and only with service principals.",
-                connection.parameter_set
-            ),
-        ));
-    }
-    let mut grants = Vec::new();
-    for entry in request["put"].as_array().into_iter().flatten() {
-        let grant = shared_principal(&state, &ctx, &connection, entry).await?;
-        if grant.role_name == "CanEdit" && standing < Some(Standing::Edit) {
-            return Err(ApiError::forbidden(
-                "A principal with CanViewWithShare may share as CanView or CanViewWithShare, not CanEdit.",
-            ));
-        }
-        grants.push(grant);
-    }
+    let grants = request["put"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            let properties = &entry["properties"];
+            let principal = &properties["principal"];
+            Grant {
+                principal_id: principal["id"]
+                    .as_str()
+                    .and_then(|id| Uuid::try_parse(id).ok()),
+                principal_type: principal["type"].as_str().unwrap_or_default().to_owned(),
+                role: properties["roleName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        })
+        .collect();
     let revoked = request["delete"]
         .as_array()
         .into_iter()
         .flatten()
         .map(revoked_principal)
         .collect::<Result<Vec<_>, _>>()?;
-
-    let env = ctx.environment.id;
-    let mut tx = state.store.begin().await?;
-    for grant in &grants {
-        tx.set_connection_permission(&env, &id, grant).await?;
-    }
-    for principal in revoked {
-        tx.delete_connection_permission(&env, &id, principal)
-            .await?;
-    }
-    tx.commit().await?;
+    let connection = visible(&state, &ctx, &id).await?;
+    let standing = service::standing(&state, &ctx, &connection).await?;
+    sharing::change(
+        &state,
+        ctx.caller.tenant_id,
+        standing,
+        &connection,
+        grants,
+        revoked,
+    )
+    .await?;
     Ok(StatusCode::OK.into_response())
-}
-
-/// One `put` entry: `{"properties":{"roleName":"CanView","principal":{"id":"<object id>","type":"ServicePrincipal"}}}`.
-async fn shared_principal(
-    state: &AppState,
-    ctx: &ApiContext,
-    connection: &Connection,
-    entry: &Value,
-) -> Result<ConnectionPermission, ApiError> {
-    let properties = &entry["properties"];
-    let role = properties["roleName"].as_str().unwrap_or_default();
-    if Standing::parse_role(role).is_none() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRoleName",
-            format!("'{role}' is not a sharing role: use CanView, CanViewWithShare or CanEdit."),
-        ));
-    }
-    let principal = &properties["principal"];
-    let object_id = principal["id"]
-        .as_str()
-        .and_then(|id| Uuid::try_parse(id).ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidPrincipal",
-                "Sharing requires the principal's id: properties.principal.id, the service principal's object id.",
-            )
-        })?;
-    if principal["type"].as_str() != Some(PrincipalType::ServicePrincipal.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "ConnectionNotShareable",
-            "azureRelayRunOwner connections can be shared with service principals only: set properties.principal.type to ServicePrincipal.",
-        ));
-    }
-    if object_id == connection.created_by.id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidPrincipal",
-            format!("{object_id} owns the connection: it holds every right already."),
-        ));
-    }
-    state
-        .store
-        .app_by_object_id(object_id)
-        .await?
-        .filter(|app| app.tenant_id == ctx.caller.tenant_id)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "PrincipalNotFound",
-                format!(
-                    "No service principal with object id {object_id} in this tenant: give the enterprise application's object id, not the app's client id."
-                ),
-            )
-        })?;
-    Ok(ConnectionPermission {
-        principal_id: object_id,
-        principal_type: PrincipalType::ServicePrincipal,
-        role_name: role.to_owned(),
-    })
 }
 
 /// One `delete` entry: `{"id":".../permissions/<object id>"}` or the bare id.

@@ -1,5 +1,5 @@
 //! Connections: those of the environment the signed-in user may see, with
-//! status, owner and target group; delete.
+//! status, owner and target group; delete; a link to each one's sharing.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -40,9 +40,14 @@ fn row(page: &EnvPage, v: &VisibleConnection) -> String {
     } else {
         String::new()
     };
+    let share = format!(
+        "<a href=\"{}\" aria-label=\"Sharing of connection {}\">Share</a>",
+        page.link(&format!("/connections/{}/share", c.id)),
+        esc(&c.display_name)
+    );
     format!(
         "<tr><td>{name}</td><td><code>{id}</code></td><td>{connector}</td><td>{set}</td><td>{status}</td>\
-         <td>{owner} ({kind})</td><td>{target}</td><td>{created}</td><td>{delete}</td></tr>",
+         <td>{owner} ({kind})</td><td>{target}</td><td>{created}</td><td>{share} {delete}</td></tr>",
         name = esc(&c.display_name),
         id = c.id,
         connector = esc(&c.connector.to_string()),

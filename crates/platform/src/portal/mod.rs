@@ -8,6 +8,7 @@
 //! - `html`, `error`: layout, escaping, error pages
 //! - `signin`, `home`, `machines`, `share`, `connections`, `tables`: pages
 
+mod connection_share;
 mod connections;
 mod context;
 mod csrf;
@@ -64,6 +65,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{env}/connections/{{connection}}/delete"),
             post(connections::delete),
+        )
+        .route(
+            &format!("{env}/connections/{{connection}}/share"),
+            get(connection_share::panel).post(connection_share::grant),
+        )
+        .route(
+            &format!("{env}/connections/{{connection}}/share/remove"),
+            post(connection_share::revoke),
         )
         .route(
             &format!("{env}/tables/flowmachinegroup"),

@@ -18,7 +18,6 @@ use crate::store::{
 /// The longest name or description a group may have (Dataverse's column size).
 pub const MAX_NAME: usize = 100;
 pub const MAX_DESCRIPTION: usize = 2000;
-/// Group passwords: long enough to resist guessing, short enough to type.
 /// A machine that has not called in for this long shows as disconnected.
 const HEARTBEAT_WINDOW_SECS: i64 = 10 * 60;
 

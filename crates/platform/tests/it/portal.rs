@@ -1119,3 +1119,141 @@ async fn the_session_cookie_is_secure_under_tls() {
     assert_eq!(machines.status, StatusCode::OK);
     platform.shutdown().await.unwrap();
 }
+
+/// A connection owned by the administrator, written straight to the store.
+async fn admins_connection(platform: &RunningPlatform, parameter_set: &str) -> String {
+    use padconnect_platform::store::{Connection, Principal, PrincipalType};
+    let tenant = TENANT_ID.parse().unwrap();
+    let admin = platform
+        .store()
+        .user_by_upn(tenant, ADMIN)
+        .await
+        .unwrap()
+        .unwrap();
+    let id: padconnect_core::ConnectionId = Uuid::new_v4().to_string().parse().unwrap();
+    let now = Timestamp::now();
+    let connection = Connection {
+        environment_id: ENVIRONMENT.parse().unwrap(),
+        id,
+        connector: padconnect_core::ConnectorName::uiflow(),
+        display_name: format!("{parameter_set} connection"),
+        parameter_set: parameter_set.into(),
+        parameter_values: json!({"username": "CONTOSO\\svc-bot", "targetId": GROUP}),
+        sealed_secrets: Vec::new(),
+        target_group_id: Some(GROUP.parse().unwrap()),
+        created_by: Principal {
+            id: admin.object_id,
+            kind: PrincipalType::User,
+            display_name: admin.display_name,
+        },
+        created_at: now,
+        modified_at: now,
+    };
+    let mut tx = platform.store().begin().await.unwrap();
+    assert!(tx.insert_connection(&connection).await.unwrap());
+    tx.commit().await.unwrap();
+    id.to_string()
+}
+
+#[tokio::test]
+async fn a_run_owner_connection_is_shared_with_a_service_principal_in_the_portal() {
+    let (platform, _dir) = start().await;
+    let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let run_owner = admins_connection(&platform, "azureRelayRunOwner").await;
+    let plain = admins_connection(&platform, "azureRelay").await;
+    let sp = platform
+        .store()
+        .app(TENANT_ID.parse().unwrap(), SECRET_APP.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .object_id
+        .to_string();
+    let panel_path = env_path(&format!("/connections/{run_owner}/share"));
+
+    let list = admin.get(&env_path("/connections")).await;
+    assert!(list.body.contains(&panel_path), "{}", list.body);
+    let panel = admin.get(&panel_path).await;
+    assert_eq!(panel.status, StatusCode::OK, "{}", panel.body);
+    assert!(
+        panel.body.contains(&format!("value=\"{sp}\"")),
+        "{}",
+        panel.body
+    );
+
+    // The service principal cannot see it until it is shared.
+    let token = app_token(&platform).await;
+    let api_get = |id: String| {
+        let token = token.clone();
+        let url = format!(
+            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1",
+            platform.url()
+        );
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header(HOST, ENV_HOST)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(api_get(run_owner.clone()).await, StatusCode::NOT_FOUND);
+    let saved = admin
+        .post(
+            &panel_path,
+            &[("principal", &sp), ("role", "CanView"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(api_get(run_owner.clone()).await, StatusCode::OK);
+    let after = admin.get(&panel_path).await;
+    assert!(after.body.contains("CanView") && after.body.contains("deploy-pipeline"));
+
+    let bad_role = admin
+        .post(
+            &panel_path,
+            &[("principal", &sp), ("role", "Owner"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad_role.status, StatusCode::BAD_REQUEST);
+    let removed = admin
+        .post(
+            &format!("{panel_path}/remove"),
+            &[("principal", &sp), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(api_get(run_owner.clone()).await, StatusCode::NOT_FOUND);
+
+    // azureRelay connections are never shared; strangers see nothing.
+    let plain_path = env_path(&format!("/connections/{plain}/share"));
+    assert!(
+        admin
+            .get(&plain_path)
+            .await
+            .body
+            .contains("Only run-owner connections")
+    );
+    let refused = admin
+        .post(
+            &plain_path,
+            &[("principal", &sp), ("role", "CanView"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let (mut bob, bob_csrf) = Visitor::signed_in(&platform, MAKER, MAKER_PASSWORD).await;
+    assert_eq!(bob.get(&panel_path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        bob.post(
+            &panel_path,
+            &[("principal", &sp), ("role", "CanView"), ("csrf", &bob_csrf)]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    platform.shutdown().await.unwrap();
+}
