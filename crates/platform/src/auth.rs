@@ -253,6 +253,17 @@ pub async fn verify_bearer(
 
 /// Signature, algorithm and time checks.
 async fn verify_token(state: &AppState, token: &str) -> Result<AccessClaims, AuthFailure> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if let Some(claims) = state.verified.get(token, now, LEEWAY_SECS as i64) {
+        return Ok(claims);
+    }
+    let claims = verify_signed(state, token).await?;
+    state.verified.insert(token, &claims);
+    Ok(claims)
+}
+
+/// Checks the signature, algorithm, key and times of a token.
+async fn verify_signed(state: &AppState, token: &str) -> Result<AccessClaims, AuthFailure> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::Json(_) if raw_alg(token).is_some() => {
             AuthFailure::UnsupportedAlgorithm(raw_alg(token).unwrap_or_default())

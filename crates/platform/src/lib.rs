@@ -17,6 +17,7 @@ pub mod server;
 pub mod signing;
 pub mod store;
 pub mod tls;
+mod verified;
 pub mod world;
 
 pub use config::PlatformConfig;

@@ -63,6 +63,8 @@ pub struct Inner {
     pub signing: SigningKeys,
     /// The token endpoint's in-memory view of tenants, apps and secrets.
     pub directory: crate::identity::Directory,
+    /// Bearer tokens whose signature was checked already.
+    pub verified: crate::verified::VerifiedTokens,
     pub config: PlatformConfig,
 }
 
@@ -149,6 +151,7 @@ impl Platform {
             keyring,
             signing,
             directory: Default::default(),
+            verified: Default::default(),
             config,
         };
         Ok(Self {

@@ -55,8 +55,8 @@ impl FromRequestParts<AppState> for ApiContext {
         let environment_id = environment_of(parts, state).await?;
         let shown = environment_id.to_string();
         let environment = state
-            .store
-            .environment(&environment_id)
+            .directory
+            .environment(&state.store, &environment_id)
             .await?
             // Another tenant's environment does not exist for this caller.
             .filter(|env| env.tenant_id == caller.tenant_id)

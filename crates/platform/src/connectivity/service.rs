@@ -2,7 +2,7 @@
 //! machine group, with what, and whether it can reach its target now.
 
 use padconnect_core::uiflow::is_windows_account;
-use padconnect_core::{AccessRights, ConnectionId, ConnectorName, ParameterSet};
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, ParameterSet, ShareRole};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -10,9 +10,7 @@ use super::ApiError;
 use super::context::ApiContext;
 use super::run_owner::{self, RunOwner};
 use crate::server::AppState;
-use crate::store::{
-    Connection, MachineGroup, RecordRef, SystemUser, SystemUserKind, Timestamp, flowgrouptype,
-};
+use crate::store::{Connection, MachineGroup, RecordRef, SystemUser, Timestamp, flowgrouptype};
 
 /// What a PUT asks for, once its body checked out.
 pub struct ConnectionRequest {
@@ -184,7 +182,13 @@ pub async fn can_target(
         .store
         .share_rights(RecordRef::MachineGroup(group.id), user.id)
         .await?;
-    Ok(rights.contains(AccessRights::READ | AccessRights::APPEND_TO))
+    Ok(may_target(false, rights))
+}
+
+/// The rule of [`can_target`], on facts already read: the group's owner,
+/// or a holder of at least the `user` role.
+fn may_target(owns: bool, rights: AccessRights) -> bool {
+    owns || rights.contains(ShareRole::User.rights())
 }
 
 /// Creates or updates the connection; `true` when it was created.
@@ -341,7 +345,7 @@ pub async fn status(state: &AppState, connection: &Connection) -> Result<Status,
     let Some(group_id) = connection.target_group_id else {
         return Ok(Status::Connected);
     };
-    let Some(group) = state.store.machine_group(group_id).await? else {
+    let Some(facts) = state.store.target_facts(connection).await? else {
         return Ok(Status::Error {
             code: MACHINE_GROUP_NOT_FOUND,
             message: format!(
@@ -349,59 +353,24 @@ pub async fn status(state: &AppState, connection: &Connection) -> Result<Status,
             ),
         });
     };
-    let owner = owner_system_user(state, connection).await?;
-    let allowed = match &owner {
-        Some(user) => can_target(state, user, &group).await?,
-        None => false,
-    };
+    let allowed = facts.creator_is_member && may_target(facts.creator_owns, facts.creator_rights);
     if !allowed {
         return Ok(Status::Error {
             code: MACHINE_GROUP_ACCESS_REVOKED,
             message: format!(
                 "The connection's owner no longer has access to machine group '{}': share the group with it again.",
-                group.name
+                facts.group_name
             ),
         });
     }
-    if group.flowgrouptype == flowgrouptype::DEFAULT
-        && state.store.machines_in_group(group.id).await?.is_empty()
-    {
+    if facts.flowgrouptype == flowgrouptype::DEFAULT && !facts.has_machines {
         return Ok(Status::Error {
             code: MACHINE_JOINED_GROUP,
             message: format!(
                 "The machine '{}' this connection targeted joined a machine group: target the group instead.",
-                group.name
+                facts.group_name
             ),
         });
     }
     Ok(Status::Connected)
-}
-
-/// The systemuser of the connection's creator in its environment.
-async fn owner_system_user(
-    state: &AppState,
-    connection: &Connection,
-) -> Result<Option<SystemUser>, ApiError> {
-    let kind = match connection.created_by.kind {
-        crate::store::PrincipalType::ServicePrincipal => {
-            match state
-                .store
-                .app_by_object_id(connection.created_by.id)
-                .await?
-            {
-                Some(app) => SystemUserKind::Application {
-                    client_id: app.client_id,
-                },
-                None => return Ok(None),
-            }
-        }
-        crate::store::PrincipalType::User => SystemUserKind::Person {
-            object_id: connection.created_by.id,
-        },
-    };
-    state
-        .store
-        .system_user_for(&connection.environment_id, kind)
-        .await
-        .map_err(ApiError::from)
 }

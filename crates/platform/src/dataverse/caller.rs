@@ -49,8 +49,8 @@ impl FromRequestParts<AppState> for DataverseCaller {
             .await
             .map_err(|failure| DataverseError::unauthorized(&failure, &audience))?;
         let environment = state
-            .store
-            .environment_by_org(&org)
+            .directory
+            .environment_by_org(&state.store, &org)
             .await?
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;

@@ -1,19 +1,23 @@
 //! What the token endpoint reads on every request (the tenant, the app and
-//! its secrets), kept in memory so issuing a token touches no database.
+//! its secrets), and the environment every API request names, kept in
+//! memory so neither touches the database for them.
 //!
-//! Safe to cache because none of it is ever deleted: tenants, apps and
-//! secrets are only added or updated, by a world load, maybe on another
-//! replica. A miss reads the store, and so does a secret that matches
+//! Safe to cache because none of it is ever deleted: tenants, apps,
+//! secrets and environments are only added or updated, by a world load,
+//! maybe on another replica. A miss reads the store, and so does a secret that matches
 //! nothing cached, so a secret added elsewhere works at once; expiry is
-//! checked at each use. An app's display name or object id changed on
-//! another replica is seen here after a restart.
+//! checked at each use. An app's display name or object id, or an
+//! environment's display name, changed on another replica is seen here
+//! after a restart.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use uuid::Uuid;
 
-use crate::store::{App, AppSecret, Store, StoreError, Tenant};
+use padconnect_core::EnvironmentId;
+
+use crate::store::{App, AppSecret, Environment, Store, StoreError, Tenant};
 
 /// An app and its secrets, as last read.
 pub struct Client {
@@ -26,6 +30,9 @@ pub struct Directory {
     /// By the path segment that named them (GUID or domain, lower case).
     tenants: RwLock<HashMap<String, Tenant>>,
     clients: RwLock<HashMap<(Uuid, Uuid), Arc<Client>>>,
+    environments: RwLock<HashMap<EnvironmentId, Environment>>,
+    /// Org name to environment id.
+    orgs: RwLock<HashMap<String, EnvironmentId>>,
 }
 
 impl Directory {
@@ -83,5 +90,49 @@ impl Directory {
             .expect("never poisoned")
             .insert((tenant, client_id), client.clone());
         Ok(Some(client))
+    }
+
+    /// An environment by id; a miss reads the store.
+    pub async fn environment(
+        &self,
+        store: &Store,
+        id: &EnvironmentId,
+    ) -> Result<Option<Environment>, StoreError> {
+        if let Some(env) = self.environments.read().expect("never poisoned").get(id) {
+            return Ok(Some(env.clone()));
+        }
+        let found = store.environment(id).await?;
+        if let Some(env) = &found {
+            self.remember(env);
+        }
+        Ok(found)
+    }
+
+    /// The environment of a Dataverse org (lower case); a miss reads the store.
+    pub async fn environment_by_org(
+        &self,
+        store: &Store,
+        org: &str,
+    ) -> Result<Option<Environment>, StoreError> {
+        let id = self.orgs.read().expect("never poisoned").get(org).copied();
+        if let Some(id) = id {
+            return self.environment(store, &id).await;
+        }
+        let found = store.environment_by_org(org).await?;
+        if let Some(env) = &found {
+            self.remember(env);
+        }
+        Ok(found)
+    }
+
+    fn remember(&self, env: &Environment) {
+        self.orgs
+            .write()
+            .expect("never poisoned")
+            .insert(env.org.clone(), env.id);
+        self.environments
+            .write()
+            .expect("never poisoned")
+            .insert(env.id, env.clone());
     }
 }

@@ -351,7 +351,10 @@ async fn audience_of(
         )
     };
     let org = dataverse_org_of(resource).ok_or_else(not_found)?;
-    let environment = state.store.environment_by_org(&org).await?;
+    let environment = state
+        .directory
+        .environment_by_org(&state.store, &org)
+        .await?;
     match environment {
         Some(env) if env.tenant_id == tenant.id => Ok(resource.to_owned()),
         _ => Err(not_found()),

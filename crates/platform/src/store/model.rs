@@ -301,3 +301,19 @@ pub struct Counts {
     pub shares: i64,
     pub connections: i64,
 }
+
+/// What decides whether a connection reaches its target group, read in one
+/// query: the group, whether it still holds machines, and the standing of
+/// the connection's creator on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetFacts {
+    pub group_name: String,
+    pub flowgrouptype: i64,
+    pub has_machines: bool,
+    /// The creator has a systemuser in the environment.
+    pub creator_is_member: bool,
+    /// That systemuser owns the group.
+    pub creator_owns: bool,
+    /// What was shared with that systemuser on the group.
+    pub creator_rights: padconnect_core::AccessRights,
+}

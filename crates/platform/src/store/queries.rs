@@ -1208,6 +1208,44 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The facts of a connection's target, or `None` when the group is gone.
+    pub async fn target_facts(&self, connection: &Connection) -> Result<Option<TargetFacts>> {
+        let Some(group) = connection.target_group_id else {
+            return Ok(None);
+        };
+        let row: Option<(String, i64, i64, i64, i64, i64)> = read!(self, pool => sqlx::query_as(
+            "SELECT g.name, g.flowgrouptype, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id) THEN 1 ELSE 0 END AS BIGINT), \
+             CAST(CASE WHEN su.id IS NULL THEN 0 ELSE 1 END AS BIGINT), \
+             CAST(CASE WHEN su.id = g.owner_id THEN 1 ELSE 0 END AS BIGINT), \
+             COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = 'flowmachinegroup' \
+                       AND s.record_id = g.id AND s.principal_id = su.id), 0) \
+             FROM machine_groups g \
+             LEFT JOIN system_users su ON su.environment_id = $2 AND ( \
+                 ($4 = 'ServicePrincipal' AND su.application_id = (SELECT a.client_id FROM apps a WHERE a.object_id = $3)) \
+                 OR ($4 = 'User' AND su.user_object_id = $3)) \
+             WHERE g.id = $1",
+        )
+        .bind(text(group))
+        .bind(connection.environment_id.to_string())
+        .bind(text(connection.created_by.id))
+        .bind(connection.created_by.kind.as_str())
+        .fetch_optional(pool)
+        .await)?;
+        Ok(
+            row.map(|(name, kind, machines, member, owns, mask)| TargetFacts {
+                group_name: name,
+                flowgrouptype: kind,
+                has_machines: machines == 1,
+                creator_is_member: member == 1,
+                creator_owns: owns == 1,
+                creator_rights: AccessRights::from_bits_truncate(mask as u32),
+            }),
+        )
+    }
+}
+
 /// A principal a connection was shared with, and its role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionPermission {

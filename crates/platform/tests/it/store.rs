@@ -552,3 +552,59 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
         backend.finish().await;
     }
 }
+
+#[tokio::test]
+async fn target_facts_read_the_group_and_its_creators_standing_at_once() {
+    each(async |store| {
+        let owner = seed(store).await;
+        let by_app = connection(ConnectionId::new_random(), "by the app");
+        let facts = store.target_facts(&by_app).await.unwrap().unwrap();
+        assert_eq!(facts.group_name, "Finance bots");
+        assert_eq!(facts.flowgrouptype, flowgrouptype::STANDARD);
+        assert!(!facts.has_machines);
+        assert!(
+            facts.creator_is_member && facts.creator_owns,
+            "the app owns the group"
+        );
+
+        // A person with no systemuser, then one with a share.
+        let person = Uuid::from_u128(77);
+        let mut by_person = by_app.clone();
+        by_person.created_by = Principal {
+            id: person,
+            kind: PrincipalType::User,
+            display_name: "Ann".into(),
+        };
+        let facts = store.target_facts(&by_person).await.unwrap().unwrap();
+        assert!(!facts.creator_is_member && !facts.creator_owns);
+        let mut tx = store.begin().await.unwrap();
+        let ann = tx
+            .upsert_system_user(&system_user(
+                2,
+                SystemUserKind::Person { object_id: person },
+                "Ann",
+            ))
+            .await
+            .unwrap();
+        tx.set_share(&Share {
+            record: RecordRef::MachineGroup(GROUP),
+            principal_id: ann,
+            rights: AccessRights::READ | AccessRights::APPEND_TO,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let facts = store.target_facts(&by_person).await.unwrap().unwrap();
+        assert!(facts.creator_is_member && !facts.creator_owns);
+        assert_eq!(
+            facts.creator_rights,
+            AccessRights::READ | AccessRights::APPEND_TO
+        );
+        assert_ne!(ann, owner);
+
+        let mut elsewhere = by_app.clone();
+        elsewhere.target_group_id = Some(Uuid::from_u128(999));
+        assert_eq!(store.target_facts(&elsewhere).await.unwrap(), None);
+    })
+    .await;
+}

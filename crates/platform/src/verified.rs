@@ -1,0 +1,87 @@
+//! Tokens already verified, so a client that sends the same bearer token on
+//! every call (as SDKs do, for its hour) costs one RSA verification, not one
+//! per request.
+//!
+//! Entries are keyed by the SHA-256 of the token (the token itself is not
+//! kept) and hold the claims its signature proved. A hit is still checked
+//! against the clock, so an expired token fails as before. Keys stay
+//! published until their last token expires (signing.rs), so a cached
+//! verification never outlives the key that made it valid. The cache is
+//! bounded: when full, it starts over.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use aws_lc_rs::digest::{SHA256, digest};
+
+use crate::auth::AccessClaims;
+
+/// Past this many distinct tokens the cache is cleared.
+const CAPACITY: usize = 10_000;
+
+#[derive(Default)]
+pub struct VerifiedTokens {
+    entries: Mutex<HashMap<[u8; 32], AccessClaims>>,
+}
+
+fn key(token: &str) -> [u8; 32] {
+    digest(&SHA256, token.as_bytes())
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 is 32 bytes")
+}
+
+impl VerifiedTokens {
+    /// The claims of a token verified before, if it is still within
+    /// `exp + leeway` and past `nbf - leeway` at `now` (Unix seconds).
+    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<AccessClaims> {
+        let entries = self.entries.lock().expect("never poisoned");
+        let claims = entries.get(&key(token))?;
+        (claims.nbf - leeway <= now && now < claims.exp + leeway).then(|| claims.clone())
+    }
+
+    pub fn insert(&self, token: &str, claims: &AccessClaims) {
+        let mut entries = self.entries.lock().expect("never poisoned");
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key(token), claims.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(nbf: i64, exp: i64) -> AccessClaims {
+        serde_json::from_value(serde_json::json!({
+            "aud": "https://api.powerplatform.com", "iss": "i", "iat": nbf, "nbf": nbf, "exp": exp,
+            "tid": uuid::Uuid::nil(), "oid": uuid::Uuid::nil(), "sub": "s", "appid": uuid::Uuid::nil(),
+            "appidacr": "1", "idp": "i", "idtyp": "app", "uti": "u", "ver": "1.0"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_hit_is_still_checked_against_the_clock() {
+        let cache = VerifiedTokens::default();
+        cache.insert("token-a", &claims(1_000, 2_000));
+        assert!(cache.get("token-a", 1_500, 0).is_some());
+        assert!(cache.get("token-a", 2_000, 0).is_none(), "expired");
+        assert!(
+            cache.get("token-a", 2_100, 300).is_some(),
+            "within the leeway"
+        );
+        assert!(cache.get("token-a", 500, 300).is_none(), "not yet valid");
+        assert!(cache.get("token-b", 1_500, 0).is_none(), "another token");
+    }
+
+    #[test]
+    fn it_never_grows_past_its_capacity() {
+        let cache = VerifiedTokens::default();
+        for n in 0..CAPACITY + 5 {
+            cache.insert(&format!("token-{n}"), &claims(0, 10));
+        }
+        assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
+    }
+}
