@@ -347,10 +347,10 @@ pub async fn patch(
                 .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
             require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
             check_version(&headers, group.versionnumber)?;
+            let (name, description) = renamed(&object, &group.name, &group.description)?;
             let updated = MachineGroup {
-                name: text_field(&object, "name", false)?.unwrap_or(group.name.clone()),
-                description: text_field(&object, "description", false)?
-                    .unwrap_or(group.description.clone()),
+                name,
+                description,
                 modified_on: now,
                 modified_by: caller.user.id,
                 ..group
@@ -374,10 +374,10 @@ pub async fn patch(
                 .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
             require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
             check_version(&headers, machine.versionnumber)?;
+            let (name, description) = renamed(&object, &machine.name, &machine.description)?;
             let updated = Machine {
-                name: text_field(&object, "name", false)?.unwrap_or(machine.name.clone()),
-                description: text_field(&object, "description", false)?
-                    .unwrap_or(machine.description.clone()),
+                name,
+                description,
                 modified_on: now,
                 modified_by: caller.user.id,
                 ..machine
@@ -422,6 +422,18 @@ pub async fn patch(
         return Ok(Json(table.row(&state, &caller, id).await?).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The name and description a PATCH body gives, or the row's where it gives none.
+fn renamed(
+    object: &Map<String, Value>,
+    name: &str,
+    description: &str,
+) -> Result<(String, String), DataverseError> {
+    Ok((
+        text_field(object, "name", false)?.unwrap_or_else(|| name.to_owned()),
+        text_field(object, "description", false)?.unwrap_or_else(|| description.to_owned()),
+    ))
 }
 
 /// 412 when `If-Match` names another version than the row's.
