@@ -58,7 +58,7 @@ EOF
 timed() {
   local out
   out=$(curl -sS -o "$TMP/page.json" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $TOKEN" "$1")
-  [ "${out% *}" = 200 ] || { echo "FAIL: GET $1 answered ${out% *}" >&2; cat "$TMP/page.json" >&2; exit 1; }
+  [ "${out% *}" = 200 ] || { echo "FAIL: GET $1 answered ${out% *}" >&2; cat "$TMP/page.json" "$TMP"/*.log >&2; exit 1; }
   echo "${out#* }"
 }
 
@@ -75,7 +75,7 @@ stop "$PAD_PID"
 DB="$TMP/million-data/platform.db"
 echo "== copying the connection $((COUNT - 1)) times into $DB" >&2
 t0=$(date +%s.%N)
-sqlite3 "$DB" <<SQL
+sqlite3 "$DB" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $COUNT - 1)
 INSERT INTO connections (environment_id, id, connector, display_name, parameter_set, parameter_values,
@@ -90,11 +90,14 @@ stored=$(sqlite3 "$DB" 'SELECT count(*) FROM connections')
 size=$(du -m "$DB" | cut -f1)
 echo "== $stored connections stored ($size MiB), copied in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s" >&2
 
-start_padconnect million "$TMP/world.toml"
+# A name of its own: start_padconnect reads the address from "$TMP/NAME.log".
+mv "$TMP/million-data" "$TMP/loaded-data"
+start_padconnect loaded "$TMP/world.toml"
 sleep 1
 rss_start=$(rss_mib "$PAD_PID")
 check_token "$PAD/$TENANT/oauth2/v2.0/token" "$FORM"
 TOKEN=$(sed -E 's/.*"access_token":"([^"]+)".*/\1/' "$TMP/token.json")
+BASE="$PAD/environments/$ENV/connectivity"
 first_page=$(timed "$BASE/connections?api-version=1")
 items=$(grep -o '"name":"[0-9a-f]\{32\}"' "$TMP/page.json" | wc -l)
 next=$(sed -E 's/.*"nextLink":"([^"]+)".*/\1/' "$TMP/page.json")
