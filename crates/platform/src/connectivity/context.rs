@@ -7,6 +7,7 @@ use axum::extract::{FromRequestParts, Query, RawPathParams};
 use axum::http::header;
 use axum::http::request::Parts;
 use padconnect_core::EnvironmentId;
+use tokio::sync::OnceCell;
 
 use super::ApiError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
@@ -16,14 +17,14 @@ use crate::store::{Environment, SystemUser};
 
 pub const API_VERSION: &str = "1";
 
+/// Who is calling, where. What not every request needs (the caller's
+/// systemuser, whether it is an administrator) is read on first use, so a
+/// GET by a connection's owner costs no query for them.
 pub struct ApiContext {
     pub caller: Caller,
     pub environment: Environment,
-    /// The caller's systemuser in the environment: an application user for a
-    /// service principal. `None` when it has none.
-    pub member: Option<SystemUser>,
-    /// A Power Platform administrator of the tenant sees every connection.
-    pub admin: bool,
+    member: OnceCell<Option<SystemUser>>,
+    admin: OnceCell<bool>,
     pub origin: RequestOrigin,
     pub query: HashMap<String, String>,
 }
@@ -62,13 +63,6 @@ impl FromRequestParts<AppState> for ApiContext {
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
         check_filter(&query, &environment.id)?;
-        let kind = caller.system_user_kind();
-        let member = state
-            .store
-            .system_user_for(&environment.id, kind)
-            .await?
-            .filter(|u| !u.isdisabled);
-        let admin = is_admin(&state.store, &caller).await?;
         let origin = parts
             .extensions
             .get::<RequestOrigin>()
@@ -77,8 +71,8 @@ impl FromRequestParts<AppState> for ApiContext {
         Ok(Self {
             caller,
             environment,
-            member,
-            admin,
+            member: OnceCell::new(),
+            admin: OnceCell::new(),
             origin,
             query,
         })
@@ -125,16 +119,45 @@ fn check_filter(
 }
 
 impl ApiContext {
-    /// The caller as the connections API shows a principal.
-    pub fn principal(&self) -> crate::store::Principal {
+    /// The caller's enabled systemuser in the environment: an application
+    /// user for a service principal. `None` when it has none.
+    pub async fn member(&self, state: &AppState) -> Result<Option<&SystemUser>, ApiError> {
+        let member = self
+            .member
+            .get_or_try_init(|| async {
+                let kind = self.caller.system_user_kind();
+                let user = state
+                    .store
+                    .system_user_for(&self.environment.id, kind)
+                    .await?;
+                Ok::<_, ApiError>(user.filter(|u| !u.isdisabled))
+            })
+            .await?;
+        Ok(member.as_ref())
+    }
+
+    /// Whether the caller is a Power Platform administrator of the tenant,
+    /// who sees every connection.
+    pub async fn admin(&self, state: &AppState) -> Result<bool, ApiError> {
+        self.admin
+            .get_or_try_init(|| async {
+                is_admin(&state.store, &self.caller)
+                    .await
+                    .map_err(ApiError::from)
+            })
+            .await
+            .copied()
+    }
+
+    /// The caller as the connections API shows a principal; `member` names
+    /// a service principal by its application user.
+    pub fn principal(&self, member: Option<&SystemUser>) -> crate::store::Principal {
         use crate::store::{Principal, PrincipalType};
         match &self.caller.kind {
             CallerKind::ServicePrincipal => Principal {
                 id: self.caller.object_id,
                 kind: PrincipalType::ServicePrincipal,
-                display_name: self
-                    .member
-                    .as_ref()
+                display_name: member
                     .map_or_else(|| self.caller.app_id.to_string(), |m| m.fullname.clone()),
             },
             CallerKind::User { name, .. } => Principal {

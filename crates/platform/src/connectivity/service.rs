@@ -199,7 +199,7 @@ pub async fn put(
     request: ConnectionRequest,
 ) -> Result<(Connection, bool), ApiError> {
     let env = ctx.environment.id;
-    let member = ctx.member.as_ref().ok_or_else(|| {
+    let member = ctx.member(state).await?.ok_or_else(|| {
         ApiError::forbidden(format!(
             "The caller has no user in environment '{env}': a service principal needs an application user there (Power Platform admin center > Environment > Settings > Application users)."
         ))
@@ -243,16 +243,13 @@ pub async fn put(
             .keyring
             .seal(&sealing_context(&env, &id), secrets.to_string().as_bytes()),
         target_group_id: Some(group.id),
-        created_by: ctx.principal(),
+        created_by: ctx.principal(Some(member)),
         created_at: now,
         modified_at: now,
     };
-    let mut tx = state.store.begin().await?;
-    if tx.insert_connection(&connection).await? {
-        tx.commit().await?;
+    if state.store.insert_connection(&connection).await? {
         return Ok((connection, true));
     }
-    drop(tx);
     // The id is taken: an update, by its owner (or an editor or administrator).
     let existing = state
         .store
@@ -301,7 +298,12 @@ pub async fn standing(
     ctx: &ApiContext,
     connection: &Connection,
 ) -> Result<Option<Standing>, ApiError> {
-    crate::rules::connection_standing(&state.store, ctx.caller.object_id, ctx.admin, connection)
+    // The owner needs no more queries; anyone else may be an administrator.
+    if connection.created_by.id == ctx.caller.object_id {
+        return Ok(Some(Standing::Edit));
+    }
+    let admin = ctx.admin(state).await?;
+    crate::rules::connection_standing(&state.store, ctx.caller.object_id, admin, connection)
         .await
         .map_err(ApiError::from)
 }

@@ -1,5 +1,6 @@
 //! Acknowledged writes survive `kill -9`: a child process (this test binary,
-//! re-run on one helper test) commits connections from several tasks and
+//! re-run on one helper test) commits connections from several tasks (in
+//! transactions and as lone statements) and
 //! prints each id once its commit returned; the parent kills it with SIGKILL
 //! mid-stream, reopens the database and finds every acknowledged id.
 
@@ -74,15 +75,20 @@ fn crash_child_writer() {
         let database = Database::parse(&url).unwrap();
         let store = Store::open(&database, SyncMode::Normal).await.unwrap();
         // Writers that never stop: the parent ends this process with SIGKILL.
+        // Half commit a transaction, half a lone statement (as a PUT does).
         let writers: Vec<_> = (0..4)
-            .map(|_| {
+            .map(|writer| {
                 let store = store.clone();
                 tokio::spawn(async move {
                     loop {
                         let id = ConnectionId::new_random();
-                        let mut tx = store.begin().await.unwrap();
-                        tx.insert_connection(&connection(id)).await.unwrap();
-                        tx.commit().await.unwrap();
+                        if writer % 2 == 0 {
+                            assert!(store.insert_connection(&connection(id)).await.unwrap());
+                        } else {
+                            let mut tx = store.begin().await.unwrap();
+                            tx.insert_connection(&connection(id)).await.unwrap();
+                            tx.commit().await.unwrap();
+                        }
                         // Printed only after the commit returned: an acknowledgement.
                         println!("{ACK}{id}");
                     }
