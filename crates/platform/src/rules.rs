@@ -27,6 +27,14 @@ pub async fn group_rights(
 /// A machine group's password: set by its first machine or in the portal.
 pub const GROUP_PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
 
+/// Whether a principal holding `held` on a record may give `granted` to
+/// someone: it needs ShareAccess, and gives only rights it holds itself
+/// (owners and administrators hold them all), so sharing never raises
+/// anyone, the sharer included, above the sharer.
+pub fn may_grant(held: AccessRights, granted: AccessRights) -> bool {
+    held.contains(AccessRights::SHARE) && held.contains(granted)
+}
+
 /// Whether a systemuser may create machines and groups: the Environment
 /// Maker role, or an administrator.
 pub fn may_create(user: &SystemUser, admin: bool) -> bool {

@@ -60,6 +60,25 @@ pub async fn change(
         permissions.push(permission);
     }
     let env = connection.environment_id;
+    // Below CanEdit, a sharer changes no one who stands above it.
+    if standing < Some(Standing::Edit) {
+        let current = state.store.connection_permissions(&env, &id).await?;
+        let above = |principal: Uuid| {
+            current.iter().any(|p| {
+                p.principal_id == principal && Standing::parse_role(&p.role_name) > standing
+            })
+        };
+        if permissions
+            .iter()
+            .map(|p| p.principal_id)
+            .chain(revoked.iter().copied())
+            .any(above)
+        {
+            return Err(ApiError::forbidden(
+                "A principal with CanViewWithShare cannot change or remove the access of one with CanEdit.",
+            ));
+        }
+    }
     let mut tx = state.store.begin().await?;
     for permission in &permissions {
         tx.set_connection_permission(&env, &id, permission).await?;

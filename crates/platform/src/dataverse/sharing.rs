@@ -78,13 +78,19 @@ async fn share(
         .await?
         .filter(|u| u.environment_id == caller.environment.id);
     let grantee = grantee.ok_or_else(|| DataverseError::does_not_exist("systemuser", principal))?;
-    if !rights_on(&state, &caller, &group)
-        .await?
-        .contains(AccessRights::SHARE)
-    {
+    let held = rights_on(&state, &caller, &group).await?;
+    if !held.contains(AccessRights::SHARE) {
         return Err(DataverseError::missing_right(
             caller.user.id,
             "ShareAccess",
+            group.id,
+            "flowmachinegroup",
+        ));
+    }
+    if !crate::rules::may_grant(held, rights) {
+        return Err(DataverseError::missing_right(
+            caller.user.id,
+            &(rights - held).to_string(),
             group.id,
             "flowmachinegroup",
         ));

@@ -304,6 +304,12 @@ pub async fn share(
         "share access",
         &visible.group,
     )?;
+    if !rules::may_grant(visible.rights, role.rights()) {
+        return Err(PortalError::forbidden(format!(
+            "You can give only rights you hold on '{}' yourself: ask its owner or a co-owner to share it as {role}.",
+            visible.group.name
+        )));
+    }
     let grantee = grantee(state, actor, principal).await?;
     if grantee.id == visible.group.owner_id {
         return Err(PortalError::bad_request(

@@ -243,12 +243,18 @@ pub fn sign_in_form_token(origin: &RequestOrigin) -> (String, String) {
 }
 
 /// Where to go after signing in: a path on this site, never another site.
+/// Browsers drop tabs and line breaks from URLs and read `\` as `/`, so a
+/// path with any of them, or any other control or space character, is
+/// refused rather than cleaned: `/\t/evil.example` would become
+/// `//evil.example`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
-                && !path.contains('\\')
+                && !path
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
                 && !path.starts_with("/signin") =>
         {
             path.to_owned()
@@ -291,6 +297,9 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
         assert_eq!(safe_next(None), "/");
     }
 

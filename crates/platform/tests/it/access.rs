@@ -435,3 +435,60 @@ async fn machines_are_renamed_by_whoever_may_write_their_group() {
     assert_dataverse_error(&moved, StatusCode::BAD_REQUEST, "0x80060888");
     platform.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_sharer_gives_only_rights_it_holds() {
+    let (platform, _world) = start_identity(false).await;
+    let app = app_token(&platform).await;
+    let admin = admin_token(&platform, DV_SCOPE).await;
+    let me = who_am_i(&platform, &app).await;
+    let access = |principal: &str, mask: &str| {
+        json!({
+            "Target": {"flowmachinegroupid": PRIVATE_GROUP, "@odata.type": "Microsoft.Dynamics.CRM.flowmachinegroup"},
+            "PrincipalAccess": {"AccessMask": mask, "Principal": {"systemuserid": principal, "@odata.type": "Microsoft.Dynamics.CRM.systemuser"}}
+        })
+    };
+    let given = post(
+        &platform,
+        &admin,
+        "ModifyAccess",
+        access(&me, "ReadAccess, ShareAccess"),
+    )
+    .await;
+    assert_eq!(given.status, StatusCode::NO_CONTENT, "{}", given.body);
+
+    // It may share what it holds, but not raise itself (or anyone) above it.
+    let raised = post(
+        &platform,
+        &app,
+        "GrantAccess",
+        access(&me, "WriteAccess, DeleteAccess"),
+    )
+    .await;
+    assert_dataverse_error(&raised, StatusCode::FORBIDDEN, "0x80048306");
+    assert!(
+        raised.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("WriteAccess, DeleteAccess")
+    );
+    let modified = post(
+        &platform,
+        &app,
+        "ModifyAccess",
+        access(&me, "ReadAccess, WriteAccess, ShareAccess"),
+    )
+    .await;
+    assert_dataverse_error(&modified, StatusCode::FORBIDDEN, "0x80048306");
+    let rights = get(
+        &platform,
+        &admin,
+        &principal_access(&me, &format!("flowmachinegroups({PRIVATE_GROUP})")),
+        None,
+    )
+    .await;
+    assert_eq!(rights.body["AccessRights"], "ReadAccess, ShareAccess");
+    let within = post(&platform, &app, "GrantAccess", access(&me, "ReadAccess")).await;
+    assert_eq!(within.status, StatusCode::NO_CONTENT, "{}", within.body);
+    platform.shutdown().await.unwrap();
+}

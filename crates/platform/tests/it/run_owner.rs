@@ -436,5 +436,47 @@ async fn run_owner_connections_are_shared_with_service_principals_only() {
     );
     let bad_delete = post(&owner, json!({"delete": [{"id": "everyone"}]})).await;
     assert_error(&bad_delete, StatusCode::BAD_REQUEST, "InvalidPrincipal");
+
+    // A CanViewWithShare holder shares on, but not over a CanEdit holder.
+    let editor = platform
+        .store()
+        .app(TENANT_ID.parse().unwrap(), CERT_APP.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .object_id
+        .to_string();
+    let both = post(
+        &owner,
+        json!({"put": [share(&lonely_oid, "ServicePrincipal", "CanViewWithShare"), share(&editor, "ServicePrincipal", "CanEdit")]}),
+    )
+    .await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.text);
+    let demote = post(
+        &lonely,
+        json!({"put": [share(&editor, "ServicePrincipal", "CanView")]}),
+    )
+    .await;
+    assert_error(
+        &demote,
+        StatusCode::FORBIDDEN,
+        "ConnectionAuthorizationFailed",
+    );
+    let remove = post(&lonely, json!({"delete": [{"id": editor.clone()}]})).await;
+    assert_error(
+        &remove,
+        StatusCode::FORBIDDEN,
+        "ConnectionAuthorizationFailed",
+    );
+    let promote = post(
+        &lonely,
+        json!({"put": [share(&lonely_oid, "ServicePrincipal", "CanEdit")]}),
+    )
+    .await;
+    assert_error(
+        &promote,
+        StatusCode::FORBIDDEN,
+        "ConnectionAuthorizationFailed",
+    );
     platform.shutdown().await.unwrap();
 }
