@@ -16,8 +16,17 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
-/// A solution's XML files are small; anything bigger is not one.
+/// A solution's XML files are small: past this many bytes in all (a zip
+/// bomb, say), reading stops with an error.
 const MAX_XML_BYTES: u64 = 64 * 1024 * 1024;
+
+fn too_big(path: &Path) -> String {
+    format!(
+        "{}: its XML files hold more than {} MiB: not a solution this tool reads",
+        path.display(),
+        MAX_XML_BYTES / (1024 * 1024)
+    )
+}
 
 /// The entries a deployment settings file needs for a solution.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,6 +87,7 @@ fn zip_files(path: &Path) -> Result<Vec<(String, String)>, String> {
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| format!("{} is not a solution zip: {e}", path.display()))?;
     let mut files = Vec::new();
+    let mut budget = MAX_XML_BYTES;
     for index in 0..archive.len() {
         let entry = archive
             .by_index(index)
@@ -90,17 +100,30 @@ fn zip_files(path: &Path) -> Result<Vec<(String, String)>, String> {
             continue;
         }
         let mut text = String::new();
-        entry
-            .take(MAX_XML_BYTES)
+        let read = entry
+            .take(budget + 1)
             .read_to_string(&mut text)
             .map_err(|e| format!("{}: cannot read {name}: {e}", path.display()))?;
+        budget = budget
+            .checked_sub(read as u64)
+            .ok_or_else(|| too_big(path))?;
         files.push((name, text));
     }
     Ok(files)
 }
 
 fn folder_files(root: &Path) -> Result<Vec<(String, String)>, String> {
+    let budget = std::cell::Cell::new(MAX_XML_BYTES);
     let read = |relative: &str, path: &Path| -> Result<(String, String), String> {
+        let size = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .len();
+        budget.set(
+            budget
+                .get()
+                .checked_sub(size)
+                .ok_or_else(|| too_big(root))?,
+        );
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Ok((relative.to_owned(), text))
@@ -155,6 +178,7 @@ fn connection_references(xml: &str) -> Result<Vec<(String, String)>, String> {
     let mut found = Vec::new();
     let mut current: Option<String> = None;
     let mut in_connector = false;
+    let mut connector = String::new();
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
             Event::Start(element) if element.local_name().as_ref() == "connectionreference" => {
@@ -163,14 +187,13 @@ fn connection_references(xml: &str) -> Result<Vec<(String, String)>, String> {
             Event::Start(element) if element.local_name().as_ref() == "connectorid" => {
                 in_connector = current.is_some();
             }
-            Event::Text(text) if in_connector => {
-                let connector = text.xml10_content().trim().to_owned();
-                if let Some(name) = current.take() {
-                    found.push((name, connector));
-                }
-                in_connector = false;
-            }
+            Event::Text(text) if in_connector => connector.push_str(&text.xml10_content()),
+            Event::CData(text) if in_connector => connector.push_str(&text.into_inner()),
             Event::End(element) if element.local_name().as_ref() == "connectorid" => {
+                if let Some(name) = current.take().filter(|_| in_connector) {
+                    found.push((name, connector.trim().to_owned()));
+                }
+                connector.clear();
                 in_connector = false;
             }
             Event::End(element) if element.local_name().as_ref() == "connectionreference" => {
@@ -240,6 +263,18 @@ mod tests {
         assert_eq!(
             environment_variable(xml).unwrap().as_deref(),
             Some("new_MachineGroupId")
+        );
+    }
+
+    #[test]
+    fn a_connector_id_may_be_cdata() {
+        let xml = r#"<a><connectionreference connectionreferencelogicalname="new_x"><connectorid><![CDATA[/providers/Microsoft.PowerApps/apis/shared_uiflow]]></connectorid></connectionreference></a>"#;
+        assert_eq!(
+            connection_references(xml).unwrap(),
+            [(
+                "new_x".to_owned(),
+                "/providers/Microsoft.PowerApps/apis/shared_uiflow".to_owned()
+            )]
         );
     }
 

@@ -29,6 +29,19 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Runs costly credential work (Argon2, PKCS#12 key derivation) off the
+/// async workers, at most one job per CPU at a time: each Argon2 run holds
+/// 19 MiB, so a burst of sign-ins or joins must queue, not pile up threads
+/// and memory. `None` if the job panicked.
+pub async fn run_costly<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        tokio::sync::Semaphore::new(cpus)
+    });
+    let _slot = SLOTS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(job).await.ok()
+}
+
 pub fn hash_password(password: &str) -> String {
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt).expect("the system random source works");

@@ -70,10 +70,10 @@ pub async fn verify(state: &AppState, tenant_id: Uuid, owner: &RunOwner) -> Resu
             )
         })?;
     let password = owner.pfx_password.clone();
-    // PBKDF2 with thousands of rounds: off the async workers.
-    let thumbprint = tokio::task::spawn_blocking(move || certificate_thumbprint(&pfx, &password))
+    // PBKDF2 with thousands of rounds: off the async workers, bounded.
+    let thumbprint = crate::secrets::run_costly(move || certificate_thumbprint(&pfx, &password))
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+        .ok_or_else(|| ApiError::internal("opening the PFX failed".into()))??;
     if !registered.iter().any(|c| c.thumbprint_sha1 == thumbprint) {
         return Err(ApiError::invalid_parameter(
             CERTIFICATE_SECRET,

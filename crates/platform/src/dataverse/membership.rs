@@ -131,6 +131,7 @@ async fn join(
     let moved = tx
         .move_machine(
             machine.id,
+            current.id,
             target.id,
             MAX_MACHINES_PER_GROUP,
             caller.user.id,
@@ -138,6 +139,11 @@ async fn join(
         )
         .await?;
     if !moved {
+        drop(tx);
+        let now_in = state.store.machine(machine.id).await?.map(|m| m.group_id);
+        if now_in != Some(current.id) {
+            return Err(moved_meanwhile(&machine));
+        }
         return Err(DataverseError::bad_request_code(
             "0x80040203",
             format!(
@@ -193,14 +199,13 @@ async fn check_group_password(
             ),
         ));
     }
-    // Argon2 takes tens of milliseconds: off the async workers.
-    let outcome = tokio::task::spawn_blocking(move || match stored {
+    let outcome = secrets::run_costly(move || match stored {
         None => Ok(Some(secrets::hash_password(&password))),
         Some(hash) if secrets::password_matches(&password, &hash) => Ok(None),
         Some(_) => Err(()),
     })
     .await
-    .map_err(|e| DataverseError::internal(e.to_string()))?;
+    .ok_or_else(|| DataverseError::internal("checking the group password failed".into()))?;
     outcome.map_err(|()| {
         DataverseError::new(
             StatusCode::FORBIDDEN,
@@ -246,10 +251,27 @@ async fn leave(
     };
     let mut tx = state.store.begin().await?;
     tx.upsert_machine_group(&hidden).await?;
-    tx.move_machine(machine.id, hidden.id, 1, caller.user.id, now)
-        .await?;
+    // Dropping the transaction rolls the new group back too.
+    if !tx
+        .move_machine(machine.id, current.id, hidden.id, 1, caller.user.id, now)
+        .await?
+    {
+        return Err(moved_meanwhile(&machine));
+    }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// 409: another request moved or deleted the machine since it was read.
+fn moved_meanwhile(machine: &Machine) -> DataverseError {
+    DataverseError::new(
+        StatusCode::CONFLICT,
+        "0x80060882",
+        format!(
+            "Machine '{}' was moved or deleted by another request meanwhile: read it again.",
+            machine.name
+        ),
+    )
 }
 
 /// A group of the caller's environment; `row` names what the caller asked for.

@@ -21,7 +21,8 @@ use super::tables::{Table, rights_on};
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::server::AppState;
 use crate::store::{
-    ACCESS_MODE_NON_INTERACTIVE, Machine, MachineGroup, SystemUser, Timestamp, flowgrouptype,
+    ACCESS_MODE_NON_INTERACTIVE, Machine, MachineGroup, RenameTable, RowVersion, SystemUser,
+    Timestamp, flowgrouptype,
 };
 use crate::world::application_user;
 
@@ -161,8 +162,8 @@ pub async fn post(
                     StatusCode::PRECONDITION_FAILED,
                     "0x80040237",
                     format!(
-                        "A machine named '{}' is registered in this environment already ({}): delete it first, or register with force, which breaks its connections.",
-                        existing.name, existing.id
+                        "A machine named '{}' is registered in this environment already: delete it first, or register with force, which breaks its connections.",
+                        existing.name
                     ),
                 ));
             }
@@ -348,15 +349,23 @@ pub async fn patch(
             require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
             check_version(&headers, group.versionnumber)?;
             let (name, description) = renamed(&object, &group.name, &group.description)?;
-            let updated = MachineGroup {
-                name,
-                description,
-                modified_on: now,
-                modified_by: caller.user.id,
-                ..group
-            };
             let mut tx = state.store.begin().await?;
-            tx.upsert_machine_group(&updated).await?;
+            let renamed = tx
+                .rename(
+                    RowVersion {
+                        table: RenameTable::MachineGroups,
+                        id,
+                        version: group.versionnumber,
+                    },
+                    &name,
+                    &description,
+                    caller.user.id,
+                    now,
+                )
+                .await?;
+            if !renamed {
+                return Err(changed_meanwhile(table, id));
+            }
             tx
         }
         Table::Machines => {
@@ -375,15 +384,23 @@ pub async fn patch(
             require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
             check_version(&headers, machine.versionnumber)?;
             let (name, description) = renamed(&object, &machine.name, &machine.description)?;
-            let updated = Machine {
-                name,
-                description,
-                modified_on: now,
-                modified_by: caller.user.id,
-                ..machine
-            };
             let mut tx = state.store.begin().await?;
-            tx.upsert_machine(&updated).await?;
+            let renamed = tx
+                .rename(
+                    RowVersion {
+                        table: RenameTable::Machines,
+                        id,
+                        version: machine.versionnumber,
+                    },
+                    &name,
+                    &description,
+                    caller.user.id,
+                    now,
+                )
+                .await?;
+            if !renamed {
+                return Err(changed_meanwhile(table, id));
+            }
             tx
         }
         Table::SystemUsers => {
@@ -422,6 +439,18 @@ pub async fn patch(
         return Ok(Json(table.row(&state, &caller, id).await?).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// 412: the row changed (or went away) between the read and the write.
+fn changed_meanwhile(table: Table, id: Uuid) -> DataverseError {
+    DataverseError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "0x80060882",
+        format!(
+            "The {} {id} was changed by another request meanwhile: read it again.",
+            table.logical_name()
+        ),
+    )
 }
 
 /// The name and description a PATCH body gives, or the row's where it gives none.
@@ -527,18 +556,15 @@ pub async fn delete(
             }
         }
         None => {
-            let machines = state.store.machines_in_group(group.id).await?;
-            if !machines.is_empty() {
+            if !tx.delete_machine_group(group.id).await? {
                 return Err(DataverseError::bad_request_code(
                     "0x80040227",
                     format!(
-                        "The machine group '{}' still holds {} machine(s): remove them from it before deleting it.",
-                        group.name,
-                        machines.len()
+                        "The machine group '{}' still holds machines: remove them from it before deleting it.",
+                        group.name
                     ),
                 ));
             }
-            tx.delete_machine_group(group.id).await?;
         }
     }
     tx.commit().await?;

@@ -101,19 +101,26 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
     let scope = request.required("scope")?;
     // A confidential client authenticates too; a public client need not.
     let acr = authenticate(state, request, &app, false).await?;
-    let user = state
-        .store
-        .user_by_upn(request.tenant.id, username)
-        .await?
-        .filter(|u| secrets::password_matches(password, &u.password_hash))
-        .ok_or_else(|| {
-            AadError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                50126,
-                "Error validating credentials due to invalid username or password.",
-            )
-        })?;
+    let user = state.store.user_by_upn(request.tenant.id, username).await?;
+    let user = match user {
+        Some(user) => {
+            let (password, stored) = (password.to_owned(), user.password_hash.clone());
+            let matched =
+                secrets::run_costly(move || secrets::password_matches(&password, &stored))
+                    .await
+                    .unwrap_or(false);
+            matched.then_some(user)
+        }
+        None => None,
+    };
+    let user = user.ok_or_else(|| {
+        AadError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50126,
+            "Error validating credentials due to invalid username or password.",
+        )
+    })?;
     let resource = resource_of(state, &request.tenant, scope, ScopeRule::Delegated).await?;
     let subject = Subject::User {
         object_id: user.object_id,

@@ -9,7 +9,7 @@ use super::PortalError;
 use super::context::Actor;
 use crate::connectivity::service::{Status, status};
 use crate::rules::{self, Standing};
-use crate::secrets::hash_password;
+use crate::secrets::{hash_password, run_costly};
 use crate::server::AppState;
 use crate::store::{
     Connection, Machine, MachineGroup, RecordRef, Share, SystemUser, Timestamp, flowgrouptype,
@@ -199,9 +199,9 @@ pub async fn set_group_password(
     if password != confirmation {
         return Err(PortalError::bad_request("The two passwords differ."));
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let hash = run_costly(move || hash_password(&password))
         .await
-        .map_err(PortalError::internal)?;
+        .ok_or_else(|| PortalError::internal("hashing the group password failed"))?;
     let mut tx = state.store.begin().await?;
     tx.set_machine_group_password(visible.group.id, &hash, actor.user.id, Timestamp::now())
         .await?;

@@ -15,7 +15,7 @@ use super::csrf::{self, SessionBound};
 use super::{PortalError, html};
 use crate::auth::{Caller, CallerKind};
 use crate::origin::RequestOrigin;
-use crate::secrets::{hash_password, hex, password_matches};
+use crate::secrets::{hash_password, hex, password_matches, run_costly};
 use crate::server::AppState;
 use crate::store::{PortalSession, Timestamp, User};
 
@@ -100,7 +100,7 @@ pub async fn verify_password(
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
     let password = password.to_owned();
-    let matched = tokio::task::spawn_blocking(move || password_matches(&password, &stored))
+    let matched = run_costly(move || password_matches(&password, &stored))
         .await
         .unwrap_or(false);
     match (user, matched) {

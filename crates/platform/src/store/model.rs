@@ -317,3 +317,18 @@ pub struct TargetFacts {
     /// What was shared with that systemuser on the group.
     pub creator_rights: padconnect_core::AccessRights,
 }
+
+/// The tables whose rows a PATCH renames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenameTable {
+    MachineGroups,
+    Machines,
+}
+
+/// A row as it was read: the version an update expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowVersion {
+    pub table: RenameTable,
+    pub id: Uuid,
+    pub version: i64,
+}

@@ -1309,15 +1309,25 @@ impl Store {
 }
 
 impl Tx {
-    /// Deletes a group and what was shared of it. The caller checks first
-    /// that no machine is in it (Dataverse restricts that delete).
+    /// Deletes a group that holds no machine, and what was shared of it
+    /// (Dataverse restricts deleting a group with machines); `false` when
+    /// it is gone or still holds machines. The emptiness is checked by the
+    /// DELETE itself, so a machine joining meanwhile keeps the group.
     pub async fn delete_machine_group(&mut self, id: Uuid) -> Result<bool> {
-        run!(
+        let deleted = run!(
             self,
-            "DELETE FROM shares WHERE record_type = 'flowmachinegroup' AND record_id = $1",
+            "DELETE FROM machine_groups WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM machines WHERE group_id = $1)",
             text(id)
         )?;
-        Ok(run!(self, "DELETE FROM machine_groups WHERE id = $1", text(id))? == 1)
+        if deleted == 1 {
+            run!(
+                self,
+                "DELETE FROM shares WHERE record_type = 'flowmachinegroup' AND record_id = $1",
+                text(id)
+            )?;
+        }
+        Ok(deleted == 1)
     }
 
     /// Adds a systemuser unless the environment has one for the same app or
@@ -1345,6 +1355,39 @@ impl Tx {
         )? == 1)
     }
 
+    /// Renames a group or a machine if it is still at the version read,
+    /// bumping it; `false` when the
+    /// row changed or went away since it was read.
+    pub async fn rename(
+        &mut self,
+        RowVersion { table, id, version }: RowVersion,
+        name: &str,
+        description: &str,
+        by: Uuid,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let sql = match table {
+            RenameTable::MachineGroups => {
+                "UPDATE machine_groups SET name = $3, description = $4, modified_by = $5, modified_on = $6, \
+                 versionnumber = versionnumber + 1 WHERE id = $1 AND versionnumber = $2"
+            }
+            RenameTable::Machines => {
+                "UPDATE machines SET name = $3, description = $4, modified_by = $5, modified_on = $6, \
+                 versionnumber = versionnumber + 1 WHERE id = $1 AND versionnumber = $2"
+            }
+        };
+        Ok(run!(
+            self,
+            sql,
+            text(id),
+            version,
+            name.to_owned(),
+            description.to_owned(),
+            text(by),
+            at.0
+        )? == 1)
+    }
+
     /// Sets a group's password unless one is set already: the first machine
     /// to join a group chooses it. `false` when another one was first.
     pub async fn claim_group_password(&mut self, group_id: Uuid, hash: &str) -> Result<bool> {
@@ -1356,14 +1399,16 @@ impl Tx {
         )? == 1)
     }
 
-    /// Moves a machine into a group unless the group already holds `limit`
-    /// machines; `false` when it is full. The count is taken by the same
+    /// Moves a machine from one group into another unless the target already
+    /// holds `limit` machines or the machine is no longer in `from`; `false`
+    /// then. The count is taken by the same
     /// statement, so concurrent joins cannot overfill a group on SQLite's
     /// single writer.
     pub async fn move_machine(
         &mut self,
         machine_id: Uuid,
-        group_id: Uuid,
+        from: Uuid,
+        to: Uuid,
         limit: usize,
         by: Uuid,
         at: Timestamp,
@@ -1372,12 +1417,13 @@ impl Tx {
             self,
             "UPDATE machines SET group_id = $2, modified_by = $3, modified_on = $4, \
              versionnumber = versionnumber + 1 \
-             WHERE id = $1 AND (SELECT COUNT(*) FROM machines WHERE group_id = $2) < $5",
+             WHERE id = $1 AND group_id = $6 AND (SELECT COUNT(*) FROM machines WHERE group_id = $2) < $5",
             text(machine_id),
-            text(group_id),
+            text(to),
             text(by),
             at.0,
-            limit as i64
+            limit as i64,
+            text(from)
         )? == 1)
     }
 
