@@ -117,7 +117,12 @@ fn redact_url(url: &str) -> String {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        /// Copies the WAL into the database in the background.
+        checkpointer: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -204,9 +209,14 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { read, write } => {
+            Backend::Sqlite {
+                read,
+                write,
+                checkpointer,
+            } => {
                 read.close().await;
                 write.close().await;
+                checkpointer.close().await;
             }
             Backend::Postgres(pool) => pool.close().await,
         }
@@ -223,16 +233,53 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
             SyncMode::Full => SqliteSynchronous::Full,
         })
         .busy_timeout(Duration::from_secs(10))
+        .pragma("journal_size_limit", "67108864")
         .foreign_keys(true);
+    // The writer never checkpoints: SQLite would otherwise copy the WAL
+    // back into the database (and fsync it) inside whichever commit crosses
+    // the threshold, stalling every write queued behind it for hundreds of
+    // milliseconds. A connection of its own does it in the background.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect_with(options.clone())
+        .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
         .await?;
     let read = SqlitePoolOptions::new()
         .max_connections(8)
-        .connect_with(options.read_only(true))
+        .connect_with(options.clone().read_only(true))
         .await?;
-    Ok(Backend::Sqlite { read, write })
+    let checkpointer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    tokio::spawn(checkpoint_in_background(checkpointer.clone()));
+    Ok(Backend::Sqlite {
+        read,
+        write,
+        checkpointer,
+    })
+}
+
+/// Copies the WAL into the database every second without blocking the
+/// writer or readers (`PASSIVE`). Once all of it is copied, the writer
+/// starts the WAL over on its next commit, and `journal_size_limit` keeps
+/// the file from staying large. Ends when the store is closed.
+async fn checkpoint_in_background(pool: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await;
+        match done {
+            Ok(_) => {}
+            Err(_) if pool.is_closed() => return,
+            Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
+        }
+    }
 }
 
 async fn open_postgres(url: &str) -> Result<Backend> {
