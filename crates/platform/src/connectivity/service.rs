@@ -280,7 +280,15 @@ pub async fn put(
         ..connection
     };
     let mut tx = state.store.begin().await?;
-    tx.update_connection(&updated).await?;
+    if !tx.update_connection(&updated).await? {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "ConnectionDeletedDuringUpdate",
+            format!(
+                "Connection '{id}' was deleted while it was being updated: send the PUT again to create it."
+            ),
+        ));
+    }
     tx.commit().await?;
     Ok((updated, false))
 }

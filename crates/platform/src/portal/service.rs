@@ -333,8 +333,16 @@ pub async fn unshare(
         "share access",
         &visible.group,
     )?;
-    let grantee = grantee(state, actor, principal).await?;
-    set_share(state, &visible.group, grantee.id, AccessRights::empty()).await
+    // A disabled user's access can be removed too (its row stays listed).
+    state
+        .store
+        .system_user(principal)
+        .await?
+        .filter(|u| u.environment_id == actor.environment.id)
+        .ok_or_else(|| {
+            PortalError::bad_request(format!("There is no user {principal} in this environment."))
+        })?;
+    set_share(state, &visible.group, principal, AccessRights::empty()).await
 }
 
 async fn set_share(

@@ -1257,3 +1257,44 @@ async fn a_run_owner_connection_is_shared_with_a_service_principal_in_the_portal
     );
     platform.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_disabled_users_access_can_still_be_removed() {
+    let (platform, _dir) = start().await;
+    let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let app_user = app_user_id(&platform).await;
+    let share = env_path(&format!("/machines/groups/{GROUP}/share"));
+    let saved = admin
+        .post(
+            &share,
+            &[("principal", &app_user), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+
+    // The application user is disabled afterwards; its share stays listed.
+    let store = platform.store();
+    let mut user = store
+        .system_user(app_user.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    user.isdisabled = true;
+    let mut tx = store.begin().await.unwrap();
+    tx.upsert_system_user(&user).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let removed = admin
+        .post(
+            &format!("{share}/remove"),
+            &[("principal", &app_user), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    let rights = store
+        .share_rights(RecordRef::MachineGroup(GROUP.parse().unwrap()), user.id)
+        .await
+        .unwrap();
+    assert!(rights.is_empty(), "{rights}");
+    platform.shutdown().await.unwrap();
+}
