@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use super::access::function_call;
 use super::entities::parse_segment;
-use super::tables::{Table, rights_on};
+use super::tables::{Table, group_in, machine_in, require_right};
 use super::writes::{MAX_MACHINES_PER_GROUP, new_group};
 use super::{DataverseCaller, DataverseError};
 use crate::rules::GROUP_PASSWORD_CHARS;
@@ -53,18 +53,19 @@ pub async fn post_operation(
         return Err(DataverseError::unknown_segment(&operation));
     }
     let caller = caller?;
-    let machine = bound_machine(&state, &caller, &segment).await?;
+    let (machine, current) = bound_machine(&state, &caller, &segment).await?;
     match action {
-        "JoinGroup" => join(&state, &caller, machine, &body).await,
-        _ => leave(&state, &caller, machine).await,
+        "JoinGroup" => join(&state, &caller, machine, current, &body).await,
+        _ => leave(&state, &caller, machine, current).await,
     }
 }
 
+/// The machine an action is bound to, with its current group.
 async fn bound_machine(
     state: &AppState,
     caller: &DataverseCaller,
     segment: &str,
-) -> Result<Machine, DataverseError> {
+) -> Result<(Machine, MachineGroup), DataverseError> {
     let id = match parse_segment(segment)? {
         (Table::Machines, Some(id)) => id,
         _ => {
@@ -73,22 +74,17 @@ async fn bound_machine(
             )));
         }
     };
-    state
-        .store
-        .machine(id)
-        .await?
-        .filter(|m| m.environment_id == caller.environment.id)
-        .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))
+    machine_in(state, caller, id).await
 }
 
 async fn join(
     state: &AppState,
     caller: &DataverseCaller,
     machine: Machine,
+    current: MachineGroup,
     body: &[u8],
 ) -> Result<StatusCode, DataverseError> {
     let (group_id, password) = join_request(body)?;
-    let current = group(state, caller, machine.group_id, machine.id).await?;
     if current.id == group_id {
         return Ok(StatusCode::NO_CONTENT);
     }
@@ -101,8 +97,16 @@ async fn join(
             ),
         ));
     }
-    require_write(state, caller, &current, machine.id, "flowmachine").await?;
-    let target = group(state, caller, group_id, group_id).await?;
+    require_right(
+        state,
+        caller,
+        &current,
+        AccessRights::WRITE,
+        machine.id,
+        Table::Machines,
+    )
+    .await?;
+    let target = group_in(state, caller, group_id).await?;
     if target.flowgrouptype == flowgrouptype::DEFAULT {
         return Err(DataverseError::bad_request_code(
             "0x80040203",
@@ -112,7 +116,15 @@ async fn join(
             ),
         ));
     }
-    require_write(state, caller, &target, target.id, "flowmachinegroup").await?;
+    require_right(
+        state,
+        caller,
+        &target,
+        AccessRights::WRITE,
+        target.id,
+        Table::MachineGroups,
+    )
+    .await?;
     let claimed_hash = check_group_password(&target, password).await?;
 
     let mut tx = state.store.begin().await?;
@@ -224,8 +236,8 @@ async fn leave(
     state: &AppState,
     caller: &DataverseCaller,
     machine: Machine,
+    current: MachineGroup,
 ) -> Result<StatusCode, DataverseError> {
-    let current = group(state, caller, machine.group_id, machine.id).await?;
     if current.flowgrouptype == flowgrouptype::DEFAULT {
         return Err(DataverseError::bad_request_code(
             "0x80040203",
@@ -235,7 +247,15 @@ async fn leave(
             ),
         ));
     }
-    require_write(state, caller, &current, current.id, "flowmachinegroup").await?;
+    require_right(
+        state,
+        caller,
+        &current,
+        AccessRights::WRITE,
+        current.id,
+        Table::MachineGroups,
+    )
+    .await?;
     let now = Timestamp::now();
     let hidden = MachineGroup {
         owner_id: machine.owner_id,
@@ -272,47 +292,4 @@ fn moved_meanwhile(machine: &Machine) -> DataverseError {
             machine.name
         ),
     )
-}
-
-/// A group of the caller's environment; `row` names what the caller asked for.
-async fn group(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group_id: Uuid,
-    row: Uuid,
-) -> Result<MachineGroup, DataverseError> {
-    state
-        .store
-        .machine_group(group_id)
-        .await?
-        .filter(|g| g.environment_id == caller.environment.id)
-        .ok_or_else(|| {
-            let table = if row == group_id {
-                "flowmachinegroup"
-            } else {
-                "flowmachine"
-            };
-            DataverseError::does_not_exist(table, row)
-        })
-}
-
-async fn require_write(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group: &MachineGroup,
-    row: Uuid,
-    logical_name: &str,
-) -> Result<(), DataverseError> {
-    if rights_on(state, caller, group)
-        .await?
-        .contains(AccessRights::WRITE)
-    {
-        return Ok(());
-    }
-    Err(DataverseError::missing_right(
-        caller.user.id,
-        "WriteAccess",
-        row,
-        logical_name,
-    ))
 }

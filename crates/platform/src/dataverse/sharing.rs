@@ -8,7 +8,7 @@ use padconnect_core::AccessRights;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::tables::{Table, rights_on};
+use super::tables::{Table, group_in, machine_in, rights_on};
 use super::{DataverseCaller, DataverseError};
 use crate::server::AppState;
 use crate::store::{MachineGroup, RecordRef, Share};
@@ -142,26 +142,10 @@ pub(super) async fn group_of(
     table: Table,
     id: Uuid,
 ) -> Result<MachineGroup, DataverseError> {
-    let env = caller.environment.id;
-    let missing = || DataverseError::does_not_exist(table.logical_name(), id);
-    let group_id = match table {
-        Table::Machines => {
-            state
-                .store
-                .machine(id)
-                .await?
-                .filter(|m| m.environment_id == env)
-                .ok_or_else(missing)?
-                .group_id
-        }
-        _ => id,
-    };
-    state
-        .store
-        .machine_group(group_id)
-        .await?
-        .filter(|g| g.environment_id == env)
-        .ok_or_else(missing)
+    match table {
+        Table::Machines => Ok(machine_in(state, caller, id).await?.1),
+        _ => group_in(state, caller, id).await,
+    }
 }
 
 /// A systemuser by `systemuserid` or, as some clients write it, `ownerid`.

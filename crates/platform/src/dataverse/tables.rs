@@ -211,6 +211,65 @@ async fn readable(
     }
 }
 
+/// A machine group of the caller's environment, or 0x80040217.
+pub async fn group_in(
+    state: &AppState,
+    caller: &DataverseCaller,
+    id: Uuid,
+) -> Result<MachineGroup, DataverseError> {
+    state
+        .store
+        .machine_group(id)
+        .await?
+        .filter(|g| g.environment_id == caller.environment.id)
+        .ok_or_else(|| DataverseError::does_not_exist(Table::MachineGroups.logical_name(), id))
+}
+
+/// A machine of the caller's environment and the group that holds its
+/// rights, or 0x80040217 for the machine.
+pub async fn machine_in(
+    state: &AppState,
+    caller: &DataverseCaller,
+    id: Uuid,
+) -> Result<(Machine, MachineGroup), DataverseError> {
+    let env = caller.environment.id;
+    let missing = || DataverseError::does_not_exist(Table::Machines.logical_name(), id);
+    let machine = state
+        .store
+        .machine(id)
+        .await?
+        .filter(|m| m.environment_id == env)
+        .ok_or_else(missing)?;
+    let group = state
+        .store
+        .machine_group(machine.group_id)
+        .await?
+        .filter(|g| g.environment_id == env)
+        .ok_or_else(missing)?;
+    Ok((machine, group))
+}
+
+/// 0x80048306 unless the caller holds `right` on the group; `row` and
+/// `table` name what was asked for (a machine's rights are its group's).
+pub async fn require_right(
+    state: &AppState,
+    caller: &DataverseCaller,
+    group: &MachineGroup,
+    right: AccessRights,
+    row: Uuid,
+    table: Table,
+) -> Result<(), DataverseError> {
+    if rights_on(state, caller, group).await?.contains(right) {
+        return Ok(());
+    }
+    Err(DataverseError::missing_right(
+        caller.user.id,
+        &right.to_string(),
+        row,
+        table.logical_name(),
+    ))
+}
+
 /// The rights a caller holds on a group: all as its owner or as a tenant
 /// administrator, else what sharing gave. A group's machines share its rights.
 pub async fn rights_on(

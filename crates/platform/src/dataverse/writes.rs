@@ -17,7 +17,7 @@ use padconnect_core::AccessRights;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::tables::{Table, rights_on};
+use super::tables::{Table, group_in, machine_in, require_right};
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::server::AppState;
 use crate::store::{
@@ -338,67 +338,35 @@ pub async fn patch(
     let env = caller.environment.id;
     let now = Timestamp::now();
     let tx = match table {
-        Table::MachineGroups => {
+        Table::MachineGroups | Table::Machines => {
             let object = parse_body(&body, &["name", "description"])?;
-            let group = state
-                .store
-                .machine_group(id)
-                .await?
-                .filter(|g| g.environment_id == env)
-                .ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?;
+            // The row as read: its version, name and description, and the
+            // group whose rights decide.
+            let (row, name, description, group) = match table {
+                Table::MachineGroups => {
+                    let group = group_in(&state, &caller, id).await?;
+                    let row = (RenameTable::MachineGroups, group.versionnumber);
+                    (row, group.name.clone(), group.description.clone(), group)
+                }
+                _ => {
+                    let (machine, group) = machine_in(&state, &caller, id).await?;
+                    let row = (RenameTable::Machines, machine.versionnumber);
+                    (row, machine.name, machine.description, group)
+                }
+            };
             require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
-            check_version(&headers, group.versionnumber)?;
-            let (name, description) = renamed(&object, &group.name, &group.description)?;
+            check_version(&headers, row.1)?;
+            let (name, description) = renamed(&object, &name, &description)?;
             let mut tx = state.store.begin().await?;
-            let renamed = tx
-                .rename(
-                    RowVersion {
-                        table: RenameTable::MachineGroups,
-                        id,
-                        version: group.versionnumber,
-                    },
-                    &name,
-                    &description,
-                    caller.user.id,
-                    now,
-                )
-                .await?;
-            if !renamed {
-                return Err(changed_meanwhile(table, id));
-            }
-            tx
-        }
-        Table::Machines => {
-            let object = parse_body(&body, &["name", "description"])?;
-            let machine = state
-                .store
-                .machine(id)
+            let version = RowVersion {
+                table: row.0,
+                id,
+                version: row.1,
+            };
+            if !tx
+                .rename(version, &name, &description, caller.user.id, now)
                 .await?
-                .filter(|m| m.environment_id == env)
-                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
-            let group = state
-                .store
-                .machine_group(machine.group_id)
-                .await?
-                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
-            require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
-            check_version(&headers, machine.versionnumber)?;
-            let (name, description) = renamed(&object, &machine.name, &machine.description)?;
-            let mut tx = state.store.begin().await?;
-            let renamed = tx
-                .rename(
-                    RowVersion {
-                        table: RenameTable::Machines,
-                        id,
-                        version: machine.versionnumber,
-                    },
-                    &name,
-                    &description,
-                    caller.user.id,
-                    now,
-                )
-                .await?;
-            if !renamed {
+            {
                 return Err(changed_meanwhile(table, id));
             }
             tx
@@ -483,27 +451,6 @@ fn check_version(headers: &HeaderMap, version: i64) -> Result<(), DataverseError
     Ok(())
 }
 
-/// 0x80048306 unless the caller holds `right` on the group (a machine's
-/// rights are its group's).
-async fn require_right(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group: &MachineGroup,
-    right: AccessRights,
-    row: Uuid,
-    table: Table,
-) -> Result<(), DataverseError> {
-    if rights_on(state, caller, group).await?.contains(right) {
-        return Ok(());
-    }
-    Err(DataverseError::missing_right(
-        caller.user.id,
-        &right.to_string(),
-        row,
-        table.logical_name(),
-    ))
-}
-
 /// `DELETE flowmachinegroups(<id>)` (refused while machines are in it) or
 /// `DELETE flowmachines(<id>)` (a standalone machine takes its hidden group along).
 pub async fn delete(
@@ -513,31 +460,10 @@ pub async fn delete(
 ) -> Result<StatusCode, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("DELETE needs a row: {set}(<id>)"))?;
-    let env = caller.environment.id;
     let (group, machine) = match table {
-        Table::MachineGroups => {
-            let group = state
-                .store
-                .machine_group(id)
-                .await?
-                .filter(|g| g.environment_id == env);
-            (
-                group.ok_or_else(|| DataverseError::does_not_exist("flowmachinegroup", id))?,
-                None,
-            )
-        }
+        Table::MachineGroups => (group_in(&state, &caller, id).await?, None),
         Table::Machines => {
-            let machine = state
-                .store
-                .machine(id)
-                .await?
-                .filter(|m| m.environment_id == env)
-                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
-            let group = state
-                .store
-                .machine_group(machine.group_id)
-                .await?
-                .ok_or_else(|| DataverseError::does_not_exist("flowmachine", id))?;
+            let (machine, group) = machine_in(&state, &caller, id).await?;
             (group, Some(machine))
         }
         Table::SystemUsers => {
