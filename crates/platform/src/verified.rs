@@ -35,17 +35,19 @@ impl VerifiedTokens {
     /// The claims of a token verified before, if it is still within
     /// `exp + leeway` and past `nbf - leeway` at `now` (Unix seconds).
     pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<AccessClaims> {
+        let key = key(token);
         let entries = self.entries.lock().expect("never poisoned");
-        let claims = entries.get(&key(token))?;
+        let claims = entries.get(&key)?;
         (claims.nbf - leeway <= now && now < claims.exp + leeway).then(|| claims.clone())
     }
 
     pub fn insert(&self, token: &str, claims: &AccessClaims) {
+        let (key, claims) = (key(token), claims.clone());
         let mut entries = self.entries.lock().expect("never poisoned");
         if entries.len() >= CAPACITY {
             entries.clear();
         }
-        entries.insert(key(token), claims.clone());
+        entries.insert(key, claims);
     }
 }
 

@@ -6,7 +6,6 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::{ConnectionId, ConnectorName};
-use serde_json::json;
 
 use super::context::{API_VERSION, ApiContext};
 use super::{ApiError, render, service};
@@ -71,8 +70,17 @@ pub async fn get(
     ctx: ApiContext,
 ) -> Result<Response, ApiError> {
     let id = target(&params)?;
-    let connection = visible(&state, &ctx, &id).await?;
-    let status = service::status(&state, &connection).await?;
+    let not_found =
+        || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
+    let (connection, facts) = state
+        .store
+        .connection_with_target(&ctx.environment.id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !service::may_see(&state, &ctx, &connection).await? {
+        return Err(not_found());
+    }
+    let status = service::status_of(&connection, facts);
     Ok(Json(render::connection(
         &connection,
         &status,
@@ -143,23 +151,25 @@ pub async fn list(
         .store
         .visible_connections_page(&ctx.environment.id, viewer, after, top)
         .await?;
-    let mut value = Vec::with_capacity(page.items.len());
+    let mut statuses = Vec::with_capacity(page.items.len());
     for connection in &page.items {
-        let status = service::status(&state, connection).await?;
-        value.push(render::connection(
-            connection,
-            &status,
-            ctx.caller.tenant_id,
-        ));
+        statuses.push(service::status(&state, connection).await?);
     }
-    let mut body = json!({ "value": value });
-    if let Some(next) = page.next {
-        let link = format!(
-            "{}?api-version={API_VERSION}&$top={top}&$skiptoken={next}",
-            uri.path()
-        );
+    let value = page
+        .items
+        .iter()
+        .zip(&statuses)
+        .map(|(connection, status)| render::connection(connection, status, ctx.caller.tenant_id))
+        .collect();
+    let next_link = page.next.map(|next| {
         // The path as the client sent it, path-style prefix and all.
-        body["nextLink"] = format!("{}://{}{link}", ctx.origin.scheme, ctx.origin.authority).into();
-    }
+        format!(
+            "{}://{}{}?api-version={API_VERSION}&$top={top}&$skiptoken={next}",
+            ctx.origin.scheme,
+            ctx.origin.authority,
+            uri.path()
+        )
+    });
+    let body = render::Page { value, next_link };
     Ok(Json(body).into_response())
 }

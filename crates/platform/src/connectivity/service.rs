@@ -10,7 +10,9 @@ use super::ApiError;
 use super::context::ApiContext;
 use super::run_owner::{self, RunOwner};
 use crate::server::AppState;
-use crate::store::{Connection, MachineGroup, RecordRef, SystemUser, Timestamp, flowgrouptype};
+use crate::store::{
+    Connection, MachineGroup, RecordRef, SystemUser, TargetFacts, Timestamp, flowgrouptype,
+};
 
 /// What a PUT asks for, once its body checked out.
 pub struct ConnectionRequest {
@@ -352,35 +354,42 @@ pub const MACHINE_GROUP_ACCESS_REVOKED: &str = "MachineGroupAccessRevoked";
 pub const MACHINE_JOINED_GROUP: &str = "MachineJoinedGroup";
 
 pub async fn status(state: &AppState, connection: &Connection) -> Result<Status, ApiError> {
+    let facts = state.store.target_facts(connection).await?;
+    Ok(status_of(connection, facts))
+}
+
+/// The status of `connection`, from the facts of its target as the store
+/// read them (`None`: it has none, or the group is gone).
+pub fn status_of(connection: &Connection, facts: Option<TargetFacts>) -> Status {
     let Some(group_id) = connection.target_group_id else {
-        return Ok(Status::Connected);
+        return Status::Connected;
     };
-    let Some(facts) = state.store.target_facts(connection).await? else {
-        return Ok(Status::Error {
+    let Some(facts) = facts else {
+        return Status::Error {
             code: MACHINE_GROUP_NOT_FOUND,
             message: format!(
                 "The machine group {group_id} this connection targets no longer exists."
             ),
-        });
+        };
     };
     let allowed = facts.creator_is_member && may_target(facts.creator_owns, facts.creator_rights);
     if !allowed {
-        return Ok(Status::Error {
+        return Status::Error {
             code: MACHINE_GROUP_ACCESS_REVOKED,
             message: format!(
                 "The connection's owner no longer has access to machine group '{}': share the group with it again.",
                 facts.group_name
             ),
-        });
+        };
     }
     if facts.flowgrouptype == flowgrouptype::DEFAULT && !facts.has_machines {
-        return Ok(Status::Error {
+        return Status::Error {
             code: MACHINE_JOINED_GROUP,
             message: format!(
                 "The machine '{}' this connection targeted joined a machine group: target the group instead.",
                 facts.group_name
             ),
-        });
+        };
     }
-    Ok(Status::Connected)
+    Status::Connected
 }

@@ -3,9 +3,11 @@
 //! instance with several replicas).
 //!
 //! Each query is written once, in SQL both databases run, and compiled for
-//! both through the `read!`/`exec!` macros, which hand the body a pool or a
-//! connection of the backend at hand. Rules stay out of here: the store
-//! keeps and finds, the services decide.
+//! both through the `fetch_row!`/`fetch_rows!` macros (reads) and `exec!`
+//! (writes, which hands the body a connection of the backend at hand).
+//! SQLite reads run on the calling thread ([`sqlite_reads`]); new
+//! connections are written in batches ([`connection_inserts`]). Rules stay
+//! out of here: the store keeps and finds, the services decide.
 //!
 //! Durability: SQLite runs in WAL mode with `synchronous=NORMAL` by default,
 //! which keeps every committed transaction across a crash of the process
@@ -13,12 +15,15 @@
 //! also syncs each commit to disk, for power loss. All SQLite writes go
 //! through one connection, so writers never contend for the lock.
 
+mod connection_inserts;
 mod model;
 mod portal;
 mod queries;
+pub(crate) mod sqlite_reads;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -29,6 +34,7 @@ use sqlx::sqlite::{
 pub use model::*;
 pub use portal::PortalSession;
 pub use queries::ConnectionPermission;
+pub(crate) use sqlite_reads::FromSqliteRow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -36,6 +42,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored value is corrupt: {0}")]
@@ -118,7 +126,7 @@ fn redact_url(url: &str) -> String {
 #[derive(Clone)]
 enum Backend {
     Sqlite {
-        read: SqlitePool,
+        read: Arc<sqlite_reads::SqliteReaders>,
         write: SqlitePool,
         /// Copies the WAL into the database in the background.
         checkpointer: SqlitePool,
@@ -130,6 +138,7 @@ enum Backend {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    inserts: connection_inserts::ConnectionInserts,
 }
 
 impl std::fmt::Debug for Store {
@@ -141,16 +150,64 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Runs `$body` with `$pool` bound to the backend's pool for reads.
-macro_rules! read {
-    ($store:expr, $pool:ident => $body:expr) => {
+/// At most one row of `$sql` as `$row` (a tuple or a row struct), with
+/// `$arg`s bound to `$1`, `$2`, ...
+macro_rules! fetch_row {
+    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
         match &$store.backend {
-            Backend::Sqlite { read: $pool, .. } => $body,
-            Backend::Postgres($pool) => $body,
+            $crate::store::Backend::Sqlite { read, .. } => {
+                read.optional::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+            }
+            $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
+                $(.bind($arg))*
+                .fetch_optional(pool)
+                .await
+                .map_err($crate::store::StoreError::from),
         }
     };
 }
-pub(crate) use read;
+pub(crate) use fetch_row;
+
+/// Every row of `$sql` as `$row`, with `$arg`s bound to `$1`, `$2`, ...
+macro_rules! fetch_rows {
+    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite { read, .. } => {
+                read.all::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+            }
+            $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
+                $(.bind($arg))*
+                .fetch_all(pool)
+                .await
+                .map_err($crate::store::StoreError::from),
+        }
+    };
+}
+pub(crate) use fetch_rows;
+
+/// Declares row structs that both drivers read by column name: sqlx's
+/// `FromRow` for PostgreSQL and the writer, [`sqlite_reads::FromSqliteRow`]
+/// for SQLite reads (which looks at the field's position first).
+macro_rules! rows {
+    ($(struct $name:ident { $($field:ident: $ty:ty),* $(,)? })+) => {$(
+        #[derive(sqlx::FromRow)]
+        struct $name { $($field: $ty),* }
+
+        impl $crate::store::FromSqliteRow for $name {
+            // The last field's `at += 1` is never read.
+            #[allow(unused_assignments)]
+            fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+                let mut at = first;
+                Ok(Self {$($field: {
+                    let value = $crate::store::sqlite_reads::column(row, at, stringify!($field))?;
+                    at += 1;
+                    value
+                }),*})
+            }
+        }
+    )+};
+}
+pub(crate) use rows;
 
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! exec {
@@ -177,12 +234,8 @@ impl Store {
             Database::Sqlite(path) => open_sqlite(path, sync).await?,
             Database::Postgres(url) => open_postgres(url).await?,
         };
-        let store = Self { backend };
-        match &store.backend {
-            Backend::Sqlite { write, .. } => MIGRATOR.run(write).await?,
-            Backend::Postgres(pool) => MIGRATOR.run(pool).await?,
-        }
-        Ok(store)
+        let inserts = connection_inserts::ConnectionInserts::start(backend.clone());
+        Ok(Self { backend, inserts })
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -203,18 +256,18 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
-        read!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        fetch_row!(self, (i64,), "SELECT 1")?;
         Ok(())
     }
 
     pub async fn close(&self) {
         match &self.backend {
+            // The readers close with the last clone of the store.
             Backend::Sqlite {
-                read,
                 write,
                 checkpointer,
+                ..
             } => {
-                read.close().await;
                 write.close().await;
                 checkpointer.close().await;
             }
@@ -243,10 +296,10 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
         .max_connections(1)
         .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
         .await?;
-    let read = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options.clone().read_only(true))
-        .await?;
+    // The schema first: the readers open a database that is already in WAL
+    // mode and up to date.
+    MIGRATOR.run(&write).await?;
+    let read = Arc::new(sqlite_reads::SqliteReaders::open(path)?);
     let checkpointer = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options)
@@ -289,6 +342,7 @@ async fn open_postgres(url: &str) -> Result<Backend> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
+    MIGRATOR.run(&pool).await?;
     Ok(Backend::Postgres(pool))
 }
 

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{Backend, Result, Store, StoreError, Tx, TxInner, exec, model::*, read};
+use super::{Result, Store, StoreError, Tx, TxInner, exec, fetch_row, model::*};
 
 /// A signed-in portal session, found by the hash of its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,14 +37,14 @@ impl Store {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<PortalSession>> {
-        let row: Option<(String, String, i64, i64)> = read!(self, pool => sqlx::query_as(
+        let row: Option<(String, String, i64, i64)> = fetch_row!(
+            self,
+            (String, String, i64, i64),
             "SELECT tenant_id, user_object_id, created_at, expires_at FROM portal_sessions \
              WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(token_hash.to_owned())
-        .bind(now.0)
-        .fetch_optional(pool)
-        .await)?;
+            token_hash.to_owned(),
+            now.0
+        )?;
         row.map(|(tenant, user, created, expires)| {
             Ok(PortalSession {
                 tenant_id: uuid(&tenant)?,
@@ -57,12 +57,12 @@ impl Store {
     }
 
     pub async fn user_by_object_id(&self, object_id: Uuid) -> Result<Option<User>> {
-        let row: Option<(String, String, String, String, String)> = read!(self, pool => sqlx::query_as(
+        let row: Option<(String, String, String, String, String)> = fetch_row!(
+            self,
+            (String, String, String, String, String),
             "SELECT tenant_id, object_id, upn, display_name, password_hash FROM users WHERE object_id = $1",
-        )
-        .bind(text(object_id))
-        .fetch_optional(pool)
-        .await)?;
+            text(object_id)
+        )?;
         row.map(|(tenant, object, upn, display_name, password_hash)| {
             Ok(User {
                 tenant_id: uuid(&tenant)?,

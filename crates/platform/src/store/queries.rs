@@ -1,10 +1,12 @@
 //! The store's queries: reads on [`Store`], writes on [`Tx`].
 
 use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId};
-use sqlx::FromRow;
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{Backend, Result, Store, StoreError, Tx, TxInner, exec, model::*, read};
+use super::{
+    Backend, Result, Store, StoreError, Tx, TxInner, exec, fetch_row, fetch_rows, model::*, rows,
+};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}'"))
@@ -30,10 +32,11 @@ fn opt_text(id: Option<Uuid>) -> Option<String> {
     id.map(text)
 }
 
-#[derive(FromRow)]
-struct TenantRow {
-    id: String,
-    domain: String,
+rows! {
+    struct TenantRow {
+        id: String,
+        domain: String,
+    }
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -46,12 +49,13 @@ impl TryFrom<TenantRow> for Tenant {
     }
 }
 
-#[derive(FromRow)]
-struct AppRow {
-    tenant_id: String,
-    client_id: String,
-    object_id: String,
-    display_name: String,
+rows! {
+    struct AppRow {
+        tenant_id: String,
+        client_id: String,
+        object_id: String,
+        display_name: String,
+    }
 }
 
 impl TryFrom<AppRow> for App {
@@ -66,11 +70,12 @@ impl TryFrom<AppRow> for App {
     }
 }
 
-#[derive(FromRow)]
-struct AppSecretRow {
-    secret_hash: Vec<u8>,
-    hint: String,
-    expires_at: Option<i64>,
+rows! {
+    struct AppSecretRow {
+        secret_hash: Vec<u8>,
+        hint: String,
+        expires_at: Option<i64>,
+    }
 }
 
 impl From<AppSecretRow> for AppSecret {
@@ -83,11 +88,12 @@ impl From<AppSecretRow> for AppSecret {
     }
 }
 
-#[derive(FromRow)]
-struct AppCertificateRow {
-    thumbprint_sha256: String,
-    thumbprint_sha1: String,
-    der: Vec<u8>,
+rows! {
+    struct AppCertificateRow {
+        thumbprint_sha256: String,
+        thumbprint_sha1: String,
+        der: Vec<u8>,
+    }
 }
 
 impl From<AppCertificateRow> for AppCertificate {
@@ -100,13 +106,14 @@ impl From<AppCertificateRow> for AppCertificate {
     }
 }
 
-#[derive(FromRow)]
-struct UserRow {
-    tenant_id: String,
-    object_id: String,
-    upn: String,
-    display_name: String,
-    password_hash: String,
+rows! {
+    struct UserRow {
+        tenant_id: String,
+        object_id: String,
+        upn: String,
+        display_name: String,
+        password_hash: String,
+    }
 }
 
 impl TryFrom<UserRow> for User {
@@ -122,12 +129,13 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-#[derive(FromRow)]
-struct EnvironmentRow {
-    id: String,
-    tenant_id: String,
-    display_name: String,
-    org: String,
+rows! {
+    struct EnvironmentRow {
+        id: String,
+        tenant_id: String,
+        display_name: String,
+        org: String,
+    }
 }
 
 impl TryFrom<EnvironmentRow> for Environment {
@@ -142,20 +150,21 @@ impl TryFrom<EnvironmentRow> for Environment {
     }
 }
 
-#[derive(FromRow)]
-struct SystemUserRow {
-    id: String,
-    environment_id: String,
-    application_id: Option<String>,
-    user_object_id: Option<String>,
-    fullname: String,
-    domainname: String,
-    accessmode: i64,
-    isdisabled: bool,
-    maker: bool,
-    created_on: i64,
-    modified_on: i64,
-    versionnumber: i64,
+rows! {
+    struct SystemUserRow {
+        id: String,
+        environment_id: String,
+        application_id: Option<String>,
+        user_object_id: Option<String>,
+        fullname: String,
+        domainname: String,
+        accessmode: i64,
+        isdisabled: bool,
+        maker: bool,
+        created_on: i64,
+        modified_on: i64,
+        versionnumber: i64,
+    }
 }
 
 impl TryFrom<SystemUserRow> for SystemUser {
@@ -182,22 +191,23 @@ impl TryFrom<SystemUserRow> for SystemUser {
     }
 }
 
-#[derive(FromRow)]
-struct MachineGroupRow {
-    id: String,
-    environment_id: String,
-    name: String,
-    description: String,
-    flowgrouptype: i64,
-    statecode: i64,
-    statuscode: i64,
-    password_hash: Option<String>,
-    owner_id: String,
-    created_on: i64,
-    created_by: String,
-    modified_on: i64,
-    modified_by: String,
-    versionnumber: i64,
+rows! {
+    struct MachineGroupRow {
+        id: String,
+        environment_id: String,
+        name: String,
+        description: String,
+        flowgrouptype: i64,
+        statecode: i64,
+        statuscode: i64,
+        password_hash: Option<String>,
+        owner_id: String,
+        created_on: i64,
+        created_by: String,
+        modified_on: i64,
+        modified_by: String,
+        versionnumber: i64,
+    }
 }
 
 impl TryFrom<MachineGroupRow> for MachineGroup {
@@ -222,23 +232,24 @@ impl TryFrom<MachineGroupRow> for MachineGroup {
     }
 }
 
-#[derive(FromRow)]
-struct MachineRow {
-    id: String,
-    environment_id: String,
-    group_id: String,
-    name: String,
-    description: String,
-    agentversion: Option<String>,
-    lastheartbeatdate: Option<i64>,
-    statecode: i64,
-    statuscode: i64,
-    owner_id: String,
-    created_on: i64,
-    created_by: String,
-    modified_on: i64,
-    modified_by: String,
-    versionnumber: i64,
+rows! {
+    struct MachineRow {
+        id: String,
+        environment_id: String,
+        group_id: String,
+        name: String,
+        description: String,
+        agentversion: Option<String>,
+        lastheartbeatdate: Option<i64>,
+        statecode: i64,
+        statuscode: i64,
+        owner_id: String,
+        created_on: i64,
+        created_by: String,
+        modified_on: i64,
+        modified_by: String,
+        versionnumber: i64,
+    }
 }
 
 impl TryFrom<MachineRow> for Machine {
@@ -264,12 +275,13 @@ impl TryFrom<MachineRow> for Machine {
     }
 }
 
-#[derive(FromRow)]
-struct ShareRow {
-    record_type: String,
-    record_id: String,
-    principal_id: String,
-    access_mask: i64,
+rows! {
+    struct ShareRow {
+        record_type: String,
+        record_id: String,
+        principal_id: String,
+        access_mask: i64,
+    }
 }
 
 impl TryFrom<ShareRow> for Share {
@@ -289,21 +301,22 @@ impl TryFrom<ShareRow> for Share {
     }
 }
 
-#[derive(FromRow)]
-struct ConnectionRow {
-    environment_id: String,
-    id: String,
-    connector: String,
-    display_name: String,
-    parameter_set: String,
-    parameter_values: String,
-    sealed_secrets: Vec<u8>,
-    target_group_id: Option<String>,
-    created_by_id: String,
-    created_by_type: String,
-    created_by_name: String,
-    created_at: i64,
-    modified_at: i64,
+rows! {
+    struct ConnectionRow {
+        environment_id: String,
+        id: String,
+        connector: String,
+        display_name: String,
+        parameter_set: String,
+        parameter_values: String,
+        sealed_secrets: Vec<u8>,
+        target_group_id: Option<String>,
+        created_by_id: String,
+        created_by_type: String,
+        created_by_name: String,
+        created_at: i64,
+        modified_at: i64,
+    }
 }
 
 impl TryFrom<ConnectionRow> for Connection {
@@ -335,14 +348,15 @@ impl TryFrom<ConnectionRow> for Connection {
     }
 }
 
-#[derive(FromRow)]
-struct SigningKeyRow {
-    kid: String,
-    sealed_private: Vec<u8>,
-    certificate: Vec<u8>,
-    created_at: i64,
-    retire_at: i64,
-    expire_at: i64,
+rows! {
+    struct SigningKeyRow {
+        kid: String,
+        sealed_private: Vec<u8>,
+        certificate: Vec<u8>,
+        created_at: i64,
+        retire_at: i64,
+        expire_at: i64,
+    }
 }
 
 impl From<SigningKeyRow> for SigningKey {
@@ -358,10 +372,55 @@ impl From<SigningKeyRow> for SigningKey {
     }
 }
 
+rows! {
+    struct TargetFactsRow {
+        group_name: Option<String>,
+        group_type: Option<i64>,
+        has_machines: i64,
+        creator_is_member: i64,
+        creator_owns: i64,
+        creator_rights: i64,
+    }
+}
+
+impl TargetFactsRow {
+    /// `None` when the connection has no target or its group is gone.
+    fn facts(self) -> Option<TargetFacts> {
+        Some(TargetFacts {
+            group_name: self.group_name?,
+            flowgrouptype: self.group_type?,
+            has_machines: self.has_machines == 1,
+            creator_is_member: self.creator_is_member == 1,
+            creator_owns: self.creator_owns == 1,
+            creator_rights: u32::try_from(self.creator_rights)
+                .map_or(AccessRights::empty(), AccessRights::from_bits_truncate),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ConnectionTargetRow {
+    #[sqlx(flatten)]
+    connection: ConnectionRow,
+    #[sqlx(flatten)]
+    target: TargetFactsRow,
+}
+
+impl super::FromSqliteRow for ConnectionTargetRow {
+    fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        /// The columns of `connection_columns!`, which come first.
+        const CONNECTION_COLUMNS: usize = 13;
+        Ok(Self {
+            connection: ConnectionRow::from_sqlite_row_at(row, first)?,
+            target: TargetFactsRow::from_sqlite_row_at(row, first + CONNECTION_COLUMNS)?,
+        })
+    }
+}
+
 /// Fetches at most one row of `$row` and converts it.
 macro_rules! fetch_one {
     ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {
-        read!($store, pool => sqlx::query_as::<_, $row>($sql)$(.bind($arg))*.fetch_optional(pool).await)?
+        fetch_row!($store, $row, $sql $(, $arg)*)?
             .map(TryInto::try_into)
             .transpose()
     };
@@ -370,7 +429,7 @@ macro_rules! fetch_one {
 /// Fetches every row of `$row` and converts them.
 macro_rules! fetch_all {
     ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {
-        read!($store, pool => sqlx::query_as::<_, $row>($sql)$(.bind($arg))*.fetch_all(pool).await)?
+        fetch_rows!($store, $row, $sql $(, $arg)*)?
             .into_iter()
             .map(TryInto::try_into)
             .collect::<Result<Vec<_>>>()
@@ -397,52 +456,121 @@ macro_rules! system_user_columns {
 }
 macro_rules! connection_columns {
     () => {
-        "environment_id, id, connector, display_name, parameter_set, parameter_values, \
-     sealed_secrets, target_group_id, created_by_id, created_by_type, created_by_name, created_at, modified_at"
+        connection_columns!("")
+    };
+    ($t:literal) => {
+        concat!(
+            $t,
+            "environment_id, ",
+            $t,
+            "id, ",
+            $t,
+            "connector, ",
+            $t,
+            "display_name, ",
+            $t,
+            "parameter_set, ",
+            $t,
+            "parameter_values, ",
+            $t,
+            "sealed_secrets, ",
+            $t,
+            "target_group_id, ",
+            $t,
+            "created_by_id, ",
+            $t,
+            "created_by_type, ",
+            $t,
+            "created_by_name, ",
+            $t,
+            "created_at, ",
+            $t,
+            "modified_at"
+        )
     };
 }
 
-/// The INSERT of a new connection (nothing when its id is taken), bound.
-macro_rules! insert_connection_query {
-    ($c:expr) => {{
-        let c: &Connection = $c;
-        sqlx::query(
-            "INSERT INTO connections (environment_id, id, connector, display_name, parameter_set, parameter_values, \
-             sealed_secrets, target_group_id, created_by_id, created_by_type, created_by_name, created_at, modified_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
-        )
-        .bind(c.environment_id.to_string())
-        .bind(c.id.to_string())
-        .bind(c.connector.to_string())
-        .bind(c.display_name.clone())
-        .bind(c.parameter_set.clone())
-        .bind(c.parameter_values.to_string())
-        .bind(c.sealed_secrets.clone())
-        .bind(opt_text(c.target_group_id))
-        .bind(text(c.created_by.id))
-        .bind(c.created_by.kind.as_str())
-        .bind(c.created_by.display_name.clone())
-        .bind(c.created_at.0)
-        .bind(c.modified_at.0)
-    }};
+/// What a connection's status rests on, for a connection `c` joined by
+/// [`target_joins`] with its group `g` and its creator's systemuser `su`.
+macro_rules! target_facts_columns {
+    () => {
+        "g.name AS group_name, g.flowgrouptype AS group_type, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id) THEN 1 ELSE 0 END AS BIGINT) AS has_machines, \
+         CAST(CASE WHEN su.id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS creator_is_member, \
+         CAST(CASE WHEN su.id = g.owner_id THEN 1 ELSE 0 END AS BIGINT) AS creator_owns, \
+         COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = 'flowmachinegroup' \
+                   AND s.record_id = g.id AND s.principal_id = su.id), 0) AS creator_rights"
+    };
+}
+
+/// The target group `g` of a connection `c`, and the systemuser `su` of
+/// its creator in the connection's environment (an app's application user,
+/// or a user's own).
+macro_rules! target_joins {
+    () => {
+        "LEFT JOIN machine_groups g ON g.id = c.target_group_id \
+         LEFT JOIN system_users su ON su.environment_id = c.environment_id AND ( \
+             (c.created_by_type = 'ServicePrincipal' AND su.application_id = \
+                 (SELECT a.client_id FROM apps a WHERE a.object_id = c.created_by_id)) \
+             OR (c.created_by_type = 'User' AND su.user_object_id = c.created_by_id))"
+    };
+}
+
+/// `INSERT INTO connections ... VALUES ...` of `rows`, in order, skipping
+/// any whose id is taken: the one statement that creates connections.
+pub(super) fn insert_connections<DB: sqlx::Database>(rows: &[&Connection]) -> QueryBuilder<DB>
+where
+    <DB as sqlx::Database>::Arguments: Default,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<String>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Vec<u8>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut query = QueryBuilder::new(
+        "INSERT INTO connections (environment_id, id, connector, display_name, parameter_set, \
+         parameter_values, sealed_secrets, target_group_id, created_by_id, created_by_type, \
+         created_by_name, created_at, modified_at) ",
+    );
+    query.push_values(rows, |mut row, c| {
+        row.push_bind(c.environment_id.to_string())
+            .push_bind(c.id.to_string())
+            .push_bind(c.connector.to_string())
+            .push_bind(c.display_name.clone())
+            .push_bind(c.parameter_set.clone())
+            .push_bind(c.parameter_values.to_string())
+            .push_bind(c.sealed_secrets.clone())
+            .push_bind(opt_text(c.target_group_id))
+            .push_bind(text(c.created_by.id))
+            .push_bind(c.created_by.kind.as_str().to_owned())
+            .push_bind(c.created_by.display_name.clone())
+            .push_bind(c.created_at.0)
+            .push_bind(c.modified_at.0);
+    });
+    query.push(" ON CONFLICT DO NOTHING");
+    query
+}
+
+/// Creates one connection in a statement committed on its own; `false`
+/// when the id is taken.
+pub(super) async fn insert_connection_alone(backend: &Backend, c: &Connection) -> Result<bool> {
+    let written = match backend {
+        Backend::Sqlite { write, .. } => {
+            let done = insert_connections(&[c]).build().execute(write).await?;
+            done.rows_affected()
+        }
+        Backend::Postgres(pool) => {
+            let done = insert_connections(&[c]).build().execute(pool).await?;
+            done.rows_affected()
+        }
+    };
+    Ok(written == 1)
 }
 
 impl Store {
-    /// Creates a connection in one statement, committed on its own: a single
-    /// write needs no transaction, and the one SQLite writer is held for one
-    /// round trip instead of three. `false` when the id is taken.
+    /// Creates a connection, written and committed with the others that
+    /// arrive meanwhile (`connection_inserts`). `false` when the id is taken.
     pub async fn insert_connection(&self, c: &Connection) -> Result<bool> {
-        let done = match &self.backend {
-            Backend::Sqlite { write, .. } => insert_connection_query!(c)
-                .execute(write)
-                .await?
-                .rows_affected(),
-            Backend::Postgres(pool) => insert_connection_query!(c)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        };
-        Ok(done == 1)
+        self.inserts.insert(c.clone()).await
     }
 
     pub async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>> {
@@ -474,9 +602,12 @@ impl Store {
 
     /// The tenant's Power Platform administrators: UPNs and app client ids.
     pub async fn tenant_admins(&self, tenant_id: Uuid) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = read!(self, pool => sqlx::query_as(
+        let rows: Vec<(String,)> = fetch_rows!(
+            self,
+            (String,),
             "SELECT principal FROM tenant_admins WHERE tenant_id = $1 ORDER BY principal",
-        ).bind(text(tenant_id)).fetch_all(pool).await)?;
+            text(tenant_id)
+        )?;
         Ok(rows.into_iter().map(|(p,)| p).collect())
     }
 
@@ -500,9 +631,13 @@ impl Store {
     }
 
     pub async fn app_secrets(&self, tenant_id: Uuid, client_id: Uuid) -> Result<Vec<AppSecret>> {
-        let rows: Vec<AppSecretRow> = read!(self, pool => sqlx::query_as(
+        let rows: Vec<AppSecretRow> = fetch_rows!(
+            self,
+            AppSecretRow,
             "SELECT secret_hash, hint, expires_at FROM app_secrets WHERE tenant_id = $1 AND client_id = $2 ORDER BY created_at",
-        ).bind(text(tenant_id)).bind(text(client_id)).fetch_all(pool).await)?;
+            text(tenant_id),
+            text(client_id)
+        )?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -511,9 +646,13 @@ impl Store {
         tenant_id: Uuid,
         client_id: Uuid,
     ) -> Result<Vec<AppCertificate>> {
-        let rows: Vec<AppCertificateRow> = read!(self, pool => sqlx::query_as(
+        let rows: Vec<AppCertificateRow> = fetch_rows!(
+            self,
+            AppCertificateRow,
             "SELECT thumbprint_sha256, thumbprint_sha1, der FROM app_certificates WHERE tenant_id = $1 AND client_id = $2 ORDER BY created_at",
-        ).bind(text(tenant_id)).bind(text(client_id)).fetch_all(pool).await)?;
+            text(tenant_id),
+            text(client_id)
+        )?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -715,9 +854,11 @@ impl Store {
     }
 
     pub async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
-        let rows: Vec<SigningKeyRow> = read!(self, pool => sqlx::query_as(
-            "SELECT kid, sealed_private, certificate, created_at, retire_at, expire_at FROM signing_keys ORDER BY created_at, kid",
-        ).fetch_all(pool).await)?;
+        let rows: Vec<SigningKeyRow> = fetch_rows!(
+            self,
+            SigningKeyRow,
+            "SELECT kid, sealed_private, certificate, created_at, retire_at, expire_at FROM signing_keys ORDER BY created_at, kid"
+        )?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -728,7 +869,8 @@ impl Store {
             (SELECT COUNT(*) FROM machine_groups), (SELECT COUNT(*) FROM machines), \
             (SELECT COUNT(*) FROM shares), (SELECT COUNT(*) FROM connections)";
         type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
-        let r: Row = read!(self, pool => sqlx::query_as(SQL).fetch_one(pool).await)?;
+        let r: Row = fetch_row!(self, Row, SQL)?
+            .ok_or_else(|| StoreError::Corrupt("a query of one row returned none".into()))?;
         Ok(Counts {
             tenants: r.0,
             apps: r.1,
@@ -1010,7 +1152,7 @@ impl Tx {
     /// the same id exists in the environment. Safe under concurrent inserts of
     /// one id: exactly one of them gets `true`.
     pub async fn insert_connection(&mut self, c: &Connection) -> Result<bool> {
-        let inserted = exec!(self, conn => insert_connection_query!(c)
+        let inserted = exec!(self, conn => insert_connections(&[c]).build()
             .execute(&mut *conn)
             .await
             .map(|done| done.rows_affected()))?;
@@ -1147,14 +1289,14 @@ impl Store {
         record: RecordRef,
         principal_id: Uuid,
     ) -> Result<AccessRights> {
-        let row: Option<(i64,)> = read!(self, pool => sqlx::query_as(
+        let row: Option<(i64,)> = fetch_row!(
+            self,
+            (i64,),
             "SELECT access_mask FROM shares WHERE record_type = $1 AND record_id = $2 AND principal_id = $3",
-        )
-        .bind(record.logical_name())
-        .bind(text(record.id()))
-        .bind(text(principal_id))
-        .fetch_optional(pool)
-        .await)?;
+            record.logical_name(),
+            text(record.id()),
+            text(principal_id)
+        )?;
         Ok(row
             .and_then(|(mask,)| u32::try_from(mask).ok())
             .map_or(AccessRights::empty(), AccessRights::from_bits_truncate))
@@ -1199,14 +1341,14 @@ impl Store {
         id: &ConnectionId,
         principal: Uuid,
     ) -> Result<Option<String>> {
-        let row: Option<(String,)> = read!(self, pool => sqlx::query_as(
+        let row: Option<(String,)> = fetch_row!(
+            self,
+            (String,),
             "SELECT role_name FROM connection_permissions WHERE environment_id = $1 AND connection_id = $2 AND principal_id = $3",
-        )
-        .bind(environment.to_string())
-        .bind(id.to_string())
-        .bind(text(principal))
-        .fetch_optional(pool)
-        .await)?;
+            environment.to_string(),
+            id.to_string(),
+            text(principal)
+        )?;
         Ok(row.map(|(role,)| role))
     }
 }
@@ -1238,38 +1380,53 @@ impl Store {
 impl Store {
     /// The facts of a connection's target, or `None` when the group is gone.
     pub async fn target_facts(&self, connection: &Connection) -> Result<Option<TargetFacts>> {
-        let Some(group) = connection.target_group_id else {
+        if connection.target_group_id.is_none() {
             return Ok(None);
-        };
-        let row: Option<(String, i64, i64, i64, i64, i64)> = read!(self, pool => sqlx::query_as(
-            "SELECT g.name, g.flowgrouptype, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id) THEN 1 ELSE 0 END AS BIGINT), \
-             CAST(CASE WHEN su.id IS NULL THEN 0 ELSE 1 END AS BIGINT), \
-             CAST(CASE WHEN su.id = g.owner_id THEN 1 ELSE 0 END AS BIGINT), \
-             COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = 'flowmachinegroup' \
-                       AND s.record_id = g.id AND s.principal_id = su.id), 0) \
-             FROM machine_groups g \
-             LEFT JOIN system_users su ON su.environment_id = $2 AND ( \
-                 ($4 = 'ServicePrincipal' AND su.application_id = (SELECT a.client_id FROM apps a WHERE a.object_id = $3)) \
-                 OR ($4 = 'User' AND su.user_object_id = $3)) \
-             WHERE g.id = $1",
-        )
-        .bind(text(group))
-        .bind(connection.environment_id.to_string())
-        .bind(text(connection.created_by.id))
-        .bind(connection.created_by.kind.as_str())
-        .fetch_optional(pool)
-        .await)?;
-        Ok(
-            row.map(|(name, kind, machines, member, owns, mask)| TargetFacts {
-                group_name: name,
-                flowgrouptype: kind,
-                has_machines: machines == 1,
-                creator_is_member: member == 1,
-                creator_owns: owns == 1,
-                creator_rights: AccessRights::from_bits_truncate(mask as u32),
-            }),
-        )
+        }
+        let sql = concat!(
+            "SELECT ",
+            target_facts_columns!(),
+            " FROM (SELECT CAST($1 AS TEXT) AS target_group_id, CAST($2 AS TEXT) AS environment_id, \
+             CAST($3 AS TEXT) AS created_by_id, CAST($4 AS TEXT) AS created_by_type) c ",
+            target_joins!()
+        );
+        let row = fetch_row!(
+            self,
+            TargetFactsRow,
+            sql,
+            opt_text(connection.target_group_id),
+            connection.environment_id.to_string(),
+            text(connection.created_by.id),
+            connection.created_by.kind.as_str()
+        )?;
+        Ok(row.and_then(TargetFactsRow::facts))
+    }
+
+    /// A connection with the facts of its target (`None` when it has none
+    /// or the group is gone), in one query: what a GET needs.
+    pub async fn connection_with_target(
+        &self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<Option<(Connection, Option<TargetFacts>)>> {
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!("c."),
+            ", ",
+            target_facts_columns!(),
+            " FROM connections c ",
+            target_joins!(),
+            " WHERE c.environment_id = $1 AND c.id = $2"
+        );
+        let row = fetch_row!(
+            self,
+            ConnectionTargetRow,
+            sql,
+            environment.to_string(),
+            id.to_string()
+        )?;
+        row.map(|r| Ok((r.connection.try_into()?, r.target.facts())))
+            .transpose()
     }
 }
 
@@ -1287,14 +1444,14 @@ impl Store {
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Result<Vec<ConnectionPermission>> {
-        let rows: Vec<(String, String, String)> = read!(self, pool => sqlx::query_as(
+        let rows: Vec<(String, String, String)> = fetch_rows!(
+            self,
+            (String, String, String),
             "SELECT principal_id, principal_type, role_name FROM connection_permissions \
              WHERE environment_id = $1 AND connection_id = $2 ORDER BY principal_id",
-        )
-        .bind(environment.to_string())
-        .bind(id.to_string())
-        .fetch_all(pool)
-        .await)?;
+            environment.to_string(),
+            id.to_string()
+        )?;
         rows.into_iter()
             .map(|(principal, kind, role_name)| {
                 Ok(ConnectionPermission {

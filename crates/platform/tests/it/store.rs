@@ -605,6 +605,82 @@ async fn target_facts_read_the_group_and_its_creators_standing_at_once() {
         let mut elsewhere = by_app.clone();
         elsewhere.target_group_id = Some(Uuid::from_u128(999));
         assert_eq!(store.target_facts(&elsewhere).await.unwrap(), None);
+
+        // What a GET reads: the stored connection and the same facts, at once.
+        assert!(store.insert_connection(&by_app).await.unwrap());
+        let facts = store.target_facts(&by_app).await.unwrap();
+        assert!(facts.is_some());
+        assert_eq!(
+            store
+                .connection_with_target(&env(), &by_app.id)
+                .await
+                .unwrap(),
+            Some((by_app.clone(), facts))
+        );
+        elsewhere.id = ConnectionId::new_random();
+        assert!(store.insert_connection(&elsewhere).await.unwrap());
+        assert_eq!(
+            store
+                .connection_with_target(&env(), &elsewhere.id)
+                .await
+                .unwrap(),
+            Some((elsewhere, None)),
+            "its group is gone"
+        );
+        let unknown = ConnectionId::new_random();
+        assert_eq!(
+            store
+                .connection_with_target(&env(), &unknown)
+                .await
+                .unwrap(),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn queued_inserts_write_each_id_once_and_a_bad_row_fails_alone() {
+    each(async |store| {
+        seed(store).await;
+        let repeated = ConnectionId::new_random();
+        let mut rows: Vec<Connection> = (0..8)
+            .map(|i| connection(ConnectionId::new_random(), &format!("distinct {i}")))
+            .collect();
+        rows.extend((0..4).map(|i| connection(repeated, &format!("repeat {i}"))));
+        // An environment that does not exist breaks the foreign key.
+        let mut orphan = connection(ConnectionId::new_random(), "orphan");
+        orphan.environment_id = "00000000-0000-0000-0000-00000000beef".parse().unwrap();
+        rows.push(orphan);
+
+        // All at once, so that they queue into the same batches.
+        let inserts = rows.iter().cloned().map(|row| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_connection(&row).await })
+        });
+        let results: Vec<_> = futures::future::join_all(inserts)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+
+        for result in &results[..8] {
+            assert!(matches!(result, Ok(true)), "{result:?}");
+        }
+        let repeat_wins = results[8..12]
+            .iter()
+            .filter(|r| matches!(r, Ok(true)))
+            .count();
+        assert_eq!(repeat_wins, 1, "{:?}", &results[8..12]);
+        assert!(results[8..12].iter().all(Result::is_ok));
+        assert!(results[12].is_err(), "the orphan fails: {:?}", results[12]);
+        assert_eq!(store.counts().await.unwrap().connections, 9);
+        for row in &rows[..8] {
+            assert_eq!(
+                store.connection(&env(), &row.id).await.unwrap().as_ref(),
+                Some(row)
+            );
+        }
     })
     .await;
 }
