@@ -256,7 +256,7 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
-        fetch_row!(self, (i64,), "SELECT 1")?;
+        fetch_row!(self, (i64,), "SELECT CAST(1 AS BIGINT)")?;
         Ok(())
     }
 

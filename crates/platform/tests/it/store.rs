@@ -114,6 +114,7 @@ async fn seed(store: &Store) -> Uuid {
 
 async fn each(test: impl AsyncFn(&Store)) {
     for backend in backends().await {
+        backend.store.ping().await.expect("the database answers");
         test(&backend.store).await;
         backend.finish().await;
     }
