@@ -57,6 +57,14 @@ pub fn issuer(tenant: Uuid) -> String {
     format!("https://sts.windows.net/{tenant}/")
 }
 
+/// Whether `iss` is [`issuer`]`(tenant)`, read without building it (this
+/// runs on every request).
+fn is_issuer(iss: &str, tenant: Uuid) -> bool {
+    iss.strip_prefix("https://sts.windows.net/")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .is_some_and(|id| id.len() == 36 && Uuid::try_parse(id) == Ok(tenant))
+}
+
 /// Who is calling, once the token checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -221,11 +229,11 @@ pub async fn verify_bearer(
     let claims = verify_token(state, token).await?;
     if !audience.accepts(&claims.aud) {
         return Err(AuthFailure::WrongAudience {
-            got: claims.aud,
+            got: claims.aud.clone(),
             want: audience.resource().trim_end_matches('/').to_owned(),
         });
     }
-    if claims.iss != issuer(claims.tid)
+    if !is_issuer(&claims.iss, claims.tid)
         || state
             .directory
             .tenant(&state.store, &claims.tid.to_string(), Some(claims.tid))
@@ -234,7 +242,7 @@ pub async fn verify_bearer(
             .flatten()
             .is_none()
     {
-        return Err(AuthFailure::WrongIssuer(claims.iss));
+        return Err(AuthFailure::WrongIssuer(claims.iss.clone()));
     }
     let kind = match claims.idtyp.as_str() {
         "app" => CallerKind::ServicePrincipal,
@@ -252,13 +260,16 @@ pub async fn verify_bearer(
 }
 
 /// Signature, algorithm and time checks.
-async fn verify_token(state: &AppState, token: &str) -> Result<AccessClaims, AuthFailure> {
+async fn verify_token(
+    state: &AppState,
+    token: &str,
+) -> Result<std::sync::Arc<AccessClaims>, AuthFailure> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if let Some(claims) = state.verified.get(token, now, LEEWAY_SECS as i64) {
         return Ok(claims);
     }
-    let claims = verify_signed(state, token).await?;
-    state.verified.insert(token, &claims);
+    let claims = std::sync::Arc::new(verify_signed(state, token).await?);
+    state.verified.insert(token, claims.clone());
     Ok(claims)
 }
 

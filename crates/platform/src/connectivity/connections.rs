@@ -1,6 +1,5 @@
 //! The connections endpoints: thin handlers over the service rules.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
@@ -53,15 +52,10 @@ pub async fn put(
     } else {
         StatusCode::OK
     };
-    Ok((
+    render::json(
         code,
-        Json(render::connection(
-            &connection,
-            &status,
-            ctx.caller.tenant_id,
-        )),
+        &render::connection(&connection, &status, ctx.caller.tenant_id),
     )
-        .into_response())
 }
 
 pub async fn get(
@@ -72,21 +66,20 @@ pub async fn get(
     let id = target(&params)?;
     let not_found =
         || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
-    let (connection, facts) = state
+    let read = state
         .store
         .connection_with_target(&ctx.environment.id, &id)
         .await?
         .ok_or_else(not_found)?;
-    if !service::may_see(&state, &ctx, &connection).await? {
+    let connection = &read.connection;
+    if !service::may_see(&state, &ctx, connection).await? {
         return Err(not_found());
     }
-    let status = service::status_of(&connection, facts);
-    Ok(Json(render::connection(
-        &connection,
-        &status,
-        ctx.caller.tenant_id,
-    ))
-    .into_response())
+    let status = service::status_of(connection, read.target.as_ref());
+    render::json(
+        StatusCode::OK,
+        &render::connection(connection, &status, ctx.caller.tenant_id),
+    )
 }
 
 pub async fn delete(
@@ -171,5 +164,5 @@ pub async fn list(
         )
     });
     let body = render::Page { value, next_link };
-    Ok(Json(body).into_response())
+    render::json(StatusCode::OK, &body)
 }

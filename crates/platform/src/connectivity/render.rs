@@ -4,16 +4,29 @@
 //! connection, not a `serde_json::Value` built first: every GET writes one,
 //! and building the value tree cost more than writing it.
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::ApiError;
 use super::service::Status;
 use crate::store::Connection;
 
 const ICON_URI: &str =
     "https://connectoricons-prod.azureedge.net/releases/v1.0.1664/1.0.1664.3477/uiflow/icon.png";
+
+/// `value` as a JSON answer. The buffer starts at the size of a connection:
+/// axum's `Json` starts at 128 bytes and grows it several times.
+pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Response, ApiError> {
+    let mut body = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut body, value)
+        .map_err(|e| ApiError::internal(format!("writing the answer failed: {e}")))?;
+    let content_type = HeaderValue::from_static("application/json");
+    Ok((status, [(header::CONTENT_TYPE, content_type)], body).into_response())
+}
 
 /// A connection, its secrets left out.
 pub fn connection<'a>(c: &'a Connection, status: &'a Status, tenant_id: Uuid) -> Resource<'a> {

@@ -355,12 +355,12 @@ pub const MACHINE_JOINED_GROUP: &str = "MachineJoinedGroup";
 
 pub async fn status(state: &AppState, connection: &Connection) -> Result<Status, ApiError> {
     let facts = state.store.target_facts(connection).await?;
-    Ok(status_of(connection, facts))
+    Ok(status_of(connection, facts.as_ref()))
 }
 
 /// The status of `connection`, from the facts of its target as the store
 /// read them (`None`: it has none, or the group is gone).
-pub fn status_of(connection: &Connection, facts: Option<TargetFacts>) -> Status {
+pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status {
     let Some(group_id) = connection.target_group_id else {
         return Status::Connected;
     };

@@ -72,7 +72,9 @@ async fn write_batches(backend: Backend, mut pending: mpsc::Receiver<Pending>) {
 async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
     let (first, repeats) = split_repeats(batch);
     let rows: Vec<&Connection> = first.iter().map(|p| &p.connection).collect();
-    match insert_many(backend, &rows).await {
+    let inserted = insert_many(backend, &rows).await;
+    backend.written();
+    match inserted {
         Ok(written) => {
             for p in first {
                 let key = (
@@ -88,6 +90,7 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
                 let _ = p
                     .done
                     .send(insert_connection_alone(backend, &p.connection).await);
+                backend.written();
             }
         }
     }

@@ -15,6 +15,7 @@
 //! also syncs each commit to disk, for power loss. All SQLite writes go
 //! through one connection, so writers never contend for the lock.
 
+mod connection_cache;
 mod connection_inserts;
 mod model;
 mod portal;
@@ -31,6 +32,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use connection_cache::MAX_AGE as CONNECTION_CACHE_MAX_AGE;
 pub use model::*;
 pub use portal::PortalSession;
 pub use queries::ConnectionPermission;
@@ -130,6 +132,8 @@ enum Backend {
         write: SqlitePool,
         /// Copies the WAL into the database in the background.
         checkpointer: SqlitePool,
+        /// What GETs read, until the next write.
+        cache: Arc<connection_cache::ConnectionCache>,
     },
     Postgres(PgPool),
 }
@@ -251,7 +255,10 @@ impl Store {
             Backend::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
             Backend::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            backend: self.backend.clone(),
+        })
     }
 
     /// Whether the database answers.
@@ -309,6 +316,7 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
         read,
         write,
         checkpointer,
+        cache: Arc::default(),
     })
 }
 
@@ -354,14 +362,33 @@ enum TxInner {
 /// A write transaction. Dropped without `commit`, it is rolled back.
 pub struct Tx {
     inner: TxInner,
+    backend: Backend,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        match self.inner {
-            TxInner::Sqlite(t) => t.commit().await?,
-            TxInner::Postgres(t) => t.commit().await?,
+        let committed = match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
+        };
+        self.backend.written();
+        Ok(committed?)
+    }
+}
+
+impl Backend {
+    /// After a write reached the database: what GETs kept is out of date.
+    fn written(&self) {
+        if let Backend::Sqlite { cache, .. } = self {
+            cache.written();
         }
-        Ok(())
+    }
+
+    /// The cache of what GETs read, where there is one.
+    fn connection_cache(&self) -> Option<&connection_cache::ConnectionCache> {
+        match self {
+            Backend::Sqlite { cache, .. } => Some(cache),
+            Backend::Postgres(_) => None,
+        }
     }
 }

@@ -318,6 +318,14 @@ pub struct TargetFacts {
     pub creator_rights: padconnect_core::AccessRights,
 }
 
+/// A connection with the facts of its target, as a GET reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionWithTarget {
+    pub connection: Connection,
+    /// `None` when it has no target or the group is gone.
+    pub target: Option<TargetFacts>,
+}
+
 /// The tables whose rows a PATCH renames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RenameTable {

@@ -1,6 +1,8 @@
 //! The store's queries: reads on [`Store`], writes on [`Tx`].
 
 use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId};
+use std::sync::Arc;
+
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
@@ -1402,13 +1404,19 @@ impl Store {
         Ok(row.and_then(TargetFactsRow::facts))
     }
 
-    /// A connection with the facts of its target (`None` when it has none
-    /// or the group is gone), in one query: what a GET needs.
+    /// A connection with the facts of its target, in one query: what a GET
+    /// needs. On SQLite, kept until the next write (`connection_cache`).
     pub async fn connection_with_target(
         &self,
         environment: &EnvironmentId,
         id: &ConnectionId,
-    ) -> Result<Option<(Connection, Option<TargetFacts>)>> {
+    ) -> Result<Option<Arc<ConnectionWithTarget>>> {
+        let cache = self.backend.connection_cache();
+        if let Some(kept) = cache.and_then(|c| c.get(environment, id)) {
+            return Ok(Some(kept));
+        }
+        // Before the read: a write during it must make what it read stale.
+        let generation = cache.map(|c| c.generation());
         let sql = concat!(
             "SELECT ",
             connection_columns!("c."),
@@ -1418,15 +1426,24 @@ impl Store {
             target_joins!(),
             " WHERE c.environment_id = $1 AND c.id = $2"
         );
-        let row = fetch_row!(
+        let Some(row) = fetch_row!(
             self,
             ConnectionTargetRow,
             sql,
             environment.to_string(),
             id.to_string()
-        )?;
-        row.map(|r| Ok((r.connection.try_into()?, r.target.facts())))
-            .transpose()
+        )?
+        else {
+            return Ok(None);
+        };
+        let read = Arc::new(ConnectionWithTarget {
+            connection: row.connection.try_into()?,
+            target: row.target.facts(),
+        });
+        if let (Some(cache), Some(generation)) = (cache, generation) {
+            cache.put(generation, read.clone());
+        }
+        Ok(Some(read))
     }
 }
 

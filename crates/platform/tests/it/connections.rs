@@ -639,6 +639,20 @@ async fn statuses_follow_the_target() {
             "{}",
             reply.text
         );
+        // Read once, so that what changes below must reach a kept answer.
+        let read = call(
+            &platform,
+            reqwest::Method::GET,
+            &connection_path(id),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(
+            read.body["properties"]["statuses"][0]["status"], "Connected",
+            "{}",
+            read.text
+        );
     }
     let store = platform.store();
     let app_user = store

@@ -612,32 +612,85 @@ async fn target_facts_read_the_group_and_its_creators_standing_at_once() {
         let facts = store.target_facts(&by_app).await.unwrap();
         assert!(facts.is_some());
         assert_eq!(
-            store
-                .connection_with_target(&env(), &by_app.id)
-                .await
-                .unwrap(),
-            Some((by_app.clone(), facts))
+            read(store, &by_app.id).await,
+            Some(ConnectionWithTarget {
+                connection: by_app.clone(),
+                target: facts
+            })
         );
         elsewhere.id = ConnectionId::new_random();
         assert!(store.insert_connection(&elsewhere).await.unwrap());
         assert_eq!(
-            store
-                .connection_with_target(&env(), &elsewhere.id)
-                .await
-                .unwrap(),
-            Some((elsewhere, None)),
+            read(store, &elsewhere.id).await.unwrap().target,
+            None,
             "its group is gone"
         );
-        let unknown = ConnectionId::new_random();
-        assert_eq!(
-            store
-                .connection_with_target(&env(), &unknown)
-                .await
-                .unwrap(),
-            None
-        );
+        assert_eq!(read(store, &ConnectionId::new_random()).await, None);
     })
     .await;
+}
+
+/// What a GET reads of a connection, by value.
+async fn read(store: &Store, id: &ConnectionId) -> Option<ConnectionWithTarget> {
+    let read = store.connection_with_target(&env(), id).await.unwrap();
+    read.as_deref().cloned()
+}
+
+#[tokio::test]
+async fn what_a_get_read_is_not_used_after_any_write() {
+    each(async |store| {
+        seed(store).await;
+        let first = connection(ConnectionId::new_random(), "first");
+        assert!(store.insert_connection(&first).await.unwrap());
+        let before = read(store, &first.id).await.unwrap();
+        assert_eq!(before.connection.display_name, "first");
+        assert!(before.target.is_some());
+
+        // The connection itself changes.
+        let renamed = Connection {
+            display_name: "renamed".into(),
+            ..first.clone()
+        };
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.update_connection(&renamed).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(read(store, &first.id).await.unwrap().connection, renamed);
+
+        // Another table changes: the group it targets is deleted.
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.delete_machine_group(GROUP).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(read(store, &first.id).await.unwrap().target, None);
+
+        // A new connection, written in a batch, counts as a write too.
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.delete_connection(&env(), &first.id).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(read(store, &first.id).await, None);
+        assert!(store.insert_connection(&first).await.unwrap());
+        assert_eq!(read(store, &first.id).await.unwrap().connection, first);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_process_writing_the_sqlite_file_shows_within_the_cache_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = Database::Sqlite(dir.path().join("platform.db"));
+    let ours = Store::open(&database, SyncMode::Normal).await.unwrap();
+    let theirs = Store::open(&database, SyncMode::Normal).await.unwrap();
+    seed(&ours).await;
+    let kept = connection(ConnectionId::new_random(), "kept");
+    assert!(ours.insert_connection(&kept).await.unwrap());
+    assert!(read(&ours, &kept.id).await.is_some());
+
+    let mut tx = theirs.begin().await.unwrap();
+    assert!(tx.delete_connection(&env(), &kept.id).await.unwrap());
+    tx.commit().await.unwrap();
+    tokio::time::sleep(CONNECTION_CACHE_MAX_AGE + std::time::Duration::from_millis(100)).await;
+    assert_eq!(read(&ours, &kept.id).await, None);
+    ours.close().await;
+    theirs.close().await;
 }
 
 #[tokio::test]
