@@ -5,9 +5,10 @@
 //! Each query is written once, in SQL both databases run, and compiled for
 //! both through the `fetch_row!`/`fetch_rows!` macros (reads) and `exec!`
 //! (writes, which hands the body a connection of the backend at hand).
-//! SQLite reads run on the calling thread ([`sqlite_reads`]); new
-//! connections are written in batches ([`connection_inserts`]). Rules stay
-//! out of here: the store keeps and finds, the services decide.
+//! SQLite reads run on the calling thread ([`sqlite_reads`]), and what a
+//! connection GET read is kept until the next write ([`connection_cache`]);
+//! new connections are written in batches ([`connection_inserts`]). Rules
+//! stay out of here: the store keeps and finds, the services decide.
 //!
 //! Durability: SQLite runs in WAL mode with `synchronous=NORMAL` by default,
 //! which keeps every committed transaction across a crash of the process
@@ -379,7 +380,7 @@ impl Tx {
 impl Backend {
     /// After a write reached the database: what GETs kept is out of date.
     fn written(&self) {
-        if let Backend::Sqlite { cache, .. } = self {
+        if let Some(cache) = self.connection_cache() {
             cache.written();
         }
     }
