@@ -1,4 +1,4 @@
-//! Connections as a GET last read them, kept for the next GET (SQLite only).
+//! Connections as a GET last read them, kept for the next GET.
 //!
 //! Pipelines and SDKs poll a connection to see whether it is `Connected`;
 //! each poll would otherwise read the connection and its target's facts
@@ -6,26 +6,33 @@
 //! [`Store::connection_with_target`](super::Store::connection_with_target)
 //! read.
 //!
-//! Coherence: every committed write of this process (a transaction, a batch
-//! of new connections) moves the write generation on, and an entry read
-//! under an older generation is not used, so a GET after a write reads the
-//! database again, whatever the write changed (a share, a group, a machine,
-//! the connection itself). Nothing is invalidated by table or row: writes
-//! that matter to a connection's answer are spread over many tables, and
-//! one counter cannot miss any of them.
+//! Coherence: every committed write transaction moves the write generation
+//! on, and an entry read under an older generation is not used, so a GET
+//! after a write reads the database again, whatever the write changed (a
+//! share, a group, a machine, the connection itself). Nothing is
+//! invalidated by table or row: what a connection's answer rests on is
+//! spread over many tables, and one counter cannot miss any of them. New
+//! connections do not move it: an INSERT that skips taken ids cannot change
+//! a connection that was already read.
 //!
-//! Another process writing the same SQLite file (a second server on one
-//! data dir, which the platform does not support) does not move this
-//! process's generation; entries are also dropped after [`MAX_AGE`], so such
-//! a change shows within that time. PostgreSQL, whose replicas write one
-//! database, has no cache at all.
+//! Replicas: on PostgreSQL each write transaction also sends a `NOTIFY` on
+//! [`WRITES_CHANNEL`], and every replica `LISTEN`s ([`follow_writes`]) and
+//! moves its own generation when one arrives, so another replica's write
+//! reaches this cache within the time the notification takes. While that
+//! listening connection is down the cache is not used at all, and when it
+//! is back the generation moves once for whatever was missed.
+//!
+//! Whatever else writes the database (a second server on one SQLite data
+//! dir, which the platform does not support), entries are dropped after
+//! [`MAX_AGE`], so such a change shows within that time.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use padconnect_core::{ConnectionId, EnvironmentId};
+use sqlx::postgres::{PgListener, PgPool};
 
 use super::ConnectionWithTarget;
 
@@ -44,20 +51,40 @@ struct Entry {
     value: Arc<ConnectionWithTarget>,
 }
 
-#[derive(Default)]
+/// The PostgreSQL channel on which write transactions announce themselves.
+pub const WRITES_CHANNEL: &str = "padconnect_writes";
+
 pub struct ConnectionCache {
     generation: AtomicU64,
+    /// False while this replica may be missing others' writes.
+    usable: AtomicBool,
     entries: RwLock<HashMap<Key, Entry>>,
 }
 
 impl ConnectionCache {
+    /// A cache that is used from the start (SQLite: this process is the
+    /// writer), or once [`follow_writes`] listens (PostgreSQL).
+    pub fn new(usable: bool) -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            usable: AtomicBool::new(usable),
+            entries: RwLock::default(),
+        }
+    }
+
+    fn set_usable(&self, usable: bool) {
+        self.usable.store(usable, Ordering::Release);
+        self.written();
+    }
+
     /// The write generation now: read it before reading the database, and
     /// [`put`](Self::put) what was read under it.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Called after every write reached the database, committed or not.
+    /// Called after every write transaction reached the database, committed
+    /// or not, and for every write another replica announced.
     pub fn written(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
@@ -68,6 +95,9 @@ impl ConnectionCache {
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Option<Arc<ConnectionWithTarget>> {
+        if !self.usable.load(Ordering::Acquire) {
+            return None;
+        }
         let generation = self.generation();
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(&(*environment, *id))?;
@@ -89,4 +119,46 @@ impl ConnectionCache {
         }
         entries.insert(key, entry);
     }
+}
+
+/// Moves `cache`'s generation for every write another replica (or this
+/// one) announces on [`WRITES_CHANNEL`], until the pool is closed. The
+/// cache is usable only while the listening connection is up.
+pub async fn follow_writes(pool: PgPool, cache: Arc<ConnectionCache>) {
+    let mut listener = None;
+    loop {
+        if pool.is_closed() {
+            return;
+        }
+        let Some(active) = listener.as_mut() else {
+            match listen(&pool).await {
+                Ok(started) => {
+                    listener = Some(started);
+                    cache.set_usable(true);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for other replicas' writes; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            continue;
+        };
+        match active.try_recv().await {
+            Ok(Some(_)) => cache.written(),
+            // The connection dropped and came back: notifications were lost.
+            Ok(None) => cache.written(),
+            Err(_) if pool.is_closed() => return,
+            Err(error) => {
+                tracing::warn!(%error, "lost the connection that listens for other replicas' writes");
+                cache.set_usable(false);
+                listener = None;
+            }
+        }
+    }
+}
+
+async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(WRITES_CHANNEL).await?;
+    Ok(listener)
 }

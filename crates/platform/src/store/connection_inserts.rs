@@ -72,9 +72,9 @@ async fn write_batches(backend: Backend, mut pending: mpsc::Receiver<Pending>) {
 async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
     let (first, repeats) = split_repeats(batch);
     let rows: Vec<&Connection> = first.iter().map(|p| &p.connection).collect();
-    let inserted = insert_many(backend, &rows).await;
-    backend.written();
-    match inserted {
+    // No write generation moves: an INSERT that skips taken ids changes no
+    // connection a GET kept (`connection_cache`).
+    match insert_many(backend, &rows).await {
         Ok(written) => {
             for p in first {
                 let key = (
@@ -90,7 +90,6 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
                 let _ = p
                     .done
                     .send(insert_connection_alone(backend, &p.connection).await);
-                backend.written();
             }
         }
     }

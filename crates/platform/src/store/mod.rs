@@ -5,8 +5,9 @@
 //! Each query is written once, in SQL both databases run, and compiled for
 //! both through the `fetch_row!`/`fetch_rows!` macros (reads) and `exec!`
 //! (writes, which hands the body a connection of the backend at hand).
-//! SQLite reads run on the calling thread ([`sqlite_reads`]), and what a
-//! connection GET read is kept until the next write ([`connection_cache`]);
+//! SQLite reads run on the calling thread ([`sqlite_reads`]), what a
+//! connection GET read is kept until the next write, on any replica
+//! ([`connection_cache`]), and
 //! new connections are written in batches ([`connection_inserts`]). Rules
 //! stay out of here: the store keeps and finds, the services decide.
 //!
@@ -133,8 +134,6 @@ enum Backend {
         write: SqlitePool,
         /// Copies the WAL into the database in the background.
         checkpointer: SqlitePool,
-        /// What GETs read, until the next write.
-        cache: Arc<connection_cache::ConnectionCache>,
     },
     Postgres(PgPool),
 }
@@ -144,6 +143,8 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     inserts: connection_inserts::ConnectionInserts,
+    /// What connection GETs read, until the next write.
+    cache: Arc<connection_cache::ConnectionCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -240,7 +241,19 @@ impl Store {
             Database::Postgres(url) => open_postgres(url).await?,
         };
         let inserts = connection_inserts::ConnectionInserts::start(backend.clone());
-        Ok(Self { backend, inserts })
+        let cache = match &backend {
+            Backend::Sqlite { .. } => Arc::new(connection_cache::ConnectionCache::new(true)),
+            Backend::Postgres(pool) => {
+                let cache = Arc::new(connection_cache::ConnectionCache::new(false));
+                tokio::spawn(connection_cache::follow_writes(pool.clone(), cache.clone()));
+                cache
+            }
+        };
+        Ok(Self {
+            backend,
+            inserts,
+            cache,
+        })
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -258,7 +271,7 @@ impl Store {
         };
         Ok(Tx {
             inner,
-            backend: self.backend.clone(),
+            cache: self.cache.clone(),
         })
     }
 
@@ -317,7 +330,6 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
         read,
         write,
         checkpointer,
-        cache: Arc::default(),
     })
 }
 
@@ -363,33 +375,23 @@ enum TxInner {
 /// A write transaction. Dropped without `commit`, it is rolled back.
 pub struct Tx {
     inner: TxInner,
-    backend: Backend,
+    cache: Arc<connection_cache::ConnectionCache>,
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            // Delivered to every replica's cache when, and only if, this commits.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(connection_cache::WRITES_CHANNEL)
+                .execute(&mut **t)
+                .await?;
+        }
         let committed = match self.inner {
             TxInner::Sqlite(t) => t.commit().await,
             TxInner::Postgres(t) => t.commit().await,
         };
-        self.backend.written();
+        self.cache.written();
         Ok(committed?)
-    }
-}
-
-impl Backend {
-    /// After a write reached the database: what GETs kept is out of date.
-    fn written(&self) {
-        if let Some(cache) = self.connection_cache() {
-            cache.written();
-        }
-    }
-
-    /// The cache of what GETs read, where there is one.
-    fn connection_cache(&self) -> Option<&connection_cache::ConnectionCache> {
-        match self {
-            Backend::Sqlite { cache, .. } => Some(cache),
-            Backend::Postgres(_) => None,
-        }
     }
 }

@@ -1405,18 +1405,17 @@ impl Store {
     }
 
     /// A connection with the facts of its target, in one query: what a GET
-    /// needs. On SQLite, kept until the next write (`connection_cache`).
+    /// needs, kept until the next write (`connection_cache`).
     pub async fn connection_with_target(
         &self,
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Result<Option<Arc<ConnectionWithTarget>>> {
-        let cache = self.backend.connection_cache();
-        if let Some(kept) = cache.and_then(|c| c.get(environment, id)) {
+        if let Some(kept) = self.cache.get(environment, id) {
             return Ok(Some(kept));
         }
         // Before the read: a write during it must make what it read stale.
-        let generation = cache.map(|c| c.generation());
+        let generation = self.cache.generation();
         let sql = concat!(
             "SELECT ",
             connection_columns!("c."),
@@ -1440,9 +1439,7 @@ impl Store {
             connection: row.connection.try_into()?,
             target: row.target.facts(),
         });
-        if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.put(generation, read.clone());
-        }
+        self.cache.put(generation, read.clone());
         Ok(Some(read))
     }
 }

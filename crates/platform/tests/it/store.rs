@@ -662,7 +662,8 @@ async fn what_a_get_read_is_not_used_after_any_write() {
         tx.commit().await.unwrap();
         assert_eq!(read(store, &first.id).await.unwrap().target, None);
 
-        // A new connection, written in a batch, counts as a write too.
+        // Deleted, it is gone; created again, it is read again (nothing is
+        // kept of a connection that was not found).
         let mut tx = store.begin().await.unwrap();
         assert!(tx.delete_connection(&env(), &first.id).await.unwrap());
         tx.commit().await.unwrap();
@@ -671,6 +672,38 @@ async fn what_a_get_read_is_not_used_after_any_write() {
         assert_eq!(read(store, &first.id).await.unwrap().connection, first);
     })
     .await;
+}
+
+/// Another replica's write reaches what this one kept as soon as its
+/// `NOTIFY` arrives, well before the cache's age limit.
+#[tokio::test]
+async fn another_replicas_write_reaches_what_a_get_kept_on_postgres() {
+    let Some(backend) = crate::support::postgres().await else {
+        return;
+    };
+    let ours = &backend.store;
+    let theirs = Store::open(&backend.database, SyncMode::Normal)
+        .await
+        .unwrap();
+    seed(ours).await;
+    let kept = connection(ConnectionId::new_random(), "kept");
+    assert!(ours.insert_connection(&kept).await.unwrap());
+    assert!(read(ours, &kept.id).await.is_some());
+
+    let mut tx = theirs.begin().await.unwrap();
+    assert!(tx.delete_connection(&env(), &kept.id).await.unwrap());
+    tx.commit().await.unwrap();
+    let committed = std::time::Instant::now();
+    let limit = CONNECTION_CACHE_MAX_AGE * 9 / 10;
+    while read(ours, &kept.id).await.is_some() {
+        assert!(
+            committed.elapsed() < limit,
+            "the other replica's delete did not show within {limit:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    theirs.close().await;
+    backend.finish().await;
 }
 
 #[tokio::test]
