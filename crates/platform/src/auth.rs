@@ -62,7 +62,7 @@ pub fn issuer(tenant: Uuid) -> String {
 fn is_issuer(iss: &str, tenant: Uuid) -> bool {
     iss.strip_prefix("https://sts.windows.net/")
         .and_then(|rest| rest.strip_suffix('/'))
-        .is_some_and(|id| id.len() == 36 && Uuid::try_parse(id) == Ok(tenant))
+        .is_some_and(|id| id == tenant.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
 }
 
 /// Who is calling, once the token checked out.
