@@ -18,9 +18,12 @@
 //! Replicas: on PostgreSQL each write transaction also sends a `NOTIFY` on
 //! [`WRITES_CHANNEL`], and every replica `LISTEN`s ([`follow_writes`]) and
 //! moves its own generation when one arrives, so another replica's write
-//! reaches this cache within the time the notification takes. While that
-//! listening connection is down the cache is not used at all, and when it
-//! is back the generation moves once for whatever was missed.
+//! reaches this cache within the time the notification takes (read after
+//! write holds on the replica that wrote; another replica may answer from
+//! what it kept until the notification arrives). While that listening
+//! connection is down the cache is not used at all, and when it is back
+//! the generation moves once for whatever was missed. A connection that
+//! dies without a word still ends with [`MAX_AGE`].
 //!
 //! Whatever else writes the database (a second server on one SQLite data
 //! dir, which the platform does not support), entries are dropped after
@@ -72,8 +75,15 @@ impl ConnectionCache {
         }
     }
 
-    fn set_usable(&self, usable: bool) {
-        self.usable.store(usable, Ordering::Release);
+    /// Used again: what was kept before is out of date first.
+    fn start_using(&self) {
+        self.written();
+        self.usable.store(true, Ordering::Release);
+    }
+
+    /// Not used until [`start_using`](Self::start_using).
+    fn stop_using(&self) {
+        self.usable.store(false, Ordering::Release);
         self.written();
     }
 
@@ -134,7 +144,7 @@ pub async fn follow_writes(pool: PgPool, cache: Arc<ConnectionCache>) {
             match listen(&pool).await {
                 Ok(started) => {
                     listener = Some(started);
-                    cache.set_usable(true);
+                    cache.start_using();
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot listen for other replicas' writes; retrying");
@@ -145,12 +155,14 @@ pub async fn follow_writes(pool: PgPool, cache: Arc<ConnectionCache>) {
         };
         match active.try_recv().await {
             Ok(Some(_)) => cache.written(),
-            // The connection dropped and came back: notifications were lost.
-            Ok(None) => cache.written(),
             Err(_) if pool.is_closed() => return,
-            Err(error) => {
-                tracing::warn!(%error, "lost the connection that listens for other replicas' writes");
-                cache.set_usable(false);
+            // The connection dropped: writes may go unheard until a new one
+            // listens, so the cache waits for it.
+            lost => {
+                if let Err(error) = lost {
+                    tracing::warn!(%error, "lost the connection that listens for other replicas' writes");
+                }
+                cache.stop_using();
                 listener = None;
             }
         }
@@ -159,6 +171,9 @@ pub async fn follow_writes(pool: PgPool, cache: Arc<ConnectionCache>) {
 
 async fn listen(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
+    // Reconnecting is ours to do (above), so that the cache is not used
+    // while nobody listens.
+    listener.eager_reconnect(false);
     listener.listen(WRITES_CHANNEL).await?;
     Ok(listener)
 }

@@ -74,29 +74,47 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
     let rows: Vec<&Connection> = first.iter().map(|p| &p.connection).collect();
     // No write generation moves: an INSERT that skips taken ids changes no
     // connection a GET kept (`connection_cache`).
+    let mut written_ids = std::collections::HashSet::new();
     match insert_many(backend, &rows).await {
         Ok(written) => {
             for p in first {
-                let key = (
-                    p.connection.environment_id.to_string(),
-                    p.connection.id.to_string(),
-                );
-                let _ = p.done.send(Ok(written.contains(&key)));
-            }
-        }
-        // One row may have failed the statement: each is tried alone.
-        Err(_) => {
-            for p in first {
+                let key = (p.connection.environment_id, p.connection.id);
                 let _ = p
                     .done
-                    .send(insert_connection_alone(backend, &p.connection).await);
+                    .send(Ok(written.contains(&(key.0.to_string(), key.1.to_string()))));
+                written_ids.insert(key);
             }
         }
+        // The database refused the statement, so nothing of it was written:
+        // one row may be at fault, and each is tried alone.
+        Err(StoreError::Database(sqlx::Error::Database(_))) => {
+            for p in first {
+                let answer = insert_connection_alone(backend, &p.connection).await;
+                if answer.is_ok() {
+                    written_ids.insert((p.connection.environment_id, p.connection.id));
+                }
+                let _ = p.done.send(answer);
+            }
+        }
+        // Whether it was written is unknown (the connection to the database
+        // failed, say): say so rather than guess.
+        Err(error) => {
+            let error = error.to_string();
+            for p in first.into_iter().chain(repeats) {
+                let _ = p.done.send(Err(StoreError::Unknown(error.clone())));
+            }
+            return;
+        }
     }
-    // A second PUT of an id in the same batch finds it taken, as it would
-    // have one statement later.
     for p in repeats {
-        let _ = p.done.send(Ok(false));
+        let key = (p.connection.environment_id, p.connection.id);
+        // Its id is in the database now, as it would be one statement
+        // later; if the first request for it failed, this one tries again.
+        let answer = match written_ids.contains(&key) {
+            true => Ok(false),
+            false => insert_connection_alone(backend, &p.connection).await,
+        };
+        let _ = p.done.send(answer);
     }
 }
 

@@ -54,6 +54,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     BadUrl(String),
+    /// A write whose outcome is unknown: the database may or may not have it.
+    #[error("database error, the write may or may not have been kept: {0}")]
+    Unknown(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -156,37 +159,37 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// At most one row of `$sql` as `$row` (a tuple or a row struct), with
-/// `$arg`s bound to `$1`, `$2`, ...
-macro_rules! fetch_row {
-    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+/// Rows of `$sql` as `$row` (a tuple or a row struct), with `$arg`s bound
+/// to `$1`, `$2`, ...: `$sqlite` names the [`sqlite_reads::SqliteReaders`]
+/// method and `$sqlx` the sqlx one.
+macro_rules! fetch {
+    ($store:expr, $sqlite:ident / $sqlx:ident, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
         match &$store.backend {
             $crate::store::Backend::Sqlite { read, .. } => {
-                read.optional::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+                read.$sqlite::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
             }
             $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
                 $(.bind($arg))*
-                .fetch_optional(pool)
+                .$sqlx(pool)
                 .await
                 .map_err($crate::store::StoreError::from),
         }
     };
 }
+pub(crate) use fetch;
+
+/// At most one row: see [`fetch`].
+macro_rules! fetch_row {
+    ($store:expr, $($query:tt)*) => {
+        $crate::store::fetch!($store, optional / fetch_optional, $($query)*)
+    };
+}
 pub(crate) use fetch_row;
 
-/// Every row of `$sql` as `$row`, with `$arg`s bound to `$1`, `$2`, ...
+/// Every row: see [`fetch`].
 macro_rules! fetch_rows {
-    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
-        match &$store.backend {
-            $crate::store::Backend::Sqlite { read, .. } => {
-                read.all::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
-            }
-            $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
-                $(.bind($arg))*
-                .fetch_all(pool)
-                .await
-                .map_err($crate::store::StoreError::from),
-        }
+    ($store:expr, $($query:tt)*) => {
+        $crate::store::fetch!($store, all / fetch_all, $($query)*)
     };
 }
 pub(crate) use fetch_rows;
@@ -379,19 +382,28 @@ pub struct Tx {
 }
 
 impl Tx {
-    pub async fn commit(mut self) -> Result<()> {
-        if let TxInner::Postgres(t) = &mut self.inner {
-            // Delivered to every replica's cache when, and only if, this commits.
-            sqlx::query("SELECT pg_notify($1, '')")
-                .bind(connection_cache::WRITES_CHANNEL)
-                .execute(&mut **t)
-                .await?;
-        }
-        let committed = match self.inner {
-            TxInner::Sqlite(t) => t.commit().await,
-            TxInner::Postgres(t) => t.commit().await,
+    /// Commits, and makes what GETs kept out of date. Both run in a task of
+    /// their own: if the caller's future is dropped (its client went away),
+    /// a commit already handed to the database still moves the generation.
+    pub async fn commit(self) -> Result<()> {
+        let Self { mut inner, cache } = self;
+        let commit = async move {
+            if let TxInner::Postgres(t) = &mut inner {
+                // Delivered to every replica's cache when, and only if, this commits.
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(connection_cache::WRITES_CHANNEL)
+                    .execute(&mut **t)
+                    .await?;
+            }
+            let committed = match inner {
+                TxInner::Sqlite(t) => t.commit().await,
+                TxInner::Postgres(t) => t.commit().await,
+            };
+            cache.written();
+            Ok(committed?)
         };
-        self.cache.written();
-        Ok(committed?)
+        tokio::spawn(commit)
+            .await
+            .map_err(|e| StoreError::Unknown(format!("the commit did not finish: {e}")))?
     }
 }
