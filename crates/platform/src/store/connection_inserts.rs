@@ -12,8 +12,10 @@
 //!
 //! Within a batch, rows are written in the order they arrived, so two PUTs
 //! of one id behave as if sent one after the other: the first creates the
-//! connection, the second finds it taken. If the batch statement fails, each
-//! row is retried alone so that one bad row cannot fail the others.
+//! connection, the second finds it taken. If the database refuses the batch
+//! statement, each row is retried alone, so that one bad row cannot fail the
+//! others; if the outcome is unknown (the database connection failed), each
+//! request is told so rather than guessed an answer.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -74,7 +76,7 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
     let rows: Vec<&Connection> = first.iter().map(|p| &p.connection).collect();
     // No write generation moves: an INSERT that skips taken ids changes no
     // connection a GET kept (`connection_cache`).
-    let mut written_ids = std::collections::HashSet::new();
+    let mut in_database = std::collections::HashSet::new();
     match insert_many(backend, &rows).await {
         Ok(written) => {
             for p in first {
@@ -82,7 +84,7 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
                 let _ = p
                     .done
                     .send(Ok(written.contains(&(key.0.to_string(), key.1.to_string()))));
-                written_ids.insert(key);
+                in_database.insert(key);
             }
         }
         // The database refused the statement, so nothing of it was written:
@@ -91,7 +93,7 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
             for p in first {
                 let answer = insert_connection_alone(backend, &p.connection).await;
                 if answer.is_ok() {
-                    written_ids.insert((p.connection.environment_id, p.connection.id));
+                    in_database.insert((p.connection.environment_id, p.connection.id));
                 }
                 let _ = p.done.send(answer);
             }
@@ -110,7 +112,7 @@ async fn write_batch(backend: &Backend, batch: Vec<Pending>) {
         let key = (p.connection.environment_id, p.connection.id);
         // Its id is in the database now, as it would be one statement
         // later; if the first request for it failed, this one tries again.
-        let answer = match written_ids.contains(&key) {
+        let answer = match in_database.contains(&key) {
             true => Ok(false),
             false => insert_connection_alone(backend, &p.connection).await,
         };
