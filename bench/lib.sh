@@ -1,9 +1,36 @@
-# Shared parts of the benchmark scripts (bench/tokens.sh, bench/connections.sh).
+# Shared parts of the benchmark scripts (bench/tokens.sh, bench/connections.sh,
+# bench/million.sh).
 # Source it from the repo root with `set -euo pipefail` on. It creates $TMP and
 # kills every process added to PIDS on exit; a script may define on_exit() to
 # clean up more (it runs after the processes are gone).
 
 DURATION=${DURATION:-10s}
+
+# --- the bench world -----------------------------------------------------------
+# One tenant with one app (client_credentials with SECRET), an environment
+# and a machine group; FORM asks for a Power Platform token, BODY is the
+# seed's PUT of a connection to GROUP.
+TENANT=8a235459-3d2c-415d-8c1e-e2fe133509ad
+CLIENT=5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40
+SECRET=example-secret-value
+ENV=37520647-dbdf-49fa-ba01-6134c14680c4
+GROUP=a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d
+FORM="grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=https%3A%2F%2Fapi.powerplatform.com%2F.default"
+BODY='{"properties":{"environment":{"id":"/providers/Microsoft.PowerApps/environments/'$ENV'","name":"'$ENV'"},"connectionParametersSet":{"name":"azureRelay","values":{"username":{"value":"CONTOSO\\svc-bot"},"password":{"value":"bench-password"},"targetId":{"value":"'$GROUP'"}}}}}'
+
+# world_tenant: the world file's tenant and app, for a script to append its
+# environment to.
+world_tenant() {
+  cat <<EOF
+[[tenants]]
+id = "$TENANT"
+domain = "contoso.onmicrosoft.com"
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "$CLIENT"
+secrets = ["$SECRET"]
+EOF
+}
 
 # --- tools -------------------------------------------------------------------
 apt_updated=0

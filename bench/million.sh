@@ -16,13 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COUNT=${COUNT:-1000000}
-TENANT=8a235459-3d2c-415d-8c1e-e2fe133509ad
-CLIENT=5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40
-SECRET=example-secret-value
-ENV=37520647-dbdf-49fa-ba01-6134c14680c4
-GROUP=a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d
-FORM="grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=https%3A%2F%2Fapi.powerplatform.com%2F.default"
-BODY='{"properties":{"environment":{"name":"'$ENV'"},"connectionParametersSet":{"name":"azureRelay","values":{"username":{"value":"CONTOSO\\svc-bot"},"password":{"value":"bench-password"},"targetId":{"value":"'$GROUP'"}}}}}'
 
 source bench/lib.sh
 need curl curl
@@ -34,14 +27,7 @@ BAD=non2xx
 build_padconnect
 check_busy
 
-cat >"$TMP/world.toml" <<EOF
-[[tenants]]
-id = "$TENANT"
-domain = "contoso.onmicrosoft.com"
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "$CLIENT"
-secrets = ["$SECRET"]
+{ world_tenant; cat <<EOF; } >"$TMP/world.toml"
 [[tenants.environments]]
 id = "$ENV"
 display_name = "Prod"

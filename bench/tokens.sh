@@ -13,10 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COMPARE=${COMPARE:-1}
-TENANT=8a235459-3d2c-415d-8c1e-e2fe133509ad
-CLIENT=5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40
-SECRET=bench-secret-value
-FORM="grant_type=client_credentials&client_id=$CLIENT&client_secret=$SECRET&scope=https%3A%2F%2Fapi.powerplatform.com%2F.default"
 
 source bench/lib.sh
 need curl curl
@@ -27,15 +23,7 @@ if [ "$COMPARE" = 1 ]; then need node nodejs; need npm npm; fi
 build_padconnect
 check_busy
 
-cat >"$TMP/world.toml" <<EOF
-[[tenants]]
-id = "$TENANT"
-domain = "contoso.onmicrosoft.com"
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "$CLIENT"
-secrets = ["$SECRET"]
-EOF
+world_tenant >"$TMP/world.toml"
 start_padconnect padconnect "$TMP/world.toml"
 PAD_TOKEN="$PAD/$TENANT/oauth2/v2.0/token"
 check_token "$PAD_TOKEN" "$FORM"

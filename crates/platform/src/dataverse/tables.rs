@@ -165,27 +165,12 @@ impl Table {
                 user.map(|u| system_user_row(&u)).ok_or_else(missing)
             }
             Self::MachineGroups => {
-                let group = state
-                    .store
-                    .machine_group(id)
-                    .await?
-                    .filter(|g| g.environment_id == env)
-                    .ok_or_else(missing)?;
+                let group = group_in(state, caller, id).await?;
                 readable(state, caller, &group, id, self).await?;
                 Ok(group_row(&group))
             }
             Self::Machines => {
-                let machine = state
-                    .store
-                    .machine(id)
-                    .await?
-                    .filter(|m| m.environment_id == env)
-                    .ok_or_else(missing)?;
-                let group = state
-                    .store
-                    .machine_group(machine.group_id)
-                    .await?
-                    .ok_or_else(missing)?;
+                let (machine, group) = machine_in(state, caller, id).await?;
                 readable(state, caller, &group, id, self).await?;
                 Ok(machine_row(&machine))
             }

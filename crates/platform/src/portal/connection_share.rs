@@ -191,27 +191,16 @@ pub async fn grant(
     State(state): State<AppState>,
     posted: Posted<EnvPage, GrantForm>,
 ) -> Result<Response, PortalError> {
-    let page = posted.context;
-    let (connection, standing) = connection(&state, &page).await?;
-    let grant = Grant {
-        principal_id: Some(principal_id(&posted.form.principal)?),
+    let GrantForm { principal, role } = posted.form;
+    let grant = |id| Grant {
+        principal_id: Some(id),
         principal_type: "ServicePrincipal".into(),
-        role: posted.form.role,
+        role,
     };
-    let tenant = page.actor.environment.tenant_id;
-    sharing::change(
-        &state,
-        tenant,
-        Some(standing),
-        &connection,
-        vec![grant],
-        vec![],
-    )
-    .await?;
-    Ok(html::see_other(&page.link(&format!(
-        "/connections/{}/share?notice=shared",
-        connection.id
-    ))))
+    change(&state, &posted.context, &principal, "shared", |id| {
+        (vec![grant(id)], vec![])
+    })
+    .await
 }
 
 /// `POST .../share/remove`.
@@ -219,21 +208,32 @@ pub async fn revoke(
     State(state): State<AppState>,
     posted: Posted<EnvPage, RevokeForm>,
 ) -> Result<Response, PortalError> {
-    let page = posted.context;
-    let (connection, standing) = connection(&state, &page).await?;
-    let principal = principal_id(&posted.form.principal)?;
-    let tenant = page.actor.environment.tenant_id;
-    sharing::change(
+    change(
         &state,
-        tenant,
-        Some(standing),
-        &connection,
-        vec![],
-        vec![principal],
+        &posted.context,
+        &posted.form.principal,
+        "removed",
+        |id| (vec![], vec![id]),
     )
-    .await?;
+    .await
+}
+
+/// Applies what `change` makes of the chosen principal (shares to put, to
+/// remove) through the API's sharing rules, then shows the Share page again
+/// with `notice`.
+async fn change(
+    state: &AppState,
+    page: &EnvPage,
+    principal: &str,
+    notice: &str,
+    change: impl FnOnce(Uuid) -> (Vec<Grant>, Vec<Uuid>),
+) -> Result<Response, PortalError> {
+    let (connection, standing) = connection(state, page).await?;
+    let (grants, removals) = change(principal_id(principal)?);
+    let tenant = page.actor.environment.tenant_id;
+    sharing::change(state, tenant, Some(standing), &connection, grants, removals).await?;
     Ok(html::see_other(&page.link(&format!(
-        "/connections/{}/share?notice=removed",
+        "/connections/{}/share?notice={notice}",
         connection.id
     ))))
 }
