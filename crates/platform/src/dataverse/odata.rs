@@ -3,6 +3,13 @@
 //! parentheses; strings, numbers, GUIDs, booleans, null), `$orderby`, `$top`
 //! and `$count`, evaluated over rows as JSON objects. Anything outside the
 //! subset is refused with a message that names it.
+//!
+//! Nesting is bounded as Dataverse's OData library bounds it: Microsoft.OData
+//! counts every recursive call of its `$filter` parser (`RecurseEnter` in
+//! `UriQueryExpressionParser`) against `QueryParserSettings.DefaultFilterLimit
+//! = 800` and refuses a deeper query with "Recursion depth exceeded allowed
+//! limit." (OData/odata.net, Microsoft.OData.Core). Chains of `and`/`or` are
+//! kept flat, so no evaluation or drop recurses deeper than the parser did.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -25,8 +32,10 @@ pub enum Expr {
     Compare(String, Op, Value),
     Contains(String, String),
     StartsWith(String, String),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Every operand holds; `a and b and c` is one node, not a chain.
+    And(Vec<Expr>),
+    /// One operand holds.
+    Or(Vec<Expr>),
     Not(Box<Expr>),
 }
 
@@ -176,8 +185,8 @@ fn matches(expr: &Expr, row: &Value) -> bool {
         Expr::StartsWith(column, prefix) => row[column]
             .as_str()
             .is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase())),
-        Expr::And(a, b) => matches(a, row) && matches(b, row),
-        Expr::Or(a, b) => matches(a, row) || matches(b, row),
+        Expr::And(all) => all.iter().all(|e| matches(e, row)),
+        Expr::Or(any) => any.iter().any(|e| matches(e, row)),
         Expr::Not(a) => !matches(a, row),
     }
 }
@@ -256,12 +265,16 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
+/// Microsoft.OData's default limit on the `$filter` parser's recursive calls.
+pub const FILTER_RECURSION_LIMIT: usize = 800;
+
 fn parse_filter(text: &str, columns: &[&str]) -> Result<Expr, String> {
     let tokens = tokenize(text)?;
     let mut parser = Parser {
         tokens,
         at: 0,
         columns,
+        depth: 0,
     };
     let expr = parser.or()?;
     match parser.tokens.get(parser.at) {
@@ -274,6 +287,8 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     at: usize,
     columns: &'a [&'a str],
+    /// Recursive calls now open, against [`FILTER_RECURSION_LIMIT`].
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -296,30 +311,53 @@ impl Parser<'_> {
         }
     }
 
-    fn or(&mut self) -> Result<Expr, String> {
-        let mut left = self.and()?;
-        while self.peek_word("or") {
-            self.at += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+    /// Runs one recursive step of the parser within the recursion limit.
+    fn nested(&mut self, step: fn(&mut Self) -> Result<Expr, String>) -> Result<Expr, String> {
+        if self.depth >= FILTER_RECURSION_LIMIT {
+            return Err(format!(
+                "Recursion depth exceeded allowed limit. $filter may nest at most {FILTER_RECURSION_LIMIT} levels of parentheses, not and operators in all: write the condition flatter"
+            ));
         }
-        Ok(left)
+        self.depth += 1;
+        let expr = step(self);
+        self.depth -= 1;
+        expr
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        self.nested(|p| p.chain("or", Self::and, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, String> {
-        let mut left = self.unary()?;
-        while self.peek_word("and") {
+        self.nested(|p| p.chain("and", Self::unary, Expr::And))
+    }
+
+    /// `operand (word operand)*`, kept as one flat node.
+    fn chain(
+        &mut self,
+        word: &str,
+        operand: fn(&mut Self) -> Result<Expr, String>,
+        node: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, String> {
+        let mut operands = vec![operand(self)?];
+        while self.peek_word(word) {
             self.at += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            operands.push(operand(self)?);
         }
-        Ok(left)
+        Ok(match operands.len() {
+            1 => operands.pop().expect("one operand"),
+            _ => node(operands),
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
-        if self.peek_word("not") {
-            self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
-        }
-        self.primary()
+        self.nested(|p| {
+            if p.peek_word("not") {
+                p.at += 1;
+                return Ok(Expr::Not(Box::new(p.unary()?)));
+            }
+            p.primary()
+        })
     }
 
     fn column(&self, name: &str) -> Result<String, String> {
@@ -476,6 +514,24 @@ mod tests {
                 .unwrap_err()
                 .contains("'colour'")
         );
+    }
+
+    #[test]
+    fn nesting_is_bounded_not_a_stack_overflow() {
+        let deep = |n: usize| format!("{}name eq 'x'{}", "(".repeat(n), ")".repeat(n));
+        assert!(filter(&deep(100)).is_ok());
+        for text in [
+            deep(2_500),
+            deep(200_000),
+            format!("{}name eq 'x'", "not ".repeat(100_000)),
+        ] {
+            let error = filter(&text).unwrap_err();
+            assert!(error.starts_with("Recursion depth exceeded"), "{error}");
+        }
+        // A long flat chain parses without recursion and evaluates without it.
+        let chain = vec!["name eq 'x'"; 50_000].join(" and ");
+        let expr = filter(&chain).unwrap();
+        assert!(!matches(&expr, &json!({"name": "y"})));
     }
 
     proptest::proptest! {

@@ -227,6 +227,47 @@ async fn rows_without_rights_and_missing_rows_get_dataverse_errors() {
     platform.shutdown().await.unwrap();
 }
 
+/// A `$filter` nested thousands deep once overflowed the worker's stack and
+/// took the whole process down; now it is refused as Dataverse refuses it,
+/// and the platform goes on answering.
+#[tokio::test]
+async fn deep_filters_are_refused_and_the_platform_stays_up() {
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform).await;
+    let nested = |depth: usize, condition: &str| {
+        format!("{}{condition}{}", "(".repeat(depth), ")".repeat(depth))
+    };
+    for path in [
+        format!("flowmachinegroups?$filter={}", nested(2_500, "name eq 'x'")),
+        format!(
+            "flowmachinegroups?$filter={}",
+            "not ".repeat(5_000) + "name eq 'x'"
+        ),
+        format!(
+            "EntityDefinitions?$filter={}",
+            nested(2_500, "LogicalName eq 'x'")
+        ),
+    ] {
+        let reply = get(&platform, &token, &path, None).await;
+        assert_dataverse_error(&reply, StatusCode::BAD_REQUEST, "0x80060888");
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Recursion depth exceeded allowed limit."),
+            "{message}"
+        );
+    }
+    // Just inside the limit still works, on a worker thread's stack.
+    let reply = get(
+        &platform,
+        &token,
+        &format!("flowmachinegroups?$filter={}", nested(250, "name eq 'x'")),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn administrators_see_everything_in_pages() {
     let (platform, _world) = start_identity(false).await;
