@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::{AadError, assertion};
 use crate::auth::{
-    AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of, issuer,
+    ARM_AUDIENCES, AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of,
+    issuer,
 };
 use crate::origin::RequestOrigin;
 use crate::secrets;
@@ -24,7 +24,17 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 /// OpenID scopes MSAL adds to user flows; they name no resource.
 const RESERVED_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];
 
+/// Which of Entra's token endpoints was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/{tenant}/oauth2/token`: the resource is named by `resource`.
+    V1,
+    /// `/{tenant}/oauth2/v2.0/token`: the resource is named by `scope`.
+    V2,
+}
+
 pub struct TokenRequest {
+    pub endpoint: Endpoint,
     pub form: HashMap<String, String>,
     pub tenant: Tenant,
     /// The tenant as the path named it (GUID or domain).
@@ -45,15 +55,16 @@ impl TokenRequest {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct IssuedToken {
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    pub ext_expires_in: i64,
+/// A signed token and what the endpoints say of it.
+pub struct Issued {
     pub access_token: String,
+    /// The token's `aud`: on v1, the resource as the client named it.
+    pub resource: String,
+    pub not_before: i64,
+    pub expires_on: i64,
 }
 
-pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<IssuedToken, AadError> {
+pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<Issued, AadError> {
     let grant_type = request.required("grant_type")?;
     let claims = match grant_type {
         "client_credentials" => client_credentials(state, request).await?,
@@ -69,11 +80,11 @@ pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<IssuedTok
             ));
         }
     };
-    Ok(IssuedToken {
-        token_type: "Bearer",
-        expires_in: TOKEN_LIFETIME_SECS,
-        ext_expires_in: TOKEN_LIFETIME_SECS,
+    Ok(Issued {
         access_token: state.signing.sign(&claims),
+        not_before: claims.nbf,
+        expires_on: claims.exp,
+        resource: claims.aud,
     })
 }
 
@@ -82,9 +93,9 @@ async fn client_credentials(
     request: &TokenRequest,
 ) -> Result<AccessClaims, AadError> {
     let app = client(state, request).await?;
-    let scope = request.required("scope")?;
+    let asked = requested_resource(request)?;
     let acr = authenticate(state, request, &app, true).await?;
-    let resource = resource_of(state, &request.tenant, scope, ScopeRule::DefaultOnly).await?;
+    let resource = resource_of(state, &request.tenant, asked, ScopeRule::DefaultOnly).await?;
     Ok(claims(
         &request.tenant,
         &app,
@@ -98,7 +109,7 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
     let app = client(state, request).await?;
     let username = request.required("username")?;
     let password = request.required("password")?;
-    let scope = request.required("scope")?;
+    let asked = requested_resource(request)?;
     // A confidential client authenticates too; a public client need not.
     let acr = authenticate(state, request, &app, false).await?;
     let user = state.store.user_by_upn(request.tenant.id, username).await?;
@@ -121,7 +132,7 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
             "Error validating credentials due to invalid username or password.",
         )
     })?;
-    let resource = resource_of(state, &request.tenant, scope, ScopeRule::Delegated).await?;
+    let resource = resource_of(state, &request.tenant, asked, ScopeRule::Delegated).await?;
     let subject = Subject::User {
         object_id: user.object_id,
         upn: user.upn,
@@ -258,6 +269,30 @@ async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), A
     Ok(())
 }
 
+/// What the client asked a token for, as its endpoint names it.
+#[derive(Clone, Copy)]
+enum Asked<'a> {
+    /// v2's `scope`: `{resource}/.default` or named scopes of one resource.
+    Scope(&'a str),
+    /// v1's `resource`: the resource's URI or app id, alone.
+    Resource(&'a str),
+}
+
+/// v1 reads `resource` (and ignores the `scope=openid` ADAL sends with it);
+/// v2 reads `scope` and refuses `resource` with AADSTS901002, as Entra does.
+fn requested_resource(request: &TokenRequest) -> Result<Asked<'_>, AadError> {
+    match request.endpoint {
+        Endpoint::V1 => request.required("resource").map(Asked::Resource),
+        Endpoint::V2 if request.param("resource").is_some() => Err(AadError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            901002,
+            "The 'resource' request parameter is not supported. Ask for {resource}/.default in 'scope', or call the v1 endpoint /oauth2/token.",
+        )),
+        Endpoint::V2 => request.required("scope").map(Asked::Scope),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ScopeRule {
     /// Client credentials: `{resource}/.default` only.
@@ -272,14 +307,32 @@ struct Resource {
     scp: String,
 }
 
-/// The one resource `scope` asks for, as Entra reads it: every scope but the
-/// OpenID ones must be `{resource}/{name}` of one resource.
+/// The one resource a request asks for. A v1 `resource` is taken whole, and
+/// its token's `aud` is the resource exactly as sent, trailing slash and all
+/// (AzureAD/azure-activedirectory-library-for-python#60: ADAL does not
+/// normalise it, and the v1 `aud` "can be the client ID or the resource URI
+/// used in the request", Microsoft's access-token reference).
 async fn resource_of(
     state: &AppState,
     tenant: &Tenant,
-    scope: &str,
+    asked: Asked<'_>,
     rule: ScopeRule,
 ) -> Result<Resource, AadError> {
+    let scope = match asked {
+        Asked::Scope(scope) => scope,
+        Asked::Resource(resource) => {
+            let canonical = audience_of(state, tenant, resource.trim_end_matches('/')).await?;
+            // An app id names the resource; its token carries the URI.
+            let audience = match Uuid::try_parse(resource) {
+                Ok(_) => canonical,
+                Err(_) => resource.to_owned(),
+            };
+            return Ok(Resource {
+                audience,
+                scp: "user_impersonation".to_owned(),
+            });
+        }
+    };
     let invalid = |code, message: String| {
         AadError::new(StatusCode::BAD_REQUEST, "invalid_scope", code, message)
     };
@@ -334,8 +387,8 @@ fn invalid_scope_message(scope: &str) -> String {
     )
 }
 
-/// The `aud` of a token for `resource`: the Power Platform API (by URL or
-/// app id), or the Dataverse of one of the tenant's orgs, named by its cloud
+/// The `aud` of a token for `resource` (with no trailing slash): the Power
+/// Platform API (by URL or app id), Azure Resource Manager, or the Dataverse of one of the tenant's orgs, named by its cloud
 /// URL or by a platform URL (`.../orgs/{org}`), kept as asked (a v1 token's
 /// audience is its resource URI).
 async fn audience_of(
@@ -345,6 +398,11 @@ async fn audience_of(
 ) -> Result<String, AadError> {
     if resource == POWER_PLATFORM_AUDIENCE || resource == POWER_PLATFORM_APP_ID {
         return Ok(POWER_PLATFORM_AUDIENCE.to_owned());
+    }
+    // ARM's tokens carry the slash the Azure CLI's scope keeps
+    // (`https://management.core.windows.net//.default`).
+    if ARM_AUDIENCES.contains(&resource) {
+        return Ok(format!("{resource}/"));
     }
     let not_found = || {
         AadError::new(

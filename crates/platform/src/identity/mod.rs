@@ -19,7 +19,9 @@ use crate::server::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route("/{tenant}/oauth2/v2.0/token", post(token::token_v2))
+        .route("/{tenant}/oauth2/token", post(token::token_v1))
+        .route("/common/UserRealm/{user}", get(tenant::user_realm))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(discovery::openid_configuration_v2),

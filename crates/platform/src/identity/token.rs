@@ -1,4 +1,6 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: parse the form, hand it to the grant.
+//! `POST /{tenant}/oauth2/v2.0/token` and the v1 endpoint that older
+//! scripts still call, `POST /{tenant}/oauth2/token`: parse the form, hand it
+//! to the grant, answer in the endpoint's own shape.
 
 use std::collections::HashMap;
 
@@ -10,19 +12,92 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::grant::{self, TokenRequest};
+use serde::Serialize;
+
+use super::grant::{self, Endpoint, Issued, TOKEN_LIFETIME_SECS, TokenRequest};
 use super::{AadError, tenant};
 use crate::origin::RequestOrigin;
 use crate::server::AppState;
 
-pub async fn token(
+/// The v2 answer: numbers as numbers.
+#[derive(Serialize)]
+struct V2Token {
+    token_type: &'static str,
+    expires_in: i64,
+    ext_expires_in: i64,
+    access_token: String,
+}
+
+/// The v1 answer. Entra writes its numbers as strings here, and names the
+/// resource: `{"token_type":"Bearer","expires_in":"3599","ext_expires_in":
+/// "3599","expires_on":"...","not_before":"...","resource":"...",
+/// "access_token":"..."}` (Microsoft's "Service to service calls using client
+/// credentials" v1 doc; MSAL Python's token_cache.py parses `expires_in` with
+/// `int()` because "AADv1-like endpoint returns a string"; ADAL Python's
+/// oauth2_client.py requires `token_type` and `access_token`).
+#[derive(Serialize)]
+struct V1Token {
+    token_type: &'static str,
+    expires_in: String,
+    ext_expires_in: String,
+    expires_on: String,
+    not_before: String,
+    resource: String,
+    access_token: String,
+}
+
+pub async fn token_v2(
+    state: State<AppState>,
+    tenant: Path<String>,
+    origin: axum::Extension<RequestOrigin>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AadError> {
+    let issued = token(state, tenant, origin, headers, body, Endpoint::V2).await?;
+    Ok(answer(V2Token {
+        token_type: "Bearer",
+        expires_in: TOKEN_LIFETIME_SECS,
+        ext_expires_in: TOKEN_LIFETIME_SECS,
+        access_token: issued.access_token,
+    }))
+}
+
+pub async fn token_v1(
+    state: State<AppState>,
+    tenant: Path<String>,
+    origin: axum::Extension<RequestOrigin>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AadError> {
+    let issued = token(state, tenant, origin, headers, body, Endpoint::V1).await?;
+    let lifetime = (issued.expires_on - issued.not_before).to_string();
+    Ok(answer(V1Token {
+        token_type: "Bearer",
+        expires_in: lifetime.clone(),
+        ext_expires_in: lifetime,
+        expires_on: issued.expires_on.to_string(),
+        not_before: issued.not_before.to_string(),
+        resource: issued.resource,
+        access_token: issued.access_token,
+    }))
+}
+
+fn answer(body: impl Serialize) -> Response {
+    let headers = [
+        (header::CACHE_CONTROL, "no-store, no-cache"),
+        (header::PRAGMA, "no-cache"),
+    ];
+    (headers, Json(body)).into_response()
+}
+
+async fn token(
     State(state): State<AppState>,
     Path(tenant_segment): Path<String>,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, AadError> {
-    let tenant = tenant::resolve(&state, &tenant_segment).await?;
+    endpoint: Endpoint,
+) -> Result<Issued, AadError> {
     let mut form: HashMap<String, String> =
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .map_err(|_| AadError::missing("grant_type"))?
@@ -32,18 +107,15 @@ pub async fn token(
         form.entry("client_id".into()).or_insert(id);
         form.entry("client_secret".into()).or_insert(secret);
     }
+    let tenant = tenant::resolve_for_grant(&state, &tenant_segment, &form).await?;
     let request = TokenRequest {
+        endpoint,
         form,
         tenant,
         tenant_segment,
         origin,
     };
-    let issued = grant::issue(&state, &request).await?;
-    let headers = [
-        (header::CACHE_CONTROL, "no-store, no-cache"),
-        (header::PRAGMA, "no-cache"),
-    ];
-    Ok((headers, Json(issued)).into_response())
+    grant::issue(&state, &request).await
 }
 
 /// `Authorization: Basic` (RFC 6749 2.3.1): both parts form-encoded, then base64.

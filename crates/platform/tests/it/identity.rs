@@ -8,13 +8,13 @@ use serde_json::Value;
 
 use crate::support::*;
 
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
 }
 
-async fn post_form(url: &str, form: &[(&str, &str)]) -> Reply {
+pub async fn post_form(url: &str, form: &[(&str, &str)]) -> Reply {
     let response = reqwest::Client::new()
         .post(url)
         .form(form)
@@ -34,13 +34,13 @@ fn token_url(base: &str, tenant: &str) -> String {
     format!("{base}/{tenant}/oauth2/v2.0/token")
 }
 
-fn claims(token: &str) -> Value {
+pub fn claims(token: &str) -> Value {
     jsonwebtoken::dangerous::insecure_decode::<Value>(token)
         .unwrap()
         .claims
 }
 
-fn assert_aad_error(reply: &Reply, status: StatusCode, error: &str, code: u64) {
+pub fn assert_aad_error(reply: &Reply, status: StatusCode, error: &str, code: u64) {
     assert_eq!(reply.status, status, "{}", reply.body);
     assert_eq!(reply.body["error"], error, "{}", reply.body);
     assert_eq!(reply.body["error_codes"][0], code, "{}", reply.body);

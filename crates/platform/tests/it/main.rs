@@ -8,6 +8,7 @@ mod connections;
 mod crash;
 mod dataverse;
 mod identity;
+mod identity_v1;
 mod membership;
 mod portal;
 mod run_owner;
