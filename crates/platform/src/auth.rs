@@ -11,10 +11,10 @@ use std::collections::HashSet;
 
 use jsonwebtoken::{Algorithm, Validation};
 use padconnect_core::{Surface, classify_host};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::server::AppState;
+pub use crate::claims::AccessClaims;
+use crate::state::AppState;
 
 /// The Power Platform API's audience, in every token for it.
 pub const POWER_PLATFORM_AUDIENCE: &str = "https://api.powerplatform.com";
@@ -35,35 +35,6 @@ pub const ARM_AUDIENCES: [&str; 6] = [
 pub const POWER_PLATFORM_APP_ID: &str = "8578e004-a5c6-46e7-913e-12f58912df43";
 /// Clock skew tolerated on `nbf` and `exp`.
 pub const LEEWAY_SECS: u64 = 300;
-
-/// The claims of an access token (Entra ID's v1 shape).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub aud: String,
-    pub iss: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    pub appid: Uuid,
-    /// "0" public client, "1" secret, "2" certificate.
-    pub appidacr: String,
-    pub idp: String,
-    /// "app" or "user".
-    pub idtyp: String,
-    pub oid: Uuid,
-    pub sub: String,
-    pub tid: Uuid,
-    pub uti: String,
-    pub ver: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unique_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scp: Option<String>,
-}
 
 /// `https://sts.windows.net/{tid}/`.
 pub fn issuer(tenant: Uuid) -> String {

@@ -1,24 +1,33 @@
 //! The padconnect local platform: Entra ID, Dataverse, the Power Platform
 //! API and the portal, as far as the desktop-flow connection workflow
 //! touches them.
+//!
+//! Imports point down: `server` opens the data and serves what `routing`
+//! assembles; `routing` dispatches to the surfaces (`identity`, `dataverse`,
+//! `connectivity`, `portal`, HTTP adapters each with its own error format);
+//! they call the rules (`rules`, `auth`) over `state`, which holds the store,
+//! the caches layered over it and the keys; `store` sits on `core`.
 
-pub mod auth;
+mod auth;
+pub mod claims;
 pub mod config;
-pub mod connectivity;
-pub mod dataverse;
-pub mod identity;
+mod connectivity;
+mod dataverse;
+mod identity;
 pub mod keyring;
-pub mod origin;
-pub mod portal;
+mod origin;
+mod portal;
 mod routing;
-pub mod rules;
+mod rules;
 pub mod secrets;
-pub mod server;
-pub mod signing;
+mod server;
+mod signing;
+mod state;
 pub mod store;
-pub mod tls;
+mod tls;
 mod verified;
 pub mod world;
 
 pub use config::PlatformConfig;
 pub use server::{Platform, PlatformError, RunningPlatform};
+pub use state::AppState;

@@ -1,20 +1,112 @@
-//! Routing by `Host`, as the cloud does, with path-style routes for bare
+//! The router: probes, request ids and tracing around one dispatcher that
+//! routes by `Host`, as the cloud does, with path-style routes for bare
 //! addresses (DESIGN.md 4.1).
 
+use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
+use axum::http::{HeaderName, Request as HttpRequest};
 use axum::http::{StatusCode, Uri, header};
+use axum::response::Json;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use padconnect_core::host::is_org_name;
 use padconnect_core::{EnvironmentId, Surface, classify_host};
+use serde_json::json;
 use tower::ServiceExt;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::{Span, info_span};
 
 use crate::connectivity::ApiError;
 use crate::dataverse::DataverseError;
 use crate::identity::AadError;
 use crate::origin::{EnvironmentScope, OrgScope, RequestOrigin};
 use crate::portal::PortalError;
-use crate::server::Surfaces;
+use crate::state::AppState;
+use crate::{connectivity, dataverse, identity, portal};
+
+/// The header carrying each request's id, as Microsoft's services name it.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+
+/// The routers of the surfaces, and what dispatching needs.
+#[derive(Clone)]
+pub struct Surfaces {
+    pub identity: Router,
+    pub tenant_api: Router,
+    pub environment_api: Router,
+    pub dataverse: Router,
+    pub portal: Router,
+    pub scheme: &'static str,
+    pub body_limit: usize,
+}
+
+/// The whole platform's router: probes, then every surface by host or path.
+pub fn router(state: AppState, scheme: &'static str) -> Router {
+    let surfaces = Surfaces {
+        identity: identity::router(state.clone()),
+        tenant_api: connectivity::tenant_router(state.clone()),
+        environment_api: connectivity::environment_router(state.clone()),
+        dataverse: dataverse::router(state.clone()),
+        portal: portal::router(state.clone()),
+        scheme,
+        body_limit: state.config.body_limit,
+    };
+    let probes = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state.clone());
+    probes
+        .fallback_service(Router::new().fallback(dispatch).with_state(surfaces))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One line per request at info: status and latency.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn request_span<B>(request: &HttpRequest<B>) -> Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default();
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    // The path only: queries are logged by no one, in case one carries a value
+    // a user did not mean to share.
+    info_span!("request", request_id = %id, method = %request.method(), host = %host, path = %request.uri().path())
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": state.store.backend_name() })),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": state.store.backend_name() })),
+            )
+        }
+    }
+}
 
 /// Where a request goes, and the path-style prefix to strip on the way.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! The platform as a server: opening its data, the router, serving.
+//! The platform as a server: opening its data dir, key ring, store and
+//! world; then serving the router that `routing` assembles.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -6,29 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, Request, StatusCode};
-use axum::response::{IntoResponse, Json};
-use axum::routing::get;
-use serde_json::json;
+use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::{Span, info, info_span};
+use tracing::info;
 
 use crate::config::PlatformConfig;
 use crate::keyring::{KeyRing, KeyRingError};
+use crate::routing;
 use crate::signing::{REFRESH_EVERY, SigningError, SigningKeys};
+use crate::state::{AppState, Inner};
 use crate::store::{Database, Store, StoreError};
 use crate::tls::{self, TlsError};
 use crate::world::{LoadSummary, World, WorldError, load_world};
-use crate::{connectivity, dataverse, identity, portal, routing};
-use axum_server::tls_rustls::RustlsConfig;
-
-/// The header carrying each request's id, as Microsoft's services name it.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
@@ -51,40 +41,6 @@ pub enum PlatformError {
         addr: SocketAddr,
         error: std::io::Error,
     },
-}
-
-/// What every handler may reach.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-pub struct Inner {
-    pub store: Store,
-    pub keyring: Arc<KeyRing>,
-    pub signing: SigningKeys,
-    /// The token endpoint's in-memory view of tenants, apps and secrets.
-    pub directory: crate::identity::Directory,
-    /// Bearer tokens whose signature was checked already.
-    pub verified: crate::verified::VerifiedTokens,
-    pub config: PlatformConfig,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-/// The routers of the surfaces, and what dispatching needs.
-#[derive(Clone)]
-pub struct Surfaces {
-    pub identity: Router,
-    pub tenant_api: Router,
-    pub environment_api: Router,
-    pub dataverse: Router,
-    pub portal: Router,
-    pub scheme: &'static str,
-    pub body_limit: usize,
 }
 
 /// An opened platform: data dir, key ring and store ready, world loaded.
@@ -155,7 +111,7 @@ impl Platform {
             config,
         };
         Ok(Self {
-            state: AppState(Arc::new(inner)),
+            state: AppState::new(inner),
             world,
             tls,
         })
@@ -180,35 +136,7 @@ impl Platform {
     }
 
     pub fn router(&self) -> Router {
-        let state = self.state.clone();
-        let surfaces = Surfaces {
-            identity: identity::router(state.clone()),
-            tenant_api: connectivity::tenant_router(state.clone()),
-            environment_api: connectivity::environment_router(state.clone()),
-            dataverse: dataverse::router(state.clone()),
-            portal: portal::router(state.clone()),
-            scheme: self.scheme(),
-            body_limit: state.config.body_limit,
-        };
-        let probes = Router::new()
-            .route("/healthz", get(healthz))
-            .route("/readyz", get(readyz))
-            .with_state(state.clone());
-        probes
-            .fallback_service(
-                Router::new()
-                    .fallback(routing::dispatch)
-                    .with_state(surfaces),
-            )
-            .layer(DefaultBodyLimit::max(state.config.body_limit))
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(request_span)
-                    // One line per request at info: status and latency.
-                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-            )
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        routing::router(self.state.clone(), self.scheme())
     }
 
     /// Serves on `listener` until `shutdown` resolves, then lets requests in
@@ -323,42 +251,6 @@ async fn refresh_signing_keys(state: AppState) {
         ticks.tick().await;
         if let Err(error) = state.signing.refresh().await {
             tracing::warn!(%error, "cannot refresh the signing keys");
-        }
-    }
-}
-
-fn request_span<B>(request: &Request<B>) -> Span {
-    let id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or_default();
-    let host = request
-        .headers()
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    // The path only: queries are logged by no one, in case one carries a value
-    // a user did not mean to share.
-    info_span!("request", request_id = %id, method = %request.method(), host = %host, path = %request.uri().path())
-}
-
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
-}
-
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": state.store.backend_name() })),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": state.store.backend_name() })),
-            )
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::digest::{SHA256, digest};
 
-use crate::auth::AccessClaims;
+use crate::claims::AccessClaims;
 
 /// Past this many distinct tokens the cache is cleared.
 const CAPACITY: usize = 10_000;

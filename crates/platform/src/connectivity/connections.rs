@@ -8,7 +8,7 @@ use padconnect_core::{ConnectionId, ConnectorName};
 
 use super::context::{API_VERSION, ApiContext};
 use super::{ApiError, render, service};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The default and largest page of a listing.
 const PAGE_SIZE: u32 = 250;

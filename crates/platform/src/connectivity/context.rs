@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 use super::ApiError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{EnvironmentScope, RequestOrigin};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Environment, SystemUser};
 
 pub const API_VERSION: &str = "1";

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 
 pub use error::ApiError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The connection routes, relative to `/connectivity` (environment host) or
 /// `/connectivity/environments/{environment}` (tenant host).

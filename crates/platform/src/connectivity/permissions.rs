@@ -13,7 +13,7 @@ use super::connections::{target, visible};
 use super::context::ApiContext;
 use super::sharing::{self, Grant};
 use super::{ApiError, service};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Connection, PrincipalType};
 
 fn permission(

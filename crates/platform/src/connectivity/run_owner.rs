@@ -19,7 +19,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::ApiError;
 use crate::secrets::hex;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub const CLIENT_ID: &str = "tokenRunOwnerCert:clientId";
 pub const CERTIFICATE_SECRET: &str = "tokenRunOwnerCert:clientCertificateSecret";

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::ApiError;
 use super::context::ApiContext;
 use super::run_owner::{self, RunOwner};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     Connection, MachineGroup, RecordRef, SystemUser, TargetFacts, Timestamp, flowgrouptype,
 };

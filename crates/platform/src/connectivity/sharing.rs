@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::service::Standing;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Connection, ConnectionPermission, PrincipalType};
 
 /// A principal to give a role, as the request named it.

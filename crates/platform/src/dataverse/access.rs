@@ -22,7 +22,7 @@ use super::sharing::group_of;
 use super::tables::{Table, rights_of, rights_on};
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::auth::is_admin_user;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{MachineGroup, RecordRef};
 
 const NAMESPACE: &str = "Microsoft.Dynamics.CRM.";

@@ -7,14 +7,13 @@ use axum::http::request::Parts;
 use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Environment, SystemUser};
 
 /// A verified token for this org, the org's environment, and the caller's
 /// systemuser there. A service principal without an application user, or a
 /// person who is not a user of the environment, is refused with 403.
 pub struct DataverseCaller {
-    pub caller: Caller,
     pub environment: Environment,
     pub user: SystemUser,
     /// A Power Platform administrator of the tenant (System Administrator):
@@ -63,7 +62,6 @@ impl FromRequestParts<AppState> for DataverseCaller {
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
         let admin = is_admin(&state.store, &caller).await?;
         Ok(Self {
-            caller,
             environment,
             user,
             admin,

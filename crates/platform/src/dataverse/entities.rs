@@ -13,7 +13,7 @@ use super::access;
 use super::odata::Query;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// `flowmachinegroups` or `flowmachinegroups(<id>)`.
 pub(super) fn parse_segment(segment: &str) -> Result<(Table, Option<Uuid>), DataverseError> {

@@ -35,7 +35,7 @@ use super::writes::{MAX_MACHINES_PER_GROUP, new_group};
 use super::{DataverseCaller, DataverseError};
 use crate::rules::GROUP_PASSWORD_CHARS;
 use crate::secrets;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Machine, MachineGroup, Timestamp, flowgrouptype};
 
 /// `POST {segment}/{operation}`: the actions bound to a row.

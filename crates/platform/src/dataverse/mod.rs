@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 pub use caller::DataverseCaller;
 pub use error::DataverseError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub const API_ROOT: &str = "/api/data/v9.2";
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::tables::{Table, group_in, machine_in, rights_on};
 use super::{DataverseCaller, DataverseError};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{MachineGroup, RecordRef, Share};
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::tables::{Table, group_in, machine_in, require_right};
 use super::{API_ROOT, DataverseCaller, DataverseError};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     ACCESS_MODE_NON_INTERACTIVE, Machine, MachineGroup, RenameTable, RowVersion, SystemUser,
     Timestamp, flowgrouptype,

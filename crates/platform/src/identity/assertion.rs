@@ -13,7 +13,7 @@ use super::AadError;
 use super::grant::TokenRequest;
 use crate::auth::LEEWAY_SECS;
 use crate::secrets::hex;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{App, AppCertificate, Timestamp};
 
 pub fn invalid(message: impl Into<String>) -> AadError {

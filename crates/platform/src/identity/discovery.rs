@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{AadError, tenant};
 use crate::origin::RequestOrigin;
-use crate::server::AppState;
+use crate::state::AppState;
 
 const CACHE: [(header::HeaderName, &str); 2] = [
     (header::CACHE_CONTROL, "max-age=86400, private"),

@@ -15,7 +15,7 @@ use crate::auth::{
 };
 use crate::origin::RequestOrigin;
 use crate::secrets;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{App, AppSecret, Tenant, Timestamp};
 
 /// Lifetime of the tokens issued, as Entra's client-credentials samples show.

@@ -2,7 +2,6 @@
 //! OpenID discovery, signing keys and MSAL's instance discovery.
 
 mod assertion;
-mod directory;
 mod discovery;
 mod error;
 mod grant;
@@ -12,10 +11,9 @@ mod token;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use directory::Directory;
 pub use error::AadError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::AadError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::Tenant;
 
 /// Resolves `/{tenant}/...`. Entra's aliases (`common`, `organizations`,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::grant::{self, Endpoint, Issued, TOKEN_LIFETIME_SECS, TokenRequest};
 use super::{AadError, tenant};
 use crate::origin::RequestOrigin;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The v2 answer: numbers as numbers.
 #[derive(Serialize)]

@@ -16,7 +16,7 @@ use super::query::PageQuery;
 use crate::connectivity::service::Standing;
 use crate::connectivity::sharing::{self, Grant};
 use crate::rules;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{App, Connection, SystemUserKind};
 
 const ROLES: [(&str, &str); 3] = [

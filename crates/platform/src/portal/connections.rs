@@ -13,7 +13,7 @@ use super::html::{self, Notice, Section, csrf_field, esc, notice_html, when};
 use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
 use crate::connectivity::service::Status;
-use crate::server::AppState;
+use crate::state::AppState;
 
 fn row(page: &EnvPage, v: &VisibleConnection) -> String {
     let c = &v.connection;

@@ -14,7 +14,7 @@ use super::PortalError;
 use super::csrf::SessionBound;
 use super::html::{Chrome, Section};
 use super::session::SignedIn;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Environment, SystemUser, SystemUserKind};
 
 /// Who acts in an environment: the user's systemuser there, and whether they

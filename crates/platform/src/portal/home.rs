@@ -10,7 +10,7 @@ use super::context::environments_of;
 use super::html::{self, Chrome, Section, esc};
 use super::query::PageQuery;
 use super::session::SignedIn;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The first environment's machines, or the list when there are several.
 pub async fn root(

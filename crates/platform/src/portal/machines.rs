@@ -14,7 +14,7 @@ use super::html::{self, Notice, Section, csrf_field, esc, notice_html, when};
 use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
 use crate::rules;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Machine, Timestamp, flowgrouptype};
 
 fn heartbeat(machine: &Machine) -> String {

@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 
 pub use error::PortalError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let env = "/environments/{env}";

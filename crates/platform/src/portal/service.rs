@@ -10,7 +10,7 @@ use super::context::Actor;
 use crate::connectivity::service::{Status, status};
 use crate::rules::{self, Standing};
 use crate::secrets::{hash_password, run_costly};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     Connection, Machine, MachineGroup, RecordRef, Share, SystemUser, Timestamp, flowgrouptype,
 };

@@ -16,7 +16,7 @@ use super::{PortalError, html};
 use crate::auth::{Caller, CallerKind};
 use crate::origin::RequestOrigin;
 use crate::secrets::{hash_password, hex, password_matches, run_costly};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{PortalSession, Timestamp, User};
 
 /// The session cookie.

@@ -14,7 +14,7 @@ use super::csrf::Posted;
 use super::html::{self, Section, csrf_field, esc, notice_html};
 use super::query::PageQuery;
 use super::service::{self, Access};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{SystemUser, SystemUserKind};
 
 #[derive(Deserialize)]

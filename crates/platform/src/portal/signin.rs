@@ -14,7 +14,7 @@ use super::html::{self, esc};
 use super::query::PageQuery;
 use super::session::{self, SignInFailure, SignedIn};
 use crate::origin::RequestOrigin;
-use crate::server::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct SignInQuery {

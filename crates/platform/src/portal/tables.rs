@@ -12,7 +12,7 @@ use super::context::EnvPage;
 use super::html::{self, Section, esc, when};
 use super::query::PageQuery;
 use super::service;
-use crate::server::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct Search {

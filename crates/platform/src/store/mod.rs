@@ -19,6 +19,7 @@
 
 mod connection_cache;
 mod connection_inserts;
+mod directory;
 mod model;
 mod portal;
 mod queries;
@@ -35,6 +36,7 @@ use sqlx::sqlite::{
 };
 
 pub use connection_cache::MAX_AGE as CONNECTION_CACHE_MAX_AGE;
+pub use directory::Directory;
 pub use model::*;
 pub use portal::PortalSession;
 pub use queries::ConnectionPermission;

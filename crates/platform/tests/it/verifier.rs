@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use padconnect_platform::RunningPlatform;
-use padconnect_platform::auth::AccessClaims;
+use padconnect_platform::claims::AccessClaims;
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -1,4 +1,5 @@
-//! What the token endpoint reads on every request (the tenant, the app and
+//! A cache layered over the store (as kanidm's `idl_arc_sqlite` is over
+//! `idl_sqlite`): what the token endpoint reads on every request (the tenant, the app and
 //! its secrets), and the environment every API request names, kept in
 //! memory so neither touches the database for them.
 //!
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use padconnect_core::EnvironmentId;
 
-use crate::store::{App, AppSecret, Environment, Store, StoreError, Tenant};
+use super::{App, AppSecret, Environment, Store, StoreError, Tenant};
 
 /// An app and its secrets, as last read.
 pub struct Client {

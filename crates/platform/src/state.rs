@@ -1,0 +1,39 @@
+//! What every handler may reach: the store and the caches layered over it,
+//! the key ring, the signing keys and the configuration. Nothing here knows a
+//! surface, so every surface can import it without a circle.
+
+use std::sync::Arc;
+
+use crate::config::PlatformConfig;
+use crate::keyring::KeyRing;
+use crate::signing::SigningKeys;
+use crate::store::{Directory, Store};
+use crate::verified::VerifiedTokens;
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub keyring: Arc<KeyRing>,
+    pub signing: SigningKeys,
+    /// The token endpoint's in-memory view of tenants, apps and secrets.
+    pub directory: Directory,
+    /// Bearer tokens whose signature was checked already.
+    pub verified: VerifiedTokens,
+    pub config: PlatformConfig,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
