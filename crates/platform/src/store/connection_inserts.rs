@@ -19,7 +19,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::queries::{insert_connection_alone, insert_connections};
+use super::connections::{insert_connection_alone, insert_connections};
 use super::{Backend, Connection, Result, StoreError};
 
 /// Rows written by one statement at most: 13 parameters each stays far

@@ -3,8 +3,22 @@
 //! instance with several replicas).
 //!
 //! Each query is written once, in SQL both databases run, and compiled for
-//! both through the `fetch_row!`/`fetch_rows!` macros (reads) and `exec!`
-//! (writes, which hands the body a connection of the backend at hand).
+//! both. The queries live by aggregate, each file with its reads on
+//! [`Store`] and its writes on [`Tx`]:
+//!
+//! - `identity.rs`: tenants and their administrators, apps with their
+//!   secrets and certificates, users, signing keys, assertion ids seen;
+//! - `environments.rs`: environments and their systemusers;
+//! - `machines.rs`: machine groups, machines, and what is shared of them;
+//! - `connections.rs`: connections, their permissions and target facts;
+//! - `portal.rs`: portal sessions, and what else the portal reads or writes.
+//!
+//! Under them, `rows.rs` holds the row structs and their conversions into
+//! the types of `model.rs`, and `sql.rs` the macros that compile a query
+//! for both backends: `fetch_row!`/`fetch_rows!` (reads), `exec!` (writes,
+//! which hands the body a connection of the backend at hand) and the
+//! shorthands built on them. `counts`, which reads every table, is here.
+//!
 //! SQLite reads run on the calling thread ([`sqlite_reads`]), what a
 //! connection GET read is kept until the next write, on any replica
 //! ([`connection_cache`]), and
@@ -19,10 +33,15 @@
 
 mod connection_cache;
 mod connection_inserts;
+mod connections;
 mod directory;
+mod environments;
+mod identity;
+mod machines;
 mod model;
 mod portal;
-mod queries;
+mod rows;
+mod sql;
 pub(crate) mod sqlite_reads;
 
 use std::path::{Path, PathBuf};
@@ -36,10 +55,11 @@ use sqlx::sqlite::{
 };
 
 pub use connection_cache::MAX_AGE as CONNECTION_CACHE_MAX_AGE;
+pub use connections::ConnectionPermission;
 pub use directory::Directory;
 pub use model::*;
 pub use portal::PortalSession;
-pub use queries::ConnectionPermission;
+use sql::fetch_row;
 pub(crate) use sqlite_reads::FromSqliteRow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -161,82 +181,6 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Rows of `$sql` as `$row` (a tuple or a row struct), with `$arg`s bound
-/// to `$1`, `$2`, ...: `$sqlite` names the [`sqlite_reads::SqliteReaders`]
-/// method and `$sqlx` the sqlx one.
-macro_rules! fetch {
-    ($store:expr, $sqlite:ident / $sqlx:ident, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
-        match &$store.backend {
-            $crate::store::Backend::Sqlite { read, .. } => {
-                read.$sqlite::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
-            }
-            $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
-                $(.bind($arg))*
-                .$sqlx(pool)
-                .await
-                .map_err($crate::store::StoreError::from),
-        }
-    };
-}
-pub(crate) use fetch;
-
-/// At most one row: see [`fetch`].
-macro_rules! fetch_row {
-    ($store:expr, $($query:tt)*) => {
-        $crate::store::fetch!($store, optional / fetch_optional, $($query)*)
-    };
-}
-pub(crate) use fetch_row;
-
-/// Every row: see [`fetch`].
-macro_rules! fetch_rows {
-    ($store:expr, $($query:tt)*) => {
-        $crate::store::fetch!($store, all / fetch_all, $($query)*)
-    };
-}
-pub(crate) use fetch_rows;
-
-/// Declares row structs that both drivers read by column name: sqlx's
-/// `FromRow` for PostgreSQL and the writer, [`sqlite_reads::FromSqliteRow`]
-/// for SQLite reads (which looks at the field's position first).
-macro_rules! rows {
-    ($(struct $name:ident { $($field:ident: $ty:ty),* $(,)? })+) => {$(
-        #[derive(sqlx::FromRow)]
-        struct $name { $($field: $ty),* }
-
-        impl $crate::store::FromSqliteRow for $name {
-            // The last field's `at += 1` is never read.
-            #[allow(unused_assignments)]
-            fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
-                let mut at = first;
-                Ok(Self {$($field: {
-                    let value = $crate::store::sqlite_reads::column(row, at, stringify!($field))?;
-                    at += 1;
-                    value
-                }),*})
-            }
-        }
-    )+};
-}
-pub(crate) use rows;
-
-/// Runs `$body` with `$conn` bound to the transaction's connection.
-macro_rules! exec {
-    ($tx:expr, $conn:ident => $body:expr) => {
-        match &mut $tx.inner {
-            TxInner::Sqlite(t) => {
-                let $conn: &mut sqlx::SqliteConnection = &mut *t;
-                $body
-            }
-            TxInner::Postgres(t) => {
-                let $conn: &mut sqlx::PgConnection = &mut *t;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use exec;
-
 impl Store {
     /// Connects, creating the SQLite file if needed, and brings the schema up
     /// to date.
@@ -284,6 +228,28 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         fetch_row!(self, (i64,), "SELECT CAST(1 AS BIGINT)")?;
         Ok(())
+    }
+
+    pub async fn counts(&self) -> Result<Counts> {
+        const SQL: &str = "SELECT \
+            (SELECT COUNT(*) FROM tenants), (SELECT COUNT(*) FROM apps), (SELECT COUNT(*) FROM users), \
+            (SELECT COUNT(*) FROM environments), (SELECT COUNT(*) FROM system_users), \
+            (SELECT COUNT(*) FROM machine_groups), (SELECT COUNT(*) FROM machines), \
+            (SELECT COUNT(*) FROM shares), (SELECT COUNT(*) FROM connections)";
+        type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let r: Row = fetch_row!(self, Row, SQL)?
+            .ok_or_else(|| StoreError::Corrupt("a query of one row returned none".into()))?;
+        Ok(Counts {
+            tenants: r.0,
+            apps: r.1,
+            users: r.2,
+            environments: r.3,
+            system_users: r.4,
+            machine_groups: r.5,
+            machines: r.6,
+            shares: r.7,
+            connections: r.8,
+        })
     }
 
     pub async fn close(&self) {

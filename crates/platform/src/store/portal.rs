@@ -3,7 +3,8 @@
 
 use uuid::Uuid;
 
-use super::{Result, Store, StoreError, Tx, TxInner, exec, fetch_row, model::*};
+use super::sql::{exec, fetch_row};
+use super::{Result, Store, StoreError, Tx, TxInner, model::*};
 
 /// A signed-in portal session, found by the hash of its token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,189 @@
+//! Environments, and the systemusers that stand for apps and people in
+//! each. Reads on [`Store`], writes on [`Tx`].
+
+use padconnect_core::EnvironmentId;
+use uuid::Uuid;
+
+use super::rows::*;
+use super::sql::{exec, fetch_all, fetch_one, run};
+use super::{Result, Store, Tx, TxInner, model::*};
+
+macro_rules! system_user_columns {
+    () => {
+        "id, environment_id, application_id, user_object_id, fullname, domainname, \
+     accessmode, isdisabled, maker, created_on, modified_on, versionnumber"
+    };
+}
+
+impl Store {
+    pub async fn environment(&self, id: &EnvironmentId) -> Result<Option<Environment>> {
+        fetch_one!(
+            self,
+            EnvironmentRow,
+            "SELECT id, tenant_id, display_name, org FROM environments WHERE id = $1",
+            id.to_string()
+        )
+    }
+
+    /// By org unique name, any case.
+    pub async fn environment_by_org(&self, org: &str) -> Result<Option<Environment>> {
+        fetch_one!(
+            self,
+            EnvironmentRow,
+            "SELECT id, tenant_id, display_name, org FROM environments WHERE org = $1",
+            org.to_ascii_lowercase()
+        )
+    }
+
+    pub async fn environments(&self, tenant_id: Uuid) -> Result<Vec<Environment>> {
+        fetch_all!(
+            self,
+            EnvironmentRow,
+            "SELECT id, tenant_id, display_name, org FROM environments WHERE tenant_id = $1 ORDER BY display_name",
+            text(tenant_id)
+        )
+    }
+
+    pub async fn system_user(&self, id: Uuid) -> Result<Option<SystemUser>> {
+        let sql = concat!(
+            "SELECT ",
+            system_user_columns!(),
+            " FROM system_users WHERE id = $1"
+        );
+        fetch_one!(self, SystemUserRow, sql, text(id))
+    }
+
+    /// The systemuser that stands for a principal in an environment.
+    pub async fn system_user_for(
+        &self,
+        environment: &EnvironmentId,
+        kind: SystemUserKind,
+    ) -> Result<Option<SystemUser>> {
+        let (sql, id) = match kind {
+            SystemUserKind::Application { client_id } => (
+                concat!(
+                    "SELECT ",
+                    system_user_columns!(),
+                    " FROM system_users WHERE environment_id = $1 AND application_id = $2"
+                ),
+                client_id,
+            ),
+            SystemUserKind::Person { object_id } => (
+                concat!(
+                    "SELECT ",
+                    system_user_columns!(),
+                    " FROM system_users WHERE environment_id = $1 AND user_object_id = $2"
+                ),
+                object_id,
+            ),
+        };
+        fetch_one!(self, SystemUserRow, sql, environment.to_string(), text(id))
+    }
+
+    pub async fn system_users(&self, environment: &EnvironmentId) -> Result<Vec<SystemUser>> {
+        let sql = concat!(
+            "SELECT ",
+            system_user_columns!(),
+            " FROM system_users WHERE environment_id = $1 ORDER BY fullname, id"
+        );
+        fetch_all!(self, SystemUserRow, sql, environment.to_string())
+    }
+}
+
+impl Tx {
+    pub async fn upsert_environment(&mut self, env: &Environment) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO environments (id, tenant_id, display_name, org, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, org = excluded.org",
+            env.id.to_string(),
+            text(env.tenant_id),
+            env.display_name.clone(),
+            env.org.to_ascii_lowercase(),
+            Timestamp::now().0
+        )?;
+        Ok(())
+    }
+
+    /// Inserts the systemuser, or updates the one that already stands for
+    /// the same principal in the environment (whatever its id). Returns the
+    /// id of the row kept.
+    pub async fn upsert_system_user(&mut self, user: &SystemUser) -> Result<Uuid> {
+        macro_rules! upsert_on {
+            ($key:literal) => {
+                concat!(
+                    "INSERT INTO system_users (id, environment_id, application_id, user_object_id, fullname, domainname, \
+                     accessmode, isdisabled, maker, created_on, modified_on, versionnumber) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1) \
+                     ON CONFLICT (environment_id, ",
+                    $key,
+                    ") DO UPDATE SET fullname = excluded.fullname, domainname = excluded.domainname, \
+                     accessmode = excluded.accessmode, isdisabled = excluded.isdisabled, maker = excluded.maker, \
+                     modified_on = excluded.modified_on, versionnumber = system_users.versionnumber + 1 \
+                     WHERE system_users.fullname <> excluded.fullname OR system_users.domainname <> excluded.domainname \
+                     OR system_users.accessmode <> excluded.accessmode OR system_users.isdisabled <> excluded.isdisabled \
+                     OR system_users.maker <> excluded.maker"
+                )
+            };
+        }
+        let (application_id, user_object_id, upsert, lookup) = match user.kind {
+            SystemUserKind::Application { client_id } => (
+                Some(client_id),
+                None,
+                upsert_on!("application_id"),
+                "SELECT id FROM system_users WHERE environment_id = $1 AND application_id = $2",
+            ),
+            SystemUserKind::Person { object_id } => (
+                None,
+                Some(object_id),
+                upsert_on!("user_object_id"),
+                "SELECT id FROM system_users WHERE environment_id = $1 AND user_object_id = $2",
+            ),
+        };
+        run!(
+            self,
+            upsert,
+            text(user.id),
+            user.environment_id.to_string(),
+            opt_text(application_id),
+            opt_text(user_object_id),
+            user.fullname.clone(),
+            user.domainname.clone(),
+            user.accessmode,
+            user.isdisabled,
+            user.maker,
+            user.modified_on.0
+        )?;
+        // The row kept may predate this call (and have another id), and an
+        // unchanged row returns nothing from the upsert: look it up.
+        let principal = opt_text(application_id.or(user_object_id));
+        let (id,): (String,) = exec!(self, conn => sqlx::query_as(lookup)
+            .bind(user.environment_id.to_string()).bind(principal).fetch_one(&mut *conn).await)?;
+        uuid(&id)
+    }
+
+    /// Adds a systemuser unless the environment has one for the same app or
+    /// person already; `false` then.
+    pub async fn insert_system_user(&mut self, user: &SystemUser) -> Result<bool> {
+        let (application_id, user_object_id) = match user.kind {
+            SystemUserKind::Application { client_id } => (Some(client_id), None),
+            SystemUserKind::Person { object_id } => (None, Some(object_id)),
+        };
+        Ok(run!(
+            self,
+            "INSERT INTO system_users (id, environment_id, application_id, user_object_id, fullname, domainname, \
+             accessmode, isdisabled, maker, created_on, modified_on, versionnumber) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1) ON CONFLICT DO NOTHING",
+            text(user.id),
+            user.environment_id.to_string(),
+            opt_text(application_id),
+            opt_text(user_object_id),
+            user.fullname.clone(),
+            user.domainname.clone(),
+            user.accessmode,
+            user.isdisabled,
+            user.maker,
+            user.created_on.0
+        )? == 1)
+    }
+}

@@ -1,0 +1,263 @@
+//! Who signs in: tenants and their administrators, apps with their
+//! secrets and certificates, users, the token signing keys, and the client
+//! assertion ids already seen. Reads on [`Store`], writes on [`Tx`].
+
+use uuid::Uuid;
+
+use super::rows::*;
+use super::sql::{fetch_all, fetch_one, fetch_rows, run};
+use super::{Result, Store, Tx, TxInner, model::*};
+
+impl Store {
+    pub async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>> {
+        fetch_one!(
+            self,
+            TenantRow,
+            "SELECT id, domain FROM tenants WHERE id = $1",
+            text(id)
+        )
+    }
+
+    /// By domain, any case.
+    pub async fn tenant_by_domain(&self, domain: &str) -> Result<Option<Tenant>> {
+        fetch_one!(
+            self,
+            TenantRow,
+            "SELECT id, domain FROM tenants WHERE domain = $1",
+            domain.to_ascii_lowercase()
+        )
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>> {
+        fetch_all!(
+            self,
+            TenantRow,
+            "SELECT id, domain FROM tenants ORDER BY domain"
+        )
+    }
+
+    /// The tenant's Power Platform administrators: UPNs and app client ids.
+    pub async fn tenant_admins(&self, tenant_id: Uuid) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = fetch_rows!(
+            self,
+            (String,),
+            "SELECT principal FROM tenant_admins WHERE tenant_id = $1 ORDER BY principal",
+            text(tenant_id)
+        )?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    pub async fn app(&self, tenant_id: Uuid, client_id: Uuid) -> Result<Option<App>> {
+        fetch_one!(
+            self,
+            AppRow,
+            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE tenant_id = $1 AND client_id = $2",
+            text(tenant_id),
+            text(client_id)
+        )
+    }
+
+    pub async fn apps(&self, tenant_id: Uuid) -> Result<Vec<App>> {
+        fetch_all!(
+            self,
+            AppRow,
+            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE tenant_id = $1 ORDER BY client_id",
+            text(tenant_id)
+        )
+    }
+
+    /// The app whose service principal has this object id.
+    pub async fn app_by_object_id(&self, object_id: Uuid) -> Result<Option<App>> {
+        fetch_one!(
+            self,
+            AppRow,
+            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE object_id = $1",
+            text(object_id)
+        )
+    }
+
+    pub async fn app_secrets(&self, tenant_id: Uuid, client_id: Uuid) -> Result<Vec<AppSecret>> {
+        let rows: Vec<AppSecretRow> = fetch_rows!(
+            self,
+            AppSecretRow,
+            "SELECT secret_hash, hint, expires_at FROM app_secrets WHERE tenant_id = $1 AND client_id = $2 ORDER BY created_at",
+            text(tenant_id),
+            text(client_id)
+        )?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn app_certificates(
+        &self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+    ) -> Result<Vec<AppCertificate>> {
+        let rows: Vec<AppCertificateRow> = fetch_rows!(
+            self,
+            AppCertificateRow,
+            "SELECT thumbprint_sha256, thumbprint_sha1, der FROM app_certificates WHERE tenant_id = $1 AND client_id = $2 ORDER BY created_at",
+            text(tenant_id),
+            text(client_id)
+        )?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// By UPN, any case.
+    pub async fn user_by_upn(&self, tenant_id: Uuid, upn: &str) -> Result<Option<User>> {
+        fetch_one!(
+            self,
+            UserRow,
+            "SELECT tenant_id, object_id, upn, display_name, password_hash FROM users WHERE tenant_id = $1 AND upn = $2",
+            text(tenant_id),
+            upn.to_ascii_lowercase()
+        )
+    }
+
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+        let rows: Vec<SigningKeyRow> = fetch_rows!(
+            self,
+            SigningKeyRow,
+            "SELECT kid, sealed_private, certificate, created_at, retire_at, expire_at FROM signing_keys ORDER BY created_at, kid"
+        )?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Tx {
+    pub async fn upsert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO tenants (id, domain, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET domain = excluded.domain",
+            text(tenant.id),
+            tenant.domain.to_ascii_lowercase(),
+            Timestamp::now().0
+        )?;
+        Ok(())
+    }
+
+    pub async fn add_tenant_admin(&mut self, tenant_id: Uuid, principal: &str) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO tenant_admins (tenant_id, principal) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            text(tenant_id),
+            principal.to_ascii_lowercase()
+        )?;
+        Ok(())
+    }
+
+    pub async fn upsert_app(&mut self, app: &App) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO apps (tenant_id, client_id, object_id, display_name, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, client_id) DO UPDATE SET object_id = excluded.object_id, display_name = excluded.display_name",
+            text(app.tenant_id),
+            text(app.client_id),
+            text(app.object_id),
+            app.display_name.clone(),
+            Timestamp::now().0
+        )?;
+        Ok(())
+    }
+
+    /// Adds a secret, or updates the expiry of one already there.
+    pub async fn put_app_secret(
+        &mut self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+        secret: &AppSecret,
+    ) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO app_secrets (tenant_id, client_id, secret_hash, hint, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id, client_id, secret_hash) DO UPDATE SET expires_at = excluded.expires_at",
+            text(tenant_id),
+            text(client_id),
+            secret.hash.clone(),
+            secret.hint.clone(),
+            secret.expires_at.map(|t| t.0),
+            Timestamp::now().0
+        )?;
+        Ok(())
+    }
+
+    pub async fn put_app_certificate(
+        &mut self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+        cert: &AppCertificate,
+    ) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO app_certificates (tenant_id, client_id, thumbprint_sha256, thumbprint_sha1, der, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            text(tenant_id),
+            text(client_id),
+            cert.thumbprint_sha256.clone(),
+            cert.thumbprint_sha1.clone(),
+            cert.der.clone(),
+            Timestamp::now().0
+        )?;
+        Ok(())
+    }
+
+    pub async fn upsert_user(&mut self, user: &User) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO users (object_id, tenant_id, upn, display_name, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (object_id) DO UPDATE SET upn = excluded.upn, display_name = excluded.display_name, \
+             password_hash = excluded.password_hash",
+            text(user.object_id),
+            text(user.tenant_id),
+            user.upn.to_ascii_lowercase(),
+            user.display_name.clone(),
+            user.password_hash.clone(),
+            Timestamp::now().0
+        )?;
+        Ok(())
+    }
+
+    pub async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO signing_keys (kid, sealed_private, certificate, created_at, retire_at, expire_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            key.kid.clone(),
+            key.sealed_private.clone(),
+            key.certificate.clone(),
+            key.created_at.0,
+            key.retire_at.0,
+            key.expire_at.0
+        )?;
+        Ok(())
+    }
+
+    /// Every signing key still signing stops at `at`.
+    pub async fn retire_signing_keys(&mut self, at: Timestamp) -> Result<()> {
+        run!(
+            self,
+            "UPDATE signing_keys SET retire_at = $1 WHERE retire_at > $1",
+            at.0
+        )?;
+        Ok(())
+    }
+
+    /// Records a client assertion's `jti`; `false` when it was seen before
+    /// (a replay). Expired ids are forgotten on the way.
+    pub async fn remember_assertion(&mut self, jti: &str, expires_at: Timestamp) -> Result<bool> {
+        run!(
+            self,
+            "DELETE FROM seen_assertions WHERE expires_at < $1",
+            Timestamp::now().0
+        )?;
+        let inserted = run!(
+            self,
+            "INSERT INTO seen_assertions (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            jti.to_owned(),
+            expires_at.0
+        )?;
+        Ok(inserted == 1)
+    }
+}

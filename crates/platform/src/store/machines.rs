@@ -1,0 +1,301 @@
+//! Machine groups and machines (renamed, moved, deleted; a group's
+//! password claimed by its first machine), and what is shared of them with
+//! which rights. Reads on [`Store`], writes on [`Tx`].
+
+use padconnect_core::{AccessRights, EnvironmentId};
+use uuid::Uuid;
+
+use super::rows::*;
+use super::sql::{fetch_all, fetch_one, fetch_row, run};
+use super::{Result, Store, Tx, TxInner, model::*};
+
+macro_rules! machine_group_columns {
+    () => {
+        "id, environment_id, name, description, flowgrouptype, statecode, statuscode, \
+     password_hash, owner_id, created_on, created_by, modified_on, modified_by, versionnumber"
+    };
+}
+macro_rules! machine_columns {
+    () => {
+        "id, environment_id, group_id, name, description, agentversion, lastheartbeatdate, \
+     statecode, statuscode, owner_id, created_on, created_by, modified_on, modified_by, versionnumber"
+    };
+}
+
+impl Store {
+    pub async fn machine_group(&self, id: Uuid) -> Result<Option<MachineGroup>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_group_columns!(),
+            " FROM machine_groups WHERE id = $1"
+        );
+        fetch_one!(self, MachineGroupRow, sql, text(id))
+    }
+
+    pub async fn machine_groups(&self, environment: &EnvironmentId) -> Result<Vec<MachineGroup>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_group_columns!(),
+            " FROM machine_groups WHERE environment_id = $1 ORDER BY name, id"
+        );
+        fetch_all!(self, MachineGroupRow, sql, environment.to_string())
+    }
+
+    pub async fn machine(&self, id: Uuid) -> Result<Option<Machine>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_columns!(),
+            " FROM machines WHERE id = $1"
+        );
+        fetch_one!(self, MachineRow, sql, text(id))
+    }
+
+    pub async fn machines_in_group(&self, group_id: Uuid) -> Result<Vec<Machine>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_columns!(),
+            " FROM machines WHERE group_id = $1 ORDER BY name, id"
+        );
+        fetch_all!(self, MachineRow, sql, text(group_id))
+    }
+
+    /// A machine of the environment by name, any case (machine names are
+    /// Windows computer names, which ignore case).
+    pub async fn machine_named(
+        &self,
+        environment: &EnvironmentId,
+        name: &str,
+    ) -> Result<Option<Machine>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_columns!(),
+            " FROM machines WHERE environment_id = $1 AND LOWER(name) = LOWER($2) LIMIT 1"
+        );
+        fetch_one!(
+            self,
+            MachineRow,
+            sql,
+            environment.to_string(),
+            name.to_owned()
+        )
+    }
+
+    /// Who a record is shared with, and with which rights.
+    pub async fn shares_of(&self, record: RecordRef) -> Result<Vec<Share>> {
+        fetch_all!(
+            self,
+            ShareRow,
+            "SELECT record_type, record_id, principal_id, access_mask FROM shares \
+             WHERE record_type = $1 AND record_id = $2 ORDER BY principal_id",
+            record.logical_name(),
+            text(record.id())
+        )
+    }
+
+    /// The rights a principal holds on a record by sharing (none if not shared).
+    pub async fn share_rights(
+        &self,
+        record: RecordRef,
+        principal_id: Uuid,
+    ) -> Result<AccessRights> {
+        let row: Option<(i64,)> = fetch_row!(
+            self,
+            (i64,),
+            "SELECT access_mask FROM shares WHERE record_type = $1 AND record_id = $2 AND principal_id = $3",
+            record.logical_name(),
+            text(record.id()),
+            text(principal_id)
+        )?;
+        Ok(row
+            .and_then(|(mask,)| u32::try_from(mask).ok())
+            .map_or(AccessRights::empty(), AccessRights::from_bits_truncate))
+    }
+}
+
+impl Tx {
+    /// Inserts the group, or updates what the caller owns of it (name,
+    /// description, type, state, owner), bumping its version only when one
+    /// of them changed. The password and creation columns are kept.
+    pub async fn upsert_machine_group(&mut self, group: &MachineGroup) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO machine_groups (id, environment_id, name, description, flowgrouptype, statecode, statuscode, \
+             password_hash, owner_id, created_on, created_by, modified_on, modified_by, versionnumber) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
+             flowgrouptype = excluded.flowgrouptype, statecode = excluded.statecode, statuscode = excluded.statuscode, \
+             owner_id = excluded.owner_id, modified_on = excluded.modified_on, modified_by = excluded.modified_by, \
+             versionnumber = machine_groups.versionnumber + 1 \
+             WHERE machine_groups.name <> excluded.name OR machine_groups.description <> excluded.description \
+             OR machine_groups.flowgrouptype <> excluded.flowgrouptype OR machine_groups.statecode <> excluded.statecode \
+             OR machine_groups.statuscode <> excluded.statuscode OR machine_groups.owner_id <> excluded.owner_id",
+            text(group.id),
+            group.environment_id.to_string(),
+            group.name.clone(),
+            group.description.clone(),
+            group.flowgrouptype,
+            group.statecode,
+            group.statuscode,
+            group.password_hash.clone(),
+            text(group.owner_id),
+            group.created_on.0,
+            text(group.created_by),
+            group.modified_on.0,
+            text(group.modified_by)
+        )?;
+        Ok(())
+    }
+
+    /// Inserts the machine, or updates its group, name, description and owner,
+    /// bumping its version only when one of them changed.
+    pub async fn upsert_machine(&mut self, machine: &Machine) -> Result<()> {
+        run!(
+            self,
+            "INSERT INTO machines (id, environment_id, group_id, name, description, agentversion, lastheartbeatdate, \
+             statecode, statuscode, owner_id, created_on, created_by, modified_on, modified_by, versionnumber) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1) \
+             ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id, name = excluded.name, \
+             description = excluded.description, owner_id = excluded.owner_id, modified_on = excluded.modified_on, \
+             modified_by = excluded.modified_by, versionnumber = machines.versionnumber + 1 \
+             WHERE machines.group_id <> excluded.group_id OR machines.name <> excluded.name \
+             OR machines.description <> excluded.description OR machines.owner_id <> excluded.owner_id",
+            text(machine.id),
+            machine.environment_id.to_string(),
+            text(machine.group_id),
+            machine.name.clone(),
+            machine.description.clone(),
+            machine.agentversion.clone(),
+            machine.lastheartbeatdate.map(|t| t.0),
+            machine.statecode,
+            machine.statuscode,
+            text(machine.owner_id),
+            machine.created_on.0,
+            text(machine.created_by),
+            machine.modified_on.0,
+            text(machine.modified_by)
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a group that holds no machine, and what was shared of it
+    /// (Dataverse restricts deleting a group with machines); `false` when
+    /// it is gone or still holds machines. The emptiness is checked by the
+    /// DELETE itself, so a machine joining meanwhile keeps the group.
+    pub async fn delete_machine_group(&mut self, id: Uuid) -> Result<bool> {
+        let deleted = run!(
+            self,
+            "DELETE FROM machine_groups WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM machines WHERE group_id = $1)",
+            text(id)
+        )?;
+        if deleted == 1 {
+            run!(
+                self,
+                "DELETE FROM shares WHERE record_type = 'flowmachinegroup' AND record_id = $1",
+                text(id)
+            )?;
+        }
+        Ok(deleted == 1)
+    }
+
+    /// Renames a group or a machine if it is still at the version read,
+    /// bumping it; `false` when the
+    /// row changed or went away since it was read.
+    pub async fn rename(
+        &mut self,
+        RowVersion { table, id, version }: RowVersion,
+        name: &str,
+        description: &str,
+        by: Uuid,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let sql = match table {
+            RenameTable::MachineGroups => {
+                "UPDATE machine_groups SET name = $3, description = $4, modified_by = $5, modified_on = $6, \
+                 versionnumber = versionnumber + 1 WHERE id = $1 AND versionnumber = $2"
+            }
+            RenameTable::Machines => {
+                "UPDATE machines SET name = $3, description = $4, modified_by = $5, modified_on = $6, \
+                 versionnumber = versionnumber + 1 WHERE id = $1 AND versionnumber = $2"
+            }
+        };
+        Ok(run!(
+            self,
+            sql,
+            text(id),
+            version,
+            name.to_owned(),
+            description.to_owned(),
+            text(by),
+            at.0
+        )? == 1)
+    }
+
+    /// Sets a group's password unless one is set already: the first machine
+    /// to join a group chooses it. `false` when another one was first.
+    pub async fn claim_group_password(&mut self, group_id: Uuid, hash: &str) -> Result<bool> {
+        Ok(run!(
+            self,
+            "UPDATE machine_groups SET password_hash = $2 WHERE id = $1 AND password_hash IS NULL",
+            text(group_id),
+            hash.to_owned()
+        )? == 1)
+    }
+
+    /// Moves a machine from one group into another unless the target already
+    /// holds `limit` machines or the machine is no longer in `from`; `false`
+    /// then. The count is taken by the same
+    /// statement, so concurrent joins cannot overfill a group on SQLite's
+    /// single writer.
+    pub async fn move_machine(
+        &mut self,
+        machine_id: Uuid,
+        from: Uuid,
+        to: Uuid,
+        limit: usize,
+        by: Uuid,
+        at: Timestamp,
+    ) -> Result<bool> {
+        Ok(run!(
+            self,
+            "UPDATE machines SET group_id = $2, modified_by = $3, modified_on = $4, \
+             versionnumber = versionnumber + 1 \
+             WHERE id = $1 AND group_id = $6 AND (SELECT COUNT(*) FROM machines WHERE group_id = $2) < $5",
+            text(machine_id),
+            text(to),
+            text(by),
+            at.0,
+            limit as i64,
+            text(from)
+        )? == 1)
+    }
+
+    pub async fn delete_machine(&mut self, id: Uuid) -> Result<bool> {
+        Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
+    }
+
+    /// Sets the rights a principal holds on a record by sharing; no rights
+    /// removes the share.
+    pub async fn set_share(&mut self, share: &Share) -> Result<()> {
+        if share.rights.is_empty() {
+            run!(
+                self,
+                "DELETE FROM shares WHERE record_type = $1 AND record_id = $2 AND principal_id = $3",
+                share.record.logical_name(),
+                text(share.record.id()),
+                text(share.principal_id)
+            )?;
+        } else {
+            run!(
+                self,
+                "INSERT INTO shares (record_type, record_id, principal_id, access_mask) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (record_type, record_id, principal_id) DO UPDATE SET access_mask = excluded.access_mask",
+                share.record.logical_name(),
+                text(share.record.id()),
+                text(share.principal_id),
+                i64::from(share.rights.bits())
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,418 @@
+//! The row structs the queries read (declared by `rows!`) and their
+//! conversions into the model types, with the helpers every aggregate's
+//! file uses to read and write ids.
+
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId};
+use uuid::Uuid;
+
+use super::sql::rows;
+use super::{Result, StoreError, model::*};
+
+pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} '{value}'"))
+}
+
+pub(super) fn uuid(value: &str) -> Result<Uuid> {
+    Uuid::try_parse(value).map_err(|_| corrupt("uuid", value))
+}
+
+fn opt_uuid(value: Option<String>) -> Result<Option<Uuid>> {
+    value.as_deref().map(uuid).transpose()
+}
+
+fn env_id(value: &str) -> Result<EnvironmentId> {
+    value.parse().map_err(|_| corrupt("environment id", value))
+}
+
+pub(super) fn text(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+pub(super) fn opt_text(id: Option<Uuid>) -> Option<String> {
+    id.map(text)
+}
+
+rows! {
+    pub(super) struct TenantRow {
+        id: String,
+        domain: String,
+    }
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self> {
+        Ok(Self {
+            id: uuid(&r.id)?,
+            domain: r.domain,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct AppRow {
+        tenant_id: String,
+        client_id: String,
+        object_id: String,
+        display_name: String,
+    }
+}
+
+impl TryFrom<AppRow> for App {
+    type Error = StoreError;
+    fn try_from(r: AppRow) -> Result<Self> {
+        Ok(Self {
+            tenant_id: uuid(&r.tenant_id)?,
+            client_id: uuid(&r.client_id)?,
+            object_id: uuid(&r.object_id)?,
+            display_name: r.display_name,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct AppSecretRow {
+        secret_hash: Vec<u8>,
+        hint: String,
+        expires_at: Option<i64>,
+    }
+}
+
+impl From<AppSecretRow> for AppSecret {
+    fn from(r: AppSecretRow) -> Self {
+        Self {
+            hash: r.secret_hash,
+            hint: r.hint,
+            expires_at: r.expires_at.map(Timestamp),
+        }
+    }
+}
+
+rows! {
+    pub(super) struct AppCertificateRow {
+        thumbprint_sha256: String,
+        thumbprint_sha1: String,
+        der: Vec<u8>,
+    }
+}
+
+impl From<AppCertificateRow> for AppCertificate {
+    fn from(r: AppCertificateRow) -> Self {
+        Self {
+            thumbprint_sha256: r.thumbprint_sha256,
+            thumbprint_sha1: r.thumbprint_sha1,
+            der: r.der,
+        }
+    }
+}
+
+rows! {
+    pub(super) struct UserRow {
+        tenant_id: String,
+        object_id: String,
+        upn: String,
+        display_name: String,
+        password_hash: String,
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(Self {
+            tenant_id: uuid(&r.tenant_id)?,
+            object_id: uuid(&r.object_id)?,
+            upn: r.upn,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct EnvironmentRow {
+        id: String,
+        tenant_id: String,
+        display_name: String,
+        org: String,
+    }
+}
+
+impl TryFrom<EnvironmentRow> for Environment {
+    type Error = StoreError;
+    fn try_from(r: EnvironmentRow) -> Result<Self> {
+        Ok(Self {
+            id: env_id(&r.id)?,
+            tenant_id: uuid(&r.tenant_id)?,
+            display_name: r.display_name,
+            org: r.org,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct SystemUserRow {
+        id: String,
+        environment_id: String,
+        application_id: Option<String>,
+        user_object_id: Option<String>,
+        fullname: String,
+        domainname: String,
+        accessmode: i64,
+        isdisabled: bool,
+        maker: bool,
+        created_on: i64,
+        modified_on: i64,
+        versionnumber: i64,
+    }
+}
+
+impl TryFrom<SystemUserRow> for SystemUser {
+    type Error = StoreError;
+    fn try_from(r: SystemUserRow) -> Result<Self> {
+        let kind = match (opt_uuid(r.application_id)?, opt_uuid(r.user_object_id)?) {
+            (Some(client_id), None) => SystemUserKind::Application { client_id },
+            (None, Some(object_id)) => SystemUserKind::Person { object_id },
+            _ => return Err(corrupt("systemuser principal of", &r.id)),
+        };
+        Ok(Self {
+            id: uuid(&r.id)?,
+            environment_id: env_id(&r.environment_id)?,
+            kind,
+            fullname: r.fullname,
+            domainname: r.domainname,
+            accessmode: r.accessmode,
+            isdisabled: r.isdisabled,
+            maker: r.maker,
+            created_on: Timestamp(r.created_on),
+            modified_on: Timestamp(r.modified_on),
+            versionnumber: r.versionnumber,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct MachineGroupRow {
+        id: String,
+        environment_id: String,
+        name: String,
+        description: String,
+        flowgrouptype: i64,
+        statecode: i64,
+        statuscode: i64,
+        password_hash: Option<String>,
+        owner_id: String,
+        created_on: i64,
+        created_by: String,
+        modified_on: i64,
+        modified_by: String,
+        versionnumber: i64,
+    }
+}
+
+impl TryFrom<MachineGroupRow> for MachineGroup {
+    type Error = StoreError;
+    fn try_from(r: MachineGroupRow) -> Result<Self> {
+        Ok(Self {
+            id: uuid(&r.id)?,
+            environment_id: env_id(&r.environment_id)?,
+            name: r.name,
+            description: r.description,
+            flowgrouptype: r.flowgrouptype,
+            statecode: r.statecode,
+            statuscode: r.statuscode,
+            password_hash: r.password_hash,
+            owner_id: uuid(&r.owner_id)?,
+            created_on: Timestamp(r.created_on),
+            created_by: uuid(&r.created_by)?,
+            modified_on: Timestamp(r.modified_on),
+            modified_by: uuid(&r.modified_by)?,
+            versionnumber: r.versionnumber,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct MachineRow {
+        id: String,
+        environment_id: String,
+        group_id: String,
+        name: String,
+        description: String,
+        agentversion: Option<String>,
+        lastheartbeatdate: Option<i64>,
+        statecode: i64,
+        statuscode: i64,
+        owner_id: String,
+        created_on: i64,
+        created_by: String,
+        modified_on: i64,
+        modified_by: String,
+        versionnumber: i64,
+    }
+}
+
+impl TryFrom<MachineRow> for Machine {
+    type Error = StoreError;
+    fn try_from(r: MachineRow) -> Result<Self> {
+        Ok(Self {
+            id: uuid(&r.id)?,
+            environment_id: env_id(&r.environment_id)?,
+            group_id: uuid(&r.group_id)?,
+            name: r.name,
+            description: r.description,
+            agentversion: r.agentversion,
+            lastheartbeatdate: r.lastheartbeatdate.map(Timestamp),
+            statecode: r.statecode,
+            statuscode: r.statuscode,
+            owner_id: uuid(&r.owner_id)?,
+            created_on: Timestamp(r.created_on),
+            created_by: uuid(&r.created_by)?,
+            modified_on: Timestamp(r.modified_on),
+            modified_by: uuid(&r.modified_by)?,
+            versionnumber: r.versionnumber,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct ShareRow {
+        record_type: String,
+        record_id: String,
+        principal_id: String,
+        access_mask: i64,
+    }
+}
+
+impl TryFrom<ShareRow> for Share {
+    type Error = StoreError;
+    fn try_from(r: ShareRow) -> Result<Self> {
+        let record = RecordRef::from_parts(&r.record_type, uuid(&r.record_id)?)
+            .ok_or_else(|| corrupt("record type", &r.record_type))?;
+        let rights = u32::try_from(r.access_mask)
+            .ok()
+            .and_then(AccessRights::from_bits)
+            .ok_or_else(|| corrupt("access mask", &r.access_mask.to_string()))?;
+        Ok(Self {
+            record,
+            principal_id: uuid(&r.principal_id)?,
+            rights,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct ConnectionRow {
+        environment_id: String,
+        id: String,
+        connector: String,
+        display_name: String,
+        parameter_set: String,
+        parameter_values: String,
+        sealed_secrets: Vec<u8>,
+        target_group_id: Option<String>,
+        created_by_id: String,
+        created_by_type: String,
+        created_by_name: String,
+        created_at: i64,
+        modified_at: i64,
+    }
+}
+
+impl TryFrom<ConnectionRow> for Connection {
+    type Error = StoreError;
+    fn try_from(r: ConnectionRow) -> Result<Self> {
+        Ok(Self {
+            environment_id: env_id(&r.environment_id)?,
+            id: r
+                .id
+                .parse::<ConnectionId>()
+                .map_err(|_| corrupt("connection id", &r.id))?,
+            connector: ConnectorName::parse(&r.connector)
+                .ok_or_else(|| corrupt("connector", &r.connector))?,
+            display_name: r.display_name,
+            parameter_set: r.parameter_set,
+            parameter_values: serde_json::from_str(&r.parameter_values)
+                .map_err(|_| corrupt("parameter values of connection", &r.id))?,
+            sealed_secrets: r.sealed_secrets,
+            target_group_id: opt_uuid(r.target_group_id)?,
+            created_by: Principal {
+                id: uuid(&r.created_by_id)?,
+                kind: PrincipalType::parse(&r.created_by_type)
+                    .ok_or_else(|| corrupt("principal type", &r.created_by_type))?,
+                display_name: r.created_by_name,
+            },
+            created_at: Timestamp(r.created_at),
+            modified_at: Timestamp(r.modified_at),
+        })
+    }
+}
+
+rows! {
+    pub(super) struct SigningKeyRow {
+        kid: String,
+        sealed_private: Vec<u8>,
+        certificate: Vec<u8>,
+        created_at: i64,
+        retire_at: i64,
+        expire_at: i64,
+    }
+}
+
+impl From<SigningKeyRow> for SigningKey {
+    fn from(r: SigningKeyRow) -> Self {
+        Self {
+            kid: r.kid,
+            sealed_private: r.sealed_private,
+            certificate: r.certificate,
+            created_at: Timestamp(r.created_at),
+            retire_at: Timestamp(r.retire_at),
+            expire_at: Timestamp(r.expire_at),
+        }
+    }
+}
+
+rows! {
+    pub(super) struct TargetFactsRow {
+        group_name: Option<String>,
+        group_type: Option<i64>,
+        has_machines: i64,
+        creator_is_member: i64,
+        creator_owns: i64,
+        creator_rights: i64,
+    }
+}
+
+impl TargetFactsRow {
+    /// `None` when the connection has no target or its group is gone.
+    pub(super) fn facts(self) -> Option<TargetFacts> {
+        Some(TargetFacts {
+            group_name: self.group_name?,
+            flowgrouptype: self.group_type?,
+            has_machines: self.has_machines == 1,
+            creator_is_member: self.creator_is_member == 1,
+            creator_owns: self.creator_owns == 1,
+            creator_rights: u32::try_from(self.creator_rights)
+                .map_or(AccessRights::empty(), AccessRights::from_bits_truncate),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConnectionTargetRow {
+    #[sqlx(flatten)]
+    pub(super) connection: ConnectionRow,
+    #[sqlx(flatten)]
+    pub(super) target: TargetFactsRow,
+}
+
+impl super::FromSqliteRow for ConnectionTargetRow {
+    fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        /// The columns of `connection_columns!`, which come first.
+        const CONNECTION_COLUMNS: usize = 13;
+        Ok(Self {
+            connection: ConnectionRow::from_sqlite_row_at(row, first)?,
+            target: TargetFactsRow::from_sqlite_row_at(row, first + CONNECTION_COLUMNS)?,
+        })
+    }
+}

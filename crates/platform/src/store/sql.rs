@@ -1,0 +1,112 @@
+//! The query macros every aggregate's file uses: each query is written
+//! once, in SQL both databases run, and compiled for both. Reads go
+//! through `fetch_row!`/`fetch_rows!` (`fetch_one!`/`fetch_all!` also
+//! convert the rows), writes through `exec!` (which hands the body a
+//! connection of the backend at hand) or `run!` (one statement).
+
+/// Rows of `$sql` as `$row` (a tuple or a row struct), with `$arg`s bound
+/// to `$1`, `$2`, ...: `$sqlite` names the
+/// [`sqlite_reads::SqliteReaders`](super::sqlite_reads::SqliteReaders)
+/// method and `$sqlx` the sqlx one.
+macro_rules! fetch {
+    ($store:expr, $sqlite:ident / $sqlx:ident, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite { read, .. } => {
+                read.$sqlite::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+            }
+            $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
+                $(.bind($arg))*
+                .$sqlx(pool)
+                .await
+                .map_err($crate::store::StoreError::from),
+        }
+    };
+}
+pub(super) use fetch;
+
+/// At most one row: see [`fetch`].
+macro_rules! fetch_row {
+    ($store:expr, $($query:tt)*) => {
+        $crate::store::sql::fetch!($store, optional / fetch_optional, $($query)*)
+    };
+}
+pub(super) use fetch_row;
+
+/// Every row: see [`fetch`].
+macro_rules! fetch_rows {
+    ($store:expr, $($query:tt)*) => {
+        $crate::store::sql::fetch!($store, all / fetch_all, $($query)*)
+    };
+}
+pub(super) use fetch_rows;
+
+/// Declares row structs that both drivers read by column name: sqlx's
+/// `FromRow` for PostgreSQL and the writer,
+/// [`sqlite_reads::FromSqliteRow`](super::sqlite_reads::FromSqliteRow)
+/// for SQLite reads (which looks at the field's position first).
+macro_rules! rows {
+    ($($vis:vis struct $name:ident { $($field:ident: $ty:ty),* $(,)? })+) => {$(
+        #[derive(sqlx::FromRow)]
+        $vis struct $name { $($field: $ty),* }
+
+        impl $crate::store::FromSqliteRow for $name {
+            // The last field's `at += 1` is never read.
+            #[allow(unused_assignments)]
+            fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+                let mut at = first;
+                Ok(Self {$($field: {
+                    let value = $crate::store::sqlite_reads::column(row, at, stringify!($field))?;
+                    at += 1;
+                    value
+                }),*})
+            }
+        }
+    )+};
+}
+pub(super) use rows;
+
+/// Runs `$body` with `$conn` bound to the transaction's connection.
+macro_rules! exec {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.inner {
+            TxInner::Sqlite(t) => {
+                let $conn: &mut sqlx::SqliteConnection = &mut *t;
+                $body
+            }
+            TxInner::Postgres(t) => {
+                let $conn: &mut sqlx::PgConnection = &mut *t;
+                $body
+            }
+        }
+    };
+}
+pub(super) use exec;
+
+/// Fetches at most one row of `$row` and converts it.
+macro_rules! fetch_one {
+    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {
+        $crate::store::sql::fetch_row!($store, $row, $sql $(, $arg)*)?
+            .map(TryInto::try_into)
+            .transpose()
+    };
+}
+pub(super) use fetch_one;
+
+/// Fetches every row of `$row` and converts them.
+macro_rules! fetch_all {
+    ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {
+        $crate::store::sql::fetch_rows!($store, $row, $sql $(, $arg)*)?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<$crate::store::Result<Vec<_>>>()
+    };
+}
+pub(super) use fetch_all;
+
+/// Runs one statement on the transaction and returns the rows it touched.
+macro_rules! run {
+    ($tx:expr, $sql:expr $(, $arg:expr)*) => {
+        $crate::store::sql::exec!($tx, conn => sqlx::query($sql)$(.bind($arg))*.execute(&mut *conn).await.map(|done| done.rows_affected()))
+    };
+}
+pub(super) use run;
