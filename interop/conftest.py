@@ -133,3 +133,14 @@ def platform(tmp_path_factory):
     yield Platform(url.replace("127.0.0.1", "localhost"), ca, certificate)
     process.terminate()
     process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def transparent(tmp_path_factory):
+    """A plain-HTTP platform reached only through HTTPS_PROXY (DESIGN 4.5)."""
+    import transparent as mode
+
+    process, platform = mode.start(tmp_path_factory.mktemp("transparent"))
+    yield platform
+    process.terminate()
+    process.wait(timeout=15)

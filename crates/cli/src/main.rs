@@ -5,6 +5,7 @@ mod client_args;
 mod connect;
 mod connection;
 mod embedded;
+mod env;
 mod group;
 mod keys;
 mod output;
@@ -54,6 +55,9 @@ enum Command {
     /// Manage the platform's token signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Print the shell lines that point unchanged tools (curl, az, MSAL, SDKs)
+    /// at a running platform: HTTPS_PROXY and trust of its CA.
+    Env(env::EnvArgs),
     /// Print an environment's ENVIRONMENT_ID_URL (37520647dbdf49faba016134c14680.c4).
     EnvUrl {
         /// The environment id: a GUID or Default-{GUID}.
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token::run(args),
         Command::Settings(args) => settings::run(args),
         Command::Keys(command) => keys::run(command),
+        Command::Env(args) => env::run(args),
         Command::EnvUrl { environment } => env_url(&environment),
     };
     match result {

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
     signing_key_lifetime: Option<String>,
+    /// How long a silent client may hold a connection (a tunnel's TLS handshake, its next request): seconds, or 30s, 5m [default: 60].
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle_timeout: Option<String>,
     /// TOML config file with the same keys as these flags (listen, data_dir, ...).
     #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
     #[serde(skip)]
@@ -76,11 +80,16 @@ async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let data_dir = config.data_dir.clone();
     let platform = Platform::open(config).await?;
     let addr = listener.local_addr()?;
     let url = format!("{}://{addr}", platform.scheme());
+    // For `padconnect env --data-dir`: where this platform answers.
+    crate::env::record(&data_dir, &url)?;
     tracing::info!(%url, "padconnect platform listening on {url}");
-    platform.serve(listener, shutdown_signal()).await?;
+    let served = platform.serve(listener, shutdown_signal()).await;
+    crate::env::forget(&data_dir);
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

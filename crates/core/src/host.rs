@@ -22,6 +22,9 @@ pub enum Surface {
     Dataverse(String),
     /// The Power Automate portal.
     Portal,
+    /// Azure Resource Manager (`management.azure.com`), as far as the Azure
+    /// CLI's sign-in needs it.
+    Arm,
     /// A bare address (`127.0.0.1:PORT`, `localhost:PORT`): path-style routes apply.
     PathStyle,
 }
@@ -36,9 +39,55 @@ pub fn classify_host(host: &str) -> Option<Surface> {
     if let Some(prefix) = name.strip_suffix(".localhost") {
         return classify_local(prefix, &name);
     }
+    if ARM_HOSTS.contains(&name.as_str()) {
+        return Some(Surface::Arm);
+    }
     Cloud::ALL
         .into_iter()
         .find_map(|cloud| classify_cloud(cloud, &name))
+}
+
+/// Azure Resource Manager's hosts in the clouds the Azure CLI knows
+/// (azure-cli-core `cloud.py`: `AzureCloud`, `AzureUSGovernment`,
+/// `AzureChinaCloud` set `resource_manager` to these).
+pub const ARM_HOSTS: [&str; 3] = [
+    "management.azure.com",
+    "management.usgovcloudapi.net",
+    "management.chinacloudapi.cn",
+];
+
+/// The highest regional number a Dataverse host may carry (`crm21`); the
+/// regions in use today stop below it.
+pub const MAX_DATAVERSE_REGION: u32 = 30;
+
+/// The DNS subtrees that hold every name the platform answers to: the local
+/// CA is constrained to them (RFC 5280 name constraints), so trusting it
+/// vouches for no other site. A subtree covers the name and every name below
+/// it; Dataverse is listed region by region (`crm.dynamics.com`,
+/// `crm2.dynamics.com`, ...) rather than as all of `dynamics.com`.
+pub fn served_dns_subtrees() -> Vec<String> {
+    let mut names = vec!["localhost".to_owned()];
+    names.extend(ARM_HOSTS.map(String::from));
+    for cloud in Cloud::ALL {
+        let hosts = cloud.hosts();
+        names.extend([hosts.login, hosts.api, hosts.portal].map(String::from));
+        if let Some((first, domain)) = hosts.dataverse.split_once('.') {
+            let crm = first.trim_end_matches(|c: char| c.is_ascii_digit());
+            names.push(format!("{crm}.{domain}"));
+            names.extend((2..=MAX_DATAVERSE_REGION).map(|n| format!("{crm}{n}.{domain}")));
+        }
+    }
+    names.sort();
+    names.dedup();
+    // A subtree inside another adds nothing.
+    let covered = |name: &String, names: &[String]| {
+        names
+            .iter()
+            .any(|other| other != name && name.ends_with(&format!(".{other}")))
+    };
+    let all = names.clone();
+    names.retain(|name| !covered(name, &all));
+    names
 }
 
 fn strip_port(host: &str) -> Option<&str> {
@@ -55,6 +104,7 @@ fn classify_local(prefix: &str, name: &str) -> Option<Surface> {
         "login" => Some(Surface::Identity),
         "api" => Some(Surface::TenantApi),
         "make" => Some(Surface::Portal),
+        "management" => Some(Surface::Arm),
         _ => classify_named(name, "api.localhost", "crm.localhost"),
     }
 }
@@ -84,13 +134,17 @@ fn classify_named(name: &str, api: &str, dataverse: &str) -> Option<Surface> {
     }
     // Regional Dataverse domains number their first label: crm4.dynamics.com.
     let (crm, domain) = dataverse.split_once('.')?;
+    // `crm9.dynamics.com` (GCC) is a region of `crm`, as `crm4` is.
+    let crm = crm.trim_end_matches(|c: char| c.is_ascii_digit());
     let (org, label) = name
         .strip_suffix(domain)?
         .strip_suffix('.')?
         .rsplit_once('.')?;
-    let regional = label
-        .strip_prefix(crm)
-        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+    let regional = label.strip_prefix(crm).is_some_and(|n| {
+        n.is_empty()
+            || n.parse::<u32>()
+                .is_ok_and(|n| (2..=MAX_DATAVERSE_REGION).contains(&n))
+    });
     (regional && is_org_name(org)).then(|| Surface::Dataverse(org.to_owned()))
 }
 
@@ -186,6 +240,53 @@ mod tests {
             "[::1",
         ] {
             assert_eq!(classify_host(host), None, "{host}");
+        }
+    }
+
+    #[test]
+    fn arm_hosts() {
+        for host in [
+            "management.azure.com",
+            "management.usgovcloudapi.net:443",
+            "management.localhost",
+        ] {
+            assert_eq!(classify_host(host), Some(Surface::Arm), "{host}");
+        }
+    }
+
+    /// Every name the platform answers to lies in a subtree the CA may vouch
+    /// for, and a name that is not served lies in none.
+    #[test]
+    fn served_names_lie_in_the_constrained_subtrees() {
+        let subtrees = served_dns_subtrees();
+        let inside = |name: &str| {
+            subtrees
+                .iter()
+                .any(|s| name == s || name.ends_with(&format!(".{s}")))
+        };
+        let mut served = vec![
+            "contoso.crm4.dynamics.com".to_owned(),
+            "contoso.crm30.dynamics.com".to_owned(),
+            "contoso.crm.localhost".to_owned(),
+            "management.azure.com".to_owned(),
+        ];
+        for cloud in Cloud::ALL {
+            let hosts = cloud.hosts();
+            served.extend([hosts.login, hosts.api, hosts.portal].map(String::from));
+            served.push(format!("contoso.{}", hosts.dataverse));
+            served.push(cloud.environment_host(&env()));
+        }
+        for name in &served {
+            assert!(classify_host(name).is_some(), "{name} is served");
+            assert!(inside(name), "{name} is outside {subtrees:?}");
+        }
+        for name in [
+            "dynamics.com",
+            "www.dynamics.com",
+            "microsoftonline.com",
+            "azure.com",
+        ] {
+            assert!(!inside(name), "{name} must not be vouched for");
         }
     }
 

@@ -90,6 +90,8 @@ pub enum Audience<'a> {
     Dataverse {
         org: &'a str,
     },
+    /// Azure Resource Manager, by any of its resource URIs.
+    Arm,
 }
 
 impl Audience<'_> {
@@ -99,6 +101,7 @@ impl Audience<'_> {
             Self::Dataverse { org } => {
                 dataverse_org_of(aud).is_some_and(|o| o.eq_ignore_ascii_case(org))
             }
+            Self::Arm => ARM_AUDIENCES.contains(&aud.trim_end_matches('/')),
         }
     }
 
@@ -107,6 +110,7 @@ impl Audience<'_> {
         match self {
             Self::PowerPlatform => POWER_PLATFORM_AUDIENCE.to_owned(),
             Self::Dataverse { org } => format!("https://{org}.crm.dynamics.com/"),
+            Self::Arm => "https://management.core.windows.net/".to_owned(),
         }
     }
 }

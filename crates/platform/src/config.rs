@@ -38,7 +38,16 @@ pub struct PlatformConfig {
     /// seconds, or a number with s, m, h or d.
     #[serde(with = "duration_secs")]
     pub signing_key_lifetime: u64,
+    /// How long a client may stay silent (a tunnel's TLS handshake, the
+    /// headers of its next request) before its connection is closed.
+    #[serde(with = "duration_secs")]
+    pub idle_timeout: u64,
 }
+
+/// Long enough for a client between two calls of one job (MSAL and the
+/// Azure CLI keep connections open), short enough that silent sockets do
+/// not pile up.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,13 +69,14 @@ impl Default for PlatformConfig {
             log_format: LogFormat::Text,
             tls: false,
             signing_key_lifetime: crate::signing::DEFAULT_KEY_LIFETIME_SECS as u64,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT_SECS,
         }
     }
 }
 
 /// The keys `PADCONNECT_*` variables may set; others (`PADCONNECT_PLATFORM`,
 /// `PADCONNECT_MASTER_KEY`, ...) belong to other parts and are not config.
-const ENV_KEYS: [&str; 9] = [
+const ENV_KEYS: [&str; 10] = [
     "listen",
     "data_dir",
     "database",
@@ -76,6 +86,7 @@ const ENV_KEYS: [&str; 9] = [
     "log_format",
     "tls",
     "signing_key_lifetime",
+    "idle_timeout",
 ];
 
 impl PlatformConfig {

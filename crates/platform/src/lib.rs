@@ -8,6 +8,7 @@
 //! they call the rules (`rules`, `auth`) over `state`, which holds the store,
 //! the caches layered over it and the keys; `store` sits on `core`.
 
+mod arm;
 mod auth;
 pub mod claims;
 pub mod config;
@@ -25,9 +26,11 @@ mod signing;
 mod state;
 pub mod store;
 mod tls;
+mod tunnel;
 mod verified;
 pub mod world;
 
 pub use config::PlatformConfig;
 pub use server::{Platform, PlatformError, RunningPlatform};
 pub use state::AppState;
+pub use tls::CA_FILE;

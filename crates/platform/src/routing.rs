@@ -26,8 +26,16 @@ use crate::dataverse::DataverseError;
 use crate::identity::AadError;
 use crate::origin::{EnvironmentScope, OrgScope, RequestOrigin};
 use crate::portal::PortalError;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::middleware;
+
+use crate::arm::ArmError;
 use crate::state::AppState;
-use crate::{connectivity, dataverse, identity, portal};
+use crate::tls::LeafCertificates;
+use crate::tunnel::{self, Tunnels};
+use crate::{arm, connectivity, dataverse, identity, portal};
 
 /// The header carrying each request's id, as Microsoft's services name it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -40,11 +48,29 @@ pub struct Surfaces {
     pub environment_api: Router,
     pub dataverse: Router,
     pub portal: Router,
+    pub arm: Router,
     pub scheme: &'static str,
     pub body_limit: usize,
 }
 
-/// The whole platform's router: probes, then every surface by host or path.
+/// The whole platform's router: CONNECT tunnels first, then as [`router`].
+pub fn router_with_tunnels(
+    state: AppState,
+    scheme: &'static str,
+    leaves: Arc<LeafCertificates>,
+) -> Router {
+    let tunnels = Tunnels {
+        leaves,
+        https: router(state.clone(), "https"),
+        idle_timeout: Duration::from_secs(state.config.idle_timeout),
+    };
+    router(state, scheme).layer(middleware::from_fn_with_state(
+        Arc::new(tunnels),
+        tunnel::intercept,
+    ))
+}
+
+/// Probes, then every surface by host or path.
 pub fn router(state: AppState, scheme: &'static str) -> Router {
     let surfaces = Surfaces {
         identity: identity::router(state.clone()),
@@ -52,6 +78,7 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
         environment_api: connectivity::environment_router(state.clone()),
         dataverse: dataverse::router(state.clone()),
         portal: portal::router(state.clone()),
+        arm: arm::router(state.clone()),
         scheme,
         body_limit: state.config.body_limit,
     };
@@ -117,6 +144,7 @@ enum Route {
     /// An environment-level path whose environment id is malformed.
     UnknownEnvironment(String),
     Dataverse(String),
+    Arm,
     Portal,
 }
 
@@ -163,6 +191,7 @@ fn path_style(path: &str) -> (Route, usize) {
                 Err(_) => (Route::UnknownEnvironment(env.to_owned()), prefix),
             }
         }
+        ("arm", _) => (Route::Arm, "/arm".len()),
         ("orgs", Some(org)) if is_org_name(org) => (
             Route::Dataverse(org.to_ascii_lowercase()),
             "/orgs/".len() + org.len(),
@@ -193,6 +222,7 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
         Some(Surface::EnvironmentApi(env)) => (Route::EnvironmentApi(env), 0),
         Some(Surface::Dataverse(org)) => (Route::Dataverse(org), 0),
         Some(Surface::Portal) => (Route::Portal, 0),
+        Some(Surface::Arm) => (Route::Arm, 0),
         // A bare address, or a name that is none of the cloud's (a reverse
         // proxy's): path-style.
         Some(Surface::PathStyle) | None => path_style(request.uri().path()),
@@ -226,6 +256,7 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
             request.extensions_mut().insert(OrgScope(org));
             surfaces.dataverse
         }
+        Route::Arm => surfaces.arm,
         Route::Portal => surfaces.portal,
     };
     match router.oneshot(request).await {
@@ -272,6 +303,7 @@ fn body_too_large(request: &Request<Body>, limit: usize, route: &Route) -> Optio
             ApiError::new(status, "RequestEntityTooLarge", message).into_response()
         }
         Route::Dataverse(_) => DataverseError::new(status, "0x80040203", message).into_response(),
+        Route::Arm => ArmError::too_large(message).into_response(),
         Route::Portal => PortalError { status, message }.into_response(),
     })
 }
@@ -326,6 +358,8 @@ mod tests {
             ("/machines", Route::Portal, 0),
             ("/not%20a%20tenant/oauth2/v2.0/token", Route::Identity, 0),
             ("/machines/oauth2", Route::Portal, 0),
+            ("/arm/subscriptions", Route::Arm, 4),
+            ("/arm", Route::Arm, 4),
         ];
         for (path, route, prefix) in cases {
             assert_eq!(path_style(path), (route, prefix), "{path}");

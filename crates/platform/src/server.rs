@@ -46,6 +46,8 @@ pub enum PlatformError {
 /// An opened platform: data dir, key ring and store ready, world loaded.
 pub struct Platform {
     state: AppState,
+    /// Certificates for CONNECT tunnels, from the data dir's CA.
+    leaves: Arc<tls::LeafCertificates>,
     world: Option<LoadSummary>,
     tls: Option<RustlsConfig>,
 }
@@ -87,9 +89,11 @@ impl Platform {
         };
         let lifetime = i64::try_from(config.signing_key_lifetime).unwrap_or(i64::MAX);
         let signing = SigningKeys::open(store.clone(), keyring.clone(), lifetime).await?;
+        let authority = tls::Authority::open(&config.data_dir, &keyring)?;
+        let leaves = Arc::new(authority.leaves()?);
         let tls = match config.tls {
             true => {
-                let identity = tls::server_identity(&config.data_dir, &keyring)?;
+                let identity = authority.server_identity()?;
                 info!(ca = %identity.ca_path.display(), "TLS on: trust this CA in clients");
                 let chain = identity.chain.iter().map(|c| c.to_vec()).collect();
                 let tls = RustlsConfig::from_der(chain, identity.key.secret_pkcs8_der().to_vec())
@@ -112,6 +116,7 @@ impl Platform {
         };
         Ok(Self {
             state: AppState::new(inner),
+            leaves,
             world,
             tls,
         })
@@ -136,7 +141,7 @@ impl Platform {
     }
 
     pub fn router(&self) -> Router {
-        routing::router(self.state.clone(), self.scheme())
+        routing::router_with_tunnels(self.state.clone(), self.scheme(), self.leaves.clone())
     }
 
     /// Serves on `listener` until `shutdown` resolves, then lets requests in

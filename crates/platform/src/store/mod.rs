@@ -11,7 +11,8 @@
 //! - `environments.rs`: environments and their systemusers;
 //! - `machines.rs`: machine groups, machines, and what is shared of them;
 //! - `connections.rs`: connections, their permissions and target facts;
-//! - `portal.rs`: portal sessions, and what else the portal reads or writes.
+//! - `portal.rs`: portal sessions, and what else the portal reads or writes;
+//! - `subscriptions.rs`: a tenant's Azure subscriptions (ARM).
 //!
 //! Under them, `rows.rs` holds the row structs and their conversions into
 //! the types of `model.rs`, and `sql.rs` the macros that compile a query
@@ -43,6 +44,7 @@ mod portal;
 mod rows;
 mod sql;
 pub(crate) mod sqlite_reads;
+mod subscriptions;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -61,6 +63,7 @@ pub use model::*;
 pub use portal::PortalSession;
 use sql::fetch_row;
 pub(crate) use sqlite_reads::FromSqliteRow;
+pub use subscriptions::Subscription;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

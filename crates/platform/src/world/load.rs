@@ -64,6 +64,15 @@ async fn load_tenant(
     for env in &t.environments {
         load_environment(tx, t, env, summary).await?;
     }
+    for s in &t.subscriptions {
+        tx.upsert_subscription(&Subscription {
+            tenant_id: t.id,
+            id: s.id,
+            display_name: s.display_name.clone(),
+            state: s.state.clone(),
+        })
+        .await?;
+    }
     summary.tenants += 1;
     summary.apps += t.apps.len();
     summary.users += t.users.len();

@@ -66,7 +66,19 @@ pub struct WorldTenant {
     pub apps: Vec<WorldApp>,
     pub users: Vec<WorldUser>,
     pub environments: Vec<WorldEnvironment>,
+    pub subscriptions: Vec<WorldSubscription>,
 }
+
+/// An Azure subscription (ARM's `GET /subscriptions`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldSubscription {
+    pub id: Uuid,
+    pub display_name: String,
+    pub state: String,
+}
+
+/// ARM's subscription states (azure-rest-api-specs `SubscriptionState`).
+const SUBSCRIPTION_STATES: [&str; 5] = ["Enabled", "Warned", "PastDue", "Disabled", "Deleted"];
 
 #[derive(Clone, PartialEq)]
 pub struct WorldApp {
@@ -328,6 +340,12 @@ impl Checker<'_> {
                 self.environment(&format!("{path}.environments[{i}]"), e, &principals)
             })
             .collect();
+        let subscriptions = t
+            .subscriptions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.subscription(&format!("{path}.subscriptions[{i}]"), s))
+            .collect();
         Some(WorldTenant {
             id: id?,
             domain,
@@ -335,6 +353,27 @@ impl Checker<'_> {
             apps,
             users,
             environments,
+            subscriptions,
+        })
+    }
+
+    fn subscription(&mut self, path: &str, s: &SubscriptionSpec) -> Option<WorldSubscription> {
+        let id = self.guid(&format!("{path}.id"), &s.id);
+        let display_name = self.non_empty(&format!("{path}.display_name"), &s.display_name);
+        let state = s.state.as_deref().unwrap_or("Enabled");
+        let state = SUBSCRIPTION_STATES
+            .into_iter()
+            .find(|known| known.eq_ignore_ascii_case(state));
+        if state.is_none() {
+            self.problem(
+                &format!("{path}.state"),
+                format!("expected one of {}", SUBSCRIPTION_STATES.join(", ")),
+            );
+        }
+        Some(WorldSubscription {
+            id: id?,
+            display_name: display_name?,
+            state: state?.to_owned(),
         })
     }
 

@@ -24,6 +24,17 @@ pub(super) struct TenantSpec {
     pub users: Vec<UserSpec>,
     #[serde(default)]
     pub environments: Vec<EnvironmentSpec>,
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionSpec>,
+}
+
+/// An Azure subscription the tenant's principals see through ARM.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SubscriptionSpec {
+    pub id: String,
+    pub display_name: String,
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 //! server over real HTTP on port 0; and durability under `kill -9`.
 
 mod access;
+mod arm;
 mod connections;
 mod crash;
 mod dataverse;
@@ -15,5 +16,6 @@ mod run_owner;
 mod server;
 mod store;
 mod support;
+mod tunnel;
 mod verifier;
 mod world;

@@ -123,6 +123,7 @@ pub const SECRET: &str = "example-secret-value";
 pub const EXPIRED_SECRET: &str = "old-secret-value";
 pub const CERT_APP: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 pub const LONELY_APP: &str = "7b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
+pub const SUBSCRIPTION: &str = "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b";
 pub const USER: &str = "admin@contoso.onmicrosoft.com";
 pub const PASSWORD: &str = "example-password";
 pub const ENVIRONMENT: &str = "37520647-dbdf-49fa-ba01-6134c14680c4";
@@ -172,6 +173,10 @@ certificates = ["cert.pem"]
 display_name = "lonely"
 client_id = "{LONELY_APP}"
 secrets = ["{SECRET}"]
+
+[[tenants.subscriptions]]
+id = "{SUBSCRIPTION}"
+display_name = "Contoso Automation"
 
 [[tenants.users]]
 upn = "{USER}"

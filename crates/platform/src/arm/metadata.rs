@@ -1,0 +1,90 @@
+//! `GET /metadata/endpoints?api-version=...`: the cloud's endpoints, as
+//! `az cloud register --endpoint-resource-manager URL` reads them
+//! (azure-cli `command_modules/cloud/custom.py` fetches
+//! `{URL}/metadata/endpoints?api-version=2022-09-01`; azure-cli-core
+//! `cloud.py` `_arm_to_cli_mapper` needs `name`, `authentication.loginEndpoint`,
+//! `authentication.audiences[0]` and a `suffixes` object, and reads
+//! `resourceManager` and the rest when present). Each URL points back at the
+//! platform: under the cloud's names when asked under them (through a
+//! tunnel), else at the address the client used.
+
+use axum::Json;
+use axum::extract::Query;
+use padconnect_core::{Surface, classify_host};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ArmError;
+use crate::origin::RequestOrigin;
+
+#[derive(Deserialize)]
+pub struct ApiVersion {
+    #[serde(rename = "api-version")]
+    api_version: Option<String>,
+}
+
+/// One ARM cloud: its name as the Azure CLI calls it, its login host and the
+/// audience of its tokens (azure-cli-core `cloud.py`'s built-in clouds).
+struct ArmCloud {
+    name: &'static str,
+    login: &'static str,
+    /// The classic `management.core` form first: the CLI takes `[0]`.
+    audiences: [&'static str; 2],
+}
+
+fn cloud_of(arm_host: &str) -> ArmCloud {
+    match arm_host {
+        "management.usgovcloudapi.net" => ArmCloud {
+            name: "AzureUSGovernment",
+            login: "https://login.microsoftonline.us",
+            audiences: [
+                "https://management.core.usgovcloudapi.net/",
+                "https://management.usgovcloudapi.net/",
+            ],
+        },
+        "management.chinacloudapi.cn" => ArmCloud {
+            name: "AzureChinaCloud",
+            login: "https://login.chinacloudapi.cn",
+            audiences: [
+                "https://management.core.chinacloudapi.cn/",
+                "https://management.chinacloudapi.cn/",
+            ],
+        },
+        _ => ArmCloud {
+            name: "AzureCloud",
+            login: "https://login.microsoftonline.com",
+            audiences: [
+                "https://management.core.windows.net/",
+                "https://management.azure.com/",
+            ],
+        },
+    }
+}
+
+pub async fn endpoints(
+    Query(query): Query<ApiVersion>,
+    axum::Extension(origin): axum::Extension<RequestOrigin>,
+) -> Result<Json<Value>, ArmError> {
+    if query.api_version.is_none() {
+        return Err(ArmError::missing_api_version());
+    }
+    let host = origin.authority.to_ascii_lowercase();
+    let by_name = matches!(classify_host(&host), Some(Surface::Arm));
+    let cloud = cloud_of(host.split(':').next().unwrap_or_default());
+    // Under a bare address the identity surface is path-style at the root.
+    let login = match by_name {
+        true => cloud.login.to_owned(),
+        false => format!("{}://{}", origin.scheme, origin.authority),
+    };
+    Ok(Json(json!({
+        "name": cloud.name,
+        "resourceManager": origin.url("/"),
+        "authentication": {
+            "loginEndpoint": login,
+            "audiences": cloud.audiences,
+            "tenant": "common",
+            "identityProvider": "AAD",
+        },
+        "suffixes": {},
+    })))
+}

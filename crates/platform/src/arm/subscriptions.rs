@@ -1,0 +1,93 @@
+//! `GET /subscriptions` and `GET /tenants`, for a token with an ARM audience.
+//! Shapes as azure-rest-api-specs' `Microsoft.Resources/stable/2022-12-01`
+//! examples (`GetSubscriptions.json`, `GetTenants.json`); the Azure CLI reads
+//! `id` (the subscription id is its last segment), `displayName`, `state`,
+//! `tenantId` and `managedByTenants` (azure-cli-core `_profile.py`).
+//!
+//! The world declares a tenant's subscriptions; every principal of the
+//! tenant sees them (the platform has no Azure role assignments).
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::http::header;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ArmError;
+use crate::auth::{Audience, Caller, verify_bearer};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct ApiVersion {
+    #[serde(rename = "api-version")]
+    api_version: Option<String>,
+}
+
+async fn caller(
+    state: &AppState,
+    query: &ApiVersion,
+    headers: &HeaderMap,
+) -> Result<Caller, ArmError> {
+    if query.api_version.is_none() {
+        return Err(ArmError::missing_api_version());
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    verify_bearer(state, authorization, Audience::Arm)
+        .await
+        .map_err(|failure| ArmError::unauthorized(&failure))
+}
+
+pub async fn subscriptions(
+    State(state): State<AppState>,
+    Query(query): Query<ApiVersion>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ArmError> {
+    let caller = caller(&state, &query, &headers).await?;
+    let value: Vec<Value> = state
+        .store
+        .subscriptions(caller.tenant_id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "id": format!("/subscriptions/{}", s.id),
+                "authorizationSource": "RoleBased",
+                "managedByTenants": [],
+                "subscriptionId": s.id,
+                "tenantId": s.tenant_id,
+                "displayName": s.display_name,
+                "state": s.state,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "value": value })))
+}
+
+pub async fn tenants(
+    State(state): State<AppState>,
+    Query(query): Query<ApiVersion>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ArmError> {
+    let caller = caller(&state, &query, &headers).await?;
+    let value: Vec<Value> = state
+        .store
+        .tenant(caller.tenant_id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": format!("/tenants/{}", t.id),
+                "tenantId": t.id,
+                "tenantCategory": "Home",
+                "displayName": t.domain,
+                "domains": [t.domain],
+                "defaultDomain": t.domain,
+                "tenantType": "AAD",
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "value": value })))
+}

@@ -1,0 +1,312 @@
+//! Transparent mode: `CONNECT host:443` on the platform's own listener, TLS
+//! ended with a certificate for that very name from the data dir's CA, the
+//! request served as under that host; anything else refused, nothing dialled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use padconnect_platform::{Platform, RunningPlatform};
+use reqwest::StatusCode;
+use rustls::pki_types::ServerName;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::*;
+
+const LOGIN: &str = "login.microsoftonline.com";
+
+fn ca_pem(world: &IdentityWorld) -> Vec<u8> {
+    std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap()
+}
+
+/// A reqwest client that goes through the platform as its HTTPS proxy and
+/// trusts the data dir's CA, as `padconnect env` sets tools up.
+fn proxied(platform: &RunningPlatform, world: &IdentityWorld) -> reqwest::Client {
+    reqwest::Client::builder()
+        .proxy(reqwest::Proxy::https(platform.url()).unwrap())
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem(world)).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Sends raw bytes and reads one HTTP/1.1 response head and its body.
+async fn exchange(
+    stream: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    request: &str,
+) -> (u16, String) {
+    stream.write_all(request.as_bytes()).await.unwrap();
+    read_response(stream).await
+}
+
+async fn read_response(stream: &mut (impl AsyncRead + Unpin)) -> (u16, String) {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        if stream.read(&mut byte).await.unwrap() == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn connect_line(platform: &RunningPlatform, line: &str) -> (TcpStream, u16, String) {
+    let mut stream = TcpStream::connect(platform.addr).await.unwrap();
+    let (status, body) = exchange(&mut stream, line).await;
+    (stream, status, body)
+}
+
+fn tls_client(ca: &[u8], sni: bool) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(ca) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.enable_sni = sni;
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+#[tokio::test]
+async fn tools_reach_the_cloud_names_through_the_proxy() {
+    let (platform, world) = start_identity(false).await;
+    let http = proxied(&platform, &world);
+    let token: Value = http
+        .post(format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", SECRET_APP),
+            ("client_secret", SECRET),
+            ("scope", "https://api.powerplatform.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    // The environment's own host, the seed's URL.
+    let list = http
+        .get(format!(
+            "https://{ENV_HOST}/connectivity/connections?api-version=1"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    // Absolute URLs name the cloud's host, so clients come back the same way.
+    let discovery: Value = http
+        .get(format!(
+            "https://{LOGIN}/{TENANT_ID}/v2.0/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["token_endpoint"],
+        format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token")
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_tunnel_certificate_names_exactly_the_host_and_keeps_alive() {
+    let (platform, world) = start_identity(false).await;
+    let (stream, status, _) = connect_line(
+        &platform,
+        &format!("CONNECT {ENV_HOST}:443 HTTP/1.1\r\nHost: {ENV_HOST}:443\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let name = ServerName::try_from(ENV_HOST.to_owned()).unwrap();
+    let mut tls = tls_client(&ca_pem(&world), true)
+        .connect(name, stream)
+        .await
+        .unwrap();
+    let (_, session) = tls.get_ref();
+    let leaf = session.peer_certificates().unwrap()[0].clone();
+    let (_, cert) = x509_parser::parse_x509_certificate(&leaf).unwrap();
+    let names: Vec<String> = cert
+        .subject_alternative_name()
+        .unwrap()
+        .unwrap()
+        .value
+        .general_names
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names, [format!("DNSName({ENV_HOST})")]);
+    // Two requests on one tunnel: keep-alive inside it works.
+    for _ in 0..2 {
+        let (status, body) = exchange(
+            &mut tls,
+            &format!("GET /healthz HTTP/1.1\r\nHost: {ENV_HOST}\r\n\r\n"),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    }
+    // Another site's name inside this tunnel is misdirected.
+    let (status, _) = exchange(
+        &mut tls,
+        "GET /healthz HTTP/1.1\r\nHost: example.com\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 421);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn other_hosts_ports_and_malformed_lines_are_refused_and_nothing_is_dialled() {
+    let (platform, _world) = start_identity(false).await;
+    // A listener the platform must never reach.
+    let bait = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bait_addr = bait.local_addr().unwrap();
+    for (line, want) in [
+        (
+            format!("CONNECT {bait_addr} HTTP/1.1\r\nHost: {bait_addr}\r\n\r\n"),
+            403,
+        ),
+        (
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n".to_owned(),
+            403,
+        ),
+        (
+            format!("CONNECT {LOGIN}:80 HTTP/1.1\r\nHost: {LOGIN}:80\r\n\r\n"),
+            403,
+        ),
+        (
+            "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n".to_owned(),
+            403,
+        ),
+    ] {
+        let (_, status, body) = connect_line(&platform, &line).await;
+        assert_eq!(status, want, "{line}: {body}");
+        assert!(body.ends_with('\n') && body.lines().count() == 1, "{body}");
+    }
+    let (_, status, _) =
+        connect_line(&platform, "CONNECT /nowhere HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(status, 400);
+    let accepted = tokio::time::timeout(Duration::from_millis(300), bait.accept()).await;
+    assert!(accepted.is_err(), "the platform dialled {bait_addr}");
+    // The listener still answers.
+    let healthz = reqwest::get(format!("{}/healthz", platform.url()))
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), StatusCode::OK);
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn silent_tunnels_and_hellos_without_sni_are_closed() {
+    let world = identity_world();
+    let mut config = config(&world.dir.path().join("data"));
+    config.world = Some(world.world.clone());
+    config.idle_timeout = 1;
+    let platform = Platform::start(config).await.unwrap();
+    let line = format!("CONNECT {LOGIN}:443 HTTP/1.1\r\nHost: {LOGIN}:443\r\n\r\n");
+
+    // Silent after CONNECT: closed after the idle timeout.
+    let (mut silent, status, _) = connect_line(&platform, &line).await;
+    assert_eq!(status, 200);
+    let mut buffer = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buffer)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the silent tunnel stayed open: {read:?}"
+    );
+
+    // A ClientHello without SNI: the handshake fails, nothing is served.
+    let (stream, _, _) = connect_line(&platform, &line).await;
+    let name = ServerName::try_from(LOGIN.to_owned()).unwrap();
+    let handshake = tls_client(&ca_pem(&world), false)
+        .connect(name, stream)
+        .await;
+    assert!(handshake.is_err(), "a tunnel without SNI was served");
+
+    // Idle inside a tunnel after a request: closed too.
+    let (stream, _, _) = connect_line(&platform, &line).await;
+    let name = ServerName::try_from(LOGIN.to_owned()).unwrap();
+    let mut tls = tls_client(&ca_pem(&world), true)
+        .connect(name, stream)
+        .await
+        .unwrap();
+    let (status, _) = exchange(
+        &mut tls,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {LOGIN}\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let read = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buffer)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle tunnel stayed open: {read:?}"
+    );
+    platform.shutdown().await.unwrap();
+}
+
+/// The CA vouches only for the names the platform serves: its certificate
+/// carries critical name constraints that leave out every other site.
+#[tokio::test]
+async fn the_local_ca_is_constrained_to_the_served_names() {
+    let (platform, world) = start_identity(false).await;
+    let pem = ca_pem(&world);
+    let der = rustls_pki_types::pem::PemObject::from_pem_slice(&pem)
+        .map(|c: rustls_pki_types::CertificateDer<'_>| c.to_vec())
+        .unwrap();
+    let (_, ca) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let constraints = ca.name_constraints().unwrap().unwrap();
+    assert!(constraints.critical);
+    let permitted: Vec<String> = constraints
+        .value
+        .permitted_subtrees
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| s.base.to_string())
+        .collect();
+    for name in [
+        "login.microsoftonline.com",
+        "api.powerplatform.com",
+        "crm4.dynamics.com",
+        "management.azure.com",
+        "localhost",
+    ] {
+        assert!(
+            permitted.contains(&format!("DNSName({name})")),
+            "{name} in {permitted:?}"
+        );
+    }
+    assert!(
+        !permitted
+            .iter()
+            .any(|p| p == "DNSName(dynamics.com)" || p == "DNSName(microsoftonline.com)")
+    );
+    platform.shutdown().await.unwrap();
+}
