@@ -122,3 +122,37 @@ def test_the_tunnel_certificate_is_checked_by_name(transparent):
     assert good.returncode == 0 and "Verification: OK" in good.stderr, good.stderr
     wrong = handshake("login.microsoftonline.us")
     assert wrong.returncode != 0, wrong.stderr
+
+
+def test_the_dataverse_sdk_on_the_orgs_own_url(transparent):
+    out = transparent.python(f"""
+from azure.identity import ClientSecretCredential
+from PowerPlatform.Dataverse.client import DataverseClient
+client = DataverseClient("https://contoso.crm.dynamics.com", ClientSecretCredential("{TENANT}", "{SECRET_APP}", "{SECRET}"))
+rows = [dict(r) for r in client.records.list("flowmachinegroup", select=["name"])]
+print(rows[0]["flowmachinegroupid"])
+""")
+    assert out.strip() == GROUP
+
+
+def test_the_management_sdk_on_its_default_base_url(transparent):
+    out = transparent.python(f"""
+import asyncio
+from azure.identity import ClientSecretCredential
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
+from kiota_http.httpx_request_adapter import HttpxRequestAdapter
+from mspp_management.service_client_base import ServiceClientBase
+
+async def main():
+    auth = AzureIdentityAuthenticationProvider(ClientSecretCredential("{TENANT}", "{SECRET_APP}", "{SECRET}"),
+        scopes=["{PP_SCOPE}"])
+    client = ServiceClientBase(HttpxRequestAdapter(auth))
+    builder = client.connectivity.environments.by_environment_id("{ENVIRONMENT}").connections
+    query = builder.ConnectionsRequestBuilderGetQueryParameters(api_version="1")
+    response = await builder.get(RequestConfiguration(query_parameters=query))
+    print(client.request_adapter.base_url, len(response.value) >= 0)
+
+asyncio.run(main())
+""")
+    assert out.split() == ["https://api.powerplatform.com", "True"]

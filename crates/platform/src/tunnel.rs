@@ -139,19 +139,25 @@ async fn serve(
         .map_err(|e| e.to_string())
 }
 
-/// One request inside a tunnel: under the tunnel's host, whatever else it
-/// says; a `Host` naming another site is misdirected (RFC 9110 15.5.20).
+/// `host:port` without its port (an IPv6 literal keeps its brackets).
+fn without_port(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => authority,
+    }
+}
+
+/// One request inside a tunnel: under the tunnel's host, whatever port its
+/// `Host` names (Node's https module writes `:80` with a custom connection);
+/// a `Host` naming another site is misdirected (RFC 9110 15.5.20).
 async fn inside(router: Router, host: &str, mut request: Request) -> Response {
     let named = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| {
-            h.strip_suffix(":443")
-                .unwrap_or(h)
-                .trim_end_matches('.')
-                .to_ascii_lowercase()
-        });
+        .map(|h| without_port(h).trim_end_matches('.').to_ascii_lowercase());
     match named {
         Some(named) if named != host => {
             return (

@@ -172,6 +172,13 @@ async fn the_tunnel_certificate_names_exactly_the_host_and_keeps_alive() {
         .await;
         assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
     }
+    // The same name with another port is still this tunnel's host.
+    let (status, _) = exchange(
+        &mut tls,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {ENV_HOST}:80\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200);
     // Another site's name inside this tunnel is misdirected.
     let (status, _) = exchange(
         &mut tls,
