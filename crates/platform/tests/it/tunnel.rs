@@ -189,6 +189,40 @@ async fn the_tunnel_certificate_names_exactly_the_host_and_keeps_alive() {
     platform.shutdown().await.unwrap();
 }
 
+/// With `--tls` the listener is an HTTPS proxy: CONNECT over TLS, then the
+/// tunnel's own TLS inside it.
+#[tokio::test]
+async fn tunnels_work_on_a_tls_listener_too() {
+    let (platform, world) = start_identity(true).await;
+    let ca = ca_pem(&world);
+    let outer = TcpStream::connect(platform.addr).await.unwrap();
+    let localhost = ServerName::try_from("localhost".to_owned()).unwrap();
+    let mut outer = tls_client(&ca, true)
+        .connect(localhost, outer)
+        .await
+        .unwrap();
+    let (status, _) = exchange(
+        &mut outer,
+        &format!("CONNECT {LOGIN}:443 HTTP/1.1\r\nHost: {LOGIN}:443\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let name = ServerName::try_from(LOGIN.to_owned()).unwrap();
+    let mut inner = tls_client(&ca, true).connect(name, outer).await.unwrap();
+    let (status, body) = exchange(
+        &mut inner,
+        &format!("GET /{TENANT_ID}/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: {LOGIN}\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        document["token_endpoint"],
+        format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token")
+    );
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn other_hosts_ports_and_malformed_lines_are_refused_and_nothing_is_dialled() {
     let (platform, _world) = start_identity(false).await;
