@@ -62,6 +62,10 @@ enum Command {
     EnvUrl {
         /// The environment id: a GUID or Default-{GUID}.
         environment: String,
+        /// The cloud, whose hosts split the id differently: two characters
+        /// after the period in public, one in every other cloud.
+        #[arg(long, default_value = "public", value_name = "NAME")]
+        cloud: padconnect_core::Cloud,
     },
 }
 
@@ -79,7 +83,7 @@ fn main() -> ExitCode {
         Command::Settings(args) => settings::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Env(args) => env::run(args),
-        Command::EnvUrl { environment } => env_url(&environment),
+        Command::EnvUrl { environment, cloud } => env_url(&environment, cloud),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,8 +94,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn env_url(environment: &str) -> anyhow::Result<()> {
+fn env_url(environment: &str, cloud: padconnect_core::Cloud) -> anyhow::Result<()> {
     let id: EnvironmentId = environment.parse()?;
-    println!("{}", id.url_label());
+    println!("{}", cloud.environment_label(&id));
     Ok(())
 }

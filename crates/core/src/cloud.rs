@@ -111,8 +111,32 @@ impl Cloud {
     }
 
     /// `{ENVIRONMENT_ID_URL}.environment.{api domain}`.
+    /// How many characters of the flat environment id follow the period in
+    /// its host label. Microsoft's own `PowerPlatformApiDiscovery` splits off
+    /// 2 for Prod and FirstRelease and 1 for every other cluster (GCC, GCC
+    /// High, DoD, China, Ex, Rx): microsoft/Agents-for-js
+    /// `packages/agents-copilotstudio-client/src/powerPlatformEnvironment.ts`
+    /// (`getIdSuffixLength`), the same in Agents-for-python and -for-net. The
+    /// Terraform provider (`internal/helpers/uri.go`) uses 2 everywhere; we
+    /// follow Microsoft's code.
+    pub fn id_suffix_len(self) -> usize {
+        match self {
+            Cloud::Public => 2,
+            _ => 1,
+        }
+    }
+
+    /// The environment's `ENVIRONMENT_ID_URL` in this cloud.
+    pub fn environment_label(self, env: &crate::EnvironmentId) -> String {
+        env.url_label_split(self.id_suffix_len())
+    }
+
     pub fn environment_host(self, env: &crate::EnvironmentId) -> String {
-        format!("{}.environment.{}", env.url_label(), self.hosts().api)
+        format!(
+            "{}.environment.{}",
+            self.environment_label(env),
+            self.hosts().api
+        )
     }
 
     /// The Power Platform API resource, whose `/.default` scope tokens are asked for.
@@ -174,7 +198,11 @@ mod tests {
         );
         assert_eq!(
             Cloud::UsGov.environment_host(&env),
-            "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us"
+            "37520647dbdf49faba016134c14680c.4.environment.api.gov.powerplatform.microsoft.us"
+        );
+        assert_eq!(
+            Cloud::China.environment_host(&env),
+            "37520647dbdf49faba016134c14680c.4.environment.api.powerplatform.partner.microsoftonline.cn"
         );
         assert_eq!(
             Cloud::Public.api_resource(),

@@ -19,21 +19,32 @@ pub enum EnvironmentId {
 }
 
 impl EnvironmentId {
-    /// The `ENVIRONMENT_ID_URL` of the seed document: the id with its dashes
-    /// removed, lower case, and the last two characters split off by a period.
-    /// `37520647-dbdf-49fa-ba01-6134c14680c4` gives
-    /// `37520647dbdf49faba016134c14680.c4`.
+    /// The `ENVIRONMENT_ID_URL` of the seed document, for the public cloud:
+    /// the id with its dashes removed, lower case, and the last two
+    /// characters split off by a period. `37520647-dbdf-49fa-ba01-6134c14680c4`
+    /// gives `37520647dbdf49faba016134c14680.c4`. Other clouds split off one
+    /// character ([`crate::Cloud::environment_label`]).
     pub fn url_label(&self) -> String {
+        self.url_label_split(2)
+    }
+
+    /// The label with the last `suffix_len` characters split off.
+    pub fn url_label_split(&self, suffix_len: usize) -> String {
         let flat = self.flat();
-        let (head, tail) = flat.split_at(flat.len() - 2);
+        let (head, tail) = flat.split_at(flat.len() - suffix_len);
         format!("{head}.{tail}")
     }
 
     /// Inverse of [`EnvironmentId::url_label`].
     pub fn from_url_label(label: &str) -> Result<Self, ParseError> {
+        Self::from_url_label_split(label, 2)
+    }
+
+    /// Inverse of [`EnvironmentId::url_label_split`].
+    pub fn from_url_label_split(label: &str, suffix_len: usize) -> Result<Self, ParseError> {
         let bad = || ParseError::EnvironmentUrl(label.to_owned());
         let (head, tail) = label.rsplit_once('.').ok_or_else(bad)?;
-        if tail.len() != 2 || head.contains('.') {
+        if tail.len() != suffix_len || head.contains('.') {
             return Err(bad());
         }
         let flat = format!("{head}{tail}").to_ascii_lowercase();
@@ -230,6 +241,14 @@ mod tests {
             prop_assert!(!label.contains('-'));
             prop_assert_eq!(EnvironmentId::from_url_label(&label).unwrap(), env);
             prop_assert_eq!(EnvironmentId::from_url_label(&label.to_uppercase()).unwrap(), env);
+        }
+
+        #[test]
+        fn one_character_labels_round_trip(env in any_env()) {
+            let label = env.url_label_split(1);
+            prop_assert_eq!(label.rfind('.'), Some(label.len() - 2));
+            prop_assert_eq!(EnvironmentId::from_url_label_split(&label, 1).unwrap(), env);
+            prop_assert!(EnvironmentId::from_url_label_split(&label, 2).is_err());
         }
 
         #[test]

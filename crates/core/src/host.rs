@@ -105,9 +105,17 @@ fn classify_local(prefix: &str, name: &str) -> Option<Surface> {
         "api" => Some(Surface::TenantApi),
         "make" => Some(Surface::Portal),
         "management" => Some(Surface::Arm),
-        _ => classify_named(name, "api.localhost", "crm.localhost"),
+        // Microsoft's Local cluster (`PowerPlatformApiDiscovery`'s
+        // `api.powerplatform.localhost`), which splits one character off.
+        LOCAL_API_PREFIX => Some(Surface::TenantApi),
+        _ if name.ends_with(LOCAL_API) => classify_named(name, LOCAL_API, "crm.localhost", 1),
+        _ => classify_named(name, "api.localhost", "crm.localhost", 2),
     }
 }
+
+/// Microsoft's Local cluster's API suffix.
+pub const LOCAL_API: &str = "api.powerplatform.localhost";
+const LOCAL_API_PREFIX: &str = "api.powerplatform";
 
 fn classify_cloud(cloud: Cloud, name: &str) -> Option<Surface> {
     let hosts = cloud.hosts();
@@ -118,17 +126,18 @@ fn classify_cloud(cloud: Cloud, name: &str) -> Option<Surface> {
     } else if name == hosts.portal {
         Some(Surface::Portal)
     } else {
-        classify_named(name, hosts.api, hosts.dataverse)
+        classify_named(name, hosts.api, hosts.dataverse, cloud.id_suffix_len())
     }
 }
 
-/// `{label}.environment.{api}` or `{org}.{dataverse}`.
-fn classify_named(name: &str, api: &str, dataverse: &str) -> Option<Surface> {
+/// `{label}.environment.{api}` (the label split `suffix_len` from its end)
+/// or `{org}.{dataverse}`.
+fn classify_named(name: &str, api: &str, dataverse: &str, suffix_len: usize) -> Option<Surface> {
     if let Some(label) = name
         .strip_suffix(api)
         .and_then(|n| n.strip_suffix(".environment."))
     {
-        return EnvironmentId::from_url_label(label)
+        return EnvironmentId::from_url_label_split(label, suffix_len)
             .ok()
             .map(Surface::EnvironmentApi);
     }
@@ -195,7 +204,11 @@ mod tests {
                 Surface::Dataverse("contoso".into()),
             ),
             (
-                "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us",
+                "37520647dbdf49faba016134c14680c.4.environment.api.gov.powerplatform.microsoft.us",
+                Surface::EnvironmentApi(env()),
+            ),
+            (
+                "37520647dbdf49faba016134c14680c.4.environment.api.appsplatform.us",
                 Surface::EnvironmentApi(env()),
             ),
         ];
@@ -218,6 +231,11 @@ mod tests {
                 Surface::Dataverse("contoso".into()),
             ),
             ("make.localhost", Surface::Portal),
+            ("api.powerplatform.localhost", Surface::TenantApi),
+            (
+                "37520647dbdf49faba016134c14680c.4.environment.api.powerplatform.localhost",
+                Surface::EnvironmentApi(env()),
+            ),
             ("localhost:7232", Surface::PathStyle),
             ("127.0.0.1:7232", Surface::PathStyle),
             ("[::1]:7232", Surface::PathStyle),
@@ -238,6 +256,10 @@ mod tests {
             ".crm.dynamics.com",
             "evil.localhost",
             "[::1",
+            // Each cloud's own split: two characters only in the public cloud.
+            "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us",
+            "37520647dbdf49faba016134c14680c.4.environment.api.powerplatform.com",
+            "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.localhost",
         ] {
             assert_eq!(classify_host(host), None, "{host}");
         }

@@ -27,7 +27,7 @@ pub enum ParseError {
     )]
     EnvironmentId(String),
     #[error(
-        "'{0}' is not an environment host label: expected the environment id without dashes, its last two characters after a period (37520647dbdf49faba016134c14680.c4)"
+        "'{0}' is not an environment host label: expected the environment id without dashes, its last characters after a period (two in the public cloud, 37520647dbdf49faba016134c14680.c4; one elsewhere, 37520647dbdf49faba016134c14680c.4)"
     )]
     EnvironmentUrl(String),
     #[error(

@@ -24,6 +24,27 @@ fn prints_the_seed_vectors() {
     }
 }
 
+/// Microsoft's `PowerPlatformApiDiscovery` splits one character off outside
+/// the public cloud.
+#[test]
+fn other_clouds_split_one_character() {
+    for (cloud, label) in [
+        ("public", "37520647dbdf49faba016134c14680.c4"),
+        ("usgov", "37520647dbdf49faba016134c14680c.4"),
+        ("china", "37520647dbdf49faba016134c14680c.4"),
+        ("USDOD", "37520647dbdf49faba016134c14680c.4"),
+    ] {
+        let output = run(&[
+            "env-url",
+            "37520647-dbdf-49fa-ba01-6134c14680c4",
+            "--cloud",
+            cloud,
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(stdout(&output), format!("{label}\n"), "{cloud}");
+    }
+}
+
 #[test]
 fn a_bad_id_fails_with_what_to_fix() {
     let output = run(&["env-url", "contoso-prod"]);

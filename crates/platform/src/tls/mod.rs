@@ -126,6 +126,10 @@ fn server_names() -> Vec<String> {
     for api in api_domains {
         names.extend((0..=255u8).map(|n| format!("*.{n:02x}.environment.{api}")));
     }
+    // Microsoft's Local cluster splits one character off.
+    let local = padconnect_core::host::LOCAL_API;
+    names.push(local.to_owned());
+    names.extend((0..16u8).map(|n| format!("*.{n:x}.environment.{local}")));
     names
 }
 

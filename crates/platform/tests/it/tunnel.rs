@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_platform::{Platform, RunningPlatform};
 use reqwest::StatusCode;
 use rustls::pki_types::ServerName;
@@ -132,6 +133,39 @@ async fn tools_reach_the_cloud_names_through_the_proxy() {
     assert_eq!(
         discovery["token_endpoint"],
         format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token")
+    );
+    platform.shutdown().await.unwrap();
+}
+
+/// Outside the public cloud an environment's host splits one character off
+/// (Microsoft's `PowerPlatformApiDiscovery`); the two-character form names
+/// no environment there, so the tunnel refuses it.
+#[tokio::test]
+async fn each_cloud_splits_the_environment_label_its_own_way() {
+    let (platform, world) = start_identity(false).await;
+    let http = proxied(&platform, &world);
+    let token = TokenClient::new(http.clone(), &format!("https://{LOGIN}"))
+        .client_credentials(
+            TENANT_ID,
+            SECRET_APP,
+            &ClientCredential::Secret(Secret::new(SECRET)),
+            "https://api.powerplatform.com/.default",
+        )
+        .await
+        .unwrap()
+        .token;
+    let gov = "api.gov.powerplatform.microsoft.us";
+    let one = format!(
+        "https://37520647dbdf49faba016134c14680c.4.environment.{gov}/connectivity/connections?api-version=1"
+    );
+    let answer = http.get(&one).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let two = format!(
+        "https://37520647dbdf49faba016134c14680.c4.environment.{gov}/connectivity/connections?api-version=1"
+    );
+    assert!(
+        http.get(&two).bearer_auth(&token).send().await.is_err(),
+        "{two} was served"
     );
     platform.shutdown().await.unwrap();
 }
