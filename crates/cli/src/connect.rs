@@ -70,6 +70,11 @@ pub struct ConnectArgs {
     /// Print the plan and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// How long to wait for a new environment, which answers 404
+    /// ServiceToServiceEnvironmentNotFound until it is ready (asked every 15 s,
+    /// or a tenth of the wait if shorter): 0 for no wait, 90s, 10m.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = wait_duration)]
+    wait_for_environment: std::time::Duration,
     /// The connection reference named in the deployment settings printed.
     #[arg(long, value_name = "LOGICAL_NAME", default_value = DEFAULT_CONNECTION_REFERENCE)]
     connection_reference: String,
@@ -77,6 +82,33 @@ pub struct ConnectArgs {
     output: Format,
     #[command(flatten)]
     session: SessionArgs,
+}
+
+/// `0`, or seconds, or a number with s, m, h or d.
+fn wait_duration(text: &str) -> Result<std::time::Duration, String> {
+    let secs = match text.trim() {
+        "0" => Some(0),
+        other => padconnect_platform::config::parse_duration_secs(other),
+    };
+    secs.map(std::time::Duration::from_secs).ok_or_else(|| {
+        format!("'{text}' is not a duration: write 0, seconds, or a number with s, m, h or d (10m)")
+    })
+}
+
+/// Each retry is said on stderr, so a CI log shows why the job waits.
+fn retry(environment_wait: std::time::Duration) -> padconnect_client::Retry {
+    let poll = (environment_wait / 10).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(15),
+    );
+    padconnect_client::Retry {
+        environment_wait,
+        environment_poll: poll,
+        report: Some(std::sync::Arc::new(|line: &str| {
+            eprintln!("  retry: {line}")
+        })),
+        ..padconnect_client::Retry::default()
+    }
 }
 
 pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
@@ -143,6 +175,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
             run_owner,
         },
         force: args.force,
+        retry: retry(args.wait_for_environment),
     };
     if args.dry_run {
         print_plan(&plan, session);

@@ -102,6 +102,7 @@ async fn run_on(
             run_owner: None,
         },
         force: false,
+        retry: Default::default(),
     };
     let outcome =
         workflow::connect(&http, &target, &tokens, &plan, &mut output::progress()).await?;

@@ -4,7 +4,8 @@ use padconnect_core::{ConnectionId, EnvironmentId};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{ClientError, Secret, Target, http};
+use crate::http::{self, Retry};
+use crate::{ClientError, Secret, Target};
 
 /// What `PUT` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,7 @@ pub struct ConnectionsClient {
     http: reqwest::Client,
     target: Target,
     token: String,
+    retry: Retry,
 }
 
 impl ConnectionsClient {
@@ -84,7 +86,23 @@ impl ConnectionsClient {
             http,
             target,
             token,
+            retry: Retry::default(),
         }
+    }
+
+    /// Retries (and waits for a new environment) as `retry` says.
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value), ClientError> {
+        http::send_with(&self.http, &self.retry, method, url, &self.token, body, &[]).await
     }
 
     fn url(&self, environment: &EnvironmentId, id: &ConnectionId) -> String {
@@ -101,14 +119,9 @@ impl ConnectionsClient {
         connection: &DesktopFlowConnection,
     ) -> Result<(PutOutcome, Value), ClientError> {
         let body = connection.body(environment);
-        let (status, json) = http::send(
-            &self.http,
-            Method::PUT,
-            &self.url(environment, id),
-            &self.token,
-            Some(&body),
-        )
-        .await?;
+        let (status, json) = self
+            .send(Method::PUT, &self.url(environment, id), Some(&body))
+            .await?;
         let outcome = if status == StatusCode::CREATED {
             PutOutcome::Created
         } else {
@@ -123,14 +136,9 @@ impl ConnectionsClient {
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Result<Option<Value>, ClientError> {
-        match http::send(
-            &self.http,
-            Method::GET,
-            &self.url(environment, id),
-            &self.token,
-            None,
-        )
-        .await
+        match self
+            .send(Method::GET, &self.url(environment, id), None)
+            .await
         {
             Ok((_, json)) => Ok(Some(json)),
             Err(ClientError::Service { code, .. }) if code == "ConnectionNotFound" => Ok(None),
@@ -143,15 +151,9 @@ impl ConnectionsClient {
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Result<(), ClientError> {
-        http::send(
-            &self.http,
-            Method::DELETE,
-            &self.url(environment, id),
-            &self.token,
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.send(Method::DELETE, &self.url(environment, id), None)
+            .await
+            .map(|_| ())
     }
 
     fn resource(&self, environment: &EnvironmentId, id: &ConnectionId, tail: &str) -> String {
@@ -186,9 +188,7 @@ impl ConnectionsClient {
             }),
         };
         let url = self.resource(environment, id, "modifyPermissions");
-        http::send(&self.http, Method::POST, &url, &self.token, Some(&body))
-            .await
-            .map(|_| ())
+        self.send(Method::POST, &url, Some(&body)).await.map(|_| ())
     }
 
     /// Who may use the connection: its owner first, then its shares.
@@ -198,7 +198,7 @@ impl ConnectionsClient {
         id: &ConnectionId,
     ) -> Result<Vec<Value>, ClientError> {
         let url = self.resource(environment, id, "permissions");
-        let (_, page) = http::send(&self.http, Method::GET, &url, &self.token, None).await?;
+        let (_, page) = self.send(Method::GET, &url, None).await?;
         Ok(page["value"].as_array().cloned().unwrap_or_default())
     }
 
@@ -210,7 +210,7 @@ impl ConnectionsClient {
         );
         let mut all = Vec::new();
         loop {
-            let (_, page) = http::send(&self.http, Method::GET, &url, &self.token, None).await?;
+            let (_, page) = self.send(Method::GET, &url, None).await?;
             all.extend(page["value"].as_array().cloned().unwrap_or_default());
             match page["nextLink"].as_str() {
                 Some(next) => url = next.to_owned(),

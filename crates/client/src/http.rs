@@ -1,15 +1,75 @@
-//! Sending a request to a Microsoft API: a bearer token, bounded retries on
-//! 429 and 5xx that honour `Retry-After`, and the service's error code.
+//! Sending a request to a Microsoft API: a bearer token, bounded retries of
+//! transient answers that honour `Retry-After`, a bounded wait for a new
+//! environment, and the service's error code.
+//!
+//! What is retried follows Microsoft's Terraform provider
+//! (`internal/api/client.go`, `retryableStatusCodes`): 408, 425, 429, 499,
+//! 500, 502, 503 and 504, with `Retry-After` in seconds or as an HTTP date.
+//! A new environment answers 404 `ServiceToServiceEnvironmentNotFound` for a
+//! while; the provider polls it every 15 s for up to 10 minutes
+//! (`internal/services/connection`, microsoft/terraform-provider-power-platform#1236),
+//! and so does [`Retry::default`]. Every retry is reported, so a person or a
+//! CI log sees why a command is waiting. (The provider's one retry of a 401
+//! with a fresh token is not done here: a token is the caller's.)
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::ClientError;
 
-const ATTEMPTS: u32 = 4;
-const LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// The statuses worth sending again.
+const TRANSIENT: [u16; 8] = [408, 425, 429, 499, 500, 502, 503, 504];
+/// The code a newly created environment answers with until it is ready.
+pub const ENVIRONMENT_NOT_READY: &str = "ServiceToServiceEnvironmentNotFound";
+
+/// Hears one line per retry.
+pub type Report = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How a request is retried.
+#[derive(Clone)]
+pub struct Retry {
+    /// Attempts in all for a transient answer.
+    pub attempts: u32,
+    /// The longest single wait, whatever `Retry-After` says.
+    pub longest_wait: Duration,
+    /// How long a new environment's [`ENVIRONMENT_NOT_READY`] is waited out.
+    pub environment_wait: Duration,
+    /// How often a new environment is asked again.
+    pub environment_poll: Duration,
+    pub report: Option<Report>,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            longest_wait: Duration::from_secs(30),
+            environment_wait: Duration::from_secs(600),
+            environment_poll: Duration::from_secs(15),
+            report: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retry")
+            .field("attempts", &self.attempts)
+            .field("environment_wait", &self.environment_wait)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Retry {
+    fn report(&self, line: &str) {
+        if let Some(report) = &self.report {
+            report(line);
+        }
+    }
+}
 
 /// Sends `method url` with the token and an optional JSON body; returns the
 /// status and the JSON body (`Null` when empty).
@@ -20,7 +80,7 @@ pub async fn send(
     token: &str,
     body: Option<&Value>,
 ) -> Result<(StatusCode, Value), ClientError> {
-    send_with_headers(http, method, url, token, body, &[]).await
+    send_with(http, &Retry::default(), method, url, token, body, &[]).await
 }
 
 /// [`send`] with more request headers.
@@ -32,6 +92,20 @@ pub async fn send_with_headers(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> Result<(StatusCode, Value), ClientError> {
+    send_with(http, &Retry::default(), method, url, token, body, headers).await
+}
+
+/// [`send_with_headers`] under a retry policy of the caller's.
+pub async fn send_with(
+    http: &reqwest::Client,
+    retry: &Retry,
+    method: Method,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Result<(StatusCode, Value), ClientError> {
+    let started = Instant::now();
     let mut attempt = 1;
     loop {
         let mut request = http
@@ -53,19 +127,11 @@ pub async fn send_with_headers(
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| retry_after(v, SystemTime::now()));
         let bytes = response
             .bytes()
             .await
             .map_err(|e| ClientError::transport(url, e))?;
-        let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-        if retryable && attempt < ATTEMPTS {
-            let backoff = Duration::from_millis(500 * 2u64.pow(attempt - 1));
-            tokio::time::sleep(retry_after.unwrap_or(backoff).min(LONGEST_WAIT)).await;
-            attempt += 1;
-            continue;
-        }
         let json = if bytes.is_empty() {
             Value::Null
         } else {
@@ -74,8 +140,45 @@ pub async fn send_with_headers(
         if status.is_success() {
             return Ok((status, json));
         }
+        let not_ready = status == StatusCode::NOT_FOUND
+            && json["error"]["code"].as_str() == Some(ENVIRONMENT_NOT_READY);
+        if not_ready && started.elapsed() + retry.environment_poll <= retry.environment_wait {
+            retry.report(&format!(
+                "the environment is not ready yet ({ENVIRONMENT_NOT_READY}); asking again in {} s, for up to {} s in all",
+                retry.environment_poll.as_secs_f32(),
+                retry.environment_wait.as_secs()
+            ));
+            tokio::time::sleep(retry.environment_poll).await;
+            continue;
+        }
+        if TRANSIENT.contains(&status.as_u16()) && attempt < retry.attempts {
+            let backoff = Duration::from_millis(500 * 2u64.pow(attempt - 1));
+            let wait = retry_after.unwrap_or(backoff).min(retry.longest_wait);
+            retry.report(&format!(
+                "HTTP {} from {method} {}; retrying in {:.1} s (attempt {} of {})",
+                status.as_u16(),
+                url.split('?').next().unwrap_or(url),
+                wait.as_secs_f32(),
+                attempt + 1,
+                retry.attempts
+            ));
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+            continue;
+        }
         return Err(service_error(status, &json, &bytes));
     }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 10.2.3); a date in
+/// the past means now.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// `{"error":{"code","message"}}`, the shape of the Power Platform API and
@@ -107,6 +210,19 @@ mod tests {
     /// A server that answers the first `failures` requests with `status`
     /// (and `Retry-After: 0`), then 200 `{"ok":true}`; counts requests.
     async fn flaky(failures: usize, status: &'static str) -> (String, Arc<AtomicUsize>) {
+        flaky_with(
+            failures,
+            status,
+            r#"{"error":{"code":"Throttled","message":"wait"}}"#,
+        )
+        .await
+    }
+
+    async fn flaky_with(
+        failures: usize,
+        status: &'static str,
+        failure_body: &'static str,
+    ) -> (String, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/x", listener.local_addr().unwrap());
         let seen = Arc::new(AtomicUsize::new(0));
@@ -117,10 +233,7 @@ mod tests {
                 let _ = socket.read(&mut buffer).await;
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 let (head, body) = match n < failures {
-                    true => (
-                        format!("{status}\r\nRetry-After: 0"),
-                        r#"{"error":{"code":"Throttled","message":"wait"}}"#,
-                    ),
+                    true => (format!("{status}\r\nRetry-After: 0"), failure_body),
                     false => ("200 OK".to_owned(), r#"{"ok":true}"#),
                 };
                 let response = format!(
@@ -144,7 +257,11 @@ mod tests {
         let (url, seen) = flaky(100, "503 Service Unavailable").await;
         let error = send(&http, Method::GET, &url, "t", None).await.unwrap_err();
         assert_eq!(error.code(), Some("Throttled"));
-        assert_eq!(seen.load(Ordering::SeqCst), ATTEMPTS as usize, "bounded");
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            Retry::default().attempts as usize,
+            "bounded"
+        );
 
         let (url, seen) = flaky(1, "400 Bad Request").await;
         assert!(send(&http, Method::GET, &url, "t", None).await.is_err());
@@ -152,6 +269,82 @@ mod tests {
             seen.load(Ordering::SeqCst),
             1,
             "a client error is not retried"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_terraform_providers_transient_statuses_are_retried() {
+        let http = reqwest::Client::new();
+        for status in [
+            "408 Request Timeout",
+            "425 Too Early",
+            "499 Client Closed Request",
+            "504 Gateway Timeout",
+        ] {
+            let (url, seen) = flaky(1, status).await;
+            send(&http, Method::GET, &url, "t", None)
+                .await
+                .unwrap_or_else(|e| panic!("{status}: {e}"));
+            assert_eq!(seen.load(Ordering::SeqCst), 2, "{status}");
+        }
+        let (url, seen) = flaky(1, "404 Not Found").await;
+        assert!(send(&http, Method::GET, &url, "t", None).await.is_err());
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "a plain 404 is not retried");
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+
+    /// A new environment's 404 is waited out, each poll reported, and the
+    /// wait ends when its bound does.
+    #[tokio::test]
+    async fn a_new_environment_is_waited_for_within_a_bound() {
+        let http = reqwest::Client::new();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let heard = lines.clone();
+        let retry = Retry {
+            environment_wait: Duration::from_millis(300),
+            environment_poll: Duration::from_millis(50),
+            report: Some(Arc::new(move |line: &str| {
+                heard.lock().unwrap().push(line.to_owned())
+            })),
+            ..Retry::default()
+        };
+        let body =
+            r#"{"error":{"code":"ServiceToServiceEnvironmentNotFound","message":"not yet"}}"#;
+        let (url, seen) = flaky_with(2, "404 Not Found", body).await;
+        let (status, _) = send_with(&http, &retry, Method::GET, &url, "t", None, &[])
+            .await
+            .unwrap();
+        assert_eq!((status, seen.load(Ordering::SeqCst)), (StatusCode::OK, 3));
+        assert_eq!(lines.lock().unwrap().len(), 2);
+        assert!(
+            lines.lock().unwrap()[0].contains("not ready yet"),
+            "{:?}",
+            lines.lock().unwrap()
+        );
+
+        let (url, seen) = flaky_with(1_000, "404 Not Found", body).await;
+        let error = send_with(&http, &retry, Method::GET, &url, "t", None, &[])
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Some("ServiceToServiceEnvironmentNotFound"));
+        let polls = seen.load(Ordering::SeqCst);
+        assert!(
+            (2..=7).contains(&polls),
+            "{polls} polls in a 300 ms bound at 50 ms"
         );
     }
 }

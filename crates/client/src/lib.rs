@@ -17,4 +17,5 @@ pub use credentials::{Certificate, ClientCredential, Secret};
 pub use dataverse::DataverseClient;
 pub use endpoints::Target;
 pub use error::ClientError;
+pub use http::{ENVIRONMENT_NOT_READY, Retry};
 pub use token::{AccessToken, TokenClient};

@@ -25,6 +25,8 @@ pub struct ConnectPlan {
     /// Rewrite an existing connection even if it already has these settings
     /// (to change its password).
     pub force: bool,
+    /// Retries, and how long a new environment is waited for.
+    pub retry: crate::Retry,
 }
 
 impl ConnectPlan {
@@ -83,7 +85,8 @@ pub async fn connect(
             &target.api_scope(),
         )
         .await?;
-    let connections = ConnectionsClient::new(http.clone(), target.clone(), token.token);
+    let connections = ConnectionsClient::new(http.clone(), target.clone(), token.token)
+        .with_retry(plan.retry.clone());
 
     progress(&format!(
         "Looking for connection {id} in environment {}",

@@ -107,6 +107,8 @@ impl PlatformConfig {
     }
 }
 
+pub use duration_secs::parse as parse_duration_secs;
+
 /// A duration in seconds, written as `3600`, `"3600"`, `"90m"`, `"12h"` or `"30d"`.
 mod duration_secs {
     use serde::{Deserialize, Deserializer, Serializer, de};

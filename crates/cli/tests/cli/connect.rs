@@ -272,3 +272,56 @@ fn a_group_or_standalone_machine_can_be_named_instead_of_its_id() {
         stderr(&no_org)
     );
 }
+
+/// A new environment (`ready_after_seconds`) answers 404
+/// ServiceToServiceEnvironmentNotFound for a while: `connect` waits it out
+/// within `--wait-for-environment`, saying so on stderr, and with no wait
+/// it fails with the service's code.
+#[test]
+fn connect_waits_for_a_new_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = std::fs::read_to_string(example_world()).unwrap().replacen(
+        "[[tenants.environments]]\n",
+        "[[tenants.environments]]\nready_after_seconds = 3\n",
+        1,
+    );
+    assert!(world.contains("ready_after_seconds = 3"));
+    let world_path = dir.path().join("world.toml");
+    std::fs::write(&world_path, world).unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+        "--world",
+        world_path.to_str().unwrap(),
+    ]);
+    let impatient = connect(&server, &["--group", GROUP, "--wait-for-environment", "0"])
+        .output()
+        .unwrap();
+    assert!(!impatient.status.success());
+    assert!(
+        stderr(&impatient).contains("ServiceToServiceEnvironmentNotFound"),
+        "{}",
+        stderr(&impatient)
+    );
+
+    let patient = connect(
+        &server,
+        &[
+            "--group",
+            GROUP,
+            "--wait-for-environment",
+            "30s",
+            "--output",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    let answer = json(&patient);
+    assert_eq!(answer["status"], "Connected");
+    assert!(
+        stderr(&patient).contains("retry: the environment is not ready yet"),
+        "{}",
+        stderr(&patient)
+    );
+}

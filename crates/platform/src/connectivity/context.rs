@@ -62,6 +62,9 @@ impl FromRequestParts<AppState> for ApiContext {
             // Another tenant's environment does not exist for this caller.
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
+        if !environment.is_ready(crate::store::Timestamp::now()) {
+            return Err(ApiError::environment_not_ready(&shown, caller.tenant_id));
+        }
         check_filter(&query, &environment.id)?;
         let origin = parts
             .extensions

@@ -61,6 +61,21 @@ impl ApiError {
         )
     }
 
+    /// What a newly created environment answers for a while, before the
+    /// connections service knows it. The code is the one the Terraform
+    /// provider waits out (microsoft/terraform-provider-power-platform#1236);
+    /// the message is the service's as users quote it ("The environment '...'
+    /// could not be found in the tenant '...'").
+    pub fn environment_not_ready(environment: &str, tenant: uuid::Uuid) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "ServiceToServiceEnvironmentNotFound",
+            format!(
+                "The environment '{environment}' could not be found in the tenant '{tenant}'. A new environment takes a few minutes to reach the connections service: try again shortly."
+            ),
+        )
+    }
+
     pub fn unauthorized(failure: &AuthFailure) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,

@@ -97,6 +97,17 @@ pub struct Environment {
     pub display_name: String,
     /// The org's unique name: `{org}.crm.dynamics.com`.
     pub org: String,
+    /// Until then its connections API answers 404
+    /// `ServiceToServiceEnvironmentNotFound`, as a new environment does. Set
+    /// at the environment's first load and kept on later ones.
+    pub ready_at: Option<Timestamp>,
+}
+
+impl Environment {
+    /// Whether the environment still answers as a newly created one.
+    pub fn is_ready(&self, now: Timestamp) -> bool {
+        self.ready_at.is_none_or(|at| at <= now)
+    }
 }
 
 /// Who a Dataverse systemuser row stands for.

@@ -135,6 +135,7 @@ rows! {
         tenant_id: String,
         display_name: String,
         org: String,
+        ready_at: Option<i64>,
     }
 }
 
@@ -146,6 +147,7 @@ impl TryFrom<EnvironmentRow> for Environment {
             tenant_id: uuid(&r.tenant_id)?,
             display_name: r.display_name,
             org: r.org,
+            ready_at: r.ready_at.map(Timestamp),
         })
     }
 }

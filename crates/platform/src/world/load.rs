@@ -127,11 +127,15 @@ async fn load_environment(
     env: &WorldEnvironment,
     summary: &mut LoadSummary,
 ) -> Result<()> {
+    let ready_at = env
+        .ready_after_seconds
+        .map(|secs| Timestamp::now().plus_seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
     tx.upsert_environment(&Environment {
         id: env.id,
         tenant_id: t.id,
         display_name: env.display_name.clone(),
         org: env.org.clone(),
+        ready_at,
     })
     .await?;
     let now = Timestamp::now();

@@ -134,6 +134,9 @@ pub struct WorldEnvironment {
     /// UPNs (lower case) with the Environment Maker role here.
     pub makers: Vec<String>,
     pub machine_groups: Vec<WorldGroup>,
+    /// Not ready (ServiceToServiceEnvironmentNotFound) for this long after
+    /// its first load.
+    pub ready_after_seconds: Option<u64>,
 }
 
 /// A principal of the tenant, as the world file names it.
@@ -632,6 +635,7 @@ impl Checker<'_> {
             application_users,
             makers,
             machine_groups: groups,
+            ready_after_seconds: e.ready_after_seconds,
         })
     }
 

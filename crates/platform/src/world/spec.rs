@@ -78,6 +78,9 @@ pub(super) struct EnvironmentSpec {
     pub machine_groups: Vec<MachineGroupSpec>,
     #[serde(default)]
     pub machines: Vec<StandaloneMachineSpec>,
+    /// Seconds after its first load during which its connections API
+    /// answers as a newly created environment does (DESIGN.md 4.2).
+    pub ready_after_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -36,6 +36,7 @@ async fn seed(store: &Store) {
         tenant_id: tenant,
         display_name: "crash".into(),
         org: "crash".into(),
+        ready_at: None,
     })
     .await
     .unwrap();

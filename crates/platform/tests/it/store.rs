@@ -94,6 +94,7 @@ async fn seed(store: &Store) -> Uuid {
         tenant_id: TENANT,
         display_name: "Prod".into(),
         org: "Contoso".into(),
+        ready_at: None,
     })
     .await
     .unwrap();
