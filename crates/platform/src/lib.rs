@@ -14,6 +14,7 @@ pub mod claims;
 pub mod config;
 mod connectivity;
 mod dataverse;
+mod domain;
 mod identity;
 pub mod keyring;
 mod origin;

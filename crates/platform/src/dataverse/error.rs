@@ -25,6 +25,39 @@ impl From<crate::store::StoreError> for DataverseError {
     }
 }
 
+/// A domain rule's refusal in Dataverse's words. A value too long for its
+/// column is Dataverse's validation error, `[0x80044331:StringLengthTooLong]
+/// The length of the 'schemaname' attribute of the 'botcomponent' entity
+/// exceeded the maximum allowed length of '100'` as users quote it.
+impl From<crate::domain::Error> for DataverseError {
+    fn from(error: crate::domain::Error) -> Self {
+        use crate::domain::{Error, Invalid, Reason};
+        match error {
+            Error::Invalid(Invalid {
+                entity,
+                field,
+                reason: Reason::TooLong { max },
+            }) => Self::bad_request_code(
+                "0x80044331",
+                format!(
+                    "A validation error occurred. The length of the '{field}' attribute of the '{entity}' entity exceeded the maximum allowed length of '{max}'."
+                ),
+            ),
+            Error::Invalid(
+                invalid @ Invalid {
+                    reason: Reason::ControlCharacter,
+                    ..
+                },
+            ) => Self::bad_request_code(
+                "0x80044331",
+                format!("A validation error occurred. {}", invalid.describe()),
+            ),
+            Error::Invalid(invalid) => Self::bad_request(invalid.describe()),
+            Error::Store(error) => error.into(),
+        }
+    }
+}
+
 impl DataverseError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

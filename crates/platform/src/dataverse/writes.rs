@@ -19,6 +19,9 @@ use uuid::Uuid;
 
 use super::tables::{Table, group_in, machine_in, require_right};
 use super::{API_ROOT, DataverseCaller, DataverseError};
+use crate::domain::fleet::{
+    GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, TextColumn,
+};
 use crate::state::AppState;
 use crate::store::{
     ACCESS_MODE_NON_INTERACTIVE, Machine, MachineGroup, RenameTable, RowVersion, SystemUser,
@@ -49,25 +52,20 @@ fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, Datav
     Ok(object)
 }
 
+/// A text column's value from a body, held to the column's rule; `None`
+/// when the body leaves it out and `required` does not ask for it.
 fn text_field(
     object: &Map<String, Value>,
-    name: &str,
+    column: TextColumn,
     required: bool,
 ) -> Result<Option<String>, DataverseError> {
-    match object.get(name) {
-        None | Some(Value::Null) if required => {
-            Err(DataverseError::bad_request(format!("'{name}' is required")))
-        }
+    match object.get(column.field) {
+        None | Some(Value::Null) if required => Ok(Some(column.check("")?)),
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > 100 && name == "name" => Err(
-            DataverseError::bad_request(format!("'{name}' is longer than 100 characters")),
-        ),
-        Some(Value::String(s)) if s.trim().is_empty() && required => Err(
-            DataverseError::bad_request(format!("'{name}' must not be empty")),
-        ),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(column.check(s)?)),
         Some(_) => Err(DataverseError::bad_request(format!(
-            "'{name}' must be a string"
+            "'{}' must be a string",
+            column.field
         ))),
     }
 }
@@ -130,8 +128,8 @@ pub async fn post(
             let object = parse_body(&body, &["name", "description"])?;
             let group = new_group(
                 &caller,
-                text_field(&object, "name", true)?.unwrap_or_default(),
-                text_field(&object, "description", false)?,
+                text_field(&object, GROUP_NAME, true)?.unwrap_or_default(),
+                text_field(&object, GROUP_DESCRIPTION, false)?,
                 flowgrouptype::STANDARD,
                 now,
             );
@@ -151,8 +149,8 @@ pub async fn post(
                     "A machine is registered standalone, then joins a group with the group's password: POST flowmachines(<id>)/Microsoft.Dynamics.CRM.JoinGroup {\"GroupId\":...,\"GroupPassword\":...}",
                 ));
             }
-            let name = text_field(&object, "name", true)?.unwrap_or_default();
-            let description = text_field(&object, "description", false)?.unwrap_or_default();
+            let name = text_field(&object, MACHINE_NAME, true)?.unwrap_or_default();
+            let description = text_field(&object, MACHINE_DESCRIPTION, false)?.unwrap_or_default();
             if let Some(existing) = state
                 .store
                 .machine_named(&caller.environment.id, &name)
@@ -342,21 +340,29 @@ pub async fn patch(
             let object = parse_body(&body, &["name", "description"])?;
             // The row as read: its version, name and description, and the
             // group whose rights decide.
-            let (row, name, description, group) = match table {
+            let (row, name, description, group, columns) = match table {
                 Table::MachineGroups => {
                     let group = group_in(&state, &caller, id).await?;
                     let row = (RenameTable::MachineGroups, group.versionnumber);
-                    (row, group.name.clone(), group.description.clone(), group)
+                    let columns = (GROUP_NAME, GROUP_DESCRIPTION);
+                    (
+                        row,
+                        group.name.clone(),
+                        group.description.clone(),
+                        group,
+                        columns,
+                    )
                 }
                 _ => {
                     let (machine, group) = machine_in(&state, &caller, id).await?;
                     let row = (RenameTable::Machines, machine.versionnumber);
-                    (row, machine.name, machine.description, group)
+                    let columns = (MACHINE_NAME, MACHINE_DESCRIPTION);
+                    (row, machine.name, machine.description, group, columns)
                 }
             };
             require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
             check_version(&headers, row.1)?;
-            let (name, description) = renamed(&object, &name, &description)?;
+            let (name, description) = renamed(&object, columns, &name, &description)?;
             let mut tx = state.store.begin().await?;
             let version = RowVersion {
                 table: row.0,
@@ -424,12 +430,13 @@ fn changed_meanwhile(table: Table, id: Uuid) -> DataverseError {
 /// The name and description a PATCH body gives, or the row's where it gives none.
 fn renamed(
     object: &Map<String, Value>,
+    (name_column, description_column): (TextColumn, TextColumn),
     name: &str,
     description: &str,
 ) -> Result<(String, String), DataverseError> {
     Ok((
-        text_field(object, "name", false)?.unwrap_or_else(|| name.to_owned()),
-        text_field(object, "description", false)?.unwrap_or_else(|| description.to_owned()),
+        text_field(object, name_column, false)?.unwrap_or_else(|| name.to_owned()),
+        text_field(object, description_column, false)?.unwrap_or_else(|| description.to_owned()),
     ))
 }
 

@@ -56,6 +56,33 @@ impl From<crate::store::StoreError> for PortalError {
     }
 }
 
+/// A domain rule's refusal as the portal says it, the field named as its
+/// form labels it.
+impl From<crate::domain::Error> for PortalError {
+    fn from(error: crate::domain::Error) -> Self {
+        use crate::domain::{Error, Reason};
+        match error {
+            Error::Invalid(invalid) => {
+                let label = match invalid.field {
+                    "name" => "Name",
+                    "description" => "Description",
+                    other => other,
+                };
+                Self::bad_request(match invalid.reason {
+                    Reason::Missing => format!("{label} is required."),
+                    Reason::TooLong { max } => {
+                        format!("{label} is too long: at most {max} characters.")
+                    }
+                    Reason::ControlCharacter => {
+                        format!("{label} cannot contain control characters.")
+                    }
+                })
+            }
+            Error::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<crate::connectivity::ApiError> for PortalError {
     fn from(error: crate::connectivity::ApiError) -> Self {
         Self::new(error.status, error.message)

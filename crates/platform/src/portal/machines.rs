@@ -2,6 +2,7 @@
 //! group's page (its id in the URL, as the seed relies on), a machine's
 //! page, creating a group and setting its password.
 
+use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
 use axum::extract::State;
 use axum::response::Response;
 use padconnect_core::{AccessRights, ShareRole};
@@ -117,11 +118,12 @@ pub async fn list(
             "<h2 id=\"new-group\">New machine group</h2>\
              <form method=\"post\" action=\"{action}\">{csrf}\
              <label for=\"group-name\">Name</label><input id=\"group-name\" name=\"name\" required maxlength=\"{max}\">\
-             <label for=\"group-description\">Description (optional)</label><input id=\"group-description\" name=\"description\" maxlength=\"2000\">\
+             <label for=\"group-description\">Description (optional)</label><input id=\"group-description\" name=\"description\" maxlength=\"{description_max}\">\
              <p><button type=\"submit\">Create</button></p></form>",
             action = page.link("/machines/groups"),
             csrf = csrf_field(&page.signed_in.csrf),
-            max = service::MAX_NAME,
+            max = GROUP_NAME.max,
+            description_max = GROUP_DESCRIPTION.max,
         )
     } else {
         String::new()

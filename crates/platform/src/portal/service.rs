@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::PortalError;
 use super::context::Actor;
 use crate::connectivity::service::{Status, status};
+use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
 use crate::rules::{self, Standing};
 use crate::secrets::{hash_password, run_costly};
 use crate::state::AppState;
@@ -15,9 +16,6 @@ use crate::store::{
     Connection, Machine, MachineGroup, RecordRef, Share, SystemUser, Timestamp, flowgrouptype,
 };
 
-/// The longest name or description a group may have (Dataverse's column size).
-pub const MAX_NAME: usize = 100;
-pub const MAX_DESCRIPTION: usize = 2000;
 /// A machine that has not called in for this long shows as disconnected.
 const HEARTBEAT_WINDOW_SECS: i64 = 10 * 60;
 
@@ -107,29 +105,6 @@ fn require(
     }
 }
 
-fn checked_text(
-    value: &str,
-    field: &str,
-    max: usize,
-    required: bool,
-) -> Result<String, PortalError> {
-    let value = value.trim();
-    if required && value.is_empty() {
-        return Err(PortalError::bad_request(format!("{field} is required.")));
-    }
-    if value.chars().count() > max {
-        return Err(PortalError::bad_request(format!(
-            "{field} is too long: at most {max} characters."
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(PortalError::bad_request(format!(
-            "{field} cannot contain control characters."
-        )));
-    }
-    Ok(value.to_owned())
-}
-
 /// Creates a standard machine group owned by the actor (Environment Maker
 /// role or administrator, as for Dataverse's POST).
 pub async fn create_group(
@@ -143,8 +118,8 @@ pub async fn create_group(
             "Creating machine groups needs the Environment Maker role in this environment.",
         ));
     }
-    let name = checked_text(name, "Name", MAX_NAME, true)?;
-    let description = checked_text(description, "Description", MAX_DESCRIPTION, false)?;
+    let name = GROUP_NAME.check(name)?;
+    let description = GROUP_DESCRIPTION.check(description)?;
     let now = Timestamp::now();
     let owner = actor.user.id;
     let group = MachineGroup {

@@ -26,6 +26,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::domain::Reason;
+use crate::domain::fleet::{GROUP_NAME, MACHINE_NAME, TextColumn};
 use crate::store::Timestamp;
 pub use load::{LoadSummary, application_user, load_world};
 use spec::*;
@@ -244,6 +246,30 @@ impl Checker<'_> {
             );
         }
         parsed
+    }
+
+    /// A fleet column's value under the rule every surface applies.
+    fn column(&mut self, path: &str, value: &str, column: TextColumn) -> Option<String> {
+        match column.check(value) {
+            Ok(value) => Some(value),
+            Err(crate::domain::Error::Invalid(invalid)) => {
+                self.problem(
+                    path,
+                    match invalid.reason {
+                        Reason::Missing => "must not be empty".to_owned(),
+                        Reason::TooLong { max } => format!("must be at most {max} characters"),
+                        Reason::ControlCharacter => {
+                            "must not contain control characters".to_owned()
+                        }
+                    },
+                );
+                None
+            }
+            Err(other) => {
+                self.problem(path, other);
+                None
+            }
+        }
     }
 
     fn non_empty(&mut self, path: &str, value: &str) -> Option<String> {
@@ -657,7 +683,7 @@ impl Checker<'_> {
                 "this id",
             );
         }
-        let name = self.non_empty(&format!("{path}.name"), &g.name);
+        let name = self.column(&format!("{path}.name"), &g.name, GROUP_NAME);
         let owner = self.member(&format!("{path}.owner"), &g.owner, members);
         let shared_with = self.shares(path, &g.shared_with, members);
         let machines: Vec<WorldMachine> = g
@@ -747,7 +773,7 @@ impl Checker<'_> {
         name: &str,
         seen: &mut BTreeMap<String, String>,
     ) -> Option<String> {
-        let name = self.non_empty(path, name)?;
+        let name = self.column(path, name, MACHINE_NAME)?;
         let key = name.to_ascii_lowercase();
         Self::unique(
             &mut self.problems,

@@ -593,6 +593,71 @@ async fn machines_register_groups_change_and_deletes_follow_the_rules() {
     )
     .await;
     assert_dataverse_error(&unnamed, StatusCode::BAD_REQUEST, "0x80060888");
+    // Each column holds what Dataverse's holds (name 100, description 2,000
+    // characters), the same rule the portal and the world file apply.
+    for (set, body, field, entity, max) in [
+        (
+            "flowmachinegroups",
+            json!({"name": "x".repeat(101)}),
+            "name",
+            "flowmachinegroup",
+            100,
+        ),
+        (
+            "flowmachinegroups",
+            json!({"name": "ok", "description": "x".repeat(900_000)}),
+            "description",
+            "flowmachinegroup",
+            2000,
+        ),
+        (
+            "flowmachines",
+            json!({"name": "x".repeat(101)}),
+            "name",
+            "flowmachine",
+            100,
+        ),
+    ] {
+        let long = send(&platform, &app, Method::POST, set, Some(body), &[]).await;
+        assert_dataverse_error(&long, StatusCode::BAD_REQUEST, "0x80044331");
+        assert_eq!(
+            long.body["error"]["message"],
+            format!(
+                "A validation error occurred. The length of the '{field}' attribute of the '{entity}' entity exceeded the maximum allowed length of '{max}'."
+            )
+        );
+    }
+    let nul = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachinegroups",
+        Some(json!({"name": "a\u{0}b"})),
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&nul, StatusCode::BAD_REQUEST, "0x80044331");
+    let renamed_long = send(
+        &platform,
+        &app,
+        Method::PATCH,
+        &format!("flowmachinegroups({own_group})"),
+        Some(json!({"name": "y".repeat(101)})),
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&renamed_long, StatusCode::BAD_REQUEST, "0x80044331");
+    // Surrounding white space is trimmed, as in the portal.
+    let padded = send(
+        &platform,
+        &app,
+        Method::POST,
+        "flowmachinegroups",
+        Some(json!({"name": "  Padded bots  "})),
+        &[("Prefer", "return=representation")],
+    )
+    .await;
+    assert_eq!(padded.body["name"], "Padded bots", "{}", padded.body);
 
     // Machines join groups with JoinGroup and the group password, never by
     // binding the lookup at registration.

@@ -97,6 +97,12 @@ id = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
 name = "Finance"
 owner = "ghost@contoso.onmicrosoft.com"
 shared_with = [{ client_id = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40", role = "owner" }, { role = "user" }]
+machines = ["BAD\u0000NAME"]
+
+[[tenants.environments.machine_groups]]
+id = "b5e2d4c3-1a0f-4e9b-8d6c-7f6e5d4c3b2a"
+name = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+owner = "ghost@contoso.onmicrosoft.com"
 "#;
     let found = problems(text);
     let expected = [
@@ -114,6 +120,8 @@ shared_with = [{ client_id = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40", role = "own
         "tenants[0].environments[0].machine_groups[0].owner: 'ghost@contoso.onmicrosoft.com' must be one of the environment's makers",
         "tenants[0].environments[0].machine_groups[0].shared_with[0].role: 'owner' is not a sharing role",
         "tenants[0].environments[0].machine_groups[0].shared_with[1]: give exactly one of client_id or upn",
+        "tenants[0].environments[0].machine_groups[0].machines[0]: must not contain control characters",
+        "tenants[0].environments[0].machine_groups[1].name: must be at most 100 characters",
     ];
     for want in expected {
         assert!(
