@@ -66,6 +66,18 @@ fn served_host(request: &Request) -> Result<String, (StatusCode, String)> {
             format!("CONNECT needs host:443, not '{}'", request.uri()),
         )
     })?;
+    // HTTP/1.1 asks every request for a Host (RFC 9112 3.2); for CONNECT it
+    // repeats the target.
+    let named = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if !named.is_some_and(|h| h.eq_ignore_ascii_case(authority.as_str())) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("CONNECT {authority} needs the header 'Host: {authority}'"),
+        ));
+    }
     let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
     if authority.port_u16() != Some(443) {
         return Err((
