@@ -170,6 +170,31 @@ pub async fn send_with(
     }
 }
 
+/// `message`, then each nested detail as `code: message`, depth first (at
+/// most a few levels: a service's answer, not a caller's, but bounded all
+/// the same).
+fn with_details(message: &str, details: &Value) -> String {
+    fn collect(details: &Value, depth: usize, out: &mut Vec<String>) {
+        let Some(items) = details.as_array().filter(|_| depth < 4) else {
+            return;
+        };
+        for item in items.iter().take(16) {
+            let code = item["code"].as_str().unwrap_or_default();
+            let message = item["message"].as_str().unwrap_or_default();
+            if !(code.is_empty() && message.is_empty()) {
+                out.push(format!("{code}: {message}"));
+            }
+            collect(&item["details"], depth + 1, out);
+        }
+    }
+    let mut parts = Vec::new();
+    collect(details, 0, &mut parts);
+    match parts.is_empty() {
+        true => message.to_owned(),
+        false => format!("{message} ({})", parts.join("; ")),
+    }
+}
+
 /// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 10.2.3); a date in
 /// the past means now.
 fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -182,7 +207,9 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 /// `{"error":{"code","message"}}`, the shape of the Power Platform API and
-/// Dataverse; anything else is reported by its status.
+/// Dataverse; anything else is reported by its status. Nested `details`
+/// (the run-owner doc's `ApiHubsRequestFailed`, "Aggregated detailed
+/// message", whose real cause is inside) are added to the message.
 fn service_error(status: StatusCode, json: &Value, bytes: &[u8]) -> ClientError {
     let code = json["error"]["code"].as_str().filter(|c| !c.is_empty());
     let message = json["error"]["message"].as_str();
@@ -190,7 +217,7 @@ fn service_error(status: StatusCode, json: &Value, bytes: &[u8]) -> ClientError 
         (Some(code), message) => ClientError::Service {
             status: status.as_u16(),
             code: code.to_owned(),
-            message: message.unwrap_or_default().to_owned(),
+            message: with_details(message.unwrap_or_default(), &json["error"]["details"]),
         },
         _ => ClientError::Service {
             status: status.as_u16(),
@@ -345,6 +372,21 @@ mod tests {
         assert!(
             (2..=7).contains(&polls),
             "{polls} polls in a 300 ms bound at 50 ms"
+        );
+    }
+
+    #[test]
+    fn nested_details_reach_the_message() {
+        let body = serde_json::json!({"error": {"code": "ApiHubsRequestFailed", "message": "Aggregated detailed message",
+            "details": [{"code": "ErrorCode", "message": "Connection failed: [Machine 1234]. There's an issue with your credentials.",
+                "details": [{"code": "Response Code", "message": "Forbidden"}]}]}});
+        let error = service_error(StatusCode::BAD_REQUEST, &body, b"");
+        assert_eq!(error.code(), Some("ApiHubsRequestFailed"));
+        let text = error.to_string();
+        assert!(
+            text.contains("There's an issue with your credentials")
+                && text.contains("Response Code: Forbidden"),
+            "{text}"
         );
     }
 }

@@ -66,20 +66,49 @@ impl fmt::Display for ParameterSet {
     }
 }
 
-/// A Windows account as the connector takes it: `DOMAIN\user` or a UPN
-/// (`user@domain`). Key Vault references (`@environmentVariables("...")`) are
-/// accepted too, as the run-owner document shows them.
+/// Characters no Windows account name may hold (Microsoft's naming rules
+/// for user accounts: "cannot contain any of the following: " / \ [ ] : ; |
+/// = , + * ? < >", the backslash and `@` being read here as separators).
+const NOT_IN_ACCOUNT_NAMES: &[char] = &[
+    '"', '/', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>',
+];
+
+/// A Windows account as desktop flows take it (KB 4555406, "troubleshoot
+/// desktop flows": a local account `user` or `.\user`, `MACHINE\user`,
+/// `DOMAIN\user`, a UPN `user@domain`, and `AzureAD\user@domain` on an
+/// Entra-joined machine). Key Vault and CyberArk references
+/// (`@environmentVariables("...")`) are accepted too, as the run-owner
+/// document shows them.
 pub fn is_windows_account(username: &str) -> bool {
-    let plain = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control());
     if username.starts_with("@environmentVariables(") && username.ends_with(')') {
         return true;
     }
-    match (username.split_once('\\'), username.split_once('@')) {
-        (Some((domain, user)), None) => plain(domain) && plain(user) && !user.contains('\\'),
-        (None, Some((user, domain))) => {
-            plain(user) && domain.contains('.') && plain(domain) && !domain.contains('@')
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.trim() == s
+            && !s
+                .chars()
+                .any(|c| c.is_control() || NOT_IN_ACCOUNT_NAMES.contains(&c))
+    };
+    let upn = |s: &str| match s.split_once('@') {
+        Some((user, domain)) => {
+            name(user)
+                && !user.contains(' ')
+                && !domain.contains(['@', ' '])
+                && domain.contains('.')
+                && name(domain)
         }
-        _ => false,
+        None => false,
+    };
+    match username.split_once('\\') {
+        Some((prefix, user)) if prefix.eq_ignore_ascii_case("AzureAD") => upn(user) || name(user),
+        Some((prefix, user)) => {
+            (prefix == "." || (name(prefix) && !prefix.contains(['@', ' '])))
+                && name(user)
+                && !user.contains(['\\', '@'])
+        }
+        None if username.contains('@') => upn(username),
+        None => name(username),
     }
 }
 
@@ -107,12 +136,22 @@ mod tests {
             "bot@contoso.com",
             ".\\localadmin",
             "@environmentVariables(\"new_user\")",
+            // KB 4555406's forms: a bare local account, the machine's own
+            // name, and an Entra-joined machine's AzureAD\ prefix.
+            "bot",
+            "John Smith",
+            "FIN-VM-01\\bot",
+            "AzureAD\\bot@contoso.com",
+            "azuread\\bot@contoso.onmicrosoft.com",
         ] {
             assert!(is_windows_account(good), "{good}");
         }
         for bad in [
-            "bot",
             "",
+            " bot",
+            "bot:1",
+            "a|b",
+            "AzureAD\\",
             "CONTOSO\\",
             "\\bot",
             "a\\b\\c",

@@ -163,7 +163,7 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
             "EnvironmentNotFound",
         ),
         (
-            connect(&server, &["--group", GROUP, "--username", "svc-bot"]),
+            connect(&server, &["--group", GROUP, "--username", "svc|bot"]),
             "InvalidParameterValue",
         ),
         (

@@ -133,7 +133,7 @@ fn an_administrator_grants_itself_the_group_with_grant() {
     let refused = as_admin(&server, &connect_args(&[])).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        stderr(&refused).contains("no User access to machine group")
+        stderr(&refused).contains("warning: Dataverse shows no User access to machine group")
             && stderr(&refused).contains("--grant"),
         "{}",
         stderr(&refused)

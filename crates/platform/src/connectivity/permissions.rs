@@ -16,20 +16,56 @@ use super::{ApiError, service};
 use crate::state::AppState;
 use crate::store::{Connection, PrincipalType};
 
-fn permission(
-    connection: &Connection,
-    principal: uuid::Uuid,
+/// A principal as a permission names it. The Terraform provider's fixtures
+/// (`get_connection_shares.json`) carry `displayName` and, for people,
+/// `email`; its `GetConnectionShare` treats an empty `displayName` as "not
+/// found", so every principal gets one.
+struct Named {
+    id: Uuid,
     kind: PrincipalType,
-    role: &str,
-    tenant: uuid::Uuid,
-) -> Value {
+    display_name: String,
+    email: Option<String>,
+}
+
+async fn named(state: &AppState, id: Uuid, kind: PrincipalType) -> Result<Named, ApiError> {
+    let (display_name, email) = match kind {
+        PrincipalType::ServicePrincipal => {
+            let app = state.store.app_by_object_id(id).await?;
+            (app.map(|a| a.display_name), None)
+        }
+        PrincipalType::User => {
+            let user = state.store.user_by_object_id(id).await?;
+            let email = user.as_ref().map(|u| u.upn.clone());
+            (user.map(|u| u.display_name), email)
+        }
+    };
+    Ok(Named {
+        id,
+        kind,
+        // A principal the world no longer names is shown by its id.
+        display_name: display_name.unwrap_or_else(|| id.to_string()),
+        email,
+    })
+}
+
+fn permission(connection: &Connection, principal: &Named, role: &str, tenant: Uuid) -> Value {
+    let id = principal.id;
+    let mut named = json!({
+        "id": id,
+        "type": principal.kind.as_str(),
+        "tenantId": tenant,
+        "displayName": principal.display_name,
+    });
+    if let Some(email) = &principal.email {
+        named["email"] = json!(email);
+    }
     json!({
-        "name": principal,
-        "id": format!("{}/permissions/{principal}", connection.id.resource_id(&connection.connector)),
+        "name": id,
+        "id": format!("{}/permissions/{id}", connection.id.resource_id(&connection.connector)),
         "type": "Microsoft.PowerApps/apis/connections/permissions",
         "properties": {
             "roleName": role,
-            "principal": { "id": principal, "type": kind.as_str(), "tenantId": tenant },
+            "principal": named,
             "notifyShareTargetOption": "NotSpecified",
             "inviteGuestToTenant": false,
         }
@@ -45,22 +81,17 @@ pub async fn list(
     let connection = visible(&state, &ctx, &id).await?;
     let tenant = ctx.caller.tenant_id;
     let owner = &connection.created_by;
-    let mut value = vec![permission(
-        &connection,
-        owner.id,
-        owner.kind,
-        "Owner",
-        tenant,
-    )];
+    let owner = named(&state, owner.id, owner.kind).await?;
+    let mut value = vec![permission(&connection, &owner, "Owner", tenant)];
     for shared in state
         .store
         .connection_permissions(&ctx.environment.id, &id)
         .await?
     {
+        let principal = named(&state, shared.principal_id, shared.principal_type).await?;
         value.push(permission(
             &connection,
-            shared.principal_id,
-            shared.principal_type,
+            &principal,
             &shared.role_name,
             tenant,
         ));

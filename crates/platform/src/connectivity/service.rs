@@ -76,7 +76,9 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
     if !is_windows_account(&username) {
         return Err(ApiError::invalid_parameter(
             "username",
-            format!("'{username}' is not a Windows account: write DOMAIN\\user or user@domain."),
+            format!(
+                "'{username}' is not a Windows account: write user, .\\user, MACHINE\\user, DOMAIN\\user, user@domain or AzureAD\\user@domain."
+            ),
         ));
     }
     let password = value("password")?;
@@ -124,12 +126,14 @@ fn run_owner_values(
         .get(run_owner::CERTIFICATE_SECRET)
         .and_then(|v| v.get("value"))
         .ok_or_else(|| ApiError::missing_parameter(set, run_owner::CERTIFICATE_SECRET))?;
+    // The run-owner doc on the PFX password: "Can be left empty if null".
     let field = |name: &str| {
         secret
             .get(name)
             .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
+            .filter(|v| name == "password" || !v.is_empty())
             .map(str::to_owned)
+            .or_else(|| (name == "password").then(String::new))
             .ok_or_else(|| {
                 ApiError::invalid_parameter(
                     run_owner::CERTIFICATE_SECRET,

@@ -427,8 +427,9 @@ async fn every_rule_has_its_error_and_stores_nothing() {
         "ParameterNotDefined",
     );
     let mut bad_user = body();
+    // A bare `svc-bot` is a local account (KB 4555406); `|` is in no account name.
     bad_user["properties"]["connectionParametersSet"]["values"]["username"] =
-        json!({"value": "svc-bot"});
+        json!({"value": "svc|bot"});
     assert_error(
         &put(&path, Some(&token), bad_user).await,
         StatusCode::BAD_REQUEST,
@@ -778,6 +779,11 @@ async fn permissions_show_the_owner_and_azure_relay_connections_cannot_be_shared
     );
     assert_eq!(owner["properties"]["roleName"], "Owner");
     assert_eq!(owner["properties"]["principal"]["type"], "ServicePrincipal");
+    // Terraform's share lookups need a display name on every principal.
+    assert_eq!(
+        owner["properties"]["principal"]["displayName"],
+        "deploy-pipeline"
+    );
 
     let share = json!({"put": [{"properties": {"roleName": "CanView", "principal": {"id": SECRET_APP_OID, "type": "ServicePrincipal", "tenantId": null}}}], "delete": []});
     let modify = format!("{base}/modifyPermissions?api-version=1");

@@ -199,8 +199,11 @@ async fn a_run_owner_connection_needs_the_apps_registered_certificate() {
         .as_object_mut()
         .unwrap()
         .remove("password");
+    // No password is an empty one ("Can be left empty if null", the
+    // run-owner doc); this PFX has a password, so it cannot be opened.
     let half = put(&platform, &token, &id, &no_pfx_password).await;
     assert_error(&half, StatusCode::BAD_REQUEST, "InvalidParameterValue");
+    assert!(half.text.contains("cannot be opened"), "{}", half.text);
     // Nothing was stored by any of them.
     let nothing = call(
         &platform,
@@ -211,6 +214,22 @@ async fn a_run_owner_connection_needs_the_apps_registered_certificate() {
     )
     .await;
     assert_error(&nothing, StatusCode::NOT_FOUND, "ConnectionNotFound");
+
+    // A PFX exported without a password, sent with an empty one.
+    let open_pfx = pfx(&world.cert_pem, "");
+    let unprotected = put(
+        &platform,
+        &token,
+        &uuid::Uuid::new_v4().to_string(),
+        &run_owner_body(SHARED_GROUP, CERT_APP, &open_pfx, ""),
+    )
+    .await;
+    assert_eq!(
+        unprotected.status,
+        StatusCode::CREATED,
+        "{}",
+        unprotected.text
+    );
 
     let created = put(
         &platform,
