@@ -1,4 +1,4 @@
-//! `padconnect keys rotate`.
+//! `padconnect keys rotate` and `padconnect keys revoke KID`.
 
 use clap::{Args, Subcommand};
 use padconnect_platform::Platform;
@@ -7,21 +7,34 @@ use crate::serve::ServeArgs;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Make a new token signing key that signs from now on. The old keys stay
-    /// published until their last token expires; running replicas switch
-    /// within a minute.
-    Rotate(RotateArgs),
+    /// Make a new token signing key that signs from now on; every older key
+    /// signs nothing more. Tokens they signed work until they expire (an
+    /// hour at most), then the keys leave the JWKS. Running replicas switch
+    /// within 5 s.
+    Rotate(KeysArgs),
+    /// End a leaked key outright: no token it signed verifies any more, here
+    /// at once and on running replicas within 5 s. If it was the key that
+    /// signs, a new one takes over.
+    Revoke {
+        /// The key's kid, as the JWKS and every token's header name it.
+        kid: String,
+        #[command(flatten)]
+        args: KeysArgs,
+    },
 }
 
 #[derive(Args)]
-pub struct RotateArgs {
+pub struct KeysArgs {
     /// The platform's data: the same --data-dir, --database and config as `serve`.
     #[command(flatten)]
     platform: ServeArgs,
 }
 
 pub fn run(command: KeysCommand) -> anyhow::Result<()> {
-    let KeysCommand::Rotate(args) = command;
+    let (args, revoke) = match command {
+        KeysCommand::Rotate(args) => (args, None),
+        KeysCommand::Revoke { kid, args } => (args, Some(kid)),
+    };
     let mut config = args.platform.config()?;
     config.world = None;
     config.tls = false;
@@ -30,9 +43,17 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let platform = Platform::open(config).await?;
-        let kid = platform.state().signing.rotate().await?;
+        let signing = &platform.state().signing;
+        let result = match &revoke {
+            None => signing.rotate().await.map(Some),
+            Some(kid) => signing.revoke(kid).await.map(|()| None),
+        };
         platform.store().close().await;
-        println!("{kid}");
+        match (result?, revoke) {
+            (Some(kid), _) => println!("{kid}"),
+            (None, Some(kid)) => println!("revoked {kid}"),
+            (None, None) => {}
+        }
         anyhow::Ok(())
     })
 }

@@ -14,6 +14,7 @@ use padconnect_core::{Surface, classify_host};
 use uuid::Uuid;
 
 pub use crate::claims::AccessClaims;
+use crate::signing::{MAX_TOKEN_LIFETIME_SECS, SIGNING_GRACE_SECS};
 use crate::state::AppState;
 
 /// The Power Platform API's audience, in every token for it.
@@ -144,6 +145,12 @@ pub enum AuthFailure {
     UnknownKey(String),
     #[error("The token's signature is invalid.")]
     BadSignature,
+    #[error("The token was issued after its signing key ('{0}') was retired: get a new token.")]
+    KeyRetired(String),
+    #[error(
+        "The token claims to live longer than any token this platform issues: get a new token."
+    )]
+    TooLongLived,
     #[error("The token is expired.")]
     Expired,
     #[error("The token is not valid yet (nbf is in the future).")]
@@ -253,16 +260,25 @@ async fn verify_token(
     token: &str,
 ) -> Result<std::sync::Arc<AccessClaims>, AuthFailure> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if let Some(claims) = state.verified.get(token, now, LEEWAY_SECS as i64) {
+    // A kept verification holds only while its key is still published (a
+    // revoked key's tokens fail as soon as this replica knows of it).
+    if let Some((claims, kid)) = state.verified.get(token, now, LEEWAY_SECS as i64)
+        && state.signing.is_published(&kid)
+    {
         return Ok(claims);
     }
-    let claims = std::sync::Arc::new(verify_signed(state, token).await?);
-    state.verified.insert(token, claims.clone());
+    let (claims, kid) = verify_signed(state, token).await?;
+    let claims = std::sync::Arc::new(claims);
+    state.verified.insert(token, claims.clone(), kid);
     Ok(claims)
 }
 
-/// Checks the signature, algorithm, key and times of a token.
-async fn verify_signed(state: &AppState, token: &str) -> Result<AccessClaims, AuthFailure> {
+/// Checks the signature, algorithm, key and times of a token; returns its
+/// claims and the `kid` that signed it.
+async fn verify_signed(
+    state: &AppState,
+    token: &str,
+) -> Result<(AccessClaims, String), AuthFailure> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::Json(_) if raw_alg(token).is_some() => {
             AuthFailure::UnsupportedAlgorithm(raw_alg(token).unwrap_or_default())
@@ -282,21 +298,41 @@ async fn verify_signed(state: &AppState, token: &str) -> Result<AccessClaims, Au
         .signing
         .find(&kid)
         .await
-        .ok_or(AuthFailure::UnknownKey(kid))?;
+        .ok_or_else(|| AuthFailure::UnknownKey(shown_kid(&kid)))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;
     validation.validate_aud = false; // each API checks its own audience
     validation.required_spec_claims =
         HashSet::from(["exp".into(), "nbf".into(), "iss".into(), "aud".into()]);
-    jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
         .map(|data| data.claims)
         .map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthFailure::BadSignature,
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthFailure::Expired,
             jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthFailure::NotYetValid,
             _ => AuthFailure::Malformed,
-        })
+        })?;
+    // A retired key signs nothing new: its tokens are those issued before it
+    // retired (another replica may sign a little longer, SIGNING_GRACE_SECS),
+    // and none outlives the platform's own lifetime, so even a leaked key's
+    // forgeries end within a token lifetime of a rotation.
+    if claims.iat > key.signs_until + SIGNING_GRACE_SECS {
+        return Err(AuthFailure::KeyRetired(key.kid.clone()));
+    }
+    if claims.exp - claims.iat > MAX_TOKEN_LIFETIME_SECS {
+        return Err(AuthFailure::TooLongLived);
+    }
+    Ok((claims, kid))
+}
+
+/// A `kid` as an error may repeat it: printable ASCII, at most 64
+/// characters, so a hostile header cannot break the challenge header.
+fn shown_kid(kid: &str) -> String {
+    kid.chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+        .take(64)
+        .collect()
 }
 
 /// The `alg` of a header that jsonwebtoken does not model (`none`), to name it.

@@ -5,8 +5,17 @@
 //!
 //! A key signs for its lifetime (`--signing-key-lifetime`), then retires and
 //! stays published until the last token it signed has expired. A replica
-//! re-reads the keys every minute, and at once when it meets a `kid` it does
-//! not know, so a key made or rotated elsewhere is seen.
+//! re-reads the keys every [`REFRESH_EVERY`], and at once when it meets a
+//! `kid` it does not know, so a key made, rotated or revoked elsewhere is
+//! seen within that time.
+//!
+//! Rotation (`keys rotate`) retires every key at once: the process that
+//! rotated signs with the new key from then on, other replicas within
+//! [`REFRESH_EVERY`]. A retired key still verifies the tokens it signed
+//! before it retired (their `iat` at most [`SIGNING_GRACE_SECS`] after), until
+//! their own expiry, and then leaves the JWKS. Revocation (`keys revoke`) ends
+//! a key outright: every token it signed fails, here at once and on other
+//! replicas at their next re-read.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -29,8 +38,13 @@ use crate::store::{SigningKey, Store, StoreError, Timestamp};
 pub const MAX_TOKEN_LIFETIME_SECS: i64 = 3_599 + 300;
 /// The default for `--signing-key-lifetime`.
 pub const DEFAULT_KEY_LIFETIME_SECS: i64 = 30 * 24 * 3_600;
-/// How often a replica re-reads the keys.
-pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// How often a replica re-reads the keys (one small query): the bound on how
+/// long another replica may go on signing with a retired key, or accepting a
+/// revoked one.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// How long after its retirement a key's tokens may still have been issued:
+/// another replica's re-read, plus clock skew between replicas.
+pub const SIGNING_GRACE_SECS: i64 = REFRESH_EVERY.as_secs() as i64 + 5;
 /// At most this often does an unknown `kid` trigger a re-read.
 const MISS_REFRESH_MIN_INTERVAL_SECS: i64 = 5;
 
@@ -42,6 +56,10 @@ pub enum SigningError {
     Generate(String),
     #[error("signing key {kid} cannot be opened: {reason}")]
     Unreadable { kid: String, reason: String },
+    #[error(
+        "no live signing key has the kid '{0}': the JWKS (/{{tenant}}/discovery/v2.0/keys) lists every published key's kid"
+    )]
+    UnknownKey(String),
 }
 
 /// A key that may sign.
@@ -60,6 +78,8 @@ pub struct PublishedKey {
     /// Base64 DER certificate.
     pub x5c: String,
     pub decoding: DecodingKey,
+    /// Unix seconds after which the key signs nothing (its retirement).
+    pub signs_until: i64,
 }
 
 struct KeySet {
@@ -192,6 +212,37 @@ impl SigningKeys {
         Ok(kid)
     }
 
+    /// Ends `kid` outright: it leaves the JWKS and no token it signed
+    /// verifies any more (here at once, elsewhere at the next re-read). When
+    /// it was the key that signs, a new one takes over.
+    pub async fn revoke(&self, kid: &str) -> Result<(), SigningError> {
+        let _guard = self.reload.lock().await;
+        let mut tx = self.store.begin().await?;
+        let found = tx.revoke_signing_key(kid, Timestamp::now()).await?;
+        tx.commit().await?;
+        if !found {
+            return Err(SigningError::UnknownKey(kid.to_owned()));
+        }
+        let set = load_or_create(
+            &self.store,
+            &self.keyring,
+            self.lifetime_secs,
+            false,
+            Some(&self.snapshot()),
+        )
+        .await?;
+        *self
+            .current
+            .write()
+            .expect("the key set lock is never poisoned") = Arc::new(set);
+        Ok(())
+    }
+
+    /// Whether `kid` is published now (a token it signed may verify).
+    pub fn is_published(&self, kid: &str) -> bool {
+        self.snapshot().published.iter().any(|k| k.kid == kid)
+    }
+
     /// When the active key stops signing.
     pub fn active_retires_at(&self) -> Timestamp {
         self.snapshot().active.retire_at
@@ -227,13 +278,18 @@ async fn load_or_create(
             let row = generate(keyring, now, lifetime_secs)?;
             let mut tx = store.begin().await?;
             if force_new {
-                tx.retire_signing_keys(now).await?;
+                // Retired now; published until the tokens signed meanwhile
+                // (here, or elsewhere before the next re-read) have expired.
+                let last_expiry = now.plus_seconds(SIGNING_GRACE_SECS + MAX_TOKEN_LIFETIME_SECS);
+                tx.retire_signing_keys(now, last_expiry).await?;
             }
             tx.insert_signing_key(&row).await?;
             tx.commit().await?;
             if force_new {
+                let last_expiry = now.plus_seconds(SIGNING_GRACE_SECS + MAX_TOKEN_LIFETIME_SECS);
                 for key in &mut rows {
                     key.retire_at = key.retire_at.min(now);
+                    key.expire_at = key.expire_at.min(last_expiry);
                 }
             }
             rows.push(row.clone());
@@ -243,8 +299,14 @@ async fn load_or_create(
     let mut opened = Vec::new();
     let mut active = None;
     for row in &rows {
+        // Reused only while its signing window is the same (a rotation
+        // elsewhere moves it).
         let known = previous
-            .and_then(|set| set.opened.iter().find(|(_, p)| p.kid == row.kid))
+            .and_then(|set| {
+                set.opened.iter().find(|(_, p)| {
+                    p.kid == row.kid && p.signs_until == row.retire_at.unix_seconds()
+                })
+            })
             .cloned();
         let key = match known {
             Some(key) => Ok(key),
@@ -340,5 +402,6 @@ fn publish(row: &SigningKey, pair: &RsaKeyPair) -> Result<PublishedKey, SigningE
         e,
         x5c: STANDARD.encode(&row.certificate),
         decoding,
+        signs_until: row.retire_at.unix_seconds(),
     })
 }

@@ -21,7 +21,8 @@ const CAPACITY: usize = 10_000;
 
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<[u8; 32], Arc<AccessClaims>>>,
+    /// The claims and the `kid` of the key that signed them.
+    entries: Mutex<HashMap<[u8; 32], (Arc<AccessClaims>, String)>>,
 }
 
 fn key(token: &str) -> [u8; 32] {
@@ -34,20 +35,21 @@ fn key(token: &str) -> [u8; 32] {
 impl VerifiedTokens {
     /// The claims of a token verified before, if it is still within
     /// `exp + leeway` and past `nbf - leeway` at `now` (Unix seconds).
-    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Arc<AccessClaims>> {
+    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<(Arc<AccessClaims>, String)> {
         let key = key(token);
         let entries = self.entries.lock().expect("never poisoned");
-        let claims = entries.get(&key)?;
-        (claims.nbf - leeway <= now && now < claims.exp + leeway).then(|| claims.clone())
+        let (claims, kid) = entries.get(&key)?;
+        (claims.nbf - leeway <= now && now < claims.exp + leeway)
+            .then(|| (claims.clone(), kid.clone()))
     }
 
-    pub fn insert(&self, token: &str, claims: Arc<AccessClaims>) {
+    pub fn insert(&self, token: &str, claims: Arc<AccessClaims>, kid: String) {
         let key = key(token);
         let mut entries = self.entries.lock().expect("never poisoned");
         if entries.len() >= CAPACITY {
             entries.clear();
         }
-        entries.insert(key, claims);
+        entries.insert(key, (claims, kid));
     }
 }
 
@@ -67,7 +69,7 @@ mod tests {
     #[test]
     fn a_hit_is_still_checked_against_the_clock() {
         let cache = VerifiedTokens::default();
-        cache.insert("token-a", Arc::new(claims(1_000, 2_000)));
+        cache.insert("token-a", Arc::new(claims(1_000, 2_000)), "k".into());
         assert!(cache.get("token-a", 1_500, 0).is_some());
         assert!(cache.get("token-a", 2_000, 0).is_none(), "expired");
         assert!(
@@ -82,7 +84,7 @@ mod tests {
     fn it_never_grows_past_its_capacity() {
         let cache = VerifiedTokens::default();
         for n in 0..CAPACITY + 5 {
-            cache.insert(&format!("token-{n}"), Arc::new(claims(0, 10)));
+            cache.insert(&format!("token-{n}"), Arc::new(claims(0, 10)), "k".into());
         }
         assert!(cache.entries.lock().unwrap().len() <= CAPACITY);
     }

@@ -235,13 +235,34 @@ impl Tx {
     }
 
     /// Every signing key still signing stops at `at`.
-    pub async fn retire_signing_keys(&mut self, at: Timestamp) -> Result<()> {
+    /// Every key that still signs stops at `at`, and is published no longer
+    /// than `last_expiry` (the last token it may have signed by then).
+    pub async fn retire_signing_keys(
+        &mut self,
+        at: Timestamp,
+        last_expiry: Timestamp,
+    ) -> Result<()> {
         run!(
             self,
-            "UPDATE signing_keys SET retire_at = $1 WHERE retire_at > $1",
-            at.0
+            "UPDATE signing_keys SET retire_at = $1, \
+             expire_at = CASE WHEN expire_at > $2 THEN $2 ELSE expire_at END \
+             WHERE retire_at > $1",
+            at.0,
+            last_expiry.0
         )?;
         Ok(())
+    }
+
+    /// Ends a key at `at`: no longer signing, no longer published. `false`
+    /// when no live key has this kid.
+    pub async fn revoke_signing_key(&mut self, kid: &str, at: Timestamp) -> Result<bool> {
+        let changed = run!(
+            self,
+            "UPDATE signing_keys SET retire_at = $2, expire_at = $2 WHERE kid = $1 AND expire_at > $2",
+            kid.to_owned(),
+            at.0
+        )?;
+        Ok(changed > 0)
     }
 
     /// Records a client assertion's `jti`; `false` when it was seen before

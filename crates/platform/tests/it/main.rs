@@ -10,6 +10,7 @@ mod crash;
 mod dataverse;
 mod identity;
 mod identity_v1;
+mod keys;
 mod membership;
 mod portal;
 mod run_owner;
