@@ -19,10 +19,12 @@ use crate::claims::AccessClaims;
 /// Past this many distinct tokens the cache is cleared.
 const CAPACITY: usize = 10_000;
 
+/// A token's claims and the `kid` of the key that signed them.
+type Verified = (Arc<AccessClaims>, String);
+
 #[derive(Default)]
 pub struct VerifiedTokens {
-    /// The claims and the `kid` of the key that signed them.
-    entries: Mutex<HashMap<[u8; 32], (Arc<AccessClaims>, String)>>,
+    entries: Mutex<HashMap<[u8; 32], Verified>>,
 }
 
 fn key(token: &str) -> [u8; 32] {
@@ -35,7 +37,7 @@ fn key(token: &str) -> [u8; 32] {
 impl VerifiedTokens {
     /// The claims of a token verified before, if it is still within
     /// `exp + leeway` and past `nbf - leeway` at `now` (Unix seconds).
-    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<(Arc<AccessClaims>, String)> {
+    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Verified> {
         let key = key(token);
         let entries = self.entries.lock().expect("never poisoned");
         let (claims, kid) = entries.get(&key)?;
