@@ -212,11 +212,11 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         }
     }
     if outcome.status != "Connected" {
-        bail!(
+        return Err(crate::exit::not_connected(format!(
             "the connection was written but its status is {} ({})",
             outcome.status,
             outcome.status_error.unwrap_or_default()
-        );
+        )));
     }
     Ok(())
 }
@@ -230,10 +230,9 @@ async fn group_by_name(
     let dataverse = session
         .dataverse(&session.org(args.org.as_deref())?)
         .await?;
-    let group = dataverse
-        .find_group(name)
-        .await?
-        .with_context(|| format!("no machine group or machine named '{name}' that this service principal may see: share it with the application user first"))?;
+    let group = dataverse.find_group(name).await?.ok_or_else(|| {
+        crate::exit::not_found(format!("no machine group or machine named '{name}' that this service principal may see: share it with the application user first"))
+    })?;
     let id = group["flowmachinegroupid"]
         .as_str()
         .context("a group without an id")?;
@@ -295,7 +294,11 @@ async fn ensure_access(
         "share the group with the service principal's application user as User (Machines > Share)";
     let group = match dataverse.find_group(group_id).await {
         Ok(Some(group)) => group,
-        Ok(None) => bail!("machine group {group_id} does not exist in org {org}"),
+        Ok(None) => {
+            return Err(crate::exit::not_found(format!(
+                "machine group {group_id} does not exist in org {org}"
+            )));
+        }
         Err(ClientError::Service { code, message, .. }) if code == "0x80048306" => {
             bail!(
                 "this service principal cannot see machine group {group_id} ({code}: {message}): {share_hint}"

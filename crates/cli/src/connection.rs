@@ -1,6 +1,5 @@
 //! `padconnect connection get|list|delete|share`.
 
-use anyhow::bail;
 use clap::{Args, Subcommand};
 use padconnect_client::ConnectionsClient;
 use padconnect_core::ConnectionId;
@@ -101,13 +100,20 @@ async fn execute(
         ConnectionCommand::Get(args) => {
             let id: ConnectionId = args.connection_id.parse()?;
             let Some(connection) = client.get(&environment, &id).await? else {
-                bail!(
+                return Err(crate::exit::not_found(format!(
                     "ConnectionNotFound: no connection {id} in environment {environment} that this principal may see"
-                );
+                )));
             };
             match common.output {
                 Format::Json => output::json(&connection),
                 Format::Table => output::table(&output::connection_rows(&connection)),
+            }
+            let (status, reason) = padconnect_client::connections::status_of(&connection);
+            if status != "Connected" {
+                return Err(crate::exit::not_connected(format!(
+                    "connection {id} is {status}: {}",
+                    reason.unwrap_or_default()
+                )));
             }
         }
         ConnectionCommand::List(_) => {

@@ -6,6 +6,7 @@ mod connect;
 mod connection;
 mod embedded;
 mod env;
+mod exit;
 mod group;
 mod keys;
 mod output;
@@ -18,11 +19,13 @@ mod token;
 
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use clap::{Parser, Subcommand};
 use padconnect_core::EnvironmentId;
 
 #[derive(Parser)]
-#[command(name = "padconnect", version, about, propagate_version = true)]
+#[command(name = "padconnect", version, about, propagate_version = true, after_help = exit::HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,6 +73,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quickstart(args) => quickstart::run(args),
@@ -88,9 +92,21 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            // A closed stderr is no reason to panic: the exit code still says it.
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            exit::code_of(&error).into()
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`| head -1`) would
+/// panic; a command-line tool ends quietly instead, as `cat` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any
+    // thread starts touches no Rust state.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

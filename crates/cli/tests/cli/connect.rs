@@ -118,10 +118,13 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
         "--world",
         &example_world(),
     ]);
-    let cases: Vec<(Command, &str)> = vec![
+    // Each with its exit code (DESIGN 4.3): 1 refused by the service, 2
+    // usage, 3 not found, 4 authentication.
+    let cases: Vec<(Command, &str, i32)> = vec![
         (
             connect(&server, &["--group", "not-a-guid"]),
             "'not-a-guid' is not a machine group id",
+            2,
         ),
         (
             connect(
@@ -129,6 +132,7 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
                 &["--group", "11111111-2222-3333-4444-555555555555"],
             ),
             "InvalidTargetId",
+            1,
         ),
         (
             {
@@ -137,6 +141,7 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
                 c
             },
             "AADSTS7000215",
+            4,
         ),
         (
             {
@@ -145,10 +150,12 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
                 c
             },
             "no Windows password: set PADCONNECT_MACHINE_PASSWORD",
+            2,
         ),
         (
             connect(&server, &["--group", GROUP, "--environment", "prod"]),
             "'prod' is not an environment id",
+            2,
         ),
         (
             connect(
@@ -161,21 +168,24 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
                 ],
             ),
             "EnvironmentNotFound",
+            3,
         ),
         (
             connect(&server, &["--group", GROUP, "--username", "svc|bot"]),
             "InvalidParameterValue",
+            1,
         ),
         (
             connect(&server, &["--group", GROUP, "--connection-id", "abc"]),
             "'abc' is not a connection id",
+            2,
         ),
     ];
-    for (mut command, expected) in cases {
+    for (mut command, expected, code) in cases {
         let output = command.output().unwrap();
         assert_eq!(
             output.status.code(),
-            Some(1),
+            Some(code),
             "{expected}: {}",
             stderr(&output)
         );
@@ -257,7 +267,7 @@ fn a_group_or_standalone_machine_can_be_named_instead_of_its_id() {
     let unknown = connect(&server, &["--machine", "HR-LAPTOP-07", "--org", "contoso"])
         .output()
         .unwrap();
-    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(unknown.status.code(), Some(3));
     assert!(
         stderr(&unknown).contains("no machine group or machine named 'HR-LAPTOP-07'"),
         "{}",

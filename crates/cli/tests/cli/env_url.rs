@@ -48,7 +48,7 @@ fn other_clouds_split_one_character() {
 #[test]
 fn a_bad_id_fails_with_what_to_fix() {
     let output = run(&["env-url", "contoso-prod"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).is_empty());
     let err = stderr(&output);
     assert!(
@@ -90,7 +90,7 @@ fn settings_writes_and_updates_a_deployment_settings_file() {
     assert_eq!(written["EnvironmentVariables"][0]["Value"], "FIN-VM-01");
 
     let bad = run(&["settings", "--connection-reference", "new_x=not-a-guid"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains("'not-a-guid' is not a connection id"),
         "{}",
@@ -222,7 +222,7 @@ fn settings_reads_a_solution_zip_or_folder_as_create_settings_does() {
         "--solution",
         dir.path().join("settings.json").to_str().unwrap(),
     ]);
-    assert_eq!(not_a_solution.status.code(), Some(1));
+    assert_eq!(not_a_solution.status.code(), Some(2));
     assert!(
         stderr(&not_a_solution).contains("is not a solution zip"),
         "{}",

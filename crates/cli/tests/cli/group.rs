@@ -329,6 +329,34 @@ fn a_registered_machine_can_be_connected_to_at_once() {
     let replaced = machine_json(&forced);
     assert_ne!(replaced["flowmachineid"], machine["flowmachineid"]);
     assert_ne!(replaced["_flowmachinegroupid_value"], group);
+
+    // The connection to the replaced machine's old group still exists but is
+    // not Connected: exit code 6, after printing it.
+    let id =
+        serde_json::from_str::<serde_json::Value>(&stdout(&connected)).unwrap()["connectionId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let broken = as_app(
+        &server,
+        PIPELINE_APP,
+        "pipeline-secret",
+        &[
+            "connection",
+            "get",
+            &id,
+            "--environment",
+            ENVIRONMENT,
+            "--output",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(broken.status.code(), Some(6), "{}", stderr(&broken));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&broken)).unwrap();
+    assert_eq!(shown["properties"]["statuses"][0]["status"], "Error");
+    assert!(stderr(&broken).contains("is Error"), "{}", stderr(&broken));
 }
 
 fn machine_json(output: &std::process::Output) -> serde_json::Value {
@@ -386,7 +414,7 @@ fn machines_join_a_group_with_its_password_and_leave_it() {
         "Finance bots",
     ];
     let no_password = pipeline(&join).output().unwrap();
-    assert_eq!(no_password.status.code(), Some(1));
+    assert_eq!(no_password.status.code(), Some(2));
     assert!(
         stderr(&no_password).contains("no group password: set PADCONNECT_GROUP_PASSWORD"),
         "{}",

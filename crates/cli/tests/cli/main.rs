@@ -3,6 +3,7 @@
 mod connect;
 mod env;
 mod env_url;
+mod exit_codes;
 mod group;
 mod quickstart;
 mod run_owner;

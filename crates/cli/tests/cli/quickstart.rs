@@ -69,7 +69,7 @@ fn a_data_dir_keeps_the_platform_for_later_commands_and_reruns_change_nothing() 
     let deleted = run(&["connection", "delete", id, "--data-dir", data_dir]);
     assert!(deleted.status.success(), "{}", stderr(&deleted));
     let gone = run(&["connection", "get", id, "--data-dir", data_dir]);
-    assert_eq!(gone.status.code(), Some(1));
+    assert_eq!(gone.status.code(), Some(3));
     assert!(
         stderr(&gone).contains("ConnectionNotFound"),
         "{}",
@@ -103,7 +103,7 @@ fn a_data_dir_without_quickstart_says_what_to_do() {
         .env_remove("AZURE_CLIENT_ID")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("run `padconnect quickstart --data-dir"),
         "{}",

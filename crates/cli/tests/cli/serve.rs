@@ -92,7 +92,7 @@ fn a_bad_world_fails_the_start_and_names_the_field() {
         .arg(&world)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("unknown field `region`"), "{err}");
 }
@@ -104,7 +104,7 @@ fn a_bad_config_value_is_refused_before_starting() {
         .env("PADCONNECT_BODY_LIMIT", "lots")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
         err.contains("invalid configuration") && err.contains("lots"),

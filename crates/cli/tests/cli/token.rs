@@ -163,7 +163,7 @@ fn failures_name_the_service_code_and_never_the_secret() {
         .env("AZURE_CLIENT_SECRET", "wrong-secret-123")
         .output()
         .unwrap();
-    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(wrong.status.code(), Some(4));
     let err = stderr(&wrong);
     assert!(
         err.starts_with("error: AADSTS7000215: Invalid client secret provided."),
@@ -176,7 +176,7 @@ fn failures_name_the_service_code_and_never_the_secret() {
     assert!(stdout(&wrong).is_empty());
 
     let none = token_command(&server).output().unwrap();
-    assert_eq!(none.status.code(), Some(1));
+    assert_eq!(none.status.code(), Some(2));
     assert!(
         stderr(&none).contains("no client secret: set AZURE_CLIENT_SECRET"),
         "{}",
@@ -229,7 +229,7 @@ fn works_over_tls_with_the_platform_ca() {
         .env("AZURE_CLIENT_SECRET", SECRET)
         .output()
         .unwrap();
-    assert_eq!(untrusted.status.code(), Some(1));
+    assert_eq!(untrusted.status.code(), Some(5));
     assert!(
         stderr(&untrusted).contains("cannot reach"),
         "{}",

@@ -1,0 +1,55 @@
+//! Exit codes a pipeline can tell apart (DESIGN 4.3), listed in `--help`,
+//! and no panic when stdout or stderr is closed.
+
+use std::process::Stdio;
+
+use crate::support::{padconnect, run, stderr};
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit codes: 0 success") && text.contains("5 network or TLS"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unreachable_platform_is_a_network_failure() {
+    // Port 9 (discard) on loopback: nothing listens there on these machines.
+    let output = padconnect()
+        .args([
+            "token",
+            "--platform",
+            "http://127.0.0.1:9",
+            "--scope",
+            "https://api.powerplatform.com/.default",
+        ])
+        .env("AZURE_TENANT_ID", "8a235459-3d2c-415d-8c1e-e2fe133509ad")
+        .env("AZURE_CLIENT_ID", "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40")
+        .env("AZURE_CLIENT_SECRET", "example-secret-value")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot reach"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // every write to the pipe now fails with EPIPE
+    let output = padconnect()
+        .args(["env-url", "37520647-dbdf-49fa-ba01-6134c14680c4"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+}
