@@ -1,5 +1,6 @@
 //! `padconnect connect`: the whole workflow, idempotent.
 
+use crate::output::{err, out};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -104,9 +105,7 @@ fn retry(environment_wait: std::time::Duration) -> padconnect_client::Retry {
     padconnect_client::Retry {
         environment_wait,
         environment_poll: poll,
-        report: Some(std::sync::Arc::new(|line: &str| {
-            eprintln!("  retry: {line}")
-        })),
+        report: Some(std::sync::Arc::new(|line: &str| err!("  retry: {line}"))),
         ..padconnect_client::Retry::default()
     }
 }
@@ -201,13 +200,13 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
             "deploymentSettings": settings,
         })),
         Format::Table => {
-            println!(
+            out!(
                 "Connection {} {}.",
                 outcome.connection_id,
                 change_sentence(outcome.change)
             );
             output::table(&output::connection_rows(&outcome.connection));
-            println!("\nDeployment settings:");
+            out!("\nDeployment settings:");
             output::json(&settings);
         }
     }
@@ -323,7 +322,7 @@ async fn ensure_access(
         // `security-sharing-assigning.md`: access is the union of ownership,
         // roles, direct and team shares), so missing evidence is a warning
         // and the service decides.
-        eprintln!(
+        err!(
             "warning: Dataverse shows no User access to machine group {group_id} for this service principal (a security role or a team may still give it); trying anyway. If the service refuses: {share_hint}, or rerun with --grant if it may share the group"
         );
         return Ok(());
@@ -352,7 +351,7 @@ fn password_source(args: &ConnectArgs) -> SecretSource<'_> {
 }
 
 fn print_plan(plan: &ConnectPlan, session: &Session) {
-    println!("Plan (nothing will be written):");
+    out!("Plan (nothing will be written):");
     output::table(&[
         (
             "Token",

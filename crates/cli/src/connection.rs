@@ -1,5 +1,6 @@
 //! `padconnect connection get|list|delete|share`.
 
+use crate::output::out;
 use clap::{Args, Subcommand};
 use padconnect_client::ConnectionsClient;
 use padconnect_core::ConnectionId;
@@ -121,12 +122,12 @@ async fn execute(
             match common.output {
                 Format::Json => output::json(&json!({ "value": connections })),
                 Format::Table if connections.is_empty() => {
-                    println!("No connections in environment {environment}.")
+                    out!("No connections in environment {environment}.")
                 }
                 Format::Table => {
                     for connection in &connections {
                         let rows = output::connection_rows(connection);
-                        println!("{}  {}  {}", rows[0].1, rows[2].1, rows[1].1);
+                        out!("{}  {}  {}", rows[0].1, rows[2].1, rows[1].1);
                     }
                 }
             }
@@ -138,7 +139,7 @@ async fn execute(
                 Format::Json => {
                     output::json(&json!({ "connectionId": id.to_string(), "deleted": true }))
                 }
-                Format::Table => println!("Connection {id} deleted."),
+                Format::Table => out!("Connection {id} deleted."),
             }
         }
         ConnectionCommand::Share(args) => {
@@ -159,7 +160,7 @@ async fn execute(
                 Format::Table => {
                     for permission in &permissions {
                         let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_owned();
-                        println!(
+                        out!(
                             "{}  {}  {}",
                             text(&permission["name"]),
                             text(&permission["properties"]["principal"]["type"]),

@@ -4,6 +4,7 @@
 //! where it listens in the data dir (`serve.json`), so `env --data-dir DIR`
 //! finds it; a record whose server does not answer is an error that says so.
 
+use crate::output::out;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -190,7 +191,7 @@ fn unset_lines() -> Vec<(&'static str, Option<String>)> {
 
 fn print_lines(shell: Shell, lines: &[(&str, Option<String>)]) {
     for (name, value) in lines {
-        println!("{}", line(shell, name, value.as_deref()));
+        out!("{}", line(shell, name, value.as_deref()));
     }
 }
 

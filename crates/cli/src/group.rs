@@ -1,6 +1,7 @@
 //! `padconnect group list|show` and `padconnect share`: the seed's first
 //! steps, through the Dataverse Web API.
 
+use crate::output::out;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -101,7 +102,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
                         Format::Table => {
                             for group in &groups {
                                 let rows = group_rows(group);
-                                println!("{}  {}  ({})", rows[0].1, rows[1].1, rows[2].1);
+                                out!("{}  {}  ({})", rows[0].1, rows[1].1, rows[2].1);
                             }
                         }
                     }
@@ -141,7 +142,7 @@ pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
         dataverse.share_group(&share.group, principal_id, share.role).await?;
         match share.args.output {
             Format::Json => output::json(&json!({ "group": share.group, "systemuserid": principal_id, "role": share.role.name() })),
-            Format::Table => println!("Machine group {} shared with {} as {}.", share.group, principal["fullname"].as_str().unwrap_or(principal_id), share.role),
+            Format::Table => out!("Machine group {} shared with {} as {}.", share.group, principal["fullname"].as_str().unwrap_or(principal_id), share.role),
         }
         Ok(())
     }))

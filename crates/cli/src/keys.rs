@@ -1,5 +1,6 @@
 //! `padconnect keys rotate` and `padconnect keys revoke KID`.
 
+use crate::output::out;
 use clap::{Args, Subcommand};
 use padconnect_platform::Platform;
 
@@ -50,8 +51,8 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
         };
         platform.store().close().await;
         match (result?, revoke) {
-            (Some(kid), _) => println!("{kid}"),
-            (None, Some(kid)) => println!("revoked {kid}"),
+            (Some(kid), _) => out!("{kid}"),
+            (None, Some(kid)) => out!("revoked {kid}"),
             (None, None) => {}
         }
         anyhow::Ok(())

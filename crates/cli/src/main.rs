@@ -17,6 +17,7 @@ mod session;
 mod settings;
 mod token;
 
+use crate::output::out;
 use std::process::ExitCode;
 
 use std::io::Write;
@@ -73,7 +74,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quickstart(args) => quickstart::run(args),
@@ -99,19 +99,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Rust ignores SIGPIPE, so printing into a closed pipe (`| head -1`) would
-/// panic; a command-line tool ends quietly instead, as `cat` does.
-fn restore_sigpipe() {
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to the default before any
-    // thread starts touches no Rust state.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
 fn env_url(environment: &str, cloud: padconnect_core::Cloud) -> anyhow::Result<()> {
     let id: EnvironmentId = environment.parse()?;
-    println!("{}", cloud.environment_label(&id));
+    out!("{}", cloud.environment_label(&id));
     Ok(())
 }

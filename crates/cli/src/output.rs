@@ -6,6 +6,35 @@ use std::io::IsTerminal;
 use clap::ValueEnum;
 use serde_json::Value;
 
+/// `println!` that never panics: a reader that went away (`| head -1`)
+/// ends the command quietly, as it would `cat`; any other failure to write
+/// stdout (closed with `>&-`) is no reason to stop the work.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::line(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+/// `eprintln!` that never panics: a closed or broken stderr loses the line.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use err;
+
+pub fn line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = writeln!(stdout, "{args}").and_then(|()| stdout.flush())
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Format {
     #[default]
@@ -18,13 +47,13 @@ pub fn progress() -> impl FnMut(&str) {
     let shown = std::io::stderr().is_terminal();
     move |step: &str| {
         if shown {
-            eprintln!("  {step}...");
+            err!("  {step}...");
         }
     }
 }
 
 pub fn json(value: &Value) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(value).expect("JSON values serialize")
     );
@@ -34,7 +63,7 @@ pub fn json(value: &Value) {
 pub fn table(rows: &[(&str, String)]) {
     let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
     for (label, value) in rows {
-        println!("{label:<width$}  {value}");
+        out!("{label:<width$}  {value}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! `padconnect quickstart`: the local platform in-process, a world made for
 //! the occasion, and the whole seed workflow as its service principal.
 
+use crate::output::out;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -69,12 +70,12 @@ async fn run_on(
     let world = World::parse(&identity.world_toml(), data_dir, "the quickstart world")?;
     load_world(platform.store(), &world).await?;
     if !args.json {
-        println!(
+        out!(
             "Local platform at {} (data: {})",
             platform.url(),
             data_dir.display()
         );
-        println!(
+        out!(
             "World: tenant {}, app deploy-pipeline ({}) with an application user in environment {},\n       machine group \"Desktop flow bots\" ({}) with machine {}, shared with the app as User.",
             identity.tenant_domain,
             identity.client_id,
@@ -124,18 +125,18 @@ async fn run_on(
             "elapsedMs": elapsed.as_millis(),
         }));
     } else {
-        println!(
+        out!(
             "Connection {} {} as service principal {}: status {}.",
             outcome.connection_id,
             change_name(outcome.change),
             identity.client_id,
             outcome.status
         );
-        println!("\nDeployment settings:");
+        out!("\nDeployment settings:");
         output::json(&settings);
-        println!("\nDone in {} ms.", elapsed.as_millis());
+        out!("\nDone in {} ms.", elapsed.as_millis());
         if args.data_dir.is_some() {
-            println!(
+            out!(
                 "Look at it again: padconnect connection get {} --data-dir {}",
                 outcome.connection_id,
                 data_dir.display()

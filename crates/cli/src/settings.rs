@@ -1,5 +1,6 @@
 //! `padconnect settings`: write or update a deployment settings file.
 
+use crate::output::out;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -116,7 +117,7 @@ pub fn run(args: SettingsArgs) -> anyhow::Result<()> {
     match &args.file {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
+        None => out!("{}", text.trim_end()),
     }
     Ok(())
 }

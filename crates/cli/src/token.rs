@@ -1,5 +1,6 @@
 //! `padconnect token --scope SCOPE`.
 
+use crate::output::out;
 use clap::Args;
 
 use crate::client_args::ClientArgs;
@@ -30,7 +31,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
                 &args.scope,
             )
             .await?;
-        println!("{}", token.token);
+        out!("{}", token.token);
         anyhow::Ok(())
     })
 }

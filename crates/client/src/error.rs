@@ -28,12 +28,85 @@ impl ClientError {
     }
 
     pub(crate) fn transport(url: &str, error: reqwest::Error) -> Self {
-        // reqwest's message can name the URL with its query; the URL alone is enough.
-        let reason =
-            std::error::Error::source(&error).map_or_else(|| error.to_string(), |s| s.to_string());
         Self::Transport {
-            url: url.to_owned(),
-            reason,
+            url: without_query(url).to_owned(),
+            reason: transport_reason(url, &error),
         }
     }
+}
+
+/// The URL without its query (reqwest's message can repeat the query; the
+/// address is enough to act on).
+fn without_query(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+/// What went wrong on the way, in words that name the fix. reqwest's own
+/// error is read through its sources, whose texts (rustls', hyper's, the
+/// OS's) are matched to a cause; what matches nothing is shown as it is.
+fn transport_reason(url: &str, error: &reqwest::Error) -> String {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        chain.push_str(&e.to_string());
+        chain.push_str(": ");
+        source = e.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    let host = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(url);
+    let loopback = ["127.", "localhost", "[::1]"]
+        .iter()
+        .any(|l| host.starts_with(l));
+    if error.is_timeout() {
+        return "no answer in time (timed out): check that the service is up and the network or proxy lets the request through".into();
+    }
+    if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("unknown issuer")
+    {
+        return format!(
+            "the server's TLS certificate is not trusted ({}). For a local platform, trust its CA: --ca-cert <data-dir>/tls/ca.pem, or SSL_CERT_FILE",
+            last_cause(&chain)
+        );
+    }
+    if lower.contains("invalidcontenttype")
+        || lower.contains("corrupt message")
+        || lower.contains("wrong version number")
+    {
+        return format!("{host} does not speak TLS on this port: use http:// instead of https://");
+    }
+    if lower.contains("invalid http version")
+        || lower.contains("invalid status")
+        || lower.contains("parse") && url.starts_with("http://")
+    {
+        return format!("{host} answers in TLS on this port: use https:// instead of http://");
+    }
+    if lower.contains("connection refused") {
+        return match loopback {
+            true => format!("connection refused: is `padconnect serve` running at {host}?"),
+            false => format!(
+                "connection refused by {host}: check the address, or the proxy (HTTPS_PROXY)"
+            ),
+        };
+    }
+    if lower.contains("dns")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        return format!("cannot resolve {host}: check the name, the network, or HTTPS_PROXY");
+    }
+    last_cause(&chain).to_owned()
+}
+
+/// The innermost cause of a `a: b: c: ` chain.
+fn last_cause(chain: &str) -> &str {
+    chain
+        .trim_end_matches(": ")
+        .rsplit(": ")
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or(chain)
 }
