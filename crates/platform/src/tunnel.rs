@@ -68,8 +68,10 @@ fn served_host(request: &Request) -> Result<String, (StatusCode, String)> {
     })?;
     // HTTP/1.1 asks every request for a Host (RFC 9112 3.2). For CONNECT it
     // should repeat the target, but Node's http module sends the proxy's own
-    // address there, so only a missing one is refused.
-    if !request.headers().contains_key(header::HOST) {
+    // address there, so only a missing one is refused; an HTTP/1.0 CONNECT
+    // (Python's http.client sends one, with no Host) needs none.
+    let needs_host = request.version() >= axum::http::Version::HTTP_11;
+    if needs_host && !request.headers().contains_key(header::HOST) {
         return Err((
             StatusCode::BAD_REQUEST,
             format!("CONNECT {authority} needs the header 'Host: {authority}'"),
