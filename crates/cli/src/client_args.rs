@@ -29,7 +29,7 @@ pub struct ClientArgs {
     #[arg(long)]
     pub client_secret_stdin: bool,
     /// A local platform's URL (http://127.0.0.1:7232); without it, the Microsoft cloud.
-    #[arg(long, env = "PADCONNECT_PLATFORM", value_name = "URL")]
+    #[arg(long, env = "PADCONNECT_PLATFORM", value_name = "URL", value_parser = platform_url)]
     pub platform: Option<String>,
     /// The Microsoft cloud: public, usgov, usgovhigh, usdod, china, ex, rx.
     #[arg(long, default_value = "public", value_name = "NAME")]
@@ -40,6 +40,16 @@ pub struct ClientArgs {
     /// One more CA to trust, such as a local platform's <data-dir>/tls/ca.pem.
     #[arg(long, env = "PADCONNECT_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+}
+
+/// A platform's URL with its scheme: `127.0.0.1:7232` alone names no protocol.
+pub fn platform_url(text: &str) -> Result<String, String> {
+    match text.starts_with("http://") || text.starts_with("https://") {
+        true => Ok(text.to_owned()),
+        false => Err(format!(
+            "'{text}' has no scheme: write http://{text} (or https:// for `serve --tls`)"
+        )),
+    }
 }
 
 impl ClientArgs {

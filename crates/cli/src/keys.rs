@@ -37,6 +37,14 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Revoke { kid, args } => (args, Some(kid)),
     };
     let mut config = args.platform.config()?;
+    // The keys live in an existing platform's data: a mistyped path must not
+    // make a new one (unless the master key comes from the environment).
+    if !config.data_dir.is_dir() && std::env::var_os("PADCONNECT_MASTER_KEY").is_none() {
+        anyhow::bail!(
+            "the data dir {} does not exist: give the --data-dir (and --database) that `padconnect serve` uses",
+            config.data_dir.display()
+        );
+    }
     config.world = None;
     config.tls = false;
     let runtime = tokio::runtime::Builder::new_current_thread()

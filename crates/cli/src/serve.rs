@@ -63,7 +63,18 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The platform's configuration: these flags over the environment over the file.
     pub fn config(&self) -> anyhow::Result<PlatformConfig> {
-        PlatformConfig::load(self.config.as_deref(), self).context("invalid configuration")
+        PlatformConfig::load(self.config.as_deref(), self).map_err(|error| {
+            // figment's own text names the source file and type it came
+            // from; a user needs the key and what is wrong with it.
+            let problems: Vec<String> = error
+                .into_iter()
+                .map(|e| match e.path.is_empty() {
+                    true => e.kind.to_string(),
+                    false => format!("{}: {}", e.path.join("."), e.kind),
+                })
+                .collect();
+            anyhow::anyhow!("invalid configuration: {}", problems.join("; "))
+        })
     }
 }
 

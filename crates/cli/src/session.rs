@@ -52,6 +52,15 @@ impl Session {
                 platform: None,
             });
         };
+        // A mistyped --data-dir must not become a new, empty platform; only
+        // `quickstart` and `serve` make one.
+        if !data_dir.is_dir() {
+            anyhow::bail!(
+                "the data dir {} does not exist: check the path, or create it with `padconnect quickstart --data-dir {}`",
+                data_dir.display(),
+                data_dir.display()
+            );
+        }
         let platform = embedded::start(data_dir).await?;
         let identity = QuickstartIdentity::load(data_dir, &platform.state().keyring)?;
         let url = platform.url();

@@ -53,3 +53,44 @@ fn a_closed_stdout_is_no_panic() {
     let err = stderr(&output);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Mistakes in the command line are usage errors (2) whose message names
+/// the fix, with no source path or type name in it.
+#[test]
+fn usage_mistakes_name_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo");
+    let typo = typo.to_str().unwrap();
+    for (args, expected) in [
+        (
+            vec!["token", "--platform", "127.0.0.1:7232", "--scope", "x"],
+            "has no scheme: write http://127.0.0.1:7232",
+        ),
+        (
+            vec!["serve", "--signing-key-lifetime", "1w", "--data-dir", typo],
+            "invalid configuration: signing_key_lifetime: '1w' is not a duration",
+        ),
+        (
+            vec!["connection", "list", "--data-dir", typo],
+            "does not exist",
+        ),
+        (vec!["keys", "rotate", "--data-dir", typo], "does not exist"),
+    ] {
+        let output = padconnect()
+            .args(&args)
+            .env_remove("PADCONNECT_MASTER_KEY")
+            .output()
+            .unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            !err.contains(".rs:") && !err.contains("::"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(
+        !dir.path().join("typo").exists(),
+        "a mistyped data dir is not created"
+    );
+}
