@@ -147,10 +147,9 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
     let connection_id = args.connection_id.as_deref().map(str::parse).transpose()?;
     let parameter_set =
         ParameterSet::parse(&args.parameter_set).context("unknown parameter set")?;
+    let apply_password = embedded.is_none() || password_source(args).is_given();
     let password = match embedded {
-        Some(identity) if !password_source(args).is_given() => {
-            Secret::new(identity.windows_password.clone())
-        }
+        Some(identity) if !apply_password => Secret::new(identity.windows_password.clone()),
         _ => password_source(args).read()?,
     };
     let run_owner = run_owner(args, parameter_set, &session.client_id)?;
@@ -174,6 +173,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
             run_owner,
         },
         force: args.force,
+        apply_password,
         retry: retry(args.wait_for_environment),
     };
     if args.dry_run {
@@ -378,6 +378,7 @@ pub fn change_name(change: Change) -> &'static str {
     match change {
         Change::Created => "created",
         Change::Updated => "updated",
+        Change::PasswordApplied => "password-applied",
         Change::Unchanged => "unchanged",
     }
 }
@@ -386,6 +387,9 @@ fn change_sentence(change: Change) -> &'static str {
     match change {
         Change::Created => "created",
         Change::Updated => "updated",
+        Change::PasswordApplied => {
+            "already has these settings; the password given was applied (the service shows none to compare)"
+        }
         Change::Unchanged => {
             "already exists with these settings: nothing changed (--force rewrites it)"
         }

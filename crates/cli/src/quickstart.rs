@@ -103,6 +103,7 @@ async fn run_on(
             run_owner: None,
         },
         force: false,
+        apply_password: false,
         retry: Default::default(),
     };
     let outcome =

@@ -22,9 +22,12 @@ pub struct ConnectPlan {
     /// the same inputs name the same connection every time.
     pub connection_id: Option<ConnectionId>,
     pub connection: DesktopFlowConnection,
-    /// Rewrite an existing connection even if it already has these settings
-    /// (to change its password).
+    /// Rewrite an existing connection even if it already has these settings.
     pub force: bool,
+    /// The password was given for this run (environment, file, stdin): it
+    /// is applied, since the service shows no password to compare with.
+    /// `false` when it is only the one kept with a quickstart data dir.
+    pub apply_password: bool,
     /// Retries, and how long a new environment is waited for.
     pub retry: crate::Retry,
 }
@@ -50,8 +53,13 @@ impl ConnectPlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Created,
+    /// Its settings differed and were written.
     Updated,
-    /// It existed with the same settings; nothing was written.
+    /// Its settings were the same; the password given was written again,
+    /// whether or not it differed (no one can read it back to tell).
+    PasswordApplied,
+    /// It existed with the same settings, and no password was given for
+    /// this run; nothing was written.
     Unchanged,
 }
 
@@ -96,19 +104,24 @@ pub async fn connect(
     let same = existing
         .as_ref()
         .is_some_and(|c| has_settings(c, &plan.connection));
-    let change = if same && !plan.force {
+    let change = if same && !plan.force && !plan.apply_password {
         Change::Unchanged
     } else {
-        progress(&format!(
-            "Creating connection {id} to machine group {}",
-            plan.connection.group_id
-        ));
+        progress(&match &existing {
+            None => format!(
+                "Creating connection {id} to machine group {}",
+                plan.connection.group_id
+            ),
+            Some(_) if same => format!("Applying the password to connection {id}"),
+            Some(_) => format!("Updating connection {id}"),
+        });
         match connections
             .put(&plan.environment, &id, &plan.connection)
             .await?
             .0
         {
             PutOutcome::Created => Change::Created,
+            PutOutcome::Updated if same && !plan.force => Change::PasswordApplied,
             PutOutcome::Updated => Change::Updated,
         }
     };

@@ -61,7 +61,9 @@ fn connect_is_idempotent_and_force_rewrites() {
             .output()
             .unwrap(),
     );
-    assert_eq!(second["change"], "unchanged");
+    // The password given is applied again: no one can read it back to
+    // compare, so no rerun claims it is unchanged.
+    assert_eq!(second["change"], "password-applied");
     assert_eq!(second["connectionId"], first["connectionId"]);
     let forced = json(
         &connect(&server, &["--group", GROUP, "--output", "json", "--force"])
@@ -89,7 +91,7 @@ fn connect_is_idempotent_and_force_rewrites() {
 
     let table = connect(&server, &["--group", GROUP]).output().unwrap();
     assert!(
-        stdout(&table).contains("already exists with these settings: nothing changed"),
+        stdout(&table).contains("already has these settings; the password given was applied"),
         "{}",
         stdout(&table)
     );
@@ -333,5 +335,53 @@ fn connect_waits_for_a_new_environment() {
         stderr(&patient).contains("retry: the environment is not ready yet"),
         "{}",
         stderr(&patient)
+    );
+}
+
+/// A rerun with a new Windows password applies it: the connection the
+/// platform keeps holds the new password afterwards, not the old one.
+#[tokio::test]
+async fn a_rerun_applies_a_new_password() {
+    use padconnect_platform::keyring::KeyRing;
+    use padconnect_platform::store::{Database, Store, SyncMode};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    let run = |password: &'static str| {
+        let mut command = connect(&server, &["--group", GROUP, "--output", "json"]);
+        command.env("PADCONNECT_MACHINE_PASSWORD", password);
+        json(&command.output().unwrap())
+    };
+    let first = run("Old-P@ss-1");
+    let second = run("New-P@ss-2");
+    assert_eq!(
+        (first["change"].as_str(), second["change"].as_str()),
+        (Some("created"), Some("password-applied"))
+    );
+
+    let id: padconnect_core::ConnectionId =
+        second["connectionId"].as_str().unwrap().parse().unwrap();
+    let environment: padconnect_core::EnvironmentId = ENVIRONMENT.parse().unwrap();
+    let store = Store::open(&Database::in_data_dir(&data), SyncMode::Normal)
+        .await
+        .unwrap();
+    let kept = store.connection(&environment, &id).await.unwrap().unwrap();
+    store.close().await;
+    let keyring = KeyRing::load(&data).unwrap();
+    let secrets = keyring
+        .open(
+            format!("connection:{environment}:{id}").as_bytes(),
+            &kept.sealed_secrets,
+        )
+        .unwrap();
+    let secrets = String::from_utf8(secrets).unwrap();
+    assert!(
+        secrets.contains("New-P@ss-2") && !secrets.contains("Old-P@ss-1"),
+        "the new password is kept"
     );
 }

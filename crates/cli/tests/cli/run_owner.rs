@@ -150,7 +150,7 @@ fn an_administrator_grants_itself_the_group_with_grant() {
             .output()
             .unwrap(),
     );
-    assert_eq!(again["change"], "unchanged");
+    assert_eq!(again["change"], "password-applied");
 
     // --grant needs the org to share through.
     let no_org = as_admin(
