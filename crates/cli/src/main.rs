@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use padconnect_core::EnvironmentId;
 
 #[derive(Parser)]
@@ -62,6 +62,14 @@ enum Command {
     /// Print the shell lines that point unchanged tools (curl, az, MSAL, SDKs)
     /// at a running platform: HTTPS_PROXY and trust of its CA.
     Env(env::EnvArgs),
+    /// Print a shell completion script: padconnect completions bash > /etc/bash_completion.d/padconnect
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): padconnect man | man -l -
+    Man,
     /// Print an environment's ENVIRONMENT_ID_URL (37520647dbdf49faba016134c14680.c4).
     EnvUrl {
         /// The environment id: a GUID or Default-{GUID}.
@@ -87,6 +95,8 @@ fn main() -> ExitCode {
         Command::Settings(args) => settings::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Env(args) => env::run(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
         Command::EnvUrl { environment, cloud } => env_url(&environment, cloud),
     };
     match result {
@@ -97,6 +107,23 @@ fn main() -> ExitCode {
             exit::code_of(&error).into()
         }
     }
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "padconnect", &mut script);
+    output::bytes(&script);
+    Ok(())
+}
+
+/// The manual page of `padconnect`: its commands, flags and exit codes.
+fn man() -> anyhow::Result<()> {
+    let command = Cli::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command).render(&mut page)?;
+    output::bytes(&page);
+    Ok(())
 }
 
 fn env_url(environment: &str, cloud: padconnect_core::Cloud) -> anyhow::Result<()> {

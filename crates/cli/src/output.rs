@@ -25,6 +25,17 @@ macro_rules! err {
 }
 pub(crate) use err;
 
+/// Bytes to stdout, as [`line`] writes them.
+pub fn bytes(text: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_all(text).and_then(|()| stdout.flush())
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
 pub fn line(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();

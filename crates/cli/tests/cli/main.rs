@@ -5,6 +5,7 @@ mod env;
 mod env_url;
 mod exit_codes;
 mod group;
+mod help;
 mod quickstart;
 mod run_owner;
 mod serve;
