@@ -10,11 +10,12 @@ fn completions_for_each_shell_name_the_commands() {
         let output = run(&["completions", shell]);
         assert!(output.status.success(), "{shell}");
         let script = stdout(&output);
+        // Flags as each shell writes them (fish: `-l environment`).
         for word in [
             "connect",
             "quickstart",
-            "--environment",
-            "--wait-for-environment",
+            "environment",
+            "wait-for-environment",
         ] {
             assert!(script.contains(word), "{shell} completions lack {word}");
         }
