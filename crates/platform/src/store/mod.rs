@@ -65,7 +65,48 @@ use sql::fetch_row;
 pub(crate) use sqlite_reads::FromSqliteRow;
 pub use subscriptions::Subscription;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The schema's migrations, embedded in the binary as `sqlx::migrate!`
+/// would embed them (same versions, descriptions and checksums, so
+/// databases it migrated carry on), without sqlx's macro crate.
+fn migrator() -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    const MIGRATIONS: [(i64, &str, &str); 4] = [
+        (
+            1,
+            "initial",
+            include_str!("../../migrations/0001_initial.sql"),
+        ),
+        (
+            2,
+            "portal",
+            include_str!("../../migrations/0002_portal.sql"),
+        ),
+        (
+            3,
+            "subscriptions",
+            include_str!("../../migrations/0003_subscriptions.sql"),
+        ),
+        (
+            4,
+            "environment ready",
+            include_str!("../../migrations/0004_environment_ready.sql"),
+        ),
+    ];
+    Migrator::with_migrations(
+        MIGRATIONS
+            .into_iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sqlx::SqlSafeStr::into_sql_str(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -293,7 +334,7 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
         .await?;
     // The schema first: the readers open a database that is already in WAL
     // mode and up to date.
-    MIGRATOR.run(&write).await?;
+    migrator().run(&write).await?;
     let read = Arc::new(sqlite_reads::SqliteReaders::open(path)?);
     let checkpointer = SqlitePoolOptions::new()
         .max_connections(1)
@@ -337,7 +378,7 @@ async fn open_postgres(url: &str) -> Result<Backend> {
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;
-    MIGRATOR.run(&pool).await?;
+    migrator().run(&pool).await?;
     Ok(Backend::Postgres(pool))
 }
 

@@ -400,12 +400,24 @@ impl TargetFactsRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A connection and the facts its status rests on, read in one query.
 pub(super) struct ConnectionTargetRow {
-    #[sqlx(flatten)]
     pub(super) connection: ConnectionRow,
-    #[sqlx(flatten)]
     pub(super) target: TargetFactsRow,
+}
+
+/// Both halves read the same row by column name (`#[sqlx(flatten)]`).
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for ConnectionTargetRow
+where
+    ConnectionRow: sqlx::FromRow<'r, R>,
+    TargetFactsRow: sqlx::FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            connection: ConnectionRow::from_row(row)?,
+            target: TargetFactsRow::from_row(row)?,
+        })
+    }
 }
 
 impl super::FromSqliteRow for ConnectionTargetRow {

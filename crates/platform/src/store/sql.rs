@@ -46,8 +46,20 @@ pub(super) use fetch_rows;
 /// for SQLite reads (which looks at the field's position first).
 macro_rules! rows {
     ($($vis:vis struct $name:ident { $($field:ident: $ty:ty),* $(,)? })+) => {$(
-        #[derive(sqlx::FromRow)]
         $vis struct $name { $($field: $ty),* }
+
+        // What `#[derive(sqlx::FromRow)]` writes, by hand: the derive would
+        // pull in sqlx's macro crate, which builds sqlx, rustls, AWS-LC and
+        // SQLite a second time for the compiler (build-timings.md).
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $name
+        where
+            &'r str: sqlx::ColumnIndex<R>,
+            $($ty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,)*
+        {
+            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+                Ok(Self { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
 
         impl $crate::store::FromSqliteRow for $name {
             // The last field's `at += 1` is never read.
