@@ -54,3 +54,16 @@ def test_az_login_token_and_rest_put(az, tmp_path):
                 "--body", f"@{body}")
     assert answer["properties"]["environment"]["name"] == ENVIRONMENT
     assert answer["properties"]["statuses"][0]["status"] == "Connected"
+
+
+def test_az_cloud_register_reads_the_platforms_arm_metadata(az):
+    # `az cloud register --endpoint-resource-manager` fetches
+    # {arm}/metadata/endpoints?api-version=2022-09-01 (azure-cli
+    # command_modules/cloud/custom.py) and maps it with cloud.py's
+    # _arm_to_cli_mapper.
+    az("cloud", "register", "--name", "PadconnectCloud", "--endpoint-resource-manager", "https://management.azure.com")
+    cloud = az("cloud", "show", "--name", "PadconnectCloud")
+    assert cloud["endpoints"]["activeDirectory"] == "https://login.microsoftonline.com"
+    assert cloud["endpoints"]["activeDirectoryResourceId"] == "https://management.core.windows.net/"
+    # The flag's own value wins over the metadata's (custom.py).
+    assert cloud["endpoints"]["resourceManager"].rstrip("/") == "https://management.azure.com"
