@@ -99,15 +99,11 @@ machines = ["FIN-VM-01"]
 """
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("platform")
-    certificate = Certificate(directory)
-    (directory / "world.toml").write_text(world(certificate))
-    data = directory / "data"
+def serve(*args):
+    """`padconnect serve ARGS` on a free port; returns the process and the
+    URL it logs once the world is loaded."""
     process = subprocess.Popen(
-        [binary(), "serve", "--tls", "--listen", "127.0.0.1:0", "--log-format", "json",
-         "--data-dir", str(data), "--world", str(directory / "world.toml")],
+        [binary(), "serve", "--listen", "127.0.0.1:0", "--log-format", "json", *args],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
     urls: "queue.Queue[str]" = queue.Queue()
@@ -123,10 +119,19 @@ def platform(tmp_path_factory):
 
     threading.Thread(target=drain, daemon=True).start()
     try:
-        url = urls.get(timeout=60)
+        return process, urls.get(timeout=60)
     except queue.Empty:
         process.kill()
         raise RuntimeError("padconnect serve did not start")
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("platform")
+    certificate = Certificate(directory)
+    (directory / "world.toml").write_text(world(certificate))
+    data = directory / "data"
+    process, url = serve("--tls", "--data-dir", str(data), "--world", str(directory / "world.toml"))
     ca = data / "tls" / "ca.pem"
     # The SDKs use requests, which trusts this bundle: the platform's CA only.
     os.environ["REQUESTS_CA_BUNDLE"] = str(ca)

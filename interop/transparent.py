@@ -2,16 +2,13 @@
 interop world, and the shell environment `padconnect env` prints for it, so
 each test runs an unchanged tool under the cloud's own host names."""
 
-import json
 import os
 import pathlib
-import queue
 import shlex
 import subprocess
 import sys
-import threading
 
-from conftest import Certificate, binary, world
+from conftest import Certificate, binary, serve, world
 
 ENV_URL = "37520647dbdf49faba016134c14680.c4"
 ENV_HOST = f"{ENV_URL}.environment.api.powerplatform.com"
@@ -54,24 +51,7 @@ def start(directory: pathlib.Path):
     certificate = Certificate(directory)
     (directory / "world.toml").write_text(world(certificate))
     data = directory / "data"
-    process = subprocess.Popen(
-        [binary(), "serve", "--listen", "127.0.0.1:0", "--log-format", "json",
-         "--data-dir", str(data), "--world", str(directory / "world.toml")],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )
-    urls: "queue.Queue[str]" = queue.Queue()
-
-    def drain():
-        for line in process.stderr:
-            try:
-                url = json.loads(line).get("url")
-            except ValueError:
-                url = None
-            if url:
-                urls.put(url)
-
-    threading.Thread(target=drain, daemon=True).start()
-    url = urls.get(timeout=60)
+    process, url = serve("--data-dir", str(data), "--world", str(directory / "world.toml"))
     printed = subprocess.run(
         [binary(), "env", "--data-dir", str(data)], capture_output=True, text=True, check=True, timeout=30
     ).stdout

@@ -177,30 +177,24 @@ impl SigningKeys {
     /// Re-reads the keys, creating one if none may sign any more.
     pub async fn refresh(&self) -> Result<(), SigningError> {
         let _guard = self.reload.lock().await;
-        let set = load_or_create(
-            &self.store,
-            &self.keyring,
-            self.lifetime_secs,
-            false,
-            Some(&self.snapshot()),
-        )
-        .await?;
-        *self
-            .current
-            .write()
-            .expect("the key set lock is never poisoned") = Arc::new(set);
-        Ok(())
+        self.reload_now(false).await.map(|_| ())
     }
 
     /// Makes a new key that signs from now on; the others retire now and stay
     /// published until their tokens expire. Returns the new `kid`.
     pub async fn rotate(&self) -> Result<String, SigningError> {
         let _guard = self.reload.lock().await;
+        self.reload_now(true).await
+    }
+
+    /// Loads the keys (a new one first with `force_new`) and makes them the
+    /// current set; returns the kid that signs. The caller holds `reload`.
+    async fn reload_now(&self, force_new: bool) -> Result<String, SigningError> {
         let set = load_or_create(
             &self.store,
             &self.keyring,
             self.lifetime_secs,
-            true,
+            force_new,
             Some(&self.snapshot()),
         )
         .await?;
@@ -223,19 +217,7 @@ impl SigningKeys {
         if !found {
             return Err(SigningError::UnknownKey(kid.to_owned()));
         }
-        let set = load_or_create(
-            &self.store,
-            &self.keyring,
-            self.lifetime_secs,
-            false,
-            Some(&self.snapshot()),
-        )
-        .await?;
-        *self
-            .current
-            .write()
-            .expect("the key set lock is never poisoned") = Arc::new(set);
-        Ok(())
+        self.reload_now(false).await.map(|_| ())
     }
 
     /// Whether `kid` is published now (a token it signed may verify).

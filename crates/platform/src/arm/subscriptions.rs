@@ -40,18 +40,22 @@ async fn caller(
         .map_err(|failure| ArmError::unauthorized(&failure))
 }
 
+/// ARM's list shape: `{"value": [...]}`, one page (no `nextLink`).
+fn list(value: impl IntoIterator<Item = Value>) -> Json<Value> {
+    Json(json!({ "value": value.into_iter().collect::<Vec<_>>() }))
+}
+
 pub async fn subscriptions(
     State(state): State<AppState>,
     Query(query): Query<ApiVersion>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ArmError> {
     let caller = caller(&state, &query, &headers).await?;
-    let value: Vec<Value> = state
+    let subscriptions = state
         .store
         .subscriptions(caller.tenant_id)
-        .await?
-        .into_iter()
-        .map(|s| {
+        .await?;
+    Ok(list(subscriptions.into_iter().map(|s| {
             json!({
                 "id": format!("/subscriptions/{}", s.id),
                 "authorizationSource": "RoleBased",
@@ -61,9 +65,7 @@ pub async fn subscriptions(
                 "displayName": s.display_name,
                 "state": s.state,
             })
-        })
-        .collect();
-    Ok(Json(json!({ "value": value })))
+    })))
 }
 
 pub async fn tenants(
@@ -72,12 +74,8 @@ pub async fn tenants(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ArmError> {
     let caller = caller(&state, &query, &headers).await?;
-    let value: Vec<Value> = state
-        .store
-        .tenant(caller.tenant_id)
-        .await?
-        .into_iter()
-        .map(|t| {
+    let tenant = state.store.tenant(caller.tenant_id).await?;
+    Ok(list(tenant.into_iter().map(|t| {
             json!({
                 "id": format!("/tenants/{}", t.id),
                 "tenantId": t.id,
@@ -87,7 +85,5 @@ pub async fn tenants(
                 "defaultDomain": t.domain,
                 "tenantType": "AAD",
             })
-        })
-        .collect();
-    Ok(Json(json!({ "value": value })))
+    })))
 }
