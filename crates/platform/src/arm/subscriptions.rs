@@ -51,20 +51,17 @@ pub async fn subscriptions(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ArmError> {
     let caller = caller(&state, &query, &headers).await?;
-    let subscriptions = state
-        .store
-        .subscriptions(caller.tenant_id)
-        .await?;
+    let subscriptions = state.store.subscriptions(caller.tenant_id).await?;
     Ok(list(subscriptions.into_iter().map(|s| {
-            json!({
-                "id": format!("/subscriptions/{}", s.id),
-                "authorizationSource": "RoleBased",
-                "managedByTenants": [],
-                "subscriptionId": s.id,
-                "tenantId": s.tenant_id,
-                "displayName": s.display_name,
-                "state": s.state,
-            })
+        json!({
+            "id": format!("/subscriptions/{}", s.id),
+            "authorizationSource": "RoleBased",
+            "managedByTenants": [],
+            "subscriptionId": s.id,
+            "tenantId": s.tenant_id,
+            "displayName": s.display_name,
+            "state": s.state,
+        })
     })))
 }
 
@@ -76,14 +73,14 @@ pub async fn tenants(
     let caller = caller(&state, &query, &headers).await?;
     let tenant = state.store.tenant(caller.tenant_id).await?;
     Ok(list(tenant.into_iter().map(|t| {
-            json!({
-                "id": format!("/tenants/{}", t.id),
-                "tenantId": t.id,
-                "tenantCategory": "Home",
-                "displayName": t.domain,
-                "domains": [t.domain],
-                "defaultDomain": t.domain,
-                "tenantType": "AAD",
-            })
+        json!({
+            "id": format!("/tenants/{}", t.id),
+            "tenantId": t.id,
+            "tenantCategory": "Home",
+            "displayName": t.domain,
+            "domains": [t.domain],
+            "defaultDomain": t.domain,
+            "tenantType": "AAD",
+        })
     })))
 }
