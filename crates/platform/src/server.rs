@@ -56,10 +56,11 @@ impl Platform {
     /// Creates the data dir if needed, opens the key ring and the store
     /// (running migrations), and loads the world file if one is configured.
     pub async fn open(config: PlatformConfig) -> Result<Self, PlatformError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|error| PlatformError::DataDir {
+        let data_dir_error = |error| PlatformError::DataDir {
             path: config.data_dir.display().to_string(),
             error,
-        })?;
+        };
+        private_dir(&config.data_dir).map_err(data_dir_error)?;
         let keyring = Arc::new(KeyRing::load(&config.data_dir)?);
         let database = match &config.database {
             Some(url) => Database::parse(url).map_err(|error| PlatformError::Store {
@@ -68,6 +69,9 @@ impl Platform {
             })?,
             None => Database::in_data_dir(&config.data_dir),
         };
+        if let Database::Sqlite(path) = &database {
+            private_file(path).map_err(data_dir_error)?;
+        }
         let store =
             Store::open(&database, config.sync)
                 .await
@@ -191,6 +195,35 @@ impl Platform {
             task,
         })
     }
+}
+
+/// The data dir, made readable by its owner only (0700): it holds the
+/// database and the sealing key.
+fn private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// The SQLite file, made before SQLite opens it so that it is 0600 from the
+/// start (SQLite gives its WAL and shared-memory files the database file's
+/// permissions).
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 /// A platform serving in the background.

@@ -235,3 +235,33 @@ async fn a_bad_world_file_stops_the_start_with_its_problems() {
         .to_string();
     assert!(err.contains("tenants[0].id: 'x' is not a GUID"), "{err}");
 }
+
+/// What a copied or shared data dir could leak stays its owner's: the dir
+/// is 0700, the database (with its WAL) and the master key 0600.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let (platform, dir) = crate::support::start_example().await;
+    // A write, so the WAL exists.
+    let _ = reqwest::get(format!("{}/healthz", platform.url()))
+        .await
+        .unwrap();
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o700);
+    for file in [
+        "platform.db",
+        "platform.db-wal",
+        "master.key",
+        "tls/ca.key.sealed",
+    ] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    platform.shutdown().await.unwrap();
+}
