@@ -1,10 +1,11 @@
 //! `padconnect keys rotate` and `padconnect keys revoke KID`.
 
 use crate::output::out;
+use std::path::PathBuf;
+
 use clap::{Args, Subcommand};
 use padconnect_platform::Platform;
-
-use crate::serve::ServeArgs;
+use serde::Serialize;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
@@ -24,11 +25,22 @@ pub enum KeysCommand {
     },
 }
 
-#[derive(Args)]
+/// Where the platform's keys are: the same data dir, database and config
+/// file as `serve` uses (the other `serve` flags mean nothing here).
+#[derive(Args, Serialize)]
 pub struct KeysArgs {
-    /// The platform's data: the same --data-dir, --database and config as `serve`.
-    #[command(flatten)]
-    platform: ServeArgs,
+    /// Data directory [default: ./padconnect-data; env: PADCONNECT_DATA_DIR].
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    /// postgres://USER@HOST:PORT/DB when `serve` uses one [env: PADCONNECT_DATABASE].
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    /// The TOML config file `serve` reads.
+    #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
+    #[serde(skip)]
+    config: Option<PathBuf>,
 }
 
 pub fn run(command: KeysCommand) -> anyhow::Result<()> {
@@ -36,7 +48,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Rotate(args) => (args, None),
         KeysCommand::Revoke { kid, args } => (args, Some(kid)),
     };
-    let mut config = args.platform.config()?;
+    let mut config = crate::serve::load_config(args.config.as_deref(), &args)?;
     // The keys live in an existing platform's data: a mistyped path must not
     // make a new one (unless the master key comes from the environment).
     if !config.data_dir.is_dir() && std::env::var_os("PADCONNECT_MASTER_KEY").is_none() {

@@ -63,19 +63,27 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The platform's configuration: these flags over the environment over the file.
     pub fn config(&self) -> anyhow::Result<PlatformConfig> {
-        PlatformConfig::load(self.config.as_deref(), self).map_err(|error| {
-            // figment's own text names the source file and type it came
-            // from; a user needs the key and what is wrong with it.
-            let problems: Vec<String> = error
-                .into_iter()
-                .map(|e| match e.path.is_empty() {
-                    true => e.kind.to_string(),
-                    false => format!("{}: {}", e.path.join("."), e.kind),
-                })
-                .collect();
-            anyhow::anyhow!("invalid configuration: {}", problems.join("; "))
-        })
+        load_config(self.config.as_deref(), self)
     }
+}
+
+/// The configuration from `file`, `PADCONNECT_*` and `flags`. figment's own
+/// text names the source file and type a value came from; a user needs the
+/// key and what is wrong with it.
+pub fn load_config(
+    file: Option<&std::path::Path>,
+    flags: impl Serialize,
+) -> anyhow::Result<PlatformConfig> {
+    PlatformConfig::load(file, flags).map_err(|error| {
+        let problems: Vec<String> = error
+            .into_iter()
+            .map(|e| match e.path.is_empty() {
+                true => e.kind.to_string(),
+                false => format!("{}: {}", e.path.join("."), e.kind),
+            })
+            .collect();
+        anyhow::anyhow!("invalid configuration: {}", problems.join("; "))
+    })
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {

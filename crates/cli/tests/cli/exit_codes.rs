@@ -75,6 +75,11 @@ fn usage_mistakes_name_the_fix() {
             "does not exist",
         ),
         (vec!["keys", "rotate", "--data-dir", typo], "does not exist"),
+        // `keys` takes only the flags it uses.
+        (
+            vec!["keys", "rotate", "--tls", "--data-dir", typo],
+            "unexpected argument '--tls'",
+        ),
     ] {
         let output = padconnect()
             .args(&args)
