@@ -50,7 +50,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
     signing_key_lifetime: Option<String>,
-    /// How long a silent client may hold a connection (a tunnel's TLS handshake, its next request): seconds, or 30s, 5m [default: 60].
+    /// How long a silent client may hold a connection (unfinished request headers, an idle kept-alive connection, a tunnel's TLS handshake): seconds, or 30s, 5m [default: 60].
     #[arg(long, value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
     idle_timeout: Option<String>,

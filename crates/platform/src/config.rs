@@ -38,8 +38,9 @@ pub struct PlatformConfig {
     /// seconds, or a number with s, m, h or d.
     #[serde(with = "duration_secs")]
     pub signing_key_lifetime: u64,
-    /// How long a client may stay silent (a tunnel's TLS handshake, the
-    /// headers of its next request) before its connection is closed.
+    /// How long a client may stay silent (a request's headers, a kept-alive
+    /// connection's next request, a tunnel's TLS handshake) before its
+    /// connection is closed.
     #[serde(with = "duration_secs")]
     pub idle_timeout: u64,
 }

@@ -17,6 +17,7 @@ mod dataverse;
 mod domain;
 mod identity;
 pub mod keyring;
+mod listener;
 mod origin;
 mod portal;
 mod routing;

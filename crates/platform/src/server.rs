@@ -13,12 +13,12 @@ use tracing::info;
 
 use crate::config::PlatformConfig;
 use crate::keyring::{KeyRing, KeyRingError};
-use crate::routing;
 use crate::signing::{REFRESH_EVERY, SigningError, SigningKeys};
 use crate::state::{AppState, Inner};
 use crate::store::{Database, Store, StoreError};
 use crate::tls::{self, TlsError};
 use crate::world::{LoadSummary, World, WorldError, load_world};
+use crate::{listener, routing};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
@@ -157,14 +157,8 @@ impl Platform {
     ) -> std::io::Result<()> {
         let router = self.router();
         let refresher = tokio::spawn(refresh_signing_keys(self.state.clone()));
-        let result = match self.tls {
-            None => {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }
-            Some(tls) => serve_tls(listener, router, tls, shutdown).await,
-        };
+        let idle = Duration::from_secs(self.state.config.idle_timeout);
+        let result = listener::serve(listener, router, self.tls, idle, shutdown).await;
         refresher.abort();
         self.state.store.close().await;
         result
@@ -260,24 +254,6 @@ impl RunningPlatform {
             )),
         }
     }
-}
-
-async fn serve_tls(
-    listener: TcpListener,
-    router: Router,
-    tls: RustlsConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
-    });
-    axum_server::from_tcp_rustls(listener.into_std()?, tls)?
-        .handle(handle)
-        .serve(router.into_make_service())
-        .await
 }
 
 /// Re-reads the signing keys now and then: a replica sees keys made

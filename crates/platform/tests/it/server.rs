@@ -265,3 +265,56 @@ async fn data_files_are_the_owners_alone() {
     }
     platform.shutdown().await.unwrap();
 }
+
+/// Half-sent requests and silent kept-alive connections are closed after
+/// the idle timeout, and the platform answers others meanwhile: held-open
+/// sockets cannot pile up until it runs out of file handles.
+#[tokio::test]
+async fn half_sent_and_silent_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::support::config(dir.path());
+    config.idle_timeout = 1;
+    let platform = padconnect_platform::Platform::start(config).await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..50 {
+        let mut stream = tokio::net::TcpStream::connect(platform.addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        held.push(stream);
+    }
+    // A kept-alive connection that goes silent after one request.
+    let mut kept = tokio::net::TcpStream::connect(platform.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    assert!(kept.read(&mut answer).await.unwrap() > 0);
+    held.push(kept);
+
+    let healthz = reqwest::get(format!("{}/healthz", platform.url()))
+        .await
+        .unwrap();
+    assert_eq!(
+        healthz.status(),
+        reqwest::StatusCode::OK,
+        "answers while they are held"
+    );
+    for stream in &mut held {
+        let mut buffer = [0u8; 512];
+        // Whatever the platform says before closing (a 408, or nothing), it closes.
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => continue,
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a silent connection stayed open");
+    }
+    platform.shutdown().await.unwrap();
+}
