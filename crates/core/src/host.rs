@@ -90,7 +90,9 @@ pub fn served_dns_subtrees() -> Vec<String> {
     names
 }
 
-fn strip_port(host: &str) -> Option<&str> {
+/// The host of a `Host` value, without its port (an IPv6 literal without
+/// its brackets); `None` for an unclosed `[`.
+pub fn strip_port(host: &str) -> Option<&str> {
     if let Some(rest) = host.strip_prefix('[') {
         // An IPv6 literal: `[::1]:8080`.
         let (addr, _) = rest.split_once(']')?;

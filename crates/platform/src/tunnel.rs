@@ -21,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use padconnect_core::host::strip_port;
 use padconnect_core::{Surface, classify_host};
 use tokio_rustls::LazyConfigAcceptor;
 use tower::ServiceExt;
@@ -150,16 +151,6 @@ async fn serve(
         .map_err(|e| e.to_string())
 }
 
-/// `host:port` without its port (an IPv6 literal keeps its brackets).
-fn without_port(authority: &str) -> &str {
-    match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            host
-        }
-        _ => authority,
-    }
-}
-
 /// One request inside a tunnel: under the tunnel's host, whatever port its
 /// `Host` names (Node's https module writes `:80` with a custom connection);
 /// a `Host` naming another site is misdirected (RFC 9110 15.5.20).
@@ -168,7 +159,12 @@ async fn inside(router: Router, host: &str, mut request: Request) -> Response {
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| without_port(h).trim_end_matches('.').to_ascii_lowercase());
+        .map(|h| {
+            strip_port(h)
+                .unwrap_or(h)
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        });
     match named {
         Some(named) if named != host => {
             return (

@@ -8,23 +8,13 @@ use crate::support::*;
 
 async fn arm_token(platform: &padconnect_platform::RunningPlatform) -> String {
     // The scope as the Azure CLI writes it, with the double slash.
-    let reply: Value = reqwest::Client::new()
-        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", SECRET_APP),
-            ("client_secret", SECRET),
-            ("scope", "https://management.core.windows.net//.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = reply["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{reply}"));
+    let token = secret_token(
+        &reqwest::Client::new(),
+        &format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()),
+        "https://management.core.windows.net//.default",
+    )
+    .await;
+    let token = token.as_str();
     let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(token)
         .unwrap()
         .claims;
@@ -99,23 +89,15 @@ async fn arm_errors_are_arms() {
     );
 
     // A Power Platform token is not an ARM token.
-    let pp: Value = reqwest::Client::new()
-        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", SECRET_APP),
-            ("client_secret", SECRET),
-            ("scope", "https://api.powerplatform.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pp = secret_token(
+        &reqwest::Client::new(),
+        &format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()),
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
     let (status, _) = get(
         &format!("{arm}/subscriptions?api-version=2022-12-01"),
-        pp["access_token"].as_str(),
+        Some(&pp),
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -9,23 +9,13 @@ use padconnect_platform::{Platform, RunningPlatform};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::identity::post_form;
 use crate::support::*;
 
 const PP_SCOPE: &str = "https://api.powerplatform.com/.default";
 
 async fn token(platform: &RunningPlatform) -> String {
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", SECRET_APP),
-        ("client_secret", SECRET),
-        ("scope", PP_SCOPE),
-    ];
     let url = format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url());
-    post_form(&url, &form).await.body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    secret_token(&reqwest::Client::new(), &url, PP_SCOPE).await
 }
 
 /// What the connections API answers this token.

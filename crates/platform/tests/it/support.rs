@@ -233,6 +233,29 @@ shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
     }
 }
 
+/// An access token for `scope` as the secret app, from the token endpoint at
+/// `url` (`.../oauth2/v2.0/token`), through `http`.
+pub async fn secret_token(http: &reqwest::Client, url: &str, scope: &str) -> String {
+    let reply: serde_json::Value = http
+        .post(url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", SECRET_APP),
+            ("client_secret", SECRET),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    match reply["access_token"].as_str() {
+        Some(token) => token.to_owned(),
+        None => panic!("no token from {url}: {reply}"),
+    }
+}
+
 /// A platform serving the identity world.
 pub async fn start_identity(tls: bool) -> (RunningPlatform, IdentityWorld) {
     let world = identity_world();

@@ -94,21 +94,13 @@ fn tls_client(ca: &[u8], sni: bool) -> tokio_rustls::TlsConnector {
 async fn tools_reach_the_cloud_names_through_the_proxy() {
     let (platform, world) = start_identity(false).await;
     let http = proxied(&platform, &world);
-    let token: Value = http
-        .post(format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", SECRET_APP),
-            ("client_secret", SECRET),
-            ("scope", "https://api.powerplatform.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap();
+    let token = secret_token(
+        &http,
+        &format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token"),
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
+    let token = token.as_str();
     // The environment's own host, the seed's URL.
     let list = http
         .get(format!(

@@ -1,0 +1,329 @@
+//! Checking a world file's environments: their members, machine groups,
+//! standalone machines and shares (`Checker`'s half that knows the fleet).
+
+use super::*;
+
+impl Checker<'_> {
+    /// A fleet column's value under the rule every surface applies.
+    fn column(&mut self, path: &str, value: &str, column: TextColumn) -> Option<String> {
+        match column.check(value) {
+            Ok(value) => Some(value),
+            Err(crate::domain::Error::Invalid(invalid)) => {
+                self.problem(
+                    path,
+                    match invalid.reason {
+                        Reason::Missing => "must not be empty".to_owned(),
+                        Reason::TooLong { max } => format!("must be at most {max} characters"),
+                        Reason::ControlCharacter => {
+                            "must not contain control characters".to_owned()
+                        }
+                    },
+                );
+                None
+            }
+            Err(other) => {
+                self.problem(path, other);
+                None
+            }
+        }
+    }
+
+    pub(super) fn environment(
+        &mut self,
+        path: &str,
+        e: &EnvironmentSpec,
+        tenant: &TenantPrincipals,
+    ) -> Option<WorldEnvironment> {
+        let id = match e.id.parse::<EnvironmentId>() {
+            Ok(id) => {
+                Self::unique(
+                    &mut self.problems,
+                    &mut self.seen.environments,
+                    &id,
+                    &format!("{path}.id"),
+                    "this environment id",
+                );
+                Some(id)
+            }
+            Err(err) => {
+                self.problem(&format!("{path}.id"), err);
+                None
+            }
+        };
+        let display_name = self.non_empty(&format!("{path}.display_name"), &e.display_name);
+        let org = e.org.trim().to_ascii_lowercase();
+        if !is_org_name(&org) {
+            self.problem(
+                &format!("{path}.org"),
+                format!(
+                    "'{}' is not an org name: one DNS label, as in contoso.crm.dynamics.com",
+                    e.org
+                ),
+            );
+        } else {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.orgs,
+                &org,
+                &format!("{path}.org"),
+                "this org",
+            );
+        }
+        let application_users: Vec<Uuid> = e
+            .application_users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let field = format!("{path}.application_users[{i}]");
+                match Uuid::try_parse(v)
+                    .ok()
+                    .filter(|id| tenant.apps.contains(id))
+                {
+                    Some(id) => Some(id),
+                    None => {
+                        self.problem(
+                            &field,
+                            format!(
+                                "'{v}' is not the client_id of an app of tenant {}",
+                                tenant.domain
+                            ),
+                        );
+                        None
+                    }
+                }
+            })
+            .collect();
+        let makers: Vec<String> = e
+            .makers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let upn = v.trim().to_ascii_lowercase();
+                if tenant.users.contains(&upn) {
+                    return Some(upn);
+                }
+                self.problem(
+                    &format!("{path}.makers[{i}]"),
+                    format!("'{v}' is not the upn of a user of tenant {}", tenant.domain),
+                );
+                None
+            })
+            .collect();
+        let members = EnvironmentMembers {
+            apps: &application_users,
+            makers: &makers,
+        };
+        let mut machine_names = BTreeMap::new();
+        let mut groups: Vec<WorldGroup> = e
+            .machine_groups
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| {
+                self.group(
+                    &format!("{path}.machine_groups[{i}]"),
+                    g,
+                    id,
+                    &members,
+                    &mut machine_names,
+                )
+            })
+            .collect();
+        groups.extend(e.machines.iter().enumerate().filter_map(|(i, m)| {
+            self.standalone(
+                &format!("{path}.machines[{i}]"),
+                m,
+                id,
+                &members,
+                &mut machine_names,
+            )
+        }));
+        Some(WorldEnvironment {
+            id: id?,
+            display_name: display_name?,
+            org,
+            application_users,
+            makers,
+            machine_groups: groups,
+            ready_after_seconds: e.ready_after_seconds,
+        })
+    }
+
+    fn group(
+        &mut self,
+        path: &str,
+        g: &MachineGroupSpec,
+        env: Option<EnvironmentId>,
+        members: &EnvironmentMembers,
+        machine_names: &mut BTreeMap<String, String>,
+    ) -> Option<WorldGroup> {
+        let id = self.guid(&format!("{path}.id"), &g.id);
+        if let Some(id) = id {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.records,
+                &id,
+                &format!("{path}.id"),
+                "this id",
+            );
+        }
+        let name = self.column(&format!("{path}.name"), &g.name, GROUP_NAME);
+        let owner = self.member(&format!("{path}.owner"), &g.owner, members);
+        let shared_with = self.shares(path, &g.shared_with, members);
+        let machines: Vec<WorldMachine> = g
+            .machines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let field = format!("{path}.machines[{i}]");
+                let name = self.machine_name(&field, m, machine_names)?;
+                let id = derived_id(&["flowmachine", &env?.to_string(), &name]);
+                Some(WorldMachine {
+                    id,
+                    name,
+                    description: String::new(),
+                })
+            })
+            .collect();
+        if machines.len() > 50 {
+            self.problem(
+                &format!("{path}.machines"),
+                "a machine group holds at most 50 machines",
+            );
+        }
+        Some(WorldGroup {
+            id: id?,
+            name: name?,
+            description: g.description.clone(),
+            hidden: false,
+            owner: owner?,
+            machines,
+            shared_with: shared_with?,
+        })
+    }
+
+    fn standalone(
+        &mut self,
+        path: &str,
+        m: &StandaloneMachineSpec,
+        env: Option<EnvironmentId>,
+        members: &EnvironmentMembers,
+        machine_names: &mut BTreeMap<String, String>,
+    ) -> Option<WorldGroup> {
+        let name = self.machine_name(&format!("{path}.name"), &m.name, machine_names);
+        let env = env?.to_string();
+        let id = match &m.id {
+            Some(v) => self.guid(&format!("{path}.id"), v),
+            None => name.as_ref().map(|n| derived_id(&["flowmachine", &env, n])),
+        };
+        let group_id = match &m.group_id {
+            Some(v) => self.guid(&format!("{path}.group_id"), v),
+            None => name
+                .as_ref()
+                .map(|n| derived_id(&["flowmachinegroup-default", &env, n])),
+        };
+        for (field, record) in [("id", id), ("group_id", group_id)] {
+            if let Some(record) = record {
+                Self::unique(
+                    &mut self.problems,
+                    &mut self.seen.records,
+                    &record,
+                    &format!("{path}.{field}"),
+                    "this id",
+                );
+            }
+        }
+        let owner = self.member(&format!("{path}.owner"), &m.owner, members);
+        let shared_with = self.shares(path, &m.shared_with, members);
+        let name = name?;
+        Some(WorldGroup {
+            id: group_id?,
+            name: name.clone(),
+            description: String::new(),
+            hidden: true,
+            owner: owner?,
+            machines: vec![WorldMachine {
+                id: id?,
+                name,
+                description: m.description.clone(),
+            }],
+            shared_with: shared_with?,
+        })
+    }
+
+    fn machine_name(
+        &mut self,
+        path: &str,
+        name: &str,
+        seen: &mut BTreeMap<String, String>,
+    ) -> Option<String> {
+        let name = self.column(path, name, MACHINE_NAME)?;
+        let key = name.to_ascii_lowercase();
+        Self::unique(
+            &mut self.problems,
+            seen,
+            &key,
+            path,
+            "a machine of this name",
+        )
+        .then_some(name)
+    }
+
+    /// A principal with a systemuser in the environment.
+    fn member(
+        &mut self,
+        path: &str,
+        value: &str,
+        members: &EnvironmentMembers,
+    ) -> Option<PrincipalRef> {
+        if let Some(id) = Uuid::try_parse(value)
+            .ok()
+            .filter(|id| members.apps.contains(id))
+        {
+            return Some(PrincipalRef::App(id));
+        }
+        let upn = value.trim().to_ascii_lowercase();
+        if members.makers.contains(&upn) {
+            return Some(PrincipalRef::User(upn));
+        }
+        self.problem(
+            path,
+            format!("'{value}' must be one of the environment's makers (upn) or application_users (client_id)"),
+        );
+        None
+    }
+
+    fn shares(
+        &mut self,
+        path: &str,
+        shares: &[ShareSpec],
+        members: &EnvironmentMembers,
+    ) -> Option<Vec<(PrincipalRef, ShareRole)>> {
+        let before = self.problems.len();
+        let mut out = Vec::new();
+        for (i, s) in shares.iter().enumerate() {
+            let field = format!("{path}.shared_with[{i}]");
+            let role = s
+                .role
+                .parse::<ShareRole>()
+                .map_err(|e| self.problem(&format!("{field}.role"), e))
+                .ok();
+            let principal = match (&s.client_id, &s.upn) {
+                (Some(v), None) => self.member(&format!("{field}.client_id"), v, members),
+                (None, Some(v)) => self.member(&format!("{field}.upn"), v, members),
+                _ => {
+                    self.problem(&field, "give exactly one of client_id or upn");
+                    None
+                }
+            };
+            if let (Some(p), Some(r)) = (principal, role) {
+                out.push((p, r));
+            }
+        }
+        (self.problems.len() == before).then_some(out)
+    }
+}
+
+struct EnvironmentMembers<'a> {
+    apps: &'a [Uuid],
+    makers: &'a [String],
+}
