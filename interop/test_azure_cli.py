@@ -10,7 +10,7 @@ import uuid
 import jwt
 import pytest
 
-from conftest import ENVIRONMENT, SECRET, SECRET_APP, TENANT
+from conftest import ENVIRONMENT, GROUP, SECRET, SECRET_APP, TENANT, binary
 from test_transparent import SEED_BODY
 from transparent import ENV_HOST
 
@@ -33,6 +33,8 @@ def az(transparent, tmp_path):
         assert done.returncode == 0, f"az {' '.join(args[:2])}: {done.stderr}"
         return json.loads(done.stdout) if done.stdout.strip() else None
 
+    run.quiet = quiet
+    run.transparent = transparent
     return run
 
 
@@ -67,3 +69,21 @@ def test_az_cloud_register_reads_the_platforms_arm_metadata(az):
     assert cloud["endpoints"]["activeDirectoryResourceId"] == "https://management.core.windows.net/"
     # The flag's own value wins over the metadata's (custom.py).
     assert cloud["endpoints"]["resourceManager"].rstrip("/") == "https://management.azure.com"
+
+
+def test_padconnect_signs_in_with_the_az_session_and_no_secret(az):
+    """A pipeline step after azure/login or AzureCLI@2: `az` has a session,
+    padconnect has no AZURE_* credential and takes az's account."""
+    az("login", "--service-principal", "--username", SECRET_APP, "--password", SECRET,
+       "--tenant", TENANT, "--allow-no-subscriptions")
+    env = {**az.quiet, "PATH": f"{os.path.dirname(AZ)}:{os.environ['PATH']}",
+           "PADCONNECT_MACHINE_PASSWORD": "az-session-windows-password"}
+    for name in ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH"):
+        az.transparent.env.pop(name, None)
+    done = az.transparent.run(
+        binary(), "connect", "--environment", ENVIRONMENT, "--group", GROUP,
+        "--username", "CONTOSO\\az-session", "--output", "json", extra=env, check=False, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "signing in with azurecli" in done.stderr, done.stderr
+    assert json.loads(done.stdout)["status"] == "Connected", done.stdout

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use padconnect_client::workflow::{self, Change, ConnectPlan};
+use padconnect_client::workflow::{self, Action, Change, ConnectPlan, WhatIf};
 use padconnect_client::{ClientError, DesktopFlowConnection, RunOwnerCertificate, Secret};
 use padconnect_core::{ParameterSet, ShareRole};
 use serde_json::json;
@@ -20,10 +20,10 @@ pub const DEFAULT_CONNECTION_REFERENCE: &str = "new_sharedUiflow";
 #[derive(Args)]
 pub struct ConnectArgs {
     /// The environment id (GUID or Default-{GUID}).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
     environment: Option<String>,
     /// The machine group id (Monitor > Machines > Machine groups, in the URL).
-    #[arg(long, value_name = "ID", conflicts_with_all = ["group_name", "machine"])]
+    #[arg(long, value_name = "ID", env = "PADCONNECT_GROUP", conflicts_with_all = ["group_name", "machine"])]
     group: Option<String>,
     /// The machine group by name, looked up in Dataverse (needs --org).
     #[arg(long, value_name = "NAME", conflicts_with = "machine")]
@@ -34,8 +34,9 @@ pub struct ConnectArgs {
     /// The Dataverse org for --group-name and --machine: NAME of NAME.crm.dynamics.com.
     #[arg(long, value_name = "NAME")]
     org: Option<String>,
-    /// The Windows account that opens sessions: DOMAIN\user or user@domain.
-    #[arg(long, value_name = "ACCOUNT")]
+    /// The Windows account that opens sessions: DOMAIN\user, .\user,
+    /// MACHINE\user, user@domain or AzureAD\user@domain.
+    #[arg(long, value_name = "ACCOUNT", env = "PADCONNECT_USERNAME")]
     username: Option<String>,
     /// Read the Windows password from this file (else PADCONNECT_MACHINE_PASSWORD).
     #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
@@ -47,14 +48,18 @@ pub struct ConnectArgs {
     /// group, account and parameter set, so a rerun finds the same connection.
     #[arg(long, value_name = "GUID")]
     connection_id: Option<String>,
+    /// The connection's display name (by default the service names it).
     #[arg(long, value_name = "NAME")]
     display_name: Option<String>,
-    #[arg(long, value_name = "SET", default_value = "azureRelay", value_parser = ["azureRelay", "azureRelayRunOwner"])]
+    /// azureRelay (sessions open with the Windows account) or
+    /// azureRelayRunOwner (flows run as an app with a certificate); any case.
+    #[arg(long, value_name = "SET", default_value = "azureRelay", ignore_case = true, value_parser = output::one_of(&["azureRelay", "azureRelayRunOwner"]))]
     parameter_set: String,
     /// azureRelayRunOwner: the run owner's certificate and private key, as a
     /// PFX file; its password from PADCONNECT_PFX_PASSWORD or --run-owner-pfx-password-file.
     #[arg(long, value_name = "FILE")]
     run_owner_pfx: Option<PathBuf>,
+    /// azureRelayRunOwner: read the PFX password from this file (else PADCONNECT_PFX_PASSWORD).
     #[arg(long, value_name = "FILE")]
     run_owner_pfx_password_file: Option<PathBuf>,
     /// azureRelayRunOwner: the app flows run as (the caller's own by default).
@@ -68,7 +73,9 @@ pub struct ConnectArgs {
     /// Rewrite the connection even when it already has these settings (to change its password).
     #[arg(long)]
     force: bool,
-    /// Print the plan and write nothing.
+    /// What if: sign in, read the connection, say whether it would be
+    /// created, updated or left unchanged, print the request (secrets as
+    /// ***) and write nothing.
     #[arg(long)]
     dry_run: bool,
     /// How long to wait for a new environment, which answers 404
@@ -79,7 +86,8 @@ pub struct ConnectArgs {
     /// The connection reference named in the deployment settings printed.
     #[arg(long, value_name = "LOGICAL_NAME", default_value = DEFAULT_CONNECTION_REFERENCE)]
     connection_reference: String,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// How to print: table for people, json for scripts.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
     output: Format,
     #[command(flatten)]
     session: SessionArgs,
@@ -177,7 +185,15 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         retry: retry(args.wait_for_environment),
     };
     if args.dry_run {
-        print_plan(&plan, session);
+        let what_if = workflow::what_if(
+            &session.http,
+            &session.target,
+            &session.tokens,
+            &plan,
+            &mut output::progress(),
+        )
+        .await?;
+        print_what_if(&what_if, args.output);
         return Ok(());
     }
     let outcome = workflow::connect(
@@ -350,28 +366,40 @@ fn password_source(args: &ConnectArgs) -> SecretSource<'_> {
     }
 }
 
-fn print_plan(plan: &ConnectPlan, session: &Session) {
-    out!("Plan (nothing will be written):");
-    output::table(&[
-        (
-            "Token",
-            format!(
-                "client credentials for app {} in tenant {}",
-                plan.client_id, plan.tenant
-            ),
-        ),
-        (
-            "Request",
-            format!(
-                "PUT {}/connectivity/connectors/shared_uiflow/connections/{}?api-version=1",
-                session.target.environment_api(&plan.environment),
-                plan.connection_id()
-            ),
-        ),
-        ("Parameter set", plan.connection.parameter_set.clone()),
-        ("Account", plan.connection.username.clone()),
-        ("Machine group", plan.connection.group_id.clone()),
-    ]);
+fn print_what_if(what_if: &WhatIf, format: Format) {
+    let action = match what_if.action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::ApplyPassword => "apply-password",
+        Action::Nothing => "unchanged",
+    };
+    if format == Format::Json {
+        return output::json(&json!({
+            "connectionId": what_if.connection_id.to_string(),
+            "action": action,
+            "request": what_if.request,
+        }));
+    }
+    let id = what_if.connection_id;
+    out!(
+        "What if (nothing was written): connection {id} {}.",
+        match what_if.action {
+            Action::Create => "would be created",
+            Action::Update => "would be updated: its settings differ",
+            Action::ApplyPassword => {
+                "has these settings; the password given would be applied again"
+            }
+            Action::Nothing => "already has these settings: nothing would change",
+        }
+    );
+    if let Some(request) = &what_if.request {
+        out!(
+            "\n{} {}",
+            request["method"].as_str().unwrap_or_default(),
+            request["url"].as_str().unwrap_or_default()
+        );
+        output::json(&request["body"]);
+    }
 }
 
 pub fn change_name(change: Change) -> &'static str {

@@ -17,6 +17,9 @@ pub enum ConnectionCommand {
     Get(OneArgs),
     /// The connections of an environment that the caller may see.
     List(ListArgs),
+    /// Change a connection's Windows password, or its account, alone: the
+    /// rest is read from the service and sent back unchanged.
+    Update(UpdateArgs),
     /// Delete a connection.
     Delete(OneArgs),
     /// Share an azureRelayRunOwner connection with a service principal (or
@@ -31,7 +34,8 @@ pub struct ShareArgs {
     /// The service principal's object id (Enterprise applications > Object ID).
     #[arg(long, value_name = "OBJECT_ID")]
     principal: String,
-    #[arg(long, value_name = "ROLE", default_value = "CanView", value_parser = ["CanView", "CanViewWithShare", "CanEdit"])]
+    /// The access given: CanView, CanViewWithShare or CanEdit (any case).
+    #[arg(long, value_name = "ROLE", default_value = "CanView", ignore_case = true, value_parser = crate::output::one_of(&["CanView", "CanViewWithShare", "CanEdit"]))]
     role: String,
     /// Remove the principal's access instead.
     #[arg(long, conflicts_with = "role")]
@@ -49,6 +53,24 @@ pub struct OneArgs {
 }
 
 #[derive(Args)]
+pub struct UpdateArgs {
+    /// The connection id (a GUID, with or without dashes).
+    connection_id: String,
+    /// A new Windows account (DOMAIN\user, user@domain, ...); the
+    /// connection's own by default.
+    #[arg(long, value_name = "ACCOUNT")]
+    username: Option<String>,
+    /// Read the Windows password from this file (else PADCONNECT_MACHINE_PASSWORD).
+    #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
+    password_file: Option<std::path::PathBuf>,
+    /// Read the Windows password from stdin (else PADCONNECT_MACHINE_PASSWORD).
+    #[arg(long)]
+    password_stdin: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
 pub struct ListArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -57,9 +79,10 @@ pub struct ListArgs {
 #[derive(Args)]
 struct CommonArgs {
     /// The environment id; in an embedded session, quickstart's by default.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
     environment: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// How to print: table for people, json for scripts.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
     output: Format,
     #[command(flatten)]
     session: SessionArgs,
@@ -76,6 +99,7 @@ pub fn run(command: ConnectionCommand) -> anyhow::Result<()> {
         let common = match &command {
             ConnectionCommand::Get(a) | ConnectionCommand::Delete(a) => &a.common,
             ConnectionCommand::List(a) => &a.common,
+            ConnectionCommand::Update(a) => &a.common,
             ConnectionCommand::Share(a) => &a.common,
             ConnectionCommand::Create(_) => unreachable!("handled above"),
         };
@@ -124,22 +148,32 @@ async fn execute(
                 Format::Table if connections.is_empty() => {
                     out!("No connections in environment {environment}.")
                 }
-                Format::Table => {
-                    for connection in &connections {
-                        let rows = output::connection_rows(connection);
-                        out!("{}  {}  {}", rows[0].1, rows[2].1, rows[1].1);
-                    }
-                }
+                Format::Table => output::columns(
+                    &["CONNECTION", "STATUS", "ACCOUNT", "DISPLAY NAME"],
+                    &connections
+                        .iter()
+                        .map(output::connection_line)
+                        .collect::<Vec<_>>(),
+                ),
             }
         }
+        ConnectionCommand::Update(args) => update(args, common, &client, &environment).await?,
         ConnectionCommand::Delete(args) => {
             let id: ConnectionId = args.connection_id.parse()?;
-            client.delete(&environment, &id).await?;
-            match common.output {
-                Format::Json => {
-                    output::json(&json!({ "connectionId": id.to_string(), "deleted": true }))
-                }
-                Format::Table => out!("Connection {id} deleted."),
+            // Gone already (a rerun, or never made): the wanted state holds.
+            let deleted = match client.delete(&environment, &id).await {
+                Ok(()) => true,
+                Err(padconnect_client::ClientError::Service { status: 404, .. }) => false,
+                Err(other) => return Err(other.into()),
+            };
+            match (common.output, deleted) {
+                (Format::Json, _) => output::json(
+                    &json!({ "connectionId": id.to_string(), "deleted": deleted, "already": !deleted }),
+                ),
+                (Format::Table, true) => out!("Connection {id} deleted."),
+                (Format::Table, false) => out!(
+                    "Connection {id} is already gone from environment {environment} (or this principal may not see it)."
+                ),
             }
         }
         ConnectionCommand::Share(args) => {
@@ -171,6 +205,70 @@ async fn execute(
             }
         }
         ConnectionCommand::Create(_) => unreachable!("handled by run"),
+    }
+    Ok(())
+}
+
+/// A connection's password (or account) changed, its other settings as the
+/// service holds them. The service shows no password, so the PUT carries
+/// the new one and everything else read back.
+async fn update(
+    args: &UpdateArgs,
+    common: &CommonArgs,
+    client: &ConnectionsClient,
+    environment: &padconnect_core::EnvironmentId,
+) -> anyhow::Result<()> {
+    let id: ConnectionId = args.connection_id.parse()?;
+    let password = crate::secret_input::SecretSource {
+        what: "the Windows password",
+        file: args.password_file.as_deref(),
+        stdin: args.password_stdin,
+        env: "PADCONNECT_MACHINE_PASSWORD",
+        hint: "an update sends the password (the service shows none to keep): set PADCONNECT_MACHINE_PASSWORD, or pass --password-file or --password-stdin",
+    }
+    .read()?;
+    let Some(existing) = client.get(environment, &id).await? else {
+        return Err(crate::exit::not_found(format!(
+            "ConnectionNotFound: no connection {id} in environment {environment} that this principal may see"
+        )));
+    };
+    let properties = &existing["properties"];
+    let set = &properties["connectionParametersSet"];
+    let value = |name: &str| set["values"][name]["value"].as_str().map(str::to_owned);
+    let parameter_set = set["name"].as_str().unwrap_or_default().to_owned();
+    if parameter_set != padconnect_core::ParameterSet::AzureRelay.name() {
+        anyhow::bail!(
+            "connection {id} uses {parameter_set}, whose run owner certificate the service does not show: rewrite it with `padconnect connect --connection-id {id} --parameter-set {parameter_set} --run-owner-pfx FILE`"
+        );
+    }
+    let connection = padconnect_client::DesktopFlowConnection {
+        display_name: properties["displayName"].as_str().map(str::to_owned),
+        parameter_set,
+        username: match &args.username {
+            Some(user) => user.clone(),
+            None => value("username").unwrap_or_default(),
+        },
+        password,
+        group_id: value("targetId").unwrap_or_default(),
+        run_owner: None,
+    };
+    client.put(environment, &id, &connection).await?;
+    let updated = client.get(environment, &id).await?.ok_or_else(|| {
+        crate::exit::not_found(format!("connection {id} vanished after it was updated"))
+    })?;
+    match common.output {
+        Format::Json => output::json(&updated),
+        Format::Table => {
+            out!("Connection {id} updated.");
+            output::table(&output::connection_rows(&updated));
+        }
+    }
+    let (status, reason) = padconnect_client::connections::status_of(&updated);
+    if status != "Connected" {
+        return Err(crate::exit::not_connected(format!(
+            "connection {id} is {status}: {}",
+            reason.unwrap_or_default()
+        )));
     }
     Ok(())
 }

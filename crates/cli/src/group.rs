@@ -2,6 +2,7 @@
 //! steps, through the Dataverse Web API.
 
 use crate::output::out;
+use padconnect_core::uiflow::flowgrouptype;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -33,7 +34,8 @@ pub struct GroupArgs {
     /// The Dataverse org: NAME of NAME.crm.dynamics.com (the embedded one's by default).
     #[arg(long, value_name = "NAME")]
     org: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// How to print: table for people, json for scripts.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
     output: Format,
     #[command(flatten)]
     session: SessionArgs,
@@ -55,6 +57,7 @@ pub struct ShareArgs {
     /// Share with this person.
     #[arg(long, value_name = "UPN")]
     user: Option<String>,
+    /// The Share panel's role: user or co-owner (any case).
     #[arg(long, value_name = "ROLE", default_value = "user")]
     role: ShareRole,
     #[command(flatten)]
@@ -79,7 +82,7 @@ async fn with_session<T>(
 
 fn group_rows(group: &Value) -> Vec<(&'static str, String)> {
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    let kind = if group["flowgrouptype"] == 545_940_002 {
+    let kind = if group["flowgrouptype"] == flowgrouptype::DEFAULT {
         "standalone machine (hidden group)"
     } else {
         "machine group"
@@ -156,6 +159,7 @@ pub enum MachineCommand {
         /// The machine's name.
         #[arg(long, value_name = "NAME")]
         name: String,
+        /// The machine's description, as the registration app shows it.
         #[arg(long, value_name = "TEXT")]
         description: Option<String>,
         /// Replace a machine registered under this name; its connections break.
@@ -202,6 +206,15 @@ fn machine_rows(machine: &Value) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A rerun that finds its work done says so (on stderr under --output json,
+/// so the JSON stays one document) and succeeds.
+fn already(format: Format, sentence: &str) {
+    match format {
+        Format::Json => crate::output::err!("{sentence}"),
+        Format::Table => crate::output::out!("{sentence}"),
+    }
+}
+
 fn print_machine(machine: &Value, format: Format) {
     match format {
         Format::Json => output::json(machine),
@@ -222,6 +235,12 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
             MachineCommand::Register { name, description, force, args } => {
                 with_session(&args.session, async |session| {
                     let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    // A rerun finds the machine it registered: nothing to do.
+                    if !force && let Some(machine) = dataverse.find_machine(&name).await? {
+                        already(args.output, &format!("Machine '{name}' is already registered (--force registers it anew)."));
+                        print_machine(&machine, args.output);
+                        return Ok(());
+                    }
                     let machine = dataverse.register_machine(&name, description.as_deref(), force).await?;
                     print_machine(&machine, args.output);
                     Ok(())
@@ -258,6 +277,13 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                     let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
                     let found = machine_named(&dataverse, &machine).await?;
                     let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
+                    let group_id = found["_flowmachinegroupid_value"].as_str().unwrap_or_default();
+                    let group = dataverse.find_group(group_id).await?;
+                    if group.is_some_and(|g| g["flowgrouptype"] == flowgrouptype::DEFAULT) {
+                        already(args.output, &format!("Machine '{machine}' is already in no machine group."));
+                        print_machine(&found, args.output);
+                        return Ok(());
+                    }
                     dataverse.leave_group(machine_id).await?;
                     print_machine(&machine_named(&dataverse, machine_id).await?, args.output);
                     Ok(())

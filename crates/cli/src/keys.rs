@@ -43,27 +43,39 @@ pub struct KeysArgs {
     config: Option<PathBuf>,
 }
 
+impl KeysArgs {
+    /// Whether any flag was given.
+    pub fn is_given(&self) -> bool {
+        self.data_dir.is_some() || self.database.is_some() || self.config.is_some()
+    }
+
+    /// Opens the platform data `serve` uses, without its world or listener.
+    /// The keys live in an existing platform's data: a mistyped path must
+    /// not make a new one (unless the master key comes from the environment).
+    pub async fn open_existing(&self) -> anyhow::Result<Platform> {
+        let mut config = crate::serve::load_config(self.config.as_deref(), self)?;
+        if !config.data_dir.is_dir() && std::env::var_os("PADCONNECT_MASTER_KEY").is_none() {
+            anyhow::bail!(
+                "the data dir {} does not exist: give the --data-dir (and --database) that `padconnect serve` uses",
+                config.data_dir.display()
+            );
+        }
+        config.world = None;
+        config.tls = false;
+        Ok(Platform::open(config).await?)
+    }
+}
+
 pub fn run(command: KeysCommand) -> anyhow::Result<()> {
     let (args, revoke) = match command {
         KeysCommand::Rotate(args) => (args, None),
         KeysCommand::Revoke { kid, args } => (args, Some(kid)),
     };
-    let mut config = crate::serve::load_config(args.config.as_deref(), &args)?;
-    // The keys live in an existing platform's data: a mistyped path must not
-    // make a new one (unless the master key comes from the environment).
-    if !config.data_dir.is_dir() && std::env::var_os("PADCONNECT_MASTER_KEY").is_none() {
-        anyhow::bail!(
-            "the data dir {} does not exist: give the --data-dir (and --database) that `padconnect serve` uses",
-            config.data_dir.display()
-        );
-    }
-    config.world = None;
-    config.tls = false;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let platform = Platform::open(config).await?;
+        let platform = args.open_existing().await?;
         let signing = &platform.state().signing;
         let result = match &revoke {
             None => signing.rotate().await.map(Some),

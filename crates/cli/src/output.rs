@@ -78,6 +78,41 @@ pub fn table(rows: &[(&str, String)]) {
     }
 }
 
+/// Rows under a header, each column as wide as its widest cell.
+pub fn columns<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// A connection as one line of `connection list`: id, short status
+/// (Connected, Error, ...), account, display name.
+pub fn connection_line(c: &Value) -> [String; 4] {
+    let p = &c["properties"];
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    [
+        text(&c["name"]),
+        text(&p["statuses"][0]["status"]),
+        text(&p["connectionParametersSet"]["values"]["username"]["value"]),
+        text(&p["displayName"]),
+    ]
+}
+
 /// The fields of a connection a person looks for.
 pub fn connection_rows(c: &Value) -> Vec<(&'static str, String)> {
     let p = &c["properties"];
@@ -114,4 +149,18 @@ pub fn connection_rows(c: &Value) -> Vec<(&'static str, String)> {
         ("Created", text(&p["createdTime"])),
         ("Environment", text(&p["environment"]["name"])),
     ]
+}
+
+/// A value from `names` in any case (with `ignore_case = true` on the arg),
+/// given back as `names` spells it, which is how the service wants it.
+pub fn one_of(
+    names: &'static [&'static str],
+) -> impl clap::builder::TypedValueParser<Value = String> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names).map(move |typed: String| {
+        names
+            .iter()
+            .find(|name| name.eq_ignore_ascii_case(&typed))
+            .map_or(typed, |name| (*name).to_owned())
+    })
 }

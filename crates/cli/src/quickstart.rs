@@ -18,16 +18,20 @@ use crate::output;
 
 #[derive(Args)]
 pub struct QuickstartArgs {
-    /// Print one JSON document instead of text.
-    #[arg(long)]
+    /// Print one JSON document instead of text (the same as --output json).
+    #[arg(long, conflicts_with = "output")]
     json: bool,
+    /// How to print: table for people, json for scripts.
+    #[arg(long, value_enum, ignore_case = true)]
+    output: Option<output::Format>,
     /// Keep the platform's data here (reuse it on the next run; other
     /// commands take the same --data-dir). Default: a temporary dir, removed.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
 
-pub fn run(args: QuickstartArgs) -> anyhow::Result<()> {
+pub fn run(mut args: QuickstartArgs) -> anyhow::Result<()> {
+    args.json |= args.output == Some(output::Format::Json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -40,12 +40,17 @@ impl Session {
     pub async fn open(args: &SessionArgs) -> anyhow::Result<Self> {
         let Some(data_dir) = &args.data_dir else {
             let http = args.client.http()?;
+            let tokens = args.client.token_client(http.clone());
+            let target = args.client.target();
+            let credential = args.client.credential()?;
+            let (tenant, client_id) =
+                principal(&args.client, &tokens, &credential, &target.api_scope()).await?;
             return Ok(Self {
-                tokens: args.client.token_client(http.clone()),
-                target: args.client.target(),
-                tenant: args.client.tenant()?.to_owned(),
-                client_id: args.client.client_id()?.to_owned(),
-                credential: args.client.credential()?,
+                tokens,
+                target,
+                tenant,
+                client_id,
+                credential,
                 http,
                 default_environment: None,
                 identity: None,
@@ -66,11 +71,15 @@ impl Session {
         let url = platform.url();
         let http = TokenClient::http_client(None)?;
         let (tenant, client_id, credential) = match (&args.client.client_id, &identity) {
-            (Some(client_id), _) => (
-                args.client.tenant()?.to_owned(),
-                client_id.clone(),
-                args.client.credential()?,
-            ),
+            (Some(client_id), _) => {
+                let credential = args.client.credential()?;
+                crate::output::err!("padconnect: signing in with {}", credential.describe());
+                (
+                    args.client.tenant()?.to_owned(),
+                    client_id.clone(),
+                    credential,
+                )
+            }
             (None, Some(id)) => (
                 id.tenant_id.clone(),
                 id.client_id.clone(),
@@ -155,4 +164,25 @@ impl Session {
             let _ = platform.shutdown().await;
         }
     }
+}
+
+/// The tenant and app a session acts as, naming the credential on stderr.
+/// The Azure CLI's account is the app its token was issued to.
+pub async fn principal(
+    args: &ClientArgs,
+    tokens: &TokenClient,
+    credential: &ClientCredential,
+    scope: &str,
+) -> anyhow::Result<(String, String)> {
+    crate::output::err!("padconnect: signing in with {}", credential.describe());
+    if !matches!(credential, ClientCredential::AzureCli) {
+        return Ok((args.tenant()?.to_owned(), args.client_id()?.to_owned()));
+    }
+    let tenant = args.tenant.clone().unwrap_or_default();
+    let token = tokens
+        .client_credentials(&tenant, "", credential, scope)
+        .await?;
+    let (tid, app) = padconnect_client::token_identity(&token.token)
+        .context("the Azure CLI's token names no tenant (tid) and app (appid or azp)")?;
+    Ok((tid, app))
 }

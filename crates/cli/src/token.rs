@@ -1,37 +1,98 @@
-//! `padconnect token --scope SCOPE`.
+//! `padconnect token --scope SCOPE`, and `padconnect token --federated`,
+//! the platform acting as a CI system's OIDC issuer.
 
-use crate::output::out;
 use clap::Args;
+use padconnect_client::ClientCredential;
+use padconnect_core::federation::{PLATFORM_ISSUER, TOKEN_EXCHANGE_AUDIENCE};
 
 use crate::client_args::ClientArgs;
+use crate::keys::KeysArgs;
+use crate::output::{err, out};
 
 #[derive(Args)]
 pub struct TokenArgs {
     /// The scope, `{resource}/.default`: https://api.powerplatform.com/.default,
     /// https://{org}.crm.dynamics.com/.default.
-    #[arg(long, value_name = "SCOPE")]
-    scope: String,
+    #[arg(long, value_name = "SCOPE", required_unless_present = "federated")]
+    scope: Option<String>,
     #[command(flatten)]
     client: ClientArgs,
+    #[command(flatten)]
+    federated: FederatedArgs,
 }
 
-/// Prints the access token alone, for `$(padconnect token ...)`.
+/// A workload's own token, as GitHub Actions or Kubernetes hands one to a
+/// job, for an app whose world trusts the platform's issuer.
+#[derive(Args)]
+#[command(next_help_heading = "Test issuer (--federated)")]
+struct FederatedArgs {
+    /// Print a JWT from the platform's own OIDC issuer
+    /// (https://federation.padconnect.localhost), for AZURE_FEDERATED_TOKEN_FILE.
+    #[arg(long, conflicts_with = "scope", requires = "subject")]
+    federated: bool,
+    /// The token's subject, as the app's federated credential names it
+    /// (GitHub: repo:OWNER/REPO:ref:refs/heads/main).
+    #[arg(long, value_name = "SUBJECT", requires = "federated")]
+    subject: Option<String>,
+    /// The token's audience.
+    #[arg(long, value_name = "AUDIENCE", default_value = TOKEN_EXCHANGE_AUDIENCE, requires = "federated")]
+    audience: String,
+    /// How long the token is valid.
+    #[arg(long, value_name = "MINUTES", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1440), requires = "federated")]
+    lifetime_minutes: u16,
+    /// The platform whose signing keys sign it: its data dir, database and
+    /// config file, as `serve` and `keys` take them.
+    #[command(flatten)]
+    platform: KeysArgs,
+}
+
+/// Prints the token alone, for `$(padconnect token ...)`.
 pub fn run(args: TokenArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    if !args.federated.federated && args.federated.platform.is_given() {
+        anyhow::bail!(
+            "--data-dir, --database and --config name the issuer of `token --federated`; an access token comes from --platform or the cloud"
+        );
+    }
     runtime.block_on(async {
-        let credential = args.client.credential()?;
-        let client = args.client.token_client(args.client.http()?);
-        let token = client
-            .client_credentials(
-                args.client.tenant()?,
-                args.client.client_id()?,
-                &credential,
-                &args.scope,
-            )
-            .await?;
-        out!("{}", token.token);
-        anyhow::Ok(())
+        match args.scope {
+            Some(scope) => access_token(&args.client, &scope).await,
+            None => federated_token(&args.federated).await,
+        }
     })
+}
+
+async fn access_token(client: &ClientArgs, scope: &str) -> anyhow::Result<()> {
+    let credential = client.credential()?;
+    let tokens = client.token_client(client.http()?);
+    let (tenant, client_id) = match credential {
+        // az knows its account: no tenant or app to name.
+        ClientCredential::AzureCli => {
+            err!("padconnect: signing in with {}", credential.describe());
+            (client.tenant.clone().unwrap_or_default(), String::new())
+        }
+        _ => crate::session::principal(client, &tokens, &credential, scope).await?,
+    };
+    let token = tokens
+        .client_credentials(&tenant, &client_id, &credential, scope)
+        .await?;
+    out!("{}", token.token);
+    Ok(())
+}
+
+async fn federated_token(args: &FederatedArgs) -> anyhow::Result<()> {
+    let subject = args.subject.as_deref().unwrap_or_default();
+    let platform = args.platform.open_existing().await?;
+    let token = padconnect_platform::mint_federated_token(
+        &platform.state().signing,
+        subject,
+        &args.audience,
+        i64::from(args.lifetime_minutes) * 60,
+    );
+    platform.store().close().await;
+    err!("padconnect: a token of issuer {PLATFORM_ISSUER} for subject '{subject}'");
+    out!("{token}");
+    Ok(())
 }

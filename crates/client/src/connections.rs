@@ -36,26 +36,45 @@ pub struct RunOwnerCertificate {
     pub password: Secret,
 }
 
+/// What a what-if shows in place of a secret.
+pub const REDACTED: &str = "***";
+
 impl RunOwnerCertificate {
-    fn value(&self) -> Value {
+    fn value(&self, reveal: bool) -> Value {
         use base64::Engine;
-        json!({
-            "pfx": base64::engine::general_purpose::STANDARD.encode(&self.pfx),
-            "password": self.password.expose(),
-        })
+        match reveal {
+            true => json!({
+                "pfx": base64::engine::general_purpose::STANDARD.encode(&self.pfx),
+                "password": self.password.expose(),
+            }),
+            false => json!({ "pfx": REDACTED, "password": REDACTED }),
+        }
     }
 }
 
 impl DesktopFlowConnection {
     /// The body of the seed document's request.
     pub fn body(&self, environment: &EnvironmentId) -> Value {
+        self.body_with(environment, true)
+    }
+
+    /// The same body with every secret as `***`, to show.
+    pub fn redacted_body(&self, environment: &EnvironmentId) -> Value {
+        self.body_with(environment, false)
+    }
+
+    fn body_with(&self, environment: &EnvironmentId, reveal: bool) -> Value {
+        let password = match reveal {
+            true => self.password.expose(),
+            false => REDACTED,
+        };
         let mut properties = json!({
             "environment": { "id": environment.resource_id(), "name": environment.to_string() },
             "connectionParametersSet": {
                 "name": self.parameter_set,
                 "values": {
                     "username": { "value": self.username },
-                    "password": { "value": self.password.expose() },
+                    "password": { "value": password },
                     "targetId": { "value": self.group_id },
                 }
             }
@@ -63,7 +82,8 @@ impl DesktopFlowConnection {
         if let Some(owner) = &self.run_owner {
             let values = &mut properties["connectionParametersSet"]["values"];
             values["tokenRunOwnerCert:clientId"] = json!({ "value": owner.client_id });
-            values["tokenRunOwnerCert:clientCertificateSecret"] = json!({ "value": owner.value() });
+            values["tokenRunOwnerCert:clientCertificateSecret"] =
+                json!({ "value": owner.value(reveal) });
         }
         if let Some(name) = &self.display_name {
             properties["displayName"] = json!(name);
@@ -105,7 +125,8 @@ impl ConnectionsClient {
         http::send_with(&self.http, &self.retry, method, url, &self.token, body, &[]).await
     }
 
-    fn url(&self, environment: &EnvironmentId, id: &ConnectionId) -> String {
+    /// The connection's address, as the seed's PUT names it.
+    pub fn url(&self, environment: &EnvironmentId, id: &ConnectionId) -> String {
         format!(
             "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1&$filter=environment%20eq%20%27{environment}%27",
             self.target.environment_api(environment)

@@ -1,8 +1,10 @@
-//! A service principal's credentials: a client secret, or a certificate
-//! whose key signs a client assertion.
+//! A service principal's credentials, as azure-identity's
+//! DefaultAzureCredential finds them: a client secret, a certificate whose
+//! key signs a client assertion (PEM or PFX), a workload identity's
+//! federated token file, or the Azure CLI's signed-in account.
 
 use std::fmt;
-
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
@@ -83,6 +85,49 @@ impl Certificate {
         })
     }
 
+    /// From a PKCS#12 (PFX) file and its password, which may be empty, as
+    /// azure-identity's CertificateCredential reads one
+    /// (`AZURE_CLIENT_CERTIFICATE_PASSWORD`).
+    pub fn from_pfx(pfx: &[u8], password: &str) -> Result<Self, ClientError> {
+        use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+        let store = KeyStore::from_pkcs12(pfx, password, Pkcs12ImportPolicy::Relaxed).map_err(|_| {
+            ClientError::Credential(
+                "the PFX certificate file cannot be opened: check AZURE_CLIENT_CERTIFICATE_PASSWORD".into(),
+            )
+        })?;
+        let (_, chain) = store.private_key_chain().ok_or_else(|| {
+            ClientError::Credential(
+                "the PFX certificate file holds no private key: export it with its key".into(),
+            )
+        })?;
+        let der = chain
+            .certs()
+            .first()
+            .ok_or_else(|| {
+                ClientError::Credential("the PFX certificate file holds no certificate".into())
+            })?
+            .as_der()
+            .to_vec();
+        let key = RsaKeyPair::from_pkcs8(chain.key().as_der()).map_err(|_| {
+            ClientError::Credential(
+                "the PFX's private key is not an RSA key, as Entra ID certificate credentials are"
+                    .into(),
+            )
+        })?;
+        Ok(Self {
+            der,
+            key: Arc::new(key),
+        })
+    }
+
+    /// From a file's bytes: PEM text, else PKCS#12 with `password`.
+    pub fn from_file_bytes(bytes: &[u8], password: &str) -> Result<Self, ClientError> {
+        match bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            true => Self::from_pem(bytes),
+            false => Self::from_pfx(bytes, password),
+        }
+    }
+
     /// Base64url SHA-1 thumbprint.
     pub fn x5t(&self) -> String {
         URL_SAFE_NO_PAD.encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, &self.der))
@@ -151,4 +196,26 @@ impl Certificate {
 pub enum ClientCredential {
     Secret(Secret),
     Certificate(Certificate),
+    /// Workload identity federation: the JWT in this file (written by the
+    /// CI system or Kubernetes, and renewed there) is the client assertion.
+    /// It is read again at each sign-in, as azure-identity's
+    /// WorkloadIdentityCredential does (`AZURE_FEDERATED_TOKEN_FILE`).
+    FederatedTokenFile(PathBuf),
+    /// The account `az login` signed in: `az account get-access-token`
+    /// gives the token, no secret needed here.
+    AzureCli,
+}
+
+impl ClientCredential {
+    /// The credential's name as `--credential` spells it, and where it came from.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Secret(_) => "secret (a client secret)".into(),
+            Self::Certificate(c) => format!("certificate (thumbprint {})", c.x5t()),
+            Self::FederatedTokenFile(path) => {
+                format!("workload (the federated token in {})", path.display())
+            }
+            Self::AzureCli => "azurecli (the account `az login` signed in)".into(),
+        }
+    }
 }

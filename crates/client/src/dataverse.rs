@@ -1,5 +1,6 @@
 //! The Dataverse Web API of one org, for what the seed reads and shares.
 
+use padconnect_core::uiflow::flowgrouptype;
 use padconnect_core::{AccessRights, ShareRole};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -64,7 +65,7 @@ impl DataverseClient {
             .await?;
         if let Some(group) = by_name
             .into_iter()
-            .find(|g| g["flowgrouptype"] != 545_940_002)
+            .find(|g| g["flowgrouptype"] != flowgrouptype::DEFAULT)
         {
             return Ok(Some(group));
         }

@@ -1,6 +1,7 @@
 //! Typed access to the surfaces padconnect talks to, in the Microsoft cloud
 //! or on a local platform.
 
+pub mod azure_cli;
 pub mod connections;
 pub mod credentials;
 pub mod dataverse;
@@ -18,4 +19,4 @@ pub use dataverse::DataverseClient;
 pub use endpoints::Target;
 pub use error::ClientError;
 pub use http::{ENVIRONMENT_NOT_READY, Retry};
-pub use token::{AccessToken, TokenClient};
+pub use token::{AccessToken, TokenClient, token_identity};

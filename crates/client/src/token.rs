@@ -23,6 +23,45 @@ impl std::fmt::Debug for AccessToken {
     }
 }
 
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The JWT a workload identity's token file holds, read afresh: the CI system
+/// or the cluster renews the file while the job runs.
+fn read_federated_token(path: &std::path::Path) -> Result<String, ClientError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ClientError::Credential(format!(
+            "cannot read the federated token file {} (AZURE_FEDERATED_TOKEN_FILE): {e}",
+            path.display()
+        ))
+    })?;
+    let token = text.trim();
+    if token.split('.').count() != 3 {
+        return Err(ClientError::Credential(format!(
+            "the federated token file {} does not hold a JWT",
+            path.display()
+        )));
+    }
+    Ok(token.to_owned())
+}
+
+/// Who a token says it was issued to: its tenant (`tid`) and app (`appid`
+/// in v1 tokens, `azp` in v2), read without checking it (the service does).
+pub fn token_identity(token: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    #[derive(Deserialize)]
+    struct Identity {
+        tid: String,
+        appid: Option<String>,
+        azp: Option<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let identity: Identity = serde_json::from_slice(&bytes).ok()?;
+    Some((identity.tid, identity.appid.or(identity.azp)?))
+}
+
 /// Talks to a token endpoint: `{authority}/{tenant}/oauth2/v2.0/token`.
 #[derive(Debug, Clone)]
 pub struct TokenClient {
@@ -70,7 +109,8 @@ impl TokenClient {
         format!("{}/{tenant}/oauth2/v2.0/token", self.authority)
     }
 
-    /// A token for `scope` as the service principal `client_id`.
+    /// A token for `scope` as the service principal `client_id` (from `az`
+    /// for [`ClientCredential::AzureCli`], which needs neither).
     pub async fn client_credentials(
         &self,
         tenant: &str,
@@ -79,23 +119,28 @@ impl TokenClient {
         scope: &str,
     ) -> Result<AccessToken, ClientError> {
         let url = self.token_url(tenant);
+        let proof = match credential {
+            ClientCredential::Secret(secret) => ("client_secret", secret.expose().to_owned()),
+            ClientCredential::Certificate(cert) => {
+                ("client_assertion", cert.assertion(client_id, &url, true)?)
+            }
+            ClientCredential::FederatedTokenFile(path) => {
+                ("client_assertion", read_federated_token(path)?)
+            }
+            ClientCredential::AzureCli => {
+                let tenant = (!tenant.is_empty()).then_some(tenant);
+                return crate::azure_cli::token(scope, tenant).await;
+            }
+        };
         let mut form = vec![
             ("grant_type", "client_credentials".to_owned()),
             ("client_id", client_id.to_owned()),
             ("scope", scope.to_owned()),
         ];
-        match credential {
-            ClientCredential::Secret(secret) => {
-                form.push(("client_secret", secret.expose().to_owned()))
-            }
-            ClientCredential::Certificate(cert) => {
-                form.push((
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
-                ));
-                form.push(("client_assertion", cert.assertion(client_id, &url, true)?));
-            }
+        if proof.0 == "client_assertion" {
+            form.push(("client_assertion_type", JWT_BEARER.to_owned()));
         }
+        form.push(proof);
         self.post(&url, &form).await
     }
 

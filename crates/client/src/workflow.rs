@@ -72,15 +72,50 @@ pub struct ConnectOutcome {
     pub connection: Value,
 }
 
-/// Runs the workflow; `progress` hears each step as it starts.
-pub async fn connect(
+/// What a run does to the connection, decided from what exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    /// Its settings differ (or `--force`): they are written.
+    Update,
+    /// Its settings are the same; the password given is written again.
+    ApplyPassword,
+    /// It exists with these settings and no password was given: nothing.
+    Nothing,
+}
+
+impl Action {
+    fn of(existing: Option<&Value>, plan: &ConnectPlan) -> Self {
+        let Some(existing) = existing else {
+            return Self::Create;
+        };
+        let same = has_settings(existing, &plan.connection);
+        match (same, plan.force, plan.apply_password) {
+            (true, false, false) => Self::Nothing,
+            (true, false, true) => Self::ApplyPassword,
+            _ => Self::Update,
+        }
+    }
+}
+
+/// A what-if: what `connect` would do, and the request it would send with
+/// its secrets shown as `***`.
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    pub connection_id: ConnectionId,
+    pub action: Action,
+    /// `{ method, url, body }`; `None` when nothing would be sent.
+    pub request: Option<Value>,
+}
+
+/// Signs in and reads the plan's connection, if it exists.
+async fn open(
     http: &reqwest::Client,
     target: &Target,
     tokens: &TokenClient,
     plan: &ConnectPlan,
     progress: &mut dyn FnMut(&str),
-) -> Result<ConnectOutcome, ClientError> {
-    let id = plan.connection_id();
+) -> Result<(ConnectionsClient, Option<Value>), ClientError> {
     progress(&format!(
         "Getting a token for the Power Platform API as app {}",
         plan.client_id
@@ -95,34 +130,72 @@ pub async fn connect(
         .await?;
     let connections = ConnectionsClient::new(http.clone(), target.clone(), token.token)
         .with_retry(plan.retry.clone());
-
     progress(&format!(
-        "Looking for connection {id} in environment {}",
+        "Looking for connection {} in environment {}",
+        plan.connection_id(),
         plan.environment
     ));
-    let existing = connections.get(&plan.environment, &id).await?;
-    let same = existing
-        .as_ref()
-        .is_some_and(|c| has_settings(c, &plan.connection));
-    let change = if same && !plan.force && !plan.apply_password {
-        Change::Unchanged
-    } else {
-        progress(&match &existing {
-            None => format!(
-                "Creating connection {id} to machine group {}",
-                plan.connection.group_id
-            ),
-            Some(_) if same => format!("Applying the password to connection {id}"),
-            Some(_) => format!("Updating connection {id}"),
-        });
-        match connections
-            .put(&plan.environment, &id, &plan.connection)
-            .await?
-            .0
-        {
-            PutOutcome::Created => Change::Created,
-            PutOutcome::Updated if same && !plan.force => Change::PasswordApplied,
-            PutOutcome::Updated => Change::Updated,
+    let existing = connections
+        .get(&plan.environment, &plan.connection_id())
+        .await?;
+    Ok((connections, existing))
+}
+
+/// Signs in and reads, as `connect` does, and writes nothing.
+pub async fn what_if(
+    http: &reqwest::Client,
+    target: &Target,
+    tokens: &TokenClient,
+    plan: &ConnectPlan,
+    progress: &mut dyn FnMut(&str),
+) -> Result<WhatIf, ClientError> {
+    let id = plan.connection_id();
+    let (connections, existing) = open(http, target, tokens, plan, progress).await?;
+    let action = Action::of(existing.as_ref(), plan);
+    let request = (action != Action::Nothing).then(|| {
+        serde_json::json!({
+            "method": "PUT",
+            "url": connections.url(&plan.environment, &id),
+            "body": plan.connection.redacted_body(&plan.environment),
+        })
+    });
+    Ok(WhatIf {
+        connection_id: id,
+        action,
+        request,
+    })
+}
+
+/// Runs the workflow; `progress` hears each step as it starts.
+pub async fn connect(
+    http: &reqwest::Client,
+    target: &Target,
+    tokens: &TokenClient,
+    plan: &ConnectPlan,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ConnectOutcome, ClientError> {
+    let id = plan.connection_id();
+    let (connections, existing) = open(http, target, tokens, plan, progress).await?;
+    let action = Action::of(existing.as_ref(), plan);
+    let change = match action {
+        Action::Nothing => Change::Unchanged,
+        _ => {
+            progress(&match action {
+                Action::Create => format!(
+                    "Creating connection {id} to machine group {}",
+                    plan.connection.group_id
+                ),
+                Action::ApplyPassword => format!("Applying the password to connection {id}"),
+                _ => format!("Updating connection {id}"),
+            });
+            let (outcome, _) = connections
+                .put(&plan.environment, &id, &plan.connection)
+                .await?;
+            match (outcome, action) {
+                (PutOutcome::Created, _) => Change::Created,
+                (PutOutcome::Updated, Action::ApplyPassword) => Change::PasswordApplied,
+                (PutOutcome::Updated, _) => Change::Updated,
+            }
         }
     };
 

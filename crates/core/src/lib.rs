@@ -9,6 +9,7 @@ pub mod access;
 pub mod cloud;
 pub mod connection;
 pub mod environment;
+pub mod federation;
 pub mod host;
 pub mod uiflow;
 

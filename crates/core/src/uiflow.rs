@@ -173,3 +173,12 @@ mod tests {
         }
     }
 }
+
+/// The `flowgrouptype` option set of Dataverse's `flowmachinegroup` table,
+/// shared by the platform that writes it and the client that reads it.
+pub mod flowgrouptype {
+    pub const KEYLESS: i64 = 545_940_000;
+    pub const STANDARD: i64 = 545_940_001;
+    /// The hidden group Power Automate creates for each standalone machine.
+    pub const DEFAULT: i64 = 545_940_002;
+}

@@ -18,6 +18,7 @@ mod domain;
 mod identity;
 pub mod keyring;
 mod listener;
+mod oidc;
 mod origin;
 mod portal;
 mod routing;
@@ -33,6 +34,7 @@ mod verified;
 pub mod world;
 
 pub use config::PlatformConfig;
+pub use identity::mint_federated_token;
 pub use server::{Platform, PlatformError, RunningPlatform};
 pub use state::AppState;
 pub use tls::CA_FILE;

@@ -116,6 +116,7 @@ impl Platform {
             signing,
             directory: Default::default(),
             verified: Default::default(),
+            issuers: Default::default(),
             config,
         };
         Ok(Self {

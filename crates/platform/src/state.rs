@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::config::PlatformConfig;
 use crate::keyring::KeyRing;
+use crate::oidc::ExternalIssuers;
 use crate::signing::SigningKeys;
 use crate::store::{Directory, Store};
 use crate::verified::VerifiedTokens;
@@ -22,6 +23,8 @@ pub struct Inner {
     pub directory: Directory,
     /// Bearer tokens whose signature was checked already.
     pub verified: VerifiedTokens,
+    /// External OIDC issuers' keys, for workload identity federation.
+    pub issuers: ExternalIssuers,
     pub config: PlatformConfig,
 }
 

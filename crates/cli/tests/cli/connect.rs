@@ -101,14 +101,97 @@ fn connect_is_idempotent_and_force_rewrites() {
         .output()
         .unwrap();
     assert!(
-        stdout(&plan).contains("Plan (nothing will be written)"),
+        stdout(&plan).contains("What if (nothing was written)")
+            && stdout(&plan).contains("the password given would be applied again"),
         "{}",
         stdout(&plan)
     );
     assert!(stdout(&plan).contains(&format!(
-        "{}/environments/{ENVIRONMENT}/connectivity/connectors/shared_uiflow/connections/",
+        "PUT {}/environments/{ENVIRONMENT}/connectivity/connectors/shared_uiflow/connections/",
         server.url
     )));
+}
+
+#[test]
+fn dry_run_says_what_would_change_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    let what_if = |extra: &[&str]| {
+        let mut args = vec!["--group", GROUP, "--dry-run", "--output", "json"];
+        args.extend_from_slice(extra);
+        let output = connect(&server, &args).output().unwrap();
+        assert!(!stdout(&output).contains("Wind0ws-P@ss"));
+        json(&output)
+    };
+    let new = what_if(&[]);
+    assert_eq!(new["action"], "create");
+    let values = &new["request"]["body"]["properties"]["connectionParametersSet"]["values"];
+    assert_eq!(values["password"]["value"], "***");
+    assert_eq!(values["username"]["value"], "CONTOSO\\svc-bot");
+    assert_eq!(new["request"]["method"], "PUT");
+    let id = new["connectionId"].as_str().unwrap().to_owned();
+    // Nothing was written: the connection is not there.
+    let mut get = padconnect();
+    get.args([
+        "connection",
+        "get",
+        &id,
+        "--environment",
+        ENVIRONMENT,
+        "--platform",
+        &server.url,
+    ])
+    .env("AZURE_TENANT_ID", TENANT)
+    .env("AZURE_CLIENT_ID", APP)
+    .env("AZURE_CLIENT_SECRET", "example-secret-value");
+    assert_eq!(get.output().unwrap().status.code(), Some(3));
+
+    json(
+        &connect(&server, &["--group", GROUP, "--output", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(what_if(&[])["action"], "apply-password");
+    assert_eq!(what_if(&["--force"])["action"], "update");
+    let renamed = what_if(&["--connection-id", &id, "--display-name", "Payroll bots"]);
+    assert_eq!(renamed["action"], "update");
+    assert_eq!(
+        renamed["request"]["body"]["properties"]["displayName"],
+        "Payroll bots"
+    );
+    // Values in any case come out as the service spells them.
+    let shouted = what_if(&["--parameter-set", "AZURERELAY"]);
+    assert_eq!(
+        shouted["request"]["body"]["properties"]["connectionParametersSet"]["name"],
+        "azureRelay"
+    );
+
+    // The workflow's inputs from PADCONNECT_* variables name the same connection.
+    let mut from_env = padconnect();
+    from_env
+        .args([
+            "connect",
+            "--platform",
+            &server.url,
+            "--dry-run",
+            "--output",
+            "json",
+        ])
+        .env("PADCONNECT_ENVIRONMENT", ENVIRONMENT)
+        .env("PADCONNECT_GROUP", GROUP)
+        .env("PADCONNECT_USERNAME", "CONTOSO\\svc-bot")
+        .env("PADCONNECT_MACHINE_PASSWORD", "Wind0ws-P@ss")
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", APP)
+        .env("AZURE_CLIENT_SECRET", "example-secret-value");
+    let from_env = json(&from_env.output().unwrap());
+    assert_eq!(from_env["connectionId"], id.as_str());
+    assert_eq!(from_env["action"], "apply-password");
 }
 
 #[test]
@@ -384,4 +467,88 @@ async fn a_rerun_applies_a_new_password() {
         secrets.contains("New-P@ss-2") && !secrets.contains("Old-P@ss-1"),
         "the new password is kept"
     );
+}
+
+#[test]
+fn connection_update_changes_the_password_or_account_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--world",
+        &example_world(),
+    ]);
+    let created = json(
+        &connect(
+            &server,
+            &[
+                "--group",
+                GROUP,
+                "--display-name",
+                "Payroll",
+                "--output",
+                "json",
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    let id = created["connectionId"].as_str().unwrap().to_owned();
+    let update = |extra: &[&str], password: Option<&str>| {
+        let mut command = padconnect();
+        command
+            .args(["connection", "update", &id, "--platform", &server.url])
+            .args(["--environment", ENVIRONMENT, "--output", "json"])
+            .args(extra)
+            .env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_CLIENT_ID", APP)
+            .env("AZURE_CLIENT_SECRET", "example-secret-value")
+            .env_remove("PADCONNECT_MACHINE_PASSWORD");
+        if let Some(password) = password {
+            command.env("PADCONNECT_MACHINE_PASSWORD", password);
+        }
+        command.output().unwrap()
+    };
+    let values = |output: &std::process::Output| {
+        let connection = json(output);
+        assert!(!connection.to_string().contains("N3w-P@ss"));
+        connection["properties"].clone()
+    };
+    let rotated = values(&update(&[], Some("N3w-P@ss")));
+    assert_eq!(rotated["displayName"], "Payroll");
+    let set = &rotated["connectionParametersSet"]["values"];
+    assert_eq!(set["username"]["value"], "CONTOSO\\svc-bot");
+    assert_eq!(set["targetId"]["value"], GROUP);
+    let renamed = values(&update(
+        &["--username", "CONTOSO\\svc-bot2"],
+        Some("N3w-P@ss"),
+    ));
+    assert_eq!(
+        renamed["connectionParametersSet"]["values"]["username"]["value"],
+        "CONTOSO\\svc-bot2"
+    );
+
+    let no_password = update(&[], None);
+    assert_eq!(no_password.status.code(), Some(2));
+    assert!(
+        stderr(&no_password).contains("an update sends the password"),
+        "{}",
+        stderr(&no_password)
+    );
+    let unknown = {
+        let mut command = padconnect();
+        command
+            .args([
+                "connection",
+                "update",
+                "00000000-0000-0000-0000-0000000000aa",
+            ])
+            .args(["--platform", &server.url, "--environment", ENVIRONMENT])
+            .env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_CLIENT_ID", APP)
+            .env("AZURE_CLIENT_SECRET", "example-secret-value")
+            .env("PADCONNECT_MACHINE_PASSWORD", "x");
+        command.output().unwrap()
+    };
+    assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
 }

@@ -309,18 +309,22 @@ fn a_registered_machine_can_be_connected_to_at_once() {
     assert!(connected.status.success(), "{}", stderr(&connected));
     assert!(stdout(&connected).contains(group), "{}", stdout(&connected));
 
-    // The name is taken until the machine is re-registered with --force.
+    // A rerun finds the machine registered (any case): nothing to do. Only
+    // --force registers it anew.
     let register = [
         "machine", "register", "--name", "bot-11", "--org", "contoso", "--output", "json",
     ];
-    let taken = as_app(&server, PIPELINE_APP, "pipeline-secret", &register)
+    let rerun = as_app(&server, PIPELINE_APP, "pipeline-secret", &register)
         .output()
         .unwrap();
-    assert_eq!(taken.status.code(), Some(1));
     assert!(
-        stderr(&taken).contains("0x80040237") && stderr(&taken).contains("force"),
+        stderr(&rerun).contains("Machine 'bot-11' is already registered"),
         "{}",
-        stderr(&taken)
+        stderr(&rerun)
+    );
+    assert_eq!(
+        machine_json(&rerun)["flowmachineid"],
+        machine["flowmachineid"]
     );
     let forced = as_app(&server, PIPELINE_APP, "pipeline-secret", &register)
         .arg("--force")
@@ -462,6 +466,18 @@ fn machines_join_a_group_with_its_password_and_leave_it() {
             .unwrap(),
     );
     assert_ne!(left["_flowmachinegroupid_value"], GROUP);
+    let again = pipeline(&["machine", "leave-group", "--machine", "BOT-21"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        machine_json(&again)["_flowmachinegroupid_value"],
+        left["_flowmachinegroupid_value"]
+    );
+    assert!(
+        stderr(&again).contains("already in no machine group"),
+        "{}",
+        stderr(&again)
+    );
     let unknown = pipeline(&["machine", "leave-group", "--machine", "NO-SUCH-VM"])
         .output()
         .unwrap();

@@ -1,6 +1,7 @@
 //! End-to-end tests of the built `padconnect` binary, in one test binary.
 
 mod connect;
+mod credentials;
 mod env;
 mod env_url;
 mod exit_codes;

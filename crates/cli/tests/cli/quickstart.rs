@@ -60,14 +60,27 @@ fn a_data_dir_keeps_the_platform_for_later_commands_and_reruns_change_nothing() 
     );
 
     let table = run(&["connection", "list", "--data-dir", data_dir]);
+    let listing = stdout(&table);
+    let lines: Vec<&str> = listing.lines().collect();
     assert!(
-        stdout(&table).contains(&format!("{id}  Connected")),
-        "{}",
-        stdout(&table)
+        lines[0].starts_with("CONNECTION") && lines[0].contains("  STATUS"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{id}  Connected")),
+        "{lines:?}"
     );
 
     let deleted = run(&["connection", "delete", id, "--data-dir", data_dir]);
     assert!(deleted.status.success(), "{}", stderr(&deleted));
+    // A rerun has nothing to delete: it succeeds and says so.
+    let again = run(&["connection", "delete", id, "--data-dir", data_dir]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("is already gone"),
+        "{}",
+        stdout(&again)
+    );
     let gone = run(&["connection", "get", id, "--data-dir", data_dir]);
     assert_eq!(gone.status.code(), Some(3));
     assert!(

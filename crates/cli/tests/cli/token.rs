@@ -165,8 +165,15 @@ fn failures_name_the_service_code_and_never_the_secret() {
         .unwrap();
     assert_eq!(wrong.status.code(), Some(4));
     let err = stderr(&wrong);
+    // The credential is named first, then the error.
     assert!(
-        err.starts_with("error: AADSTS7000215: Invalid client secret provided."),
+        err.starts_with("padconnect: signing in with secret"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("error: AADSTS7000215: Invalid client secret provided.")),
         "{err}"
     );
     assert!(
@@ -175,10 +182,11 @@ fn failures_name_the_service_code_and_never_the_secret() {
     );
     assert!(stdout(&wrong).is_empty());
 
-    let none = token_command(&server).output().unwrap();
+    // No credential at all, and no Azure CLI to fall back on.
+    let none = token_command(&server).env("PATH", "").output().unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(
-        stderr(&none).contains("no client secret: set AZURE_CLIENT_SECRET"),
+        stderr(&none).contains("no credential: set AZURE_CLIENT_SECRET"),
         "{}",
         stderr(&none)
     );
@@ -199,7 +207,7 @@ fn failures_name_the_service_code_and_never_the_secret() {
         .output()
         .unwrap();
     assert!(
-        stderr(&bad_scope).starts_with("error: AADSTS1002012: "),
+        stderr(&bad_scope).contains("\nerror: AADSTS1002012: "),
         "{}",
         stderr(&bad_scope)
     );

@@ -1,5 +1,7 @@
 //! Client assertions: a JWT signed with the private key of a certificate
-//! registered for the app (RS256 with `x5t`, or PS256 with `x5t#S256`).
+//! registered for the app (RS256 with `x5t`, or PS256 with `x5t#S256`), whose
+//! issuer is the app itself; a JWT from any other issuer is a federated
+//! credential's (`federated.rs`).
 
 use std::collections::HashSet;
 
@@ -31,6 +33,32 @@ struct AssertionClaims {
 
 /// Verifies the assertion and records its `jti`, so it is used once.
 pub async fn verify(
+    state: &AppState,
+    request: &TokenRequest,
+    app: &App,
+    jwt: &str,
+) -> Result<(), AadError> {
+    let client_id = app.client_id.to_string();
+    match unverified_issuer(jwt) {
+        Some(issuer) if !issuer.eq_ignore_ascii_case(&client_id) => {
+            super::federated::verify(state, app, jwt, &issuer).await
+        }
+        _ => verify_certificate(state, request, app, jwt).await,
+    }
+}
+
+/// The `iss` claim before any check, to tell whose assertion this is.
+fn unverified_issuer(jwt: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Issuer {
+        iss: String,
+    }
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice::<Issuer>(&bytes).ok().map(|c| c.iss)
+}
+
+async fn verify_certificate(
     state: &AppState,
     request: &TokenRequest,
     app: &App,

@@ -4,6 +4,7 @@
 mod assertion;
 mod discovery;
 mod error;
+mod federated;
 mod grant;
 mod tenant;
 mod token;
@@ -12,6 +13,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use error::AadError;
+pub use federated::mint as mint_federated_token;
 
 use crate::state::AppState;
 

@@ -102,6 +102,21 @@ impl Store {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    pub async fn app_federated_credentials(
+        &self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+    ) -> Result<Vec<FederatedCredential>> {
+        let rows: Vec<FederatedCredentialRow> = fetch_rows!(
+            self,
+            FederatedCredentialRow,
+            "SELECT issuer, subject, audiences FROM app_federated_credentials WHERE tenant_id = $1 AND client_id = $2 ORDER BY issuer, subject",
+            text(tenant_id),
+            text(client_id)
+        )?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// By UPN, any case.
     pub async fn user_by_upn(&self, tenant_id: Uuid, upn: &str) -> Result<Option<User>> {
         fetch_one!(
@@ -199,6 +214,34 @@ impl Tx {
             cert.der.clone(),
             Timestamp::now().0
         )?;
+        Ok(())
+    }
+
+    /// Makes `credentials` the app's whole list: the world file is its source.
+    pub async fn set_federated_credentials(
+        &mut self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+        credentials: &[FederatedCredential],
+    ) -> Result<()> {
+        run!(
+            self,
+            "DELETE FROM app_federated_credentials WHERE tenant_id = $1 AND client_id = $2",
+            text(tenant_id),
+            text(client_id)
+        )?;
+        for credential in credentials {
+            run!(
+                self,
+                "INSERT INTO app_federated_credentials (tenant_id, client_id, issuer, subject, audiences) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                text(tenant_id),
+                text(client_id),
+                credential.issuer.clone(),
+                credential.subject.clone(),
+                serde_json::to_string(&credential.audiences).expect("strings serialize")
+            )?;
+        }
         Ok(())
     }
 

@@ -70,7 +70,7 @@ pub use subscriptions::Subscription;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 4] = [
+    const MIGRATIONS: [(i64, &str, &str); 5] = [
         (
             1,
             "initial",
@@ -90,6 +90,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             4,
             "environment ready",
             include_str!("../../migrations/0004_environment_ready.sql"),
+        ),
+        (
+            5,
+            "federated credentials",
+            include_str!("../../migrations/0005_federated_credentials.sql"),
         ),
     ];
     Migrator::with_migrations(

@@ -71,6 +71,17 @@ pub struct AppSecret {
     pub expires_at: Option<Timestamp>,
 }
 
+/// A federated identity credential: which external tokens sign the app in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedCredential {
+    /// The external issuer's `iss`, compared exactly (Entra matches case-sensitively).
+    pub issuer: String,
+    /// The `sub` the external token must carry.
+    pub subject: String,
+    /// Values of which the token's `aud` must hold one.
+    pub audiences: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppCertificate {
     /// Lower-case hex SHA-256 of the DER certificate (`x5t#S256`).
@@ -141,13 +152,7 @@ pub struct SystemUser {
     pub versionnumber: i64,
 }
 
-/// `flowgrouptype` values.
-pub mod flowgrouptype {
-    pub const KEYLESS: i64 = 545_940_000;
-    pub const STANDARD: i64 = 545_940_001;
-    /// The hidden group Power Automate creates for each standalone machine.
-    pub const DEFAULT: i64 = 545_940_002;
-}
+pub use padconnect_core::uiflow::flowgrouptype;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineGroup {

@@ -107,6 +107,25 @@ impl From<AppCertificateRow> for AppCertificate {
 }
 
 rows! {
+    pub(super) struct FederatedCredentialRow {
+        issuer: String,
+        subject: String,
+        audiences: String,
+    }
+}
+
+impl From<FederatedCredentialRow> for FederatedCredential {
+    fn from(r: FederatedCredentialRow) -> Self {
+        Self {
+            issuer: r.issuer,
+            subject: r.subject,
+            // Written by `put_federated_credential` as a JSON array.
+            audiences: serde_json::from_str(&r.audiences).unwrap_or_default(),
+        }
+    }
+}
+
+rows! {
     pub(super) struct UserRow {
         tenant_id: String,
         object_id: String,

@@ -104,6 +104,8 @@ async fn load_app(tx: &mut Tx, tenant_id: Uuid, app: &WorldApp) -> Result<()> {
         tx.put_app_certificate(tenant_id, app.client_id, &cert)
             .await?;
     }
+    tx.set_federated_credentials(tenant_id, app.client_id, &app.federated_credentials)
+        .await?;
     Ok(())
 }
 

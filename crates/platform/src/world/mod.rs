@@ -15,6 +15,7 @@
 //! `spec` is the file as written; this module checks tenants, apps and
 //! users, `environments` their environments and fleets, `load` writes them.
 
+mod apps;
 mod environments;
 mod load;
 mod spec;
@@ -32,7 +33,7 @@ use uuid::Uuid;
 
 use crate::domain::Reason;
 use crate::domain::fleet::{GROUP_NAME, MACHINE_NAME, TextColumn};
-use crate::store::Timestamp;
+use crate::store::{FederatedCredential, Timestamp};
 pub use load::{LoadSummary, application_user, load_world};
 use spec::*;
 
@@ -94,6 +95,7 @@ pub struct WorldApp {
     pub secrets: Vec<WorldSecret>,
     /// DER certificates for client assertions.
     pub certificates: Vec<Vec<u8>>,
+    pub federated_credentials: Vec<FederatedCredential>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -118,6 +120,7 @@ impl std::fmt::Debug for WorldApp {
             .field("display_name", &self.display_name)
             .field("secrets", &self.secrets.len())
             .field("certificates", &self.certificates.len())
+            .field("federated_credentials", &self.federated_credentials)
             .finish()
     }
 }
@@ -404,73 +407,6 @@ impl Checker<'_> {
             }
         }
         set
-    }
-
-    fn app(&mut self, path: &str, tenant: Uuid, a: &AppSpec) -> Option<WorldApp> {
-        let display_name = self.non_empty(&format!("{path}.display_name"), &a.display_name);
-        let client_id = self.guid(&format!("{path}.client_id"), &a.client_id);
-        let object_id = match &a.object_id {
-            Some(value) => self.guid(&format!("{path}.object_id"), value),
-            None => client_id
-                .map(|c| derived_id(&["service-principal", &tenant.to_string(), &c.to_string()])),
-        };
-        let secrets = a
-            .secrets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| self.secret(&format!("{path}.secrets[{i}]"), s))
-            .collect();
-        let certificates = a
-            .certificates
-            .iter()
-            .enumerate()
-            .filter_map(|(i, file)| self.certificate(&format!("{path}.certificates[{i}]"), file))
-            .collect();
-        Some(WorldApp {
-            client_id: client_id?,
-            object_id: object_id?,
-            display_name: display_name?,
-            secrets,
-            certificates,
-        })
-    }
-
-    fn secret(&mut self, path: &str, s: &SecretSpec) -> Option<WorldSecret> {
-        if s.value.is_empty() {
-            self.problem(path, "a secret must not be empty");
-            return None;
-        }
-        let expires = match &s.expires {
-            None => None,
-            Some(text) => match OffsetDateTime::parse(text, &Rfc3339) {
-                Ok(at) => Some(Timestamp::from_datetime(at)),
-                Err(_) => {
-                    self.problem(
-                        &format!("{path}.expires"),
-                        format!("'{text}' is not an RFC 3339 time (2027-01-01T00:00:00Z)"),
-                    );
-                    return None;
-                }
-            },
-        };
-        Some(WorldSecret {
-            value: s.value.clone(),
-            expires,
-        })
-    }
-
-    fn certificate(&mut self, path: &str, file: &str) -> Option<Vec<u8>> {
-        let full = self.base_dir.join(file);
-        match CertificateDer::from_pem_file(&full) {
-            Ok(der) => Some(der.as_ref().to_vec()),
-            Err(e) => {
-                self.problem(
-                    path,
-                    format!("cannot read a PEM certificate from {}: {e}", full.display()),
-                );
-                None
-            }
-        }
     }
 
     fn user(&mut self, path: &str, tenant: Uuid, u: &UserSpec) -> Option<WorldUser> {

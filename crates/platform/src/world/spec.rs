@@ -47,6 +47,17 @@ pub(super) struct AppSpec {
     pub secrets: Vec<SecretSpec>,
     #[serde(default)]
     pub certificates: Vec<String>,
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredentialSpec>,
+}
+
+/// Entra's workload identity federation: which external tokens sign the app in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FederatedCredentialSpec {
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Option<Vec<String>>,
 }
 
 /// A secret: a string, or `{ value = "...", expires = "RFC 3339" }`.

@@ -8,6 +8,7 @@ mod arm;
 mod connections;
 mod crash;
 mod dataverse;
+mod federated;
 mod identity;
 mod identity_v1;
 mod keys;

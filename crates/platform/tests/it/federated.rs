@@ -1,0 +1,226 @@
+//! Workload identity federation against an external OIDC issuer served here
+//! on port 0, the way GitHub Actions' issuer serves its discovery document
+//! and keys: the platform fetches them and checks the token as Entra does.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use padconnect_platform::Platform;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::identity::{Reply, assert_aad_error, claims, post_form};
+use crate::support::*;
+
+const FEDERATED_APP: &str = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
+const SUBJECT: &str = "system:serviceaccount:payroll:deployer";
+const KID: &str = "issuer-key-1";
+
+/// An issuer with one P-256 key, whose discovery document names it (or,
+/// for a liar, another issuer).
+struct Issuer {
+    url: String,
+    key: EncodingKey,
+}
+
+async fn start_issuer(lie: bool) -> Issuer {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let point = key.public_key_raw().to_vec(); // 0x04 || x || y
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}");
+    let claimed = if lie {
+        "https://elsewhere.example".to_owned()
+    } else {
+        url.clone()
+    };
+    let jwks = json!({ "keys": [{
+        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": KID,
+        "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+        "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+    }]});
+    let jwks_uri = format!("{url}/openid/v1/jwks");
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { Json(json!({ "issuer": claimed, "jwks_uri": jwks_uri })) }),
+        )
+        .route("/openid/v1/jwks", get(move || async move { Json(jwks) }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Issuer {
+        url,
+        key: EncodingKey::from_ec_pem(key.serialize_pem().as_bytes()).unwrap(),
+    }
+}
+
+impl Issuer {
+    fn token(&self, subject: &str, lifetime: i64, kid: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.to_owned());
+        let claims = json!({
+            "iss": self.url, "sub": subject, "aud": ["api://AzureADTokenExchange"],
+            "iat": now - 5, "nbf": now - 5, "exp": now + lifetime,
+        });
+        jsonwebtoken::encode(&header, &claims, &self.key).unwrap()
+    }
+}
+
+fn world(dir: &std::path::Path, issuers: &[&str]) -> std::path::PathBuf {
+    let credentials: Vec<String> = issuers
+        .iter()
+        .map(|issuer| format!(r#"{{ issuer = "{issuer}", subject = "{SUBJECT}" }}"#))
+        .collect();
+    let path = dir.join("world.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "{TENANT_DOMAIN}"
+
+[[tenants.apps]]
+display_name = "cluster-deployer"
+client_id = "{FEDERATED_APP}"
+federated_credentials = [{}]
+"#,
+            credentials.join(", ")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+async fn sign_in(base: &str, assertion: &str) -> Reply {
+    post_form(
+        &format!("{base}/{TENANT_ID}/oauth2/v2.0/token"),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", FEDERATED_APP),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion),
+            ("scope", "https://api.powerplatform.com/.default"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_external_issuers_token_is_checked_against_its_published_keys() {
+    let issuer = start_issuer(false).await;
+    let liar = start_issuer(true).await;
+    // An issuer that does not answer: a port bound and dropped.
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world(dir.path(), &[&issuer.url, &liar.url, &gone]));
+    let platform = Platform::start(config).await.unwrap();
+    let base = platform.url();
+
+    let signed = sign_in(&base, &issuer.token(SUBJECT, 300, KID)).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    let token = claims(signed.body["access_token"].as_str().unwrap());
+    assert_eq!(token["appid"], FEDERATED_APP);
+    assert_eq!(token["appidacr"], "2");
+    // Reused while it lives, as a projected service-account token is.
+    let again = sign_in(&base, &issuer.token(SUBJECT, 300, KID)).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+
+    let expired = sign_in(&base, &issuer.token(SUBJECT, -600, KID)).await;
+    assert_aad_error(&expired, StatusCode::BAD_REQUEST, "invalid_client", 700024);
+    let other_subject = sign_in(&base, &issuer.token("system:serviceaccount:x:y", 300, KID)).await;
+    assert_aad_error(
+        &other_subject,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        700213,
+    );
+    let unknown_kid = sign_in(&base, &issuer.token(SUBJECT, 300, "rotated-away")).await;
+    assert_aad_error(
+        &unknown_kid,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        50166,
+    );
+    // A document naming another issuer is not that issuer's.
+    let lied = sign_in(&base, &liar.token(SUBJECT, 300, KID)).await;
+    assert_aad_error(&lied, StatusCode::BAD_REQUEST, "invalid_request", 50166);
+    let unreachable = Issuer {
+        url: gone.clone(),
+        key: issuer.key.clone(),
+    };
+    let down = sign_in(&base, &unreachable.token(SUBJECT, 300, KID)).await;
+    assert_aad_error(&down, StatusCode::BAD_REQUEST, "invalid_request", 50166);
+    // The right issuer's name on a token signed by another key.
+    let forged = Issuer {
+        url: issuer.url.clone(),
+        key: liar.key.clone(),
+    };
+    let forged = sign_in(&base, &forged.token(SUBJECT, 300, KID)).await;
+    assert_aad_error(&forged, StatusCode::UNAUTHORIZED, "invalid_client", 700027);
+    // Only a declared issuer is ever fetched.
+    let stranger = Issuer {
+        url: "https://token.actions.githubusercontent.com".into(),
+        key: issuer.key.clone(),
+    };
+    let stranger = sign_in(&base, &stranger.token(SUBJECT, 300, KID)).await;
+    assert_aad_error(
+        &stranger,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        700211,
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn federated_credentials_in_the_world_are_checked_as_graph_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("https://issuer.example/{}", "a".repeat(600));
+    let cases = [
+        (r#"{ issuer = "ftp://issuer.example", subject = "s" }"#.to_owned(), "is not an issuer URL"),
+        (r#"{ issuer = "http://issuer.example", subject = "s" }"#.to_owned(), "http:// only for a loopback issuer"),
+        (r#"{ issuer = "https://issuer.example", subject = " s" }"#.to_owned(), "compared exactly"),
+        (r#"{ issuer = "https://issuer.example", subject = "s", audiences = [] }"#.to_owned(), "at least one audience"),
+        (
+            r#"{ issuer = "https://issuer.example", subject = "s" }, { issuer = "https://issuer.example", subject = "s" }"#.to_owned(),
+            "declared twice",
+        ),
+        (format!(r#"{{ issuer = "{long}", subject = "s" }}"#), "at most 600 characters"),
+    ];
+    for (credentials, says) in cases {
+        let path = dir.path().join("world.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[tenants]]\nid = \"{TENANT_ID}\"\ndomain = \"{TENANT_DOMAIN}\"\n[[tenants.apps]]\ndisplay_name = \"a\"\nclient_id = \"{FEDERATED_APP}\"\nfederated_credentials = [{credentials}]\n"
+            ),
+        )
+        .unwrap();
+        let mut config = config(&dir.path().join("data"));
+        config.world = Some(path);
+        let error = Platform::open(config)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            error.contains("federated_credentials[") && error.contains(says),
+            "{error}"
+        );
+    }
+}
