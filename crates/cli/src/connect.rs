@@ -204,11 +204,10 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         &mut output::progress(),
     )
     .await?;
-    let settings =
-        workflow::deployment_settings(&args.connection_reference, &outcome.connection_id);
+    let settings = workflow::deployment_settings(&args.connection_reference, &outcome.name);
     match args.output {
         Format::Json => output::json(&json!({
-            "connectionId": outcome.connection_id.to_string(),
+            "connectionId": outcome.name,
             "change": change_name(outcome.change),
             "status": outcome.status,
             "statusError": outcome.status_error,
@@ -218,7 +217,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         Format::Table => {
             out!(
                 "Connection {} {}.",
-                outcome.connection_id,
+                outcome.name,
                 change_sentence(outcome.change)
             );
             output::table(&output::connection_rows(&outcome.connection));
@@ -375,7 +374,7 @@ fn print_what_if(what_if: &WhatIf, format: Format) {
     };
     if format == Format::Json {
         return output::json(&json!({
-            "connectionId": what_if.connection_id.to_string(),
+            "connectionId": what_if.connection_id.as_given(),
             "action": action,
             "request": what_if.request,
         }));

@@ -153,8 +153,11 @@ pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
 
 #[derive(Subcommand)]
 pub enum MachineCommand {
-    /// Register a standalone machine as the service principal (silent
-    /// registration); it gets its hidden group, whose id `connect --group` takes.
+    /// Register a standalone machine as the service principal; it gets its
+    /// hidden group, whose id `connect --group` takes. A local platform's
+    /// convenience: real Dataverse registers a machine only from the
+    /// machine itself (`PAD.MachineRegistration.Silent.exe -register`), so
+    /// against the cloud this is refused with that command.
     Register {
         /// The machine's name.
         #[arg(long, value_name = "NAME")]
@@ -168,9 +171,12 @@ pub enum MachineCommand {
         #[command(flatten)]
         args: GroupArgs,
     },
-    /// Move a standalone machine into a machine group (`-joinmachinegroup`).
-    /// The first machine to join sets the group password; later ones must
-    /// give the same. Connections that targeted the machine alone stop working.
+    /// Move a standalone machine into a machine group. The first machine to
+    /// join sets the group password; later ones must give the same.
+    /// Connections that targeted the machine alone stop working. A local
+    /// platform's convenience: real Dataverse has no JoinGroup, a machine
+    /// joins from itself (`PAD.MachineRegistration.Silent.exe
+    /// -joinmachinegroup`), so against the cloud this is refused with that command.
     JoinGroup {
         /// The machine, by id or name.
         #[arg(long, value_name = "NAME|ID")]
@@ -229,10 +235,26 @@ async fn machine_named(dataverse: &DataverseClient, name_or_id: &str) -> anyhow:
         .with_context(|| format!("no machine named '{name_or_id}' that this principal may see"))
 }
 
+/// What registers a machine in the cloud: the silent registration tool, run
+/// on the machine (powerapps-docs `desktop-flows/machines-silent-registration.md`;
+/// Dataverse's `flowmachine` table has LeaveGroup but no JoinGroup,
+/// `reference/entities/flowmachine.md`). The secrets are read from stdin.
+const REGISTER_ON_THE_MACHINE: &str = r#"machine register works on a local platform (--platform or --data-dir) only: in the cloud a machine registers itself. On the Windows machine, in C:\Program Files (x86)\Power Automate Desktop, run: echo <secret> | .\PAD.MachineRegistration.Silent.exe -register -applicationid <client id> -clientsecret -tenantid <tenant id> -environmentid <environment id> (or -certificatethumbprint <thumbprint> instead of -clientsecret)"#;
+const JOIN_ON_THE_MACHINE: &str = r#"machine join-group works on a local platform (--platform or --data-dir) only: in the cloud a machine joins a group from itself. On the Windows machine, in C:\Program Files (x86)\Power Automate Desktop, run: echo <group password> | .\PAD.MachineRegistration.Silent.exe -joinmachinegroup -groupid <group id> -grouppassword -applicationid <client id> -clientsecret -tenantid <tenant id> -environmentid <environment id>"#;
+
+/// Refuses, as a usage error, a command the cloud has no API for.
+fn emulator_only(session: &SessionArgs, how: &str) -> anyhow::Result<()> {
+    match session.client.platform.is_some() || session.data_dir.is_some() {
+        true => Ok(()),
+        false => anyhow::bail!("{how}"),
+    }
+}
+
 pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         match command {
             MachineCommand::Register { name, description, force, args } => {
+                emulator_only(&args.session, REGISTER_ON_THE_MACHINE)?;
                 with_session(&args.session, async |session| {
                     let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
                     // A rerun finds the machine it registered: nothing to do.
@@ -248,6 +270,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                 .await
             }
             MachineCommand::JoinGroup { machine, group, group_password_file, group_password_stdin, args } => {
+                emulator_only(&args.session, JOIN_ON_THE_MACHINE)?;
                 // Read the secret before any request, so a missing one costs nothing.
                 let password = SecretSource {
                     what: "the group password",

@@ -72,7 +72,7 @@ async fn run_on(
         }
     };
     let world = World::parse(&identity.world_toml(), data_dir, "the quickstart world")?;
-    load_world(platform.store(), &world).await?;
+    load_world(platform.store(), &platform.state().keyring, &world).await?;
     if !args.json {
         out!(
             "Local platform at {} (data: {})",
@@ -112,8 +112,7 @@ async fn run_on(
     };
     let outcome =
         workflow::connect(&http, &target, &tokens, &plan, &mut output::progress()).await?;
-    let settings =
-        workflow::deployment_settings(DEFAULT_CONNECTION_REFERENCE, &outcome.connection_id);
+    let settings = workflow::deployment_settings(DEFAULT_CONNECTION_REFERENCE, &outcome.name);
     let elapsed = started.elapsed();
     if args.json {
         output::json(&json!({
@@ -123,7 +122,7 @@ async fn run_on(
             "clientId": identity.client_id,
             "environmentId": identity.environment.to_string(),
             "machineGroupId": identity.group_id,
-            "connectionId": outcome.connection_id.to_string(),
+            "connectionId": outcome.name,
             "change": change_name(outcome.change),
             "status": outcome.status,
             "deploymentSettings": settings,
@@ -132,7 +131,7 @@ async fn run_on(
     } else {
         out!(
             "Connection {} {} as service principal {}: status {}.",
-            outcome.connection_id,
+            outcome.name,
             change_name(outcome.change),
             identity.client_id,
             outcome.status
@@ -143,7 +142,7 @@ async fn run_on(
         if args.data_dir.is_some() {
             out!(
                 "Look at it again: padconnect connection get {} --data-dir {}",
-                outcome.connection_id,
+                outcome.name,
                 data_dir.display()
             );
         }

@@ -128,8 +128,9 @@ impl ConnectionsClient {
     /// The connection's address, as the seed's PUT names it.
     pub fn url(&self, environment: &EnvironmentId, id: &ConnectionId) -> String {
         format!(
-            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1&$filter=environment%20eq%20%27{environment}%27",
-            self.target.environment_api(environment)
+            "{}/connectivity/connectors/shared_uiflow/connections/{}?api-version=1&$filter=environment%20eq%20%27{environment}%27",
+            self.target.environment_api(environment),
+            id.as_given()
         )
     }
 
@@ -179,8 +180,9 @@ impl ConnectionsClient {
 
     fn resource(&self, environment: &EnvironmentId, id: &ConnectionId, tail: &str) -> String {
         format!(
-            "{}/connectivity/connectors/shared_uiflow/connections/{id}/{tail}?api-version=1",
-            self.target.environment_api(environment)
+            "{}/connectivity/connectors/shared_uiflow/connections/{}/{tail}?api-version=1",
+            self.target.environment_api(environment),
+            id.as_given()
         )
     }
 

@@ -66,6 +66,9 @@ pub enum Change {
 #[derive(Debug, Clone)]
 pub struct ConnectOutcome {
     pub connection_id: ConnectionId,
+    /// The connection's `name` as the service answered it: what deployment
+    /// settings and later calls name it by, never a reformatted copy.
+    pub name: String,
     pub change: Change,
     pub status: String,
     pub status_error: Option<String>,
@@ -208,8 +211,12 @@ pub async fn connect(
             reason: format!("connection {id} vanished after it was written"),
         })?;
     let (status, status_error) = status_of(&connection);
+    let name = connection["name"]
+        .as_str()
+        .map_or_else(|| id.as_given(), str::to_owned);
     Ok(ConnectOutcome {
         connection_id: id,
+        name,
         change,
         status,
         status_error,
@@ -242,10 +249,10 @@ fn has_settings(connection: &Value, wanted: &DesktopFlowConnection) -> bool {
 
 /// A deployment settings document naming this connection for one
 /// connection reference, as `pac solution create-settings` writes them.
-pub fn deployment_settings(logical_name: &str, connection_id: &ConnectionId) -> Value {
+pub fn deployment_settings(logical_name: &str, connection_name: &str) -> Value {
     let reference = crate::settings::ConnectionReference {
         logical_name: logical_name.to_owned(),
-        connection_id: connection_id.to_string(),
+        connection_id: connection_name.to_owned(),
         connector_id: crate::settings::UIFLOW_CONNECTOR_ID.to_owned(),
     };
     crate::settings::merge(None, &[reference], &[]).expect("a new document always merges")

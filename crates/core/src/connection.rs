@@ -9,20 +9,69 @@ use crate::ParseError;
 use crate::environment::parse_hyphenated_guid;
 
 /// A connection id: the seed asks for "a valid GUID" (`New-Guid` gives the
-/// dashed form), the Terraform provider sends 32 hex digits. Both spellings,
-/// any case, name the same connection; the canonical form, used for storage
-/// and written back as the connection's `name`, is 32 lower-case hex digits,
-/// as in the service's own responses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnectionId(Uuid);
+/// dashed form), the Terraform provider sends 32 hex digits
+/// (`strings.ReplaceAll(uuid.New().String(), "-", "")`). Both spellings, any
+/// case, name the same connection; the canonical form (`Display`), used for
+/// storage and written back as the connection's `name`, is 32 lower-case hex
+/// digits. Whether the cloud keeps a dashed id as the `name` is not public,
+/// so a client sends the id as it was given ([`ConnectionId::as_given`]) and
+/// takes the `name` the service answers; equality ignores the spelling.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionId {
+    uuid: Uuid,
+    /// Given in the 8-4-4-4-12 form.
+    dashed: bool,
+}
+
+impl PartialEq for ConnectionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.uuid == other.uuid
+    }
+}
+
+impl Eq for ConnectionId {}
+
+impl std::hash::Hash for ConnectionId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.uuid.hash(state);
+    }
+}
+
+impl PartialOrd for ConnectionId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConnectionId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.uuid.cmp(&other.uuid)
+    }
+}
 
 impl ConnectionId {
     pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
+        Self::from_uuid(Uuid::new_v4())
+    }
+
+    /// In the canonical 32-digit spelling.
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self {
+            uuid,
+            dashed: false,
+        }
     }
 
     pub fn as_uuid(&self) -> Uuid {
-        self.0
+        self.uuid
+    }
+
+    /// The id spelled as it was given (lower case): dashed or 32 digits.
+    pub fn as_given(&self) -> String {
+        match self.dashed {
+            true => self.uuid.hyphenated().to_string(),
+            false => self.uuid.simple().to_string(),
+        }
     }
 
     /// `/providers/Microsoft.PowerApps/apis/{connector}/connections/{id}`.
@@ -38,16 +87,17 @@ impl FromStr for ConnectionId {
         let simple = (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
             .then(|| Uuid::try_parse(s).ok())
             .flatten();
-        simple
-            .or_else(|| parse_hyphenated_guid(s))
-            .map(Self)
-            .ok_or_else(|| ParseError::ConnectionId(s.to_owned()))
+        match (simple, parse_hyphenated_guid(s)) {
+            (Some(uuid), _) => Ok(Self::from_uuid(uuid)),
+            (None, Some(uuid)) => Ok(Self { uuid, dashed: true }),
+            (None, None) => Err(ParseError::ConnectionId(s.to_owned())),
+        }
     }
 }
 
 impl fmt::Display for ConnectionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.simple())
+        write!(f, "{}", self.uuid.simple())
     }
 }
 
@@ -138,12 +188,16 @@ mod tests {
     proptest! {
         #[test]
         fn round_trip_in_every_spelling(n in any::<u128>(), upper in any::<bool>()) {
-            let id = ConnectionId(Uuid::from_u128(n));
-            let dashed = id.0.hyphenated().to_string();
+            let id = ConnectionId::from_uuid(Uuid::from_u128(n));
+            let dashed = id.uuid.hyphenated().to_string();
             let simple = id.to_string();
             for text in [dashed, simple] {
-                let text = if upper { text.to_uppercase() } else { text };
-                prop_assert_eq!(text.parse::<ConnectionId>().unwrap(), id);
+                let given = if upper { text.to_uppercase() } else { text.clone() };
+                let parsed = given.parse::<ConnectionId>().unwrap();
+                prop_assert_eq!(parsed, id);
+                // Canonical for storage; as given (lower case) for sending.
+                prop_assert_eq!(parsed.to_string(), id.to_string());
+                prop_assert_eq!(parsed.as_given(), text);
             }
         }
 

@@ -7,6 +7,10 @@
 //! eight bytes of its SHA-256, so keys need no names and every replica given
 //! the same keys agrees on the ids.
 //!
+//! Each key also keys a hash (HMAC-SHA-256 under a key derived from it) for
+//! values that are checked, never read back: client secrets. Without the
+//! ring, a copied database cannot be used to test guesses of them offline.
+//!
 //! Keys come from `PADCONNECT_MASTER_KEY` (base64 keys separated by commas,
 //! the active one first) or, when that is unset, from `master.key` in the data
 //! dir (one base64 key a line, active first), created with mode 0600 on first
@@ -19,6 +23,7 @@ use std::path::Path;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -29,6 +34,10 @@ pub const KEY_FILE: &str = "master.key";
 const KEY_LEN: usize = 32;
 const KID_LEN: usize = 8;
 const FORMAT_V1: u8 = 1;
+/// A keyed hash: this byte, the key id, the HMAC.
+const KEYED_HASH_V1: u8 = 0x68;
+/// Separates the hash keys from the sealing keys they are derived from.
+const HASH_KEY_LABEL: &[u8] = b"padconnect keyed hash v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
@@ -49,6 +58,7 @@ pub enum KeyRingError {
 struct RingKey {
     kid: [u8; KID_LEN],
     key: RandomizedNonceKey,
+    hash_key: hmac::Key,
 }
 
 pub struct KeyRing {
@@ -143,6 +153,42 @@ impl KeyRing {
         out
     }
 
+    /// A keyed hash of `value` under the active key, naming that key.
+    pub fn keyed_hash(&self, value: &[u8]) -> Vec<u8> {
+        self.keys[0].keyed_hash(value)
+    }
+
+    /// Whether `stored` is a keyed hash of `value` under a key of the ring,
+    /// checked in constant time.
+    pub fn keyed_hash_matches(&self, value: &[u8], stored: &[u8]) -> bool {
+        let Some((&KEYED_HASH_V1, rest)) = stored.split_first() else {
+            return false;
+        };
+        let Some((kid, tag)) = rest.split_at_checked(KID_LEN) else {
+            return false;
+        };
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .is_some_and(|k| hmac::verify(&k.hash_key, value, tag).is_ok())
+    }
+
+    /// Whether `stored` was hashed under the active key (else the next
+    /// write hashes it anew).
+    pub fn is_current_hash(&self, stored: &[u8]) -> bool {
+        stored.first() == Some(&KEYED_HASH_V1)
+            && stored.get(1..=KID_LEN) == Some(&self.keys[0].kid[..])
+    }
+
+    /// The keyed hashes of `value` under the ring's older keys: what a
+    /// rehash under the active key replaces.
+    pub fn older_keyed_hashes(&self, value: &[u8]) -> Vec<Vec<u8>> {
+        self.keys[1..]
+            .iter()
+            .map(|key| key.keyed_hash(value))
+            .collect()
+    }
+
     /// Opens a value sealed by any key of the ring with the same `context`.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, KeyRingError> {
         let (&version, rest) = sealed.split_first().ok_or(KeyRingError::Malformed)?;
@@ -167,6 +213,14 @@ impl KeyRing {
 }
 
 impl RingKey {
+    fn keyed_hash(&self, value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + KID_LEN + 32);
+        out.push(KEYED_HASH_V1);
+        out.extend_from_slice(&self.kid);
+        out.extend_from_slice(hmac::sign(&self.hash_key, value).as_ref());
+        out
+    }
+
     fn new(bytes: &[u8]) -> Option<Self> {
         if bytes.len() != KEY_LEN {
             return None;
@@ -174,7 +228,9 @@ impl RingKey {
         let mut kid = [0u8; KID_LEN];
         kid.copy_from_slice(&digest(&SHA256, bytes).as_ref()[..KID_LEN]);
         let key = RandomizedNonceKey::new(&AES_256_GCM, bytes).ok()?;
-        Some(Self { kid, key })
+        let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, bytes), HASH_KEY_LABEL);
+        let hash_key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref());
+        Some(Self { kid, key, hash_key })
     }
 }
 
@@ -193,6 +249,29 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyed_hashes_need_the_ring_and_survive_rotation() {
+        let old = KeyRing::generate_key();
+        let first = ring(&[&old]);
+        let stored = first.keyed_hash(b"example-secret-value");
+        assert!(first.keyed_hash_matches(b"example-secret-value", &stored));
+        assert!(!first.keyed_hash_matches(b"example-secret-valuf", &stored));
+        assert!(!first.keyed_hash_matches(b"example-secret-value", &stored[..stored.len() - 1]));
+        assert!(first.is_current_hash(&stored));
+        // Another ring cannot check it: a guess needs the key.
+        let stranger = ring(&[&KeyRing::generate_key()]);
+        assert!(!stranger.keyed_hash_matches(b"example-secret-value", &stored));
+        // After a rotation the old key still checks; it is no longer current.
+        let rotated = ring(&[&KeyRing::generate_key(), &old]);
+        assert!(rotated.keyed_hash_matches(b"example-secret-value", &stored));
+        assert!(!rotated.is_current_hash(&stored));
+        assert_eq!(
+            rotated.older_keyed_hashes(b"example-secret-value"),
+            vec![stored.clone()]
+        );
+        assert_ne!(stored, first.keyed_hash(b"other"));
+    }
 
     fn ring(keys: &[&str]) -> KeyRing {
         KeyRing::parse(&keys.join(","), "test").unwrap()

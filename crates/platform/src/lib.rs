@@ -18,6 +18,7 @@ mod domain;
 mod identity;
 pub mod keyring;
 mod listener;
+mod lockout;
 mod oidc;
 mod origin;
 mod portal;

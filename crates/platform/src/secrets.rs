@@ -1,22 +1,45 @@
 //! Hashing of credentials at rest.
 //!
-//! Client secrets are random and high-entropy, so a SHA-256 is enough and
-//! keeps the token endpoint fast; comparison is constant-time. Human
-//! passwords are guessable, so they get Argon2id (the `argon2` crate's
-//! defaults, OWASP's recommended parameters).
+//! Client secrets are kept as a keyed hash under the key ring (HMAC-SHA-256,
+//! `KeyRing::keyed_hash`): fast enough for the token endpoint, and a copied
+//! database alone cannot test guesses of a weak world-file secret. Rows
+//! from before (a plain SHA-256) still verify until the next world load
+//! hashes them anew. Human passwords are guessable, so they get Argon2id
+//! (the `argon2` crate's defaults, OWASP's recommended parameters).
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use aws_lc_rs::digest::{SHA256, digest};
 
-pub fn hash_client_secret(value: &str) -> Vec<u8> {
-    digest(&SHA256, value.as_bytes()).as_ref().to_vec()
+use crate::keyring::KeyRing;
+
+pub fn hash_client_secret(keyring: &KeyRing, value: &str) -> Vec<u8> {
+    keyring.keyed_hash(value.as_bytes())
 }
 
-/// Whether `value` hashes to `stored`, in constant time.
-pub fn client_secret_matches(value: &str, stored: &[u8]) -> bool {
-    #[allow(deprecated)] // aws-lc-rs keeps it; it is the constant-time compare we need.
-    aws_lc_rs::constant_time::verify_slices_are_equal(&hash_client_secret(value), stored).is_ok()
+/// Whether `value` hashes to `stored`, in constant time: a keyed hash, or
+/// a plain SHA-256 written before secrets were keyed.
+pub fn client_secret_matches(keyring: &KeyRing, value: &str, stored: &[u8]) -> bool {
+    if stored.len() == LEGACY_HASH_LEN {
+        #[allow(deprecated)] // aws-lc-rs keeps it; it is the constant-time compare we need.
+        return aws_lc_rs::constant_time::verify_slices_are_equal(
+            digest(&SHA256, value.as_bytes()).as_ref(),
+            stored,
+        )
+        .is_ok();
+    }
+    keyring.keyed_hash_matches(value.as_bytes(), stored)
+}
+
+/// A SHA-256, as secrets were kept before they were keyed.
+const LEGACY_HASH_LEN: usize = 32;
+
+/// What a world load replaces when it hashes `value` anew: its plain
+/// SHA-256 of before, and its keyed hashes under the ring's older keys.
+pub fn stale_client_secret_hashes(keyring: &KeyRing, value: &str) -> Vec<Vec<u8>> {
+    let mut stale = keyring.older_keyed_hashes(value.as_bytes());
+    stale.push(digest(&SHA256, value.as_bytes()).as_ref().to_vec());
+    stale
 }
 
 /// The first three characters, as Entra ID shows a secret's "hint".
@@ -68,11 +91,16 @@ mod tests {
 
     #[test]
     fn client_secrets() {
-        let stored = hash_client_secret("s3cr3t-value");
-        assert_eq!(stored.len(), 32);
-        assert!(client_secret_matches("s3cr3t-value", &stored));
-        assert!(!client_secret_matches("s3cr3t-valuf", &stored));
-        assert!(!client_secret_matches("s3cr3t-value", &stored[..31]));
+        let ring = KeyRing::parse(&KeyRing::generate_key(), "test").unwrap();
+        let stored = hash_client_secret(&ring, "s3cr3t-value");
+        assert_ne!(stored, digest(&SHA256, b"s3cr3t-value").as_ref(), "keyed");
+        assert!(client_secret_matches(&ring, "s3cr3t-value", &stored));
+        assert!(!client_secret_matches(&ring, "s3cr3t-valuf", &stored));
+        assert!(!client_secret_matches(&ring, "s3cr3t-value", &stored[..31]));
+        // A row from before keyed hashes still verifies.
+        let legacy = digest(&SHA256, b"s3cr3t-value").as_ref().to_vec();
+        assert!(client_secret_matches(&ring, "s3cr3t-value", &legacy));
+        assert!(!client_secret_matches(&ring, "s3cr3t-valuf", &legacy));
         assert_eq!(secret_hint("abcdef"), "abc");
     }
 

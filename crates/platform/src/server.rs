@@ -83,7 +83,7 @@ impl Platform {
         let world = match &config.world {
             Some(path) => {
                 let world = World::from_file(path)?;
-                let summary = load_world(&store, &world)
+                let summary = load_world(&store, &keyring, &world)
                     .await
                     .map_err(PlatformError::WorldLoad)?;
                 info!(world = %path.display(), ?summary, "world loaded");
@@ -117,6 +117,7 @@ impl Platform {
             directory: Default::default(),
             verified: Default::default(),
             issuers: Default::default(),
+            sign_ins: Default::default(),
             config,
         };
         Ok(Self {

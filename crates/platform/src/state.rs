@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::config::PlatformConfig;
 use crate::keyring::KeyRing;
+use crate::lockout::SignInGuard;
 use crate::oidc::ExternalIssuers;
 use crate::signing::SigningKeys;
 use crate::store::{Directory, Store};
@@ -25,6 +26,8 @@ pub struct Inner {
     pub verified: VerifiedTokens,
     /// External OIDC issuers' keys, for workload identity federation.
     pub issuers: ExternalIssuers,
+    /// Smart lockout and secret throttling (per replica, as per datacenter).
+    pub sign_ins: SignInGuard,
     pub config: PlatformConfig,
 }
 

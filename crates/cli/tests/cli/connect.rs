@@ -171,6 +171,39 @@ fn dry_run_says_what_would_change_and_writes_nothing() {
         "azureRelay"
     );
 
+    // A dashed id (New-Guid's, as the seed suggests) is sent as given; what
+    // the settings name is the `name` the service answers.
+    let dashed = "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+    let sent = what_if(&["--connection-id", dashed]);
+    assert!(
+        sent["request"]["url"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/connections/{dashed}?")),
+        "{sent}"
+    );
+    let made = json(
+        &connect(
+            &server,
+            &[
+                "--group",
+                GROUP,
+                "--connection-id",
+                dashed,
+                "--output",
+                "json",
+            ],
+        )
+        .output()
+        .unwrap(),
+    );
+    let name = made["connection"]["name"].as_str().unwrap();
+    assert_eq!(made["connectionId"], name);
+    assert_eq!(
+        made["deploymentSettings"]["ConnectionReferences"][0]["ConnectionId"],
+        name
+    );
+
     // The workflow's inputs from PADCONNECT_* variables name the same connection.
     let mut from_env = padconnect();
     from_env

@@ -187,6 +187,8 @@ fn workload_identity_runs_the_workflow_with_no_secret() {
             "CONTOSO\\svc-bot",
             "--output",
             "json",
+            "--credential",
+            "workload",
         ])
         .env("AZURE_CLIENT_ID", GITHUB_APP)
         .env("AZURE_FEDERATED_TOKEN_FILE", &token_file)
@@ -202,13 +204,17 @@ fn workload_identity_runs_the_workflow_with_no_secret() {
     assert_eq!(result["status"], "Connected");
     let id = result["connectionId"].as_str().unwrap().to_owned();
 
+    // docs/pipelines.md's next step.
+    let file = dir.path().join("settings.json");
     let settings = padconnect()
-        .args(["settings", "--connection-reference"])
-        .arg(format!("new_DesktopFlowConnection={id}"))
+        .args(["settings", "--file"])
+        .arg(&file)
+        .arg("--connection-reference")
+        .arg(format!("new_sharedUiflow={id}"))
         .output()
         .unwrap();
     assert!(settings.status.success(), "{}", stderr(&settings));
-    let settings: Value = serde_json::from_str(&stdout(&settings)).unwrap();
+    let settings: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(
         settings["ConnectionReferences"][0]["ConnectionId"],
         id.as_str()

@@ -487,3 +487,42 @@ fn machines_join_a_group_with_its_password_and_leave_it() {
         stderr(&unknown)
     );
 }
+
+#[test]
+fn registration_against_the_cloud_names_the_machines_own_tool() {
+    for (args, says) in [
+        (
+            vec!["machine", "register", "--name", "BOT-1", "--org", "contoso"],
+            "PAD.MachineRegistration.Silent.exe -register -applicationid",
+        ),
+        (
+            vec![
+                "machine",
+                "join-group",
+                "--machine",
+                "BOT-1",
+                "--group",
+                "Finance bots",
+                "--org",
+                "contoso",
+            ],
+            "PAD.MachineRegistration.Silent.exe -joinmachinegroup -groupid",
+        ),
+    ] {
+        // No --platform and no --data-dir: the Microsoft cloud, refused
+        // before any sign-in or secret is read.
+        let output = crate::support::padconnect()
+            .args(&args)
+            .env_remove("PADCONNECT_PLATFORM")
+            .env("PADCONNECT_GROUP_PASSWORD", "group-secret")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stderr(&output).contains(says), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("local platform"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::access;
+use super::annotations::{Names, Requested, annotate};
 use super::odata::Query;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
@@ -57,6 +58,17 @@ pub async fn get(
     }
     let (table, id) = parse_segment(&segment)?;
     let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
+    let annotations = match Requested::from_headers(&headers) {
+        Some(requested) => Some((requested, names(&state, &caller).await?)),
+        None => None,
+    };
+    let project = |row: &Value| {
+        let mut body = query.project(row, &[table.key()]);
+        if let Some((requested, names)) = &annotations {
+            annotate(table, &mut body, requested, names);
+        }
+        body
+    };
     let context = |suffix: &str| {
         let columns = query
             .select
@@ -70,9 +82,11 @@ pub async fn get(
     };
     if let Some(id) = id {
         let row = table.row(&state, &caller, id).await?;
-        let mut body = query.project(&row, &[table.key()]);
+        let mut body = project(&row);
         body["@odata.context"] = json!(context("/$entity"));
-        return Ok(Json(body).into_response());
+        let mut response = Json(body).into_response();
+        preference_applied(&mut response, None, annotations.as_ref().map(|a| &a.0));
+        return Ok(response);
     }
 
     let rows = query.apply(table.readable_rows(&state, &caller).await?, table.key());
@@ -81,10 +95,7 @@ pub async fn get(
     let page_size = max_page_size(&headers).unwrap_or(5_000);
     let start = query.skiptoken.unwrap_or(0).min(limit);
     let end = (start + page_size).min(limit);
-    let value: Vec<Value> = rows[start..end]
-        .iter()
-        .map(|r| query.project(r, &[table.key()]))
-        .collect();
+    let value: Vec<Value> = rows[start..end].iter().map(project).collect();
     let mut body = json!({ "@odata.context": context(""), "value": value });
     if query.count {
         body["@odata.count"] = json!(total);
@@ -104,14 +115,46 @@ pub async fn get(
         );
     }
     let mut response = Json(body).into_response();
-    if let Some(size) = max_page_size(&headers) {
-        let applied = HeaderValue::from_str(&format!("odata.maxpagesize={size}")).expect("ASCII");
-        response.headers_mut().insert("Preference-Applied", applied);
-    }
+    preference_applied(
+        &mut response,
+        max_page_size(&headers),
+        annotations.as_ref().map(|a| &a.0),
+    );
     Ok(response)
 }
 
-/// `Prefer: odata.maxpagesize=N` (other preferences are accepted and ignored).
+/// `Preference-Applied`, naming each preference honoured.
+fn preference_applied(
+    response: &mut Response,
+    page: Option<usize>,
+    annotations: Option<&Requested>,
+) {
+    let applied: Vec<String> = page
+        .map(|size| format!("odata.maxpagesize={size}"))
+        .into_iter()
+        .chain(annotations.map(Requested::applied))
+        .collect();
+    // A filter with bytes a header cannot carry is simply not echoed.
+    if let (false, Ok(value)) = (
+        applied.is_empty(),
+        HeaderValue::from_str(&applied.join(",")),
+    ) {
+        response.headers_mut().insert("Preference-Applied", value);
+    }
+}
+
+/// The names lookups show as formatted values: the environment's users and groups.
+async fn names(state: &AppState, caller: &DataverseCaller) -> Result<Names, DataverseError> {
+    let env = &caller.environment.id;
+    let users = state.store.system_users(env).await?;
+    let groups = state.store.machine_groups(env).await?;
+    Ok(Names {
+        users: users.into_iter().map(|u| (u.id, u.fullname)).collect(),
+        groups: groups.into_iter().map(|g| (g.id, g.name)).collect(),
+    })
+}
+
+/// `Prefer: odata.maxpagesize=N`.
 fn max_page_size(headers: &HeaderMap) -> Option<usize> {
     headers
         .get_all("prefer")

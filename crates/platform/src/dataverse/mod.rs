@@ -1,6 +1,7 @@
 //! The Dataverse Web API surface (`{org}.crm.dynamics.com/api/data/v9.2`).
 
 mod access;
+mod annotations;
 mod caller;
 mod entities;
 mod error;

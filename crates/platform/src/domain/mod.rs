@@ -4,6 +4,7 @@
 //! (as kanidm's `WebError` wraps its `OperationError`).
 
 pub mod fleet;
+pub mod sign_in;
 
 use crate::store::StoreError;
 

@@ -17,6 +17,8 @@ pub struct AadError {
     /// The AADSTS number.
     pub code: u32,
     pub message: String,
+    /// Seconds for `Retry-After`, on a throttled answer.
+    pub retry_after: Option<u64>,
 }
 
 /// A store failure is the platform's, never the client's: a 500 that hides the detail.
@@ -38,7 +40,13 @@ impl AadError {
             error,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// A failure of the platform itself (the database), not of the request.
@@ -101,11 +109,17 @@ impl IntoResponse for AadError {
             "correlation_id": correlation_id,
             "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
         });
-        (
+        let mut response = (
             self.status,
             [(header::CACHE_CONTROL, "no-store")],
             Json(body),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -13,6 +13,7 @@ use crate::auth::{
     ARM_AUDIENCES, AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of,
     issuer,
 };
+use crate::domain::sign_in::{self, Refusal};
 use crate::origin::RequestOrigin;
 use crate::secrets;
 use crate::state::AppState;
@@ -110,28 +111,21 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
     let username = request.required("username")?;
     let password = request.required("password")?;
     let asked = requested_resource(request)?;
-    // A confidential client authenticates too; a public client need not.
-    let acr = authenticate(state, request, &app, false).await?;
-    let user = state.store.user_by_upn(request.tenant.id, username).await?;
-    let user = match user {
-        Some(user) => {
-            let (password, stored) = (password.to_owned(), user.password_hash.clone());
-            let matched =
-                secrets::run_costly(move || secrets::password_matches(&password, &stored))
-                    .await
-                    .unwrap_or(false);
-            matched.then_some(user)
+    // A confidential client authenticates too (AADSTS7000218 without its
+    // credential); only an app that allows public client flows need not.
+    let acr = authenticate(state, request, &app, !app.public_client).await?;
+    let user = match sign_in::check_password(state, request.tenant.id, username, password).await? {
+        Ok(user) => user,
+        Err(Refusal::Locked(wait)) => return Err(locked(wait)),
+        Err(Refusal::BadCredentials) => {
+            return Err(AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                50126,
+                "Error validating credentials due to invalid username or password.",
+            ));
         }
-        None => None,
     };
-    let user = user.ok_or_else(|| {
-        AadError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            50126,
-            "Error validating credentials due to invalid username or password.",
-        )
-    })?;
     let resource = resource_of(state, &request.tenant, asked, ScopeRule::Delegated).await?;
     let subject = Subject::User {
         object_id: user.object_id,
@@ -227,20 +221,46 @@ async fn matching_secrets(
         .map(|c| {
             c.secrets
                 .iter()
-                .filter(|s| secrets::client_secret_matches(secret, &s.hash))
+                .filter(|s| secrets::client_secret_matches(&state.keyring, secret, &s.hash))
                 .cloned()
                 .collect()
         })
         .unwrap_or_default())
 }
 
+/// AADSTS50053, Entra's smart lockout answer (wording as MSAL's own test
+/// logs show it: AzureAD/microsoft-authentication-library-for-python#211).
+fn locked(wait: std::time::Duration) -> AadError {
+    AadError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        50053,
+        "The account is locked, you've tried to sign in too many times with an incorrect user ID or password.",
+    )
+    .with_retry_after(wait.as_secs().max(1))
+}
+
 async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), AadError> {
+    let client = format!("{}/{}", app.tenant_id, app.client_id);
+    if let Some(wait) = state.sign_ins.throttled_for(&client) {
+        return Err(AadError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            90055,
+            format!(
+                "There are too many incoming requests: app '{}' sent too many wrong client secrets. Try again after the Retry-After delay.",
+                app.client_id
+            ),
+        )
+        .with_retry_after(wait.as_secs().max(1)));
+    }
     // A secret added on another replica is not cached yet: look again.
     let mut matching = matching_secrets(state, app, secret, false).await?;
     if matching.is_empty() {
         matching = matching_secrets(state, app, secret, true).await?;
     }
     if matching.is_empty() {
+        state.sign_ins.secret_failed(&client);
         return Err(AadError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

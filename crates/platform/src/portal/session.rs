@@ -2,7 +2,6 @@
 //! passwords, and sessions kept in the store (shared by every replica) under
 //! the SHA-256 of a random token that only the browser's cookie holds.
 
-use std::sync::OnceLock;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -15,7 +14,8 @@ use super::csrf::{self, SessionBound};
 use super::{PortalError, html};
 use crate::auth::{Caller, CallerKind};
 use crate::origin::RequestOrigin;
-use crate::secrets::{hash_password, hex, password_matches, run_costly};
+use crate::domain::sign_in::{Refusal, check_password};
+use crate::secrets::hex;
 use crate::state::AppState;
 use crate::store::{PortalSession, Timestamp, User};
 
@@ -76,54 +76,42 @@ pub fn origin(parts: &Parts) -> RequestOrigin {
         })
 }
 
-/// Why signing in failed. One message for an unknown user and a wrong
-/// password, so the form does not tell which UPNs exist.
+/// Why the form refused: the store failed, the account is locked, or the
+/// UPN or password is wrong (never which of the two).
 pub enum SignInFailure {
     BadCredentials,
+    Locked,
     Store(PortalError),
 }
 
-/// Checks a UPN and password. The tenant is the one whose domain ends the
-/// UPN. Argon2 runs off the async threads, and runs for unknown users too,
-/// so timing does not tell them apart either.
+/// Checks a UPN and password with the rule the token endpoint uses
+/// (`domain::sign_in`: smart lockout, Argon2 for unknown users too). The
+/// tenant is the one whose domain ends the UPN.
 pub async fn verify_password(
     state: &AppState,
     upn: &str,
     password: &str,
 ) -> Result<User, SignInFailure> {
     let upn = upn.trim().to_ascii_lowercase();
-    let user = match find_user(state, &upn).await {
-        Ok(user) => user,
+    let tenant = match find_tenant(state, &upn).await {
+        Ok(tenant) => tenant,
         Err(error) => return Err(SignInFailure::Store(error)),
     };
-    let stored = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
-    let password = password.to_owned();
-    let matched = run_costly(move || password_matches(&password, &stored))
-        .await
-        .unwrap_or(false);
-    match (user, matched) {
-        (Some(user), true) => Ok(user),
-        _ => Err(SignInFailure::BadCredentials),
+    // An unknown domain is checked against a tenant of none, at the same cost.
+    let tenant = tenant.unwrap_or_else(Uuid::nil);
+    match check_password(state, tenant, &upn, password).await {
+        Ok(Ok(user)) => Ok(user),
+        Ok(Err(Refusal::Locked(_))) => Err(SignInFailure::Locked),
+        Ok(Err(Refusal::BadCredentials)) => Err(SignInFailure::BadCredentials),
+        Err(error) => Err(SignInFailure::Store(error.into())),
     }
 }
 
-async fn find_user(state: &AppState, upn: &str) -> Result<Option<User>, PortalError> {
+async fn find_tenant(state: &AppState, upn: &str) -> Result<Option<Uuid>, PortalError> {
     let Some((_, domain)) = upn.rsplit_once('@') else {
         return Ok(None);
     };
-    let Some(tenant) = state.store.tenant_by_domain(domain).await? else {
-        return Ok(None);
-    };
-    Ok(state.store.user_by_upn(tenant.id, upn).await?)
-}
-
-/// An Argon2 hash of nothing anyone knows, to verify against when the user
-/// does not exist.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password(&new_token()))
+    Ok(state.store.tenant_by_domain(domain).await?.map(|t| t.id))
 }
 
 /// Starts a session for `user`; returns its token (for the cookie only).

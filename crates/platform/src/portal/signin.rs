@@ -101,6 +101,17 @@ async fn sign_in(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Respons
                 Some("The UPN or the password is wrong."),
             ));
         }
+        // Entra's sign-in page says this for AADSTS50053.
+        Err(SignInFailure::Locked) => {
+            tracing::info!("portal sign-in refused: account locked");
+            return Ok(form_page(
+                &origin,
+                StatusCode::UNAUTHORIZED,
+                &form.upn,
+                &next,
+                Some("Your account is temporarily locked to prevent unauthorized use. Try again in a minute."),
+            ));
+        }
     };
     let token = session::start(state, &user).await?;
     tracing::info!(user = %user.object_id, "portal sign-in");

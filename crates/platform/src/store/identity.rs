@@ -51,7 +51,7 @@ impl Store {
         fetch_one!(
             self,
             AppRow,
-            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE tenant_id = $1 AND client_id = $2",
+            "SELECT tenant_id, client_id, object_id, display_name, public_client FROM apps WHERE tenant_id = $1 AND client_id = $2",
             text(tenant_id),
             text(client_id)
         )
@@ -61,7 +61,7 @@ impl Store {
         fetch_all!(
             self,
             AppRow,
-            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE tenant_id = $1 ORDER BY client_id",
+            "SELECT tenant_id, client_id, object_id, display_name, public_client FROM apps WHERE tenant_id = $1 ORDER BY client_id",
             text(tenant_id)
         )
     }
@@ -71,7 +71,7 @@ impl Store {
         fetch_one!(
             self,
             AppRow,
-            "SELECT tenant_id, client_id, object_id, display_name FROM apps WHERE object_id = $1",
+            "SELECT tenant_id, client_id, object_id, display_name, public_client FROM apps WHERE object_id = $1",
             text(object_id)
         )
     }
@@ -164,18 +164,36 @@ impl Tx {
     pub async fn upsert_app(&mut self, app: &App) -> Result<()> {
         run!(
             self,
-            "INSERT INTO apps (tenant_id, client_id, object_id, display_name, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id, client_id) DO UPDATE SET object_id = excluded.object_id, display_name = excluded.display_name",
+            "INSERT INTO apps (tenant_id, client_id, object_id, display_name, public_client, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id, client_id) DO UPDATE SET object_id = excluded.object_id, display_name = excluded.display_name, public_client = excluded.public_client",
             text(app.tenant_id),
             text(app.client_id),
             text(app.object_id),
             app.display_name.clone(),
+            app.public_client,
             Timestamp::now().0
         )?;
         Ok(())
     }
 
     /// Adds a secret, or updates the expiry of one already there.
+    /// Removes one hash of an app's secret (an outdated hash of it).
+    pub async fn delete_app_secret(
+        &mut self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+        hash: &[u8],
+    ) -> Result<()> {
+        run!(
+            self,
+            "DELETE FROM app_secrets WHERE tenant_id = $1 AND client_id = $2 AND secret_hash = $3",
+            text(tenant_id),
+            text(client_id),
+            hash.to_vec()
+        )?;
+        Ok(())
+    }
+
     pub async fn put_app_secret(
         &mut self,
         tenant_id: Uuid,

@@ -70,7 +70,7 @@ pub use subscriptions::Subscription;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 5] = [
+    const MIGRATIONS: [(i64, &str, &str); 6] = [
         (
             1,
             "initial",
@@ -95,6 +95,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             5,
             "federated credentials",
             include_str!("../../migrations/0005_federated_credentials.sql"),
+        ),
+        (
+            6,
+            "public client",
+            include_str!("../../migrations/0006_public_client.sql"),
         ),
     ];
     Migrator::with_migrations(

@@ -61,6 +61,9 @@ pub struct App {
     /// The service principal's object id: `oid` in its tokens.
     pub object_id: Uuid,
     pub display_name: String,
+    /// May use the password grant with no credential of its own
+    /// (Entra's "Allow public client flows").
+    pub public_client: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,6 +55,7 @@ rows! {
         client_id: String,
         object_id: String,
         display_name: String,
+        public_client: bool,
     }
 }
 
@@ -66,6 +67,7 @@ impl TryFrom<AppRow> for App {
             client_id: uuid(&r.client_id)?,
             object_id: uuid(&r.object_id)?,
             display_name: r.display_name,
+            public_client: r.public_client,
         })
     }
 }

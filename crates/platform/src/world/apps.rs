@@ -42,6 +42,7 @@ impl Checker<'_> {
             secrets,
             certificates,
             federated_credentials,
+            public_client: a.public_client,
         })
     }
 

@@ -7,6 +7,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::{PrincipalRef, World, WorldApp, WorldEnvironment, WorldGroup, WorldTenant, WorldUser};
+use crate::keyring::KeyRing;
 use crate::secrets::{self, hex};
 use crate::store::*;
 
@@ -22,12 +23,13 @@ pub struct LoadSummary {
 }
 
 /// Writes `world` in one transaction. Passwords keep their stored hash when
-/// it still matches, so a reload changes nothing.
-pub async fn load_world(store: &Store, world: &World) -> Result<LoadSummary> {
+/// it still matches, so a reload changes nothing; client secrets are hashed
+/// under `keyring`'s active key.
+pub async fn load_world(store: &Store, keyring: &KeyRing, world: &World) -> Result<LoadSummary> {
     let mut summary = LoadSummary::default();
     let mut tx = store.begin().await?;
     for tenant in &world.tenants {
-        load_tenant(store, &mut tx, tenant, &mut summary).await?;
+        load_tenant(store, keyring, &mut tx, tenant, &mut summary).await?;
     }
     tx.commit().await?;
     Ok(summary)
@@ -35,6 +37,7 @@ pub async fn load_world(store: &Store, world: &World) -> Result<LoadSummary> {
 
 async fn load_tenant(
     store: &Store,
+    keyring: &KeyRing,
     tx: &mut Tx,
     t: &WorldTenant,
     summary: &mut LoadSummary,
@@ -45,7 +48,7 @@ async fn load_tenant(
     })
     .await?;
     for app in &t.apps {
-        load_app(tx, t.id, app).await?;
+        load_app(tx, keyring, t.id, app).await?;
     }
     for user in &t.users {
         let password_hash = kept_password_hash(store, t.id, user).await?;
@@ -79,21 +82,27 @@ async fn load_tenant(
     Ok(())
 }
 
-async fn load_app(tx: &mut Tx, tenant_id: Uuid, app: &WorldApp) -> Result<()> {
+async fn load_app(tx: &mut Tx, keyring: &KeyRing, tenant_id: Uuid, app: &WorldApp) -> Result<()> {
     tx.upsert_app(&App {
         tenant_id,
         client_id: app.client_id,
         object_id: app.object_id,
         display_name: app.display_name.clone(),
+        public_client: app.public_client,
     })
     .await?;
     for secret in &app.secrets {
         let stored = AppSecret {
-            hash: secrets::hash_client_secret(&secret.value),
+            hash: secrets::hash_client_secret(keyring, &secret.value),
             hint: secrets::secret_hint(&secret.value),
             expires_at: secret.expires,
         };
         tx.put_app_secret(tenant_id, app.client_id, &stored).await?;
+        // Rehashed under the active key: the older hashes of it go.
+        for stale in secrets::stale_client_secret_hashes(keyring, &secret.value) {
+            tx.delete_app_secret(tenant_id, app.client_id, &stale)
+                .await?;
+        }
     }
     for der in &app.certificates {
         let cert = AppCertificate {

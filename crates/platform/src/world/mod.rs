@@ -96,6 +96,7 @@ pub struct WorldApp {
     /// DER certificates for client assertions.
     pub certificates: Vec<Vec<u8>>,
     pub federated_credentials: Vec<FederatedCredential>,
+    pub public_client: bool,
 }
 
 #[derive(Clone, PartialEq)]

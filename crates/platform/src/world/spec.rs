@@ -49,6 +49,9 @@ pub(super) struct AppSpec {
     pub certificates: Vec<String>,
     #[serde(default)]
     pub federated_credentials: Vec<FederatedCredentialSpec>,
+    /// Entra's "Allow public client flows": password grants need no app credential.
+    #[serde(default)]
+    pub public_client: bool,
 }
 
 /// Entra's workload identity federation: which external tokens sign the app in.

@@ -281,7 +281,11 @@ async fn administrators_see_everything_in_pages() {
     .await;
     assert_eq!(first.body["@odata.count"], 3);
     assert_eq!(names(&first), vec!["LAPTOP-07", "HR bots"]);
-    assert_eq!(first.headers["preference-applied"], "odata.maxpagesize=2");
+    // Both preferences were honoured, and say so.
+    assert_eq!(
+        first.headers["preference-applied"],
+        "odata.maxpagesize=2,odata.include-annotations=\"*\""
+    );
     let next = first.body["@odata.nextLink"].as_str().unwrap();
     let path = next.split("/api/data/v9.2/").nth(1).unwrap();
     let second = get(&platform, &token, path, Some("odata.maxpagesize=2")).await;
@@ -765,4 +769,89 @@ async fn machines_register_groups_change_and_deletes_follow_the_rules() {
     .await;
     assert_dataverse_error(&gone, StatusCode::NOT_FOUND, "0x80040217");
     platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn formatted_values_come_when_the_prefer_header_asks() {
+    const FORMATTED: &str = "@OData.Community.Display.V1.FormattedValue";
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform).await;
+    let path = "flowmachinegroups?$select=name,flowgrouptype,statecode,createdon,_ownerid_value&$orderby=name";
+    let plain = get(&platform, &token, path, None).await;
+    assert!(
+        !plain.body.to_string().contains(FORMATTED),
+        "{}",
+        plain.body
+    );
+
+    let asked = get(
+        &platform,
+        &token,
+        path,
+        Some("odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\""),
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert_eq!(
+        asked.headers["preference-applied"],
+        "odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\""
+    );
+    let group = &asked.body["value"][0];
+    assert_eq!(group["name"], "Finance bots");
+    assert_eq!(group[format!("flowgrouptype{FORMATTED}")], "Standard");
+    assert_eq!(group[format!("statecode{FORMATTED}")], "Active");
+    assert_eq!(group[format!("_ownerid_value{FORMATTED}")], "Contoso Admin");
+    let created = group[format!("createdon{FORMATTED}")].as_str().unwrap();
+    assert!(
+        created.ends_with(" AM") || created.ends_with(" PM"),
+        "{created}"
+    );
+    assert!(
+        group
+            .get("_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname")
+            .is_none()
+    );
+    assert_eq!(
+        asked.body["value"][1][format!("flowgrouptype{FORMATTED}")],
+        "Default"
+    );
+
+    // `*` adds the lookups' table and navigation property, on one row too,
+    // next to a page size.
+    let machine = get(
+        &platform,
+        &token,
+        "flowmachines?$select=name,_flowmachinegroupid_value,statuscode&$orderby=name",
+        Some("odata.maxpagesize=1, odata.include-annotations=\"*\""),
+    )
+    .await;
+    assert_eq!(
+        machine.headers["preference-applied"],
+        "odata.maxpagesize=1,odata.include-annotations=\"*\""
+    );
+    let row = &machine.body["value"][0];
+    let lookup = "_flowmachinegroupid_value";
+    assert_eq!(row[format!("{lookup}{FORMATTED}")], "Finance bots");
+    assert_eq!(
+        row[format!("{lookup}@Microsoft.Dynamics.CRM.lookuplogicalname")],
+        "flowmachinegroup"
+    );
+    assert_eq!(
+        row[format!("{lookup}@Microsoft.Dynamics.CRM.associatednavigationproperty")],
+        "FlowMachineGroupId"
+    );
+    assert_eq!(row[format!("statuscode{FORMATTED}")], "Active");
+    let one = get(
+        &platform,
+        &token,
+        &format!("flowmachinegroups({SHARED_GROUP})?$select=name,statecode"),
+        Some("odata.include-annotations=\"*\""),
+    )
+    .await;
+    assert_eq!(
+        one.body[format!("statecode{FORMATTED}")],
+        "Active",
+        "{}",
+        one.body
+    );
 }

@@ -791,7 +791,7 @@ async fn a_secret_added_elsewhere_works_at_once() {
         StatusCode::UNAUTHORIZED
     );
     let secret = padconnect_platform::store::AppSecret {
-        hash: padconnect_platform::secrets::hash_client_secret(rotated),
+        hash: padconnect_platform::secrets::hash_client_secret(&platform.state().keyring, rotated),
         hint: "a-b".into(),
         expires_at: None,
     };

@@ -16,6 +16,7 @@ mod membership;
 mod portal;
 mod run_owner;
 mod server;
+mod sign_in_defences;
 mod store;
 mod support;
 mod tunnel;

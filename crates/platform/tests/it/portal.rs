@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use padconnect_client::{ClientCredential, Secret, TokenClient};
-use padconnect_platform::secrets::{hash_client_secret, hex, password_matches};
+use padconnect_platform::secrets::{hex, password_matches};
 use padconnect_platform::store::{RecordRef, Timestamp};
 use padconnect_platform::{Platform, RunningPlatform};
 use reqwest::StatusCode;
@@ -335,7 +335,8 @@ async fn sign_in_sets_a_hashed_http_only_session_and_sign_out_ends_it() {
     assert!(token.len() >= 43);
 
     // The store keeps the token's SHA-256, never the token.
-    let hash = hex(&hash_client_secret(&token));
+    let hash =
+        hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref());
     let session = platform
         .store()
         .portal_session(&hash, Timestamp::now())
@@ -1015,7 +1016,12 @@ async fn sessions_and_group_passwords_persist_on_every_backend() {
     let world = World::parse(&world_toml(), std::path::Path::new("."), "portal world").unwrap();
     for backend in crate::support::backends().await {
         let store = &backend.store;
-        load_world(store, &world).await.unwrap();
+        let ring = padconnect_platform::keyring::KeyRing::parse(
+            &padconnect_platform::keyring::KeyRing::generate_key(),
+            "test",
+        )
+        .unwrap();
+        load_world(store, &ring, &world).await.unwrap();
         let tenant = store
             .tenant_by_domain("contoso.onmicrosoft.com")
             .await
@@ -1296,5 +1302,21 @@ async fn a_disabled_users_access_can_still_be_removed() {
         .await
         .unwrap();
     assert!(rights.is_empty(), "{rights}");
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_portal_locks_an_account_as_the_token_endpoint_does() {
+    let (platform, _dir) = start().await;
+    let mut visitor = Visitor::new(&platform);
+    for i in 0..10 {
+        let refused = visitor.sign_in(ADMIN, &format!("guess-{i}")).await;
+        assert!(refused.body.contains("is wrong"), "{}", refused.body);
+    }
+    // The one rule (domain::sign_in) counts the form's attempts too.
+    let locked = visitor.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(locked.body.contains("temporarily locked"), "{}", locked.body);
+    assert!(!visitor.cookies.contains_key("padconnect_session"));
     platform.shutdown().await.unwrap();
 }

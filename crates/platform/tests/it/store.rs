@@ -86,6 +86,7 @@ async fn seed(store: &Store) -> Uuid {
         client_id: CLIENT,
         object_id: OBJECT,
         display_name: "deploy-pipeline".into(),
+        public_client: false,
     })
     .await
     .unwrap();

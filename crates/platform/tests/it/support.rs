@@ -158,11 +158,14 @@ id = "{TENANT_ID}"
 domain = "{TENANT_DOMAIN}"
 admins = ["{USER}"]
 
+# Public client flows allowed: the tests' people sign in through it with a
+# password alone.
 [[tenants.apps]]
 display_name = "deploy-pipeline"
 client_id = "{SECRET_APP}"
 object_id = "{SECRET_APP_OID}"
 secrets = ["{SECRET}", {{ value = "{EXPIRED_SECRET}", expires = "2020-01-01T00:00:00Z" }}]
+public_client = true
 
 [[tenants.apps]]
 display_name = "cert-pipeline"

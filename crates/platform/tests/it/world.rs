@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use padconnect_core::{EnvironmentId, ShareRole};
+use padconnect_platform::keyring::KeyRing;
 use padconnect_platform::store::*;
 use padconnect_platform::world::{World, WorldError, load_world};
 use uuid::Uuid;
@@ -175,9 +176,10 @@ async fn loading_twice_changes_nothing() {
     let world = World::from_file(&example_world()).unwrap();
     let env: EnvironmentId = "37520647-dbdf-49fa-ba01-6134c14680c4".parse().unwrap();
     let tenant = world.tenants[0].id;
+    let ring = KeyRing::parse(&KeyRing::generate_key(), "test").unwrap();
     for backend in backends().await {
         let store = &backend.store;
-        let first = load_world(store, &world).await.unwrap();
+        let first = load_world(store, &ring, &world).await.unwrap();
         assert_eq!((first.machine_groups, first.machines), (1, 3));
         let counts = store.counts().await.unwrap();
         let groups = store.machine_groups(&env).await.unwrap();
@@ -188,7 +190,7 @@ async fn loading_twice_changes_nothing() {
             .unwrap()
             .unwrap();
 
-        load_world(store, &world).await.unwrap();
+        load_world(store, &ring, &world).await.unwrap();
         assert_eq!(store.counts().await.unwrap(), counts);
         assert_eq!(
             store.machine_groups(&env).await.unwrap(),
@@ -241,10 +243,61 @@ async fn loading_twice_changes_nothing() {
             .await
             .unwrap();
         assert!(padconnect_platform::secrets::client_secret_matches(
+            &ring,
             "example-secret-value",
             &secrets[0].hash
         ));
         assert_eq!(store.app(tenant, Uuid::nil()).await.unwrap(), None);
+        backend.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn client_secrets_are_keyed_and_rehashed_on_the_next_load() {
+    use aws_lc_rs::digest::{SHA256, digest};
+    use padconnect_platform::secrets::client_secret_matches;
+    use padconnect_platform::store::AppSecret;
+
+    let world = World::from_file(&example_world()).unwrap();
+    let (tenant, app) = (world.tenants[0].id, world.tenants[0].apps[0].client_id);
+    let old_key = KeyRing::generate_key();
+    let ring = KeyRing::parse(&old_key, "test").unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        load_world(store, &ring, &world).await.unwrap();
+        // A row as secrets were kept before: the plain SHA-256.
+        let legacy = digest(&SHA256, b"example-secret-value").as_ref().to_vec();
+        let mut tx = store.begin().await.unwrap();
+        let row = AppSecret {
+            hash: legacy.clone(),
+            hint: "exa".into(),
+            expires_at: None,
+        };
+        tx.put_app_secret(tenant, app, &row).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.app_secrets(tenant, app).await.unwrap().len(), 2);
+
+        // The next load, under a rotated ring, leaves one keyed hash under
+        // the new key: the plain one and the old key's are gone.
+        let rotated =
+            KeyRing::parse(&format!("{},{old_key}", KeyRing::generate_key()), "test").unwrap();
+        load_world(store, &rotated, &world).await.unwrap();
+        let secrets = store.app_secrets(tenant, app).await.unwrap();
+        assert_eq!(secrets.len(), 1, "{secrets:?}");
+        assert_ne!(secrets[0].hash, legacy);
+        assert!(rotated.is_current_hash(&secrets[0].hash));
+        assert!(client_secret_matches(
+            &rotated,
+            "example-secret-value",
+            &secrets[0].hash
+        ));
+        // Without the ring, the database alone checks no guess.
+        let other = KeyRing::parse(&KeyRing::generate_key(), "test").unwrap();
+        assert!(!client_secret_matches(
+            &other,
+            "example-secret-value",
+            &secrets[0].hash
+        ));
         backend.finish().await;
     }
 }

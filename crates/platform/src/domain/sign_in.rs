@@ -1,0 +1,56 @@
+//! A person's password, checked once for every surface that takes one (the
+//! token endpoint's password grant, the portal's sign-in form): smart
+//! lockout first (`lockout.rs`), then Argon2 against the stored hash, or
+//! against a hash of nothing for an unknown user, so that the answer's
+//! timing does not tell which UPNs exist.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::secrets::{hash_password, password_matches, run_costly};
+use crate::state::AppState;
+use crate::store::{StoreError, User};
+
+/// Why a password sign-in was refused.
+pub enum Refusal {
+    /// Smart lockout: wait this long.
+    Locked(Duration),
+    /// No such user, or the wrong password: the caller must not say which.
+    BadCredentials,
+}
+
+/// The Argon2 hash an unknown user's password is checked against.
+static NOBODY: LazyLock<String> = LazyLock::new(|| hash_password(&Uuid::new_v4().to_string()));
+
+/// The user of `tenant` that `upn` and `password` sign in, if any.
+pub async fn check_password(
+    state: &AppState,
+    tenant: Uuid,
+    upn: &str,
+    password: &str,
+) -> Result<Result<User, Refusal>, StoreError> {
+    let account = format!("{tenant}/{}", upn.trim().to_lowercase());
+    if let Some(wait) = state.sign_ins.locked_for(&account) {
+        return Ok(Err(Refusal::Locked(wait)));
+    }
+    let user = state.store.user_by_upn(tenant, upn.trim()).await?;
+    let stored = user
+        .as_ref()
+        .map_or_else(|| NOBODY.clone(), |u| u.password_hash.clone());
+    let given = password.to_owned();
+    let matched = run_costly(move || password_matches(&given, &stored))
+        .await
+        .unwrap_or(false);
+    match user.filter(|_| matched) {
+        Some(user) => {
+            state.sign_ins.password_succeeded(&account);
+            Ok(Ok(user))
+        }
+        None => {
+            state.sign_ins.password_failed(&account, password);
+            Ok(Err(Refusal::BadCredentials))
+        }
+    }
+}
