@@ -54,6 +54,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
     idle_timeout: Option<String>,
+    /// The most one request may take, its body's upload included, before it gets a 408: seconds, or 30s, 2m [default: 30].
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_timeout: Option<String>,
     /// TOML config file with the same keys as these flags (listen, data_dir, ...).
     #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
     #[serde(skip)]

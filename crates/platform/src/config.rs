@@ -43,7 +43,16 @@ pub struct PlatformConfig {
     /// connection is closed.
     #[serde(with = "duration_secs")]
     pub idle_timeout: u64,
+    /// The most one request may take, its body's upload included: a client
+    /// that sends a body slowly (or never finishes it) gets a 408.
+    #[serde(with = "duration_secs")]
+    pub request_timeout: u64,
 }
+
+/// Far above any request of the workflow (tokens, connection writes and
+/// reads answer in milliseconds), short enough that a trickled body cannot
+/// hold a worker for long.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// Long enough for a client between two calls of one job (MSAL and the
 /// Azure CLI keep connections open), short enough that silent sockets do
@@ -71,13 +80,14 @@ impl Default for PlatformConfig {
             tls: false,
             signing_key_lifetime: crate::signing::DEFAULT_KEY_LIFETIME_SECS as u64,
             idle_timeout: DEFAULT_IDLE_TIMEOUT_SECS,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT_SECS,
         }
     }
 }
 
 /// The keys `PADCONNECT_*` variables may set; others (`PADCONNECT_PLATFORM`,
 /// `PADCONNECT_MASTER_KEY`, ...) belong to other parts and are not config.
-const ENV_KEYS: [&str; 10] = [
+const ENV_KEYS: [&str; 11] = [
     "listen",
     "data_dir",
     "database",
@@ -88,6 +98,7 @@ const ENV_KEYS: [&str; 10] = [
     "tls",
     "signing_key_lifetime",
     "idle_timeout",
+    "request_timeout",
 ];
 
 impl PlatformConfig {

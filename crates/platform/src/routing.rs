@@ -51,6 +51,7 @@ pub struct Surfaces {
     pub arm: Router,
     pub scheme: &'static str,
     pub body_limit: usize,
+    pub request_timeout: Duration,
 }
 
 /// The whole platform's router: CONNECT tunnels first, then as [`router`].
@@ -81,6 +82,7 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
         arm: arm::router(state.clone()),
         scheme,
         body_limit: state.config.body_limit,
+        request_timeout: Duration::from_secs(state.config.request_timeout),
     };
     let probes = Router::new()
         .route("/healthz", get(healthz))
@@ -242,26 +244,40 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
         *request.uri_mut() = strip_prefix(request.uri(), prefix_len);
     }
     request.extensions_mut().insert(origin);
-    let router = match route {
+    let router = match &route {
         Route::Identity => surfaces.identity,
         Route::TenantApi => surfaces.tenant_api,
         Route::EnvironmentApi(env) => {
-            request.extensions_mut().insert(EnvironmentScope(env));
+            request.extensions_mut().insert(EnvironmentScope(*env));
             surfaces.environment_api
         }
         Route::UnknownEnvironment(env) => {
-            return ApiError::environment_not_found(&env).into_response();
+            return ApiError::environment_not_found(env).into_response();
         }
         Route::Dataverse(org) => {
-            request.extensions_mut().insert(OrgScope(org));
+            request.extensions_mut().insert(OrgScope(org.clone()));
             surfaces.dataverse
         }
         Route::Arm => surfaces.arm,
         Route::Portal => surfaces.portal,
     };
-    match router.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    // The deadline covers reading the body too: hyper's header timeout
+    // stops at the headers, and a body trickled forever must not hold on.
+    match tokio::time::timeout(surfaces.request_timeout, router.oneshot(request)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
+        Err(_) => {
+            let secs = surfaces.request_timeout.as_secs();
+            tracing::warn!(secs, "request timed out");
+            surface_error(
+                &route,
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                format!(
+                    "The request did not complete within {secs} s: send the whole body at once, then wait for the answer."
+                ),
+            )
+        }
     }
 }
 
@@ -291,21 +307,39 @@ fn body_too_large(request: &Request<Body>, limit: usize, route: &Route) -> Optio
     if length <= limit {
         return None;
     }
-    // Guesses, written down: neither Entra nor Dataverse documents its code for
-    // an oversized body; we use their generic malformed-request codes.
     let message = format!("The request body is {length} bytes; the limit is {limit} bytes.");
-    let status = StatusCode::PAYLOAD_TOO_LARGE;
-    Some(match route {
+    Some(surface_error(
+        route,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLarge",
+        message,
+    ))
+}
+
+/// A refusal of the request as such (too large, too slow) in the surface's
+/// own format. Guesses, written down: neither Entra nor Dataverse documents
+/// its code for these; we use their generic malformed-request codes, and
+/// `api_code` for the connections API and ARM.
+fn surface_error(
+    route: &Route,
+    status: StatusCode,
+    api_code: &'static str,
+    message: String,
+) -> Response {
+    match route {
         Route::Identity => {
             AadError::new(status, "invalid_request", 9002313, message).into_response()
         }
         Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) => {
-            ApiError::new(status, "RequestEntityTooLarge", message).into_response()
+            ApiError::new(status, api_code, message).into_response()
         }
         Route::Dataverse(_) => DataverseError::new(status, "0x80040203", message).into_response(),
-        Route::Arm => ArmError::too_large(message).into_response(),
+        Route::Arm if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            ArmError::too_large(message).into_response()
+        }
+        Route::Arm => ArmError::new(status, api_code, message).into_response(),
         Route::Portal => PortalError { status, message }.into_response(),
-    })
+    }
 }
 
 #[cfg(test)]

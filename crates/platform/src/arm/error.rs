@@ -28,7 +28,7 @@ impl From<crate::store::StoreError> for ArmError {
 }
 
 impl ArmError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,

@@ -2,7 +2,6 @@
 //! passwords, and sessions kept in the store (shared by every replica) under
 //! the SHA-256 of a random token that only the browser's cookie holds.
 
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -13,8 +12,8 @@ use uuid::Uuid;
 use super::csrf::{self, SessionBound};
 use super::{PortalError, html};
 use crate::auth::{Caller, CallerKind};
-use crate::origin::RequestOrigin;
 use crate::domain::sign_in::{Refusal, check_password};
+use crate::origin::RequestOrigin;
 use crate::secrets::hex;
 use crate::state::AppState;
 use crate::store::{PortalSession, Timestamp, User};

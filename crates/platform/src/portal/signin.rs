@@ -109,7 +109,9 @@ async fn sign_in(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Respons
                 StatusCode::UNAUTHORIZED,
                 &form.upn,
                 &next,
-                Some("Your account is temporarily locked to prevent unauthorized use. Try again in a minute."),
+                Some(
+                    "Your account is temporarily locked to prevent unauthorized use. Try again in a minute.",
+                ),
             ));
         }
     };

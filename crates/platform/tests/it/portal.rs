@@ -1316,7 +1316,11 @@ async fn the_portal_locks_an_account_as_the_token_endpoint_does() {
     // The one rule (domain::sign_in) counts the form's attempts too.
     let locked = visitor.sign_in(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
-    assert!(locked.body.contains("temporarily locked"), "{}", locked.body);
+    assert!(
+        locked.body.contains("temporarily locked"),
+        "{}",
+        locked.body
+    );
     assert!(!visitor.cookies.contains_key("padconnect_session"));
     platform.shutdown().await.unwrap();
 }

@@ -318,3 +318,76 @@ async fn half_sent_and_silent_connections_are_closed() {
     }
     platform.shutdown().await.unwrap();
 }
+
+/// A body trickled forever hits the request deadline: a 408 in the
+/// surface's format, while the connection-level idle timeout (headers
+/// only) would never fire.
+#[tokio::test]
+async fn a_body_that_never_finishes_gets_408_at_the_request_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let world = crate::support::identity_world();
+    let mut config = crate::support::config(&world.dir.path().join("data"));
+    config.world = Some(world.world.clone());
+    config.idle_timeout = 60;
+    config.request_timeout = 1;
+    let platform = padconnect_platform::Platform::start(config).await.unwrap();
+    // The connections API checks the caller before it reads a body.
+    let token = crate::support::secret_token(
+        &reqwest::Client::new(),
+        &format!(
+            "{}/{}/oauth2/v2.0/token",
+            platform.url(),
+            crate::support::TENANT_ID
+        ),
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
+    let cases = [
+        (
+            "POST",
+            "/8a235459-3d2c-415d-8c1e-e2fe133509ad/oauth2/v2.0/token",
+            "\"error_codes\":[9002313]",
+        ),
+        (
+            "PUT",
+            "/environments/37520647-dbdf-49fa-ba01-6134c14680c4/connectivity/connectors/shared_uiflow/connections/x?api-version=1",
+            "\"code\":\"RequestTimeout\"",
+        ),
+    ];
+    for (method, path, says) in cases {
+        let mut stream = tokio::net::TcpStream::connect(platform.addr).await.unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"a\":"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // One byte a while, never the whole body.
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut buffer = [0u8; 2048];
+            loop {
+                tokio::select! {
+                    n = stream.read(&mut buffer) => match n {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                    },
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                        let _ = stream.write_all(b" ").await;
+                    }
+                }
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "no answer within 10 s");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains(says), "{text}");
+    }
+    let healthz = reqwest::get(format!("{}/healthz", platform.url()))
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), reqwest::StatusCode::OK);
+    platform.shutdown().await.unwrap();
+}
