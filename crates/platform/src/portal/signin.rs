@@ -91,27 +91,21 @@ async fn sign_in(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Respons
     let user = match session::verify_password(state, &form.upn, &form.password).await {
         Ok(user) => user,
         Err(SignInFailure::Store(error)) => return Err(error),
-        Err(SignInFailure::BadCredentials) => {
+        Err(refused) => {
+            let message = match refused {
+                // What Entra's sign-in page says for AADSTS50053.
+                SignInFailure::Locked => {
+                    "Your account is temporarily locked to prevent unauthorized use. Try again in a minute."
+                }
+                _ => "The UPN or the password is wrong.",
+            };
             tracing::info!("portal sign-in refused");
             return Ok(form_page(
                 &origin,
                 StatusCode::UNAUTHORIZED,
                 &form.upn,
                 &next,
-                Some("The UPN or the password is wrong."),
-            ));
-        }
-        // Entra's sign-in page says this for AADSTS50053.
-        Err(SignInFailure::Locked) => {
-            tracing::info!("portal sign-in refused: account locked");
-            return Ok(form_page(
-                &origin,
-                StatusCode::UNAUTHORIZED,
-                &form.upn,
-                &next,
-                Some(
-                    "Your account is temporarily locked to prevent unauthorized use. Try again in a minute.",
-                ),
+                Some(message),
             ));
         }
     };
