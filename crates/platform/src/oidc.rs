@@ -9,7 +9,7 @@
 //! it is bounded anyway, and every fetch is bounded in time and size.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -36,25 +36,12 @@ struct Cached {
 }
 
 /// Fetches and caches issuers' keys; cheap to share.
+#[derive(Default)]
 pub struct ExternalIssuers {
-    http: reqwest::Client,
+    /// Built on the first fetch: most platforms (and every embedded CLI
+    /// session) never fetch, and a client loads the system's trust roots.
+    http: OnceLock<reqwest::Client>,
     cache: Mutex<HashMap<String, Cached>>,
-}
-
-impl Default for ExternalIssuers {
-    fn default() -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .user_agent(concat!("padconnect-platform/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a client with these settings always builds");
-        Self {
-            http,
-            cache: Mutex::default(),
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -119,6 +106,18 @@ impl ExternalIssuers {
         Ok(Arc::new(keys))
     }
 
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .connect_timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::limited(3))
+                .user_agent(concat!("padconnect-platform/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("a client with these settings always builds")
+        })
+    }
+
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         url: &str,
@@ -126,7 +125,7 @@ impl ExternalIssuers {
     ) -> Result<T, OidcError> {
         let fail = |why: String| OidcError(format!("GET {url}: {why}"));
         let mut response = self
-            .http
+            .http()
             .get(url)
             .header("accept", "application/json")
             .send()

@@ -36,13 +36,13 @@ pub async fn check_password(
         return Ok(Err(Refusal::Locked(wait)));
     }
     let user = state.store.user_by_upn(tenant, upn.trim()).await?;
-    let stored = user
-        .as_ref()
-        .map_or_else(|| NOBODY.clone(), |u| u.password_hash.clone());
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
     let given = password.to_owned();
-    let matched = run_costly(move || password_matches(&given, &stored))
-        .await
-        .unwrap_or(false);
+    // NOBODY's first use hashes too: off the async workers, with the rest.
+    let matched =
+        run_costly(move || password_matches(&given, stored.as_deref().unwrap_or(&NOBODY)))
+            .await
+            .unwrap_or(false);
     match user.filter(|_| matched) {
         Some(user) => {
             state.sign_ins.password_succeeded(&account);

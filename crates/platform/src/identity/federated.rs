@@ -24,6 +24,7 @@ use padconnect_core::federation::PLATFORM_ISSUER;
 use serde::{Deserialize, Serialize};
 
 use super::AadError;
+use super::assertion::invalid;
 use crate::auth::LEEWAY_SECS;
 use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
 use crate::state::AppState;
@@ -98,7 +99,7 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
         ));
     }
     let header = jsonwebtoken::decode_header(jwt)
-        .map_err(|_| invalid_assertion("The client assertion is not a well-formed JWT."))?;
+        .map_err(|_| invalid("The client assertion is not a well-formed JWT."))?;
     if !matches!(
         header.alg,
         Algorithm::RS256
@@ -108,7 +109,7 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
             | Algorithm::ES256
             | Algorithm::ES384
     ) {
-        return Err(invalid_assertion(format!(
+        return Err(invalid(format!(
             "The client assertion is signed with {:?}; an issuer's token must use RS256, PS256 or ES256.",
             header.alg
         )));
@@ -126,7 +127,7 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
     if let (Some(signs_until), Some(iat)) = (key.signs_until, claims.iat)
         && iat > signs_until + SIGNING_GRACE_SECS
     {
-        return Err(invalid_assertion(
+        return Err(invalid(
             "The client assertion was signed by a retired key of the platform's issuer.",
         ));
     }
@@ -176,7 +177,7 @@ async fn issuer_key(
             None => None,
         };
         let key = key.ok_or_else(|| {
-            invalid_assertion(
+            invalid(
                 "The client assertion's kid names none of the platform issuer's published keys.",
             )
         })?;
@@ -196,7 +197,7 @@ async fn issuer_key(
     };
     let jwk = state.issuers.key(issuer, kid).await.map_err(unreachable)?;
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| {
-        invalid_assertion("The issuer's key for this client assertion is not a usable signing key.")
+        invalid("The issuer's key for this client assertion is not a usable signing key.")
     })?;
     Ok(IssuerKey {
         decoding,
@@ -214,16 +215,12 @@ fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> AadError {
             "Client assertion is not within its valid time range.",
         ),
         MissingRequiredClaim(claim) => {
-            invalid_assertion(format!("The client assertion has no {claim} claim."))
+            invalid(format!("The client assertion has no {claim} claim."))
         }
-        _ => invalid_assertion("The client assertion failed signature validation."),
+        _ => invalid("The client assertion failed signature validation."),
     }
 }
 
 fn no_match(code: u32, message: String) -> AadError {
     AadError::new(StatusCode::UNAUTHORIZED, "invalid_client", code, message)
-}
-
-fn invalid_assertion(message: impl Into<String>) -> AadError {
-    super::assertion::invalid(message)
 }
