@@ -8,6 +8,7 @@ mod exit_codes;
 mod group;
 mod help;
 mod quickstart;
+mod replicas;
 mod run_owner;
 mod serve;
 mod support;

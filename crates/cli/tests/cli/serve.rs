@@ -4,7 +4,7 @@
 
 use padconnect_platform::store::{Database, Store, SyncMode};
 
-use crate::support::{Server, example_world, padconnect};
+use crate::support::{PgSchema, Server, example_world, padconnect};
 
 async fn assert_serves_the_example_world(server: &Server) {
     let health = server.get("/healthz").await;
@@ -39,17 +39,10 @@ async fn serves_the_example_world_and_keeps_it_across_restarts_on_sqlite() {
 
 #[tokio::test]
 async fn serves_the_example_world_and_keeps_it_across_restarts_on_postgres() {
-    let Ok(base) = std::env::var("PADCONNECT_TEST_DATABASE_URL") else {
-        eprintln!("skipped: PADCONNECT_TEST_DATABASE_URL is not set");
+    let Some(schema) = PgSchema::create("padconnect_cli").await else {
         return;
     };
-    let schema = format!("padconnect_cli_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let url = format!("{base}?options=-c%20search_path%3D{schema}");
+    let url = schema.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap();
 
@@ -74,10 +67,7 @@ async fn serves_the_example_world_and_keeps_it_across_restarts_on_postgres() {
         !dir.path().join("platform.db").exists(),
         "no SQLite file when PostgreSQL is used"
     );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    schema.drop().await;
 }
 
 #[test]

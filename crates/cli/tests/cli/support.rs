@@ -37,10 +37,16 @@ pub struct Server {
 impl Server {
     /// Starts `serve` with `args` (plus `--listen 127.0.0.1:0` and JSON logs)
     /// and waits for the address it logs once the world is loaded.
-    #[allow(clippy::zombie_processes)] // `Drop` and `terminate` wait for it.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`Server::start`] with these environment variables set.
+    #[allow(clippy::zombie_processes)] // `Drop` and `terminate` wait for it.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = padconnect()
             .arg("serve")
+            .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
             .args(args)
             .stderr(Stdio::piped())
@@ -99,5 +105,43 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A schema of its own on the test PostgreSQL database
+/// (`PADCONNECT_TEST_DATABASE_URL`), for a test that runs `serve` on it.
+pub struct PgSchema {
+    admin: sqlx::PgPool,
+    name: String,
+    /// The database URL with this schema as its search path.
+    pub url: String,
+}
+
+impl PgSchema {
+    /// A new schema named after `prefix`; `None` (the test is skipped)
+    /// without a test database.
+    pub async fn create(prefix: &str) -> Option<Self> {
+        let Ok(base) = std::env::var("PADCONNECT_TEST_DATABASE_URL") else {
+            eprintln!("skipped: PADCONNECT_TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let url = format!("{base}?options=-c%20search_path%3D{name}");
+        Some(Self { admin, name, url })
+    }
+
+    pub async fn drop(self) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA {} CASCADE",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await
+        .unwrap();
     }
 }
