@@ -42,8 +42,21 @@ pub fn read(path: &Path) -> Result<SolutionSettings, String> {
     let files = if path.is_dir() {
         folder_files(path)?
     } else {
-        zip_files(path)?
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        zip_files(file, path)?
     };
+    settings_of(files, path)
+}
+
+/// Reads a solution zip held in memory; errors name it `solution.zip`.
+pub fn read_zip(bytes: &[u8]) -> Result<SolutionSettings, String> {
+    let shown = Path::new("solution.zip");
+    settings_of(zip_files(std::io::Cursor::new(bytes), shown)?, shown)
+}
+
+/// The settings of a solution's `(name, text)` files; `path` names it in errors.
+fn settings_of(files: Vec<(String, String)>, path: &Path) -> Result<SolutionSettings, String> {
     let mut settings = SolutionSettings::default();
     let mut found_customizations = false;
     for (name, text) in files {
@@ -81,10 +94,8 @@ fn wanted(name: &str) -> bool {
             && lower.ends_with("/environmentvariabledefinition.xml"))
 }
 
-fn zip_files(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut archive = zip::ZipArchive::new(file)
+fn zip_files(zip: impl Read + std::io::Seek, path: &Path) -> Result<Vec<(String, String)>, String> {
+    let mut archive = zip::ZipArchive::new(zip)
         .map_err(|e| format!("{} is not a solution zip: {e}", path.display()))?;
     let mut files = Vec::new();
     let mut budget = MAX_XML_BYTES;

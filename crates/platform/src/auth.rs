@@ -173,10 +173,25 @@ impl AuthFailure {
             ),
             other => format!(
                 "Bearer authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", resource_id=\"{resource}\", error=\"invalid_token\", error_description=\"{}\"",
-                other.to_string().replace('"', "'")
+                quoted_description(&other.to_string())
             ),
         }
     }
+}
+
+/// An `error_description` as RFC 6750 (3) allows it inside quotes:
+/// printable ASCII without `"` and `\`. The description may repeat what a
+/// token said (its `alg`, its `kid`), so anything else becomes `?`, and the
+/// challenge header can always be built (a 500 before, found by fuzzing).
+fn quoted_description(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            ' ' => ' ',
+            c if c.is_ascii_graphic() && c != '\\' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// Whether the caller is one of its tenant's Power Platform administrators
@@ -281,7 +296,9 @@ async fn verify_signed(
 ) -> Result<(AccessClaims, String), AuthFailure> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::Json(_) if raw_alg(token).is_some() => {
-            AuthFailure::UnsupportedAlgorithm(raw_alg(token).unwrap_or_default())
+            AuthFailure::UnsupportedAlgorithm(shown_header_value(
+                &raw_alg(token).unwrap_or_default(),
+            ))
         }
         _ => AuthFailure::Malformed,
     })?;
@@ -298,7 +315,7 @@ async fn verify_signed(
         .signing
         .find(&kid)
         .await
-        .ok_or_else(|| AuthFailure::UnknownKey(shown_kid(&kid)))?;
+        .ok_or_else(|| AuthFailure::UnknownKey(shown_header_value(&kid)))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;
@@ -326,10 +343,11 @@ async fn verify_signed(
     Ok((claims, kid))
 }
 
-/// A `kid` as an error may repeat it: printable ASCII, at most 64
-/// characters, so a hostile header cannot break the challenge header.
-fn shown_kid(kid: &str) -> String {
-    kid.chars()
+/// A token header's `kid` or `alg` as an error may repeat it: printable
+/// ASCII, at most 64 characters.
+fn shown_header_value(value: &str) -> String {
+    value
+        .chars()
         .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
         .take(64)
         .collect()

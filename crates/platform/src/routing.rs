@@ -177,6 +177,19 @@ fn is_api_path(after_environments: Option<&str>) -> bool {
 /// The route of a path-style request and the length of its prefix.
 fn path_style(path: &str) -> (Route, usize) {
     let trimmed = path.trim_start_matches('/');
+    // `//arm/x` routes as `/arm/x` does: the prefix covers every leading
+    // slash, so what is left still starts with one (found by fuzzing).
+    let (route, prefix) = path_style_trimmed(trimmed);
+    let extra_slashes = (path.len() - trimmed.len()).saturating_sub(1);
+    match prefix {
+        0 => (route, 0),
+        prefix => (route, prefix + extra_slashes),
+    }
+}
+
+/// [`path_style`] of a path without its leading slashes; prefix lengths
+/// count one slash.
+fn path_style_trimmed(trimmed: &str) -> (Route, usize) {
     let (first, after_first) = trimmed
         .split_once('/')
         .map_or((trimmed, None), |(f, r)| (f, Some(r)));
@@ -394,6 +407,13 @@ mod tests {
             ("/machines/oauth2", Route::Portal, 0),
             ("/arm/subscriptions", Route::Arm, 4),
             ("/arm", Route::Arm, 4),
+            // Extra leading slashes belong to the prefix (found by fuzzing).
+            ("//arm", Route::Arm, 5),
+            (
+                "///orgs/contoso/api/data/v9.2",
+                Route::Dataverse("contoso".into()),
+                15,
+            ),
         ];
         for (path, route, prefix) in cases {
             assert_eq!(path_style(path), (route, prefix), "{path}");

@@ -145,5 +145,16 @@ async fn a_hostile_kid_gets_a_clean_401() {
     );
     let (status, body) = answer(&platform, &forged).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // The same for an `alg` that no header may carry (the `jwt` fuzz
+    // target's find: a 500 before).
+    let alg = format!("\u{e9}\\\"\\u0001{}", "V".repeat(500));
+    let forged = format!(
+        "{}.{}.{}",
+        b64(&format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#)),
+        b64(r#"{"aud":"https://api.powerplatform.com"}"#),
+        b64("sig")
+    );
+    let (status, body) = answer(&platform, &forged).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     platform.shutdown().await.unwrap();
 }

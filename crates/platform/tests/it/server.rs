@@ -147,6 +147,22 @@ async fn bare_addresses_use_path_style_routes() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json(&body)["error"]["code"], "ResourceNotFound");
 
+    // Doubled leading slashes route as single ones; they once panicked the
+    // prefix strip (found by the `host` fuzz target).
+    let (status, _, body) = get(&base, None, "//arm?/").await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(
+        json(&body)["error"].is_object(),
+        "ARM's error format: {body}"
+    );
+    let (status, headers, _) = get(&base, None, "//orgs/contoso/api/data/v9.2/WhoAmI").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "Dataverse asks for a token"
+    );
+    assert!(headers.contains_key("www-authenticate"));
+
     let (status, _, body) = get(&base, Some("padconnect.internal:8080"), "/machines").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
