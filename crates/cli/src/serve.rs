@@ -9,7 +9,9 @@ use padconnect_platform::config::LogFormat;
 use padconnect_platform::{Platform, PlatformConfig};
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Flags override `PADCONNECT_*` variables, which override the config file.
 #[derive(Args, Serialize)]
@@ -117,15 +119,24 @@ async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs go to stderr; `RUST_LOG` filters them (default: info).
+/// Logs go to stderr; `RUST_LOG` filters them by target and level
+/// (`info`, `padconnect_platform=debug,warn`; default: info). `Targets`
+/// rather than `EnvFilter`: no span or field filters, and no regex engine
+/// in the build.
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .finish()
+            .with(filter)
+            .init(),
+        LogFormat::Text => builder.finish().with(filter).init(),
     }
 }
 
