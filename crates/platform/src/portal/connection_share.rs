@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::html::{self, Section, csrf_field, esc, notice_html};
+use super::html::{self, csrf_field, esc, notice_html};
+use super::layout::{self, Section};
 use super::query::PageQuery;
 use crate::connectivity::service::Standing;
 use crate::connectivity::sharing::{self, Grant};
@@ -116,17 +117,22 @@ pub async fn panel(
     } else {
         grant_form(&page, &base, &apps, &connection)
     };
+    let head = layout::columns(&[
+        "Name",
+        "Object ID",
+        "Type",
+        "Permission",
+        "<span class=\"sr\">Actions</span>",
+    ]);
     let body = format!(
-        "<h1>Share {name}</h1>{notice}<p><a href=\"{back}\">Back to Connections</a></p>{form}\
-         <table><caption>Who can use it</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Object ID</th>\
-         <th scope=\"col\">Type</th><th scope=\"col\">Permission</th><th scope=\"col\"><span class=\"skip\">Actions</span></th></tr></thead>\
-         <tbody>{rows}</tbody></table>",
+        "<p class=\"crumbs\"><a href=\"{back}\">Connections</a> ›</p><h1>Share {name}</h1>{notice}{form}{who}",
         name = esc(&connection.display_name),
         notice = notice_html(query.notice.as_deref()),
         back = page.link("/connections"),
+        who = layout::grid("Who can use it", &head, &rows),
     );
     let title = format!("Share {}", connection.display_name);
-    Ok(html::ok(&html::document(
+    Ok(html::ok(&layout::document(
         &title,
         Some(&page.chrome(Section::Connections)),
         &body,
@@ -165,7 +171,7 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], connection: &Connectio
         "<form method=\"post\" action=\"{action}\">{csrf}\
          <fieldset><legend>Share with a service principal</legend>{options}</fieldset>\
          <fieldset><legend>Permission</legend>{roles}</fieldset>\
-         <p><button type=\"submit\">Save</button></p></form>",
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Save</button></div></form>",
         csrf = csrf_field(&page.signed_in.csrf),
     )
 }

@@ -1,5 +1,6 @@
-//! Connections: those of the environment the signed-in user may see, with
-//! status, owner and target group; delete; a link to each one's sharing.
+//! Data › Connections: those of the environment the signed-in user may see,
+//! with status (and its reason in plain words), owner and target group;
+//! Share where sharing is possible; delete behind a confirmation page.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -9,18 +10,27 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::html::{self, Notice, Section, csrf_field, esc, notice_html, when};
+use super::html::{self, Notice, csrf_field, esc, notice_html, when};
+use super::layout::{self, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
 use crate::connectivity::service::Status;
 use crate::state::AppState;
 
+/// The status as the portal shows it: a word, and for an error its reason
+/// (the service's own sentence) with the code in small type for searches.
+fn status_cell(status: &Status) -> String {
+    match status {
+        Status::Connected => "<span class=\"status ok\">Connected</span>".to_owned(),
+        Status::Error { code, message } => format!(
+            "<span class=\"status bad\">Error</span><br>{}<br><small>{code}</small>",
+            esc(message)
+        ),
+    }
+}
+
 fn row(page: &EnvPage, v: &VisibleConnection) -> String {
     let c = &v.connection;
-    let status = match &v.status {
-        Status::Connected => "Connected".to_owned(),
-        Status::Error { code, message } => format!("Error: {} ({code})", esc(message)),
-    };
     let target = match (&v.target, c.target_group_id) {
         (Some(g), _) => format!(
             "<a href=\"{}\">{}</a>",
@@ -30,28 +40,30 @@ fn row(page: &EnvPage, v: &VisibleConnection) -> String {
         (None, Some(id)) => format!("<code>{id}</code> (deleted)"),
         (None, None) => "—".to_owned(),
     };
-    let delete = if v.editable {
+    let name = esc(&c.display_name);
+    let share = if v.shareable {
         format!(
-            "<form method=\"post\" action=\"{action}\">{csrf}<button type=\"submit\" aria-label=\"Delete connection {name}\">Delete</button></form>",
-            action = page.link(&format!("/connections/{}/delete", c.id)),
-            csrf = csrf_field(&page.signed_in.csrf),
-            name = esc(&c.display_name),
+            "<a href=\"{}\" aria-label=\"Share connection {name}\">Share</a>",
+            page.link(&format!("/connections/{}/share", c.id)),
         )
     } else {
         String::new()
     };
-    let share = format!(
-        "<a href=\"{}\" aria-label=\"Sharing of connection {}\">Share</a>",
-        page.link(&format!("/connections/{}/share", c.id)),
-        esc(&c.display_name)
-    );
+    let delete = if v.editable {
+        format!(
+            "<a href=\"{}\" aria-label=\"Delete connection {name}\">Delete</a>",
+            page.link(&format!("/connections/{}/delete", c.id)),
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "<tr><td>{name}</td><td><code>{id}</code></td><td>{connector}</td><td>{set}</td><td>{status}</td>\
-         <td>{owner} ({kind})</td><td>{target}</td><td>{created}</td><td>{share} {delete}</td></tr>",
-        name = esc(&c.display_name),
+        "<tr><td>{name}<br><small>{connector}, {set}</small></td><td><code>{id}</code></td><td>{status}</td>\
+         <td>{owner} ({kind})</td><td>{target}</td><td>{created}</td><td><span class=\"row-actions\">{share}{delete}</span></td></tr>",
         id = c.id,
         connector = esc(&c.connector.to_string()),
         set = esc(&c.parameter_set),
+        status = status_cell(&v.status),
         owner = esc(&c.created_by.display_name),
         kind = c.created_by.kind.as_str(),
         created = when(c.created_at),
@@ -66,22 +78,63 @@ pub async fn list(
 ) -> Result<Response, PortalError> {
     let connections = service::visible_connections(&state, &page.actor).await?;
     let table = if connections.is_empty() {
-        "<p>No connections you can see in this environment.</p>".to_owned()
+        empty(
+            "No connections you can see in this environment. A service principal creates one with \
+             <code>padconnect connect</code>; the portal cannot create it as a service principal.",
+        )
     } else {
         let rows: String = connections.iter().map(|v| row(&page, v)).collect();
-        format!(
-            "<table><caption>Connections</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Connection ID</th>\
-             <th scope=\"col\">Connector</th><th scope=\"col\">Parameter set</th><th scope=\"col\">Status</th>\
-             <th scope=\"col\">Owner</th><th scope=\"col\">Machine group</th><th scope=\"col\">Created</th>\
-             <th scope=\"col\"><span class=\"skip\">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        let head = columns(&[
+            "Name <small>(connector, parameter set)</small>",
+            "Connection ID",
+            "Status",
+            "Owner",
+            "Machine group",
+            "Created",
+            "<span class=\"sr\">Actions</span>",
+        ]);
+        grid("Connections", &head, &rows)
     };
     let body = format!(
         "<h1>Connections</h1>{}{table}",
         notice_html(notice.notice.as_deref())
     );
-    Ok(html::ok(&html::document(
+    Ok(html::ok(&layout::document(
         "Connections",
+        Some(&page.chrome(Section::Connections)),
+        &body,
+    )))
+}
+
+fn connection_id(page: &EnvPage) -> Result<ConnectionId, PortalError> {
+    let raw = page.raw_param("connection");
+    raw.parse()
+        .map_err(|_| PortalError::not_found(format!("There is no connection '{raw}'.")))
+}
+
+/// `GET /environments/{env}/connections/{connection}/delete`: are you sure?
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    page: EnvPage,
+) -> Result<Response, PortalError> {
+    let id = connection_id(&page)?;
+    let visible = service::deletable_connection(&state, &page.actor, &id).await?;
+    let c = &visible.connection;
+    let body = format!(
+        "<p class=\"crumbs\"><a href=\"{list}\">Connections</a> ›</p><h1>Delete connection</h1>\
+         <section class=\"card\" aria-labelledby=\"confirm\"><h2 id=\"confirm\">Delete {name}?</h2>\
+         <p>Desktop flows that use connection <code>{id}</code> stop running until they get another one. \
+         This cannot be undone.</p>\
+         <form method=\"post\" action=\"{action}\">{csrf}<div class=\"actions\">\
+         <button class=\"danger\" type=\"submit\">Delete</button><a class=\"button\" href=\"{list}\">Cancel</a></div></form></section>",
+        list = page.link("/connections"),
+        name = esc(&c.display_name),
+        id = c.id,
+        action = page.link(&format!("/connections/{}/delete", c.id)),
+        csrf = csrf_field(&page.signed_in.csrf),
+    );
+    Ok(html::ok(&layout::document(
+        "Delete connection",
         Some(&page.chrome(Section::Connections)),
         &body,
     )))
@@ -96,10 +149,7 @@ pub async fn delete(
     posted: Posted<EnvPage, Empty>,
 ) -> Result<Response, PortalError> {
     let page = posted.context;
-    let raw = page.raw_param("connection");
-    let id: ConnectionId = raw
-        .parse()
-        .map_err(|_| PortalError::not_found(format!("There is no connection '{raw}'.")))?;
+    let id = connection_id(&page)?;
     service::delete_connection(&state, &page.actor, &id).await?;
     Ok(html::see_other(&page.link("/connections?notice=deleted")))
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::PortalError;
 use super::csrf::SessionBound;
-use super::html::{Chrome, Section};
+use super::layout::{Chrome, Section};
 use super::session::SignedIn;
 use crate::state::AppState;
 use crate::store::{Environment, SystemUser, SystemUserKind};

@@ -1,10 +1,17 @@
 //! The portal's one error type: a status and a sentence, rendered as an
 //! HTML page (never JSON, never a stack trace).
 
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::context::environments_of;
 use super::html;
+use super::layout::{self, Chrome, Section};
+use super::session::SignedIn;
+use crate::origin::RequestOrigin;
+use crate::state::AppState;
 
 /// An error page: the status and a sentence, as HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,13 +96,90 @@ impl From<crate::connectivity::ApiError> for PortalError {
     }
 }
 
+/// What an error response carries for [`in_layout`] to render again.
+#[derive(Clone)]
+struct ErrorPage(PortalError);
+
 impl IntoResponse for PortalError {
+    /// A bare page (a handler has no session at hand); [`in_layout`] puts it
+    /// inside the layout when the visitor is signed in.
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
-        let body = format!(
-            "<h1>{title}</h1><p>{}</p><p><a href=\"/\">Back to the portal</a></p>",
-            html::esc(&self.message)
-        );
-        html::respond(self.status, &html::document(title, None, &body))
+        let page = layout::document(self.title(), None, &self.body(None));
+        let mut response = html::respond(self.status, &page);
+        response.extensions_mut().insert(ErrorPage(self));
+        response
     }
+}
+
+impl PortalError {
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+
+    /// The heading, the sentence in the error style, and a way on.
+    fn body(&self, home: Option<&str>) -> String {
+        let (href, label) = match home {
+            Some(home) => (home, "Go to Home"),
+            None => ("/", "Back to the portal"),
+        };
+        format!(
+            "<h1>{}</h1>{}<p><a href=\"{href}\">{label}</a></p>",
+            self.title(),
+            html::error_html(&self.message)
+        )
+    }
+}
+
+/// Renders error pages inside the layout for a signed-in visitor: the top
+/// bar, and the navigation of the environment in the URL when the visitor
+/// is a user there. Only an error pays for the session lookup.
+pub async fn in_layout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut cookies = HeaderMap::new();
+    for value in request.headers().get_all(header::COOKIE) {
+        cookies.append(header::COOKIE, value.clone());
+    }
+    let origin = request.extensions().get::<RequestOrigin>().cloned();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let Some(ErrorPage(error)) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    let Some(origin) = origin else {
+        return response;
+    };
+    match rerender(&state, &cookies, origin, &path, &error).await {
+        Some(page) => html::respond(error.status, &page),
+        None => response,
+    }
+}
+
+async fn rerender(
+    state: &AppState,
+    cookies: &HeaderMap,
+    origin: RequestOrigin,
+    path: &str,
+    error: &PortalError,
+) -> Option<String> {
+    let signed_in = SignedIn::from_cookie(cookies, origin, state).await.ok()??;
+    let environments = environments_of(state, &signed_in).await.ok()?;
+    let in_url = path
+        .strip_prefix("/environments/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let environment = environments
+        .iter()
+        .find(|e| e.id.to_string().eq_ignore_ascii_case(in_url));
+    let home = environment.map(|e| format!("/environments/{}/home", e.id));
+    let chrome = Chrome {
+        user_name: &signed_in.user.display_name,
+        csrf: &signed_in.csrf,
+        environment,
+        environments: &environments,
+        section: Section::Elsewhere,
+    };
+    Some(layout::document(
+        error.title(),
+        Some(&chrome),
+        &error.body(home.as_deref()),
+    ))
 }

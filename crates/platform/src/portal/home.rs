@@ -1,13 +1,14 @@
 //! `/` and `/environments`: where a signed-in user starts, and the
-//! environment picker.
+//! environment picker; an environment's Home and My flows.
 
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::PortalError;
-use super::context::environments_of;
-use super::html::{self, Chrome, Section, esc};
+use super::context::{EnvPage, environments_of};
+use super::html::{self, esc};
+use super::layout::{self, Chrome, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::session::SignedIn;
 use crate::state::AppState;
@@ -63,7 +64,7 @@ fn list(signed_in: &SignedIn, environments: &[crate::store::Environment]) -> Res
         .iter()
         .map(|e| {
             format!(
-                "<tr><td><a href=\"/environments/{id}/machines\">{name}</a></td><td><code>{id}</code></td><td>{org}</td></tr>",
+                "<tr><td><a href=\"/environments/{id}/home\">{name}</a></td><td><code>{id}</code></td><td>{org}</td></tr>",
                 id = e.id,
                 name = esc(&e.display_name),
                 org = esc(&e.org)
@@ -71,12 +72,21 @@ fn list(signed_in: &SignedIn, environments: &[crate::store::Environment]) -> Res
         })
         .collect();
     let body = if environments.is_empty() {
-        "<h1>Environments</h1><p>You are not a user of any environment of this tenant yet: ask an administrator to add you.</p>".to_owned()
+        format!(
+            "<h1>Environments</h1>{}",
+            empty(
+                "You are not a user of any environment of this tenant yet: ask an administrator to add you \
+                 (the world file's <code>makers</code> or <code>users</code> of an environment)."
+            )
+        )
     } else {
         format!(
-            "<h1>Environments</h1><table><caption>Environments you are a user of</caption>\
-             <thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Environment ID</th><th scope=\"col\">Org</th></tr></thead>\
-             <tbody>{rows}</tbody></table>"
+            "<h1>Environments</h1>{}",
+            grid(
+                "Environments you are a user of",
+                &columns(&["Name", "Environment ID", "Org"]),
+                &rows
+            )
         )
     };
     let chrome = Chrome {
@@ -84,7 +94,51 @@ fn list(signed_in: &SignedIn, environments: &[crate::store::Environment]) -> Res
         csrf: &signed_in.csrf,
         environment: None,
         environments,
-        section: Section::Home,
+        section: Section::Elsewhere,
     };
-    html::ok(&html::document("Environments", Some(&chrome), &body))
+    html::ok(&layout::document("Environments", Some(&chrome), &body))
+}
+
+/// `GET /environments/{env}/home`: the seed's path, one link a step.
+pub async fn home(page: EnvPage) -> Response {
+    let body = format!(
+        "<h1>Welcome, {user}</h1>\
+         <section class=\"card\" aria-labelledby=\"steps\"><h2 id=\"steps\">A desktop flow connection for a service principal</h2><ol>\
+         <li>Share the machine or machine group with the application user: <a href=\"{machines}\">Monitor › Machines</a>, select it, then <strong>Share</strong>.</li>\
+         <li>Find the group id: a group's id is in its page's URL (<a href=\"{groups}\">Machine groups</a>); a machine's is in \
+         <a href=\"{table}\">Data › Tables › Flow Machine Group</a>.</li>\
+         <li>Create the connection as the service principal: <code>padconnect connect</code> (the portal cannot create it as a service principal).</li>\
+         <li>Check it in <a href=\"{connections}\">Data › Connections</a>.</li></ol></section>\
+         <p>Environment: {env} (<code>{env_id}</code>)</p>",
+        user = esc(&page.signed_in.user.display_name),
+        machines = page.link("/machines"),
+        groups = page.link("/machines/groups"),
+        table = page.link("/tables/flowmachinegroup"),
+        connections = page.link("/connections"),
+        env = esc(&page.actor.environment.display_name),
+        env_id = page.actor.environment.id,
+    );
+    html::ok(&layout::document(
+        "Home",
+        Some(&page.chrome(Section::Home)),
+        &body,
+    ))
+}
+
+/// `GET /environments/{env}/flows`: the platform keeps no flows, and says
+/// where they come from.
+pub async fn flows(page: EnvPage) -> Response {
+    let body = format!(
+        "<h1>My flows</h1>{}",
+        empty(&format!(
+            "No desktop flows here: this platform stands in for the machines and connections a flow uses, not for the flows. \
+             Build flows in Power Automate for desktop, and give them a connection from <a href=\"{}\">Data › Connections</a>.",
+            page.link("/connections")
+        ))
+    );
+    html::ok(&layout::document(
+        "My flows",
+        Some(&page.chrome(Section::Flows)),
+        &body,
+    ))
 }

@@ -1,8 +1,8 @@
-//! Monitor › Machines: the machines and machine groups of an environment, a
-//! group's page (its id in the URL, as the seed relies on), a machine's
-//! page, creating a group and setting its password.
+//! Monitor › Machines, with the real portal's two tabs: Machines (every
+//! machine the user may see) and Machine groups (the groups, and a new
+//! one); a group's page (its id in the URL, as the seed relies on), a
+//! machine's page, and the group password.
 
-use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
 use axum::extract::State;
 use axum::response::Response;
 use padconnect_core::{AccessRights, ShareRole};
@@ -11,9 +11,11 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::html::{self, Notice, Section, csrf_field, esc, notice_html, when};
+use super::html::{self, Notice, csrf_field, esc, notice_html, when};
+use super::layout::{self, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
+use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
 use crate::rules;
 use crate::state::AppState;
 use crate::store::{Machine, Timestamp, flowgrouptype};
@@ -28,9 +30,10 @@ fn machines_table(
     page: &EnvPage,
     caption: &str,
     rows: &[(&Machine, Option<&VisibleGroup>)],
+    none: &str,
 ) -> String {
     if rows.is_empty() {
-        return format!("<p>{}: none.</p>", esc(caption));
+        return empty(none);
     }
     let now = Timestamp::now();
     let body: String = rows
@@ -44,21 +47,43 @@ fn machines_table(
                 ),
                 _ => "Standalone".to_owned(),
             };
+            let status = service::machine_status(m, now);
             format!(
                 "<tr><td><a href=\"{link}\">{name}</a></td><td>{status}</td><td>{beat}</td><td>{group_cell}</td><td>{agent}</td></tr>",
                 link = page.link(&format!("/machines/{}", m.id)),
                 name = esc(&m.name),
-                status = service::machine_status(m, now),
+                status = status_badge(status),
                 beat = heartbeat(m),
                 agent = esc(m.agentversion.as_deref().unwrap_or("—")),
             )
         })
         .collect();
-    format!(
-        "<table><caption>{}</caption><thead><tr><th scope=\"col\">Machine</th><th scope=\"col\">Status</th>\
-         <th scope=\"col\">Last heartbeat</th><th scope=\"col\">Group</th><th scope=\"col\">Agent version</th></tr></thead>\
-         <tbody>{body}</tbody></table>",
-        esc(caption)
+    let head = columns(&[
+        "Machine",
+        "Status",
+        "Last heartbeat",
+        "Group",
+        "Agent version",
+    ]);
+    grid(caption, &head, &body)
+}
+
+/// A machine's status, coloured as the portal does: green when connected.
+fn status_badge(status: &str) -> String {
+    let class = if status == "Connected" { "ok" } else { "bad" };
+    format!("<span class=\"status {class}\">{status}</span>")
+}
+
+/// The two tabs of Monitor › Machines.
+fn machine_tabs(page: &EnvPage, groups_tab: bool) -> String {
+    let machines = page.link("/machines");
+    let groups = page.link("/machines/groups");
+    layout::tabs(
+        "Machines views",
+        &[
+            (&machines, "Machines", !groups_tab),
+            (&groups, "Machine groups", groups_tab),
+        ],
     )
 }
 
@@ -77,8 +102,35 @@ fn access_name(g: &VisibleGroup, page: &EnvPage) -> &'static str {
     }
 }
 
-/// `GET /environments/{env}/machines`.
+/// `GET /environments/{env}/machines`: the Machines tab.
 pub async fn list(
+    State(state): State<AppState>,
+    page: EnvPage,
+    PageQuery(notice): PageQuery<Notice>,
+) -> Result<Response, PortalError> {
+    let groups = service::visible_groups(&state, &page.actor).await?;
+    let rows: Vec<(&Machine, Option<&VisibleGroup>)> = groups
+        .iter()
+        .flat_map(|g| g.machines.iter().map(move |m| (m, Some(g))))
+        .collect();
+    let none = "No machines you can see yet. Register one with <code>padconnect machine register</code> \
+                (or declare it in the world file), or ask a machine's owner to share it with you.";
+    let body = format!(
+        "<h1>Machines</h1>{tabs}{notice}{machines}",
+        tabs = machine_tabs(&page, false),
+        notice = notice_html(notice.notice.as_deref()),
+        machines = machines_table(&page, "Machines", &rows, none),
+    );
+    Ok(html::ok(&layout::document(
+        "Machines",
+        Some(&page.chrome(Section::Machines)),
+        &body,
+    )))
+}
+
+/// `GET /environments/{env}/machines/groups`: the Machine groups tab, and
+/// the form for a new group.
+pub async fn groups(
     State(state): State<AppState>,
     page: EnvPage,
     PageQuery(notice): PageQuery<Notice>,
@@ -88,7 +140,7 @@ pub async fn list(
         .iter()
         .filter(|g| g.group.flowgrouptype != flowgrouptype::DEFAULT)
         .collect();
-    let group_rows: String = standard
+    let rows: String = standard
         .iter()
         .map(|g| {
             format!(
@@ -101,45 +153,49 @@ pub async fn list(
             )
         })
         .collect();
-    let groups_html = if standard.is_empty() {
-        "<p>No machine groups you can see.</p>".to_owned()
+    let may_create = rules::may_create(&page.actor.user, page.actor.admin);
+    let table = if standard.is_empty() {
+        empty(if may_create {
+            "No machine groups you can see yet. Create one below, or ask a group's owner to share it with you."
+        } else {
+            "No machine groups you can see yet: ask a group's owner to share it with you."
+        })
     } else {
-        format!(
-            "<table><caption>Machine groups</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Group ID</th>\
-             <th scope=\"col\">Machines</th><th scope=\"col\">Your access</th></tr></thead><tbody>{group_rows}</tbody></table>"
+        grid(
+            "Machine groups",
+            &columns(&["Name", "Group ID", "Machines", "Your access"]),
+            &rows,
         )
-    };
-    let machine_rows: Vec<(&Machine, Option<&VisibleGroup>)> = groups
-        .iter()
-        .flat_map(|g| g.machines.iter().map(move |m| (m, Some(g))))
-        .collect();
-    let create = if rules::may_create(&page.actor.user, page.actor.admin) {
-        format!(
-            "<h2 id=\"new-group\">New machine group</h2>\
-             <form method=\"post\" action=\"{action}\">{csrf}\
-             <label for=\"group-name\">Name</label><input id=\"group-name\" name=\"name\" required maxlength=\"{max}\">\
-             <label for=\"group-description\">Description (optional)</label><input id=\"group-description\" name=\"description\" maxlength=\"{description_max}\">\
-             <p><button type=\"submit\">Create</button></p></form>",
-            action = page.link("/machines/groups"),
-            csrf = csrf_field(&page.signed_in.csrf),
-            max = GROUP_NAME.max,
-            description_max = GROUP_DESCRIPTION.max,
-        )
-    } else {
-        String::new()
     };
     let body = format!(
-        "<h1>Machines</h1>{notice}<p>Environment: {env} (<code>{env_id}</code>)</p>{groups_html}{machines}{create}",
+        "<h1>Machines</h1>{tabs}{notice}{table}{create}",
+        tabs = machine_tabs(&page, true),
         notice = notice_html(notice.notice.as_deref()),
-        env = esc(&page.actor.environment.display_name),
-        env_id = page.actor.environment.id,
-        machines = machines_table(&page, "Machines", &machine_rows),
+        create = if may_create {
+            new_group_form(&page)
+        } else {
+            String::new()
+        },
     );
-    Ok(html::ok(&html::document(
-        "Machines",
+    Ok(html::ok(&layout::document(
+        "Machine groups",
         Some(&page.chrome(Section::Machines)),
         &body,
     )))
+}
+
+fn new_group_form(page: &EnvPage) -> String {
+    format!(
+        "<section class=\"card\" aria-labelledby=\"new-group\"><h2 id=\"new-group\">New machine group</h2>\
+         <form method=\"post\" action=\"{action}\">{csrf}\
+         <label for=\"group-name\">Name</label><input id=\"group-name\" name=\"name\" required maxlength=\"{max}\">\
+         <label for=\"group-description\">Description (optional)</label><input id=\"group-description\" name=\"description\" maxlength=\"{description_max}\">\
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Create</button></div></form></section>",
+        action = page.link("/machines/groups"),
+        csrf = csrf_field(&page.signed_in.csrf),
+        max = GROUP_NAME.max,
+        description_max = GROUP_DESCRIPTION.max,
+    )
 }
 
 #[derive(Deserialize)]
@@ -176,6 +232,21 @@ pub async fn group(
 ) -> Result<Response, PortalError> {
     let id = page.id_param("group", "machine group")?;
     let visible = service::group(&state, &page.actor, id).await?;
+    let body = group_body(&state, &page, &visible, notice.notice.as_deref()).await?;
+    Ok(html::ok(&layout::document(
+        &visible.group.name,
+        Some(&page.chrome(Section::Machines)),
+        &body,
+    )))
+}
+
+/// A group's page: the Share panel shows it dimmed behind itself.
+pub async fn group_body(
+    state: &AppState,
+    page: &EnvPage,
+    visible: &VisibleGroup,
+    notice: Option<&str>,
+) -> Result<String, PortalError> {
     let g = &visible.group;
     let owner = state
         .store
@@ -186,30 +257,29 @@ pub async fn group(
     let machines: Vec<(&Machine, Option<&VisibleGroup>)> = visible
         .machines
         .iter()
-        .map(|m| (m, Some(&visible)))
+        .map(|m| (m, Some(visible)))
         .collect();
-    let can_share = visible.rights.contains(AccessRights::SHARE);
-    let share = if can_share {
+    let share = if visible.rights.contains(AccessRights::SHARE) {
         format!(
-            "<p><a href=\"{}\">Share</a></p>",
-            page.link(&format!("/machines/groups/{id}/share"))
+            "<div class=\"actions\"><a class=\"button primary\" href=\"{}\">Share</a></div>",
+            page.link(&format!("/machines/groups/{}/share", g.id))
         )
     } else {
         "<p>You can use this group; only its owner and co-owners can share it.</p>".to_owned()
     };
-    let password = password_form(&page, &visible);
-    let body = format!(
-        "<h1>{name}</h1>{notice}<dl><dt>Group ID</dt><dd><code id=\"group-id\">{id}</code></dd>\
+    let none = "No machine has joined this group yet. A machine joins with the group's password \
+                (<code>padconnect machine join-group</code>, or Power Automate for desktop's machine settings).";
+    Ok(format!(
+        "<p class=\"crumbs\"><a href=\"{groups}\">Machine groups</a> ›</p><h1>{name}</h1>{notice}{share}\
+         <dl class=\"details\"><dt>Group ID</dt><dd><code id=\"group-id\">{id}</code></dd>\
          <dt>Type</dt><dd>{kind}</dd><dt>Description</dt><dd>{description}</dd><dt>Owner</dt><dd>{owner}</dd>\
-         <dt>Created</dt><dd>{created}</dd><dt>Password</dt><dd>{has_password}</dd></dl>{share}{machines}{password}",
+         <dt>Created</dt><dd>{created}</dd><dt>Password</dt><dd>{has_password}</dd></dl>{machines}{password}",
+        groups = page.link("/machines/groups"),
         name = esc(&g.name),
-        notice = notice_html(notice.notice.as_deref()),
+        notice = notice_html(notice),
+        id = g.id,
         kind = service::group_type_name(g.flowgrouptype),
-        description = if g.description.is_empty() {
-            "—".to_owned()
-        } else {
-            esc(&g.description)
-        },
+        description = or_dash(&g.description),
         owner = esc(&owner),
         created = when(g.created_on),
         has_password = if g.password_hash.is_some() {
@@ -217,13 +287,17 @@ pub async fn group(
         } else {
             "Not set"
         },
-        machines = machines_table(&page, "Machines in this group", &machines),
-    );
-    Ok(html::ok(&html::document(
-        &g.name,
-        Some(&page.chrome(Section::Machines)),
-        &body,
-    )))
+        machines = machines_table(page, "Machines in this group", &machines, none),
+        password = password_form(page, visible),
+    ))
+}
+
+fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "—".to_owned()
+    } else {
+        esc(text)
+    }
 }
 
 fn password_form(page: &EnvPage, visible: &VisibleGroup) -> String {
@@ -236,12 +310,13 @@ fn password_form(page: &EnvPage, visible: &VisibleGroup) -> String {
         None => ("Set the group password", "Set password"),
     };
     format!(
-        "<h2>{heading}</h2><form method=\"post\" action=\"{action}\">{csrf}\
+        "<section class=\"card\" aria-labelledby=\"password-heading\"><h2 id=\"password-heading\">{heading}</h2>\
+         <form method=\"post\" action=\"{action}\">{csrf}\
          <label for=\"password\">New password ({min} to {max} characters)</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"{min}\" maxlength=\"{max}\">\
          <label for=\"confirmation\">Confirm the password</label>\
          <input id=\"confirmation\" name=\"confirmation\" type=\"password\" autocomplete=\"new-password\" required>\
-         <p><button type=\"submit\">{button}</button></p></form>",
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">{button}</button></div></form></section>",
         action = page.link(&format!("/machines/groups/{}/password", visible.group.id)),
         csrf = csrf_field(&page.signed_in.csrf),
         min = crate::rules::GROUP_PASSWORD_CHARS.start(),
@@ -281,6 +356,21 @@ pub async fn machine(
 ) -> Result<Response, PortalError> {
     let id = page.id_param("machine", "machine")?;
     let (machine, visible) = service::machine(&state, &page.actor, id).await?;
+    Ok(html::ok(&layout::document(
+        &machine.name,
+        Some(&page.chrome(Section::Machines)),
+        &machine_body(&page, &machine, &visible, None),
+    )))
+}
+
+/// A machine's page: the Share panel of a standalone machine shows it
+/// dimmed behind itself.
+pub fn machine_body(
+    page: &EnvPage,
+    machine: &Machine,
+    visible: &VisibleGroup,
+    notice: Option<&str>,
+) -> String {
     let g = &visible.group;
     let standalone = g.flowgrouptype == flowgrouptype::DEFAULT;
     let group = if standalone {
@@ -292,32 +382,28 @@ pub async fn machine(
             esc(&g.name)
         )
     };
-    let share = if visible.rights.contains(AccessRights::SHARE) {
-        format!(
-            "<p><a href=\"{}\">Share</a></p>",
-            page.link(&format!("/machines/groups/{}/share", g.id))
-        )
-    } else {
-        String::new()
+    // A machine in a group is shared through its group, as in the portal.
+    let share = match (visible.rights.contains(AccessRights::SHARE), standalone) {
+        (true, true) => format!(
+            "<div class=\"actions\"><a class=\"button primary\" href=\"{}\">Share</a></div>",
+            page.link(&format!("/machines/{}/share", machine.id))
+        ),
+        (true, false) => "<p>This machine is shared through its group.</p>".to_owned(),
+        (false, _) => String::new(),
     };
-    let body = format!(
-        "<h1>{name}</h1><dl><dt>Machine ID</dt><dd><code>{id}</code></dd><dt>Status</dt><dd>{status}</dd>\
+    format!(
+        "<p class=\"crumbs\"><a href=\"{machines}\">Machines</a> ›</p><h1>{name}</h1>{notice}{share}\
+         <dl class=\"details\"><dt>Machine ID</dt><dd><code>{id}</code></dd><dt>Status</dt><dd>{status}</dd>\
          <dt>Last heartbeat</dt><dd>{beat}</dd><dt>Group</dt><dd>{group}</dd>\
          <dt>Group ID (the connection's targetId)</dt><dd><code id=\"group-id\">{group_id}</code></dd>\
-         <dt>Description</dt><dd>{description}</dd></dl>{share}",
+         <dt>Description</dt><dd>{description}</dd></dl>",
+        machines = page.link("/machines"),
         name = esc(&machine.name),
-        status = service::machine_status(&machine, Timestamp::now()),
-        beat = heartbeat(&machine),
+        notice = notice_html(notice),
+        id = machine.id,
+        status = status_badge(service::machine_status(machine, Timestamp::now())),
+        beat = heartbeat(machine),
         group_id = g.id,
-        description = if machine.description.is_empty() {
-            "—".to_owned()
-        } else {
-            esc(&machine.description)
-        },
-    );
-    Ok(html::ok(&html::document(
-        &machine.name,
-        Some(&page.chrome(Section::Machines)),
-        &body,
-    )))
+        description = or_dash(&machine.description),
+    )
 }

@@ -5,7 +5,8 @@
 //! - `csrf`: the token every POST form carries
 //! - `context`: the environment a page is about, and who acts there
 //! - `service`: the rules (shared with the APIs through `crate::rules`)
-//! - `html`, `error`: layout, escaping, error pages
+//! - `layout`, `html`, `error`: the page layout and its stylesheet,
+//!   escaping and headers, error pages (inside the layout when signed in)
 //! - `signin`, `home`, `machines`, `share`, `connections`, `tables`: pages
 
 mod connection_share;
@@ -15,6 +16,7 @@ mod csrf;
 mod error;
 mod home;
 mod html;
+mod layout;
 mod machines;
 mod query;
 mod service;
@@ -39,8 +41,13 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(signin::sign_out))
         .route("/environments", get(home::environments))
         .route(env, get(redirect_to_machines))
+        .route(&format!("{env}/home"), get(home::home))
+        .route(&format!("{env}/flows"), get(home::flows))
         .route(&format!("{env}/machines"), get(machines::list))
-        .route(&format!("{env}/machines/groups"), post(machines::create))
+        .route(
+            &format!("{env}/machines/groups"),
+            get(machines::groups).post(machines::create),
+        )
         .route(
             &format!("{env}/machines/groups/{{group}}"),
             get(machines::group),
@@ -61,10 +68,18 @@ pub fn router(state: AppState) -> Router {
             &format!("{env}/machines/{{machine}}"),
             get(machines::machine),
         )
+        .route(
+            &format!("{env}/machines/{{machine}}/share"),
+            get(share::panel).post(share::grant),
+        )
+        .route(
+            &format!("{env}/machines/{{machine}}/share/remove"),
+            post(share::revoke),
+        )
         .route(&format!("{env}/connections"), get(connections::list))
         .route(
             &format!("{env}/connections/{{connection}}/delete"),
-            post(connections::delete),
+            get(connections::confirm_delete).post(connections::delete),
         )
         .route(
             &format!("{env}/connections/{{connection}}/share"),
@@ -74,12 +89,17 @@ pub fn router(state: AppState) -> Router {
             &format!("{env}/connections/{{connection}}/share/remove"),
             post(connection_share::revoke),
         )
+        .route(&format!("{env}/tables"), get(tables::all))
         .route(
             &format!("{env}/tables/flowmachinegroup"),
             get(tables::flow_machine_group),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::in_layout,
+        ))
         .with_state(state)
 }
 

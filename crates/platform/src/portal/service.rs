@@ -361,8 +361,13 @@ pub struct VisibleConnection {
     pub connection: Connection,
     pub status: Status,
     pub target: Option<MachineGroup>,
+    /// What the actor may do with it; `None`: they may not see it.
+    pub standing: Option<Standing>,
     /// Whether the actor may delete it.
     pub editable: bool,
+    /// Whether the actor may share it: only run-owner connections can be
+    /// shared (with service principals), by those who may share them.
+    pub shareable: bool,
 }
 
 /// The environment's connections the actor may see: their own, those shared
@@ -401,42 +406,51 @@ async fn describe(
     };
     let standing =
         rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection).await?;
+    let run_owner =
+        connection.parameter_set == padconnect_core::ParameterSet::AzureRelayRunOwner.name();
     Ok(VisibleConnection {
+        editable: standing == Some(Standing::Edit),
+        shareable: run_owner && standing >= Some(Standing::Share),
+        standing,
         connection,
         status,
         target,
-        editable: standing == Some(Standing::Edit),
     })
 }
 
-/// Deletes a connection: its owner, an editor or an administrator may; one
-/// the actor cannot see does not exist for them.
+/// A connection the actor may delete (its owner, an editor or an
+/// administrator); one the actor cannot see does not exist for them.
+pub async fn deletable_connection(
+    state: &AppState,
+    actor: &Actor,
+    id: &ConnectionId,
+) -> Result<VisibleConnection, PortalError> {
+    let missing =
+        || PortalError::not_found(format!("There is no connection {id} that you can see."));
+    let connection = state
+        .store
+        .connection(&actor.environment.id, id)
+        .await?
+        .ok_or_else(missing)?;
+    let visible = describe(state, actor, connection).await?;
+    match visible.standing {
+        None => Err(missing()),
+        Some(_) if !visible.editable => Err(PortalError::forbidden(
+            "Only the connection's owner, an editor or an administrator may delete it.",
+        )),
+        Some(_) => Ok(visible),
+    }
+}
+
+/// Deletes a connection [`deletable_connection`] allows.
 pub async fn delete_connection(
     state: &AppState,
     actor: &Actor,
     id: &ConnectionId,
 ) -> Result<Connection, PortalError> {
-    let env = actor.environment.id;
-    let missing =
-        || PortalError::not_found(format!("There is no connection {id} that you can see."));
-    let connection = state
-        .store
-        .connection(&env, id)
-        .await?
-        .ok_or_else(missing)?;
-    match rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection)
-        .await?
-    {
-        None => return Err(missing()),
-        Some(Standing::View | Standing::Share) => {
-            return Err(PortalError::forbidden(
-                "Only the connection's owner, an editor or an administrator may delete it.",
-            ));
-        }
-        Some(Standing::Edit) => {}
-    }
+    let visible = deletable_connection(state, actor, id).await?;
     let mut tx = state.store.begin().await?;
-    tx.delete_connection(&env, id).await?;
+    tx.delete_connection(&actor.environment.id, id).await?;
     tx.commit().await?;
-    Ok(connection)
+    Ok(visible.connection)
 }

@@ -169,7 +169,16 @@ impl SignedIn {
     }
 
     async fn load(parts: &Parts, state: &AppState) -> Result<Option<Self>, PortalError> {
-        let Some(token) = read_cookie(&parts.headers, COOKIE) else {
+        Self::from_cookie(&parts.headers, origin(parts), state).await
+    }
+
+    /// The live session the request's cookie names, if any.
+    pub async fn from_cookie(
+        headers: &HeaderMap,
+        origin: RequestOrigin,
+        state: &AppState,
+    ) -> Result<Option<Self>, PortalError> {
+        let Some(token) = read_cookie(headers, COOKIE) else {
             return Ok(None);
         };
         let Some(session) = state
@@ -188,7 +197,7 @@ impl SignedIn {
             user,
             token: token.to_owned(),
             csrf: csrf::token_for(token),
-            origin: origin(parts),
+            origin,
         }))
     }
 }

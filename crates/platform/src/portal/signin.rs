@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::csrf::{self, Posted};
 use super::html::{self, esc};
+use super::layout;
 use super::query::PageQuery;
 use super::session::{self, SignInFailure, SignedIn};
 use crate::origin::RequestOrigin;
@@ -37,24 +38,22 @@ fn form_page(
     problem: Option<&str>,
 ) -> Response {
     let (token, cookie) = session::sign_in_form_token(origin);
-    let problem = problem
-        .map(|p| format!("<p role=\"alert\" class=\"notice\">{}</p>", esc(p)))
-        .unwrap_or_default();
+    let problem = problem.map(html::error_html).unwrap_or_default();
     let body = format!(
-        "<h1>Sign in</h1>{problem}\
+        "<section class=\"card\" aria-labelledby=\"signin-title\"><h1 id=\"signin-title\">Sign in</h1>{problem}\
          <form method=\"post\" action=\"/signin\">{csrf}\
          <input type=\"hidden\" name=\"next\" value=\"{next}\">\
          <label for=\"upn\">Email or UPN</label>\
          <input id=\"upn\" name=\"upn\" type=\"email\" autocomplete=\"username\" required autofocus value=\"{upn}\">\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <p><button type=\"submit\">Sign in</button></p></form>\
-         <p>Users and passwords come from the platform's world file.</p>",
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>\
+         <p>Users and passwords come from the platform's world file.</p></section>",
         csrf = html::csrf_field(&csrf::token_for(&token)),
         next = esc(next),
         upn = esc(upn),
     );
-    let mut response = html::respond(status, &html::document("Sign in", None, &body));
+    let mut response = html::respond(status, &layout::document("Sign in", None, &body));
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

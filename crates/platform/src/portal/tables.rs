@@ -1,7 +1,8 @@
-//! Data › Tables › Flow Machine Group: the rows the user may read, with the
-//! columns the seed names, searchable by name. A standalone machine's hidden
-//! group carries the machine's name, so searching for the machine finds the
-//! group id a connection targets.
+//! Data › Tables: the tables the seed's path uses (Tables › All › Flow
+//! Machine Group), and that table's rows the user may read, with the
+//! columns' display names and logical names, searchable by name, a page at a
+//! time. A standalone machine's hidden group carries the machine's name, so
+//! searching for the machine finds the group id a connection targets.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -9,18 +10,65 @@ use serde::Deserialize;
 
 use super::PortalError;
 use super::context::EnvPage;
-use super::html::{self, Section, esc, when};
+use super::html::{self, esc, when};
+use super::layout::{self, Section, empty, grid};
 use super::query::PageQuery;
 use super::service;
 use crate::state::AppState;
+
+/// Rows a page of the table shows.
+pub const PAGE_ROWS: usize = 25;
+
+/// `GET /environments/{env}/tables`: Tables › All.
+pub async fn all(page: EnvPage) -> Result<Response, PortalError> {
+    let tables = page.link("/tables");
+    let rows = format!(
+        "<tr><td><a href=\"{link}\">Flow Machine Group</a></td><td><code>flowmachinegroup</code></td><td>Standard</td>\
+         <td>Groups of machines that desktop flows run on; a standalone machine has a hidden one.</td></tr>",
+        link = page.link("/tables/flowmachinegroup"),
+    );
+    let body = format!(
+        "<h1>Tables</h1>{tabs}{grid}",
+        tabs = layout::tabs("Tables views", &[(&tables, "All", true)]),
+        grid = grid(
+            "All tables",
+            &layout::columns(&["Table", "Name", "Type", "Description"]),
+            &rows
+        ),
+    );
+    Ok(html::ok(&layout::document(
+        "Tables",
+        Some(&page.chrome(Section::Tables)),
+        &body,
+    )))
+}
 
 #[derive(Deserialize)]
 pub struct Search {
     #[serde(default)]
     q: String,
+    /// The 1-based page; anything unreadable is the first.
+    #[serde(default)]
+    page: Option<String>,
 }
 
-/// `GET /environments/{env}/tables/flowmachinegroup[?q=...]`.
+/// The columns: display name, then logical name, as the table designer
+/// shows them. Display names from Microsoft's `flowmachinegroup` EntityType
+/// reference (learn.microsoft.com, Dataverse Web API: "Flow Group Type",
+/// "Created On", ...); the key column is "Flow Machine Group", as the seed
+/// names it.
+const COLUMNS: [(&str, &str); 8] = [
+    ("Name", "name"),
+    ("Flow Machine Group", "flowmachinegroupid"),
+    ("Flow Group Type", "flowgrouptype"),
+    ("Description", "description"),
+    ("Owner", "ownerid"),
+    ("Status", "statecode"),
+    ("Created On", "createdon"),
+    ("Modified On", "modifiedon"),
+];
+
+/// `GET /environments/{env}/tables/flowmachinegroup[?q=...&page=N]`.
 pub async fn flow_machine_group(
     State(state): State<AppState>,
     page: EnvPage,
@@ -32,8 +80,15 @@ pub async fn flow_machine_group(
         .iter()
         .filter(|g| needle.is_empty() || g.group.name.to_lowercase().contains(&needle))
         .collect();
+    let pages = matching.len().div_ceil(PAGE_ROWS).max(1);
+    let number = search
+        .page
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let first = (number - 1) * PAGE_ROWS;
     let mut rows = String::new();
-    for g in &matching {
+    for g in matching.iter().skip(first).take(PAGE_ROWS) {
         let owner = state
             .store
             .system_user(g.group.owner_id)
@@ -49,34 +104,81 @@ pub async fn flow_machine_group(
             code = g.group.flowgrouptype,
             description = esc(&g.group.description),
             owner = esc(&owner),
-            state = if g.group.statecode == 0 { "Active" } else { "Inactive" },
+            state = if g.group.statecode == 0 {
+                "Active"
+            } else {
+                "Inactive"
+            },
             created = when(g.group.created_on),
             modified = when(g.group.modified_on),
         ));
     }
     let table = if matching.is_empty() {
-        "<p>No rows match.</p>".to_owned()
+        empty(if needle.is_empty() {
+            "No rows you can read yet: machines and machine groups appear here once they are registered or shared with you."
+        } else {
+            "No row has a name containing that text. Search by the machine's or the group's name."
+        })
     } else {
+        let head: String = COLUMNS
+            .iter()
+            .map(|(label, logical)| {
+                format!("<th scope=\"col\">{label} <small>({logical})</small></th>")
+            })
+            .collect();
+        let caption = format!(
+            "Flow Machine Group: rows {} to {} of {}",
+            first + 1,
+            (first + PAGE_ROWS).min(matching.len()),
+            matching.len()
+        );
         format!(
-            "<table><caption>Flow Machine Group ({count} rows)</caption><thead><tr>\
-             <th scope=\"col\">Name <small>(name)</small></th><th scope=\"col\">Flow Machine Group <small>(flowmachinegroupid)</small></th>\
-             <th scope=\"col\">Group type <small>(flowgrouptype)</small></th><th scope=\"col\">Description <small>(description)</small></th>\
-             <th scope=\"col\">Owner <small>(ownerid)</small></th><th scope=\"col\">Status <small>(statecode)</small></th>\
-             <th scope=\"col\">Created on <small>(createdon)</small></th><th scope=\"col\">Modified on <small>(modifiedon)</small></th>\
-             </tr></thead><tbody>{rows}</tbody></table>",
-            count = matching.len()
+            "{}{}",
+            grid(&caption, &head, &rows),
+            pager(&page, &search.q, number, pages)
         )
     };
     let body = format!(
-        "<h1>Flow Machine Group</h1><p>Table <code>flowmachinegroup</code>. A standalone machine's group has the machine's name.</p>\
-         <form method=\"get\" action=\"{action}\" role=\"search\"><label for=\"q\">Search by name</label>\
+        "<p class=\"crumbs\"><a href=\"{tables}\">Tables</a> ›</p><h1>Flow Machine Group</h1>\
+         <p>Table <code>flowmachinegroup</code>. A standalone machine's group has the machine's name.</p>\
+         <form class=\"search\" method=\"get\" action=\"{action}\" role=\"search\"><label for=\"q\">Search by name</label>\
          <input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\"> <button type=\"submit\">Search</button></form>{table}",
+        tables = page.link("/tables"),
         action = page.link("/tables/flowmachinegroup"),
         q = esc(&search.q),
     );
-    Ok(html::ok(&html::document(
+    Ok(html::ok(&layout::document(
         "Flow Machine Group",
         Some(&page.chrome(Section::Tables)),
         &body,
     )))
+}
+
+/// Previous and Next links that keep the search.
+fn pager(page: &EnvPage, q: &str, number: usize, pages: usize) -> String {
+    if pages == 1 {
+        return String::new();
+    }
+    let link = |to: usize, label: &str, rel: &str| {
+        let query =
+            serde_urlencoded::to_string([("q", q), ("page", &to.to_string())]).unwrap_or_default();
+        format!(
+            "<a class=\"button\" rel=\"{rel}\" href=\"{}?{}\">{label}</a>",
+            page.link("/tables/flowmachinegroup"),
+            esc(&query)
+        )
+    };
+    let previous = if number > 1 {
+        link(number - 1, "Previous", "prev")
+    } else {
+        String::new()
+    };
+    let next = if number < pages {
+        link(number + 1, "Next", "next")
+    } else {
+        String::new()
+    };
+    format!(
+        "<nav class=\"pager\" aria-label=\"Pages\">{previous}<span>Page {number} of {pages}</span>{next}</nav>"
+    )
 }

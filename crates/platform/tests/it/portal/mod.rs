@@ -1,0 +1,341 @@
+//! The portal over real HTTP. This module holds the world and a cookie-
+//! keeping visitor; `pages` the seed's pages and their rules (signing in,
+//! sessions, CSRF, Machines, the Share panel and what it lets the APIs do,
+//! connections, the Flow Machine Group table); `layout` the look and flow
+//! of the real portal (navigation, tabs, the side panel, confirmations,
+//! paging, error pages inside the layout).
+
+mod layout;
+mod pages;
+
+use std::collections::HashMap;
+
+use padconnect_client::{ClientCredential, Secret, TokenClient};
+use padconnect_platform::secrets::{hex, password_matches};
+use padconnect_platform::store::{RecordRef, Timestamp};
+use padconnect_platform::{Platform, RunningPlatform};
+use reqwest::StatusCode;
+use reqwest::header::{HOST, LOCATION, SET_COOKIE};
+use serde_json::json;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use crate::support::{ENV_HOST, ENVIRONMENT, OTHER_ENV, SECRET, SECRET_APP, TENANT_ID, config};
+
+pub(super) const ADMIN: &str = "admin@contoso.onmicrosoft.com";
+pub(super) const ADMIN_PASSWORD: &str = "admin-password-1";
+pub(super) const MAKER: &str = "bob@contoso.onmicrosoft.com";
+pub(super) const MAKER_PASSWORD: &str = "bob-password-1";
+pub(super) const OUTSIDER: &str = "carol@contoso.onmicrosoft.com";
+pub(super) const OUTSIDER_PASSWORD: &str = "carol-password-1";
+pub(super) const GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
+pub(super) const STANDALONE_GROUP: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b";
+
+/// An administrator who owns "Finance bots" (shared with no one), a maker
+/// who owns nothing, a user of the tenant who is in no environment, and the
+/// deployment app with its application user.
+pub(super) fn world_toml() -> String {
+    format!(
+        r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "contoso.onmicrosoft.com"
+admins = ["{ADMIN}"]
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{SECRET_APP}"
+secrets = ["{SECRET}"]
+
+[[tenants.users]]
+upn = "{ADMIN}"
+display_name = "Contoso Admin"
+password = "{ADMIN_PASSWORD}"
+
+[[tenants.users]]
+upn = "{MAKER}"
+display_name = "Bob Maker"
+password = "{MAKER_PASSWORD}"
+
+[[tenants.users]]
+upn = "{OUTSIDER}"
+display_name = "Carol Outsider"
+password = "{OUTSIDER_PASSWORD}"
+
+[[tenants.environments]]
+id = "{ENVIRONMENT}"
+display_name = "Contoso Production"
+org = "contoso"
+application_users = ["{SECRET_APP}"]
+makers = ["{ADMIN}", "{MAKER}"]
+
+[[tenants.environments.machine_groups]]
+id = "{GROUP}"
+name = "Finance bots"
+owner = "{ADMIN}"
+machines = ["FIN-VM-01", "FIN-VM-02"]
+
+[[tenants.environments.machines]]
+name = "HR-LAPTOP-07"
+group_id = "{STANDALONE_GROUP}"
+owner = "{ADMIN}"
+
+[[tenants.environments]]
+id = "{OTHER_ENV}"
+display_name = "Contoso Test"
+org = "contosotest"
+makers = ["{ADMIN}"]
+"#
+    )
+}
+
+pub(super) async fn start() -> (RunningPlatform, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(&world, world_toml()).unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world);
+    (Platform::start(config).await.unwrap(), dir)
+}
+
+/// A browser without a browser: keeps cookies, follows no redirect.
+pub(super) struct Visitor {
+    pub(super) http: reqwest::Client,
+    pub(super) base: String,
+    pub(super) host: Option<&'static str>,
+    pub(super) cookies: HashMap<String, String>,
+}
+
+pub(super) struct Page {
+    pub(super) status: StatusCode,
+    pub(super) location: Option<String>,
+    pub(super) set_cookies: Vec<String>,
+    pub(super) headers: reqwest::header::HeaderMap,
+    pub(super) body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf` field.
+    pub(super) fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token")
+            + "name=\"csrf\" value=\"".len();
+        self.body[start..start + 64].to_owned()
+    }
+}
+
+impl Visitor {
+    pub(super) fn new(platform: &RunningPlatform) -> Self {
+        Self::with(reqwest::Client::builder(), platform.url())
+    }
+
+    pub(super) fn with(http: reqwest::ClientBuilder, base: String) -> Self {
+        Self {
+            http: http
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base,
+            host: None,
+            cookies: HashMap::new(),
+        }
+    }
+
+    pub(super) fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub(super) async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let mut request = request.header("Cookie", self.cookie_header());
+        if let Some(host) = self.host {
+            request = request.header(HOST, host);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let set_cookies: Vec<String> = headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for cookie in &set_cookies {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Page {
+            status,
+            location: headers
+                .get(LOCATION)
+                .map(|l| l.to_str().unwrap().to_owned()),
+            set_cookies,
+            headers,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub(super) async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    pub(super) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    pub(super) async fn sign_in(&mut self, upn: &str, password: &str) -> Page {
+        let form = self.get("/signin").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        self.post(
+            "/signin",
+            &[
+                ("upn", upn),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in and returns the CSRF token of the signed-in pages.
+    pub(super) async fn signed_in(
+        platform: &RunningPlatform,
+        upn: &str,
+        password: &str,
+    ) -> (Self, String) {
+        let mut visitor = Self::new(platform);
+        let done = visitor.sign_in(upn, password).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let page = visitor.get("/environments").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = page.csrf();
+        (visitor, csrf)
+    }
+}
+
+pub(super) fn env_path(rest: &str) -> String {
+    format!("/environments/{ENVIRONMENT}{rest}")
+}
+
+pub(super) async fn app_token(platform: &RunningPlatform) -> String {
+    app_token_for(platform, "https://api.powerplatform.com/.default").await
+}
+
+pub(super) async fn app_token_for(platform: &RunningPlatform, scope: &str) -> String {
+    TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            TENANT_ID,
+            SECRET_APP,
+            &ClientCredential::Secret(Secret::new(SECRET)),
+            scope,
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+/// The service principal reads the group through the Dataverse Web API.
+pub(super) async fn dataverse_read_group(platform: &RunningPlatform) -> StatusCode {
+    let token = app_token_for(platform, "https://contoso.crm.dynamics.com/.default").await;
+    reqwest::Client::new()
+        .get(format!(
+            "{}/api/data/v9.2/flowmachinegroups({GROUP})",
+            platform.url()
+        ))
+        .header(HOST, "contoso.crm.dynamics.com")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The seed's PUT, as the service principal, to `group`.
+pub(super) async fn put_connection(
+    platform: &RunningPlatform,
+    token: &str,
+    group: &str,
+) -> StatusCode {
+    let id = Uuid::new_v4();
+    let body = json!({"properties": {
+        "environment": {"id": format!("/providers/Microsoft.PowerApps/environments/{ENVIRONMENT}"), "name": ENVIRONMENT},
+        "connectionParametersSet": {"name": "azureRelay", "values": {
+            "username": {"value": "CONTOSO\\svc-bot"},
+            "password": {"value": "Wind0ws-P@ss"},
+            "targetId": {"value": group}}}}});
+    reqwest::Client::new()
+        .put(format!(
+            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1",
+            platform.url()
+        ))
+        .header(HOST, ENV_HOST)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+pub(super) async fn app_user_id(platform: &RunningPlatform) -> String {
+    let env = ENVIRONMENT.parse().unwrap();
+    let kind = padconnect_platform::store::SystemUserKind::Application {
+        client_id: SECRET_APP.parse().unwrap(),
+    };
+    let user = platform
+        .store()
+        .system_user_for(&env, kind)
+        .await
+        .unwrap()
+        .unwrap();
+    user.id.to_string()
+}
+
+/// A connection of the administrator's, written to the store as the API
+/// would, with the given parameter set.
+pub(super) async fn admins_connection(platform: &RunningPlatform, parameter_set: &str) -> String {
+    use padconnect_platform::store::{Connection, Principal, PrincipalType};
+    let tenant = TENANT_ID.parse().unwrap();
+    let admin = platform
+        .store()
+        .user_by_upn(tenant, ADMIN)
+        .await
+        .unwrap()
+        .unwrap();
+    let id: padconnect_core::ConnectionId = Uuid::new_v4().to_string().parse().unwrap();
+    let now = Timestamp::now();
+    let connection = Connection {
+        environment_id: ENVIRONMENT.parse().unwrap(),
+        id,
+        connector: padconnect_core::ConnectorName::uiflow(),
+        display_name: format!("{parameter_set} connection"),
+        parameter_set: parameter_set.into(),
+        parameter_values: json!({"username": "CONTOSO\\svc-bot", "targetId": GROUP}),
+        sealed_secrets: Vec::new(),
+        target_group_id: Some(GROUP.parse().unwrap()),
+        created_by: Principal {
+            id: admin.object_id,
+            kind: PrincipalType::User,
+            display_name: admin.display_name,
+        },
+        created_at: now,
+        modified_at: now,
+    };
+    let mut tx = platform.store().begin().await.unwrap();
+    assert!(tx.insert_connection(&connection).await.unwrap());
+    tx.commit().await.unwrap();
+    id.to_string()
+}
