@@ -230,6 +230,12 @@ async function seedPath(browser, width, height) {
     const checked = async (name) => {
       await checkAccessibility(page, `${name} at ${at}`);
       await checkNoSidewaysScroll(page, `${name} at ${at}`);
+      if (width < 400) {
+        // The narrowest phones too.
+        await page.setViewportSize({ width: 360, height });
+        await checkNoSidewaysScroll(page, `${name} at 360 px`);
+        await page.setViewportSize({ width, height });
+      }
       await page.screenshot({ path: path.join(shots, `${width}-${name}.png`), fullPage: true });
     };
     let groupId;

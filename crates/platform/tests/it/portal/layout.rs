@@ -280,6 +280,41 @@ async fn connections_offer_share_only_where_possible_and_delete_after_a_confirma
             .contains("class=\"notice\">The connection was deleted.")
     );
 
+    // An error's reason in plain words: the service principal's connection
+    // after its access to the group is removed.
+    let app_user = app_user_id(&platform).await;
+    let share = env_path(&format!("/machines/groups/{GROUP}/share"));
+    admin
+        .post(
+            &share,
+            &[("principal", &app_user), ("role", "user"), ("csrf", &csrf)],
+        )
+        .await;
+    let token = app_token(&platform).await;
+    assert_eq!(
+        put_connection(&platform, &token, GROUP).await,
+        StatusCode::CREATED
+    );
+    admin
+        .post(
+            &format!("{share}/remove"),
+            &[("principal", &app_user), ("csrf", &csrf)],
+        )
+        .await;
+    let broken = admin.get(&env_path("/connections")).await;
+    assert!(
+        broken.body.contains(
+            "<span class=\"status bad\">Error</span><br>The connection&#39;s owner no longer has access to machine group &#39;Finance bots&#39;"
+        ),
+        "{}",
+        broken.body
+    );
+    assert!(
+        broken
+            .body
+            .contains("<small>MachineGroupAccessRevoked</small>")
+    );
+
     // Someone who may not delete it is not asked either.
     let (mut bob, _) = Visitor::signed_in(&platform, MAKER, MAKER_PASSWORD).await;
     let hidden = bob
