@@ -58,6 +58,13 @@ const SUPPORTED: [&str; 6] = [
     "$skiptoken",
 ];
 
+/// Dataverse's own query parameters for queries this platform does not run
+/// (FetchXML, saved and user views: "Use FetchXml to query data",
+/// "Retrieve and execute predefined queries", learn.microsoft.com, Dataverse
+/// Web API). Refused rather than ignored: ignoring one would answer every
+/// row as if the query had matched them all.
+const UNSUPPORTED_QUERIES: [&str; 3] = ["fetchXml", "savedQuery", "userQuery"];
+
 impl Query {
     /// Parses the query options; `columns` are the table's, for checking names.
     pub fn parse(params: &HashMap<String, String>, columns: &[&str]) -> Result<Self, String> {
@@ -65,6 +72,14 @@ impl Query {
         for (name, value) in params {
             if name.starts_with('$') && !SUPPORTED.contains(&name.as_str()) {
                 return Err(format!("The query parameter {name} is not supported"));
+            }
+            if UNSUPPORTED_QUERIES
+                .iter()
+                .any(|q| q.eq_ignore_ascii_case(name))
+            {
+                return Err(format!(
+                    "The query parameter {name} is not supported by this platform: query with $filter, $select, $orderby and $top"
+                ));
             }
             let column = |c: &str| -> Result<String, String> {
                 let c = c.trim();
@@ -508,6 +523,14 @@ mod tests {
                 .unwrap_err()
                 .contains("$expand")
         );
+        for refused in ["fetchXml", "savedQuery", "userQuery", "FETCHXML"] {
+            let params = HashMap::from([(refused.to_owned(), "<fetch/>".to_owned())]);
+            let error = Query::parse(&params, &COLUMNS).unwrap_err();
+            assert!(
+                error.contains(refused) && error.contains("$filter"),
+                "{error}"
+            );
+        }
         let params = HashMap::from([("$select".to_owned(), "name,colour".to_owned())]);
         assert!(
             Query::parse(&params, &COLUMNS)
