@@ -341,17 +341,34 @@ async function seedPath(browser, width, height) {
       await checked('13-deleted');
     });
 
+    await step(`${at}: the other pages pass axe-core too: My flows, environments, a standalone machine and its Share panel, a new group`, async () => {
+      await Promise.all([page.waitForURL('**/flows'), nav().getByRole('link', { name: 'My flows' }).click()]);
+      await checked('14-my-flows');
+      await page.goto(`${base}/environments`);
+      await checked('15-environments');
+      await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);
+      await Promise.all([page.waitForURL('**/machines/*'), page.getByRole('link', { name: 'HR-LAPTOP-07' }).click()]);
+      await checked('16-standalone-machine');
+      await Promise.all([page.waitForURL('**/share'), page.getByRole('link', { name: 'Share', exact: true }).click()]);
+      await page.getByRole('dialog', { name: 'Share HR-LAPTOP-07' }).waitFor();
+      await checked('17-standalone-machine-share');
+      await page.goto(`${base}/environments/${ENVIRONMENT}/machines/groups`);
+      await page.getByLabel('Name', { exact: true }).fill('Payroll bots');
+      await Promise.all([page.waitForURL('**/machines/groups/*?notice=created'), page.getByRole('button', { name: 'Create' }).click()]);
+      await checked('18-new-group');
+    });
+
     await step(`${at}: a missing page is inside the layout, and signing out ends the session`, async () => {
       const missing = await page.goto(`${base}/environments/${ENVIRONMENT}/no-such-page`);
       assert(missing.status() === 404, `status ${missing.status()}`);
       await nav().getByRole('link', { name: 'Home' }).waitFor();
-      await checked('14-not-found');
+      await checked('19-not-found');
       await Promise.all([page.waitForURL('**/home'), page.getByRole('link', { name: 'Go to Home' }).click()]);
-      await checked('15-home');
+      await checked('20-home');
       await Promise.all([page.waitForURL('**/signin'), page.getByRole('button', { name: 'Sign out' }).click()]);
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);
       assert(new URL(page.url()).pathname === '/signin', `still signed in at ${page.url()}`);
-      await page.screenshot({ path: path.join(shots, `${width}-16-signed-out.png`), fullPage: true });
+      await page.screenshot({ path: path.join(shots, `${width}-21-signed-out.png`), fullPage: true });
       assert(foreign.length === 0, `requests left the platform: ${foreign.join(', ')}`);
     });
   } finally {
