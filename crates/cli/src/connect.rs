@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use padconnect_client::workflow::{self, Action, Change, ConnectPlan, WhatIf};
-use padconnect_client::{ClientError, DesktopFlowConnection, RunOwnerCertificate, Secret};
+use padconnect_client::{ClientError, DesktopFlowConnection, Org, RunOwnerCertificate, Secret};
 use padconnect_core::{ParameterSet, ShareRole};
 use serde_json::json;
 
@@ -31,9 +31,11 @@ pub struct ConnectArgs {
     /// A standalone machine by name: its hidden group, looked up in Dataverse (needs --org).
     #[arg(long, value_name = "NAME")]
     machine: Option<String>,
-    /// The Dataverse org for --group-name and --machine: NAME of NAME.crm.dynamics.com.
-    #[arg(long, value_name = "NAME")]
-    org: Option<String>,
+    /// The Dataverse org for --group-name and --machine: NAME of
+    /// NAME.crm.dynamics.com, or the org's URL for another region
+    /// (https://NAME.crm4.dynamics.com).
+    #[arg(long, value_name = "NAME|URL")]
+    org: Option<Org>,
     /// The Windows account that opens sessions: DOMAIN\user, .\user,
     /// MACHINE\user, user@domain or AzureAD\user@domain.
     #[arg(long, value_name = "ACCOUNT", env = "PADCONNECT_USERNAME")]
@@ -161,7 +163,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         _ => password_source(args).read()?,
     };
     let run_owner = run_owner(args, parameter_set, &session.client_id)?;
-    if let Some(org) = session.org_if_known(args.org.as_deref()) {
+    if let Some(org) = session.org_if_known(args.org.as_ref()) {
         ensure_access(session, &org, &group_id, args.grant).await?;
     } else if args.grant {
         bail!("--grant shares the group through Dataverse: name its org with --org");
@@ -241,9 +243,7 @@ async fn group_by_name(
     args: &ConnectArgs,
     name: &str,
 ) -> anyhow::Result<String> {
-    let dataverse = session
-        .dataverse(&session.org(args.org.as_deref())?)
-        .await?;
+    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
     let group = dataverse.find_group(name).await?.ok_or_else(|| {
         crate::exit::not_found(format!("no machine group or machine named '{name}' that this service principal may see: share it with the application user first"))
     })?;
@@ -296,7 +296,7 @@ fn run_owner(
 /// a principal that may share the group gives itself the User role.
 async fn ensure_access(
     session: &Session,
-    org: &str,
+    org: &Org,
     group_id: &str,
     grant: bool,
 ) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use padconnect_client::DataverseClient;
+use padconnect_client::{DataverseClient, Org};
 use padconnect_core::ShareRole;
 use serde_json::{Value, json};
 
@@ -31,9 +31,11 @@ pub enum GroupCommand {
 
 #[derive(Args)]
 pub struct GroupArgs {
-    /// The Dataverse org: NAME of NAME.crm.dynamics.com (the embedded one's by default).
-    #[arg(long, value_name = "NAME")]
-    org: Option<String>,
+    /// The Dataverse org: NAME of NAME.crm.dynamics.com, or the org's URL
+    /// for another region (https://NAME.crm4.dynamics.com); the embedded
+    /// one's by default.
+    #[arg(long, value_name = "NAME|URL")]
+    org: Option<Org>,
     /// How to print: table for people, json for scripts.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
     output: Format,
@@ -99,7 +101,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
         match command {
             GroupCommand::List(args) => {
                 with_session(&args.session, async |session| {
-                    let groups = session.dataverse(&session.org(args.org.as_deref())?).await?.machine_groups().await?;
+                    let groups = session.dataverse(&session.org(args.org.as_ref())?).await?.machine_groups().await?;
                     match args.output {
                         Format::Json => output::json(&json!({ "value": groups })),
                         Format::Table => {
@@ -115,7 +117,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
             }
             GroupCommand::Show { name_or_id, args } => {
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
                     let group = dataverse
                         .find_group(&name_or_id)
                         .await?
@@ -134,7 +136,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
 
 pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
     runtime()?.block_on(with_session(&share.args.session, async |session| {
-        let dataverse = session.dataverse(&session.org(share.args.org.as_deref())?).await?;
+        let dataverse = session.dataverse(&session.org(share.args.org.as_ref())?).await?;
         let Some(principal) = dataverse.system_user(share.app.as_deref(), share.user.as_deref()).await? else {
             bail!(
                 "{} has no user in this environment: add the app as an application user first",
@@ -256,7 +258,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
             MachineCommand::Register { name, description, force, args } => {
                 emulator_only(&args.session, REGISTER_ON_THE_MACHINE)?;
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
                     // A rerun finds the machine it registered: nothing to do.
                     if !force && let Some(machine) = dataverse.find_machine(&name).await? {
                         already(args.output, &format!("Machine '{name}' is already registered (--force registers it anew)."));
@@ -281,7 +283,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                 }
                 .read()?;
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
                     let found = machine_named(&dataverse, &machine).await?;
                     let target = dataverse
                         .find_group(&group)
@@ -297,7 +299,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
             }
             MachineCommand::LeaveGroup { machine, args } => {
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_deref())?).await?;
+                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
                     let found = machine_named(&dataverse, &machine).await?;
                     let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
                     let group_id = found["_flowmachinegroupid_value"].as_str().unwrap_or_default();

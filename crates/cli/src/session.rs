@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use padconnect_client::{ClientCredential, Secret, Target, TokenClient};
+use padconnect_client::{ClientCredential, Org, Secret, Target, TokenClient};
 use padconnect_core::EnvironmentId;
 use padconnect_platform::RunningPlatform;
 
@@ -114,24 +114,25 @@ impl Session {
         }
     }
 
-    /// The org given, or the embedded one's.
-    pub fn org(&self, given: Option<&str>) -> anyhow::Result<String> {
+    /// The org given (a name, or a URL for a regional org), or the
+    /// embedded one's.
+    pub fn org(&self, given: Option<&Org>) -> anyhow::Result<Org> {
         match (given, &self.identity) {
-            (Some(org), _) => Ok(org.to_ascii_lowercase()),
-            (None, Some(identity)) => Ok(identity.org.clone()),
+            (Some(org), _) => Ok(org.clone()),
+            (None, Some(identity)) => Ok(Org::Name(identity.org.clone())),
             (None, None) => anyhow::bail!(
-                "no Dataverse org: pass --org NAME (the NAME of NAME.crm.dynamics.com)"
+                "no Dataverse org: pass --org NAME (the NAME of NAME.crm.dynamics.com) or --org URL (https://NAME.crm4.dynamics.com)"
             ),
         }
     }
 
     /// The org given, or the embedded platform's; `None` when neither is known.
-    pub fn org_if_known(&self, given: Option<&str>) -> Option<String> {
+    pub fn org_if_known(&self, given: Option<&Org>) -> Option<Org> {
         self.org(given).ok()
     }
 
     /// A Dataverse client for an org, with a token for it.
-    pub async fn dataverse(&self, org: &str) -> anyhow::Result<padconnect_client::DataverseClient> {
+    pub async fn dataverse(&self, org: &Org) -> anyhow::Result<padconnect_client::DataverseClient> {
         let scope = self.target.dataverse_scope(org);
         let token = self
             .tokens

@@ -5,7 +5,7 @@ use padconnect_core::{AccessRights, ShareRole};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{ClientError, Secret, Target, http};
+use crate::{ClientError, Org, Secret, Target, http};
 
 pub struct DataverseClient {
     http: reqwest::Client,
@@ -20,7 +20,7 @@ fn quoted(text: &str) -> String {
 }
 
 impl DataverseClient {
-    pub fn new(http: reqwest::Client, target: &Target, org: &str, token: String) -> Self {
+    pub fn new(http: reqwest::Client, target: &Target, org: &Org, token: String) -> Self {
         Self {
             http,
             base: format!("{}/api/data/v9.2", target.dataverse(org)),

@@ -1,7 +1,82 @@
 //! Where each surface lives: the cloud's host names, or a local platform's
 //! path-style routes (DESIGN.md 4.1), which need no name resolution.
 
+use std::str::FromStr;
+
 use padconnect_core::{Cloud, EnvironmentId};
+
+/// A Dataverse org, as `--org` takes it: its unique name (`contoso`, on the
+/// cloud's first region, `crm.dynamics.com`), or its full URL, which orgs
+/// outside North America need: EMEA is `crm4`, APAC `crm5`, the UK `crm11`
+/// (the Online Management API's service URL table, learn.microsoft.com
+/// "Online Management API: Region discovery"). Microsoft's own tools take the
+/// URL too: the Dataverse ServiceClient's instance URL, `pac auth create
+/// --environment https://contoso.crm4.dynamics.com`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Org {
+    Name(String),
+    /// `https://{name}.crm4.dynamics.com`, without a trailing slash.
+    Url {
+        url: String,
+        name: String,
+    },
+}
+
+impl Org {
+    /// The org's unique name: the URL's first label.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) | Self::Url { name, .. } => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Org {
+    /// As the user gave it: the name, or the URL.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Name(name) => f.write_str(name),
+            Self::Url { url, .. } => f.write_str(url),
+        }
+    }
+}
+
+impl FromStr for Org {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if !text.contains("://") {
+            return match padconnect_core::host::is_org_name(text) {
+                true => Ok(Self::Name(text.to_ascii_lowercase())),
+                false => Err(format!(
+                    "'{text}' is not a Dataverse org: give its name (contoso) or its URL (https://contoso.crm4.dynamics.com)"
+                )),
+            };
+        }
+        let bad = |why: &str| format!("'{text}' is not a Dataverse org URL: {why}");
+        let url = reqwest::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+        if url.scheme() != "https" {
+            return Err(bad("Dataverse is reached over https"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(bad(
+                "give the org's base URL alone, with no path (https://contoso.crm4.dynamics.com)",
+            ));
+        }
+        let host = url.host_str().ok_or_else(|| bad("it has no host"))?;
+        let name = host
+            .split('.')
+            .next()
+            .filter(|label| padconnect_core::host::is_org_name(label) && host.contains('.'))
+            .ok_or_else(|| bad("its host does not start with the org's name"))?;
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        Ok(Self::Url {
+            url: format!("https://{}{port}", host.to_ascii_lowercase()),
+            name: name.to_ascii_lowercase(),
+        })
+    }
+}
 
 /// The services a command talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +119,16 @@ impl Target {
         }
     }
 
-    /// An org's Dataverse, to which `/api/data/v9.2/...` is appended.
-    pub fn dataverse(&self, org: &str) -> String {
-        match self {
-            Self::Cloud(cloud) => format!("https://{org}.{}", cloud.hosts().dataverse),
-            Self::Platform(base) => format!("{base}/orgs/{org}"),
+    /// An org's Dataverse, to which `/api/data/v9.2/...` is appended. A
+    /// local platform serves every org under `/orgs/{name}`, whatever its
+    /// region.
+    pub fn dataverse(&self, org: &Org) -> String {
+        match (self, org) {
+            (Self::Cloud(cloud), Org::Name(name)) => {
+                format!("https://{name}.{}", cloud.hosts().dataverse)
+            }
+            (Self::Cloud(_), Org::Url { url, .. }) => url.clone(),
+            (Self::Platform(base), org) => format!("{base}/orgs/{}", org.name()),
         }
     }
 
@@ -63,7 +143,7 @@ impl Target {
     }
 
     /// The scope for an org's Dataverse: its base URL, as the Dataverse SDKs ask.
-    pub fn dataverse_scope(&self, org: &str) -> String {
+    pub fn dataverse_scope(&self, org: &Org) -> String {
         format!("{}/.default", self.dataverse(org))
     }
 }
@@ -84,9 +164,21 @@ mod tests {
             cloud.token_url("contoso.onmicrosoft.com"),
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
+        let contoso: Org = "Contoso".parse().unwrap();
         assert_eq!(
-            cloud.dataverse("contoso"),
+            cloud.dataverse(&contoso),
             "https://contoso.crm.dynamics.com"
+        );
+        let emea: Org = "https://Contoso.crm4.dynamics.com/".parse().unwrap();
+        assert_eq!(emea.name(), "contoso");
+        assert_eq!(cloud.dataverse(&emea), "https://contoso.crm4.dynamics.com");
+        assert_eq!(
+            cloud.dataverse_scope(&emea),
+            "https://contoso.crm4.dynamics.com/.default"
+        );
+        assert_eq!(
+            Target::Cloud(Cloud::UsGovHigh).dataverse(&contoso),
+            "https://contoso.crm.microsoftdynamics.us"
         );
         assert_eq!(cloud.api_scope(), "https://api.powerplatform.com/.default");
 
@@ -96,14 +188,37 @@ mod tests {
             "http://127.0.0.1:7232/environments/37520647-dbdf-49fa-ba01-6134c14680c4"
         );
         assert_eq!(
-            local.dataverse("contoso"),
+            local.dataverse(&contoso),
             "http://127.0.0.1:7232/orgs/contoso"
         );
+        assert_eq!(local.dataverse(&emea), "http://127.0.0.1:7232/orgs/contoso");
         assert_eq!(
-            local.dataverse_scope("contoso"),
+            local.dataverse_scope(&contoso),
             "http://127.0.0.1:7232/orgs/contoso/.default"
         );
         assert_eq!(local.api_scope(), "https://api.powerplatform.com/.default");
         assert_eq!(local.tenant_api(), "http://127.0.0.1:7232");
+    }
+
+    #[test]
+    fn orgs_are_names_or_base_urls() {
+        for bad in [
+            "contoso.crm4",
+            "http://contoso.crm4.dynamics.com",
+            "https://contoso.crm4.dynamics.com/api/data/v9.2",
+            "https://contoso.crm4.dynamics.com/?x=1",
+            "https://localhost",
+            "https://-x.crm.dynamics.com",
+            "",
+        ] {
+            assert!(bad.parse::<Org>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "https://contoso.crm.localhost:8443".parse::<Org>().unwrap(),
+            Org::Url {
+                url: "https://contoso.crm.localhost:8443".into(),
+                name: "contoso".into()
+            }
+        );
     }
 }

@@ -16,7 +16,7 @@ pub mod workflow;
 pub use connections::{ConnectionsClient, DesktopFlowConnection, PutOutcome, RunOwnerCertificate};
 pub use credentials::{Certificate, ClientCredential, Secret};
 pub use dataverse::DataverseClient;
-pub use endpoints::Target;
+pub use endpoints::{Org, Target};
 pub use error::ClientError;
 pub use http::{ENVIRONMENT_NOT_READY, Retry};
 pub use token::{AccessToken, TokenClient, token_identity};

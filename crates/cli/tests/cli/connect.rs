@@ -585,3 +585,83 @@ fn connection_update_changes_the_password_or_account_alone() {
     };
     assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
 }
+
+/// An org outside North America is named by its URL. Under the cloud's own
+/// host names (transparent mode, DESIGN 4.5: `padconnect env`'s proxy and
+/// CA, no `--platform`), the client asks for a token for
+/// `https://contoso.crm4.dynamics.com/.default` and calls that host; for a
+/// host that is no Dataverse region's, Entra gives no token (AADSTS500011).
+#[test]
+fn a_regional_org_is_reached_by_its_url_under_the_clouds_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let _server = Server::start(&["--data-dir", data, "--world", &example_world()]);
+    let printed = padconnect()
+        .args(["env", "--data-dir", data])
+        .output()
+        .unwrap();
+    let exports: Vec<(String, String)> = stdout(&printed)
+        .lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.trim_matches('\'').to_owned()))
+        .collect();
+    assert!(
+        exports.iter().any(|(name, _)| name == "HTTPS_PROXY"),
+        "{exports:?}"
+    );
+    let transparent = |org: &str| {
+        let mut command = padconnect();
+        command
+            .args([
+                "connect",
+                "--environment",
+                ENVIRONMENT,
+                "--group-name",
+                "Finance bots",
+            ])
+            .args([
+                "--org",
+                org,
+                "--username",
+                "CONTOSO\\svc-bot",
+                "--output",
+                "json",
+            ])
+            .envs(exports.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_CLIENT_ID", APP)
+            .env("AZURE_CLIENT_SECRET", "example-secret-value")
+            .env("PADCONNECT_MACHINE_PASSWORD", "Wind0ws-P@ss")
+            .env_remove("AZURE_AUTHORITY_HOST");
+        command.output().unwrap()
+    };
+    let emea = json(&transparent("https://contoso.crm4.dynamics.com"));
+    assert_eq!(
+        emea["connection"]["properties"]["connectionParametersSet"]["values"]["targetId"]["value"],
+        GROUP
+    );
+    let nowhere = transparent("https://contoso.crm4.example.com");
+    assert_eq!(nowhere.status.code(), Some(4), "{}", stderr(&nowhere));
+    assert!(
+        stderr(&nowhere).contains(
+            "AADSTS500011: The resource principal named https://contoso.crm4.example.com"
+        ),
+        "{}",
+        stderr(&nowhere)
+    );
+
+    // A malformed org is a usage error that shows both accepted forms.
+    let bad = padconnect()
+        .args([
+            "group",
+            "list",
+            "--org",
+            "https://contoso.crm4.dynamics.com/api/data/v9.2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("with no path"), "{}", stderr(&bad));
+}
