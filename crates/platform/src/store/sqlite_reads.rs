@@ -16,6 +16,13 @@
 //! (`query_only`), and each read sees the last committed transaction, as
 //! before.
 //!
+//! Measured again once the GET cache answered most GETs (BENCHMARKS.md, "SQLite
+//! reads: rusqlite inline, or sqlx only", 2026-12-02): with every SQLite read
+//! through a read-only sqlx pool instead, GETs were as fast (the cache reads
+//! nothing), but connection PUTs, which read the caller's application user,
+//! the group and the rights before writing, fell from 0.13–0.20 of /healthz
+//! to 0.07, below DESIGN 5's 0.1. So this second driver stays.
+//!
 //! Parameters are written `$1`, `$2`, ... as in PostgreSQL, so one SQL text
 //! serves both backends. SQLite treats `$N` as a named parameter, so each is
 //! bound by its name rather than by position, which keeps a query correct
