@@ -40,7 +40,7 @@ pub fn connection<'a>(c: &'a Connection, status: &'a Status, tenant_id: Uuid) ->
             icon_uri: ICON_URI,
             statuses: [StatusEntry(status)],
             connection_parameters_set: ParameterSet {
-                name: &c.parameter_set,
+                name: c.parameter_set.name(),
                 values: Values(&c.parameter_values),
             },
             keywords_remaining: 0,
@@ -57,8 +57,7 @@ pub fn connection<'a>(c: &'a Connection, status: &'a Status, tenant_id: Uuid) ->
                 name: c.environment_id.to_string(),
             },
             account_name: c.parameter_values.get("username").unwrap_or(&Value::Null),
-            allow_sharing: c.parameter_set
-                == padconnect_core::ParameterSet::AzureRelayRunOwner.name(),
+            allow_sharing: c.parameter_set.shareable(),
             test_links: [],
         },
     }

@@ -243,7 +243,7 @@ pub async fn put(
         display_name: request
             .display_name
             .unwrap_or_else(|| request.username.clone()),
-        parameter_set: request.set.name().to_owned(),
+        parameter_set: request.set,
         parameter_values: values,
         sealed_secrets: state
             .keyring

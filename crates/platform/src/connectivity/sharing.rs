@@ -7,7 +7,6 @@
 //! any role; CanViewWithShare holders as CanView or CanViewWithShare.
 
 use axum::http::StatusCode;
-use padconnect_core::ParameterSet;
 use uuid::Uuid;
 
 use super::ApiError;
@@ -39,7 +38,7 @@ pub async fn change(
             "Only the owner of connection '{id}', a principal it was shared with as CanViewWithShare or CanEdit, or an administrator may share it."
         )));
     }
-    if ParameterSet::parse(&connection.parameter_set) != Some(ParameterSet::AzureRelayRunOwner) {
+    if !connection.parameter_set.shareable() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "ConnectionNotShareable",

@@ -112,7 +112,7 @@ pub async fn panel(
     }
     let form = if standing < Standing::Share {
         "<p>You can use this connection but not share it.</p>".to_owned()
-    } else if connection.parameter_set != padconnect_core::ParameterSet::AzureRelayRunOwner.name() {
+    } else if !connection.parameter_set.shareable() {
         "<p>Only run-owner connections (azureRelayRunOwner) can be shared, and only with service principals.</p>".to_owned()
     } else {
         grant_form(&page, &base, &apps, &connection)

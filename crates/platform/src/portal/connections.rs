@@ -62,7 +62,7 @@ fn row(page: &EnvPage, v: &VisibleConnection) -> String {
          <td>{owner} ({kind})</td><td>{target}</td><td>{created}</td><td><span class=\"row-actions\">{share}{delete}</span></td></tr>",
         id = c.id,
         connector = esc(&c.connector.to_string()),
-        set = esc(&c.parameter_set),
+        set = c.parameter_set,
         status = status_cell(&v.status),
         owner = esc(&c.created_by.display_name),
         kind = c.created_by.kind.as_str(),

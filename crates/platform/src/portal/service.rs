@@ -406,11 +406,9 @@ async fn describe(
     };
     let standing =
         rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection).await?;
-    let run_owner =
-        connection.parameter_set == padconnect_core::ParameterSet::AzureRelayRunOwner.name();
     Ok(VisibleConnection {
         editable: standing == Some(Standing::Edit),
-        shareable: run_owner && standing >= Some(Standing::Share),
+        shareable: connection.parameter_set.shareable() && standing >= Some(Standing::Share),
         standing,
         connection,
         status,

@@ -95,7 +95,7 @@ where
             .push_bind(c.id.to_string())
             .push_bind(c.connector.to_string())
             .push_bind(c.display_name.clone())
-            .push_bind(c.parameter_set.clone())
+            .push_bind(c.parameter_set.name().to_owned())
             .push_bind(c.parameter_values.to_string())
             .push_bind(c.sealed_secrets.clone())
             .push_bind(opt_text(c.target_group_id))
@@ -346,7 +346,7 @@ impl Tx {
             c.id.to_string(),
             c.connector.to_string(),
             c.display_name.clone(),
-            c.parameter_set.clone(),
+            c.parameter_set.name(),
             c.parameter_values.to_string(),
             c.sealed_secrets.clone(),
             opt_text(c.target_group_id),

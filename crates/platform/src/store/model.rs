@@ -1,6 +1,6 @@
 //! What the platform keeps, as the store hands it out.
 
-use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId};
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId, ParameterSet};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -273,7 +273,7 @@ pub struct Connection {
     pub id: ConnectionId,
     pub connector: ConnectorName,
     pub display_name: String,
-    pub parameter_set: String,
+    pub parameter_set: ParameterSet,
     /// The parameter values that are not secret, as a JSON object.
     pub parameter_values: serde_json::Value,
     /// The secret values, sealed by the key ring.

@@ -2,7 +2,7 @@
 //! conversions into the model types, with the helpers every aggregate's
 //! file uses to read and write ids.
 
-use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId};
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId, ParameterSet};
 use uuid::Uuid;
 
 use super::sql::rows;
@@ -354,7 +354,8 @@ impl TryFrom<ConnectionRow> for Connection {
             connector: ConnectorName::parse(&r.connector)
                 .ok_or_else(|| corrupt("connector", &r.connector))?,
             display_name: r.display_name,
-            parameter_set: r.parameter_set,
+            parameter_set: ParameterSet::parse(&r.parameter_set)
+                .ok_or_else(|| corrupt("parameter set", &r.parameter_set))?,
             parameter_values: serde_json::from_str(&r.parameter_values)
                 .map_err(|_| corrupt("parameter values of connection", &r.id))?,
             sealed_secrets: r.sealed_secrets,

@@ -50,7 +50,7 @@ fn connection(id: ConnectionId) -> Connection {
         id,
         connector: ConnectorName::uiflow(),
         display_name: "crash".into(),
-        parameter_set: "azureRelay".into(),
+        parameter_set: padconnect_core::ParameterSet::AzureRelay,
         parameter_values: json!({}),
         sealed_secrets: vec![0; 48],
         target_group_id: None,

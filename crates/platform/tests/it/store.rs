@@ -58,7 +58,7 @@ fn connection(id: ConnectionId, name: &str) -> Connection {
         id,
         connector: ConnectorName::uiflow(),
         display_name: name.into(),
-        parameter_set: "azureRelay".into(),
+        parameter_set: padconnect_core::ParameterSet::AzureRelay,
         parameter_values: json!({"username": "CONTOSO\\bot", "targetId": GROUP.to_string()}),
         sealed_secrets: vec![1, 2, 3, 0, 255],
         target_group_id: Some(GROUP),

@@ -322,7 +322,7 @@ pub(super) async fn admins_connection(platform: &RunningPlatform, parameter_set:
         id,
         connector: padconnect_core::ConnectorName::uiflow(),
         display_name: format!("{parameter_set} connection"),
-        parameter_set: parameter_set.into(),
+        parameter_set: padconnect_core::ParameterSet::parse(parameter_set).unwrap(),
         parameter_values: json!({"username": "CONTOSO\\svc-bot", "targetId": GROUP}),
         sealed_secrets: Vec::new(),
         target_group_id: Some(GROUP.parse().unwrap()),
