@@ -13,7 +13,7 @@
 // Env: PADCONNECT_BIN (default ../target/debug/padconnect), CHROMIUM_PATH
 // (default /usr/bin/chromium).
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -32,6 +32,9 @@ const CLIENT_ID = '5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40';
 const SECRET = 'browser-test-secret';
 const USER = 'admin@contoso.onmicrosoft.com';
 const PASSWORD = 'browser-test-password';
+const MAKER = 'bob@contoso.onmicrosoft.com';
+const MAKER_PASSWORD = 'browser-test-maker-password';
+const PFX_PASSWORD = 'browser-test-pfx-password';
 const ENVIRONMENT = '37520647-dbdf-49fa-ba01-6134c14680c4';
 const GROUP = 'a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d';
 
@@ -46,18 +49,24 @@ admins = ["${USER}"]
 display_name = "deploy-pipeline"
 client_id = "${CLIENT_ID}"
 secrets = ["${SECRET}"]
+certificates = ["run-owner.pem"]
 
 [[tenants.users]]
 upn = "${USER}"
 display_name = "Contoso Admin"
 password = "${PASSWORD}"
 
+[[tenants.users]]
+upn = "${MAKER}"
+display_name = "Bob Maker"
+password = "${MAKER_PASSWORD}"
+
 [[tenants.environments]]
 id = "${ENVIRONMENT}"
 display_name = "Contoso Production"
 org = "contoso"
 application_users = ["${CLIENT_ID}"]
-makers = ["${USER}"]
+makers = ["${USER}", "${MAKER}"]
 
 [[tenants.environments.machine_groups]]
 id = "${GROUP}"
@@ -199,11 +208,42 @@ async function putConnection(base, token, connectionId, groupId) {
   assert(put.status === 201, `PUT: ${put.status} ${text}`);
 }
 
+/// The app's run-owner certificate: run-owner.pem for the world, and
+/// run-owner.pfx (with its key) for `padconnect connect --run-owner-pfx`.
+function runOwnerCertificate(dir) {
+  const file = (name) => path.join(dir, name);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=deploy-pipeline',
+    '-keyout', file('run-owner.key'), '-out', file('run-owner.pem')], { stdio: 'ignore' });
+  execFileSync('openssl', ['pkcs12', '-export', '-inkey', file('run-owner.key'), '-in', file('run-owner.pem'),
+    '-out', file('run-owner.pfx'), '-passout', `pass:${PFX_PASSWORD}`], { stdio: 'ignore' });
+}
+
+/// `padconnect connect` as the service principal: a run-owner connection
+/// (the flows run as the app, proved by its certificate).
+function connectRunOwner(base, dir) {
+  const output = execFileSync(binary, ['connect', '--platform', base, '--environment', ENVIRONMENT, '--group', GROUP,
+    '--username', 'CONTOSO\\svc-runner', '--parameter-set', 'azureRelayRunOwner',
+    '--run-owner-pfx', path.join(dir, 'run-owner.pfx'), '--output', 'json'], {
+    env: {
+      ...process.env,
+      AZURE_TENANT_ID: TENANT,
+      AZURE_CLIENT_ID: CLIENT_ID,
+      AZURE_CLIENT_SECRET: SECRET,
+      PADCONNECT_MACHINE_PASSWORD: 'browser-test-windows-password',
+      PADCONNECT_PFX_PASSWORD: PFX_PASSWORD,
+    },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return JSON.parse(output).connectionId;
+}
+
 /// One run of the seed's path on a platform of its own, at one viewport.
 async function seedPath(browser, width, height) {
   stopped = false; // a failure at one width does not skip the other
   const dir = await mkdtemp(path.join(tmpdir(), 'padconnect-browser-'));
   await writeFile(path.join(dir, 'world.toml'), WORLD);
+  runOwnerCertificate(dir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(
@@ -358,17 +398,44 @@ async function seedPath(browser, width, height) {
       await checked('18-new-group');
     });
 
+    await step(`${at}: a run-owner connection has a Share page, and a user who may not share gets a 403 in the layout`, async () => {
+      const runOwner = connectRunOwner(base, dir);
+      await page.goto(`${base}/environments/${ENVIRONMENT}/connections`);
+      const row = page.getByRole('row').filter({ hasText: runOwner.replaceAll('-', '') });
+      await Promise.all([page.waitForURL('**/share'), row.getByRole('link', { name: /^Share/ }).click()]);
+      await checked('19-connection-share');
+      // Bob may use Finance bots, not share it.
+      await page.goto(`${base}/environments/${ENVIRONMENT}/machines/groups/${GROUP}/share?q=bob`);
+      await page.getByLabel(/Bob Maker/).check();
+      await Promise.all([page.waitForURL('**/share?notice=shared'), page.getByRole('button', { name: 'Save' }).click()]);
+      const bob = await (await browser.newContext({ viewport: { width, height } })).newPage();
+      try {
+        await bob.goto(`${base}/signin`);
+        await bob.getByLabel('Email or UPN').fill(MAKER);
+        await bob.getByLabel('Password').fill(MAKER_PASSWORD);
+        await Promise.all([bob.waitForURL('**/machines'), bob.getByRole('button', { name: 'Sign in' }).click()]);
+        const refused = await bob.goto(`${base}/environments/${ENVIRONMENT}/machines/groups/${GROUP}/share`);
+        assert(refused.status() === 403, `status ${refused.status()}`);
+        await bob.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Machines' }).waitFor();
+        await checkAccessibility(bob, `403 at ${at}`);
+        await checkNoSidewaysScroll(bob, `403 at ${at}`);
+        await bob.screenshot({ path: path.join(shots, `${width}-20-forbidden.png`), fullPage: true });
+      } finally {
+        await bob.context().close();
+      }
+    });
+
     await step(`${at}: a missing page is inside the layout, and signing out ends the session`, async () => {
       const missing = await page.goto(`${base}/environments/${ENVIRONMENT}/no-such-page`);
       assert(missing.status() === 404, `status ${missing.status()}`);
       await nav().getByRole('link', { name: 'Home' }).waitFor();
-      await checked('19-not-found');
+      await checked('21-not-found');
       await Promise.all([page.waitForURL('**/home'), page.getByRole('link', { name: 'Go to Home' }).click()]);
-      await checked('20-home');
+      await checked('22-home');
       await Promise.all([page.waitForURL('**/signin'), page.getByRole('button', { name: 'Sign out' }).click()]);
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);
       assert(new URL(page.url()).pathname === '/signin', `still signed in at ${page.url()}`);
-      await page.screenshot({ path: path.join(shots, `${width}-21-signed-out.png`), fullPage: true });
+      await page.screenshot({ path: path.join(shots, `${width}-23-signed-out.png`), fullPage: true });
       assert(foreign.length === 0, `requests left the platform: ${foreign.join(', ')}`);
     });
   } finally {
