@@ -5,8 +5,10 @@
 //! Imports point down: `server` opens the data and serves what `routing`
 //! assembles; `routing` dispatches to the surfaces (`identity`, `dataverse`,
 //! `connectivity`, `portal`, HTTP adapters each with its own error format);
-//! they call the rules (`rules`, `auth`) over `state`, which holds the store,
-//! the caches layered over it and the keys; `store` sits on `core`.
+//! they authenticate through `auth` and call the rules in `domain` (fleet,
+//! connections, sign-in), which take the store, not the HTTP state; `state`
+//! holds the store, the caches layered over it and the keys; `store` sits on
+//! `core`.
 
 mod arm;
 mod auth;
@@ -23,7 +25,6 @@ mod oidc;
 mod origin;
 mod portal;
 mod routing;
-mod rules;
 pub mod secrets;
 mod server;
 mod signing;

@@ -304,7 +304,7 @@ fn sealing_context(env: &padconnect_core::EnvironmentId, id: &ConnectionId) -> V
     format!("connection:{env}:{id}").into_bytes()
 }
 
-pub use crate::rules::Standing;
+pub use crate::domain::connections::Standing;
 
 /// The caller's standing on a connection; `None` when it may not see it.
 pub async fn standing(
@@ -317,7 +317,7 @@ pub async fn standing(
         return Ok(Some(Standing::Edit));
     }
     let admin = ctx.admin(state).await?;
-    crate::rules::connection_standing(&state.store, ctx.caller.object_id, admin, connection)
+    crate::domain::connections::standing(&state.store, ctx.caller.object_id, admin, connection)
         .await
         .map_err(ApiError::from)
 }

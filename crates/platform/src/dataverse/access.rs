@@ -19,9 +19,10 @@ use uuid::Uuid;
 
 use super::entities::parse_segment;
 use super::sharing::group_of;
-use super::tables::{Table, rights_of, rights_on};
+use super::tables::{Table, rights_on};
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::auth::is_admin_user;
+use crate::domain::fleet;
 use crate::state::AppState;
 use crate::store::{MachineGroup, RecordRef};
 
@@ -54,14 +55,13 @@ pub async fn principal_access(
         }
     };
     let group = target(state, caller, arguments, params).await?;
-    let principal = state
-        .store
-        .system_user(principal_id)
-        .await?
-        .filter(|u| u.environment_id == caller.environment.id)
-        .ok_or_else(|| DataverseError::does_not_exist("systemuser", principal_id))?;
+    let principal = fleet::find_user(&state.store, caller.actor(), principal_id).await?;
     let admin = is_admin_user(&state.store, caller.environment.tenant_id, &principal).await?;
-    let rights = rights_of(state, &principal, admin, &group).await?;
+    let actor = fleet::Actor {
+        user: &principal,
+        admin,
+    };
+    let rights = fleet::group_rights(&state.store, actor, &group).await?;
     Ok(Json(json!({
         "@odata.context": caller.origin.url(&format!(
             "{API_ROOT}/$metadata#{NAMESPACE}RetrievePrincipalAccessResponse"

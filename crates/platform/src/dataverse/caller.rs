@@ -22,6 +22,16 @@ pub struct DataverseCaller {
     pub origin: RequestOrigin,
 }
 
+impl DataverseCaller {
+    /// The caller as the domain's rules see it.
+    pub fn actor(&self) -> crate::domain::fleet::Actor<'_> {
+        crate::domain::fleet::Actor {
+            user: &self.user,
+            admin: self.admin,
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for DataverseCaller {
     type Rejection = DataverseError;
 

@@ -28,7 +28,13 @@ impl From<crate::store::StoreError> for DataverseError {
 /// A domain rule's refusal in Dataverse's words. A value too long for its
 /// column is Dataverse's validation error, `[0x80044331:StringLengthTooLong]
 /// The length of the 'schemaname' attribute of the 'botcomponent' entity
-/// exceeded the maximum allowed length of '100'` as users quote it.
+/// exceeded the maximum allowed length of '100'` as users quote it; a missing
+/// privilege 0x80040220 and a missing right 0x80048306, as Dataverse's error
+/// code list ("Web service error codes") has them. Guesses, written down: a
+/// delete that the Restrict cascade forbids is taken to be 0x80040227
+/// ("associated with another object"), a name in use 0x80040237
+/// (DuplicateRecord), a stale `If-Match` 0x80060882
+/// (ConcurrencyVersionMismatch).
 impl From<crate::domain::Error> for DataverseError {
     fn from(error: crate::domain::Error) -> Self {
         use crate::domain::{Error, Invalid, Reason};
@@ -53,7 +59,88 @@ impl From<crate::domain::Error> for DataverseError {
                 format!("A validation error occurred. {}", invalid.describe()),
             ),
             Error::Invalid(invalid) => Self::bad_request(invalid.describe()),
+            Error::NotFound(record) => Self::does_not_exist(record.entity, record.id),
+            Error::Forbidden(forbidden) => forbidden.into(),
+            Error::Conflict(conflict) => conflict.into(),
+            Error::Membership(refusal) => refusal.into(),
             Error::Store(error) => error.into(),
+            Error::Internal(what) => Self::internal(format!("{what} failed")),
+        }
+    }
+}
+
+impl From<crate::domain::Forbidden> for DataverseError {
+    fn from(forbidden: crate::domain::Forbidden) -> Self {
+        use crate::domain::{Forbidden, Privilege};
+        match forbidden {
+            Forbidden::Privilege { user, privilege } => {
+                let fix = match privilege {
+                    Privilege::Create(_) => "give it the Environment Maker role",
+                    Privilege::Administrator(_) => {
+                        "an administrator (System Administrator) must do this"
+                    }
+                };
+                Self::new(
+                    StatusCode::FORBIDDEN,
+                    "0x80040220",
+                    format!(
+                        "Principal user (Id={user}) is missing {} privilege: {fix}.",
+                        privilege.name()
+                    ),
+                )
+            }
+            Forbidden::Rights {
+                user,
+                missing,
+                record,
+                ..
+            }
+            | Forbidden::Escalation {
+                user,
+                missing,
+                record,
+                ..
+            } => Self::missing_right(user, &missing.to_string(), record.id, record.entity),
+        }
+    }
+}
+
+impl From<crate::domain::Conflict> for DataverseError {
+    fn from(conflict: crate::domain::Conflict) -> Self {
+        use crate::domain::Conflict;
+        let precondition =
+            |code, message| Self::new(StatusCode::PRECONDITION_FAILED, code, message);
+        match conflict {
+            Conflict::NameTaken { entity, name } => precondition(
+                "0x80040237",
+                format!(
+                    "A {} named '{name}' is registered in this environment already: delete it first, or register with force, which breaks its connections.",
+                    if entity == "flowmachine" {
+                        "machine"
+                    } else {
+                        entity
+                    }
+                ),
+            ),
+            Conflict::NotEmpty { group } => Self::bad_request_code(
+                "0x80040227",
+                format!(
+                    "The machine group '{group}' still holds machines: remove them from it before deleting it."
+                ),
+            ),
+            Conflict::VersionMismatch { version } => precondition(
+                "0x80060882",
+                format!(
+                    "The version of the existing record doesn't match the If-Match header: it is W/\"{version}\"; read it again."
+                ),
+            ),
+            Conflict::ChangedMeanwhile(record) => precondition(
+                "0x80060882",
+                format!(
+                    "The {} {} was changed by another request meanwhile: read it again.",
+                    record.entity, record.id
+                ),
+            ),
         }
     }
 }

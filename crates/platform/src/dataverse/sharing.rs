@@ -8,11 +8,13 @@ use padconnect_core::AccessRights;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::tables::{Table, group_in, machine_in, rights_on};
+use super::tables::{Table, group_in, machine_in};
 use super::{DataverseCaller, DataverseError};
+use crate::domain::fleet::{self, Row};
 use crate::state::AppState;
-use crate::store::{MachineGroup, RecordRef, Share};
+use crate::store::MachineGroup;
 
+/// Which of the three actions was called.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Change {
     /// GrantAccess: add rights to those held.
@@ -56,9 +58,9 @@ async fn share(
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         DataverseError::bad_request(format!("The request body is not valid JSON: {e}"))
     })?;
-    let group = target_group(&state, &caller, &body["Target"]).await?;
-    let (principal, rights) = match change {
-        Change::Revoke => (principal_id(&body["Revokee"])?, AccessRights::empty()),
+    let row = target_row(&body["Target"])?;
+    let (principal, change) = match change {
+        Change::Revoke => (principal_id(&body["Revokee"])?, fleet::Change::Revoke),
         _ => {
             let access = &body["PrincipalAccess"];
             let mask = access["AccessMask"].as_str().ok_or_else(|| {
@@ -69,55 +71,20 @@ async fn share(
             let rights: AccessRights = mask.parse().map_err(|e: padconnect_core::ParseError| {
                 DataverseError::bad_request(e.to_string())
             })?;
-            (principal_id(&access["Principal"])?, rights)
+            let change = match change {
+                Change::Grant => fleet::Change::Grant(rights),
+                _ => fleet::Change::Modify(rights),
+            };
+            (principal_id(&access["Principal"])?, change)
         }
     };
-    let grantee = state
-        .store
-        .system_user(principal)
-        .await?
-        .filter(|u| u.environment_id == caller.environment.id);
-    let grantee = grantee.ok_or_else(|| DataverseError::does_not_exist("systemuser", principal))?;
-    let held = rights_on(&state, &caller, &group).await?;
-    if !held.contains(AccessRights::SHARE) {
-        return Err(DataverseError::missing_right(
-            caller.user.id,
-            "ShareAccess",
-            group.id,
-            "flowmachinegroup",
-        ));
-    }
-    if !crate::rules::may_grant(held, rights) {
-        return Err(DataverseError::missing_right(
-            caller.user.id,
-            &(rights - held).to_string(),
-            group.id,
-            "flowmachinegroup",
-        ));
-    }
-    let record = RecordRef::MachineGroup(group.id);
-    let held = state.store.share_rights(record, grantee.id).await?;
-    let rights = match change {
-        Change::Grant => held | rights,
-        Change::Modify | Change::Revoke => rights,
-    };
-    let mut tx = state.store.begin().await?;
-    tx.set_share(&Share {
-        record,
-        principal_id: grantee.id,
-        rights,
-    })
-    .await?;
-    tx.commit().await?;
+    fleet::share(&state.store, caller.actor(), row, principal, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The group a `Target` names: a flowmachinegroup, or a flowmachine's group.
-async fn target_group(
-    state: &AppState,
-    caller: &DataverseCaller,
-    target: &Value,
-) -> Result<MachineGroup, DataverseError> {
+/// The row a `Target` names: a flowmachinegroup, or a flowmachine (which
+/// shares through its group).
+fn target_row(target: &Value) -> Result<Row, DataverseError> {
     let kind = target["@odata.type"]
         .as_str()
         .unwrap_or_default()
@@ -132,7 +99,10 @@ async fn target_group(
         }
     };
     let id = guid(&target[table.key()], &format!("Target.{}", table.key()))?;
-    group_of(state, caller, table, id).await
+    Ok(match table {
+        Table::Machines => Row::Machine(id),
+        _ => Row::Group(id),
+    })
 }
 
 /// The group that holds a row's rights: the group itself, or a machine's group.

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{DataverseCaller, DataverseError};
+use crate::domain::fleet;
 use crate::state::AppState;
 use crate::store::{Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
@@ -202,12 +203,7 @@ pub async fn group_in(
     caller: &DataverseCaller,
     id: Uuid,
 ) -> Result<MachineGroup, DataverseError> {
-    state
-        .store
-        .machine_group(id)
-        .await?
-        .filter(|g| g.environment_id == caller.environment.id)
-        .ok_or_else(|| DataverseError::does_not_exist(Table::MachineGroups.logical_name(), id))
+    Ok(fleet::find_group(&state.store, caller.actor(), id).await?)
 }
 
 /// A machine of the caller's environment and the group that holds its
@@ -217,65 +213,16 @@ pub async fn machine_in(
     caller: &DataverseCaller,
     id: Uuid,
 ) -> Result<(Machine, MachineGroup), DataverseError> {
-    let env = caller.environment.id;
-    let missing = || DataverseError::does_not_exist(Table::Machines.logical_name(), id);
-    let machine = state
-        .store
-        .machine(id)
-        .await?
-        .filter(|m| m.environment_id == env)
-        .ok_or_else(missing)?;
-    let group = state
-        .store
-        .machine_group(machine.group_id)
-        .await?
-        .filter(|g| g.environment_id == env)
-        .ok_or_else(missing)?;
-    Ok((machine, group))
+    Ok(fleet::find_machine(&state.store, caller.actor(), id).await?)
 }
 
-/// 0x80048306 unless the caller holds `right` on the group; `row` and
-/// `table` name what was asked for (a machine's rights are its group's).
-pub async fn require_right(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group: &MachineGroup,
-    right: AccessRights,
-    row: Uuid,
-    table: Table,
-) -> Result<(), DataverseError> {
-    if rights_on(state, caller, group).await?.contains(right) {
-        return Ok(());
-    }
-    Err(DataverseError::missing_right(
-        caller.user.id,
-        &right.to_string(),
-        row,
-        table.logical_name(),
-    ))
-}
-
-/// The rights a caller holds on a group: all as its owner or as a tenant
-/// administrator, else what sharing gave. A group's machines share its rights.
+/// The rights a caller holds on a group (`domain::fleet::group_rights`).
 pub async fn rights_on(
     state: &AppState,
     caller: &DataverseCaller,
     group: &MachineGroup,
 ) -> Result<AccessRights, DataverseError> {
-    rights_of(state, &caller.user, caller.admin, group).await
-}
-
-/// [`rights_on`] for any systemuser, `admin` telling whether it is a
-/// Power Platform administrator of the tenant.
-pub async fn rights_of(
-    state: &AppState,
-    user: &SystemUser,
-    admin: bool,
-    group: &MachineGroup,
-) -> Result<AccessRights, DataverseError> {
-    crate::rules::group_rights(&state.store, user, admin, group)
-        .await
-        .map_err(DataverseError::from)
+    Ok(fleet::group_rights(&state.store, caller.actor(), group).await?)
 }
 
 async fn can_read(

@@ -2,35 +2,26 @@
 //! Web API: `POST {set}`, `PATCH {set}({id})`, `DELETE {set}({id})`.
 //!
 //! A `POST flowmachines` without a group is the silent registration of a
-//! standalone machine: it gets its hidden Default group, as Power Automate
-//! makes one. Guesses, written down: Dataverse's code for a delete that the
-//! Restrict cascade forbids is taken to be 0x80040227 ("associated with
-//! another object"), and that for a stale `If-Match` 0x80060882
-//! (ConcurrencyVersionMismatch).
+//! standalone machine. The rules are `domain::fleet`'s; this file reads the
+//! bodies and headers and answers as the Web API does.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use padconnect_core::AccessRights;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::tables::{Table, group_in, machine_in, require_right};
+use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::domain::fleet::{
-    GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, TextColumn,
+    self, GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, Row, TextColumn,
 };
+use crate::domain::{Conflict, Forbidden, Privilege};
 use crate::state::AppState;
-use crate::store::{
-    ACCESS_MODE_NON_INTERACTIVE, Machine, MachineGroup, RenameTable, RowVersion, SystemUser,
-    Timestamp, flowgrouptype,
-};
+use crate::store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser, Timestamp};
 use crate::world::application_user;
-
-/// A group holds at most this many machines.
-pub const MAX_MACHINES_PER_GROUP: usize = 50;
 
 fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, DataverseError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
@@ -52,17 +43,15 @@ fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, Datav
     Ok(object)
 }
 
-/// A text column's value from a body, held to the column's rule; `None`
-/// when the body leaves it out and `required` does not ask for it.
+/// A text column's value from a body, as sent; `None` when the body
+/// leaves it out (the domain decides whether it may).
 fn text_field(
     object: &Map<String, Value>,
     column: TextColumn,
-    required: bool,
-) -> Result<Option<String>, DataverseError> {
+) -> Result<Option<&str>, DataverseError> {
     match object.get(column.field) {
-        None | Some(Value::Null) if required => Ok(Some(column.check("")?)),
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(column.check(s)?)),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(DataverseError::bad_request(format!(
             "'{}' must be a string",
             column.field
@@ -110,34 +99,15 @@ pub async fn post(
 ) -> Result<Response, DataverseError> {
     let table = Table::from_entity_set(&segment)
         .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
-    if !crate::rules::may_create(&caller.user, caller.admin) {
-        return Err(DataverseError::new(
-            StatusCode::FORBIDDEN,
-            "0x80040220",
-            format!(
-                "Principal user (Id={}) is missing prvCreate{} privilege: give it the Environment Maker role.",
-                caller.user.id,
-                table.logical_name()
-            ),
-        ));
-    }
-    let now = Timestamp::now();
-    let owner = caller.user.id;
-    match table {
+    let store = &state.store;
+    let id = match table {
         Table::MachineGroups => {
             let object = parse_body(&body, &["name", "description"])?;
-            let group = new_group(
-                &caller,
-                text_field(&object, GROUP_NAME, true)?.unwrap_or_default(),
-                text_field(&object, GROUP_DESCRIPTION, false)?,
-                flowgrouptype::STANDARD,
-                now,
-            );
-            let mut tx = state.store.begin().await?;
-            tx.upsert_machine_group(&group).await?;
-            tx.commit().await?;
-            let row = table.row(&state, &caller, group.id).await?;
-            Ok(created(&caller, table, group.id, row, &headers))
+            let name = text_field(&object, GROUP_NAME)?.unwrap_or_default();
+            let description = text_field(&object, GROUP_DESCRIPTION)?.unwrap_or_default();
+            fleet::create_group(store, caller.actor(), name, description)
+                .await?
+                .id
         }
         Table::Machines => {
             let object = parse_body(
@@ -149,50 +119,15 @@ pub async fn post(
                     "A machine is registered standalone, then joins a group with the group's password: POST flowmachines(<id>)/Microsoft.Dynamics.CRM.JoinGroup {\"GroupId\":...,\"GroupPassword\":...}",
                 ));
             }
-            let name = text_field(&object, MACHINE_NAME, true)?.unwrap_or_default();
-            let description = text_field(&object, MACHINE_DESCRIPTION, false)?.unwrap_or_default();
-            if let Some(existing) = state
-                .store
-                .machine_named(&caller.environment.id, &name)
+            let name = text_field(&object, MACHINE_NAME)?.unwrap_or_default();
+            let description = text_field(&object, MACHINE_DESCRIPTION)?.unwrap_or_default();
+            fleet::register_machine(store, caller.actor(), name, description)
                 .await?
-            {
-                return Err(DataverseError::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "0x80040237",
-                    format!(
-                        "A machine named '{}' is registered in this environment already: delete it first, or register with force, which breaks its connections.",
-                        existing.name
-                    ),
-                ));
-            }
-            let hidden = new_group(&caller, name.clone(), None, flowgrouptype::DEFAULT, now);
-            let machine = Machine {
-                id: Uuid::new_v4(),
-                environment_id: caller.environment.id,
-                group_id: hidden.id,
-                name,
-                description,
-                agentversion: None,
-                lastheartbeatdate: None,
-                statecode: 0,
-                statuscode: 1,
-                owner_id: owner,
-                created_on: now,
-                created_by: owner,
-                modified_on: now,
-                modified_by: owner,
-                versionnumber: 1,
-            };
-            let mut tx = state.store.begin().await?;
-            tx.upsert_machine_group(&hidden).await?;
-            tx.upsert_machine(&machine).await?;
-            tx.commit().await?;
-            let row = table.row(&state, &caller, machine.id).await?;
-            Ok(created(&caller, table, machine.id, row, &headers))
+                .id
         }
         Table::SystemUsers => {
             let user = new_application_user(&state, &caller, &body).await?;
-            let mut tx = state.store.begin().await?;
+            let mut tx = store.begin().await?;
             if !tx.insert_system_user(&user).await? {
                 return Err(DataverseError::new(
                     StatusCode::PRECONDITION_FAILED,
@@ -204,10 +139,11 @@ pub async fn post(
                 ));
             }
             tx.commit().await?;
-            let row = table.row(&state, &caller, user.id).await?;
-            Ok(created(&caller, table, user.id, row, &headers))
+            user.id
         }
-    }
+    };
+    let row = table.row(&state, &caller, id).await?;
+    Ok(created(&caller, table, id, row, &headers))
 }
 
 /// `POST systemusers` as the admin scripts do it:
@@ -283,42 +219,13 @@ async fn new_application_user(
     })
 }
 
-/// 0x80040220: the caller lacks a privilege its security roles would give.
-fn missing_privilege(caller: &DataverseCaller, privilege: &str) -> DataverseError {
-    DataverseError::new(
-        StatusCode::FORBIDDEN,
-        "0x80040220",
-        format!(
-            "Principal user (Id={}) is missing {privilege} privilege: an administrator (System Administrator) must do this.",
-            caller.user.id
-        ),
-    )
-}
-
-pub(super) fn new_group(
-    caller: &DataverseCaller,
-    name: String,
-    description: Option<String>,
-    kind: i64,
-    now: Timestamp,
-) -> MachineGroup {
-    let owner = caller.user.id;
-    MachineGroup {
-        id: Uuid::new_v4(),
-        environment_id: caller.environment.id,
-        name,
-        description: description.unwrap_or_default(),
-        flowgrouptype: kind,
-        statecode: 0,
-        statuscode: 1,
-        password_hash: None,
-        owner_id: owner,
-        created_on: now,
-        created_by: owner,
-        modified_on: now,
-        modified_by: owner,
-        versionnumber: 1,
+/// 0x80040220: only administrators (System Administrator) may do this.
+fn missing_privilege(caller: &DataverseCaller, privilege: &'static str) -> DataverseError {
+    Forbidden::Privilege {
+        user: caller.user.id,
+        privilege: Privilege::Administrator(privilege),
     }
+    .into()
 }
 
 /// `PATCH {set}(<id>)` with `If-Match`: a group's or a machine's name and
@@ -333,129 +240,92 @@ pub async fn patch(
 ) -> Result<Response, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
-    let env = caller.environment.id;
-    let now = Timestamp::now();
-    let tx = match table {
-        Table::MachineGroups | Table::Machines => {
+    match fleet_row(table, id) {
+        Some(row) => {
             let object = parse_body(&body, &["name", "description"])?;
-            // The row as read: its version, name and description, and the
-            // group whose rights decide.
-            let (row, name, description, group, columns) = match table {
-                Table::MachineGroups => {
-                    let group = group_in(&state, &caller, id).await?;
-                    let row = (RenameTable::MachineGroups, group.versionnumber);
-                    let columns = (GROUP_NAME, GROUP_DESCRIPTION);
-                    (
-                        row,
-                        group.name.clone(),
-                        group.description.clone(),
-                        group,
-                        columns,
-                    )
-                }
-                _ => {
-                    let (machine, group) = machine_in(&state, &caller, id).await?;
-                    let row = (RenameTable::Machines, machine.versionnumber);
-                    let columns = (MACHINE_NAME, MACHINE_DESCRIPTION);
-                    (row, machine.name, machine.description, group, columns)
-                }
+            let (name, description) = match row {
+                Row::Group(_) => (GROUP_NAME, GROUP_DESCRIPTION),
+                Row::Machine(_) => (MACHINE_NAME, MACHINE_DESCRIPTION),
             };
-            require_right(&state, &caller, &group, AccessRights::WRITE, id, table).await?;
-            check_version(&headers, row.1)?;
-            let (name, description) = renamed(&object, columns, &name, &description)?;
-            let mut tx = state.store.begin().await?;
-            let version = RowVersion {
-                table: row.0,
-                id,
-                version: row.1,
-            };
-            if !tx
-                .rename(version, &name, &description, caller.user.id, now)
-                .await?
-            {
-                return Err(changed_meanwhile(table, id));
-            }
-            tx
+            let name = text_field(&object, name)?;
+            let description = text_field(&object, description)?;
+            let expected = if_match(&headers);
+            fleet::rename(
+                &state.store,
+                caller.actor(),
+                row,
+                expected,
+                name,
+                description,
+            )
+            .await?;
         }
-        Table::SystemUsers => {
-            if !caller.admin {
-                return Err(missing_privilege(&caller, "prvWriteUser"));
-            }
-            let object = parse_body(&body, &["isdisabled"])?;
-            let user = state
-                .store
-                .system_user(id)
-                .await?
-                .filter(|u| u.environment_id == env)
-                .ok_or_else(|| DataverseError::does_not_exist("systemuser", id))?;
-            check_version(&headers, user.versionnumber)?;
-            let isdisabled = match object.get("isdisabled") {
-                None => user.isdisabled,
-                Some(Value::Bool(flag)) => *flag,
-                Some(_) => {
-                    return Err(DataverseError::bad_request(
-                        "'isdisabled' must be true or false",
-                    ));
-                }
-            };
-            let updated = SystemUser {
-                isdisabled,
-                modified_on: now,
-                ..user
-            };
-            let mut tx = state.store.begin().await?;
-            tx.upsert_system_user(&updated).await?;
-            tx
-        }
-    };
-    tx.commit().await?;
+        None => set_disabled(&state, &caller, id, &headers, &body).await?,
+    }
     if wants_representation(&headers) {
         return Ok(Json(table.row(&state, &caller, id).await?).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// 412: the row changed (or went away) between the read and the write.
-fn changed_meanwhile(table: Table, id: Uuid) -> DataverseError {
-    DataverseError::new(
-        StatusCode::PRECONDITION_FAILED,
-        "0x80060882",
-        format!(
-            "The {} {id} was changed by another request meanwhile: read it again.",
-            table.logical_name()
-        ),
-    )
-}
-
-/// The name and description a PATCH body gives, or the row's where it gives none.
-fn renamed(
-    object: &Map<String, Value>,
-    (name_column, description_column): (TextColumn, TextColumn),
-    name: &str,
-    description: &str,
-) -> Result<(String, String), DataverseError> {
-    Ok((
-        text_field(object, name_column, false)?.unwrap_or_else(|| name.to_owned()),
-        text_field(object, description_column, false)?.unwrap_or_else(|| description.to_owned()),
-    ))
-}
-
-/// 412 when `If-Match` names another version than the row's.
-fn check_version(headers: &HeaderMap, version: i64) -> Result<(), DataverseError> {
-    let stale = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|expected| expected != "*" && expected != format!("W/\"{version}\""));
-    if stale {
-        return Err(DataverseError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "0x80060882",
-            format!(
-                "The version of the existing record doesn't match the If-Match header: it is W/\"{version}\"; read it again."
-            ),
-        ));
+/// The fleet's row a table and id name; `None` for systemusers.
+fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
+    match table {
+        Table::MachineGroups => Some(Row::Group(id)),
+        Table::Machines => Some(Row::Machine(id)),
+        Table::SystemUsers => None,
     }
+}
+
+/// `PATCH systemusers(<id>) {"isdisabled": true}`.
+async fn set_disabled(
+    state: &AppState,
+    caller: &DataverseCaller,
+    id: Uuid,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), DataverseError> {
+    if !caller.admin {
+        return Err(missing_privilege(caller, "prvWriteUser"));
+    }
+    let object = parse_body(body, &["isdisabled"])?;
+    let user = fleet::find_user(&state.store, caller.actor(), id).await?;
+    if if_match(headers).is_some_and(|expected| expected != user.versionnumber) {
+        let version = user.versionnumber;
+        return Err(Conflict::VersionMismatch { version }.into());
+    }
+    let isdisabled = match object.get("isdisabled") {
+        None => user.isdisabled,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => {
+            return Err(DataverseError::bad_request(
+                "'isdisabled' must be true or false",
+            ));
+        }
+    };
+    let updated = SystemUser {
+        isdisabled,
+        modified_on: Timestamp::now(),
+        ..user
+    };
+    let mut tx = state.store.begin().await?;
+    tx.upsert_system_user(&updated).await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// The version `If-Match` expects, `None` for `*` or no header. Versions
+/// start at 1, so an ETag that is not one of ours (0 here) matches no row.
+fn if_match(headers: &HeaderMap) -> Option<i64> {
+    let expected = headers.get(header::IF_MATCH)?.to_str().unwrap_or_default();
+    if expected == "*" {
+        return None;
+    }
+    let version = expected
+        .strip_prefix("W/\"")
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse().ok());
+    Some(version.unwrap_or(0))
 }
 
 /// `DELETE flowmachinegroups(<id>)` (refused while machines are in it) or
@@ -467,39 +337,9 @@ pub async fn delete(
 ) -> Result<StatusCode, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("DELETE needs a row: {set}(<id>)"))?;
-    let (group, machine) = match table {
-        Table::MachineGroups => (group_in(&state, &caller, id).await?, None),
-        Table::Machines => {
-            let (machine, group) = machine_in(&state, &caller, id).await?;
-            (group, Some(machine))
-        }
-        Table::SystemUsers => {
-            return Err(DataverseError::bad_request(
-                "systemuser rows cannot be deleted, only disabled",
-            ));
-        }
-    };
-    require_right(&state, &caller, &group, AccessRights::DELETE, id, table).await?;
-    let mut tx = state.store.begin().await?;
-    match machine {
-        Some(machine) => {
-            tx.delete_machine(machine.id).await?;
-            if group.flowgrouptype == flowgrouptype::DEFAULT {
-                tx.delete_machine_group(group.id).await?;
-            }
-        }
-        None => {
-            if !tx.delete_machine_group(group.id).await? {
-                return Err(DataverseError::bad_request_code(
-                    "0x80040227",
-                    format!(
-                        "The machine group '{}' still holds machines: remove them from it before deleting it.",
-                        group.name
-                    ),
-                ));
-            }
-        }
-    }
-    tx.commit().await?;
+    let row = fleet_row(table, id).ok_or_else(|| {
+        DataverseError::bad_request("systemuser rows cannot be deleted, only disabled")
+    })?;
+    fleet::delete(&state.store, caller.actor(), row).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,21 +3,133 @@
 //! each answering a [`Error`] that the surface renders in its own format
 //! (as kanidm's `WebError` wraps its `OperationError`).
 
+pub mod connections;
 pub mod fleet;
 pub mod sign_in;
+
+use padconnect_core::AccessRights;
+use uuid::Uuid;
 
 use crate::store::StoreError;
 
 /// Why a rule refused, in words of the domain, not of a wire format.
 #[derive(Debug, thiserror::Error)]
-///
-/// The services that move here next (sharing, membership, connections)
-/// bring `Forbidden`, `NotFound` and `Conflict` with them.
 pub enum Error {
     #[error("{}", .0.describe())]
     Invalid(Invalid),
+    /// The record does not exist in the actor's environment.
+    #[error("There is no {} {}.", .0.entity, .0.id)]
+    NotFound(Record),
+    #[error(transparent)]
+    Forbidden(Forbidden),
+    #[error(transparent)]
+    Conflict(Conflict),
+    #[error(transparent)]
+    Membership(Membership),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The platform's own fault, never the caller's: what failed.
+    #[error("{0} failed")]
+    Internal(&'static str),
+}
+
+/// A row of a table, by its table's logical name and its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    pub entity: &'static str,
+    pub id: Uuid,
+}
+
+/// What the actor lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    /// A privilege that a security role gives.
+    #[error("The user {user} lacks the privilege {}.", privilege.name())]
+    Privilege { user: Uuid, privilege: Privilege },
+    /// Rights on `record` that ownership or sharing of `group` gives (a
+    /// machine's rights are its group's).
+    #[error("The user {user} lacks {missing} on the {} {}.", record.entity, record.id)]
+    Rights {
+        user: Uuid,
+        missing: AccessRights,
+        record: Record,
+        group: String,
+    },
+    /// Giving rights on `group` that the giver does not hold itself.
+    #[error("The user {user} cannot give {missing} on the {}, not holding it.", record.entity)]
+    Escalation {
+        user: Uuid,
+        missing: AccessRights,
+        record: Record,
+        group: String,
+    },
+}
+
+/// The privileges the fleet's rules ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privilege {
+    /// `prvCreate{entity}`: the Environment Maker role gives it.
+    Create(&'static str),
+    /// A privilege only the System Administrator role gives: `prvCreateUser`.
+    Administrator(&'static str),
+}
+
+impl Privilege {
+    /// Dataverse's name for it: `prvCreateflowmachinegroup`.
+    pub fn name(self) -> String {
+        match self {
+            Self::Create(entity) => format!("prvCreate{entity}"),
+            Self::Administrator(name) => name.to_owned(),
+        }
+    }
+}
+
+/// The record's state forbids the change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// Another row of the environment has that name.
+    #[error("A {entity} named '{name}' exists already.")]
+    NameTaken { entity: &'static str, name: String },
+    /// A group that still holds machines cannot be deleted.
+    #[error("The machine group '{group}' still holds machines.")]
+    NotEmpty { group: String },
+    /// The caller read another version of the row than the one stored.
+    #[error("The row is at version {version}, not the one read.")]
+    VersionMismatch { version: i64 },
+    /// The row changed or went away between the read and the write.
+    #[error("The {} {} changed meanwhile.", .0.entity, .0.id)]
+    ChangedMeanwhile(Record),
+}
+
+/// Why a machine cannot join or leave a group.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Membership {
+    #[error("The machine '{machine}' is in the group '{group}' already.")]
+    AlreadyInGroup { machine: String, group: String },
+    #[error("The group {id} is the hidden group of the standalone machine '{machine}'.")]
+    HiddenGroup { id: Uuid, machine: String },
+    #[error("The machine '{machine}' is in no group.")]
+    NotInGroup { machine: String },
+    /// The first machine's password becomes the group's, so it must be long enough.
+    #[error("The first machine to join '{group}' sets its password: at least {min} characters.")]
+    FirstPasswordTooShort { group: String, min: usize },
+    #[error("A group password has at most {max} characters.")]
+    PasswordTooLong { max: usize },
+    #[error("That is not the password of the group '{group}'.")]
+    WrongPassword { group: String },
+    /// Another machine set the group's first password meanwhile.
+    #[error("Another machine set the password of the group '{group}' a moment ago.")]
+    PasswordClaimed { group: String },
+    #[error("The group '{group}' holds {max} machines, the most a group can hold.")]
+    GroupFull { group: String, max: usize },
+    #[error("The machine '{machine}' was moved or deleted meanwhile.")]
+    MovedMeanwhile { machine: String },
+}
+
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
 }
 
 /// A value that breaks a column's rule.
@@ -38,6 +150,10 @@ pub enum Reason {
     TooLong { max: usize },
     /// A control character (U+0000–U+001F, U+007F–U+009F).
     ControlCharacter,
+    /// Outside a range of lengths, in characters.
+    Length { min: usize, max: usize },
+    /// The column has no meaning for this row; the sentence says why.
+    NotApplicable(&'static str),
 }
 
 impl Invalid {
@@ -52,6 +168,10 @@ impl Invalid {
             Reason::ControlCharacter => {
                 format!("The '{field}' of a {entity} cannot contain control characters.")
             }
+            Reason::Length { min, max } => {
+                format!("The '{field}' of a {entity} has {min} to {max} characters.")
+            }
+            Reason::NotApplicable(why) => why.to_owned(),
         }
     }
 }

@@ -16,7 +16,7 @@ use super::layout::{self, Section};
 use super::query::PageQuery;
 use crate::connectivity::service::Standing;
 use crate::connectivity::sharing::{self, Grant};
-use crate::rules;
+use crate::domain::connections;
 use crate::state::AppState;
 use crate::store::{App, Connection, SystemUserKind};
 
@@ -47,10 +47,9 @@ async fn connection(
         .connection(&actor.environment.id, &id)
         .await?
         .ok_or_else(missing)?;
-    let standing =
-        rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection)
-            .await?
-            .ok_or_else(missing)?;
+    let standing = connections::standing(&state.store, actor.object_id, actor.admin, &connection)
+        .await?
+        .ok_or_else(missing)?;
     Ok((connection, standing))
 }
 

@@ -27,6 +27,16 @@ pub struct Actor {
     pub object_id: Uuid,
 }
 
+impl Actor {
+    /// The actor as the fleet's rules see it.
+    pub fn fleet(&self) -> crate::domain::fleet::Actor<'_> {
+        crate::domain::fleet::Actor {
+            user: &self.user,
+            admin: self.admin,
+        }
+    }
+}
+
 /// An environment page's context.
 pub struct EnvPage {
     pub signed_in: SignedIn,

@@ -73,6 +73,7 @@ impl From<crate::domain::Error> for PortalError {
                 let label = match invalid.field {
                     "name" => "Name",
                     "description" => "Description",
+                    "password" => "The password",
                     other => other,
                 };
                 Self::bad_request(match invalid.reason {
@@ -83,10 +84,73 @@ impl From<crate::domain::Error> for PortalError {
                     Reason::ControlCharacter => {
                         format!("{label} cannot contain control characters.")
                     }
+                    Reason::Length { min, max } => {
+                        format!("{label} must have {min} to {max} characters.")
+                    }
+                    Reason::NotApplicable(why) => why.to_owned(),
                 })
             }
+            // A principal comes from a form field, so an unknown one is the
+            // form's mistake; other records are looked up by the URL.
+            Error::NotFound(record) if record.entity == "systemuser" => Self::bad_request(format!(
+                "There is no user {} in this environment.",
+                record.id
+            )),
+            Error::NotFound(record) => Self::not_found(format!(
+                "There is no {} {} that you can see.",
+                noun(record.entity),
+                record.id
+            )),
+            Error::Forbidden(forbidden) => forbidden.into(),
+            Error::Conflict(conflict) => Self::new(StatusCode::CONFLICT, conflict.to_string()),
+            Error::Membership(refusal) => Self::bad_request(refusal.to_string()),
             Error::Store(error) => error.into(),
+            Error::Internal(what) => Self::internal(format!("{what} failed")),
         }
+    }
+}
+
+impl From<crate::domain::Forbidden> for PortalError {
+    fn from(forbidden: crate::domain::Forbidden) -> Self {
+        use crate::domain::{Forbidden, Privilege};
+        use padconnect_core::AccessRights;
+        Self::forbidden(match forbidden {
+            Forbidden::Privilege {
+                privilege: Privilege::Create(entity),
+                ..
+            } => format!(
+                "Creating {}s needs the Environment Maker role in this environment.",
+                noun(entity)
+            ),
+            Forbidden::Privilege {
+                privilege: Privilege::Administrator(_),
+                ..
+            } => "Only an administrator (System Administrator) may do this.".to_owned(),
+            Forbidden::Rights { missing, group, .. } => {
+                let access = match missing {
+                    m if m.contains(AccessRights::SHARE) => "share access",
+                    m if m.contains(AccessRights::DELETE) => "delete access",
+                    m if m.contains(AccessRights::WRITE) => "write access",
+                    _ => "read access",
+                };
+                format!(
+                    "You need {access} on machine group '{group}' for this: ask its owner to share it with you as Co-owner."
+                )
+            }
+            Forbidden::Escalation { group, .. } => format!(
+                "You can give only rights you hold on '{group}' yourself: ask its owner or a co-owner to share it."
+            ),
+        })
+    }
+}
+
+/// A table as the portal names it.
+fn noun(entity: &str) -> &str {
+    match entity {
+        "flowmachinegroup" => "machine group",
+        "flowmachine" => "machine",
+        "systemuser" => "user",
+        other => other,
     }
 }
 

@@ -16,7 +16,6 @@ use super::layout::{self, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
 use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
-use crate::rules;
 use crate::state::AppState;
 use crate::store::{Machine, Timestamp, flowgrouptype};
 
@@ -153,7 +152,7 @@ pub async fn groups(
             )
         })
         .collect();
-    let may_create = rules::may_create(&page.actor.user, page.actor.admin);
+    let may_create = page.actor.fleet().may_create();
     let table = if standard.is_empty() {
         empty(if may_create {
             "No machine groups you can see yet. Create one below, or ask a group's owner to share it with you."
@@ -319,8 +318,8 @@ fn password_form(page: &EnvPage, visible: &VisibleGroup) -> String {
          <div class=\"actions\"><button class=\"primary\" type=\"submit\">{button}</button></div></form></section>",
         action = page.link(&format!("/machines/groups/{}/password", visible.group.id)),
         csrf = csrf_field(&page.signed_in.csrf),
-        min = crate::rules::GROUP_PASSWORD_CHARS.start(),
-        max = crate::rules::GROUP_PASSWORD_CHARS.end(),
+        min = crate::domain::fleet::GROUP_PASSWORD_CHARS.start(),
+        max = crate::domain::fleet::GROUP_PASSWORD_CHARS.end(),
     )
 }
 

@@ -8,12 +8,12 @@ use uuid::Uuid;
 use super::PortalError;
 use super::context::Actor;
 use crate::connectivity::service::{Status, status};
-use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
-use crate::rules::{self, Standing};
-use crate::secrets::{hash_password, run_costly};
+use crate::domain::connections::{self, Standing};
+use crate::domain::fleet::{self, Row};
+use crate::domain::{Error, Record};
 use crate::state::AppState;
 use crate::store::{
-    Connection, Machine, MachineGroup, RecordRef, Share, SystemUser, Timestamp, flowgrouptype,
+    Connection, Machine, MachineGroup, RecordRef, SystemUser, Timestamp, flowgrouptype,
 };
 
 /// A machine that has not called in for this long shows as disconnected.
@@ -34,7 +34,7 @@ pub async fn visible_groups(
 ) -> Result<Vec<VisibleGroup>, PortalError> {
     let mut visible = Vec::new();
     for group in state.store.machine_groups(&actor.environment.id).await? {
-        let rights = rules::group_rights(&state.store, &actor.user, actor.admin, &group).await?;
+        let rights = fleet::group_rights(&state.store, actor.fleet(), &group).await?;
         if !rights.contains(AccessRights::READ) {
             continue;
         }
@@ -51,17 +51,14 @@ pub async fn visible_groups(
 /// One group of this environment that the actor may read; otherwise 404, as
 /// Dataverse hides what a caller may not read from lists.
 pub async fn group(state: &AppState, actor: &Actor, id: Uuid) -> Result<VisibleGroup, PortalError> {
-    let missing =
-        || PortalError::not_found(format!("There is no machine group {id} that you can see."));
-    let group = state
-        .store
-        .machine_group(id)
-        .await?
-        .filter(|g| g.environment_id == actor.environment.id)
-        .ok_or_else(missing)?;
-    let rights = rules::group_rights(&state.store, &actor.user, actor.admin, &group).await?;
+    let group = fleet::find_group(&state.store, actor.fleet(), id).await?;
+    let rights = fleet::group_rights(&state.store, actor.fleet(), &group).await?;
     if !rights.contains(AccessRights::READ) {
-        return Err(missing());
+        return Err(Error::NotFound(Record {
+            entity: "flowmachinegroup",
+            id,
+        })
+        .into());
     }
     let machines = state.store.machines_in_group(group.id).await?;
     Ok(VisibleGroup {
@@ -77,32 +74,12 @@ pub async fn machine(
     actor: &Actor,
     id: Uuid,
 ) -> Result<(Machine, VisibleGroup), PortalError> {
+    let (machine, group) = fleet::find_machine(&state.store, actor.fleet(), id).await?;
     let missing = || PortalError::not_found(format!("There is no machine {id} that you can see."));
-    let machine = state
-        .store
-        .machine(id)
-        .await?
-        .filter(|m| m.environment_id == actor.environment.id)
-        .ok_or_else(missing)?;
-    let group = group(state, actor, machine.group_id)
+    let group = self::group(state, actor, group.id)
         .await
         .map_err(|_| missing())?;
     Ok((machine, group))
-}
-
-fn require(
-    rights: AccessRights,
-    needed: AccessRights,
-    name: &str,
-    group: &MachineGroup,
-) -> Result<(), PortalError> {
-    match rights.contains(needed) {
-        true => Ok(()),
-        false => Err(PortalError::forbidden(format!(
-            "You need {name} on machine group '{}' for this: ask its owner to share it with you as Co-owner.",
-            group.name
-        ))),
-    }
 }
 
 /// Creates a standard machine group owned by the actor (Environment Maker
@@ -113,39 +90,10 @@ pub async fn create_group(
     name: &str,
     description: &str,
 ) -> Result<MachineGroup, PortalError> {
-    if !rules::may_create(&actor.user, actor.admin) {
-        return Err(PortalError::forbidden(
-            "Creating machine groups needs the Environment Maker role in this environment.",
-        ));
-    }
-    let name = GROUP_NAME.check(name)?;
-    let description = GROUP_DESCRIPTION.check(description)?;
-    let now = Timestamp::now();
-    let owner = actor.user.id;
-    let group = MachineGroup {
-        id: Uuid::new_v4(),
-        environment_id: actor.environment.id,
-        name,
-        description,
-        flowgrouptype: flowgrouptype::STANDARD,
-        statecode: 0,
-        statuscode: 1,
-        password_hash: None,
-        owner_id: owner,
-        created_on: now,
-        created_by: owner,
-        modified_on: now,
-        modified_by: owner,
-        versionnumber: 1,
-    };
-    let mut tx = state.store.begin().await?;
-    tx.upsert_machine_group(&group).await?;
-    tx.commit().await?;
-    Ok(group)
+    Ok(fleet::create_group(&state.store, actor.fleet(), name, description).await?)
 }
 
-/// Sets or rotates a group's password (write access needed). Only its
-/// Argon2 hash is kept; machines joining the group prove they know it.
+/// Sets or rotates a group's password (write access needed).
 pub async fn set_group_password(
     state: &AppState,
     actor: &Actor,
@@ -153,35 +101,10 @@ pub async fn set_group_password(
     password: String,
     confirmation: &str,
 ) -> Result<(), PortalError> {
-    require(
-        visible.rights,
-        AccessRights::WRITE,
-        "write access",
-        &visible.group,
-    )?;
-    if visible.group.flowgrouptype == flowgrouptype::DEFAULT {
-        return Err(PortalError::bad_request(
-            "A standalone machine's own group has no password.",
-        ));
-    }
-    let length = password.chars().count();
-    if !rules::GROUP_PASSWORD_CHARS.contains(&length) {
-        let (min, max) = rules::GROUP_PASSWORD_CHARS.into_inner();
-        return Err(PortalError::bad_request(format!(
-            "The password must have {min} to {max} characters."
-        )));
-    }
     if password != confirmation {
         return Err(PortalError::bad_request("The two passwords differ."));
     }
-    let hash = run_costly(move || hash_password(&password))
-        .await
-        .ok_or_else(|| PortalError::internal("hashing the group password failed"))?;
-    let mut tx = state.store.begin().await?;
-    tx.set_machine_group_password(visible.group.id, &hash, actor.user.id, Timestamp::now())
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(fleet::set_password(&state.store, actor.fleet(), visible.group.id, password).await?)
 }
 
 /// Who holds what on a group: the owner first, then each share.
@@ -265,7 +188,7 @@ async fn grantee(state: &AppState, actor: &Actor, id: Uuid) -> Result<SystemUser
 }
 
 /// Gives `principal` exactly `role` on the group, as the Share panel's Save
-/// does (Dataverse ModifyAccess). Needs ShareAccess, as GrantAccess does.
+/// does (Dataverse ModifyAccess).
 pub async fn share(
     state: &AppState,
     actor: &Actor,
@@ -273,67 +196,34 @@ pub async fn share(
     principal: Uuid,
     role: ShareRole,
 ) -> Result<SystemUser, PortalError> {
-    require(
-        visible.rights,
-        AccessRights::SHARE,
-        "share access",
-        &visible.group,
-    )?;
-    if !rules::may_grant(visible.rights, role.rights()) {
-        return Err(PortalError::forbidden(format!(
-            "You can give only rights you hold on '{}' yourself: ask its owner or a co-owner to share it as {role}.",
-            visible.group.name
-        )));
-    }
     let grantee = grantee(state, actor, principal).await?;
     if grantee.id == visible.group.owner_id {
         return Err(PortalError::bad_request(
             "The owner already holds every right on the group.",
         ));
     }
-    set_share(state, &visible.group, grantee.id, role.rights()).await?;
-    Ok(grantee)
+    let change = fleet::Change::Modify(role.rights());
+    let row = Row::Group(visible.group.id);
+    Ok(fleet::share(&state.store, actor.fleet(), row, grantee.id, change).await?)
 }
 
 /// Takes every shared right on the group from `principal` (RevokeAccess).
+/// A disabled user's access can be removed too (its row stays listed).
 pub async fn unshare(
     state: &AppState,
     actor: &Actor,
     visible: &VisibleGroup,
     principal: Uuid,
 ) -> Result<(), PortalError> {
-    require(
-        visible.rights,
-        AccessRights::SHARE,
-        "share access",
-        &visible.group,
-    )?;
-    // A disabled user's access can be removed too (its row stays listed).
-    state
-        .store
-        .system_user(principal)
-        .await?
-        .filter(|u| u.environment_id == actor.environment.id)
-        .ok_or_else(|| {
-            PortalError::bad_request(format!("There is no user {principal} in this environment."))
-        })?;
-    set_share(state, &visible.group, principal, AccessRights::empty()).await
-}
-
-async fn set_share(
-    state: &AppState,
-    group: &MachineGroup,
-    principal: Uuid,
-    rights: AccessRights,
-) -> Result<(), PortalError> {
-    let mut tx = state.store.begin().await?;
-    tx.set_share(&Share {
-        record: RecordRef::MachineGroup(group.id),
-        principal_id: principal,
-        rights,
-    })
+    let row = Row::Group(visible.group.id);
+    fleet::share(
+        &state.store,
+        actor.fleet(),
+        row,
+        principal,
+        fleet::Change::Revoke,
+    )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -405,7 +295,7 @@ async fn describe(
         None => None,
     };
     let standing =
-        rules::connection_standing(&state.store, actor.object_id, actor.admin, &connection).await?;
+        connections::standing(&state.store, actor.object_id, actor.admin, &connection).await?;
     Ok(VisibleConnection {
         editable: standing == Some(Standing::Edit),
         shareable: connection.parameter_set.shareable() && standing >= Some(Standing::Share),

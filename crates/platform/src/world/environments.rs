@@ -8,7 +8,7 @@ impl Checker<'_> {
     fn column(&mut self, path: &str, value: &str, column: TextColumn) -> Option<String> {
         match column.check(value) {
             Ok(value) => Some(value),
-            Err(crate::domain::Error::Invalid(invalid)) => {
+            Err(invalid) => {
                 self.problem(
                     path,
                     match invalid.reason {
@@ -17,12 +17,9 @@ impl Checker<'_> {
                         Reason::ControlCharacter => {
                             "must not contain control characters".to_owned()
                         }
+                        _ => invalid.describe(),
                     },
                 );
-                None
-            }
-            Err(other) => {
-                self.problem(path, other);
                 None
             }
         }

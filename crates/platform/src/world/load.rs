@@ -7,6 +7,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::{PrincipalRef, World, WorldApp, WorldEnvironment, WorldGroup, WorldTenant, WorldUser};
+use crate::domain::fleet::{group_record, machine_record};
 use crate::keyring::KeyRing;
 use crate::secrets::{self, hex};
 use crate::store::*;
@@ -240,46 +241,17 @@ async fn load_group(
     now: Timestamp,
 ) -> Result<()> {
     let owner_id = members[&g.owner];
-    tx.upsert_machine_group(&MachineGroup {
-        id: g.id,
-        environment_id: env.id,
-        name: g.name.clone(),
-        description: g.description.clone(),
-        flowgrouptype: if g.hidden {
-            flowgrouptype::DEFAULT
-        } else {
-            flowgrouptype::STANDARD
-        },
-        statecode: 0,
-        statuscode: 1,
-        password_hash: None,
-        owner_id,
-        created_on: now,
-        created_by: owner_id,
-        modified_on: now,
-        modified_by: owner_id,
-        versionnumber: 1,
-    })
-    .await?;
+    let kind = match g.hidden {
+        true => flowgrouptype::DEFAULT,
+        false => flowgrouptype::STANDARD,
+    };
+    let columns = (g.name.clone(), g.description.clone());
+    let group = group_record(g.id, env.id, owner_id, columns, kind, now);
+    tx.upsert_machine_group(&group).await?;
     for m in &g.machines {
-        tx.upsert_machine(&Machine {
-            id: m.id,
-            environment_id: env.id,
-            group_id: g.id,
-            name: m.name.clone(),
-            description: m.description.clone(),
-            agentversion: None,
-            lastheartbeatdate: None,
-            statecode: 0,
-            statuscode: 1,
-            owner_id,
-            created_on: now,
-            created_by: owner_id,
-            modified_on: now,
-            modified_by: owner_id,
-            versionnumber: 1,
-        })
-        .await?;
+        let columns = (m.name.clone(), m.description.clone());
+        tx.upsert_machine(&machine_record(m.id, &group, columns, now))
+            .await?;
     }
     for (principal, role) in &g.shared_with {
         let share = Share {

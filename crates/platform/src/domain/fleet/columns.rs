@@ -1,4 +1,4 @@
-//! Machines and machine groups: the rules for their columns, in one place.
+//! The text columns of machines and machine groups and what they may hold.
 //!
 //! Column sizes are Dataverse's own (powerapps-docs
 //! `reference/entities/flowmachinegroup.md`: `name` String, MaxLength 100;
@@ -8,7 +8,7 @@
 //! control characters, which no name or description needs (a NUL, say, ends
 //! the string in a C API and breaks a log line).
 
-use super::{Error, Invalid, Reason};
+use crate::domain::{Invalid, Reason};
 
 /// One text column of a fleet table and what it may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,14 +50,14 @@ pub const MACHINE_DESCRIPTION: TextColumn = TextColumn {
 
 impl TextColumn {
     /// The value as it is kept: trimmed, and within the column's rules.
-    pub fn check(&self, value: &str) -> Result<String, Error> {
+    pub fn check(&self, value: &str) -> Result<String, Invalid> {
         let value = value.trim();
         let refuse = |reason| {
-            Err(Error::Invalid(Invalid {
+            Err(Invalid {
                 entity: self.entity,
                 field: self.field,
                 reason,
-            }))
+            })
         };
         if self.required && value.is_empty() {
             return refuse(Reason::Missing);
@@ -77,11 +77,7 @@ mod tests {
     use super::*;
 
     fn reason(column: TextColumn, value: &str) -> Option<Reason> {
-        match column.check(value) {
-            Ok(_) => None,
-            Err(Error::Invalid(invalid)) => Some(invalid.reason),
-            Err(other) => panic!("{other}"),
-        }
+        column.check(value).err().map(|invalid| invalid.reason)
     }
 
     #[test]

@@ -1,0 +1,204 @@
+//! Machines and machine groups: who may do what with them, and every change
+//! to them. The Dataverse Web API, the portal and the world loader call
+//! these functions; each surface only parses, calls and words the answer.
+//!
+//! Rights follow Dataverse's record-based security: a group's owner and the
+//! tenant's administrators (System Administrator) hold every right, others
+//! what sharing gave them, and a machine has its group's rights. Creating
+//! takes the Environment Maker role (powerapps-docs, "Manage machine
+//! groups" and "Share machines and machine groups").
+
+mod columns;
+mod groups;
+mod membership;
+mod sharing;
+
+use std::ops::RangeInclusive;
+
+use padconnect_core::{AccessRights, EnvironmentId};
+use uuid::Uuid;
+
+pub use self::columns::{
+    GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, TextColumn,
+};
+pub use self::groups::{
+    Row, create_group, delete, hidden_group, register_machine, rename, set_password,
+};
+pub use self::membership::{join, leave};
+pub use self::sharing::{Change, share};
+use super::{Error, Forbidden, Privilege, Record};
+use crate::store::{Machine, MachineGroup, RecordRef, Store, StoreError, SystemUser, Timestamp};
+
+/// A group holds at most this many machines ("Manage machine groups":
+/// "You can add up to 50 machines to a group").
+pub const MAX_MACHINES_PER_GROUP: usize = 50;
+
+/// A machine group's password: set by its first machine or in the portal.
+pub const GROUP_PASSWORD_CHARS: RangeInclusive<usize> = 8..=256;
+
+/// Who acts: a systemuser of the environment the change is made in, and
+/// whether it is a Power Platform administrator of the tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user: &'a SystemUser,
+    pub admin: bool,
+}
+
+impl Actor<'_> {
+    /// Whether it may create machines and groups: the Environment Maker
+    /// role, or an administrator.
+    pub fn may_create(&self) -> bool {
+        self.user.maker || self.admin
+    }
+
+    fn require_create(&self, entity: &'static str) -> Result<(), Error> {
+        match self.may_create() {
+            true => Ok(()),
+            false => Err(Error::Forbidden(Forbidden::Privilege {
+                user: self.user.id,
+                privilege: Privilege::Create(entity),
+            })),
+        }
+    }
+}
+
+/// The rights a systemuser holds on a group.
+pub async fn group_rights(
+    store: &Store,
+    actor: Actor<'_>,
+    group: &MachineGroup,
+) -> Result<AccessRights, StoreError> {
+    if group.owner_id == actor.user.id || actor.admin {
+        return Ok(AccessRights::all());
+    }
+    store
+        .share_rights(RecordRef::MachineGroup(group.id), actor.user.id)
+        .await
+}
+
+/// Whether a principal holding `held` on a record may give `granted` to
+/// someone: it needs ShareAccess, and gives only rights it holds itself
+/// (owners and administrators hold them all), so sharing never raises
+/// anyone, the sharer included, above the sharer.
+pub fn may_grant(held: AccessRights, granted: AccessRights) -> bool {
+    held.contains(AccessRights::SHARE) && held.contains(granted)
+}
+
+/// A group of the actor's environment, whatever the actor may do with it.
+pub async fn find_group(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<MachineGroup, Error> {
+    store
+        .machine_group(id)
+        .await?
+        .filter(|g| g.environment_id == actor.user.environment_id)
+        .ok_or(Error::NotFound(Record {
+            entity: "flowmachinegroup",
+            id,
+        }))
+}
+
+/// A systemuser of the actor's environment.
+pub async fn find_user(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<SystemUser, Error> {
+    store
+        .system_user(id)
+        .await?
+        .filter(|u| u.environment_id == actor.user.environment_id)
+        .ok_or(Error::NotFound(Record {
+            entity: "systemuser",
+            id,
+        }))
+}
+
+/// A machine of the actor's environment and the group that holds its rights.
+pub async fn find_machine(
+    store: &Store,
+    actor: Actor<'_>,
+    id: Uuid,
+) -> Result<(Machine, MachineGroup), Error> {
+    let missing = Error::NotFound(Record {
+        entity: "flowmachine",
+        id,
+    });
+    let env = actor.user.environment_id;
+    let Some(machine) = store.machine(id).await?.filter(|m| m.environment_id == env) else {
+        return Err(missing);
+    };
+    match store.machine_group(machine.group_id).await? {
+        Some(group) if group.environment_id == env => Ok((machine, group)),
+        _ => Err(missing),
+    }
+}
+
+/// Refuses unless the actor holds `needed` on `group`; `record` is what was
+/// asked for (the group, or one of its machines).
+pub async fn require_rights(
+    store: &Store,
+    actor: Actor<'_>,
+    group: &MachineGroup,
+    needed: AccessRights,
+    record: Record,
+) -> Result<AccessRights, Error> {
+    let held = group_rights(store, actor, group).await?;
+    if held.contains(needed) {
+        return Ok(held);
+    }
+    Err(Error::Forbidden(Forbidden::Rights {
+        user: actor.user.id,
+        missing: needed - held,
+        record,
+        group: group.name.clone(),
+    }))
+}
+
+/// A new group's row, version 1, owned and made by `owner`.
+pub fn group_record(
+    id: Uuid,
+    environment_id: EnvironmentId,
+    owner: Uuid,
+    (name, description): (String, String),
+    flowgrouptype: i64,
+    now: Timestamp,
+) -> MachineGroup {
+    MachineGroup {
+        id,
+        environment_id,
+        name,
+        description,
+        flowgrouptype,
+        statecode: 0,
+        statuscode: 1,
+        password_hash: None,
+        owner_id: owner,
+        created_on: now,
+        created_by: owner,
+        modified_on: now,
+        modified_by: owner,
+        versionnumber: 1,
+    }
+}
+
+/// A new machine's row in `group`, version 1, owned by the group's owner.
+pub fn machine_record(
+    id: Uuid,
+    group: &MachineGroup,
+    (name, description): (String, String),
+    now: Timestamp,
+) -> Machine {
+    let owner = group.owner_id;
+    Machine {
+        id,
+        environment_id: group.environment_id,
+        group_id: group.id,
+        name,
+        description,
+        agentversion: None,
+        lastheartbeatdate: None,
+        statecode: 0,
+        statuscode: 1,
+        owner_id: owner,
+        created_on: now,
+        created_by: owner,
+        modified_on: now,
+        modified_by: owner,
+        versionnumber: 1,
+    }
+}

@@ -1,0 +1,87 @@
+//! Sharing a machine group (and so its machines) with a systemuser, as
+//! Dataverse's GrantAccess, ModifyAccess and RevokeAccess do it and the
+//! portal's Share panel does through them.
+
+use padconnect_core::AccessRights;
+use uuid::Uuid;
+
+use super::{Actor, Row, find_group, find_machine, find_user, group_rights, may_grant};
+use crate::domain::{Error, Forbidden, Record};
+use crate::store::{RecordRef, Share, Store, SystemUser};
+
+/// What a share does to the rights the principal holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// GrantAccess: add these rights to those held.
+    Grant(AccessRights),
+    /// ModifyAccess: hold exactly these.
+    Modify(AccessRights),
+    /// RevokeAccess: hold no shared right.
+    Revoke,
+}
+
+impl Change {
+    fn given(self) -> AccessRights {
+        match self {
+            Self::Grant(rights) | Self::Modify(rights) => rights,
+            Self::Revoke => AccessRights::empty(),
+        }
+    }
+}
+
+/// Changes what `principal`, a systemuser of the actor's environment, holds
+/// on the group of `row` (a machine shares through its group). The actor
+/// needs ShareAccess and gives only rights it holds. Answers the principal.
+pub async fn share(
+    store: &Store,
+    actor: Actor<'_>,
+    row: Row,
+    principal: Uuid,
+    change: Change,
+) -> Result<SystemUser, Error> {
+    let group = match row {
+        Row::Group(id) => find_group(store, actor, id).await?,
+        Row::Machine(id) => find_machine(store, actor, id).await?.1,
+    };
+    let grantee = find_user(store, actor, principal).await?;
+    let held = group_rights(store, actor, &group).await?;
+    let record = Record {
+        entity: "flowmachinegroup",
+        id: group.id,
+    };
+    let given = change.given();
+    let refusal = if !held.contains(AccessRights::SHARE) {
+        Some(Forbidden::Rights {
+            user: actor.user.id,
+            missing: AccessRights::SHARE,
+            record,
+            group: group.name.clone(),
+        })
+    } else if !may_grant(held, given) {
+        Some(Forbidden::Escalation {
+            user: actor.user.id,
+            missing: given - held,
+            record,
+            group: group.name.clone(),
+        })
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        return Err(Error::Forbidden(refusal));
+    }
+    let shared = RecordRef::MachineGroup(group.id);
+    let rights = match change {
+        Change::Grant(rights) => store.share_rights(shared, grantee.id).await? | rights,
+        Change::Modify(_) | Change::Revoke => given,
+    };
+    let mut tx = store.begin().await?;
+    tx.set_share(&Share {
+        record: shared,
+        principal_id: grantee.id,
+        rights,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(grantee)
+}
