@@ -176,7 +176,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         connection_id,
         connection: DesktopFlowConnection {
             display_name: args.display_name.clone(),
-            parameter_set: parameter_set.name().to_owned(),
+            parameter_set,
             username,
             password,
             group_id,

@@ -235,12 +235,14 @@ async fn update(
     let properties = &existing["properties"];
     let set = &properties["connectionParametersSet"];
     let value = |name: &str| set["values"][name]["value"].as_str().map(str::to_owned);
-    let parameter_set = set["name"].as_str().unwrap_or_default().to_owned();
-    if parameter_set != padconnect_core::ParameterSet::AzureRelay.name() {
+    let named = set["name"].as_str().unwrap_or_default();
+    let parameter_set = padconnect_core::ParameterSet::parse(named);
+    let Some(parameter_set @ padconnect_core::ParameterSet::AzureRelay) = parameter_set else {
+        let parameter_set = named;
         anyhow::bail!(
             "connection {id} uses {parameter_set}, whose run owner certificate the service does not show: rewrite it with `padconnect connect --connection-id {id} --parameter-set {parameter_set} --run-owner-pfx FILE`"
         );
-    }
+    };
     let connection = padconnect_client::DesktopFlowConnection {
         display_name: properties["displayName"].as_str().map(str::to_owned),
         parameter_set,

@@ -2,7 +2,7 @@
 //! steps, through the Dataverse Web API.
 
 use crate::output::out;
-use padconnect_core::uiflow::flowgrouptype;
+use padconnect_core::GroupType;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -84,7 +84,7 @@ async fn with_session<T>(
 
 fn group_rows(group: &Value) -> Vec<(&'static str, String)> {
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    let kind = if group["flowgrouptype"] == flowgrouptype::DEFAULT {
+    let kind = if group["flowgrouptype"] == GroupType::Default.code() {
         "standalone machine (hidden group)"
     } else {
         "machine group"
@@ -304,7 +304,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                     let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
                     let group_id = found["_flowmachinegroupid_value"].as_str().unwrap_or_default();
                     let group = dataverse.find_group(group_id).await?;
-                    if group.is_some_and(|g| g["flowgrouptype"] == flowgrouptype::DEFAULT) {
+                    if group.is_some_and(|g| g["flowgrouptype"] == GroupType::Default.code()) {
                         already(args.output, &format!("Machine '{machine}' is already in no machine group."));
                         print_machine(&found, args.output);
                         return Ok(());

@@ -100,7 +100,7 @@ async fn run_on(
         connection_id: None,
         connection: DesktopFlowConnection {
             display_name: Some("Desktop flows (quickstart)".into()),
-            parameter_set: "azureRelay".into(),
+            parameter_set: padconnect_core::ParameterSet::AzureRelay,
             username: identity.windows_account.clone(),
             password: Secret::new(identity.windows_password.clone()),
             group_id: identity.group_id.clone(),

@@ -1,6 +1,6 @@
 //! The Power Platform API's connections, as a client sees them.
 
-use padconnect_core::{ConnectionId, EnvironmentId};
+use padconnect_core::{ConnectionId, EnvironmentId, ParameterSet};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ pub enum PutOutcome {
 #[derive(Debug, Clone)]
 pub struct DesktopFlowConnection {
     pub display_name: Option<String>,
-    pub parameter_set: String,
+    pub parameter_set: ParameterSet,
     pub username: String,
     pub password: Secret,
     pub group_id: String,
@@ -71,7 +71,7 @@ impl DesktopFlowConnection {
         let mut properties = json!({
             "environment": { "id": environment.resource_id(), "name": environment.to_string() },
             "connectionParametersSet": {
-                "name": self.parameter_set,
+                "name": self.parameter_set.name(),
                 "values": {
                     "username": { "value": self.username },
                     "password": { "value": password },

@@ -1,6 +1,6 @@
 //! The Dataverse Web API of one org, for what the seed reads and shares.
 
-use padconnect_core::uiflow::flowgrouptype;
+use padconnect_core::GroupType;
 use padconnect_core::{AccessRights, ShareRole};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ impl DataverseClient {
             .await?;
         if let Some(group) = by_name
             .into_iter()
-            .find(|g| g["flowgrouptype"] != flowgrouptype::DEFAULT)
+            .find(|g| g["flowgrouptype"] != GroupType::Default.code())
         {
             return Ok(Some(group));
         }

@@ -233,7 +233,7 @@ fn has_settings(connection: &Value, wanted: &DesktopFlowConnection) -> bool {
             .as_str()
             .map(str::to_ascii_lowercase)
     };
-    set["name"].as_str() == Some(wanted.parameter_set.as_str())
+    set["name"].as_str() == Some(wanted.parameter_set.name())
         && value("username") == Some(wanted.username.to_ascii_lowercase())
         && value("targetId") == Some(wanted.group_id.to_ascii_lowercase())
         && value("tokenRunOwnerCert:clientId")

@@ -118,6 +118,15 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn group_types_are_dataverse_options() {
+        assert_eq!(GroupType::from_code(545_940_002), Some(GroupType::Default));
+        assert_eq!(GroupType::Standard.code(), 545_940_001);
+        assert_eq!(GroupType::Keyless.label(), "Keyless");
+        assert_eq!(GroupType::from_code(545_940_003), None);
+        assert_eq!(GroupType::from_code(0), None);
+    }
+
+    #[test]
     fn parameter_sets() {
         for name in ParameterSet::NAMES {
             assert_eq!(ParameterSet::parse(name).unwrap().name(), name);
@@ -175,10 +184,39 @@ mod tests {
 }
 
 /// The `flowgrouptype` option set of Dataverse's `flowmachinegroup` table,
-/// shared by the platform that writes it and the client that reads it.
-pub mod flowgrouptype {
-    pub const KEYLESS: i64 = 545_940_000;
-    pub const STANDARD: i64 = 545_940_001;
+/// shared by the platform that writes it and the client that reads it
+/// (powerapps-docs `reference/entities/flowmachinegroup.md`, "FlowGroupType
+/// Choices/Options": 545940000 Keyless, 545940001 Standard, 545940002 Default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupType {
+    Keyless,
+    Standard,
     /// The hidden group Power Automate creates for each standalone machine.
-    pub const DEFAULT: i64 = 545_940_002;
+    Default,
+}
+
+impl GroupType {
+    pub const ALL: [Self; 3] = [Self::Keyless, Self::Standard, Self::Default];
+
+    /// The option's value, as the Web API writes it.
+    pub const fn code(self) -> i64 {
+        match self {
+            Self::Keyless => 545_940_000,
+            Self::Standard => 545_940_001,
+            Self::Default => 545_940_002,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
+    /// The option's label, as Dataverse's metadata gives it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Keyless => "Keyless",
+            Self::Standard => "Standard",
+            Self::Default => "Default",
+        }
+    }
 }

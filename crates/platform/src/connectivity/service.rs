@@ -11,7 +11,7 @@ use super::context::ApiContext;
 use super::run_owner::{self, RunOwner};
 use crate::state::AppState;
 use crate::store::{
-    Connection, MachineGroup, RecordRef, SystemUser, TargetFacts, Timestamp, flowgrouptype,
+    Connection, GroupType, MachineGroup, RecordRef, SystemUser, TargetFacts, Timestamp,
 };
 
 /// What a PUT asks for, once its body checked out.
@@ -386,7 +386,7 @@ pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status
             ),
         };
     }
-    if facts.flowgrouptype == flowgrouptype::DEFAULT && !facts.has_machines {
+    if facts.flowgrouptype == GroupType::Default && !facts.has_machines {
         return Status::Error {
             code: MACHINE_JOINED_GROUP,
             message: format!(

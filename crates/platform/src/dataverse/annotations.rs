@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;
+use padconnect_core::GroupType;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -170,6 +171,16 @@ fn formatted_value(table: Table, column: &str, value: &Value) -> Option<String> 
     Some(label.to_owned())
 }
 
+/// `flowgrouptype`'s options, from core's one list of them.
+const GROUP_TYPES: [(i64, &str); 3] = {
+    let [a, b, c] = GroupType::ALL;
+    [
+        (a.code(), a.label()),
+        (b.code(), b.label()),
+        (c.code(), c.label()),
+    ]
+};
+
 /// The option sets' labels.
 fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> {
     let labels: &[(i64, &str)] = match (table, column) {
@@ -202,11 +213,7 @@ fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> 
             (6, "Quarantined"),
             (7, "HmgCmkOperation"),
         ],
-        (Table::MachineGroups, "flowgrouptype") => &[
-            (545_940_000, "Keyless"),
-            (545_940_001, "Standard"),
-            (545_940_002, "Default"),
-        ],
+        (Table::MachineGroups, "flowgrouptype") => &GROUP_TYPES,
         (Table::SystemUsers, "accessmode") => &[
             (0, "Read-Write"),
             (1, "Administrative"),

@@ -251,7 +251,7 @@ fn group_row(g: &MachineGroup) -> Value {
         "flowmachinegroupid": g.id,
         "name": g.name,
         "description": g.description,
-        "flowgrouptype": g.flowgrouptype,
+        "flowgrouptype": g.flowgrouptype.code(),
         "statecode": g.statecode,
         "statuscode": g.statuscode,
         "versionnumber": g.versionnumber,

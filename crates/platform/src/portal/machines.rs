@@ -17,7 +17,7 @@ use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
 use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
 use crate::state::AppState;
-use crate::store::{Machine, Timestamp, flowgrouptype};
+use crate::store::{GroupType, Machine, Timestamp};
 
 fn heartbeat(machine: &Machine) -> String {
     machine
@@ -39,7 +39,7 @@ fn machines_table(
         .iter()
         .map(|(m, group)| {
             let group_cell = match group {
-                Some(g) if g.group.flowgrouptype != flowgrouptype::DEFAULT => format!(
+                Some(g) if g.group.flowgrouptype != GroupType::Default => format!(
                     "<a href=\"{}\">{}</a>",
                     page.link(&format!("/machines/groups/{}", g.group.id)),
                     esc(&g.group.name)
@@ -137,7 +137,7 @@ pub async fn groups(
     let groups = service::visible_groups(&state, &page.actor).await?;
     let standard: Vec<&VisibleGroup> = groups
         .iter()
-        .filter(|g| g.group.flowgrouptype != flowgrouptype::DEFAULT)
+        .filter(|g| g.group.flowgrouptype != GroupType::Default)
         .collect();
     let rows: String = standard
         .iter()
@@ -301,7 +301,7 @@ fn or_dash(text: &str) -> String {
 
 fn password_form(page: &EnvPage, visible: &VisibleGroup) -> String {
     let writable = visible.rights.contains(AccessRights::WRITE);
-    if !writable || visible.group.flowgrouptype == flowgrouptype::DEFAULT {
+    if !writable || visible.group.flowgrouptype == GroupType::Default {
         return String::new();
     }
     let (heading, button) = match visible.group.password_hash {
@@ -371,7 +371,7 @@ pub fn machine_body(
     notice: Option<&str>,
 ) -> String {
     let g = &visible.group;
-    let standalone = g.flowgrouptype == flowgrouptype::DEFAULT;
+    let standalone = g.flowgrouptype == GroupType::Default;
     let group = if standalone {
         "Standalone (its own hidden group)".to_owned()
     } else {

@@ -13,7 +13,7 @@ use crate::domain::fleet::{self, Row};
 use crate::domain::{Error, Record};
 use crate::state::AppState;
 use crate::store::{
-    Connection, Machine, MachineGroup, RecordRef, SystemUser, Timestamp, flowgrouptype,
+    Connection, GroupType, Machine, MachineGroup, RecordRef, SystemUser, Timestamp,
 };
 
 /// A machine that has not called in for this long shows as disconnected.
@@ -237,12 +237,10 @@ pub fn machine_status(machine: &Machine, now: Timestamp) -> &'static str {
 }
 
 /// The group type as the portal names it.
-pub fn group_type_name(flowgrouptype: i64) -> &'static str {
-    match flowgrouptype {
-        flowgrouptype::STANDARD => "Standard",
-        flowgrouptype::DEFAULT => "Default (standalone machine)",
-        flowgrouptype::KEYLESS => "Keyless",
-        _ => "Unknown",
+pub fn group_type_name(kind: GroupType) -> &'static str {
+    match kind {
+        GroupType::Default => "Default (standalone machine)",
+        other => other.label(),
     }
 }
 

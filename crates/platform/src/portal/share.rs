@@ -19,7 +19,7 @@ use super::machines::{group_body, machine_body};
 use super::query::PageQuery;
 use super::service::{self, Access, VisibleGroup};
 use crate::state::AppState;
-use crate::store::{Machine, SystemUser, SystemUserKind, flowgrouptype};
+use crate::store::{GroupType, Machine, SystemUser, SystemUserKind};
 
 #[derive(Deserialize)]
 pub struct PanelQuery {
@@ -77,7 +77,7 @@ async fn shared(state: &AppState, page: &EnvPage) -> Result<Shared, PortalError>
     } else {
         let id = page.id_param("machine", "machine")?;
         let (machine, visible) = service::machine(state, &page.actor, id).await?;
-        if visible.group.flowgrouptype != flowgrouptype::DEFAULT {
+        if visible.group.flowgrouptype != GroupType::Default {
             return Err(PortalError::bad_request(format!(
                 "Machine '{}' is in machine group '{}': share the group instead.",
                 machine.name, visible.group.name

@@ -101,7 +101,7 @@ pub async fn flow_machine_group(
             name = esc(&g.group.name),
             id = g.group.id,
             kind = service::group_type_name(g.group.flowgrouptype),
-            code = g.group.flowgrouptype,
+            code = g.group.flowgrouptype.code(),
             description = esc(&g.group.description),
             owner = esc(&owner),
             state = if g.group.statecode == 0 {

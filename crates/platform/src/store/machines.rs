@@ -133,7 +133,7 @@ impl Tx {
             group.environment_id.to_string(),
             group.name.clone(),
             group.description.clone(),
-            group.flowgrouptype,
+            group.flowgrouptype.code(),
             group.statecode,
             group.statuscode,
             group.password_hash.clone(),

@@ -155,7 +155,7 @@ pub struct SystemUser {
     pub versionnumber: i64,
 }
 
-pub use padconnect_core::uiflow::flowgrouptype;
+pub use padconnect_core::GroupType;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineGroup {
@@ -163,7 +163,7 @@ pub struct MachineGroup {
     pub environment_id: EnvironmentId,
     pub name: String,
     pub description: String,
-    pub flowgrouptype: i64,
+    pub flowgrouptype: GroupType,
     pub statecode: i64,
     pub statuscode: i64,
     /// Argon2 of the group password, set by the first machine to join.
@@ -327,7 +327,7 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetFacts {
     pub group_name: String,
-    pub flowgrouptype: i64,
+    pub flowgrouptype: GroupType,
     pub has_machines: bool,
     /// The creator has a systemuser in the environment.
     pub creator_is_member: bool,

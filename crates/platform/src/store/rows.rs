@@ -20,6 +20,10 @@ fn opt_uuid(value: Option<String>) -> Result<Option<Uuid>> {
     value.as_deref().map(uuid).transpose()
 }
 
+fn group_type(code: i64) -> Result<GroupType> {
+    GroupType::from_code(code).ok_or_else(|| corrupt("flowgrouptype", &code.to_string()))
+}
+
 fn env_id(value: &str) -> Result<EnvironmentId> {
     value.parse().map_err(|_| corrupt("environment id", value))
 }
@@ -241,7 +245,7 @@ impl TryFrom<MachineGroupRow> for MachineGroup {
             environment_id: env_id(&r.environment_id)?,
             name: r.name,
             description: r.description,
-            flowgrouptype: r.flowgrouptype,
+            flowgrouptype: group_type(r.flowgrouptype)?,
             statecode: r.statecode,
             statuscode: r.statuscode,
             password_hash: r.password_hash,
@@ -412,7 +416,7 @@ impl TargetFactsRow {
     pub(super) fn facts(self) -> Option<TargetFacts> {
         Some(TargetFacts {
             group_name: self.group_name?,
-            flowgrouptype: self.group_type?,
+            flowgrouptype: self.group_type.and_then(GroupType::from_code)?,
             has_machines: self.has_machines == 1,
             creator_is_member: self.creator_is_member == 1,
             creator_owns: self.creator_owns == 1,

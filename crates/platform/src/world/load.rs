@@ -242,8 +242,8 @@ async fn load_group(
 ) -> Result<()> {
     let owner_id = members[&g.owner];
     let kind = match g.hidden {
-        true => flowgrouptype::DEFAULT,
-        false => flowgrouptype::STANDARD,
+        true => GroupType::Default,
+        false => GroupType::Standard,
     };
     let columns = (g.name.clone(), g.description.clone());
     let group = group_record(g.id, env.id, owner_id, columns, kind, now);

@@ -397,7 +397,7 @@ async fn sharing_a_group_lets_the_service_principal_connect_and_revoking_breaks_
     let id: padconnect_core::ConnectionId = uuid::Uuid::new_v4().to_string().parse().unwrap();
     let connection = padconnect_client::DesktopFlowConnection {
         display_name: None,
-        parameter_set: "azureRelay".into(),
+        parameter_set: padconnect_core::ParameterSet::AzureRelay,
         username: "CONTOSO\\hr-bot".into(),
         password: Secret::new("x"),
         group_id: PRIVATE_GROUP.into(),

@@ -146,7 +146,7 @@ async fn the_first_machine_sets_the_group_password_and_later_ones_must_match() {
     let client = connections(&platform).await;
     let standalone = DesktopFlowConnection {
         display_name: None,
-        parameter_set: "azureRelay".into(),
+        parameter_set: padconnect_core::ParameterSet::AzureRelay,
         username: "CONTOSO\\pool-bot".into(),
         password: Secret::new("windows-password"),
         group_id: first_hidden.clone(),

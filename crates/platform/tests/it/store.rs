@@ -39,7 +39,7 @@ fn group(owner: Uuid, name: &str) -> MachineGroup {
         environment_id: env(),
         name: name.into(),
         description: "bots".into(),
-        flowgrouptype: flowgrouptype::STANDARD,
+        flowgrouptype: GroupType::Standard,
         statecode: 0,
         statuscode: 1,
         password_hash: None,
@@ -563,7 +563,7 @@ async fn target_facts_read_the_group_and_its_creators_standing_at_once() {
         let by_app = connection(ConnectionId::new_random(), "by the app");
         let facts = store.target_facts(&by_app).await.unwrap().unwrap();
         assert_eq!(facts.group_name, "Finance bots");
-        assert_eq!(facts.flowgrouptype, flowgrouptype::STANDARD);
+        assert_eq!(facts.flowgrouptype, GroupType::Standard);
         assert!(!facts.has_machines);
         assert!(
             facts.creator_is_member && facts.creator_owns,

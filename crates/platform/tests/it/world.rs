@@ -215,9 +215,9 @@ async fn loading_twice_changes_nothing() {
         assert_eq!(counts.machine_groups, 2);
         assert_eq!(counts.shares, 1);
         let finance = groups.iter().find(|g| g.name == "Finance bots").unwrap();
-        assert_eq!(finance.flowgrouptype, flowgrouptype::STANDARD);
+        assert_eq!(finance.flowgrouptype, GroupType::Standard);
         let hidden = groups.iter().find(|g| g.name == "HR-LAPTOP-07").unwrap();
-        assert_eq!(hidden.flowgrouptype, flowgrouptype::DEFAULT);
+        assert_eq!(hidden.flowgrouptype, GroupType::Default);
         assert_eq!(
             store.machines_in_group(hidden.id).await.unwrap()[0].name,
             "HR-LAPTOP-07"

@@ -15,9 +15,7 @@ use super::{
 };
 use crate::domain::{Conflict, Error, Invalid, Reason, Record};
 use crate::secrets::{hash_password, run_costly};
-use crate::store::{
-    Machine, MachineGroup, RenameTable, RowVersion, Store, Timestamp, flowgrouptype,
-};
+use crate::store::{GroupType, Machine, MachineGroup, RenameTable, RowVersion, Store, Timestamp};
 
 /// A row of the fleet's two tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +56,7 @@ pub async fn create_group(
         actor.user.environment_id,
         actor.user.id,
         columns,
-        flowgrouptype::STANDARD,
+        GroupType::Standard,
         Timestamp::now(),
     );
     let mut tx = store.begin().await?;
@@ -105,7 +103,7 @@ pub fn hidden_group(actor: Actor<'_>, owner: Uuid, machine: &str, now: Timestamp
             actor.user.environment_id,
             actor.user.id,
             (machine.to_owned(), String::new()),
-            flowgrouptype::DEFAULT,
+            GroupType::Default,
             now,
         )
     }
@@ -178,7 +176,7 @@ pub async fn delete(store: &Store, actor: Actor<'_>, row: Row) -> Result<(), Err
     match machine {
         Some(machine) => {
             tx.delete_machine(machine.id).await?;
-            if group.flowgrouptype == flowgrouptype::DEFAULT {
+            if group.flowgrouptype == GroupType::Default {
                 tx.delete_machine_group(group.id).await?;
             }
         }
@@ -209,7 +207,7 @@ pub async fn set_password(
             reason,
         }))
     };
-    if group.flowgrouptype == flowgrouptype::DEFAULT {
+    if group.flowgrouptype == GroupType::Default {
         return refuse(Reason::NotApplicable(
             "A standalone machine's own group has no password.",
         ));

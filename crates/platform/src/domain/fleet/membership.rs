@@ -18,7 +18,7 @@ use super::{
 };
 use crate::domain::{Error, Membership};
 use crate::secrets;
-use crate::store::{MachineGroup, Store, Timestamp, flowgrouptype};
+use crate::store::{GroupType, MachineGroup, Store, Timestamp};
 
 /// Moves a standalone machine into `group`, proving it knows the group's
 /// password (or setting it, as the group's first machine). Joining the
@@ -35,7 +35,7 @@ pub async fn join(
         return Ok(());
     }
     let refuse = |why| Err(Error::Membership(why));
-    if current.flowgrouptype != flowgrouptype::DEFAULT {
+    if current.flowgrouptype != GroupType::Default {
         return refuse(Membership::AlreadyInGroup {
             machine: machine.name,
             group: current.name,
@@ -50,7 +50,7 @@ pub async fn join(
     )
     .await?;
     let target = find_group(store, actor, group).await?;
-    if target.flowgrouptype == flowgrouptype::DEFAULT {
+    if target.flowgrouptype == GroupType::Default {
         return refuse(Membership::HiddenGroup {
             id: target.id,
             machine: target.name,
@@ -125,7 +125,7 @@ async fn check_password(group: &MachineGroup, password: String) -> Result<Option
 /// the machine's owner. Connections that targeted the group stay on it.
 pub async fn leave(store: &Store, actor: Actor<'_>, machine: Uuid) -> Result<(), Error> {
     let (machine, current) = find_machine(store, actor, machine).await?;
-    if current.flowgrouptype == flowgrouptype::DEFAULT {
+    if current.flowgrouptype == GroupType::Default {
         return Err(Error::Membership(Membership::NotInGroup {
             machine: machine.name,
         }));

@@ -15,7 +15,7 @@ mod sharing;
 
 use std::ops::RangeInclusive;
 
-use padconnect_core::{AccessRights, EnvironmentId};
+use padconnect_core::{AccessRights, EnvironmentId, GroupType};
 use uuid::Uuid;
 
 pub use self::columns::{
@@ -155,7 +155,7 @@ pub fn group_record(
     environment_id: EnvironmentId,
     owner: Uuid,
     (name, description): (String, String),
-    flowgrouptype: i64,
+    flowgrouptype: GroupType,
     now: Timestamp,
 ) -> MachineGroup {
     MachineGroup {
