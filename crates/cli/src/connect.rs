@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use padconnect_client::workflow::{self, Action, Change, ConnectPlan, WhatIf};
 use padconnect_client::{ClientError, DesktopFlowConnection, Org, RunOwnerCertificate, Secret};
-use padconnect_core::{ParameterSet, ShareRole};
+use padconnect_core::{EnvironmentId, ParameterSet, ShareRole};
 use serde_json::json;
 
 use crate::output::{self, Format};
@@ -25,15 +25,16 @@ pub struct ConnectArgs {
     /// The machine group id (Monitor > Machines > Machine groups, in the URL).
     #[arg(long, value_name = "ID", env = "PADCONNECT_GROUP", conflicts_with_all = ["group_name", "machine"])]
     group: Option<String>,
-    /// The machine group by name, looked up in Dataverse (needs --org).
+    /// The machine group by name, looked up in Dataverse.
     #[arg(long, value_name = "NAME", conflicts_with = "machine")]
     group_name: Option<String>,
-    /// A standalone machine by name: its hidden group, looked up in Dataverse (needs --org).
+    /// A standalone machine by name: its hidden group, looked up in Dataverse.
     #[arg(long, value_name = "NAME")]
     machine: Option<String>,
-    /// The Dataverse org for --group-name and --machine: NAME of
+    /// The Dataverse org for --group-name, --machine and --grant: NAME of
     /// NAME.crm.dynamics.com, or the org's URL for another region
-    /// (https://NAME.crm4.dynamics.com).
+    /// (https://NAME.crm4.dynamics.com); found from the environment through
+    /// BAP when not given.
     #[arg(long, value_name = "NAME|URL")]
     org: Option<Org>,
     /// The Windows account that opens sessions: DOMAIN\user, .\user,
@@ -141,7 +142,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         embedded,
     ) {
         (Some(group), _, _) => group.clone(),
-        (None, Some(name), _) => group_by_name(session, args, name).await?,
+        (None, Some(name), _) => group_by_name(session, args, &environment, name).await?,
         (None, None, Some(identity)) => identity.group_id.clone(),
         (None, None, None) => {
             bail!("no machine group: pass --group ID, --group-name NAME or --machine NAME")
@@ -166,7 +167,8 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
     if let Some(org) = session.org_if_known(args.org.as_ref()) {
         ensure_access(session, &org, &group_id, args.grant).await?;
     } else if args.grant {
-        bail!("--grant shares the group through Dataverse: name its org with --org");
+        let org = session.org(None, Some(&environment)).await?;
+        ensure_access(session, &org, &group_id, true).await?;
     }
     let plan = ConnectPlan {
         tenant: session.tenant.clone(),
@@ -241,9 +243,11 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
 async fn group_by_name(
     session: &Session,
     args: &ConnectArgs,
+    environment: &EnvironmentId,
     name: &str,
 ) -> anyhow::Result<String> {
-    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
+    let org = session.org(args.org.as_ref(), Some(environment)).await?;
+    let dataverse = session.dataverse(&org).await?;
     let group = dataverse.find_group(name).await?.ok_or_else(|| {
         crate::exit::not_found(format!("no machine group or machine named '{name}' that this service principal may see: share it with the application user first"))
     })?;

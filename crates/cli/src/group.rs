@@ -33,14 +33,32 @@ pub enum GroupCommand {
 pub struct GroupArgs {
     /// The Dataverse org: NAME of NAME.crm.dynamics.com, or the org's URL
     /// for another region (https://NAME.crm4.dynamics.com); the embedded
-    /// one's by default.
+    /// one's, or the one of --environment, by default.
     #[arg(long, value_name = "NAME|URL")]
     org: Option<Org>,
+    /// Without --org: the environment whose Dataverse org to use, found
+    /// through BAP (the caller must be a management app, an administrator
+    /// or a member of the environment).
+    #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
+    environment: Option<String>,
     /// How to print: table for people, json for scripts.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
     output: Format,
     #[command(flatten)]
     session: SessionArgs,
+}
+
+impl GroupArgs {
+    /// A Dataverse client for the org these arguments name.
+    async fn dataverse(&self, session: &Session) -> anyhow::Result<DataverseClient> {
+        let environment = self
+            .environment
+            .as_deref()
+            .map(str::parse::<padconnect_core::EnvironmentId>)
+            .transpose()?;
+        let org = session.org(self.org.as_ref(), environment.as_ref()).await?;
+        session.dataverse(&org).await
+    }
 }
 
 #[derive(Args)]
@@ -101,7 +119,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
         match command {
             GroupCommand::List(args) => {
                 with_session(&args.session, async |session| {
-                    let groups = session.dataverse(&session.org(args.org.as_ref())?).await?.machine_groups().await?;
+                    let groups = args.dataverse(session).await?.machine_groups().await?;
                     match args.output {
                         Format::Json => output::json(&json!({ "value": groups })),
                         Format::Table => {
@@ -117,7 +135,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
             }
             GroupCommand::Show { name_or_id, args } => {
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
+                    let dataverse = args.dataverse(session).await?;
                     let group = dataverse
                         .find_group(&name_or_id)
                         .await?
@@ -136,7 +154,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
 
 pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
     runtime()?.block_on(with_session(&share.args.session, async |session| {
-        let dataverse = session.dataverse(&session.org(share.args.org.as_ref())?).await?;
+        let dataverse = share.args.dataverse(session).await?;
         let Some(principal) = dataverse.system_user(share.app.as_deref(), share.user.as_deref()).await? else {
             bail!(
                 "{} has no user in this environment: add the app as an application user first",
@@ -258,7 +276,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
             MachineCommand::Register { name, description, force, args } => {
                 emulator_only(&args.session, REGISTER_ON_THE_MACHINE)?;
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
+                    let dataverse = args.dataverse(session).await?;
                     // A rerun finds the machine it registered: nothing to do.
                     if !force && let Some(machine) = dataverse.find_machine(&name).await? {
                         already(args.output, &format!("Machine '{name}' is already registered (--force registers it anew)."));
@@ -283,7 +301,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                 }
                 .read()?;
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
+                    let dataverse = args.dataverse(session).await?;
                     let found = machine_named(&dataverse, &machine).await?;
                     let target = dataverse
                         .find_group(&group)
@@ -299,7 +317,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
             }
             MachineCommand::LeaveGroup { machine, args } => {
                 with_session(&args.session, async |session| {
-                    let dataverse = session.dataverse(&session.org(args.org.as_ref())?).await?;
+                    let dataverse = args.dataverse(session).await?;
                     let found = machine_named(&dataverse, &machine).await?;
                     let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
                     let group_id = found["_flowmachinegroupid_value"].as_str().unwrap_or_default();

@@ -115,20 +115,48 @@ impl Session {
     }
 
     /// The org given (a name, or a URL for a regional org), or the
-    /// embedded one's.
-    pub fn org(&self, given: Option<&Org>) -> anyhow::Result<Org> {
-        match (given, &self.identity) {
-            (Some(org), _) => Ok(org.clone()),
-            (None, Some(identity)) => Ok(Org::Name(identity.org.clone())),
-            (None, None) => anyhow::bail!(
-                "no Dataverse org: pass --org NAME (the NAME of NAME.crm.dynamics.com) or --org URL (https://NAME.crm4.dynamics.com)"
-            ),
+    /// embedded one's, or else the one BAP names for `environment`.
+    pub async fn org(
+        &self,
+        given: Option<&Org>,
+        environment: Option<&EnvironmentId>,
+    ) -> anyhow::Result<Org> {
+        if let Some(org) = self.org_if_known(given) {
+            return Ok(org);
         }
+        let Some(environment) = environment.or(self.default_environment.as_ref()) else {
+            anyhow::bail!(
+                "no Dataverse org: pass --org NAME (the NAME of NAME.crm.dynamics.com) or --org URL (https://NAME.crm4.dynamics.com), or --environment ID to look it up"
+            );
+        };
+        let token = self
+            .tokens
+            .client_credentials(
+                &self.tenant,
+                &self.client_id,
+                &self.credential,
+                &self.target.bap_scope(),
+            )
+            .await?;
+        let org = padconnect_client::discovery::environment_org(
+            &self.http,
+            &self.target,
+            environment,
+            &token.token,
+        )
+        .await
+        .with_context(|| {
+            format!("finding the Dataverse org of environment {environment} (pass --org NAME|URL to skip this)")
+        })?;
+        crate::output::err!("padconnect: environment {environment} has its Dataverse at {org}");
+        Ok(org)
     }
 
     /// The org given, or the embedded platform's; `None` when neither is known.
     pub fn org_if_known(&self, given: Option<&Org>) -> Option<Org> {
-        self.org(given).ok()
+        given
+            .cloned()
+            .or_else(|| Some(Org::Name(self.identity.as_ref()?.org.clone())))
     }
 
     /// A Dataverse client for an org, with a token for it.

@@ -142,6 +142,26 @@ impl Target {
         format!("{}/.default", cloud.api_resource())
     }
 
+    /// BAP's view of an environment, in its admin scope or its user scope
+    /// (without the api-version).
+    pub fn bap_environment(&self, env: &EnvironmentId, admin: bool) -> String {
+        let scope = if admin { "scopes/admin/" } else { "" };
+        let path = format!("/providers/Microsoft.BusinessAppPlatform/{scope}environments/{env}");
+        match self {
+            Self::Cloud(cloud) => format!("https://{}{path}", cloud.hosts().bap),
+            Self::Platform(base) => format!("{base}/bap{path}"),
+        }
+    }
+
+    /// The scope whose token BAP accepts: the PowerApps service's.
+    pub fn bap_scope(&self) -> String {
+        let cloud = match self {
+            Self::Cloud(cloud) => *cloud,
+            Self::Platform(_) => Cloud::Public,
+        };
+        format!("{}/.default", cloud.hosts().bap_resource)
+    }
+
     /// The scope for an org's Dataverse: its base URL, as the Dataverse SDKs ask.
     pub fn dataverse_scope(&self, org: &Org) -> String {
         format!("{}/.default", self.dataverse(org))

@@ -5,6 +5,7 @@ pub mod azure_cli;
 pub mod connections;
 pub mod credentials;
 pub mod dataverse;
+pub mod discovery;
 pub mod endpoints;
 pub mod error;
 mod http;

@@ -38,6 +38,12 @@ pub struct CloudHosts {
     pub dataverse: &'static str,
     /// The Power Automate portal.
     pub portal: &'static str,
+    /// The Business Application Platform (BAP) admin API, where an
+    /// environment's Dataverse URL is found.
+    pub bap: &'static str,
+    /// The resource BAP's tokens are for: the PowerApps service, as the
+    /// Terraform provider asks (`*_POWERAPPS_SCOPE` without `/.default`).
+    pub bap_resource: &'static str,
 }
 
 impl Cloud {
@@ -102,11 +108,45 @@ impl Cloud {
                 "make.powerautomate.microsoft.scloud",
             ),
         };
+        let (bap, bap_resource) = self.bap();
         CloudHosts {
             login,
             api,
             dataverse,
             portal,
+            bap,
+            bap_resource,
+        }
+    }
+
+    /// BAP's host and token resource: the `*_BAPI_DOMAIN` and
+    /// `*_POWERAPPS_SCOPE` constants of terraform-provider-power-platform
+    /// `internal/constants/constants.go` (GCC High's scope is
+    /// `high.service.apps.appsplatform.us` there, which we keep).
+    fn bap(self) -> (&'static str, &'static str) {
+        match self {
+            Cloud::Public => ("api.bap.microsoft.com", "https://service.powerapps.com"),
+            Cloud::UsGov => ("gov.api.bap.microsoft.us", "https://service.powerapps.us"),
+            Cloud::UsGovHigh => (
+                "high.api.bap.microsoft.us",
+                "https://high.service.apps.appsplatform.us",
+            ),
+            Cloud::UsDod => (
+                "api.bap.appsplatform.us",
+                "https://service.apps.appsplatform.us",
+            ),
+            Cloud::China => (
+                "api.bap.partner.microsoftonline.cn",
+                "https://service.powerapps.cn",
+            ),
+            Cloud::Ex => (
+                "api.bap.eaglex.ic.gov",
+                "https://service.powerapps.eaglex.ic.gov",
+            ),
+            Cloud::Rx => (
+                "api.bap.microsoft.scloud",
+                "https://service.powerapps.microsoft.scloud",
+            ),
         }
     }
 

@@ -5,7 +5,7 @@
 //! `localhost`, where the cloud's domain is replaced by `localhost`
 //! (`login.localhost`, `api.localhost`,
 //! `37520647dbdf49faba016134c14680.c4.environment.api.localhost`,
-//! `contoso.crm.localhost`, `make.localhost`).
+//! `contoso.crm.localhost`, `make.localhost`, `api.bap.localhost`).
 
 use crate::{Cloud, EnvironmentId};
 
@@ -25,6 +25,9 @@ pub enum Surface {
     /// Azure Resource Manager (`management.azure.com`), as far as the Azure
     /// CLI's sign-in needs it.
     Arm,
+    /// The Business Application Platform admin API (`api.bap.microsoft.com`),
+    /// as far as finding an environment's Dataverse URL needs it.
+    Bap,
     /// A bare address (`127.0.0.1:PORT`, `localhost:PORT`): path-style routes apply.
     PathStyle,
 }
@@ -70,7 +73,7 @@ pub fn served_dns_subtrees() -> Vec<String> {
     names.extend(ARM_HOSTS.map(String::from));
     for cloud in Cloud::ALL {
         let hosts = cloud.hosts();
-        names.extend([hosts.login, hosts.api, hosts.portal].map(String::from));
+        names.extend([hosts.login, hosts.api, hosts.portal, hosts.bap].map(String::from));
         if let Some((first, domain)) = hosts.dataverse.split_once('.') {
             let crm = first.trim_end_matches(|c: char| c.is_ascii_digit());
             names.push(format!("{crm}.{domain}"));
@@ -107,6 +110,7 @@ fn classify_local(prefix: &str, name: &str) -> Option<Surface> {
         "api" => Some(Surface::TenantApi),
         "make" => Some(Surface::Portal),
         "management" => Some(Surface::Arm),
+        "api.bap" => Some(Surface::Bap),
         // Microsoft's Local cluster (`PowerPlatformApiDiscovery`'s
         // `api.powerplatform.localhost`), which splits one character off.
         LOCAL_API_PREFIX => Some(Surface::TenantApi),
@@ -127,6 +131,8 @@ fn classify_cloud(cloud: Cloud, name: &str) -> Option<Surface> {
         Some(Surface::TenantApi)
     } else if name == hosts.portal {
         Some(Surface::Portal)
+    } else if name == hosts.bap {
+        Some(Surface::Bap)
     } else {
         classify_named(name, hosts.api, hosts.dataverse, cloud.id_suffix_len())
     }
@@ -197,6 +203,9 @@ mod tests {
                 Surface::Dataverse("contoso".into()),
             ),
             ("make.powerautomate.com", Surface::Portal),
+            ("api.bap.microsoft.com", Surface::Bap),
+            ("gov.api.bap.microsoft.us", Surface::Bap),
+            ("api.bap.localhost:8443", Surface::Bap),
             (
                 "contoso.crm9.dynamics.com",
                 Surface::Dataverse("contoso".into()),

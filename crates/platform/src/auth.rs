@@ -88,21 +88,34 @@ pub enum Audience<'a> {
     PowerPlatform,
     /// One org's Dataverse: `https://{org}.crm.dynamics.com`, or a platform
     /// URL that names the org (`https://localhost:8443/orgs/{org}`).
+    /// `resource` is the org's URL as the request named it (a regional
+    /// `https://{org}.crm4.dynamics.com/`, say), which a challenge names.
     Dataverse {
         org: &'a str,
+        resource: &'a str,
     },
     /// Azure Resource Manager, by any of its resource URIs.
     Arm,
+    /// The BAP admin API, by any cloud's PowerApps service resource.
+    Bap,
+}
+
+/// Whether `resource` (no trailing slash) is a cloud's BAP resource.
+pub fn is_bap_resource(resource: &str) -> bool {
+    padconnect_core::Cloud::ALL
+        .into_iter()
+        .any(|cloud| cloud.hosts().bap_resource == resource)
 }
 
 impl Audience<'_> {
     fn accepts(&self, aud: &str) -> bool {
         match self {
             Self::PowerPlatform => aud.trim_end_matches('/') == POWER_PLATFORM_AUDIENCE,
-            Self::Dataverse { org } => {
+            Self::Dataverse { org, .. } => {
                 dataverse_org_of(aud).is_some_and(|o| o.eq_ignore_ascii_case(org))
             }
             Self::Arm => ARM_AUDIENCES.contains(&aud.trim_end_matches('/')),
+            Self::Bap => is_bap_resource(aud.trim_end_matches('/')),
         }
     }
 
@@ -110,8 +123,9 @@ impl Audience<'_> {
     pub fn resource(&self) -> String {
         match self {
             Self::PowerPlatform => POWER_PLATFORM_AUDIENCE.to_owned(),
-            Self::Dataverse { org } => format!("https://{org}.crm.dynamics.com/"),
+            Self::Dataverse { resource, .. } => (*resource).to_owned(),
             Self::Arm => "https://management.core.windows.net/".to_owned(),
+            Self::Bap => format!("{}/", padconnect_core::Cloud::Public.hosts().bap_resource),
         }
     }
 }
@@ -391,7 +405,11 @@ mod tests {
         assert!(Audience::PowerPlatform.accepts("https://api.powerplatform.com"));
         assert!(Audience::PowerPlatform.accepts("https://api.powerplatform.com/"));
         assert!(!Audience::PowerPlatform.accepts("https://contoso.crm.dynamics.com"));
-        let dv = Audience::Dataverse { org: "contoso" };
+        let dv = Audience::Dataverse {
+            org: "contoso",
+            resource: "https://contoso.crm4.dynamics.com/",
+        };
+        assert_eq!(dv.resource(), "https://contoso.crm4.dynamics.com/");
         assert!(dv.accepts("https://contoso.crm.dynamics.com"));
         assert!(dv.accepts("https://localhost:8443/orgs/contoso"));
         assert!(!dv.accepts("https://fabrikam.crm.dynamics.com"));

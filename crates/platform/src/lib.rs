@@ -12,6 +12,7 @@
 
 mod arm;
 mod auth;
+mod bap;
 pub mod claims;
 pub mod config;
 mod connectivity;

@@ -35,7 +35,7 @@ use crate::arm::ArmError;
 use crate::state::AppState;
 use crate::tls::LeafCertificates;
 use crate::tunnel::{self, Tunnels};
-use crate::{arm, connectivity, dataverse, identity, portal};
+use crate::{arm, bap, connectivity, dataverse, identity, portal};
 
 /// The header carrying each request's id, as Microsoft's services name it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -49,6 +49,7 @@ pub struct Surfaces {
     pub dataverse: Router,
     pub portal: Router,
     pub arm: Router,
+    pub bap: Router,
     pub scheme: &'static str,
     pub body_limit: usize,
     pub request_timeout: Duration,
@@ -80,6 +81,7 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
         dataverse: dataverse::router(state.clone()),
         portal: portal::router(state.clone()),
         arm: arm::router(state.clone()),
+        bap: bap::router(state.clone()),
         scheme,
         body_limit: state.config.body_limit,
         request_timeout: Duration::from_secs(state.config.request_timeout),
@@ -147,6 +149,7 @@ enum Route {
     UnknownEnvironment(String),
     Dataverse(String),
     Arm,
+    Bap,
     Portal,
 }
 
@@ -207,6 +210,7 @@ fn path_style_trimmed(trimmed: &str) -> (Route, usize) {
             }
         }
         ("arm", _) => (Route::Arm, "/arm".len()),
+        ("bap", _) => (Route::Bap, "/bap".len()),
         ("orgs", Some(org)) if is_org_name(org) => (
             Route::Dataverse(org.to_ascii_lowercase()),
             "/orgs/".len() + org.len(),
@@ -238,6 +242,7 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
         Some(Surface::Dataverse(org)) => (Route::Dataverse(org), 0),
         Some(Surface::Portal) => (Route::Portal, 0),
         Some(Surface::Arm) => (Route::Arm, 0),
+        Some(Surface::Bap) => (Route::Bap, 0),
         // A bare address, or a name that is none of the cloud's (a reverse
         // proxy's): path-style.
         Some(Surface::PathStyle) | None => path_style(request.uri().path()),
@@ -272,6 +277,7 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
             surfaces.dataverse
         }
         Route::Arm => surfaces.arm,
+        Route::Bap => surfaces.bap,
         Route::Portal => surfaces.portal,
     };
     // The deadline covers reading the body too: hyper's header timeout
@@ -343,7 +349,7 @@ fn surface_error(
         Route::Identity => {
             AadError::new(status, "invalid_request", 9002313, message).into_response()
         }
-        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) => {
+        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
             ApiError::new(status, api_code, message).into_response()
         }
         Route::Dataverse(_) => DataverseError::new(status, "0x80040203", message).into_response(),
@@ -407,6 +413,11 @@ mod tests {
             ("/machines/oauth2", Route::Portal, 0),
             ("/arm/subscriptions", Route::Arm, 4),
             ("/arm", Route::Arm, 4),
+            (
+                "/bap/providers/Microsoft.BusinessAppPlatform",
+                Route::Bap,
+                4,
+            ),
             // Extra leading slashes belong to the prefix (found by fuzzing).
             ("//arm", Route::Arm, 5),
             (

@@ -391,11 +391,15 @@ fn a_group_or_standalone_machine_can_be_named_instead_of_its_id() {
         "{}",
         stderr(&unknown)
     );
+    // Without --org, the environment's org is found through BAP.
     let no_org = connect(&server, &["--group-name", "Finance bots"])
         .output()
         .unwrap();
+    assert!(no_org.status.success(), "{}", stderr(&no_org));
     assert!(
-        stderr(&no_org).contains("pass --org NAME"),
+        stderr(&no_org).contains(&format!(
+            "environment {ENVIRONMENT} has its Dataverse at contoso"
+        )),
         "{}",
         stderr(&no_org)
     );
@@ -597,20 +601,7 @@ fn a_regional_org_is_reached_by_its_url_under_the_clouds_own_names() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
     let _server = Server::start(&["--data-dir", data, "--world", &example_world()]);
-    let printed = padconnect()
-        .args(["env", "--data-dir", data])
-        .output()
-        .unwrap();
-    let exports: Vec<(String, String)> = stdout(&printed)
-        .lines()
-        .filter_map(|line| line.strip_prefix("export "))
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(name, value)| (name.to_owned(), value.trim_matches('\'').to_owned()))
-        .collect();
-    assert!(
-        exports.iter().any(|(name, _)| name == "HTTPS_PROXY"),
-        "{exports:?}"
-    );
+    let exports = transparent_exports(data);
     let transparent = |org: &str| {
         let mut command = padconnect();
         command
@@ -664,4 +655,105 @@ fn a_regional_org_is_reached_by_its_url_under_the_clouds_own_names() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("with no path"), "{}", stderr(&bad));
+}
+
+/// What `padconnect env` exports for transparent mode, as pairs.
+fn transparent_exports(data: &str) -> Vec<(String, String)> {
+    let printed = padconnect()
+        .args(["env", "--data-dir", data])
+        .output()
+        .unwrap();
+    let exports: Vec<(String, String)> = stdout(&printed)
+        .lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.trim_matches('\'').to_owned()))
+        .collect();
+    assert!(
+        exports.iter().any(|(name, _)| name == "HTTPS_PROXY"),
+        "{exports:?}"
+    );
+    exports
+}
+
+#[test]
+fn without_org_the_environment_finds_its_dataverse_through_bap() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let _server = Server::start(&["--data-dir", data, "--world", &example_world()]);
+    let exports = transparent_exports(data);
+    let cloud = |args: &[&str]| {
+        padconnect()
+            .args(args)
+            .envs(exports.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_CLIENT_ID", APP)
+            .env("AZURE_CLIENT_SECRET", "example-secret-value")
+            .env("PADCONNECT_MACHINE_PASSWORD", "Wind0ws-P@ss")
+            .env_remove("AZURE_AUTHORITY_HOST")
+            .output()
+            .unwrap()
+    };
+    // The app is no management app, so BAP's admin view refuses it and its
+    // user view (the app is a member of the environment) answers.
+    let connected = cloud(&[
+        "connect",
+        "--environment",
+        ENVIRONMENT,
+        "--group-name",
+        "Finance bots",
+        "--username",
+        "CONTOSO\\svc-bot",
+        "--output",
+        "json",
+    ]);
+    assert!(connected.status.success(), "{}", stderr(&connected));
+    assert!(
+        stderr(&connected).contains(&format!(
+            "environment {ENVIRONMENT} has its Dataverse at https://contoso.crm.dynamics.com"
+        )),
+        "{}",
+        stderr(&connected)
+    );
+    assert_eq!(
+        json(&connected)["connection"]["properties"]["connectionParametersSet"]["values"]["targetId"]
+            ["value"],
+        GROUP
+    );
+    let listed = cloud(&[
+        "group",
+        "list",
+        "--environment",
+        ENVIRONMENT,
+        "--output",
+        "json",
+    ]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(
+        stdout(&listed).contains("Finance bots"),
+        "{}",
+        stdout(&listed)
+    );
+
+    // An environment BAP does not know is the service's 404, exit 3.
+    let unknown = cloud(&[
+        "group",
+        "list",
+        "--environment",
+        "00000000-0000-0000-0000-000000000001",
+    ]);
+    assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("EnvironmentNotFound"),
+        "{}",
+        stderr(&unknown)
+    );
+    // Neither an org nor an environment: the usage names both.
+    let neither = cloud(&["group", "list"]);
+    assert!(
+        stderr(&neither).contains("--environment ID to look it up"),
+        "{}",
+        stderr(&neither)
+    );
 }

@@ -152,7 +152,7 @@ fn an_administrator_grants_itself_the_group_with_grant() {
     );
     assert_eq!(again["change"], "password-applied");
 
-    // --grant needs the org to share through.
+    // --grant without --org shares through the org BAP names.
     let no_org = as_admin(
         &server,
         &[
@@ -168,7 +168,12 @@ fn an_administrator_grants_itself_the_group_with_grant() {
     )
     .output()
     .unwrap();
-    assert!(stderr(&no_org).contains("--org"), "{}", stderr(&no_org));
+    assert!(no_org.status.success(), "{}", stderr(&no_org));
+    assert!(
+        stderr(&no_org).contains("has its Dataverse at contoso"),
+        "{}",
+        stderr(&no_org)
+    );
 }
 
 #[test]

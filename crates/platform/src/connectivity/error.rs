@@ -77,11 +77,16 @@ impl ApiError {
     }
 
     pub fn unauthorized(failure: &AuthFailure) -> Self {
+        Self::unauthorized_for(failure, Audience::PowerPlatform)
+    }
+
+    /// A 401 whose challenge names `audience` (BAP shares this format).
+    pub fn unauthorized_for(failure: &AuthFailure, audience: Audience<'_>) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
             code: "InvalidAuthenticationToken",
             message: failure.to_string(),
-            challenge: Some(failure.challenge(&Audience::PowerPlatform)),
+            challenge: Some(failure.challenge(&audience)),
         }
     }
 

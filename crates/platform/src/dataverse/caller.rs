@@ -49,7 +49,12 @@ impl FromRequestParts<AppState> for DataverseCaller {
             .get::<RequestOrigin>()
             .cloned()
             .expect("dispatch sets the origin");
-        let audience = Audience::Dataverse { org: &org };
+        // A challenge names the org's URL as the client used it.
+        let resource = origin.url("/");
+        let audience = Audience::Dataverse {
+            org: &org,
+            resource: &resource,
+        };
         let authorization = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -421,7 +421,9 @@ async fn audience_of(
     }
     // ARM's tokens carry the slash the Azure CLI's scope keeps
     // (`https://management.core.windows.net//.default`).
-    if ARM_AUDIENCES.contains(&resource) {
+    // BAP's too: `https://service.powerapps.com/.default` gives
+    // `aud: https://service.powerapps.com/`.
+    if ARM_AUDIENCES.contains(&resource) || crate::auth::is_bap_resource(resource) {
         return Ok(format!("{resource}/"));
     }
     let not_found = || {

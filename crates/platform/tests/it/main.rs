@@ -5,6 +5,7 @@
 
 mod access;
 mod arm;
+mod bap;
 mod connections;
 mod crash;
 mod dataverse;

@@ -129,6 +129,44 @@ async fn tools_reach_the_cloud_names_through_the_proxy() {
     platform.shutdown().await.unwrap();
 }
 
+/// Through the proxy, BAP names the org under the cloud's Dataverse host,
+/// and a regional org's challenge names its regional URL, so a client asks
+/// for the token the API wants.
+#[tokio::test]
+async fn bap_and_dataverse_answer_under_the_clouds_names() {
+    let (platform, world) = start_identity(false).await;
+    let http = proxied(&platform, &world);
+    let token_url = format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token");
+    let bap = secret_token(&http, &token_url, "https://service.powerapps.com/.default").await;
+    let environment: Value = http
+        .get(format!(
+            "https://api.bap.microsoft.com/providers/Microsoft.BusinessAppPlatform/environments/{ENVIRONMENT}?api-version=2023-06-01"
+        ))
+        .bearer_auth(&bap)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        environment["properties"]["linkedEnvironmentMetadata"]["instanceUrl"],
+        "https://contoso.crm.dynamics.com/"
+    );
+    let refused = http
+        .get("https://contoso.crm4.dynamics.com/api/data/v9.2/WhoAmI")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("resource_id=\"https://contoso.crm4.dynamics.com/\""),
+        "{challenge}"
+    );
+    platform.shutdown().await.unwrap();
+}
+
 /// Outside the public cloud an environment's host splits one character off
 /// (Microsoft's `PowerPlatformApiDiscovery`); the two-character form names
 /// no environment there, so the tunnel refuses it.

@@ -63,8 +63,9 @@ async fn assert_refused(platform: &RunningPlatform, token: Option<&str>, reason:
         challenge.starts_with("Bearer authorization_uri="),
         "{challenge}"
     );
+    // The challenge names the org's URL as the request named it.
     assert!(
-        challenge.contains("resource_id=\"https://contoso.crm.dynamics.com/\""),
+        challenge.contains(&format!("resource_id=\"{}/orgs/contoso/\"", platform.url())),
         "{challenge}"
     );
     assert!(

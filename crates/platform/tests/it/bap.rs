@@ -1,0 +1,179 @@
+//! BAP's view of an environment, where Microsoft's tools find its Dataverse
+//! URL: the admin scope for administrators and management apps, the user
+//! scope for members, BAP's errors for everyone else.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::*;
+
+const BAP_SCOPE: &str = "https://service.powerapps.com/.default";
+
+async fn token(platform: &padconnect_platform::RunningPlatform, form: &[(&str, &str)]) -> String {
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = reply["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply}"));
+    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(token)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["aud"], "https://service.powerapps.com/");
+    token.to_owned()
+}
+
+async fn app_token(platform: &padconnect_platform::RunningPlatform, app: &str) -> String {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app),
+        ("client_secret", SECRET),
+        ("scope", BAP_SCOPE),
+    ];
+    token(platform, &form).await
+}
+
+async fn get(url: &str, token: &str) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+fn environment_url(
+    platform: &padconnect_platform::RunningPlatform,
+    admin: bool,
+    id: &str,
+) -> String {
+    let scope = if admin { "scopes/admin/" } else { "" };
+    format!(
+        "{}/bap/providers/Microsoft.BusinessAppPlatform/{scope}environments/{id}?api-version=2023-06-01",
+        platform.url()
+    )
+}
+
+#[tokio::test]
+async fn bap_names_an_environments_dataverse_to_whom_may_see_it() {
+    let (platform, _world) = start_identity(false).await;
+    let member = app_token(&platform, SECRET_APP).await;
+
+    // A member that is no management app: the admin scope refuses it by
+    // name, with the fix; the user scope answers.
+    let (status, refused) = get(&environment_url(&platform, true, ENVIRONMENT), &member).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(refused["error"]["code"], "Forbidden");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "The service principal with id '{SECRET_APP_OID}' for application {SECRET_APP} does not have permission to access the path '{}/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/{ENVIRONMENT}?api-version=2023-06-01' in tenant {TENANT_ID}",
+            platform.url()
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("pac admin application register"),
+        "{message}"
+    );
+
+    let (status, environment) = get(&environment_url(&platform, false, ENVIRONMENT), &member).await;
+    assert_eq!(status, StatusCode::OK, "{environment}");
+    assert_eq!(environment["name"], ENVIRONMENT);
+    let linked = &environment["properties"]["linkedEnvironmentMetadata"];
+    assert_eq!(
+        linked["instanceUrl"],
+        format!("{}/orgs/contoso/", platform.url())
+    );
+    assert_eq!(linked["uniqueName"], "contoso");
+    assert_eq!(environment["properties"]["tenantId"], TENANT_ID);
+
+    // The tenant's administrator reads the admin scope.
+    let admin = token(
+        &platform,
+        &[
+            ("grant_type", "password"),
+            ("client_id", SECRET_APP),
+            ("username", USER),
+            ("password", PASSWORD),
+            ("scope", BAP_SCOPE),
+        ],
+    )
+    .await;
+    let (status, environment) = get(&environment_url(&platform, true, ENVIRONMENT), &admin).await;
+    assert_eq!(status, StatusCode::OK, "{environment}");
+    assert_eq!(
+        environment["id"],
+        format!("/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/{ENVIRONMENT}")
+    );
+
+    // An app that is no member sees neither scope.
+    let stranger = app_token(&platform, LONELY_APP).await;
+    let (status, refused) = get(&environment_url(&platform, false, ENVIRONMENT), &stranger).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+
+    // An unknown environment and a malformed id are BAP's 404.
+    for id in ["00000000-0000-0000-0000-000000000999", "not-an-environment"] {
+        let (status, missing) = get(&environment_url(&platform, false, id), &member).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{id}");
+        assert_eq!(missing["error"]["code"], "EnvironmentNotFound");
+    }
+}
+
+#[tokio::test]
+async fn bap_refuses_what_is_not_addressed_to_it() {
+    let (platform, _world) = start_identity(false).await;
+    let member = app_token(&platform, SECRET_APP).await;
+    let url = environment_url(&platform, false, ENVIRONMENT);
+
+    let without_version = url.split('?').next().unwrap();
+    let (status, missing) = get(without_version, &member).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing["error"]["code"], "MissingApiVersionParameter");
+
+    // A token for the Power Platform API is not one for BAP.
+    let api = secret_token(
+        &reqwest::Client::new(),
+        &format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()),
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&api)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains("resource_id=\"https://service.powerapps.com/\""),
+        "{challenge}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+
+    let (status, unknown) = get(
+        &format!(
+            "{}/bap/providers/Microsoft.BusinessAppPlatform/environments",
+            platform.url()
+        ),
+        &member,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown["error"]["code"], "ResourceNotFound");
+}
