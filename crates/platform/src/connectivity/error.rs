@@ -31,6 +31,37 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// A domain rule's refusal in the Power Platform API's words: the sharing
+/// codes are the ones this API's callers see (`ConnectionNotShareable`,
+/// `InvalidRoleName`, `InvalidPrincipal`, `PrincipalNotFound`,
+/// `ConnectionAuthorizationFailed`).
+impl From<crate::domain::Error> for ApiError {
+    fn from(error: crate::domain::Error) -> Self {
+        use crate::domain::Error;
+        use crate::domain::connections::sharing::Refusal;
+        let message = error.to_string();
+        match error {
+            Error::Sharing(refusal) if refusal.is_forbidden() => Self::forbidden(message),
+            Error::Sharing(refusal) => Self::bad_request(
+                match refusal {
+                    Refusal::UnknownRole(_) => "InvalidRoleName",
+                    Refusal::NoPrincipal | Refusal::Owner(_) => "InvalidPrincipal",
+                    Refusal::UnknownPrincipal(_) => "PrincipalNotFound",
+                    _ => "ConnectionNotShareable",
+                },
+                message,
+            ),
+            Error::Forbidden(_) => Self::forbidden(message),
+            Error::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "ResourceNotFound", message),
+            Error::Store(error) => error.into(),
+            Error::Internal(what) => Self::internal(format!("{what} failed")),
+            Error::Invalid(_) | Error::Conflict(_) | Error::Membership(_) => {
+                Self::invalid_content(message)
+            }
+        }
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

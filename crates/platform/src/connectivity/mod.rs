@@ -9,7 +9,6 @@ mod permissions;
 mod render;
 mod run_owner;
 pub mod service;
-pub mod sharing;
 
 use axum::Router;
 use axum::routing::{get, post};

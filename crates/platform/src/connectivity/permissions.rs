@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::connections::{target, visible};
 use super::context::ApiContext;
-use super::sharing::{self, Grant};
 use super::{ApiError, service};
+use crate::domain::connections::sharing::{self, Grant};
 use crate::state::AppState;
 use crate::store::{Connection, PrincipalType};
 
@@ -144,7 +144,7 @@ pub async fn modify(
     let connection = visible(&state, &ctx, &id).await?;
     let standing = service::standing(&state, &ctx, &connection).await?;
     sharing::change(
-        &state,
+        &state.store,
         ctx.caller.tenant_id,
         standing,
         &connection,

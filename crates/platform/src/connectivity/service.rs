@@ -2,7 +2,7 @@
 //! machine group, with what, and whether it can reach its target now.
 
 use padconnect_core::uiflow::is_windows_account;
-use padconnect_core::{AccessRights, ConnectionId, ConnectorName, ParameterSet, ShareRole};
+use padconnect_core::{ConnectionId, ConnectorName, ParameterSet};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -10,9 +10,7 @@ use super::ApiError;
 use super::context::ApiContext;
 use super::run_owner::{self, RunOwner};
 use crate::state::AppState;
-use crate::store::{
-    Connection, GroupType, MachineGroup, RecordRef, SystemUser, TargetFacts, Timestamp,
-};
+use crate::store::{Connection, Timestamp};
 
 /// What a PUT asks for, once its body checked out.
 pub struct ConnectionRequest {
@@ -174,29 +172,6 @@ fn check_environment(properties: &Map<String, Value>, ctx: &ApiContext) -> Resul
     Ok(())
 }
 
-/// Whether a systemuser may point a connection at a group: it owns it, or
-/// it was given at least the `user` role (read and append-to).
-pub async fn can_target(
-    state: &AppState,
-    user: &SystemUser,
-    group: &MachineGroup,
-) -> Result<bool, ApiError> {
-    if group.owner_id == user.id {
-        return Ok(true);
-    }
-    let rights = state
-        .store
-        .share_rights(RecordRef::MachineGroup(group.id), user.id)
-        .await?;
-    Ok(may_target(false, rights))
-}
-
-/// The rule of [`can_target`], on facts already read: the group's owner,
-/// or a holder of at least the `user` role.
-fn may_target(owns: bool, rights: AccessRights) -> bool {
-    owns || rights.contains(ShareRole::User.rights())
-}
-
 /// Creates or updates the connection; `true` when it was created.
 pub async fn put(
     state: &AppState,
@@ -216,7 +191,7 @@ pub async fn put(
         .await?
         .filter(|g| g.environment_id == env)
         .ok_or_else(|| ApiError::invalid_target(&request.target.to_string(), &env.to_string()))?;
-    if !can_target(state, member, &group).await? {
+    if !can_target(&state.store, member, &group).await? {
         return Err(ApiError::forbidden(format!(
             "The caller has no access to machine group '{}' ({}): share it with the caller as User (Machines > Share) first.",
             group.name, group.id
@@ -338,62 +313,9 @@ pub async fn may_edit(
     Ok(standing(state, ctx, connection).await? == Some(Standing::Edit))
 }
 
-/// Whether the connection can reach its target now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
-    Connected,
-    /// `code` is one of [`MACHINE_GROUP_NOT_FOUND`], [`MACHINE_GROUP_ACCESS_REVOKED`],
-    /// [`MACHINE_JOINED_GROUP`].
-    Error {
-        code: &'static str,
-        message: String,
-    },
-}
+pub use crate::domain::connections::{Status, can_target, status_of};
 
-/// The target machine group was deleted.
-pub const MACHINE_GROUP_NOT_FOUND: &str = "MachineGroupNotFound";
-/// The connection's owner no longer has access to the target group.
-pub const MACHINE_GROUP_ACCESS_REVOKED: &str = "MachineGroupAccessRevoked";
-/// The standalone machine the connection targeted joined a machine group.
-pub const MACHINE_JOINED_GROUP: &str = "MachineJoinedGroup";
-
+/// The connection's status now, read from the store.
 pub async fn status(state: &AppState, connection: &Connection) -> Result<Status, ApiError> {
-    let facts = state.store.target_facts(connection).await?;
-    Ok(status_of(connection, facts.as_ref()))
-}
-
-/// The status of `connection`, from the facts of its target as the store
-/// read them (`None`: it has none, or the group is gone).
-pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status {
-    let Some(group_id) = connection.target_group_id else {
-        return Status::Connected;
-    };
-    let Some(facts) = facts else {
-        return Status::Error {
-            code: MACHINE_GROUP_NOT_FOUND,
-            message: format!(
-                "The machine group {group_id} this connection targets no longer exists."
-            ),
-        };
-    };
-    let allowed = facts.creator_is_member && may_target(facts.creator_owns, facts.creator_rights);
-    if !allowed {
-        return Status::Error {
-            code: MACHINE_GROUP_ACCESS_REVOKED,
-            message: format!(
-                "The connection's owner no longer has access to machine group '{}': share the group with it again.",
-                facts.group_name
-            ),
-        };
-    }
-    if facts.flowgrouptype == GroupType::Default && !facts.has_machines {
-        return Status::Error {
-            code: MACHINE_JOINED_GROUP,
-            message: format!(
-                "The machine '{}' this connection targeted joined a machine group: target the group instead.",
-                facts.group_name
-            ),
-        };
-    }
-    Status::Connected
+    Ok(crate::domain::connections::status(&state.store, connection).await?)
 }

@@ -27,6 +27,8 @@ pub enum Error {
     #[error(transparent)]
     Membership(Membership),
     #[error(transparent)]
+    Sharing(connections::sharing::Refusal),
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// The platform's own fault, never the caller's: what failed.
     #[error("{0} failed")]

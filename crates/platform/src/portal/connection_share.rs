@@ -1,6 +1,6 @@
 //! Sharing a run-owner connection: who may use it, give a service principal
 //! CanView, CanViewWithShare or CanEdit, take it away. The rules are the
-//! connections API's `modifyPermissions` ones (`connectivity::sharing`).
+//! connections API's `modifyPermissions` ones (`domain::connections::sharing`).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -14,9 +14,9 @@ use super::csrf::Posted;
 use super::html::{self, csrf_field, esc, notice_html};
 use super::layout::{self, Section};
 use super::query::PageQuery;
-use crate::connectivity::service::Standing;
-use crate::connectivity::sharing::{self, Grant};
 use crate::domain::connections;
+use crate::domain::connections::Standing;
+use crate::domain::connections::sharing::{self, Grant};
 use crate::state::AppState;
 use crate::store::{App, Connection, SystemUserKind};
 
@@ -236,7 +236,15 @@ async fn change(
     let (connection, standing) = connection(state, page).await?;
     let (grants, removals) = change(principal_id(principal)?);
     let tenant = page.actor.environment.tenant_id;
-    sharing::change(state, tenant, Some(standing), &connection, grants, removals).await?;
+    sharing::change(
+        &state.store,
+        tenant,
+        Some(standing),
+        &connection,
+        grants,
+        removals,
+    )
+    .await?;
     Ok(html::see_other(&page.link(&format!(
         "/connections/{}/share?notice={notice}",
         connection.id

@@ -14,7 +14,7 @@ use super::html::{self, Notice, csrf_field, esc, notice_html, when};
 use super::layout::{self, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
-use crate::connectivity::service::Status;
+use crate::domain::connections::Status;
 use crate::state::AppState;
 
 /// The status as the portal shows it: a word, and for an error its reason

@@ -104,6 +104,10 @@ impl From<crate::domain::Error> for PortalError {
             Error::Forbidden(forbidden) => forbidden.into(),
             Error::Conflict(conflict) => Self::new(StatusCode::CONFLICT, conflict.to_string()),
             Error::Membership(refusal) => Self::bad_request(refusal.to_string()),
+            Error::Sharing(refusal) if refusal.is_forbidden() => {
+                Self::forbidden(refusal.to_string())
+            }
+            Error::Sharing(refusal) => Self::bad_request(refusal.to_string()),
             Error::Store(error) => error.into(),
             Error::Internal(what) => Self::internal(format!("{what} failed")),
         }
@@ -151,12 +155,6 @@ fn noun(entity: &str) -> &str {
         "flowmachine" => "machine",
         "systemuser" => "user",
         other => other,
-    }
-}
-
-impl From<crate::connectivity::ApiError> for PortalError {
-    fn from(error: crate::connectivity::ApiError) -> Self {
-        Self::new(error.status, error.message)
     }
 }
 

@@ -7,8 +7,7 @@ use uuid::Uuid;
 
 use super::PortalError;
 use super::context::Actor;
-use crate::connectivity::service::{Status, status};
-use crate::domain::connections::{self, Standing};
+use crate::domain::connections::{self, Standing, Status};
 use crate::domain::fleet::{self, Row};
 use crate::domain::{Error, Record};
 use crate::state::AppState;
@@ -287,7 +286,7 @@ async fn describe(
     actor: &Actor,
     connection: Connection,
 ) -> Result<VisibleConnection, PortalError> {
-    let status = status(state, &connection).await?;
+    let status = connections::status(&state.store, &connection).await?;
     let target = match connection.target_group_id {
         Some(id) => state.store.machine_group(id).await?,
         None => None,

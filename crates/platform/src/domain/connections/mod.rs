@@ -1,0 +1,134 @@
+//! Connections: what a principal may do with one, which groups it may
+//! target, and whether it can reach its target now. The connections API
+//! and the portal ask the same questions, so they get the same answers here.
+
+pub mod sharing;
+
+use padconnect_core::{AccessRights, GroupType, ShareRole};
+use uuid::Uuid;
+
+use crate::store::{
+    Connection, MachineGroup, RecordRef, Store, StoreError, SystemUser, TargetFacts,
+};
+
+/// What a principal may do with a connection, from least to most. The
+/// owner and the tenant's administrators hold [`Standing::Edit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// CanView: see and use it.
+    View,
+    /// CanViewWithShare: also share it on, as CanView or CanViewWithShare.
+    Share,
+    /// CanEdit: also change, share and delete it.
+    Edit,
+}
+
+impl Standing {
+    /// A sharing role's name as the API writes it.
+    pub fn parse_role(role: &str) -> Option<Self> {
+        match role {
+            "CanView" => Some(Self::View),
+            "CanViewWithShare" => Some(Self::Share),
+            "CanEdit" => Some(Self::Edit),
+            _ => None,
+        }
+    }
+}
+
+/// A principal's standing on a connection; `None` when it may not see it.
+pub async fn standing(
+    store: &Store,
+    object_id: Uuid,
+    admin: bool,
+    connection: &Connection,
+) -> Result<Option<Standing>, StoreError> {
+    if admin || connection.created_by.id == object_id {
+        return Ok(Some(Standing::Edit));
+    }
+    let role = store
+        .connection_role(&connection.environment_id, &connection.id, object_id)
+        .await?;
+    Ok(role.as_deref().and_then(Standing::parse_role))
+}
+
+/// Whether a systemuser may point a connection at a group: it owns it, or
+/// it was given at least the `user` role (read and append-to).
+pub async fn can_target(
+    store: &Store,
+    user: &SystemUser,
+    group: &MachineGroup,
+) -> Result<bool, StoreError> {
+    if group.owner_id == user.id {
+        return Ok(true);
+    }
+    let rights = store
+        .share_rights(RecordRef::MachineGroup(group.id), user.id)
+        .await?;
+    Ok(may_target(false, rights))
+}
+
+/// The rule of [`can_target`], on facts already read: the group's owner,
+/// or a holder of at least the `user` role.
+fn may_target(owns: bool, rights: AccessRights) -> bool {
+    owns || rights.contains(ShareRole::User.rights())
+}
+
+/// Whether the connection can reach its target now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Connected,
+    /// `code` is one of [`MACHINE_GROUP_NOT_FOUND`], [`MACHINE_GROUP_ACCESS_REVOKED`],
+    /// [`MACHINE_JOINED_GROUP`].
+    Error {
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// The target machine group was deleted.
+pub const MACHINE_GROUP_NOT_FOUND: &str = "MachineGroupNotFound";
+/// The connection's owner no longer has access to the target group.
+pub const MACHINE_GROUP_ACCESS_REVOKED: &str = "MachineGroupAccessRevoked";
+/// The standalone machine the connection targeted joined a machine group.
+pub const MACHINE_JOINED_GROUP: &str = "MachineJoinedGroup";
+
+pub async fn status(store: &Store, connection: &Connection) -> Result<Status, StoreError> {
+    let facts = store.target_facts(connection).await?;
+    Ok(status_of(connection, facts.as_ref()))
+}
+
+/// The status of `connection`, from the facts of its target as the store
+/// read them (`None`: it has none, or the group is gone).
+pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status {
+    let Some(group_id) = connection.target_group_id else {
+        return Status::Connected;
+    };
+    let Some(facts) = facts else {
+        return Status::Error {
+            code: MACHINE_GROUP_NOT_FOUND,
+            message: format!(
+                "The machine group {group_id} this connection targets no longer exists."
+            ),
+        };
+    };
+    let allowed = facts.creator_is_member && may_target(facts.creator_owns, facts.creator_rights);
+    if !allowed {
+        return Status::Error {
+            code: MACHINE_GROUP_ACCESS_REVOKED,
+            message: format!(
+                "The connection's owner no longer has access to machine group '{}': share the group with it again.",
+                facts.group_name
+            ),
+        };
+    }
+    if facts.flowgrouptype == GroupType::Default && !facts.has_machines {
+        return Status::Error {
+            code: MACHINE_JOINED_GROUP,
+            message: format!(
+                "The machine '{}' this connection targeted joined a machine group: target the group instead.",
+                facts.group_name
+            ),
+        };
+    }
+    Status::Connected
+}
