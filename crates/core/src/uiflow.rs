@@ -66,6 +66,22 @@ impl fmt::Display for ParameterSet {
     }
 }
 
+/// The longest Windows account a connection takes, in characters: Windows'
+/// own bound for a user name in a credential, `CREDUI_MAX_USERNAME_LENGTH`
+/// = 513 (256 for the domain, 1 for the backslash, 256 for the name;
+/// `wincred.h`, as Microsoft's windows-rs `Win32::Security::Credentials`
+/// carries it).
+pub const MAX_ACCOUNT_CHARS: usize = 513;
+
+/// The longest Windows password, in characters: `CREDUI_MAX_PASSWORD_LENGTH`
+/// = 256 (`wincred.h`, the same source).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The longest connection display name, in characters. No public source
+/// names the service's limit; ours is 256, Windows' `CRED_MAX_STRING_LENGTH`,
+/// so that a body cannot store a name of a megabyte.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
+
 /// Characters no Windows account name may hold (Microsoft's naming rules
 /// for user accounts: "cannot contain any of the following: " / \ [ ] : ; |
 /// = , + * ? < >", the backslash and `@` being read here as separators).

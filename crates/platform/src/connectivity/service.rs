@@ -1,7 +1,9 @@
 //! The rules of desktop-flow connections: who may create one to which
 //! machine group, with what, and whether it can reach its target now.
 
-use padconnect_core::uiflow::is_windows_account;
+use padconnect_core::uiflow::{
+    MAX_ACCOUNT_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_PASSWORD_CHARS, is_windows_account,
+};
 use padconnect_core::{ConnectionId, ConnectorName, ParameterSet};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -71,6 +73,12 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
         }
     };
     let username = value("username")?;
+    let too_long = |key: &str, max: usize| {
+        ApiError::invalid_parameter(key, format!("it is longer than {max} characters."))
+    };
+    if username.chars().count() > MAX_ACCOUNT_CHARS {
+        return Err(too_long("username", MAX_ACCOUNT_CHARS));
+    }
     if !is_windows_account(&username) {
         return Err(ApiError::invalid_parameter(
             "username",
@@ -80,6 +88,9 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
         ));
     }
     let password = value("password")?;
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(too_long("password", MAX_PASSWORD_CHARS));
+    }
     let target_text = value("targetId")?;
     let target = Uuid::try_parse(&target_text)
         .map_err(|_| ApiError::invalid_target(&target_text, &ctx.environment.id.to_string()))?;
@@ -89,6 +100,16 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
     };
     let display_name = match properties.get("displayName") {
         None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() > MAX_DISPLAY_NAME_CHARS => {
+            return Err(ApiError::invalid_content(format!(
+                "'properties.displayName' is longer than {MAX_DISPLAY_NAME_CHARS} characters."
+            )));
+        }
+        Some(Value::String(s)) if s.chars().any(char::is_control) => {
+            return Err(ApiError::invalid_content(
+                "'properties.displayName' cannot contain control characters.",
+            ));
+        }
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
             return Err(ApiError::invalid_content(

@@ -436,6 +436,51 @@ async fn every_rule_has_its_error_and_stores_nothing() {
         "InvalidParameterValue",
     );
 
+    // Lengths: Windows' own bounds for an account (513) and a password
+    // (256), ours for a display name (256), which holds no control character.
+    let limits = [
+        (
+            "username",
+            format!("CONTOSO\\{}", "u".repeat(510)),
+            "InvalidParameterValue",
+        ),
+        ("password", "p".repeat(257), "InvalidParameterValue"),
+    ];
+    for (key, value, code) in limits {
+        let mut long = body();
+        long["properties"]["connectionParametersSet"]["values"][key] = json!({ "value": value });
+        let answer = put(&path, Some(&token), long).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, code);
+        assert!(
+            answer.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("longer than"),
+            "{key}: {}",
+            answer.body
+        );
+    }
+    for name in ["n".repeat(257), "line\nbreak".to_owned()] {
+        let mut named = body();
+        named["properties"]["displayName"] = json!(name);
+        assert_error(
+            &put(&path, Some(&token), named).await,
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+        );
+    }
+    let mut longest = body();
+    longest["properties"]["connectionParametersSet"]["values"]["password"] =
+        json!({ "value": "p".repeat(256) });
+    longest["properties"]["displayName"] = json!("n".repeat(256));
+    let fits = put(
+        &connection_path(&uuid::Uuid::new_v4().to_string()),
+        Some(&token),
+        longest,
+    )
+    .await;
+    assert!(fits.status.is_success(), "{}", fits.body);
+
     let malformed = call_raw(
         &platform,
         reqwest::Method::PUT,
@@ -468,8 +513,8 @@ async fn every_rule_has_its_error_and_stores_nothing() {
 
     assert_eq!(
         platform.store().counts().await.unwrap().connections,
-        0,
-        "no failed request stored anything"
+        1,
+        "no failed request stored anything (the one that fits its limits is stored)"
     );
     let missing = call(&platform, reqwest::Method::GET, &path, Some(&token), None).await;
     assert_error(&missing, StatusCode::NOT_FOUND, "ConnectionNotFound");
