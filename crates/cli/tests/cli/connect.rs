@@ -757,3 +757,43 @@ fn without_org_the_environment_finds_its_dataverse_through_bap() {
         stderr(&neither)
     );
 }
+
+#[test]
+fn bad_windows_credentials_are_refused_with_the_services_own_cause() {
+    const PAYROLL: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let mut text = std::fs::read_to_string(example_world()).unwrap();
+    text.push_str(&format!(
+        r#"
+[[tenants.environments.machine_groups]]
+id = "{PAYROLL}"
+name = "Payroll bots"
+owner = "admin@contoso.onmicrosoft.com"
+machines = [{{ name = "PAY-01", accounts = [{{ username = "FABRIKAM\\payroll-svc", password = "Payr0ll-Pass!" }}] }}]
+shared_with = [{{ client_id = "{APP}", role = "user" }}]
+"#
+    ));
+    std::fs::write(&world, text).unwrap();
+    let server = Server::start(&["--world", world.to_str().unwrap()]);
+    let attempt = |password: &str| {
+        connect(
+            &server,
+            &["--group", PAYROLL, "--username", "FABRIKAM\\payroll-svc"],
+        )
+        .env("PADCONNECT_MACHINE_PASSWORD", password)
+        .output()
+        .unwrap()
+    };
+    let refused = attempt("Wrong-Pass!");
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    assert!(said.contains("ApiHubsRequestFailed"), "{said}");
+    assert!(
+        said.contains("There's an issue with your credentials"),
+        "the nested cause reaches the user: {said}"
+    );
+    assert!(!said.contains("Wrong-Pass!"), "{said}");
+    let accepted = attempt("Payr0ll-Pass!");
+    assert!(accepted.status.success(), "{}", stderr(&accepted));
+}

@@ -22,6 +22,8 @@ pub struct ApiError {
     pub message: String,
     /// For a 401: the `WWW-Authenticate` challenge.
     pub challenge: Option<String>,
+    /// The nested `details` of an `ApiHubsRequestFailed`.
+    pub details: Option<serde_json::Value>,
 }
 
 /// A store failure is the platform's, never the client's: a 500 that hides the detail.
@@ -55,6 +57,7 @@ impl From<crate::domain::Error> for ApiError {
             Error::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "ResourceNotFound", message),
             Error::Store(error) => error.into(),
             Error::Internal(what) => Self::internal(format!("{what} failed")),
+            Error::Credentials { .. } => Self::credentials_rejected(message),
             Error::Invalid(_) | Error::Conflict(_) | Error::Membership(_) => {
                 Self::invalid_content(message)
             }
@@ -69,6 +72,24 @@ impl ApiError {
             code,
             message: message.into(),
             challenge: None,
+            details: None,
+        }
+    }
+
+    /// Bad Windows credentials as the service wraps them: the run-owner
+    /// document's `{"error":{"code":"ApiHubsRequestFailed","message":
+    /// "Aggregated detailed message","details":[{"code","message","details":
+    /// [{"code":"Response Code","message"}]}]}}`, the cause in the first
+    /// detail. Guess, written down: the inner codes (`BadRequest`, `400`)
+    /// and the 400 status; no public source shows them for this case.
+    pub fn credentials_rejected(cause: String) -> Self {
+        Self {
+            details: Some(json!([{
+                "code": "BadRequest",
+                "message": format!("{cause} Check the Windows account's username and password, and that it can sign in on that machine."),
+                "details": [{ "code": "Response Code", "message": "400" }],
+            }])),
+            ..Self::bad_request("ApiHubsRequestFailed", "Aggregated detailed message")
         }
     }
 
@@ -118,6 +139,7 @@ impl ApiError {
             code: "InvalidAuthenticationToken",
             message: failure.to_string(),
             challenge: Some(failure.challenge(&audience)),
+            details: None,
         }
     }
 
@@ -243,7 +265,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(details) = self.details {
+            error["details"] = details;
+        }
+        let body = Json(json!({ "error": error }));
         match self.challenge {
             Some(challenge) => {
                 (self.status, [(header::WWW_AUTHENTICATE, challenge)], body).into_response()

@@ -222,6 +222,13 @@ pub async fn put(
     if let Some(owner) = &request.run_owner {
         run_owner::verify(state, ctx.caller.tenant_id, owner).await?;
     }
+    crate::domain::connections::credentials::check(
+        &state.store,
+        &group,
+        &request.username,
+        &request.password,
+    )
+    .await?;
 
     let now = Timestamp::now();
     let mut secrets = json!({ "password": request.password });

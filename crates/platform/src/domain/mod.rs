@@ -28,6 +28,10 @@ pub enum Error {
     Membership(Membership),
     #[error(transparent)]
     Sharing(connections::sharing::Refusal),
+    /// No account declared on the target's machines has these Windows
+    /// credentials; `machine` is the one the service names.
+    #[error("Connection failed: [Machine {machine}]. There's an issue with your credentials.")]
+    Credentials { machine: Uuid },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The platform's own fault, never the caller's: what failed.

@@ -59,6 +59,17 @@ impl Store {
         fetch_all!(self, MachineRow, sql, text(group_id))
     }
 
+    /// The Windows accounts declared on the machines of a group.
+    pub async fn accounts_in_group(&self, group_id: Uuid) -> Result<Vec<MachineAccount>> {
+        fetch_all!(
+            self,
+            MachineAccountRow,
+            "SELECT a.machine_id, a.username, a.password_hash FROM machine_accounts a \
+             JOIN machines m ON m.id = a.machine_id WHERE m.group_id = $1 ORDER BY m.name, a.username_key",
+            text(group_id)
+        )
+    }
+
     /// A machine of the environment by name, any case (machine names are
     /// Windows computer names, which ignore case).
     pub async fn machine_named(
@@ -271,7 +282,37 @@ impl Tx {
     }
 
     pub async fn delete_machine(&mut self, id: Uuid) -> Result<bool> {
+        run!(
+            self,
+            "DELETE FROM machine_accounts WHERE machine_id = $1",
+            text(id)
+        )?;
         Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
+    }
+
+    /// Makes `accounts` the machine's whole list: the world file is its source.
+    pub async fn set_machine_accounts(
+        &mut self,
+        machine_id: Uuid,
+        accounts: &[MachineAccount],
+    ) -> Result<()> {
+        run!(
+            self,
+            "DELETE FROM machine_accounts WHERE machine_id = $1",
+            text(machine_id)
+        )?;
+        for account in accounts {
+            run!(
+                self,
+                "INSERT INTO machine_accounts (machine_id, username, username_key, password_hash) \
+                 VALUES ($1, $2, $3, $4)",
+                text(machine_id),
+                account.username.clone(),
+                account.username.to_lowercase(),
+                account.password_hash.clone()
+            )?;
+        }
+        Ok(())
     }
 
     /// Sets the rights a principal holds on a record by sharing; no rights

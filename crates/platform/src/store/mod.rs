@@ -70,7 +70,7 @@ pub use subscriptions::Subscription;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 6] = [
+    const MIGRATIONS: [(i64, &str, &str); 7] = [
         (
             1,
             "initial",
@@ -100,6 +100,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             6,
             "public client",
             include_str!("../../migrations/0006_public_client.sql"),
+        ),
+        (
+            7,
+            "machine accounts",
+            include_str!("../../migrations/0007_machine_accounts.sql"),
         ),
     ];
     Migrator::with_migrations(

@@ -196,6 +196,25 @@ pub struct Machine {
     pub versionnumber: i64,
 }
 
+/// A Windows account that can sign in on a machine.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MachineAccount {
+    pub machine_id: Uuid,
+    /// As the world wrote it: `FABRIKAM\payroll-svc`.
+    pub username: String,
+    /// Argon2id of its password.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for MachineAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MachineAccount")
+            .field("machine_id", &self.machine_id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A Dataverse record that can be shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordRef {

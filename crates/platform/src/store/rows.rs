@@ -132,6 +132,25 @@ impl From<FederatedCredentialRow> for FederatedCredential {
 }
 
 rows! {
+    pub(super) struct MachineAccountRow {
+        machine_id: String,
+        username: String,
+        password_hash: String,
+    }
+}
+
+impl TryFrom<MachineAccountRow> for MachineAccount {
+    type Error = StoreError;
+    fn try_from(r: MachineAccountRow) -> Result<Self> {
+        Ok(Self {
+            machine_id: uuid(&r.machine_id)?,
+            username: r.username,
+            password_hash: r.password_hash,
+        })
+    }
+}
+
+rows! {
     pub(super) struct UserRow {
         tenant_id: String,
         object_id: String,

@@ -172,12 +172,22 @@ impl Checker<'_> {
             .enumerate()
             .filter_map(|(i, m)| {
                 let field = format!("{path}.machines[{i}]");
-                let name = self.machine_name(&field, m, machine_names)?;
+                let (name, accounts) = match m {
+                    MachineSpec::Name(name) => {
+                        (self.machine_name(&field, name, machine_names), Vec::new())
+                    }
+                    MachineSpec::Table(m) => (
+                        self.machine_name(&format!("{field}.name"), &m.name, machine_names),
+                        self.accounts(&field, &m.accounts),
+                    ),
+                };
+                let name = name?;
                 let id = derived_id(&["flowmachine", &env?.to_string(), &name]);
                 Some(WorldMachine {
                     id,
                     name,
                     description: String::new(),
+                    accounts,
                 })
             })
             .collect();
@@ -242,9 +252,56 @@ impl Checker<'_> {
                 id: id?,
                 name,
                 description: m.description.clone(),
+                accounts: self.accounts(path, &m.accounts),
             }],
             shared_with: shared_with?,
         })
+    }
+
+    /// A machine's Windows accounts: each a Windows account name, once, with
+    /// a password within Windows' length.
+    fn accounts(&mut self, path: &str, accounts: &[AccountSpec]) -> Vec<WorldAccount> {
+        let mut seen = BTreeMap::new();
+        let mut checked = Vec::new();
+        for (i, a) in accounts.iter().enumerate() {
+            let field = format!("{path}.accounts[{i}]");
+            let username = a.username.trim();
+            if !is_windows_account(username) || username.starts_with("@environmentVariables(") {
+                self.problem(
+                    &format!("{field}.username"),
+                    format!("'{username}' is not a Windows account: write user, .\\user, MACHINE\\user, DOMAIN\\user, user@domain or AzureAD\\user@domain"),
+                );
+                continue;
+            }
+            if username.chars().count() > MAX_ACCOUNT_CHARS {
+                self.problem(
+                    &format!("{field}.username"),
+                    format!("must be at most {MAX_ACCOUNT_CHARS} characters"),
+                );
+                continue;
+            }
+            let length = a.password.chars().count();
+            if length == 0 || length > MAX_PASSWORD_CHARS {
+                self.problem(
+                    &format!("{field}.password"),
+                    format!("must have 1 to {MAX_PASSWORD_CHARS} characters"),
+                );
+                continue;
+            }
+            let key = username.to_ascii_lowercase();
+            Self::unique(
+                &mut self.problems,
+                &mut seen,
+                &key,
+                &format!("{field}.username"),
+                "this account",
+            );
+            checked.push(WorldAccount {
+                username: username.to_owned(),
+                password: a.password.clone(),
+            });
+        }
+        checked
     }
 
     fn machine_name(

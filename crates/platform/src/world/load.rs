@@ -252,6 +252,16 @@ async fn load_group(
         let columns = (m.name.clone(), m.description.clone());
         tx.upsert_machine(&machine_record(m.id, &group, columns, now))
             .await?;
+        let accounts: Vec<MachineAccount> = m
+            .accounts
+            .iter()
+            .map(|a| MachineAccount {
+                machine_id: m.id,
+                username: a.username.clone(),
+                password_hash: secrets::hash_password(&a.password),
+            })
+            .collect();
+        tx.set_machine_accounts(m.id, &accounts).await?;
     }
     for (principal, role) in &g.shared_with {
         let share = Share {

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use padconnect_core::host::{is_domain, is_org_name};
+use padconnect_core::uiflow::{MAX_ACCOUNT_CHARS, MAX_PASSWORD_CHARS, is_windows_account};
 use padconnect_core::{EnvironmentId, ShareRole};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -174,6 +175,24 @@ pub struct WorldMachine {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    /// The Windows accounts that can sign in on it; none: any account can.
+    pub accounts: Vec<WorldAccount>,
+}
+
+/// A Windows account of a machine, with its password as the world gives it
+/// (hashed when it is loaded).
+#[derive(Clone, PartialEq)]
+pub struct WorldAccount {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for WorldAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorldAccount")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 impl World {

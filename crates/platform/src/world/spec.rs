@@ -106,9 +106,34 @@ pub(super) struct MachineGroupSpec {
     #[serde(default)]
     pub description: String,
     #[serde(default)]
-    pub machines: Vec<String>,
+    pub machines: Vec<MachineSpec>,
     #[serde(default)]
     pub shared_with: Vec<ShareSpec>,
+}
+
+/// A group's machine: its name, or a table that may list the Windows
+/// accounts that can sign in on it (DESIGN.md 4.2).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum MachineSpec {
+    Name(String),
+    Table(GroupMachineSpec),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GroupMachineSpec {
+    pub name: String,
+    #[serde(default)]
+    pub accounts: Vec<AccountSpec>,
+}
+
+/// `{ username = "FABRIKAM\\payroll-svc", password = "..." }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AccountSpec {
+    pub username: String,
+    pub password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +145,8 @@ pub(super) struct StandaloneMachineSpec {
     pub owner: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
+    pub accounts: Vec<AccountSpec>,
     #[serde(default)]
     pub shared_with: Vec<ShareSpec>,
 }

@@ -22,4 +22,5 @@ mod store;
 mod support;
 mod tunnel;
 mod verifier;
+mod windows_accounts;
 mod world;

@@ -2,6 +2,7 @@
 //! target, and whether it can reach its target now. The connections API
 //! and the portal ask the same questions, so they get the same answers here.
 
+pub mod credentials;
 pub mod sharing;
 
 use padconnect_core::{AccessRights, GroupType, ShareRole};

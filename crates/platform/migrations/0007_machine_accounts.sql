@@ -1,0 +1,10 @@
+-- The Windows accounts that can sign in on a machine, as the world declares
+-- them (DESIGN.md 4.2): a connection to a group whose machines declare
+-- accounts must name one of them, with its password (Argon2id here).
+CREATE TABLE machine_accounts (
+    machine_id     TEXT NOT NULL REFERENCES machines (id),
+    username       TEXT NOT NULL,
+    username_key   TEXT NOT NULL,
+    password_hash  TEXT NOT NULL,
+    PRIMARY KEY (machine_id, username_key)
+);

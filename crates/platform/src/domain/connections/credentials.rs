@@ -1,0 +1,91 @@
+//! Windows credentials, checked when a connection is written, as the real
+//! service checks them: KB 5021155 ("Connection failed: [Machine <id>].
+//! There's an issue with your credentials") and the run-owner document,
+//! whose errors come wrapped as `ApiHubsRequestFailed`. The platform knows a
+//! machine's accounts only where the world declares them (DESIGN.md 4.2);
+//! a group whose machines declare none takes any account, as before.
+//!
+//! An account matches in any of its documented forms (KB 4555406): a local
+//! account `user`, `.\user` and `MACHINE\user` are one account on MACHINE;
+//! names compare without case, as Windows compares them. A Key Vault or
+//! CyberArk reference (`@environmentVariables(...)`) is resolved on the
+//! machine when a flow runs, so it is not checked here.
+
+use uuid::Uuid;
+
+use crate::domain::Error;
+use crate::secrets::{password_matches, run_costly};
+use crate::store::{Machine, MachineGroup, Store};
+
+/// Refuses `username`/`password` unless an account declared on one of the
+/// group's machines has them.
+pub async fn check(
+    store: &Store,
+    group: &MachineGroup,
+    username: &str,
+    password: &str,
+) -> Result<(), Error> {
+    if username.starts_with("@environmentVariables(") {
+        return Ok(());
+    }
+    let accounts = store.accounts_in_group(group.id).await?;
+    let Some(first) = accounts.first().map(|a| a.machine_id) else {
+        return Ok(());
+    };
+    let machines = store.machines_in_group(group.id).await?;
+    let machine_name = |id: Uuid| {
+        machines
+            .iter()
+            .find(|m| m.id == id)
+            .map_or("", |m: &Machine| m.name.as_str())
+    };
+    let hashes: Vec<String> = accounts
+        .into_iter()
+        .filter(|a| same_account(&a.username, username, machine_name(a.machine_id)))
+        .map(|a| a.password_hash)
+        .collect();
+    let password = password.to_owned();
+    let matched = run_costly(move || hashes.iter().any(|h| password_matches(&password, h)))
+        .await
+        .ok_or(Error::Internal("checking Windows credentials"))?;
+    match matched {
+        true => Ok(()),
+        false => Err(Error::Credentials { machine: first }),
+    }
+}
+
+/// Whether two spellings name one account on `machine`.
+fn same_account(declared: &str, given: &str, machine: &str) -> bool {
+    local_form(declared, machine) == local_form(given, machine)
+}
+
+/// `.\user` and `MACHINE\user` as `user`, lower case; others as they are.
+fn local_form(account: &str, machine: &str) -> String {
+    let lower = account.to_lowercase();
+    let machine = machine.to_lowercase();
+    match lower.split_once('\\') {
+        Some((prefix, user)) if prefix == "." || prefix == machine => user.to_owned(),
+        _ => lower,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_accounts_have_three_spellings() {
+        for given in ["svc", ".\\svc", "PAY-01\\svc", "pay-01\\SVC"] {
+            assert!(same_account("PAY-01\\svc", given, "PAY-01"), "{given}");
+            assert!(same_account("svc", given, "PAY-01"), "{given}");
+        }
+        assert!(same_account(
+            "FABRIKAM\\payroll",
+            "fabrikam\\PAYROLL",
+            "PAY-01"
+        ));
+        assert!(!same_account("FABRIKAM\\payroll", "payroll", "PAY-01"));
+        assert!(!same_account("PAY-02\\svc", "PAY-01\\svc", "PAY-01"));
+        assert!(!same_account("svc@fabrikam.com", "svc", "PAY-01"));
+    }
+}

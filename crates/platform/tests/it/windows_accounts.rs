@@ -1,0 +1,195 @@
+//! Windows credentials, checked where the world declares a machine's
+//! accounts (DESIGN.md 4.2): a connection must name one of them with its
+//! password, or it is refused as the service refuses it and nothing is kept.
+
+use padconnect_platform::{Platform, RunningPlatform};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::connections::{app_token, assert_error, call, connection_path, seed_body};
+use crate::support::*;
+
+const PAYROLL_GROUP: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
+const PAY_01: &str = "PAY-01";
+
+async fn start() -> (RunningPlatform, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(
+        &world,
+        format!(
+            r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "{TENANT_DOMAIN}"
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{SECRET_APP}"
+secrets = ["{SECRET}"]
+
+[[tenants.users]]
+upn = "{USER}"
+display_name = "Contoso Admin"
+password = "{PASSWORD}"
+
+[[tenants.environments]]
+id = "{ENVIRONMENT}"
+display_name = "Contoso Production"
+org = "contoso"
+application_users = ["{SECRET_APP}"]
+makers = ["{USER}"]
+
+[[tenants.environments.machine_groups]]
+id = "{PAYROLL_GROUP}"
+name = "Payroll bots"
+owner = "{USER}"
+machines = [
+  {{ name = "{PAY_01}", accounts = [
+    {{ username = "FABRIKAM\\payroll-svc", password = "Payr0ll-Pass!" }},
+    {{ username = "{PAY_01}\\local-bot", password = "L0cal-Pass!" }},
+  ] }},
+  "PAY-02",
+]
+shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
+
+[[tenants.environments.machine_groups]]
+id = "{SHARED_GROUP}"
+name = "Finance bots"
+owner = "{USER}"
+machines = ["FIN-VM-01"]
+shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
+"#
+        ),
+    )
+    .unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world);
+    (Platform::start(config).await.unwrap(), dir)
+}
+
+fn body(group: &str, username: &str, password: &str) -> Value {
+    let mut body = seed_body(ENVIRONMENT, group);
+    let values = &mut body["properties"]["connectionParametersSet"]["values"];
+    values["username"] = json!({ "value": username });
+    values["password"] = json!({ "value": password });
+    body
+}
+
+#[tokio::test]
+async fn a_connection_names_a_declared_account_or_is_refused_as_the_service_refuses_it() {
+    let (platform, _dir) = start().await;
+    let token = app_token(&platform, SECRET_APP).await;
+    let put = async |group: &str, username: &str, password: &str| {
+        let path = connection_path(&uuid::Uuid::new_v4().to_string());
+        let body = body(group, username, password);
+        call(
+            &platform,
+            reqwest::Method::PUT,
+            &path,
+            Some(&token),
+            Some(&body),
+        )
+        .await
+    };
+
+    for (username, password) in [
+        ("FABRIKAM\\payroll-svc", "Wrong-Pass!"),
+        ("FABRIKAM\\someone-else", "Payr0ll-Pass!"),
+        // A local account of PAY-01 has its password, not another's.
+        (".\\local-bot", "Payr0ll-Pass!"),
+    ] {
+        let refused = put(PAYROLL_GROUP, username, password).await;
+        assert_error(&refused, StatusCode::BAD_REQUEST, "ApiHubsRequestFailed");
+        assert_eq!(
+            refused.body["error"]["message"],
+            "Aggregated detailed message"
+        );
+        let cause = refused.body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap();
+        assert!(
+            cause.starts_with("Connection failed: [Machine ")
+                && cause.contains("There's an issue with your credentials."),
+            "{username}: {cause}"
+        );
+        assert!(
+            !refused.text.contains(password),
+            "the password is not echoed"
+        );
+    }
+    assert_eq!(
+        platform.store().counts().await.unwrap().connections,
+        0,
+        "a refused connection is not kept"
+    );
+
+    // Every spelling of an account, any case; a Key Vault reference is
+    // resolved on the machine, not here; a group without declared accounts
+    // takes any.
+    for (group, username, password) in [
+        (PAYROLL_GROUP, "fabrikam\\PAYROLL-SVC", "Payr0ll-Pass!"),
+        (PAYROLL_GROUP, "local-bot", "L0cal-Pass!"),
+        (PAYROLL_GROUP, ".\\local-bot", "L0cal-Pass!"),
+        (PAYROLL_GROUP, "PAY-01\\local-bot", "L0cal-Pass!"),
+        (PAYROLL_GROUP, "@environmentVariables(\"new_bot\")", "none"),
+        (SHARED_GROUP, "CONTOSO\\anyone", "any-password"),
+    ] {
+        let created = put(group, username, password).await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{username}: {}",
+            created.text
+        );
+    }
+    platform.shutdown().await.unwrap();
+}
+
+#[test]
+fn a_world_account_must_be_a_windows_account_with_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(
+        &world,
+        format!(
+            r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "{TENANT_DOMAIN}"
+
+[[tenants.users]]
+upn = "{USER}"
+display_name = "Contoso Admin"
+password = "{PASSWORD}"
+
+[[tenants.environments]]
+id = "{ENVIRONMENT}"
+display_name = "Contoso Production"
+org = "contoso"
+makers = ["{USER}"]
+
+[[tenants.environments.machine_groups]]
+id = "{PAYROLL_GROUP}"
+name = "Payroll bots"
+owner = "{USER}"
+machines = [{{ name = "PAY-01", accounts = [
+  {{ username = "bad|name", password = "x" }},
+  {{ username = "FABRIKAM\\svc", password = "" }},
+] }}]
+"#
+        ),
+    )
+    .unwrap();
+    let error = padconnect_platform::world::World::from_file(&world)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("machines[0].accounts[0].username: 'bad|name' is not a Windows account"),
+        "{error}"
+    );
+    assert!(
+        error.contains("machines[0].accounts[1].password: must have 1 to 256 characters"),
+        "{error}"
+    );
+}
