@@ -8,3 +8,7 @@ CREATE TABLE machine_accounts (
     password_hash  TEXT NOT NULL,
     PRIMARY KEY (machine_id, username_key)
 );
+
+-- Whether the machine answers (the world's `online = false`: it does not);
+-- a connection whose target has machines but none online says so.
+ALTER TABLE machines ADD COLUMN online BIGINT NOT NULL DEFAULT 1;

@@ -775,7 +775,13 @@ shared_with = [{{ client_id = "{APP}", role = "user" }}]
 "#
     ));
     std::fs::write(&world, text).unwrap();
-    let server = Server::start(&["--world", world.to_str().unwrap()]);
+    let data = dir.path().join("data");
+    let server = Server::start(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--world",
+        world.to_str().unwrap(),
+    ]);
     let attempt = |password: &str| {
         connect(
             &server,

@@ -55,6 +55,7 @@ macro_rules! target_facts_columns {
     () => {
         "g.name AS group_name, g.flowgrouptype AS group_type, \
          CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id) THEN 1 ELSE 0 END AS BIGINT) AS has_machines, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id AND m.online = 1) THEN 1 ELSE 0 END AS BIGINT) AS has_online_machines, \
          CAST(CASE WHEN su.id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS creator_is_member, \
          CAST(CASE WHEN su.id = g.owner_id THEN 1 ELSE 0 END AS BIGINT) AS creator_owns, \
          COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = 'flowmachinegroup' \

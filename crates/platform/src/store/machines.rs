@@ -290,6 +290,17 @@ impl Tx {
         Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
     }
 
+    /// Whether the machine answers; the world file is its source.
+    pub async fn set_machine_online(&mut self, machine_id: Uuid, online: bool) -> Result<()> {
+        run!(
+            self,
+            "UPDATE machines SET online = $2 WHERE id = $1 AND online <> $2",
+            text(machine_id),
+            i64::from(online)
+        )?;
+        Ok(())
+    }
+
     /// Makes `accounts` the machine's whole list: the world file is its source.
     pub async fn set_machine_accounts(
         &mut self,

@@ -348,6 +348,8 @@ pub struct TargetFacts {
     pub group_name: String,
     pub flowgrouptype: GroupType,
     pub has_machines: bool,
+    /// One of them answers (the world may declare a machine offline).
+    pub has_online_machines: bool,
     /// The creator has a systemuser in the environment.
     pub creator_is_member: bool,
     /// That systemuser owns the group.

@@ -424,6 +424,7 @@ rows! {
         group_name: Option<String>,
         group_type: Option<i64>,
         has_machines: i64,
+        has_online_machines: i64,
         creator_is_member: i64,
         creator_owns: i64,
         creator_rights: i64,
@@ -437,6 +438,7 @@ impl TargetFactsRow {
             group_name: self.group_name?,
             flowgrouptype: self.group_type.and_then(GroupType::from_code)?,
             has_machines: self.has_machines == 1,
+            has_online_machines: self.has_online_machines == 1,
             creator_is_member: self.creator_is_member == 1,
             creator_owns: self.creator_owns == 1,
             creator_rights: u32::try_from(self.creator_rights)

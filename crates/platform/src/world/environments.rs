@@ -172,13 +172,15 @@ impl Checker<'_> {
             .enumerate()
             .filter_map(|(i, m)| {
                 let field = format!("{path}.machines[{i}]");
-                let (name, accounts) = match m {
+                let (name, accounts, online) = match m {
                     MachineSpec::Name(name) => {
-                        (self.machine_name(&field, name, machine_names), Vec::new())
+                        let name = self.machine_name(&field, name, machine_names);
+                        (name, Vec::new(), true)
                     }
                     MachineSpec::Table(m) => (
                         self.machine_name(&format!("{field}.name"), &m.name, machine_names),
                         self.accounts(&field, &m.accounts),
+                        m.online,
                     ),
                 };
                 let name = name?;
@@ -188,6 +190,7 @@ impl Checker<'_> {
                     name,
                     description: String::new(),
                     accounts,
+                    online,
                 })
             })
             .collect();
@@ -253,6 +256,7 @@ impl Checker<'_> {
                 name,
                 description: m.description.clone(),
                 accounts: self.accounts(path, &m.accounts),
+                online: m.online,
             }],
             shared_with: shared_with?,
         })

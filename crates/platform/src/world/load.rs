@@ -262,6 +262,7 @@ async fn load_group(
             })
             .collect();
         tx.set_machine_accounts(m.id, &accounts).await?;
+        tx.set_machine_online(m.id, m.online).await?;
     }
     for (principal, role) in &g.shared_with {
         let share = Share {

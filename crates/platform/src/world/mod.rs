@@ -177,6 +177,8 @@ pub struct WorldMachine {
     pub description: String,
     /// The Windows accounts that can sign in on it; none: any account can.
     pub accounts: Vec<WorldAccount>,
+    /// `false`: the machine does not answer (`online = false`).
+    pub online: bool,
 }
 
 /// A Windows account of a machine, with its password as the world gives it

@@ -126,6 +126,12 @@ pub(super) struct GroupMachineSpec {
     pub name: String,
     #[serde(default)]
     pub accounts: Vec<AccountSpec>,
+    #[serde(default = "online")]
+    pub online: bool,
+}
+
+fn online() -> bool {
+    true
 }
 
 /// `{ username = "FABRIKAM\\payroll-svc", password = "..." }`.
@@ -147,6 +153,8 @@ pub(super) struct StandaloneMachineSpec {
     pub description: String,
     #[serde(default)]
     pub accounts: Vec<AccountSpec>,
+    #[serde(default = "online")]
+    pub online: bool,
     #[serde(default)]
     pub shared_with: Vec<ShareSpec>,
 }

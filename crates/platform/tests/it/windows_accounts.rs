@@ -11,6 +11,7 @@ use crate::support::*;
 
 const PAYROLL_GROUP: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
 const PAY_01: &str = "PAY-01";
+const DARK_GROUP: &str = "f9c6b8a7-5e4d-4c3f-8b1a-2d3e4f5a6b7c";
 
 async fn start() -> (RunningPlatform, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -49,8 +50,15 @@ machines = [
     {{ username = "FABRIKAM\\payroll-svc", password = "Payr0ll-Pass!" }},
     {{ username = "{PAY_01}\\local-bot", password = "L0cal-Pass!" }},
   ] }},
-  "PAY-02",
+  {{ name = "PAY-02", online = false }},
 ]
+shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
+
+[[tenants.environments.machine_groups]]
+id = "{DARK_GROUP}"
+name = "Dark bots"
+owner = "{USER}"
+machines = [{{ name = "DARK-01", online = false }}]
 shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
 
 [[tenants.environments.machine_groups]]

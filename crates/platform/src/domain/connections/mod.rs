@@ -90,6 +90,9 @@ pub enum Status {
 pub const MACHINE_GROUP_NOT_FOUND: &str = "MachineGroupNotFound";
 /// The connection's owner no longer has access to the target group.
 pub const MACHINE_GROUP_ACCESS_REVOKED: &str = "MachineGroupAccessRevoked";
+/// No machine of the target group answers. Guess, written down: no public
+/// source names the service's code for it.
+pub const MACHINE_OFFLINE: &str = "MachineOffline";
 /// The standalone machine the connection targeted joined a machine group.
 pub const MACHINE_JOINED_GROUP: &str = "MachineJoinedGroup";
 
@@ -127,6 +130,15 @@ pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status
             code: MACHINE_JOINED_GROUP,
             message: format!(
                 "The machine '{}' this connection targeted joined a machine group: target the group instead.",
+                facts.group_name
+            ),
+        };
+    }
+    if facts.has_machines && !facts.has_online_machines {
+        return Status::Error {
+            code: MACHINE_OFFLINE,
+            message: format!(
+                "No machine of '{}' is online: start the machine, or check that Power Automate's machine runtime can reach the cloud.",
                 facts.group_name
             ),
         };
