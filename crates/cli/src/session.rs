@@ -129,20 +129,12 @@ impl Session {
                 "no Dataverse org: pass --org NAME (the NAME of NAME.crm.dynamics.com) or --org URL (https://NAME.crm4.dynamics.com), or --environment ID to look it up"
             );
         };
-        let token = self
-            .tokens
-            .client_credentials(
-                &self.tenant,
-                &self.client_id,
-                &self.credential,
-                &self.target.bap_scope(),
-            )
-            .await?;
+        let token = self.token(&self.target.bap_scope()).await?;
         let org = padconnect_client::discovery::environment_org(
             &self.http,
             &self.target,
             environment,
-            &token.token,
+            &token,
         )
         .await
         .with_context(|| {
@@ -161,29 +153,25 @@ impl Session {
 
     /// A Dataverse client for an org, with a token for it.
     pub async fn dataverse(&self, org: &Org) -> anyhow::Result<padconnect_client::DataverseClient> {
-        let scope = self.target.dataverse_scope(org);
-        let token = self
-            .tokens
-            .client_credentials(&self.tenant, &self.client_id, &self.credential, &scope)
-            .await?;
+        let token = self.token(&self.target.dataverse_scope(org)).await?;
         Ok(padconnect_client::DataverseClient::new(
             self.http.clone(),
             &self.target,
             org,
-            token.token,
+            token,
         ))
     }
 
     /// A token for the Power Platform API.
     pub async fn api_token(&self) -> anyhow::Result<String> {
+        self.token(&self.target.api_scope()).await
+    }
+
+    /// A token for `scope` as the session's principal.
+    async fn token(&self, scope: &str) -> anyhow::Result<String> {
         let token = self
             .tokens
-            .client_credentials(
-                &self.tenant,
-                &self.client_id,
-                &self.credential,
-                &self.target.api_scope(),
-            )
+            .client_credentials(&self.tenant, &self.client_id, &self.credential, scope)
             .await?;
         Ok(token.token)
     }

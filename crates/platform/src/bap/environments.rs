@@ -23,45 +23,26 @@ use crate::origin::RequestOrigin;
 use crate::state::AppState;
 use crate::store::Environment;
 
-/// The admin scope: administrators and management apps only.
-pub async fn as_admin(
-    state: State<AppState>,
-    id: Path<String>,
-    query: Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    origin: axum::Extension<RequestOrigin>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    environment(state, id, query, headers, origin, uri, Scope::Admin).await
-}
-
-/// The user scope: the environment's members (and administrators).
-pub async fn as_member(
-    state: State<AppState>,
-    id: Path<String>,
-    query: Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    origin: axum::Extension<RequestOrigin>,
-    uri: Uri,
-) -> Result<Json<Value>, ApiError> {
-    environment(state, id, query, headers, origin, uri, Scope::Member).await
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
     Admin,
     Member,
 }
 
-async fn environment(
+/// Both views: the admin scope answers administrators and management apps,
+/// the user scope the environment's members too.
+pub async fn environment(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
     uri: Uri,
-    scope: Scope,
 ) -> Result<Json<Value>, ApiError> {
+    let scope = match uri.path().contains("/scopes/admin/") {
+        true => Scope::Admin,
+        false => Scope::Member,
+    };
     if !query.contains_key("api-version") {
         return Err(ApiError::missing_api_version());
     }

@@ -26,11 +26,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             &format!("{PROVIDER}/scopes/admin/environments/{{id}}"),
-            get(environments::as_admin),
+            get(environments::environment),
         )
         .route(
             &format!("{PROVIDER}/environments/{{id}}"),
-            get(environments::as_member),
+            get(environments::environment),
         )
         .fallback(not_found)
         .with_state(state)

@@ -86,26 +86,27 @@ pub fn may_grant(held: AccessRights, granted: AccessRights) -> bool {
 
 /// A group of the actor's environment, whatever the actor may do with it.
 pub async fn find_group(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<MachineGroup, Error> {
-    store
-        .machine_group(id)
-        .await?
-        .filter(|g| g.environment_id == actor.user.environment_id)
-        .ok_or(Error::NotFound(Record {
-            entity: "flowmachinegroup",
-            id,
-        }))
+    let found = store.machine_group(id).await?;
+    in_environment(actor, found, |g| g.environment_id, "flowmachinegroup", id)
+}
+
+/// `found` if it belongs to the actor's environment, else `NotFound`.
+fn in_environment<T>(
+    actor: Actor<'_>,
+    found: Option<T>,
+    environment_of: impl Fn(&T) -> EnvironmentId,
+    entity: &'static str,
+    id: Uuid,
+) -> Result<T, Error> {
+    found
+        .filter(|row| environment_of(row) == actor.user.environment_id)
+        .ok_or(Error::NotFound(Record { entity, id }))
 }
 
 /// A systemuser of the actor's environment.
 pub async fn find_user(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<SystemUser, Error> {
-    store
-        .system_user(id)
-        .await?
-        .filter(|u| u.environment_id == actor.user.environment_id)
-        .ok_or(Error::NotFound(Record {
-            entity: "systemuser",
-            id,
-        }))
+    let found = store.system_user(id).await?;
+    in_environment(actor, found, |u| u.environment_id, "systemuser", id)
 }
 
 /// A machine of the actor's environment and the group that holds its rights.
