@@ -6,7 +6,21 @@ CREATE TABLE machine_accounts (
     username       TEXT NOT NULL,
     username_key   TEXT NOT NULL,
     password_hash  TEXT NOT NULL,
+    -- Moves on with each new password, so a connection can tell that the
+    -- password it was written with is no longer the account's.
+    version        BIGINT NOT NULL,
     PRIMARY KEY (machine_id, username_key)
+);
+
+-- The account a connection's credentials matched when it was written, and
+-- that account's version then.
+CREATE TABLE connection_credentials (
+    environment_id  TEXT NOT NULL,
+    connection_id   TEXT NOT NULL,
+    machine_id      TEXT NOT NULL,
+    username_key    TEXT NOT NULL,
+    version         BIGINT NOT NULL,
+    PRIMARY KEY (environment_id, connection_id)
 );
 
 -- Whether the machine answers (the world's `online = false`: it does not);

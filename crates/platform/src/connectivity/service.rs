@@ -222,7 +222,7 @@ pub async fn put(
     if let Some(owner) = &request.run_owner {
         run_owner::verify(state, ctx.caller.tenant_id, owner).await?;
     }
-    crate::domain::connections::credentials::check(
+    let verified = crate::domain::connections::credentials::check(
         &state.store,
         &group,
         &request.username,
@@ -257,6 +257,15 @@ pub async fn put(
         modified_at: now,
     };
     if state.store.insert_connection(&connection).await? {
+        // The account it matched, for its status to follow. Should the
+        // process stop before this write, the connection shows Connected
+        // as one whose credentials were not checked, never a wrong Error.
+        if verified.is_some() {
+            let mut tx = state.store.begin().await?;
+            tx.set_connection_credentials(&env, &id, verified.as_ref())
+                .await?;
+            tx.commit().await?;
+        }
         return Ok((connection, true));
     }
     // The id is taken: an update, by its owner (or an editor or administrator).
@@ -298,6 +307,8 @@ pub async fn put(
             ),
         ));
     }
+    tx.set_connection_credentials(&env, &id, verified.as_ref())
+        .await?;
     tx.commit().await?;
     Ok((updated, false))
 }

@@ -95,6 +95,9 @@ pub fn notice_html(notice: Option<&str>) -> String {
     let text = match notice {
         Some("created") => "The machine group was created.",
         Some("password") => "The group password was saved. Machines joining the group use it.",
+        Some("account-password") => {
+            "The account's password was changed. Connections written with the old one need the new one."
+        }
         Some("shared") => "Saved: access was granted.",
         Some("removed") => "Saved: access was removed.",
         Some("deleted") => "The connection was deleted.",

@@ -352,13 +352,23 @@ pub async fn set_password(
 pub async fn machine(
     State(state): State<AppState>,
     page: EnvPage,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<Response, PortalError> {
     let id = page.id_param("machine", "machine")?;
     let (machine, visible) = service::machine(&state, &page.actor, id).await?;
+    let accounts: Vec<_> = state
+        .store
+        .accounts_in_group(visible.group.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.machine_id == machine.id)
+        .collect();
+    let body = machine_body(&page, &machine, &visible, notice.notice.as_deref())
+        + &super::accounts::section(&page, &machine, &visible, &accounts);
     Ok(html::ok(&layout::document(
         &machine.name,
         Some(&page.chrome(Section::Machines)),
-        &machine_body(&page, &machine, &visible, None),
+        &body,
     )))
 }
 

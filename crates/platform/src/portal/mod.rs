@@ -9,6 +9,7 @@
 //!   escaping and headers, error pages (inside the layout when signed in)
 //! - `signin`, `home`, `machines`, `share`, `connections`, `tables`: pages
 
+mod accounts;
 mod connection_share;
 mod connections;
 mod context;
@@ -67,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{env}/machines/{{machine}}"),
             get(machines::machine),
+        )
+        .route(
+            &format!("{env}/machines/{{machine}}/accounts/password"),
+            post(accounts::set_password),
         )
         .route(
             &format!("{env}/machines/{{machine}}/share"),

@@ -56,6 +56,9 @@ macro_rules! target_facts_columns {
         "g.name AS group_name, g.flowgrouptype AS group_type, \
          CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id) THEN 1 ELSE 0 END AS BIGINT) AS has_machines, \
          CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id AND m.online = 1) THEN 1 ELSE 0 END AS BIGINT) AS has_online_machines, \
+         CAST(CASE WHEN cc.connection_id IS NULL OR EXISTS (SELECT 1 FROM machine_accounts a \
+              WHERE a.machine_id = cc.machine_id AND a.username_key = cc.username_key AND a.version = cc.version) \
+              THEN 1 ELSE 0 END AS BIGINT) AS credentials_current, \
          CAST(CASE WHEN su.id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS creator_is_member, \
          CAST(CASE WHEN su.id = g.owner_id THEN 1 ELSE 0 END AS BIGINT) AS creator_owns, \
          COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = 'flowmachinegroup' \
@@ -69,6 +72,7 @@ macro_rules! target_facts_columns {
 macro_rules! target_joins {
     () => {
         "LEFT JOIN machine_groups g ON g.id = c.target_group_id \
+         LEFT JOIN connection_credentials cc ON cc.environment_id = c.environment_id AND cc.connection_id = c.id \
          LEFT JOIN system_users su ON su.environment_id = c.environment_id AND ( \
              (c.created_by_type = 'ServicePrincipal' AND su.application_id = \
                  (SELECT a.client_id FROM apps a WHERE a.object_id = c.created_by_id)) \
@@ -244,7 +248,7 @@ impl Store {
             "SELECT ",
             target_facts_columns!(),
             " FROM (SELECT CAST($1 AS TEXT) AS target_group_id, CAST($2 AS TEXT) AS environment_id, \
-             CAST($3 AS TEXT) AS created_by_id, CAST($4 AS TEXT) AS created_by_type) c ",
+             CAST($3 AS TEXT) AS created_by_id, CAST($4 AS TEXT) AS created_by_type, CAST($5 AS TEXT) AS id) c ",
             target_joins!()
         );
         let row = fetch_row!(
@@ -254,7 +258,8 @@ impl Store {
             opt_text(connection.target_group_id),
             connection.environment_id.to_string(),
             text(connection.created_by.id),
-            connection.created_by.kind.as_str()
+            connection.created_by.kind.as_str(),
+            connection.id.to_string()
         )?;
         Ok(row.and_then(TargetFactsRow::facts))
     }
@@ -393,6 +398,35 @@ impl Tx {
         Ok(())
     }
 
+    /// Records the account a connection's credentials matched (`None`: the
+    /// target declared none, nothing was checked).
+    pub async fn set_connection_credentials(
+        &mut self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+        verified: Option<&VerifiedAccount>,
+    ) -> Result<()> {
+        run!(
+            self,
+            "DELETE FROM connection_credentials WHERE environment_id = $1 AND connection_id = $2",
+            environment.to_string(),
+            id.to_string()
+        )?;
+        if let Some(account) = verified {
+            run!(
+                self,
+                "INSERT INTO connection_credentials (environment_id, connection_id, machine_id, username_key, version) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                environment.to_string(),
+                id.to_string(),
+                text(account.machine_id),
+                account.username_key.clone(),
+                account.version
+            )?;
+        }
+        Ok(())
+    }
+
     /// `false` when there was no such connection.
     pub async fn delete_connection(
         &mut self,
@@ -405,6 +439,8 @@ impl Tx {
             environment.to_string(),
             id.to_string()
         )?;
+        self.set_connection_credentials(environment, id, None)
+            .await?;
         let deleted = run!(
             self,
             "DELETE FROM connections WHERE environment_id = $1 AND id = $2",

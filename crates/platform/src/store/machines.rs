@@ -64,7 +64,7 @@ impl Store {
         fetch_all!(
             self,
             MachineAccountRow,
-            "SELECT a.machine_id, a.username, a.password_hash FROM machine_accounts a \
+            "SELECT a.machine_id, a.username, a.password_hash, a.version FROM machine_accounts a \
              JOIN machines m ON m.id = a.machine_id WHERE m.group_id = $1 ORDER BY m.name, a.username_key",
             text(group_id)
         )
@@ -315,15 +315,35 @@ impl Tx {
         for account in accounts {
             run!(
                 self,
-                "INSERT INTO machine_accounts (machine_id, username, username_key, password_hash) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO machine_accounts (machine_id, username, username_key, password_hash, version) \
+                 VALUES ($1, $2, $3, $4, $5)",
                 text(machine_id),
                 account.username.clone(),
-                account.username.to_lowercase(),
-                account.password_hash.clone()
+                MachineAccount::key(&account.username),
+                account.password_hash.clone(),
+                account.version
             )?;
         }
         Ok(())
+    }
+
+    /// Gives an account a new password (its Argon2 hash), moving its
+    /// version on; `false` when the machine has no such account.
+    pub async fn set_account_password(
+        &mut self,
+        machine_id: Uuid,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool> {
+        let changed = run!(
+            self,
+            "UPDATE machine_accounts SET password_hash = $3, version = version + 1 \
+             WHERE machine_id = $1 AND username_key = $2",
+            text(machine_id),
+            MachineAccount::key(username),
+            password_hash.to_owned()
+        )?;
+        Ok(changed == 1)
     }
 
     /// Sets the rights a principal holds on a record by sharing; no rights

@@ -204,6 +204,23 @@ pub struct MachineAccount {
     pub username: String,
     /// Argon2id of its password.
     pub password_hash: String,
+    /// Moves on with each new password.
+    pub version: i64,
+}
+
+impl MachineAccount {
+    /// The key an account is found by: its name in lower case.
+    pub fn key(username: &str) -> String {
+        username.to_lowercase()
+    }
+}
+
+/// The account a connection's credentials matched when it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAccount {
+    pub machine_id: Uuid,
+    pub username_key: String,
+    pub version: i64,
 }
 
 impl std::fmt::Debug for MachineAccount {
@@ -350,6 +367,9 @@ pub struct TargetFacts {
     pub has_machines: bool,
     /// One of them answers (the world may declare a machine offline).
     pub has_online_machines: bool,
+    /// The account the connection's credentials matched still has that
+    /// password (or none was checked).
+    pub credentials_current: bool,
     /// The creator has a systemuser in the environment.
     pub creator_is_member: bool,
     /// That systemuser owns the group.

@@ -136,6 +136,7 @@ rows! {
         machine_id: String,
         username: String,
         password_hash: String,
+        version: i64,
     }
 }
 
@@ -146,6 +147,7 @@ impl TryFrom<MachineAccountRow> for MachineAccount {
             machine_id: uuid(&r.machine_id)?,
             username: r.username,
             password_hash: r.password_hash,
+            version: r.version,
         })
     }
 }
@@ -425,6 +427,7 @@ rows! {
         group_type: Option<i64>,
         has_machines: i64,
         has_online_machines: i64,
+        credentials_current: i64,
         creator_is_member: i64,
         creator_owns: i64,
         creator_rights: i64,
@@ -439,6 +442,7 @@ impl TargetFactsRow {
             flowgrouptype: self.group_type.and_then(GroupType::from_code)?,
             has_machines: self.has_machines == 1,
             has_online_machines: self.has_online_machines == 1,
+            credentials_current: self.credentials_current == 1,
             creator_is_member: self.creator_is_member == 1,
             creator_owns: self.creator_owns == 1,
             creator_rights: u32::try_from(self.creator_rights)

@@ -6,7 +6,10 @@ use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
-use super::{PrincipalRef, World, WorldApp, WorldEnvironment, WorldGroup, WorldTenant, WorldUser};
+use super::{
+    PrincipalRef, World, WorldAccount, WorldApp, WorldEnvironment, WorldGroup, WorldTenant,
+    WorldUser,
+};
 use crate::domain::fleet::{group_record, machine_record};
 use crate::keyring::KeyRing;
 use crate::secrets::{self, hex};
@@ -66,7 +69,7 @@ async fn load_tenant(
         tx.add_tenant_admin(t.id, admin).await?;
     }
     for env in &t.environments {
-        load_environment(tx, t, env, summary).await?;
+        load_environment(store, tx, t, env, summary).await?;
     }
     for s in &t.subscriptions {
         tx.upsert_subscription(&Subscription {
@@ -119,6 +122,29 @@ async fn load_app(tx: &mut Tx, keyring: &KeyRing, tenant_id: Uuid, app: &WorldAp
     Ok(())
 }
 
+/// A machine's account as stored: its hash and version kept while the
+/// world's password still matches, else a new hash and the next version
+/// (so connections written with the old password say so).
+fn kept_account(stored: &[MachineAccount], machine_id: Uuid, a: &WorldAccount) -> MachineAccount {
+    let key = MachineAccount::key(&a.username);
+    let existing = stored
+        .iter()
+        .find(|s| s.machine_id == machine_id && MachineAccount::key(&s.username) == key);
+    let (password_hash, version) = match existing {
+        Some(s) if secrets::password_matches(&a.password, &s.password_hash) => {
+            (s.password_hash.clone(), s.version)
+        }
+        Some(s) => (secrets::hash_password(&a.password), s.version + 1),
+        None => (secrets::hash_password(&a.password), 1),
+    };
+    MachineAccount {
+        machine_id,
+        username: a.username.clone(),
+        password_hash,
+        version,
+    }
+}
+
 /// The stored hash if the world's password still matches it, else a new one.
 async fn kept_password_hash(store: &Store, tenant_id: Uuid, user: &WorldUser) -> Result<String> {
     let existing = store.user_by_upn(tenant_id, &user.upn).await?;
@@ -134,6 +160,7 @@ async fn kept_password_hash(store: &Store, tenant_id: Uuid, user: &WorldUser) ->
 }
 
 async fn load_environment(
+    store: &Store,
     tx: &mut Tx,
     t: &WorldTenant,
     env: &WorldEnvironment,
@@ -173,7 +200,7 @@ async fn load_environment(
         );
     }
     for group in &env.machine_groups {
-        load_group(tx, env, group, &members, now).await?;
+        load_group(store, tx, env, group, &members, now).await?;
         summary.machine_groups += usize::from(!group.hidden);
         summary.machines += group.machines.len();
     }
@@ -234,6 +261,7 @@ fn maker(env: &WorldEnvironment, user: &WorldUser, now: Timestamp) -> SystemUser
 }
 
 async fn load_group(
+    store: &Store,
     tx: &mut Tx,
     env: &WorldEnvironment,
     g: &WorldGroup,
@@ -248,6 +276,7 @@ async fn load_group(
     let columns = (g.name.clone(), g.description.clone());
     let group = group_record(g.id, env.id, owner_id, columns, kind, now);
     tx.upsert_machine_group(&group).await?;
+    let stored = store.accounts_in_group(g.id).await?;
     for m in &g.machines {
         let columns = (m.name.clone(), m.description.clone());
         tx.upsert_machine(&machine_record(m.id, &group, columns, now))
@@ -255,11 +284,7 @@ async fn load_group(
         let accounts: Vec<MachineAccount> = m
             .accounts
             .iter()
-            .map(|a| MachineAccount {
-                machine_id: m.id,
-                username: a.username.clone(),
-                password_hash: secrets::hash_password(&a.password),
-            })
+            .map(|a| kept_account(&stored, m.id, a))
             .collect();
         tx.set_machine_accounts(m.id, &accounts).await?;
         tx.set_machine_online(m.id, m.online).await?;

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use crate::connections::{app_token, assert_error, call, connection_path, seed_body};
 use crate::support::*;
 
-const PAYROLL_GROUP: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
+pub(crate) const PAYROLL_GROUP: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
 const PAY_01: &str = "PAY-01";
 const DARK_GROUP: &str = "f9c6b8a7-5e4d-4c3f-8b1a-2d3e4f5a6b7c";
 
-async fn start() -> (RunningPlatform, tempfile::TempDir) {
+pub(crate) async fn start() -> (RunningPlatform, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let world = dir.path().join("world.toml");
     std::fs::write(
@@ -76,7 +76,7 @@ shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
     (Platform::start(config).await.unwrap(), dir)
 }
 
-fn body(group: &str, username: &str, password: &str) -> Value {
+pub(crate) fn body(group: &str, username: &str, password: &str) -> Value {
     let mut body = seed_body(ENVIRONMENT, group);
     let values = &mut body["properties"]["connectionParametersSet"]["values"];
     values["username"] = json!({ "value": username });

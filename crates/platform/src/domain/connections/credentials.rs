@@ -15,22 +15,23 @@ use uuid::Uuid;
 
 use crate::domain::Error;
 use crate::secrets::{password_matches, run_costly};
-use crate::store::{Machine, MachineGroup, Store};
+use crate::store::{Machine, MachineAccount, MachineGroup, Store, VerifiedAccount};
 
 /// Refuses `username`/`password` unless an account declared on one of the
-/// group's machines has them.
+/// group's machines has them; answers that account (`None`: the group's
+/// machines declare none, or the username is resolved on the machine).
 pub async fn check(
     store: &Store,
     group: &MachineGroup,
     username: &str,
     password: &str,
-) -> Result<(), Error> {
+) -> Result<Option<VerifiedAccount>, Error> {
     if username.starts_with("@environmentVariables(") {
-        return Ok(());
+        return Ok(None);
     }
     let accounts = store.accounts_in_group(group.id).await?;
     let Some(first) = accounts.first().map(|a| a.machine_id) else {
-        return Ok(());
+        return Ok(None);
     };
     let machines = store.machines_in_group(group.id).await?;
     let machine_name = |id: Uuid| {
@@ -39,18 +40,25 @@ pub async fn check(
             .find(|m| m.id == id)
             .map_or("", |m: &Machine| m.name.as_str())
     };
-    let hashes: Vec<String> = accounts
+    let candidates: Vec<MachineAccount> = accounts
         .into_iter()
         .filter(|a| same_account(&a.username, username, machine_name(a.machine_id)))
-        .map(|a| a.password_hash)
         .collect();
     let password = password.to_owned();
-    let matched = run_costly(move || hashes.iter().any(|h| password_matches(&password, h)))
-        .await
-        .ok_or(Error::Internal("checking Windows credentials"))?;
+    let matched = run_costly(move || {
+        candidates
+            .into_iter()
+            .find(|a| password_matches(&password, &a.password_hash))
+    })
+    .await
+    .ok_or(Error::Internal("checking Windows credentials"))?;
     match matched {
-        true => Ok(()),
-        false => Err(Error::Credentials { machine: first }),
+        Some(account) => Ok(Some(VerifiedAccount {
+            machine_id: account.machine_id,
+            username_key: MachineAccount::key(&account.username),
+            version: account.version,
+        })),
+        None => Err(Error::Credentials { machine: first }),
     }
 }
 

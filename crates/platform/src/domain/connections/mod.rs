@@ -90,6 +90,9 @@ pub enum Status {
 pub const MACHINE_GROUP_NOT_FOUND: &str = "MachineGroupNotFound";
 /// The connection's owner no longer has access to the target group.
 pub const MACHINE_GROUP_ACCESS_REVOKED: &str = "MachineGroupAccessRevoked";
+/// The account the connection signs in with has another password now.
+/// Guess, written down: no public source names the service's code for it.
+pub const MACHINE_CREDENTIALS_CHANGED: &str = "MachineCredentialsChanged";
 /// No machine of the target group answers. Guess, written down: no public
 /// source names the service's code for it.
 pub const MACHINE_OFFLINE: &str = "MachineOffline";
@@ -132,6 +135,12 @@ pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status
                 "The machine '{}' this connection targeted joined a machine group: target the group instead.",
                 facts.group_name
             ),
+        };
+    }
+    if !facts.credentials_current {
+        return Status::Error {
+            code: MACHINE_CREDENTIALS_CHANGED,
+            message: "The Windows account's password changed on the machine since this connection was written: update the connection with the new password (padconnect connection update ID).".to_owned(),
         };
     }
     if facts.has_machines && !facts.has_online_machines {

@@ -13,6 +13,8 @@ use super::{
     Actor, GROUP_DESCRIPTION, GROUP_NAME, GROUP_PASSWORD_CHARS, MACHINE_DESCRIPTION, MACHINE_NAME,
     TextColumn, find_group, find_machine, group_record, machine_record, require_rights,
 };
+use padconnect_core::uiflow::MAX_PASSWORD_CHARS;
+
 use crate::domain::{Conflict, Error, Invalid, Reason, Record};
 use crate::secrets::{hash_password, run_costly};
 use crate::store::{GroupType, Machine, MachineGroup, RenameTable, RowVersion, Store, Timestamp};
@@ -222,6 +224,49 @@ pub async fn set_password(
     let mut tx = store.begin().await?;
     tx.set_machine_group_password(group.id, &hash, actor.user.id, Timestamp::now())
         .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives one of a machine's Windows accounts a new password (Write access on
+/// its group), as an administrator does on the machine itself; connections
+/// written with the old one then show that it changed.
+pub async fn set_account_password(
+    store: &Store,
+    actor: Actor<'_>,
+    machine: Uuid,
+    username: &str,
+    password: String,
+) -> Result<(), Error> {
+    let (machine, group) = find_machine(store, actor, machine).await?;
+    let record = Row::Machine(machine.id).record();
+    require_rights(store, actor, &group, AccessRights::WRITE, record).await?;
+    let refuse = |field, reason| {
+        Err(Error::Invalid(Invalid {
+            entity: record.entity,
+            field,
+            reason,
+        }))
+    };
+    if !(1..=MAX_PASSWORD_CHARS).contains(&password.chars().count()) {
+        return refuse(
+            "password",
+            Reason::Length {
+                min: 1,
+                max: MAX_PASSWORD_CHARS,
+            },
+        );
+    }
+    let hash = run_costly(move || hash_password(&password))
+        .await
+        .ok_or(Error::Internal("hashing the account password"))?;
+    let mut tx = store.begin().await?;
+    if !tx.set_account_password(machine.id, username, &hash).await? {
+        return refuse(
+            "username",
+            Reason::NotApplicable("The machine declares no such Windows account."),
+        );
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -22,7 +22,8 @@ pub use self::columns::{
     GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, TextColumn,
 };
 pub use self::groups::{
-    Row, create_group, delete, hidden_group, register_machine, rename, set_password,
+    Row, create_group, delete, hidden_group, register_machine, rename, set_account_password,
+    set_password,
 };
 pub use self::membership::{join, leave};
 pub use self::sharing::{Change, share};

@@ -5,6 +5,7 @@
 //! of the real portal (navigation, tabs, the side panel, confirmations,
 //! paging, error pages inside the layout).
 
+mod accounts;
 mod layout;
 mod pages;
 
