@@ -77,6 +77,7 @@ machines = ["FIN-VM-01", "FIN-VM-02"]
 [[tenants.environments.machines]]
 name = "HR-LAPTOP-07"
 owner = "${USER}"
+accounts = [{ username = "HR-LAPTOP-07\\\\hr-bot", password = "browser-test-account-password" }]
 `;
 
 function freePort() {
@@ -388,6 +389,8 @@ async function seedPath(browser, width, height) {
       await checked('15-environments');
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);
       await Promise.all([page.waitForURL('**/machines/*'), page.getByRole('link', { name: 'HR-LAPTOP-07' }).click()]);
+      await page.getByRole('heading', { name: 'Windows accounts' }).waitFor();
+      await page.getByLabel('Account', { exact: true }).waitFor();
       await checked('16-standalone-machine');
       await Promise.all([page.waitForURL('**/share'), page.getByRole('link', { name: 'Share', exact: true }).click()]);
       await page.getByRole('dialog', { name: 'Share HR-LAPTOP-07' }).waitFor();
