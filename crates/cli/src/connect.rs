@@ -62,7 +62,8 @@ pub struct ConnectArgs {
     /// PFX file; its password from PADCONNECT_PFX_PASSWORD or --run-owner-pfx-password-file.
     #[arg(long, value_name = "FILE")]
     run_owner_pfx: Option<PathBuf>,
-    /// azureRelayRunOwner: read the PFX password from this file (else PADCONNECT_PFX_PASSWORD).
+    /// azureRelayRunOwner: read the PFX password from this file (else
+    /// PADCONNECT_PFX_PASSWORD; neither: the PFX has none, "Can be left empty").
     #[arg(long, value_name = "FILE")]
     run_owner_pfx_password_file: Option<PathBuf>,
     /// azureRelayRunOwner: the app flows run as (the caller's own by default).
@@ -281,7 +282,9 @@ fn run_owner(
                 env: "PADCONNECT_PFX_PASSWORD",
                 hint: "set PADCONNECT_PFX_PASSWORD or pass --run-owner-pfx-password-file",
             }
-            .read()?;
+            // The run-owner document on the PFX password: "Can be left
+            // empty if null"; a PFX without one needs neither.
+            .read_or_empty()?;
             Ok(Some(RunOwnerCertificate {
                 client_id: args
                     .run_owner_client_id

@@ -25,8 +25,25 @@ impl SecretSource<'_> {
         self.file.is_some() || self.stdin || std::env::var_os(self.env).is_some()
     }
 
+    /// The secret, or an empty one when no source is given: for a secret
+    /// that may be left out, as a PFX without a password.
+    pub fn read_or_empty(&self) -> anyhow::Result<Secret> {
+        match self.is_given() {
+            true => self.read_text().map(Secret::new),
+            false => Ok(Secret::new("")),
+        }
+    }
+
     /// The secret, without its trailing line break; empty is an error.
     pub fn read(&self) -> anyhow::Result<Secret> {
+        let secret = self.read_text()?;
+        if secret.is_empty() {
+            bail!("{} is empty", self.what);
+        }
+        Ok(Secret::new(secret))
+    }
+
+    fn read_text(&self) -> anyhow::Result<String> {
         let what = self.what;
         let text = if let Some(path) = self.file {
             std::fs::read_to_string(path)
@@ -43,10 +60,6 @@ impl SecretSource<'_> {
                 Err(_) => bail!("no {}: {}", what.trim_start_matches("the "), self.hint),
             }
         };
-        let secret = text.trim_end_matches(['\r', '\n']);
-        if secret.is_empty() {
-            bail!("{what} is empty");
-        }
-        Ok(Secret::new(secret))
+        Ok(text.trim_end_matches(['\r', '\n']).to_owned())
     }
 }

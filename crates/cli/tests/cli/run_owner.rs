@@ -40,6 +40,12 @@ fn world(dir: &Path) -> String {
         store.writer(PFX_PASSWORD).write().unwrap(),
     )
     .unwrap();
+    // The same key and certificate in a PFX without a password.
+    std::fs::write(
+        dir.join("automation-open.pfx"),
+        store.writer("").write().unwrap(),
+    )
+    .unwrap();
     let path = dir.join("world.toml");
     std::fs::write(
         &path,
@@ -194,9 +200,16 @@ fn a_run_owner_connection_from_a_pfx_is_shared_with_another_service_principal() 
         "{}",
         stderr(&no_pfx)
     );
+    // No password given: the PFX is opened without one, which this one refuses.
     let no_password = run_owner(&["--run-owner-pfx", pfx]).output().unwrap();
+    assert_eq!(
+        no_password.status.code(),
+        Some(1),
+        "{}",
+        stderr(&no_password)
+    );
     assert!(
-        stderr(&no_password).contains("no PFX password: set PADCONNECT_PFX_PASSWORD"),
+        stderr(&no_password).contains("the PFX cannot be opened"),
         "{}",
         stderr(&no_password)
     );
@@ -286,4 +299,12 @@ fn a_run_owner_connection_from_a_pfx_is_shared_with_another_service_principal() 
         "{}",
         stderr(&stranger)
     );
+
+    // The run-owner document on the PFX password: "Can be left empty if
+    // null". A PFX without one needs no PADCONNECT_PFX_PASSWORD.
+    let open_pfx = dir.path().join("automation-open.pfx");
+    let open = run_owner(&["--run-owner-pfx", open_pfx.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(open.status.success(), "{}", stderr(&open));
 }
