@@ -79,9 +79,7 @@ pub async fn set_password(
         password,
         confirmation,
     } = posted.form;
-    if password != confirmation {
-        return Err(PortalError::bad_request("The two passwords differ."));
-    }
+    service::confirmed(&password, &confirmation)?;
     // Visible first: a machine the actor may not read does not exist for it.
     service::machine(&state, &page.actor, id).await?;
     fleet::set_account_password(&state.store, page.actor.fleet(), id, &username, password).await?;

@@ -361,6 +361,7 @@ pub async fn machine(
         .accounts_in_group(visible.group.id)
         .await?
         .into_iter()
+        .map(|(_, account)| account)
         .filter(|a| a.machine_id == machine.id)
         .collect();
     let body = machine_body(&page, &machine, &visible, notice.notice.as_deref())

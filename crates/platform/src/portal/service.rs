@@ -92,6 +92,14 @@ pub async fn create_group(
     Ok(fleet::create_group(&state.store, actor.fleet(), name, description).await?)
 }
 
+/// A password form's two fields must agree.
+pub fn confirmed(password: &str, confirmation: &str) -> Result<(), PortalError> {
+    match password == confirmation {
+        true => Ok(()),
+        false => Err(PortalError::bad_request("The two passwords differ.")),
+    }
+}
+
 /// Sets or rotates a group's password (write access needed).
 pub async fn set_group_password(
     state: &AppState,
@@ -100,9 +108,7 @@ pub async fn set_group_password(
     password: String,
     confirmation: &str,
 ) -> Result<(), PortalError> {
-    if password != confirmation {
-        return Err(PortalError::bad_request("The two passwords differ."));
-    }
+    confirmed(&password, confirmation)?;
     Ok(fleet::set_password(&state.store, actor.fleet(), visible.group.id, password).await?)
 }
 

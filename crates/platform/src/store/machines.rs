@@ -59,12 +59,13 @@ impl Store {
         fetch_all!(self, MachineRow, sql, text(group_id))
     }
 
-    /// The Windows accounts declared on the machines of a group.
-    pub async fn accounts_in_group(&self, group_id: Uuid) -> Result<Vec<MachineAccount>> {
+    /// The Windows accounts declared on the machines of a group, each with
+    /// its machine's name.
+    pub async fn accounts_in_group(&self, group_id: Uuid) -> Result<Vec<(String, MachineAccount)>> {
         fetch_all!(
             self,
-            MachineAccountRow,
-            "SELECT a.machine_id, a.username, a.password_hash, a.version FROM machine_accounts a \
+            GroupAccountRow,
+            "SELECT m.name AS machine_name, a.machine_id, a.username, a.password_hash, a.version FROM machine_accounts a \
              JOIN machines m ON m.id = a.machine_id WHERE m.group_id = $1 ORDER BY m.name, a.username_key",
             text(group_id)
         )

@@ -131,8 +131,10 @@ impl From<FederatedCredentialRow> for FederatedCredential {
     }
 }
 
+// An account with the name of its machine, which local accounts need.
 rows! {
-    pub(super) struct MachineAccountRow {
+    pub(super) struct GroupAccountRow {
+        machine_name: String,
         machine_id: String,
         username: String,
         password_hash: String,
@@ -140,15 +142,16 @@ rows! {
     }
 }
 
-impl TryFrom<MachineAccountRow> for MachineAccount {
+impl TryFrom<GroupAccountRow> for (String, MachineAccount) {
     type Error = StoreError;
-    fn try_from(r: MachineAccountRow) -> Result<Self> {
-        Ok(Self {
+    fn try_from(r: GroupAccountRow) -> Result<Self> {
+        let account = MachineAccount {
             machine_id: uuid(&r.machine_id)?,
             username: r.username,
             password_hash: r.password_hash,
             version: r.version,
-        })
+        };
+        Ok((r.machine_name, account))
     }
 }
 

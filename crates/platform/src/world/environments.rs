@@ -194,10 +194,10 @@ impl Checker<'_> {
                 })
             })
             .collect();
-        if machines.len() > 50 {
+        if machines.len() > MAX_MACHINES_PER_GROUP {
             self.problem(
                 &format!("{path}.machines"),
-                "a machine group holds at most 50 machines",
+                format!("a machine group holds at most {MAX_MACHINES_PER_GROUP} machines"),
             );
         }
         Some(WorldGroup {

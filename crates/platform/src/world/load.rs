@@ -276,7 +276,12 @@ async fn load_group(
     let columns = (g.name.clone(), g.description.clone());
     let group = group_record(g.id, env.id, owner_id, columns, kind, now);
     tx.upsert_machine_group(&group).await?;
-    let stored = store.accounts_in_group(g.id).await?;
+    let stored: Vec<MachineAccount> = store
+        .accounts_in_group(g.id)
+        .await?
+        .into_iter()
+        .map(|(_, account)| account)
+        .collect();
     for m in &g.machines {
         let columns = (m.name.clone(), m.description.clone());
         tx.upsert_machine(&machine_record(m.id, &group, columns, now))

@@ -33,7 +33,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::domain::Reason;
-use crate::domain::fleet::{GROUP_NAME, MACHINE_NAME, TextColumn};
+use crate::domain::fleet::{GROUP_NAME, MACHINE_NAME, MAX_MACHINES_PER_GROUP, TextColumn};
 use crate::store::{FederatedCredential, Timestamp};
 pub use load::{LoadSummary, application_user, load_world};
 use spec::*;

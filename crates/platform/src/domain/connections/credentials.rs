@@ -11,11 +11,9 @@
 //! CyberArk reference (`@environmentVariables(...)`) is resolved on the
 //! machine when a flow runs, so it is not checked here.
 
-use uuid::Uuid;
-
 use crate::domain::Error;
 use crate::secrets::{password_matches, run_costly};
-use crate::store::{Machine, MachineAccount, MachineGroup, Store, VerifiedAccount};
+use crate::store::{MachineAccount, MachineGroup, Store, VerifiedAccount};
 
 /// Refuses `username`/`password` unless an account declared on one of the
 /// group's machines has them; answers that account (`None`: the group's
@@ -30,19 +28,13 @@ pub async fn check(
         return Ok(None);
     }
     let accounts = store.accounts_in_group(group.id).await?;
-    let Some(first) = accounts.first().map(|a| a.machine_id) else {
+    let Some(first) = accounts.first().map(|(_, a)| a.machine_id) else {
         return Ok(None);
-    };
-    let machines = store.machines_in_group(group.id).await?;
-    let machine_name = |id: Uuid| {
-        machines
-            .iter()
-            .find(|m| m.id == id)
-            .map_or("", |m: &Machine| m.name.as_str())
     };
     let candidates: Vec<MachineAccount> = accounts
         .into_iter()
-        .filter(|a| same_account(&a.username, username, machine_name(a.machine_id)))
+        .filter(|(machine, a)| same_account(&a.username, username, machine))
+        .map(|(_, a)| a)
         .collect();
     let password = password.to_owned();
     let matched = run_costly(move || {

@@ -116,18 +116,12 @@ pub async fn find_machine(
     actor: Actor<'_>,
     id: Uuid,
 ) -> Result<(Machine, MachineGroup), Error> {
-    let missing = Error::NotFound(Record {
-        entity: "flowmachine",
-        id,
-    });
-    let env = actor.user.environment_id;
-    let Some(machine) = store.machine(id).await?.filter(|m| m.environment_id == env) else {
-        return Err(missing);
-    };
-    match store.machine_group(machine.group_id).await? {
-        Some(group) if group.environment_id == env => Ok((machine, group)),
-        _ => Err(missing),
-    }
+    let found = store.machine(id).await?;
+    let machine = in_environment(actor, found, |m| m.environment_id, "flowmachine", id)?;
+    let group = store.machine_group(machine.group_id).await?;
+    // A machine whose group is gone (or elsewhere) is not found either.
+    let group = in_environment(actor, group, |g| g.environment_id, "flowmachine", id)?;
+    Ok((machine, group))
 }
 
 /// Refuses unless the actor holds `needed` on `group`; `record` is what was
