@@ -53,6 +53,7 @@ impl From<crate::domain::Error> for ApiError {
                 },
                 message,
             ),
+            Error::Connection(refusal) => refusal.into(),
             Error::Forbidden(_) => Self::forbidden(message),
             Error::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "ResourceNotFound", message),
             Error::Store(error) => error.into(),
@@ -61,6 +62,30 @@ impl From<crate::domain::Error> for ApiError {
             Error::Invalid(_) | Error::Conflict(_) | Error::Membership(_) => {
                 Self::invalid_content(message)
             }
+        }
+    }
+}
+
+/// A connection write's refusal: who may not write is a 403, a request
+/// that cannot be carried out a 400, a race lost to a delete a 409.
+impl From<crate::domain::connections::Refusal> for ApiError {
+    fn from(refusal: crate::domain::connections::Refusal) -> Self {
+        use crate::domain::connections::Refusal;
+        let message = refusal.to_string();
+        match refusal {
+            Refusal::NoUser(_) | Refusal::TargetNotShared { .. } | Refusal::OwnedByAnother(_) => {
+                Self::forbidden(message)
+            }
+            Refusal::UnknownTarget { .. } => Self::bad_request("InvalidTargetId", message),
+            Refusal::ParameterSetChange { .. } => {
+                Self::bad_request("ConnectionParameterSetChangeNotAllowed", message)
+            }
+            Refusal::DeletedDuringUpdate(_) => Self::new(
+                StatusCode::CONFLICT,
+                "ConnectionDeletedDuringUpdate",
+                message,
+            ),
+            Refusal::RunOwner { .. } => Self::bad_request("InvalidParameterValue", message),
         }
     }
 }
@@ -232,15 +257,6 @@ impl ApiError {
         Self::bad_request(
             "InvalidParameterValue",
             format!("The value of '{name}' is invalid: {why}"),
-        )
-    }
-
-    pub fn invalid_target(target: &str, environment: &str) -> Self {
-        Self::bad_request(
-            "InvalidTargetId",
-            format!(
-                "The targetId '{target}' is not a machine group of environment '{environment}': use the group id from Monitor > Machines, or the flowmachinegroupid of a machine's group."
-            ),
         )
     }
 

@@ -7,7 +7,6 @@ mod context;
 mod error;
 mod permissions;
 mod render;
-mod run_owner;
 pub mod service;
 
 use axum::Router;

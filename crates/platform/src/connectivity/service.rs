@@ -1,29 +1,21 @@
-//! The rules of desktop-flow connections: who may create one to which
-//! machine group, with what, and whether it can reach its target now.
+//! The connections API's side of the rules: the PUT body read into the
+//! domain's request, and the caller's context handed to the rules of
+//! `domain::connections` (who may write, see and edit a connection, and
+//! whether it can reach its target now).
 
 use padconnect_core::uiflow::{
     MAX_ACCOUNT_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_PASSWORD_CHARS, is_windows_account,
 };
-use padconnect_core::{ConnectionId, ConnectorName, ParameterSet};
-use serde_json::{Map, Value, json};
+use padconnect_core::{ConnectionId, ParameterSet};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::ApiError;
 use super::context::ApiContext;
-use super::run_owner::{self, RunOwner};
+use crate::domain::connections::run_owner::{self, RunOwner};
+use crate::domain::connections::{ConnectionRequest, Refusal, Writer};
 use crate::state::AppState;
-use crate::store::{Connection, Timestamp};
-
-/// What a PUT asks for, once its body checked out.
-pub struct ConnectionRequest {
-    pub display_name: Option<String>,
-    pub set: ParameterSet,
-    pub username: String,
-    pub password: String,
-    pub target: Uuid,
-    /// For `azureRelayRunOwner`: the app that runs the flows, and its PFX.
-    pub run_owner: Option<RunOwner>,
-}
+use crate::store::Connection;
 
 /// Reads and checks the body of a PUT: the seed's shape, the environment
 /// the host names, a parameter set of `shared_uiflow` with exactly its values.
@@ -92,8 +84,10 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
         return Err(too_long("password", MAX_PASSWORD_CHARS));
     }
     let target_text = value("targetId")?;
-    let target = Uuid::try_parse(&target_text)
-        .map_err(|_| ApiError::invalid_target(&target_text, &ctx.environment.id.to_string()))?;
+    let target = Uuid::try_parse(&target_text).map_err(|_| Refusal::UnknownTarget {
+        target: target_text,
+        environment: ctx.environment.id,
+    })?;
     let run_owner = match parameter_set {
         ParameterSet::AzureRelay => None,
         ParameterSet::AzureRelayRunOwner => Some(run_owner_values(values, name, &value)?),
@@ -193,129 +187,25 @@ fn check_environment(properties: &Map<String, Value>, ctx: &ApiContext) -> Resul
     Ok(())
 }
 
-/// Creates or updates the connection; `true` when it was created.
+/// Creates or updates the connection as the caller; `true` when it was created.
 pub async fn put(
     state: &AppState,
     ctx: &ApiContext,
     id: ConnectionId,
     request: ConnectionRequest,
 ) -> Result<(Connection, bool), ApiError> {
-    let env = ctx.environment.id;
-    let member = ctx.member(state).await?.ok_or_else(|| {
-        ApiError::forbidden(format!(
-            "The caller has no user in environment '{env}': a service principal needs an application user there (Power Platform admin center > Environment > Settings > Application users)."
-        ))
-    })?;
-    let group = state
-        .store
-        .machine_group(request.target)
-        .await?
-        .filter(|g| g.environment_id == env)
-        .ok_or_else(|| ApiError::invalid_target(&request.target.to_string(), &env.to_string()))?;
-    if !can_target(&state.store, member, &group).await? {
-        return Err(ApiError::forbidden(format!(
-            "The caller has no access to machine group '{}' ({}): share it with the caller as User (Machines > Share) first.",
-            group.name, group.id
-        )));
-    }
-
-    if let Some(owner) = &request.run_owner {
-        run_owner::verify(state, ctx.caller.tenant_id, owner).await?;
-    }
-    let verified = crate::domain::connections::credentials::check(
-        &state.store,
-        &group,
-        &request.username,
-        &request.password,
+    let user = ctx.member(state).await?;
+    let writer = Writer {
+        tenant_id: ctx.caller.tenant_id,
+        environment: ctx.environment.id,
+        user,
+        principal: ctx.principal(user),
+    };
+    let admin = async || crate::auth::is_admin(&state.store, &ctx.caller).await;
+    Ok(
+        crate::domain::connections::put(&state.store, &state.keyring, writer, admin, id, request)
+            .await?,
     )
-    .await?;
-
-    let now = Timestamp::now();
-    let mut secrets = json!({ "password": request.password });
-    let mut values =
-        json!({ "username": request.username, "targetId": request.target.to_string() });
-    if let Some(owner) = &request.run_owner {
-        secrets["pfx"] = json!(owner.pfx_base64);
-        secrets["pfxPassword"] = json!(owner.pfx_password);
-        values[run_owner::CLIENT_ID] = json!(owner.client_id);
-    }
-    let connection = Connection {
-        environment_id: env,
-        id,
-        connector: ConnectorName::uiflow(),
-        display_name: request
-            .display_name
-            .unwrap_or_else(|| request.username.clone()),
-        parameter_set: request.set,
-        parameter_values: values,
-        sealed_secrets: state
-            .keyring
-            .seal(&sealing_context(&env, &id), secrets.to_string().as_bytes()),
-        target_group_id: Some(group.id),
-        created_by: ctx.principal(Some(member)),
-        created_at: now,
-        modified_at: now,
-    };
-    if state.store.insert_connection(&connection).await? {
-        // The account it matched, for its status to follow. Should the
-        // process stop before this write, the connection shows Connected
-        // as one whose credentials were not checked, never a wrong Error.
-        if verified.is_some() {
-            let mut tx = state.store.begin().await?;
-            tx.set_connection_credentials(&env, &id, verified.as_ref())
-                .await?;
-            tx.commit().await?;
-        }
-        return Ok((connection, true));
-    }
-    // The id is taken: an update, by its owner (or an editor or administrator).
-    let existing = state
-        .store
-        .connection(&env, &id)
-        .await?
-        .ok_or_else(|| ApiError::internal("a connection vanished during its update".into()))?;
-    if !may_edit(state, ctx, &existing).await? {
-        return Err(ApiError::forbidden(format!(
-            "Connection '{id}' exists and belongs to another principal: choose a new connection id."
-        )));
-    }
-    // The run-owner document: "the run owner cannot be removed". Nor is a
-    // plain connection turned into a run-owner one in place: both would
-    // change who the flows run as under the feet of those it was shared with.
-    if existing.parameter_set != connection.parameter_set {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "ConnectionParameterSetChangeNotAllowed",
-            format!(
-                "Connection '{id}' uses parameter set '{}'; an update cannot change it to '{}' (a run owner cannot be removed): create a new connection instead.",
-                existing.parameter_set, connection.parameter_set
-            ),
-        ));
-    }
-    let updated = Connection {
-        created_by: existing.created_by,
-        created_at: existing.created_at,
-        ..connection
-    };
-    let mut tx = state.store.begin().await?;
-    if !tx.update_connection(&updated).await? {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "ConnectionDeletedDuringUpdate",
-            format!(
-                "Connection '{id}' was deleted while it was being updated: send the PUT again to create it."
-            ),
-        ));
-    }
-    tx.set_connection_credentials(&env, &id, verified.as_ref())
-        .await?;
-    tx.commit().await?;
-    Ok((updated, false))
-}
-
-/// The context a connection's secrets are sealed under: they open only there.
-fn sealing_context(env: &padconnect_core::EnvironmentId, id: &ConnectionId) -> Vec<u8> {
-    format!("connection:{env}:{id}").into_bytes()
 }
 
 pub use crate::domain::connections::Standing;
@@ -352,7 +242,7 @@ pub async fn may_edit(
     Ok(standing(state, ctx, connection).await? == Some(Standing::Edit))
 }
 
-pub use crate::domain::connections::{Status, can_target, status_of};
+pub use crate::domain::connections::{Status, status_of};
 
 /// The connection's status now, read from the store.
 pub async fn status(state: &AppState, connection: &Connection) -> Result<Status, ApiError> {

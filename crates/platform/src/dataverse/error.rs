@@ -64,7 +64,9 @@ impl From<crate::domain::Error> for DataverseError {
             Error::Conflict(conflict) => conflict.into(),
             Error::Membership(refusal) => refusal.into(),
             // Connections are not Dataverse's; no Dataverse call shares one.
-            Error::Sharing(_) | Error::Credentials { .. } => Self::bad_request(error.to_string()),
+            Error::Sharing(_) | Error::Connection(_) | Error::Credentials { .. } => {
+                Self::bad_request(error.to_string())
+            }
             Error::Store(error) => error.into(),
             Error::Internal(what) => Self::internal(format!("{what} failed")),
         }

@@ -28,6 +28,9 @@ pub enum Error {
     Membership(Membership),
     #[error(transparent)]
     Sharing(connections::sharing::Refusal),
+    /// A connection's write refused.
+    #[error(transparent)]
+    Connection(connections::Refusal),
     /// No account declared on the target's machines has these Windows
     /// credentials; `machine` is the one the service names.
     #[error("Connection failed: [Machine {machine}]. There's an issue with your credentials.")]

@@ -108,7 +108,9 @@ impl From<crate::domain::Error> for PortalError {
                 Self::forbidden(refusal.to_string())
             }
             Error::Sharing(refusal) => Self::bad_request(refusal.to_string()),
-            Error::Credentials { .. } => Self::bad_request(error.to_string()),
+            Error::Connection(_) | Error::Credentials { .. } => {
+                Self::bad_request(error.to_string())
+            }
             Error::Store(error) => error.into(),
             Error::Internal(what) => Self::internal(format!("{what} failed")),
         }

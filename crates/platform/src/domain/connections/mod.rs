@@ -3,7 +3,11 @@
 //! and the portal ask the same questions, so they get the same answers here.
 
 pub mod credentials;
+pub mod run_owner;
 pub mod sharing;
+mod write;
+
+pub use write::{ConnectionRequest, Refusal, Writer, put};
 
 use padconnect_core::{AccessRights, GroupType, ShareRole};
 use uuid::Uuid;

@@ -17,9 +17,10 @@ use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
 use uuid::Uuid;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::ApiError;
+use super::Refusal;
+use crate::domain::Error;
 use crate::secrets::hex;
-use crate::state::AppState;
+use crate::store::Store;
 
 pub const CLIENT_ID: &str = "tokenRunOwnerCert:clientId";
 pub const CERTIFICATE_SECRET: &str = "tokenRunOwnerCert:clientCertificateSecret";
@@ -36,22 +37,27 @@ pub struct RunOwner {
     pub pfx_password: String,
 }
 
+/// A run-owner value the service would refuse, and why.
+fn invalid(parameter: &'static str, why: impl Into<String>) -> Error {
+    Refusal::RunOwner {
+        parameter,
+        why: why.into(),
+    }
+    .into()
+}
+
 /// Checks that the PFX proves the app's certificate credential.
-pub async fn verify(state: &AppState, tenant_id: Uuid, owner: &RunOwner) -> Result<(), ApiError> {
+pub async fn verify(store: &Store, tenant_id: Uuid, owner: &RunOwner) -> Result<(), Error> {
     let client_id = owner.client_id;
-    let app = state
-        .store
-        .app(tenant_id, client_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid_parameter(
-                CLIENT_ID,
-                format!("no app with client id {client_id} is registered in this tenant."),
-            )
-        })?;
-    let registered = state.store.app_certificates(tenant_id, client_id).await?;
+    let app = store.app(tenant_id, client_id).await?.ok_or_else(|| {
+        invalid(
+            CLIENT_ID,
+            format!("no app with client id {client_id} is registered in this tenant."),
+        )
+    })?;
+    let registered = store.app_certificates(tenant_id, client_id).await?;
     if registered.is_empty() {
-        return Err(ApiError::invalid_parameter(
+        return Err(invalid(
             CLIENT_ID,
             format!(
                 "app '{}' has no certificate credential: a run owner authenticates with a certificate, so upload one to the app registration first.",
@@ -64,7 +70,7 @@ pub async fn verify(state: &AppState, tenant_id: Uuid, owner: &RunOwner) -> Resu
         .ok()
         .filter(|bytes| bytes.len() <= MAX_PFX_BYTES)
         .ok_or_else(|| {
-            ApiError::invalid_parameter(
+            invalid(
                 CERTIFICATE_SECRET,
                 format!("'value.pfx' must be a base64 PFX file of at most {MAX_PFX_BYTES} bytes."),
             )
@@ -73,9 +79,9 @@ pub async fn verify(state: &AppState, tenant_id: Uuid, owner: &RunOwner) -> Resu
     // PBKDF2 with thousands of rounds: off the async workers, bounded.
     let thumbprint = crate::secrets::run_costly(move || certificate_thumbprint(&pfx, &password))
         .await
-        .ok_or_else(|| ApiError::internal("opening the PFX failed".into()))??;
+        .ok_or(Error::Internal("opening the PFX"))??;
     if !registered.iter().any(|c| c.thumbprint_sha1 == thumbprint) {
-        return Err(ApiError::invalid_parameter(
+        return Err(invalid(
             CERTIFICATE_SECRET,
             format!(
                 "the PFX holds certificate {} which is not registered for app '{}' ({client_id}): upload it to the app registration, or give the PFX of a certificate that is.",
@@ -89,8 +95,8 @@ pub async fn verify(state: &AppState, tenant_id: Uuid, owner: &RunOwner) -> Resu
 
 /// The SHA-1 thumbprint (lower-case hex) of the certificate whose private
 /// key the PFX holds, once the key is shown to be that certificate's.
-fn certificate_thumbprint(pfx: &[u8], password: &str) -> Result<String, ApiError> {
-    let invalid = |why: &str| ApiError::invalid_parameter(CERTIFICATE_SECRET, why);
+fn certificate_thumbprint(pfx: &[u8], password: &str) -> Result<String, Error> {
+    let invalid = |why: &str| invalid(CERTIFICATE_SECRET, why);
     let store = KeyStore::from_pkcs12(pfx, password, Pkcs12ImportPolicy::Strict).map_err(|_| {
         invalid("the PFX cannot be opened: check that 'value.pfx' is the file's base64 and 'value.password' its password.")
     })?;

@@ -1,0 +1,206 @@
+//! Writing a connection: who may create one to which machine group, with
+//! which Windows account, and who may change it afterwards. The connections
+//! API parses the PUT and calls [`put`]; the rules are here.
+
+use padconnect_core::{ConnectionId, ConnectorName, EnvironmentId, ParameterSet};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::run_owner::{self, RunOwner};
+use super::{Standing, can_target, credentials, standing};
+use crate::domain::Error;
+use crate::keyring::KeyRing;
+use crate::store::{Connection, Principal, Store, StoreError, SystemUser, Timestamp};
+
+/// What a PUT asks for, once its body checked out.
+pub struct ConnectionRequest {
+    pub display_name: Option<String>,
+    pub set: ParameterSet,
+    pub username: String,
+    pub password: String,
+    pub target: Uuid,
+    /// For `azureRelayRunOwner`: the app that runs the flows, and its PFX.
+    pub run_owner: Option<RunOwner>,
+}
+
+/// Who writes: its systemuser in the environment (`None`: it has none) and
+/// how the connection will name it as its creator.
+pub struct Writer<'a> {
+    pub tenant_id: Uuid,
+    pub environment: EnvironmentId,
+    pub user: Option<&'a SystemUser>,
+    pub principal: Principal,
+}
+
+/// Why a write was refused; each surface picks its status and code, the
+/// sentence is the same everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "The caller has no user in environment '{0}': a service principal needs an application user there (Power Platform admin center > Environment > Settings > Application users)."
+    )]
+    NoUser(EnvironmentId),
+    #[error(
+        "The targetId '{target}' is not a machine group of environment '{environment}': use the group id from Monitor > Machines, or the flowmachinegroupid of a machine's group."
+    )]
+    UnknownTarget {
+        target: String,
+        environment: EnvironmentId,
+    },
+    #[error(
+        "The caller has no access to machine group '{name}' ({id}): share it with the caller as User (Machines > Share) first."
+    )]
+    TargetNotShared { name: String, id: Uuid },
+    #[error(
+        "Connection '{0}' exists and belongs to another principal: choose a new connection id."
+    )]
+    OwnedByAnother(ConnectionId),
+    /// The run-owner document: "the run owner cannot be removed". Nor is a
+    /// plain connection turned into a run-owner one in place: both would
+    /// change who the flows run as under the feet of those it was shared with.
+    #[error(
+        "Connection '{id}' uses parameter set '{stored}'; an update cannot change it to '{given}' (a run owner cannot be removed): create a new connection instead."
+    )]
+    ParameterSetChange {
+        id: ConnectionId,
+        stored: ParameterSet,
+        given: ParameterSet,
+    },
+    #[error(
+        "Connection '{0}' was deleted while it was being updated: send the PUT again to create it."
+    )]
+    DeletedDuringUpdate(ConnectionId),
+    /// A run-owner value that cannot be what the service needs.
+    #[error("The value of '{parameter}' is invalid: {why}")]
+    RunOwner {
+        parameter: &'static str,
+        why: String,
+    },
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        Self::Connection(refusal)
+    }
+}
+
+/// Creates or updates connection `id`; `true` when it was created. The
+/// checks run in this order, so a request wrong twice gets the first:
+/// the writer's user, the target, its access to it, the run owner, the
+/// Windows credentials, then (for an existing id) its right to edit.
+/// `admin` tells whether the writer administers the tenant; it is asked
+/// only when another principal's connection is to be changed.
+pub async fn put(
+    store: &Store,
+    keyring: &KeyRing,
+    writer: Writer<'_>,
+    admin: impl AsyncFnOnce() -> Result<bool, StoreError>,
+    id: ConnectionId,
+    request: ConnectionRequest,
+) -> Result<(Connection, bool), Error> {
+    let env = writer.environment;
+    let user = writer.user.ok_or(Refusal::NoUser(env))?;
+    let group = store
+        .machine_group(request.target)
+        .await?
+        .filter(|g| g.environment_id == env)
+        .ok_or_else(|| Refusal::UnknownTarget {
+            target: request.target.to_string(),
+            environment: env,
+        })?;
+    if !can_target(store, user, &group).await? {
+        return Err(Refusal::TargetNotShared {
+            name: group.name,
+            id: group.id,
+        }
+        .into());
+    }
+    if let Some(owner) = &request.run_owner {
+        run_owner::verify(store, writer.tenant_id, owner).await?;
+    }
+    let verified = credentials::check(store, &group, &request.username, &request.password).await?;
+
+    let connection = new_connection(keyring, &writer, id, group.id, request);
+    if store.insert_connection(&connection).await? {
+        // The account it matched, for its status to follow. Should the
+        // process stop before this write, the connection shows Connected
+        // as one whose credentials were not checked, never a wrong Error.
+        if verified.is_some() {
+            let mut tx = store.begin().await?;
+            tx.set_connection_credentials(&env, &id, verified.as_ref())
+                .await?;
+            tx.commit().await?;
+        }
+        return Ok((connection, true));
+    }
+    // The id is taken: an update, by its owner (or an editor or administrator).
+    let existing = store
+        .connection(&env, &id)
+        .await?
+        .ok_or(Error::Internal("reading a connection during its update"))?;
+    let admin = existing.created_by.id != writer.principal.id && admin().await?;
+    let may_edit = standing(store, writer.principal.id, admin, &existing).await?;
+    if may_edit != Some(Standing::Edit) {
+        return Err(Refusal::OwnedByAnother(id).into());
+    }
+    if existing.parameter_set != connection.parameter_set {
+        return Err(Refusal::ParameterSetChange {
+            id,
+            stored: existing.parameter_set,
+            given: connection.parameter_set,
+        }
+        .into());
+    }
+    let updated = Connection {
+        created_by: existing.created_by,
+        created_at: existing.created_at,
+        ..connection
+    };
+    let mut tx = store.begin().await?;
+    if !tx.update_connection(&updated).await? {
+        return Err(Refusal::DeletedDuringUpdate(id).into());
+    }
+    tx.set_connection_credentials(&env, &id, verified.as_ref())
+        .await?;
+    tx.commit().await?;
+    Ok((updated, false))
+}
+
+/// The row a request makes: the password and the run owner's PFX sealed,
+/// the rest in the clear.
+fn new_connection(
+    keyring: &KeyRing,
+    writer: &Writer<'_>,
+    id: ConnectionId,
+    group: Uuid,
+    request: ConnectionRequest,
+) -> Connection {
+    let env = writer.environment;
+    let now = Timestamp::now();
+    let mut secrets = json!({ "password": request.password });
+    let mut values =
+        json!({ "username": request.username, "targetId": request.target.to_string() });
+    if let Some(owner) = &request.run_owner {
+        secrets["pfx"] = json!(owner.pfx_base64);
+        secrets["pfxPassword"] = json!(owner.pfx_password);
+        values[run_owner::CLIENT_ID] = json!(owner.client_id);
+    }
+    Connection {
+        environment_id: env,
+        id,
+        connector: ConnectorName::uiflow(),
+        display_name: request.display_name.unwrap_or(request.username),
+        parameter_set: request.set,
+        parameter_values: values,
+        sealed_secrets: keyring.seal(&sealing_context(&env, &id), secrets.to_string().as_bytes()),
+        target_group_id: Some(group),
+        created_by: writer.principal.clone(),
+        created_at: now,
+        modified_at: now,
+    }
+}
+
+/// The context a connection's secrets are sealed under: they open only there.
+fn sealing_context(env: &EnvironmentId, id: &ConnectionId) -> Vec<u8> {
+    format!("connection:{env}:{id}").into_bytes()
+}
