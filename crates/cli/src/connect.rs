@@ -54,6 +54,11 @@ pub struct ConnectArgs {
     /// The connection's display name (by default the service names it).
     #[arg(long, value_name = "NAME")]
     display_name: Option<String>,
+    /// A Key Vault or CyberArk credential's id (Data > Tables > Credential),
+    /// shared with the service principal first; --username and the password
+    /// are then @environmentVariables("NAME") references, or none.
+    #[arg(long, value_name = "GUID")]
+    credential_id: Option<uuid::Uuid>,
     /// azureRelay (sessions open with the Windows account) or
     /// azureRelayRunOwner (flows run as an app with a certificate); any case.
     #[arg(long, value_name = "SET", default_value = "azureRelay", ignore_case = true, value_parser = output::one_of(&["azureRelay", "azureRelayRunOwner"]))]
@@ -183,6 +188,7 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
             username,
             password,
             group_id,
+            credential_id: args.credential_id,
             run_owner,
         },
         force: args.force,

@@ -252,6 +252,9 @@ async fn update(
         },
         password,
         group_id: value("targetId").unwrap_or_default(),
+        credential_id: properties["credentialId"]
+            .as_str()
+            .and_then(|id| uuid::Uuid::try_parse(id).ok()),
         run_owner: None,
     };
     client.put(environment, &id, &connection).await?;

@@ -104,6 +104,7 @@ async fn run_on(
             username: identity.windows_account.clone(),
             password: Secret::new(identity.windows_password.clone()),
             group_id: identity.group_id.clone(),
+            credential_id: None,
             run_owner: None,
         },
         force: false,

@@ -22,6 +22,11 @@ pub struct DesktopFlowConnection {
     pub username: String,
     pub password: Secret,
     pub group_id: String,
+    /// A Key Vault or CyberArk credential (Dataverse's `credential` table),
+    /// sent as `properties.credentialId` as the run-owner document does;
+    /// the username and password are then `@environmentVariables(...)`
+    /// references, or `none`.
+    pub credential_id: Option<uuid::Uuid>,
     /// For `azureRelayRunOwner`: the app flows run as, and its certificate.
     pub run_owner: Option<RunOwnerCertificate>,
 }
@@ -87,6 +92,9 @@ impl DesktopFlowConnection {
         }
         if let Some(name) = &self.display_name {
             properties["displayName"] = json!(name);
+        }
+        if let Some(id) = self.credential_id {
+            properties["credentialId"] = json!(id);
         }
         json!({ "properties": properties })
     }

@@ -241,6 +241,10 @@ fn has_settings(connection: &Value, wanted: &DesktopFlowConnection) -> bool {
                 .run_owner
                 .as_ref()
                 .map(|o| o.client_id.to_ascii_lowercase())
+        && properties["credentialId"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            == wanted.credential_id.map(|id| id.to_string())
         && wanted
             .display_name
             .as_deref()

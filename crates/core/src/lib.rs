@@ -18,7 +18,7 @@ pub use cloud::Cloud;
 pub use connection::{ConnectionId, ConnectorName};
 pub use environment::EnvironmentId;
 pub use host::{Surface, classify_host};
-pub use uiflow::{GroupType, ParameterSet};
+pub use uiflow::{CredentialType, GroupType, ParameterSet};
 
 /// A value that failed to parse, with what was wrong in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -236,3 +236,62 @@ impl GroupType {
         }
     }
 }
+
+/// The `connectiontype` option set of Dataverse's `credential` table: where
+/// a desktop flow's Windows credentials come from (powerapps-docs
+/// `reference/entities/credential.md`, "connectiontype Choices/Options":
+/// 1 UsernamePassword, 2 UsernamePasswordList, 3
+/// UsernamePasswordListWithGroupMapping, 4 CyberArkIdentity, 5
+/// CertificateBasedAuthentication). Azure Key Vault credentials are the
+/// first and the last; CyberArk the fourth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialType {
+    UsernamePassword,
+    UsernamePasswordList,
+    UsernamePasswordListWithGroupMapping,
+    CyberArkIdentity,
+    CertificateBasedAuthentication,
+}
+
+impl CredentialType {
+    pub const ALL: [Self; 5] = [
+        Self::UsernamePassword,
+        Self::UsernamePasswordList,
+        Self::UsernamePasswordListWithGroupMapping,
+        Self::CyberArkIdentity,
+        Self::CertificateBasedAuthentication,
+    ];
+
+    /// The option's value, as the Web API writes it.
+    pub const fn code(self) -> i64 {
+        match self {
+            Self::UsernamePassword => 1,
+            Self::UsernamePasswordList => 2,
+            Self::UsernamePasswordListWithGroupMapping => 3,
+            Self::CyberArkIdentity => 4,
+            Self::CertificateBasedAuthentication => 5,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.code() == code)
+    }
+
+    /// The option's label, as Dataverse's metadata gives it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::UsernamePassword => "UsernamePassword",
+            Self::UsernamePasswordList => "UsernamePasswordList",
+            Self::UsernamePasswordListWithGroupMapping => "UsernamePasswordListWithGroupMapping",
+            Self::CyberArkIdentity => "CyberArkIdentity",
+            Self::CertificateBasedAuthentication => "CertificateBasedAuthentication",
+        }
+    }
+
+    /// A label in any case.
+    pub fn parse(label: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.label().eq_ignore_ascii_case(label))
+    }
+}

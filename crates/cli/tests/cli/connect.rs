@@ -803,3 +803,93 @@ shared_with = [{{ client_id = "{APP}", role = "user" }}]
     let accepted = attempt("Payr0ll-Pass!");
     assert!(accepted.status.success(), "{}", stderr(&accepted));
 }
+
+#[test]
+fn a_key_vault_credential_is_sent_as_credential_id_and_must_be_shared() {
+    const SHARED: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000001";
+    const PRIVATE: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000002";
+    const ROTATED: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000003";
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    let mut text = std::fs::read_to_string(example_world()).unwrap();
+    text.push_str(&format!(
+        r#"
+[[tenants.environments.credentials]]
+id = "{SHARED}"
+name = "Payroll vault"
+owner = "admin@contoso.onmicrosoft.com"
+shared_with = [{{ client_id = "{APP}", role = "user" }}]
+
+[[tenants.environments.credentials]]
+id = "{PRIVATE}"
+name = "Treasury vault"
+owner = "admin@contoso.onmicrosoft.com"
+
+[[tenants.environments.credentials]]
+id = "{ROTATED}"
+name = "Payroll vault 2"
+owner = "{APP}"
+type = "CertificateBasedAuthentication"
+"#
+    ));
+    std::fs::write(&world, text).unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--world",
+        world.to_str().unwrap(),
+    ]);
+    let with = |credential: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--group",
+            GROUP,
+            "--username",
+            "@environmentVariables(\"new_PayrollLogin\")",
+            "--credential-id",
+            credential,
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        connect(&server, &args)
+            .env("PADCONNECT_MACHINE_PASSWORD", "none")
+            .output()
+            .unwrap()
+    };
+
+    let refused = with(PRIVATE, &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    assert!(
+        said.contains("ConnectionAuthorizationFailed") && said.contains("Treasury vault"),
+        "{said}"
+    );
+
+    let plan = json(&with(SHARED, &["--dry-run"]));
+    assert_eq!(plan["action"], "create");
+    assert_eq!(
+        plan["request"]["body"]["properties"]["credentialId"],
+        SHARED
+    );
+
+    let created = json(&with(SHARED, &[]));
+    assert_eq!(created["change"], "created", "{created}");
+    assert_eq!(created["status"], "Connected");
+    let again = json(&with(SHARED, &[]));
+    assert_eq!(again["change"], "password-applied", "{again}");
+    let moved = json(&with(ROTATED, &[]));
+    assert_eq!(moved["change"], "updated", "another credential is a change");
+    assert_eq!(moved["connectionId"], created["connectionId"]);
+
+    let id = created["connectionId"].as_str().unwrap();
+    let read = padconnect()
+        .args(["connection", "get", id, "--platform", &server.url])
+        .args(["--environment", ENVIRONMENT, "--output", "json"])
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", APP)
+        .env("AZURE_CLIENT_SECRET", "example-secret-value")
+        .output()
+        .unwrap();
+    assert_eq!(json(&read)["properties"]["credentialId"], ROTATED);
+}

@@ -73,10 +73,13 @@ impl From<crate::domain::connections::Refusal> for ApiError {
         use crate::domain::connections::Refusal;
         let message = refusal.to_string();
         match refusal {
-            Refusal::NoUser(_) | Refusal::TargetNotShared { .. } | Refusal::OwnedByAnother(_) => {
-                Self::forbidden(message)
-            }
+            Refusal::NoUser(_)
+            | Refusal::TargetNotShared { .. }
+            | Refusal::CredentialNotShared { .. }
+            | Refusal::OwnedByAnother(_) => Self::forbidden(message),
             Refusal::UnknownTarget { .. } => Self::bad_request("InvalidTargetId", message),
+            // Guess, written down: no public source names the code.
+            Refusal::UnknownCredential { .. } => Self::bad_request("InvalidCredentialId", message),
             Refusal::ParameterSetChange { .. } => {
                 Self::bad_request("ConnectionParameterSetChangeNotAllowed", message)
             }

@@ -57,6 +57,7 @@ pub fn connection<'a>(c: &'a Connection, status: &'a Status, tenant_id: Uuid) ->
                 name: c.environment_id.to_string(),
             },
             account_name: c.parameter_values.get("username").unwrap_or(&Value::Null),
+            credential_id: c.credential_id,
             allow_sharing: c.parameter_set.shareable(),
             test_links: [],
         },
@@ -96,6 +97,8 @@ struct Properties<'a> {
     last_modified_time: String,
     environment: EnvironmentRef,
     account_name: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_id: Option<Uuid>,
     allow_sharing: bool,
     test_links: [(); 0],
 }

@@ -111,7 +111,9 @@ pub fn parse_request(body: &[u8], ctx: &ApiContext) -> Result<ConnectionRequest,
             ));
         }
     };
+    let credential = credential_id(properties, ctx)?;
     Ok(ConnectionRequest {
+        credential,
         display_name,
         set: parameter_set,
         username,
@@ -159,6 +161,25 @@ fn run_owner_values(
         pfx_base64: field("pfx")?,
         pfx_password: field("password")?,
     })
+}
+
+/// `properties.credentialId`, where the run-owner document puts it (next to
+/// `displayName`, not among the parameter values): a GUID, or absent.
+fn credential_id(
+    properties: &Map<String, Value>,
+    ctx: &ApiContext,
+) -> Result<Option<Uuid>, ApiError> {
+    let unknown = |id: String| Refusal::UnknownCredential {
+        id,
+        environment: ctx.environment.id,
+    };
+    match properties.get("credentialId") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => Uuid::try_parse(id)
+            .map(Some)
+            .map_err(|_| unknown(id.clone()).into()),
+        Some(other) => Err(unknown(other.to_string()).into()),
+    }
 }
 
 /// The body may name the environment (the seed's does); it must be the host's.

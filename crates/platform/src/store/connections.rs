@@ -36,6 +36,8 @@ macro_rules! connection_columns {
             $t,
             "target_group_id, ",
             $t,
+            "credential_id, ",
+            $t,
             "created_by_id, ",
             $t,
             "created_by_type, ",
@@ -92,8 +94,8 @@ where
 {
     let mut query = QueryBuilder::new(
         "INSERT INTO connections (environment_id, id, connector, display_name, parameter_set, \
-         parameter_values, sealed_secrets, target_group_id, created_by_id, created_by_type, \
-         created_by_name, created_at, modified_at) ",
+         parameter_values, sealed_secrets, target_group_id, credential_id, created_by_id, \
+         created_by_type, created_by_name, created_at, modified_at) ",
     );
     query.push_values(rows, |mut row, c| {
         row.push_bind(c.environment_id.to_string())
@@ -104,6 +106,7 @@ where
             .push_bind(c.parameter_values.to_string())
             .push_bind(c.sealed_secrets.clone())
             .push_bind(opt_text(c.target_group_id))
+            .push_bind(opt_text(c.credential_id))
             .push_bind(text(c.created_by.id))
             .push_bind(c.created_by.kind.as_str().to_owned())
             .push_bind(c.created_by.display_name.clone())
@@ -347,7 +350,8 @@ impl Tx {
         let updated = run!(
             self,
             "UPDATE connections SET connector = $3, display_name = $4, parameter_set = $5, parameter_values = $6, \
-             sealed_secrets = $7, target_group_id = $8, modified_at = $9 WHERE environment_id = $1 AND id = $2",
+             sealed_secrets = $7, target_group_id = $8, credential_id = $9, modified_at = $10 \
+             WHERE environment_id = $1 AND id = $2",
             c.environment_id.to_string(),
             c.id.to_string(),
             c.connector.to_string(),
@@ -356,6 +360,7 @@ impl Tx {
             c.parameter_values.to_string(),
             c.sealed_secrets.clone(),
             opt_text(c.target_group_id),
+            opt_text(c.credential_id),
             c.modified_at.0
         )?;
         Ok(updated == 1)

@@ -35,6 +35,7 @@
 mod connection_cache;
 mod connection_inserts;
 mod connections;
+mod credentials;
 mod directory;
 mod environments;
 mod identity;
@@ -70,7 +71,7 @@ pub use subscriptions::Subscription;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 7] = [
+    const MIGRATIONS: [(i64, &str, &str); 8] = [
         (
             1,
             "initial",
@@ -105,6 +106,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             7,
             "machine accounts",
             include_str!("../../migrations/0007_machine_accounts.sql"),
+        ),
+        (
+            8,
+            "credentials",
+            include_str!("../../migrations/0008_credentials.sql"),
         ),
     ];
     Migrator::with_migrations(

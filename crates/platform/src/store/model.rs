@@ -237,6 +237,7 @@ impl std::fmt::Debug for MachineAccount {
 pub enum RecordRef {
     MachineGroup(Uuid),
     Machine(Uuid),
+    Credential(Uuid),
 }
 
 impl RecordRef {
@@ -245,12 +246,13 @@ impl RecordRef {
         match self {
             Self::MachineGroup(_) => "flowmachinegroup",
             Self::Machine(_) => "flowmachine",
+            Self::Credential(_) => "credential",
         }
     }
 
     pub fn id(&self) -> Uuid {
         match self {
-            Self::MachineGroup(id) | Self::Machine(id) => *id,
+            Self::MachineGroup(id) | Self::Machine(id) | Self::Credential(id) => *id,
         }
     }
 
@@ -258,6 +260,7 @@ impl RecordRef {
         match logical_name {
             "flowmachinegroup" => Some(Self::MachineGroup(id)),
             "flowmachine" => Some(Self::Machine(id)),
+            "credential" => Some(Self::Credential(id)),
             _ => None,
         }
     }
@@ -316,6 +319,9 @@ pub struct Connection {
     pub sealed_secrets: Vec<u8>,
     /// The machine group the connection reaches, for desktop-flow connections.
     pub target_group_id: Option<Uuid>,
+    /// The Key Vault or CyberArk credential it was written with
+    /// (`properties.credentialId`).
+    pub credential_id: Option<Uuid>,
     pub created_by: Principal,
     pub created_at: Timestamp,
     pub modified_at: Timestamp,
@@ -399,4 +405,16 @@ pub struct RowVersion {
     pub table: RenameTable,
     pub id: Uuid,
     pub version: i64,
+}
+
+/// A row of Dataverse's `credential` table: where a desktop flow's Windows
+/// credentials come from (Azure Key Vault or CyberArk). Its secrets stay in
+/// the vault; the platform keeps who owns it and, in `shares`, who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub id: Uuid,
+    pub environment_id: EnvironmentId,
+    pub name: String,
+    pub connectiontype: padconnect_core::CredentialType,
+    pub owner_id: Uuid,
 }

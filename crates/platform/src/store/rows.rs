@@ -2,7 +2,9 @@
 //! conversions into the model types, with the helpers every aggregate's
 //! file uses to read and write ids.
 
-use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId, ParameterSet};
+use padconnect_core::{
+    AccessRights, ConnectionId, ConnectorName, CredentialType, EnvironmentId, ParameterSet,
+};
 use uuid::Uuid;
 
 use super::sql::rows;
@@ -362,6 +364,7 @@ rows! {
         parameter_values: String,
         sealed_secrets: Vec<u8>,
         target_group_id: Option<String>,
+        credential_id: Option<String>,
         created_by_id: String,
         created_by_type: String,
         created_by_name: String,
@@ -388,6 +391,7 @@ impl TryFrom<ConnectionRow> for Connection {
                 .map_err(|_| corrupt("parameter values of connection", &r.id))?,
             sealed_secrets: r.sealed_secrets,
             target_group_id: opt_uuid(r.target_group_id)?,
+            credential_id: opt_uuid(r.credential_id)?,
             created_by: Principal {
                 id: uuid(&r.created_by_id)?,
                 kind: PrincipalType::parse(&r.created_by_type)
@@ -481,6 +485,31 @@ impl super::FromSqliteRow for ConnectionTargetRow {
         Ok(Self {
             connection: ConnectionRow::from_sqlite_row_at(row, first)?,
             target: TargetFactsRow::from_sqlite_row_at(row, first + CONNECTION_COLUMNS)?,
+        })
+    }
+}
+
+rows! {
+    pub(super) struct CredentialRow {
+        id: String,
+        environment_id: String,
+        name: String,
+        connectiontype: i64,
+        owner_id: String,
+    }
+}
+
+impl TryFrom<CredentialRow> for Credential {
+    type Error = StoreError;
+    fn try_from(r: CredentialRow) -> Result<Self> {
+        Ok(Self {
+            id: uuid(&r.id)?,
+            environment_id: env_id(&r.environment_id)?,
+            name: r.name,
+            connectiontype: CredentialType::from_code(r.connectiontype).ok_or_else(|| {
+                corrupt("credential connectiontype", &r.connectiontype.to_string())
+            })?,
+            owner_id: uuid(&r.owner_id)?,
         })
     }
 }

@@ -134,6 +134,12 @@ impl Checker<'_> {
                 &mut machine_names,
             )
         }));
+        let credentials = e
+            .credentials
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| self.credential(&format!("{path}.credentials[{i}]"), c, &members))
+            .collect();
         Some(WorldEnvironment {
             id: id?,
             display_name: display_name?,
@@ -141,6 +147,7 @@ impl Checker<'_> {
             application_users,
             makers,
             machine_groups: groups,
+            credentials,
             ready_after_seconds: e.ready_after_seconds,
         })
     }
@@ -327,6 +334,48 @@ impl Checker<'_> {
     }
 
     /// A principal with a systemuser in the environment.
+    fn credential(
+        &mut self,
+        path: &str,
+        c: &CredentialSpec,
+        members: &EnvironmentMembers,
+    ) -> Option<WorldCredential> {
+        let id = self.guid(&format!("{path}.id"), &c.id);
+        if let Some(id) = id {
+            Self::unique(
+                &mut self.problems,
+                &mut self.seen.records,
+                &id,
+                &format!("{path}.id"),
+                "this id",
+            );
+        }
+        let name = self.column(&format!("{path}.name"), &c.name, CREDENTIAL_NAME);
+        let kind = match c.kind.as_deref() {
+            None => Some(CredentialType::UsernamePassword),
+            Some(label) => CredentialType::parse(label).or_else(|| {
+                let names: Vec<_> = CredentialType::ALL.iter().map(|k| k.label()).collect();
+                self.problem(
+                    &format!("{path}.type"),
+                    format!(
+                        "'{label}' is not a credential type: use one of {}",
+                        names.join(", ")
+                    ),
+                );
+                None
+            }),
+        };
+        let owner = self.member(&format!("{path}.owner"), &c.owner, members);
+        let shared_with = self.shares(path, &c.shared_with, members);
+        Some(WorldCredential {
+            id: id?,
+            name: name?,
+            kind: kind?,
+            owner: owner?,
+            shared_with: shared_with?,
+        })
+    }
+
     fn member(
         &mut self,
         path: &str,

@@ -7,8 +7,8 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::{
-    PrincipalRef, World, WorldAccount, WorldApp, WorldEnvironment, WorldGroup, WorldTenant,
-    WorldUser,
+    PrincipalRef, World, WorldAccount, WorldApp, WorldCredential, WorldEnvironment, WorldGroup,
+    WorldTenant, WorldUser,
 };
 use crate::domain::fleet::{group_record, machine_record};
 use crate::keyring::KeyRing;
@@ -204,6 +204,9 @@ async fn load_environment(
         summary.machine_groups += usize::from(!group.hidden);
         summary.machines += group.machines.len();
     }
+    for credential in &env.credentials {
+        load_credential(tx, env, credential, &members).await?;
+    }
     summary.environments += 1;
     Ok(())
 }
@@ -258,6 +261,31 @@ fn maker(env: &WorldEnvironment, user: &WorldUser, now: Timestamp) -> SystemUser
         modified_on: now,
         versionnumber: 1,
     }
+}
+
+async fn load_credential(
+    tx: &mut Tx,
+    env: &WorldEnvironment,
+    c: &WorldCredential,
+    members: &BTreeMap<PrincipalRef, Uuid>,
+) -> Result<()> {
+    tx.upsert_credential(&Credential {
+        id: c.id,
+        environment_id: env.id,
+        name: c.name.clone(),
+        connectiontype: c.kind,
+        owner_id: members[&c.owner],
+    })
+    .await?;
+    for (principal, role) in &c.shared_with {
+        let share = Share {
+            record: RecordRef::Credential(c.id),
+            principal_id: members[principal],
+            rights: role.rights(),
+        };
+        tx.set_share(&share).await?;
+    }
+    Ok(())
 }
 
 async fn load_group(

@@ -25,7 +25,7 @@ use std::path::Path;
 
 use padconnect_core::host::{is_domain, is_org_name};
 use padconnect_core::uiflow::{MAX_ACCOUNT_CHARS, MAX_PASSWORD_CHARS, is_windows_account};
-use padconnect_core::{EnvironmentId, ShareRole};
+use padconnect_core::{CredentialType, EnvironmentId, ShareRole};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use time::OffsetDateTime;
@@ -33,6 +33,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::domain::Reason;
+use crate::domain::connections::vault::CREDENTIAL_NAME;
 use crate::domain::fleet::{GROUP_NAME, MACHINE_NAME, MAX_MACHINES_PER_GROUP, TextColumn};
 use crate::store::{FederatedCredential, Timestamp};
 pub use load::{LoadSummary, application_user, load_world};
@@ -145,6 +146,7 @@ pub struct WorldEnvironment {
     /// UPNs (lower case) with the Environment Maker role here.
     pub makers: Vec<String>,
     pub machine_groups: Vec<WorldGroup>,
+    pub credentials: Vec<WorldCredential>,
     /// Not ready (ServiceToServiceEnvironmentNotFound) for this long after
     /// its first load.
     pub ready_after_seconds: Option<u64>,
@@ -167,6 +169,16 @@ pub struct WorldGroup {
     pub hidden: bool,
     pub owner: PrincipalRef,
     pub machines: Vec<WorldMachine>,
+    pub shared_with: Vec<(PrincipalRef, ShareRole)>,
+}
+
+/// A Key Vault or CyberArk credential, and who it is shared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldCredential {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: padconnect_core::CredentialType,
+    pub owner: PrincipalRef,
     pub shared_with: Vec<(PrincipalRef, ShareRole)>,
 }
 

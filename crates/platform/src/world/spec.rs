@@ -92,6 +92,8 @@ pub(super) struct EnvironmentSpec {
     pub machine_groups: Vec<MachineGroupSpec>,
     #[serde(default)]
     pub machines: Vec<StandaloneMachineSpec>,
+    #[serde(default)]
+    pub credentials: Vec<CredentialSpec>,
     /// Seconds after its first load during which its connections API
     /// answers as a newly created environment does (DESIGN.md 4.2).
     pub ready_after_seconds: Option<u64>,
@@ -155,6 +157,21 @@ pub(super) struct StandaloneMachineSpec {
     pub accounts: Vec<AccountSpec>,
     #[serde(default = "online")]
     pub online: bool,
+    #[serde(default)]
+    pub shared_with: Vec<ShareSpec>,
+}
+
+/// A Key Vault or CyberArk credential of Dataverse's `credential` table,
+/// which a connection may name (`properties.credentialId`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CredentialSpec {
+    pub id: String,
+    pub name: String,
+    pub owner: String,
+    /// Its `connectiontype` label; `UsernamePassword` when absent.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
     #[serde(default)]
     pub shared_with: Vec<ShareSpec>,
 }

@@ -54,6 +54,7 @@ fn connection(id: ConnectionId) -> Connection {
         parameter_values: json!({}),
         sealed_secrets: vec![0; 48],
         target_group_id: None,
+        credential_id: None,
         created_by: Principal {
             id: Uuid::from_u128(2),
             kind: PrincipalType::ServicePrincipal,

@@ -401,6 +401,7 @@ async fn sharing_a_group_lets_the_service_principal_connect_and_revoking_breaks_
         username: "CONTOSO\\hr-bot".into(),
         password: Secret::new("x"),
         group_id: PRIVATE_GROUP.into(),
+        credential_id: None,
         run_owner: None,
     };
     let env: padconnect_core::EnvironmentId = ENVIRONMENT.parse().unwrap();

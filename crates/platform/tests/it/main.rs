@@ -21,6 +21,7 @@ mod sign_in_defences;
 mod store;
 mod support;
 mod tunnel;
+mod vault_credentials;
 mod verifier;
 mod windows_accounts;
 mod world;

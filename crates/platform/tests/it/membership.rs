@@ -150,6 +150,7 @@ async fn the_first_machine_sets_the_group_password_and_later_ones_must_match() {
         username: "CONTOSO\\pool-bot".into(),
         password: Secret::new("windows-password"),
         group_id: first_hidden.clone(),
+        credential_id: None,
         run_owner: None,
     };
     let (_, created) = client.put(&env, &id, &standalone).await.unwrap();

@@ -62,6 +62,7 @@ fn connection(id: ConnectionId, name: &str) -> Connection {
         parameter_values: json!({"username": "CONTOSO\\bot", "targetId": GROUP.to_string()}),
         sealed_secrets: vec![1, 2, 3, 0, 255],
         target_group_id: Some(GROUP),
+        credential_id: None,
         created_by: Principal {
             id: OBJECT,
             kind: PrincipalType::ServicePrincipal,

@@ -5,6 +5,7 @@
 pub mod credentials;
 pub mod run_owner;
 pub mod sharing;
+pub mod vault;
 mod write;
 
 pub use write::{ConnectionRequest, Refusal, Writer, put};

@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::run_owner::{self, RunOwner};
-use super::{Standing, can_target, credentials, standing};
+use super::{Standing, can_target, credentials, standing, vault};
 use crate::domain::Error;
 use crate::keyring::KeyRing;
 use crate::store::{Connection, Principal, Store, StoreError, SystemUser, Timestamp};
@@ -19,6 +19,8 @@ pub struct ConnectionRequest {
     pub username: String,
     pub password: String,
     pub target: Uuid,
+    /// `properties.credentialId`: a Key Vault or CyberArk credential.
+    pub credential: Option<Uuid>,
     /// For `azureRelayRunOwner`: the app that runs the flows, and its PFX.
     pub run_owner: Option<RunOwner>,
 }
@@ -51,6 +53,17 @@ pub enum Refusal {
         "The caller has no access to machine group '{name}' ({id}): share it with the caller as User (Machines > Share) first."
     )]
     TargetNotShared { name: String, id: Uuid },
+    #[error(
+        "The credentialId '{id}' is not a credential of environment '{environment}': use the id from the Credential column of Data > Tables > Credential."
+    )]
+    UnknownCredential {
+        id: String,
+        environment: EnvironmentId,
+    },
+    #[error(
+        "The caller has no access to credential '{name}' ({id}): a credential must be shared with the service principal before a connection uses it (Credentials > Share)."
+    )]
+    CredentialNotShared { name: String, id: Uuid },
     #[error(
         "Connection '{0}' exists and belongs to another principal: choose a new connection id."
     )]
@@ -86,8 +99,9 @@ impl From<Refusal> for Error {
 
 /// Creates or updates connection `id`; `true` when it was created. The
 /// checks run in this order, so a request wrong twice gets the first:
-/// the writer's user, the target, its access to it, the run owner, the
-/// Windows credentials, then (for an existing id) its right to edit.
+/// the writer's user, the target, its access to it, the credential it
+/// names, the run owner, the Windows credentials, then (for an existing id)
+/// its right to edit.
 /// `admin` tells whether the writer administers the tenant; it is asked
 /// only when another principal's connection is to be changed.
 pub async fn put(
@@ -114,6 +128,9 @@ pub async fn put(
             id: group.id,
         }
         .into());
+    }
+    if let Some(credential) = request.credential {
+        vault::usable(store, user, credential).await?;
     }
     if let Some(owner) = &request.run_owner {
         run_owner::verify(store, writer.tenant_id, owner).await?;
@@ -194,6 +211,7 @@ fn new_connection(
         parameter_values: values,
         sealed_secrets: keyring.seal(&sealing_context(&env, &id), secrets.to_string().as_bytes()),
         target_group_id: Some(group),
+        credential_id: request.credential,
         created_by: writer.principal.clone(),
         created_at: now,
         modified_at: now,

@@ -327,6 +327,7 @@ pub(super) async fn admins_connection(platform: &RunningPlatform, parameter_set:
         parameter_values: json!({"username": "CONTOSO\\svc-bot", "targetId": GROUP}),
         sealed_secrets: Vec::new(),
         target_group_id: Some(GROUP.parse().unwrap()),
+        credential_id: None,
         created_by: Principal {
             id: admin.object_id,
             kind: PrincipalType::User,
