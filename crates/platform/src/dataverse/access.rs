@@ -18,13 +18,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::entities::parse_segment;
-use super::sharing::group_of;
-use super::tables::{Table, rights_on};
+use super::sharing::SharedRow;
+use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::auth::is_admin_user;
 use crate::domain::fleet;
 use crate::state::AppState;
-use crate::store::{MachineGroup, RecordRef};
 
 const NAMESPACE: &str = "Microsoft.Dynamics.CRM.";
 
@@ -54,14 +53,14 @@ pub async fn principal_access(
             )));
         }
     };
-    let group = target(state, caller, arguments, params).await?;
+    let row = target(state, caller, arguments, params).await?;
     let principal = fleet::find_user(&state.store, caller.actor(), principal_id).await?;
     let admin = is_admin_user(&state.store, caller.environment.tenant_id, &principal).await?;
     let actor = fleet::Actor {
         user: &principal,
         admin,
     };
-    let rights = fleet::group_rights(&state.store, actor, &group).await?;
+    let rights = row.rights(&state.store, actor).await?;
     Ok(Json(json!({
         "@odata.context": caller.origin.url(&format!(
             "{API_ROOT}/$metadata#{NAMESPACE}RetrievePrincipalAccessResponse"
@@ -78,10 +77,10 @@ pub async fn shared_principals(
     arguments: &str,
     params: &HashMap<String, String>,
 ) -> Result<Json<Value>, DataverseError> {
-    let group = target(state, caller, arguments, params).await?;
+    let row = target(state, caller, arguments, params).await?;
     let accesses: Vec<Value> = state
         .store
-        .shares_of(RecordRef::MachineGroup(group.id))
+        .shares_of(row.record())
         .await?
         .into_iter()
         .filter(|share| !share.rights.is_empty())
@@ -103,13 +102,13 @@ pub async fn shared_principals(
     })))
 }
 
-/// The group a `Target=@alias` argument names, once the caller may read it.
+/// The row a `Target=@alias` argument names, once the caller may read it.
 async fn target(
     state: &AppState,
     caller: &DataverseCaller,
     arguments: &str,
     params: &HashMap<String, String>,
-) -> Result<MachineGroup, DataverseError> {
+) -> Result<SharedRow, DataverseError> {
     let alias = arguments
         .strip_prefix("Target=")
         .filter(|a| a.starts_with('@'))
@@ -124,8 +123,9 @@ async fn target(
         ))
     })?;
     let (table, id) = record_reference(value)?;
-    let group = group_of(state, caller, table, id).await?;
-    if !rights_on(state, caller, &group)
+    let row = SharedRow::find(state, caller, table, id).await?;
+    if !row
+        .rights(&state.store, caller.actor())
         .await?
         .contains(AccessRights::READ)
     {
@@ -136,7 +136,7 @@ async fn target(
             table.logical_name(),
         ));
     }
-    Ok(group)
+    Ok(row)
 }
 
 /// `{'@odata.id':'flowmachinegroups(<id>)'}`, in single or double quotes, the
@@ -158,9 +158,11 @@ fn record_reference(value: &str) -> Result<(Table, Uuid), DataverseError> {
     let reference = reference.trim().trim_matches(['\'', '"']);
     let segment = reference.rsplit('/').next().unwrap_or(reference);
     match parse_segment(segment)? {
-        (table @ (Table::MachineGroups | Table::Machines), Some(id)) => Ok((table, id)),
+        (table @ (Table::MachineGroups | Table::Machines | Table::Credentials), Some(id)) => {
+            Ok((table, id))
+        }
         _ => Err(DataverseError::bad_request(format!(
-            "'{reference}' is not a flowmachinegroup or flowmachine row: only their access is kept here"
+            "'{reference}' is not a flowmachinegroup, flowmachine or credential row: only their access is kept here"
         ))),
     }
 }

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;
-use padconnect_core::GroupType;
+use padconnect_core::{CredentialType, GroupType};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -181,6 +181,18 @@ const GROUP_TYPES: [(i64, &str); 3] = {
     ]
 };
 
+/// `connectiontype`'s options, from core's one list of them.
+const CREDENTIAL_TYPES: [(i64, &str); 5] = {
+    let [a, b, c, d, e] = CredentialType::ALL;
+    [
+        (a.code(), a.label()),
+        (b.code(), b.label()),
+        (c.code(), c.label()),
+        (d.code(), d.label()),
+        (e.code(), e.label()),
+    ]
+};
+
 /// The option sets' labels.
 fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> {
     let labels: &[(i64, &str)] = match (table, column) {
@@ -214,6 +226,12 @@ fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> 
             (7, "HmgCmkOperation"),
         ],
         (Table::MachineGroups, "flowgrouptype") => &GROUP_TYPES,
+        (Table::Credentials, "connectiontype") => &CREDENTIAL_TYPES,
+        (Table::Credentials, "credentialtype") => {
+            &[(1, "SingleCredential"), (2, "ListOfCredentials")]
+        }
+        (Table::Credentials, "statecode") => &[(0, "Active"), (1, "Inactive")],
+        (Table::Credentials, "statuscode") => &[(1, "Active"), (2, "Inactive")],
         (Table::SystemUsers, "accessmode") => &[
             (0, "Read-Write"),
             (1, "Administrative"),

@@ -1,4 +1,4 @@
-//! `EntityDefinitions` for the three tables, and their `Attributes`: the
+//! `EntityDefinitions` for the tables served, and their `Attributes`: the
 //! Dataverse SDKs resolve a table's entity set and key this way before any
 //! query.
 
@@ -13,7 +13,12 @@ use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::world::derived_id;
 
-const TABLES: [Table; 3] = [Table::MachineGroups, Table::Machines, Table::SystemUsers];
+const TABLES: [Table; 4] = [
+    Table::MachineGroups,
+    Table::Machines,
+    Table::SystemUsers,
+    Table::Credentials,
+];
 const ENTITY_COLUMNS: [&str; 8] = [
     "MetadataId",
     "LogicalName",
@@ -42,6 +47,7 @@ fn definition(table: Table) -> Value {
             Table::MachineGroups => "flowmachinegroup",
             Table::Machines => "flowmachine",
             Table::SystemUsers => "SystemUser",
+            Table::Credentials => "credential",
         },
         "EntitySetName": table.entity_set(),
         "LogicalCollectionName": table.entity_set(),
@@ -62,7 +68,8 @@ fn attribute_type(table: Table, column: &str) -> &'static str {
         "isdisabled" => "Boolean",
         "statecode" => "State",
         "statuscode" => "Status",
-        "flowgrouptype" | "accessmode" => "Picklist",
+        "flowgrouptype" | "accessmode" | "connectiontype" | "credentialtype" => "Picklist",
+        "usagetype" => "Virtual",
         "description" => "Memo",
         _ => "String",
     }

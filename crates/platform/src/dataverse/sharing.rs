@@ -1,5 +1,6 @@
 //! `GrantAccess`, `ModifyAccess` and `RevokeAccess`: sharing machine groups
-//! (and machines, which share through their group) with systemusers.
+//! (and machines, which share through their group) and credentials with
+//! systemusers.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,9 +11,10 @@ use uuid::Uuid;
 
 use super::tables::{Table, group_in, machine_in};
 use super::{DataverseCaller, DataverseError};
-use crate::domain::fleet::{self, Row};
+use crate::domain::connections::vault;
+use crate::domain::fleet::{self, Actor, Row};
 use crate::state::AppState;
-use crate::store::MachineGroup;
+use crate::store::{Credential, MachineGroup, RecordRef, Store, StoreError};
 
 /// Which of the three actions was called.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,7 +60,7 @@ async fn share(
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         DataverseError::bad_request(format!("The request body is not valid JSON: {e}"))
     })?;
-    let row = target_row(&body["Target"])?;
+    let (table, id) = target_row(&body["Target"])?;
     let (principal, change) = match change {
         Change::Revoke => (principal_id(&body["Revokee"])?, fleet::Change::Revoke),
         _ => {
@@ -78,13 +80,20 @@ async fn share(
             (principal_id(&access["Principal"])?, change)
         }
     };
-    fleet::share(&state.store, caller.actor(), row, principal, change).await?;
+    let store = &state.store;
+    match table {
+        Table::Credentials => vault::share(store, caller.actor(), id, principal, change).await?,
+        Table::Machines => {
+            fleet::share(store, caller.actor(), Row::Machine(id), principal, change).await?
+        }
+        _ => fleet::share(store, caller.actor(), Row::Group(id), principal, change).await?,
+    };
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The row a `Target` names: a flowmachinegroup, or a flowmachine (which
-/// shares through its group).
-fn target_row(target: &Value) -> Result<Row, DataverseError> {
+/// The row a `Target` names: a flowmachinegroup, a flowmachine (which
+/// shares through its group) or a credential.
+fn target_row(target: &Value) -> Result<(Table, Uuid), DataverseError> {
     let kind = target["@odata.type"]
         .as_str()
         .unwrap_or_default()
@@ -92,29 +101,59 @@ fn target_row(target: &Value) -> Result<Row, DataverseError> {
     let table = match kind {
         "Microsoft.Dynamics.CRM.flowmachinegroup" => Table::MachineGroups,
         "Microsoft.Dynamics.CRM.flowmachine" => Table::Machines,
+        "Microsoft.Dynamics.CRM.credential" => Table::Credentials,
         other => {
             return Err(DataverseError::bad_request(format!(
-                "Target.@odata.type '{other}' cannot be shared here: use Microsoft.Dynamics.CRM.flowmachinegroup or Microsoft.Dynamics.CRM.flowmachine"
+                "Target.@odata.type '{other}' cannot be shared here: use Microsoft.Dynamics.CRM.flowmachinegroup, Microsoft.Dynamics.CRM.flowmachine or Microsoft.Dynamics.CRM.credential"
             )));
         }
     };
     let id = guid(&target[table.key()], &format!("Target.{}", table.key()))?;
-    Ok(match table {
-        Table::Machines => Row::Machine(id),
-        _ => Row::Group(id),
-    })
+    Ok((table, id))
 }
 
-/// The group that holds a row's rights: the group itself, or a machine's group.
-pub(super) async fn group_of(
-    state: &AppState,
-    caller: &DataverseCaller,
-    table: Table,
-    id: Uuid,
-) -> Result<MachineGroup, DataverseError> {
-    match table {
-        Table::Machines => Ok(machine_in(state, caller, id).await?.1),
-        _ => group_in(state, caller, id).await,
+/// A shared row, as far as its sharing goes: a machine group (a machine's
+/// rights are its group's) or a credential.
+pub(super) enum SharedRow {
+    Group(MachineGroup),
+    Credential(Credential),
+}
+
+impl SharedRow {
+    /// The row of `table` with key `id` in the caller's environment.
+    pub(super) async fn find(
+        state: &AppState,
+        caller: &DataverseCaller,
+        table: Table,
+        id: Uuid,
+    ) -> Result<Self, DataverseError> {
+        Ok(match table {
+            Table::Credentials => {
+                Self::Credential(vault::find(&state.store, caller.actor(), id).await?)
+            }
+            Table::Machines => Self::Group(machine_in(state, caller, id).await?.1),
+            _ => Self::Group(group_in(state, caller, id).await?),
+        })
+    }
+
+    /// What its shares are kept under.
+    pub(super) fn record(&self) -> RecordRef {
+        match self {
+            Self::Group(group) => RecordRef::MachineGroup(group.id),
+            Self::Credential(credential) => RecordRef::Credential(credential.id),
+        }
+    }
+
+    /// The rights `actor` holds on it.
+    pub(super) async fn rights(
+        &self,
+        store: &Store,
+        actor: Actor<'_>,
+    ) -> Result<AccessRights, StoreError> {
+        match self {
+            Self::Group(group) => fleet::group_rights(store, actor, group).await,
+            Self::Credential(credential) => vault::rights(store, actor, credential).await,
+        }
     }
 }
 

@@ -1,20 +1,22 @@
-//! The three tables the seed touches, as the Web API shows their rows, and
-//! which rows a caller may read.
+//! The tables the seed touches (and `credential`, which a connection may
+//! name), as the Web API shows their rows, and which rows a caller may read.
 
 use padconnect_core::AccessRights;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{DataverseCaller, DataverseError};
+use crate::domain::connections::vault;
 use crate::domain::fleet;
 use crate::state::AppState;
-use crate::store::{Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
+use crate::store::{Credential, Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     MachineGroups,
     Machines,
     SystemUsers,
+    Credentials,
 }
 
 impl Table {
@@ -23,6 +25,7 @@ impl Table {
             "flowmachinegroups" => Some(Self::MachineGroups),
             "flowmachines" => Some(Self::Machines),
             "systemusers" => Some(Self::SystemUsers),
+            "credentials" => Some(Self::Credentials),
             _ => None,
         }
     }
@@ -32,6 +35,7 @@ impl Table {
             Self::MachineGroups => "flowmachinegroups",
             Self::Machines => "flowmachines",
             Self::SystemUsers => "systemusers",
+            Self::Credentials => "credentials",
         }
     }
 
@@ -40,6 +44,7 @@ impl Table {
             Self::MachineGroups => "flowmachinegroup",
             Self::Machines => "flowmachine",
             Self::SystemUsers => "systemuser",
+            Self::Credentials => "credential",
         }
     }
 
@@ -48,6 +53,7 @@ impl Table {
             Self::MachineGroups => "flowmachinegroupid",
             Self::Machines => "flowmachineid",
             Self::SystemUsers => "systemuserid",
+            Self::Credentials => "credentialid",
         }
     }
 
@@ -106,6 +112,20 @@ impl Table {
                 "modifiedon",
                 "versionnumber",
             ],
+            // powerapps-docs `reference/entities/credential.md`; the
+            // environment-variable lookups and CyberArk's columns are not
+            // kept here.
+            Self::Credentials => &[
+                "credentialid",
+                "name",
+                "connectiontype",
+                "credentialtype",
+                "usagetype",
+                "statecode",
+                "statuscode",
+                RECORD[1],
+                RECORD[2],
+            ],
         }
     }
 
@@ -123,6 +143,11 @@ impl Table {
                 .await?
                 .iter()
                 .map(system_user_row)
+                .collect()),
+            Self::Credentials => Ok(vault::readable(&state.store, caller.actor())
+                .await?
+                .iter()
+                .map(credential_row)
                 .collect()),
             Self::MachineGroups | Self::Machines => {
                 let mut rows = Vec::new();
@@ -174,6 +199,10 @@ impl Table {
                 let (machine, group) = machine_in(state, caller, id).await?;
                 readable(state, caller, &group, id, self).await?;
                 Ok(machine_row(&machine))
+            }
+            Self::Credentials => {
+                let credential = vault::read(&state.store, caller.actor(), id).await?;
+                Ok(credential_row(&credential))
             }
         }
     }
@@ -302,5 +331,28 @@ fn system_user_row(u: &SystemUser) -> Value {
         "createdon": time(u.created_on),
         "modifiedon": time(u.modified_on),
         "versionnumber": u.versionnumber,
+    })
+}
+
+/// A credential's row. Its type of credential follows from where the
+/// credentials come from (lists are `ListOfCredentials`, 2; the others
+/// `SingleCredential`, 1); it serves connections (`usagetype` 280920000),
+/// and is active (statecode 0, statuscode 1).
+fn credential_row(c: &Credential) -> Value {
+    use padconnect_core::CredentialType;
+    let list = matches!(
+        c.connectiontype,
+        CredentialType::UsernamePasswordList | CredentialType::UsernamePasswordListWithGroupMapping
+    );
+    json!({
+        "credentialid": c.id,
+        "name": c.name,
+        "connectiontype": c.connectiontype.code(),
+        "credentialtype": if list { 2 } else { 1 },
+        "usagetype": "280920000",
+        "statecode": 0,
+        "statuscode": 1,
+        "_ownerid_value": c.owner_id,
+        "_owninguser_value": c.owner_id,
     })
 }

@@ -99,6 +99,7 @@ pub async fn post(
 ) -> Result<Response, DataverseError> {
     let table = Table::from_entity_set(&segment)
         .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
+    writable(table)?;
     let store = &state.store;
     let id = match table {
         Table::MachineGroups => {
@@ -141,6 +142,7 @@ pub async fn post(
             tx.commit().await?;
             user.id
         }
+        Table::Credentials => unreachable!("refused by writable"),
     };
     let row = table.row(&state, &caller, id).await?;
     Ok(created(&caller, table, id, row, &headers))
@@ -240,6 +242,7 @@ pub async fn patch(
 ) -> Result<Response, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
+    writable(table)?;
     match fleet_row(table, id) {
         Some(row) => {
             let object = parse_body(&body, &["name", "description"])?;
@@ -273,7 +276,21 @@ fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
     match table {
         Table::MachineGroups => Some(Row::Group(id)),
         Table::Machines => Some(Row::Machine(id)),
-        Table::SystemUsers => None,
+        Table::SystemUsers | Table::Credentials => None,
+    }
+}
+
+/// Credentials are read and shared here, not written: a credential points
+/// at environment variables and a vault, which the platform does not keep,
+/// so the world file declares them.
+fn writable(table: Table) -> Result<(), DataverseError> {
+    match table {
+        Table::Credentials => Err(DataverseError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "0x80060888",
+            "credential rows are created and changed in Power Automate (Data > Credentials); this platform takes them from the world file (tenants.environments.credentials) and serves them to read and share.",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -337,6 +354,7 @@ pub async fn delete(
 ) -> Result<StatusCode, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("DELETE needs a row: {set}(<id>)"))?;
+    writable(table)?;
     let row = fleet_row(table, id).ok_or_else(|| {
         DataverseError::bad_request("systemuser rows cannot be deleted, only disabled")
     })?;

@@ -55,8 +55,9 @@ pub enum Forbidden {
     /// A privilege that a security role gives.
     #[error("The user {user} lacks the privilege {}.", privilege.name())]
     Privilege { user: Uuid, privilege: Privilege },
-    /// Rights on `record` that ownership or sharing of `group` gives (a
-    /// machine's rights are its group's).
+    /// Rights on `record` that ownership or sharing of the record named
+    /// `group` gives (a machine's rights are its group's; a credential's
+    /// its own).
     #[error("The user {user} lacks {missing} on the {} {}.", record.entity, record.id)]
     Rights {
         user: Uuid,

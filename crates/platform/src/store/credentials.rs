@@ -2,10 +2,11 @@
 //! far as a connection names one. Who may use one is in `shares`, with
 //! record type `credential`. Reads on [`Store`], writes on [`Tx`].
 
+use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{fetch_one, run};
+use super::sql::{fetch_all, fetch_one, run};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 impl Store {
@@ -15,6 +16,16 @@ impl Store {
             CredentialRow,
             "SELECT id, environment_id, name, connectiontype, owner_id FROM credentials WHERE id = $1",
             text(id)
+        )
+    }
+
+    pub async fn credentials(&self, environment: &EnvironmentId) -> Result<Vec<Credential>> {
+        fetch_all!(
+            self,
+            CredentialRow,
+            "SELECT id, environment_id, name, connectiontype, owner_id FROM credentials \
+             WHERE environment_id = $1 ORDER BY name, id",
+            environment.to_string()
         )
     }
 }

@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::connections::{app_token, assert_error, call, connection_path, seed_body};
+use crate::dataverse::{DV_SCOPE, admin_token, assert_dataverse_error, get, names, post, send};
 use crate::support::*;
 use crate::windows_accounts::PAYROLL_GROUP;
 
@@ -23,10 +24,12 @@ fn world() -> String {
 id = "{TENANT_ID}"
 domain = "{TENANT_DOMAIN}"
 
+# A public client: the maker signs in through it with a password.
 [[tenants.apps]]
 display_name = "deploy-pipeline"
 client_id = "{SECRET_APP}"
 secrets = ["{SECRET}"]
+public_client = true
 
 [[tenants.users]]
 upn = "{USER}"
@@ -213,4 +216,131 @@ fn a_world_credential_has_a_name_a_known_type_and_an_owner_of_its_environment() 
     ] {
         assert!(error.contains(expected), "{expected}\n{error}");
     }
+}
+
+/// `GrantAccess` of `mask` on a credential to a systemuser.
+fn grant(credential: &str, principal: &str, mask: &str) -> Value {
+    json!({
+        "Target": { "@odata.type": "Microsoft.Dynamics.CRM.credential", "credentialid": credential },
+        "PrincipalAccess": {
+            "Principal": { "@odata.type": "Microsoft.Dynamics.CRM.systemuser", "systemuserid": principal },
+            "AccessMask": mask,
+        },
+    })
+}
+
+#[tokio::test]
+async fn dataverse_serves_credentials_to_read_and_share() {
+    let (platform, _dir) = start().await;
+    let maker = admin_token(&platform, DV_SCOPE).await;
+    let app = crate::dataverse::app_token(&platform).await;
+
+    // Each sees what it owns or was shared with it.
+    let mine = get(
+        &platform,
+        &maker,
+        "credentials?$select=name,connectiontype",
+        None,
+    )
+    .await;
+    assert_eq!(names(&mine), ["Payroll vault", "Treasury vault"]);
+    let seen = get(&platform, &app, "credentials", None).await;
+    assert_eq!(names(&seen), ["Payroll vault", "Pipeline certificate"]);
+    let one = get(
+        &platform,
+        &maker,
+        &format!("credentials({PRIVATE_CREDENTIAL})"),
+        Some("odata.include-annotations=\"OData.Community.Display.V1.FormattedValue\""),
+    )
+    .await;
+    assert_eq!(one.body["connectiontype"], 4, "{}", one.body);
+    assert_eq!(
+        one.body["connectiontype@OData.Community.Display.V1.FormattedValue"],
+        "CyberArkIdentity"
+    );
+    let hidden = get(
+        &platform,
+        &app,
+        &format!("credentials({PRIVATE_CREDENTIAL})"),
+        None,
+    )
+    .await;
+    assert_dataverse_error(&hidden, StatusCode::FORBIDDEN, "0x80048306");
+    let elsewhere = get(
+        &platform,
+        &maker,
+        &format!("credentials({ELSEWHERE_CREDENTIAL})"),
+        None,
+    )
+    .await;
+    assert_dataverse_error(&elsewhere, StatusCode::NOT_FOUND, "0x80040217");
+    let created = send(
+        &platform,
+        &maker,
+        Method::POST,
+        "credentials",
+        Some(json!({ "name": "x" })),
+        &[],
+    )
+    .await;
+    assert_dataverse_error(&created, StatusCode::METHOD_NOT_ALLOWED, "0x80060888");
+
+    // The app holds only Read on the shared one: it cannot share it on.
+    let who = get(&platform, &app, "WhoAmI", None).await;
+    let app_user = who.body["UserId"].as_str().unwrap().to_owned();
+    let on = post(
+        &platform,
+        &app,
+        "GrantAccess",
+        grant(SHARED_CREDENTIAL, &app_user, "ReadAccess"),
+    )
+    .await;
+    assert_dataverse_error(&on, StatusCode::FORBIDDEN, "0x80048306");
+
+    // Until the owner shares it, a connection cannot use it; then it can.
+    let token = app_token(&platform, SECRET_APP).await;
+    let path = connection_path(&uuid::Uuid::new_v4().to_string());
+    let put = async || {
+        call(
+            &platform,
+            Method::PUT,
+            &path,
+            Some(&token),
+            Some(&body(json!(PRIVATE_CREDENTIAL))),
+        )
+        .await
+    };
+    assert_error(
+        &put().await,
+        StatusCode::FORBIDDEN,
+        "ConnectionAuthorizationFailed",
+    );
+    let granted = post(
+        &platform,
+        &maker,
+        "GrantAccess",
+        grant(PRIVATE_CREDENTIAL, &app_user, "ReadAccess"),
+    )
+    .await;
+    assert_eq!(granted.status, StatusCode::NO_CONTENT, "{}", granted.body);
+    let shared = get(
+        &platform,
+        &maker,
+        &format!(
+            "RetrieveSharedPrincipalsAndAccess(Target=@p1)?@p1={{'@odata.id':'credentials({PRIVATE_CREDENTIAL})'}}"
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.body);
+    assert_eq!(
+        shared.body["PrincipalAccesses"][0]["Principal"]["ownerid"],
+        app_user
+    );
+    assert_eq!(
+        shared.body["PrincipalAccesses"][0]["AccessMask"],
+        "ReadAccess"
+    );
+    assert_eq!(put().await.status, StatusCode::CREATED);
+    platform.shutdown().await.unwrap();
 }

@@ -10,9 +10,9 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::domain::Error;
-use crate::domain::fleet::TextColumn;
-use crate::store::{Credential, RecordRef, Store, SystemUser};
+use crate::domain::fleet::{Actor, Change, Shared, TextColumn, share_record};
+use crate::domain::{Error, Forbidden, Record};
+use crate::store::{Credential, RecordRef, Store, StoreError, SystemUser};
 
 /// powerapps-docs `reference/entities/credential.md`: `name` String,
 /// MaxLength 100, ApplicationRequired.
@@ -50,4 +50,85 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
         id: credential.id,
     }
     .into())
+}
+
+/// The rights an actor holds on a credential: all of them for its owner and
+/// the tenant's administrators (System Administrator), else what sharing gave.
+pub async fn rights(
+    store: &Store,
+    actor: Actor<'_>,
+    credential: &Credential,
+) -> Result<AccessRights, StoreError> {
+    if credential.owner_id == actor.user.id || actor.admin {
+        return Ok(AccessRights::all());
+    }
+    store
+        .share_rights(RecordRef::Credential(credential.id), actor.user.id)
+        .await
+}
+
+/// A credential of the actor's environment, whatever the actor may do with it.
+pub async fn find(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credential, Error> {
+    store
+        .credential(id)
+        .await?
+        .filter(|c| c.environment_id == actor.user.environment_id)
+        .ok_or(Error::NotFound(Record {
+            entity: "credential",
+            id,
+        }))
+}
+
+/// A credential the actor may read, or why not.
+pub async fn read(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credential, Error> {
+    let credential = find(store, actor, id).await?;
+    if rights(store, actor, &credential)
+        .await?
+        .contains(AccessRights::READ)
+    {
+        return Ok(credential);
+    }
+    Err(Error::Forbidden(Forbidden::Rights {
+        user: actor.user.id,
+        missing: AccessRights::READ,
+        record: Record {
+            entity: "credential",
+            id,
+        },
+        group: credential.name,
+    }))
+}
+
+/// The credentials of the actor's environment that it may read.
+pub async fn readable(store: &Store, actor: Actor<'_>) -> Result<Vec<Credential>, Error> {
+    let mut out = Vec::new();
+    for credential in store.credentials(&actor.user.environment_id).await? {
+        if rights(store, actor, &credential)
+            .await?
+            .contains(AccessRights::READ)
+        {
+            out.push(credential);
+        }
+    }
+    Ok(out)
+}
+
+/// GrantAccess, ModifyAccess or RevokeAccess on a credential ("Share a
+/// credential", create-AzureKeyVault-credential.md: the portal's Share
+/// gives a user or a service principal the right to use it).
+pub async fn share(
+    store: &Store,
+    actor: Actor<'_>,
+    id: Uuid,
+    principal: Uuid,
+    change: Change,
+) -> Result<SystemUser, Error> {
+    let credential = find(store, actor, id).await?;
+    let held = rights(store, actor, &credential).await?;
+    let shared = Shared {
+        record: RecordRef::Credential(credential.id),
+        name: credential.name,
+        held,
+    };
+    share_record(store, actor, shared, principal, change).await
 }

@@ -26,7 +26,7 @@ pub use self::groups::{
     set_password,
 };
 pub use self::membership::{join, leave};
-pub use self::sharing::{Change, share};
+pub use self::sharing::{Change, Shared, share, share_record};
 use super::{Error, Forbidden, Privilege, Record};
 use crate::store::{Machine, MachineGroup, RecordRef, Store, StoreError, SystemUser, Timestamp};
 

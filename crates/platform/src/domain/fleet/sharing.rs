@@ -30,8 +30,8 @@ impl Change {
 }
 
 /// Changes what `principal`, a systemuser of the actor's environment, holds
-/// on the group of `row` (a machine shares through its group). The actor
-/// needs ShareAccess and gives only rights it holds. Answers the principal.
+/// on the group of `row` (a machine shares through its group). Answers the
+/// principal.
 pub async fn share(
     store: &Store,
     actor: Actor<'_>,
@@ -43,26 +43,53 @@ pub async fn share(
         Row::Group(id) => find_group(store, actor, id).await?,
         Row::Machine(id) => find_machine(store, actor, id).await?.1,
     };
-    let grantee = find_user(store, actor, principal).await?;
     let held = group_rights(store, actor, &group).await?;
-    let record = Record {
-        entity: "flowmachinegroup",
-        id: group.id,
+    let shared = Shared {
+        record: RecordRef::MachineGroup(group.id),
+        name: group.name,
+        held,
+    };
+    share_record(store, actor, shared, principal, change).await
+}
+
+/// A user-owned record about to be shared, and the rights the actor holds
+/// on it (an owner's or administrator's are all of them).
+pub struct Shared {
+    pub record: RecordRef,
+    /// Its primary name, for the refusal.
+    pub name: String,
+    pub held: AccessRights,
+}
+
+/// Dataverse's record-based sharing of any user-owned row: the actor needs
+/// ShareAccess and gives only rights it holds itself.
+pub async fn share_record(
+    store: &Store,
+    actor: Actor<'_>,
+    shared: Shared,
+    principal: Uuid,
+    change: Change,
+) -> Result<SystemUser, Error> {
+    let grantee = find_user(store, actor, principal).await?;
+    let Shared { record, name, held } = shared;
+    let described = Record {
+        entity: record.logical_name(),
+        id: record.id(),
     };
     let given = change.given();
     let refusal = if !held.contains(AccessRights::SHARE) {
         Some(Forbidden::Rights {
             user: actor.user.id,
             missing: AccessRights::SHARE,
-            record,
-            group: group.name.clone(),
+            record: described,
+            group: name,
         })
     } else if !may_grant(held, given) {
         Some(Forbidden::Escalation {
             user: actor.user.id,
             missing: given - held,
-            record,
-            group: group.name.clone(),
+            record: described,
+            group: name,
         })
     } else {
         None
@@ -70,14 +97,13 @@ pub async fn share(
     if let Some(refusal) = refusal {
         return Err(Error::Forbidden(refusal));
     }
-    let shared = RecordRef::MachineGroup(group.id);
     let rights = match change {
-        Change::Grant(rights) => store.share_rights(shared, grantee.id).await? | rights,
+        Change::Grant(rights) => store.share_rights(record, grantee.id).await? | rights,
         Change::Modify(_) | Change::Revoke => given,
     };
     let mut tx = store.begin().await?;
     tx.set_share(&Share {
-        record: shared,
+        record,
         principal_id: grantee.id,
         rights,
     })
