@@ -487,7 +487,21 @@ async fn entity_definitions_resolve_the_tables() {
         None,
     )
     .await;
-    assert_eq!(all.body["value"].as_array().unwrap().len(), 3);
+    let logical: Vec<&str> = all.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["LogicalName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        logical,
+        [
+            "credential",
+            "flowmachine",
+            "flowmachinegroup",
+            "systemuser"
+        ]
+    );
     platform.shutdown().await.unwrap();
 }
 
