@@ -89,6 +89,7 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
     let probes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi))
         .with_state(state.clone());
     probes
         .fallback_service(Router::new().fallback(dispatch).with_state(surfaces))
@@ -123,6 +124,15 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// The OpenAPI 3.1 document of the connections API and the Dataverse
+/// subset, under the path-style routes of a bare address.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+}
+
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (
@@ -148,6 +158,8 @@ enum Route {
     /// An environment-level path whose environment id is malformed.
     UnknownEnvironment(String),
     Dataverse(String),
+    /// A path-style Dataverse path whose org is no org name.
+    UnknownOrg(String),
     Arm,
     Bap,
     Portal,
@@ -215,6 +227,10 @@ fn path_style_trimmed(trimmed: &str) -> (Route, usize) {
             Route::Dataverse(org.to_ascii_lowercase()),
             "/orgs/".len() + org.len(),
         ),
+        ("orgs", Some(org)) => (
+            Route::UnknownOrg(org.to_owned()),
+            "/orgs/".len() + org.len(),
+        ),
         (tenant, _) if is_tenant_segment(tenant) => (Route::Identity, 0),
         // A malformed tenant on an identity path still gets Entra's answer.
         _ if after_first.is_some_and(is_identity_path) => (Route::Identity, 0),
@@ -233,7 +249,7 @@ fn request_host(request: &Request) -> String {
         .unwrap_or_default()
 }
 
-pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) -> Response {
+pub async fn dispatch(State(surfaces): State<Surfaces>, request: Request) -> Response {
     let host = request_host(&request);
     let (route, prefix_len) = match classify_host(&host) {
         Some(Surface::Identity) => (Route::Identity, 0),
@@ -258,6 +274,34 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
     if let Some(rejection) = body_too_large(&request, surfaces.body_limit, &route) {
         return rejection;
     }
+    // One deadline for reading the body and answering: hyper's header
+    // timeout stops at the headers, and a body trickled forever must not
+    // hold on.
+    let deadline = tokio::time::Instant::now() + surfaces.request_timeout;
+    let timed_out = |route: &Route| {
+        let secs = surfaces.request_timeout.as_secs();
+        tracing::warn!(secs, "request timed out");
+        surface_error(
+            route,
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeout",
+            format!(
+                "The request did not complete within {secs} s: send the whole body at once, then wait for the answer."
+            ),
+        )
+    };
+    // The whole body is read before any surface answers: an early answer (a
+    // 400 for the query, a 401) to a client still sending a large body
+    // would otherwise close the connection under it, and it would see a
+    // reset instead of the answer (found by schemathesis over TLS).
+    let mut request =
+        match tokio::time::timeout_at(deadline, read_whole(request, surfaces.body_limit)).await {
+            Ok(Ok(request)) => request,
+            Ok(Err((status, code, message))) => {
+                return surface_error(&route, status, code, message);
+            }
+            Err(_) => return timed_out(&route),
+        };
     if prefix_len > 0 {
         *request.uri_mut() = strip_prefix(request.uri(), prefix_len);
     }
@@ -276,28 +320,53 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, mut request: Request) ->
             request.extensions_mut().insert(OrgScope(org.clone()));
             surfaces.dataverse
         }
+        Route::UnknownOrg(org) => {
+            return DataverseError::unknown_org(org).into_response();
+        }
         Route::Arm => surfaces.arm,
         Route::Bap => surfaces.bap,
         Route::Portal => surfaces.portal,
     };
-    // The deadline covers reading the body too: hyper's header timeout
-    // stops at the headers, and a body trickled forever must not hold on.
-    match tokio::time::timeout(surfaces.request_timeout, router.oneshot(request)).await {
+    match tokio::time::timeout_at(deadline, router.oneshot(request)).await {
         Ok(Ok(response)) => response,
         Ok(Err(never)) => match never {},
-        Err(_) => {
-            let secs = surfaces.request_timeout.as_secs();
-            tracing::warn!(secs, "request timed out");
-            surface_error(
-                &route,
-                StatusCode::REQUEST_TIMEOUT,
-                "RequestTimeout",
-                format!(
-                    "The request did not complete within {secs} s: send the whole body at once, then wait for the answer."
-                ),
-            )
-        }
+        Err(_) => timed_out(&route),
     }
+}
+
+/// The request with its body read whole, up to `limit` bytes; or why not
+/// (status, connections-API code, message).
+async fn read_whole(
+    request: Request,
+    limit: usize,
+) -> Result<Request, (StatusCode, &'static str, String)> {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Err(error) if is_too_large(&error) => Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            format!("The request body is over the limit of {limit} bytes."),
+        )),
+        Err(_) => Err((
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request body could not be read: send it whole, with a length that matches it."
+                .to_owned(),
+        )),
+    }
+}
+
+/// Whether a body error is the limit's (axum wraps http-body-util's).
+fn is_too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 fn strip_prefix(uri: &Uri, prefix_len: usize) -> Uri {
@@ -352,7 +421,9 @@ fn surface_error(
         Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
             ApiError::new(status, api_code, message).into_response()
         }
-        Route::Dataverse(_) => DataverseError::new(status, "0x80040203", message).into_response(),
+        Route::Dataverse(_) | Route::UnknownOrg(_) => {
+            DataverseError::new(status, "0x80040203", message).into_response()
+        }
         Route::Arm if status == StatusCode::PAYLOAD_TOO_LARGE => {
             ArmError::too_large(message).into_response()
         }
@@ -399,6 +470,13 @@ mod tests {
                 "/orgs/Contoso/api/data/v9.2/WhoAmI",
                 Route::Dataverse("contoso".into()),
                 13,
+            ),
+            // Found by schemathesis: a Dataverse path whose org is no org
+            // name answered the portal's HTML 404.
+            (
+                "/orgs/no%20org/api/data/v9.2/WhoAmI",
+                Route::UnknownOrg("no%20org".into()),
+                14,
             ),
             ("/", Route::Portal, 0),
             (

@@ -195,6 +195,18 @@ impl DataverseError {
         )
     }
 
+    /// A path-style request whose `/orgs/{org}` names no possible org: the
+    /// cloud has no such host, so no Dataverse answers; this is ours.
+    pub fn unknown_org(org: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "0x80060888",
+            format!(
+                "'{org}' is not an org name: /orgs/{{org}}/api/data/v9.2/... takes the first label of the org's host ({{org}}.crm.dynamics.com)."
+            ),
+        )
+    }
+
     /// 0x80040217: no row with this id.
     pub fn does_not_exist(logical_name: &str, id: uuid::Uuid) -> Self {
         Self::new(

@@ -74,7 +74,7 @@ async fn connect_line(platform: &RunningPlatform, line: &str) -> (TcpStream, u16
     (stream, status, body)
 }
 
-fn tls_client(ca: &[u8], sni: bool) -> tokio_rustls::TlsConnector {
+pub(crate) fn tls_client(ca: &[u8], sni: bool) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(ca) {
         roots.add(cert.unwrap()).unwrap();
