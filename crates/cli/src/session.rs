@@ -153,7 +153,7 @@ impl Session {
 
     /// A Dataverse client for an org, with a token for it.
     pub async fn dataverse(&self, org: &Org) -> anyhow::Result<padconnect_client::DataverseClient> {
-        let token = self.token(&self.target.dataverse_scope(org)).await?;
+        let token = self.bearer(&self.target.dataverse_scope(org)).await?;
         Ok(padconnect_client::DataverseClient::new(
             self.http.clone(),
             &self.target,
@@ -162,9 +162,17 @@ impl Session {
         ))
     }
 
-    /// A token for the Power Platform API.
-    pub async fn api_token(&self) -> anyhow::Result<String> {
-        self.token(&self.target.api_scope()).await
+    /// A token for the Power Platform API, renewed if the service refuses it.
+    pub async fn api_token(&self) -> anyhow::Result<padconnect_client::Bearer> {
+        self.bearer(&self.target.api_scope()).await
+    }
+
+    /// [`Self::token`], renewed if a service refuses it.
+    async fn bearer(&self, scope: &str) -> anyhow::Result<padconnect_client::Bearer> {
+        Ok(self
+            .tokens
+            .bearer(&self.tenant, &self.client_id, &self.credential, scope)
+            .await?)
     }
 
     /// A token for `scope` as the session's principal.

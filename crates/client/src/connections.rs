@@ -104,16 +104,18 @@ impl DesktopFlowConnection {
 pub struct ConnectionsClient {
     http: reqwest::Client,
     target: Target,
-    token: String,
+    token: http::Bearer,
     retry: Retry,
 }
 
 impl ConnectionsClient {
-    pub fn new(http: reqwest::Client, target: Target, token: String) -> Self {
+    /// `token`: a token as given, or a [`http::Bearer`] that renews itself
+    /// when the service answers 401.
+    pub fn new(http: reqwest::Client, target: Target, token: impl Into<http::Bearer>) -> Self {
         Self {
             http,
             target,
-            token,
+            token: token.into(),
             retry: Retry::default(),
         }
     }

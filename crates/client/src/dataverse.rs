@@ -11,7 +11,7 @@ pub struct DataverseClient {
     http: reqwest::Client,
     /// `https://{org}.crm.dynamics.com/api/data/v9.2`, or a platform's.
     base: String,
-    token: String,
+    token: http::Bearer,
 }
 
 /// A query value quoted for `$filter` ('' doubles a quote).
@@ -20,11 +20,16 @@ fn quoted(text: &str) -> String {
 }
 
 impl DataverseClient {
-    pub fn new(http: reqwest::Client, target: &Target, org: &Org, token: String) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        target: &Target,
+        org: &Org,
+        token: impl Into<http::Bearer>,
+    ) -> Self {
         Self {
             http,
             base: format!("{}/api/data/v9.2", target.dataverse(org)),
-            token,
+            token: token.into(),
         }
     }
 

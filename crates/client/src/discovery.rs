@@ -50,7 +50,7 @@ pub async fn environment_org(
 
 async fn get(http_client: &reqwest::Client, url: &str, token: &str) -> Result<Value, ClientError> {
     let url = format!("{url}?api-version={API_VERSION}");
-    let (_, body) = http::send(http_client, Method::GET, &url, token, None).await?;
+    let (_, body) = http::send(http_client, Method::GET, &url, &token.into(), None).await?;
     Ok(body)
 }
 

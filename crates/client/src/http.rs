@@ -9,10 +9,17 @@
 //! while; the provider polls it every 15 s for up to 10 minutes
 //! (`internal/services/connection`, microsoft/terraform-provider-power-platform#1236),
 //! and so does [`Retry::default`]. Every retry is reported, so a person or a
-//! CI log sees why a command is waiting. (The provider's one retry of a 401
-//! with a fresh token is not done here: a token is the caller's.)
+//! CI log sees why a command is waiting. A 401 is answered as the provider
+//! answers it: a token that can be renewed ([`Bearer::renewing`]) is
+//! renewed, and the request sent once more with it (`checkRetryAllowed`:
+//! "the credential was refused, so the request never reached the operation
+//! and replaying it with a freshly acquired token cannot duplicate a
+//! non-idempotent mutation"); the provider bounds those replays, and one is
+//! ours.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, StatusCode};
@@ -27,6 +34,68 @@ pub const ENVIRONMENT_NOT_READY: &str = "ServiceToServiceEnvironmentNotFound";
 
 /// Hears one line per retry.
 pub type Report = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Gets a fresh token, as the token was first got.
+pub type Renew = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<String, ClientError>> + Send>> + Send + Sync,
+>;
+
+/// The bearer token requests carry, and how to get a fresh one when the
+/// service refuses it (401), where the caller can.
+#[derive(Clone)]
+pub struct Bearer {
+    token: Arc<Mutex<String>>,
+    renew: Option<Renew>,
+}
+
+impl Bearer {
+    /// A token that is renewed with `renew` when a service answers 401.
+    pub fn renewing(token: String, renew: Renew) -> Self {
+        Self {
+            token: Arc::new(Mutex::new(token)),
+            renew: Some(renew),
+        }
+    }
+
+    fn current(&self) -> String {
+        self.token.lock().expect("never poisoned").clone()
+    }
+
+    /// A fresh token in place of the refused one; `false` when this token
+    /// cannot be renewed.
+    async fn renew(&self) -> Result<bool, ClientError> {
+        let Some(renew) = &self.renew else {
+            return Ok(false);
+        };
+        let fresh = renew().await?;
+        *self.token.lock().expect("never poisoned") = fresh;
+        Ok(true)
+    }
+}
+
+/// A token as given, never renewed.
+impl From<String> for Bearer {
+    fn from(token: String) -> Self {
+        Self {
+            token: Arc::new(Mutex::new(token)),
+            renew: None,
+        }
+    }
+}
+
+impl From<&str> for Bearer {
+    fn from(token: &str) -> Self {
+        token.to_owned().into()
+    }
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bearer")
+            .field("renewable", &self.renew.is_some())
+            .finish_non_exhaustive()
+    }
+}
 
 /// How a request is retried.
 #[derive(Clone)]
@@ -77,7 +146,7 @@ pub async fn send(
     http: &reqwest::Client,
     method: Method,
     url: &str,
-    token: &str,
+    token: &Bearer,
     body: Option<&Value>,
 ) -> Result<(StatusCode, Value), ClientError> {
     send_with(http, &Retry::default(), method, url, token, body, &[]).await
@@ -88,7 +157,7 @@ pub async fn send_with_headers(
     http: &reqwest::Client,
     method: Method,
     url: &str,
-    token: &str,
+    token: &Bearer,
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> Result<(StatusCode, Value), ClientError> {
@@ -101,16 +170,17 @@ pub async fn send_with(
     retry: &Retry,
     method: Method,
     url: &str,
-    token: &str,
+    token: &Bearer,
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> Result<(StatusCode, Value), ClientError> {
     let started = Instant::now();
     let mut attempt = 1;
+    let mut renewed = false;
     loop {
         let mut request = http
             .request(method.clone(), url)
-            .bearer_auth(token)
+            .bearer_auth(token.current())
             .header("Accept", "application/json");
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -139,6 +209,14 @@ pub async fn send_with(
         };
         if status.is_success() {
             return Ok((status, json));
+        }
+        if status == StatusCode::UNAUTHORIZED && !renewed && token.renew().await? {
+            retry.report(&format!(
+                "HTTP 401 from {method} {}; signed in again for a fresh token, sending it once more",
+                url.split('?').next().unwrap_or(url),
+            ));
+            renewed = true;
+            continue;
         }
         let not_ready = status == StatusCode::NOT_FOUND
             && json["error"]["code"].as_str() == Some(ENVIRONMENT_NOT_READY);
@@ -277,12 +355,16 @@ mod tests {
     async fn throttling_and_server_errors_are_retried_a_bounded_number_of_times() {
         let http = reqwest::Client::new();
         let (url, seen) = flaky(2, "429 Too Many Requests").await;
-        let (status, body) = send(&http, Method::GET, &url, "t", None).await.unwrap();
+        let (status, body) = send(&http, Method::GET, &url, &"t".into(), None)
+            .await
+            .unwrap();
         assert_eq!((status, body["ok"].as_bool()), (StatusCode::OK, Some(true)));
         assert_eq!(seen.load(Ordering::SeqCst), 3);
 
         let (url, seen) = flaky(100, "503 Service Unavailable").await;
-        let error = send(&http, Method::GET, &url, "t", None).await.unwrap_err();
+        let error = send(&http, Method::GET, &url, &"t".into(), None)
+            .await
+            .unwrap_err();
         assert_eq!(error.code(), Some("Throttled"));
         assert_eq!(
             seen.load(Ordering::SeqCst),
@@ -291,7 +373,11 @@ mod tests {
         );
 
         let (url, seen) = flaky(1, "400 Bad Request").await;
-        assert!(send(&http, Method::GET, &url, "t", None).await.is_err());
+        assert!(
+            send(&http, Method::GET, &url, &"t".into(), None)
+                .await
+                .is_err()
+        );
         assert_eq!(
             seen.load(Ordering::SeqCst),
             1,
@@ -309,14 +395,113 @@ mod tests {
             "504 Gateway Timeout",
         ] {
             let (url, seen) = flaky(1, status).await;
-            send(&http, Method::GET, &url, "t", None)
+            send(&http, Method::GET, &url, &"t".into(), None)
                 .await
                 .unwrap_or_else(|e| panic!("{status}: {e}"));
             assert_eq!(seen.load(Ordering::SeqCst), 2, "{status}");
         }
         let (url, seen) = flaky(1, "404 Not Found").await;
-        assert!(send(&http, Method::GET, &url, "t", None).await.is_err());
+        assert!(
+            send(&http, Method::GET, &url, &"t".into(), None)
+                .await
+                .is_err()
+        );
         assert_eq!(seen.load(Ordering::SeqCst), 1, "a plain 404 is not retried");
+    }
+
+    /// A server that takes only `Bearer good`, and answers others 401.
+    async fn guarded() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buffer = [0u8; 4096];
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                counter.fetch_add(1, Ordering::SeqCst);
+                let request = String::from_utf8_lossy(&buffer[..n]).to_ascii_lowercase();
+                let (head, body) = match request.contains("authorization: bearer good\r\n") {
+                    true => ("200 OK", r#"{"ok":true}"#),
+                    false => (
+                        "401 Unauthorized",
+                        r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#,
+                    ),
+                };
+                let response = format!(
+                    "HTTP/1.1 {head}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (url, seen)
+    }
+
+    fn renewing_to(fresh: &'static str, renewals: Arc<AtomicUsize>) -> Bearer {
+        Bearer::renewing(
+            "expired".to_owned(),
+            Arc::new(move || {
+                renewals.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async move { Ok(fresh.to_owned()) })
+            }),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_renewed_and_the_request_sent_once_more() {
+        let http = reqwest::Client::new();
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let heard = lines.clone();
+        let retry = Retry {
+            report: Some(Arc::new(move |line: &str| {
+                heard.lock().unwrap().push(line.to_owned())
+            })),
+            ..Retry::default()
+        };
+
+        let (url, seen) = guarded().await;
+        let renewals = Arc::new(AtomicUsize::new(0));
+        let token = renewing_to("good", renewals.clone());
+        let (status, _) = send_with(&http, &retry, Method::GET, &url, &token, None, &[])
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+        assert_eq!(renewals.load(Ordering::SeqCst), 1);
+        assert!(lines.lock().unwrap()[0].contains("HTTP 401"), "{lines:?}");
+        // The renewed token stays: the next request needs no renewal.
+        send_with(&http, &retry, Method::GET, &url, &token, None, &[])
+            .await
+            .unwrap();
+        assert_eq!(renewals.load(Ordering::SeqCst), 1);
+
+        // Once only: a fresh token refused too is the answer.
+        let (url, seen) = guarded().await;
+        let renewals = Arc::new(AtomicUsize::new(0));
+        let error = send(
+            &http,
+            Method::GET,
+            &url,
+            &renewing_to("bad", renewals.clone()),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code(), Some("InvalidAuthenticationToken"));
+        assert_eq!(
+            (seen.load(Ordering::SeqCst), renewals.load(Ordering::SeqCst)),
+            (2, 1)
+        );
+
+        // A token as given is not renewed.
+        let (url, seen) = guarded().await;
+        assert!(
+            send(&http, Method::GET, &url, &"expired".into(), None)
+                .await
+                .is_err()
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
     }
 
     #[test]
@@ -352,7 +537,7 @@ mod tests {
         let body =
             r#"{"error":{"code":"ServiceToServiceEnvironmentNotFound","message":"not yet"}}"#;
         let (url, seen) = flaky_with(2, "404 Not Found", body).await;
-        let (status, _) = send_with(&http, &retry, Method::GET, &url, "t", None, &[])
+        let (status, _) = send_with(&http, &retry, Method::GET, &url, &"t".into(), None, &[])
             .await
             .unwrap();
         assert_eq!((status, seen.load(Ordering::SeqCst)), (StatusCode::OK, 3));
@@ -364,7 +549,7 @@ mod tests {
         );
 
         let (url, seen) = flaky_with(1_000, "404 Not Found", body).await;
-        let error = send_with(&http, &retry, Method::GET, &url, "t", None, &[])
+        let error = send_with(&http, &retry, Method::GET, &url, &"t".into(), None, &[])
             .await
             .unwrap_err();
         assert_eq!(error.code(), Some("ServiceToServiceEnvironmentNotFound"));

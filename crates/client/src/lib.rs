@@ -19,5 +19,5 @@ pub use credentials::{Certificate, ClientCredential, Secret};
 pub use dataverse::DataverseClient;
 pub use endpoints::{Org, Target};
 pub use error::ClientError;
-pub use http::{ENVIRONMENT_NOT_READY, Retry};
+pub use http::{Bearer, ENVIRONMENT_NOT_READY, Renew, Retry};
 pub use token::{AccessToken, TokenClient, token_identity};

@@ -1,11 +1,12 @@
 //! Access tokens from Entra ID (or the platform's), by client credentials or,
 //! for a person, by password.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{ClientCredential, ClientError, Secret};
+use crate::{Bearer, ClientCredential, ClientError, Renew, Secret};
 
 /// An access token; its value stays out of `Debug`.
 #[derive(Clone, Deserialize)]
@@ -142,6 +143,44 @@ impl TokenClient {
         }
         form.push(proof);
         self.post(&url, &form).await
+    }
+
+    /// [`Self::client_credentials`] as a [`Bearer`] that signs in again
+    /// when a service refuses the token (401), as Microsoft's Terraform
+    /// provider does.
+    pub async fn bearer(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        credential: &ClientCredential,
+        scope: &str,
+    ) -> Result<Bearer, ClientError> {
+        let first = self
+            .client_credentials(tenant, client_id, credential, scope)
+            .await?;
+        let (tokens, tenant, client_id, credential, scope) = (
+            self.clone(),
+            tenant.to_owned(),
+            client_id.to_owned(),
+            credential.clone(),
+            scope.to_owned(),
+        );
+        let renew: Renew = Arc::new(move || {
+            let (tokens, tenant, client_id, credential, scope) = (
+                tokens.clone(),
+                tenant.clone(),
+                client_id.clone(),
+                credential.clone(),
+                scope.clone(),
+            );
+            Box::pin(async move {
+                let fresh = tokens
+                    .client_credentials(&tenant, &client_id, &credential, &scope)
+                    .await?;
+                Ok(fresh.token)
+            })
+        });
+        Ok(Bearer::renewing(first.token, renew))
     }
 
     /// A token for `scope` as a person (resource owner password).

@@ -124,15 +124,15 @@ async fn open(
         plan.client_id
     ));
     let token = tokens
-        .client_credentials(
+        .bearer(
             &plan.tenant,
             &plan.client_id,
             &plan.credential,
             &target.api_scope(),
         )
         .await?;
-    let connections = ConnectionsClient::new(http.clone(), target.clone(), token.token)
-        .with_retry(plan.retry.clone());
+    let connections =
+        ConnectionsClient::new(http.clone(), target.clone(), token).with_retry(plan.retry.clone());
     progress(&format!(
         "Looking for connection {} in environment {}",
         plan.connection_id(),
