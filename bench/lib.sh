@@ -72,7 +72,13 @@ check_token() {
 }
 
 # --- padconnect ------------------------------------------------------------------
+# PADCONNECT_BIN: a release binary built already (to compare two builds in
+# one sitting); by default the tree's own, built here.
 build_padconnect() {
+  if [ -n "${PADCONNECT_BIN:-}" ]; then
+    echo "== padconnect: $PADCONNECT_BIN" >&2
+    return
+  fi
   echo "== building padconnect (release)" >&2
   cargo build --release -p padconnect
 }
@@ -83,7 +89,7 @@ build_padconnect() {
 start_padconnect() {
   local name=$1 world=$2; shift 2
   # Port 0: the kernel picks a free port; the "listening" line (kept at info) tells which.
-  RUST_LOG=warn,padconnect::serve=info target/release/padconnect serve \
+  RUST_LOG=warn,padconnect::serve=info "${PADCONNECT_BIN:-target/release/padconnect}" serve \
     --listen 127.0.0.1:0 --data-dir "$TMP/$name-data" --world "$world" --log-format json "$@" \
     2>"$TMP/$name.log" &
   PIDS+=($!)
