@@ -328,6 +328,19 @@ mod tests {
         status: &'static str,
         failure_body: &'static str,
     ) -> (String, Arc<AtomicUsize>) {
+        serve(move |n, _| match n < failures {
+            true => (format!("{status}\r\nRetry-After: 0"), failure_body),
+            false => ("200 OK".to_owned(), r#"{"ok":true}"#),
+        })
+        .await
+    }
+
+    /// A server whose `answer` gets the request's number (from 0) and its
+    /// text and gives the status line's rest (and any headers) and the
+    /// body; counts requests.
+    async fn serve(
+        answer: impl Fn(usize, &str) -> (String, &'static str) + Send + 'static,
+    ) -> (String, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/x", listener.local_addr().unwrap());
         let seen = Arc::new(AtomicUsize::new(0));
@@ -335,12 +348,9 @@ mod tests {
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let mut buffer = [0u8; 4096];
-                let _ = socket.read(&mut buffer).await;
+                let read = socket.read(&mut buffer).await.unwrap_or(0);
                 let n = counter.fetch_add(1, Ordering::SeqCst);
-                let (head, body) = match n < failures {
-                    true => (format!("{status}\r\nRetry-After: 0"), failure_body),
-                    false => ("200 OK".to_owned(), r#"{"ok":true}"#),
-                };
+                let (head, body) = answer(n, &String::from_utf8_lossy(&buffer[..read]));
                 let response = format!(
                     "HTTP/1.1 {head}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
@@ -411,31 +421,19 @@ mod tests {
 
     /// A server that takes only `Bearer good`, and answers others 401.
     async fn guarded() -> (String, Arc<AtomicUsize>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        let seen = Arc::new(AtomicUsize::new(0));
-        let counter = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut buffer = [0u8; 4096];
-                let n = socket.read(&mut buffer).await.unwrap_or(0);
-                counter.fetch_add(1, Ordering::SeqCst);
-                let request = String::from_utf8_lossy(&buffer[..n]).to_ascii_lowercase();
-                let (head, body) = match request.contains("authorization: bearer good\r\n") {
-                    true => ("200 OK", r#"{"ok":true}"#),
-                    false => (
-                        "401 Unauthorized",
-                        r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#,
-                    ),
-                };
-                let response = format!(
-                    "HTTP/1.1 {head}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
+        serve(|_, request| {
+            match request
+                .to_ascii_lowercase()
+                .contains("authorization: bearer good\r\n")
+            {
+                true => ("200 OK".to_owned(), r#"{"ok":true}"#),
+                false => (
+                    "401 Unauthorized".to_owned(),
+                    r#"{"error":{"code":"InvalidAuthenticationToken","message":"expired"}}"#,
+                ),
             }
-        });
-        (url, seen)
+        })
+        .await
     }
 
     fn renewing_to(fresh: &'static str, renewals: Arc<AtomicUsize>) -> Bearer {

@@ -160,16 +160,7 @@ impl Checker<'_> {
         members: &EnvironmentMembers,
         machine_names: &mut BTreeMap<String, String>,
     ) -> Option<WorldGroup> {
-        let id = self.guid(&format!("{path}.id"), &g.id);
-        if let Some(id) = id {
-            Self::unique(
-                &mut self.problems,
-                &mut self.seen.records,
-                &id,
-                &format!("{path}.id"),
-                "this id",
-            );
-        }
+        let id = self.record_id(path, &g.id);
         let name = self.column(&format!("{path}.name"), &g.name, GROUP_NAME);
         let owner = self.member(&format!("{path}.owner"), &g.owner, members);
         let shared_with = self.shares(path, &g.shared_with, members);
@@ -333,23 +324,27 @@ impl Checker<'_> {
         .then_some(name)
     }
 
-    /// A principal with a systemuser in the environment.
+    /// A row's `id`: a GUID no other row of the world has.
+    fn record_id(&mut self, path: &str, value: &str) -> Option<Uuid> {
+        let field = format!("{path}.id");
+        let id = self.guid(&field, value)?;
+        Self::unique(
+            &mut self.problems,
+            &mut self.seen.records,
+            &id,
+            &field,
+            "this id",
+        );
+        Some(id)
+    }
+
     fn credential(
         &mut self,
         path: &str,
         c: &CredentialSpec,
         members: &EnvironmentMembers,
     ) -> Option<WorldCredential> {
-        let id = self.guid(&format!("{path}.id"), &c.id);
-        if let Some(id) = id {
-            Self::unique(
-                &mut self.problems,
-                &mut self.seen.records,
-                &id,
-                &format!("{path}.id"),
-                "this id",
-            );
-        }
+        let id = self.record_id(path, &c.id);
         let name = self.column(&format!("{path}.name"), &c.name, CREDENTIAL_NAME);
         let kind = match c.kind.as_deref() {
             None => Some(CredentialType::UsernamePassword),
@@ -376,6 +371,7 @@ impl Checker<'_> {
         })
     }
 
+    /// A principal with a systemuser in the environment.
     fn member(
         &mut self,
         path: &str,

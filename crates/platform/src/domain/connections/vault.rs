@@ -10,7 +10,7 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::domain::fleet::{Actor, Change, Shared, TextColumn, share_record};
+use crate::domain::fleet::{Actor, Change, Shared, TextColumn, record_rights, share_record};
 use crate::domain::{Error, Forbidden, Record};
 use crate::store::{Credential, RecordRef, Store, StoreError, SystemUser};
 
@@ -52,19 +52,19 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
     .into())
 }
 
-/// The rights an actor holds on a credential: all of them for its owner and
-/// the tenant's administrators (System Administrator), else what sharing gave.
+/// The rights an actor holds on a credential (`fleet::record_rights`).
 pub async fn rights(
     store: &Store,
     actor: Actor<'_>,
     credential: &Credential,
 ) -> Result<AccessRights, StoreError> {
-    if credential.owner_id == actor.user.id || actor.admin {
-        return Ok(AccessRights::all());
-    }
-    store
-        .share_rights(RecordRef::Credential(credential.id), actor.user.id)
-        .await
+    record_rights(
+        store,
+        actor,
+        RecordRef::Credential(credential.id),
+        credential.owner_id,
+    )
+    .await
 }
 
 /// A credential of the actor's environment, whatever the actor may do with it.
@@ -124,11 +124,10 @@ pub async fn share(
     change: Change,
 ) -> Result<SystemUser, Error> {
     let credential = find(store, actor, id).await?;
-    let held = rights(store, actor, &credential).await?;
     let shared = Shared {
         record: RecordRef::Credential(credential.id),
+        owner: credential.owner_id,
         name: credential.name,
-        held,
     };
     share_record(store, actor, shared, principal, change).await
 }

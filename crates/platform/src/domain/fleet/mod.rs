@@ -69,12 +69,28 @@ pub async fn group_rights(
     actor: Actor<'_>,
     group: &MachineGroup,
 ) -> Result<AccessRights, StoreError> {
-    if group.owner_id == actor.user.id || actor.admin {
+    record_rights(
+        store,
+        actor,
+        RecordRef::MachineGroup(group.id),
+        group.owner_id,
+    )
+    .await
+}
+
+/// The rights a systemuser holds on a user-owned record whose owner is
+/// `owner`: all of them for the owner and the tenant's administrators
+/// (System Administrator), else what sharing gave.
+pub async fn record_rights(
+    store: &Store,
+    actor: Actor<'_>,
+    record: RecordRef,
+    owner: Uuid,
+) -> Result<AccessRights, StoreError> {
+    if owner == actor.user.id || actor.admin {
         return Ok(AccessRights::all());
     }
-    store
-        .share_rights(RecordRef::MachineGroup(group.id), actor.user.id)
-        .await
+    store.share_rights(record, actor.user.id).await
 }
 
 /// Whether a principal holding `held` on a record may give `granted` to

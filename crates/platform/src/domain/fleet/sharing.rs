@@ -5,7 +5,7 @@
 use padconnect_core::AccessRights;
 use uuid::Uuid;
 
-use super::{Actor, Row, find_group, find_machine, find_user, group_rights, may_grant};
+use super::{Actor, Row, find_group, find_machine, find_user, may_grant, record_rights};
 use crate::domain::{Error, Forbidden, Record};
 use crate::store::{RecordRef, Share, Store, SystemUser};
 
@@ -43,22 +43,21 @@ pub async fn share(
         Row::Group(id) => find_group(store, actor, id).await?,
         Row::Machine(id) => find_machine(store, actor, id).await?.1,
     };
-    let held = group_rights(store, actor, &group).await?;
     let shared = Shared {
         record: RecordRef::MachineGroup(group.id),
+        owner: group.owner_id,
         name: group.name,
-        held,
     };
     share_record(store, actor, shared, principal, change).await
 }
 
-/// A user-owned record about to be shared, and the rights the actor holds
-/// on it (an owner's or administrator's are all of them).
+/// A user-owned record about to be shared.
 pub struct Shared {
     pub record: RecordRef,
+    /// Its owner's systemuser.
+    pub owner: Uuid,
     /// Its primary name, for the refusal.
     pub name: String,
-    pub held: AccessRights,
 }
 
 /// Dataverse's record-based sharing of any user-owned row: the actor needs
@@ -71,7 +70,12 @@ pub async fn share_record(
     change: Change,
 ) -> Result<SystemUser, Error> {
     let grantee = find_user(store, actor, principal).await?;
-    let Shared { record, name, held } = shared;
+    let Shared {
+        record,
+        owner,
+        name,
+    } = shared;
+    let held = record_rights(store, actor, record, owner).await?;
     let described = Record {
         entity: record.logical_name(),
         id: record.id(),
