@@ -485,6 +485,36 @@ async fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
 }
 
 #[tokio::test]
+async fn a_chunked_body_over_the_limit_gets_413_in_the_surface_format() {
+    // No Content-Length to refuse up front: the limit holds as the body is
+    // read, before any surface sees it.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (platform, _dir) = start_example().await;
+    let mut stream = tokio::net::TcpStream::connect(platform.addr).await.unwrap();
+    let head = format!(
+        "PUT /connectivity/connectors/shared_uiflow/connections/x?api-version=1 HTTP/1.1\r\n\
+         Host: {ENV_HOST}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+    for _ in 0..17 {
+        // The platform may answer and close before the last chunks.
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"RequestEntityTooLarge\""),
+        "{answer}"
+    );
+    platform.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_early_answer_to_a_large_body_reaches_the_client_over_tls() {
     // Found by schemathesis (Python requests): a PUT whose query is refused
     // before its body is read (a bad api-version) closed the TLS connection
