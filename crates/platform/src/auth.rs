@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 pub use crate::claims::AccessClaims;
 use crate::signing::{MAX_TOKEN_LIFETIME_SECS, SIGNING_GRACE_SECS};
-use crate::state::AppState;
+use crate::state::Verifier;
 
 /// The Power Platform API's audience, in every token for it.
 pub const POWER_PLATFORM_AUDIENCE: &str = "https://api.powerplatform.com";
@@ -238,7 +238,7 @@ pub async fn is_admin_user(
 
 /// Verifies the `Authorization` header's bearer token for `audience`.
 pub async fn verify_bearer(
-    state: &AppState,
+    state: &Verifier,
     authorization: Option<&str>,
     audience: Audience<'_>,
 ) -> Result<Caller, AuthFailure> {
@@ -285,7 +285,7 @@ pub async fn verify_bearer(
 
 /// Signature, algorithm and time checks.
 async fn verify_token(
-    state: &AppState,
+    state: &Verifier,
     token: &str,
 ) -> Result<std::sync::Arc<AccessClaims>, AuthFailure> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -305,7 +305,7 @@ async fn verify_token(
 /// Checks the signature, algorithm, key and times of a token; returns its
 /// claims and the `kid` that signed it.
 async fn verify_signed(
-    state: &AppState,
+    state: &Verifier,
     token: &str,
 ) -> Result<(AccessClaims, String), AuthFailure> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {

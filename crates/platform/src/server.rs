@@ -92,7 +92,7 @@ impl Platform {
             None => None,
         };
         let lifetime = i64::try_from(config.signing_key_lifetime).unwrap_or(i64::MAX);
-        let signing = SigningKeys::open(store.clone(), keyring.clone(), lifetime).await?;
+        let signing = Arc::new(SigningKeys::open(store.clone(), keyring.clone(), lifetime).await?);
         let authority = tls::Authority::open(&config.data_dir, &keyring)?;
         let leaves = Arc::new(authority.leaves()?);
         let tls = match config.tls {

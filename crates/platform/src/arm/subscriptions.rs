@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 
 use super::ArmError;
 use crate::auth::{Audience, Caller, verify_bearer};
-use crate::state::AppState;
+use crate::state::{AppState, Verifier};
+use axum::extract::FromRef;
 
 #[derive(Deserialize)]
 pub struct ApiVersion {
@@ -35,7 +36,7 @@ async fn caller(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
-    verify_bearer(state, authorization, Audience::Arm)
+    verify_bearer(&Verifier::from_ref(state), authorization, Audience::Arm)
         .await
         .map_err(|failure| ArmError::unauthorized(&failure))
 }

@@ -20,8 +20,9 @@ use serde_json::{Value, json};
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::connectivity::ApiError;
 use crate::origin::RequestOrigin;
-use crate::state::AppState;
+use crate::state::{AppState, Verifier};
 use crate::store::Environment;
+use axum::extract::FromRef;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -49,7 +50,7 @@ pub async fn environment(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
-    let caller = verify_bearer(&state, authorization, Audience::Bap)
+    let caller = verify_bearer(&Verifier::from_ref(&state), authorization, Audience::Bap)
         .await
         .map_err(|failure| ApiError::unauthorized_for(&failure, Audience::Bap))?;
     let missing = || ApiError::environment_not_found(&id);

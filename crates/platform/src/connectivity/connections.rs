@@ -139,7 +139,7 @@ pub async fn list(
             })?,
     };
     let after = ctx.query.get("$skiptoken").map(String::as_str);
-    let viewer = (!ctx.admin(&state).await?).then_some(ctx.caller.object_id);
+    let viewer = (!ctx.admin(&state.store).await?).then_some(ctx.caller.object_id);
     let page = state
         .store
         .visible_connections_page(&ctx.environment.id, viewer, after, top)

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, Query, RawPathParams};
+use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
 use axum::http::header;
 use axum::http::request::Parts;
 use padconnect_core::EnvironmentId;
@@ -12,8 +12,8 @@ use tokio::sync::OnceCell;
 use super::ApiError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{EnvironmentScope, RequestOrigin};
-use crate::state::AppState;
-use crate::store::{Environment, SystemUser};
+use crate::state::Verifier;
+use crate::store::{Environment, Store, SystemUser};
 
 pub const API_VERSION: &str = "1";
 
@@ -29,13 +29,14 @@ pub struct ApiContext {
     pub query: HashMap<String, String>,
 }
 
-impl FromRequestParts<AppState> for ApiContext {
+impl<S> FromRequestParts<S> for ApiContext
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| {
@@ -50,14 +51,15 @@ impl FromRequestParts<AppState> for ApiContext {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok());
-        let caller = verify_bearer(state, authorization, Audience::PowerPlatform)
+        let verifier = Verifier::from_ref(state);
+        let caller = verify_bearer(&verifier, authorization, Audience::PowerPlatform)
             .await
             .map_err(|failure| ApiError::unauthorized(&failure))?;
         let environment_id = environment_of(parts, state).await?;
         let shown = environment_id.to_string();
-        let environment = state
+        let environment = verifier
             .directory
-            .environment(&state.store, &environment_id)
+            .environment(&verifier.store, &environment_id)
             .await?
             // Another tenant's environment does not exist for this caller.
             .filter(|env| env.tenant_id == caller.tenant_id)
@@ -83,7 +85,10 @@ impl FromRequestParts<AppState> for ApiContext {
 }
 
 /// The environment the host names, or the tenant-level path's `{environment}`.
-async fn environment_of(parts: &mut Parts, state: &AppState) -> Result<EnvironmentId, ApiError> {
+async fn environment_of<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<EnvironmentId, ApiError> {
     if let Some(EnvironmentScope(env)) = parts.extensions.get::<EnvironmentScope>() {
         return Ok(*env);
     }
@@ -124,15 +129,12 @@ fn check_filter(
 impl ApiContext {
     /// The caller's enabled systemuser in the environment: an application
     /// user for a service principal. `None` when it has none.
-    pub async fn member(&self, state: &AppState) -> Result<Option<&SystemUser>, ApiError> {
+    pub async fn member(&self, store: &Store) -> Result<Option<&SystemUser>, ApiError> {
         let member = self
             .member
             .get_or_try_init(|| async {
                 let kind = self.caller.system_user_kind();
-                let user = state
-                    .store
-                    .system_user_for(&self.environment.id, kind)
-                    .await?;
+                let user = store.system_user_for(&self.environment.id, kind).await?;
                 Ok::<_, ApiError>(user.filter(|u| !u.isdisabled))
             })
             .await?;
@@ -141,12 +143,10 @@ impl ApiContext {
 
     /// Whether the caller is a Power Platform administrator of the tenant,
     /// who sees every connection.
-    pub async fn admin(&self, state: &AppState) -> Result<bool, ApiError> {
+    pub async fn admin(&self, store: &Store) -> Result<bool, ApiError> {
         self.admin
             .get_or_try_init(|| async {
-                is_admin(&state.store, &self.caller)
-                    .await
-                    .map_err(ApiError::from)
+                is_admin(store, &self.caller).await.map_err(ApiError::from)
             })
             .await
             .copied()

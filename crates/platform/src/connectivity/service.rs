@@ -215,7 +215,7 @@ pub async fn put(
     id: ConnectionId,
     request: ConnectionRequest,
 ) -> Result<(Connection, bool), ApiError> {
-    let user = ctx.member(state).await?;
+    let user = ctx.member(&state.store).await?;
     let writer = Writer {
         tenant_id: ctx.caller.tenant_id,
         environment: ctx.environment.id,
@@ -241,7 +241,7 @@ pub async fn standing(
     if connection.created_by.id == ctx.caller.object_id {
         return Ok(Some(Standing::Edit));
     }
-    let admin = ctx.admin(state).await?;
+    let admin = ctx.admin(&state.store).await?;
     crate::domain::connections::standing(&state.store, ctx.caller.object_id, admin, connection)
         .await
         .map_err(ApiError::from)

@@ -1,13 +1,13 @@
 //! The authenticated caller of a Dataverse request, as its systemuser.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
 use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
-use crate::state::AppState;
+use crate::state::Verifier;
 use crate::store::{Environment, SystemUser};
 
 /// A verified token for this org, the org's environment, and the caller's
@@ -32,13 +32,15 @@ impl DataverseCaller {
     }
 }
 
-impl FromRequestParts<AppState> for DataverseCaller {
+impl<S> FromRequestParts<S> for DataverseCaller
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+{
     type Rejection = DataverseError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = Verifier::from_ref(state);
         let org = parts
             .extensions
             .get::<OrgScope>()
@@ -59,7 +61,7 @@ impl FromRequestParts<AppState> for DataverseCaller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok());
-        let caller = verify_bearer(state, authorization, audience)
+        let caller = verify_bearer(&state, authorization, audience)
             .await
             .map_err(|failure| DataverseError::unauthorized(&failure, &audience))?;
         let environment = state
