@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::EnvironmentId;
@@ -14,8 +14,7 @@ use super::PortalError;
 use super::csrf::SessionBound;
 use super::layout::{Chrome, Section};
 use super::session::SignedIn;
-use crate::state::AppState;
-use crate::store::{Environment, SystemUser, SystemUserKind};
+use crate::store::{Environment, Store, SystemUser, SystemUserKind};
 
 /// Who acts in an environment: the user's systemuser there, and whether they
 /// are a tenant administrator (every right, as in Dataverse).
@@ -83,12 +82,12 @@ impl EnvPage {
 
 /// The tenant's environments where the user has an enabled systemuser.
 pub async fn environments_of(
-    state: &AppState,
+    store: &Store,
     signed_in: &SignedIn,
 ) -> Result<Vec<Environment>, PortalError> {
     let mut mine = Vec::new();
-    for env in state.store.environments(signed_in.user.tenant_id).await? {
-        if member(state, &env.id, signed_in).await?.is_some() {
+    for env in store.environments(signed_in.user.tenant_id).await? {
+        if member(store, &env.id, signed_in).await?.is_some() {
             mine.push(env);
         }
     }
@@ -96,25 +95,20 @@ pub async fn environments_of(
 }
 
 async fn member(
-    state: &AppState,
+    store: &Store,
     env: &EnvironmentId,
     signed_in: &SignedIn,
 ) -> Result<Option<SystemUser>, PortalError> {
     let kind = SystemUserKind::Person {
         object_id: signed_in.user.object_id,
     };
-    Ok(state
-        .store
+    Ok(store
         .system_user_for(env, kind)
         .await?
         .filter(|u| !u.isdisabled))
 }
 
-async fn actor(
-    state: &AppState,
-    signed_in: &SignedIn,
-    env_text: &str,
-) -> Result<Actor, PortalError> {
+async fn actor(store: &Store, signed_in: &SignedIn, env_text: &str) -> Result<Actor, PortalError> {
     // Unknown, malformed, another tenant's, or one the user is not a user of:
     // all the same 404, so the page tells nothing about other tenants.
     let missing = || {
@@ -123,14 +117,13 @@ async fn actor(
         ))
     };
     let id: EnvironmentId = env_text.parse().map_err(|_| missing())?;
-    let environment = state
-        .store
+    let environment = store
         .environment(&id)
         .await?
         .filter(|e| e.tenant_id == signed_in.user.tenant_id)
         .ok_or_else(missing)?;
-    let user = member(state, &id, signed_in).await?.ok_or_else(missing)?;
-    let admin = crate::auth::is_admin(&state.store, &signed_in.caller()).await?;
+    let user = member(store, &id, signed_in).await?.ok_or_else(missing)?;
+    let admin = crate::auth::is_admin(store, &signed_in.caller()).await?;
     Ok(Actor {
         environment,
         user,
@@ -139,11 +132,16 @@ async fn actor(
     })
 }
 
-impl FromRequestParts<AppState> for EnvPage {
+impl<S> FromRequestParts<S> for EnvPage
+where
+    S: Send + Sync,
+    Store: FromRef<S>,
+{
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let store = Store::from_ref(state);
         let params: HashMap<String, String> = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| PortalError::not_found("There is no such page.").into_response())?
@@ -151,10 +149,10 @@ impl FromRequestParts<AppState> for EnvPage {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         let env_text = params.get("env").cloned().unwrap_or_default();
-        let actor = actor(state, &signed_in, &env_text)
+        let actor = actor(&store, &signed_in, &env_text)
             .await
             .map_err(IntoResponse::into_response)?;
-        let environments = environments_of(state, &signed_in)
+        let environments = environments_of(&store, &signed_in)
             .await
             .map_err(IntoResponse::into_response)?;
         Ok(Self {

@@ -15,7 +15,6 @@ use serde::de::DeserializeOwned;
 use super::PortalError;
 use super::session::SignedIn;
 use crate::secrets::hex;
-use crate::state::AppState;
 
 /// The CSRF token that goes with a session (or pre-session) token.
 pub fn token_for(session_token: &str) -> String {
@@ -54,7 +53,7 @@ pub fn checked_form<T: DeserializeOwned>(
 }
 
 /// What a page's extractor establishes, with the session it rests on.
-pub trait SessionBound: FromRequestParts<AppState, Rejection = Response> {
+pub trait SessionBound {
     fn signed_in(&self) -> &SignedIn;
 }
 
@@ -65,14 +64,15 @@ pub struct Posted<C, T> {
     pub form: T,
 }
 
-impl<C, T> FromRequest<AppState> for Posted<C, T>
+impl<S, C, T> FromRequest<S> for Posted<C, T>
 where
-    C: SessionBound + Send,
+    S: Send + Sync,
+    C: SessionBound + FromRequestParts<S, Rejection = Response> + Send,
     T: DeserializeOwned + Send,
 {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
         let context = C::from_request_parts(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);

@@ -225,8 +225,10 @@ async fn rerender(
     path: &str,
     error: &PortalError,
 ) -> Option<String> {
-    let signed_in = SignedIn::from_cookie(cookies, origin, state).await.ok()??;
-    let environments = environments_of(state, &signed_in).await.ok()?;
+    let signed_in = SignedIn::from_cookie(cookies, origin, &state.store)
+        .await
+        .ok()??;
+    let environments = environments_of(&state.store, &signed_in).await.ok()?;
     let in_url = path
         .strip_prefix("/environments/")
         .and_then(|rest| rest.split('/').next())

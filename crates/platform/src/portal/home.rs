@@ -18,7 +18,7 @@ pub async fn root(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Response, PortalError> {
-    let environments = environments_of(&state, &signed_in).await?;
+    let environments = environments_of(&state.store, &signed_in).await?;
     match environments.as_slice() {
         [only] => Ok(html::see_other(&format!(
             "/environments/{}/machines",
@@ -39,7 +39,7 @@ pub async fn environments(
     signed_in: SignedIn,
     PageQuery(pick): PageQuery<Pick>,
 ) -> Result<Response, PortalError> {
-    let environments = environments_of(&state, &signed_in).await?;
+    let environments = environments_of(&state.store, &signed_in).await?;
     match pick.id {
         Some(id) => {
             let env = environments

@@ -2,7 +2,7 @@
 //! passwords, and sessions kept in the store (shared by every replica) under
 //! the SHA-256 of a random token that only the browser's cookie holds.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +16,7 @@ use crate::domain::sign_in::{Refusal, check_password};
 use crate::origin::RequestOrigin;
 use crate::secrets::hex;
 use crate::state::AppState;
-use crate::store::{PortalSession, Timestamp, User};
+use crate::store::{PortalSession, Store, Timestamp, User};
 
 /// The session cookie.
 pub const COOKIE: &str = "padconnect_session";
@@ -168,28 +168,26 @@ impl SignedIn {
         }
     }
 
-    async fn load(parts: &Parts, state: &AppState) -> Result<Option<Self>, PortalError> {
-        Self::from_cookie(&parts.headers, origin(parts), state).await
+    async fn load(parts: &Parts, store: &Store) -> Result<Option<Self>, PortalError> {
+        Self::from_cookie(&parts.headers, origin(parts), store).await
     }
 
     /// The live session the request's cookie names, if any.
     pub async fn from_cookie(
         headers: &HeaderMap,
         origin: RequestOrigin,
-        state: &AppState,
+        store: &Store,
     ) -> Result<Option<Self>, PortalError> {
         let Some(token) = read_cookie(headers, COOKIE) else {
             return Ok(None);
         };
-        let Some(session) = state
-            .store
+        let Some(session) = store
             .portal_session(&token_hash(token), Timestamp::now())
             .await?
         else {
             return Ok(None);
         };
-        let user = state
-            .store
+        let user = store
             .user_by_object_id(session.user_object_id)
             .await?
             .filter(|u| u.tenant_id == session.tenant_id);
@@ -202,13 +200,17 @@ impl SignedIn {
     }
 }
 
-impl FromRequestParts<AppState> for SignedIn {
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Store: FromRef<S>,
+{
     type Rejection = Response;
 
     /// Without a live session, a page leads to the sign-in form (and back
     /// here after it); a form post is refused.
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match Self::load(parts, state).await {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Self::load(parts, &Store::from_ref(state)).await {
             Ok(Some(signed_in)) => Ok(signed_in),
             Ok(None) if parts.method == Method::GET || parts.method == Method::HEAD => {
                 let next = parts
