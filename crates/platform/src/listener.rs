@@ -1,55 +1,41 @@
 //! Serving connections on the platform's listener, plain or TLS, with the
-//! limits a caller must not be able to outlast: a connection whose request
-//! headers do not arrive within the idle timeout (a half-sent request, or a
-//! kept-alive connection gone silent) is closed, so held-open sockets cannot
-//! pile up until the process runs out of file handles. CONNECT upgrades
-//! (transparent mode) are served on both.
+//! limits a caller must not be able to outlast: a connection whose TLS
+//! handshake or request headers do not arrive within the idle timeout (a
+//! half-sent request, or a kept-alive connection gone silent) is closed, so
+//! held-open sockets cannot pile up until the process runs out of file
+//! handles. CONNECT upgrades (transparent mode) are served on both.
+//!
+//! HTTP/1.1 only, as inside tunnels: TLS offers `http/1.1` alone in ALPN
+//! (`tls::ServerIdentity::server_config`), so no HTTP/2 code is built.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum_server::tls_rustls::RustlsConfig;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper::rt::{Read, Write};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 /// How long requests in flight may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
 
-/// HTTP/1.1 (the platform offers no h2) with the idle limit on headers.
-fn configure(builder: &mut Builder<TokioExecutor>, idle: Duration) {
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(idle)
-        .keep_alive(true);
-}
-
+/// Accepts until `shutdown` resolves, then asks every connection to finish
+/// its request in flight and close, waiting at most [`DRAIN`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    tls: Option<RustlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     idle: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    match tls {
-        None => serve_plain(listener, router, idle, shutdown).await,
-        Some(tls) => serve_tls(listener, router, tls, idle, shutdown).await,
-    }
-}
-
-async fn serve_plain(
-    listener: TcpListener,
-    router: Router,
-    idle: Duration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-    configure(&mut builder, idle);
-    let graceful = GracefulShutdown::new();
+    let acceptor = tls.map(TlsAcceptor::from);
+    // Each connection holds a receiver: `closed()` resolves once all are gone.
+    let (stop, stopping) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -65,22 +51,16 @@ async fn serve_plain(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended");
-            }
-        });
+        let connection = Connection {
+            router: router.clone(),
+            idle,
+            stopping: stopping.clone(),
+        };
+        tokio::spawn(connection.run(stream, acceptor.clone()));
     }
-    drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    drop((listener, stopping));
+    let _ = stop.send(());
+    if tokio::time::timeout(DRAIN, stop.closed()).await.is_err() {
         tracing::warn!(
             "requests still in flight after {} s: stopping anyway",
             DRAIN.as_secs()
@@ -89,20 +69,47 @@ async fn serve_plain(
     Ok(())
 }
 
-async fn serve_tls(
-    listener: TcpListener,
+/// One accepted connection and what serving it needs.
+struct Connection {
     router: Router,
-    tls: RustlsConfig,
     idle: Duration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopper.graceful_shutdown(Some(DRAIN));
-    });
-    let mut server = axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle);
-    configure(server.http_builder(), idle);
-    server.serve(router.into_make_service()).await
+    stopping: watch::Receiver<()>,
+}
+
+impl Connection {
+    async fn run(self, stream: TcpStream, acceptor: Option<TlsAcceptor>) {
+        let Some(acceptor) = acceptor else {
+            return self.http(TokioIo::new(stream)).await;
+        };
+        match tokio::time::timeout(self.idle, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => self.http(TokioIo::new(tls)).await,
+            Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+            Err(_) => tracing::debug!("no TLS handshake within the idle timeout"),
+        }
+    }
+
+    /// HTTP/1.1 with keep-alive and upgrades; on shutdown the request in
+    /// flight finishes and the connection closes.
+    async fn http<I>(mut self, io: I)
+    where
+        I: Read + Write + Unpin + Send + 'static,
+    {
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.idle)
+            .keep_alive(true)
+            .serve_connection(io, TowerToHyperService::new(self.router))
+            .with_upgrades();
+        tokio::pin!(connection);
+        let result = tokio::select! {
+            result = connection.as_mut() => result,
+            _ = self.stopping.changed() => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(error) = result {
+            tracing::debug!(%error, "connection ended");
+        }
+    }
 }

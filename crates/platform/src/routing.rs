@@ -238,7 +238,7 @@ fn path_style_trimmed(trimmed: &str) -> (Route, usize) {
     }
 }
 
-/// The host the client addressed: `Host`, or the URI's authority (HTTP/2).
+/// The host the client addressed: `Host`, or an absolute-form URI's authority.
 fn request_host(request: &Request) -> String {
     request
         .headers()

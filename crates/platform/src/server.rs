@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 use tracing::info;
 
@@ -49,7 +48,7 @@ pub struct Platform {
     /// Certificates for CONNECT tunnels, from the data dir's CA.
     leaves: Arc<tls::LeafCertificates>,
     world: Option<LoadSummary>,
-    tls: Option<RustlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Platform {
@@ -99,14 +98,7 @@ impl Platform {
             true => {
                 let identity = authority.server_identity()?;
                 info!(ca = %identity.ca_path.display(), "TLS on: trust this CA in clients");
-                let chain = identity.chain.iter().map(|c| c.to_vec()).collect();
-                let tls = RustlsConfig::from_der(chain, identity.key.secret_pkcs8_der().to_vec())
-                    .await
-                    .map_err(|e| TlsError::Material {
-                        path: identity.ca_path.display().to_string(),
-                        reason: e.to_string(),
-                    })?;
-                Some(tls)
+                Some(identity.server_config()?)
             }
             false => None,
         };

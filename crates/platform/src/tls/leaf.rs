@@ -75,9 +75,9 @@ impl LeafCertificates {
     }
 }
 
-/// rustls on aws-lc-rs (the one crypto stack), HTTP/1.1 only: HTTP/2 is not
-/// offered inside tunnels.
-fn server_config(
+/// rustls on aws-lc-rs (the one crypto stack), HTTP/1.1 only: the platform
+/// speaks no HTTP/2, on its listener or inside tunnels.
+pub(super) fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<ServerConfig, String> {

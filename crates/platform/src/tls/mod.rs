@@ -90,6 +90,19 @@ pub struct ServerIdentity {
     pub ca_path: PathBuf,
 }
 
+impl ServerIdentity {
+    /// The listener's rustls configuration: HTTP/1.1, as inside tunnels.
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+        let key = PrivatePkcs8KeyDer::from(self.key.secret_pkcs8_der().to_vec());
+        leaf::server_config(self.chain.clone(), key.into())
+            .map(Arc::new)
+            .map_err(|reason| TlsError::Material {
+                path: self.ca_path.display().to_string(),
+                reason,
+            })
+    }
+}
+
 /// Every name the server answers to. Environment hosts have two labels before
 /// `environment` and a wildcard covers one, so there is one wildcard for each
 /// two-hex suffix: 256 names per API domain. rustls refuses a certificate
@@ -137,21 +150,16 @@ fn server_names() -> Vec<String> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn the_server_certificate_is_one_rustls_accepts() {
+    #[test]
+    fn the_server_certificate_is_one_rustls_accepts() {
         let dir = tempfile::tempdir().unwrap();
         let keyring = KeyRing::parse(&KeyRing::generate_key(), "test").unwrap();
         let identity = Authority::open(dir.path(), &keyring)
             .unwrap()
             .server_identity()
             .unwrap();
-        let chain = identity.chain.iter().map(|c| c.to_vec()).collect();
-        axum_server::tls_rustls::RustlsConfig::from_der(
-            chain,
-            identity.key.secret_pkcs8_der().to_vec(),
-        )
-        .await
-        .unwrap();
+        let config = identity.server_config().unwrap();
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
         assert!(server_names().contains(&"*.c4.environment.api.powerplatform.com".to_owned()));
         assert!(server_names().contains(&"login.microsoftonline.us".to_owned()));
     }

@@ -13,6 +13,7 @@ mod federated;
 mod identity;
 mod identity_v1;
 mod keys;
+mod listener;
 mod membership;
 mod portal;
 mod run_owner;

@@ -75,6 +75,11 @@ async fn connect_line(platform: &RunningPlatform, line: &str) -> (TcpStream, u16
 }
 
 pub(crate) fn tls_client(ca: &[u8], sni: bool) -> tokio_rustls::TlsConnector {
+    tokio_rustls::TlsConnector::from(Arc::new(tls_client_config(ca, sni)))
+}
+
+/// A rustls client trusting only `ca`.
+pub(crate) fn tls_client_config(ca: &[u8], sni: bool) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(ca) {
         roots.add(cert.unwrap()).unwrap();
@@ -87,7 +92,7 @@ pub(crate) fn tls_client(ca: &[u8], sni: bool) -> tokio_rustls::TlsConnector {
     .with_root_certificates(roots)
     .with_no_client_auth();
     config.enable_sni = sni;
-    tokio_rustls::TlsConnector::from(Arc::new(config))
+    config
 }
 
 #[tokio::test]

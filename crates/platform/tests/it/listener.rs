@@ -1,0 +1,98 @@
+//! The listener itself, plain and TLS: HTTP/1.1 only, the idle limit on a
+//! TLS handshake, and a shutdown that does not wait for idle connections.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use padconnect_platform::Platform;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{config, start_identity};
+use crate::tunnel::tls_client_config;
+
+/// Reads until the peer closes; false if it is still open after `limit`.
+async fn closed_within(stream: &mut (impl AsyncReadExt + Unpin), limit: Duration) -> bool {
+    let mut buffer = [0u8; 512];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// A client that offers h2 first still gets HTTP/1.1: the platform builds
+/// no HTTP/2 and says so in ALPN, so curl and browsers fall back cleanly.
+#[tokio::test]
+async fn the_tls_listener_negotiates_http1_even_when_h2_is_offered_first() {
+    let (platform, world) = start_identity(true).await;
+    let ca = std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap();
+    let mut client = tls_client_config(&ca, true);
+    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let tcp = TcpStream::connect(platform.addr).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(client))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tls.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    platform.shutdown().await.unwrap();
+}
+
+/// A client that connects to the TLS port and never sends a ClientHello is
+/// held to the same idle limit as one that never finishes its headers.
+#[tokio::test]
+async fn a_silent_tls_client_is_closed_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.tls = true;
+    config.idle_timeout = 1;
+    let platform = Platform::start(config).await.unwrap();
+    let mut silent = TcpStream::connect(platform.addr).await.unwrap();
+    // Half a ClientHello: a record header announcing more than follows.
+    let mut half = TcpStream::connect(platform.addr).await.unwrap();
+    half.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .await
+        .unwrap();
+    for stream in [&mut silent, &mut half] {
+        assert!(
+            closed_within(stream, Duration::from_secs(5)).await,
+            "a connection without a TLS handshake stayed open"
+        );
+    }
+    platform.shutdown().await.unwrap();
+}
+
+/// Shutdown closes kept-alive connections at once instead of waiting out
+/// the drain limit (10 s), and the clients see the connection end.
+#[tokio::test]
+async fn shutdown_closes_idle_kept_alive_connections_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = Platform::start(config(dir.path())).await.unwrap();
+    let mut kept = TcpStream::connect(platform.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    assert!(kept.read(&mut answer).await.unwrap() > 0);
+    let started = Instant::now();
+    platform.shutdown().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown waited {:?} for an idle connection",
+        started.elapsed()
+    );
+    assert!(closed_within(&mut kept, Duration::from_secs(1)).await);
+}
