@@ -93,8 +93,7 @@ pub struct ServerIdentity {
 impl ServerIdentity {
     /// The listener's rustls configuration: HTTP/1.1, as inside tunnels.
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-        let key = PrivatePkcs8KeyDer::from(self.key.secret_pkcs8_der().to_vec());
-        leaf::server_config(self.chain.clone(), key.into())
+        leaf::server_config(self.chain.clone(), self.key.clone_key().into())
             .map(Arc::new)
             .map_err(|reason| TlsError::Material {
                 path: self.ca_path.display().to_string(),
