@@ -69,6 +69,17 @@ pub async fn serve(
     Ok(())
 }
 
+/// HTTP/1.1 with keep-alive, closed when a request's headers do not arrive
+/// within `idle`: on the listener and inside tunnels alike.
+pub(crate) fn http1_builder(idle: Duration) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle)
+        .keep_alive(true);
+    builder
+}
+
 /// One accepted connection and what serving it needs.
 struct Connection {
     router: Router,
@@ -94,10 +105,7 @@ impl Connection {
     where
         I: Read + Write + Unpin + Send + 'static,
     {
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.idle)
-            .keep_alive(true)
+        let connection = http1_builder(self.idle)
             .serve_connection(io, TowerToHyperService::new(self.router))
             .with_upgrades();
         tokio::pin!(connection);

@@ -19,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use padconnect_core::host::strip_port;
 use padconnect_core::{Surface, classify_host};
@@ -142,10 +142,7 @@ async fn serve(
             Ok::<_, std::convert::Infallible>(inside(router, &host, request.map(Body::new)).await)
         }
     });
-    hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(tunnels.idle_timeout)
-        .keep_alive(true)
+    crate::listener::http1_builder(tunnels.idle_timeout)
         .serve_connection(TokioIo::new(tls), TowerToHyperService::new(service))
         .await
         .map_err(|e| e.to_string())
