@@ -8,23 +8,8 @@ use padconnect_platform::Platform;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{config, start_identity};
+use crate::support::{closed_within, config, start_identity};
 use crate::tunnel::tls_client_config;
-
-/// Reads until the peer closes; false if it is still open after `limit`.
-async fn closed_within(stream: &mut (impl AsyncReadExt + Unpin), limit: Duration) -> bool {
-    let mut buffer = [0u8; 512];
-    tokio::time::timeout(limit, async {
-        loop {
-            match stream.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => continue,
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
 
 /// A client that offers h2 first still gets HTTP/1.1: the platform builds
 /// no HTTP/2 and says so in ALPN, so curl and browsers fall back cleanly.

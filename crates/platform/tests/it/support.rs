@@ -267,3 +267,22 @@ pub async fn start_identity(tls: bool) -> (RunningPlatform, IdentityWorld) {
     config.tls = tls;
     (Platform::start(config).await.unwrap(), world)
 }
+
+/// Reads until the peer closes; false if it is still open after `limit`.
+pub async fn closed_within(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    limit: std::time::Duration,
+) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 512];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
