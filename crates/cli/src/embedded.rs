@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use padconnect_core::EnvironmentId;
-use padconnect_platform::keyring::{KeyRing, write_private_file};
+use padconnect_domain::keyring::{KeyRing, write_private_file};
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
 use serde::{Deserialize, Serialize};
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use padconnect_client::workflow::{self, ConnectPlan};
 use padconnect_client::{ClientCredential, DesktopFlowConnection, Secret, Target, TokenClient};
-use padconnect_platform::world::{World, load_world};
+use padconnect_domain::world::{World, load_world};
 use serde_json::json;
 
 use crate::connect::{DEFAULT_CONNECTION_REFERENCE, change_name};

@@ -70,12 +70,12 @@ pub enum CallerKind {
 impl Caller {
     /// Who stands for the caller in an environment's Dataverse: its
     /// application user, or the person's systemuser.
-    pub fn system_user_kind(&self) -> crate::store::SystemUserKind {
+    pub fn system_user_kind(&self) -> padconnect_store::SystemUserKind {
         match self.kind {
-            CallerKind::ServicePrincipal => crate::store::SystemUserKind::Application {
+            CallerKind::ServicePrincipal => padconnect_store::SystemUserKind::Application {
                 client_id: self.app_id,
             },
-            CallerKind::User { .. } => crate::store::SystemUserKind::Person {
+            CallerKind::User { .. } => padconnect_store::SystemUserKind::Person {
                 object_id: self.object_id,
             },
         }
@@ -211,9 +211,9 @@ fn quoted_description(text: &str) -> String {
 /// Whether the caller is one of its tenant's Power Platform administrators
 /// (the world's `admins`: UPNs and app client ids).
 pub async fn is_admin(
-    store: &crate::store::Store,
+    store: &padconnect_store::Store,
     caller: &Caller,
-) -> Result<bool, crate::store::StoreError> {
+) -> Result<bool, padconnect_store::StoreError> {
     let name = match &caller.kind {
         CallerKind::ServicePrincipal => caller.app_id.to_string(),
         CallerKind::User { upn, .. } => upn.to_ascii_lowercase(),
@@ -225,13 +225,13 @@ pub async fn is_admin(
 /// administrators: an application user by its app's client id, a person by
 /// UPN (their `domainname`).
 pub async fn is_admin_user(
-    store: &crate::store::Store,
+    store: &padconnect_store::Store,
     tenant_id: uuid::Uuid,
-    user: &crate::store::SystemUser,
-) -> Result<bool, crate::store::StoreError> {
+    user: &padconnect_store::SystemUser,
+) -> Result<bool, padconnect_store::StoreError> {
     let name = match user.kind {
-        crate::store::SystemUserKind::Application { client_id } => client_id.to_string(),
-        crate::store::SystemUserKind::Person { .. } => user.domainname.to_ascii_lowercase(),
+        padconnect_store::SystemUserKind::Application { client_id } => client_id.to_string(),
+        padconnect_store::SystemUserKind::Person { .. } => user.domainname.to_ascii_lowercase(),
     };
     Ok(store.tenant_admins(tenant_id).await?.contains(&name))
 }

@@ -11,7 +11,7 @@ use figment::value::{Dict, Map};
 use figment::{Metadata, Profile, Provider};
 use serde::{Deserialize, Serialize};
 
-use crate::store::SyncMode;
+use padconnect_store::SyncMode;
 
 /// 7232 spells PADC on a phone keypad; no common service listens there.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7232";

@@ -11,13 +11,13 @@ use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::config::PlatformConfig;
-use crate::keyring::{KeyRing, KeyRingError};
 use crate::signing::{REFRESH_EVERY, SigningError, SigningKeys};
 use crate::state::{AppState, Inner};
-use crate::store::{Database, Store, StoreError};
 use crate::tls::{self, TlsError};
-use crate::world::{LoadSummary, World, WorldError, load_world};
 use crate::{listener, routing};
+use padconnect_domain::keyring::{KeyRing, KeyRingError};
+use padconnect_domain::world::{LoadSummary, World, WorldError, load_world};
+use padconnect_store::{Database, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {

@@ -30,8 +30,8 @@ use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use crate::keyring::KeyRing;
-use crate::store::{SigningKey, Store, StoreError, Timestamp};
+use padconnect_domain::keyring::KeyRing;
+use padconnect_store::{SigningKey, Store, StoreError, Timestamp};
 
 /// The longest a token lives, plus the verifier's clock skew: how long a
 /// retired key stays published.

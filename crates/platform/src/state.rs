@@ -7,12 +7,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::config::PlatformConfig;
-use crate::keyring::KeyRing;
-use crate::lockout::SignInGuard;
 use crate::oidc::ExternalIssuers;
 use crate::signing::SigningKeys;
-use crate::store::{Directory, Store};
 use crate::verified::VerifiedTokens;
+use padconnect_domain::keyring::KeyRing;
+use padconnect_domain::lockout::SignInGuard;
+use padconnect_store::{Directory, Store};
 
 /// What every handler may reach.
 #[derive(Clone)]

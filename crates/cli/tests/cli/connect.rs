@@ -328,9 +328,9 @@ fn no_access_to_the_group_is_a_403_that_says_to_share_it() {
     // The standalone machine's hidden group is not shared with the app.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let hidden = rt.block_on(async {
-        let store = padconnect_platform::store::Store::open(
-            &padconnect_platform::store::Database::in_data_dir(dir.path()),
-            padconnect_platform::store::SyncMode::Normal,
+        let store = padconnect_store::Store::open(
+            &padconnect_store::Database::in_data_dir(dir.path()),
+            padconnect_store::SyncMode::Normal,
         )
         .await
         .unwrap();
@@ -462,8 +462,8 @@ fn connect_waits_for_a_new_environment() {
 /// platform keeps holds the new password afterwards, not the old one.
 #[tokio::test]
 async fn a_rerun_applies_a_new_password() {
-    use padconnect_platform::keyring::KeyRing;
-    use padconnect_platform::store::{Database, Store, SyncMode};
+    use padconnect_domain::keyring::KeyRing;
+    use padconnect_store::{Database, Store, SyncMode};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&[

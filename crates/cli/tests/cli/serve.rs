@@ -2,7 +2,7 @@
 //! graceful stop on SIGTERM, the world kept across restarts, on SQLite and
 //! on PostgreSQL.
 
-use padconnect_platform::store::{Database, Store, SyncMode};
+use padconnect_store::{Database, Store, SyncMode};
 
 use crate::support::{PgSchema, Server, example_world, padconnect};
 

@@ -16,8 +16,8 @@ pub struct ArmError {
     challenge: Option<String>,
 }
 
-impl From<crate::store::StoreError> for ArmError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<padconnect_store::StoreError> for ArmError {
+    fn from(error: padconnect_store::StoreError) -> Self {
         tracing::error!(%error, "ARM request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

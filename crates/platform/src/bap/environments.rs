@@ -21,8 +21,8 @@ use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::connectivity::ApiError;
 use crate::origin::RequestOrigin;
 use crate::state::{AppState, Verifier};
-use crate::store::Environment;
 use axum::extract::FromRef;
+use padconnect_store::Environment;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {

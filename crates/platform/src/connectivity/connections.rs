@@ -105,7 +105,7 @@ pub(super) async fn visible(
     state: &AppState,
     ctx: &ApiContext,
     id: &ConnectionId,
-) -> Result<crate::store::Connection, ApiError> {
+) -> Result<padconnect_store::Connection, ApiError> {
     let not_found =
         || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
     let connection = state

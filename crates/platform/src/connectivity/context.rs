@@ -13,7 +13,7 @@ use super::ApiError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{EnvironmentScope, RequestOrigin};
 use crate::state::Verifier;
-use crate::store::{Environment, Store, SystemUser};
+use padconnect_store::{Environment, Store, SystemUser};
 
 pub const API_VERSION: &str = "1";
 
@@ -64,7 +64,7 @@ where
             // Another tenant's environment does not exist for this caller.
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
-        if !environment.is_ready(crate::store::Timestamp::now()) {
+        if !environment.is_ready(padconnect_store::Timestamp::now()) {
             return Err(ApiError::environment_not_ready(&shown, caller.tenant_id));
         }
         check_filter(&query, &environment.id)?;
@@ -154,8 +154,8 @@ impl ApiContext {
 
     /// The caller as the connections API shows a principal; `member` names
     /// a service principal by its application user.
-    pub fn principal(&self, member: Option<&SystemUser>) -> crate::store::Principal {
-        use crate::store::{Principal, PrincipalType};
+    pub fn principal(&self, member: Option<&SystemUser>) -> padconnect_store::Principal {
+        use padconnect_store::{Principal, PrincipalType};
         match &self.caller.kind {
             CallerKind::ServicePrincipal => Principal {
                 id: self.caller.object_id,

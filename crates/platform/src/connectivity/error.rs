@@ -27,8 +27,8 @@ pub struct ApiError {
 }
 
 /// A store failure is the platform's, never the client's: a 500 that hides the detail.
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<padconnect_store::StoreError> for ApiError {
+    fn from(error: padconnect_store::StoreError) -> Self {
         Self::internal(error.to_string())
     }
 }
@@ -37,10 +37,10 @@ impl From<crate::store::StoreError> for ApiError {
 /// codes are the ones this API's callers see (`ConnectionNotShareable`,
 /// `InvalidRoleName`, `InvalidPrincipal`, `PrincipalNotFound`,
 /// `ConnectionAuthorizationFailed`).
-impl From<crate::domain::Error> for ApiError {
-    fn from(error: crate::domain::Error) -> Self {
-        use crate::domain::Error;
-        use crate::domain::connections::sharing::Refusal;
+impl From<padconnect_domain::Error> for ApiError {
+    fn from(error: padconnect_domain::Error) -> Self {
+        use padconnect_domain::Error;
+        use padconnect_domain::connections::sharing::Refusal;
         let message = error.to_string();
         match error {
             Error::Sharing(refusal) if refusal.is_forbidden() => Self::forbidden(message),
@@ -68,9 +68,9 @@ impl From<crate::domain::Error> for ApiError {
 
 /// A connection write's refusal: who may not write is a 403, a request
 /// that cannot be carried out a 400, a race lost to a delete a 409.
-impl From<crate::domain::connections::Refusal> for ApiError {
-    fn from(refusal: crate::domain::connections::Refusal) -> Self {
-        use crate::domain::connections::Refusal;
+impl From<padconnect_domain::connections::Refusal> for ApiError {
+    fn from(refusal: padconnect_domain::connections::Refusal) -> Self {
+        use padconnect_domain::connections::Refusal;
         let message = refusal.to_string();
         match refusal {
             Refusal::NoUser(_)

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::connections::{target, visible};
 use super::context::ApiContext;
 use super::{ApiError, service};
-use crate::domain::connections::sharing::{self, Grant};
 use crate::state::AppState;
-use crate::store::{Connection, PrincipalType};
+use padconnect_domain::connections::sharing::{self, Grant};
+use padconnect_store::{Connection, PrincipalType};
 
 /// A principal as a permission names it. The Terraform provider's fixtures
 /// (`get_connection_shares.json`) carry `displayName` and, for people,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::service::Status;
-use crate::store::Connection;
+use padconnect_store::Connection;
 
 const ICON_URI: &str =
     "https://connectoricons-prod.azureedge.net/releases/v1.0.1664/1.0.1664.3477/uiflow/icon.png";

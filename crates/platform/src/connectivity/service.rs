@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::context::ApiContext;
-use crate::domain::connections::run_owner::{self, RunOwner};
-use crate::domain::connections::{ConnectionRequest, Refusal, Writer};
 use crate::state::AppState;
-use crate::store::Connection;
+use padconnect_domain::connections::run_owner::{self, RunOwner};
+use padconnect_domain::connections::{ConnectionRequest, Refusal, Writer};
+use padconnect_store::Connection;
 
 /// Reads and checks the body of a PUT: the seed's shape, the environment
 /// the host names, a parameter set of `shared_uiflow` with exactly its values.
@@ -223,13 +223,18 @@ pub async fn put(
         principal: ctx.principal(user),
     };
     let admin = async || crate::auth::is_admin(&state.store, &ctx.caller).await;
-    Ok(
-        crate::domain::connections::put(&state.store, &state.keyring, writer, admin, id, request)
-            .await?,
+    Ok(padconnect_domain::connections::put(
+        &state.store,
+        &state.keyring,
+        writer,
+        admin,
+        id,
+        request,
     )
+    .await?)
 }
 
-pub use crate::domain::connections::Standing;
+pub use padconnect_domain::connections::Standing;
 
 /// The caller's standing on a connection; `None` when it may not see it.
 pub async fn standing(
@@ -242,7 +247,7 @@ pub async fn standing(
         return Ok(Some(Standing::Edit));
     }
     let admin = ctx.admin(&state.store).await?;
-    crate::domain::connections::standing(&state.store, ctx.caller.object_id, admin, connection)
+    padconnect_domain::connections::standing(&state.store, ctx.caller.object_id, admin, connection)
         .await
         .map_err(ApiError::from)
 }
@@ -263,9 +268,9 @@ pub async fn may_edit(
     Ok(standing(state, ctx, connection).await? == Some(Standing::Edit))
 }
 
-pub use crate::domain::connections::{Status, status_of};
+pub use padconnect_domain::connections::{Status, status_of};
 
 /// The connection's status now, read from the store.
 pub async fn status(state: &AppState, connection: &Connection) -> Result<Status, ApiError> {
-    Ok(crate::domain::connections::status(&state.store, connection).await?)
+    Ok(padconnect_domain::connections::status(&state.store, connection).await?)
 }

@@ -22,8 +22,8 @@ use super::sharing::SharedRow;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::auth::is_admin_user;
-use crate::domain::fleet;
 use crate::state::AppState;
+use padconnect_domain::fleet;
 
 const NAMESPACE: &str = "Microsoft.Dynamics.CRM.";
 

@@ -8,7 +8,7 @@ use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::state::Verifier;
-use crate::store::{Environment, SystemUser};
+use padconnect_store::{Environment, SystemUser};
 
 /// A verified token for this org, the org's environment, and the caller's
 /// systemuser there. A service principal without an application user, or a
@@ -24,8 +24,8 @@ pub struct DataverseCaller {
 
 impl DataverseCaller {
     /// The caller as the domain's rules see it.
-    pub fn actor(&self) -> crate::domain::fleet::Actor<'_> {
-        crate::domain::fleet::Actor {
+    pub fn actor(&self) -> padconnect_domain::fleet::Actor<'_> {
+        padconnect_domain::fleet::Actor {
             user: &self.user,
             admin: self.admin,
         }

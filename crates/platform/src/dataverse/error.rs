@@ -19,8 +19,8 @@ pub struct DataverseError {
 }
 
 /// A store failure is the platform's, never the client's: a 500 that hides the detail.
-impl From<crate::store::StoreError> for DataverseError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<padconnect_store::StoreError> for DataverseError {
+    fn from(error: padconnect_store::StoreError) -> Self {
         Self::internal(error.to_string())
     }
 }
@@ -35,9 +35,9 @@ impl From<crate::store::StoreError> for DataverseError {
 /// ("associated with another object"), a name in use 0x80040237
 /// (DuplicateRecord), a stale `If-Match` 0x80060882
 /// (ConcurrencyVersionMismatch).
-impl From<crate::domain::Error> for DataverseError {
-    fn from(error: crate::domain::Error) -> Self {
-        use crate::domain::{Error, Invalid, Reason};
+impl From<padconnect_domain::Error> for DataverseError {
+    fn from(error: padconnect_domain::Error) -> Self {
+        use padconnect_domain::{Error, Invalid, Reason};
         match error {
             Error::Invalid(Invalid {
                 entity,
@@ -73,9 +73,9 @@ impl From<crate::domain::Error> for DataverseError {
     }
 }
 
-impl From<crate::domain::Forbidden> for DataverseError {
-    fn from(forbidden: crate::domain::Forbidden) -> Self {
-        use crate::domain::{Forbidden, Privilege};
+impl From<padconnect_domain::Forbidden> for DataverseError {
+    fn from(forbidden: padconnect_domain::Forbidden) -> Self {
+        use padconnect_domain::{Forbidden, Privilege};
         match forbidden {
             Forbidden::Privilege { user, privilege } => {
                 let fix = match privilege {
@@ -109,9 +109,9 @@ impl From<crate::domain::Forbidden> for DataverseError {
     }
 }
 
-impl From<crate::domain::Conflict> for DataverseError {
-    fn from(conflict: crate::domain::Conflict) -> Self {
-        use crate::domain::Conflict;
+impl From<padconnect_domain::Conflict> for DataverseError {
+    fn from(conflict: padconnect_domain::Conflict) -> Self {
+        use padconnect_domain::Conflict;
         let precondition =
             |code, message| Self::new(StatusCode::PRECONDITION_FAILED, code, message);
         match conflict {

@@ -25,9 +25,9 @@ use super::access::function_call;
 use super::entities::parse_segment;
 use super::tables::Table;
 use super::{DataverseCaller, DataverseError};
-use crate::domain::Membership;
-use crate::domain::fleet;
 use crate::state::AppState;
+use padconnect_domain::Membership;
+use padconnect_domain::fleet;
 
 /// `POST {segment}/{operation}`: the actions bound to a row.
 pub async fn post_operation(

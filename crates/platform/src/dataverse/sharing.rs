@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use super::tables::{Table, group_in, machine_in};
 use super::{DataverseCaller, DataverseError};
-use crate::domain::connections::vault;
-use crate::domain::fleet::{self, Actor, Row};
 use crate::state::AppState;
-use crate::store::{Credential, MachineGroup, RecordRef, Store, StoreError};
+use padconnect_domain::connections::vault;
+use padconnect_domain::fleet::{self, Actor, Row};
+use padconnect_store::{Credential, MachineGroup, RecordRef, Store, StoreError};
 
 /// Which of the three actions was called.
 #[derive(Clone, Copy, PartialEq, Eq)]

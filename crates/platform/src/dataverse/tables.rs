@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{DataverseCaller, DataverseError};
-use crate::domain::connections::vault;
-use crate::domain::fleet;
 use crate::state::AppState;
-use crate::store::{Credential, Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
+use padconnect_domain::connections::vault;
+use padconnect_domain::fleet;
+use padconnect_store::{Credential, Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {

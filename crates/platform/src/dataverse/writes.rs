@@ -15,13 +15,13 @@ use uuid::Uuid;
 
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
-use crate::domain::fleet::{
+use crate::state::AppState;
+use padconnect_domain::fleet::{
     self, GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, Row, TextColumn,
 };
-use crate::domain::{Conflict, Forbidden, Privilege};
-use crate::state::AppState;
-use crate::store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser, Timestamp};
-use crate::world::application_user;
+use padconnect_domain::world::application_user;
+use padconnect_domain::{Conflict, Forbidden, Privilege};
+use padconnect_store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser, Timestamp};
 
 fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, DataverseError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use super::AadError;
 use super::grant::TokenRequest;
 use crate::auth::LEEWAY_SECS;
-use crate::secrets::hex;
 use crate::state::AppState;
-use crate::store::{App, AppCertificate, Timestamp};
+use padconnect_domain::secrets::hex;
+use padconnect_store::{App, AppCertificate, Timestamp};
 
 pub fn invalid(message: impl Into<String>) -> AadError {
     AadError::new(StatusCode::UNAUTHORIZED, "invalid_client", 700027, message)

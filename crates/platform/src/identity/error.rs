@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::store::Timestamp;
+use padconnect_store::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AadError {
@@ -22,8 +22,8 @@ pub struct AadError {
 }
 
 /// A store failure is the platform's, never the client's: a 500 that hides the detail.
-impl From<crate::store::StoreError> for AadError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<padconnect_store::StoreError> for AadError {
+    fn from(error: padconnect_store::StoreError) -> Self {
         Self::internal(error.to_string())
     }
 }

@@ -28,7 +28,7 @@ use super::assertion::invalid;
 use crate::auth::LEEWAY_SECS;
 use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
 use crate::state::AppState;
-use crate::store::{App, FederatedCredential, Timestamp};
+use padconnect_store::{App, FederatedCredential, Timestamp};
 
 const DOCS: &str = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 

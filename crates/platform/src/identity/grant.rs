@@ -13,11 +13,11 @@ use crate::auth::{
     ARM_AUDIENCES, AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of,
     issuer,
 };
-use crate::domain::sign_in::{self, Refusal};
 use crate::origin::RequestOrigin;
-use crate::secrets;
 use crate::state::AppState;
-use crate::store::{App, AppSecret, Tenant, Timestamp};
+use padconnect_domain::secrets;
+use padconnect_domain::sign_in::{self, Refusal};
+use padconnect_store::{App, AppSecret, Tenant, Timestamp};
 
 /// Lifetime of the tokens issued, as Entra's client-credentials samples show.
 pub const TOKEN_LIFETIME_SECS: i64 = 3_599;
@@ -114,7 +114,15 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
     // A confidential client authenticates too (AADSTS7000218 without its
     // credential); only an app that allows public client flows need not.
     let acr = authenticate(state, request, &app, !app.public_client).await?;
-    let user = match sign_in::check_password(state, request.tenant.id, username, password).await? {
+    let user = match sign_in::check_password(
+        &state.store,
+        &state.sign_ins,
+        request.tenant.id,
+        username,
+        password,
+    )
+    .await?
+    {
         Ok(user) => user,
         Err(Refusal::Locked(wait)) => return Err(locked(wait)),
         Err(Refusal::BadCredentials) => {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::AadError;
 use crate::state::AppState;
-use crate::store::Tenant;
+use padconnect_store::Tenant;
 
 /// Resolves `/{tenant}/...`. Entra's aliases (`common`, `organizations`,
 /// `consumers`) name no single tenant, and the flows served here need one,

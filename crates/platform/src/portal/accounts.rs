@@ -14,9 +14,9 @@ use super::context::EnvPage;
 use super::csrf::Posted;
 use super::html::{self, csrf_field, esc};
 use super::service::{self, VisibleGroup};
-use crate::domain::fleet;
 use crate::state::AppState;
-use crate::store::{Machine, MachineAccount};
+use padconnect_domain::fleet;
+use padconnect_store::{Machine, MachineAccount};
 
 /// The accounts card of a machine's page; empty when it declares none.
 pub fn section(

@@ -14,11 +14,11 @@ use super::csrf::Posted;
 use super::html::{self, csrf_field, esc, notice_html};
 use super::layout::{self, Section};
 use super::query::PageQuery;
-use crate::domain::connections;
-use crate::domain::connections::Standing;
-use crate::domain::connections::sharing::{self, Grant};
 use crate::state::AppState;
-use crate::store::{App, Connection, SystemUserKind};
+use padconnect_domain::connections;
+use padconnect_domain::connections::Standing;
+use padconnect_domain::connections::sharing::{self, Grant};
+use padconnect_store::{App, Connection, SystemUserKind};
 
 const ROLES: [(&str, &str); 3] = [
     ("CanView", "Can use"),

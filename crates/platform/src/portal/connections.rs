@@ -14,8 +14,8 @@ use super::html::{self, Notice, csrf_field, esc, notice_html, when};
 use super::layout::{self, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
-use crate::domain::connections::Status;
 use crate::state::AppState;
+use padconnect_domain::connections::Status;
 
 /// The status as the portal shows it: a word, and for an error its reason
 /// (the service's own sentence) with the code in small type for searches.

@@ -14,7 +14,7 @@ use super::PortalError;
 use super::csrf::SessionBound;
 use super::layout::{Chrome, Section};
 use super::session::SignedIn;
-use crate::store::{Environment, Store, SystemUser, SystemUserKind};
+use padconnect_store::{Environment, Store, SystemUser, SystemUserKind};
 
 /// Who acts in an environment: the user's systemuser there, and whether they
 /// are a tenant administrator (every right, as in Dataverse).
@@ -28,8 +28,8 @@ pub struct Actor {
 
 impl Actor {
     /// The actor as the fleet's rules see it.
-    pub fn fleet(&self) -> crate::domain::fleet::Actor<'_> {
-        crate::domain::fleet::Actor {
+    pub fn fleet(&self) -> padconnect_domain::fleet::Actor<'_> {
+        padconnect_domain::fleet::Actor {
             user: &self.user,
             admin: self.admin,
         }

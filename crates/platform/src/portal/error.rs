@@ -57,17 +57,17 @@ impl PortalError {
     }
 }
 
-impl From<crate::store::StoreError> for PortalError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<padconnect_store::StoreError> for PortalError {
+    fn from(error: padconnect_store::StoreError) -> Self {
         Self::internal(error)
     }
 }
 
 /// A domain rule's refusal as the portal says it, the field named as its
 /// form labels it.
-impl From<crate::domain::Error> for PortalError {
-    fn from(error: crate::domain::Error) -> Self {
-        use crate::domain::{Error, Reason};
+impl From<padconnect_domain::Error> for PortalError {
+    fn from(error: padconnect_domain::Error) -> Self {
+        use padconnect_domain::{Error, Reason};
         match error {
             Error::Invalid(invalid) => {
                 let label = match invalid.field {
@@ -117,10 +117,10 @@ impl From<crate::domain::Error> for PortalError {
     }
 }
 
-impl From<crate::domain::Forbidden> for PortalError {
-    fn from(forbidden: crate::domain::Forbidden) -> Self {
-        use crate::domain::{Forbidden, Privilege};
+impl From<padconnect_domain::Forbidden> for PortalError {
+    fn from(forbidden: padconnect_domain::Forbidden) -> Self {
         use padconnect_core::AccessRights;
+        use padconnect_domain::{Forbidden, Privilege};
         Self::forbidden(match forbidden {
             Forbidden::Privilege {
                 privilege: Privilege::Create(entity),

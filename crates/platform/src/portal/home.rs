@@ -59,7 +59,7 @@ pub async fn environments(
     }
 }
 
-fn list(signed_in: &SignedIn, environments: &[crate::store::Environment]) -> Response {
+fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) -> Response {
     let rows: String = environments
         .iter()
         .map(|e| {

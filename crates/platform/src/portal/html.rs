@@ -113,7 +113,7 @@ pub fn error_html(message: &str) -> String {
 
 /// A date and time for people, `2026-01-02 15:04 UTC`, as a `<time>`
 /// element that never wraps.
-pub fn when(at: crate::store::Timestamp) -> String {
+pub fn when(at: padconnect_store::Timestamp) -> String {
     let text = at.to_rfc3339();
     format!(
         "<time datetime=\"{text}\">{} {} UTC</time>",

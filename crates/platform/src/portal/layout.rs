@@ -12,7 +12,7 @@ use base64::Engine;
 use padconnect_core::EnvironmentId;
 
 use super::html::{csrf_field, esc};
-use crate::store::Environment;
+use padconnect_store::Environment;
 
 /// The stylesheet, inlined and allowed by its hash (see [`style_hash`]).
 pub const CSS: &str = include_str!("portal.css");

@@ -15,9 +15,9 @@ use super::html::{self, Notice, csrf_field, esc, notice_html, when};
 use super::layout::{self, Section, columns, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
-use crate::domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
 use crate::state::AppState;
-use crate::store::{GroupType, Machine, Timestamp};
+use padconnect_domain::fleet::{GROUP_DESCRIPTION, GROUP_NAME};
+use padconnect_store::{GroupType, Machine, Timestamp};
 
 fn heartbeat(machine: &Machine) -> String {
     machine
@@ -318,8 +318,8 @@ fn password_form(page: &EnvPage, visible: &VisibleGroup) -> String {
          <div class=\"actions\"><button class=\"primary\" type=\"submit\">{button}</button></div></form></section>",
         action = page.link(&format!("/machines/groups/{}/password", visible.group.id)),
         csrf = csrf_field(&page.signed_in.csrf),
-        min = crate::domain::fleet::GROUP_PASSWORD_CHARS.start(),
-        max = crate::domain::fleet::GROUP_PASSWORD_CHARS.end(),
+        min = padconnect_domain::fleet::GROUP_PASSWORD_CHARS.start(),
+        max = padconnect_domain::fleet::GROUP_PASSWORD_CHARS.end(),
     )
 }
 

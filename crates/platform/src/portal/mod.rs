@@ -4,7 +4,7 @@
 //! - `session`: signing in with a world-file user, sessions in the store
 //! - `csrf`: the token every POST form carries
 //! - `context`: the environment a page is about, and who acts there
-//! - `service`: the rules (shared with the APIs through `crate::domain`)
+//! - `service`: the rules (shared with the APIs through `padconnect_domain`)
 //! - `layout`, `html`, `error`: the page layout and its stylesheet,
 //!   escaping and headers, error pages (inside the layout when signed in)
 //! - `signin`, `home`, `machines`, `share`, `connections`, `tables`: pages

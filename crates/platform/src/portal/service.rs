@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::PortalError;
 use super::context::Actor;
-use crate::domain::connections::{self, Standing, Status};
-use crate::domain::fleet::{self, Row};
-use crate::domain::{Error, Record};
 use crate::state::AppState;
-use crate::store::{
+use padconnect_domain::connections::{self, Standing, Status};
+use padconnect_domain::fleet::{self, Row};
+use padconnect_domain::{Error, Record};
+use padconnect_store::{
     Connection, GroupType, Machine, MachineGroup, RecordRef, SystemUser, Timestamp,
 };
 
@@ -166,8 +166,10 @@ pub async fn search_principals(
         .filter(|u| !u.isdisabled)
         .filter(|u| {
             let application = match u.kind {
-                crate::store::SystemUserKind::Application { client_id } => client_id.to_string(),
-                crate::store::SystemUserKind::Person { .. } => String::new(),
+                padconnect_store::SystemUserKind::Application { client_id } => {
+                    client_id.to_string()
+                }
+                padconnect_store::SystemUserKind::Person { .. } => String::new(),
             };
             needle.is_empty()
                 || u.fullname.to_lowercase().contains(&needle)

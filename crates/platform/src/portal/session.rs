@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::csrf::{self, SessionBound};
 use super::{PortalError, html};
 use crate::auth::{Caller, CallerKind};
-use crate::domain::sign_in::{Refusal, check_password};
 use crate::origin::RequestOrigin;
-use crate::secrets::hex;
 use crate::state::AppState;
-use crate::store::{PortalSession, Store, Timestamp, User};
+use padconnect_domain::secrets::hex;
+use padconnect_domain::sign_in::{Refusal, check_password};
+use padconnect_store::{PortalSession, Store, Timestamp, User};
 
 /// The session cookie.
 pub const COOKIE: &str = "padconnect_session";
@@ -98,7 +98,7 @@ pub async fn verify_password(
     };
     // An unknown domain is checked against a tenant of none, at the same cost.
     let tenant = tenant.unwrap_or_else(Uuid::nil);
-    match check_password(state, tenant, &upn, password).await {
+    match check_password(&state.store, &state.sign_ins, tenant, &upn, password).await {
         Ok(Ok(user)) => Ok(user),
         Ok(Err(Refusal::Locked(_))) => Err(SignInFailure::Locked),
         Ok(Err(Refusal::BadCredentials)) => Err(SignInFailure::BadCredentials),

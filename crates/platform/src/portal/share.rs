@@ -19,7 +19,7 @@ use super::machines::{group_body, machine_body};
 use super::query::PageQuery;
 use super::service::{self, Access, VisibleGroup};
 use crate::state::AppState;
-use crate::store::{GroupType, Machine, SystemUser, SystemUserKind};
+use padconnect_store::{GroupType, Machine, SystemUser, SystemUserKind};
 
 #[derive(Deserialize)]
 pub struct PanelQuery {

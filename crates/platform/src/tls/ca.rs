@@ -23,7 +23,7 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use time::{Duration, OffsetDateTime};
 
-use crate::keyring::{KeyRing, write_private_file};
+use padconnect_domain::keyring::{KeyRing, write_private_file};
 
 pub const CA_FILE: &str = "ca.pem";
 const CA_KEY_FILE: &str = "ca.key.sealed";

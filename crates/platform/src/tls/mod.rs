@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 pub use ca::{CA_FILE, LocalCa};
 pub use leaf::LeafCertificates;
 
-use crate::keyring::KeyRing;
+use padconnect_domain::keyring::KeyRing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {

@@ -3,7 +3,7 @@
 use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_core::ConnectionId;
 use padconnect_platform::RunningPlatform;
-use padconnect_platform::store::{RecordRef, Share, SystemUserKind};
+use padconnect_store::{RecordRef, Share, SystemUserKind};
 use reqwest::StatusCode;
 use reqwest::header::HOST;
 use serde_json::{Value, json};
@@ -727,7 +727,7 @@ async fn statuses_follow_the_target() {
         .await
         .unwrap()
         .remove(0);
-    tx.upsert_machine(&padconnect_platform::store::Machine {
+    tx.upsert_machine(&padconnect_store::Machine {
         group_id: SHARED_GROUP.parse().unwrap(),
         ..laptop
     })

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use padconnect_core::{ConnectionId, ConnectorName, EnvironmentId};
-use padconnect_platform::store::*;
+use padconnect_store::*;
 use serde_json::json;
 use uuid::Uuid;
 

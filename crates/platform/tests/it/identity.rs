@@ -790,8 +790,8 @@ async fn a_secret_added_elsewhere_works_at_once() {
             .status,
         StatusCode::UNAUTHORIZED
     );
-    let secret = padconnect_platform::store::AppSecret {
-        hash: padconnect_platform::secrets::hash_client_secret(&platform.state().keyring, rotated),
+    let secret = padconnect_store::AppSecret {
+        hash: padconnect_domain::secrets::hash_client_secret(&platform.state().keyring, rotated),
         hint: "a-b".into(),
         expires_at: None,
     };

@@ -1,7 +1,7 @@
 //! The store's conformance suite: every test runs on each backend.
 
 use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId, ShareRole};
-use padconnect_platform::store::*;
+use padconnect_store::*;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -631,6 +631,34 @@ async fn target_facts_read_the_group_and_its_creators_standing_at_once() {
         assert_eq!(read(store, &ConnectionId::new_random()).await, None);
     })
     .await;
+}
+
+/// SQLite reads find each column where the row's field order puts it: a
+/// row read after another (a connection, then its target's facts) starts
+/// where the first one's columns end. When a count was written by hand and
+/// fell behind a new column, every such read fell back to a search by name;
+/// this sees that.
+#[tokio::test]
+async fn sqlite_reads_find_every_connection_column_by_position() {
+    let backend = crate::support::sqlite().await;
+    let store = &backend.store;
+    seed(store).await;
+    let stored = connection(ConnectionId::new_random(), "by position");
+    assert!(store.insert_connection(&stored).await.unwrap());
+
+    let before = missed_column_guesses();
+    let read = read(store, &stored.id)
+        .await
+        .expect("the connection reads back");
+    assert!(read.target.is_some(), "with its group's facts");
+    let alone = store.connection(&env(), &stored.id).await.unwrap();
+    assert_eq!(alone.as_ref(), Some(&stored));
+    assert_eq!(
+        missed_column_guesses() - before,
+        0,
+        "every column was where its row's fields said"
+    );
+    backend.finish().await;
 }
 
 /// What a GET reads of a connection, by value.

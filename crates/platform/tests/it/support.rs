@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use padconnect_platform::store::{Database, Store, SyncMode};
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
+use padconnect_store::{Database, Store, SyncMode};
 use tempfile::TempDir;
 
 pub const PG_ENV: &str = "PADCONNECT_TEST_DATABASE_URL";

@@ -206,7 +206,7 @@ fn a_world_credential_has_a_name_a_known_type_and_an_owner_of_its_environment() 
             "name = \"Pipeline certificate\"\nowner = \"nobody@contoso.onmicrosoft.com\"",
         );
     std::fs::write(&path, world).unwrap();
-    let error = padconnect_platform::world::World::from_file(&path)
+    let error = padconnect_domain::world::World::from_file(&path)
         .unwrap_err()
         .to_string();
     for expected in [

@@ -189,7 +189,7 @@ machines = [{{ name = "PAY-01", accounts = [
         ),
     )
     .unwrap();
-    let error = padconnect_platform::world::World::from_file(&world)
+    let error = padconnect_domain::world::World::from_file(&world)
         .unwrap_err()
         .to_string();
     assert!(

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use padconnect_core::{EnvironmentId, ShareRole};
-use padconnect_platform::keyring::KeyRing;
-use padconnect_platform::store::*;
-use padconnect_platform::world::{World, WorldError, load_world};
+use padconnect_domain::keyring::KeyRing;
+use padconnect_domain::world::{World, WorldError, load_world};
+use padconnect_store::*;
 use uuid::Uuid;
 
 use crate::support::{backends, example_world};
@@ -207,7 +207,7 @@ async fn loading_twice_changes_nothing() {
             again.password_hash, admin.password_hash,
             "a matching password keeps its hash"
         );
-        assert!(padconnect_platform::secrets::password_matches(
+        assert!(padconnect_domain::secrets::password_matches(
             "example-password",
             &again.password_hash
         ));
@@ -242,7 +242,7 @@ async fn loading_twice_changes_nothing() {
             .app_secrets(tenant, world.tenants[0].apps[0].client_id)
             .await
             .unwrap();
-        assert!(padconnect_platform::secrets::client_secret_matches(
+        assert!(padconnect_domain::secrets::client_secret_matches(
             &ring,
             "example-secret-value",
             &secrets[0].hash
@@ -255,8 +255,8 @@ async fn loading_twice_changes_nothing() {
 #[tokio::test]
 async fn client_secrets_are_keyed_and_rehashed_on_the_next_load() {
     use aws_lc_rs::digest::{SHA256, digest};
-    use padconnect_platform::secrets::client_secret_matches;
-    use padconnect_platform::store::AppSecret;
+    use padconnect_domain::secrets::client_secret_matches;
+    use padconnect_store::AppSecret;
 
     let world = World::from_file(&example_world()).unwrap();
     let (tenant, app) = (world.tenants[0].id, world.tenants[0].apps[0].client_id);

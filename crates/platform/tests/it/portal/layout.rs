@@ -465,7 +465,7 @@ async fn maker_user_id(platform: &RunningPlatform) -> String {
         .await
         .unwrap()
         .unwrap();
-    let kind = padconnect_platform::store::SystemUserKind::Person {
+    let kind = padconnect_store::SystemUserKind::Person {
         object_id: bob.object_id,
     };
     let env = ENVIRONMENT.parse().unwrap();

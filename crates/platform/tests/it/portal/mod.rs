@@ -12,9 +12,9 @@ mod pages;
 use std::collections::HashMap;
 
 use padconnect_client::{ClientCredential, Secret, TokenClient};
-use padconnect_platform::secrets::{hex, password_matches};
-use padconnect_platform::store::{RecordRef, Timestamp};
+use padconnect_domain::secrets::{hex, password_matches};
 use padconnect_platform::{Platform, RunningPlatform};
+use padconnect_store::{RecordRef, Timestamp};
 use reqwest::StatusCode;
 use reqwest::header::{HOST, LOCATION, SET_COOKIE};
 use serde_json::json;
@@ -293,7 +293,7 @@ pub(super) async fn put_connection(
 
 pub(super) async fn app_user_id(platform: &RunningPlatform) -> String {
     let env = ENVIRONMENT.parse().unwrap();
-    let kind = padconnect_platform::store::SystemUserKind::Application {
+    let kind = padconnect_store::SystemUserKind::Application {
         client_id: SECRET_APP.parse().unwrap(),
     };
     let user = platform
@@ -308,7 +308,7 @@ pub(super) async fn app_user_id(platform: &RunningPlatform) -> String {
 /// A connection of the administrator's, written to the store as the API
 /// would, with the given parameter set.
 pub(super) async fn admins_connection(platform: &RunningPlatform, parameter_set: &str) -> String {
-    use padconnect_platform::store::{Connection, Principal, PrincipalType};
+    use padconnect_store::{Connection, Principal, PrincipalType};
     let tenant = TENANT_ID.parse().unwrap();
     let admin = platform
         .store()

@@ -725,14 +725,14 @@ async fn bad_addresses_get_html_error_pages_and_the_cloud_host_works() {
 /// expired or deleted) and the group password.
 #[tokio::test]
 async fn sessions_and_group_passwords_persist_on_every_backend() {
-    use padconnect_platform::store::PortalSession;
-    use padconnect_platform::world::{World, load_world};
+    use padconnect_domain::world::{World, load_world};
+    use padconnect_store::PortalSession;
 
     let world = World::parse(&world_toml(), std::path::Path::new("."), "portal world").unwrap();
     for backend in crate::support::backends().await {
         let store = &backend.store;
-        let ring = padconnect_platform::keyring::KeyRing::parse(
-            &padconnect_platform::keyring::KeyRing::generate_key(),
+        let ring = padconnect_domain::keyring::KeyRing::parse(
+            &padconnect_domain::keyring::KeyRing::generate_key(),
             "test",
         )
         .unwrap();

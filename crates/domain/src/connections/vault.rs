@@ -10,9 +10,9 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::domain::fleet::{Actor, Change, Shared, TextColumn, record_rights, share_record};
-use crate::domain::{Error, Forbidden, Record};
-use crate::store::{Credential, RecordRef, Store, StoreError, SystemUser};
+use crate::fleet::{Actor, Change, Shared, TextColumn, record_rights, share_record};
+use crate::{Error, Forbidden, Record};
+use padconnect_store::{Credential, RecordRef, Store, StoreError, SystemUser};
 
 /// powerapps-docs `reference/entities/credential.md`: `name` String,
 /// MaxLength 100, ApplicationRequired.

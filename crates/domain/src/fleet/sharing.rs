@@ -6,8 +6,8 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::{Actor, Row, find_group, find_machine, find_user, may_grant, record_rights};
-use crate::domain::{Error, Forbidden, Record};
-use crate::store::{RecordRef, Share, Store, SystemUser};
+use crate::{Error, Forbidden, Record};
+use padconnect_store::{RecordRef, Share, Store, SystemUser};
 
 /// What a share does to the rights the principal holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,9 @@ pub use self::groups::{
 pub use self::membership::{join, leave};
 pub use self::sharing::{Change, Shared, share, share_record};
 use super::{Error, Forbidden, Privilege, Record};
-use crate::store::{Machine, MachineGroup, RecordRef, Store, StoreError, SystemUser, Timestamp};
+use padconnect_store::{
+    Machine, MachineGroup, RecordRef, Store, StoreError, SystemUser, Timestamp,
+};
 
 /// A group holds at most this many machines ("Manage machine groups":
 /// "You can add up to 50 machines to a group").

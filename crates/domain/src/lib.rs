@@ -2,15 +2,30 @@
 //! the connections API, the portal, the world loader) calls, written once,
 //! each answering a [`Error`] that the surface renders in its own format
 //! (as kanidm's `WebError` wraps its `OperationError`).
+//!
+//! This crate sits between the surfaces and the store: it imports
+//! `padconnect-store` and `padconnect-core` and nothing that speaks HTTP, so
+//! the compiler refuses a rule that reaches for a request or a response.
+//!
+//! - `fleet`: machine groups, machines, their sharing and membership;
+//! - `connections`: who may write which connection, with which credentials;
+//! - `sign_in`: a person's password, checked once for every surface;
+//! - `world`: the world file and its loader, which calls the rules above;
+//! - `keyring`, `secrets`, `lockout`: the keys that seal what is kept, the
+//!   hashing of secrets and passwords, and smart lockout.
 
 pub mod connections;
 pub mod fleet;
+pub mod keyring;
+pub mod lockout;
+pub mod secrets;
 pub mod sign_in;
+pub mod world;
 
 use padconnect_core::AccessRights;
 use uuid::Uuid;
 
-use crate::store::StoreError;
+use padconnect_store::StoreError;
 
 /// Why a rule refused, in words of the domain, not of a wire format.
 #[derive(Debug, thiserror::Error)]

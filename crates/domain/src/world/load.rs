@@ -10,10 +10,10 @@ use super::{
     PrincipalRef, World, WorldAccount, WorldApp, WorldCredential, WorldEnvironment, WorldGroup,
     WorldTenant, WorldUser,
 };
-use crate::domain::fleet::{group_record, machine_record};
+use crate::fleet::{group_record, machine_record};
 use crate::keyring::KeyRing;
 use crate::secrets::{self, hex};
-use crate::store::*;
+use padconnect_store::*;
 
 /// What a load wrote, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

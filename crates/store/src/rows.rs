@@ -480,11 +480,10 @@ where
 
 impl super::FromSqliteRow for ConnectionTargetRow {
     fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
-        /// The columns of `connection_columns!`, which come first.
-        const CONNECTION_COLUMNS: usize = 13;
+        // The columns of `connection_columns!` come first.
         Ok(Self {
             connection: ConnectionRow::from_sqlite_row_at(row, first)?,
-            target: TargetFactsRow::from_sqlite_row_at(row, first + CONNECTION_COLUMNS)?,
+            target: TargetFactsRow::from_sqlite_row_at(row, first + ConnectionRow::COLUMNS)?,
         })
     }
 }

@@ -32,11 +32,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use crate::domain::Reason;
-use crate::domain::connections::vault::CREDENTIAL_NAME;
-use crate::domain::fleet::{GROUP_NAME, MACHINE_NAME, MAX_MACHINES_PER_GROUP, TextColumn};
-use crate::store::{FederatedCredential, Timestamp};
+use crate::Reason;
+use crate::connections::vault::CREDENTIAL_NAME;
+use crate::fleet::{GROUP_NAME, MACHINE_NAME, MAX_MACHINES_PER_GROUP, TextColumn};
 pub use load::{LoadSummary, application_user, load_world};
+use padconnect_store::{FederatedCredential, Timestamp};
 use spec::*;
 
 /// The namespace of the UUID v5 ids that padconnect derives.

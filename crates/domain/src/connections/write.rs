@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::run_owner::{self, RunOwner};
 use super::{Standing, can_target, credentials, standing, vault};
-use crate::domain::Error;
+use crate::Error;
 use crate::keyring::KeyRing;
-use crate::store::{Connection, Principal, Store, StoreError, SystemUser, Timestamp};
+use padconnect_store::{Connection, Principal, Store, StoreError, SystemUser, Timestamp};
 
 /// What a PUT asks for, once its body checked out.
 pub struct ConnectionRequest {

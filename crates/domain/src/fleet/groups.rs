@@ -15,9 +15,11 @@ use super::{
 };
 use padconnect_core::uiflow::MAX_PASSWORD_CHARS;
 
-use crate::domain::{Conflict, Error, Invalid, Reason, Record};
 use crate::secrets::{hash_password, run_costly};
-use crate::store::{GroupType, Machine, MachineGroup, RenameTable, RowVersion, Store, Timestamp};
+use crate::{Conflict, Error, Invalid, Reason, Record};
+use padconnect_store::{
+    GroupType, Machine, MachineGroup, RenameTable, RowVersion, Store, Timestamp,
+};
 
 /// A row of the fleet's two tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ pub use write::{ConnectionRequest, Refusal, Writer, put};
 use padconnect_core::{AccessRights, GroupType, ShareRole};
 use uuid::Uuid;
 
-use crate::store::{
+use padconnect_store::{
     Connection, MachineGroup, RecordRef, Store, StoreError, SystemUser, TargetFacts,
 };
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use crate::lockout::SignInGuard;
 use crate::secrets::{hash_password, password_matches, run_costly};
-use crate::state::AppState;
-use crate::store::{StoreError, User};
+use padconnect_store::{Store, StoreError, User};
 
 /// Why a password sign-in was refused.
 pub enum Refusal {
@@ -26,16 +26,17 @@ static NOBODY: LazyLock<String> = LazyLock::new(|| hash_password(&Uuid::new_v4()
 
 /// The user of `tenant` that `upn` and `password` sign in, if any.
 pub async fn check_password(
-    state: &AppState,
+    store: &Store,
+    guard: &SignInGuard,
     tenant: Uuid,
     upn: &str,
     password: &str,
 ) -> Result<Result<User, Refusal>, StoreError> {
     let account = format!("{tenant}/{}", upn.trim().to_lowercase());
-    if let Some(wait) = state.sign_ins.locked_for(&account) {
+    if let Some(wait) = guard.locked_for(&account) {
         return Ok(Err(Refusal::Locked(wait)));
     }
-    let user = state.store.user_by_upn(tenant, upn.trim()).await?;
+    let user = store.user_by_upn(tenant, upn.trim()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let given = password.to_owned();
     // NOBODY's first use hashes too: off the async workers, with the rest.
@@ -45,11 +46,11 @@ pub async fn check_password(
             .unwrap_or(false);
     match user.filter(|_| matched) {
         Some(user) => {
-            state.sign_ins.password_succeeded(&account);
+            guard.password_succeeded(&account);
             Ok(Ok(user))
         }
         None => {
-            state.sign_ins.password_failed(&account, password);
+            guard.password_failed(&account, password);
             Ok(Err(Refusal::BadCredentials))
         }
     }

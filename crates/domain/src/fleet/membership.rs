@@ -16,9 +16,9 @@ use super::{
     Actor, GROUP_PASSWORD_CHARS, MAX_MACHINES_PER_GROUP, Row, find_group, find_machine,
     hidden_group, require_rights,
 };
-use crate::domain::{Error, Membership};
 use crate::secrets;
-use crate::store::{GroupType, MachineGroup, Store, Timestamp};
+use crate::{Error, Membership};
+use padconnect_store::{GroupType, MachineGroup, Store, Timestamp};
 
 /// Moves a standalone machine into `group`, proving it knows the group's
 /// password (or setting it, as the group's first machine). Joining the

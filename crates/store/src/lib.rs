@@ -64,6 +64,7 @@ pub use model::*;
 pub use portal::PortalSession;
 use sql::fetch_row;
 pub(crate) use sqlite_reads::FromSqliteRow;
+pub use sqlite_reads::missed_column_guesses;
 pub use subscriptions::Subscription;
 
 /// The schema's migrations, embedded in the binary as `sqlx::migrate!`
@@ -72,45 +73,37 @@ pub use subscriptions::Subscription;
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
     const MIGRATIONS: [(i64, &str, &str); 8] = [
-        (
-            1,
-            "initial",
-            include_str!("../../migrations/0001_initial.sql"),
-        ),
-        (
-            2,
-            "portal",
-            include_str!("../../migrations/0002_portal.sql"),
-        ),
+        (1, "initial", include_str!("../migrations/0001_initial.sql")),
+        (2, "portal", include_str!("../migrations/0002_portal.sql")),
         (
             3,
             "subscriptions",
-            include_str!("../../migrations/0003_subscriptions.sql"),
+            include_str!("../migrations/0003_subscriptions.sql"),
         ),
         (
             4,
             "environment ready",
-            include_str!("../../migrations/0004_environment_ready.sql"),
+            include_str!("../migrations/0004_environment_ready.sql"),
         ),
         (
             5,
             "federated credentials",
-            include_str!("../../migrations/0005_federated_credentials.sql"),
+            include_str!("../migrations/0005_federated_credentials.sql"),
         ),
         (
             6,
             "public client",
-            include_str!("../../migrations/0006_public_client.sql"),
+            include_str!("../migrations/0006_public_client.sql"),
         ),
         (
             7,
             "machine accounts",
-            include_str!("../../migrations/0007_machine_accounts.sql"),
+            include_str!("../migrations/0007_machine_accounts.sql"),
         ),
         (
             8,
             "credentials",
-            include_str!("../../migrations/0008_credentials.sql"),
+            include_str!("../migrations/0008_credentials.sql"),
         ),
     ];
     Migrator::with_migrations(

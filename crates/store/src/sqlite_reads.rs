@@ -59,8 +59,26 @@ pub fn column<T: rusqlite::types::FromSql>(
     let statement: &rusqlite::Statement<'_> = row.as_ref();
     match statement.column_name(guess) {
         Ok(found) if found.eq_ignore_ascii_case(name) => row.get(guess),
-        _ => row.get(name),
+        _ => {
+            MISSED_GUESSES.with(|missed| missed.set(missed.get() + 1));
+            row.get(name)
+        }
     }
+}
+
+thread_local! {
+    /// How many columns this thread found by name because they were not
+    /// where the row's field order put them: each one a scan of the
+    /// statement's column names. Reads run on the calling thread, so a
+    /// test on a current-thread runtime sees its own queries' misses here.
+    static MISSED_GUESSES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The columns this thread has had to look for by name so far (see
+/// [`column`]): a query that lists its columns in its row's field order
+/// adds none.
+pub fn missed_column_guesses() -> u64 {
+    MISSED_GUESSES.with(std::cell::Cell::get)
 }
 
 macro_rules! tuple_rows {

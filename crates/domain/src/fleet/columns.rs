@@ -8,7 +8,7 @@
 //! control characters, which no name or description needs (a NUL, say, ends
 //! the string in a C API and breaks a log line).
 
-use crate::domain::{Invalid, Reason};
+use crate::{Invalid, Reason};
 
 /// One text column of a fleet table and what it may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,9 +11,9 @@
 //! CyberArk reference (`@environmentVariables(...)`) is resolved on the
 //! machine when a flow runs, so it is not checked here.
 
-use crate::domain::Error;
+use crate::Error;
 use crate::secrets::{password_matches, run_costly};
-use crate::store::{MachineAccount, MachineGroup, Store, VerifiedAccount};
+use padconnect_store::{MachineAccount, MachineGroup, Store, VerifiedAccount};
 
 /// Refuses `username`/`password` unless an account declared on one of the
 /// group's machines has them; answers that account (`None`: the group's

@@ -9,8 +9,8 @@
 use uuid::Uuid;
 
 use super::Standing;
-use crate::domain::Error;
-use crate::store::{Connection, ConnectionPermission, PrincipalType, Store};
+use crate::Error;
+use padconnect_store::{Connection, ConnectionPermission, PrincipalType, Store};
 
 /// A principal to give a role, as the request named it.
 pub struct Grant {

@@ -18,9 +18,9 @@ use uuid::Uuid;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::Refusal;
-use crate::domain::Error;
+use crate::Error;
 use crate::secrets::hex;
-use crate::store::Store;
+use padconnect_store::Store;
 
 pub const CLIENT_ID: &str = "tokenRunOwnerCert:clientId";
 pub const CERTIFICATE_SECRET: &str = "tokenRunOwnerCert:clientCertificateSecret";

@@ -11,14 +11,14 @@
 macro_rules! fetch {
     ($store:expr, $sqlite:ident / $sqlx:ident, $row:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite { read, .. } => {
+            $crate::Backend::Sqlite { read, .. } => {
                 read.$sqlite::<$row>($sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
             }
-            $crate::store::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
+            $crate::Backend::Postgres(pool) => sqlx::query_as::<_, $row>($sql)
                 $(.bind($arg))*
                 .$sqlx(pool)
                 .await
-                .map_err($crate::store::StoreError::from),
+                .map_err($crate::StoreError::from),
         }
     };
 }
@@ -27,7 +27,7 @@ pub(super) use fetch;
 /// At most one row: see [`fetch`].
 macro_rules! fetch_row {
     ($store:expr, $($query:tt)*) => {
-        $crate::store::sql::fetch!($store, optional / fetch_optional, $($query)*)
+        $crate::sql::fetch!($store, optional / fetch_optional, $($query)*)
     };
 }
 pub(super) use fetch_row;
@@ -35,7 +35,7 @@ pub(super) use fetch_row;
 /// Every row: see [`fetch`].
 macro_rules! fetch_rows {
     ($store:expr, $($query:tt)*) => {
-        $crate::store::sql::fetch!($store, all / fetch_all, $($query)*)
+        $crate::sql::fetch!($store, all / fetch_all, $($query)*)
     };
 }
 pub(super) use fetch_rows;
@@ -47,6 +47,13 @@ pub(super) use fetch_rows;
 macro_rules! rows {
     ($($vis:vis struct $name:ident { $($field:ident: $ty:ty),* $(,)? })+) => {$(
         $vis struct $name { $($field: $ty),* }
+
+        impl $name {
+            /// How many columns the row reads: where a row read after it
+            /// in the same result starts (counted, never written by hand).
+            #[allow(dead_code)]
+            pub(crate) const COLUMNS: usize = [$(stringify!($field)),*].len();
+        }
 
         // What `#[derive(sqlx::FromRow)]` writes, by hand: the derive would
         // pull in sqlx's macro crate, which builds sqlx, rustls, AWS-LC and
@@ -61,13 +68,13 @@ macro_rules! rows {
             }
         }
 
-        impl $crate::store::FromSqliteRow for $name {
+        impl $crate::FromSqliteRow for $name {
             // The last field's `at += 1` is never read.
             #[allow(unused_assignments)]
             fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
                 let mut at = first;
                 Ok(Self {$($field: {
-                    let value = $crate::store::sqlite_reads::column(row, at, stringify!($field))?;
+                    let value = $crate::sqlite_reads::column(row, at, stringify!($field))?;
                     at += 1;
                     value
                 }),*})
@@ -97,7 +104,7 @@ pub(super) use exec;
 /// Fetches at most one row of `$row` and converts it.
 macro_rules! fetch_one {
     ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {
-        $crate::store::sql::fetch_row!($store, $row, $sql $(, $arg)*)?
+        $crate::sql::fetch_row!($store, $row, $sql $(, $arg)*)?
             .map(TryInto::try_into)
             .transpose()
     };
@@ -107,10 +114,10 @@ pub(super) use fetch_one;
 /// Fetches every row of `$row` and converts them.
 macro_rules! fetch_all {
     ($store:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {
-        $crate::store::sql::fetch_rows!($store, $row, $sql $(, $arg)*)?
+        $crate::sql::fetch_rows!($store, $row, $sql $(, $arg)*)?
             .into_iter()
             .map(TryInto::try_into)
-            .collect::<$crate::store::Result<Vec<_>>>()
+            .collect::<$crate::Result<Vec<_>>>()
     };
 }
 pub(super) use fetch_all;
@@ -118,7 +125,7 @@ pub(super) use fetch_all;
 /// Runs one statement on the transaction and returns the rows it touched.
 macro_rules! run {
     ($tx:expr, $sql:expr $(, $arg:expr)*) => {
-        $crate::store::sql::exec!($tx, conn => sqlx::query($sql)$(.bind($arg))*.execute(&mut *conn).await.map(|done| done.rows_affected()))
+        $crate::sql::exec!($tx, conn => sqlx::query($sql)$(.bind($arg))*.execute(&mut *conn).await.map(|done| done.rows_affected()))
     };
 }
 pub(super) use run;
