@@ -133,7 +133,7 @@ shared_with = [{{ client_id = "{client}", role = "user" }}]
 /// Starts the platform kept in `data_dir` on a free loopback port.
 pub async fn start(data_dir: &Path) -> anyhow::Result<RunningPlatform> {
     let config = PlatformConfig {
-        listen: "127.0.0.1:0".parse().expect("a valid address"),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.to_owned(),
         ..PlatformConfig::default()
     };

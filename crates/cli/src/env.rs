@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 
 /// Where `serve` records its address, in the data dir.
 const RECORD: &str = "serve.json";
-/// Where `env` writes the system's CAs plus the platform's, in the data dir.
-const BUNDLE: &str = "tls/bundle.pem";
+/// Where `env` writes the system's CAs plus the platform's: beside the CA
+/// file, in the data dir's `tls/`.
+const BUNDLE_FILE: &str = "bundle.pem";
 /// The system's CA bundles, first found wins (Debian, Fedora, Alpine, macOS).
 const SYSTEM_BUNDLES: [&str; 4] = [
     "/etc/ssl/certs/ca-certificates.crt",
@@ -92,7 +93,9 @@ pub fn run(args: EnvArgs) -> anyhow::Result<()> {
     let (url, ca) = match (&args.platform, &args.data_dir) {
         (Some(url), _) => (
             url.trim_end_matches('/').to_owned(),
-            args.ca_cert.clone().expect("clap requires it"),
+            args.ca_cert
+                .clone()
+                .context("--platform needs --ca-cert, the platform's CA file")?,
         ),
         (None, dir) => {
             let dir = dir
@@ -165,7 +168,7 @@ fn write_bundle(ca: &Path, pem: &[u8]) -> anyhow::Result<PathBuf> {
     }
     bundle.extend_from_slice(pem);
     let tls_dir = ca.parent().context("the CA file has no folder")?;
-    let path = tls_dir.join(Path::new(BUNDLE).file_name().expect("a file name"));
+    let path = tls_dir.join(BUNDLE_FILE);
     std::fs::write(&path, bundle).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }

@@ -64,9 +64,10 @@ pub fn progress() -> impl FnMut(&str) {
 }
 
 pub fn json(value: &Value) {
+    // A `Value` always serializes: its map keys are strings.
     out!(
         "{}",
-        serde_json::to_string_pretty(value).expect("JSON values serialize")
+        serde_json::to_string_pretty(value).unwrap_or_default()
     );
 }
 

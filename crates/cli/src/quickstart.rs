@@ -40,14 +40,13 @@ pub fn run(mut args: QuickstartArgs) -> anyhow::Result<()> {
 
 async fn quickstart(args: QuickstartArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let temporary = match &args.data_dir {
-        Some(_) => None,
-        None => Some(tempfile::tempdir().context("cannot make a temporary data dir")?),
+    let (data_dir, _temporary) = match &args.data_dir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let temporary = tempfile::tempdir().context("cannot make a temporary data dir")?;
+            (temporary.path().to_owned(), Some(temporary))
+        }
     };
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| temporary.as_ref().expect("made above").path().to_owned());
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let platform = embedded::start(&data_dir).await?;

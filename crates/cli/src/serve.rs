@@ -138,6 +138,24 @@ fn init_logging(format: LogFormat) {
             .init(),
         LogFormat::Text => builder.finish().with(filter).init(),
     }
+    log_panics();
+}
+
+/// A panic is logged once, as an error line in the log's own format, with
+/// the span it happened in (a request's id, method, host and path): the
+/// router answers the request 500 and serves on, so the default hook's
+/// bare stderr print would be the only trace, outside the log.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(panic = %message, %location, "a panic, answered 500");
+    }));
 }
 
 /// SIGINT or SIGTERM.

@@ -19,7 +19,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, StatusCode};
@@ -58,7 +60,7 @@ impl Bearer {
     }
 
     fn current(&self) -> String {
-        self.token.lock().expect("never poisoned").clone()
+        self.token.lock().clone()
     }
 
     /// A fresh token in place of the refused one; `false` when this token
@@ -68,7 +70,7 @@ impl Bearer {
             return Ok(false);
         };
         let fresh = renew().await?;
-        *self.token.lock().expect("never poisoned") = fresh;
+        *self.token.lock() = fresh;
         Ok(true)
     }
 }
@@ -453,7 +455,7 @@ mod tests {
         let heard = lines.clone();
         let retry = Retry {
             report: Some(Arc::new(move |line: &str| {
-                heard.lock().unwrap().push(line.to_owned())
+                heard.lock().push(line.to_owned())
             })),
             ..Retry::default()
         };
@@ -467,7 +469,7 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(seen.load(Ordering::SeqCst), 2);
         assert_eq!(renewals.load(Ordering::SeqCst), 1);
-        assert!(lines.lock().unwrap()[0].contains("HTTP 401"), "{lines:?}");
+        assert!(lines.lock()[0].contains("HTTP 401"), "{lines:?}");
         // The renewed token stays: the next request needs no renewal.
         send_with(&http, &retry, Method::GET, &url, &token, None, &[])
             .await
@@ -522,13 +524,13 @@ mod tests {
     #[tokio::test]
     async fn a_new_environment_is_waited_for_within_a_bound() {
         let http = reqwest::Client::new();
-        let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
         let heard = lines.clone();
         let retry = Retry {
             environment_wait: Duration::from_millis(300),
             environment_poll: Duration::from_millis(50),
             report: Some(Arc::new(move |line: &str| {
-                heard.lock().unwrap().push(line.to_owned())
+                heard.lock().push(line.to_owned())
             })),
             ..Retry::default()
         };
@@ -539,11 +541,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((status, seen.load(Ordering::SeqCst)), (StatusCode::OK, 3));
-        assert_eq!(lines.lock().unwrap().len(), 2);
+        assert_eq!(lines.lock().len(), 2);
         assert!(
-            lines.lock().unwrap()[0].contains("not ready yet"),
+            lines.lock()[0].contains("not ready yet"),
             "{:?}",
-            lines.lock().unwrap()
+            lines.lock()
         );
 
         let (url, seen) = flaky_with(1_000, "404 Not Found", body).await;

@@ -41,6 +41,16 @@ pub fn merge(
             Some(_) => return Err(format!("'{key}' in the settings file is not a list")),
         }
     }
+    Ok(merge_into(document, references, variables))
+}
+
+/// What [`merge`] does once `document` is known to hold lists (or nothing)
+/// under both keys: cannot fail.
+pub fn merge_into(
+    mut document: Map<String, Value>,
+    references: &[ConnectionReference],
+    variables: &[EnvironmentVariable],
+) -> Value {
     let list = |document: &mut Map<String, Value>, key: &str| match document.get_mut(key) {
         Some(Value::Array(list)) => std::mem::take(list),
         _ => Vec::new(),
@@ -77,7 +87,7 @@ pub fn merge(
         "EnvironmentVariables".into(),
         Value::Array(environment_variables),
     );
-    Ok(Value::Object(document))
+    Value::Object(document)
 }
 
 /// Adds an empty entry for each connection reference and environment
@@ -90,9 +100,10 @@ pub fn add_missing(
 ) -> Result<Value, String> {
     let mut document = merge(existing, &[], &[])?;
     let mut add = |key: &str, name_key: &str, entry: Value| {
-        let list = document[key]
-            .as_array_mut()
-            .expect("merge makes both lists");
+        // `merge` made both lists; a list that were not one gets nothing.
+        let Some(list) = document[key].as_array_mut() else {
+            return;
+        };
         let name = entry[name_key].as_str().unwrap_or_default();
         let present = list.iter().any(|e| {
             e[name_key]

@@ -43,9 +43,7 @@ impl ConnectPlan {
                 self.connection.username.to_ascii_lowercase(),
                 self.connection.parameter_set
             );
-            format!("{}", Uuid::new_v5(&namespace, key.as_bytes()).simple())
-                .parse()
-                .expect("a UUID is a connection id")
+            ConnectionId::from_uuid(Uuid::new_v5(&namespace, key.as_bytes()))
         })
     }
 }
@@ -259,5 +257,5 @@ pub fn deployment_settings(logical_name: &str, connection_name: &str) -> Value {
         connection_id: connection_name.to_owned(),
         connector_id: crate::settings::UIFLOW_CONNECTOR_ID.to_owned(),
     };
-    crate::settings::merge(None, &[reference], &[]).expect("a new document always merges")
+    crate::settings::merge_into(serde_json::Map::new(), &[reference], &[])
 }

@@ -15,8 +15,8 @@
 //! State is in memory and bounded: an attacker naming endless accounts or
 //! apps cannot grow it past [`MAX_TRACKED`] entries.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::hmac;
@@ -49,6 +49,10 @@ pub struct SignInGuard {
 }
 
 impl Default for SignInGuard {
+    #[allow(
+        clippy::expect_used,
+        reason = "the system random source failing leaves nothing safe to do; std panics there too"
+    )]
     fn default() -> Self {
         let rng = aws_lc_rs::rand::SystemRandom::new();
         Self {
@@ -63,7 +67,7 @@ impl Default for SignInGuard {
 impl SignInGuard {
     /// How long `account` stays locked, if it is.
     pub fn locked_for(&self, account: &str) -> Option<Duration> {
-        let accounts = self.accounts.lock().expect("never poisoned");
+        let accounts = self.accounts.lock();
         let until = accounts.get(account)?.locked_until?;
         until.checked_duration_since(Instant::now())
     }
@@ -72,7 +76,7 @@ impl SignInGuard {
     /// few wrong ones); true when this one locks the account.
     pub fn password_failed(&self, account: &str, password: &str) -> bool {
         let tag = hmac::sign(&self.key, password.as_bytes());
-        let mut accounts = self.accounts.lock().expect("never poisoned");
+        let mut accounts = self.accounts.lock();
         bound(&mut accounts, |a| {
             a.locked_until.is_some_and(|t| t > Instant::now())
         });
@@ -97,15 +101,12 @@ impl SignInGuard {
 
     /// A correct password: the count starts again.
     pub fn password_succeeded(&self, account: &str) {
-        self.accounts
-            .lock()
-            .expect("never poisoned")
-            .remove(account);
+        self.accounts.lock().remove(account);
     }
 
     /// How long `client`'s secret sign-ins are held back, if they are.
     pub fn throttled_for(&self, client: &str) -> Option<Duration> {
-        let clients = self.clients.lock().expect("never poisoned");
+        let clients = self.clients.lock();
         let window = clients.get(client)?;
         let ends = window.started + Duration::from_secs(WINDOW_SECS);
         (window.failures >= SECRET_FAILURES_PER_WINDOW)
@@ -115,7 +116,7 @@ impl SignInGuard {
 
     /// Counts a wrong secret for `client`.
     pub fn secret_failed(&self, client: &str) {
-        let mut clients = self.clients.lock().expect("never poisoned");
+        let mut clients = self.clients.lock();
         let window_open = |w: &Window| w.started.elapsed() < Duration::from_secs(WINDOW_SECS);
         bound(&mut clients, window_open);
         let window = clients.entry(client.to_owned()).or_insert(Window {
@@ -188,7 +189,7 @@ mod tests {
             guard.secret_failed(&format!("tenant/app-{i}"));
             guard.password_failed(&format!("user-{i}@contoso"), "x");
         }
-        assert!(guard.clients.lock().unwrap().len() <= MAX_TRACKED);
-        assert!(guard.accounts.lock().unwrap().len() <= MAX_TRACKED);
+        assert!(guard.clients.lock().len() <= MAX_TRACKED);
+        assert!(guard.accounts.lock().len() <= MAX_TRACKED);
     }
 }

@@ -65,6 +65,10 @@ pub async fn run_costly<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'sta
     tokio::task::spawn_blocking(job).await.ok()
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the system random source works, 16 bytes are a valid salt, and Argon2's defaults take any password under 4 GiB"
+)]
 pub fn hash_password(password: &str) -> String {
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt).expect("the system random source works");

@@ -6,6 +6,10 @@
 //!
 //!   tunnel_load URL CA_PEM TENANT CLIENT_ID SECRET [SECONDS] [CONCURRENCY] [ROUNDS]
 
+// Tests may unwrap, expect and panic: a failed test is the point
+// (clippy.toml does the same for #[test] functions).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 #[tokio::main]

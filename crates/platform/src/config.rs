@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use padconnect_store::SyncMode;
 
 /// 7232 spells PADC on a phone keypad; no common service listens there.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:7232";
+pub const DEFAULT_PORT: u16 = 7232;
 pub const DEFAULT_DATA_DIR: &str = "padconnect-data";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -72,7 +72,7 @@ pub enum LogFormat {
 impl Default for PlatformConfig {
     fn default() -> Self {
         Self {
-            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database: None,
             world: None,

@@ -9,7 +9,9 @@
 //! it is bounded anyway, and every fetch is bounded in time and size.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -70,18 +72,12 @@ impl ExternalIssuers {
     }
 
     fn cached(&self, issuer: &str) -> Option<(Arc<JwkSet>, Instant)> {
-        let cache = self
-            .cache
-            .lock()
-            .expect("the issuer cache is never poisoned");
+        let cache = self.cache.lock();
         cache.get(issuer).map(|c| (c.keys.clone(), c.fetched))
     }
 
     fn remember(&self, issuer: &str, keys: Arc<JwkSet>) {
-        let mut cache = self
-            .cache
-            .lock()
-            .expect("the issuer cache is never poisoned");
+        let mut cache = self.cache.lock();
         if cache.len() >= MAX_ISSUERS && !cache.contains_key(issuer) {
             cache.clear();
         }
@@ -106,6 +102,10 @@ impl ExternalIssuers {
         Ok(Arc::new(keys))
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "with rustls and no native roots to load, building fails only where TLS cannot start at all"
+    )]
     fn http(&self) -> &reqwest::Client {
         self.http.get_or_init(|| {
             reqwest::Client::builder()

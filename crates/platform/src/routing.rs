@@ -15,6 +15,7 @@ use padconnect_core::host::is_org_name;
 use padconnect_core::{EnvironmentId, Surface, classify_host};
 use serde_json::json;
 use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -75,13 +76,19 @@ pub fn router_with_tunnels(
 /// Probes, then every surface by host or path.
 pub fn router(state: AppState, scheme: &'static str) -> Router {
     let surfaces = Surfaces {
-        identity: identity::router(state.clone()),
-        tenant_api: connectivity::tenant_router(state.clone()),
-        environment_api: connectivity::environment_router(state.clone()),
-        dataverse: dataverse::router(state.clone()),
-        portal: portal::router(state.clone()),
-        arm: arm::router(state.clone()),
-        bap: bap::router(state.clone()),
+        identity: catching_panics(identity::router(state.clone()), Route::Identity),
+        tenant_api: catching_panics(connectivity::tenant_router(state.clone()), Route::TenantApi),
+        environment_api: catching_panics(
+            connectivity::environment_router(state.clone()),
+            Route::TenantApi,
+        ),
+        dataverse: catching_panics(
+            dataverse::router(state.clone()),
+            Route::Dataverse(String::new()),
+        ),
+        portal: catching_panics(portal::router(state.clone()), Route::Portal),
+        arm: catching_panics(arm::router(state.clone()), Route::Arm),
+        bap: catching_panics(bap::router(state.clone()), Route::Bap),
         scheme,
         body_limit: state.config.body_limit,
         request_timeout: Duration::from_secs(state.config.request_timeout),
@@ -102,6 +109,55 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A panic in a surface's handler answers that surface's 500, in its own
+/// format, instead of resetting the connection; the process serves on. The
+/// panic was logged once where it happened, by the panic hook (with the
+/// request's span), so this says nothing more. Nothing the product does
+/// panics by design (the workspace's lints deny unwrap, expect and panic).
+fn catching_panics(router: Router, route: Route) -> Router {
+    router.layer(CatchPanicLayer::custom(
+        move |_panic: Box<dyn std::any::Any + Send + 'static>| internal_error(&route),
+    ))
+}
+
+/// Each surface's own answer to its own fault, as its `internal` error
+/// gives it, without a second log line.
+fn internal_error(route: &Route) -> Response {
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    match route {
+        Route::Identity => AadError::new(
+            status,
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+        )
+        .into_response(),
+        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
+            ApiError::new(
+                status,
+                "InternalServerError",
+                "An internal error occurred; retry later.",
+            )
+            .into_response()
+        }
+        Route::Dataverse(_) | Route::UnknownOrg(_) => {
+            DataverseError::new(status, "0x80040216", "An unexpected error occurred.")
+                .into_response()
+        }
+        Route::Arm => ArmError::new(
+            status,
+            "InternalServerError",
+            "An internal error occurred; retry later.",
+        )
+        .into_response(),
+        Route::Portal => PortalError {
+            status,
+            message: "Something went wrong on the platform's side; try again.".to_owned(),
+        }
+        .into_response(),
+    }
 }
 
 fn request_span<B>(request: &HttpRequest<B>) -> Span {
@@ -150,7 +206,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Where a request goes, and the path-style prefix to strip on the way.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
     Identity,
     TenantApi,
@@ -303,7 +359,18 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, request: Request) -> Res
             Err(_) => return timed_out(&route),
         };
     if prefix_len > 0 {
-        *request.uri_mut() = strip_prefix(request.uri(), prefix_len);
+        match strip_prefix(request.uri(), prefix_len) {
+            Some(uri) => *request.uri_mut() = uri,
+            None => {
+                let message = "The request's path is not a valid URI path.".to_owned();
+                return surface_error(
+                    &route,
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestUri",
+                    message,
+                );
+            }
+        }
     }
     request.extensions_mut().insert(origin);
     let router = match &route {
@@ -369,17 +436,16 @@ fn is_too_large(error: &axum::Error) -> bool {
     false
 }
 
-fn strip_prefix(uri: &Uri, prefix_len: usize) -> Uri {
-    let rest = &uri.path()[prefix_len..];
+/// The path after a path-style prefix of `prefix_len` bytes (a suffix of
+/// a valid path is one too, so `None` means a prefix that was misjudged).
+fn strip_prefix(uri: &Uri, prefix_len: usize) -> Option<Uri> {
+    let rest = uri.path().get(prefix_len..)?;
     let path = if rest.is_empty() { "/" } else { rest };
     let path_and_query = match uri.query() {
         Some(query) => format!("{path}?{query}"),
         None => path.to_owned(),
     };
-    Uri::builder()
-        .path_and_query(path_and_query)
-        .build()
-        .expect("a suffix of a valid path is a valid path")
+    Uri::builder().path_and_query(path_and_query).build().ok()
 }
 
 /// A 413 in the surface's own format when the declared body is over the
@@ -435,6 +501,46 @@ fn surface_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A handler that panics gets its surface's 500 in that surface's
+    /// format; the router goes on serving.
+    #[tokio::test]
+    async fn a_panic_answers_the_surfaces_500() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let cases = [
+            (Route::Dataverse(String::new()), "0x80040216"),
+            (Route::TenantApi, "InternalServerError"),
+            (Route::Arm, "InternalServerError"),
+        ];
+        for (route, code) in cases {
+            let router = catching_panics(Router::new().route("/", get(boom)), route.clone());
+            for _ in 0..2 {
+                let request = HttpRequest::get("/").body(Body::empty()).unwrap();
+                let response = router.clone().oneshot(request).await.unwrap();
+                assert_eq!(
+                    response.status(),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "{route:?}"
+                );
+                let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                    .await
+                    .unwrap();
+                let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(body["error"]["code"], code, "{route:?}: {body}");
+            }
+        }
+        let router = catching_panics(Router::new().route("/", get(boom)), Route::Identity);
+        let request = HttpRequest::get("/").body(Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert_eq!(body["error_codes"][0], 90033);
+    }
 
     #[test]
     fn path_style_routes() {
@@ -515,10 +621,10 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(
-            strip_prefix(&uri, 13).to_string(),
+            strip_prefix(&uri, 13).unwrap().to_string(),
             "/api/data/v9.2/flowmachines?$top=1"
         );
         let bare: Uri = "/orgs/contoso".parse().unwrap();
-        assert_eq!(strip_prefix(&bare, 13).to_string(), "/");
+        assert_eq!(strip_prefix(&bare, 13).unwrap().to_string(), "/");
     }
 }

@@ -17,7 +17,9 @@
 //! a key outright: every token it signed fails, here at once and on other
 //! replicas at their next re-read.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 use std::time::Duration;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
@@ -121,14 +123,15 @@ impl SigningKeys {
     }
 
     fn snapshot(&self) -> Arc<KeySet> {
-        self.current
-            .read()
-            .expect("the key set lock is never poisoned")
-            .clone()
+        self.current.read().clone()
     }
 
     /// Signs `claims` as a JWT with the active key (RS256, `kid` and `x5t`
     /// in the header, as Entra ID's v1 tokens carry).
+    #[allow(
+        clippy::expect_used,
+        reason = "claims of strings and numbers always serialize; RSA signing fails only on a broken key or random source, which opening the key set ruled out"
+    )]
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
         let active = self.snapshot().active.clone();
         let header = serde_json::json!({ "typ": "JWT", "alg": "RS256", "x5t": active.kid, "kid": active.kid });
@@ -199,10 +202,7 @@ impl SigningKeys {
         )
         .await?;
         let kid = set.active.kid.clone();
-        *self
-            .current
-            .write()
-            .expect("the key set lock is never poisoned") = Arc::new(set);
+        *self.current.write() = Arc::new(set);
         Ok(kid)
     }
 
@@ -316,7 +316,10 @@ async fn load_or_create(
             Err(error) => return Err(error),
         }
     }
-    let active = active.expect("the active row is among the rows");
+    let active = active.ok_or_else(|| SigningError::Unreadable {
+        kid: active_row.kid.clone(),
+        reason: "the active key is not among the stored keys".into(),
+    })?;
     Ok(KeySet {
         active: Arc::new(active),
         published: opened

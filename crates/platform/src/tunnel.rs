@@ -172,8 +172,10 @@ async fn inside(router: Router, host: &str, mut request: Request) -> Response {
         }
         Some(_) => {}
         None => {
-            let value = HeaderValue::from_str(host).expect("a served host is a valid header value");
-            request.headers_mut().insert(header::HOST, value);
+            // A served host is a DNS name, so always a valid header value.
+            if let Ok(value) = HeaderValue::from_str(host) {
+                request.headers_mut().insert(header::HOST, value);
+            }
         }
     }
     match router.oneshot(request).await {

@@ -18,7 +18,9 @@
 //! request), below DESIGN 5's 0.5.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use uuid::Uuid;
 
@@ -51,7 +53,7 @@ impl Directory {
         id: Option<Uuid>,
     ) -> Result<Option<Tenant>, StoreError> {
         let key = segment.to_ascii_lowercase();
-        if let Some(tenant) = self.tenants.read().expect("never poisoned").get(&key) {
+        if let Some(tenant) = self.tenants.read().get(&key) {
             return Ok(Some(tenant.clone()));
         }
         let found = match id {
@@ -59,10 +61,7 @@ impl Directory {
             None => store.tenant_by_domain(segment).await?,
         };
         if let Some(tenant) = &found {
-            self.tenants
-                .write()
-                .expect("never poisoned")
-                .insert(key, tenant.clone());
+            self.tenants.write().insert(key, tenant.clone());
         }
         Ok(found)
     }
@@ -76,13 +75,7 @@ impl Directory {
         fresh: bool,
     ) -> Result<Option<Arc<Client>>, StoreError> {
         let cached = (!fresh)
-            .then(|| {
-                self.clients
-                    .read()
-                    .expect("never poisoned")
-                    .get(&(tenant, client_id))
-                    .cloned()
-            })
+            .then(|| self.clients.read().get(&(tenant, client_id)).cloned())
             .flatten();
         if let Some(client) = cached {
             return Ok(Some(client));
@@ -94,7 +87,6 @@ impl Directory {
         let client = Arc::new(Client { app, secrets });
         self.clients
             .write()
-            .expect("never poisoned")
             .insert((tenant, client_id), client.clone());
         Ok(Some(client))
     }
@@ -105,7 +97,7 @@ impl Directory {
         store: &Store,
         id: &EnvironmentId,
     ) -> Result<Option<Environment>, StoreError> {
-        if let Some(env) = self.environments.read().expect("never poisoned").get(id) {
+        if let Some(env) = self.environments.read().get(id) {
             return Ok(Some(env.clone()));
         }
         let found = store.environment(id).await?;
@@ -121,7 +113,7 @@ impl Directory {
         store: &Store,
         org: &str,
     ) -> Result<Option<Environment>, StoreError> {
-        let id = self.orgs.read().expect("never poisoned").get(org).copied();
+        let id = self.orgs.read().get(org).copied();
         if let Some(id) = id {
             return self.environment(store, &id).await;
         }
@@ -133,13 +125,7 @@ impl Directory {
     }
 
     fn remember(&self, env: &Environment) {
-        self.orgs
-            .write()
-            .expect("never poisoned")
-            .insert(env.org.clone(), env.id);
-        self.environments
-            .write()
-            .expect("never poisoned")
-            .insert(env.id, env.clone());
+        self.orgs.write().insert(env.org.clone(), env.id);
+        self.environments.write().insert(env.id, env.clone());
     }
 }

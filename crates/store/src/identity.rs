@@ -257,7 +257,7 @@ impl Tx {
                 text(client_id),
                 credential.issuer.clone(),
                 credential.subject.clone(),
-                serde_json::to_string(&credential.audiences).expect("strings serialize")
+                serde_json::Value::from(credential.audiences.clone()).to_string()
             )?;
         }
         Ok(())

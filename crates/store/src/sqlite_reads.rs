@@ -28,9 +28,9 @@
 //! bound by its name rather than by position, which keeps a query correct
 //! even when it uses `$3` before `$2`.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, ToSql};
@@ -148,20 +148,11 @@ impl SqliteReaders {
     fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let count = self.connections.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
-        let free =
-            (0..count).find_map(|i| match self.connections[(start + i) % count].try_lock() {
-                Ok(conn) => Some(conn),
-                // A panic elsewhere left no half-done work on a read-only
-                // connection: it is still fine to use.
-                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            });
-        let conn: MutexGuard<'_, Connection> = match free {
-            Some(conn) => conn,
-            None => self.connections[start]
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        };
+        // parking_lot's locks are never poisoned: a panic elsewhere leaves
+        // no half-done work on a read-only connection anyway.
+        let free = (0..count).find_map(|i| self.connections[(start + i) % count].try_lock());
+        let conn: MutexGuard<'_, Connection> =
+            free.unwrap_or_else(|| self.connections[start].lock());
         Ok(read(&conn)?)
     }
 }

@@ -57,6 +57,49 @@ pub async fn standing(
     Ok(role.as_deref().and_then(Standing::parse_role))
 }
 
+/// Why a principal may not delete a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteRefusal {
+    /// It may not see it, or it was deleted meanwhile: for the principal
+    /// it does not exist.
+    Unseen,
+    /// It may see it but not delete it.
+    NotEditor,
+}
+
+/// Whether a principal whose [`standing`] on a connection is `standing`
+/// may delete it: only [`Standing::Edit`] may (its owner, an editor or an
+/// administrator).
+pub fn may_delete(standing: Option<Standing>) -> Result<(), DeleteRefusal> {
+    match standing {
+        None => Err(DeleteRefusal::Unseen),
+        Some(Standing::Edit) => Ok(()),
+        Some(_) => Err(DeleteRefusal::NotEditor),
+    }
+}
+
+/// Deletes `connection` for a principal whose [`standing`] on it is
+/// `standing`, as [`may_delete`] allows. Every surface that deletes a
+/// connection comes here.
+pub async fn delete(
+    store: &Store,
+    connection: &Connection,
+    standing: Option<Standing>,
+) -> Result<Result<(), DeleteRefusal>, StoreError> {
+    if let Err(refusal) = may_delete(standing) {
+        return Ok(Err(refusal));
+    }
+    let mut tx = store.begin().await?;
+    let deleted = tx
+        .delete_connection(&connection.environment_id, &connection.id)
+        .await?;
+    tx.commit().await?;
+    Ok(match deleted {
+        true => Ok(()),
+        false => Err(DeleteRefusal::Unseen),
+    })
+}
+
 /// Whether a systemuser may point a connection at a group: it owns it, or
 /// it was given at least the `user` role (read and append-to).
 pub async fn can_target(
@@ -158,4 +201,37 @@ pub fn status_of(connection: &Connection, facts: Option<&TargetFacts>) -> Status
         };
     }
     Status::Connected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_edit_may_delete_and_the_unseen_is_not_told_it_exists() {
+        let cases = [
+            (None, Err(DeleteRefusal::Unseen)),
+            (Some(Standing::View), Err(DeleteRefusal::NotEditor)),
+            (Some(Standing::Share), Err(DeleteRefusal::NotEditor)),
+            (Some(Standing::Edit), Ok(())),
+        ];
+        for (standing, expected) in cases {
+            assert_eq!(may_delete(standing), expected, "{standing:?}");
+        }
+    }
+
+    #[test]
+    fn a_group_is_targeted_by_its_owner_or_a_holder_of_the_user_role() {
+        let user = ShareRole::User.rights();
+        let cases = [
+            (true, AccessRights::empty(), true),
+            (false, AccessRights::empty(), false),
+            (false, AccessRights::READ, false),
+            (false, user, true),
+            (false, ShareRole::CoOwner.rights(), true),
+        ];
+        for (owns, rights, expected) in cases {
+            assert_eq!(may_target(owns, rights), expected, "{owns} {rights:?}");
+        }
+    }
 }

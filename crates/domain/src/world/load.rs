@@ -180,11 +180,10 @@ async fn load_environment(
     let now = Timestamp::now();
     let mut members: BTreeMap<PrincipalRef, Uuid> = BTreeMap::new();
     for client_id in &env.application_users {
-        let app = t
-            .apps
-            .iter()
-            .find(|a| a.client_id == *client_id)
-            .expect("validated");
+        // Validation made every application user an app of the tenant.
+        let Some(app) = t.apps.iter().find(|a| a.client_id == *client_id) else {
+            continue;
+        };
         let row = application_user(env.id, &env.org, app.client_id, &app.display_name, now);
         members.insert(
             PrincipalRef::App(*client_id),
@@ -192,7 +191,10 @@ async fn load_environment(
         );
     }
     for upn in &env.makers {
-        let user = t.users.iter().find(|u| &u.upn == upn).expect("validated");
+        // Validation made every maker a user of the tenant.
+        let Some(user) = t.users.iter().find(|u| &u.upn == upn) else {
+            continue;
+        };
         let row = maker(env, user, now);
         members.insert(
             PrincipalRef::User(upn.clone()),

@@ -5,6 +5,7 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::{ConnectionId, ConnectorName};
+use padconnect_domain::connections::{self, DeleteRefusal};
 
 use super::context::{API_VERSION, ApiContext};
 use super::{ApiError, render, service};
@@ -88,16 +89,21 @@ pub async fn delete(
     ctx: ApiContext,
 ) -> Result<Response, ApiError> {
     let id = target(&params)?;
-    let connection = visible(&state, &ctx, &id).await?;
-    if !service::may_edit(&state, &ctx, &connection).await? {
-        return Err(ApiError::forbidden(format!(
+    let not_found =
+        || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
+    let connection = state
+        .store
+        .connection(&ctx.environment.id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    let standing = service::standing(&state, &ctx, &connection).await?;
+    match connections::delete(&state.store, &connection, standing).await? {
+        Ok(()) => Ok(StatusCode::OK.into_response()),
+        Err(DeleteRefusal::Unseen) => Err(not_found()),
+        Err(DeleteRefusal::NotEditor) => Err(ApiError::forbidden(format!(
             "Only the owner of connection '{id}', an editor or an administrator may delete it."
-        )));
+        ))),
     }
-    let mut tx = state.store.begin().await?;
-    tx.delete_connection(&ctx.environment.id, &id).await?;
-    tx.commit().await?;
-    Ok(StatusCode::OK.into_response())
 }
 
 /// The connection if the caller may see it; otherwise it does not exist.

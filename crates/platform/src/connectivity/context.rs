@@ -72,7 +72,9 @@ where
             .extensions
             .get::<RequestOrigin>()
             .cloned()
-            .expect("dispatch sets the origin");
+            .ok_or_else(|| {
+                ApiError::internal("no request origin: not routed by dispatch".into())
+            })?;
         Ok(Self {
             caller,
             environment,

@@ -260,14 +260,6 @@ pub async fn may_see(
     Ok(standing(state, ctx, connection).await?.is_some())
 }
 
-pub async fn may_edit(
-    state: &AppState,
-    ctx: &ApiContext,
-    connection: &Connection,
-) -> Result<bool, ApiError> {
-    Ok(standing(state, ctx, connection).await? == Some(Standing::Edit))
-}
-
 pub use padconnect_domain::connections::{Status, status_of};
 
 /// The connection's status now, read from the store.

@@ -50,7 +50,9 @@ where
             .extensions
             .get::<RequestOrigin>()
             .cloned()
-            .expect("dispatch sets the origin");
+            .ok_or_else(|| {
+                DataverseError::internal("no request origin: not routed by dispatch".into())
+            })?;
         // A challenge names the org's URL as the client used it.
         let resource = origin.url("/");
         let audience = Audience::Dataverse {

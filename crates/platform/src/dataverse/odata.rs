@@ -359,9 +359,13 @@ impl Parser<'_> {
             self.at += 1;
             operands.push(operand(self)?);
         }
-        Ok(match operands.len() {
-            1 => operands.pop().expect("one operand"),
-            _ => node(operands),
+        Ok(match (operands.pop(), operands.is_empty()) {
+            (Some(only), true) => only,
+            (Some(last), false) => {
+                operands.push(last);
+                node(operands)
+            }
+            (None, _) => node(operands),
         })
     }
 

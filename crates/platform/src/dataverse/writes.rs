@@ -78,7 +78,12 @@ fn created(
     let location = caller
         .origin
         .url(&format!("{API_ROOT}/{}({id})", table.entity_set()));
-    let entity_id = HeaderValue::from_str(&location).expect("URLs are ASCII");
+    let entity_id = match HeaderValue::from_str(&location) {
+        Ok(value) => value,
+        Err(error) => {
+            return DataverseError::internal(format!("OData-EntityId: {error}")).into_response();
+        }
+    };
     if wants_representation(headers) {
         return (
             StatusCode::CREATED,

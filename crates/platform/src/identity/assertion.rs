@@ -164,10 +164,11 @@ fn decode_thumbprint(text: &str) -> Option<Vec<u8>> {
 
 fn pem(der: &[u8]) -> String {
     let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body
+    // Base64 is ASCII, so every 64-byte chunk is a whole string.
+    let lines: Vec<String> = body
         .as_bytes()
         .chunks(64)
-        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
     format!(
         "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",

@@ -466,6 +466,10 @@ enum Subject {
     },
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the system random source failing leaves nothing safe to do; std panics there too"
+)]
 fn claims(
     tenant: &Tenant,
     app: &App,

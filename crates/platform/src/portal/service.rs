@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::PortalError;
 use super::context::Actor;
 use crate::state::AppState;
-use padconnect_domain::connections::{self, Standing, Status};
+use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status};
 use padconnect_domain::fleet::{self, Row};
 use padconnect_domain::{Error, Record};
 use padconnect_store::{
@@ -311,28 +311,21 @@ async fn describe(
     })
 }
 
-/// A connection the actor may delete (its owner, an editor or an
-/// administrator); one the actor cannot see does not exist for them.
+/// A connection the actor may delete ([`connections::may_delete`]); one
+/// the actor cannot see does not exist for them.
 pub async fn deletable_connection(
     state: &AppState,
     actor: &Actor,
     id: &ConnectionId,
 ) -> Result<VisibleConnection, PortalError> {
-    let missing =
-        || PortalError::not_found(format!("There is no connection {id} that you can see."));
     let connection = state
         .store
         .connection(&actor.environment.id, id)
         .await?
-        .ok_or_else(missing)?;
+        .ok_or_else(|| deletion_refused(id, DeleteRefusal::Unseen))?;
     let visible = describe(state, actor, connection).await?;
-    match visible.standing {
-        None => Err(missing()),
-        Some(_) if !visible.editable => Err(PortalError::forbidden(
-            "Only the connection's owner, an editor or an administrator may delete it.",
-        )),
-        Some(_) => Ok(visible),
-    }
+    connections::may_delete(visible.standing).map_err(|refusal| deletion_refused(id, refusal))?;
+    Ok(visible)
 }
 
 /// Deletes a connection [`deletable_connection`] allows.
@@ -342,8 +335,20 @@ pub async fn delete_connection(
     id: &ConnectionId,
 ) -> Result<Connection, PortalError> {
     let visible = deletable_connection(state, actor, id).await?;
-    let mut tx = state.store.begin().await?;
-    tx.delete_connection(&actor.environment.id, id).await?;
-    tx.commit().await?;
+    connections::delete(&state.store, &visible.connection, visible.standing)
+        .await?
+        .map_err(|refusal| deletion_refused(id, refusal))?;
     Ok(visible.connection)
+}
+
+/// The portal's words for [`DeleteRefusal`].
+fn deletion_refused(id: &ConnectionId, refusal: DeleteRefusal) -> PortalError {
+    match refusal {
+        DeleteRefusal::Unseen => {
+            PortalError::not_found(format!("There is no connection {id} that you can see."))
+        }
+        DeleteRefusal::NotEditor => PortalError::forbidden(
+            "Only the connection's owner, an editor or an administrator may delete it.",
+        ),
+    }
 }

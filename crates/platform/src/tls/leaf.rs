@@ -5,7 +5,9 @@
 //! any number of environment hosts) and starts over when full.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use rcgen::{
     CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose,
@@ -39,11 +41,11 @@ impl LeafCertificates {
     /// A TLS configuration that presents a certificate for `host` alone
     /// (lower case, no port), speaking HTTP/1.1.
     pub fn config_for(&self, host: &str) -> Result<Arc<ServerConfig>, String> {
-        if let Some(config) = self.configs.lock().expect("never poisoned").get(host) {
+        if let Some(config) = self.configs.lock().get(host) {
             return Ok(config.clone());
         }
         let config = Arc::new(self.mint(host)?);
-        let mut configs = self.configs.lock().expect("never poisoned");
+        let mut configs = self.configs.lock();
         if configs.len() >= CAPACITY {
             configs.clear();
         }

@@ -7,6 +7,10 @@ use padconnect_store::{Database, Store, SyncMode};
 use tempfile::TempDir;
 
 pub const PG_ENV: &str = "PADCONNECT_TEST_DATABASE_URL";
+/// What a PostgreSQL-only test says when run without a server: such tests
+/// are `#[ignore]`d, so `cargo test` reports them skipped rather than
+/// passing them silently, and CI runs them with `--include-ignored`.
+pub const PG_NEEDED: &str = "this test needs PostgreSQL: set PADCONNECT_TEST_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)";
 
 /// A store under test, with what keeps it alive and how to clean it up.
 pub struct TestStore {
