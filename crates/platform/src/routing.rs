@@ -122,41 +122,16 @@ fn catching_panics(router: Router, route: Route) -> Router {
     ))
 }
 
-/// Each surface's own answer to its own fault, as its `internal` error
-/// gives it, without a second log line.
+/// Each surface's own answer to its own fault, without a second log line.
 fn internal_error(route: &Route) -> Response {
-    let status = StatusCode::INTERNAL_SERVER_ERROR;
     match route {
-        Route::Identity => AadError::new(
-            status,
-            "temporarily_unavailable",
-            90033,
-            "A transient error has occurred. Please try again.",
-        )
-        .into_response(),
+        Route::Identity => AadError::unexpected().into_response(),
         Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
-            ApiError::new(
-                status,
-                "InternalServerError",
-                "An internal error occurred; retry later.",
-            )
-            .into_response()
+            ApiError::unexpected().into_response()
         }
-        Route::Dataverse(_) | Route::UnknownOrg(_) => {
-            DataverseError::new(status, "0x80040216", "An unexpected error occurred.")
-                .into_response()
-        }
-        Route::Arm => ArmError::new(
-            status,
-            "InternalServerError",
-            "An internal error occurred; retry later.",
-        )
-        .into_response(),
-        Route::Portal => PortalError {
-            status,
-            message: "Something went wrong on the platform's side; try again.".to_owned(),
-        }
-        .into_response(),
+        Route::Dataverse(_) | Route::UnknownOrg(_) => DataverseError::unexpected().into_response(),
+        Route::Arm => ArmError::unexpected().into_response(),
+        Route::Portal => PortalError::unexpected().into_response(),
     }
 }
 

@@ -19,15 +19,20 @@ pub struct ArmError {
 impl From<padconnect_store::StoreError> for ArmError {
     fn from(error: padconnect_store::StoreError) -> Self {
         tracing::error!(%error, "ARM request failed");
+        Self::unexpected()
+    }
+}
+
+impl ArmError {
+    /// The platform's own fault, in ARM's words, logged by the caller.
+    pub fn unexpected() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalServerError",
             "An unexpected error occurred; try again.",
         )
     }
-}
 
-impl ArmError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,

@@ -274,6 +274,11 @@ impl ApiError {
 
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "Power Platform API request failed");
+        Self::unexpected()
+    }
+
+    /// The platform's own fault, in the API's words, logged by the caller.
+    pub fn unexpected() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalServerError",

@@ -244,6 +244,11 @@ impl DataverseError {
 
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "Dataverse request failed");
+        Self::unexpected()
+    }
+
+    /// The platform's own fault, as Dataverse words it, logged by the caller.
+    pub fn unexpected() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "0x80040216",

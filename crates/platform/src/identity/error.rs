@@ -52,6 +52,11 @@ impl AadError {
     /// A failure of the platform itself (the database), not of the request.
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "identity request failed");
+        Self::unexpected()
+    }
+
+    /// The platform's own fault, as Entra words it, logged by the caller.
+    pub fn unexpected() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "temporarily_unavailable",

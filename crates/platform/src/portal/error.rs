@@ -43,6 +43,11 @@ impl PortalError {
     /// The platform's fault: logged in full, shown as a plain sentence.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "portal request failed");
+        Self::unexpected()
+    }
+
+    /// The platform's own fault, in the portal's words, logged by the caller.
+    pub fn unexpected() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong on the platform's side; try again.",
