@@ -142,9 +142,10 @@ fn init_logging(format: LogFormat) {
 }
 
 /// A panic is logged once, as an error line in the log's own format, with
-/// the span it happened in (a request's id, method, host and path): the
-/// router answers the request 500 and serves on, so the default hook's
-/// bare stderr print would be the only trace, outside the log.
+/// the span it happened in (a request's id, method, host and path) and a
+/// backtrace where `RUST_BACKTRACE` asks for one: the router answers a
+/// panicking request 500 and serves on, so the default hook's bare stderr
+/// print would be the only trace, outside the log.
 fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
         let message = info
@@ -154,7 +155,8 @@ fn log_panics() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         let location = info.location().map(ToString::to_string).unwrap_or_default();
-        tracing::error!(panic = %message, %location, "a panic, answered 500");
+        let backtrace = std::backtrace::Backtrace::capture();
+        tracing::error!(panic = %message, %location, %backtrace, "panicked");
     }));
 }
 

@@ -46,7 +46,7 @@ pub fn merge(
 
 /// What [`merge`] does once `document` is known to hold lists (or nothing)
 /// under both keys: cannot fail.
-pub fn merge_into(
+pub(crate) fn merge_into(
     mut document: Map<String, Value>,
     references: &[ConnectionReference],
     variables: &[EnvironmentVariable],

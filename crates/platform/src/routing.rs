@@ -101,6 +101,14 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
     probes
         .fallback_service(Router::new().fallback(dispatch).with_state(surfaces))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        // The surfaces catch their own panics in their own format; this
+        // catches one in the probes or the dispatcher, before a surface is
+        // known, in the connections API's format.
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send + 'static>| {
+                ApiError::unexpected().into_response()
+            },
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -294,8 +302,9 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, request: Request) -> Res
         // proxy's): path-style.
         Some(Surface::PathStyle) | None => path_style(request.uri().path()),
     };
-    let path = request.uri().path();
-    let prefix = path[..prefix_len].to_owned();
+    let Some(prefix) = request.uri().path().get(..prefix_len).map(str::to_owned) else {
+        return invalid_path(&route);
+    };
     let origin = RequestOrigin {
         scheme: surfaces.scheme,
         authority: host,
@@ -336,15 +345,7 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, request: Request) -> Res
     if prefix_len > 0 {
         match strip_prefix(request.uri(), prefix_len) {
             Some(uri) => *request.uri_mut() = uri,
-            None => {
-                let message = "The request's path is not a valid URI path.".to_owned();
-                return surface_error(
-                    &route,
-                    StatusCode::BAD_REQUEST,
-                    "InvalidRequestUri",
-                    message,
-                );
-            }
+            None => return invalid_path(&route),
         }
     }
     request.extensions_mut().insert(origin);
@@ -409,6 +410,13 @@ fn is_too_large(error: &axum::Error) -> bool {
         source = error.source();
     }
     false
+}
+
+/// A path whose path-style prefix cannot be taken off: a prefix misjudged,
+/// never a panic.
+fn invalid_path(route: &Route) -> Response {
+    let message = "The request's path is not a valid URI path.".to_owned();
+    surface_error(route, StatusCode::BAD_REQUEST, "InvalidRequestUri", message)
 }
 
 /// The path after a path-style prefix of `prefix_len` bytes (a suffix of

@@ -52,7 +52,7 @@ macro_rules! rows {
             /// How many columns the row reads: where a row read after it
             /// in the same result starts (counted, never written by hand).
             #[allow(dead_code)]
-            pub(crate) const COLUMNS: usize = [$(stringify!($field)),*].len();
+            pub(crate) const COLUMNS: usize = <[&str]>::len(&[$(stringify!($field)),*]);
         }
 
         // What `#[derive(sqlx::FromRow)]` writes, by hand: the derive would
