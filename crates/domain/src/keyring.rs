@@ -27,7 +27,7 @@ use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::secrets::hex;
+use crate::encoding::hex;
 
 pub const MASTER_KEY_ENV: &str = "PADCONNECT_MASTER_KEY";
 pub const KEY_FILE: &str = "master.key";

@@ -14,12 +14,17 @@
 //! - `keyring`, `secrets`, `lockout`: the keys that seal what is kept, the
 //!   hashing of secrets and passwords, and smart lockout.
 
+pub mod assertions;
 pub mod connections;
+pub mod encoding;
 pub mod fleet;
+pub mod ids;
 pub mod keyring;
 pub mod lockout;
 pub mod secrets;
+pub mod sessions;
 pub mod sign_in;
+pub mod system_users;
 pub mod world;
 
 use padconnect_core::AccessRights;

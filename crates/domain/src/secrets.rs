@@ -47,11 +47,6 @@ pub fn secret_hint(value: &str) -> String {
     value.chars().take(3).collect()
 }
 
-/// Lower-case hex, for key ids and thumbprints.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Runs costly credential work (Argon2, PKCS#12 key derivation) off the
 /// async workers, at most one job per CPU at a time: each Argon2 run holds
 /// 19 MiB, so a burst of sign-ins or joins must queue, not pile up threads

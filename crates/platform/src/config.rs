@@ -17,6 +17,8 @@ use padconnect_store::SyncMode;
 pub const DEFAULT_PORT: u16 = 7232;
 pub const DEFAULT_DATA_DIR: &str = "padconnect-data";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The default for `--signing-key-lifetime`: 30 days.
+pub const DEFAULT_SIGNING_KEY_LIFETIME_SECS: u64 = 30 * 24 * 3_600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +82,7 @@ impl Default for PlatformConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             log_format: LogFormat::Text,
             tls: false,
-            signing_key_lifetime: crate::signing::DEFAULT_KEY_LIFETIME_SECS as u64,
+            signing_key_lifetime: DEFAULT_SIGNING_KEY_LIFETIME_SECS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT_SECS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT_SECS,
         }

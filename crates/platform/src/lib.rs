@@ -23,6 +23,7 @@ mod listener;
 mod oidc;
 mod origin;
 mod portal;
+mod power_platform_error;
 mod routing;
 mod server;
 mod signing;

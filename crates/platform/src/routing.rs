@@ -22,11 +22,11 @@ use tower_http::request_id::{
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Span, info_span};
 
-use crate::connectivity::ApiError;
 use crate::dataverse::DataverseError;
 use crate::identity::AadError;
 use crate::origin::{EnvironmentScope, OrgScope, RequestOrigin};
 use crate::portal::PortalError;
+use crate::power_platform_error::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -38,8 +38,6 @@ use padconnect_store::{SigningKey, Store, StoreError, Timestamp};
 /// The longest a token lives, plus the verifier's clock skew: how long a
 /// retired key stays published.
 pub const MAX_TOKEN_LIFETIME_SECS: i64 = 3_599 + 300;
-/// The default for `--signing-key-lifetime`.
-pub const DEFAULT_KEY_LIFETIME_SECS: i64 = 30 * 24 * 3_600;
 /// How often a replica re-reads the keys (one small query): the bound on how
 /// long another replica may go on signing with a retired key, or accepting a
 /// revoked one.

@@ -168,6 +168,26 @@ impl Tx {
 
     /// Adds a systemuser unless the environment has one for the same app or
     /// person already; `false` then.
+    /// Enables or disables a systemuser if it is still at `version`,
+    /// bumping it; `false` when it changed or went away since it was read.
+    pub async fn set_system_user_disabled(
+        &mut self,
+        id: Uuid,
+        version: i64,
+        isdisabled: bool,
+        at: Timestamp,
+    ) -> Result<bool> {
+        Ok(run!(
+            self,
+            "UPDATE system_users SET isdisabled = $3, modified_on = $4, \
+             versionnumber = versionnumber + 1 WHERE id = $1 AND versionnumber = $2",
+            text(id),
+            version,
+            isdisabled,
+            at.0
+        )? == 1)
+    }
+
     pub async fn insert_system_user(&mut self, user: &SystemUser) -> Result<bool> {
         let (application_id, user_object_id) = match user.kind {
             SystemUserKind::Application { client_id } => (Some(client_id), None),

@@ -349,6 +349,26 @@ impl Tx {
 
     /// Sets the rights a principal holds on a record by sharing; no rights
     /// removes the share.
+    /// Adds `share.rights` to what the principal holds on the record, in
+    /// one statement, so two grants at once both count (a read, then a
+    /// write of the sum, would lose one).
+    pub async fn grant_share(&mut self, share: &Share) -> Result<()> {
+        if share.rights.is_empty() {
+            return Ok(());
+        }
+        run!(
+            self,
+            "INSERT INTO shares (record_type, record_id, principal_id, access_mask) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (record_type, record_id, principal_id) \
+             DO UPDATE SET access_mask = shares.access_mask | excluded.access_mask",
+            share.record.logical_name(),
+            text(share.record.id()),
+            text(share.principal_id),
+            i64::from(share.rights.bits())
+        )?;
+        Ok(())
+    }
+
     pub async fn set_share(&mut self, share: &Share) -> Result<()> {
         if share.rights.is_empty() {
             run!(

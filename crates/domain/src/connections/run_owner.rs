@@ -19,7 +19,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::Refusal;
 use crate::Error;
-use crate::secrets::hex;
+use crate::encoding::hex;
 use padconnect_store::Store;
 
 pub const CLIENT_ID: &str = "tokenRunOwnerCert:clientId";

@@ -101,17 +101,17 @@ pub async fn share_record(
     if let Some(refusal) = refusal {
         return Err(Error::Forbidden(refusal));
     }
-    let rights = match change {
-        Change::Grant(rights) => store.share_rights(record, grantee.id).await? | rights,
-        Change::Modify(_) | Change::Revoke => given,
-    };
-    let mut tx = store.begin().await?;
-    tx.set_share(&Share {
+    let share = Share {
         record,
         principal_id: grantee.id,
-        rights,
-    })
-    .await?;
+        rights: given,
+    };
+    let mut tx = store.begin().await?;
+    match change {
+        // Adds to what the grantee holds, in the store, not read first.
+        Change::Grant(_) => tx.grant_share(&share).await?,
+        Change::Modify(_) | Change::Revoke => tx.set_share(&share).await?,
+    }
     tx.commit().await?;
     Ok(grantee)
 }

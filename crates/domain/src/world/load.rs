@@ -3,16 +3,17 @@
 use std::collections::BTreeMap;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
-use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::{
     PrincipalRef, World, WorldAccount, WorldApp, WorldCredential, WorldEnvironment, WorldGroup,
     WorldTenant, WorldUser,
 };
+use crate::encoding::hex;
 use crate::fleet::{group_record, machine_record};
 use crate::keyring::KeyRing;
-use crate::secrets::{self, hex};
+use crate::secrets;
+use crate::system_users;
 use padconnect_store::*;
 
 /// What a load wrote, by kind.
@@ -184,7 +185,8 @@ async fn load_environment(
         let Some(app) = t.apps.iter().find(|a| a.client_id == *client_id) else {
             continue;
         };
-        let row = application_user(env.id, &env.org, app.client_id, &app.display_name, now);
+        let row =
+            system_users::application_user(env.id, &env.org, app.client_id, &app.display_name, now);
         members.insert(
             PrincipalRef::App(*client_id),
             tx.upsert_system_user(&row).await?,
@@ -211,36 +213,6 @@ async fn load_environment(
     }
     summary.environments += 1;
     Ok(())
-}
-
-/// Guess, written down: Dataverse gives an application user the app's name
-/// as `fullname`; its `domainname` is not documented, so we use
-/// `{client_id}@{org}`, unique as Dataverse requires. The id is derived from
-/// the environment and the app, so loading a world twice finds the same row.
-pub fn application_user(
-    environment: EnvironmentId,
-    org: &str,
-    client_id: Uuid,
-    display_name: &str,
-    now: Timestamp,
-) -> SystemUser {
-    SystemUser {
-        id: super::derived_id(&[
-            "systemuser",
-            &environment.to_string(),
-            &client_id.to_string(),
-        ]),
-        environment_id: environment,
-        kind: SystemUserKind::Application { client_id },
-        fullname: display_name.to_owned(),
-        domainname: format!("{client_id}@{org}"),
-        accessmode: ACCESS_MODE_NON_INTERACTIVE,
-        isdisabled: false,
-        maker: true,
-        created_on: now,
-        modified_on: now,
-        versionnumber: 1,
-    }
 }
 
 fn maker(env: &WorldEnvironment, user: &WorldUser, now: Timestamp) -> SystemUser {

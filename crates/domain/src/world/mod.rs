@@ -35,20 +35,10 @@ use uuid::Uuid;
 use crate::Reason;
 use crate::connections::vault::CREDENTIAL_NAME;
 use crate::fleet::{GROUP_NAME, MACHINE_NAME, MAX_MACHINES_PER_GROUP, TextColumn};
-pub use load::{LoadSummary, application_user, load_world};
+use crate::ids::derived_id;
+pub use load::{LoadSummary, load_world};
 use padconnect_store::{FederatedCredential, Timestamp};
 use spec::*;
-
-/// The namespace of the UUID v5 ids that padconnect derives.
-const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b5e_8d3a_4e7f_9a10_c4d2_e5b6_f7a8);
-
-/// A stable id derived from the names that identify an object.
-pub fn derived_id(parts: &[&str]) -> Uuid {
-    Uuid::new_v5(
-        &ID_NAMESPACE,
-        parts.join("\u{1f}").to_ascii_lowercase().as_bytes(),
-    )
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorldError {

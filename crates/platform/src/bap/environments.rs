@@ -18,8 +18,8 @@ use padconnect_core::{Cloud, EnvironmentId};
 use serde_json::{Value, json};
 
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
-use crate::connectivity::ApiError;
 use crate::origin::RequestOrigin;
+use crate::power_platform_error::ApiError;
 use crate::state::{AppState, Verifier};
 use axum::extract::FromRef;
 use padconnect_store::Environment;

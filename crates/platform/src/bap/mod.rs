@@ -18,7 +18,7 @@ mod environments;
 use axum::Router;
 use axum::routing::get;
 
-use crate::connectivity::ApiError;
+use crate::power_platform_error::ApiError;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {

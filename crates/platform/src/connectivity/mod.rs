@@ -4,7 +4,6 @@
 
 mod connections;
 mod context;
-mod error;
 mod permissions;
 mod render;
 pub mod service;
@@ -12,7 +11,7 @@ pub mod service;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use error::ApiError;
+pub use crate::power_platform_error::ApiError;
 
 use crate::state::AppState;
 

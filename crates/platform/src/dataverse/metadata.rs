@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::odata::Query;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
-use padconnect_domain::world::derived_id;
+use padconnect_domain::ids::derived_id;
 
 const TABLES: [Table; 4] = [
     Table::MachineGroups,

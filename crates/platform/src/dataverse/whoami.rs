@@ -4,7 +4,7 @@ use axum::Json;
 use serde_json::{Value, json};
 
 use super::{API_ROOT, DataverseCaller};
-use padconnect_domain::world::derived_id;
+use padconnect_domain::ids::derived_id;
 
 pub async fn who_am_i(caller: DataverseCaller) -> Json<Value> {
     let env = caller.environment.id.to_string();

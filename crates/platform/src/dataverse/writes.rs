@@ -19,8 +19,8 @@ use crate::state::AppState;
 use padconnect_domain::fleet::{
     self, GROUP_DESCRIPTION, GROUP_NAME, MACHINE_DESCRIPTION, MACHINE_NAME, Row, TextColumn,
 };
-use padconnect_domain::world::application_user;
-use padconnect_domain::{Conflict, Forbidden, Privilege};
+use padconnect_domain::system_users::{self, application_user};
+use padconnect_domain::{Forbidden, Privilege};
 use padconnect_store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser, Timestamp};
 
 fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, DataverseError> {
@@ -133,8 +133,7 @@ pub async fn post(
         }
         Table::SystemUsers => {
             let user = new_application_user(&state, &caller, &body).await?;
-            let mut tx = store.begin().await?;
-            if !tx.insert_system_user(&user).await? {
+            if !system_users::add_application_user(store, &user).await? {
                 return Err(DataverseError::new(
                     StatusCode::PRECONDITION_FAILED,
                     "0x80040237",
@@ -144,7 +143,6 @@ pub async fn post(
                     ),
                 ));
             }
-            tx.commit().await?;
             user.id
         }
         Table::Credentials => unreachable!("refused by writable"),
@@ -312,10 +310,6 @@ async fn set_disabled(
     }
     let object = parse_body(body, &["isdisabled"])?;
     let user = fleet::find_user(&state.store, caller.actor(), id).await?;
-    if if_match(headers).is_some_and(|expected| expected != user.versionnumber) {
-        let version = user.versionnumber;
-        return Err(Conflict::VersionMismatch { version }.into());
-    }
     let isdisabled = match object.get("isdisabled") {
         None => user.isdisabled,
         Some(Value::Bool(flag)) => *flag,
@@ -325,14 +319,7 @@ async fn set_disabled(
             ));
         }
     };
-    let updated = SystemUser {
-        isdisabled,
-        modified_on: Timestamp::now(),
-        ..user
-    };
-    let mut tx = state.store.begin().await?;
-    tx.upsert_system_user(&updated).await?;
-    tx.commit().await?;
+    system_users::set_disabled(&state.store, &user, if_match(headers), isdisabled).await?;
     Ok(())
 }
 

@@ -15,7 +15,8 @@ use super::AadError;
 use super::grant::TokenRequest;
 use crate::auth::LEEWAY_SECS;
 use crate::state::AppState;
-use padconnect_domain::secrets::hex;
+use padconnect_domain::assertions;
+use padconnect_domain::encoding::hex;
 use padconnect_store::{App, AppCertificate, Timestamp};
 
 pub fn invalid(message: impl Into<String>) -> AadError {
@@ -113,12 +114,7 @@ async fn verify_certificate(
         .filter(|j| !j.is_empty())
         .ok_or_else(|| invalid("Client assertion has no jti claim."))?;
     let expires = Timestamp((exp * 1_000_000.0) as i64).plus_seconds(LEEWAY_SECS as i64);
-    let mut tx = state.store.begin().await?;
-    let first_use = tx
-        .remember_assertion(&format!("{client_id}:{jti}"), expires)
-        .await?;
-    tx.commit().await?;
-    if !first_use {
+    if !assertions::first_use(&state.store, &client_id, &jti, expires).await? {
         return Err(invalid(format!(
             "Client assertion with jti '{jti}' was already used: send a new assertion each time."
         )));

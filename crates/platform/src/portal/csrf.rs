@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::PortalError;
 use super::session::SignedIn;
-use padconnect_domain::secrets::hex;
+use padconnect_domain::encoding::hex;
 
 /// The CSRF token that goes with a session (or pre-session) token.
 pub fn token_for(session_token: &str) -> String {

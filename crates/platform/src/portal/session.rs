@@ -1,12 +1,12 @@
-//! Signing in and staying signed in: world-file users with their Argon2
-//! passwords, and sessions kept in the store (shared by every replica) under
-//! the SHA-256 of a random token that only the browser's cookie holds.
+//! Signing in and staying signed in, over HTTP: cookies, the CSRF-bound
+//! sign-in form, and the `SignedIn` extractor. Passwords are checked by
+//! `padconnect_domain::sign_in`, sessions kept by
+//! `padconnect_domain::sessions`.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use uuid::Uuid;
 
 use super::csrf::{self, SessionBound};
@@ -14,34 +14,17 @@ use super::{PortalError, html};
 use crate::auth::{Caller, CallerKind};
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
-use padconnect_domain::secrets::hex;
+use padconnect_domain::sessions;
 use padconnect_domain::sign_in::{Refusal, check_password};
-use padconnect_store::{PortalSession, Store, Timestamp, User};
+use padconnect_store::{Store, User};
 
 /// The session cookie.
 pub const COOKIE: &str = "padconnect_session";
 /// The pre-session cookie the sign-in form's CSRF token is bound to.
 pub const SIGN_IN_COOKIE: &str = "padconnect_signin";
-/// A session lasts a working day, then the user signs in again.
-pub const LIFETIME_SECS: i64 = 8 * 3600;
+pub use padconnect_domain::sessions::LIFETIME_SECS;
 /// The sign-in form must be posted within this time of being shown.
 const SIGN_IN_FORM_SECS: i64 = 3600;
-
-/// A fresh random token: 256 bits, URL-safe.
-#[allow(
-    clippy::expect_used,
-    reason = "the system random source failing leaves nothing safe to do; std panics there too"
-)]
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What the store keeps of a session token.
-pub fn token_hash(token: &str) -> String {
-    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
-}
 
 /// A `Set-Cookie` value: HttpOnly and SameSite=Lax always, Secure when the
 /// request came over TLS. `max_age` 0 deletes the cookie.
@@ -119,28 +102,12 @@ async fn find_tenant(state: &AppState, upn: &str) -> Result<Option<Uuid>, Portal
 
 /// Starts a session for `user`; returns its token (for the cookie only).
 pub async fn start(state: &AppState, user: &User) -> Result<String, PortalError> {
-    let token = new_token();
-    let now = Timestamp::now();
-    let session = PortalSession {
-        tenant_id: user.tenant_id,
-        user_object_id: user.object_id,
-        created_at: now,
-        expires_at: now.plus_seconds(LIFETIME_SECS),
-    };
-    let mut tx = state.store.begin().await?;
-    tx.insert_portal_session(&token_hash(&token), &session)
-        .await?;
-    tx.commit().await?;
-    Ok(token)
+    Ok(sessions::start(&state.store, user).await?)
 }
 
-/// Ends a session: it is deleted from the store, so the cookie is worthless
-/// even if a copy of it survives.
+/// Ends a session: the cookie is worthless from now on.
 pub async fn end(state: &AppState, token: &str) -> Result<(), PortalError> {
-    let mut tx = state.store.begin().await?;
-    tx.delete_portal_session(&token_hash(token)).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(sessions::end(&state.store, token).await?)
 }
 
 /// A signed-in user, found by the session cookie.
@@ -185,10 +152,7 @@ impl SignedIn {
         let Some(token) = read_cookie(headers, COOKIE) else {
             return Ok(None);
         };
-        let Some(session) = store
-            .portal_session(&token_hash(token), Timestamp::now())
-            .await?
-        else {
+        let Some(session) = sessions::find(store, token).await? else {
             return Ok(None);
         };
         let user = store
@@ -239,7 +203,7 @@ impl SessionBound for SignedIn {
 
 /// A new pre-session token for the sign-in form, and its cookie.
 pub fn sign_in_form_token(origin: &RequestOrigin) -> (String, String) {
-    let token = new_token();
+    let token = sessions::new_token();
     let cookie = cookie(SIGN_IN_COOKIE, &token, SIGN_IN_FORM_SECS, origin);
     (token, cookie)
 }
@@ -268,16 +232,6 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_random_and_stored_hashed() {
-        let a = new_token();
-        assert_eq!(a.len(), 43);
-        assert_ne!(a, new_token());
-        let hash = token_hash(&a);
-        assert_eq!(hash.len(), 64);
-        assert!(!hash.contains(&a));
-    }
 
     #[test]
     fn cookie_flags() {

@@ -383,6 +383,36 @@ async fn groups_machines_and_shares() {
     .await;
 }
 
+/// Grants made at once each add their rights: none is lost to another's
+/// read of what the principal held before.
+#[tokio::test]
+async fn concurrent_grants_all_count() {
+    each(async |store| {
+        let owner = seed(store).await;
+        let grants = AccessRights::all().iter().map(|rights| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.grant_share(&Share {
+                    record: RecordRef::MachineGroup(GROUP),
+                    principal_id: owner,
+                    rights,
+                })
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+            }
+        });
+        futures::future::join_all(grants).await;
+        let held = store
+            .share_rights(RecordRef::MachineGroup(GROUP), owner)
+            .await
+            .unwrap();
+        assert_eq!(held, AccessRights::all());
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn rolled_back_writes_leave_nothing() {
     each(async |store| {

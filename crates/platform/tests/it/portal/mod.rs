@@ -12,7 +12,8 @@ mod pages;
 use std::collections::HashMap;
 
 use padconnect_client::{ClientCredential, Secret, TokenClient};
-use padconnect_domain::secrets::{hex, password_matches};
+use padconnect_domain::encoding::hex;
+use padconnect_domain::secrets::password_matches;
 use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_store::{RecordRef, Timestamp};
 use reqwest::StatusCode;

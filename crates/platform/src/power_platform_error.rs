@@ -1,4 +1,6 @@
-//! The Power Platform API's error format: `{"error":{"code","message"}}`.
+//! The Power Platform API's error format: `{"error":{"code","message"}}`,
+//! which the connections API and BAP both answer in. It sits below both
+//! surfaces, so neither imports the other.
 //!
 //! Codes the service is known to use keep its names (`ConnectionNotFound`,
 //! `EnvironmentNotFound`, `ConnectionAuthorizationFailed`,
