@@ -42,7 +42,7 @@ pub fn classify_host(host: &str) -> Option<Surface> {
     if let Some(prefix) = name.strip_suffix(".localhost") {
         return classify_local(prefix, &name);
     }
-    if ARM_HOSTS.contains(&name.as_str()) {
+    if arm_cloud(&name).is_some() {
         return Some(Surface::Arm);
     }
     Cloud::ALL
@@ -50,14 +50,68 @@ pub fn classify_host(host: &str) -> Option<Surface> {
         .find_map(|cloud| classify_cloud(cloud, &name))
 }
 
-/// Azure Resource Manager's hosts in the clouds the Azure CLI knows
-/// (azure-cli-core `cloud.py`: `AzureCloud`, `AzureUSGovernment`,
-/// `AzureChinaCloud` set `resource_manager` to these).
-pub const ARM_HOSTS: [&str; 3] = [
-    "management.azure.com",
-    "management.usgovcloudapi.net",
-    "management.chinacloudapi.cn",
+/// Azure Resource Manager in one of the clouds the Azure CLI knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArmCloud {
+    /// The Azure CLI's name for the cloud.
+    pub name: &'static str,
+    /// ARM's host (`resource_manager`).
+    pub host: &'static str,
+    /// The cloud's login endpoint.
+    pub login: &'static str,
+    /// The audiences of ARM's tokens, without their trailing slash: the
+    /// classic `management.core` form (`active_directory_resource_id`, which
+    /// the CLI asks for) first, then the newer one.
+    pub audiences: [&'static str; 2],
+}
+
+/// ARM in the clouds the Azure CLI knows (azure-cli-core `cloud.py`:
+/// `AzureCloud`, `AzureUSGovernment`, `AzureChinaCloud`), the public cloud
+/// first. The one table that the host classifier, the local CA, the token
+/// service's audiences and ARM's metadata answer all read.
+pub static ARM_CLOUDS: [ArmCloud; 3] = [
+    ArmCloud {
+        name: "AzureCloud",
+        host: "management.azure.com",
+        login: "https://login.microsoftonline.com",
+        audiences: [
+            "https://management.core.windows.net",
+            "https://management.azure.com",
+        ],
+    },
+    ArmCloud {
+        name: "AzureUSGovernment",
+        host: "management.usgovcloudapi.net",
+        login: "https://login.microsoftonline.us",
+        audiences: [
+            "https://management.core.usgovcloudapi.net",
+            "https://management.usgovcloudapi.net",
+        ],
+    },
+    ArmCloud {
+        name: "AzureChinaCloud",
+        host: "management.chinacloudapi.cn",
+        login: "https://login.chinacloudapi.cn",
+        audiences: [
+            "https://management.core.chinacloudapi.cn",
+            "https://management.chinacloudapi.cn",
+        ],
+    },
 ];
+
+/// The ARM cloud whose host is `host` (a name, lower case, no port).
+pub fn arm_cloud(host: &str) -> Option<&'static ArmCloud> {
+    ARM_CLOUDS.iter().find(|cloud| cloud.host == host)
+}
+
+/// Whether `audience` (with or without its trailing slash) is ARM's in
+/// any cloud.
+pub fn is_arm_audience(audience: &str) -> bool {
+    let audience = audience.trim_end_matches('/');
+    ARM_CLOUDS
+        .iter()
+        .any(|cloud| cloud.audiences.contains(&audience))
+}
 
 /// The highest regional number a Dataverse host may carry (`crm21`); the
 /// regions in use today stop below it.
@@ -70,7 +124,7 @@ pub const MAX_DATAVERSE_REGION: u32 = 30;
 /// `crm2.dynamics.com`, ...) rather than as all of `dynamics.com`.
 pub fn served_dns_subtrees() -> Vec<String> {
     let mut names = vec!["localhost".to_owned()];
-    names.extend(ARM_HOSTS.map(String::from));
+    names.extend(ARM_CLOUDS.map(|cloud| cloud.host.to_owned()));
     for cloud in Cloud::ALL {
         let hosts = cloud.hosts();
         names.extend([hosts.login, hosts.api, hosts.portal, hosts.bap].map(String::from));

@@ -20,19 +20,6 @@ use crate::state::Verifier;
 /// The Power Platform API's audience, in every token for it.
 pub const POWER_PLATFORM_AUDIENCE: &str = "https://api.powerplatform.com";
 /// The Power Platform API's first-party app id, also accepted as a resource.
-/// Azure Resource Manager's resource URIs in each cloud, without their
-/// trailing slash: the classic `management.core` form the Azure CLI asks for
-/// and the newer one (azure-cli-core `cloud.py`: `active_directory_resource_id`
-/// and `resource_manager`).
-pub const ARM_AUDIENCES: [&str; 6] = [
-    "https://management.core.windows.net",
-    "https://management.azure.com",
-    "https://management.core.usgovcloudapi.net",
-    "https://management.usgovcloudapi.net",
-    "https://management.core.chinacloudapi.cn",
-    "https://management.chinacloudapi.cn",
-];
-
 pub const POWER_PLATFORM_APP_ID: &str = "8578e004-a5c6-46e7-913e-12f58912df43";
 /// Clock skew tolerated on `nbf` and `exp`.
 pub const LEEWAY_SECS: u64 = 300;
@@ -114,7 +101,7 @@ impl Audience<'_> {
             Self::Dataverse { org, .. } => {
                 dataverse_org_of(aud).is_some_and(|o| o.eq_ignore_ascii_case(org))
             }
-            Self::Arm => ARM_AUDIENCES.contains(&aud.trim_end_matches('/')),
+            Self::Arm => padconnect_core::host::is_arm_audience(aud),
             Self::Bap => is_bap_resource(aud.trim_end_matches('/')),
         }
     }

@@ -10,6 +10,7 @@
 
 use axum::Json;
 use axum::extract::Query;
+use padconnect_core::host::{ARM_CLOUDS, arm_cloud};
 use padconnect_core::{Surface, classify_host};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,44 +24,6 @@ pub struct ApiVersion {
     api_version: Option<String>,
 }
 
-/// One ARM cloud: its name as the Azure CLI calls it, its login host and the
-/// audience of its tokens (azure-cli-core `cloud.py`'s built-in clouds).
-struct ArmCloud {
-    name: &'static str,
-    login: &'static str,
-    /// The classic `management.core` form first: the CLI takes `[0]`.
-    audiences: [&'static str; 2],
-}
-
-fn cloud_of(arm_host: &str) -> ArmCloud {
-    match arm_host {
-        "management.usgovcloudapi.net" => ArmCloud {
-            name: "AzureUSGovernment",
-            login: "https://login.microsoftonline.us",
-            audiences: [
-                "https://management.core.usgovcloudapi.net/",
-                "https://management.usgovcloudapi.net/",
-            ],
-        },
-        "management.chinacloudapi.cn" => ArmCloud {
-            name: "AzureChinaCloud",
-            login: "https://login.chinacloudapi.cn",
-            audiences: [
-                "https://management.core.chinacloudapi.cn/",
-                "https://management.chinacloudapi.cn/",
-            ],
-        },
-        _ => ArmCloud {
-            name: "AzureCloud",
-            login: "https://login.microsoftonline.com",
-            audiences: [
-                "https://management.core.windows.net/",
-                "https://management.azure.com/",
-            ],
-        },
-    }
-}
-
 pub async fn endpoints(
     Query(query): Query<ApiVersion>,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
@@ -70,7 +33,8 @@ pub async fn endpoints(
     }
     let host = origin.authority.to_ascii_lowercase();
     let by_name = matches!(classify_host(&host), Some(Surface::Arm));
-    let cloud = cloud_of(host.split(':').next().unwrap_or_default());
+    // Another name (a bare address) is the public cloud's ARM.
+    let cloud = arm_cloud(host.split(':').next().unwrap_or_default()).unwrap_or(&ARM_CLOUDS[0]);
     // Under a bare address the identity surface is path-style at the root.
     let login = match by_name {
         true => cloud.login.to_owned(),
@@ -81,7 +45,7 @@ pub async fn endpoints(
         "resourceManager": origin.url("/"),
         "authentication": {
             "loginEndpoint": login,
-            "audiences": cloud.audiences,
+            "audiences": cloud.audiences.map(|audience| format!("{audience}/")),
             "tenant": "common",
             "identityProvider": "AAD",
         },

@@ -16,23 +16,12 @@ use padconnect_domain::connections::vault;
 use padconnect_domain::fleet::{self, Actor, Row};
 use padconnect_store::{Credential, MachineGroup, RecordRef, Store, StoreError};
 
-/// Which of the three actions was called.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Change {
-    /// GrantAccess: add rights to those held.
-    Grant,
-    /// ModifyAccess: replace the rights held.
-    Modify,
-    /// RevokeAccess: remove every shared right.
-    Revoke,
-}
-
 pub async fn grant(
     state: State<AppState>,
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<StatusCode, DataverseError> {
-    share(state, caller, body, Change::Grant).await
+    share(state, caller, body, Some(fleet::Change::Grant)).await
 }
 
 pub async fn modify(
@@ -40,7 +29,7 @@ pub async fn modify(
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<StatusCode, DataverseError> {
-    share(state, caller, body, Change::Modify).await
+    share(state, caller, body, Some(fleet::Change::Modify)).await
 }
 
 pub async fn revoke(
@@ -48,22 +37,25 @@ pub async fn revoke(
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<StatusCode, DataverseError> {
-    share(state, caller, body, Change::Revoke).await
+    share(state, caller, body, None).await
 }
 
+/// `giving` makes the domain's change from the rights the body names
+/// (`fleet::Change::Grant` or `Modify`); `None` is RevokeAccess, which
+/// names a revokee and no rights.
 async fn share(
     State(state): State<AppState>,
     caller: DataverseCaller,
     body: Bytes,
-    change: Change,
+    giving: Option<fn(AccessRights) -> fleet::Change>,
 ) -> Result<StatusCode, DataverseError> {
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         DataverseError::bad_request(format!("The request body is not valid JSON: {e}"))
     })?;
     let (table, id) = target_row(&body["Target"])?;
-    let (principal, change) = match change {
-        Change::Revoke => (principal_id(&body["Revokee"])?, fleet::Change::Revoke),
-        _ => {
+    let (principal, change) = match giving {
+        None => (principal_id(&body["Revokee"])?, fleet::Change::Revoke),
+        Some(giving) => {
             let access = &body["PrincipalAccess"];
             let mask = access["AccessMask"].as_str().ok_or_else(|| {
                 DataverseError::bad_request(
@@ -73,11 +65,7 @@ async fn share(
             let rights: AccessRights = mask.parse().map_err(|e: padconnect_core::ParseError| {
                 DataverseError::bad_request(e.to_string())
             })?;
-            let change = match change {
-                Change::Grant => fleet::Change::Grant(rights),
-                _ => fleet::Change::Modify(rights),
-            };
-            (principal_id(&access["Principal"])?, change)
+            (principal_id(&access["Principal"])?, giving(rights))
         }
     };
     let store = &state.store;

@@ -71,7 +71,7 @@ pub async fn openid_configuration_v1(
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
         "scopes_supported": ["openid"],
-        "issuer": format!("https://sts.windows.net/{tid}/"),
+        "issuer": crate::auth::issuer(tid),
         "microsoft_multi_refresh_token": true,
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "device_authorization_endpoint": format!("{base}/oauth2/devicecode"),

@@ -10,8 +10,7 @@ use uuid::Uuid;
 
 use super::{AadError, assertion};
 use crate::auth::{
-    ARM_AUDIENCES, AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of,
-    issuer,
+    AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of, issuer,
 };
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
@@ -431,7 +430,7 @@ async fn audience_of(
     // (`https://management.core.windows.net//.default`).
     // BAP's too: `https://service.powerapps.com/.default` gives
     // `aud: https://service.powerapps.com/`.
-    if ARM_AUDIENCES.contains(&resource) || crate::auth::is_bap_resource(resource) {
+    if padconnect_core::host::is_arm_audience(resource) || crate::auth::is_bap_resource(resource) {
         return Ok(format!("{resource}/"));
     }
     let not_found = || {

@@ -122,7 +122,7 @@ fn server_names() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    names.extend(padconnect_core::host::ARM_HOSTS.map(String::from));
+    names.extend(padconnect_core::host::ARM_CLOUDS.map(|cloud| cloud.host.to_owned()));
     for cloud in Cloud::ALL {
         let hosts = cloud.hosts();
         names.extend([
