@@ -23,20 +23,20 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::{Span, info_span};
 
 use crate::dataverse::DataverseError;
-use crate::identity::AadError;
 use crate::origin::{EnvironmentScope, OrgScope, RequestOrigin};
-use crate::portal::PortalError;
 use crate::power_platform_error::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::middleware;
 
-use crate::arm::ArmError;
 use crate::state::AppState;
 use crate::tls::LeafCertificates;
 use crate::tunnel::{self, Tunnels};
 use crate::{arm, bap, connectivity, dataverse, identity, portal};
+
+mod refusals;
+use refusals::{body_too_large, catching_panics, invalid_path, surface_error};
 
 /// The header carrying each request's id, as Microsoft's services name it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -119,30 +119,6 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// A panic in a surface's handler answers that surface's 500, in its own
-/// format, instead of resetting the connection; the process serves on. The
-/// panic was logged once where it happened, by the panic hook (with the
-/// request's span), so this says nothing more. Nothing the product does
-/// panics by design (the workspace's lints deny unwrap, expect and panic).
-fn catching_panics(router: Router, route: Route) -> Router {
-    router.layer(CatchPanicLayer::custom(
-        move |_panic: Box<dyn std::any::Any + Send + 'static>| internal_error(&route),
-    ))
-}
-
-/// Each surface's own answer to its own fault, without a second log line.
-fn internal_error(route: &Route) -> Response {
-    match route {
-        Route::Identity => AadError::unexpected().into_response(),
-        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
-            ApiError::unexpected().into_response()
-        }
-        Route::Dataverse(_) | Route::UnknownOrg(_) => DataverseError::unexpected().into_response(),
-        Route::Arm => ArmError::unexpected().into_response(),
-        Route::Portal => PortalError::unexpected().into_response(),
-    }
-}
-
 fn request_span<B>(request: &HttpRequest<B>) -> Span {
     let id = request
         .extensions()
@@ -168,7 +144,7 @@ async fn healthz() -> impl IntoResponse {
 async fn openapi() -> impl IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        include_str!("../openapi.json"),
     )
 }
 
@@ -412,13 +388,6 @@ fn is_too_large(error: &axum::Error) -> bool {
     false
 }
 
-/// A path whose path-style prefix cannot be taken off: a prefix misjudged,
-/// never a panic.
-fn invalid_path(route: &Route) -> Response {
-    let message = "The request's path is not a valid URI path.".to_owned();
-    surface_error(route, StatusCode::BAD_REQUEST, "InvalidRequestUri", message)
-}
-
 /// The path after a path-style prefix of `prefix_len` bytes (a suffix of
 /// a valid path is one too, so `None` means a prefix that was misjudged).
 fn strip_prefix(uri: &Uri, prefix_len: usize) -> Option<Uri> {
@@ -431,99 +400,9 @@ fn strip_prefix(uri: &Uri, prefix_len: usize) -> Option<Uri> {
     Uri::builder().path_and_query(path_and_query).build().ok()
 }
 
-/// A 413 in the surface's own format when the declared body is over the
-/// limit. Bodies without a length are held to the same limit as they are read.
-fn body_too_large(request: &Request<Body>, limit: usize, route: &Route) -> Option<Response> {
-    let length: usize = request
-        .headers()
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()?;
-    if length <= limit {
-        return None;
-    }
-    let message = format!("The request body is {length} bytes; the limit is {limit} bytes.");
-    Some(surface_error(
-        route,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "RequestEntityTooLarge",
-        message,
-    ))
-}
-
-/// A refusal of the request as such (too large, too slow) in the surface's
-/// own format. Guesses, written down: neither Entra nor Dataverse documents
-/// its code for these; we use their generic malformed-request codes, and
-/// `api_code` for the connections API and ARM.
-fn surface_error(
-    route: &Route,
-    status: StatusCode,
-    api_code: &'static str,
-    message: String,
-) -> Response {
-    match route {
-        Route::Identity => {
-            AadError::new(status, "invalid_request", 9002313, message).into_response()
-        }
-        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
-            ApiError::new(status, api_code, message).into_response()
-        }
-        Route::Dataverse(_) | Route::UnknownOrg(_) => {
-            DataverseError::new(status, "0x80040203", message).into_response()
-        }
-        Route::Arm if status == StatusCode::PAYLOAD_TOO_LARGE => {
-            ArmError::too_large(message).into_response()
-        }
-        Route::Arm => ArmError::new(status, api_code, message).into_response(),
-        Route::Portal => PortalError { status, message }.into_response(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A handler that panics gets its surface's 500 in that surface's
-    /// format; the router goes on serving.
-    #[tokio::test]
-    async fn a_panic_answers_the_surfaces_500() {
-        async fn boom() -> &'static str {
-            panic!("a bug")
-        }
-        let cases = [
-            (Route::Dataverse(String::new()), "0x80040216"),
-            (Route::TenantApi, "InternalServerError"),
-            (Route::Arm, "InternalServerError"),
-        ];
-        for (route, code) in cases {
-            let router = catching_panics(Router::new().route("/", get(boom)), route.clone());
-            for _ in 0..2 {
-                let request = HttpRequest::get("/").body(Body::empty()).unwrap();
-                let response = router.clone().oneshot(request).await.unwrap();
-                assert_eq!(
-                    response.status(),
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "{route:?}"
-                );
-                let body = axum::body::to_bytes(response.into_body(), 1 << 16)
-                    .await
-                    .unwrap();
-                let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-                assert_eq!(body["error"]["code"], code, "{route:?}: {body}");
-            }
-        }
-        let router = catching_panics(Router::new().route("/", get(boom)), Route::Identity);
-        let request = HttpRequest::get("/").body(Body::empty()).unwrap();
-        let response = router.oneshot(request).await.unwrap();
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
-            .await
-            .unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(body["error"], "temporarily_unavailable");
-        assert_eq!(body["error_codes"][0], 90033);
-    }
 
     #[test]
     fn path_style_routes() {

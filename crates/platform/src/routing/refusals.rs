@@ -1,0 +1,152 @@
+//! Each surface's own answer when a request is refused before a surface
+//! sees it (too large, too slow, a path that cannot be routed) or when its
+//! handler panics: the dispatcher knows the route, so the caller gets the
+//! format of the service it called.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::Route;
+use crate::arm::ArmError;
+use crate::dataverse::DataverseError;
+use crate::identity::AadError;
+use crate::portal::PortalError;
+use crate::power_platform_error::ApiError;
+
+/// A panic in a surface's handler answers that surface's 500, in its own
+/// format, instead of resetting the connection; the process serves on. The
+/// panic was logged once where it happened, by the panic hook (with the
+/// request's span), so this says nothing more. Nothing the product does
+/// panics by design (the workspace's lints deny unwrap, expect and panic).
+pub(super) fn catching_panics(router: Router, route: Route) -> Router {
+    router.layer(CatchPanicLayer::custom(
+        move |_panic: Box<dyn std::any::Any + Send + 'static>| internal_error(&route),
+    ))
+}
+
+/// Each surface's own answer to its own fault, without a second log line.
+pub(super) fn internal_error(route: &Route) -> Response {
+    match route {
+        Route::Identity => AadError::unexpected().into_response(),
+        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
+            ApiError::unexpected().into_response()
+        }
+        Route::Dataverse(_) | Route::UnknownOrg(_) => DataverseError::unexpected().into_response(),
+        Route::Arm => ArmError::unexpected().into_response(),
+        Route::Portal => PortalError::unexpected().into_response(),
+    }
+}
+
+/// A path whose path-style prefix cannot be taken off: a prefix misjudged,
+/// never a panic.
+pub(super) fn invalid_path(route: &Route) -> Response {
+    let message = "The request's path is not a valid URI path.".to_owned();
+    surface_error(route, StatusCode::BAD_REQUEST, "InvalidRequestUri", message)
+}
+
+/// A 413 in the surface's own format when the declared body is over the
+/// limit. Bodies without a length are held to the same limit as they are read.
+pub(super) fn body_too_large(
+    request: &Request<Body>,
+    limit: usize,
+    route: &Route,
+) -> Option<Response> {
+    let length: usize = request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    if length <= limit {
+        return None;
+    }
+    let message = format!("The request body is {length} bytes; the limit is {limit} bytes.");
+    Some(surface_error(
+        route,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLarge",
+        message,
+    ))
+}
+
+/// A refusal of the request as such (too large, too slow) in the surface's
+/// own format. Guesses, written down: neither Entra nor Dataverse documents
+/// its code for these; we use their generic malformed-request codes, and
+/// `api_code` for the connections API and ARM.
+pub(super) fn surface_error(
+    route: &Route,
+    status: StatusCode,
+    api_code: &'static str,
+    message: String,
+) -> Response {
+    match route {
+        Route::Identity => {
+            AadError::new(status, "invalid_request", 9002313, message).into_response()
+        }
+        Route::TenantApi | Route::EnvironmentApi(_) | Route::UnknownEnvironment(_) | Route::Bap => {
+            ApiError::new(status, api_code, message).into_response()
+        }
+        Route::Dataverse(_) | Route::UnknownOrg(_) => {
+            DataverseError::new(status, "0x80040203", message).into_response()
+        }
+        Route::Arm if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            ArmError::too_large(message).into_response()
+        }
+        Route::Arm => ArmError::new(status, api_code, message).into_response(),
+        Route::Portal => PortalError { status, message }.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request as HttpRequest;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A handler that panics gets its surface's 500 in that surface's
+    /// format; the router goes on serving.
+    #[tokio::test]
+    async fn a_panic_answers_the_surfaces_500() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let cases = [
+            (Route::Dataverse(String::new()), "0x80040216"),
+            (Route::TenantApi, "InternalServerError"),
+            (Route::Arm, "InternalServerError"),
+        ];
+        for (route, code) in cases {
+            let router = catching_panics(Router::new().route("/", get(boom)), route.clone());
+            for _ in 0..2 {
+                let request = HttpRequest::get("/").body(Body::empty()).unwrap();
+                let response = router.clone().oneshot(request).await.unwrap();
+                assert_eq!(
+                    response.status(),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "{route:?}"
+                );
+                let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                    .await
+                    .unwrap();
+                let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(body["error"]["code"], code, "{route:?}: {body}");
+            }
+        }
+        let router = catching_panics(Router::new().route("/", get(boom)), Route::Identity);
+        let request = HttpRequest::get("/").body(Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert_eq!(body["error_codes"][0], 90033);
+    }
+}
