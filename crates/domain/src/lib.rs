@@ -10,6 +10,8 @@
 //! - `fleet`: machine groups, machines, their sharing and membership;
 //! - `connections`: who may write which connection, with which credentials;
 //! - `sign_in`: a person's password, checked once for every surface;
+//! - `solutions`: staging and importing solutions, binding connection
+//!   references, turning flows on and off;
 //! - `world`: the world file and its loader, which calls the rules above;
 //! - `keyring`, `secrets`, `lockout`: the keys that seal what is kept, the
 //!   hashing of secrets and passwords, and smart lockout.
@@ -24,6 +26,7 @@ pub mod lockout;
 pub mod secrets;
 pub mod sessions;
 pub mod sign_in;
+pub mod solutions;
 pub mod system_users;
 pub mod world;
 
@@ -55,6 +58,12 @@ pub enum Error {
     /// credentials; `machine` is the one the service names.
     #[error("Connection failed: [Machine {machine}]. There's an issue with your credentials.")]
     Credentials { machine: Uuid },
+    /// A solution import refused or failed.
+    #[error(transparent)]
+    Import(solutions::ImportError),
+    /// A flow cannot be turned on.
+    #[error(transparent)]
+    FlowOff(solutions::FlowOff),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The platform's own fault, never the caller's: what failed.

@@ -151,9 +151,11 @@ impl Platform {
     ) -> std::io::Result<()> {
         let router = self.router();
         let refresher = tokio::spawn(refresh_signing_keys(self.state.clone()));
+        let jobs = tokio::spawn(run_due_jobs(self.state.clone()));
         let idle = Duration::from_secs(self.state.config.idle_timeout);
         let result = listener::serve(listener, router, self.tls, idle, shutdown).await;
         refresher.abort();
+        jobs.abort();
         self.state.store.close().await;
         result
     }
@@ -252,6 +254,33 @@ impl RunningPlatform {
 
 /// Re-reads the signing keys now and then: a replica sees keys made
 /// elsewhere, and a key that retires is replaced on time.
+/// Runs the system jobs (solution imports) whose time has come, every
+/// second, on every replica: a job nobody polls still ends, and one that a
+/// stopped replica left is finished by another (`domain::solutions`).
+async fn run_due_jobs(state: AppState) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let due = match state
+            .store
+            .due_async_operations(padconnect_store::Timestamp::now(), 16)
+            .await
+        {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the system jobs that are due");
+                continue;
+            }
+        };
+        for id in due {
+            if let Err(error) = padconnect_domain::solutions::run(&state.store, id).await {
+                tracing::warn!(%error, job = %id, "a system job failed to run");
+            }
+        }
+    }
+}
+
 async fn refresh_signing_keys(state: AppState) {
     let mut ticks = tokio::time::interval(REFRESH_EVERY);
     ticks.tick().await;

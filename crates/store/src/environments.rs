@@ -20,7 +20,7 @@ impl Store {
         fetch_one!(
             self,
             EnvironmentRow,
-            "SELECT id, tenant_id, display_name, org, ready_at FROM environments WHERE id = $1",
+            "SELECT id, tenant_id, display_name, org, ready_at, import_seconds FROM environments WHERE id = $1",
             id.to_string()
         )
     }
@@ -30,7 +30,7 @@ impl Store {
         fetch_one!(
             self,
             EnvironmentRow,
-            "SELECT id, tenant_id, display_name, org, ready_at FROM environments WHERE org = $1",
+            "SELECT id, tenant_id, display_name, org, ready_at, import_seconds FROM environments WHERE org = $1",
             org.to_ascii_lowercase()
         )
     }
@@ -39,7 +39,7 @@ impl Store {
         fetch_all!(
             self,
             EnvironmentRow,
-            "SELECT id, tenant_id, display_name, org, ready_at FROM environments WHERE tenant_id = $1 ORDER BY display_name",
+            "SELECT id, tenant_id, display_name, org, ready_at, import_seconds FROM environments WHERE tenant_id = $1 ORDER BY display_name",
             text(tenant_id)
         )
     }
@@ -96,15 +96,16 @@ impl Tx {
             self,
             // The first load's readiness time stays: a restart does not make
             // an environment new again.
-            "INSERT INTO environments (id, tenant_id, display_name, org, created_at, ready_at) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO environments (id, tenant_id, display_name, org, created_at, ready_at, import_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, org = excluded.org, \
-             ready_at = COALESCE(environments.ready_at, excluded.ready_at)",
+             import_seconds = excluded.import_seconds, ready_at = COALESCE(environments.ready_at, excluded.ready_at)",
             env.id.to_string(),
             text(env.tenant_id),
             env.display_name.clone(),
             env.org.to_ascii_lowercase(),
             Timestamp::now().0,
-            env.ready_at.map(|at| at.0)
+            env.ready_at.map(|at| at.0),
+            i64::try_from(env.import_seconds).unwrap_or(i64::MAX)
         )?;
         Ok(())
     }

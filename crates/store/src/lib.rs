@@ -12,7 +12,8 @@
 //! - `machines.rs`: machine groups, machines, and what is shared of them;
 //! - `connections.rs`: connections, their permissions and target facts;
 //! - `portal.rs`: portal sessions, and what else the portal reads or writes;
-//! - `subscriptions.rs`: a tenant's Azure subscriptions (ARM).
+//! - `subscriptions.rs`: a tenant's Azure subscriptions (ARM);
+//! - `solutions.rs`: solutions, their components, and system jobs (imports).
 //!
 //! Under them, `rows.rs` holds the row structs and their conversions into
 //! the types of `model.rs`, and `sql.rs` the macros that compile a query
@@ -32,6 +33,7 @@
 //! also syncs each commit to disk, for power loss. All SQLite writes go
 //! through one connection, so writers never contend for the lock.
 
+mod async_operations;
 mod connection_cache;
 mod connection_inserts;
 mod connections;
@@ -43,6 +45,7 @@ mod machines;
 mod model;
 mod portal;
 mod rows;
+mod solutions;
 mod sql;
 pub(crate) mod sqlite_reads;
 mod subscriptions;
@@ -57,11 +60,15 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use async_operations::{AsyncOperation, Outcome};
 pub use connection_cache::MAX_AGE as CONNECTION_CACHE_MAX_AGE;
 pub use connections::ConnectionPermission;
 pub use directory::Directory;
 pub use model::*;
 pub use portal::PortalSession;
+pub use solutions::{
+    ConnectionReference, Solution, SolutionUpload, VariableDefinition, VariableValue, Workflow,
+};
 use sql::fetch_row;
 pub(crate) use sqlite_reads::FromSqliteRow;
 pub use sqlite_reads::missed_column_guesses;
@@ -72,7 +79,7 @@ pub use subscriptions::Subscription;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 8] = [
+    const MIGRATIONS: [(i64, &str, &str); 9] = [
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "portal", include_str!("../migrations/0002_portal.sql")),
         (
@@ -104,6 +111,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             8,
             "credentials",
             include_str!("../migrations/0008_credentials.sql"),
+        ),
+        (
+            9,
+            "solutions",
+            include_str!("../migrations/0009_solutions.sql"),
         ),
     ];
     Migrator::with_migrations(

@@ -115,6 +115,9 @@ pub struct Environment {
     /// `ServiceToServiceEnvironmentNotFound`, as a new environment does. Set
     /// at the environment's first load and kept on later ones.
     pub ready_at: Option<Timestamp>,
+    /// How long its solution imports take, in seconds (the world's
+    /// `import_seconds`): a pipeline's polling can be tested.
+    pub import_seconds: u64,
 }
 
 impl Environment {

@@ -26,7 +26,7 @@ fn group_type(code: i64) -> Result<GroupType> {
     GroupType::from_code(code).ok_or_else(|| corrupt("flowgrouptype", &code.to_string()))
 }
 
-fn env_id(value: &str) -> Result<EnvironmentId> {
+pub(super) fn env_id(value: &str) -> Result<EnvironmentId> {
     value.parse().map_err(|_| corrupt("environment id", value))
 }
 
@@ -187,6 +187,7 @@ rows! {
         display_name: String,
         org: String,
         ready_at: Option<i64>,
+        import_seconds: i64,
     }
 }
 
@@ -199,6 +200,7 @@ impl TryFrom<EnvironmentRow> for Environment {
             display_name: r.display_name,
             org: r.org,
             ready_at: r.ready_at.map(Timestamp),
+            import_seconds: u64::try_from(r.import_seconds).unwrap_or_default(),
         })
     }
 }

@@ -149,6 +149,7 @@ impl Checker<'_> {
             machine_groups: groups,
             credentials,
             ready_after_seconds: e.ready_after_seconds,
+            import_seconds: e.import_seconds,
         })
     }
 

@@ -176,6 +176,7 @@ async fn load_environment(
         display_name: env.display_name.clone(),
         org: env.org.clone(),
         ready_at,
+        import_seconds: env.import_seconds.unwrap_or_default(),
     })
     .await?;
     let now = Timestamp::now();

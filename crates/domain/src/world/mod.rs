@@ -140,6 +140,8 @@ pub struct WorldEnvironment {
     /// Not ready (ServiceToServiceEnvironmentNotFound) for this long after
     /// its first load.
     pub ready_after_seconds: Option<u64>,
+    /// How long each solution import takes here, in seconds.
+    pub import_seconds: Option<u64>,
 }
 
 /// A principal of the tenant, as the world file names it.

@@ -97,6 +97,9 @@ pub(super) struct EnvironmentSpec {
     /// Seconds after its first load during which its connections API
     /// answers as a newly created environment does (DESIGN.md 4.2).
     pub ready_after_seconds: Option<u64>,
+    /// Seconds each solution import takes (its asyncoperation stays In
+    /// Progress that long), so a pipeline's polling can be tested.
+    pub import_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

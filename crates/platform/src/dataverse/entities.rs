@@ -48,15 +48,21 @@ pub async fn get(
     if segment.starts_with("EntityDefinitions") {
         return super::metadata::entity_definitions(&segment, &params, &caller).await;
     }
-    if let Some(("RetrieveSharedPrincipalsAndAccess", arguments)) = access::function_call(&segment)
-    {
-        return Ok(
-            access::shared_principals(&state, &caller, arguments, &params)
-                .await?
-                .into_response(),
-        );
+    match access::function_call(&segment) {
+        Some(("RetrieveSharedPrincipalsAndAccess", arguments)) => {
+            return Ok(
+                access::shared_principals(&state, &caller, arguments, &params)
+                    .await?
+                    .into_response(),
+            );
+        }
+        Some(("RetrieveSolutionImportResult", arguments)) => {
+            return super::solutions::import_result(&state, &caller, arguments).await;
+        }
+        _ => {}
     }
     let (table, id) = parse_segment(&segment)?;
+    let (params, expand) = expansion(params, table)?;
     let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
     let annotations = match Requested::from_headers(&headers) {
         Some(requested) => Some((requested, names(&state, &caller).await?)),
@@ -64,6 +70,14 @@ pub async fn get(
     };
     let project = |row: &Value| {
         let mut body = query.project(row, &[table.key()]);
+        for navigation in &expand {
+            body[navigation.as_str()] = row[navigation.as_str()].clone();
+        }
+        if let Value::Object(fields) = &mut body {
+            fields.retain(|name, _| {
+                !table.expandable().contains(&name.as_str()) || expand.contains(name)
+            });
+        }
         if let Some((requested, names)) = &annotations {
             annotate(table, &mut body, requested, names);
         }
@@ -121,6 +135,36 @@ pub async fn get(
         annotations.as_ref().map(|a| &a.0),
     );
     Ok(response)
+}
+
+/// Takes `$expand` out of the query: the navigation properties it names,
+/// which the table must have (a solution's `publisherid`, as the Terraform
+/// provider reads it). Nested query options are not taken.
+fn expansion(
+    mut params: HashMap<String, String>,
+    table: Table,
+) -> Result<(HashMap<String, String>, Vec<String>), DataverseError> {
+    let Some(value) = params.remove("$expand") else {
+        return Ok((params, Vec::new()));
+    };
+    let expand = value
+        .split(',')
+        .map(|name| {
+            let name = name.trim();
+            match table.expandable().contains(&name) {
+                true => Ok(name.to_owned()),
+                false => Err(DataverseError::bad_request(format!(
+                    "Could not find a navigation property named '{name}' on {}: $expand takes {}",
+                    table.entity_set(),
+                    match table.expandable() {
+                        [] => "nothing on this table".to_owned(),
+                        names => names.join(", "),
+                    }
+                ))),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((params, expand))
 }
 
 /// `Preference-Applied`, naming each preference honoured.

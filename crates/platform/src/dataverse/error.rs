@@ -67,6 +67,8 @@ impl From<padconnect_domain::Error> for DataverseError {
             Error::Sharing(_) | Error::Connection(_) | Error::Credentials { .. } => {
                 Self::bad_request(error.to_string())
             }
+            Error::Import(refusal) => Self::bad_request_code(refusal.code(), refusal.to_string()),
+            Error::FlowOff(off) => Self::flow_off(&off),
             Error::Store(error) => error.into(),
             Error::Internal(what) => Self::internal(format!("{what} failed")),
         }
@@ -235,6 +237,27 @@ impl DataverseError {
     /// A 400 with a specific Dataverse code.
     pub fn bad_request_code(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// A flow the caller cannot turn on. The flow service's refusal reaches
+    /// a Web API caller through the plugin that sets a flow's state, as
+    /// ALM logs show it (coe-starter-kit #3535, #4990): "Flow client error
+    /// returned with status code ..." and the flow service's JSON. The
+    /// Dataverse code of that plugin error is not public: padconnect
+    /// answers 0x80040265 (IsvAborted), the documented code of an error a
+    /// plugin raises, with status 400.
+    pub fn flow_off(off: &padconnect_domain::solutions::FlowOff) -> Self {
+        let status = match off.status {
+            403 => "Forbidden",
+            _ => "BadRequest",
+        };
+        let details = serde_json::json!({"error": {"code": off.code, "message": off.message}});
+        Self::bad_request_code(
+            "0x80040265",
+            format!(
+                "Flow client error returned with status code \"{status}\" and details \"{details}\"."
+            ),
+        )
     }
 
     /// 0x80060888: a query or body Dataverse cannot read.

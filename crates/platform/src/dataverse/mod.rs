@@ -5,10 +5,13 @@ mod annotations;
 mod caller;
 mod entities;
 mod error;
+mod import_log;
 mod membership;
 mod metadata;
 mod odata;
 mod sharing;
+mod solution_tables;
+mod solutions;
 mod tables;
 mod whoami;
 mod writes;
@@ -30,6 +33,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/data/v9.2/GrantAccess", post(sharing::grant))
         .route("/api/data/v9.2/ModifyAccess", post(sharing::modify))
         .route("/api/data/v9.2/RevokeAccess", post(sharing::revoke))
+        .route("/api/data/v9.2/StageSolution", post(solutions::stage))
+        .route(
+            "/api/data/v9.2/ImportSolutionAsync",
+            post(solutions::import_async),
+        )
+        .route("/api/data/v9.2/ImportSolution", post(solutions::import))
         .route(
             "/api/data/v9.2/{segment}",
             get(entities::get)

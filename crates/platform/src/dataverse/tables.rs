@@ -1,10 +1,12 @@
 //! The tables the seed touches (and `credential`, which a connection may
-//! name), as the Web API shows their rows, and which rows a caller may read.
+//! name), as the Web API shows their rows, and which rows a caller may read;
+//! the solution tables are `solution_tables`'.
 
 use padconnect_core::AccessRights;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::solution_tables::SolutionTable;
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
 use padconnect_domain::connections::vault;
@@ -17,6 +19,8 @@ pub enum Table {
     Machines,
     SystemUsers,
     Credentials,
+    /// A table of solutions and what they bring (`solution_tables`).
+    Solution(SolutionTable),
 }
 
 impl Table {
@@ -26,7 +30,7 @@ impl Table {
             "flowmachines" => Some(Self::Machines),
             "systemusers" => Some(Self::SystemUsers),
             "credentials" => Some(Self::Credentials),
-            _ => None,
+            other => SolutionTable::from_entity_set(other).map(Self::Solution),
         }
     }
 
@@ -36,6 +40,7 @@ impl Table {
             Self::Machines => "flowmachines",
             Self::SystemUsers => "systemusers",
             Self::Credentials => "credentials",
+            Self::Solution(table) => table.entity_set(),
         }
     }
 
@@ -45,6 +50,7 @@ impl Table {
             Self::Machines => "flowmachine",
             Self::SystemUsers => "systemuser",
             Self::Credentials => "credential",
+            Self::Solution(table) => table.logical_name(),
         }
     }
 
@@ -54,6 +60,15 @@ impl Table {
             Self::Machines => "flowmachineid",
             Self::SystemUsers => "systemuserid",
             Self::Credentials => "credentialid",
+            Self::Solution(table) => table.key(),
+        }
+    }
+
+    /// The navigation properties `$expand` may name.
+    pub fn expandable(self) -> &'static [&'static str] {
+        match self {
+            Self::Solution(table) => table.expandable(),
+            _ => &[],
         }
     }
 
@@ -126,6 +141,7 @@ impl Table {
                 RECORD[1],
                 RECORD[2],
             ],
+            Self::Solution(table) => table.columns(),
         }
     }
 
@@ -137,6 +153,7 @@ impl Table {
     ) -> Result<Vec<Value>, DataverseError> {
         let env = &caller.environment.id;
         match self {
+            Self::Solution(table) => table.readable_rows(state, caller).await,
             Self::SystemUsers => Ok(state
                 .store
                 .system_users(env)
@@ -182,6 +199,7 @@ impl Table {
         let env = caller.environment.id;
         let missing = || DataverseError::does_not_exist(self.logical_name(), id);
         match self {
+            Self::Solution(table) => table.row(state, caller, id).await,
             Self::SystemUsers => {
                 let user = state
                     .store
@@ -265,12 +283,12 @@ async fn can_read(
 }
 
 /// Dataverse writes times to the second, in UTC.
-fn time(at: Timestamp) -> String {
+pub(super) fn time(at: Timestamp) -> String {
     let text = at.to_rfc3339();
-    format!("{}Z", &text[..19])
+    format!("{}Z", text.get(..19).unwrap_or(&text))
 }
 
-fn etag(version: i64) -> String {
+pub(super) fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 

@@ -145,6 +145,16 @@ pub async fn post(
             }
             user.id
         }
+        Table::Solution(table) => {
+            return Err(DataverseError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "0x80060888",
+                format!(
+                    "{} rows are created by importing a solution: StageSolution, then ImportSolutionAsync",
+                    table.logical_name()
+                ),
+            ));
+        }
         Table::Credentials => unreachable!("refused by writable"),
     };
     let row = table.row(&state, &caller, id).await?;
@@ -246,6 +256,13 @@ pub async fn patch(
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
     writable(table)?;
+    if let Table::Solution(solution_table) = table {
+        super::solutions::patch(&state, &caller, solution_table, id, &body).await?;
+        if wants_representation(&headers) {
+            return Ok(Json(table.row(&state, &caller, id).await?).into_response());
+        }
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     match fleet_row(table, id) {
         Some(row) => {
             let object = parse_body(&body, &["name", "description"])?;
@@ -279,7 +296,7 @@ fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
     match table {
         Table::MachineGroups => Some(Row::Group(id)),
         Table::Machines => Some(Row::Machine(id)),
-        Table::SystemUsers | Table::Credentials => None,
+        Table::SystemUsers | Table::Credentials | Table::Solution(_) => None,
     }
 }
 
@@ -347,6 +364,10 @@ pub async fn delete(
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("DELETE needs a row: {set}(<id>)"))?;
     writable(table)?;
+    if let Table::Solution(table) = table {
+        super::solutions::delete(&state, &caller, table, id).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
     let row = fleet_row(table, id).ok_or_else(|| {
         DataverseError::bad_request("systemuser rows cannot be deleted, only disabled")
     })?;

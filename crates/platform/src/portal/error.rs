@@ -108,6 +108,10 @@ impl From<padconnect_domain::Error> for PortalError {
             )),
             Error::Forbidden(forbidden) => forbidden.into(),
             Error::Conflict(conflict) => Self::new(StatusCode::CONFLICT, conflict.to_string()),
+            Error::Import(refusal) => Self::bad_request(refusal.to_string()),
+            Error::FlowOff(off) => {
+                Self::bad_request(format!("The flow cannot be turned on: {}", off.message))
+            }
             Error::Membership(refusal) => Self::bad_request(refusal.to_string()),
             Error::Sharing(refusal) if refusal.is_forbidden() => {
                 Self::forbidden(refusal.to_string())

@@ -37,6 +37,7 @@ async fn seed(store: &Store) {
         display_name: "crash".into(),
         org: "crash".into(),
         ready_at: None,
+        import_seconds: 0,
     })
     .await
     .unwrap();

@@ -23,6 +23,7 @@ mod portal;
 mod run_owner;
 mod server;
 mod sign_in_defences;
+mod solutions;
 mod store;
 mod support;
 mod tunnel;

@@ -97,6 +97,7 @@ async fn seed(store: &Store) -> Uuid {
         display_name: "Prod".into(),
         org: "Contoso".into(),
         ready_at: None,
+        import_seconds: 0,
     })
     .await
     .unwrap();

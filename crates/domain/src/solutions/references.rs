@@ -1,0 +1,87 @@
+//! Binding a connection reference to a connection: at import
+//! (`ComponentParameters`) and by `PATCH connectionreferences({id})`.
+//!
+//! The service checks the connection when a reference is written: a
+//! plugin (PreValidateConnectionReferenceCreate) looks it up in the
+//! connections service, for the reference's connector, in this
+//! environment, and fails with ConnectionNotFound "Could not find
+//! connection '{id}' for API '{api}'." (powerplatform-build-tools#533,
+//! coe-starter-kit#6586: an id of another environment). So an id of
+//! another environment, of another connector, in the `shared_x/<id>` or
+//! path form, or of no connection at all, is not found.
+
+use uuid::Uuid;
+
+use super::{ImportError, require_customizer};
+use crate::fleet::Actor;
+use crate::{Error, Record};
+use padconnect_core::ConnectionId;
+use padconnect_store::{Connection, ConnectionReference, Environment, Store, Timestamp};
+
+/// The connector's name in a `connectorid`:
+/// `/providers/Microsoft.PowerApps/apis/shared_uiflow` is `shared_uiflow`.
+pub fn api_name(connector_id: &str) -> &str {
+    connector_id.rsplit('/').next().unwrap_or(connector_id)
+}
+
+/// The connection `given` names for a reference of `connector_id`, or the
+/// plugin's ConnectionNotFound.
+pub(super) async fn find_connection(
+    store: &Store,
+    environment: &Environment,
+    connector_id: &str,
+    given: &str,
+) -> Result<Result<Connection, ImportError>, Error> {
+    let api = api_name(connector_id);
+    let not_found = || ImportError::ConnectionNotFound {
+        connection: given.to_owned(),
+        api: api.to_owned(),
+    };
+    let Ok(id) = given.trim().parse::<ConnectionId>() else {
+        return Ok(Err(not_found()));
+    };
+    match store.connection(&environment.id, &id).await? {
+        Some(connection) if connection.connector.to_string().eq_ignore_ascii_case(api) => {
+            Ok(Ok(connection))
+        }
+        _ => Ok(Err(not_found())),
+    }
+}
+
+/// Sets the connection of the reference `id` (`None` unbinds it).
+pub async fn bind(
+    store: &Store,
+    actor: Actor<'_>,
+    environment: &Environment,
+    id: Uuid,
+    connection: Option<&str>,
+) -> Result<ConnectionReference, Error> {
+    require_customizer(actor)?;
+    let Some(mut reference) = store
+        .connection_references(&environment.id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+    else {
+        return Err(Error::NotFound(Record {
+            entity: "connectionreference",
+            id,
+        }));
+    };
+    reference.connection_id = match connection.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(given) => {
+            let found = find_connection(store, environment, &reference.connector_id, given)
+                .await?
+                .map_err(Error::Import)?;
+            Some(found.id.to_string())
+        }
+        None => None,
+    };
+    let now = Timestamp::now();
+    reference.modified_on = now;
+    reference.versionnumber = now.0;
+    let mut tx = store.begin().await?;
+    tx.upsert_connection_reference(&reference).await?;
+    tx.commit().await?;
+    Ok(reference)
+}

@@ -1,0 +1,239 @@
+//! The package reader against the real zips of Microsoft's Terraform
+//! provider (tests/zips/README.md), solutions written by [`SolutionZip`],
+//! and the inputs an attacker sends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+
+use padconnect_solution::write::SolutionZip;
+use padconnect_solution::{Package, PackageError, Version, WorkflowCategory};
+use uuid::Uuid;
+
+fn real(name: &str) -> Package {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/zips")
+        .join(name);
+    Package::from_zip(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_complex_zip_reads_as_its_stage_answer_lists_it() {
+    let package = real("TerraformTestSolution_Complex_1_1_0_0.zip");
+    let m = &package.manifest;
+    assert_eq!(m.unique_name, "TerraformTestSolution");
+    assert_eq!(m.display_name, "Terraform Test Solution");
+    assert_eq!(m.version, Version::new(1, 1, 0, 0));
+    assert!(!m.managed);
+    assert_eq!(m.publisher.unique_name, "Crefda7");
+    assert_eq!(m.publisher.display_name, "CDS Default Publisher");
+    assert_eq!(m.publisher.prefix, "cra6e");
+    assert!(m.missing_dependencies.is_empty());
+    let c = &package.components;
+    assert_eq!(c.connection_references.len(), 1);
+    let reference = &c.connection_references[0];
+    assert_eq!(
+        reference.logical_name,
+        "cra6e_ConnectionReferenceSharePoint"
+    );
+    assert_eq!(reference.display_name, "ConnectionReferenceSharePoint");
+    assert_eq!(
+        reference.connector_id,
+        "/providers/Microsoft.PowerApps/apis/shared_sharepointonline"
+    );
+    let names: Vec<(&str, i64)> = c
+        .environment_variables
+        .iter()
+        .map(|v| (v.schema_name.as_str(), v.kind))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("cra6e_SolutionVariableDataSource", 100000004),
+            ("cra6e_SolutionVariableJson", 100000003),
+            ("cra6e_SolutionVariableText", 100000000)
+        ]
+    );
+    let text = &c.environment_variables[2];
+    assert_eq!(text.default_value.as_deref(), Some("This is a text"));
+    assert_eq!(text.value.as_ref().unwrap().value, "tet1");
+    assert_eq!(
+        text.value.as_ref().unwrap().id,
+        Some("54f916a1-bc98-ed11-aad1-000d3aba63e9".parse().unwrap())
+    );
+    let source = &c.environment_variables[0];
+    assert_eq!(source.parameter_key.as_deref(), Some("dataset"));
+    assert_eq!(source.display_name, "SolutionVariableDataSource");
+    assert!(c.environment_variables[1].value.is_none());
+    assert!(c.workflows.is_empty());
+}
+
+#[test]
+fn the_managed_zips_read_as_managed() {
+    let simple = real("TerraformSimpleTestSolution_1_0_0_1_managed.zip");
+    assert!(simple.manifest.managed);
+    assert_eq!(simple.manifest.version, Version::new(1, 0, 0, 1));
+    assert!(simple.components.connection_references.is_empty());
+    let unmanaged = real("TerraformSolutionExample_1_0_0_1.zip");
+    let managed = real("TerraformSolutionExample_1_0_0_1_managed.zip");
+    assert!(!unmanaged.manifest.managed && managed.manifest.managed);
+    assert_eq!(managed.manifest.unique_name, "TerraformSolutionExample");
+    assert_eq!(managed.manifest.publisher.prefix, "terr");
+    assert_eq!(
+        managed.components.connection_references[0].connector_id,
+        "/providers/Microsoft.PowerApps/apis/shared_commondataserviceforapps"
+    );
+    assert_eq!(managed.components.environment_variables.len(), 3);
+}
+
+#[test]
+fn a_written_desktop_flow_solution_reads_back() {
+    let cloud = Uuid::new_v4();
+    let desktop = Uuid::new_v4();
+    let zip = SolutionZip::new("PayrollBot", Version::new(1, 2, 0, 0))
+        .connection_reference("new_sharedUiflow_5a1b2", "shared_uiflow")
+        .cloud_flow(cloud, "Run payroll & report", &["new_sharedUiflow_5a1b2"])
+        .desktop_flow(desktop, "Payroll export")
+        .environment_variable("new_MachineGroupId", 100000000, None)
+        .missing_dependency("new_payrolltable", "Payroll Tables (1.0.0.0)")
+        .build()
+        .unwrap();
+    let package = Package::from_zip(&zip).unwrap();
+    let flows = &package.components.workflows;
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[0].id, cloud);
+    assert_eq!(flows[0].name, "Run payroll & report");
+    assert_eq!(flows[0].category, WorkflowCategory::CloudFlow);
+    assert_eq!(flows[0].connection_references, ["new_sharedUiflow_5a1b2"]);
+    assert!(
+        flows[0]
+            .client_data
+            .as_deref()
+            .unwrap()
+            .contains("connectionReferences")
+    );
+    assert_eq!(flows[1].category, WorkflowCategory::DesktopFlow);
+    assert_eq!(flows[1].ui_flow_type, Some(2));
+    let missing = &package.manifest.missing_dependencies[0];
+    assert_eq!(missing.required.schema_name, "new_payrolltable");
+    assert_eq!(
+        missing.required.solution,
+        Some(("Payroll Tables".to_owned(), Some(Version::new(1, 0, 0, 0))))
+    );
+}
+
+fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+const CONTENT_TYPES: &[u8] = b"<Types/>";
+const SOLUTION: &[u8] = b"<ImportExportXml><SolutionManifest><UniqueName>x</UniqueName><Version>1.0.0.0</Version><Managed>0</Managed></SolutionManifest></ImportExportXml>";
+
+#[test]
+fn what_is_not_a_solution_is_refused_with_the_import_error() {
+    let not_zip = Package::from_zip(b"PK\x03\x04 not really").unwrap_err();
+    assert_eq!(not_zip.name(), "ImportCustomizationsBadZipFileError");
+
+    let no_customizations = Package::from_zip(&zip_of(&[
+        ("solution.xml", SOLUTION),
+        ("[Content_Types].xml", CONTENT_TYPES),
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        no_customizations,
+        PackageError::MissingFile("customizations.xml")
+    );
+    assert_eq!(no_customizations.code(), "0x80048060");
+
+    let malformed = Package::from_zip(&zip_of(&[
+        ("solution.xml", SOLUTION),
+        ("[Content_Types].xml", CONTENT_TYPES),
+        (
+            "customizations.xml",
+            b"<ImportExportXml><Workflows></ImportExportXml>",
+        ),
+    ]))
+    .unwrap_err();
+    assert_eq!(malformed.name(), "ImportInvalidXmlError");
+    assert_eq!(malformed.code(), "0x8004802C");
+
+    let bad_version = Package::from_zip(&zip_of(&[
+        ("solution.xml", b"<ImportExportXml><SolutionManifest><UniqueName>x</UniqueName><Version>one</Version></SolutionManifest></ImportExportXml>"),
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("customizations.xml", b"<ImportExportXml/>"),
+    ]))
+    .unwrap_err();
+    assert!(
+        bad_version.to_string().contains("'one' is not a version"),
+        "{bad_version}"
+    );
+}
+
+#[test]
+fn deep_nesting_and_entities_are_refused() {
+    let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
+    let error = Package::from_zip(&zip_of(&[
+        ("solution.xml", SOLUTION),
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("customizations.xml", deep.as_bytes()),
+    ]))
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("nested more than 128 deep"),
+        "{error}"
+    );
+
+    let entity = Package::from_zip(&zip_of(&[
+        ("solution.xml", SOLUTION),
+        ("[Content_Types].xml", CONTENT_TYPES),
+        (
+            "customizations.xml",
+            b"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
+        ),
+    ]))
+    .unwrap_err();
+    assert_eq!(entity.name(), "ImportInvalidXmlError");
+}
+
+#[test]
+fn a_zip_bomb_stops_at_the_budget() {
+    // 65 MiB of spaces deflate to about 65 KiB.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(
+        "customizations.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    let block = vec![b' '; 1024 * 1024];
+    for _ in 0..65 {
+        zip.write_all(&block).unwrap();
+    }
+    let bomb = zip.finish().unwrap().into_inner();
+    assert!(bomb.len() < 1024 * 1024, "{}", bomb.len());
+    let error = Package::from_zip(&bomb).unwrap_err();
+    assert!(matches!(error, PackageError::TooLarge(_)), "{error}");
+}
+
+#[test]
+fn a_connector_id_may_be_cdata_and_text_may_hold_references() {
+    let package = Package::from_zip(&zip_of(&[
+        ("solution.xml", SOLUTION),
+        ("[Content_Types].xml", CONTENT_TYPES),
+        (
+            "customizations.xml",
+            br#"<ImportExportXml><connectionreferences><connectionreference connectionreferencelogicalname="new_x"><connectionreferencedisplayname>R&amp;D &#x263A;</connectionreferencedisplayname><connectorid><![CDATA[/providers/Microsoft.PowerApps/apis/shared_uiflow]]></connectorid></connectionreference></connectionreferences></ImportExportXml>"#,
+        ),
+    ]))
+    .unwrap();
+    let reference = &package.components.connection_references[0];
+    assert_eq!(
+        reference.connector_id,
+        "/providers/Microsoft.PowerApps/apis/shared_uiflow"
+    );
+    assert_eq!(reference.display_name, "R&D \u{263a}");
+}
