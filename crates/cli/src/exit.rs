@@ -10,6 +10,7 @@
 //! | 4 | authentication failed |
 //! | 5 | network or TLS: refused, not trusted, timed out |
 //! | 6 | the connection exists but its status is not Connected |
+//! | 7 | a deployment is not ready: `settings check` found problems, or a flow stayed off |
 
 use std::process::ExitCode;
 
@@ -24,10 +25,11 @@ pub enum Exit {
     Authentication = 4,
     Network = 5,
     NotConnected = 6,
+    NotReady = 7,
 }
 
 /// The table `--help` ends with.
-pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected.";
+pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected, 7 a deployment is not ready (settings problems, or a flow stayed off).";
 
 /// A failure that knows its exit code; anything else is classified by the
 /// client error inside it, or is a usage error.

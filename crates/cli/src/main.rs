@@ -4,6 +4,7 @@
 mod client_args;
 mod connect;
 mod connection;
+mod deploy;
 mod embedded;
 mod env;
 mod exit;
@@ -52,8 +53,12 @@ enum Command {
     Connection(connection::ConnectionCommand),
     /// Run the local platform: Entra ID, Dataverse, Power Platform API and portal.
     Serve(serve::ServeArgs),
-    /// Write or update a deployment settings file (connection references, environment variables).
+    /// Write or update a deployment settings file (connection references,
+    /// environment variables), or check one: `settings check FILE`.
     Settings(settings::SettingsArgs),
+    /// Import a solution with its deployment settings, wait for the import,
+    /// and report each connection reference and flow (on, or off and why).
+    Deploy(Box<deploy::DeployArgs>),
     /// Print an access token for a scope, as a service principal.
     Token(token::TokenArgs),
     /// Manage the platform's token signing keys.
@@ -93,6 +98,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
         Command::Settings(args) => settings::run(args),
+        Command::Deploy(args) => deploy::run(*args),
         Command::Keys(command) => keys::run(command),
         Command::Env(args) => env::run(args),
         Command::Completions { shell } => completions(shell),

@@ -4,14 +4,17 @@ use crate::output::out;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use clap::Args;
+use clap::{Args, Subcommand};
 use padconnect_client::settings::{
     self, ConnectionReference, EnvironmentVariable, UIFLOW_CONNECTOR_ID,
 };
 use padconnect_client::solution;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SettingsArgs {
+    #[command(subcommand)]
+    command: Option<SettingsCommand>,
     /// The settings file to create or update (stdout when absent).
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
@@ -40,7 +43,21 @@ fn pair<'a>(text: &'a str, flag: &str) -> anyhow::Result<(&'a str, &'a str)> {
     }
 }
 
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Check a settings file against an environment before an import: each
+    /// connection reference's connection exists there, is of its connector,
+    /// is Connected and usable by the signed-in identity, and is written in
+    /// the form the service takes; with --solution, every entry is the
+    /// solution's and each variable's value is of its type. Exit 7 when
+    /// anything is wrong.
+    Check(Box<crate::deploy::CheckArgs>),
+}
+
 pub fn run(args: SettingsArgs) -> anyhow::Result<()> {
+    if let Some(SettingsCommand::Check(check)) = args.command {
+        return crate::deploy::check(*check);
+    }
     let solution = args
         .solution
         .as_deref()

@@ -15,7 +15,7 @@ pub struct DataverseClient {
 }
 
 /// A query value quoted for `$filter` ('' doubles a quote).
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -33,14 +33,27 @@ impl DataverseClient {
         }
     }
 
-    async fn get(&self, path_and_query: &str) -> Result<Value, ClientError> {
+    pub(crate) async fn get(&self, path_and_query: &str) -> Result<Value, ClientError> {
         let url = format!("{}/{path_and_query}", self.base);
         Ok(http::send(&self.http, Method::GET, &url, &self.token, None)
             .await?
             .1)
     }
 
-    async fn rows(&self, path_and_query: &str) -> Result<Vec<Value>, ClientError> {
+    /// `method` on `{base}/{path}` with an optional body: the answer's JSON.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ClientError> {
+        let url = format!("{}/{path}", self.base);
+        Ok(http::send(&self.http, method, &url, &self.token, body)
+            .await?
+            .1)
+    }
+
+    pub(crate) async fn rows(&self, path_and_query: &str) -> Result<Vec<Value>, ClientError> {
         Ok(self.get(path_and_query).await?["value"]
             .as_array()
             .cloned()

@@ -59,7 +59,8 @@ impl Bearer {
         }
     }
 
-    fn current(&self) -> String {
+    /// The token as it is now (renewed ones included).
+    pub fn current(&self) -> String {
         self.token.lock().clone()
     }
 

@@ -48,19 +48,35 @@ fn read_federated_token(path: &std::path::Path) -> Result<String, ClientError> {
 /// Who a token says it was issued to: its tenant (`tid`) and app (`appid`
 /// in v1 tokens, `azp` in v2), read without checking it (the service does).
 pub fn token_identity(token: &str) -> Option<(String, String)> {
-    use base64::Engine;
     #[derive(Deserialize)]
     struct Identity {
         tid: String,
         appid: Option<String>,
         azp: Option<String>,
     }
+    let identity: Identity = claims(token)?;
+    Some((identity.tid, identity.appid.or(identity.azp)?))
+}
+
+/// The Entra object id (`oid`) of whom a token was issued to: a service
+/// principal's or a person's, as connections name their owners and
+/// grantees. Read without checking the token.
+pub fn token_object_id(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Object {
+        oid: String,
+    }
+    Some(claims::<Object>(token)?.oid)
+}
+
+/// The claims of a JWT, read without checking its signature.
+fn claims<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
+    use base64::Engine;
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let identity: Identity = serde_json::from_slice(&bytes).ok()?;
-    Some((identity.tid, identity.appid.or(identity.azp)?))
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Talks to a token endpoint: `{authority}/{tenant}/oauth2/v2.0/token`.

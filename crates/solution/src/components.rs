@@ -45,6 +45,58 @@ pub struct EnvironmentVariable {
     pub value: Option<PackagedValue>,
 }
 
+impl EnvironmentVariable {
+    /// Whether `value` is one of this variable's type, as the maker portal
+    /// asks for it ("Environment variables overview": Decimal number, JSON,
+    /// Two options yes/no, Text, Data source, Secret as an Azure Key Vault
+    /// secret's path). An empty value says nothing here: whether it may be
+    /// empty is `is_required`'s question. The error says what to write.
+    pub fn accepts(&self, value: &str) -> Result<(), String> {
+        let name = &self.schema_name;
+        if value.is_empty() {
+            return Ok(());
+        }
+        match self.kind {
+            100000001 if value.trim().parse::<f64>().is_err() => Err(format!(
+                "'{value}' is not a number, which {name} takes (a decimal number)"
+            )),
+            100000002
+                if !["yes", "no", "true", "false"]
+                    .contains(&value.trim().to_ascii_lowercase().as_str()) =>
+            {
+                Err(format!(
+                    "'{value}' is not yes or no, which {name} (two options) takes"
+                ))
+            }
+            100000003 if serde_json::from_str::<Value>(value).is_err() => {
+                Err(format!("{name} takes JSON, and its value is not JSON"))
+            }
+            100000005 if !is_key_vault_secret(value) => Err(format!(
+                "{name} is a secret: its value is the path of an Azure Key Vault secret, /subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.KeyVault/vaults/{{vault}}/secrets/{{name}}"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.KeyVault/vaults/{vault}/secrets/{name}`.
+fn is_key_vault_secret(value: &str) -> bool {
+    const FIXED: [(usize, &str); 6] = [
+        (0, "subscriptions"),
+        (2, "resourceGroups"),
+        (4, "providers"),
+        (5, "Microsoft.KeyVault"),
+        (6, "vaults"),
+        (8, "secrets"),
+    ];
+    let parts: Vec<&str> = value.trim().trim_start_matches('/').split('/').collect();
+    parts.len() == 10
+        && parts.iter().all(|p| !p.is_empty())
+        && FIXED
+            .iter()
+            .all(|(at, name)| parts.get(*at).is_some_and(|p| p.eq_ignore_ascii_case(name)))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackagedValue {
     pub id: Option<Uuid>,

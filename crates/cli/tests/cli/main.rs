@@ -6,6 +6,7 @@
 
 mod connect;
 mod credentials;
+mod deploy;
 mod env;
 mod env_url;
 mod exit_codes;

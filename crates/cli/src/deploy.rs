@@ -1,0 +1,328 @@
+//! `padconnect deploy` and `padconnect settings check`: import a solution
+//! with its deployment settings, after checking them against the
+//! environment. The workflow is `padconnect_client::deploy`'s; this file
+//! reads the arguments and files and prints.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use padconnect_client::deploy::{self, DeployRequest, DeploySettings, Deployed, Problem};
+use padconnect_client::{ConnectionsClient, Org};
+use padconnect_core::EnvironmentId;
+use padconnect_solution::Package;
+
+use crate::exit::{Exit, Failure};
+use crate::output::{self, Format, err, out};
+use crate::session::{Session, SessionArgs};
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// The solution zip, as a solution export or `pac solution pack` makes it.
+    #[arg(long, value_name = "ZIP")]
+    solution: PathBuf,
+    /// The deployment settings file (`padconnect settings`, `pac solution
+    /// create-settings`): connection references and environment variables.
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// Check the settings against the environment first, and import only if
+    /// nothing is wrong (see `padconnect settings check`).
+    #[arg(long)]
+    check: bool,
+    /// Import even when this version is installed already.
+    #[arg(long)]
+    force: bool,
+    /// Show what would be imported and bound; change nothing.
+    #[arg(long, conflicts_with = "force")]
+    dry_run: bool,
+    /// Seconds to wait for the import job before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    timeout: u64,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The deployment settings file to check.
+    file: PathBuf,
+    /// The solution zip the file is for: also checks that every reference
+    /// and variable is in it, and each value's type.
+    #[arg(long, value_name = "ZIP")]
+    solution: Option<PathBuf>,
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+#[derive(Args)]
+struct TargetArgs {
+    /// The environment id; in an embedded session, quickstart's by default.
+    #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
+    environment: Option<String>,
+    /// The environment's Dataverse org (NAME, or the org's URL); found
+    /// through BAP from --environment by default.
+    #[arg(long, value_name = "NAME|URL")]
+    org: Option<Org>,
+    /// How to print: table for people, json for scripts.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
+    output: Format,
+    #[command(flatten)]
+    session: SessionArgs,
+}
+
+fn usage(message: String) -> anyhow::Error {
+    Failure {
+        exit: Exit::Usage,
+        message,
+    }
+    .into()
+}
+
+fn not_ready(message: String) -> anyhow::Error {
+    Failure {
+        exit: Exit::NotReady,
+        message,
+    }
+    .into()
+}
+
+fn read_package(path: &Path) -> anyhow::Result<(Vec<u8>, Package)> {
+    let zip =
+        std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    let package = Package::from_zip(&zip).map_err(|e| {
+        usage(format!(
+            "{} is not a solution Dataverse imports: {e}",
+            path.display()
+        ))
+    })?;
+    Ok((zip, package))
+}
+
+fn read_settings(path: &Path) -> anyhow::Result<DeploySettings> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    let document: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| usage(format!("{} is not JSON: {e}", path.display())))?;
+    DeploySettings::parse(&document).map_err(|e| usage(format!("{}: {e}", path.display())))
+}
+
+/// Runs `work` in a session against the arguments' environment.
+fn in_session<T>(
+    target: &TargetArgs,
+    work: impl AsyncFnOnce(&Session, EnvironmentId, &ConnectionsClient) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let session = Session::open(&target.session).await?;
+        let result = async {
+            let environment = session.environment(target.environment.as_deref())?;
+            let connections = ConnectionsClient::new(
+                session.http.clone(),
+                session.target.clone(),
+                session.api_token().await?,
+            );
+            work(&session, environment, &connections).await
+        }
+        .await;
+        session.close().await;
+        result
+    })
+}
+
+/// The signed-in identity's Entra object id, from its token.
+async fn caller(session: &Session) -> anyhow::Result<Option<String>> {
+    let token = session.api_token().await?;
+    Ok(padconnect_client::token_object_id(&token.current()))
+}
+
+fn print_problems(problems: &[Problem], format: Format) {
+    match format {
+        Format::Json => output::json(&serde_json::json!({ "problems": problems })),
+        Format::Table => {
+            for p in problems {
+                out!("{}: {}", p.entry, p.problem);
+            }
+        }
+    }
+}
+
+/// `padconnect settings check FILE`.
+pub fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let settings = read_settings(&args.file)?;
+    let package = args.solution.as_deref().map(read_package).transpose()?;
+    let problems = in_session(&args.target, async |session, environment, connections| {
+        let caller = caller(session).await?;
+        Ok(deploy::check(
+            connections,
+            &environment,
+            caller.as_deref(),
+            &settings,
+            package.as_ref().map(|(_, p)| p),
+        )
+        .await?)
+    })?;
+    print_problems(&problems, args.target.output);
+    match problems.len() {
+        0 => {
+            if args.target.output == Format::Table {
+                out!(
+                    "{}: every entry is ready for an import",
+                    args.file.display()
+                );
+            }
+            Ok(())
+        }
+        n => Err(not_ready(format!(
+            "{}: {n} problem(s) above; an import with this file would fail or leave flows off",
+            args.file.display()
+        ))),
+    }
+}
+
+/// The report for people: a line for the solution, then its references
+/// and flows as columns.
+fn print_report(report: &deploy::DeployReport) {
+    let previous = report
+        .previous_version
+        .as_deref()
+        .map(|v| format!(", was {v}"))
+        .unwrap_or_default();
+    let what = match report.action.as_str() {
+        "imported" => format!("imported in {} s", report.seconds),
+        "unchanged" => "installed already, not imported again (--force imports it)".into(),
+        _ => "would be imported (dry run: nothing changed)".into(),
+    };
+    let mode = if report.managed {
+        "managed"
+    } else {
+        "unmanaged"
+    };
+    out!(
+        "Solution {} {} ({mode}{previous}): {what}",
+        report.solution,
+        report.version
+    );
+    if !report.connection_references.is_empty() {
+        out!("");
+        let rows: Vec<[String; 4]> = report
+            .connection_references
+            .iter()
+            .map(|r| {
+                [
+                    r.logical_name.clone(),
+                    r.connector.clone(),
+                    r.connection_id.clone().unwrap_or_else(|| "-".into()),
+                    r.status.clone(),
+                ]
+            })
+            .collect();
+        output::columns(
+            &["CONNECTION REFERENCE", "CONNECTOR", "CONNECTION", "STATUS"],
+            &rows,
+        );
+    }
+    if !report.flows.is_empty() {
+        out!("");
+        let rows: Vec<[String; 3]> = report
+            .flows
+            .iter()
+            .map(|f| {
+                let state = match (&f.on, &f.reason) {
+                    (true, _) => "on".to_owned(),
+                    (false, Some(reason)) => format!("OFF: {reason}"),
+                    (false, None) => "OFF".to_owned(),
+                };
+                [f.name.clone(), f.kind.clone(), state]
+            })
+            .collect();
+        output::columns(&["FLOW", "KIND", "STATE"], &rows);
+    }
+}
+
+/// `padconnect deploy`.
+pub fn run(args: DeployArgs) -> anyhow::Result<()> {
+    let (zip, package) = read_package(&args.solution)?;
+    let settings = match &args.settings {
+        Some(path) => read_settings(path)?,
+        None => DeploySettings::default(),
+    };
+    let unknown = settings.unknown_to(&package);
+    if !unknown.is_empty() {
+        return Err(usage(format!(
+            "the settings file names {}, which the solution {} does not have: is it the file of another solution?",
+            unknown.join(", "),
+            package.manifest.unique_name
+        )));
+    }
+    let format = args.target.output;
+    let outcome = in_session(&args.target, async |session, environment, connections| {
+        if args.check {
+            let caller = caller(session).await?;
+            let problems = deploy::check(
+                connections,
+                &environment,
+                caller.as_deref(),
+                &settings,
+                Some(&package),
+            )
+            .await?;
+            if !problems.is_empty() {
+                print_problems(&problems, format);
+                return Err(not_ready(format!(
+                    "--check found {} problem(s): nothing was imported",
+                    problems.len()
+                )));
+            }
+        }
+        let org = session
+            .org(args.target.org.as_ref(), Some(&environment))
+            .await?;
+        let dataverse = session.dataverse(&org).await?;
+        let request = DeployRequest {
+            zip: &zip,
+            package: &package,
+            settings: &settings,
+            force: args.force,
+            dry_run: args.dry_run,
+            timeout: Duration::from_secs(args.timeout),
+        };
+        let progress = |step: &str| err!("padconnect: {step}");
+        deploy::deploy(&dataverse, connections, &environment, &request, &progress)
+            .await
+            .context("deploying the solution")
+    })?;
+    match outcome {
+        Deployed::Done(report) => {
+            match format {
+                Format::Json => output::json(&serde_json::to_value(&report)?),
+                Format::Table => print_report(&report),
+            }
+            if report.all_on() {
+                Ok(())
+            } else {
+                let off: Vec<&str> = report.flows.iter().filter(|f| !f.on).map(|f| f.name.as_str()).collect();
+                Err(not_ready(format!(
+                    "{} flow(s) stayed off: {}; bind their connection references to connections this identity owns or has shared, then run deploy again",
+                    off.len(),
+                    off.join(", ")
+                )))
+            }
+        }
+        Deployed::StageFailed(missing) => Err(Failure {
+            exit: Exit::Refused,
+            message: format!(
+                "StageSolution: the solution needs what the environment lacks; import these first: {}",
+                missing.join("; ")
+            ),
+        }
+        .into()),
+        Deployed::ImportFailed(failed) => Err(Failure {
+            exit: Exit::Refused,
+            message: format!("the import failed: {}: {}", failed.code, failed.message),
+        }
+        .into()),
+    }
+}
