@@ -260,8 +260,14 @@ impl RunningPlatform {
 async fn run_due_jobs(state: AppState) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    for tick in 0u64.. {
         ticks.tick().await;
+        if tick % 600 == 0
+            && let Err(error) =
+                padconnect_domain::solutions::forget_stale_uploads(&state.store).await
+        {
+            tracing::warn!(%error, "cannot forget the stale staged solutions");
+        }
         let due = match state
             .store
             .due_async_operations(padconnect_store::Timestamp::now(), 16)

@@ -6,7 +6,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
-use super::sql::{exec, fetch_all, fetch_one, rows, run};
+use super::sql::{fetch_all, fetch_in, fetch_one, rows, run};
 use super::{Result, Store, StoreError, Timestamp, Tx, TxInner};
 
 /// A row of `asyncoperation`.
@@ -210,11 +210,7 @@ impl Tx {
             columns!(),
             " FROM async_operations WHERE id = $1"
         );
-        let row: Option<AsyncOperationRow> = exec!(self, conn => sqlx::query_as(sql)
-            .bind(text(id))
-            .fetch_optional(&mut *conn)
-            .await)?;
-        row.map(TryInto::try_into).transpose()
+        fetch_in!(self, AsyncOperationRow, sql, text(id))
     }
 
     /// Ends a claimed job.

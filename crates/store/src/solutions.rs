@@ -6,7 +6,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
-use super::sql::{fetch_all, fetch_one, rows, run};
+use super::sql::{fetch_all, fetch_in, fetch_one, rows, run};
 use super::{Result, Store, StoreError, Timestamp, Tx, TxInner};
 
 /// A row of `solution`.
@@ -427,6 +427,23 @@ impl Tx {
         Ok(())
     }
 
+    /// Forgets a staged zip (its import ended, or it expired); `false`
+    /// when there was none.
+    pub async fn delete_solution_upload(&mut self, id: Uuid) -> Result<bool> {
+        let deleted = run!(self, "DELETE FROM solution_uploads WHERE id = $1", text(id))?;
+        Ok(deleted > 0)
+    }
+
+    /// Forgets the staged zips made before `before`: how many.
+    pub async fn delete_solution_uploads_before(&mut self, before: Timestamp) -> Result<u64> {
+        let deleted = run!(
+            self,
+            "DELETE FROM solution_uploads WHERE created_on < $1",
+            before.0
+        )?;
+        Ok(deleted)
+    }
+
     /// Inserts the solution, or updates the one of the same unique name.
     pub async fn upsert_solution(&mut self, s: &Solution) -> Result<()> {
         let sql = concat!(
@@ -640,12 +657,7 @@ impl Tx {
             solution_columns!(),
             " FROM solutions WHERE environment_id = $1 AND unique_name = $2"
         );
-        let row: Option<SolutionRow> = super::sql::exec!(self, conn => sqlx::query_as(sql)
-            .bind(env.to_string())
-            .bind(name.to_owned())
-            .fetch_optional(&mut *conn)
-            .await)?;
-        row.map(TryInto::try_into).transpose()
+        fetch_in!(self, SolutionRow, sql, env.to_string(), name.to_owned())
     }
 
     pub async fn connection_reference_by_name(
@@ -658,12 +670,13 @@ impl Tx {
             reference_columns!(),
             " FROM connection_references WHERE environment_id = $1 AND logical_name = $2"
         );
-        let row: Option<ReferenceRow> = super::sql::exec!(self, conn => sqlx::query_as(sql)
-            .bind(env.to_string())
-            .bind(logical_name.to_owned())
-            .fetch_optional(&mut *conn)
-            .await)?;
-        row.map(TryInto::try_into).transpose()
+        fetch_in!(
+            self,
+            ReferenceRow,
+            sql,
+            env.to_string(),
+            logical_name.to_owned()
+        )
     }
 
     pub async fn variable_definition_by_name(
@@ -676,12 +689,13 @@ impl Tx {
             definition_columns!(),
             " FROM environment_variable_definitions WHERE environment_id = $1 AND schema_name = $2"
         );
-        let row: Option<DefinitionRow> = super::sql::exec!(self, conn => sqlx::query_as(sql)
-            .bind(env.to_string())
-            .bind(schema_name.to_owned())
-            .fetch_optional(&mut *conn)
-            .await)?;
-        row.map(TryInto::try_into).transpose()
+        fetch_in!(
+            self,
+            DefinitionRow,
+            sql,
+            env.to_string(),
+            schema_name.to_owned()
+        )
     }
 
     pub async fn has_variable_value(

@@ -129,3 +129,16 @@ macro_rules! run {
     };
 }
 pub(super) use run;
+
+/// At most one row of `$row`, read inside the transaction (what it wrote
+/// so far included), converted.
+macro_rules! fetch_in {
+    ($tx:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {{
+        let row: Option<$row> = $crate::sql::exec!($tx, conn => sqlx::query_as($sql)
+            $(.bind($arg))*
+            .fetch_optional(&mut *conn)
+            .await)?;
+        row.map(TryInto::try_into).transpose()
+    }};
+}
+pub(super) use fetch_in;

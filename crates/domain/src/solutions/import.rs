@@ -174,10 +174,12 @@ pub async fn run(store: &Store, id: Uuid) -> Result<(), Error> {
     let Some(operation) = tx.claim_async_operation(id).await? else {
         return Ok(());
     };
+    let upload = upload_of(&operation);
     match apply(store, &mut tx, &operation).await? {
         Ok(result) => {
             let outcome = outcome(SUCCEEDED, &result, None);
             tx.finish_async_operation(id, &outcome).await?;
+            forget(&mut tx, upload).await?;
             tx.commit().await?;
         }
         Err((error, result)) => {
@@ -187,11 +189,44 @@ pub async fn run(store: &Store, id: Uuid) -> Result<(), Error> {
             if tx.claim_async_operation(id).await?.is_some() {
                 tx.finish_async_operation(id, &outcome(FAILED, &result, Some(&error)))
                     .await?;
+                forget(&mut tx, upload).await?;
                 tx.commit().await?;
             }
         }
     }
     Ok(())
+}
+
+/// The staged zip a job imports.
+fn upload_of(operation: &AsyncOperation) -> Option<Uuid> {
+    serde_json::from_str::<JobRequest>(&operation.request)
+        .ok()
+        .map(|job| job.request.upload_id)
+}
+
+/// A staged zip is imported once (each import stages its own, as the
+/// Terraform provider and pac do): the job that imported it forgets it, so
+/// a thousand imports keep no thousand zips.
+async fn forget(tx: &mut Tx, upload: Option<Uuid>) -> Result<(), Error> {
+    if let Some(upload) = upload {
+        tx.delete_solution_upload(upload).await?;
+    }
+    Ok(())
+}
+
+/// How long a staged zip waits for its import: then it is forgotten.
+/// padconnect's choice: how long the service keeps a staged upload is not
+/// public.
+pub const UPLOAD_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+
+/// Forgets the staged zips no import took within [`UPLOAD_LIFETIME_SECONDS`].
+pub async fn forget_stale_uploads(store: &Store) -> Result<u64, Error> {
+    let mut tx = store.begin().await?;
+    let forgotten = tx
+        .delete_solution_uploads_before(Timestamp::now().plus_seconds(-UPLOAD_LIFETIME_SECONDS))
+        .await?;
+    tx.commit().await?;
+    Ok(forgotten)
 }
 
 fn outcome(statuscode: i64, result: &ImportResult, error: Option<&ImportError>) -> Outcome {

@@ -20,8 +20,8 @@ mod stage;
 
 pub use activation::{FlowOff, set_flow_state};
 pub use import::{
-    Binding, ImportFailure, ImportRequest, ImportResult, ImportedFlow, Started, VariableSetting,
-    finish_due, run, start,
+    Binding, ImportFailure, ImportRequest, ImportResult, ImportedFlow, Started,
+    UPLOAD_LIFETIME_SECONDS, VariableSetting, finish_due, forget_stale_uploads, run, start,
 };
 pub use references::bind;
 pub use stage::{Staged, stage};

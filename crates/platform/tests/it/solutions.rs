@@ -359,6 +359,23 @@ async fn the_terraform_providers_solution_calls_get_the_recorded_shapes() {
             .contains("TerraformTestSolution")
     );
 
+    // A staged upload is imported once: its job forgot it.
+    let (status, again) = dataverse(
+        &platform,
+        &token,
+        Method::POST,
+        "ImportSolutionAsync",
+        Some(json!({"SolutionParameters": {"StageSolutionUploadId": results["StageSolutionUploadId"]}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{again}");
+    assert!(
+        again["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Call StageSolution first")
+    );
+
     // 5. The solution by unique name, with its publisher.
     let (status, found) = dataverse(
         &platform,
