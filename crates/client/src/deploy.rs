@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use padconnect_core::{ConnectionId, EnvironmentId};
-use padconnect_solution::{Package, WorkflowCategory};
+use padconnect_solution::{Package, connector_name};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -165,11 +165,6 @@ fn problem(entry: &str, text: impl Into<String>) -> Problem {
     }
 }
 
-/// The connector name at the end of a `ConnectorId` or `apiId`.
-fn api_name(id: &str) -> &str {
-    id.rsplit('/').next().unwrap_or(id)
-}
-
 /// Checks each entry of `settings` against `environment` as the signed-in
 /// identity (`caller`, its Entra object id) sees it, and against
 /// `package` when given.
@@ -247,7 +242,7 @@ async fn check_reference(
             name,
             format!(
                 "ConnectionId is empty: give the id of a {} connection of environment {environment} (padconnect connect prints one), or the flows that use it stay off",
-                api_name(&reference.connector_id)
+                connector_name(&reference.connector_id)
             ),
         )]);
     }
@@ -259,13 +254,7 @@ async fn check_reference(
             ),
         )]);
     };
-    let found = visible.iter().find(|c| {
-        c["name"]
-            .as_str()
-            .and_then(|n| n.parse::<ConnectionId>().ok())
-            .is_some_and(|n| n == id)
-    });
-    let Some(connection) = found else {
+    let Some(connection) = visible_connection(visible, &id) else {
         return Ok(vec![problem(
             name,
             format!(
@@ -278,15 +267,15 @@ async fn check_reference(
         .as_str()
         .unwrap_or_default();
     if !reference.connector_id.is_empty()
-        && !api_name(api).eq_ignore_ascii_case(api_name(&reference.connector_id))
+        && !connector_name(api).eq_ignore_ascii_case(connector_name(&reference.connector_id))
     {
         problems.push(problem(
             name,
             format!(
                 "connection {given} is a {} connection, but the reference's connector is {}: give a {} connection",
-                api_name(api),
-                api_name(&reference.connector_id),
-                api_name(&reference.connector_id)
+                connector_name(api),
+                connector_name(&reference.connector_id),
+                connector_name(&reference.connector_id)
             ),
         ));
     }
@@ -330,7 +319,7 @@ async fn usable_by(
     let api = connection["properties"]["apiId"]
         .as_str()
         .unwrap_or_default();
-    if !api_name(api).eq_ignore_ascii_case("shared_uiflow") {
+    if !connector_name(api).eq_ignore_ascii_case("shared_uiflow") {
         return Ok(true);
     }
     let permissions = connections.permissions(environment, id).await?;
@@ -440,8 +429,15 @@ pub async fn deploy(
         }
         .into();
         if request.dry_run {
+            let settings = &request.settings.connection_references;
             report.connection_references =
-                planned_references(connections, environment, request).await?;
+                reference_reports(connections, environment, request.package, |name| {
+                    settings
+                        .iter()
+                        .find(|s| s.logical_name == name && !s.connection_id.is_empty())
+                        .map(|s| s.connection_id.clone())
+                })
+                .await?;
             report.flows = planned_flows(request.package, &report.connection_references);
             return Ok(Deployed::Done(report));
         }
@@ -481,11 +477,19 @@ pub async fn deploy(
             reason: format!("{} is not installed after its import", manifest.unique_name),
         });
     };
+    let rows = dataverse.connection_references().await?;
     report.connection_references =
-        bound_references(dataverse, connections, environment, request.package).await?;
+        reference_reports(connections, environment, request.package, |name| {
+            rows.iter()
+                .find(|r| r["connectionreferencelogicalname"] == name)
+                .and_then(|r| r["connectionid"].as_str())
+                .map(str::to_owned)
+        })
+        .await?;
     report.flows = flows_on(
         dataverse,
         solution["solutionid"].as_str().unwrap_or_default(),
+        report.action == "imported",
         progress,
     )
     .await?;
@@ -561,29 +565,24 @@ async fn wait(
     }
 }
 
-/// The solution's references as the environment now holds them.
-async fn bound_references(
-    dataverse: &DataverseClient,
+/// Each of the package's references with the connection `bound_to` gives
+/// it (the environment's binding, or the settings' for a dry run).
+async fn reference_reports(
     connections: &ConnectionsClient,
     environment: &EnvironmentId,
     package: &Package,
+    bound_to: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<ReferenceReport>, ClientError> {
-    let rows = dataverse.connection_references().await?;
     let visible = connections.list(environment).await?;
     Ok(package
         .components
         .connection_references
         .iter()
         .map(|reference| {
-            let row = rows
-                .iter()
-                .find(|r| r["connectionreferencelogicalname"] == reference.logical_name.as_str());
-            let connection_id = row
-                .and_then(|r| r["connectionid"].as_str())
-                .map(str::to_owned);
+            let connection_id = bound_to(&reference.logical_name);
             ReferenceReport {
                 logical_name: reference.logical_name.clone(),
-                connector: api_name(&reference.connector_id).to_owned(),
+                connector: connector_name(&reference.connector_id).to_owned(),
                 status: connection_status(connection_id.as_deref(), &visible),
                 connection_id,
             }
@@ -591,46 +590,24 @@ async fn bound_references(
         .collect())
 }
 
-/// What a dry run would bind each reference to.
-async fn planned_references(
-    connections: &ConnectionsClient,
-    environment: &EnvironmentId,
-    request: &DeployRequest<'_>,
-) -> Result<Vec<ReferenceReport>, ClientError> {
-    let visible = connections.list(environment).await?;
-    Ok(request
-        .package
-        .components
-        .connection_references
-        .iter()
-        .map(|reference| {
-            let connection_id = request
-                .settings
-                .connection_references
-                .iter()
-                .find(|s| s.logical_name == reference.logical_name && !s.connection_id.is_empty())
-                .map(|s| s.connection_id.clone());
-            ReferenceReport {
-                logical_name: reference.logical_name.clone(),
-                connector: api_name(&reference.connector_id).to_owned(),
-                status: connection_status(connection_id.as_deref(), &visible),
-                connection_id,
-            }
-        })
-        .collect())
+/// The connection of `visible` (a list the connections API gave) with this id.
+fn visible_connection<'a>(visible: &'a [Value], id: &ConnectionId) -> Option<&'a Value> {
+    visible.iter().find(|c| {
+        c["name"]
+            .as_str()
+            .and_then(|n| n.parse::<ConnectionId>().ok())
+            .is_some_and(|n| &n == id)
+    })
 }
 
 fn connection_status(id: Option<&str>, visible: &[Value]) -> String {
     let Some(id) = id else {
         return "unbound".into();
     };
-    let wanted = id.parse::<ConnectionId>().ok();
-    let found = visible.iter().find(|c| {
-        c["name"]
-            .as_str()
-            .and_then(|n| n.parse::<ConnectionId>().ok())
-            == wanted
-    });
+    let found = id
+        .parse::<ConnectionId>()
+        .ok()
+        .and_then(|id| visible_connection(visible, &id));
     match found.map(status_of) {
         Some((status, Some(code))) => format!("{status} ({code})"),
         Some((status, None)) => status,
@@ -661,12 +638,13 @@ fn planned_flows(package: &Package, references: &[ReferenceReport]) -> Vec<FlowR
                         && r.status != "not visible to this identity"
                 })
             });
-            let flow = matches!(w.category, WorkflowCategory::CloudFlow | WorkflowCategory::DesktopFlow);
             FlowReport {
                 id: w.id.to_string(),
                 name: w.name.clone(),
                 kind: kind(w.category.code()).into(),
-                on: flow && unusable.is_none(),
+                // Classic processes come on too: deploy imports with
+                // PublishWorkflows true.
+                on: unusable.is_none(),
                 reason: unusable.map(|name| {
                     format!("its connection reference {name} would have no connection this identity can use")
                 }),
@@ -675,12 +653,15 @@ fn planned_flows(package: &Package, references: &[ReferenceReport]) -> Vec<FlowR
         .collect()
 }
 
-/// The solution's flows, each turned on where the import left it off and
-/// the service now allows it (a reference bound since, a connection shared
-/// since); the refusal is the reason it stays off.
+/// The solution's flows. After an import (`activate`), each the import
+/// left off is turned on where the service now allows it (a reference
+/// bound since, a connection shared since), and the refusal is the reason
+/// it stays off; without one, flows are reported as they are, so a flow
+/// someone turned off stays off.
 async fn flows_on(
     dataverse: &DataverseClient,
     solution_id: &str,
+    activate: bool,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<FlowReport>, ClientError> {
     let mut flows = Vec::new();
@@ -694,7 +675,12 @@ async fn flows_on(
             id,
             name,
         };
-        if !report.on {
+        if !report.on && !activate {
+            report.reason = Some(
+                "off, and not turned on: nothing was imported (--force imports and turns it on)"
+                    .into(),
+            );
+        } else if !report.on {
             progress(&format!("turning on {}", report.name));
             match dataverse.turn_flow_on(&report.id).await {
                 Ok(()) => report.on = true,

@@ -252,8 +252,6 @@ impl RunningPlatform {
     }
 }
 
-/// Re-reads the signing keys now and then: a replica sees keys made
-/// elsewhere, and a key that retires is replaced on time.
 /// Runs the system jobs (solution imports) whose time has come, every
 /// second, on every replica: a job nobody polls still ends, and one that a
 /// stopped replica left is finished by another (`domain::solutions`).
@@ -287,6 +285,8 @@ async fn run_due_jobs(state: AppState) {
     }
 }
 
+/// Re-reads the signing keys now and then: a replica sees keys made
+/// elsewhere, and a key that retires is replaced on time.
 async fn refresh_signing_keys(state: AppState) {
     let mut ticks = tokio::time::interval(REFRESH_EVERY);
     ticks.tick().await;

@@ -52,30 +52,35 @@ impl EnvironmentVariable {
     /// secret's path). An empty value says nothing here: whether it may be
     /// empty is `is_required`'s question. The error says what to write.
     pub fn accepts(&self, value: &str) -> Result<(), String> {
-        let name = &self.schema_name;
-        if value.is_empty() {
-            return Ok(());
+        value_fits(self.kind, &self.schema_name, value)
+    }
+}
+
+/// [`EnvironmentVariable::accepts`] for a variable of type `kind` named
+/// `name`, wherever its definition was read from.
+pub fn value_fits(kind: i64, name: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    match kind {
+        100000001 if value.trim().parse::<f64>().is_err() => Err(format!(
+            "'{value}' is not a number, which {name} takes (a decimal number)"
+        )),
+        100000002
+            if !["yes", "no", "true", "false"]
+                .contains(&value.trim().to_ascii_lowercase().as_str()) =>
+        {
+            Err(format!(
+                "'{value}' is not yes or no, which {name} (two options) takes"
+            ))
         }
-        match self.kind {
-            100000001 if value.trim().parse::<f64>().is_err() => Err(format!(
-                "'{value}' is not a number, which {name} takes (a decimal number)"
-            )),
-            100000002
-                if !["yes", "no", "true", "false"]
-                    .contains(&value.trim().to_ascii_lowercase().as_str()) =>
-            {
-                Err(format!(
-                    "'{value}' is not yes or no, which {name} (two options) takes"
-                ))
-            }
-            100000003 if serde_json::from_str::<Value>(value).is_err() => {
-                Err(format!("{name} takes JSON, and its value is not JSON"))
-            }
-            100000005 if !is_key_vault_secret(value) => Err(format!(
-                "{name} is a secret: its value is the path of an Azure Key Vault secret, /subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.KeyVault/vaults/{{vault}}/secrets/{{name}}"
-            )),
-            _ => Ok(()),
+        100000003 if serde_json::from_str::<Value>(value).is_err() => {
+            Err(format!("{name} takes JSON, and its value is not JSON"))
         }
+        100000005 if !is_key_vault_secret(value) => Err(format!(
+            "{name} is a secret: its value is the path of an Azure Key Vault secret, /subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.KeyVault/vaults/{{vault}}/secrets/{{name}}"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -148,6 +153,10 @@ pub struct Workflow {
     pub connection_references: Vec<String>,
 }
 
+/// The most components of one kind a package may hold: far more than a
+/// real solution has, few enough that an import's work stays bounded.
+pub const MAX_COMPONENTS: usize = 5_000;
+
 impl Components {
     /// Reads the components; `customizations.xml` must be there.
     pub fn read(files: &Files) -> Result<Self, PackageError> {
@@ -159,17 +168,70 @@ impl Components {
         let mut connection_references = reader.references;
         connection_references.sort_by(|a, b| a.logical_name.cmp(&b.logical_name));
         connection_references.dedup_by(|a, b| a.logical_name == b.logical_name);
-        let workflows = reader
+        distinct_workflows(&reader.workflows)?;
+        let workflows: Vec<Workflow> = reader
             .workflows
             .into_iter()
             .map(|w| w.finish(files))
             .collect::<Result<_, _>>()?;
+        let environment_variables = environment_variables(files)?;
+        for (kind, count) in [
+            ("connection references", connection_references.len()),
+            ("flows", workflows.len()),
+            ("environment variables", environment_variables.len()),
+        ] {
+            if count > MAX_COMPONENTS {
+                return Err(PackageError::TooLarge(format!(
+                    "it holds {count} {kind}, more than the {MAX_COMPONENTS} a package may"
+                )));
+            }
+        }
         Ok(Self {
             connection_references,
-            environment_variables: environment_variables(files)?,
+            environment_variables,
             workflows,
         })
     }
+}
+
+/// Each flow once, each with a definition file of its own: a package
+/// that names one id or one file twice is not an export (and would make
+/// one file count many times against the budget).
+fn distinct_workflows(workflows: &[WorkflowElement]) -> Result<(), PackageError> {
+    if workflows.len() > MAX_COMPONENTS {
+        return Err(PackageError::TooLarge(format!(
+            "it holds {} flows, more than the {MAX_COMPONENTS} a package may",
+            workflows.len()
+        )));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut files = std::collections::HashSet::new();
+    for w in workflows {
+        if !ids.insert(w.id) {
+            return Err(PackageError::invalid(
+                CUSTOMIZATIONS,
+                format!(
+                    "the WorkflowId {} is given to two <Workflow> elements",
+                    w.id
+                ),
+            ));
+        }
+        if let Some(file) = &w.json_file
+            && !files.insert(file.to_ascii_lowercase())
+        {
+            return Err(PackageError::invalid(
+                CUSTOMIZATIONS,
+                format!("two flows name the definition file {file}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The connector's name at the end of a `connectorid` or `apiId`:
+/// `/providers/Microsoft.PowerApps/apis/shared_uiflow` is `shared_uiflow`.
+pub fn connector_name(connector_id: &str) -> &str {
+    connector_id.rsplit('/').next().unwrap_or(connector_id)
 }
 
 /// An element being read: its attributes and the text of its children.
@@ -419,6 +481,17 @@ fn environment_variables(files: &Files) -> Result<Vec<EnvironmentVariable>, Pack
         variables.push(variable);
     }
     variables.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
+    variables.dedup_by(|a, b| a.schema_name.eq_ignore_ascii_case(&b.schema_name));
+    // A value id given twice keeps its first variable; the others get ids of
+    // their own at import.
+    let mut ids = std::collections::HashSet::new();
+    for value in variables.iter_mut().filter_map(|v| v.value.as_mut()) {
+        if let Some(id) = value.id
+            && !ids.insert(id)
+        {
+            value.id = None;
+        }
+    }
     Ok(variables)
 }
 

@@ -22,8 +22,8 @@ pub mod write;
 pub mod xml;
 
 pub use components::{
-    Components, ConnectionReference, EnvironmentVariable, PackagedValue, Workflow,
-    WorkflowCategory, references_used,
+    Components, ConnectionReference, EnvironmentVariable, MAX_COMPONENTS, PackagedValue, Workflow,
+    WorkflowCategory, connector_name, references_used, value_fits,
 };
 pub use files::{Files, MAX_ENTRIES, MAX_UNPACKED_BYTES};
 pub use manifest::{Dependency, DependencyComponent, Manifest, Publisher};

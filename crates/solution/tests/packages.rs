@@ -237,3 +237,78 @@ fn a_connector_id_may_be_cdata_and_text_may_hold_references() {
     );
     assert_eq!(reference.display_name, "R&D \u{263a}");
 }
+
+#[test]
+fn a_flow_id_or_definition_file_given_twice_is_refused() {
+    let id = Uuid::new_v4();
+    let twice = SolutionZip::new("Twice", Version::new(1, 0, 0, 0))
+        .desktop_flow(id, "One")
+        .desktop_flow(id, "Two")
+        .build()
+        .unwrap();
+    let error = Package::from_zip(&twice).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("is given to two <Workflow> elements"),
+        "{error}"
+    );
+
+    let package = SolutionZip::new("Files", Version::new(1, 0, 0, 0))
+        .desktop_flow(Uuid::new_v4(), "One")
+        .build()
+        .unwrap();
+    let files = Package::from_zip(&package).unwrap();
+    let file = format!(
+        "/Workflows/One-{}.json",
+        files.components.workflows[0]
+            .id
+            .to_string()
+            .to_ascii_uppercase()
+    );
+    let xml = format!(
+        r#"<ImportExportXml><Workflows><Workflow WorkflowId="{{{}}}" Name="a"><JsonFileName>{file}</JsonFileName><Category>6</Category></Workflow><Workflow WorkflowId="{{{}}}" Name="b"><JsonFileName>{file}</JsonFileName><Category>6</Category></Workflow></Workflows></ImportExportXml>"#,
+        Uuid::new_v4(),
+        Uuid::new_v4()
+    );
+    let json = files.components.workflows[0].client_data.clone().unwrap();
+    let shared = zip_of(&[
+        ("solution.xml", SOLUTION),
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("customizations.xml", xml.as_bytes()),
+        (&file[1..], json.as_bytes()),
+    ]);
+    let error = Package::from_zip(&shared).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("two flows name the definition file"),
+        "{error}"
+    );
+}
+
+#[test]
+fn values_are_checked_against_their_type() {
+    use padconnect_solution::value_fits;
+    assert!(value_fits(100000001, "n", "3.5").is_ok());
+    assert!(
+        value_fits(100000001, "n", "three")
+            .unwrap_err()
+            .contains("not a number")
+    );
+    assert!(value_fits(100000002, "b", "Yes").is_ok());
+    assert!(value_fits(100000002, "b", "maybe").is_err());
+    assert!(value_fits(100000003, "j", "{\"a\":1}").is_ok());
+    assert!(value_fits(100000003, "j", "{a").is_err());
+    assert!(
+        value_fits(
+            100000005,
+            "s",
+            "/subscriptions/1/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v/secrets/x"
+        )
+        .is_ok()
+    );
+    assert!(value_fits(100000005, "s", "hunter2").is_err());
+    assert!(value_fits(100000000, "t", "anything").is_ok());
+    assert!(value_fits(100000001, "n", "").is_ok());
+}

@@ -192,16 +192,33 @@ impl Tx {
         Ok(())
     }
 
-    /// Takes a job that is not done for this transaction, and reads it:
-    /// on PostgreSQL the update locks the row, so a second replica that
-    /// tries meanwhile waits, then finds it done. `None` when it is done
-    /// already (or gone).
+    /// Takes a job that is not done for this transaction, and reads it.
+    /// `None` when it is done already, gone, or being run by another
+    /// transaction: on PostgreSQL the claim skips a row another replica
+    /// holds (a poll then answers the job as it is, instead of waiting for
+    /// the import); SQLite runs one writer at a time.
     pub async fn claim_async_operation(&mut self, id: Uuid) -> Result<Option<AsyncOperation>> {
-        let claimed = run!(
-            self,
-            "UPDATE async_operations SET statecode = 2, statuscode = 20 WHERE id = $1 AND statecode <> 3",
-            text(id)
-        )?;
+        let claimed = match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                sqlx::query(
+                    "UPDATE async_operations SET statecode = 2, statuscode = 20 WHERE id = $1 AND statecode <> 3",
+                )
+                .bind(text(id))
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+            }
+            TxInner::Postgres(t) => {
+                sqlx::query(
+                    "UPDATE async_operations SET statecode = 2, statuscode = 20 WHERE id = \
+                     (SELECT id FROM async_operations WHERE id = $1 AND statecode <> 3 FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(text(id))
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+            }
+        };
         if claimed == 0 {
             return Ok(None);
         }
@@ -218,8 +235,10 @@ impl Tx {
         let now = Timestamp::now().0;
         run!(
             self,
+            // The request is dropped: it may hold environment variable
+            // values, and nothing reads it once the job has ended.
             "UPDATE async_operations SET statecode = 3, statuscode = $1, result = $2, message = $3, \
-             friendly_message = $3, error_code = $4, completed_on = $5 WHERE id = $6",
+             friendly_message = $3, error_code = $4, completed_on = $5, request = '{}' WHERE id = $6",
             outcome.statuscode,
             outcome.result.clone(),
             outcome.message.clone(),

@@ -536,6 +536,29 @@ impl Tx {
         Ok(())
     }
 
+    /// Binds a connection reference to a connection (`None`: unbinds it) if
+    /// it is still at `versionnumber` (the version read); `false` when it
+    /// changed or went away meanwhile.
+    pub async fn set_reference_connection(
+        &mut self,
+        r: &ConnectionReference,
+        connection_id: Option<String>,
+        versionnumber: i64,
+    ) -> Result<bool> {
+        let changed = run!(
+            self,
+            "UPDATE connection_references SET connection_id = $1, versionnumber = $2, modified_on = $3 \
+             WHERE environment_id = $4 AND id = $5 AND versionnumber = $6",
+            connection_id,
+            versionnumber,
+            Timestamp::now().0,
+            r.environment_id.to_string(),
+            text(r.id),
+            r.versionnumber
+        )?;
+        Ok(changed == 1)
+    }
+
     /// Inserts the workflow, or updates the one of the same id.
     pub async fn upsert_workflow(&mut self, w: &Workflow) -> Result<()> {
         let sql = concat!(
@@ -696,6 +719,24 @@ impl Tx {
             env.to_string(),
             schema_name.to_owned()
         )
+    }
+
+    pub async fn workflow(&mut self, env: &EnvironmentId, id: Uuid) -> Result<Option<Workflow>> {
+        let sql = concat!(
+            "SELECT ",
+            workflow_columns!(),
+            " FROM workflows WHERE environment_id = $1 AND id = $2"
+        );
+        fetch_in!(self, WorkflowRow, sql, env.to_string(), text(id))
+    }
+
+    pub async fn solution(&mut self, env: &EnvironmentId, id: Uuid) -> Result<Option<Solution>> {
+        let sql = concat!(
+            "SELECT ",
+            solution_columns!(),
+            " FROM solutions WHERE environment_id = $1 AND id = $2"
+        );
+        fetch_in!(self, SolutionRow, sql, env.to_string(), text(id))
     }
 
     pub async fn has_variable_value(

@@ -17,8 +17,7 @@ use uuid::Uuid;
 use super::{OFF, ON, object_id_of, require_customizer};
 use crate::connections::standing;
 use crate::fleet::Actor;
-use crate::{Conflict, Error, Forbidden, Record};
-use padconnect_core::AccessRights;
+use crate::{Conflict, Error, Record};
 use padconnect_store::{Environment, Store, SystemUser, Tx};
 
 /// Why a flow is off: the flow service's status, code and message.
@@ -107,7 +106,7 @@ pub(super) async fn why_off(
         };
         let api = reference
             .as_ref()
-            .map(|r| super::references::api_name(&r.connector_id).to_owned())
+            .map(|r| padconnect_solution::connector_name(&r.connector_id).to_owned())
             .unwrap_or_default();
         let connection = match connection_id.parse() {
             Ok(id) => {
@@ -152,17 +151,14 @@ pub async fn set_flow_state(
         entity: "workflow",
         id,
     };
-    let Some(flow) = store.workflow(&environment.id, id).await? else {
+    // Another user's flow does not exist for the caller, as a read says.
+    let Some(flow) = store
+        .workflow(&environment.id, id)
+        .await?
+        .filter(|flow| super::may_read_owned(actor, flow.owner_id))
+    else {
         return Err(Error::NotFound(record));
     };
-    if flow.owner_id != actor.user.id && !actor.admin {
-        return Err(Error::Forbidden(Forbidden::Rights {
-            user: actor.user.id,
-            missing: AccessRights::WRITE,
-            record,
-            group: flow.name.clone(),
-        }));
-    }
     let mut tx = store.begin().await?;
     if on {
         let importer = Importer::new(store, environment, actor.user, actor.admin).await?;

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use padconnect_solution::{Package, Version, WorkflowCategory};
+use padconnect_solution::{Package, Version, WorkflowCategory, value_fits};
 use padconnect_store::{
     AsyncOperation, ConnectionReference, Environment, Outcome, Solution, Store, SystemUser,
     Timestamp, Tx, VariableDefinition, VariableValue, Workflow,
@@ -175,7 +175,16 @@ pub async fn run(store: &Store, id: Uuid) -> Result<(), Error> {
         return Ok(());
     };
     let upload = upload_of(&operation);
-    match apply(store, &mut tx, &operation).await? {
+    let applied = match apply(store, &mut tx, &operation).await {
+        Ok(applied) => applied,
+        // The platform's own fault (a store error, say) ends the job too:
+        // a job left In Progress would be run again every second forever.
+        Err(error) => {
+            tracing::error!(%error, job = %id, "a solution import failed on the platform's side");
+            Err((ImportError::Unexpected, ImportResult::default()))
+        }
+    };
+    match applied {
         Ok(result) => {
             let outcome = outcome(SUCCEEDED, &result, None);
             tx.finish_async_operation(id, &outcome).await?;
@@ -261,9 +270,9 @@ async fn apply(store: &Store, tx: &mut Tx, operation: &AsyncOperation) -> Result
     else {
         return Ok(Err((ImportError::UnknownUpload(request.upload_id), result)));
     };
-    let package = match Package::from_zip(&upload.zip) {
+    let package = match super::stage::parse(upload.zip).await? {
         Ok(package) => package,
-        Err(e) => return Ok(Err((e.into(), result))),
+        Err(e) => return Ok(Err((e, result))),
     };
     let manifest = &package.manifest;
     result.solution_name = manifest.unique_name.clone();
@@ -321,7 +330,10 @@ async fn apply(store: &Store, tx: &mut Tx, operation: &AsyncOperation) -> Result
         return Ok(Err((error, result)));
     }
     let importer = Importer::new(store, &environment, &owner, job.admin).await?;
-    result.flows = import_flows(tx, &importer, &package, &solution, &request).await?;
+    match import_flows(tx, &importer, &package, &solution, &request).await? {
+        Ok(flows) => result.flows = flows,
+        Err(error) => return Ok(Err((error, result))),
+    }
     Ok(Ok(result))
 }
 
@@ -414,6 +426,35 @@ async fn bind_references(
         };
         tx.upsert_connection_reference(&row).await?;
     }
+    // Entries for references the environment has from elsewhere bind them too.
+    for binding in request.bindings.iter().filter(|b| {
+        !b.connection_id.trim().is_empty()
+            && !package
+                .components
+                .connection_references
+                .iter()
+                .any(|r| r.logical_name == b.logical_name)
+    }) {
+        let Some(existing) = tx
+            .connection_reference_by_name(&environment.id, &binding.logical_name)
+            .await?
+        else {
+            continue;
+        };
+        let connection = match references::find_connection(
+            store,
+            environment,
+            &existing.connector_id,
+            &binding.connection_id,
+        )
+        .await?
+        {
+            Ok(connection) => connection,
+            Err(error) => return Ok(Err(error)),
+        };
+        tx.set_reference_connection(&existing, Some(connection.id.to_string()), now.0)
+            .await?;
+    }
     Ok(Ok(()))
 }
 
@@ -471,6 +512,11 @@ async fn set_variables(
             .values
             .iter()
             .find(|s| s.schema_name == variable.schema_name && !s.value.is_empty());
+        if let Some(setting) = given
+            && let Err(why) = variable.accepts(&setting.value)
+        {
+            return Ok(Err(ImportError::InvalidValue(why)));
+        }
         let value = match (given, &variable.value) {
             (Some(setting), _) => Some((None, setting.value.clone())),
             (None, Some(packaged))
@@ -494,6 +540,34 @@ async fn set_variables(
             .await?;
         }
     }
+    // Values for definitions the environment has from elsewhere.
+    for setting in request.values.iter().filter(|s| {
+        !s.value.is_empty()
+            && !package
+                .components
+                .environment_variables
+                .iter()
+                .any(|v| v.schema_name == s.schema_name)
+    }) {
+        let Some(definition) = tx
+            .variable_definition_by_name(&environment.id, &setting.schema_name)
+            .await?
+        else {
+            continue;
+        };
+        if let Err(why) = value_fits(definition.kind, &definition.schema_name, &setting.value) {
+            return Ok(Err(ImportError::InvalidValue(why)));
+        }
+        tx.upsert_variable_value(&VariableValue {
+            environment_id: environment.id,
+            id: Uuid::new_v4(),
+            definition_id: definition.id,
+            schema_name: definition.schema_name.clone(),
+            value: setting.value.clone(),
+            modified_on: now,
+        })
+        .await?;
+    }
     Ok(Ok(()))
 }
 
@@ -509,10 +583,24 @@ async fn import_flows(
     package: &Package,
     solution: &Solution,
     request: &ImportRequest,
-) -> Result<Vec<ImportedFlow>, Error> {
+) -> Result<Result<Vec<ImportedFlow>, ImportError>, Error> {
     let now = Timestamp::now();
     let mut flows = Vec::new();
     for flow in &package.components.workflows {
+        // A flow of another installed solution is not taken over; one of
+        // this solution keeps its owner (the importer enables it).
+        let existing = tx.workflow(&solution.environment_id, flow.id).await?;
+        if let Some(existing) = &existing
+            && existing.solution_id != solution.id
+            && let Some(other) = tx
+                .solution(&solution.environment_id, existing.solution_id)
+                .await?
+        {
+            return Ok(Err(ImportError::FlowOfAnotherSolution {
+                flow: flow.id,
+                solution: other.unique_name,
+            }));
+        }
         let off = match flow.category {
             WorkflowCategory::CloudFlow | WorkflowCategory::DesktopFlow => {
                 activation::why_off(tx, importer, &flow.connection_references).await?
@@ -532,8 +620,8 @@ async fn import_flows(
             statecode,
             statuscode,
             client_data: flow.client_data.clone(),
-            owner_id: importer.user.id,
-            created_on: now,
+            owner_id: existing.as_ref().map_or(importer.user.id, |w| w.owner_id),
+            created_on: existing.as_ref().map_or(now, |w| w.created_on),
             modified_on: now,
             versionnumber: now.0,
         })
@@ -546,7 +634,7 @@ async fn import_flows(
             off,
         });
     }
-    Ok(flows)
+    Ok(Ok(flows))
 }
 
 impl From<ImportError> for Error {

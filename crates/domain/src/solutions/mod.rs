@@ -20,9 +20,10 @@ mod stage;
 
 pub use activation::{FlowOff, set_flow_state};
 pub use import::{
-    Binding, ImportFailure, ImportRequest, ImportResult, ImportedFlow, Started,
-    UPLOAD_LIFETIME_SECONDS, VariableSetting, finish_due, forget_stale_uploads, run, start,
+    Binding, ImportFailure, ImportRequest, ImportResult, ImportedFlow, Started, VariableSetting,
+    finish_due, run, start,
 };
+pub use import::{UPLOAD_LIFETIME_SECONDS, forget_stale_uploads};
 pub use references::bind;
 pub use stage::{Staged, stage};
 
@@ -55,6 +56,13 @@ pub fn require_customizer(actor: Actor<'_>) -> Result<(), Error> {
             privilege: Privilege::Create("Customization"),
         })),
     }
+}
+
+/// Whether the actor may read a user-owned row of these tables (a flow, a
+/// system job): its owner and the administrators may; to anyone else it
+/// does not exist.
+pub fn may_read_owned(actor: Actor<'_>, owner: Uuid) -> bool {
+    actor.admin || actor.user.id == owner
 }
 
 /// The Microsoft Entra object id a systemuser stands for: a person's own,
@@ -155,6 +163,18 @@ pub enum ImportError {
         "ComponentParameters sets the environment variable '{0}', which neither the solution nor the environment defines. Remove it from the settings file, or check its SchemaName."
     )]
     UnknownVariable(String),
+    /// A value of `ComponentParameters` not of its variable's type.
+    #[error("ComponentParameters: {0}")]
+    InvalidValue(String),
+    /// The package names a flow that another installed solution holds.
+    #[error(
+        "The flow {flow} of this solution is a component of the solution '{solution}' already: a flow belongs to one solution. Export the flow from that solution, or give it another id."
+    )]
+    FlowOfAnotherSolution { flow: Uuid, solution: String },
+    /// The platform's own fault while importing (logged), in pac's words
+    /// for the service's (powerplatform-build-tools#520).
+    #[error("An unexpected error occurred.")]
+    Unexpected,
     /// The staged upload the request names is not in this environment.
     #[error(
         "There is no staged solution with StageSolutionUploadId {0} in this environment. Call StageSolution first, in the same environment."
@@ -174,7 +194,10 @@ impl ImportError {
             Self::LowerVersion { .. }
             | Self::UnknownReference(_)
             | Self::UnknownVariable(_)
+            | Self::InvalidValue(_)
+            | Self::FlowOfAnotherSolution { .. }
             | Self::UnknownUpload(_) => "ImportSolutionError",
+            Self::Unexpected => "ImportGenericError",
         }
     }
 
@@ -185,6 +208,7 @@ impl ImportError {
             Self::MissingDependencies { .. } => "0x8004801D",
             Self::InstalledUnmanaged => "0x80048040",
             Self::InstalledManaged => "0x80048041",
+            Self::Unexpected => "0x8004801E",
             _ => "0x80048033",
         }
     }

@@ -16,13 +16,8 @@ use super::{ImportError, require_customizer};
 use crate::fleet::Actor;
 use crate::{Error, Record};
 use padconnect_core::ConnectionId;
-use padconnect_store::{Connection, ConnectionReference, Environment, Store, Timestamp};
-
-/// The connector's name in a `connectorid`:
-/// `/providers/Microsoft.PowerApps/apis/shared_uiflow` is `shared_uiflow`.
-pub fn api_name(connector_id: &str) -> &str {
-    connector_id.rsplit('/').next().unwrap_or(connector_id)
-}
+use padconnect_solution::connector_name;
+use padconnect_store::{Connection, Environment, Store, Timestamp};
 
 /// The connection `given` names for a reference of `connector_id`, or the
 /// plugin's ConnectionNotFound.
@@ -32,7 +27,7 @@ pub(super) async fn find_connection(
     connector_id: &str,
     given: &str,
 ) -> Result<Result<Connection, ImportError>, Error> {
-    let api = api_name(connector_id);
+    let api = connector_name(connector_id);
     let not_found = || ImportError::ConnectionNotFound {
         connection: given.to_owned(),
         api: api.to_owned(),
@@ -55,20 +50,21 @@ pub async fn bind(
     environment: &Environment,
     id: Uuid,
     connection: Option<&str>,
-) -> Result<ConnectionReference, Error> {
+) -> Result<(), Error> {
     require_customizer(actor)?;
-    let Some(mut reference) = store
+    let record = Record {
+        entity: "connectionreference",
+        id,
+    };
+    let Some(reference) = store
         .connection_references(&environment.id)
         .await?
         .into_iter()
         .find(|r| r.id == id)
     else {
-        return Err(Error::NotFound(Record {
-            entity: "connectionreference",
-            id,
-        }));
+        return Err(Error::NotFound(record));
     };
-    reference.connection_id = match connection.map(str::trim).filter(|c| !c.is_empty()) {
+    let connection_id = match connection.map(str::trim).filter(|c| !c.is_empty()) {
         Some(given) => {
             let found = find_connection(store, environment, &reference.connector_id, given)
                 .await?
@@ -77,11 +73,15 @@ pub async fn bind(
         }
         None => None,
     };
-    let now = Timestamp::now();
-    reference.modified_on = now;
-    reference.versionnumber = now.0;
+    // Only the binding changes, and only on the version read: a concurrent
+    // import's other columns are not written back.
     let mut tx = store.begin().await?;
-    tx.upsert_connection_reference(&reference).await?;
+    if !tx
+        .set_reference_connection(&reference, connection_id.clone(), Timestamp::now().0)
+        .await?
+    {
+        return Err(Error::Conflict(crate::Conflict::ChangedMeanwhile(record)));
+    }
     tx.commit().await?;
-    Ok(reference)
+    Ok(())
 }

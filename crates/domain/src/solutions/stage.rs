@@ -45,7 +45,8 @@ pub async fn stage(
     zip: Vec<u8>,
 ) -> Result<Staged, Error> {
     require_customizer(actor)?;
-    let package = Package::from_zip(&zip).map_err(ImportError::from)?;
+    let (package, zip) = parse_keeping(zip).await?;
+    let package = package?;
     let installed = store
         .solution_by_name(&environment.id, &package.manifest.unique_name)
         .await?;
@@ -66,6 +67,19 @@ pub async fn stage(
         missing,
         installed,
     })
+}
+
+/// Reads a package off the async workers: unpacking and walking up to
+/// 64 MiB of XML is CPU work that must not stall other requests.
+pub(super) async fn parse(zip: Vec<u8>) -> Result<Result<Package, ImportError>, Error> {
+    Ok(parse_keeping(zip).await?.0)
+}
+
+/// [`parse`], handing the zip back.
+async fn parse_keeping(zip: Vec<u8>) -> Result<(Result<Package, ImportError>, Vec<u8>), Error> {
+    tokio::task::spawn_blocking(move || (Package::from_zip(&zip).map_err(ImportError::from), zip))
+        .await
+        .map_err(|_| Error::Internal("reading a solution package"))
 }
 
 /// The package's declared missing dependencies whose solution is neither a

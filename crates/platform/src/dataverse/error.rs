@@ -12,7 +12,7 @@ use crate::auth::{Audience, AuthFailure};
 pub struct DataverseError {
     pub status: StatusCode,
     /// Hexadecimal Dataverse error code, `0x80040217`.
-    pub code: &'static str,
+    pub code: std::borrow::Cow<'static, str>,
     pub message: String,
     /// For a 401: the `WWW-Authenticate` challenge.
     pub challenge: Option<String>,
@@ -152,10 +152,14 @@ impl From<padconnect_domain::Conflict> for DataverseError {
 }
 
 impl DataverseError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
-            code,
+            code: code.into(),
             message: message.into(),
             challenge: None,
         }
@@ -180,7 +184,7 @@ impl DataverseError {
     pub fn unauthorized(failure: &AuthFailure, audience: &Audience<'_>) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
-            code: "",
+            code: "".into(),
             message: failure.to_string(),
             challenge: Some(failure.challenge(audience)),
         }
@@ -235,7 +239,10 @@ impl DataverseError {
     }
 
     /// A 400 with a specific Dataverse code.
-    pub fn bad_request_code(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request_code(
+        code: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 

@@ -10,13 +10,46 @@ use quick_xml::escape::escape;
 use padconnect_domain::solutions::ImportResult;
 use padconnect_store::AsyncOperation;
 
+/// Where an import job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Running,
+    Passed,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn of(operation: &AsyncOperation, result: &ImportResult) -> Self {
+        match (operation.is_done(), &result.failure) {
+            (false, _) => Self::Running,
+            (true, None) => Self::Passed,
+            (true, Some(_)) => Self::Failed,
+        }
+    }
+
+    /// `SolutionOperationResult.Status`: `Passed` as recorded; the other
+    /// two are ours (the service's are not public).
+    pub fn api(self) -> &'static str {
+        match self {
+            Self::Running => "InProgress",
+            Self::Passed => "Passed",
+            Self::Failed => "Failed",
+        }
+    }
+
+    /// The workbook's Status row: `Processed` as recorded.
+    fn log(self) -> &'static str {
+        match self {
+            Self::Running => "In progress",
+            Self::Passed => "Processed",
+            Self::Failed => "Failure",
+        }
+    }
+}
+
 /// The workbook of a job's result.
 pub fn workbook(operation: &AsyncOperation, result: &ImportResult) -> String {
-    let status = match (operation.is_done(), &result.failure) {
-        (false, _) => "In progress",
-        (true, None) => "Processed",
-        (true, Some(_)) => "Failure",
-    };
+    let status = JobStatus::of(operation, result).log();
     let message = result
         .failure
         .as_ref()

@@ -262,26 +262,46 @@ impl SolutionTable {
         caller: &DataverseCaller,
         id: Uuid,
     ) -> Result<Value, DataverseError> {
-        if self == Self::AsyncOperations {
-            // A poll runs an import whose time has come.
-            let operation = solutions::finish_due(&state.store, id).await?.filter(|op| {
-                op.environment_id == caller.environment.id && owns(caller, op.owner_id)
-            });
-            return operation
-                .map(|op| async_operation_row(&op))
-                .ok_or_else(|| DataverseError::does_not_exist(self.logical_name(), id));
+        let missing = || DataverseError::does_not_exist(self.logical_name(), id);
+        let env = &caller.environment.id;
+        match self {
+            Self::AsyncOperations => {
+                let readable = state
+                    .store
+                    .async_operation(id)
+                    .await?
+                    .filter(|op| &op.environment_id == env && owns(caller, op.owner_id));
+                if readable.is_none() {
+                    return Err(missing());
+                }
+                // A poll runs an import whose time has come.
+                let operation = solutions::finish_due(&state.store, id).await?;
+                return operation
+                    .map(|op| async_operation_row(&op))
+                    .ok_or_else(missing);
+            }
+            Self::Workflows => {
+                return state
+                    .store
+                    .workflow(env, id)
+                    .await?
+                    .filter(|w| owns(caller, w.owner_id))
+                    .map(|w| workflow_row(&w))
+                    .ok_or_else(missing);
+            }
+            _ => {}
         }
         let key = self.key();
         self.readable_rows(state, caller)
             .await?
             .into_iter()
             .find(|row| row[key].as_str() == Some(id.to_string().as_str()))
-            .ok_or_else(|| DataverseError::does_not_exist(self.logical_name(), id))
+            .ok_or_else(missing)
     }
 }
 
 fn owns(caller: &DataverseCaller, owner: Uuid) -> bool {
-    caller.admin || caller.user.id == owner
+    solutions::may_read_owned(caller.actor(), owner)
 }
 
 /// A solution's row, with its publisher as `$expand=publisherid` shows it

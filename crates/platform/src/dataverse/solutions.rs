@@ -249,6 +249,10 @@ async fn import_request(
         }
     };
     let (bindings, values) = component_parameters(object.get("ComponentParameters"))?;
+    // Every field is read before a CustomizationFile is staged: a bad one
+    // leaves nothing behind.
+    let overwrite_unmanaged_customizations = flag("OverwriteUnmanagedCustomizations")?;
+    let publish_workflows = flag("PublishWorkflows")?;
     let upload_id = match (staged, customization_file(object)?) {
         (Some(id), _) => id,
         (None, Some(zip)) => {
@@ -264,8 +268,8 @@ async fn import_request(
     };
     Ok(ImportRequest {
         upload_id,
-        overwrite_unmanaged_customizations: flag("OverwriteUnmanagedCustomizations")?,
-        publish_workflows: flag("PublishWorkflows")?,
+        overwrite_unmanaged_customizations,
+        publish_workflows,
         bindings,
         values,
     })
@@ -371,26 +375,10 @@ pub async fn import(
     match result_of(operation.result.as_deref()).failure {
         None => Ok(StatusCode::NO_CONTENT),
         Some(failure) => Err(DataverseError::bad_request_code(
-            static_code(&failure.code),
+            failure.code,
             failure.message,
         )),
     }
-}
-
-/// The codes an import fails with, as `&'static str`.
-fn static_code(code: &str) -> &'static str {
-    const CODES: [&str; 6] = [
-        "0x80048060",
-        "0x8004802C",
-        "0x8004801D",
-        "0x80048040",
-        "0x80048041",
-        "0x80048033",
-    ];
-    CODES
-        .into_iter()
-        .find(|c| *c == code)
-        .unwrap_or("0x80048033")
 }
 
 fn result_of(text: Option<&str>) -> ImportResult {
@@ -418,17 +406,13 @@ pub async fn import_result(
         .store
         .async_operation_by_job(&caller.environment.id, id)
         .await?
-        .filter(|op| caller.admin || op.owner_id == caller.user.id)
+        .filter(|op| solutions::may_read_owned(caller.actor(), op.owner_id))
         .ok_or_else(missing)?;
     let operation = solutions::finish_due(&state.store, operation.id)
         .await?
         .ok_or_else(missing)?;
     let result = result_of(operation.result.as_deref());
-    let status = match (operation.is_done(), &result.failure) {
-        (false, _) => "InProgress",
-        (true, None) => "Passed",
-        (true, Some(_)) => "Failed",
-    };
+    let status = super::import_log::JobStatus::of(&operation, &result).api();
     let warnings: Vec<String> = result
         .flows
         .iter()
@@ -503,12 +487,14 @@ pub async fn patch(
         }
         SolutionTable::Workflows => {
             only(&["statecode", "statuscode"])?;
-            let on = match (
-                object.get("statecode").and_then(Value::as_i64),
-                object.get("statuscode").and_then(Value::as_i64),
-            ) {
-                (Some(1), None | Some(2)) => true,
-                (Some(0), None | Some(1)) => false,
+            let given_state = object.get("statecode").and_then(Value::as_i64);
+            let given_status = object.get("statuscode").and_then(Value::as_i64);
+            let fits = |(statecode, statuscode): (i64, i64)| {
+                given_state == Some(statecode) && given_status.is_none_or(|s| s == statuscode)
+            };
+            let on = match () {
+                () if fits(solutions::ON) => true,
+                () if fits(solutions::OFF) => false,
                 _ => {
                     return Err(DataverseError::bad_request(
                         "A flow is turned on with {\"statecode\":1} (statuscode 2) and off with {\"statecode\":0} (statuscode 1)",

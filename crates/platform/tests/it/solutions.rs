@@ -781,6 +781,105 @@ async fn each_broken_binding_fails_the_import_or_leaves_the_flow_off() {
 }
 
 #[tokio::test]
+async fn value_types_another_solutions_flow_environment_bindings_and_other_environments() {
+    let (platform, _world) = start_identity(false).await;
+    let token = dv_token(&platform, SECRET_APP).await;
+    let connection = connection(&platform, ENV_HOST, ENVIRONMENT, SHARED_GROUP, false).await;
+    let cloud = Uuid::new_v4();
+    let zip = desktop_solution(Version::new(1, 0, 0, 0), cloud, Uuid::new_v4());
+    let (job, _) = import(&platform, &token, &zip, Value::Null).await;
+    assert_eq!(job["statuscode"], 30, "{job}");
+
+    // A value not of its variable's type fails the import.
+    let numbers = SolutionZip::new("Numbers", Version::new(1, 0, 0, 0))
+        .environment_variable("new_Retries", 100000001, Some("3"))
+        .build()
+        .unwrap();
+    let (job, _) = import(&platform, &token, &numbers, json!([{"@odata.type": "Microsoft.Dynamics.CRM.environmentvariablevalue", "schemaname": "new_Retries", "value": "three"}])).await;
+    assert_eq!(job["statuscode"], 31, "{job}");
+    assert!(
+        job["message"]
+            .as_str()
+            .unwrap()
+            .contains("'three' is not a number"),
+        "{job}"
+    );
+
+    // Another solution that names the same flow is refused, and the flow
+    // keeps its solution.
+    let thief = SolutionZip::new("Thief", Version::new(1, 0, 0, 0))
+        .desktop_flow(cloud, "Taken")
+        .build()
+        .unwrap();
+    let (job, _) = import(&platform, &token, &thief, Value::Null).await;
+    assert_eq!(job["statuscode"], 31, "{job}");
+    assert!(
+        job["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a component of the solution 'PayrollBot'"),
+        "{job}"
+    );
+    assert_eq!(
+        flow(&platform, &token, cloud).await["name"],
+        "Run payroll export"
+    );
+
+    // A settings entry for a reference the environment has from another
+    // solution binds it.
+    let (job, _) = import(
+        &platform,
+        &token,
+        &numbers,
+        json!([binding(UIFLOW, &connection)]),
+    )
+    .await;
+    assert_eq!(job["statuscode"], 30, "{job}");
+    let (_, references) =
+        dataverse(&platform, &token, Method::GET, "connectionreferences", None).await;
+    assert_eq!(references["value"][0]["connectionid"], connection);
+
+    // A job of this environment is not there for a caller of another.
+    let zip = SolutionZip::new("Elsewhere", Version::new(1, 0, 0, 0))
+        .build()
+        .unwrap();
+    let (_, staged) = dataverse(
+        &platform,
+        &token,
+        Method::POST,
+        "StageSolution",
+        Some(json!({"CustomizationFile": base64(&zip)})),
+    )
+    .await;
+    let (_, started) = dataverse(&platform, &token, Method::POST, "ImportSolutionAsync", Some(json!({
+        "SolutionParameters": {"StageSolutionUploadId": staged["StageSolutionResults"]["StageSolutionUploadId"]},
+    }))).await;
+    let other = padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            TENANT_ID,
+            SECRET_APP,
+            &padconnect_client::ClientCredential::Secret(padconnect_client::Secret::new(SECRET)),
+            "https://contosotest.crm.dynamics.com/.default",
+        )
+        .await
+        .unwrap()
+        .token;
+    let id = started["AsyncOperationId"].as_str().unwrap();
+    let reply = reqwest::Client::new()
+        .get(format!(
+            "{}/orgs/contosotest/api/data/v9.2/asyncoperations({id})",
+            platform.url()
+        ))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::NOT_FOUND);
+    let job = wait(&platform, &token, id).await;
+    assert_eq!(job["statuscode"], 30);
+}
+
+#[tokio::test]
 async fn missing_dependencies_fail_the_stage_and_the_import() {
     let (platform, _world) = start_identity(false).await;
     let token = dv_token(&platform, SECRET_APP).await;
