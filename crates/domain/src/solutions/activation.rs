@@ -180,7 +180,7 @@ pub async fn set_flow_state(
 }
 
 /// The connection references a stored flow definition uses.
-fn references_of(client_data: Option<&str>) -> Vec<String> {
+pub(super) fn references_of(client_data: Option<&str>) -> Vec<String> {
     client_data
         .and_then(|text| padconnect_solution::references_used("clientdata", text).ok())
         .unwrap_or_default()

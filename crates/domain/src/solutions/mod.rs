@@ -11,12 +11,14 @@
 //! - `import`: ImportSolutionAsync and the job that applies a package;
 //! - `activation`: whether a flow can be turned on, for an import and for
 //!   `PATCH workflows({id})`;
-//! - `references`: binding a connection reference to a connection.
+//! - `references`: binding a connection reference to a connection;
+//! - `view`: a solution as the portal shows it.
 
 mod activation;
 mod import;
 mod references;
 mod stage;
+mod view;
 
 pub use activation::{FlowOff, set_flow_state};
 pub use import::{
@@ -26,6 +28,7 @@ pub use import::{
 pub use import::{UPLOAD_LIFETIME_SECONDS, forget_stale_uploads};
 pub use references::bind;
 pub use stage::{Staged, stage};
+pub use view::{SolutionView, view};
 
 use uuid::Uuid;
 

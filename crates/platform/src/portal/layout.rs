@@ -44,6 +44,7 @@ pub struct Chrome<'a> {
 pub enum Section {
     Home,
     Flows,
+    Solutions,
     Machines,
     Tables,
     Connections,
@@ -113,12 +114,13 @@ fn side_nav(chrome: &Chrome) -> String {
         nav_item(&env.id, chrome.section, section, path, label)
     };
     format!(
-        "<nav class=\"side\" aria-label=\"Main\"><ul>{home}{flows}\
+        "<nav class=\"side\" aria-label=\"Main\"><ul>{home}{flows}{solutions}\
          <li><span class=\"heading\" id=\"nav-monitor\">Monitor</span><ul aria-labelledby=\"nav-monitor\">{machines}</ul></li>\
          <li><span class=\"heading\" id=\"nav-data\">Data</span><ul aria-labelledby=\"nav-data\">{tables}{connections}</ul></li>\
          </ul></nav>",
         home = item(Section::Home, "home", "Home"),
         flows = item(Section::Flows, "flows", "My flows"),
+        solutions = item(Section::Solutions, "solutions", "Solutions"),
         machines = item(Section::Machines, "machines", "Machines"),
         tables = item(Section::Tables, "tables", "Tables"),
         connections = item(Section::Connections, "connections", "Connections"),

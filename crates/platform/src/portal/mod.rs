@@ -7,7 +7,8 @@
 //! - `service`: the rules (shared with the APIs through `padconnect_domain`)
 //! - `layout`, `html`, `error`: the page layout and its stylesheet,
 //!   escaping and headers, error pages (inside the layout when signed in)
-//! - `signin`, `home`, `machines`, `share`, `connections`, `tables`: pages
+//! - `signin`, `home`, `solutions`, `machines`, `share`, `connections`,
+//!   `tables`: pages
 
 mod accounts;
 mod connection_share;
@@ -24,6 +25,7 @@ mod service;
 mod session;
 mod share;
 mod signin;
+mod solutions;
 mod tables;
 
 use axum::Router;
@@ -44,6 +46,11 @@ pub fn router(state: AppState) -> Router {
         .route(env, get(redirect_to_machines))
         .route(&format!("{env}/home"), get(home::home))
         .route(&format!("{env}/flows"), get(home::flows))
+        .route(&format!("{env}/solutions"), get(solutions::list))
+        .route(
+            &format!("{env}/solutions/{{solution}}"),
+            get(solutions::solution),
+        )
         .route(&format!("{env}/machines"), get(machines::list))
         .route(
             &format!("{env}/machines/groups"),

@@ -130,7 +130,7 @@ async fn connection(
 
 /// Stages `zip`, imports it with `parameters`, and waits for the job:
 /// the job's row and the import result.
-async fn import(
+pub async fn import(
     platform: &RunningPlatform,
     token: &str,
     zip: &[u8],
@@ -214,7 +214,7 @@ fn binding(logical_name: &str, connection_id: &str) -> Value {
 
 /// A solution with a cloud flow that runs a desktop flow through a
 /// shared_uiflow reference, and the desktop flow.
-fn desktop_solution(version: Version, cloud: Uuid, desktop: Uuid) -> Vec<u8> {
+pub fn desktop_solution(version: Version, cloud: Uuid, desktop: Uuid) -> Vec<u8> {
     SolutionZip::new("PayrollBot", version)
         .connection_reference(UIFLOW, "shared_uiflow")
         .cloud_flow(cloud, "Run payroll export", &[UIFLOW])

@@ -8,6 +8,7 @@
 mod accounts;
 mod layout;
 mod pages;
+mod solutions;
 
 use std::collections::HashMap;
 
