@@ -46,11 +46,15 @@ pub struct EnvironmentVariable {
 }
 
 impl EnvironmentVariable {
-    /// Whether `value` is one of this variable's type, as the maker portal
-    /// asks for it ("Environment variables overview": Decimal number, JSON,
-    /// Two options yes/no, Text, Data source, Secret as an Azure Key Vault
-    /// secret's path). An empty value says nothing here: whether it may be
-    /// empty is `is_required`'s question. The error says what to write.
+    /// Whether `value` is one of this variable's type. The type codes are
+    /// the table reference's and UpsertEnvironmentVariable's (String
+    /// 100000000, Number 100000001, Boolean 100000002, JSON 100000003, Data
+    /// source 100000004, Secret 100000005, whose only store is Azure Key
+    /// Vault: `SecretStore` 0). How a value of each type is spelled is not
+    /// public: padconnect accepts any decimal number, yes/no/true/false,
+    /// well-formed JSON, and a Key Vault secret's resource path, and says
+    /// so in the error. An empty value says nothing here: whether it may be
+    /// empty is `is_required`'s question.
     pub fn accepts(&self, value: &str) -> Result<(), String> {
         value_fits(self.kind, &self.schema_name, value)
     }

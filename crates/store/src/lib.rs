@@ -13,7 +13,9 @@
 //! - `connections.rs`: connections, their permissions and target facts;
 //! - `portal.rs`: portal sessions, and what else the portal reads or writes;
 //! - `subscriptions.rs`: a tenant's Azure subscriptions (ARM);
-//! - `solutions.rs`: solutions, their components, and system jobs (imports).
+//! - `solutions.rs`, `connection_references.rs`, `workflows.rs`,
+//!   `environment_variables.rs`: solutions and what they bring;
+//! - `async_operations.rs`: system jobs (imports).
 //!
 //! Under them, `rows.rs` holds the row structs and their conversions into
 //! the types of `model.rs`, and `sql.rs` the macros that compile a query
@@ -36,9 +38,11 @@
 mod async_operations;
 mod connection_cache;
 mod connection_inserts;
+mod connection_references;
 mod connections;
 mod credentials;
 mod directory;
+mod environment_variables;
 mod environments;
 mod identity;
 mod machines;
@@ -49,6 +53,7 @@ mod solutions;
 mod sql;
 pub(crate) mod sqlite_reads;
 mod subscriptions;
+mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -62,17 +67,18 @@ use sqlx::sqlite::{
 
 pub use async_operations::{AsyncOperation, Outcome};
 pub use connection_cache::MAX_AGE as CONNECTION_CACHE_MAX_AGE;
+pub use connection_references::ConnectionReference;
 pub use connections::ConnectionPermission;
 pub use directory::Directory;
+pub use environment_variables::{VariableDefinition, VariableValue};
 pub use model::*;
 pub use portal::PortalSession;
-pub use solutions::{
-    ConnectionReference, Solution, SolutionUpload, VariableDefinition, VariableValue, Workflow,
-};
+pub use solutions::{Solution, SolutionUpload};
 use sql::fetch_row;
 pub(crate) use sqlite_reads::FromSqliteRow;
 pub use sqlite_reads::missed_column_guesses;
 pub use subscriptions::Subscription;
+pub use workflows::Workflow;
 
 /// The schema's migrations, embedded in the binary as `sqlx::migrate!`
 /// would embed them (same versions, descriptions and checksums, so

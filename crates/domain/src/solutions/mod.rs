@@ -9,12 +9,14 @@
 //! - `stage`: StageSolution, which reads and validates a package and keeps
 //!   it for the import that names it;
 //! - `import`: ImportSolutionAsync and the job that applies a package;
+//! - `components`: what the job writes: references, variables, flows;
 //! - `activation`: whether a flow can be turned on, for an import and for
 //!   `PATCH workflows({id})`;
 //! - `references`: binding a connection reference to a connection;
 //! - `view`: a solution as the portal shows it.
 
 mod activation;
+mod components;
 mod import;
 mod references;
 mod stage;

@@ -1131,7 +1131,7 @@ async fn an_import_takes_its_time_and_a_restart_loses_none() {
 }
 
 #[tokio::test]
-#[ignore = "needs PostgreSQL: set PADCONNECT_TEST_DATABASE_URL"]
+#[ignore = "needs PostgreSQL: set PADCONNECT_TEST_DATABASE_URL, run with --include-ignored"]
 async fn an_import_started_on_one_replica_ends_on_the_other() {
     let (url, base, schema) = postgres_url().await.expect(PG_NEEDED);
     let world = slow_world(1);
