@@ -382,9 +382,12 @@ async function seedPath(browser, width, height) {
       await checked('13-deleted');
     });
 
-    await step(`${at}: the other pages pass axe-core too: My flows, environments, a standalone machine and its Share panel, a new group`, async () => {
+    await step(`${at}: the other pages pass axe-core too: My flows, Desktop flow runs, environments, a standalone machine and its Share panel, a new group`, async () => {
       await Promise.all([page.waitForURL('**/flows'), nav().getByRole('link', { name: 'My flows' }).click()]);
       await checked('14-my-flows');
+      await Promise.all([page.waitForURL('**/desktop-flow-runs'), nav().getByRole('link', { name: 'Desktop flow runs' }).click()]);
+      assert((await nav().getByRole('link', { name: 'Desktop flow runs' }).getAttribute('aria-current')) === 'page', 'Desktop flow runs is current');
+      await checked('14-desktop-flow-runs');
       await page.goto(`${base}/environments`);
       await checked('15-environments');
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);

@@ -1,5 +1,6 @@
 //! Dataverse JSON bodies: creating and updating machine groups and
-//! machines, associating them, and the sharing actions, as the example app.
+//! machines, associating them, the sharing actions, and RunDesktopFlow's
+//! parameters, as the example app.
 #![no_main]
 
 use axum::body::Body;
@@ -11,12 +12,16 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let (method, path) = match pick % 6 {
+    let (method, path) = match pick % 7 {
         0 => ("POST", "flowmachinegroups".to_owned()),
         1 => ("PATCH", format!("flowmachinegroups({GROUP})")),
         2 => ("POST", "flowmachines".to_owned()),
         3 => ("POST", "GrantAccess".to_owned()),
         4 => ("POST", "ModifyAccess".to_owned()),
+        5 => (
+            "POST",
+            format!("workflows({GROUP})/Microsoft.Dynamics.CRM.RunDesktopFlow"),
+        ),
         _ => (
             "POST",
             format!("flowmachinegroups({GROUP})/flowmachinegroup_flowmachines/$ref"),

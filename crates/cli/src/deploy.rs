@@ -9,13 +9,14 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use padconnect_client::deploy::{self, DeployRequest, DeploySettings, Deployed, Problem};
-use padconnect_client::{ConnectionsClient, Org};
-use padconnect_core::EnvironmentId;
+use padconnect_client::runs::RunRequest;
 use padconnect_solution::Package;
 
 use crate::exit::{Exit, Failure};
 use crate::output::{self, Format, err, out};
-use crate::session::{Session, SessionArgs};
+use crate::session::Session;
+use crate::target::{TargetArgs, in_session};
+use crate::verify;
 
 #[derive(Args)]
 pub struct DeployArgs {
@@ -39,6 +40,20 @@ pub struct DeployArgs {
     /// Seconds to wait for the import job before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
     timeout: u64,
+    /// After the import, run this desktop flow (its name or workflow id)
+    /// through the solution's desktop flow connection reference, and fail
+    /// (exit 8) unless the run succeeds (see `padconnect verify`).
+    #[arg(long, value_name = "FLOW", conflicts_with = "dry_run")]
+    verify: Option<String>,
+    /// The connection reference the --verify run goes through, when the
+    /// solution has several of shared_uiflow.
+    #[arg(long, value_name = "LOGICAL_NAME", requires = "verify")]
+    verify_reference: Option<String>,
+    /// Seconds to wait for the --verify run; a run still going then is
+    /// cancelled.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    run_timeout: u64,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -53,22 +68,6 @@ pub struct CheckArgs {
     solution: Option<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
-}
-
-#[derive(Args)]
-struct TargetArgs {
-    /// The environment id; in an embedded session, quickstart's by default.
-    #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
-    environment: Option<String>,
-    /// The environment's Dataverse org (NAME, or the org's URL); found
-    /// through BAP from --environment by default.
-    #[arg(long, value_name = "NAME|URL")]
-    org: Option<Org>,
-    /// How to print: table for people, json for scripts.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
-    output: Format,
-    #[command(flatten)]
-    session: SessionArgs,
 }
 
 fn usage(message: String) -> anyhow::Error {
@@ -105,31 +104,6 @@ fn read_settings(path: &Path) -> anyhow::Result<DeploySettings> {
     let document: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| usage(format!("{} is not JSON: {e}", path.display())))?;
     DeploySettings::parse(&document).map_err(|e| usage(format!("{}: {e}", path.display())))
-}
-
-/// Runs `work` in a session against the arguments' environment.
-fn in_session<T>(
-    target: &TargetArgs,
-    work: impl AsyncFnOnce(&Session, EnvironmentId, &ConnectionsClient) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let session = Session::open(&target.session).await?;
-        let result = async {
-            let environment = session.environment(target.environment.as_deref())?;
-            let connections = ConnectionsClient::new(
-                session.http.clone(),
-                session.target.clone(),
-                session.api_token().await?,
-            );
-            work(&session, environment, &connections).await
-        }
-        .await;
-        session.close().await;
-        result
-    })
 }
 
 /// The signed-in identity's Entra object id, from its token.
@@ -257,8 +231,13 @@ pub fn run(args: DeployArgs) -> anyhow::Result<()> {
             package.manifest.unique_name
         )));
     }
+    let reference = args
+        .verify
+        .as_ref()
+        .map(|_| verify_reference(&package, args.verify_reference.as_deref()))
+        .transpose()?;
     let format = args.target.output;
-    let outcome = in_session(&args.target, async |session, environment, connections| {
+    let (outcome, run) = in_session(&args.target, async |session, environment, connections| {
         if args.check {
             let caller = caller(session).await?;
             let problems = deploy::check(
@@ -290,15 +269,46 @@ pub fn run(args: DeployArgs) -> anyhow::Result<()> {
             timeout: Duration::from_secs(args.timeout),
         };
         let progress = |step: &str| err!("padconnect: {step}");
-        deploy::deploy(&dataverse, connections, &environment, &request, &progress)
+        let outcome = deploy::deploy(&dataverse, connections, &environment, &request, &progress)
             .await
-            .context("deploying the solution")
+            .context("deploying the solution")?;
+        let run = match (&outcome, &args.verify, &reference) {
+            (Deployed::Done(report), Some(flow), Some(reference)) if report.all_on() => {
+                let flow = verify::desktop_flow(&dataverse, flow).await?;
+                let request = RunRequest {
+                    flow: &flow,
+                    connection: reference,
+                    by_reference: true,
+                    attended: false,
+                    timeout: Duration::from_secs(args.run_timeout),
+                };
+                Some(verify::follow(&dataverse, &request).await?)
+            }
+            _ => None,
+        };
+        Ok((outcome, run))
     })?;
     match outcome {
         Deployed::Done(report) => {
             match format {
-                Format::Json => output::json(&serde_json::to_value(&report)?),
-                Format::Table => print_report(&report),
+                // One JSON document: the deployment, and its run when verified.
+                Format::Json => {
+                    let mut document = serde_json::to_value(&report)?;
+                    if let Some(run) = &run {
+                        document["verify"] = serde_json::to_value(run)?;
+                    }
+                    output::json(&document);
+                }
+                Format::Table => {
+                    print_report(&report);
+                    if let Some(run) = &run {
+                        out!("");
+                        verify::print_report(run);
+                    }
+                }
+            }
+            if let Some(run) = &run {
+                return verify::result(run);
             }
             if report.all_on() {
                 Ok(())
@@ -324,5 +334,40 @@ pub fn run(args: DeployArgs) -> anyhow::Result<()> {
             message: format!("the import failed: {}: {}", failed.code, failed.message),
         }
         .into()),
+    }
+}
+
+/// The desktop flow connection reference a `--verify` run goes through:
+/// the one given, or the solution's only shared_uiflow reference.
+fn verify_reference(package: &Package, given: Option<&str>) -> anyhow::Result<String> {
+    let references = &package.components.connection_references;
+    if let Some(given) = given {
+        return references
+            .iter()
+            .find(|r| r.logical_name.eq_ignore_ascii_case(given))
+            .map(|r| r.logical_name.clone())
+            .ok_or_else(|| {
+                usage(format!(
+                    "--verify-reference {given}: the solution {} has no such connection reference",
+                    package.manifest.unique_name
+                ))
+            });
+    }
+    let desktop: Vec<&str> = references
+        .iter()
+        .filter(|r| padconnect_solution::connector_name(&r.connector_id) == "shared_uiflow")
+        .map(|r| r.logical_name.as_str())
+        .collect();
+    match desktop.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(usage(format!(
+            "--verify runs a desktop flow through the solution's desktop flow connection reference, and {} has none",
+            package.manifest.unique_name
+        ))),
+        many => Err(usage(format!(
+            "the solution has {} desktop flow connection references ({}): say which one --verify runs through with --verify-reference",
+            many.len(),
+            many.join(", ")
+        ))),
     }
 }

@@ -11,6 +11,7 @@
 //! | 5 | network or TLS: refused, not trusted, timed out |
 //! | 6 | the connection exists but its status is not Connected |
 //! | 7 | a deployment is not ready: `settings check` found problems, or a flow stayed off |
+//! | 8 | a desktop flow run did not succeed (`verify`, `deploy --verify`) |
 
 use std::process::ExitCode;
 
@@ -26,10 +27,11 @@ pub enum Exit {
     Network = 5,
     NotConnected = 6,
     NotReady = 7,
+    RunFailed = 8,
 }
 
 /// The table `--help` ends with.
-pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected, 7 a deployment is not ready (settings problems, or a flow stayed off).";
+pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected, 7 a deployment is not ready (settings problems, or a flow stayed off), 8 a desktop flow run did not succeed.";
 
 /// A failure that knows its exit code; anything else is classified by the
 /// client error inside it, or is a usage error.

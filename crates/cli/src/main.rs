@@ -16,7 +16,9 @@ mod secret_input;
 mod serve;
 mod session;
 mod settings;
+mod target;
 mod token;
+mod verify;
 
 use crate::output::out;
 use std::process::ExitCode;
@@ -59,6 +61,9 @@ enum Command {
     /// Import a solution with its deployment settings, wait for the import,
     /// and report each connection reference and flow (on, or off and why).
     Deploy(Box<deploy::DeployArgs>),
+    /// Run a desktop flow through a connection and report how the run
+    /// ended: the proof that the connection works on its machines.
+    Verify(Box<verify::VerifyArgs>),
     /// Print an access token for a scope, as a service principal.
     Token(token::TokenArgs),
     /// Manage the platform's token signing keys.
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token::run(args),
         Command::Settings(args) => settings::run(args),
         Command::Deploy(args) => deploy::run(*args),
+        Command::Verify(args) => verify::run(*args),
         Command::Keys(command) => keys::run(command),
         Command::Env(args) => env::run(args),
         Command::Completions { shell } => completions(shell),

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod endpoints;
 pub mod error;
 mod http;
+pub mod runs;
 pub mod settings;
 pub mod solution;
 mod solutions;

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod cloud;
 pub mod connection;
+pub mod desktop_runs;
 pub mod environment;
 pub mod federation;
 pub mod host;

@@ -23,6 +23,7 @@ pub mod fleet;
 pub mod ids;
 pub mod keyring;
 pub mod lockout;
+pub mod runs;
 pub mod secrets;
 pub mod sessions;
 pub mod sign_in;
@@ -64,6 +65,9 @@ pub enum Error {
     /// A flow cannot be turned on.
     #[error(transparent)]
     FlowOff(solutions::FlowOff),
+    /// A desktop flow run refused.
+    #[error(transparent)]
+    Run(runs::RunRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The platform's own fault, never the caller's: what failed.
@@ -109,6 +113,9 @@ pub enum Forbidden {
 pub enum Privilege {
     /// `prvCreate{entity}`: the Environment Maker role gives it.
     Create(&'static str),
+    /// `prvRead{entity}` on a user-owned row: its owner holds it, and the
+    /// administrators.
+    Read(&'static str),
     /// A privilege only the System Administrator role gives: `prvCreateUser`.
     Administrator(&'static str),
 }
@@ -118,6 +125,7 @@ impl Privilege {
     pub fn name(self) -> String {
         match self {
             Self::Create(entity) => format!("prvCreate{entity}"),
+            Self::Read(entity) => format!("prvRead{entity}"),
             Self::Administrator(name) => name.to_owned(),
         }
     }

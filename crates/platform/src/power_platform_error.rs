@@ -64,8 +64,8 @@ impl From<padconnect_domain::Error> for ApiError {
             Error::Invalid(_) | Error::Conflict(_) | Error::Membership(_) => {
                 Self::invalid_content(message)
             }
-            // Solutions are Dataverse's; no call of these APIs imports one.
-            Error::Import(_) | Error::FlowOff(_) => Self::invalid_content(message),
+            // Solutions and runs are Dataverse's; no call of these APIs makes one.
+            Error::Import(_) | Error::FlowOff(_) | Error::Run(_) => Self::invalid_content(message),
         }
     }
 }

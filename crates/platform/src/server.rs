@@ -16,6 +16,7 @@ use crate::state::{AppState, Inner};
 use crate::tls::{self, TlsError};
 use crate::{listener, routing};
 use padconnect_domain::keyring::{KeyRing, KeyRingError};
+use padconnect_domain::runs;
 use padconnect_domain::world::{LoadSummary, World, WorldError, load_world};
 use padconnect_store::{Database, Store, StoreError};
 
@@ -90,6 +91,11 @@ impl Platform {
             }
             None => None,
         };
+        // The online machines beat before the platform listens, so none is
+        // ever shown "Never connected" while it is online.
+        if let Err(error) = runs::heartbeat(&store).await {
+            tracing::warn!(%error, "cannot record the machines' heartbeats");
+        }
         let lifetime = i64::try_from(config.signing_key_lifetime).unwrap_or(i64::MAX);
         let signing = Arc::new(SigningKeys::open(store.clone(), keyring.clone(), lifetime).await?);
         let authority = tls::Authority::open(&config.data_dir, &keyring)?;
@@ -252,9 +258,15 @@ impl RunningPlatform {
     }
 }
 
-/// Runs the system jobs (solution imports) whose time has come, every
-/// second, on every replica: a job nobody polls still ends, and one that a
-/// stopped replica left is finished by another (`domain::solutions`).
+/// How often an online machine's heartbeat is recorded. The real
+/// interval is not documented; the portal shows a machine Connected while
+/// its last heartbeat is under ten minutes old.
+const HEARTBEAT_SECONDS: u64 = 30;
+
+/// Runs the system jobs (solution imports) and moves the desktop flow runs
+/// whose time has come, every second, on every replica: a job or run
+/// nobody polls still ends, and one that a stopped replica left is finished
+/// by another (`domain::solutions`, `domain::runs`). Online machines beat.
 async fn run_due_jobs(state: AppState) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -281,6 +293,14 @@ async fn run_due_jobs(state: AppState) {
             if let Err(error) = padconnect_domain::solutions::run(&state.store, id).await {
                 tracing::warn!(%error, job = %id, "a system job failed to run");
             }
+        }
+        if let Err(error) = runs::advance_due(&state.store, &state.keyring, 32).await {
+            tracing::warn!(%error, "cannot read the desktop flow runs that are due");
+        }
+        if tick % HEARTBEAT_SECONDS == 0
+            && let Err(error) = runs::heartbeat(&state.store).await
+        {
+            tracing::warn!(%error, "cannot record the machines' heartbeats");
         }
     }
 }

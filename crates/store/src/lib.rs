@@ -15,7 +15,9 @@
 //! - `subscriptions.rs`: a tenant's Azure subscriptions (ARM);
 //! - `solutions.rs`, `connection_references.rs`, `workflows.rs`,
 //!   `environment_variables.rs`: solutions and what they bring;
-//! - `async_operations.rs`: system jobs (imports).
+//! - `async_operations.rs`: system jobs (imports);
+//! - `flow_sessions.rs`: desktop flow runs, and the machine and account
+//!   facts a run reads and writes.
 //!
 //! Under them, `rows.rs` holds the row structs and their conversions into
 //! the types of `model.rs`, and `sql.rs` the macros that compile a query
@@ -44,6 +46,7 @@ mod credentials;
 mod directory;
 mod environment_variables;
 mod environments;
+mod flow_sessions;
 mod identity;
 mod machines;
 mod model;
@@ -71,6 +74,7 @@ pub use connection_references::ConnectionReference;
 pub use connections::ConnectionPermission;
 pub use directory::Directory;
 pub use environment_variables::{VariableDefinition, VariableValue};
+pub use flow_sessions::{AccountLogon, FlowSession, MachineRuntime, RunnerMachine};
 pub use model::*;
 pub use portal::PortalSession;
 pub use solutions::{Solution, SolutionUpload};
@@ -85,7 +89,7 @@ pub use workflows::Workflow;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 9] = [
+    const MIGRATIONS: [(i64, &str, &str); 10] = [
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "portal", include_str!("../migrations/0002_portal.sql")),
         (
@@ -122,6 +126,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             9,
             "solutions",
             include_str!("../migrations/0009_solutions.sql"),
+        ),
+        (
+            10,
+            "flow sessions",
+            include_str!("../migrations/0010_flow_sessions.sql"),
         ),
     ];
     Migrator::with_migrations(

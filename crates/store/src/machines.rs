@@ -291,17 +291,6 @@ impl Tx {
         Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
     }
 
-    /// Whether the machine answers; the world file is its source.
-    pub async fn set_machine_online(&mut self, machine_id: Uuid, online: bool) -> Result<()> {
-        run!(
-            self,
-            "UPDATE machines SET online = $2 WHERE id = $1 AND online <> $2",
-            text(machine_id),
-            i64::from(online)
-        )?;
-        Ok(())
-    }
-
     /// Makes `accounts` the machine's whole list: the world file is its source.
     pub async fn set_machine_accounts(
         &mut self,
@@ -329,7 +318,8 @@ impl Tx {
     }
 
     /// Gives an account a new password (its Argon2 hash), moving its
-    /// version on; `false` when the machine has no such account.
+    /// version on and unlocking it, as an administrator's reset on the
+    /// machine does; `false` when the machine has no such account.
     pub async fn set_account_password(
         &mut self,
         machine_id: Uuid,
@@ -338,8 +328,8 @@ impl Tx {
     ) -> Result<bool> {
         let changed = run!(
             self,
-            "UPDATE machine_accounts SET password_hash = $3, version = version + 1 \
-             WHERE machine_id = $1 AND username_key = $2",
+            "UPDATE machine_accounts SET password_hash = $3, version = version + 1, failed_logons = 0, \
+             locked_until = NULL WHERE machine_id = $1 AND username_key = $2",
             text(machine_id),
             MachineAccount::key(username),
             password_hash.to_owned()

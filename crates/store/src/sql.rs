@@ -142,3 +142,17 @@ macro_rules! fetch_in {
     }};
 }
 pub(super) use fetch_in;
+
+/// Every row of `$row`, read inside the transaction, converted.
+macro_rules! fetch_all_in {
+    ($tx:expr, $row:ty, $sql:expr $(, $arg:expr)*) => {{
+        let rows: Vec<$row> = $crate::sql::exec!($tx, conn => sqlx::query_as($sql)
+            $(.bind($arg))*
+            .fetch_all(&mut *conn)
+            .await)?;
+        rows.into_iter()
+            .map(TryInto::try_into)
+            .collect::<$crate::Result<Vec<_>>>()
+    }};
+}
+pub(super) use fetch_all_in;

@@ -583,4 +583,138 @@ fn the_example_solution_deploys_on_quickstarts_platform() {
             .all(|f| f["on"] == true),
         "{report}"
     );
+    // The README's last step: the desktop flow runs through the connection.
+    let verified = padconnect()
+        .args([
+            "verify",
+            "--connection",
+            &id,
+            "--flow",
+            "Payroll export",
+            "--data-dir",
+            data_dir,
+        ])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    assert!(stdout(&verified).contains("'Payroll export' through connection"));
+    assert!(
+        stdout(&verified).contains(": Succeeded"),
+        "{}",
+        stdout(&verified)
+    );
+}
+
+#[test]
+fn verify_runs_the_deployed_desktop_flow_and_names_the_fix_when_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+        "--world",
+        &world(dir.path()),
+    ]);
+    let mine = connection(&server, false, PROD, BOTS);
+    let offline = connection(&server, false, PROD, OFFLINE);
+    let zip = solution(dir.path(), Version::new(1, 0, 0, 0));
+    let file = settings(dir.path(), "settings.json", &mine, "3");
+
+    // deploy --verify: the import, then a run through the bound reference.
+    let deployed = as_app(
+        &server,
+        false,
+        &[
+            "deploy",
+            "--solution",
+            &zip,
+            "--settings",
+            &file,
+            "--environment",
+            PROD,
+            "--verify",
+            "Payroll export",
+            "--output",
+            "json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(deployed.status.success(), "{}", stderr(&deployed));
+    let report = json_of(&deployed);
+    assert_eq!(report["verify"]["status"], "Succeeded", "{report}");
+    assert_eq!(report["verify"]["connection"], REFERENCE);
+    assert!(
+        stderr(&deployed).contains(": Succeeded"),
+        "the progress line: {}",
+        stderr(&deployed)
+    );
+
+    let verify = |connection: &str, flow: &str, format: &str| {
+        as_app(
+            &server,
+            false,
+            &[
+                "verify",
+                "--connection",
+                connection,
+                "--flow",
+                flow,
+                "--environment",
+                PROD,
+                "--timeout",
+                "60",
+                "--output",
+                format,
+            ],
+        )
+        .output()
+        .unwrap()
+    };
+    let ok = verify(&mine, "00000000-0000-0000-0000-000000000007", "json");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert_eq!(json_of(&ok)["succeeded"], true);
+
+    // No machine of the group is online: exit 8, the code, its meaning and fix.
+    let failed = verify(&offline, "Payroll export", "table");
+    assert_eq!(failed.status.code(), Some(8), "{}", stderr(&failed));
+    let printed = stdout(&failed);
+    for words in [
+        ": Failed",
+        "code     NoListenerConnected",
+        "fix      Start the machine",
+        "see      https://learn.microsoft.com/en-us/troubleshoot/power-platform/power-automate/desktop-flows/",
+    ] {
+        assert!(printed.contains(words), "{words}: {printed}");
+    }
+    assert!(
+        stderr(&failed).contains("did not succeed: NoListenerConnected"),
+        "{}",
+        stderr(&failed)
+    );
+
+    let missing = verify(&mine, "No such flow", "table");
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("no desktop flow 'No such flow'"));
+
+    // --verify needs the solution's desktop flow reference to be named when
+    // it is not the only one: a usage error, before anything is imported.
+    let wrong = as_app(
+        &server,
+        false,
+        &[
+            "deploy",
+            "--solution",
+            &zip,
+            "--environment",
+            PROD,
+            "--verify",
+            "Payroll export",
+            "--verify-reference",
+            "new_nothing",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+    assert!(stderr(&wrong).contains("has no such connection reference"));
 }

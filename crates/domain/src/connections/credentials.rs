@@ -55,7 +55,7 @@ pub async fn check(
 }
 
 /// Whether two spellings name one account on `machine`.
-fn same_account(declared: &str, given: &str, machine: &str) -> bool {
+pub(crate) fn same_account(declared: &str, given: &str, machine: &str) -> bool {
     local_form(declared, machine) == local_form(given, machine)
 }
 

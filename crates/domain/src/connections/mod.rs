@@ -8,6 +8,7 @@ pub mod sharing;
 pub mod vault;
 mod write;
 
+pub(crate) use write::windows_credentials;
 pub use write::{ConnectionRequest, Refusal, Writer, put};
 
 use padconnect_core::{AccessRights, GroupType, ShareRole};

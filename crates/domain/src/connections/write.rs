@@ -218,6 +218,28 @@ fn new_connection(
     }
 }
 
+/// The Windows username and password a connection signs in with, its
+/// password opened from the seal (a run signs in with them).
+pub(crate) fn windows_credentials(
+    keyring: &KeyRing,
+    connection: &Connection,
+) -> Result<(String, String), Error> {
+    let opened = keyring
+        .open(
+            &sealing_context(&connection.environment_id, &connection.id),
+            &connection.sealed_secrets,
+        )
+        .map_err(|_| Error::Internal("opening a connection's sealed password"))?;
+    let secrets: serde_json::Value = serde_json::from_slice(&opened)
+        .map_err(|_| Error::Internal("reading a connection's sealed password"))?;
+    let field =
+        |value: &serde_json::Value, name: &str| value[name].as_str().unwrap_or_default().to_owned();
+    Ok((
+        field(&connection.parameter_values, "username"),
+        field(&secrets, "password"),
+    ))
+}
+
 /// The context a connection's secrets are sealed under: they open only there.
 fn sealing_context(env: &EnvironmentId, id: &ConnectionId) -> Vec<u8> {
     format!("connection:{env}:{id}").into_bytes()

@@ -171,15 +171,21 @@ impl Checker<'_> {
             .enumerate()
             .filter_map(|(i, m)| {
                 let field = format!("{path}.machines[{i}]");
-                let (name, accounts, online) = match m {
+                let (name, accounts, runtime) = match m {
                     MachineSpec::Name(name) => {
                         let name = self.machine_name(&field, name, machine_names);
-                        (name, Vec::new(), true)
+                        (name, Vec::new(), MachineRuntime::default())
                     }
                     MachineSpec::Table(m) => (
                         self.machine_name(&format!("{field}.name"), &m.name, machine_names),
                         self.accounts(&field, &m.accounts),
-                        m.online,
+                        self.runtime(
+                            &field,
+                            m.online,
+                            m.run_seconds,
+                            m.fail_with.as_deref(),
+                            m.lockout_threshold,
+                        ),
                     ),
                 };
                 let name = name?;
@@ -189,7 +195,7 @@ impl Checker<'_> {
                     name,
                     description: String::new(),
                     accounts,
-                    online,
+                    runtime,
                 })
             })
             .collect();
@@ -255,7 +261,13 @@ impl Checker<'_> {
                 name,
                 description: m.description.clone(),
                 accounts: self.accounts(path, &m.accounts),
-                online: m.online,
+                runtime: self.runtime(
+                    path,
+                    m.online,
+                    m.run_seconds,
+                    m.fail_with.as_deref(),
+                    m.lockout_threshold,
+                ),
             }],
             shared_with: shared_with?,
         })
@@ -302,9 +314,54 @@ impl Checker<'_> {
             checked.push(WorldAccount {
                 username: username.to_owned(),
                 password: a.password.clone(),
+                can_log_on: a.can_log_on,
+                signed_in: a.signed_in,
             });
         }
         checked
+    }
+
+    /// How a machine runs flows: a run takes at most the longest run
+    /// RunDesktopFlow allows, and fails only with a code the platform
+    /// knows the meaning of.
+    fn runtime(
+        &mut self,
+        path: &str,
+        online: bool,
+        run_seconds: Option<u64>,
+        fail_with: Option<&str>,
+        lockout_threshold: Option<u32>,
+    ) -> MachineRuntime {
+        let defaults = MachineRuntime::default();
+        let run_seconds = match run_seconds.map(i64::try_from) {
+            None => defaults.run_seconds,
+            Some(Ok(seconds)) if seconds <= MAX_TIMEOUT_SECONDS => seconds,
+            Some(_) => {
+                self.problem(
+                    &format!("{path}.run_seconds"),
+                    format!("must be at most {MAX_TIMEOUT_SECONDS} (24 hours, the longest a run may take)"),
+                );
+                defaults.run_seconds
+            }
+        };
+        if let Some(code) = fail_with
+            && run_error(code).is_none()
+        {
+            let known: Vec<&str> = RUN_ERRORS.iter().map(|e| e.code).collect();
+            self.problem(
+                &format!("{path}.fail_with"),
+                format!(
+                    "'{code}' is not a run-time error code the platform knows: use one of {}",
+                    known.join(", ")
+                ),
+            );
+        }
+        MachineRuntime {
+            online,
+            run_seconds,
+            fail_with: fail_with.map(str::to_owned),
+            lockout_threshold: lockout_threshold.map_or(defaults.lockout_threshold, i64::from),
+        }
     }
 
     fn machine_name(

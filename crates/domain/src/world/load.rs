@@ -295,7 +295,11 @@ async fn load_group(
             .map(|a| kept_account(&stored, m.id, a))
             .collect();
         tx.set_machine_accounts(m.id, &accounts).await?;
-        tx.set_machine_online(m.id, m.online).await?;
+        for a in &m.accounts {
+            tx.set_account_session(m.id, &a.username, a.can_log_on, a.signed_in)
+                .await?;
+        }
+        tx.set_machine_runtime(m.id, &m.runtime).await?;
     }
     for (principal, role) in &g.shared_with {
         let share = Share {

@@ -23,6 +23,7 @@ mod spec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use padconnect_core::desktop_runs::{MAX_TIMEOUT_SECONDS, RUN_ERRORS, run_error};
 use padconnect_core::host::{is_domain, is_org_name};
 use padconnect_core::uiflow::{MAX_ACCOUNT_CHARS, MAX_PASSWORD_CHARS, is_windows_account};
 use padconnect_core::{CredentialType, EnvironmentId, ShareRole};
@@ -37,7 +38,7 @@ use crate::connections::vault::CREDENTIAL_NAME;
 use crate::fleet::{GROUP_NAME, MACHINE_NAME, MAX_MACHINES_PER_GROUP, TextColumn};
 use crate::ids::derived_id;
 pub use load::{LoadSummary, load_world};
-use padconnect_store::{FederatedCredential, Timestamp};
+use padconnect_store::{FederatedCredential, MachineRuntime, Timestamp};
 use spec::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -181,8 +182,8 @@ pub struct WorldMachine {
     pub description: String,
     /// The Windows accounts that can sign in on it; none: any account can.
     pub accounts: Vec<WorldAccount>,
-    /// `false`: the machine does not answer (`online = false`).
-    pub online: bool,
+    /// Whether it answers, how long its runs take, how they fail.
+    pub runtime: MachineRuntime,
 }
 
 /// A Windows account of a machine, with its password as the world gives it
@@ -191,6 +192,10 @@ pub struct WorldMachine {
 pub struct WorldAccount {
     pub username: String,
     pub password: String,
+    /// Its logon right on the machine (KB 5021230).
+    pub can_log_on: bool,
+    /// Its user is signed in on the machine.
+    pub signed_in: bool,
 }
 
 impl std::fmt::Debug for WorldAccount {

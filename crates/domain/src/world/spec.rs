@@ -131,11 +131,18 @@ pub(super) struct GroupMachineSpec {
     pub name: String,
     #[serde(default)]
     pub accounts: Vec<AccountSpec>,
-    #[serde(default = "online")]
+    #[serde(default = "yes")]
     pub online: bool,
+    /// Seconds each run on it takes (1 when absent).
+    pub run_seconds: Option<u64>,
+    /// A run-time error code every run on it fails with.
+    pub fail_with: Option<String>,
+    /// Bad sign-ins that lock an account out (10, Windows 11's default,
+    /// when absent; 0: never).
+    pub lockout_threshold: Option<u32>,
 }
 
-fn online() -> bool {
+fn yes() -> bool {
     true
 }
 
@@ -145,6 +152,12 @@ fn online() -> bool {
 pub(super) struct AccountSpec {
     pub username: String,
     pub password: String,
+    /// `false`: a local security policy denies it logon (KB 5021230).
+    #[serde(default = "yes")]
+    pub can_log_on: bool,
+    /// Its user is signed in on the machine (attended runs need it).
+    #[serde(default)]
+    pub signed_in: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,8 +171,15 @@ pub(super) struct StandaloneMachineSpec {
     pub description: String,
     #[serde(default)]
     pub accounts: Vec<AccountSpec>,
-    #[serde(default = "online")]
+    #[serde(default = "yes")]
     pub online: bool,
+    /// Seconds each run on it takes (1 when absent).
+    pub run_seconds: Option<u64>,
+    /// A run-time error code every run on it fails with.
+    pub fail_with: Option<String>,
+    /// Bad sign-ins that lock an account out (10, Windows 11's default,
+    /// when absent; 0: never).
+    pub lockout_threshold: Option<u32>,
     #[serde(default)]
     pub shared_with: Vec<ShareSpec>,
 }

@@ -69,6 +69,11 @@ impl From<padconnect_domain::Error> for DataverseError {
             }
             Error::Import(refusal) => Self::bad_request_code(refusal.code(), refusal.to_string()),
             Error::FlowOff(off) => Self::flow_off(&off),
+            Error::Run(refusal) => Self::new(
+                StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                refusal.code(),
+                refusal.to_string(),
+            ),
             Error::Store(error) => error.into(),
             Error::Internal(what) => Self::internal(format!("{what} failed")),
         }
@@ -84,6 +89,9 @@ impl From<padconnect_domain::Forbidden> for DataverseError {
                     Privilege::Create(_) => "give it the Environment Maker role",
                     Privilege::Administrator(_) => {
                         "an administrator (System Administrator) must do this"
+                    }
+                    Privilege::Read(_) => {
+                        "the row is its owner's: its owner or an administrator may use it"
                     }
                 };
                 Self::new(

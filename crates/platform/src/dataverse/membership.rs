@@ -15,13 +15,10 @@
 //! is answered with 0x80040203 (InvalidArgument), a guess: the real tool
 //! checks it on the machine, when it opens the group's key package.
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::access::function_call;
 use super::entities::parse_segment;
 use super::tables::Table;
 use super::{DataverseCaller, DataverseError};
@@ -29,26 +26,19 @@ use crate::state::AppState;
 use padconnect_domain::Membership;
 use padconnect_domain::fleet;
 
-/// `POST {segment}/{operation}`: the actions bound to a row.
-pub async fn post_operation(
-    State(state): State<AppState>,
-    Path((segment, operation)): Path<(String, String)>,
-    // An unknown action is a 404 whoever asks, as for unknown segments.
-    caller: Result<DataverseCaller, DataverseError>,
-    body: Bytes,
+/// JoinGroup or LeaveGroup on the machine `segment` names.
+pub async fn post(
+    state: &AppState,
+    caller: &DataverseCaller,
+    segment: &str,
+    action: &str,
+    body: &[u8],
 ) -> Result<StatusCode, DataverseError> {
-    let action = function_call(&operation)
-        .map(|(name, _)| name)
-        .unwrap_or_else(|| operation.trim_start_matches("Microsoft.Dynamics.CRM."));
-    if !matches!(action, "JoinGroup" | "LeaveGroup") {
-        return Err(DataverseError::unknown_segment(&operation));
-    }
-    let caller = caller?;
-    let machine = bound_machine(&segment)?;
+    let machine = bound_machine(segment)?;
     let (store, actor) = (&state.store, caller.actor());
     match action {
         "JoinGroup" => {
-            let (group, password) = join_request(&body)?;
+            let (group, password) = join_request(body)?;
             fleet::join(store, actor, machine, group, password).await?
         }
         _ => fleet::leave(store, actor, machine).await?,

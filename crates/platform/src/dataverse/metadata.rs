@@ -48,6 +48,7 @@ fn definition(table: Table) -> Value {
             Table::Machines => "flowmachine",
             Table::SystemUsers => "SystemUser",
             Table::Credentials => "credential",
+            Table::FlowSessions => "flowsession",
             Table::Solution(table) => table.logical_name(),
         },
         "EntitySetName": table.entity_set(),

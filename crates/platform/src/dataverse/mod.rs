@@ -1,8 +1,10 @@
 //! The Dataverse Web API surface (`{org}.crm.dynamics.com/api/data/v9.2`).
 
 mod access;
+mod actions;
 mod annotations;
 mod caller;
+mod desktop_runs;
 mod entities;
 mod error;
 mod import_log;
@@ -48,7 +50,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/data/v9.2/{segment}/{operation}",
-            get(entities::get_operation).post(membership::post_operation),
+            get(entities::get_operation).post(actions::post_operation),
+        )
+        .route(
+            "/api/data/v9.2/{segment}/{property}/{value}",
+            get(actions::get_value),
         )
         .fallback(not_found)
         .with_state(state)

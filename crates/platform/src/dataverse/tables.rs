@@ -6,11 +6,13 @@ use padconnect_core::AccessRights;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::desktop_runs;
 use super::solution_tables::SolutionTable;
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
 use padconnect_domain::connections::vault;
 use padconnect_domain::fleet;
+use padconnect_domain::runs;
 use padconnect_store::{Credential, Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub enum Table {
     Machines,
     SystemUsers,
     Credentials,
+    /// Desktop flow runs (`desktop_runs`).
+    FlowSessions,
     /// A table of solutions and what they bring (`solution_tables`).
     Solution(SolutionTable),
 }
@@ -30,6 +34,7 @@ impl Table {
             "flowmachines" => Some(Self::Machines),
             "systemusers" => Some(Self::SystemUsers),
             "credentials" => Some(Self::Credentials),
+            "flowsessions" => Some(Self::FlowSessions),
             other => SolutionTable::from_entity_set(other).map(Self::Solution),
         }
     }
@@ -40,6 +45,7 @@ impl Table {
             Self::Machines => "flowmachines",
             Self::SystemUsers => "systemusers",
             Self::Credentials => "credentials",
+            Self::FlowSessions => "flowsessions",
             Self::Solution(table) => table.entity_set(),
         }
     }
@@ -50,6 +56,7 @@ impl Table {
             Self::Machines => "flowmachine",
             Self::SystemUsers => "systemuser",
             Self::Credentials => "credential",
+            Self::FlowSessions => "flowsession",
             Self::Solution(table) => table.logical_name(),
         }
     }
@@ -60,6 +67,7 @@ impl Table {
             Self::Machines => "flowmachineid",
             Self::SystemUsers => "systemuserid",
             Self::Credentials => "credentialid",
+            Self::FlowSessions => "flowsessionid",
             Self::Solution(table) => table.key(),
         }
     }
@@ -141,6 +149,7 @@ impl Table {
                 RECORD[1],
                 RECORD[2],
             ],
+            Self::FlowSessions => desktop_runs::COLUMNS,
             Self::Solution(table) => table.columns(),
         }
     }
@@ -166,6 +175,15 @@ impl Table {
                 .iter()
                 .map(credential_row)
                 .collect()),
+            Self::FlowSessions => {
+                Ok(
+                    runs::readable(&state.store, caller.actor(), &caller.environment)
+                        .await?
+                        .iter()
+                        .map(desktop_runs::session_row)
+                        .collect(),
+                )
+            }
             Self::MachineGroups | Self::Machines => {
                 let mut rows = Vec::new();
                 for group in state.store.machine_groups(env).await? {
@@ -221,6 +239,17 @@ impl Table {
             Self::Credentials => {
                 let credential = vault::read(&state.store, caller.actor(), id).await?;
                 Ok(credential_row(&credential))
+            }
+            Self::FlowSessions => {
+                let session = runs::read(
+                    &state.store,
+                    &state.keyring,
+                    caller.actor(),
+                    &caller.environment,
+                    id,
+                )
+                .await?;
+                Ok(desktop_runs::session_row(&session))
             }
         }
     }

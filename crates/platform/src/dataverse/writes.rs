@@ -155,7 +155,7 @@ pub async fn post(
                 ),
             ));
         }
-        Table::Credentials => unreachable!("refused by writable"),
+        Table::Credentials | Table::FlowSessions => return Err(read_only(table)),
     };
     let row = table.row(&state, &caller, id).await?;
     Ok(created(&caller, table, id, row, &headers))
@@ -296,22 +296,30 @@ fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
     match table {
         Table::MachineGroups => Some(Row::Group(id)),
         Table::Machines => Some(Row::Machine(id)),
-        Table::SystemUsers | Table::Credentials | Table::Solution(_) => None,
+        Table::SystemUsers | Table::Credentials | Table::FlowSessions | Table::Solution(_) => None,
     }
 }
 
 /// Credentials are read and shared here, not written: a credential points
 /// at environment variables and a vault, which the platform does not keep,
-/// so the world file declares them.
+/// so the world file declares them. Flow sessions are written by runs.
 fn writable(table: Table) -> Result<(), DataverseError> {
     match table {
-        Table::Credentials => Err(DataverseError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "0x80060888",
-            "credential rows are created and changed in Power Automate (Data > Credentials); this platform takes them from the world file (tenants.environments.credentials) and serves them to read and share.",
-        )),
+        Table::Credentials | Table::FlowSessions => Err(read_only(table)),
         _ => Ok(()),
     }
+}
+
+fn read_only(table: Table) -> DataverseError {
+    let message = match table {
+        Table::FlowSessions => {
+            "flowsession rows are written by runs: start one with POST workflows(<id>)/Microsoft.Dynamics.CRM.RunDesktopFlow, cancel it with POST flowsessions(<id>)/Microsoft.Dynamics.CRM.CancelDesktopFlowRun."
+        }
+        _ => {
+            "credential rows are created and changed in Power Automate (Data > Credentials); this platform takes them from the world file (tenants.environments.credentials) and serves them to read and share."
+        }
+    };
+    DataverseError::new(StatusCode::METHOD_NOT_ALLOWED, "0x80060888", message)
 }
 
 /// `PATCH systemusers(<id>) {"isdisabled": true}`.

@@ -113,6 +113,7 @@ impl From<padconnect_domain::Error> for PortalError {
                 Self::bad_request(format!("The flow cannot be turned on: {}", off.message))
             }
             Error::Membership(refusal) => Self::bad_request(refusal.to_string()),
+            Error::Run(refusal) => Self::bad_request(refusal.to_string()),
             Error::Sharing(refusal) if refusal.is_forbidden() => {
                 Self::forbidden(refusal.to_string())
             }
@@ -142,6 +143,13 @@ impl From<padconnect_domain::Forbidden> for PortalError {
                 privilege: Privilege::Administrator(_),
                 ..
             } => "Only an administrator (System Administrator) may do this.".to_owned(),
+            Forbidden::Privilege {
+                privilege: Privilege::Read(entity),
+                ..
+            } => format!(
+                "This {} is its owner's: only its owner or an administrator may use it.",
+                noun(entity)
+            ),
             Forbidden::Rights { missing, group, .. } => {
                 let access = match missing {
                     m if m.contains(AccessRights::SHARE) => "share access",

@@ -46,6 +46,7 @@ pub enum Section {
     Flows,
     Solutions,
     Machines,
+    DesktopFlowRuns,
     Tables,
     Connections,
     /// A page of no entry (the environment list, an error).
@@ -115,13 +116,18 @@ fn side_nav(chrome: &Chrome) -> String {
     };
     format!(
         "<nav class=\"side\" aria-label=\"Main\"><ul>{home}{flows}{solutions}\
-         <li><span class=\"heading\" id=\"nav-monitor\">Monitor</span><ul aria-labelledby=\"nav-monitor\">{machines}</ul></li>\
+         <li><span class=\"heading\" id=\"nav-monitor\">Monitor</span><ul aria-labelledby=\"nav-monitor\">{machines}{runs}</ul></li>\
          <li><span class=\"heading\" id=\"nav-data\">Data</span><ul aria-labelledby=\"nav-data\">{tables}{connections}</ul></li>\
          </ul></nav>",
         home = item(Section::Home, "home", "Home"),
         flows = item(Section::Flows, "flows", "My flows"),
         solutions = item(Section::Solutions, "solutions", "Solutions"),
         machines = item(Section::Machines, "machines", "Machines"),
+        runs = item(
+            Section::DesktopFlowRuns,
+            "desktop-flow-runs",
+            "Desktop flow runs"
+        ),
         tables = item(Section::Tables, "tables", "Tables"),
         connections = item(Section::Connections, "connections", "Connections"),
     )

@@ -21,6 +21,7 @@ mod html;
 mod layout;
 mod machines;
 mod query;
+mod runs;
 mod service;
 mod session;
 mod share;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             get(solutions::solution),
         )
         .route(&format!("{env}/machines"), get(machines::list))
+        .route(&format!("{env}/desktop-flow-runs"), get(runs::list))
         .route(
             &format!("{env}/machines/groups"),
             get(machines::groups).post(machines::create),

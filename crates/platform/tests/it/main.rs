@@ -21,6 +21,7 @@ mod listener;
 mod membership;
 mod portal;
 mod run_owner;
+mod runs;
 mod server;
 mod sign_in_defences;
 mod solutions;

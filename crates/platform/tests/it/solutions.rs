@@ -19,7 +19,7 @@ use crate::dataverse::DV_SCOPE;
 use crate::support::*;
 
 const FIXTURES: &str = "tests/it/fixtures/terraform_solution";
-const UIFLOW: &str = "new_sharedUiflow_5a1b2";
+pub(crate) const UIFLOW: &str = "new_sharedUiflow_5a1b2";
 const OTHER_ENV_HOST: &str = "000000000000000000000000000001.23.environment.api.powerplatform.com";
 
 fn fixture(name: &str) -> Value {
@@ -64,7 +64,7 @@ fn assert_shape(ours: &Value, recorded: &Value, path: &str) {
 /// A Dataverse call as the Terraform provider sends it: `Content-Type` on
 /// every method, no `Accept` or `OData-*` headers, the path as Go's
 /// `net/url` escapes it.
-async fn dataverse(
+pub(crate) async fn dataverse(
     platform: &RunningPlatform,
     token: &str,
     method: Method,
@@ -88,7 +88,7 @@ async fn dataverse(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn dv_token(platform: &RunningPlatform, client_id: &str) -> String {
+pub(crate) async fn dv_token(platform: &RunningPlatform, client_id: &str) -> String {
     padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
         .client_credentials(
             TENANT_ID,
@@ -201,7 +201,7 @@ async fn wait(platform: &RunningPlatform, token: &str, id: &str) -> Value {
     panic!("the import job {id} never completed");
 }
 
-fn binding(logical_name: &str, connection_id: &str) -> Value {
+pub(crate) fn binding(logical_name: &str, connection_id: &str) -> Value {
     json!({
         "@odata.type": "Microsoft.Dynamics.CRM.connectionreference",
         "connectionreferencedisplayname": "",

@@ -98,7 +98,7 @@ id = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
 name = "Finance"
 owner = "ghost@contoso.onmicrosoft.com"
 shared_with = [{ client_id = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40", role = "owner" }, { role = "user" }]
-machines = ["BAD\u0000NAME"]
+machines = ["BAD\u0000NAME", { name = "SLOW-01", run_seconds = 86401, fail_with = "Gremlins" }]
 
 [[tenants.environments.machine_groups]]
 id = "b5e2d4c3-1a0f-4e9b-8d6c-7f6e5d4c3b2a"
@@ -122,6 +122,8 @@ owner = "ghost@contoso.onmicrosoft.com"
         "tenants[0].environments[0].machine_groups[0].shared_with[0].role: 'owner' is not a sharing role",
         "tenants[0].environments[0].machine_groups[0].shared_with[1]: give exactly one of client_id or upn",
         "tenants[0].environments[0].machine_groups[0].machines[0]: must not contain control characters",
+        "tenants[0].environments[0].machine_groups[0].machines[1].run_seconds: must be at most 86400",
+        "tenants[0].environments[0].machine_groups[0].machines[1].fail_with: 'Gremlins' is not a run-time error code the platform knows: use one of WindowsIdentityIncorrect,",
         "tenants[0].environments[0].machine_groups[1].name: must be at most 100 characters",
     ];
     for want in expected {

@@ -8,6 +8,7 @@
 mod accounts;
 mod layout;
 mod pages;
+mod runs;
 mod solutions;
 
 use std::collections::HashMap;

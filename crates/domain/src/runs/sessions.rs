@@ -1,0 +1,105 @@
+//! Reading and cancelling runs. "Canceling the run and querying the status
+//! needs 'Owner' privileges" (desktop-flow-public-apis.md): a session is
+//! its flow owner's, and like the other user-owned rows here (flows,
+//! system jobs) it does not exist for anyone but its owner and the
+//! administrators.
+
+use padconnect_core::desktop_runs::SessionStatus;
+use uuid::Uuid;
+
+use super::{RunRefusal, advance};
+use crate::fleet::Actor;
+use crate::keyring::KeyRing;
+use crate::solutions::may_read_owned;
+use crate::{Conflict, Error, Record};
+use padconnect_store::{Environment, FlowSession, Store, Timestamp};
+
+fn not_found(id: Uuid) -> Error {
+    Error::NotFound(Record {
+        entity: "flowsession",
+        id,
+    })
+}
+
+/// The session `id`, as it is now: a running one whose time is up ends on
+/// this read, so a poll never sees a run that is over as running.
+pub async fn read(
+    store: &Store,
+    keyring: &KeyRing,
+    actor: Actor<'_>,
+    environment: &Environment,
+    id: Uuid,
+) -> Result<FlowSession, Error> {
+    let session = owned(store, actor, environment, id).await?;
+    let running = session.statuscode == SessionStatus::Running.code();
+    if running && session.due_on.is_some_and(|due| due <= Timestamp::now()) {
+        advance(store, keyring, id).await?;
+        return store.flow_session(id).await?.ok_or_else(|| not_found(id));
+    }
+    Ok(session)
+}
+
+/// The sessions of the environment the actor may read, newest first.
+pub async fn readable(
+    store: &Store,
+    actor: Actor<'_>,
+    environment: &Environment,
+) -> Result<Vec<FlowSession>, Error> {
+    Ok(store
+        .flow_sessions(&environment.id)
+        .await?
+        .into_iter()
+        .filter(|s| may_read_owned(actor, s.owner_id))
+        .collect())
+}
+
+/// CancelDesktopFlowRun: "cancel a queued/running desktop flow". The
+/// session ends Cancelled (the table's label; no source says which status
+/// a cancel leaves).
+pub async fn cancel(
+    store: &Store,
+    actor: Actor<'_>,
+    environment: &Environment,
+    id: Uuid,
+) -> Result<(), Error> {
+    owned(store, actor, environment, id).await?;
+    let mut tx = store.begin().await?;
+    let Some(mut session) = tx.claim_flow_session(id).await? else {
+        drop(tx);
+        // Over, or being moved on by another replica this instant.
+        let session = store.flow_session(id).await?.ok_or_else(|| not_found(id))?;
+        return Err(match SessionStatus::from_code(session.statuscode) {
+            Some(status) if status.is_final() => RunRefusal::AlreadyOver {
+                id,
+                status: status.label(),
+            }
+            .into(),
+            _ => Error::Conflict(Conflict::ChangedMeanwhile(Record {
+                entity: "flowsession",
+                id,
+            })),
+        });
+    };
+    let now = Timestamp::now();
+    session.statuscode = SessionStatus::Cancelled.code();
+    session.completed_on = Some(now);
+    session.modified_on = now;
+    session.due_on = None;
+    tx.update_flow_session(&session).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A session of the environment that the actor owns or administers.
+async fn owned(
+    store: &Store,
+    actor: Actor<'_>,
+    environment: &Environment,
+    id: Uuid,
+) -> Result<FlowSession, Error> {
+    store
+        .flow_session(id)
+        .await?
+        .filter(|s| s.environment_id == environment.id && may_read_owned(actor, s.owner_id))
+        .ok_or_else(|| not_found(id))
+}

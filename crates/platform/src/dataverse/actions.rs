@@ -1,0 +1,45 @@
+//! `POST {segment}/{action}` and `GET {segment}/{property}/$value`: the
+//! actions bound to a row, and the one property read as a raw value.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+
+use super::access::function_call;
+use super::{DataverseCaller, DataverseError, desktop_runs, membership};
+use crate::state::AppState;
+
+/// `POST {segment}/{action}`, the action with or without its
+/// `Microsoft.Dynamics.CRM.` namespace.
+pub async fn post_operation(
+    State(state): State<AppState>,
+    Path((segment, operation)): Path<(String, String)>,
+    // An unknown action is a 404 whoever asks, as for unknown segments.
+    caller: Result<DataverseCaller, DataverseError>,
+    body: Bytes,
+) -> Result<Response, DataverseError> {
+    let action = function_call(&operation)
+        .map(|(name, _)| name)
+        .unwrap_or_else(|| operation.trim_start_matches("Microsoft.Dynamics.CRM."));
+    match action {
+        "JoinGroup" | "LeaveGroup" => {
+            let done = membership::post(&state, &caller?, &segment, action, &body).await?;
+            Ok(done.into_response())
+        }
+        "RunDesktopFlow" => desktop_runs::run(&state, &caller?, &segment, &body).await,
+        "CancelDesktopFlowRun" => desktop_runs::cancel(&state, &caller?, &segment).await,
+        _ => Err(DataverseError::unknown_segment(&operation)),
+    }
+}
+
+/// `GET flowsessions({id})/outputs/$value`.
+pub async fn get_value(
+    State(state): State<AppState>,
+    Path((segment, property, value)): Path<(String, String, String)>,
+    caller: Result<DataverseCaller, DataverseError>,
+) -> Result<Response, DataverseError> {
+    match (property.as_str(), value.as_str()) {
+        ("outputs", "$value") => desktop_runs::outputs(&state, &caller?, &segment).await,
+        _ => Err(DataverseError::unknown_segment(&value)),
+    }
+}

@@ -1,0 +1,122 @@
+//! Monitor › Desktop flow runs, as the real portal has it: the runs of the
+//! environment that the viewer may read (their flows', or all for an
+//! administrator), newest first, with their status and, for a failed run,
+//! the error code and message the run ended with. The rules are
+//! `domain::runs`'.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::response::Response;
+use padconnect_core::desktop_runs::{RunMode, SessionStatus};
+use uuid::Uuid;
+
+use super::PortalError;
+use super::context::EnvPage;
+use super::html::{self, esc, when};
+use super::layout::{self, Section, columns, empty, grid};
+use crate::state::AppState;
+use padconnect_domain::runs;
+use padconnect_store::FlowSession;
+
+/// The most runs the page lists; older ones stay readable through the Web API.
+const MOST_RUNS: usize = 200;
+
+/// `GET /environments/{env}/desktop-flow-runs`.
+pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Response, PortalError> {
+    let actor = &page.actor;
+    let sessions = runs::readable(&state.store, actor.fleet(), &actor.environment).await?;
+    let body = if sessions.is_empty() {
+        empty(
+            "No desktop flow has run here yet. A pipeline runs one through its connection with \
+             <code>padconnect verify --connection ID --flow NAME</code> (Dataverse's RunDesktopFlow).",
+        )
+    } else {
+        let machines = machine_names(&state, &sessions).await?;
+        let rows: String = sessions
+            .iter()
+            .take(MOST_RUNS)
+            .map(|s| row(&page, s, &machines))
+            .collect();
+        let head = columns(&[
+            "Desktop flow",
+            "Status",
+            "Run mode",
+            "Machine",
+            "Started",
+            "Ended",
+            "Connection",
+        ]);
+        grid("Desktop flow runs", &head, &rows)
+    };
+    Ok(html::ok(&layout::document(
+        "Desktop flow runs",
+        Some(&page.chrome(Section::DesktopFlowRuns)),
+        &format!("<h1>Desktop flow runs</h1>{body}"),
+    )))
+}
+
+fn row(page: &EnvPage, s: &FlowSession, machines: &HashMap<Uuid, String>) -> String {
+    let machine = match s
+        .machine_id
+        .and_then(|id| machines.get(&id).map(|name| (id, name)))
+    {
+        Some((id, name)) => format!(
+            "<a href=\"{}\">{}</a>",
+            page.link(&format!("/machines/{id}")),
+            esc(name)
+        ),
+        None => "—".to_owned(),
+    };
+    let mode = RunMode::from_code(s.run_mode).map_or("—", RunMode::label);
+    format!(
+        "<tr><td>{flow}</td><td>{status}</td><td>{mode}</td><td>{machine}</td>\
+         <td>{started}</td><td>{ended}</td><td><code>{connection}</code></td></tr>",
+        flow = esc(&s.name),
+        status = status_cell(s),
+        started = s.started_on.map_or_else(|| "—".to_owned(), when),
+        ended = s.completed_on.map_or_else(|| "—".to_owned(), when),
+        connection = esc(&s.connection_id),
+    )
+}
+
+/// The status label, coloured; a failed run's code and message under it.
+fn status_cell(s: &FlowSession) -> String {
+    let status = SessionStatus::from_code(s.statuscode).unwrap_or(SessionStatus::NotSpecified);
+    let class = match status {
+        SessionStatus::Succeeded => "ok",
+        _ if status.is_final() => "bad",
+        _ => "",
+    };
+    let error = match (&s.error_code, &s.error_message) {
+        (Some(code), Some(message)) => {
+            format!(
+                "<br><small><code>{}</code> {}</small>",
+                esc(code),
+                esc(message)
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "<span class=\"status {class}\">{}</span>{error}",
+        status.label()
+    )
+}
+
+/// The names of the machines the runs ran on.
+async fn machine_names(
+    state: &AppState,
+    sessions: &[FlowSession],
+) -> Result<HashMap<Uuid, String>, PortalError> {
+    let mut names = HashMap::new();
+    for id in sessions.iter().take(MOST_RUNS).filter_map(|s| s.machine_id) {
+        if names.contains_key(&id) {
+            continue;
+        }
+        if let Some(machine) = state.store.machine(id).await? {
+            names.insert(id, machine.name);
+        }
+    }
+    Ok(names)
+}
