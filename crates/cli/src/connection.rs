@@ -232,30 +232,15 @@ async fn update(
             "ConnectionNotFound: no connection {id} in environment {environment} that this principal may see"
         )));
     };
-    let properties = &existing["properties"];
-    let set = &properties["connectionParametersSet"];
-    let value = |name: &str| set["values"][name]["value"].as_str().map(str::to_owned);
-    let named = set["name"].as_str().unwrap_or_default();
-    let parameter_set = padconnect_core::ParameterSet::parse(named);
-    let Some(parameter_set @ padconnect_core::ParameterSet::AzureRelay) = parameter_set else {
-        let parameter_set = named;
+    let Some(connection) =
+        padconnect_client::fleet::rewritten(&existing, args.username.as_deref(), password)
+    else {
+        let parameter_set = existing["properties"]["connectionParametersSet"]["name"]
+            .as_str()
+            .unwrap_or_default();
         anyhow::bail!(
             "connection {id} uses {parameter_set}, whose run owner certificate the service does not show: rewrite it with `padconnect connect --connection-id {id} --parameter-set {parameter_set} --run-owner-pfx FILE`"
         );
-    };
-    let connection = padconnect_client::DesktopFlowConnection {
-        display_name: properties["displayName"].as_str().map(str::to_owned),
-        parameter_set,
-        username: match &args.username {
-            Some(user) => user.clone(),
-            None => value("username").unwrap_or_default(),
-        },
-        password,
-        group_id: value("targetId").unwrap_or_default(),
-        credential_id: properties["credentialId"]
-            .as_str()
-            .and_then(|id| uuid::Uuid::try_parse(id).ok()),
-        run_owner: None,
     };
     client.put(environment, &id, &connection).await?;
     let updated = client.get(environment, &id).await?.ok_or_else(|| {

@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use padconnect_client::deploy::{self, DeployRequest, DeploySettings, Deployed, Problem};
 use padconnect_client::runs::RunRequest;
+use padconnect_core::desktop_runs::MAX_TIMEOUT_SECONDS;
 use padconnect_solution::Package;
 
 use crate::exit::{Exit, Failure};
@@ -52,7 +53,7 @@ pub struct DeployArgs {
     /// Seconds to wait for the --verify run; a run still going then is
     /// cancelled.
     #[arg(long, value_name = "SECONDS", default_value_t = 600,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECONDS.unsigned_abs()))]
     run_timeout: u64,
     #[command(flatten)]
     target: TargetArgs,
@@ -355,7 +356,10 @@ fn verify_reference(package: &Package, given: Option<&str>) -> anyhow::Result<St
     }
     let desktop: Vec<&str> = references
         .iter()
-        .filter(|r| padconnect_solution::connector_name(&r.connector_id) == "shared_uiflow")
+        .filter(|r| {
+            padconnect_solution::connector_name(&r.connector_id)
+                == padconnect_core::ConnectorName::UIFLOW
+        })
         .map(|r| r.logical_name.as_str())
         .collect();
     match desktop.as_slice() {

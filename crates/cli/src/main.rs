@@ -8,6 +8,7 @@ mod deploy;
 mod embedded;
 mod env;
 mod exit;
+mod fleet;
 mod group;
 mod keys;
 mod output;
@@ -64,6 +65,13 @@ enum Command {
     /// Run a desktop flow through a connection and report how the run
     /// ended: the proof that the connection works on its machines.
     Verify(Box<verify::VerifyArgs>),
+    /// Write a Windows account's new password to every connection that
+    /// signs in as it, in each environment named; stops at the first the
+    /// service refuses, so a wrong password cannot lock the account out.
+    Rotate(Box<fleet::RotateArgs>),
+    /// Every desktop flow connection of each environment named: owner,
+    /// status, account, target; exit 6 when any is not Connected.
+    Report(Box<fleet::ReportArgs>),
     /// Print an access token for a scope, as a service principal.
     Token(token::TokenArgs),
     /// Manage the platform's token signing keys.
@@ -105,6 +113,8 @@ fn main() -> ExitCode {
         Command::Settings(args) => settings::run(args),
         Command::Deploy(args) => deploy::run(*args),
         Command::Verify(args) => verify::run(*args),
+        Command::Rotate(args) => fleet::rotate(*args),
+        Command::Report(args) => fleet::report(*args),
         Command::Keys(command) => keys::run(command),
         Command::Env(args) => env::run(args),
         Command::Completions { shell } => completions(shell),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use padconnect_client::DataverseClient;
 use padconnect_client::runs::{self, DesktopFlow, RunReport, RunRequest};
+use padconnect_core::desktop_runs::MAX_TIMEOUT_SECONDS;
 
 use crate::exit::{Exit, Failure};
 use crate::output::{self, Format, err, out};
@@ -31,7 +32,7 @@ pub struct VerifyArgs {
     /// Seconds to wait for the run to end; a run still going then is
     /// cancelled. Also the run's own timeout (at most 86400, 24 hours).
     #[arg(long, value_name = "SECONDS", default_value_t = 600,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECONDS.unsigned_abs()))]
     timeout: u64,
     #[command(flatten)]
     target: TargetArgs,

@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod discovery;
 pub mod endpoints;
 pub mod error;
+pub mod fleet;
 mod http;
 pub mod runs;
 pub mod settings;

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use padconnect_core::desktop_runs::{RunError, SessionStatus, run_error};
+use padconnect_core::desktop_runs::{MAX_TIMEOUT_SECONDS, RunError, SessionStatus, run_error};
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -16,6 +16,10 @@ use crate::{ClientError, DataverseClient};
 
 /// How often a run's session is read while it runs.
 const POLL_EVERY: Duration = Duration::from_millis(500);
+/// How much longer than the run's own timeout the caller waits, so the
+/// service's verdict (DesktopFlowsActionTimeout, NoCandidateMachine) comes
+/// before the caller gives up.
+const GRACE: Duration = Duration::from_secs(30);
 
 /// A desktop flow: its id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +38,7 @@ pub struct RunRequest<'a> {
     pub by_reference: bool,
     /// `true`: attended; unattended otherwise.
     pub attended: bool,
-    /// How long to wait for the run's end; also the run's own `timeout`.
+    /// The run's own `timeout`; the caller waits a little longer.
     pub timeout: Duration,
 }
 
@@ -89,7 +93,7 @@ impl DataverseClient {
             "runPriority": "normal",
             "connectionName": request.connection,
             "connectionType": if request.by_reference { 2 } else { 1 },
-            "timeout": request.timeout.as_secs().clamp(1, 86_400),
+            "timeout": request.timeout.as_secs().clamp(1, MAX_TIMEOUT_SECONDS.unsigned_abs()),
         });
         let answer = self
             .send(
@@ -131,8 +135,9 @@ impl DataverseClient {
 }
 
 /// Runs the flow and follows it to its end, calling `progress` with each
-/// status it passes through. A run still going at `timeout` is cancelled
-/// and reported as given up.
+/// status it passes through. A run still going shortly after its own
+/// `timeout` is cancelled and reported as given up; so is one whose
+/// polling fails.
 pub async fn run_and_follow(
     dataverse: &DataverseClient,
     request: &RunRequest<'_>,
@@ -143,35 +148,40 @@ pub async fn run_and_follow(
     progress(&format!("run {session} of '{}' queued", request.flow.name));
     let mut last = None;
     loop {
-        let row = dataverse.flow_session(&session).await?;
-        let status = row["statuscode"]
-            .as_i64()
-            .and_then(SessionStatus::from_code)
-            .unwrap_or(SessionStatus::NotSpecified);
+        let row = match dataverse.flow_session(&session).await {
+            Ok(row) => row,
+            // Left running, it would hold a machine nobody waits for.
+            Err(error) => {
+                dataverse.cancel_flow_session(&session).await.ok();
+                return Err(error);
+            }
+        };
+        let status = status_of(&row);
         if last != Some(status) {
             progress(&format!("run {session}: {}", status.label()));
             last = Some(status);
         }
         if !row["completedon"].is_null() || status.is_final() {
-            return Ok(report(request, session, status, &row, false));
+            return Ok(report(request, session, &row, false));
         }
-        if started.elapsed() >= request.timeout {
-            // Left running, it would hold a machine nobody waits for.
+        if started.elapsed() >= request.timeout + GRACE {
             dataverse.cancel_flow_session(&session).await.ok();
             let row = dataverse.flow_session(&session).await.unwrap_or(row);
-            return Ok(report(request, session, status, &row, true));
+            return Ok(report(request, session, &row, true));
         }
         tokio::time::sleep(POLL_EVERY).await;
     }
 }
 
-fn report(
-    request: &RunRequest<'_>,
-    session: String,
-    status: SessionStatus,
-    row: &Value,
-    gave_up: bool,
-) -> RunReport {
+fn status_of(row: &Value) -> SessionStatus {
+    row["statuscode"]
+        .as_i64()
+        .and_then(SessionStatus::from_code)
+        .unwrap_or(SessionStatus::NotSpecified)
+}
+
+fn report(request: &RunRequest<'_>, session: String, row: &Value, gave_up: bool) -> RunReport {
+    let status = status_of(row);
     let text = |name: &str| row[name].as_str().map(str::to_owned);
     let error_code = text("errorcode");
     let known: Option<&RunError> = error_code.as_deref().and_then(run_error);

@@ -89,6 +89,22 @@ const NOT_IN_ACCOUNT_NAMES: &[char] = &[
     '"', '/', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>',
 ];
 
+/// What two spellings of one Windows account share, so they compare
+/// equal: the name in lower case (Windows ignores case), and a local
+/// account, `.\user` or `MACHINE\user` on `machine`, as plain `user`
+/// (KB 4555406 lists the three as one account). Without a machine only
+/// `.\user` is known to be local.
+pub fn account_key(account: &str, machine: Option<&str>) -> String {
+    let lower = account.trim().to_lowercase();
+    let machine = machine.map(str::to_lowercase);
+    match lower.split_once('\\') {
+        Some((prefix, user)) if prefix == "." || Some(prefix) == machine.as_deref() => {
+            user.to_owned()
+        }
+        _ => lower,
+    }
+}
+
 /// A Windows account as desktop flows take it (KB 4555406, "troubleshoot
 /// desktop flows": a local account `user` or `.\user`, `MACHINE\user`,
 /// `DOMAIN\user`, a UPN `user@domain`, and `AzureAD\user@domain` on an

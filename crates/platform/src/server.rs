@@ -286,7 +286,7 @@ async fn run_due_jobs(state: AppState) {
             Ok(due) => due,
             Err(error) => {
                 tracing::warn!(%error, "cannot read the system jobs that are due");
-                continue;
+                Vec::new()
             }
         };
         for id in due {

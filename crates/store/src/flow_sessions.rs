@@ -106,6 +106,13 @@ impl TryFrom<FlowSessionRow> for FlowSession {
     }
 }
 
+/// A listing's columns: [`columns`] with the inputs and outputs left empty.
+const LIST_SQL: &str = "SELECT id, environment_id, workflow_id, name, owner_id, connection_id, connection_reference, \
+     machine_group_id, machine_id, run_mode, priority, timeout_seconds, NULL AS inputs, NULL AS outputs, \
+     callback_url, statuscode, error_code, error_message, created_on, started_on, completed_on, modified_on, \
+     due_on, versionnumber FROM flow_sessions WHERE environment_id = $1 AND ($2 IS NULL OR owner_id = $2) \
+     ORDER BY created_on DESC, id LIMIT $3";
+
 macro_rules! columns {
     () => {
         "id, environment_id, workflow_id, name, owner_id, connection_id, connection_reference, \
@@ -236,27 +243,34 @@ impl Store {
         fetch_one!(self, FlowSessionRow, sql, text(id))
     }
 
-    /// The environment's runs, newest first.
-    pub async fn flow_sessions(&self, env: &EnvironmentId) -> Result<Vec<FlowSession>> {
-        let sql = concat!(
-            "SELECT ",
-            columns!(),
-            " FROM flow_sessions WHERE environment_id = $1 ORDER BY created_on DESC, id"
-        );
-        fetch_all!(self, FlowSessionRow, sql, env.to_string())
+    /// The environment's runs, newest first, at most `limit`; only
+    /// `owner`'s when given. Without their inputs and outputs (up to 2 MB
+    /// each), which a listing never shows.
+    pub async fn flow_sessions(
+        &self,
+        env: &EnvironmentId,
+        owner: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<FlowSession>> {
+        fetch_all!(
+            self,
+            FlowSessionRow,
+            LIST_SQL,
+            env.to_string(),
+            owner.map(text),
+            limit
+        )
     }
 
-    /// The ids of the runs not over whose time to move on has come, in
-    /// the order they are to move.
+    /// The ids of the runs not over whose time to move on has come, the
+    /// longest overdue first.
     pub async fn due_flow_sessions(&self, now: Timestamp, limit: i64) -> Result<Vec<Uuid>> {
         let rows: Vec<(String,)> = super::sql::fetch_rows!(
             self,
             (String,),
-            // Running ones first, so the machines they free are free for the
-            // waiting ones; then by priority and enqueue time ("based on
-            // priority and request time", KB 5004537).
-            "SELECT id FROM flow_sessions WHERE due_on IS NOT NULL AND due_on <= $1 ORDER BY \
-             CASE WHEN statuscode = 2 THEN 0 WHEN LOWER(priority) = 'high' THEN 1 ELSE 2 END, created_on, id LIMIT $2",
+            // The longest overdue first: a group whose runs keep waiting for
+            // a machine cannot hold the batch, they go to its end each time.
+            "SELECT id FROM flow_sessions WHERE due_on IS NOT NULL AND due_on <= $1 ORDER BY due_on, id LIMIT $2",
             now.0,
             limit
         )?;
@@ -334,10 +348,14 @@ impl Tx {
     }
 
     /// Takes a run that is not over for this transaction, and reads it.
-    /// `None` when it is over, gone, or held by another transaction (on
-    /// PostgreSQL the claim skips a row another replica holds; SQLite runs
-    /// one writer at a time).
-    pub async fn claim_flow_session(&mut self, id: Uuid) -> Result<Option<FlowSession>> {
+    /// `None` when it is over or gone. On PostgreSQL the runner skips a
+    /// row another replica holds (`skip_held`), and a caller's cancel waits
+    /// for it; SQLite runs one writer at a time.
+    pub async fn claim_flow_session(
+        &mut self,
+        id: Uuid,
+        skip_held: bool,
+    ) -> Result<Option<FlowSession>> {
         let claimed = match &mut self.inner {
             TxInner::Sqlite(t) => sqlx::query(
                 "UPDATE flow_sessions SET versionnumber = versionnumber + 1 WHERE id = $1 AND due_on IS NOT NULL",
@@ -346,20 +364,40 @@ impl Tx {
             .execute(&mut **t)
             .await?
             .rows_affected(),
-            TxInner::Postgres(t) => sqlx::query(
-                "UPDATE flow_sessions SET versionnumber = versionnumber + 1 WHERE id = \
-                 (SELECT id FROM flow_sessions WHERE id = $1 AND due_on IS NOT NULL FOR UPDATE SKIP LOCKED)",
-            )
-            .bind(text(id))
-            .execute(&mut **t)
-            .await?
-            .rows_affected(),
+            TxInner::Postgres(t) => {
+                let sql = match skip_held {
+                    true => "UPDATE flow_sessions SET versionnumber = versionnumber + 1 WHERE id = \
+                             (SELECT id FROM flow_sessions WHERE id = $1 AND due_on IS NOT NULL FOR UPDATE SKIP LOCKED)",
+                    false => "UPDATE flow_sessions SET versionnumber = versionnumber + 1 WHERE id = $1 AND due_on IS NOT NULL",
+                };
+                sqlx::query(sql).bind(text(id)).execute(&mut **t).await?.rows_affected()
+            }
         };
         if claimed == 0 {
             return Ok(None);
         }
         let sql = concat!("SELECT ", columns!(), " FROM flow_sessions WHERE id = $1");
         fetch_in!(self, FlowSessionRow, sql, text(id))
+    }
+
+    /// How many waiting runs of the session's group go before it: a
+    /// higher priority (`high` before the rest), or the same one and
+    /// queued earlier ("based on priority and request time", KB 5004537).
+    pub async fn runs_ahead(&mut self, session: &FlowSession, waiting: i64) -> Result<i64> {
+        let row: Option<(i64,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT COUNT(*) FROM flow_sessions s WHERE s.machine_group_id = $1 AND s.statuscode = $2 AND s.id <> $3 \
+             AND (CASE WHEN LOWER(s.priority) = 'high' THEN 0 ELSE 1 END < CASE WHEN LOWER($4) = 'high' THEN 0 ELSE 1 END \
+                  OR (CASE WHEN LOWER(s.priority) = 'high' THEN 0 ELSE 1 END = CASE WHEN LOWER($4) = 'high' THEN 0 ELSE 1 END \
+                      AND (s.created_on < $5 OR (s.created_on = $5 AND s.id < $3))))",
+        )
+        .bind(text(session.machine_group_id))
+        .bind(waiting)
+        .bind(text(session.id))
+        .bind(session.priority.clone())
+        .bind(session.created_on.0)
+        .fetch_optional(&mut *conn)
+        .await)?;
+        Ok(row.map_or(0, |(n,)| n))
     }
 
     /// Writes what a run's progress changes: its machine, status, error,
@@ -419,23 +457,21 @@ impl Tx {
         )
     }
 
-    /// Records a sign-in's outcome on an account: a success clears its bad
-    /// sign-ins, a failure counts one and locks it until `locked_until`
-    /// when given.
+    /// Records an account's bad sign-ins since its last good one, and
+    /// until when it is locked out.
     pub async fn record_logon(
         &mut self,
         machine_id: Uuid,
         username: &str,
-        failed: bool,
+        failed_logons: i64,
         locked_until: Option<Timestamp>,
     ) -> Result<()> {
         run!(
             self,
-            "UPDATE machine_accounts SET failed_logons = CASE WHEN $3 = 1 THEN failed_logons + 1 ELSE 0 END, \
-             locked_until = $4 WHERE machine_id = $1 AND username_key = $2",
+            "UPDATE machine_accounts SET failed_logons = $3, locked_until = $4 WHERE machine_id = $1 AND username_key = $2",
             text(machine_id),
             MachineAccount::key(username),
-            i64::from(failed),
+            failed_logons,
             locked_until.map(|t| t.0)
         )?;
         Ok(())

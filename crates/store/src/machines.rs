@@ -291,22 +291,41 @@ impl Tx {
         Ok(run!(self, "DELETE FROM machines WHERE id = $1", text(id))? == 1)
     }
 
-    /// Makes `accounts` the machine's whole list: the world file is its source.
+    /// Makes `accounts` the machine's whole list: the world file is its
+    /// source. An account kept with its password keeps its bad sign-ins
+    /// and lockout, so a restart does not unlock it; a new password
+    /// (a new version) unlocks it, as an administrator's reset does.
     pub async fn set_machine_accounts(
         &mut self,
         machine_id: Uuid,
         accounts: &[MachineAccount],
     ) -> Result<()> {
-        run!(
-            self,
-            "DELETE FROM machine_accounts WHERE machine_id = $1",
-            text(machine_id)
-        )?;
+        let keys: Vec<String> = accounts
+            .iter()
+            .map(|a| MachineAccount::key(&a.username))
+            .collect();
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT username_key FROM machine_accounts WHERE machine_id = $1",
+        )
+        .bind(text(machine_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        for (key,) in stored.iter().filter(|(key,)| !keys.contains(key)) {
+            run!(
+                self,
+                "DELETE FROM machine_accounts WHERE machine_id = $1 AND username_key = $2",
+                text(machine_id),
+                key.clone()
+            )?;
+        }
         for account in accounts {
             run!(
                 self,
                 "INSERT INTO machine_accounts (machine_id, username, username_key, password_hash, version) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (machine_id, username_key) DO UPDATE SET \
+                 username = excluded.username, password_hash = excluded.password_hash, version = excluded.version, \
+                 failed_logons = CASE WHEN machine_accounts.version = excluded.version THEN machine_accounts.failed_logons ELSE 0 END, \
+                 locked_until = CASE WHEN machine_accounts.version = excluded.version THEN machine_accounts.locked_until ELSE NULL END",
                 text(machine_id),
                 account.username.clone(),
                 MachineAccount::key(&account.username),

@@ -10,6 +10,7 @@ mod deploy;
 mod env;
 mod env_url;
 mod exit_codes;
+mod fleet;
 mod group;
 mod help;
 mod quickstart;

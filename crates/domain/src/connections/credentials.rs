@@ -13,6 +13,7 @@
 
 use crate::Error;
 use crate::secrets::{password_matches, run_costly};
+use padconnect_core::uiflow::account_key;
 use padconnect_store::{MachineAccount, MachineGroup, Store, VerifiedAccount};
 
 /// Refuses `username`/`password` unless an account declared on one of the
@@ -56,17 +57,7 @@ pub async fn check(
 
 /// Whether two spellings name one account on `machine`.
 pub(crate) fn same_account(declared: &str, given: &str, machine: &str) -> bool {
-    local_form(declared, machine) == local_form(given, machine)
-}
-
-/// `.\user` and `MACHINE\user` as `user`, lower case; others as they are.
-fn local_form(account: &str, machine: &str) -> String {
-    let lower = account.to_lowercase();
-    let machine = machine.to_lowercase();
-    match lower.split_once('\\') {
-        Some((prefix, user)) if prefix == "." || prefix == machine => user.to_owned(),
-        _ => lower,
-    }
+    account_key(declared, Some(machine)) == account_key(given, Some(machine))
 }
 
 #[cfg(test)]

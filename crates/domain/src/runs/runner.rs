@@ -12,9 +12,10 @@
 //! when a machine takes it; a failure before or at sign-in is Failed, a run
 //! past its timeout TimedOut; a machine holds one run at a time ("Each
 //! unattended bot on a machine can carry one unattended desktop flow run at
-//! a time", Manage machines); a run waits at most six hours, or its own
-//! timeout when shorter, for a machine (NoCandidateMachine); no machine of
-//! the target online fails at once with NoListenerConnected.
+//! a time", Manage machines), the waiting runs of a group taking the free
+//! machines by priority, then by the time they were queued; a run waits at
+//! most six hours, or its own timeout when shorter (NoCandidateMachine); no
+//! machine of the target online fails at once with NoListenerConnected.
 
 use padconnect_core::ConnectionId;
 use padconnect_core::desktop_runs::{
@@ -48,8 +49,17 @@ pub async fn advance_due(store: &Store, keyring: &KeyRing, limit: i64) -> Result
 /// Moves run `id` one step on if its time has come and no other
 /// transaction holds it.
 pub async fn advance(store: &Store, keyring: &KeyRing, id: Uuid) -> Result<(), Error> {
+    // What a waiting run needs that costs time (opening the connection's
+    // seal, checking its password) is done before the run is claimed.
+    let prepared = match store.flow_session(id).await? {
+        Some(s) if s.statuscode == SessionStatus::Waiting.code() => {
+            prepare(store, keyring, &s).await?
+        }
+        Some(_) => Prepared::Nothing,
+        None => return Ok(()),
+    };
     let mut tx = store.begin().await?;
-    let Some(mut session) = tx.claim_flow_session(id).await? else {
+    let Some(mut session) = tx.claim_flow_session(id, true).await? else {
         return Ok(());
     };
     let now = Timestamp::now();
@@ -57,7 +67,7 @@ pub async fn advance(store: &Store, keyring: &KeyRing, id: Uuid) -> Result<(), E
         return Ok(());
     }
     match SessionStatus::from_code(session.statuscode) {
-        Some(SessionStatus::Waiting) => place(store, keyring, &mut tx, &mut session, now).await?,
+        Some(SessionStatus::Waiting) => place(store, &mut tx, &mut session, prepared, now).await?,
         Some(SessionStatus::Running) => finish(&mut tx, &mut session, now).await?,
         // Any other status is over: it is not looked at again.
         _ => session.due_on = None,
@@ -68,22 +78,55 @@ pub async fn advance(store: &Store, keyring: &KeyRing, id: Uuid) -> Result<(), E
     Ok(())
 }
 
-/// A waiting run: a free online machine of its target takes it and signs
-/// the connection's account in, or the run waits, or fails.
-async fn place(
+/// What placing a waiting run needs, read before its transaction.
+enum Prepared {
+    Nothing,
+    /// The connection was deleted after the run was queued.
+    NoConnection,
+    SignIn(logon::Precheck),
+}
+
+async fn prepare(
     store: &Store,
     keyring: &KeyRing,
+    session: &FlowSession,
+) -> Result<Prepared, Error> {
+    let Some(connection) = connection_of(store, session).await? else {
+        return Ok(Prepared::NoConnection);
+    };
+    let credentials = windows_credentials(keyring, &connection)?;
+    let precheck = logon::Precheck::new(store, session.machine_group_id, credentials).await?;
+    Ok(Prepared::SignIn(precheck))
+}
+
+/// A waiting run: a free online machine of its target takes it and signs
+/// the connection's account in, or the run waits its turn, or fails.
+async fn place(
+    store: &Store,
     tx: &mut Tx,
     session: &mut FlowSession,
+    prepared: Prepared,
     now: Timestamp,
 ) -> Result<(), Error> {
-    let Some(connection) = connection_of(store, session).await? else {
-        end_with(session, SessionStatus::Failed, "ConnectionNotFound", now);
-        session.error_message = Some(format!(
-            "Could not find connection '{}' for API 'shared_uiflow': it was deleted after the run was queued.",
-            session.connection_id
-        ));
+    // Whatever keeps it waiting, it waits no longer than this.
+    let limit = MAX_QUEUED_SECONDS.min(session.timeout_seconds);
+    if session.created_on.plus_seconds(limit) <= now {
+        end_with(session, SessionStatus::Failed, NO_CANDIDATE_MACHINE, now);
         return Ok(());
+    }
+    let precheck = match prepared {
+        Prepared::SignIn(precheck) => precheck,
+        Prepared::NoConnection => {
+            end_with(session, SessionStatus::Failed, "ConnectionNotFound", now);
+            session.error_message = Some(format!(
+                "Could not find connection '{}' for API 'shared_uiflow': it was deleted after the run was queued.",
+                session.connection_id
+            ));
+            return Ok(());
+        }
+        // Read as waiting a moment ago, claimed as something else: look
+        // again next time.
+        Prepared::Nothing => return Ok(()),
     };
     if store
         .machine_group(session.machine_group_id)
@@ -96,22 +139,23 @@ async fn place(
     let machines = tx
         .runner_machines(session.machine_group_id, SessionStatus::Running.code())
         .await?;
-    let online: Vec<&RunnerMachine> = machines.iter().filter(|m| m.runtime.online).collect();
     if machines.is_empty() {
         end_with(session, SessionStatus::Failed, GROUP_IS_EMPTY, now);
         return Ok(());
     }
+    let online: Vec<&RunnerMachine> = machines.iter().filter(|m| m.runtime.online).collect();
     if online.is_empty() {
         end_with(session, SessionStatus::Failed, NO_LISTENER_CONNECTED, now);
         return Ok(());
     }
-    let Some(machine) = online.into_iter().find(|m| m.running == 0) else {
-        let limit = MAX_QUEUED_SECONDS.min(session.timeout_seconds);
-        if session.created_on.plus_seconds(limit) <= now {
-            end_with(session, SessionStatus::Failed, NO_CANDIDATE_MACHINE, now);
-        } else {
-            session.due_on = Some(now.plus_seconds(RETRY_SECONDS));
-        }
+    let free: Vec<&RunnerMachine> = online.into_iter().filter(|m| m.running == 0).collect();
+    let ahead = tx
+        .runs_ahead(session, SessionStatus::Waiting.code())
+        .await?;
+    let turn = usize::try_from(ahead).unwrap_or(usize::MAX);
+    // The runs ahead take the first free machines, this one the next.
+    let Some(machine) = free.get(turn) else {
+        session.due_on = Some(now.plus_seconds(RETRY_SECONDS));
         return Ok(());
     };
     session.machine_id = Some(machine.id);
@@ -120,8 +164,7 @@ async fn place(
         return Ok(());
     }
     let mode = RunMode::from_code(session.run_mode).unwrap_or(RunMode::Unattended);
-    let credentials = windows_credentials(keyring, &connection)?;
-    if let Err(code) = logon::sign_in(tx, machine, credentials, mode, now).await? {
+    if let Err(code) = logon::sign_in(tx, machine, &precheck, mode, now).await? {
         end_with(session, SessionStatus::Failed, code, now);
         return Ok(());
     }

@@ -11,7 +11,7 @@ use super::{RunRefusal, advance};
 use crate::fleet::Actor;
 use crate::keyring::KeyRing;
 use crate::solutions::may_read_owned;
-use crate::{Conflict, Error, Record};
+use crate::{Error, Record};
 use padconnect_store::{Environment, FlowSession, Store, Timestamp};
 
 fn not_found(id: Uuid) -> Error {
@@ -39,18 +39,17 @@ pub async fn read(
     Ok(session)
 }
 
-/// The sessions of the environment the actor may read, newest first.
+/// The sessions of the environment the actor may read (an
+/// administrator's all, anyone else's its own), newest first, at most
+/// `limit`; without their inputs and outputs.
 pub async fn readable(
     store: &Store,
     actor: Actor<'_>,
     environment: &Environment,
+    limit: i64,
 ) -> Result<Vec<FlowSession>, Error> {
-    Ok(store
-        .flow_sessions(&environment.id)
-        .await?
-        .into_iter()
-        .filter(|s| may_read_owned(actor, s.owner_id))
-        .collect())
+    let owner = (!actor.admin).then_some(actor.user.id);
+    Ok(store.flow_sessions(&environment.id, owner, limit).await?)
 }
 
 /// CancelDesktopFlowRun: "cancel a queued/running desktop flow". The
@@ -64,21 +63,18 @@ pub async fn cancel(
 ) -> Result<(), Error> {
     owned(store, actor, environment, id).await?;
     let mut tx = store.begin().await?;
-    let Some(mut session) = tx.claim_flow_session(id).await? else {
+    // A caller's cancel waits for a replica that is moving the run on.
+    let Some(mut session) = tx.claim_flow_session(id, false).await? else {
         drop(tx);
-        // Over, or being moved on by another replica this instant.
+        // Over, or deleted meanwhile.
         let session = store.flow_session(id).await?.ok_or_else(|| not_found(id))?;
-        return Err(match SessionStatus::from_code(session.statuscode) {
-            Some(status) if status.is_final() => RunRefusal::AlreadyOver {
-                id,
-                status: status.label(),
-            }
-            .into(),
-            _ => Error::Conflict(Conflict::ChangedMeanwhile(Record {
-                entity: "flowsession",
-                id,
-            })),
-        });
+        let status =
+            SessionStatus::from_code(session.statuscode).unwrap_or(SessionStatus::NotSpecified);
+        return Err(RunRefusal::AlreadyOver {
+            id,
+            status: status.label(),
+        }
+        .into());
     };
     let now = Timestamp::now();
     session.statuscode = SessionStatus::Cancelled.code();

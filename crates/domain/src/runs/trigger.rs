@@ -263,9 +263,11 @@ async fn connection_of(
         .connection(&environment.id, &id)
         .await?
         .ok_or_else(not_found)?;
-    let object_id = object_id_of(store, environment, actor.user)
-        .await?
-        .ok_or(Error::Internal("finding the caller's object id"))?;
+    // An application user whose app is gone stands for nobody: to it the
+    // connection is not there.
+    let Some(object_id) = object_id_of(store, environment, actor.user).await? else {
+        return Err(not_found().into());
+    };
     if standing(store, object_id, actor.admin, &connection)
         .await?
         .is_none()

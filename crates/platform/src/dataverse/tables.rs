@@ -15,6 +15,10 @@ use padconnect_domain::fleet;
 use padconnect_domain::runs;
 use padconnect_store::{Credential, Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
 
+/// The most runs a `flowsessions` listing reads, newest first: Dataverse's
+/// largest page. Older runs stay readable by id.
+const MOST_LISTED_RUNS: i64 = 5_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     MachineGroups,
@@ -175,15 +179,16 @@ impl Table {
                 .iter()
                 .map(credential_row)
                 .collect()),
-            Self::FlowSessions => {
-                Ok(
-                    runs::readable(&state.store, caller.actor(), &caller.environment)
-                        .await?
-                        .iter()
-                        .map(desktop_runs::session_row)
-                        .collect(),
-                )
-            }
+            Self::FlowSessions => Ok(runs::readable(
+                &state.store,
+                caller.actor(),
+                &caller.environment,
+                MOST_LISTED_RUNS,
+            )
+            .await?
+            .iter()
+            .map(desktop_runs::session_row)
+            .collect()),
             Self::MachineGroups | Self::Machines => {
                 let mut rows = Vec::new();
                 for group in state.store.machine_groups(env).await? {

@@ -20,24 +20,21 @@ use padconnect_domain::runs;
 use padconnect_store::FlowSession;
 
 /// The most runs the page lists; older ones stay readable through the Web API.
-const MOST_RUNS: usize = 200;
+const MOST_RUNS: i64 = 200;
 
 /// `GET /environments/{env}/desktop-flow-runs`.
 pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Response, PortalError> {
     let actor = &page.actor;
-    let sessions = runs::readable(&state.store, actor.fleet(), &actor.environment).await?;
+    let sessions =
+        runs::readable(&state.store, actor.fleet(), &actor.environment, MOST_RUNS).await?;
     let body = if sessions.is_empty() {
         empty(
             "No desktop flow has run here yet. A pipeline runs one through its connection with \
-             <code>padconnect verify --connection ID --flow NAME</code> (Dataverse's RunDesktopFlow).",
+             <code>padconnect verify</code> (Dataverse's RunDesktopFlow).",
         )
     } else {
         let machines = machine_names(&state, &sessions).await?;
-        let rows: String = sessions
-            .iter()
-            .take(MOST_RUNS)
-            .map(|s| row(&page, s, &machines))
-            .collect();
+        let rows: String = sessions.iter().map(|s| row(&page, s, &machines)).collect();
         let head = columns(&[
             "Desktop flow",
             "Status",
@@ -110,7 +107,7 @@ async fn machine_names(
     sessions: &[FlowSession],
 ) -> Result<HashMap<Uuid, String>, PortalError> {
     let mut names = HashMap::new();
-    for id in sessions.iter().take(MOST_RUNS).filter_map(|s| s.machine_id) {
+    for id in sessions.iter().filter_map(|s| s.machine_id) {
         if names.contains_key(&id) {
             continue;
         }

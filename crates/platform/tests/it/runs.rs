@@ -268,7 +268,7 @@ async fn a_deployed_desktop_flow_runs_through_its_connection_and_its_reference()
     );
     assert_eq!(started["licenseCheck"]["code"], "ValidLicenseCoverage");
     let id = started["flowsessionId"].as_str().unwrap().to_owned();
-    // Queued first: Waiting, not started.
+    // The session is there at once, the flow's, started by the API.
     let (_, queued) = dataverse(
         &platform,
         &token,
@@ -277,10 +277,6 @@ async fn a_deployed_desktop_flow_runs_through_its_connection_and_its_reference()
         None,
     )
     .await;
-    assert!(
-        matches!(queued["statuscode"].as_i64(), Some(2..=4)),
-        "{queued}"
-    );
     assert_eq!(queued["_regardingobjectid_value"], flow.to_string());
     assert_eq!(queued["triggertype"], 3);
     assert_eq!(queued["runmode"], 2);
@@ -651,7 +647,7 @@ async fn a_run_is_cancelled_once_and_only_its_owner_reads_it() {
 
     // A maker who neither owns the flow nor administers the environment:
     // the flow's run is refused as the docs show, its session is not there.
-    // USER is a maker here, not an administrator (the world names none).
+    // USER is a maker here, not an administrator (OPS is the one).
     let user_token = crate::dataverse::admin_token(&platform, crate::dataverse::DV_SCOPE).await;
     let (status, error) = start_run(&platform, &user_token, flow, unattended(&slow)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
@@ -692,10 +688,96 @@ async fn a_run_started_before_a_restart_ends_after_it() {
     let (token, flow, slow) = deployed(&platform, SLOW_GROUP).await;
     let (_, started) = start_run(&platform, &token, flow, unattended(&slow)).await;
     let id = started["flowsessionId"].as_str().unwrap().to_owned();
+    // Stopped while the machine runs it.
+    let running = until_started(&platform, &token, &id).await;
+    assert_eq!(running["statuscode"], 2, "{running}");
     platform.shutdown().await.unwrap();
     let platform = world.start().await;
     let session = follow(&platform, &token, &id).await;
     assert_eq!(session["statuscode"], 4, "{session}");
+    platform.shutdown().await.unwrap();
+}
+
+/// Polls `flowsessions(id)` until a machine has taken the run.
+async fn until_started(platform: &RunningPlatform, token: &str, id: &str) -> Value {
+    for _ in 0..200 {
+        let (_, session) = dataverse(
+            platform,
+            token,
+            Method::GET,
+            &format!("flowsessions({id})"),
+            None,
+        )
+        .await;
+        if !session["startedon"].is_null() {
+            return session;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no machine took the run {id}");
+}
+
+async fn session(platform: &RunningPlatform, token: &str, id: &str) -> Value {
+    let (status, session) = dataverse(
+        platform,
+        token,
+        Method::GET,
+        &format!("flowsessions({id})"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    session
+}
+
+#[tokio::test]
+async fn a_busy_machine_queues_runs_by_priority_and_a_cancel_frees_it() {
+    let world = RunWorld::new(FIRST_PASSWORD);
+    let platform = world.start().await;
+    let (token, flow, slow) = deployed(&platform, SLOW_GROUP).await;
+    let run = async |body: Value| {
+        let (status, started) = start_run(&platform, &token, flow, body).await;
+        assert_eq!(status, StatusCode::OK, "{started}");
+        started["flowsessionId"].as_str().unwrap().to_owned()
+    };
+    // SLOW-01 takes 4 s a run, one at a time.
+    let first = run(unattended(&slow)).await;
+    until_started(&platform, &token, &first).await;
+    let normal = run(unattended(&slow)).await;
+    let high = run(json!({"runMode": "unattended", "runPriority": "high", "connectionName": slow, "timeout": 60})).await;
+    let impatient =
+        run(json!({"runMode": "unattended", "connectionName": slow, "timeout": 1})).await;
+    let waiting = session(&platform, &token, &normal).await;
+    assert_eq!(waiting["statuscode"], 3, "queued: Waiting {waiting}");
+    assert!(waiting["startedon"].is_null());
+
+    // Its timeout passes before the machine is free.
+    let ended = follow(&platform, &token, &impatient).await;
+    failed_with(&ended, "NoCandidateMachine");
+
+    // Cancelling the running one frees the machine for the high-priority
+    // run, queued after the normal one but taken first.
+    let cancel = format!("flowsessions({first})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun");
+    let (status, _) = dataverse(&platform, &token, Method::POST, &cancel, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(session(&platform, &token, &first).await["statuscode"], 7);
+    let high_started = until_started(&platform, &token, &high).await;
+    assert_eq!(high_started["statuscode"], 2, "{high_started}");
+    assert_eq!(
+        session(&platform, &token, &normal).await["statuscode"],
+        3,
+        "the normal run waits its turn"
+    );
+    let high_done = follow(&platform, &token, &high).await;
+    let normal_done = follow(&platform, &token, &normal).await;
+    assert_eq!(
+        (
+            high_done["statuscode"].clone(),
+            normal_done["statuscode"].clone()
+        ),
+        (json!(4), json!(4))
+    );
+    assert!(high_done["completedon"].as_str() <= normal_done["startedon"].as_str());
     platform.shutdown().await.unwrap();
 }
 
@@ -715,8 +797,8 @@ async fn a_run_started_on_one_replica_is_followed_on_the_other() {
         assert_eq!(status, StatusCode::OK, "{started}");
         ids.push(started["flowsessionId"].as_str().unwrap().to_owned());
     }
-    first.shutdown().await.unwrap();
-    // SLOW-01 runs one at a time: each ends, none twice at once.
+    // Both replicas move runs on at once; SLOW-01 still runs one at a time:
+    // each ends, none overlaps another.
     let mut spans = Vec::new();
     for id in &ids {
         let session = follow(&second, &token, id).await;
@@ -733,6 +815,7 @@ async fn a_run_started_on_one_replica_is_followed_on_the_other() {
             "two runs overlapped on one machine: {spans:?}"
         );
     }
+    first.shutdown().await.unwrap();
     second.shutdown().await.unwrap();
     drop_schema(&base, &schema).await;
 }

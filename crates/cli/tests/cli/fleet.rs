@@ -1,0 +1,377 @@
+//! `padconnect rotate` and `padconnect report` against `padconnect serve`
+//! with three environments whose machines share one Windows account: a
+//! rotation refused midway (the account's password not yet changed on one
+//! machine), exactly what holds which password, a dry run that writes
+//! nothing, the rerun that finishes, and the report with its broken
+//! connections, markdown and drift.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, padconnect, stderr, stdout};
+
+const TENANT: &str = "8a235459-3d2c-415d-8c1e-e2fe133509ad";
+const APP: &str = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40";
+const PROD: &str = "37520647-dbdf-49fa-ba01-6134c14680c4";
+const TEST: &str = "00000000-0000-0000-0000-000000000123";
+const DEV: &str = "00000000-0000-0000-0000-000000000456";
+const OLD: &str = "Old-Pass-1!";
+const NEW: &str = "New-Pass-2!";
+const OFFLINE: &str = "b5e2d4c3-1a0f-4e9b-8d6c-7f6e5d4c3b2a";
+
+fn group_id(environment: &str) -> String {
+    format!("a4f1c3d2-0b9e-4f8a-9c7d-{}", &environment[24..])
+}
+
+/// The world with the account's password on each environment's machine.
+fn world(dir: &Path, passwords: [&str; 3]) -> String {
+    let environment = |id: &str, org: &str, machine: &str, password: &str| {
+        format!(
+            r#"
+[[tenants.environments]]
+id = "{id}"
+display_name = "{org}"
+org = "{org}"
+application_users = ["{APP}"]
+
+[[tenants.environments.machine_groups]]
+id = "{group}"
+name = "Bots"
+owner = "{APP}"
+machines = [{{ name = "{machine}", accounts = [
+  {{ username = "FABRIKAM\\svc-bot", password = "{password}" }},
+  {{ username = "FABRIKAM\\other", password = "{OLD}" }},
+] }}]
+"#,
+            group = group_id(id)
+        )
+    };
+    let text = format!(
+        r#"
+[[tenants]]
+id = "{TENANT}"
+domain = "contoso.onmicrosoft.com"
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{APP}"
+secrets = ["example-secret-value"]
+{}
+[[tenants.environments.machine_groups]]
+id = "{OFFLINE}"
+name = "Night bots"
+owner = "{APP}"
+machines = [{{ name = "NIGHT-01", online = false }}]
+{}{}"#,
+        environment(PROD, "contoso", "BOT-P", passwords[0]),
+        environment(TEST, "contosotest", "BOT-T", passwords[1]),
+        environment(DEV, "contosodev", "BOT-D", passwords[2]),
+    );
+    let path = dir.join("world.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn serve(dir: &Path, passwords: [&str; 3]) -> Server {
+    Server::start(&[
+        "--data-dir",
+        dir.join("data").to_str().unwrap(),
+        "--world",
+        &world(dir, passwords),
+    ])
+}
+
+fn as_app(server: &Server, password: &str, args: &[&str]) -> Command {
+    let mut command = padconnect();
+    command
+        .args(args)
+        .args(["--platform", &server.url])
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", APP)
+        .env("AZURE_CLIENT_SECRET", "example-secret-value")
+        .env("PADCONNECT_MACHINE_PASSWORD", password)
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env_remove("PADCONNECT_ENVIRONMENT");
+    command
+}
+
+/// A connection as `account` with `password` to `group`: its id.
+fn connect(
+    server: &Server,
+    environment: &str,
+    group: &str,
+    account: &str,
+    password: &str,
+) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let output = as_app(
+        server,
+        password,
+        &[
+            "connect",
+            "--environment",
+            environment,
+            "--group",
+            group,
+            "--username",
+            account,
+            "--connection-id",
+            &id,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 6)),
+        "{}",
+        stderr(&output)
+    );
+    id
+}
+
+const ALL: [&str; 6] = [
+    "--environment",
+    PROD,
+    "--environment",
+    TEST,
+    "--environment",
+    DEV,
+];
+
+fn rotate(server: &Server, extra: &[&str]) -> Output {
+    let mut args = vec!["rotate", "--username", "fabrikam\\SVC-BOT"];
+    args.extend(ALL);
+    args.extend(extra);
+    as_app(server, NEW, &args).output().unwrap()
+}
+
+fn report(server: &Server, args: &[&str]) -> Output {
+    let mut all = vec!["report"];
+    all.extend(args);
+    as_app(server, NEW, &all).output().unwrap()
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(output), stderr(output)))
+}
+
+/// Each connection's status code in a JSON report, by id.
+fn statuses(report: &Value) -> std::collections::BTreeMap<String, String> {
+    report["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let code = c["errorCode"].as_str().unwrap_or("Connected");
+            (c["id"].as_str().unwrap().to_owned(), code.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_rotation_stops_at_the_first_refusal_and_a_rerun_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), [OLD, OLD, OLD]);
+    let prod = [
+        connect(&server, PROD, &group_id(PROD), "FABRIKAM\\svc-bot", OLD),
+        connect(&server, PROD, &group_id(PROD), "fabrikam\\svc-bot", OLD),
+    ];
+    let other = connect(&server, PROD, &group_id(PROD), "FABRIKAM\\other", OLD);
+    let test = connect(&server, TEST, &group_id(TEST), "FABRIKAM\\svc-bot", OLD);
+    let dev = connect(&server, DEV, &group_id(DEV), "FABRIKAM\\svc-bot", OLD);
+    server.terminate();
+
+    // The password changed on PROD's and DEV's machines; TEST's not yet.
+    let server = serve(dir.path(), [NEW, OLD, NEW]);
+    let before = report(&server, &[&ALL[..], &["--output", "json"]].concat());
+    assert_eq!(before.status.code(), Some(6), "{}", stderr(&before));
+    let before = statuses(&json_of(&before));
+    assert_eq!(before[&prod[0]], "MachineCredentialsChanged");
+    assert_eq!(before[&other], "Connected");
+
+    // A dry run names the four, and writes nothing.
+    let dry = rotate(&server, &["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    for id in [&prod[0], &prod[1], &test, &dev] {
+        assert!(
+            stdout(&dry).contains(&format!("would update {id}")),
+            "{id}: {}",
+            stdout(&dry)
+        );
+    }
+    assert!(!stdout(&dry).contains(&other));
+
+    let stopped = rotate(&server, &[]);
+    assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
+    let printed = stdout(&stopped);
+    for line in [
+        format!("updated {} in {PROD}: holds the new password", prod[0]),
+        format!("updated {} in {PROD}: holds the new password", prod[1]),
+        format!("REFUSED {test} in {TEST}: ApiHubsRequestFailed"),
+        format!("not reached {dev} in {DEV}: holds the old password"),
+    ] {
+        assert!(printed.contains(&line), "{line}: {printed}");
+    }
+    assert!(
+        stderr(&stopped).contains("2 connection(s) hold the new password, 2 still the old one"),
+        "{}",
+        stderr(&stopped)
+    );
+    let after = json_of(&report(
+        &server,
+        &[&ALL[..], &["--output", "json"]].concat(),
+    ));
+    let after = statuses(&after);
+    assert_eq!(after[&prod[0]], "Connected");
+    assert_eq!(after[&prod[1]], "Connected");
+    assert_eq!(
+        after[&dev], "MachineCredentialsChanged",
+        "the one not reached is untouched"
+    );
+    server.terminate();
+
+    // TEST's machine gets the new password too; the rerun finishes.
+    let server = serve(dir.path(), [NEW, NEW, NEW]);
+    let done = rotate(&server, &["--output", "json"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert_eq!(json_of(&done)["updated"].as_array().unwrap().len(), 4);
+    let all = report(&server, &ALL);
+    assert!(all.status.success(), "{}{}", stdout(&all), stderr(&all));
+    assert!(
+        stdout(&all).contains("5 connection(s) in 3 environment(s): 5 Connected"),
+        "{}",
+        stdout(&all)
+    );
+}
+
+#[test]
+fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), [OLD, OLD, OLD]);
+    let good = connect(&server, TEST, &group_id(TEST), "FABRIKAM\\svc-bot", OLD);
+    let offline = connect(&server, PROD, OFFLINE, "FABRIKAM\\svc-bot", OLD);
+
+    let markdown = report(
+        &server,
+        &[
+            "--environment",
+            PROD,
+            "--environment",
+            TEST,
+            "--output",
+            "markdown",
+        ],
+    );
+    assert_eq!(markdown.status.code(), Some(6), "{}", stderr(&markdown));
+    let text = stdout(&markdown);
+    assert!(text.starts_with("### Desktop flow connections\n\n2 connection(s) in 2 environment(s): 1 Connected, 1 not (MachineOffline 1)"), "{text}");
+    assert!(
+        text.contains("| Environment | Connection | Name | Owner | Status |"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("| {PROD} | {offline} |")), "{text}");
+    assert!(
+        text.contains("Error (MachineOffline: No machine of 'Night bots' is online"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("| {TEST} | {good} |")), "{text}");
+
+    // Drift against what should exist in TEST.
+    let expect = dir.path().join("expect.json");
+    std::fs::write(
+        &expect,
+        json!([
+            {"environment": TEST, "id": good, "username": "FABRIKAM\\someone-else"},
+            {"environment": TEST, "id": "0123456789abcdef0123456789abcdef"},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let drift = report(
+        &server,
+        &["--environment", TEST, "--expect", expect.to_str().unwrap()],
+    );
+    assert_eq!(drift.status.code(), Some(7), "{}", stderr(&drift));
+    let text = stdout(&drift);
+    assert!(
+        text.contains(&format!("missing: {TEST}/0123456789abcdef0123456789abcdef")),
+        "{text}"
+    );
+    assert!(
+        text.contains("username 'FABRIKAM\\someone-else' != 'FABRIKAM\\svc-bot'"),
+        "{text}"
+    );
+
+    // Bad input, refused before anything is read or written.
+    let bad_account = as_app(
+        &server,
+        NEW,
+        &[
+            "rotate",
+            "--username",
+            "FABRIKAM\\svc:bot",
+            "--environment",
+            TEST,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        bad_account.status.code(),
+        Some(2),
+        "{}",
+        stderr(&bad_account)
+    );
+    assert!(stderr(&bad_account).contains("is not a Windows account"));
+    let long = "x".repeat(257);
+    let bad_password = as_app(
+        &server,
+        &long,
+        &[
+            "rotate",
+            "--username",
+            "FABRIKAM\\svc-bot",
+            "--environment",
+            TEST,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        bad_password.status.code(),
+        Some(2),
+        "{}",
+        stderr(&bad_password)
+    );
+    assert!(stderr(&bad_password).contains("at most 256"));
+    let nowhere = as_app(
+        &server,
+        NEW,
+        &[
+            "report",
+            "--environment",
+            "11111111-1111-1111-1111-111111111111",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(nowhere.status.code(), Some(3), "{}", stderr(&nowhere));
+    let nobody = as_app(
+        &server,
+        NEW,
+        &[
+            "rotate",
+            "--username",
+            "FABRIKAM\\nobody",
+            "--environment",
+            TEST,
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(nobody.status.code(), Some(3), "{}", stderr(&nobody));
+}
