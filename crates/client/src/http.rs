@@ -225,7 +225,7 @@ pub async fn send_with(
             && json["error"]["code"].as_str() == Some(ENVIRONMENT_NOT_READY);
         if not_ready && started.elapsed() + retry.environment_poll <= retry.environment_wait {
             retry.report(&format!(
-                "the environment is not ready yet ({ENVIRONMENT_NOT_READY}); asking again in {} s, for up to {} s in all",
+                "the environment is not ready yet ({ENVIRONMENT_NOT_READY}); asking again in {} s, for up to {} s in all. An environment of another tenant answers the same: if it never gets ready, check that the tenant the service names is the environment's (AZURE_TENANT_ID)",
                 retry.environment_poll.as_secs_f32(),
                 retry.environment_wait.as_secs()
             ));

@@ -168,8 +168,8 @@ fn classify_local(prefix: &str, name: &str) -> Option<Surface> {
         // Microsoft's Local cluster (`PowerPlatformApiDiscovery`'s
         // `api.powerplatform.localhost`), which splits one character off.
         LOCAL_API_PREFIX => Some(Surface::TenantApi),
-        _ if name.ends_with(LOCAL_API) => classify_named(name, LOCAL_API, "crm.localhost", 1),
-        _ => classify_named(name, "api.localhost", "crm.localhost", 2),
+        _ if name.ends_with(LOCAL_API) => classify_named(name, LOCAL_API, "crm.localhost"),
+        _ => classify_named(name, "api.localhost", "crm.localhost"),
     }
 }
 
@@ -188,18 +188,22 @@ fn classify_cloud(cloud: Cloud, name: &str) -> Option<Surface> {
     } else if name == hosts.bap {
         Some(Surface::Bap)
     } else {
-        classify_named(name, hosts.api, hosts.dataverse, cloud.id_suffix_len())
+        classify_named(name, hosts.api, hosts.dataverse)
     }
 }
 
-/// `{label}.environment.{api}` (the label split `suffix_len` from its end)
-/// or `{org}.{dataverse}`.
-fn classify_named(name: &str, api: &str, dataverse: &str, suffix_len: usize) -> Option<Surface> {
+/// `{label}.environment.{api}` or `{org}.{dataverse}`. The label may split
+/// one or two characters off, in every cloud: Microsoft's own clients
+/// disagree (`PowerPlatformApiDiscovery` splits two in the public cloud and
+/// one elsewhere; the Terraform provider's `helpers/uri.go` two everywhere),
+/// so the platform answers both, as the service must for its clients to work.
+fn classify_named(name: &str, api: &str, dataverse: &str) -> Option<Surface> {
     if let Some(label) = name
         .strip_suffix(api)
         .and_then(|n| n.strip_suffix(".environment."))
     {
-        return EnvironmentId::from_url_label_split(label, suffix_len)
+        return EnvironmentId::from_url_label_split(label, 2)
+            .or_else(|_| EnvironmentId::from_url_label_split(label, 1))
             .ok()
             .map(Surface::EnvironmentApi);
     }
@@ -321,12 +325,27 @@ mod tests {
             ".crm.dynamics.com",
             "evil.localhost",
             "[::1",
-            // Each cloud's own split: two characters only in the public cloud.
-            "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us",
-            "37520647dbdf49faba016134c14680c.4.environment.api.powerplatform.com",
-            "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.localhost",
+            // A split of three characters is no client's.
+            "37520647dbdf49faba016134c1468.0c4.environment.api.powerplatform.com",
         ] {
             assert_eq!(classify_host(host), None, "{host}");
+        }
+    }
+
+    #[test]
+    fn every_cloud_takes_both_splits() {
+        for host in [
+            "37520647dbdf49faba016134c14680.c4.environment.api.gov.powerplatform.microsoft.us",
+            "37520647dbdf49faba016134c14680c.4.environment.api.gov.powerplatform.microsoft.us",
+            "37520647dbdf49faba016134c14680c.4.environment.api.powerplatform.com",
+            "37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.localhost",
+            "37520647dbdf49faba016134c14680c.4.environment.api.localhost",
+        ] {
+            assert_eq!(
+                classify_host(host),
+                Some(Surface::EnvironmentApi(env())),
+                "{host}"
+            );
         }
     }
 

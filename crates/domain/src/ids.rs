@@ -13,3 +13,14 @@ pub fn derived_id(parts: &[&str]) -> Uuid {
         parts.join("\u{1f}").to_ascii_lowercase().as_bytes(),
     )
 }
+
+/// An environment's Dataverse organization id: BAP's
+/// `linkedEnvironmentMetadata.resourceId` and `organizations`' key.
+pub fn organization_id(environment: &padconnect_core::EnvironmentId) -> Uuid {
+    derived_id(&["organization", &environment.to_string()])
+}
+
+/// An environment's base currency (`transactioncurrencies`' one row).
+pub fn base_currency_id(environment: &padconnect_core::EnvironmentId) -> Uuid {
+    derived_id(&["transactioncurrency", &environment.to_string()])
+}

@@ -88,6 +88,16 @@ pub enum Audience<'a> {
 }
 
 /// Whether `resource` (no trailing slash) is a cloud's BAP resource.
+/// Any cloud's Power Platform API resource (`https://api.powerplatform.com`,
+/// `https://api.gov.powerplatform.microsoft.us`, ...): the hosts of
+/// Microsoft's `PowerPlatformApiDiscovery` and the Terraform provider's
+/// `*_POWERPLATFORM_API_SCOPE` constants.
+pub fn is_power_platform_resource(resource: &str) -> bool {
+    padconnect_core::Cloud::ALL
+        .into_iter()
+        .any(|cloud| cloud.api_resource() == resource)
+}
+
 pub fn is_bap_resource(resource: &str) -> bool {
     padconnect_core::Cloud::ALL
         .into_iter()
@@ -97,7 +107,7 @@ pub fn is_bap_resource(resource: &str) -> bool {
 impl Audience<'_> {
     fn accepts(&self, aud: &str) -> bool {
         match self {
-            Self::PowerPlatform => aud.trim_end_matches('/') == POWER_PLATFORM_AUDIENCE,
+            Self::PowerPlatform => is_power_platform_resource(aud.trim_end_matches('/')),
             Self::Dataverse { org, .. } => {
                 dataverse_org_of(aud).is_some_and(|o| o.eq_ignore_ascii_case(org))
             }

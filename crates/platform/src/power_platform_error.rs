@@ -145,18 +145,18 @@ impl ApiError {
         )
     }
 
-    /// What a newly created environment answers for a while, before the
-    /// connections service knows it. The code is the one the Terraform
-    /// provider waits out (microsoft/terraform-provider-power-platform#1236);
-    /// the message is the service's as users quote it ("The environment '...'
-    /// could not be found in the tenant '...'").
+    /// What the connections service answers for an environment it does not
+    /// know in the caller's tenant: a newly created one, for a while, and
+    /// another tenant's. The code is the one the Terraform provider waits out
+    /// (microsoft/terraform-provider-power-platform#1236), the message the
+    /// service's own, word for word (the provider's recorded
+    /// `put_connection_environment_not_found.json`), naming the tenant of
+    /// the caller's token.
     pub fn environment_not_ready(environment: &str, tenant: uuid::Uuid) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "ServiceToServiceEnvironmentNotFound",
-            format!(
-                "The environment '{environment}' could not be found in the tenant '{tenant}'. A new environment takes a few minutes to reach the connections service: try again shortly."
-            ),
+            format!("The environment '{environment}' could not be found in the tenant '{tenant}'."),
         )
     }
 

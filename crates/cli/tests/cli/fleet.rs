@@ -20,6 +20,11 @@ const DEV: &str = "00000000-0000-0000-0000-000000000456";
 const OLD: &str = "Old-Pass-1!";
 const NEW: &str = "New-Pass-2!";
 const OFFLINE: &str = "b5e2d4c3-1a0f-4e9b-8d6c-7f6e5d4c3b2a";
+/// A group of PROD with no machine, for a connection whose group is deleted.
+const SPARE: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b";
+/// A group of PROD another team's app owns and lends the app as User.
+const LENT: &str = "d7a4f6e5-3c2b-4a1d-8f8e-9b8a7f6e5d4c";
+const OTHER_APP: &str = "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b";
 
 fn group_id(environment: &str) -> String {
     format!("a4f1c3d2-0b9e-4f8a-9c7d-{}", &environment[24..])
@@ -34,7 +39,7 @@ fn world(dir: &Path, passwords: [&str; 3]) -> String {
 id = "{id}"
 display_name = "{org}"
 org = "{org}"
-application_users = ["{APP}"]
+application_users = ["{APP}", "{OTHER_APP}"]
 
 [[tenants.environments.machine_groups]]
 id = "{group}"
@@ -58,12 +63,29 @@ domain = "contoso.onmicrosoft.com"
 display_name = "deploy-pipeline"
 client_id = "{APP}"
 secrets = ["example-secret-value"]
+
+[[tenants.apps]]
+display_name = "other-team"
+client_id = "{OTHER_APP}"
+secrets = ["other-secret-value"]
 {}
 [[tenants.environments.machine_groups]]
 id = "{OFFLINE}"
 name = "Night bots"
 owner = "{APP}"
 machines = [{{ name = "NIGHT-01", online = false }}]
+
+[[tenants.environments.machine_groups]]
+id = "{SPARE}"
+name = "Spare bots"
+owner = "{APP}"
+
+[[tenants.environments.machine_groups]]
+id = "{LENT}"
+name = "Lent bots"
+owner = "{OTHER_APP}"
+machines = ["LENT-01"]
+shared_with = [{{ client_id = "{APP}", role = "user" }}]
 {}{}"#,
         environment(PROD, "contoso", "BOT-P", passwords[0]),
         environment(TEST, "contosotest", "BOT-T", passwords[1]),
@@ -146,6 +168,52 @@ fn rotate(server: &Server, extra: &[&str]) -> Output {
     args.extend(ALL);
     args.extend(extra);
     as_app(server, NEW, &args).output().unwrap()
+}
+
+/// A Dataverse call to PROD's org as `client_id` (with its secret).
+fn dataverse(
+    server: &Server,
+    client_id: &str,
+    secret: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let token = padconnect()
+        .args([
+            "token",
+            "--scope",
+            "https://contoso.crm.dynamics.com/.default",
+            "--platform",
+            &server.url,
+        ])
+        .env("AZURE_TENANT_ID", TENANT)
+        .env("AZURE_CLIENT_ID", client_id)
+        .env("AZURE_CLIENT_SECRET", secret)
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH")
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{}", stderr(&token));
+    let token = stdout(&token).trim().to_owned();
+    let url = format!("{}/orgs/contoso/api/data/v9.2/{path}", server.url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new()
+            .request(method.parse().unwrap(), url)
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    })
 }
 
 fn report(server: &Server, args: &[&str]) -> Output {
@@ -255,6 +323,47 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
     let good = connect(&server, TEST, &group_id(TEST), "FABRIKAM\\svc-bot", OLD);
     let offline = connect(&server, PROD, OFFLINE, "FABRIKAM\\svc-bot", OLD);
 
+    let orphan = connect(&server, PROD, SPARE, "FABRIKAM\\svc-bot", OLD);
+    let borrowed = connect(&server, PROD, LENT, "FABRIKAM\\svc-bot", OLD);
+    // The spare group is deleted; the lent one is no longer shared with the app.
+    dataverse(
+        &server,
+        APP,
+        "example-secret-value",
+        "DELETE",
+        &format!("flowmachinegroups({SPARE})"),
+        None,
+    );
+    let users = dataverse(
+        &server,
+        OTHER_APP,
+        "other-secret-value",
+        "GET",
+        &format!("systemusers?$filter=applicationid%20eq%20{APP}&$select=systemuserid"),
+        None,
+    );
+    let app_user = users["value"][0]["systemuserid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dataverse(
+        &server,
+        OTHER_APP,
+        "other-secret-value",
+        "POST",
+        "RevokeAccess",
+        Some(json!({
+            "Target": {"@odata.type": "Microsoft.Dynamics.CRM.flowmachinegroup", "flowmachinegroupid": LENT},
+            "Revokee": {"@odata.type": "Microsoft.Dynamics.CRM.systemuser", "systemuserid": app_user},
+        })),
+    );
+    let listed = statuses(&json_of(&report(
+        &server,
+        &["--environment", PROD, "--output", "json"],
+    )));
+    assert_eq!(listed[&orphan], "MachineGroupNotFound");
+    assert_eq!(listed[&borrowed], "MachineGroupAccessRevoked");
+
     let markdown = report(
         &server,
         &[
@@ -268,7 +377,7 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
     );
     assert_eq!(markdown.status.code(), Some(6), "{}", stderr(&markdown));
     let text = stdout(&markdown);
-    assert!(text.starts_with("### Desktop flow connections\n\n2 connection(s) in 2 environment(s): 1 Connected, 1 not (MachineOffline 1)"), "{text}");
+    assert!(text.starts_with("### Desktop flow connections\n\n4 connection(s) in 2 environment(s): 1 Connected, 3 not (MachineGroupAccessRevoked 1, MachineGroupNotFound 1, MachineOffline 1)"), "{text}");
     assert!(
         text.contains("| Environment | Connection | Name | Owner | Status |"),
         "{text}"

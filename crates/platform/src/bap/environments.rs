@@ -30,6 +30,59 @@ enum Scope {
     Member,
 }
 
+/// `GET .../environments`: the tenant's environments for an administrator
+/// in both scopes; in the user scope, those the caller is a member of
+/// (`{"value":[...]}`, as `get_environments.json` records it). The
+/// `$expand` the provider sends (`properties/billingPolicy`,
+/// `properties/copilotPolicies`) names what the platform does not keep; it
+/// is taken and the fields left out, as the service leaves out a policy an
+/// environment has none of.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    axum::Extension(origin): axum::Extension<RequestOrigin>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let scope = scope_of(&uri);
+    let caller = caller(&state, &query, &headers).await?;
+    let admin = is_admin(&state.store, &caller).await?;
+    if scope == Scope::Admin && !admin {
+        return Err(forbidden(&caller, &origin, &uri));
+    }
+    let mut value = Vec::new();
+    for environment in state.store.environments(caller.tenant_id).await? {
+        if admin || is_member(&state, &caller, &environment).await? {
+            value.push(body(&environment, &origin, scope));
+        }
+    }
+    Ok(Json(json!({ "value": value })))
+}
+
+fn scope_of(uri: &Uri) -> Scope {
+    match uri.path().contains("/scopes/admin/") {
+        true => Scope::Admin,
+        false => Scope::Member,
+    }
+}
+
+/// The caller of a BAP request: an `api-version`, and a token for BAP.
+async fn caller(
+    state: &AppState,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
+    if !query.contains_key("api-version") {
+        return Err(ApiError::missing_api_version());
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    verify_bearer(&Verifier::from_ref(state), authorization, Audience::Bap)
+        .await
+        .map_err(|failure| ApiError::unauthorized_for(&failure, Audience::Bap))
+}
+
 /// Both views: the admin scope answers administrators and management apps,
 /// the user scope the environment's members too.
 pub async fn environment(
@@ -40,19 +93,8 @@ pub async fn environment(
     axum::Extension(origin): axum::Extension<RequestOrigin>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = match uri.path().contains("/scopes/admin/") {
-        true => Scope::Admin,
-        false => Scope::Member,
-    };
-    if !query.contains_key("api-version") {
-        return Err(ApiError::missing_api_version());
-    }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok());
-    let caller = verify_bearer(&Verifier::from_ref(&state), authorization, Audience::Bap)
-        .await
-        .map_err(|failure| ApiError::unauthorized_for(&failure, Audience::Bap))?;
+    let scope = scope_of(&uri);
+    let caller = caller(&state, &query, &headers).await?;
     let missing = || ApiError::environment_not_found(&id);
     let env_id: EnvironmentId = id.parse().map_err(|_| missing())?;
     let environment = state
@@ -107,6 +149,15 @@ fn forbidden(caller: &Caller, origin: &RequestOrigin, uri: &Uri) -> ApiError {
     )
 }
 
+/// An environment as BAP shows it: the fields the provider's
+/// `EnvironmentDto` reads (`models.go`, `convertSourceModelFromEnvironmentDto`:
+/// location, azureRegion, environmentSku, updateCadence,
+/// linkedEnvironmentMetadata with resourceId, version, baseLanguage,
+/// backgroundOperationsState, states), in the recorded shape; its
+/// `bingChatEnabled` and `m365Enabled` are absent there, so here too.
+/// What the platform does not model has the recorded answer's usual value:
+/// a Production environment of the United States (the Default environment
+/// is `Default`), English (1033), the Frequent cadence.
 fn body(env: &Environment, origin: &RequestOrigin, scope: Scope) -> Value {
     let id = env.id.to_string();
     let path = match scope {
@@ -114,28 +165,44 @@ fn body(env: &Environment, origin: &RequestOrigin, scope: Scope) -> Value {
         Scope::Member => "environments",
     };
     let instance_url = dataverse_url(origin, &env.org);
+    let default = matches!(env.id, EnvironmentId::Default(_));
     json!({
         "id": format!("/providers/Microsoft.BusinessAppPlatform/{path}/{id}"),
         "type": "Microsoft.BusinessAppPlatform/scopes/environments",
+        "location": LOCATION,
         "name": id,
         "properties": {
             "tenantId": env.tenant_id,
+            "azureRegion": AZURE_REGION,
             "displayName": env.display_name,
+            "description": "",
             "provisioningState": "Succeeded",
-            "isDefault": matches!(env.id, EnvironmentId::Default(_)),
+            "environmentSku": if default { "Default" } else { "Production" },
+            "isDefault": default,
             "databaseType": "CommonDataService",
+            "updateCadence": { "id": "Frequent" },
             "linkedEnvironmentMetadata": {
+                "resourceId": padconnect_domain::ids::organization_id(&env.id),
                 "friendlyName": env.display_name,
                 "uniqueName": env.org,
                 "domainName": env.org,
+                "version": DATAVERSE_VERSION,
                 "instanceUrl": format!("{instance_url}/"),
                 "instanceApiUrl": instance_url,
+                "baseLanguage": 1033,
                 "instanceState": "Ready",
+                "backgroundOperationsState": "Enabled",
             },
             "states": { "management": { "id": "Ready" }, "runtime": { "id": "Enabled" } },
         },
     })
 }
+
+/// The Power Platform location and Azure region every environment here is in.
+const LOCATION: &str = "unitedstates";
+const AZURE_REGION: &str = "westus";
+/// The Dataverse version the platform's Web API imitates (v9.2).
+const DATAVERSE_VERSION: &str = "9.2.24101.00208";
 
 /// The org's Dataverse URL under the names the request came in by: the
 /// cloud's own (`api.bap.microsoft.com` → `https://{org}.crm.dynamics.com`),

@@ -1,10 +1,11 @@
-//! The Business Application Platform (BAP) admin API, only the call that
-//! finds an environment's Dataverse URL from its id, as Microsoft's
-//! Terraform provider does it (terraform-provider-power-platform
-//! `internal/services/environment/api_environment.go`: `GetEnvironmentHostById`
+//! The Business Application Platform (BAP) admin API, the calls Microsoft's
+//! Terraform provider makes of it (terraform-provider-power-platform
+//! `internal/services/environment/api_environment.go`): `GetEnvironmentHostById`
 //! reads `properties.linkedEnvironmentMetadata.instanceUrl` of
 //! `GET https://api.bap.microsoft.com/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/{id}?api-version=2023-06-01`,
-//! with a token for `https://service.powerapps.com/.default`).
+//! with a token for `https://service.powerapps.com/.default`; `GetEnvironments`
+//! lists `.../scopes/admin/environments` (the `powerplatform_environments`
+//! data source).
 //!
 //! The admin scope answers the tenant's Power Platform administrators and
 //! the apps registered as management applications (`pac admin application
@@ -25,6 +26,11 @@ pub fn router(state: AppState) -> Router {
     const PROVIDER: &str = "/providers/Microsoft.BusinessAppPlatform";
     Router::new()
         .route(
+            &format!("{PROVIDER}/scopes/admin/environments"),
+            get(environments::list),
+        )
+        .route(&format!("{PROVIDER}/environments"), get(environments::list))
+        .route(
             &format!("{PROVIDER}/scopes/admin/environments/{{id}}"),
             get(environments::environment),
         )
@@ -41,7 +47,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
         axum::http::StatusCode::NOT_FOUND,
         "ResourceNotFound",
         format!(
-            "The route '{}' does not exist on this platform's BAP API: it serves /providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/{{id}} and /providers/Microsoft.BusinessAppPlatform/environments/{{id}}.",
+            "The route '{}' does not exist on this platform's BAP API: it serves /providers/Microsoft.BusinessAppPlatform/scopes/admin/environments[/{{id}}] and /providers/Microsoft.BusinessAppPlatform/environments[/{{id}}].",
             uri.path()
         ),
     )

@@ -158,7 +158,10 @@ pub async fn list(
         .items
         .iter()
         .zip(&statuses)
-        .map(|(connection, status)| render::connection(connection, status, ctx.caller.tenant_id))
+        .map(|(connection, status)| {
+            render::connection(connection, status, ctx.caller.tenant_id)
+                .with_owner_permission(connection, ctx.caller.tenant_id)
+        })
         .collect();
     let next_link = page.next.map(|next| {
         // The path as the client sent it, path-style prefix and all.

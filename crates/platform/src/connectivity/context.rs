@@ -61,10 +61,12 @@ where
             .directory
             .environment(&verifier.store, &environment_id)
             .await?
-            // Another tenant's environment does not exist for this caller.
-            .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
-        if !environment.is_ready(padconnect_store::Timestamp::now()) {
+        // Another tenant's environment is one the caller's tenant does not
+        // have: the service says so in the words of a new environment's.
+        if environment.tenant_id != caller.tenant_id
+            || !environment.is_ready(padconnect_store::Timestamp::now())
+        {
             return Err(ApiError::environment_not_ready(&shown, caller.tenant_id));
         }
         check_filter(&query, &environment.id)?;

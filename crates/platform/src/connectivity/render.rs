@@ -60,8 +60,60 @@ pub fn connection<'a>(c: &'a Connection, status: &'a Status, tenant_id: Uuid) ->
             credential_id: c.credential_id,
             allow_sharing: c.parameter_set.shareable(),
             test_links: [],
+            permissions: None,
         },
     }
+}
+
+impl<'a> Resource<'a> {
+    /// With its owner's permission inline, as a listing shows each
+    /// connection (the provider's recorded `get_connections.json`: the
+    /// owner, role `Owner`, principal type `NotSpecified`).
+    pub fn with_owner_permission(mut self, c: &Connection, tenant_id: Uuid) -> Self {
+        self.properties.permissions = Some([Permission {
+            name: c.created_by.id,
+            id: format!("{}/permissions/{}", self.id, c.created_by.id),
+            kind: "Microsoft.PowerApps/apis/connections/permissions",
+            properties: PermissionProperties {
+                role_name: "Owner",
+                principal: PermissionPrincipal {
+                    id: c.created_by.id,
+                    kind: "NotSpecified",
+                    tenant_id,
+                },
+                notify_share_target_option: "NotSpecified",
+                invite_guest_to_tenant: false,
+            },
+        }]);
+        self
+    }
+}
+
+#[derive(Serialize)]
+struct Permission {
+    name: Uuid,
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    properties: PermissionProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PermissionProperties {
+    role_name: &'static str,
+    principal: PermissionPrincipal,
+    notify_share_target_option: &'static str,
+    invite_guest_to_tenant: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PermissionPrincipal {
+    id: Uuid,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    tenant_id: Uuid,
 }
 
 /// One page of a listing: `{"value": [...], "nextLink": "..."}`, the link
@@ -101,6 +153,8 @@ struct Properties<'a> {
     credential_id: Option<Uuid>,
     allow_sharing: bool,
     test_links: [(); 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions: Option<[Permission; 1]>,
 }
 
 #[derive(Serialize)]

@@ -49,6 +49,8 @@ fn definition(table: Table) -> Value {
             Table::SystemUsers => "SystemUser",
             Table::Credentials => "credential",
             Table::FlowSessions => "flowsession",
+            Table::Organizations => "Organization",
+            Table::TransactionCurrencies => "TransactionCurrency",
             Table::Solution(table) => table.logical_name(),
         },
         "EntitySetName": table.entity_set(),

@@ -11,6 +11,7 @@ mod import_log;
 mod membership;
 mod metadata;
 mod odata;
+mod org_tables;
 mod sharing;
 mod solution_tables;
 mod solutions;

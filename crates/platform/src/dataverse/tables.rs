@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::desktop_runs;
+use super::org_tables;
 use super::solution_tables::SolutionTable;
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
@@ -27,6 +28,9 @@ pub enum Table {
     Credentials,
     /// Desktop flow runs (`desktop_runs`).
     FlowSessions,
+    /// The environment's organization and its base currency (`org_tables`).
+    Organizations,
+    TransactionCurrencies,
     /// A table of solutions and what they bring (`solution_tables`).
     Solution(SolutionTable),
 }
@@ -39,6 +43,8 @@ impl Table {
             "systemusers" => Some(Self::SystemUsers),
             "credentials" => Some(Self::Credentials),
             "flowsessions" => Some(Self::FlowSessions),
+            "organizations" => Some(Self::Organizations),
+            "transactioncurrencies" => Some(Self::TransactionCurrencies),
             other => SolutionTable::from_entity_set(other).map(Self::Solution),
         }
     }
@@ -50,6 +56,8 @@ impl Table {
             Self::SystemUsers => "systemusers",
             Self::Credentials => "credentials",
             Self::FlowSessions => "flowsessions",
+            Self::Organizations => "organizations",
+            Self::TransactionCurrencies => "transactioncurrencies",
             Self::Solution(table) => table.entity_set(),
         }
     }
@@ -61,6 +69,8 @@ impl Table {
             Self::SystemUsers => "systemuser",
             Self::Credentials => "credential",
             Self::FlowSessions => "flowsession",
+            Self::Organizations => "organization",
+            Self::TransactionCurrencies => "transactioncurrency",
             Self::Solution(table) => table.logical_name(),
         }
     }
@@ -72,6 +82,8 @@ impl Table {
             Self::SystemUsers => "systemuserid",
             Self::Credentials => "credentialid",
             Self::FlowSessions => "flowsessionid",
+            Self::Organizations => "organizationid",
+            Self::TransactionCurrencies => "transactioncurrencyid",
             Self::Solution(table) => table.key(),
         }
     }
@@ -154,6 +166,8 @@ impl Table {
                 RECORD[2],
             ],
             Self::FlowSessions => desktop_runs::COLUMNS,
+            Self::Organizations => org_tables::ORGANIZATION_COLUMNS,
+            Self::TransactionCurrencies => org_tables::CURRENCY_COLUMNS,
             Self::Solution(table) => table.columns(),
         }
     }
@@ -189,6 +203,8 @@ impl Table {
             .iter()
             .map(desktop_runs::session_row)
             .collect()),
+            Self::Organizations => Ok(vec![org_tables::organization_row(&caller.environment)]),
+            Self::TransactionCurrencies => Ok(vec![org_tables::currency_row(&caller.environment)]),
             Self::MachineGroups | Self::Machines => {
                 let mut rows = Vec::new();
                 for group in state.store.machine_groups(env).await? {
@@ -244,6 +260,14 @@ impl Table {
             Self::Credentials => {
                 let credential = vault::read(&state.store, caller.actor(), id).await?;
                 Ok(credential_row(&credential))
+            }
+            Self::Organizations | Self::TransactionCurrencies => {
+                let key = self.key();
+                self.readable_rows(state, caller)
+                    .await?
+                    .into_iter()
+                    .find(|row| row[key].as_str() == Some(id.to_string().as_str()))
+                    .ok_or_else(missing)
             }
             Self::FlowSessions => {
                 let session = runs::read(

@@ -155,7 +155,10 @@ pub async fn post(
                 ),
             ));
         }
-        Table::Credentials | Table::FlowSessions => return Err(read_only(table)),
+        Table::Credentials
+        | Table::FlowSessions
+        | Table::Organizations
+        | Table::TransactionCurrencies => return Err(read_only(table)),
     };
     let row = table.row(&state, &caller, id).await?;
     Ok(created(&caller, table, id, row, &headers))
@@ -296,7 +299,12 @@ fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
     match table {
         Table::MachineGroups => Some(Row::Group(id)),
         Table::Machines => Some(Row::Machine(id)),
-        Table::SystemUsers | Table::Credentials | Table::FlowSessions | Table::Solution(_) => None,
+        Table::SystemUsers
+        | Table::Credentials
+        | Table::FlowSessions
+        | Table::Organizations
+        | Table::TransactionCurrencies
+        | Table::Solution(_) => None,
     }
 }
 
@@ -305,13 +313,19 @@ fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
 /// so the world file declares them. Flow sessions are written by runs.
 fn writable(table: Table) -> Result<(), DataverseError> {
     match table {
-        Table::Credentials | Table::FlowSessions => Err(read_only(table)),
+        Table::Credentials
+        | Table::FlowSessions
+        | Table::Organizations
+        | Table::TransactionCurrencies => Err(read_only(table)),
         _ => Ok(()),
     }
 }
 
 fn read_only(table: Table) -> DataverseError {
     let message = match table {
+        Table::Organizations | Table::TransactionCurrencies => {
+            "organization and transactioncurrency rows are the environment's own, set when it is created: this platform serves them to read."
+        }
         Table::FlowSessions => {
             "flowsession rows are written by runs: start one with POST workflows(<id>)/Microsoft.Dynamics.CRM.RunDesktopFlow, cancel it with POST flowsessions(<id>)/Microsoft.Dynamics.CRM.CancelDesktopFlowRun."
         }

@@ -423,8 +423,12 @@ async fn audience_of(
     tenant: &Tenant,
     resource: &str,
 ) -> Result<String, AadError> {
-    if resource == POWER_PLATFORM_AUDIENCE || resource == POWER_PLATFORM_APP_ID {
+    if resource == POWER_PLATFORM_APP_ID {
         return Ok(POWER_PLATFORM_AUDIENCE.to_owned());
+    }
+    // Every cloud's Power Platform API, its token for the resource asked.
+    if crate::auth::is_power_platform_resource(resource) {
+        return Ok(resource.to_owned());
     }
     // ARM's tokens carry the slash the Azure CLI's scope keeps
     // (`https://management.core.windows.net//.default`).

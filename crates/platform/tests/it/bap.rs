@@ -3,7 +3,7 @@
 //! scope for members, BAP's errors for everyone else.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -168,7 +168,7 @@ async fn bap_refuses_what_is_not_addressed_to_it() {
 
     let (status, unknown) = get(
         &format!(
-            "{}/bap/providers/Microsoft.BusinessAppPlatform/environments",
+            "{}/bap/providers/Microsoft.BusinessAppPlatform/environmentGroups",
             platform.url()
         ),
         &member,
@@ -176,4 +176,104 @@ async fn bap_refuses_what_is_not_addressed_to_it() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(unknown["error"]["code"], "ResourceNotFound");
+}
+
+fn fixture(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/fixtures/terraform_environment")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The `powerplatform_environments` data source, call by call
+/// (`api_environment.go`: `GetEnvironments`, then per environment
+/// `GetDefaultCurrencyForEnvironment`), each answer in the recorded shape.
+#[tokio::test]
+async fn the_terraform_environments_data_source_reads_the_list_and_each_currency() {
+    let (platform, _world) = start_identity(false).await;
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", SECRET_APP),
+        ("username", USER),
+        ("password", PASSWORD),
+        ("scope", BAP_SCOPE),
+    ];
+    let admin = token(&platform, &form).await;
+    let list_url = format!(
+        "{}/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?%24expand=properties%2FbillingPolicy%2Cproperties%2FcopilotPolicies&api-version=2023-06-01",
+        platform.url()
+    );
+    let (status, list) = get(&list_url, &admin).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    crate::solutions::assert_shape(&list, &fixture("get_environments.json"), "environments");
+    let environments = list["value"].as_array().unwrap();
+    assert!(environments.len() >= 2, "{list}");
+    let production = environments
+        .iter()
+        .find(|e| e["name"] == ENVIRONMENT)
+        .unwrap();
+    let properties = &production["properties"];
+    for (field, value) in [
+        ("environmentSku", "Production"),
+        ("azureRegion", "westus"),
+        ("provisioningState", "Succeeded"),
+    ] {
+        assert_eq!(properties[field], value, "{field}");
+    }
+    assert_eq!(properties["updateCadence"]["id"], "Frequent");
+    assert_eq!(
+        properties["linkedEnvironmentMetadata"]["baseLanguage"],
+        1033
+    );
+    let organization_id = properties["linkedEnvironmentMetadata"]["resourceId"].clone();
+
+    // The member scope lists what the caller is a member of; the admin
+    // scope refuses a member that administers nothing.
+    let member = app_token(&platform, SECRET_APP).await;
+    let (status, _) = get(&list_url, &member).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, mine) = get(
+        &format!(
+            "{}/bap/providers/Microsoft.BusinessAppPlatform/environments?api-version=2023-06-01",
+            platform.url()
+        ),
+        &member,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert!(
+        mine["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == ENVIRONMENT)
+    );
+
+    // Dataverse: the organization, then its base currency by id.
+    let dataverse = crate::dataverse::admin_token(&platform, crate::dataverse::DV_SCOPE).await;
+    let org_url = format!("{}/orgs/contoso/api/data/v9.2", platform.url());
+    let (status, organizations) = get(&format!("{org_url}/organizations"), &dataverse).await;
+    assert_eq!(status, StatusCode::OK, "{organizations}");
+    let organization = &organizations["value"][0];
+    assert_eq!(organization["organizationid"], organization_id);
+    assert!(organization["@odata.etag"].is_string());
+    let currency_id = organization["_basecurrencyid_value"].as_str().unwrap();
+    let (status, currencies) = get(
+        &format!(
+            "{org_url}/transactioncurrencies?%24filter=transactioncurrencyid%20eq%20{currency_id}"
+        ),
+        &dataverse,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{currencies}");
+    crate::solutions::assert_shape(
+        &json!({"value": [{"isocurrencycode": currencies["value"][0]["isocurrencycode"]}]}),
+        &fixture("get_transactioncurrencies.json"),
+        "transactioncurrencies",
+    );
+    assert_eq!(currencies["value"][0]["isocurrencycode"], "USD");
+    assert_eq!(
+        currencies["value"][0]["_organizationid_value"],
+        organization_id
+    );
 }

@@ -862,3 +862,77 @@ async fn permissions_show_the_owner_and_azure_relay_connections_cannot_be_shared
     assert_error(&hidden, StatusCode::NOT_FOUND, "ConnectionNotFound");
     platform.shutdown().await.unwrap();
 }
+
+/// A token of another tenant for this tenant's environment gets the
+/// service's own answer, word for word as the Terraform provider recorded
+/// it (`put_connection_environment_not_found.json`): the environment could
+/// not be found in the caller's tenant.
+#[tokio::test]
+async fn another_tenants_token_is_told_the_environment_is_not_in_its_tenant() {
+    const FABRIKAM: &str = "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182";
+    const FABRIKAM_APP: &str = "3c4d5e6f-7081-4b92-8c3d-4e5f60718293";
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.toml");
+    std::fs::write(
+        &world,
+        format!(
+            r#"
+[[tenants]]
+id = "{TENANT_ID}"
+domain = "{TENANT_DOMAIN}"
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{SECRET_APP}"
+secrets = ["{SECRET}"]
+
+[[tenants.environments]]
+id = "{ENVIRONMENT}"
+display_name = "Contoso Production"
+org = "contoso"
+application_users = ["{SECRET_APP}"]
+
+[[tenants]]
+id = "{FABRIKAM}"
+domain = "fabrikam.onmicrosoft.com"
+
+[[tenants.apps]]
+display_name = "fabrikam-pipeline"
+client_id = "{FABRIKAM_APP}"
+secrets = ["{SECRET}"]
+"#
+        ),
+    )
+    .unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world);
+    let platform = padconnect_platform::Platform::start(config).await.unwrap();
+    let token = TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            FABRIKAM,
+            FABRIKAM_APP,
+            &ClientCredential::Secret(Secret::new(SECRET)),
+            PP_SCOPE,
+        )
+        .await
+        .unwrap()
+        .token;
+    let reply = call(
+        &platform,
+        reqwest::Method::PUT,
+        &connection_path(&uuid::Uuid::new_v4().simple().to_string()),
+        Some(&token),
+        Some(&seed_body(ENVIRONMENT, SHARED_GROUP)),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::NOT_FOUND,
+        "ServiceToServiceEnvironmentNotFound",
+    );
+    assert_eq!(
+        reply.body["error"]["message"],
+        format!("The environment '{ENVIRONMENT}' could not be found in the tenant '{FABRIKAM}'.")
+    );
+    platform.shutdown().await.unwrap();
+}

@@ -440,6 +440,42 @@ async fn every_error_has_entras_code_and_status() {
     platform.shutdown().await.unwrap();
 }
 
+/// Every cloud's Power Platform API scope, as Microsoft's
+/// `PowerPlatformApiDiscovery` and the Terraform provider's constants name
+/// them; each token is for the resource asked, and the connections API
+/// takes it.
+#[tokio::test]
+async fn every_clouds_power_platform_scope_gets_a_token_the_api_takes() {
+    let (platform, _world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    for resource in [
+        "https://api.powerplatform.com",
+        "https://api.gov.powerplatform.microsoft.us",
+        "https://api.high.powerplatform.microsoft.us",
+        "https://api.appsplatform.us",
+        "https://api.powerplatform.partner.microsoftonline.cn",
+        "https://api.powerplatform.eaglex.ic.gov",
+        "https://api.powerplatform.microsoft.scloud",
+    ] {
+        let scope = format!("{resource}/.default");
+        let reply = post_form(&url, &secret_form(SECRET, &scope)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
+        let token = reply.body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(claims(&token)["aud"], resource);
+        let listed = reqwest::Client::new()
+            .get(format!(
+                "{}/environments/{ENVIRONMENT}/connectivity/connections?api-version=1",
+                platform.url()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status(), StatusCode::OK, "{resource}");
+    }
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn dataverse_scopes_by_cloud_or_platform_url() {
     let (platform, _world) = start_identity(false).await;

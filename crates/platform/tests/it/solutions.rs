@@ -42,7 +42,7 @@ fn base64(bytes: &[u8]) -> String {
 
 /// Every key of `ours` is one the service answers in `recorded`, object by
 /// object (the first element of arrays); `path` names where.
-fn assert_shape(ours: &Value, recorded: &Value, path: &str) {
+pub(crate) fn assert_shape(ours: &Value, recorded: &Value, path: &str) {
     match (ours, recorded) {
         (Value::Object(ours), Value::Object(recorded)) => {
             for (key, value) in ours {
