@@ -85,6 +85,7 @@ pub fn code_of(error: &anyhow::Error) -> Exit {
         Some(ClientError::Transport { .. }) => Exit::Network,
         Some(ClientError::Credential(_)) => Exit::Authentication,
         Some(ClientError::Protocol { .. }) => Exit::Refused,
+        Some(ClientError::Ambiguous(_)) => Exit::Usage,
         None => Exit::Usage,
     }
 }

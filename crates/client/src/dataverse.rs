@@ -77,14 +77,21 @@ impl DataverseClient {
         }
         let by_name = self
             .rows(&format!(
-                "flowmachinegroups?$filter=name eq {}",
+                "flowmachinegroups?$filter=name eq {}&$select=flowmachinegroupid,name,flowgrouptype,statecode,_ownerid_value",
                 quoted(name_or_id)
             ))
             .await?;
-        if let Some(group) = by_name
+        let mut groups: Vec<Value> = by_name
             .into_iter()
-            .find(|g| g["flowgrouptype"] != GroupType::Default.code())
-        {
+            .filter(|g| g["flowgrouptype"] != GroupType::Default.code())
+            .collect();
+        // Names are not unique: another maker may make a group of the same
+        // name and share it with the caller. Taking either would send the
+        // Windows credentials to whoever won the order, so neither is taken.
+        if groups.len() > 1 {
+            return Err(ambiguous("machine group", name_or_id, &groups));
+        }
+        if let Some(group) = groups.pop() {
             return Ok(Some(group));
         }
         let machines = self
@@ -192,17 +199,18 @@ impl DataverseClient {
         Ok(shares)
     }
 
-    /// A machine by id or by name.
+    /// A machine by id or by name; a name that several machines have is
+    /// refused with them listed.
     pub async fn find_machine(&self, name_or_id: &str) -> Result<Option<Value>, ClientError> {
         let filter = match uuid::Uuid::try_parse(name_or_id) {
             Ok(id) => format!("flowmachineid eq {id}"),
             Err(_) => format!("name eq {}", quoted(name_or_id)),
         };
-        Ok(self
-            .rows(&format!("flowmachines?$filter={filter}"))
-            .await?
-            .into_iter()
-            .next())
+        let mut machines = self.rows(&format!("flowmachines?$filter={filter}")).await?;
+        if machines.len() > 1 {
+            return Err(ambiguous("machine", name_or_id, &machines));
+        }
+        Ok(machines.pop())
     }
 
     /// Moves a standalone machine into a group (silent registration's
@@ -257,4 +265,28 @@ impl DataverseClient {
             .await
             .map(|_| ())
     }
+}
+
+/// A name that several rows the caller can see have: each one's id and
+/// owner, so the caller can name the right one by id.
+fn ambiguous(what: &str, name: &str, rows: &[Value]) -> ClientError {
+    let key = match what {
+        "machine" => "flowmachineid",
+        _ => "flowmachinegroupid",
+    };
+    let listed: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} (owner {})",
+                r[key].as_str().unwrap_or("?"),
+                r["_ownerid_value"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    ClientError::Ambiguous(format!(
+        "{} {what}s visible to this identity are named '{name}': {}. Give the one you mean by its id (--group ID, or the machine's id), so that the Windows credentials go to the group you trust",
+        rows.len(),
+        listed.join(", ")
+    ))
 }

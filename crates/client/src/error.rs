@@ -16,6 +16,10 @@ pub enum ClientError {
     Credential(String),
     #[error("unexpected answer from {url}: {reason}")]
     Protocol { url: String, reason: String },
+    /// A name that several things have: which one is meant is the caller's
+    /// to say.
+    #[error("{0}")]
+    Ambiguous(String),
 }
 
 impl ClientError {

@@ -50,14 +50,23 @@ pub fn secret_hint(value: &str) -> String {
 /// Runs costly credential work (Argon2, PKCS#12 key derivation) off the
 /// async workers, at most one job per CPU at a time: each Argon2 run holds
 /// 19 MiB, so a burst of sign-ins or joins must queue, not pile up threads
-/// and memory. `None` if the job panicked.
+/// and memory. The slot goes with the job, not with the caller: a request
+/// that times out while its job runs does not free the slot for another
+/// job until its own has ended. `None` if the job panicked.
 pub async fn run_costly<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-        tokio::sync::Semaphore::new(cpus)
-    });
-    let _slot = SLOTS.acquire().await.ok()?;
-    tokio::task::spawn_blocking(job).await.ok()
+    static SLOTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::LazyLock::new(|| {
+            let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cpus))
+        });
+    let slot = SLOTS.clone().acquire_owned().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let done = job();
+        drop(slot);
+        done
+    })
+    .await
+    .ok()
 }
 
 #[allow(
@@ -86,6 +95,36 @@ pub fn password_matches(password: &str, stored: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// The probe's case: callers that give up (a request timeout) while
+    /// their job runs must not let more jobs run than there are slots.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_gives_up_keeps_its_slot_until_its_job_ends() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let slots = std::thread::available_parallelism().map_or(2, usize::from);
+        let job = || {
+            let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+            MOST.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(300));
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+        };
+        for _ in 0..slots {
+            let _ = tokio::time::timeout(Duration::from_millis(20), run_costly(job)).await;
+        }
+        let later: Vec<_> = (0..slots).map(|_| tokio::spawn(run_costly(job))).collect();
+        for handle in later {
+            handle.await.unwrap();
+        }
+        assert!(
+            MOST.load(Ordering::SeqCst) <= slots,
+            "{} jobs ran at once",
+            MOST.load(Ordering::SeqCst)
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -25,6 +25,9 @@ const SPARE: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b";
 /// A group of PROD another team's app owns and lends the app as User.
 const LENT: &str = "d7a4f6e5-3c2b-4a1d-8f8e-9b8a7f6e5d4c";
 const OTHER_APP: &str = "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b";
+/// Another team's group named as the app's own group of PROD ("Bots"),
+/// shared with the app: the probe's decoy.
+const DECOY: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
 
 fn group_id(environment: &str) -> String {
     format!("a4f1c3d2-0b9e-4f8a-9c7d-{}", &environment[24..])
@@ -79,6 +82,13 @@ machines = [{{ name = "NIGHT-01", online = false }}]
 id = "{SPARE}"
 name = "Spare bots"
 owner = "{APP}"
+
+[[tenants.environments.machine_groups]]
+id = "{DECOY}"
+name = "Bots"
+owner = "{OTHER_APP}"
+machines = ["DECOY-01"]
+shared_with = [{{ client_id = "{APP}", role = "user" }}]
 
 [[tenants.environments.machine_groups]]
 id = "{LENT}"
@@ -414,6 +424,35 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
         text.contains("username 'FABRIKAM\\someone-else' != 'FABRIKAM\\svc-bot'"),
         "{text}"
     );
+
+    // A name two visible groups have is refused, both listed: the
+    // credentials go to no group by the luck of the order.
+    let ambiguous = as_app(
+        &server,
+        OLD,
+        &[
+            "connect",
+            "--environment",
+            PROD,
+            "--group-name",
+            "Bots",
+            "--username",
+            "FABRIKAM\\svc-bot",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(ambiguous.status.code(), Some(2), "{}", stderr(&ambiguous));
+    let said = stderr(&ambiguous);
+    assert!(
+        said.contains("2 machine groups visible to this identity are named 'Bots'"),
+        "{said}"
+    );
+    assert!(
+        said.contains(DECOY) && said.contains(&group_id(PROD)),
+        "{said}"
+    );
+    assert!(said.contains("--group ID"), "{said}");
 
     // Bad input, refused before anything is read or written.
     let bad_account = as_app(

@@ -698,6 +698,27 @@ async fn a_run_started_before_a_restart_ends_after_it() {
     platform.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set PADCONNECT_TEST_DATABASE_URL, run with --include-ignored"]
+async fn a_run_started_before_a_restart_ends_after_it_on_postgresql() {
+    let (url, base, schema) = postgres_url().await.expect(PG_NEEDED);
+    let world = RunWorld::new(FIRST_PASSWORD);
+    let mut config = world.config();
+    config.database = Some(url);
+    let platform = Platform::start(config.clone()).await.unwrap();
+    let (token, flow, slow) = deployed(&platform, SLOW_GROUP).await;
+    let (_, started) = start_run(&platform, &token, flow, unattended(&slow)).await;
+    let id = started["flowsessionId"].as_str().unwrap().to_owned();
+    let running = until_started(&platform, &token, &id).await;
+    assert_eq!(running["statuscode"], 2, "{running}");
+    platform.shutdown().await.unwrap();
+    let platform = Platform::start(config).await.unwrap();
+    let session = follow(&platform, &token, &id).await;
+    assert_eq!(session["statuscode"], 4, "{session}");
+    platform.shutdown().await.unwrap();
+    drop_schema(&base, &schema).await;
+}
+
 /// Polls `flowsessions(id)` until a machine has taken the run.
 async fn until_started(platform: &RunningPlatform, token: &str, id: &str) -> Value {
     for _ in 0..200 {
