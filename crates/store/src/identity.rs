@@ -161,6 +161,74 @@ impl Tx {
         Ok(())
     }
 
+    /// Makes `keep` the tenant's whole list of administrators: the world
+    /// file is its only source.
+    pub async fn retain_tenant_admins(&mut self, tenant_id: Uuid, keep: &[String]) -> Result<()> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT principal FROM tenant_admins WHERE tenant_id = $1",
+        )
+        .bind(text(tenant_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        let keep: Vec<String> = keep.iter().map(|k| k.to_ascii_lowercase()).collect();
+        for (principal,) in stored.into_iter().filter(|(p,)| !keep.contains(p)) {
+            run!(
+                self,
+                "DELETE FROM tenant_admins WHERE tenant_id = $1 AND principal = $2",
+                text(tenant_id),
+                principal
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Keeps only the app secrets whose hashes are `keep`: the world file
+    /// is their only source.
+    pub async fn retain_app_secrets(
+        &mut self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+        keep: &[Vec<u8>],
+    ) -> Result<()> {
+        let stored: Vec<(Vec<u8>,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT secret_hash FROM app_secrets WHERE tenant_id = $1 AND client_id = $2",
+        )
+        .bind(text(tenant_id))
+        .bind(text(client_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        for (hash,) in stored.into_iter().filter(|(h,)| !keep.contains(h)) {
+            self.delete_app_secret(tenant_id, client_id, &hash).await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps only the app certificates whose SHA-256 thumbprints are `keep`.
+    pub async fn retain_app_certificates(
+        &mut self,
+        tenant_id: Uuid,
+        client_id: Uuid,
+        keep: &[String],
+    ) -> Result<()> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT thumbprint_sha256 FROM app_certificates WHERE tenant_id = $1 AND client_id = $2",
+        )
+        .bind(text(tenant_id))
+        .bind(text(client_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        for (thumbprint,) in stored.into_iter().filter(|(t,)| !keep.contains(t)) {
+            run!(
+                self,
+                "DELETE FROM app_certificates WHERE tenant_id = $1 AND client_id = $2 AND thumbprint_sha256 = $3",
+                text(tenant_id),
+                text(client_id),
+                thumbprint
+            )?;
+        }
+        Ok(())
+    }
+
     pub async fn upsert_app(&mut self, app: &App) -> Result<()> {
         run!(
             self,

@@ -69,6 +69,8 @@ async fn load_tenant(
     for admin in &t.admins {
         tx.add_tenant_admin(t.id, admin).await?;
     }
+    // What the world no longer lists is taken away: it is their only source.
+    tx.retain_tenant_admins(t.id, &t.admins).await?;
     for env in &t.environments {
         load_environment(store, tx, t, env, summary).await?;
     }
@@ -96,6 +98,9 @@ async fn load_app(tx: &mut Tx, keyring: &KeyRing, tenant_id: Uuid, app: &WorldAp
         public_client: app.public_client,
     })
     .await?;
+    // Each secret rehashed under the active key; every other hash goes,
+    // its older hashes and the secrets the world no longer lists alike.
+    let mut kept = Vec::new();
     for secret in &app.secrets {
         let stored = AppSecret {
             hash: secrets::hash_client_secret(keyring, &secret.value),
@@ -103,12 +108,11 @@ async fn load_app(tx: &mut Tx, keyring: &KeyRing, tenant_id: Uuid, app: &WorldAp
             expires_at: secret.expires,
         };
         tx.put_app_secret(tenant_id, app.client_id, &stored).await?;
-        // Rehashed under the active key: the older hashes of it go.
-        for stale in secrets::stale_client_secret_hashes(keyring, &secret.value) {
-            tx.delete_app_secret(tenant_id, app.client_id, &stale)
-                .await?;
-        }
+        kept.push(stored.hash);
     }
+    tx.retain_app_secrets(tenant_id, app.client_id, &kept)
+        .await?;
+    let mut thumbprints = Vec::new();
     for der in &app.certificates {
         let cert = AppCertificate {
             thumbprint_sha256: hex(digest(&SHA256, der).as_ref()),
@@ -117,7 +121,10 @@ async fn load_app(tx: &mut Tx, keyring: &KeyRing, tenant_id: Uuid, app: &WorldAp
         };
         tx.put_app_certificate(tenant_id, app.client_id, &cert)
             .await?;
+        thumbprints.push(cert.thumbprint_sha256);
     }
+    tx.retain_app_certificates(tenant_id, app.client_id, &thumbprints)
+        .await?;
     tx.set_federated_credentials(tenant_id, app.client_id, &app.federated_credentials)
         .await?;
     Ok(())

@@ -303,3 +303,58 @@ async fn client_secrets_are_keyed_and_rehashed_on_the_next_load() {
         backend.finish().await;
     }
 }
+
+/// The world is the only source of an app's secrets and of the tenant's
+/// administrators: a restart with a world that no longer lists one takes
+/// it away (the probe found them kept), on both backends.
+#[tokio::test]
+async fn what_a_new_world_no_longer_lists_is_taken_away() {
+    use padconnect_domain::secrets::client_secret_matches;
+    let world = |secrets: &str, admins: &str| {
+        parse(&format!(
+            r#"{TENANT}admins = [{admins}]
+
+[[tenants.users]]
+upn = "admin@contoso.onmicrosoft.com"
+display_name = "Contoso Admin"
+password = "example-password"
+
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40"
+secrets = [{secrets}]
+"#
+        ))
+        .unwrap()
+    };
+    let before = world(
+        r#""old-secret-value", "example-secret-value""#,
+        r#""admin@contoso.onmicrosoft.com""#,
+    );
+    let after = world(r#""example-secret-value""#, "");
+    let tenant = before.tenants[0].id;
+    let app = before.tenants[0].apps[0].client_id;
+    let ring = KeyRing::parse(&KeyRing::generate_key(), "test").unwrap();
+    for backend in backends().await {
+        let store = &backend.store;
+        load_world(store, &ring, &before).await.unwrap();
+        assert_eq!(store.app_secrets(tenant, app).await.unwrap().len(), 2);
+        assert_eq!(store.tenant_admins(tenant).await.unwrap().len(), 1);
+
+        load_world(store, &ring, &after).await.unwrap();
+        let secrets = store.app_secrets(tenant, app).await.unwrap();
+        assert_eq!(secrets.len(), 1, "{secrets:?}");
+        assert!(client_secret_matches(
+            &ring,
+            "example-secret-value",
+            &secrets[0].hash
+        ));
+        assert!(!client_secret_matches(
+            &ring,
+            "old-secret-value",
+            &secrets[0].hash
+        ));
+        assert!(store.tenant_admins(tenant).await.unwrap().is_empty());
+        backend.finish().await;
+    }
+}
