@@ -215,10 +215,15 @@ fn classify_named(name: &str, api: &str, dataverse: &str) -> Option<Surface> {
         .strip_suffix(domain)?
         .strip_suffix('.')?
         .rsplit_once('.')?;
+    // A region number is written without leading zeros (`crm4`, never
+    // `crm04`): `crm02` names no region, and its leaf would lie outside the
+    // CA's name constraints, which list the served names exactly.
     let regional = label.strip_prefix(crm).is_some_and(|n| {
         n.is_empty()
-            || n.parse::<u32>()
-                .is_ok_and(|n| (2..=MAX_DATAVERSE_REGION).contains(&n))
+            || (!n.starts_with('0')
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && n.parse::<u32>()
+                    .is_ok_and(|n| (2..=MAX_DATAVERSE_REGION).contains(&n)))
     });
     (regional && is_org_name(org)).then(|| Surface::Dataverse(org.to_owned()))
 }
@@ -322,6 +327,9 @@ mod tests {
             "nothex.c4.environment.api.powerplatform.com",
             "a.b.crm.dynamics.com",
             "contoso.crmx.dynamics.com",
+            "contoso.crm02.dynamics.com",
+            "contoso.crm04.dynamics.com",
+            "contoso.crm+4.dynamics.com",
             ".crm.dynamics.com",
             "evil.localhost",
             "[::1",

@@ -9,28 +9,18 @@
 //! tunnel), else at the address the client used.
 
 use axum::Json;
-use axum::extract::Query;
 use padconnect_core::host::{ARM_CLOUDS, arm_cloud};
 use padconnect_core::{Surface, classify_host};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ArmError;
+use super::query::ApiVersion;
 use crate::origin::RequestOrigin;
 
-#[derive(Deserialize)]
-pub struct ApiVersion {
-    #[serde(rename = "api-version")]
-    api_version: Option<String>,
-}
-
 pub async fn endpoints(
-    Query(query): Query<ApiVersion>,
+    _version: ApiVersion,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
 ) -> Result<Json<Value>, ArmError> {
-    if query.api_version.is_none() {
-        return Err(ArmError::missing_api_version());
-    }
     let host = origin.authority.to_ascii_lowercase();
     let by_name = matches!(classify_host(&host), Some(Surface::Arm));
     // Another name (a bare address) is the public cloud's ARM.

@@ -13,6 +13,7 @@
 
 mod error;
 mod metadata;
+mod query;
 mod subscriptions;
 
 use axum::Router;

@@ -8,31 +8,18 @@
 //! tenant sees them (the platform has no Azure role assignments).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ArmError;
+use super::query::ApiVersion;
 use crate::auth::{Audience, Caller, verify_bearer};
 use crate::state::{AppState, Verifier};
 use axum::extract::FromRef;
 
-#[derive(Deserialize)]
-pub struct ApiVersion {
-    #[serde(rename = "api-version")]
-    api_version: Option<String>,
-}
-
-async fn caller(
-    state: &AppState,
-    query: &ApiVersion,
-    headers: &HeaderMap,
-) -> Result<Caller, ArmError> {
-    if query.api_version.is_none() {
-        return Err(ArmError::missing_api_version());
-    }
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ArmError> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok());
@@ -48,10 +35,10 @@ fn list(value: impl IntoIterator<Item = Value>) -> Json<Value> {
 
 pub async fn subscriptions(
     State(state): State<AppState>,
-    Query(query): Query<ApiVersion>,
+    _version: ApiVersion,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ArmError> {
-    let caller = caller(&state, &query, &headers).await?;
+    let caller = caller(&state, &headers).await?;
     let subscriptions = state.store.subscriptions(caller.tenant_id).await?;
     Ok(list(subscriptions.into_iter().map(|s| {
         json!({
@@ -68,10 +55,10 @@ pub async fn subscriptions(
 
 pub async fn tenants(
     State(state): State<AppState>,
-    Query(query): Query<ApiVersion>,
+    _version: ApiVersion,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ArmError> {
-    let caller = caller(&state, &query, &headers).await?;
+    let caller = caller(&state, &headers).await?;
     let tenant = state.store.tenant(caller.tenant_id).await?;
     Ok(list(tenant.into_iter().map(|t| {
         json!({

@@ -108,6 +108,16 @@ async fn arm_errors_are_arms() {
         (status, body["error"]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("MissingApiVersionParameter"))
     );
+    // Twice is refused in ARM's own format, not in plain text.
+    let (status, body) = get(
+        &format!("{arm}/subscriptions?api-version=2022-12-01&api-version=2022-12-01"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("InvalidApiVersionParameter"))
+    );
     let (status, body) = get(
         &format!("{arm}/resourceGroups?api-version=2022-12-01"),
         Some(&token),
