@@ -499,3 +499,98 @@ async fn run_owner_connections_are_shared_with_service_principals_only() {
     );
     platform.shutdown().await.unwrap();
 }
+
+/// `powerplatform_connection_share`, call by call as the Terraform
+/// provider's `api_connection.go` makes them (`ShareConnection`,
+/// `GetConnectionShares`, `UpdateConnectionShare`, `DeleteConnectionShare`):
+/// its `$filter`, its `Content-Type` on every method, its bodies (principal
+/// `tenantId` null, `NotifyShareTargetOption` "Notify", empty `delete`),
+/// its expected 200s; the shares list in the recorded shape, each principal
+/// with the display name the provider requires.
+#[tokio::test]
+async fn the_terraform_providers_share_calls_replayed() {
+    let (platform, world) = start_identity(false).await;
+    let owner = app_token(&platform, SECRET_APP).await;
+    let lonely_oid = object_id(&app_token(&platform, LONELY_APP).await);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let body = run_owner_body(
+        SHARED_GROUP,
+        CERT_APP,
+        &pfx(&world.cert_pem, PFX_PASSWORD),
+        PFX_PASSWORD,
+    );
+    let created = put(&platform, &owner, &id, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let filter = format!("api-version=1&%24filter=environment+eq+%27{ENVIRONMENT}%27");
+    let base = format!("/connectivity/connectors/shared_uiflow/connections/{id}");
+    let send = async |method: Method, path: &str, body: Option<Value>| {
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        call_raw(&platform, method, ENV_HOST, path, Some(&owner), bytes).await
+    };
+    let share = |role: &str| {
+        json!({
+            "put": [{"properties": {
+                "roleName": role,
+                "capabilities": [],
+                "principal": {"id": lonely_oid, "type": "ServicePrincipal", "tenantId": null},
+                "NotifyShareTargetOption": "Notify",
+            }}],
+            "delete": [],
+        })
+    };
+    let modify = format!("{base}/modifyPermissions?{filter}");
+    let shared = send(Method::POST, &modify, Some(share("CanView"))).await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.text);
+
+    let permissions = format!("{base}/permissions?{filter}");
+    let listed = send(Method::GET, &permissions, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let recorded: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/it/fixtures/terraform_connection/get_connection_shares.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    crate::solutions::assert_shape(&listed.body, &recorded, "permissions");
+    let grantee = |body: &Value| -> Value {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["properties"]["principal"]["id"] == lonely_oid.as_str())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let entry = grantee(&listed.body);
+    assert_eq!(
+        entry["properties"]["roleName"], "CanView",
+        "{}",
+        listed.text
+    );
+    assert!(
+        entry["properties"]["principal"]["displayName"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+
+    let updated = send(Method::POST, &modify, Some(share("CanViewWithShare"))).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    let listed = send(Method::GET, &permissions, None).await;
+    assert_eq!(
+        grantee(&listed.body)["properties"]["roleName"],
+        "CanViewWithShare"
+    );
+
+    let share_id = entry["name"].as_str().unwrap();
+    let delete = json!({
+        "put": [],
+        "delete": [{"id": format!("/providers/Microsoft.PowerApps/apis/shared_uiflow/connections/{id}/permissions/{share_id}")}],
+    });
+    let removed = send(Method::POST, &modify, Some(delete)).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    let listed = send(Method::GET, &permissions, None).await;
+    assert!(grantee(&listed.body).is_null(), "{}", listed.text);
+    platform.shutdown().await.unwrap();
+}
