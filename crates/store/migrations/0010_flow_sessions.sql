@@ -1,5 +1,5 @@
 -- Desktop flow runs (Dataverse's `flowsession` table) and what the
--- simulated machines need to run them (DESIGN.md 4.2, issue 30).
+-- simulated machines need to run them (the world file's machine settings, README "Runs").
 
 -- How a machine behaves when it runs a flow, as the world declares it:
 -- how long a run takes, a code every run on it fails with, and the

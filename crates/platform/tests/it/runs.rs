@@ -1,4 +1,4 @@
-//! Desktop flow runs over HTTP (issue 30): RunDesktopFlow through a
+//! Desktop flow runs over HTTP: RunDesktopFlow through a
 //! connection and through a connection reference, each way a run fails
 //! and the code it fails with, a password rotated under a connection, the
 //! bad requests that queue nothing, cancel, who may read a run, and runs
