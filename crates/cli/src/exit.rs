@@ -9,7 +9,7 @@
 //! | 3 | not found |
 //! | 4 | authentication failed |
 //! | 5 | network or TLS: refused, not trusted, timed out |
-//! | 6 | the connection exists but its status is not Connected (or, for `report`, any is not) |
+//! | 6 | the connection exists but its status is not Connected (or, for `report`, any is not; for `rotate`, a skipped one still holds the old password) |
 //! | 7 | a deployment is not ready: `settings check` found problems, or a flow stayed off; `report --expect` found drift |
 //! | 8 | a desktop flow run did not succeed (`verify`, `deploy --verify`) |
 
@@ -31,7 +31,7 @@ pub enum Exit {
 }
 
 /// The table `--help` ends with.
-pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected (report: any), 7 a deployment is not ready (settings problems, a flow stayed off) or report --expect found drift, 8 a desktop flow run did not succeed.";
+pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected (report: any; rotate: a skipped one keeps the old password), 7 a deployment is not ready (settings problems, a flow stayed off) or report --expect found drift, 8 a desktop flow run did not succeed.";
 
 /// A failure that knows its exit code; anything else is classified by the
 /// client error inside it, or is a usage error.

@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use padconnect_client::fleet::{self, Drift, Expected, FleetConnection, Rotation};
+use padconnect_client::fleet::{self, Drift, Expected, FleetConnection, Rotation, Skip};
 use padconnect_client::{ConnectionsClient, Secret};
-use padconnect_core::EnvironmentId;
 use padconnect_core::uiflow::{MAX_PASSWORD_CHARS, is_windows_account};
+use padconnect_core::{ConnectionId, EnvironmentId};
 
 use crate::exit::{Exit, Failure};
 use crate::output::{self, err, out};
@@ -41,6 +41,12 @@ pub struct RotateArgs {
     /// List what would change; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Rotate only this connection (its id); repeat it for several.
+    #[arg(long = "connection", value_name = "ID")]
+    only: Vec<String>,
+    /// Leave this connection alone (its id); repeat it for several.
+    #[arg(long = "exclude", value_name = "ID")]
+    exclude: Vec<String>,
     /// How to print: table for people, json for scripts.
     #[arg(long, value_enum, ignore_case = true, default_value_t = output::Format::Table)]
     output: output::Format,
@@ -134,6 +140,8 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
             "'{account}' is not a Windows account the service takes: write user, .\\user, MACHINE\\user, DOMAIN\\user, user@domain or AzureAD\\user@domain"
         )));
     }
+    let only = connection_ids("--connection", &args.only)?;
+    let exclude = connection_ids("--exclude", &args.exclude)?;
     let password = match args.dry_run {
         true => Secret::new(""),
         false => new_password(&args)?,
@@ -144,28 +152,21 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
             Ok(token) => padconnect_client::token_object_id(&token.current()),
             Err(_) => None,
         };
-        let holders: Vec<FleetConnection> = all
-            .into_iter()
-            .filter(|c| c.holds_account(account))
-            .collect();
+        let holders = chosen(all, account, &only, &exclude)?;
         if holders.is_empty() {
             return Err(crate::exit::not_found(format!(
                 "no connection in {} environment(s) signs in as '{account}' (or none this identity may see)",
                 environments.len()
             )));
         }
-        let (targets, skipped): (Vec<_>, Vec<_>) = holders
-            .into_iter()
-            .map(|c| {
-                let why = fleet::why_not_rotated(&c, caller.as_deref());
-                (c, why)
-            })
-            .partition(|(_, why)| why.is_none());
-        let targets: Vec<FleetConnection> = targets.into_iter().map(|(c, _)| c).collect();
-        let skipped: Vec<(FleetConnection, String)> = skipped
-            .into_iter()
-            .map(|(c, why)| (c, why.unwrap_or_default()))
-            .collect();
+        let mut targets = Vec::new();
+        let mut skipped = Vec::new();
+        for connection in holders {
+            match fleet::why_not_rotated(&connection, caller.as_deref()) {
+                None => targets.push(connection),
+                Some(skip) => skipped.push((connection, skip)),
+            }
+        }
         if args.dry_run {
             print_plan(&targets, &skipped, args.output);
             return Ok(());
@@ -177,23 +178,84 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
                 c.environment
             )
         };
-        let rotation = fleet::rotate(&client, targets, &password, &progress).await?;
+        let rotation = fleet::rotate(&client, account, targets, &password, &progress).await;
+        skipped.extend(rotation.skipped.iter().cloned());
         print_rotation(&rotation, &skipped, args.output);
-        match &rotation.refused {
-            None => Ok(()),
-            Some((connection, why)) => Err(Failure {
-                exit: Exit::Refused,
-                message: format!(
-                    "stopped at connection {} in {}: {why}. {} connection(s) hold the new password, {} still the old one; fix the cause, then run rotate again (it writes the done ones again, which changes nothing, and goes on)",
-                    connection.id,
-                    connection.environment,
-                    rotation.updated.len(),
-                    rotation.pending.len() + 1
-                ),
-            }
-            .into()),
-        }
+        rotation_outcome(&rotation, &skipped)
     })
+}
+
+/// Parses each id a flag was given, so a typo is refused before anything is read.
+fn connection_ids(flag: &str, ids: &[String]) -> anyhow::Result<Vec<ConnectionId>> {
+    ids.iter()
+        .map(|id| id.parse().map_err(|e| usage(format!("{flag} '{id}': {e}"))))
+        .collect()
+}
+
+/// The connections that sign in as `account`, narrowed by `--connection`
+/// and `--exclude`. A `--connection` that is not among them is an error:
+/// the caller meant a connection this rotation would not touch.
+fn chosen(
+    all: Vec<FleetConnection>,
+    account: &str,
+    only: &[ConnectionId],
+    exclude: &[ConnectionId],
+) -> anyhow::Result<Vec<FleetConnection>> {
+    let id_of = |c: &FleetConnection| c.id.parse::<ConnectionId>().ok();
+    let holders: Vec<FleetConnection> = all
+        .into_iter()
+        .filter(|c| c.holds_account(account))
+        .collect();
+    if let Some(absent) = only
+        .iter()
+        .find(|id| !holders.iter().any(|c| id_of(c).as_ref() == Some(*id)))
+    {
+        return Err(crate::exit::not_found(format!(
+            "--connection {absent}: no connection with that id signs in as '{account}' in the environments listed"
+        )));
+    }
+    Ok(holders
+        .into_iter()
+        .filter(|c| {
+            let id = id_of(c);
+            (only.is_empty() || only.iter().any(|o| id.as_ref() == Some(o)))
+                && !exclude.iter().any(|x| id.as_ref() == Some(x))
+        })
+        .collect())
+}
+
+/// The exit of a rotation: the stop's (refused 1, unreachable 5), else 6
+/// when a connection still holds the old password (`--exclude` it to
+/// leave it alone on purpose), else success.
+fn rotation_outcome(
+    rotation: &Rotation,
+    skipped: &[(FleetConnection, Skip)],
+) -> anyhow::Result<()> {
+    let old = skipped.iter().filter(|(_, s)| s.holds_old_password).count();
+    if let Some(stop) = &rotation.stopped {
+        return Err(Failure {
+            exit: match stop.refused {
+                true => Exit::Refused,
+                false => Exit::Network,
+            },
+            message: format!(
+                "stopped at connection {} in {}: {}. {} connection(s) hold the new password, {} still the old one; fix the cause, then run rotate again (it writes the done ones again, which changes nothing, and goes on)",
+                stop.connection.id,
+                stop.connection.environment,
+                stop.why,
+                rotation.updated.len(),
+                rotation.pending.len() + 1 + old
+            ),
+        }
+        .into());
+    }
+    if old > 0 {
+        return Err(crate::exit::not_connected(format!(
+            "{} connection(s) hold the new password; {old} skipped one(s) still hold the old password and will fail at their next run: fix each as its line says, or --exclude it",
+            rotation.updated.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The new password, checked as the service checks it before anything is sent.
@@ -223,13 +285,13 @@ fn new_password(args: &RotateArgs) -> anyhow::Result<Secret> {
 
 fn print_plan(
     targets: &[FleetConnection],
-    skipped: &[(FleetConnection, String)],
+    skipped: &[(FleetConnection, Skip)],
     format: output::Format,
 ) {
     match format {
         output::Format::Json => output::json(&serde_json::json!({
             "wouldUpdate": targets,
-            "skipped": skipped.iter().map(|(c, why)| serde_json::json!({"connection": c, "why": why})).collect::<Vec<_>>(),
+            "skipped": skipped_json(skipped),
         })),
         output::Format::Table => {
             for c in targets {
@@ -252,15 +314,15 @@ fn print_plan(
 
 fn print_rotation(
     rotation: &Rotation,
-    skipped: &[(FleetConnection, String)],
+    skipped: &[(FleetConnection, Skip)],
     format: output::Format,
 ) {
     match format {
         output::Format::Json => output::json(&serde_json::json!({
             "updated": rotation.updated,
-            "refused": rotation.refused.as_ref().map(|(c, why)| serde_json::json!({"connection": c, "why": why})),
+            "stopped": rotation.stopped,
             "pending": rotation.pending,
-            "skipped": skipped.iter().map(|(c, why)| serde_json::json!({"connection": c, "why": why})).collect::<Vec<_>>(),
+            "skipped": skipped_json(skipped),
         })),
         output::Format::Table => {
             for c in &rotation.updated {
@@ -270,11 +332,13 @@ fn print_rotation(
                     c.environment
                 );
             }
-            if let Some((c, why)) = &rotation.refused {
+            if let Some(stop) = &rotation.stopped {
                 out!(
-                    "REFUSED {} in {}: {why}; it holds the old password",
-                    c.id,
-                    c.environment
+                    "{} {} in {}: {}; it holds the old password",
+                    if stop.refused { "REFUSED" } else { "UNREACHED" },
+                    stop.connection.id,
+                    stop.connection.environment,
+                    stop.why
                 );
             }
             for c in &rotation.pending {
@@ -289,9 +353,18 @@ fn print_rotation(
     }
 }
 
-fn print_skipped(skipped: &[(FleetConnection, String)]) {
-    for (c, why) in skipped {
-        out!("skipped {} in {}: {why}", c.id, c.environment);
+fn skipped_json(skipped: &[(FleetConnection, Skip)]) -> Vec<serde_json::Value> {
+    skipped
+        .iter()
+        .map(|(c, skip)| {
+            serde_json::json!({"connection": c, "why": skip.why, "holdsOldPassword": skip.holds_old_password})
+        })
+        .collect()
+}
+
+fn print_skipped(skipped: &[(FleetConnection, Skip)]) {
+    for (c, skip) in skipped {
+        out!("skipped {} in {}: {}", c.id, c.environment, skip.why);
     }
 }
 
@@ -302,6 +375,9 @@ pub fn report(args: ReportArgs) -> anyhow::Result<()> {
         let (_, environments, all) = fleet_of(session, &args.environments.ids).await?;
         Ok((environments, all))
     })?;
+    if let Some(expected) = &expected {
+        expected_in(expected, &environments)?;
+    }
     let drift = expected.as_deref().map(|e| fleet::drift(e, &all));
     let summary = summary(&all, environments.len());
     match args.output {
@@ -332,12 +408,41 @@ pub fn report(args: ReportArgs) -> anyhow::Result<()> {
 fn read_expected(path: &std::path::Path) -> anyhow::Result<Vec<Expected>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let expected: Vec<Expected> = serde_json::from_str(&text).map_err(|e| {
         usage(format!(
             "{}: {e} (expected a JSON array of {{\"environment\", \"id\", and optionally \"displayName\", \"username\", \"target\", \"ownerId\"}})",
             path.display()
         ))
-    })
+    })?;
+    for (n, entry) in expected.iter().enumerate() {
+        let wrong = |what: &str, e: &dyn std::fmt::Display| {
+            usage(format!("{} entry {n}: {what}: {e}", path.display()))
+        };
+        entry
+            .environment
+            .parse::<EnvironmentId>()
+            .map_err(|e| wrong("environment", &e))?;
+        entry
+            .id
+            .parse::<ConnectionId>()
+            .map_err(|e| wrong("id", &e))?;
+    }
+    Ok(expected)
+}
+
+/// An `--expect` entry of an environment the report does not list would
+/// read as missing: name the flag that lists it instead.
+fn expected_in(expected: &[Expected], environments: &[EnvironmentId]) -> anyhow::Result<()> {
+    for entry in expected {
+        let environment: EnvironmentId = entry.environment.parse()?;
+        if !environments.contains(&environment) {
+            return Err(usage(format!(
+                "--expect names connection {} of environment {environment}, which this report does not list: add --environment {environment}",
+                entry.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// "12 connections in 3 environments: 10 Connected, 2 not (MachineGroupNotFound 1, ...)".
@@ -420,9 +525,30 @@ fn print_table(all: &[FleetConnection], summary: &str, drift: Option<&Drift>) {
     }
 }
 
+/// `text` as literal text in a Markdown table cell: a control character
+/// (a line break would end the row) becomes a space, and each character
+/// Markdown or HTML would read as markup is backslash-escaped (CommonMark
+/// lets any ASCII punctuation be), so a display name such as
+/// `<img src=x>` or `a|b` shows as written, in its cell.
+fn markdown_text(text: &str) -> String {
+    const MARKUP: &str = "\\`*_[]<>&|~#!";
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.push(' ');
+            continue;
+        }
+        if MARKUP.contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 /// The report as GitHub or Azure DevOps renders a job summary.
 fn markdown(all: &[FleetConnection], summary: &str, drift: Option<&Drift>) -> String {
-    let escape = |cell: &str| cell.replace('|', "\\|").replace(['\r', '\n'], " ");
+    let escape = markdown_text;
     let titles: Vec<String> = HEADER
         .iter()
         .map(|h| {

@@ -74,6 +74,21 @@ impl FleetConnection {
     }
 }
 
+/// Whether a listed connection is a desktop flow one. The environment's
+/// connections list (`/connectivity/connections`) holds every connector's
+/// connections; each names its connector in `properties.apiId`, as in the
+/// provider's recorded `get_connections.json`
+/// (`/providers/Microsoft.PowerApps/apis/shared_commondataserviceforapps`).
+pub fn is_desktop_flow_connection(connection: &Value) -> bool {
+    connection["properties"]["apiId"]
+        .as_str()
+        .and_then(|api| api.rsplit_once('/'))
+        .is_some_and(|(_, name)| name.eq_ignore_ascii_case(DESKTOP_FLOW_CONNECTOR))
+}
+
+/// The desktop flow connector's name in an `apiId`.
+const DESKTOP_FLOW_CONNECTOR: &str = "shared_uiflow";
+
 /// The desktop flow connections the caller may see in `environment`.
 pub async fn connections(
     client: &ConnectionsClient,
@@ -83,29 +98,69 @@ pub async fn connections(
         .list(environment)
         .await?
         .iter()
+        .filter(|c| is_desktop_flow_connection(c))
         .map(|c| FleetConnection::from_value(environment, c))
         .collect())
 }
 
+/// Status codes that say the connection's target is gone or no longer
+/// its owner's: a PUT to it is refused whatever the password, so a
+/// rotation passes over it (the report shows it broken).
+const ORPHANED: [&str; 3] = [
+    "MachineGroupNotFound",
+    "MachineGroupAccessRevoked",
+    "MachineJoinedGroup",
+];
+
+/// Why a rotation leaves a connection that holds the account alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Skip {
+    pub why: String,
+    /// Whether it still holds the old password afterwards (a vault-backed
+    /// connection holds none).
+    pub holds_old_password: bool,
+}
+
+impl Skip {
+    fn old(why: String) -> Self {
+        Self {
+            why,
+            holds_old_password: true,
+        }
+    }
+}
+
 /// Why a connection that holds the account is left alone by a rotation.
-pub fn why_not_rotated(connection: &FleetConnection, caller: Option<&str>) -> Option<String> {
+pub fn why_not_rotated(connection: &FleetConnection, caller: Option<&str>) -> Option<Skip> {
     if connection.credential.is_some() {
-        return Some(
-            "its password is a Key Vault or CyberArk credential's: rotate it in the vault, the connection holds none"
+        return Some(Skip {
+            why: "its password is a Key Vault or CyberArk credential's: rotate it in the vault, the connection holds none"
                 .to_owned(),
-        );
+            holds_old_password: false,
+        });
     }
     if connection.parameter_set == ParameterSet::AzureRelayRunOwner.name() {
-        return Some(format!(
+        return Some(Skip::old(format!(
             "a run-owner connection: the service does not show its certificate, so rewrite it whole with `padconnect connect --connection-id {} --parameter-set azureRelayRunOwner --run-owner-pfx FILE`",
             connection.id
-        ));
+        )));
     }
     if caller.is_some_and(|me| !me.eq_ignore_ascii_case(&connection.owner_id)) {
-        return Some(format!(
+        return Some(Skip::old(format!(
             "owned by {} ({}): only its owner (or an administrator) may change it",
             connection.owner, connection.owner_type
-        ));
+        )));
+    }
+    if let Some(code) = connection
+        .error_code
+        .as_deref()
+        .filter(|code| ORPHANED.contains(code))
+    {
+        return Some(Skip::old(format!(
+            "{code}: its target is gone or no longer shared with its owner, so the service refuses any write; point it at a group (`padconnect connection update {} --group ID`) or delete it, then rotate again",
+            connection.id
+        )));
     }
     None
 }
@@ -148,62 +203,123 @@ pub fn rewritten(
 pub struct Rotation {
     /// Written with the new password.
     pub updated: Vec<FleetConnection>,
-    /// The one the service refused, and why: the rotation stopped there.
-    pub refused: Option<(FleetConnection, String)>,
-    /// Not reached: they still hold the old password.
+    /// Passed over while rotating: deleted, rewritten to another account or
+    /// refused for its own target since it was listed. They hold the old password.
+    pub skipped: Vec<(FleetConnection, Skip)>,
+    /// Where the rotation stopped, if it did: they hold the old password.
+    pub stopped: Option<Stop>,
+    /// Not reached: they hold the old password.
     pub pending: Vec<FleetConnection>,
 }
 
+/// The connection a rotation stopped at, and why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stop {
+    pub connection: FleetConnection,
+    pub why: String,
+    /// The service refused (a credential error, or one not known to be the
+    /// connection's own); otherwise it could not be reached.
+    pub refused: bool,
+}
+
+/// What one connection's turn came to.
+enum Turn {
+    Updated,
+    Skipped(String),
+    Stop { why: String, refused: bool },
+}
+
 /// Writes `password` to each connection in order, stopping at the first
-/// the service refuses, so a wrong new password is tried once, not on
-/// every connection (each try is a bad sign-in on the machine, and enough
-/// of them lock the account out, KB 4555406).
+/// refusal that is not the connection's own (a wrong password is refused
+/// the same everywhere), so a wrong new password is tried once, not on
+/// every connection: each try is a bad sign-in on the machine, and enough
+/// of them lock the account out (KB 4555406). Connections refused for
+/// their own target, deleted or rewritten since the listing are passed
+/// over. A network failure stops it too, with what was done kept.
 pub async fn rotate(
     client: &ConnectionsClient,
+    account: &str,
     targets: Vec<FleetConnection>,
     password: &Secret,
     progress: &dyn Fn(&FleetConnection),
-) -> Result<Rotation, ClientError> {
+) -> Rotation {
     let mut rotation = Rotation::default();
     let mut queue = targets.into_iter();
     for connection in queue.by_ref() {
-        let environment: EnvironmentId = connection
-            .environment
-            .parse()
-            .map_err(|e| protocol(&connection, e))?;
-        let id: ConnectionId = connection
-            .id
-            .parse()
-            .map_err(|e| protocol(&connection, e))?;
-        let Some(existing) = client.get(&environment, &id).await? else {
-            rotation.refused = Some((connection, "it was deleted meanwhile".to_owned()));
-            break;
-        };
-        let Some(body) = rewritten(&existing, None, password.clone()) else {
-            rotation.refused = Some((connection, "its parameter set changed meanwhile".to_owned()));
-            break;
-        };
-        match client.put(&environment, &id, &body).await {
-            Ok(_) => {
+        match turn(client, account, &connection, password).await {
+            Turn::Updated => {
                 progress(&connection);
                 rotation.updated.push(connection);
             }
-            Err(ClientError::Service { code, message, .. }) => {
-                rotation.refused = Some((connection, format!("{code}: {message}")));
+            Turn::Skipped(why) => rotation.skipped.push((connection, Skip::old(why))),
+            Turn::Stop { why, refused } => {
+                rotation.stopped = Some(Stop {
+                    connection,
+                    why,
+                    refused,
+                });
                 break;
             }
-            Err(other) => return Err(other),
         }
     }
     rotation.pending = queue.collect();
-    Ok(rotation)
+    rotation
 }
 
-fn protocol(connection: &FleetConnection, error: impl std::fmt::Display) -> ClientError {
-    ClientError::Protocol {
-        url: format!("connection {}", connection.id),
-        reason: error.to_string(),
+/// Reads `connection` afresh and writes it back with `password`.
+async fn turn(
+    client: &ConnectionsClient,
+    account: &str,
+    connection: &FleetConnection,
+    password: &Secret,
+) -> Turn {
+    let (Ok(environment), Ok(id)) = (
+        connection.environment.parse::<EnvironmentId>(),
+        connection.id.parse::<ConnectionId>(),
+    ) else {
+        return Turn::Skipped("the service listed it under an id that is not one".to_owned());
+    };
+    let existing = match client.get(&environment, &id).await {
+        Ok(Some(existing)) => existing,
+        Ok(None) => return Turn::Skipped("it was deleted meanwhile".to_owned()),
+        Err(error) => return stop(error),
+    };
+    let now = FleetConnection::from_value(&environment, &existing);
+    if !now.holds_account(account) {
+        return Turn::Skipped(format!(
+            "it signs in as '{}' now, not as the account rotated",
+            now.username
+        ));
     }
+    let Some(body) = rewritten(&existing, None, password.clone()) else {
+        return Turn::Skipped("its parameter set changed meanwhile".to_owned());
+    };
+    match client.put(&environment, &id, &body).await {
+        Ok(_) => Turn::Updated,
+        Err(ClientError::Service {
+            status,
+            code,
+            message,
+        }) if refused_for_itself(status, &code) => Turn::Skipped(format!("{code}: {message}")),
+        Err(error) => stop(error),
+    }
+}
+
+/// Refusals that concern the connection itself, not the password: its
+/// target gone or no longer shared (`InvalidTargetId`, 403), its vault
+/// credential (`InvalidCredentialId`), deleted or taken meanwhile (404, 409).
+fn refused_for_itself(status: u16, code: &str) -> bool {
+    matches!(status, 403 | 404 | 409) || matches!(code, "InvalidTargetId" | "InvalidCredentialId")
+}
+
+fn stop(error: ClientError) -> Turn {
+    let refused = matches!(error, ClientError::Service { .. });
+    let why = match error {
+        ClientError::Service { code, message, .. } => format!("{code}: {message}"),
+        other => other.to_string(),
+    };
+    Turn::Stop { why, refused }
 }
 
 /// A connection that should exist (`report --expect`): its id and
@@ -241,7 +357,7 @@ pub fn drift(expected: &[Expected], found: &[FleetConnection]) -> Drift {
     let key = |environment: &str, id: &str| {
         format!(
             "{}/{}",
-            environment.to_lowercase(),
+            same_environment(environment),
             id.to_lowercase().replace('-', "")
         )
     };
@@ -278,7 +394,7 @@ pub fn drift(expected: &[Expected], found: &[FleetConnection]) -> Drift {
     for f in found {
         let watched = expected
             .iter()
-            .any(|e| e.environment.eq_ignore_ascii_case(&f.environment));
+            .any(|e| same_environment(&e.environment) == same_environment(&f.environment));
         let known = expected
             .iter()
             .any(|e| key(&e.environment, &e.id) == key(&f.environment, &f.id));
@@ -287,6 +403,14 @@ pub fn drift(expected: &[Expected], found: &[FleetConnection]) -> Drift {
         }
     }
     drift
+}
+
+/// An environment id as one string however it was written (any case,
+/// dashes or not, `Default-` or `default-`).
+fn same_environment(id: &str) -> String {
+    id.parse::<EnvironmentId>()
+        .map(|id| id.to_string())
+        .unwrap_or_else(|_| id.to_lowercase())
 }
 
 #[cfg(test)]
@@ -310,6 +434,22 @@ mod tests {
             run_owner: None,
             credential: None,
         }
+    }
+
+    #[test]
+    fn only_the_desktop_flow_connector_s_connections_are_the_fleet() {
+        // Recorded by Microsoft's Terraform provider: an environment's
+        // connections list holds every connector's connections.
+        let recorded: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/get_connections.json")).unwrap();
+        let listed = recorded["value"].as_array().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(!listed.iter().any(is_desktop_flow_connection));
+        let mut uiflow = listed[0].clone();
+        uiflow["properties"]["apiId"] = "/providers/Microsoft.PowerApps/apis/shared_uiflow".into();
+        assert!(is_desktop_flow_connection(&uiflow));
+        uiflow["properties"]["apiId"] = "/providers/Microsoft.PowerApps/apis/shared_uiflowx".into();
+        assert!(!is_desktop_flow_connection(&uiflow));
     }
 
     #[test]

@@ -367,6 +367,28 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
             "Revokee": {"@odata.type": "Microsoft.Dynamics.CRM.systemuser", "systemuserid": app_user},
         })),
     );
+    // A display name a pipeline's job summary must not read as markup.
+    let odd = uuid::Uuid::new_v4().simple().to_string();
+    let created = as_app(
+        &server,
+        OLD,
+        &[
+            "connect",
+            "--environment",
+            PROD,
+            "--group",
+            &group_id(PROD),
+            "--username",
+            "FABRIKAM\\svc-bot",
+            "--connection-id",
+            &odd,
+            "--display-name",
+            "<img src=x>|a\\b*c*",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(created.status.success(), "{}", stderr(&created));
     let listed = statuses(&json_of(&report(
         &server,
         &["--environment", PROD, "--output", "json"],
@@ -387,7 +409,7 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
     );
     assert_eq!(markdown.status.code(), Some(6), "{}", stderr(&markdown));
     let text = stdout(&markdown);
-    assert!(text.starts_with("### Desktop flow connections\n\n4 connection(s) in 2 environment(s): 1 Connected, 3 not (MachineGroupAccessRevoked 1, MachineGroupNotFound 1, MachineOffline 1)"), "{text}");
+    assert!(text.starts_with("### Desktop flow connections\n\n5 connection(s) in 2 environment(s): 2 Connected, 3 not (MachineGroupAccessRevoked 1, MachineGroupNotFound 1, MachineOffline 1)"), "{text}");
     assert!(
         text.contains("| Environment | Connection | Name | Owner | Status |"),
         "{text}"
@@ -398,6 +420,13 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
         "{text}"
     );
     assert!(text.contains(&format!("| {TEST} | {good} |")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "| {PROD} | {odd} | \\<img src=x\\>\\|a\\\\b\\*c\\* |"
+        )),
+        "{text}"
+    );
+    assert!(!text.replace("\\<", "").contains('<'), "{text}");
 
     // Drift against what should exist in TEST.
     let expect = dir.path().join("expect.json");
@@ -522,4 +551,69 @@ fn the_report_names_each_broken_connection_in_markdown_and_its_drift() {
     .output()
     .unwrap();
     assert_eq!(nobody.status.code(), Some(3), "{}", stderr(&nobody));
+
+    // A rotation in PROD passes over the orphaned connections, writes the
+    // rest, and exits 6: two still hold the old password.
+    let rotate_prod = |extra: &[&str]| {
+        let mut args = vec![
+            "rotate",
+            "--username",
+            "FABRIKAM\\svc-bot",
+            "--environment",
+            PROD,
+        ];
+        args.extend(extra);
+        as_app(&server, OLD, &args).output().unwrap()
+    };
+    let partial = rotate_prod(&["--exclude", &offline]);
+    assert_eq!(partial.status.code(), Some(6), "{}", stderr(&partial));
+    let printed = stdout(&partial);
+    assert!(
+        printed.contains(&format!("updated {odd} in {PROD}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("skipped {orphan} in {PROD}: MachineGroupNotFound")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "skipped {borrowed} in {PROD}: MachineGroupAccessRevoked"
+        )),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains(&offline),
+        "an excluded connection is left out: {printed}"
+    );
+    assert!(
+        stderr(&partial).contains("2 skipped one(s) still hold the old password"),
+        "{}",
+        stderr(&partial)
+    );
+    // --connection narrows it to one, and one that is not the account's is refused.
+    let one = rotate_prod(&["--connection", &odd]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    assert!(!stdout(&one).contains(&orphan), "{}", stdout(&one));
+    let elsewhere = rotate_prod(&["--connection", &good]);
+    assert_eq!(elsewhere.status.code(), Some(3), "{}", stderr(&elsewhere));
+    assert!(
+        stderr(&elsewhere).contains(&format!("--connection {good}")),
+        "{}",
+        stderr(&elsewhere)
+    );
+    let typo = rotate_prod(&["--exclude", "not-an-id"]);
+    assert_eq!(typo.status.code(), Some(2), "{}", stderr(&typo));
+
+    // An expected connection of an environment the report does not list.
+    let unlisted = report(
+        &server,
+        &["--environment", PROD, "--expect", expect.to_str().unwrap()],
+    );
+    assert_eq!(unlisted.status.code(), Some(2), "{}", stderr(&unlisted));
+    assert!(
+        stderr(&unlisted).contains(&format!("add --environment {TEST}")),
+        "{}",
+        stderr(&unlisted)
+    );
 }
