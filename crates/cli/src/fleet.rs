@@ -18,8 +18,8 @@ use crate::session::{Session, SessionArgs};
 
 #[derive(Args)]
 pub struct Environments {
-    /// An environment to work in; repeat it for several. In an embedded
-    /// session, quickstart's by default.
+    /// An environment to work in; repeat it for several. Without it, every
+    /// environment the identity can see (as BAP lists them).
     #[arg(long = "environment", value_name = "ID")]
     ids: Vec<String>,
     #[command(flatten)]
@@ -92,7 +92,7 @@ async fn fleet_of(
     ids: &[String],
 ) -> anyhow::Result<(ConnectionsClient, Vec<EnvironmentId>, Vec<FleetConnection>)> {
     let environments: Vec<EnvironmentId> = match ids {
-        [] => vec![session.environment(None)?],
+        [] => session.visible_environments().await?,
         ids => ids
             .iter()
             .map(|id| session.environment(Some(id)))

@@ -114,6 +114,20 @@ impl Session {
         }
     }
 
+    /// Every environment the identity can see, as BAP lists them.
+    pub async fn visible_environments(&self) -> anyhow::Result<Vec<EnvironmentId>> {
+        let token = self.token(&self.target.bap_scope()).await?;
+        let listed = padconnect_client::discovery::environments(&self.http, &self.target, &token)
+            .await
+            .context("listing the environments this identity can see (or name them with --environment ID)")?;
+        if listed.is_empty() {
+            return Err(crate::exit::not_found(
+                "this identity is a member of no environment: add it as an application user (Power Platform admin center > Environment > Settings > Application users), or name one with --environment ID",
+            ));
+        }
+        Ok(listed)
+    }
+
     /// The org given (a name, or a URL for a regional org), or the
     /// embedded one's, or else the one BAP names for `environment`.
     pub async fn org(

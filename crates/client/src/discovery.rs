@@ -48,6 +48,40 @@ pub async fn environment_org(
     })
 }
 
+/// Every environment the caller can see, as BAP lists them: the admin
+/// scope's list (every environment of the tenant) for administrators and
+/// management apps, else the user scope's (the environments it is a member
+/// of). Pages are followed through `nextLink` where BAP gives one.
+pub async fn environments(
+    http_client: &reqwest::Client,
+    target: &Target,
+    token: &str,
+) -> Result<Vec<EnvironmentId>, ClientError> {
+    let first = match get(http_client, &target.bap_environments(true), token).await {
+        Err(ClientError::Service { status: 403, .. }) => {
+            get(http_client, &target.bap_environments(false), token).await?
+        }
+        other => other?,
+    };
+    let mut page = first;
+    let mut all = Vec::new();
+    loop {
+        for environment in page["value"].as_array().into_iter().flatten() {
+            let name = environment["name"].as_str().unwrap_or_default();
+            let id = name.parse().map_err(|e| ClientError::Protocol {
+                url: target.bap_environments(true),
+                reason: format!("BAP listed an environment named '{name}': {e}"),
+            })?;
+            all.push(id);
+        }
+        let Some(next) = page["nextLink"].as_str().map(str::to_owned) else {
+            return Ok(all);
+        };
+        let (_, body) = http::send(http_client, Method::GET, &next, &token.into(), None).await?;
+        page = body;
+    }
+}
+
 async fn get(http_client: &reqwest::Client, url: &str, token: &str) -> Result<Value, ClientError> {
     let url = format!("{url}?api-version={API_VERSION}");
     let (_, body) = http::send(http_client, Method::GET, &url, &token.into(), None).await?;

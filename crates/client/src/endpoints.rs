@@ -145,8 +145,14 @@ impl Target {
     /// BAP's view of an environment, in its admin scope or its user scope
     /// (without the api-version).
     pub fn bap_environment(&self, env: &EnvironmentId, admin: bool) -> String {
+        format!("{}/{env}", self.bap_environments(admin))
+    }
+
+    /// BAP's list of environments, in its admin scope or its user scope
+    /// (without the api-version).
+    pub fn bap_environments(&self, admin: bool) -> String {
         let scope = if admin { "scopes/admin/" } else { "" };
-        let path = format!("/providers/Microsoft.BusinessAppPlatform/{scope}environments/{env}");
+        let path = format!("/providers/Microsoft.BusinessAppPlatform/{scope}environments");
         match self {
             Self::Cloud(cloud) => format!("https://{}{path}", cloud.hosts().bap),
             Self::Platform(base) => format!("{base}/bap{path}"),
