@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use padconnect_platform::config::LogFormat;
-use padconnect_platform::{Platform, PlatformConfig};
+use padconnect_platform::{LoadedWorld, Platform, PlatformConfig};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::Targets;
@@ -94,7 +94,7 @@ pub fn load_config(
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
-    init_logging(config.log_format);
+    init_logging(config.log_format, colour_on_stderr());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -106,12 +106,16 @@ async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let data_dir = config.data_dir.clone();
+    let log_format = config.log_format;
     let platform = Platform::open(config).await?;
     let addr = listener.local_addr()?;
     let url = format!("{}://{addr}", platform.scheme());
     // For `padconnect env --data-dir`: where this platform answers.
     crate::env::record(&data_dir, &url)?;
-    tracing::info!(%url, "padconnect platform listening on {url}");
+    tracing::info!(%url, portal = %format!("{url}/"), "padconnect platform listening on {url}");
+    if log_format == LogFormat::Text {
+        crate::output::err!("{}", banner(&url, &data_dir, platform.world()));
+    }
     let served = platform.serve(listener, shutdown_signal()).await;
     crate::env::forget(&data_dir);
     served?;
@@ -119,16 +123,94 @@ async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a person starting `serve` needs first: where each surface
+/// answers, where the portal is and who may sign in to it, and how to point
+/// unchanged tools at it. Printed once, in text mode only: a log collector
+/// reading JSON gets the `listening` event's fields instead.
+fn banner(url: &str, data_dir: &std::path::Path, world: Option<&LoadedWorld>) -> String {
+    let mut lines = Vec::new();
+    match world {
+        Some(world) => lines.push(format!(
+            "padconnect platform ready at {url}, with the world of {}: {}.",
+            world.path.display(),
+            world.summary
+        )),
+        None => lines.push(format!(
+            "padconnect platform ready at {url}, with no world file (pass --world FILE to declare tenants, apps and environments)."
+        )),
+    }
+    let tenant = world
+        .and_then(|w| w.tenants.first())
+        .map_or_else(|| "{tenant}".to_owned(), ToString::to_string);
+    let org = world
+        .and_then(|w| w.orgs.first())
+        .map_or_else(|| "{org}".to_owned(), |(_, org)| org.clone());
+    let environment = world
+        .and_then(|w| w.orgs.first())
+        .map_or_else(|| "{environment}".to_owned(), |(id, _)| id.to_string());
+    let rows = [
+        ("Portal (Power Automate)", format!("{url}/")),
+        (
+            "Entra ID tokens",
+            format!("{url}/{tenant}/oauth2/v2.0/token"),
+        ),
+        (
+            "Power Platform API",
+            format!(
+                "{url}/environments/{environment}/connectivity/connectors/shared_uiflow/connections"
+            ),
+        ),
+        ("Dataverse", format!("{url}/orgs/{org}/api/data/v9.2/")),
+        ("BAP and ARM", format!("{url}/bap/...  {url}/arm/...")),
+    ];
+    for (what, at) in rows {
+        lines.push(format!("  {what:<24} {at}"));
+    }
+    if let Some(world) = world {
+        let users = match world.users.is_empty() {
+            true => "nobody (the world file lists no [[tenants.users]])".to_owned(),
+            false => world.users.join(", "),
+        };
+        lines.push(format!(
+            "  Portal sign-in           {users}, with the password the world file gives"
+        ));
+        let apps: Vec<String> = world
+            .apps
+            .iter()
+            .map(|(name, id)| format!("{name} ({id})"))
+            .collect();
+        if !apps.is_empty() {
+            lines.push(format!("  Apps that get tokens     {}", apps.join(", ")));
+        }
+    }
+    lines.push(format!(
+        "  Unchanged tools          eval \"$(padconnect env --data-dir {})\" (the cloud's own host names)",
+        data_dir.display()
+    ));
+    lines.push("Stop it with Ctrl-C; it finishes the requests in flight.".to_owned());
+    lines.join("\n")
+}
+
+/// Whether logs on stderr may carry colour: only on a terminal, and not
+/// when `NO_COLOR` is set to anything but the empty string (no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    let refused = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    std::io::stderr().is_terminal() && !refused
+}
+
 /// Logs go to stderr; `RUST_LOG` filters them by target and level
 /// (`info`, `padconnect_platform=debug,warn`; default: info). `Targets`
 /// rather than `EnvFilter`: no span or field filters, and no regex engine
 /// in the build.
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, colour: bool) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|directives| directives.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(colour);
     match format {
         LogFormat::Json => builder
             .json()

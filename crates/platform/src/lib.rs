@@ -34,6 +34,6 @@ mod verified;
 
 pub use config::PlatformConfig;
 pub use identity::mint_federated_token;
-pub use server::{Platform, PlatformError, RunningPlatform};
+pub use server::{LoadedWorld, Platform, PlatformError, RunningPlatform};
 pub use state::AppState;
 pub use tls::CA_FILE;

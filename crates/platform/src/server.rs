@@ -15,6 +15,7 @@ use crate::signing::{REFRESH_EVERY, SigningError, SigningKeys};
 use crate::state::{AppState, Inner};
 use crate::tls::{self, TlsError};
 use crate::{listener, routing};
+use padconnect_core::EnvironmentId;
 use padconnect_domain::keyring::{KeyRing, KeyRingError};
 use padconnect_domain::runs;
 use padconnect_domain::world::{LoadSummary, World, WorldError, load_world};
@@ -48,8 +49,46 @@ pub struct Platform {
     state: AppState,
     /// Certificates for CONNECT tunnels, from the data dir's CA.
     leaves: Arc<tls::LeafCertificates>,
-    world: Option<LoadSummary>,
+    world: Option<LoadedWorld>,
     tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// What a start banner says of the world loaded: how much it wrote, who
+/// may sign in, and where. No secret: passwords stay in the file.
+#[derive(Debug, Clone)]
+pub struct LoadedWorld {
+    pub path: std::path::PathBuf,
+    pub summary: LoadSummary,
+    /// The people who may sign in to the portal (UPNs).
+    pub users: Vec<String>,
+    /// The apps that may ask for tokens: display name and client id.
+    pub apps: Vec<(String, uuid::Uuid)>,
+    /// The environments' Dataverse orgs: environment id and org name.
+    pub orgs: Vec<(EnvironmentId, String)>,
+    pub tenants: Vec<uuid::Uuid>,
+}
+
+impl LoadedWorld {
+    fn of(path: &std::path::Path, summary: LoadSummary, world: &World) -> Self {
+        let tenants = &world.tenants;
+        Self {
+            path: path.to_owned(),
+            summary,
+            users: tenants
+                .iter()
+                .flat_map(|t| t.users.iter().map(|u| u.upn.clone()))
+                .collect(),
+            apps: tenants
+                .iter()
+                .flat_map(|t| t.apps.iter().map(|a| (a.display_name.clone(), a.client_id)))
+                .collect(),
+            orgs: tenants
+                .iter()
+                .flat_map(|t| t.environments.iter().map(|e| (e.id, e.org.clone())))
+                .collect(),
+            tenants: tenants.iter().map(|t| t.id).collect(),
+        }
+    }
 }
 
 impl Platform {
@@ -86,8 +125,8 @@ impl Platform {
                 let summary = load_world(&store, &keyring, &world)
                     .await
                     .map_err(PlatformError::WorldLoad)?;
-                info!(world = %path.display(), ?summary, "world loaded");
-                Some(summary)
+                info!(world = %path.display(), %summary, "world loaded");
+                Some(LoadedWorld::of(path, summary, &world))
             }
             None => None,
         };
@@ -139,9 +178,9 @@ impl Platform {
         if self.tls.is_some() { "https" } else { "http" }
     }
 
-    /// What loading the world wrote, when a world file was given.
-    pub fn world_summary(&self) -> Option<LoadSummary> {
-        self.world
+    /// The world loaded at start, when a world file was given.
+    pub fn world(&self) -> Option<&LoadedWorld> {
+        self.world.as_ref()
     }
 
     pub fn router(&self) -> Router {

@@ -100,3 +100,57 @@ fn a_bad_config_value_is_refused_before_starting() {
         "{err}"
     );
 }
+
+/// Started by hand in text mode (stderr a pipe, as in a log file), `serve`
+/// writes no colour codes and says in plain words where each surface is,
+/// where the portal is and who may sign in to it.
+#[test]
+fn the_start_banner_names_the_portal_and_who_signs_in_without_colour_codes() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = padconnect()
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "text"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--world", &example_world()])
+        .env("NO_COLOR", "")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Stop it with Ctrl-C");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = seen.join("\n");
+    assert!(!text.contains('\u{1b}'), "no ANSI escape in a pipe: {text}");
+    assert!(
+        !text.contains("LoadSummary"),
+        "no Rust debug output: {text}"
+    );
+    assert!(
+        text.contains("1 tenant, 1 app, 1 user, 1 environment, 1 machine group, 3 machines"),
+        "{text}"
+    );
+    let portal = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Portal (Power Automate)"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no portal line: {text}"));
+    assert!(portal.starts_with("http://127.0.0.1:"), "{portal}");
+    assert!(
+        text.contains("Portal sign-in           admin@contoso.onmicrosoft.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("eval \"$(padconnect env --data-dir"),
+        "{text}"
+    );
+}

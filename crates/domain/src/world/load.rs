@@ -27,6 +27,25 @@ pub struct LoadSummary {
     pub machines: usize,
 }
 
+/// "1 tenant, 2 apps, 0 users, ...": what a log line or a banner says.
+impl std::fmt::Display for LoadSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let counts = [
+            (self.tenants, "tenant"),
+            (self.apps, "app"),
+            (self.users, "user"),
+            (self.environments, "environment"),
+            (self.machine_groups, "machine group"),
+            (self.machines, "machine"),
+        ];
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
 /// Writes `world` in one transaction. Passwords keep their stored hash when
 /// it still matches, so a reload changes nothing; client secrets are hashed
 /// under `keyring`'s active key.
