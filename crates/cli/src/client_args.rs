@@ -11,7 +11,10 @@ use padconnect_core::Cloud;
 
 use crate::secret_input::SecretSource;
 
+/// Under their own heading in every command's help: the same fourteen
+/// flags everywhere, apart from what the command itself takes.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Sign in (azure-identity's AZURE_* variables, or these flags)")]
 pub struct ClientArgs {
     /// Tenant id or domain.
     #[arg(long, env = "AZURE_TENANT_ID", value_name = "TENANT")]
@@ -112,16 +115,34 @@ impl ClientArgs {
         TokenClient::new(http, &authority)
     }
 
+    /// The tenant, as Entra ID names one: its id (a GUID) or a domain.
     pub fn tenant(&self) -> anyhow::Result<&str> {
-        self.tenant
+        let tenant = self
+            .tenant
             .as_deref()
-            .context("no tenant: set AZURE_TENANT_ID or pass --tenant")
+            .context("no tenant: set AZURE_TENANT_ID or pass --tenant")?;
+        if uuid::Uuid::try_parse(tenant).is_err()
+            && !padconnect_core::host::is_domain(&tenant.to_ascii_lowercase())
+        {
+            anyhow::bail!(
+                "'{tenant}' is not a tenant: give its id (a GUID, Entra ID > Overview > Tenant ID) or a domain of it (contoso.onmicrosoft.com)"
+            );
+        }
+        Ok(tenant)
     }
 
+    /// The app's client id: a GUID, as Entra ID gives every app registration.
     pub fn client_id(&self) -> anyhow::Result<&str> {
-        self.client_id
+        let client_id = self
+            .client_id
             .as_deref()
-            .context("no client id: set AZURE_CLIENT_ID or pass --client-id")
+            .context("no client id: set AZURE_CLIENT_ID or pass --client-id")?;
+        if uuid::Uuid::try_parse(client_id).is_err() {
+            anyhow::bail!(
+                "'{client_id}' is not a client id: an app registration's client id is a GUID (Entra ID > App registrations > Application (client) ID)"
+            );
+        }
+        Ok(client_id)
     }
 
     /// The credential `--credential` names, else the first configured one in

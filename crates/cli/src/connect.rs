@@ -128,6 +128,7 @@ fn retry(environment_wait: std::time::Duration) -> padconnect_client::Retry {
 }
 
 pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
+    check_before_signing_in(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -246,7 +247,48 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The seed's "get the group ID", through Dataverse.
+/// What is wrong as written is said before anything is signed in to.
+fn check_before_signing_in(args: &ConnectArgs) -> anyhow::Result<()> {
+    if let Some(group) = args.group.as_deref()
+        && uuid::Uuid::try_parse(group).is_err()
+    {
+        return Err(crate::exit::usage(format!(
+            "--group takes a machine group's id (a GUID); '{group}' is not one. To name the group, pass --group-name '{group}'"
+        )));
+    }
+    if let Some(username) = &args.username {
+        warn_if_backslash_lost(username);
+    }
+    Ok(())
+}
+
+/// `CONTOSOsvc-bot` is what a shell leaves of an unquoted `CONTOSO\svc-bot`:
+/// a run of capitals glued to a lower-case name, with no `\` or `@`. The
+/// service would take it as a local account of that name, so the
+/// connection would fail at its first run; a warning says so now.
+pub fn warn_if_backslash_lost(username: &str) {
+    if let Some((domain, user)) = lost_backslash(username) {
+        err!(
+            "padconnect: warning: '{username}' has no backslash; if you meant '{domain}\\{user}', the shell removed it: quote the name ('{domain}\\{user}')"
+        );
+    }
+}
+
+fn lost_backslash(username: &str) -> Option<(&str, &str)> {
+    if username.contains(['\\', '@', '/']) {
+        return None;
+    }
+    let split = username.find(|c: char| c.is_ascii_lowercase())?;
+    let (domain, user) = username.split_at(split);
+    let looks_like_domain = domain.len() >= 2
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    (looks_like_domain && domain.starts_with(|c: char| c.is_ascii_uppercase()))
+        .then_some((domain, user))
+}
+
+/// Finds a machine group (or a standalone machine's) by name, through Dataverse.
 async fn group_by_name(
     session: &Session,
     args: &ConnectArgs,
@@ -255,13 +297,37 @@ async fn group_by_name(
 ) -> anyhow::Result<String> {
     let org = session.org(args.org.as_ref(), Some(environment)).await?;
     let dataverse = session.dataverse(&org).await?;
-    let group = dataverse.find_group(name).await?.ok_or_else(|| {
-        crate::exit::not_found(format!("no machine group or machine named '{name}' that this service principal may see: share it with the application user first"))
-    })?;
+    let Some(group) = dataverse.find_group(name).await? else {
+        let visible = visible_names(&dataverse.machine_groups().await?);
+        let seen = match visible.is_empty() {
+            true => "it sees none: a group must be shared with its application user (Machines > Share) before it shows".to_owned(),
+            false => format!("it sees: {}", visible.join(", ")),
+        };
+        return Err(crate::exit::not_found(format!(
+            "no machine group or machine named '{name}' is visible to this identity; {seen}"
+        )));
+    };
     let id = group["flowmachinegroupid"]
         .as_str()
         .context("a group without an id")?;
     Ok(id.to_owned())
+}
+
+/// The names of the groups (and standalone machines) a caller sees, each
+/// once, the first twenty: enough to spot a typo.
+fn visible_names(groups: &[serde_json::Value]) -> Vec<String> {
+    let mut names: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .map(|name| format!("'{name}'"))
+        .collect();
+    names.dedup();
+    if names.len() > 20 {
+        let more = names.len() - 20;
+        names.truncate(20);
+        names.push(format!("and {more} more (padconnect group list)"));
+    }
+    names
 }
 
 /// The run owner of an azureRelayRunOwner connection: its PFX and password.
@@ -432,6 +498,30 @@ fn change_sentence(change: Change) -> &'static str {
         }
         Change::Unchanged => {
             "already exists with these settings: nothing changed (--force rewrites it)"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lost_backslash;
+
+    #[test]
+    fn a_domain_glued_to_a_name_is_noticed_and_plain_names_are_not() {
+        assert_eq!(
+            lost_backslash("CONTOSOsvc-bot"),
+            Some(("CONTOSO", "svc-bot"))
+        );
+        assert_eq!(lost_backslash("FAB-01admin"), Some(("FAB-01", "admin")));
+        for fine in [
+            "CONTOSO\\svc-bot",
+            "svc@contoso.com",
+            "JDoe",
+            "svc-bot",
+            "ADMIN",
+            ".\\bot",
+        ] {
+            assert_eq!(lost_backslash(fine), None, "{fine}");
         }
     }
 }

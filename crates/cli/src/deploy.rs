@@ -13,7 +13,7 @@ use padconnect_client::runs::RunRequest;
 use padconnect_core::desktop_runs::MAX_TIMEOUT_SECONDS;
 use padconnect_solution::Package;
 
-use crate::exit::{Exit, Failure};
+use crate::exit::{Exit, Failure, usage};
 use crate::output::{self, Format, err, out};
 use crate::session::Session;
 use crate::target::{TargetArgs, in_session};
@@ -69,14 +69,6 @@ pub struct CheckArgs {
     solution: Option<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
-}
-
-fn usage(message: String) -> anyhow::Error {
-    Failure {
-        exit: Exit::Usage,
-        message,
-    }
-    .into()
 }
 
 fn not_ready(message: String) -> anyhow::Error {

@@ -42,6 +42,14 @@ pub struct Failure {
     pub message: String,
 }
 
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Failure {
+        exit: Exit::Usage,
+        message: message.into(),
+    }
+    .into()
+}
+
 pub fn not_found(message: impl Into<String>) -> anyhow::Error {
     Failure {
         exit: Exit::NotFound,

@@ -11,7 +11,7 @@ use padconnect_client::{ConnectionsClient, Secret};
 use padconnect_core::uiflow::{MAX_PASSWORD_CHARS, is_windows_account};
 use padconnect_core::{ConnectionId, EnvironmentId};
 
-use crate::exit::{Exit, Failure};
+use crate::exit::{Exit, Failure, usage};
 use crate::output::{self, err, out};
 use crate::secret_input::SecretSource;
 use crate::session::{Session, SessionArgs};
@@ -76,14 +76,6 @@ pub struct ReportArgs {
     environments: Environments,
 }
 
-fn usage(message: String) -> anyhow::Error {
-    Failure {
-        exit: Exit::Usage,
-        message,
-    }
-    .into()
-}
-
 /// Every connection of each environment, read before anything is written:
 /// an environment that does not exist, or that the identity cannot see,
 /// stops the command here.
@@ -140,6 +132,7 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
             "'{account}' is not a Windows account the service takes: write user, .\\user, MACHINE\\user, DOMAIN\\user, user@domain or AzureAD\\user@domain"
         )));
     }
+    crate::connect::warn_if_backslash_lost(account);
     let only = connection_ids("--connection", &args.only)?;
     let exclude = connection_ids("--exclude", &args.exclude)?;
     let password = match args.dry_run {

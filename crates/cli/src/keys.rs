@@ -44,9 +44,13 @@ pub struct KeysArgs {
 }
 
 impl KeysArgs {
-    /// Whether any flag was given.
-    pub fn is_given(&self) -> bool {
-        self.data_dir.is_some() || self.database.is_some() || self.config.is_some()
+    /// Whether a database or a config file was named.
+    pub fn names_a_database(&self) -> bool {
+        self.database.is_some() || self.config.is_some()
+    }
+
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self.data_dir.as_deref()
     }
 
     /// Opens the platform data `serve` uses, without its world or listener.

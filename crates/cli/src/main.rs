@@ -11,6 +11,7 @@ mod exit;
 mod fleet;
 mod group;
 mod keys;
+mod manual;
 mod output;
 mod quickstart;
 mod secret_input;
@@ -39,11 +40,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The main job: start the local platform in-process and create a
-    /// desktop-flow connection as a service principal, the seed's whole workflow.
+    /// desktop-flow connection owned by a service principal, every step of
+    /// Microsoft's documented workflow from the app registration to the
+    /// connection's PUT.
     Quickstart(quickstart::QuickstartArgs),
     /// Create or update a desktop-flow connection owned by a service principal, idempotently.
     Connect(Box<connect::ConnectArgs>),
-    /// Machine groups via Dataverse: list, show (the seed's "get the group ID").
+    /// Machine groups via Dataverse: list, show (the group id a connection targets).
     #[command(subcommand)]
     Group(group::GroupCommand),
     /// Machines: silent registration, joining and leaving machine groups.
@@ -86,8 +89,9 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): padconnect man | man -l -
-    Man,
+    /// Print a manual page (roff): padconnect man | man -l -, or
+    /// padconnect man connect; --out-dir writes them all.
+    Man(manual::ManArgs),
     /// Print an environment's ENVIRONMENT_ID_URL (37520647dbdf49faba016134c14680.c4).
     EnvUrl {
         /// The environment id: a GUID or Default-{GUID}.
@@ -118,7 +122,7 @@ fn main() -> ExitCode {
         Command::Keys(command) => keys::run(command),
         Command::Env(args) => env::run(args),
         Command::Completions { shell } => completions(shell),
-        Command::Man => man(),
+        Command::Man(args) => manual::run(args, Cli::command()),
         Command::EnvUrl { environment, cloud } => env_url(&environment, cloud),
     };
     match result {
@@ -136,15 +140,6 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "padconnect", &mut script);
     output::bytes(&script);
-    Ok(())
-}
-
-/// The manual page of `padconnect`: its commands, flags and exit codes.
-fn man() -> anyhow::Result<()> {
-    let command = Cli::command();
-    let mut page = Vec::new();
-    clap_mangen::Man::new(command).render(&mut page)?;
-    output::bytes(&page);
     Ok(())
 }
 

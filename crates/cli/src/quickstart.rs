@@ -73,11 +73,13 @@ async fn run_on(
     let world = World::parse(&identity.world_toml(), data_dir, "the quickstart world")?;
     load_world(platform.store(), &platform.state().keyring, &world).await?;
     if !args.json {
-        out!(
-            "Local platform at {} (data: {})",
-            platform.url(),
-            data_dir.display()
-        );
+        let data = match args.data_dir.is_some() {
+            true => format!("data: {}", data_dir.display()),
+            false => {
+                "data: a temporary dir, removed at the end; --data-dir DIR keeps it".to_owned()
+            }
+        };
+        out!("Local platform at {} ({data})", platform.url());
         out!(
             "World: tenant {}, app deploy-pipeline ({}) with an application user in environment {},\n       machine group \"Desktop flow bots\" ({}) with machine {}, shared with the app as User.",
             identity.tenant_domain,
@@ -117,7 +119,8 @@ async fn run_on(
     if args.json {
         output::json(&json!({
             "platform": platform.url(),
-            "dataDir": data_dir.display().to_string(),
+            // A temporary dir is gone when this is read: null, not its path.
+            "dataDir": args.data_dir.as_ref().map(|_| data_dir.display().to_string()),
             "tenantId": identity.tenant_id,
             "clientId": identity.client_id,
             "environmentId": identity.environment.to_string(),

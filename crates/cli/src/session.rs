@@ -72,13 +72,10 @@ impl Session {
         let http = TokenClient::http_client(None)?;
         let (tenant, client_id, credential) = match (&args.client.client_id, &identity) {
             (Some(client_id), _) => {
+                let tenant = args.client.tenant()?.to_owned();
                 let credential = args.client.credential()?;
                 crate::output::err!("padconnect: signing in with {}", credential.describe());
-                (
-                    args.client.tenant()?.to_owned(),
-                    client_id.clone(),
-                    credential,
-                )
+                (tenant, client_id.clone(), credential)
             }
             (None, Some(id)) => (
                 id.tenant_id.clone(),
@@ -189,6 +186,11 @@ impl Session {
             .await?)
     }
 
+    /// A token for `scope` as the session's principal (`padconnect token`).
+    pub async fn access_token(&self, scope: &str) -> anyhow::Result<String> {
+        self.token(scope).await
+    }
+
     /// A token for `scope` as the session's principal.
     async fn token(&self, scope: &str) -> anyhow::Result<String> {
         let token = self
@@ -213,10 +215,14 @@ pub async fn principal(
     credential: &ClientCredential,
     scope: &str,
 ) -> anyhow::Result<(String, String)> {
-    crate::output::err!("padconnect: signing in with {}", credential.describe());
+    // A tenant or app id that is wrong as written is said before anything
+    // is attempted.
     if !matches!(credential, ClientCredential::AzureCli) {
-        return Ok((args.tenant()?.to_owned(), args.client_id()?.to_owned()));
+        let principal = (args.tenant()?.to_owned(), args.client_id()?.to_owned());
+        crate::output::err!("padconnect: signing in with {}", credential.describe());
+        return Ok(principal);
     }
+    crate::output::err!("padconnect: signing in with {}", credential.describe());
     let tenant = args.tenant.clone().unwrap_or_default();
     let token = tokens
         .client_credentials(&tenant, "", credential, scope)

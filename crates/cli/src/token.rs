@@ -8,8 +8,10 @@ use padconnect_core::federation::{PLATFORM_ISSUER, TOKEN_EXCHANGE_AUDIENCE};
 use crate::client_args::ClientArgs;
 use crate::keys::KeysArgs;
 use crate::output::{err, out};
+use crate::session::{Session, SessionArgs};
 
 #[derive(Args)]
+#[command(mut_arg("data_dir", |arg| arg.help("With --scope: run the embedded platform kept in DIR, as every command's --data-dir does. With --federated: the platform whose keys sign the token [default: ./padconnect-data; env: PADCONNECT_DATA_DIR]")))]
 pub struct TokenArgs {
     /// The scope, `{resource}/.default`: https://api.powerplatform.com/.default,
     /// https://{org}.crm.dynamics.com/.default.
@@ -51,17 +53,43 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    if !args.federated.federated && args.federated.platform.is_given() {
+    let platform = &args.federated.platform;
+    if !args.federated.federated && platform.names_a_database() {
         anyhow::bail!(
-            "--data-dir, --database and --config name the issuer of `token --federated`; an access token comes from --platform or the cloud"
+            "--database and --config name the issuer of `token --federated`; an access token comes from --data-dir, --platform or the cloud"
         );
     }
     runtime.block_on(async {
-        match args.scope {
-            Some(scope) => access_token(&args.client, &scope).await,
-            None => federated_token(&args.federated).await,
+        match (args.scope, platform.data_dir()) {
+            (Some(scope), Some(data_dir)) => embedded_token(args.client, data_dir, &scope).await,
+            (Some(scope), None) => access_token(&args.client, &scope).await,
+            (None, _) => federated_token(&args.federated).await,
         }
     })
+}
+
+/// A token from the embedded platform kept in `data_dir`, as every other
+/// command's `--data-dir` signs in: quickstart's service principal unless
+/// AZURE_CLIENT_ID names another.
+async fn embedded_token(
+    client: ClientArgs,
+    data_dir: &std::path::Path,
+    scope: &str,
+) -> anyhow::Result<()> {
+    if client.platform.is_some() {
+        anyhow::bail!(
+            "--data-dir runs the platform kept there; --platform names one already running: give one of them"
+        );
+    }
+    let args = SessionArgs {
+        client,
+        data_dir: Some(data_dir.to_owned()),
+    };
+    let session = Session::open(&args).await?;
+    let token = session.access_token(scope).await;
+    session.close().await;
+    out!("{}", token?);
+    Ok(())
 }
 
 async fn access_token(client: &ClientArgs, scope: &str) -> anyhow::Result<()> {

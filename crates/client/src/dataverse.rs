@@ -96,10 +96,15 @@ impl DataverseClient {
         }
         let machines = self
             .rows(&format!(
-                "flowmachines?$filter=name eq {}&$select=name,_flowmachinegroupid_value",
+                "flowmachines?$filter=name eq {}&$select=flowmachineid,name,_flowmachinegroupid_value,_ownerid_value",
                 quoted(name_or_id)
             ))
             .await?;
+        // Two machines of one name (in two groups, or re-registered) are
+        // as ambiguous as two groups.
+        if machines.len() > 1 {
+            return Err(ambiguous("machine", name_or_id, &machines));
+        }
         match machines
             .first()
             .and_then(|m| m["_flowmachinegroupid_value"].as_str())

@@ -391,6 +391,48 @@ fn a_group_or_standalone_machine_can_be_named_instead_of_its_id() {
         "{}",
         stderr(&unknown)
     );
+    // A typo is answered with the names the caller can see.
+    assert!(
+        stderr(&unknown).contains("it sees: 'Finance bots'"),
+        "{}",
+        stderr(&unknown)
+    );
+    // A name given to --group is refused before signing in, with the flag it meant.
+    let named = connect(&server, &["--group", "Finance bots"])
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(2), "{}", stderr(&named));
+    assert!(
+        stderr(&named).contains("pass --group-name 'Finance bots'"),
+        "{}",
+        stderr(&named)
+    );
+    assert!(!stderr(&named).contains("signing in"), "{}", stderr(&named));
+    // An unquoted DOMAIN\user loses its backslash in the shell: a warning says so.
+    let glued = connect(&server, &["--username", "CONTOSOsvc-bot", "--group", GROUP])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&glued).contains("if you meant 'CONTOSO\\svc-bot', the shell removed it"),
+        "{}",
+        stderr(&glued)
+    );
+    // A client id that cannot be one is said before "signing in".
+    let bad_app = connect(&server, &["--group", GROUP])
+        .env("AZURE_CLIENT_ID", "deploy-pipeline")
+        .output()
+        .unwrap();
+    assert_ne!(bad_app.status.code(), Some(0));
+    assert!(
+        stderr(&bad_app).contains("'deploy-pipeline' is not a client id"),
+        "{}",
+        stderr(&bad_app)
+    );
+    assert!(
+        !stderr(&bad_app).contains("signing in"),
+        "{}",
+        stderr(&bad_app)
+    );
     // Without --org, the environment's org is found through BAP.
     let no_org = connect(&server, &["--group-name", "Finance bots"])
         .output()

@@ -8,6 +8,13 @@ use crate::support::{padconnect, run, stderr, stdout};
 fn quickstart_creates_a_connected_connection_as_a_service_principal() {
     let output = run(&["quickstart"]);
     assert!(output.status.success(), "{}", stderr(&output));
+    let json = run(&["quickstart", "--json"]);
+    let json: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        json["dataDir"],
+        Value::Null,
+        "the temporary dir is removed: no path to it"
+    );
     let text = stdout(&output);
     assert!(text.contains("created as service principal"), "{text}");
     assert!(text.contains("status Connected"), "{text}");
@@ -38,6 +45,19 @@ fn a_data_dir_keeps_the_platform_for_later_commands_and_reruns_change_nothing() 
         (again["change"].as_str(), again["connectionId"].as_str()),
         (Some("unchanged"), Some(id))
     );
+
+    assert_eq!(again["dataDir"], data_dir);
+
+    // `token` takes --data-dir like every other command.
+    let token = run(&[
+        "token",
+        "--scope",
+        "https://api.powerplatform.com/.default",
+        "--data-dir",
+        data_dir,
+    ]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert_eq!(stdout(&token).trim().split('.').count(), 3, "a JWT");
 
     let get = run(&[
         "connection",
