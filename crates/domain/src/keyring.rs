@@ -181,6 +181,15 @@ impl KeyRing {
             .is_some_and(|k| hmac::verify(&k.hash_key, value, tag).is_ok())
     }
 
+    /// Whether `stored` is a keyed hash under a key this ring holds (a
+    /// hash under a key it does not hold may be another replica's newer one).
+    pub fn holds_key_of(&self, stored: &[u8]) -> bool {
+        stored.first() == Some(&KEYED_HASH_V1)
+            && stored
+                .get(1..=KID_LEN)
+                .is_some_and(|kid| self.keys.iter().any(|k| k.kid == kid))
+    }
+
     /// Whether `stored` was hashed under the active key (else the next
     /// write hashes it anew).
     pub fn is_current_hash(&self, stored: &[u8]) -> bool {

@@ -31,6 +31,16 @@ pub fn client_secret_matches(keyring: &KeyRing, value: &str, stored: &[u8]) -> b
     keyring.keyed_hash_matches(value.as_bytes(), stored)
 }
 
+/// Whether a world load may remove the stored client secret hash `stored`
+/// that the world's secrets did not hash to: a plain SHA-256 of before, or
+/// a keyed hash under a key of this ring. A hash under a key this replica
+/// does not hold stays: during a rolling key rotation it is another
+/// replica's, and only a replica that holds its key can tell whether the
+/// world still lists its secret.
+pub fn world_may_remove_secret_hash(keyring: &KeyRing, stored: &[u8]) -> bool {
+    stored.len() == LEGACY_HASH_LEN || keyring.holds_key_of(stored)
+}
+
 /// A SHA-256, as secrets were kept before they were keyed.
 const LEGACY_HASH_LEN: usize = 32;
 

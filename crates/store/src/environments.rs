@@ -110,24 +110,52 @@ impl Tx {
         Ok(())
     }
 
-    /// Inserts the systemuser, or updates the one that already stands for
-    /// the same principal in the environment (whatever its id). Returns the
-    /// id of the row kept.
+    /// Disables the systemusers of `environment` that the world file
+    /// declared and no longer does (their ids not in `keep`). Dataverse
+    /// deactivates a user rather than deleting it: its records stay owned.
+    pub async fn disable_world_system_users(
+        &mut self,
+        environment: &EnvironmentId,
+        keep: &[Uuid],
+    ) -> Result<()> {
+        let stored: Vec<(String,)> = exec!(self, conn => sqlx::query_as(
+            "SELECT id FROM system_users WHERE environment_id = $1 AND from_world AND NOT isdisabled",
+        )
+        .bind(environment.to_string())
+        .fetch_all(&mut *conn)
+        .await)?;
+        for (id,) in stored {
+            if keep.contains(&uuid(&id)?) {
+                continue;
+            }
+            run!(
+                self,
+                "UPDATE system_users SET isdisabled = TRUE, modified_on = $2, versionnumber = versionnumber + 1 WHERE id = $1",
+                id,
+                Timestamp::now().0
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the systemuser (as the world file declares it), or updates
+    /// the one that already stands for the same principal in the
+    /// environment (whatever its id). Returns the id of the row kept.
     pub async fn upsert_system_user(&mut self, user: &SystemUser) -> Result<Uuid> {
         macro_rules! upsert_on {
             ($key:literal) => {
                 concat!(
                     "INSERT INTO system_users (id, environment_id, application_id, user_object_id, fullname, domainname, \
-                     accessmode, isdisabled, maker, created_on, modified_on, versionnumber) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1) \
+                     accessmode, isdisabled, maker, created_on, modified_on, versionnumber, from_world) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1, TRUE) \
                      ON CONFLICT (environment_id, ",
                     $key,
                     ") DO UPDATE SET fullname = excluded.fullname, domainname = excluded.domainname, \
                      accessmode = excluded.accessmode, isdisabled = excluded.isdisabled, maker = excluded.maker, \
-                     modified_on = excluded.modified_on, versionnumber = system_users.versionnumber + 1 \
+                     modified_on = excluded.modified_on, versionnumber = system_users.versionnumber + 1, from_world = TRUE \
                      WHERE system_users.fullname <> excluded.fullname OR system_users.domainname <> excluded.domainname \
                      OR system_users.accessmode <> excluded.accessmode OR system_users.isdisabled <> excluded.isdisabled \
-                     OR system_users.maker <> excluded.maker"
+                     OR system_users.maker <> excluded.maker OR NOT system_users.from_world"
                 )
             };
         }

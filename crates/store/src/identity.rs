@@ -182,14 +182,12 @@ impl Tx {
         Ok(())
     }
 
-    /// Keeps only the app secrets whose hashes are `keep`: the world file
-    /// is their only source.
-    pub async fn retain_app_secrets(
+    /// The hashes of an app's secrets, read in the transaction.
+    pub async fn app_secret_hashes(
         &mut self,
         tenant_id: Uuid,
         client_id: Uuid,
-        keep: &[Vec<u8>],
-    ) -> Result<()> {
+    ) -> Result<Vec<Vec<u8>>> {
         let stored: Vec<(Vec<u8>,)> = super::sql::exec!(self, conn => sqlx::query_as(
             "SELECT secret_hash FROM app_secrets WHERE tenant_id = $1 AND client_id = $2",
         )
@@ -197,9 +195,70 @@ impl Tx {
         .bind(text(client_id))
         .fetch_all(&mut *conn)
         .await)?;
-        for (hash,) in stored.into_iter().filter(|(h,)| !keep.contains(h)) {
-            self.delete_app_secret(tenant_id, client_id, &hash).await?;
+        Ok(stored.into_iter().map(|(hash,)| hash).collect())
+    }
+
+    /// The client ids of a tenant's apps, read in the transaction.
+    pub async fn app_ids(&mut self, tenant_id: Uuid) -> Result<Vec<Uuid>> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT client_id FROM apps WHERE tenant_id = $1",
+        )
+        .bind(text(tenant_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        stored.iter().map(|(id,)| uuid(id)).collect()
+    }
+
+    /// The object ids of a tenant's users, read in the transaction.
+    pub async fn user_ids(&mut self, tenant_id: Uuid) -> Result<Vec<Uuid>> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT object_id FROM users WHERE tenant_id = $1",
+        )
+        .bind(text(tenant_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        stored.iter().map(|(id,)| uuid(id)).collect()
+    }
+
+    /// Every tenant's id, read in the transaction.
+    pub async fn tenant_ids(&mut self) -> Result<Vec<Uuid>> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT id FROM tenants",
+        )
+        .fetch_all(&mut *conn)
+        .await)?;
+        stored.iter().map(|(id,)| uuid(id)).collect()
+    }
+
+    /// Removes an app registration with everything that signs it in: its
+    /// secrets, certificates and federated credentials.
+    pub async fn delete_app(&mut self, tenant_id: Uuid, client_id: Uuid) -> Result<()> {
+        // The app last: the others name it.
+        for sql in [
+            "DELETE FROM app_secrets WHERE tenant_id = $1 AND client_id = $2",
+            "DELETE FROM app_certificates WHERE tenant_id = $1 AND client_id = $2",
+            "DELETE FROM app_federated_credentials WHERE tenant_id = $1 AND client_id = $2",
+            "DELETE FROM apps WHERE tenant_id = $1 AND client_id = $2",
+        ] {
+            run!(self, sql, text(tenant_id), text(client_id))?;
         }
+        Ok(())
+    }
+
+    /// Removes a user and ends its portal sessions.
+    pub async fn delete_user(&mut self, tenant_id: Uuid, object_id: Uuid) -> Result<()> {
+        run!(
+            self,
+            "DELETE FROM portal_sessions WHERE tenant_id = $1 AND user_object_id = $2",
+            text(tenant_id),
+            text(object_id)
+        )?;
+        run!(
+            self,
+            "DELETE FROM users WHERE tenant_id = $1 AND object_id = $2",
+            text(tenant_id),
+            text(object_id)
+        )?;
         Ok(())
     }
 

@@ -89,7 +89,7 @@ pub use workflows::Workflow;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 10] = [
+    const MIGRATIONS: [(i64, &str, &str); 11] = [
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "portal", include_str!("../migrations/0002_portal.sql")),
         (
@@ -131,6 +131,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             10,
             "flow sessions",
             include_str!("../migrations/0010_flow_sessions.sql"),
+        ),
+        (
+            11,
+            "world origin",
+            include_str!("../migrations/0011_world_origin.sql"),
         ),
     ];
     Migrator::with_migrations(

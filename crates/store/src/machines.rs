@@ -356,11 +356,10 @@ impl Tx {
         Ok(changed == 1)
     }
 
-    /// Sets the rights a principal holds on a record by sharing; no rights
-    /// removes the share.
     /// Adds `share.rights` to what the principal holds on the record, in
     /// one statement, so two grants at once both count (a read, then a
-    /// write of the sum, would lose one).
+    /// write of the sum, would lose one). The share is the caller's from
+    /// then on, not the world file's.
     pub async fn grant_share(&mut self, share: &Share) -> Result<()> {
         if share.rights.is_empty() {
             return Ok(());
@@ -369,7 +368,7 @@ impl Tx {
             self,
             "INSERT INTO shares (record_type, record_id, principal_id, access_mask) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (record_type, record_id, principal_id) \
-             DO UPDATE SET access_mask = shares.access_mask | excluded.access_mask",
+             DO UPDATE SET access_mask = shares.access_mask | excluded.access_mask, from_world = FALSE",
             share.record.logical_name(),
             text(share.record.id()),
             text(share.principal_id),
@@ -378,7 +377,43 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets the rights a principal holds on a record by sharing, as a
+    /// caller of the APIs does; no rights removes the share.
     pub async fn set_share(&mut self, share: &Share) -> Result<()> {
+        self.put_share(share, false).await
+    }
+
+    /// [`Tx::set_share`] for a share the world file declares.
+    pub async fn set_world_share(&mut self, share: &Share) -> Result<()> {
+        self.put_share(share, true).await
+    }
+
+    /// Removes the shares of `record` that the world file declared and no
+    /// longer does (its principals not in `keep`); the callers' own stay.
+    pub async fn retain_world_shares(&mut self, record: RecordRef, keep: &[Uuid]) -> Result<()> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT principal_id FROM shares WHERE record_type = $1 AND record_id = $2 AND from_world",
+        )
+        .bind(record.logical_name())
+        .bind(text(record.id()))
+        .fetch_all(&mut *conn)
+        .await)?;
+        for (principal,) in stored {
+            if keep.contains(&uuid(&principal)?) {
+                continue;
+            }
+            run!(
+                self,
+                "DELETE FROM shares WHERE record_type = $1 AND record_id = $2 AND principal_id = $3",
+                record.logical_name(),
+                text(record.id()),
+                principal
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn put_share(&mut self, share: &Share, from_world: bool) -> Result<()> {
         if share.rights.is_empty() {
             run!(
                 self,
@@ -390,12 +425,13 @@ impl Tx {
         } else {
             run!(
                 self,
-                "INSERT INTO shares (record_type, record_id, principal_id, access_mask) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (record_type, record_id, principal_id) DO UPDATE SET access_mask = excluded.access_mask",
+                "INSERT INTO shares (record_type, record_id, principal_id, access_mask, from_world) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (record_type, record_id, principal_id) DO UPDATE SET access_mask = excluded.access_mask, from_world = excluded.from_world",
                 share.record.logical_name(),
                 text(share.record.id()),
                 text(share.principal_id),
-                i64::from(share.rights.bits())
+                i64::from(share.rights.bits()),
+                from_world
             )?;
         }
         Ok(())

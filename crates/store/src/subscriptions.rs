@@ -62,4 +62,27 @@ impl Tx {
         )?;
         Ok(())
     }
+
+    /// Keeps only the tenant's subscriptions `keep`: the world file is
+    /// their only source.
+    pub async fn retain_subscriptions(&mut self, tenant_id: Uuid, keep: &[Uuid]) -> Result<()> {
+        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+            "SELECT id FROM subscriptions WHERE tenant_id = $1",
+        )
+        .bind(text(tenant_id))
+        .fetch_all(&mut *conn)
+        .await)?;
+        for (id,) in stored {
+            if keep.contains(&uuid(&id)?) {
+                continue;
+            }
+            run!(
+                self,
+                "DELETE FROM subscriptions WHERE tenant_id = $1 AND id = $2",
+                text(tenant_id),
+                id
+            )?;
+        }
+        Ok(())
+    }
 }

@@ -55,6 +55,11 @@ pub async fn load_world(store: &Store, keyring: &KeyRing, world: &World) -> Resu
     for tenant in &world.tenants {
         load_tenant(store, keyring, &mut tx, tenant, &mut summary).await?;
     }
+    for tenant_id in tx.tenant_ids().await? {
+        if !world.tenants.iter().any(|t| t.id == tenant_id) {
+            revoke_tenant(store, &mut tx, tenant_id).await?;
+        }
+    }
     tx.commit().await?;
     Ok(summary)
 }
@@ -74,6 +79,11 @@ async fn load_tenant(
     for app in &t.apps {
         load_app(tx, keyring, t.id, app).await?;
     }
+    for client_id in tx.app_ids(t.id).await? {
+        if !t.apps.iter().any(|a| a.client_id == client_id) {
+            tx.delete_app(t.id, client_id).await?;
+        }
+    }
     for user in &t.users {
         let password_hash = kept_password_hash(store, t.id, user).await?;
         tx.upsert_user(&User {
@@ -87,6 +97,11 @@ async fn load_tenant(
     }
     for admin in &t.admins {
         tx.add_tenant_admin(t.id, admin).await?;
+    }
+    for object_id in tx.user_ids(t.id).await? {
+        if !t.users.iter().any(|u| u.object_id == object_id) {
+            tx.delete_user(t.id, object_id).await?;
+        }
     }
     // What the world no longer lists is taken away: it is their only source.
     tx.retain_tenant_admins(t.id, &t.admins).await?;
@@ -102,6 +117,8 @@ async fn load_tenant(
         })
         .await?;
     }
+    let subscriptions: Vec<Uuid> = t.subscriptions.iter().map(|s| s.id).collect();
+    tx.retain_subscriptions(t.id, &subscriptions).await?;
     summary.tenants += 1;
     summary.apps += t.apps.len();
     summary.users += t.users.len();
@@ -129,8 +146,12 @@ async fn load_app(tx: &mut Tx, keyring: &KeyRing, tenant_id: Uuid, app: &WorldAp
         tx.put_app_secret(tenant_id, app.client_id, &stored).await?;
         kept.push(stored.hash);
     }
-    tx.retain_app_secrets(tenant_id, app.client_id, &kept)
-        .await?;
+    for hash in tx.app_secret_hashes(tenant_id, app.client_id).await? {
+        if !kept.contains(&hash) && secrets::world_may_remove_secret_hash(keyring, &hash) {
+            tx.delete_app_secret(tenant_id, app.client_id, &hash)
+                .await?;
+        }
+    }
     let mut thumbprints = Vec::new();
     for der in &app.certificates {
         let cert = AppCertificate {
@@ -230,6 +251,8 @@ async fn load_environment(
             tx.upsert_system_user(&row).await?,
         );
     }
+    let declared: Vec<Uuid> = members.values().copied().collect();
+    tx.disable_world_system_users(&env.id, &declared).await?;
     for group in &env.machine_groups {
         load_group(store, tx, env, group, &members, now).await?;
         summary.machine_groups += usize::from(!group.hidden);
@@ -278,13 +301,46 @@ async fn load_credential(
         owner_id: members[&c.owner],
     })
     .await?;
-    for (principal, role) in &c.shared_with {
+    load_shares(tx, RecordRef::Credential(c.id), &c.shared_with, members).await?;
+    Ok(())
+}
+
+/// The shares the world declares on `record`; those it declared before and
+/// no longer does go, the ones callers made through the APIs stay.
+async fn load_shares(
+    tx: &mut Tx,
+    record: RecordRef,
+    shared_with: &[(PrincipalRef, padconnect_core::ShareRole)],
+    members: &BTreeMap<PrincipalRef, Uuid>,
+) -> Result<()> {
+    let mut principals = Vec::new();
+    for (principal, role) in shared_with {
         let share = Share {
-            record: RecordRef::Credential(c.id),
+            record,
             principal_id: members[principal],
             rights: role.rights(),
         };
-        tx.set_share(&share).await?;
+        tx.set_world_share(&share).await?;
+        principals.push(share.principal_id);
+    }
+    tx.retain_world_shares(record, &principals).await
+}
+
+/// A tenant the world no longer lists: nobody of it signs in any more (its
+/// apps with their credentials, its users, administrators and
+/// subscriptions go, and the systemusers the world gave it are disabled);
+/// its environments keep what callers made in them.
+async fn revoke_tenant(store: &Store, tx: &mut Tx, tenant_id: Uuid) -> Result<()> {
+    for client_id in tx.app_ids(tenant_id).await? {
+        tx.delete_app(tenant_id, client_id).await?;
+    }
+    for object_id in tx.user_ids(tenant_id).await? {
+        tx.delete_user(tenant_id, object_id).await?;
+    }
+    tx.retain_tenant_admins(tenant_id, &[]).await?;
+    tx.retain_subscriptions(tenant_id, &[]).await?;
+    for environment in store.environments(tenant_id).await? {
+        tx.disable_world_system_users(&environment.id, &[]).await?;
     }
     Ok(())
 }
@@ -327,13 +383,6 @@ async fn load_group(
         }
         tx.set_machine_runtime(m.id, &m.runtime).await?;
     }
-    for (principal, role) in &g.shared_with {
-        let share = Share {
-            record: RecordRef::MachineGroup(g.id),
-            principal_id: members[principal],
-            rights: role.rights(),
-        };
-        tx.set_share(&share).await?;
-    }
+    load_shares(tx, RecordRef::MachineGroup(g.id), &g.shared_with, members).await?;
     Ok(())
 }

@@ -358,3 +358,200 @@ secrets = [{secrets}]
         backend.finish().await;
     }
 }
+
+/// The world is the source of truth both ways: a restart with a world
+/// that lists less takes away a whole app with its secret, a user, a
+/// tenant with its apps, an application user (disabled, as Dataverse does),
+/// a share the world declared and a subscription; a share a caller made
+/// through the APIs stays, and so does a secret hash under a key this
+/// replica does not hold (another replica's, in a rolling key rotation).
+#[tokio::test]
+async fn a_shrunken_world_revokes_what_it_declared_and_keeps_what_callers_made() {
+    const APP: &str = "5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40";
+    const GONE_APP: &str = "6e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b";
+    const OTHER_TENANT_APP: &str = "7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    const ENV: &str = "37520647-dbdf-49fa-ba01-6134c14680c4";
+    const LENT: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
+    const GIVEN: &str = "b5e2d4c3-1a0f-4e9b-8d6c-7f6e5d4c3b2a";
+    const KEPT_SUB: &str = "11111111-2222-4333-8444-555555555555";
+    const GONE_SUB: &str = "22222222-3333-4444-8555-666666666666";
+    let world = |full: bool| {
+        let (gone_app, gone_user, app_users, lent_to, gone_sub, other_tenant) = match full {
+            true => (
+                format!(
+                    "[[tenants.apps]]\ndisplay_name = \"old-pipeline\"\nclient_id = \"{GONE_APP}\"\nsecrets = [\"old-pipeline-secret\"]\n"
+                ),
+                "[[tenants.users]]\nupn = \"leaver@contoso.onmicrosoft.com\"\ndisplay_name = \"Leaver\"\npassword = \"leaver-password\"\n",
+                format!("\"{APP}\", \"{GONE_APP}\""),
+                format!("shared_with = [{{ client_id = \"{GONE_APP}\", role = \"user\" }}]"),
+                format!("[[tenants.subscriptions]]\nid = \"{GONE_SUB}\"\ndisplay_name = \"Old\"\n"),
+                format!(
+                    "[[tenants]]\nid = \"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\"\ndomain = \"fabrikam.onmicrosoft.com\"\n\n[[tenants.apps]]\ndisplay_name = \"fabrikam-pipeline\"\nclient_id = \"{OTHER_TENANT_APP}\"\nsecrets = [\"fabrikam-secret\"]\n"
+                ),
+            ),
+            false => (
+                String::new(),
+                "",
+                format!("\"{APP}\""),
+                String::new(),
+                String::new(),
+                String::new(),
+            ),
+        };
+        parse(&format!(
+            r#"{TENANT}
+[[tenants.users]]
+upn = "admin@contoso.onmicrosoft.com"
+display_name = "Contoso Admin"
+password = "example-password"
+
+{gone_user}
+[[tenants.apps]]
+display_name = "deploy-pipeline"
+client_id = "{APP}"
+secrets = ["example-secret-value"]
+
+{gone_app}
+[[tenants.subscriptions]]
+id = "{KEPT_SUB}"
+display_name = "Kept"
+
+{gone_sub}
+[[tenants.environments]]
+id = "{ENV}"
+display_name = "Contoso"
+org = "contoso"
+application_users = [{app_users}]
+
+[[tenants.environments.machine_groups]]
+id = "{LENT}"
+name = "Lent bots"
+owner = "{APP}"
+{lent_to}
+
+[[tenants.environments.machine_groups]]
+id = "{GIVEN}"
+name = "Given bots"
+owner = "{APP}"
+
+{other_tenant}"#
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (full, shrunk) = (world(true), world(false));
+    let tenant = full.tenants[0].id;
+    let other_tenant = full.tenants[1].id;
+    let id = |s: &str| s.parse::<Uuid>().unwrap();
+    let env: EnvironmentId = ENV.parse().unwrap();
+    let ring = KeyRing::parse(&KeyRing::generate_key(), "test").unwrap();
+    let other_ring = KeyRing::parse(&KeyRing::generate_key(), "other replica").unwrap();
+    let gone_app_user = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .system_user_for(
+                    &env,
+                    SystemUserKind::Application {
+                        client_id: id(GONE_APP),
+                    },
+                )
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    for backend in backends().await {
+        let store = &backend.store;
+        load_world(store, &ring, &full).await.unwrap();
+        let principal = gone_app_user(store).await.id;
+        // A caller shares the other group through the APIs, and another
+        // replica, with a newer key, hashed the app's secret under it.
+        let mut tx = store.begin().await.unwrap();
+        tx.grant_share(&Share {
+            record: RecordRef::MachineGroup(id(GIVEN)),
+            principal_id: principal,
+            rights: ShareRole::User.rights(),
+        })
+        .await
+        .unwrap();
+        let newer = AppSecret {
+            hash: other_ring.keyed_hash(b"example-secret-value"),
+            hint: "exa".into(),
+            expires_at: None,
+        };
+        tx.put_app_secret(tenant, id(APP), &newer).await.unwrap();
+        tx.commit().await.unwrap();
+
+        load_world(store, &ring, &shrunk).await.unwrap();
+        assert!(
+            store.app(tenant, id(GONE_APP)).await.unwrap().is_none(),
+            "a whole app goes"
+        );
+        assert!(
+            store
+                .app_secrets(tenant, id(GONE_APP))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.app(tenant, id(APP)).await.unwrap().is_some());
+        assert!(
+            store
+                .user_by_upn(tenant, "leaver@contoso.onmicrosoft.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .user_by_upn(tenant, "admin@contoso.onmicrosoft.com")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .app(other_tenant, id(OTHER_TENANT_APP))
+                .await
+                .unwrap()
+                .is_none(),
+            "an unlisted tenant's apps go"
+        );
+        assert!(
+            gone_app_user(store).await.isdisabled,
+            "an application user no longer listed is disabled"
+        );
+        let lent = store
+            .share_rights(RecordRef::MachineGroup(id(LENT)), principal)
+            .await
+            .unwrap();
+        assert!(lent.is_empty(), "the world's share goes: {lent:?}");
+        let given = store
+            .share_rights(RecordRef::MachineGroup(id(GIVEN)), principal)
+            .await
+            .unwrap();
+        assert_eq!(given, ShareRole::User.rights(), "the caller's share stays");
+        let subscriptions: Vec<Uuid> = store
+            .subscriptions(tenant)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(subscriptions, [id(KEPT_SUB)]);
+        let hashes: Vec<Vec<u8>> = store
+            .app_secrets(tenant, id(APP))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.hash)
+            .collect();
+        assert!(hashes.contains(&newer.hash), "another replica's hash stays");
+        assert_eq!(hashes.len(), 2, "this replica's hash and the other's");
+
+        // The next load of the full world enables the application user again.
+        load_world(store, &ring, &full).await.unwrap();
+        assert!(!gone_app_user(store).await.isdisabled);
+        backend.finish().await;
+    }
+}
