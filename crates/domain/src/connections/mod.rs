@@ -3,6 +3,7 @@
 //! and the portal ask the same questions, so they get the same answers here.
 
 pub mod credentials;
+pub mod pfx_limits;
 pub mod run_owner;
 pub mod sharing;
 pub mod vault;

@@ -96,6 +96,9 @@ pub async fn verify(store: &Store, tenant_id: Uuid, owner: &RunOwner) -> Result<
 /// The SHA-1 thumbprint (lower-case hex) of the certificate whose private
 /// key the PFX holds, once the key is shown to be that certificate's.
 fn certificate_thumbprint(pfx: &[u8], password: &str) -> Result<String, Error> {
+    // Its costs checked first: p12-keystore's own limits allow minutes.
+    super::pfx_limits::check(pfx, password)
+        .map_err(|refusal| invalid(CERTIFICATE_SECRET, refusal.to_string()))?;
     let invalid = |why: &str| invalid(CERTIFICATE_SECRET, why);
     let store = KeyStore::from_pkcs12(pfx, password, Pkcs12ImportPolicy::Strict).map_err(|_| {
         invalid("the PFX cannot be opened: check that 'value.pfx' is the file's base64 and 'value.password' its password.")

@@ -3,7 +3,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+use p12_keystore::{
+    Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain,
+};
 use padconnect_platform::RunningPlatform;
 use reqwest::{Method, StatusCode};
 use rustls_pki_types::pem::PemObject;
@@ -32,6 +34,38 @@ fn pfx_of(cert_pem: &str, key_pem: &str, password: &str) -> String {
     let mut store = KeyStore::new();
     store.add_entry("run-owner", KeyStoreEntry::PrivateKeyChain(chain));
     STANDARD.encode(store.writer(password).write().unwrap())
+}
+
+/// A PFX as a caller may shape it: `iterations` for its encryption and its
+/// MAC, and the run owner's key and certificate `copies` times.
+fn costly_pfx(
+    pem: &str,
+    password: &str,
+    (algorithm, iterations): (EncryptionAlgorithm, u32),
+    copies: u8,
+) -> String {
+    let cert = CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
+    let key = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).unwrap();
+    let mut store = KeyStore::new();
+    for copy in 0..copies {
+        let chain = PrivateKeyChain::new(
+            vec![copy + 1; 20],
+            PrivateKey::from_der(key.secret_pkcs8_der()).unwrap(),
+            [Certificate::from_der(cert.as_ref()).unwrap()],
+        );
+        store.add_entry(
+            &format!("run-owner-{copy}"),
+            KeyStoreEntry::PrivateKeyChain(chain),
+        );
+    }
+    let written = store
+        .writer(password)
+        .encryption_algorithm(algorithm)
+        .encryption_iterations(iterations)
+        .mac_iterations(iterations)
+        .write()
+        .unwrap();
+    STANDARD.encode(written)
 }
 
 fn run_owner_body(group: &str, client_id: &str, pfx: &str, password: &str) -> Value {
@@ -593,4 +627,54 @@ async fn the_terraform_providers_share_calls_replayed() {
     let listed = send(Method::GET, &permissions, None).await;
     assert!(grantee(&listed.body).is_null(), "{}", listed.text);
     platform.shutdown().await.unwrap();
+}
+
+/// The probe's costly PFX shapes, sent at once, are refused before any
+/// costly decryption (iterations above what Windows, OpenSSL and Java
+/// write, and many password-protected items), each saying what to do; PFX
+/// files as those tools write them (AES-256 with PBKDF2, and the legacy
+/// 3DES) still pass, and a sign-in sent meanwhile is answered.
+#[tokio::test]
+async fn costly_pfx_shapes_are_refused_before_they_are_opened() {
+    const AES: EncryptionAlgorithm = EncryptionAlgorithm::PbeWithHmacSha256AndAes256;
+    const TRIPLE_DES: EncryptionAlgorithm = EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc;
+    let (platform, world) = start_identity(false).await;
+    let token = app_token(&platform, SECRET_APP).await;
+    let shapes = [
+        (
+            costly_pfx(&world.cert_pem, PFX_PASSWORD, (AES, 150_000), 1),
+            "key-derivation iterations",
+        ),
+        (
+            costly_pfx(&world.cert_pem, PFX_PASSWORD, (AES, 2_048), 5),
+            "password-protected items",
+        ),
+    ];
+    let puts = shapes.iter().flat_map(|(pfx, _)| {
+        let body = run_owner_body(SHARED_GROUP, CERT_APP, pfx, PFX_PASSWORD);
+        let (platform, token) = (&platform, &token);
+        (0..3).map(move |_| {
+            let body = body.clone();
+            async move { put(platform, token, &uuid::Uuid::new_v4().to_string(), &body).await }
+        })
+    });
+    let (replies, signed_in) = tokio::join!(
+        futures::future::join_all(puts),
+        app_token(&platform, SECRET_APP)
+    );
+    assert!(!signed_in.is_empty());
+    for (reply, (_, why)) in replies.iter().zip(shapes.iter().flat_map(|s| [s, s, s])) {
+        assert_error(reply, StatusCode::BAD_REQUEST, "InvalidParameterValue");
+        assert!(reply.text.contains(why), "{why}: {}", reply.text);
+    }
+    for usual in [(AES, 2_048), (TRIPLE_DES, 2_000)] {
+        let body = run_owner_body(
+            SHARED_GROUP,
+            CERT_APP,
+            &costly_pfx(&world.cert_pem, PFX_PASSWORD, usual, 1),
+            PFX_PASSWORD,
+        );
+        let reply = put(&platform, &token, &uuid::Uuid::new_v4().to_string(), &body).await;
+        assert!(reply.status.is_success(), "{usual:?}: {}", reply.text);
+    }
 }
