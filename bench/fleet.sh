@@ -7,7 +7,7 @@
 #
 #   bash bench/fleet.sh                   # COUNT=10000
 #
-# One connection per environment is created through the API (the seed's
+# One connection per environment is created through the API (the documented
 # PUT); each environment's table is then filled by copying that row with
 # fresh ids in one sqlite3 statement, with the server stopped, as
 # bench/million.sh does. Load goes to 127.0.0.1 only; every process started

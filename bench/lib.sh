@@ -9,7 +9,7 @@ DURATION=${DURATION:-10s}
 # --- the bench world -----------------------------------------------------------
 # One tenant with one app (client_credentials with SECRET), an environment
 # and a machine group; FORM asks for a Power Platform token, BODY is the
-# seed's PUT of a connection to GROUP.
+# documented PUT of a connection to GROUP.
 TENANT=8a235459-3d2c-415d-8c1e-e2fe133509ad
 CLIENT=5f0e9a1c-6b7d-4c1e-9f3a-2b8c7d6e5f40
 SECRET=example-secret-value

@@ -4,7 +4,7 @@
 #
 #   bash bench/million.sh                 # COUNT=1000000 DURATION=10s by default
 #
-# One connection is created through the API (the seed's PUT); the database is
+# One connection is created through the API (the documented PUT); the database is
 # then filled by copying that row COUNT-1 times with fresh random ids, in one
 # sqlite3 statement, with the server stopped (a million PUTs would take
 # minutes and measure nothing new: bench/connections.sh measures PUT). Every

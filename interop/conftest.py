@@ -142,7 +142,7 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def transparent(tmp_path_factory):
-    """A plain-HTTP platform reached only through HTTPS_PROXY (DESIGN 4.5)."""
+    """A plain-HTTP platform reached only through HTTPS_PROXY (docs/transparent-mode.md)."""
     import transparent as mode
 
     process, platform = mode.start(tmp_path_factory.mktemp("transparent"))

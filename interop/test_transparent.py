@@ -1,6 +1,6 @@
 """Transparent mode: unchanged tools, with their default settings and the
 cloud's own host names, reach the platform through `HTTPS_PROXY` and trust
-of its CA, set by `eval "$(padconnect env --data-dir DIR)"` (DESIGN 4.5)."""
+of its CA, set by `eval "$(padconnect env --data-dir DIR)"` (docs/transparent-mode.md)."""
 
 import json
 import uuid

@@ -1,5 +1,5 @@
 //! `padconnect env`: the lines that point a shell's unchanged tools at a
-//! running platform (DESIGN.md 4.5): its address as the HTTPS proxy, and
+//! running platform (docs/transparent-mode.md): its address as the HTTPS proxy, and
 //! trust of its local CA in every ecosystem's own variable. `serve` records
 //! where it listens in the data dir (`serve.json`), so `env --data-dir DIR`
 //! finds it; a record whose server does not answer is an error that says so.

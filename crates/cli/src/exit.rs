@@ -1,4 +1,4 @@
-//! Exit codes, the same for every command (DESIGN.md 4.3), so a pipeline can
+//! Exit codes, the same for every command (README, "Exit codes"), so a pipeline can
 //! tell one failure from another:
 //!
 //! | code | meaning |

@@ -1,5 +1,5 @@
 //! Where each surface lives: the cloud's host names, or a local platform's
-//! path-style routes (DESIGN.md 4.1), which need no name resolution.
+//! path-style routes (docs/platform.md, "Hosts and routes"), which need no name resolution.
 
 use std::str::FromStr;
 

@@ -1,6 +1,6 @@
 //! From a request's `Host` to the surface it addresses.
 //!
-//! The local platform routes by host exactly like the cloud (DESIGN.md 4.1):
+//! The local platform routes by host exactly like the cloud (docs/platform.md, "Hosts and routes"):
 //! any cloud's host names are accepted, and so are the same names under
 //! `localhost`, where the cloud's domain is replaced by `localhost`
 //! (`login.localhost`, `api.localhost`,

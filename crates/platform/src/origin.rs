@@ -1,5 +1,5 @@
 //! Where a request came in, so the absolute URLs written into responses lead
-//! clients back to the platform by the same name (DESIGN.md 4.1).
+//! clients back to the platform by the same name (docs/platform.md, "Hosts and routes").
 
 use padconnect_core::EnvironmentId;
 

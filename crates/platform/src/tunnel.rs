@@ -1,4 +1,4 @@
-//! Transparent mode (DESIGN.md 4.5): the listener also answers `CONNECT
+//! Transparent mode (docs/transparent-mode.md): the listener also answers `CONNECT
 //! host:443` for the names the platform serves, so a tool given only
 //! `HTTPS_PROXY` and trust of the local CA reaches the platform under the
 //! cloud's own host names. The tunnel's TLS ends here, with a certificate for

@@ -9,10 +9,10 @@
 //! verification never outlives the key that made it valid. The cache is
 //! bounded: when full, it starts over.
 //!
-//! What it buys (BENCHMARKS.md, "The caches, measured", 2026-12-04, one
+//! What it buys (docs/benchmarks-log.md, "The caches, measured", 2026-12-04, one
 //! sitting, SQLite): connection GETs at 64 connections did 0.60 of
 //! `/healthz`'s rate with it and 0.24 without (the RSA verification on
-//! every request), below DESIGN 5's 0.5; GET p99 3.98 ms against 7.82 ms.
+//! every request), below the 0.5 docs/benchmarks.md sets; GET p99 3.98 ms against 7.82 ms.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -29,7 +29,7 @@
 //! dir, which the platform does not support), entries are dropped after
 //! [`MAX_AGE`], so such a change shows within that time.
 //!
-//! What it buys (BENCHMARKS.md, "The caches, measured", 2026-12-04, one
+//! What it buys (docs/benchmarks-log.md, "The caches, measured", 2026-12-04, one
 //! sitting, SQLite): connection GETs at 64 connections 0.28 of `/healthz`
 //! without it, 0.46 with it in the run right after (0.60 in the first
 //! sitting of the day; the spread between runs is known to be wide).

@@ -11,11 +11,11 @@
 //! environment's display name, changed on another replica is seen here
 //! after a restart.
 //!
-//! What it buys (BENCHMARKS.md, "The caches, measured", 2026-12-04, one
+//! What it buys (docs/benchmarks-log.md, "The caches, measured", 2026-12-04, one
 //! sitting, SQLite): tokens at 64 connections 0.76 of the machine's RSA
 //! signing rate with it, 0.63 without; connection GETs 0.60 of `/healthz`
 //! with it, 0.32 without (the tenant and environment reads of every
-//! request), below DESIGN 5's 0.5.
+//! request), below the 0.5 docs/benchmarks.md sets.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! and hands each statement over to it and the rows back: two thread
 //! wake-ups per query, which on a small machine cost far more than the
 //! query itself (an indexed lookup in the page cache takes microseconds;
-//! see BENCHMARKS.md). Reads are where that adds up, since every API
+//! see docs/benchmarks-log.md). Reads are where that adds up, since every API
 //! request makes several, so the SQLite backend reads through a few
 //! read-only `rusqlite` connections of its own instead, right on the thread
 //! that asks. Writes still go through sqlx's one writer connection.
@@ -16,12 +16,12 @@
 //! (`query_only`), and each read sees the last committed transaction, as
 //! before.
 //!
-//! Measured again once the GET cache answered most GETs (BENCHMARKS.md, "SQLite
+//! Measured again once the GET cache answered most GETs (docs/benchmarks-log.md, "SQLite
 //! reads: rusqlite inline, or sqlx only", 2026-12-02): with every SQLite read
 //! through a read-only sqlx pool instead, GETs were as fast (the cache reads
 //! nothing), but connection PUTs, which read the caller's application user,
 //! the group and the rights before writing, fell from 0.13–0.20 of /healthz
-//! to 0.07, below DESIGN 5's 0.1. So this second driver stays.
+//! to 0.07, below the 0.1 docs/benchmarks.md sets. So this second driver stays.
 //!
 //! Parameters are written `$1`, `$2`, ... as in PostgreSQL, so one SQL text
 //! serves both backends. SQLite treats `$N` as a named parameter, so each is

@@ -236,7 +236,7 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
         "--world",
         &example_world(),
     ]);
-    // Each with its exit code (DESIGN 4.3): 1 refused by the service, 2
+    // Each with its exit code (README, "Exit codes"): 1 refused by the service, 2
     // usage, 3 not found, 4 authentication.
     let cases: Vec<(Command, &str, i32)> = vec![
         (
@@ -633,7 +633,7 @@ fn connection_update_changes_the_password_or_account_alone() {
 }
 
 /// An org outside North America is named by its URL. Under the cloud's own
-/// host names (transparent mode, DESIGN 4.5: `padconnect env`'s proxy and
+/// host names (transparent mode, docs/transparent-mode.md: `padconnect env`'s proxy and
 /// CA, no `--platform`), the client asks for a token for
 /// `https://contoso.crm4.dynamics.com/.default` and calls that host; for a
 /// host that is no Dataverse region's, Entra gives no token (AADSTS500011).

@@ -1,4 +1,4 @@
-//! The credential chain a pipeline signs in with (DESIGN 4.3): workload
+//! The credential chain a pipeline signs in with (README, "Exit codes"): workload
 //! identity federation with the platform as the CI system's issuer, a PFX
 //! certificate, the Azure CLI's session, and DefaultAzureCredential's order.
 

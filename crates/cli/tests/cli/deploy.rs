@@ -583,7 +583,7 @@ fn the_example_solution_deploys_on_quickstarts_platform() {
             .all(|f| f["on"] == true),
         "{report}"
     );
-    // The README's last step: the desktop flow runs through the connection.
+    // The README tour's verify step: the desktop flow runs through the connection.
     let verified = padconnect()
         .args([
             "verify",

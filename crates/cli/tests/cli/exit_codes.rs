@@ -1,4 +1,4 @@
-//! Exit codes a pipeline can tell apart (DESIGN 4.3), listed in `--help`,
+//! Exit codes a pipeline can tell apart (README, "Exit codes"), listed in `--help`,
 //! and no panic when stdout or stderr is closed.
 
 use std::process::Stdio;

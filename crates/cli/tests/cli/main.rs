@@ -7,6 +7,7 @@
 mod connect;
 mod credentials;
 mod deploy;
+mod docs;
 mod env;
 mod env_url;
 mod exit_codes;

@@ -1,5 +1,5 @@
 //! Two `padconnect serve` replicas on one PostgreSQL database, as behind a
-//! load balancer (DESIGN 3: replicas share nothing but the database). One is
+//! load balancer (docs/platform.md, "Replicas and PostgreSQL": replicas share nothing but the database). One is
 //! killed with SIGKILL while both take connection PUTs; every PUT that was
 //! acknowledged reads back on the survivor and on the restarted replica, and
 //! a token, a portal session and a deleted connection mean the same on both.
@@ -27,7 +27,7 @@ const GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
 
 /// One replica's command line: its own data dir and the shared database;
 /// the master key of the first replica (the key ring must be the same on
-/// every replica, DESIGN 3).
+/// every replica, docs/platform.md "Replicas and PostgreSQL").
 struct Replica {
     args: Vec<String>,
     master_key: Option<String>,

@@ -2,7 +2,7 @@
 //! service checks them: KB 5021155 ("Connection failed: [Machine <id>].
 //! There's an issue with your credentials") and the run-owner document,
 //! whose errors come wrapped as `ApiHubsRequestFailed`. The platform knows a
-//! machine's accounts only where the world declares them (DESIGN.md 4.2);
+//! machine's accounts only where the world declares them (docs/world.md);
 //! a group whose machines declare none takes any account, as before.
 //!
 //! An account matches in any of its documented forms (KB 4555406): a local

@@ -3,7 +3,7 @@
 //!
 //! The run-owner document is specific: only `azureRelayRunOwner` connections
 //! may be shared, and only with service principals; `azureRelay` ones never
-//! (DESIGN.md 4.4). Owners, administrators and CanEdit holders share with
+//! (docs/platform.md, "How the APIs behave"). Owners, administrators and CanEdit holders share with
 //! any role; CanViewWithShare holders as CanView or CanViewWithShare.
 
 use uuid::Uuid;

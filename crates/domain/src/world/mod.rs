@@ -1,5 +1,5 @@
 //! The world file: what exists on the platform, declared in TOML and loaded
-//! idempotently (DESIGN.md 4.2).
+//! idempotently (docs/world.md).
 //!
 //! Parsing refuses unknown keys by name; validation then checks every value
 //! and reference and reports each problem with the path of its field

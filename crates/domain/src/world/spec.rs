@@ -1,4 +1,4 @@
-//! The world file as written (DESIGN.md 4.2): TOML, every list optional,
+//! The world file as written (docs/world.md): TOML, every list optional,
 //! unknown keys refused with their name.
 
 use serde::Deserialize;
@@ -95,7 +95,7 @@ pub(super) struct EnvironmentSpec {
     #[serde(default)]
     pub credentials: Vec<CredentialSpec>,
     /// Seconds after its first load during which its connections API
-    /// answers as a newly created environment does (DESIGN.md 4.2).
+    /// answers as a newly created environment does (docs/world.md).
     pub ready_after_seconds: Option<u64>,
     /// Seconds each solution import takes (its asyncoperation stays In
     /// Progress that long), so a pipeline's polling can be tested.
@@ -117,7 +117,7 @@ pub(super) struct MachineGroupSpec {
 }
 
 /// A group's machine: its name, or a table that may list the Windows
-/// accounts that can sign in on it (DESIGN.md 4.2).
+/// accounts that can sign in on it (docs/world.md).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(super) enum MachineSpec {

@@ -1,5 +1,5 @@
 //! Azure Resource Manager, only what the Azure CLI's service-principal
-//! sign-in needs (DESIGN.md 4.5): `/metadata/endpoints` (what
+//! sign-in needs (docs/transparent-mode.md): `/metadata/endpoints` (what
 //! `az cloud register --endpoint-resource-manager` reads), `/subscriptions`
 //! and `/tenants`. Anything else answers ARM's own error format.
 //!

@@ -1,6 +1,6 @@
 //! The router: probes, request ids and tracing around one dispatcher that
 //! routes by `Host`, as the cloud does, with path-style routes for bare
-//! addresses (DESIGN.md 4.1).
+//! addresses (docs/platform.md, "Hosts and routes").
 
 use axum::Router;
 use axum::body::Body;

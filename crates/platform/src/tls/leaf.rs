@@ -1,4 +1,4 @@
-//! Certificates for the names clients CONNECT to (DESIGN.md 4.5): one leaf
+//! Certificates for the names clients CONNECT to (docs/transparent-mode.md): one leaf
 //! per host, for exactly that name, signed by the local CA when first asked
 //! for and kept in memory. Leaves share one P-256 key made at start, so
 //! minting is one ECDSA signature; the cache is bounded (a client may name

@@ -1,7 +1,7 @@
 //! TLS material: the data dir's local CA (`ca`), created at the first start
 //! of any data dir; the server certificate `serve --tls` presents, valid for
 //! localhost, 127.0.0.1, ::1 and every cloud host name the platform answers
-//! to (DESIGN.md 4.1); and the per-host leaves of CONNECT tunnels (`leaf`).
+//! to (docs/platform.md, "Hosts and routes"); and the per-host leaves of CONNECT tunnels (`leaf`).
 //! Trust `ca.pem` in a client and it talks to the platform as to the cloud.
 
 mod ca;

@@ -1,5 +1,5 @@
 //! Windows credentials, checked where the world declares a machine's
-//! accounts (DESIGN.md 4.2): a connection must name one of them with its
+//! accounts (docs/world.md): a connection must name one of them with its
 //! password, or it is refused as the service refuses it and nothing is kept.
 
 use padconnect_platform::{Platform, RunningPlatform};
