@@ -1,12 +1,14 @@
 //! Each surface's own answer when a request is refused before a surface
-//! sees it (too large, too slow, a path that cannot be routed) or when its
+//! sees it (too large, too slow, a path that cannot be routed, a Host
+//! missing or twice) or when its
 //! handler panics: the dispatcher knows the route, so the caller gets the
 //! format of the service it called.
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Version, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -150,3 +152,26 @@ mod tests {
         assert_eq!(body["error_codes"][0], 90033);
     }
 }
+
+/// RFC 9112, section 3.2: "A server MUST respond with a 400 (Bad Request)
+/// status code to any HTTP/1.1 request message that lacks a Host header
+/// field and to any request message that contains more than one Host
+/// header field line". Two Hosts let a proxy and this platform each route
+/// by another; the answer is in the format of the surface the path names,
+/// since no host can be trusted.
+pub(super) async fn one_host(request: Request, next: Next) -> Response {
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    let lacks = hosts == 0
+        && request.version() == Version::HTTP_11
+        && request.uri().authority().is_none();
+    if hosts > 1 || lacks {
+        let (route, _) = super::path_style(request.uri().path());
+        let message = match lacks {
+            true => "The request has no Host header: HTTP/1.1 needs one.",
+            false => "The request has more than one Host header: send one.",
+        };
+        return surface_error(&route, StatusCode::BAD_REQUEST, "InvalidHost", message.to_owned());
+    }
+    next.run(request).await
+}
+

@@ -81,3 +81,33 @@ async fn shutdown_closes_idle_kept_alive_connections_at_once() {
     );
     assert!(closed_within(&mut kept, Duration::from_secs(1)).await);
 }
+
+/// RFC 9112 3.2: an HTTP/1.1 request with two Host headers, or none, is a
+/// 400 in the format of the surface its path names (here Dataverse's),
+/// not routed by whichever Host came first.
+#[tokio::test]
+async fn a_request_with_two_hosts_or_none_is_refused() {
+    let (platform, _world) = start_identity(false).await;
+    let ask = |request: &'static [u8]| async move {
+        let mut tcp = TcpStream::connect(platform.addr).await.unwrap();
+        tcp.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        tcp.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let two = ask(b"GET /orgs/contoso/api/data/v9.2/WhoAmI HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: contoso.crm.dynamics.com\r\nConnection: close\r\n\r\n").await;
+    assert!(two.starts_with("HTTP/1.1 400"), "{two}");
+    assert!(two.contains("more than one Host header"), "{two}");
+    assert!(two.contains("0x80040203"), "Dataverse's format: {two}");
+    let none = ask(b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n").await;
+    assert!(none.starts_with("HTTP/1.1 400"), "{none}");
+    assert!(none.contains("no Host header"), "{none}");
+    let one = ask(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await;
+    assert!(one.starts_with("HTTP/1.1 200"), "{one}");
+    let old = ask(b"GET /healthz HTTP/1.0\r\n\r\n").await;
+    assert!(
+        old.starts_with("HTTP/1.0 200") || old.starts_with("HTTP/1.1 200"),
+        "HTTP/1.0 needs no Host: {old}"
+    );
+    platform.shutdown().await.unwrap();
+}
