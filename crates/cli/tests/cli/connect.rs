@@ -352,6 +352,9 @@ fn no_access_to_the_group_is_a_403_that_says_to_share_it() {
         err.contains("ConnectionAuthorizationFailed") && err.contains("Share"),
         "{err}"
     );
+    // The group is named by the id the caller sent, not by its name, which
+    // a caller without access may not read.
+    assert!(err.contains(&hidden) && !err.contains("HR-LAPTOP-07"), "{err}");
 }
 
 #[test]

@@ -45,11 +45,7 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
     if rights.contains(AccessRights::READ) {
         return Ok(credential);
     }
-    Err(Refusal::CredentialNotShared {
-        name: credential.name,
-        id: credential.id,
-    }
-    .into())
+    Err(Refusal::CredentialNotShared { id: credential.id }.into())
 }
 
 /// The rights an actor holds on a credential (`fleet::record_rights`).

@@ -49,10 +49,12 @@ pub enum Refusal {
         target: String,
         environment: EnvironmentId,
     },
+    /// Named by the id the caller sent, never by its name: a caller
+    /// without access must not learn what the group is called.
     #[error(
-        "The caller has no access to machine group '{name}' ({id}): share it with the caller as User (Machines > Share) first."
+        "The caller has no access to machine group '{id}': share it with the caller as User (Machines > Share) first."
     )]
-    TargetNotShared { name: String, id: Uuid },
+    TargetNotShared { id: Uuid },
     #[error(
         "The credentialId '{id}' is not a credential of environment '{environment}': use the id from the Credential column of Data > Tables > Credential."
     )]
@@ -60,10 +62,11 @@ pub enum Refusal {
         id: String,
         environment: EnvironmentId,
     },
+    /// Named by the id the caller sent, as [`Refusal::TargetNotShared`].
     #[error(
-        "The caller has no access to credential '{name}' ({id}): a credential must be shared with the service principal before a connection uses it (Credentials > Share)."
+        "The caller has no access to credential '{id}': a credential must be shared with the service principal before a connection uses it (Credentials > Share)."
     )]
-    CredentialNotShared { name: String, id: Uuid },
+    CredentialNotShared { id: Uuid },
     #[error(
         "Connection '{0}' exists and belongs to another principal: choose a new connection id."
     )]
@@ -123,11 +126,7 @@ pub async fn put(
             environment: env,
         })?;
     if !can_target(store, user, &group).await? {
-        return Err(Refusal::TargetNotShared {
-            name: group.name,
-            id: group.id,
-        }
-        .into());
+        return Err(Refusal::TargetNotShared { id: group.id }.into());
     }
     if let Some(credential) = request.credential {
         vault::usable(store, user, credential).await?;
