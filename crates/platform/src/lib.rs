@@ -31,6 +31,7 @@ mod state;
 mod tls;
 mod tunnel;
 mod verified;
+mod write_deadline;
 
 pub use config::PlatformConfig;
 pub use identity::mint_federated_token;

@@ -3,7 +3,8 @@
 //! handshake or request headers do not arrive within the idle timeout (a
 //! half-sent request, or a kept-alive connection gone silent) is closed, so
 //! held-open sockets cannot pile up until the process runs out of file
-//! handles. CONNECT upgrades (transparent mode) are served on both.
+//! handles; so is one whose client stops reading its answers
+//! ([`WriteDeadline`]). CONNECT upgrades (transparent mode) are served on both.
 //!
 //! HTTP/1.1 only, as inside tunnels: TLS offers `http/1.1` alone in ALPN
 //! (`tls::ServerIdentity::server_config`), so no HTTP/2 code is built.
@@ -20,6 +21,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+
+use crate::write_deadline::WriteDeadline;
 
 /// How long requests in flight may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -105,6 +108,7 @@ impl Connection {
     where
         I: Read + Write + Unpin + Send + 'static,
     {
+        let io = WriteDeadline::new(io, self.idle);
         let connection = http1_builder(self.idle)
             .serve_connection(io, TowerToHyperService::new(self.router))
             .with_upgrades();

@@ -104,6 +104,28 @@ pub(super) fn surface_error(
     }
 }
 
+/// RFC 9112, section 3.2: "A server MUST respond with a 400 (Bad Request)
+/// status code to any HTTP/1.1 request message that lacks a Host header
+/// field and to any request message that contains more than one Host
+/// header field line". Two Hosts let a proxy and this platform each route
+/// by another; the answer is in the format of the surface the path names,
+/// since no host can be trusted.
+pub(super) async fn one_host(request: Request, next: Next) -> Response {
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    let lacks = hosts == 0
+        && request.version() == Version::HTTP_11
+        && request.uri().authority().is_none();
+    if hosts > 1 || lacks {
+        let (route, _) = super::path_style(request.uri().path());
+        let message = match lacks {
+            true => "The request has no Host header: HTTP/1.1 needs one.",
+            false => "The request has more than one Host header: send one.",
+        };
+        return surface_error(&route, StatusCode::BAD_REQUEST, "InvalidHost", message.to_owned());
+    }
+    next.run(request).await
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::Request as HttpRequest;
@@ -152,26 +174,3 @@ mod tests {
         assert_eq!(body["error_codes"][0], 90033);
     }
 }
-
-/// RFC 9112, section 3.2: "A server MUST respond with a 400 (Bad Request)
-/// status code to any HTTP/1.1 request message that lacks a Host header
-/// field and to any request message that contains more than one Host
-/// header field line". Two Hosts let a proxy and this platform each route
-/// by another; the answer is in the format of the surface the path names,
-/// since no host can be trusted.
-pub(super) async fn one_host(request: Request, next: Next) -> Response {
-    let hosts = request.headers().get_all(header::HOST).iter().count();
-    let lacks = hosts == 0
-        && request.version() == Version::HTTP_11
-        && request.uri().authority().is_none();
-    if hosts > 1 || lacks {
-        let (route, _) = super::path_style(request.uri().path());
-        let message = match lacks {
-            true => "The request has no Host header: HTTP/1.1 needs one.",
-            false => "The request has more than one Host header: send one.",
-        };
-        return surface_error(&route, StatusCode::BAD_REQUEST, "InvalidHost", message.to_owned());
-    }
-    next.run(request).await
-}
-

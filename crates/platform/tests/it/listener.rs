@@ -111,3 +111,38 @@ async fn a_request_with_two_hosts_or_none_is_refused() {
     );
     platform.shutdown().await.unwrap();
 }
+
+/// A client that sends requests and never reads the answers is closed
+/// once a write has waited the idle timeout: it cannot hold its
+/// connection, and the answers queued for it, for ever. Far more is asked
+/// than the two sockets' buffers hold, so the platform must stall on a write.
+#[tokio::test]
+async fn a_client_that_never_reads_is_closed_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.idle_timeout = 1;
+    let platform = Platform::start(config).await.unwrap();
+    let mut greedy = TcpStream::connect(platform.addr).await.unwrap();
+    let one = b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let size = reqwest::get(format!("http://{}/openapi.json", platform.addr))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    let asked = (64 << 20) / size + 1;
+    greedy.write_all(&one.repeat(asked)).await.unwrap();
+    // Not reading, well past the idle timeout.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut received = Vec::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(30), greedy.read_to_end(&mut received)).await;
+    assert!(read.is_ok(), "the connection was still open");
+    assert!(
+        received.len() < asked * size,
+        "every answer was written ({} bytes): no write ever waited",
+        received.len()
+    );
+    platform.shutdown().await.unwrap();
+}
