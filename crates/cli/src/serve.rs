@@ -60,6 +60,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
     request_timeout: Option<String>,
+    /// The URL clients use when it names the platform by a name of its own (a reverse proxy's, a container's): only IP addresses, localhost, the cloud's names and this are served [env: PADCONNECT_PUBLIC_URL].
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<String>,
     /// TOML config file with the same keys as these flags (listen, data_dir, ...).
     #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
     #[serde(skip)]

@@ -51,6 +51,12 @@ pub struct PlatformConfig {
     /// that sends a body slowly (or never finishes it) gets a 408.
     #[serde(with = "duration_secs")]
     pub request_timeout: u64,
+    /// The URL clients use when it is a name other than an IP address,
+    /// `localhost` or the cloud's own (a reverse proxy's, a container's):
+    /// only such a name is served besides those, so a DNS-rebinding page
+    /// gets nothing.
+    #[serde(with = "public_url")]
+    pub public_url: Option<String>,
 }
 
 /// Far above any request of the workflow (tokens, connection writes and
@@ -85,13 +91,14 @@ impl Default for PlatformConfig {
             signing_key_lifetime: DEFAULT_SIGNING_KEY_LIFETIME_SECS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT_SECS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT_SECS,
+            public_url: None,
         }
     }
 }
 
 /// The keys `PADCONNECT_*` variables may set; others (`PADCONNECT_PLATFORM`,
 /// `PADCONNECT_MASTER_KEY`, ...) belong to other parts and are not config.
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 12] = [
     "listen",
     "data_dir",
     "database",
@@ -103,9 +110,17 @@ const ENV_KEYS: [&str; 11] = [
     "signing_key_lifetime",
     "idle_timeout",
     "request_timeout",
+    "public_url",
 ];
 
 impl PlatformConfig {
+    /// `public_url`'s host name, lower case: what a request's `Host` is
+    /// compared with (its port is the proxy's business).
+    pub fn public_host(&self) -> Option<String> {
+        let url = url::Url::parse(self.public_url.as_deref()?).ok()?;
+        Some(url.host_str()?.to_ascii_lowercase())
+    }
+
     /// Merges the layers. `file` is the optional TOML file; `flags` holds
     /// only the values given on the command line.
     pub fn figment(file: Option<&Path>, flags: impl Serialize) -> Figment {
@@ -144,6 +159,33 @@ impl Provider for TomlFile {
 }
 
 pub use duration_secs::parse as parse_duration_secs;
+
+/// An http or https URL with a host, or nothing.
+mod public_url {
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(url: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        match url {
+            Some(url) => s.serialize_some(url),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let url = url::Url::parse(&text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        match url {
+            Some(_) => Ok(Some(text)),
+            None => Err(de::Error::custom(format!(
+                "'{text}' is not a public URL: write http(s)://NAME[:PORT], the address clients use (https://padconnect.internal:7232)"
+            ))),
+        }
+    }
+}
 
 /// A duration in seconds, written as `3600`, `"3600"`, `"90m"`, `"12h"` or `"30d"`.
 mod duration_secs {

@@ -99,6 +99,22 @@ fn a_bad_config_value_is_refused_before_starting() {
         err.contains("invalid configuration") && err.contains("lots"),
         "{err}"
     );
+    let bad_url = padconnect()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "padconnect.internal",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad_url.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad_url.stderr);
+    assert!(
+        err.contains("public_url") && err.contains("is not a public URL"),
+        "{err}"
+    );
 }
 
 /// Started by hand in text mode (stderr a pipe, as in a log file), `serve`

@@ -101,7 +101,10 @@ pub fn router(state: AppState, scheme: &'static str) -> Router {
     probes
         .fallback_service(Router::new().fallback(dispatch).with_state(surfaces))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
-        .layer(middleware::from_fn(refusals::one_host))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(state.config.public_host()),
+            refusals::checked_host,
+        ))
         // The surfaces catch their own panics in their own format; this
         // catches one in the probes or the dispatcher, before a surface is
         // known, in the connections API's format.

@@ -7,9 +7,11 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::{StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::Route;
@@ -110,20 +112,63 @@ pub(super) fn surface_error(
 /// header field line". Two Hosts let a proxy and this platform each route
 /// by another; the answer is in the format of the surface the path names,
 /// since no host can be trusted.
-pub(super) async fn one_host(request: Request, next: Next) -> Response {
-    let hosts = request.headers().get_all(header::HOST).iter().count();
-    let lacks = hosts == 0
+///
+/// And only the names the platform answers to are served: IP addresses,
+/// `localhost`, the cloud's own names and `--public-url`'s. A page whose
+/// name an attacker points at 127.0.0.1 (DNS rebinding) sends its own name
+/// and gets what HTTP.sys answers a name it is not bound to.
+pub(super) async fn checked_host(
+    State(public_host): State<Arc<Option<String>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let (first, second) = (hosts.next(), hosts.next());
+    let lacks = first.is_none()
         && request.version() == Version::HTTP_11
         && request.uri().authority().is_none();
-    if hosts > 1 || lacks {
+    if second.is_some() || lacks {
         let (route, _) = super::path_style(request.uri().path());
         let message = match lacks {
             true => "The request has no Host header: HTTP/1.1 needs one.",
             false => "The request has more than one Host header: send one.",
         };
-        return surface_error(&route, StatusCode::BAD_REQUEST, "InvalidHost", message.to_owned());
+        return surface_error(
+            &route,
+            StatusCode::BAD_REQUEST,
+            "InvalidHost",
+            message.to_owned(),
+        );
+    }
+    let host = first.and_then(|h| h.to_str().ok());
+    if host.is_some_and(|host| !served(host, public_host.as_deref())) {
+        return invalid_hostname();
     }
     next.run(request).await
+}
+
+/// Whether the platform answers to `host`.
+fn served(host: &str, public_host: Option<&str>) -> bool {
+    let lower = host.to_ascii_lowercase();
+    if padconnect_core::host::classify_host(&lower).is_some() {
+        return true;
+    }
+    let name = lower
+        .rsplit_once(':')
+        .map_or(lower.as_str(), |(name, _)| name);
+    public_host.is_some_and(|public| name.trim_end_matches('.') == public)
+}
+
+/// HTTP.sys's answer to a Host it has no binding for, as Microsoft's
+/// front ends give it.
+fn invalid_hostname() -> Response {
+    const PAGE: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n";
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/html; charset=us-ascii")],
+        PAGE,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -112,6 +112,43 @@ async fn a_request_with_two_hosts_or_none_is_refused() {
     platform.shutdown().await.unwrap();
 }
 
+/// Only the names the platform answers to are served (IP addresses,
+/// localhost, the cloud's names, `--public-url`'s): a page whose name an
+/// attacker points at 127.0.0.1 (DNS rebinding) gets HTTP.sys's 400.
+#[tokio::test]
+async fn a_name_the_platform_does_not_answer_to_gets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.public_url = Some("https://padconnect.internal:8443".into());
+    let platform = Platform::start(config).await.unwrap();
+    let ask = |host: &'static str| async move {
+        let mut tcp = TcpStream::connect(platform.addr).await.unwrap();
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tcp.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let rebound = ask("attacker.example:7232").await;
+    assert!(rebound.starts_with("HTTP/1.1 400"), "{rebound}");
+    assert!(
+        rebound.contains("Bad Request - Invalid Hostname"),
+        "{rebound}"
+    );
+    for served in [
+        "127.0.0.1:7232",
+        "[::1]:7232",
+        "localhost",
+        "login.microsoftonline.com",
+        "padconnect.internal:8443",
+        "PADCONNECT.internal",
+    ] {
+        let answer = ask(served).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{served}: {answer}");
+    }
+    platform.shutdown().await.unwrap();
+}
+
 /// A client that sends requests and never reads the answers is closed
 /// once a write has waited the idle timeout: it cannot hold its
 /// connection, and the answers queued for it, for ever. Far more is asked
