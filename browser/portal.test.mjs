@@ -5,10 +5,16 @@
 // panel with the keyboard alone, find a standalone machine's group in
 // Data > Tables > All > Flow Machine Group, show that the service principal
 // can now create a connection to the group, and delete a connection after its
-// confirmation. On every page: axe-core (run inside the page) reports zero
-// violations, and the page does not scroll sideways. A screenshot of each
-// page goes to target/browser-screenshots/{width}-{step}.png. Prints
-// "N passed, M failed" last, for .ci/run.
+// confirmation; then every other page: the create and edit side panels
+// (New machine group, Set password, Change account password), forms
+// refused with the message beside the field, a deployed solution and a
+// desktop flow run. On every page: axe-core (run inside the page) reports
+// zero violations, the page does not scroll sideways, and nothing is
+// clipped: no cell, header, button, link or label whose content overflows
+// its box, no table that hides a column, no table region wider than the
+// viewport. A screenshot of each page goes to
+// target/browser-screenshots/{width}-{step}.png. Prints "N passed, M
+// failed" last, for .ci/run.
 //
 // Env: PADCONNECT_BIN (default ../target/debug/padconnect), CHROMIUM_PATH
 // (default /usr/bin/chromium).
@@ -158,6 +164,43 @@ async function checkNoSidewaysScroll(page, where) {
   }
 }
 
+/// Nothing is clipped. Each table's region (a `role=region` frame) lies
+/// inside the viewport and shows every column without scrolling; no cell,
+/// header, caption, heading, button, link, label or legend has content
+/// wider than its box (inside a region that does scroll, that would be the
+/// region's to show, so it is left to the region's own check); nor does
+/// the content, or a side panel.
+async function checkNoClipping(page, where) {
+  const problems = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const name = (e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''} "${(e.textContent ?? '').trim().slice(0, 40)}"`;
+    const found = [];
+    const regions = [...document.querySelectorAll('[role=region][tabindex="0"]')];
+    for (const region of regions) {
+      const box = region.getBoundingClientRect();
+      if (box.left < -1 || box.right > width + 1) {
+        found.push(`region ${name(region)} spans ${Math.round(box.left)}..${Math.round(box.right)} px of a ${width} px viewport`);
+      }
+      if (region.scrollWidth > region.clientWidth + 1) {
+        found.push(`region ${name(region)} hides columns: ${region.scrollWidth} px of table in ${region.clientWidth} px`);
+      }
+    }
+    const scrolling = regions.filter((r) => r.scrollWidth > r.clientWidth + 1);
+    const selector = 'td, th, caption, h1, h2, h3, button, a, label, legend, dt, dd, main, .panel, .command';
+    for (const element of document.querySelectorAll(selector)) {
+      if (scrolling.some((r) => r.contains(element))) continue;
+      const box = element.getBoundingClientRect();
+      // Not shown, or visually hidden on purpose (.sr: a 1 px clipped box).
+      if (box.width <= 1 || box.height <= 1) continue;
+      if (element.scrollWidth > element.clientWidth + 1) {
+        found.push(`${name(element)}: ${element.scrollWidth} px of content in ${element.clientWidth} px`);
+      }
+    }
+    return found;
+  });
+  assert(problems.length === 0, `clipped on ${where}:\n  ${problems.slice(0, 10).join('\n  ')}`);
+}
+
 /// Tab until `matches(element)` holds for the focused element, as a keyboard
 /// user would; fails after `limit` presses.
 async function tabTo(page, describe, matches, limit = 40) {
@@ -219,24 +262,41 @@ function runOwnerCertificate(dir) {
     '-out', file('run-owner.pfx'), '-passout', `pass:${PFX_PASSWORD}`], { stdio: 'ignore' });
 }
 
-/// `padconnect connect` as the service principal: a run-owner connection
-/// (the flows run as the app, proved by its certificate).
-function connectRunOwner(base, dir) {
+/// The service principal's environment for the CLI.
+const appEnv = () => ({
+  ...process.env,
+  AZURE_TENANT_ID: TENANT,
+  AZURE_CLIENT_ID: CLIENT_ID,
+  AZURE_CLIENT_SECRET: SECRET,
+  PADCONNECT_MACHINE_PASSWORD: 'browser-test-windows-password',
+  PADCONNECT_PFX_PASSWORD: PFX_PASSWORD,
+});
+
+/// `padconnect connect` as the service principal to the group, with
+/// `args` (the account, the parameter set); the new connection's id.
+function connect(base, args) {
   const output = execFileSync(binary, ['connect', '--platform', base, '--environment', ENVIRONMENT, '--group', GROUP,
-    '--username', 'CONTOSO\\svc-runner', '--parameter-set', 'azureRelayRunOwner',
-    '--run-owner-pfx', path.join(dir, 'run-owner.pfx'), '--output', 'json'], {
-    env: {
-      ...process.env,
-      AZURE_TENANT_ID: TENANT,
-      AZURE_CLIENT_ID: CLIENT_ID,
-      AZURE_CLIENT_SECRET: SECRET,
-      PADCONNECT_MACHINE_PASSWORD: 'browser-test-windows-password',
-      PADCONNECT_PFX_PASSWORD: PFX_PASSWORD,
-    },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    ...args, '--output', 'json'], { env: appEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return JSON.parse(output).connectionId;
+}
+
+/// A run-owner connection (the flows run as the app, proved by its
+/// certificate).
+function connectRunOwner(base, dir) {
+  return connect(base, ['--username', 'CONTOSO\\svc-runner', '--parameter-set', 'azureRelayRunOwner',
+    '--run-owner-pfx', path.join(dir, 'run-owner.pfx')]);
+}
+
+/// The example solution deployed with `connection` for its desktop flow
+/// connection reference, then its desktop flow run once (`verify`).
+function deployAndRun(base, dir, connection) {
+  const solution = path.join(root, 'examples', 'DesktopFlows_1_0_0_0.zip');
+  const settings = path.join(dir, 'settings.json');
+  const run = (args) => execFileSync(binary, args, { env: appEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  run(['settings', '--solution', solution, '--uiflow-connection', connection, '--file', settings]);
+  const where = ['--platform', base, '--environment', ENVIRONMENT];
+  run(['deploy', '--solution', solution, '--settings', settings, ...where]);
+  run(['verify', '--connection', connection, '--flow', 'Payroll export', '--timeout', '60', ...where]);
 }
 
 /// One run of the seed's path on a platform of its own, at one viewport.
@@ -267,17 +327,34 @@ async function seedPath(browser, width, height) {
     });
     const nav = () => page.getByRole('navigation', { name: 'Main' });
     const at = `${width} px`;
-    // Every page of the path: accessible, no sideways scroll, a screenshot.
-    const checked = async (name) => {
-      await checkAccessibility(page, `${name} at ${at}`);
-      await checkNoSidewaysScroll(page, `${name} at ${at}`);
+    // Every page of the path: accessible, no sideways scroll, nothing
+    // clipped, a screenshot.
+    const checkedIn = async (tab, name) => {
+      await checkAccessibility(tab, `${name} at ${at}`);
+      await checkNoSidewaysScroll(tab, `${name} at ${at}`);
+      await checkNoClipping(tab, `${name} at ${at}`);
       if (width < 400) {
         // The narrowest phones too.
-        await page.setViewportSize({ width: 360, height });
-        await checkNoSidewaysScroll(page, `${name} at 360 px`);
-        await page.setViewportSize({ width, height });
+        await tab.setViewportSize({ width: 360, height });
+        await checkNoSidewaysScroll(tab, `${name} at 360 px`);
+        await checkNoClipping(tab, `${name} at 360 px`);
+        await tab.setViewportSize({ width, height });
       }
-      await page.screenshot({ path: path.join(shots, `${width}-${name}.png`), fullPage: true });
+      await tab.screenshot({ path: path.join(shots, `${width}-${name}.png`), fullPage: true });
+    };
+    const checked = (name) => checkedIn(page, name);
+    // A form posted back to the page it came from: wait for the new page.
+    const submitted = (tab, action) => Promise.all([tab.waitForNavigation(), action]);
+    // A field refused in place: marked invalid, described by a message
+    // that says `message`, and focused, so typing goes straight to it.
+    const assertInvalid = async (tab, id, message) => {
+      const field = tab.locator(`#${id}`);
+      assert((await field.getAttribute('aria-invalid')) === 'true', `#${id} is not marked invalid`);
+      const described = await field.getAttribute('aria-describedby');
+      const text = await tab.locator(`#${described}`).textContent();
+      assert(text.includes(message), `#${id}'s message: ${text}`);
+      assert(await tab.evaluate((i) => document.activeElement?.id === i, id), `#${id} has no focus`);
+      assert(!(await tab.title()).startsWith('Bad Request'), 'a separate error page');
     };
     let groupId;
 
@@ -288,16 +365,22 @@ async function seedPath(browser, width, height) {
       await checked('01-sign-in');
     });
 
-    await step(`${at}: a wrong password is an error, and signing in with the keyboard opens Monitor > Machines`, async () => {
+    await step(`${at}: a blank or wrong field is named beside it, and signing in with the keyboard opens Monitor > Machines`, async () => {
+      // Enter on the empty form: the account is named as missing, in place.
+      const [blank] = await submitted(page, page.keyboard.press('Enter'));
+      assert(blank.status() === 400, `status ${blank.status()}`);
+      await assertInvalid(page, 'upn', 'Enter your email or UPN');
+      await checked('02-sign-in-blank');
       await page.keyboard.type(USER);
       await page.keyboard.press('Tab');
       await page.keyboard.type('not-the-password');
-      await Promise.all([page.waitForURL('**/signin'), page.keyboard.press('Enter')]);
-      const alert = page.getByRole('alert');
-      assert((await alert.getAttribute('class')) === 'error', 'the refusal is in the error style');
+      const [wrong] = await submitted(page, page.keyboard.press('Enter'));
+      assert(wrong.status() === 401, `status ${wrong.status()}`);
+      await assertInvalid(page, 'password', 'is wrong');
+      assert((await page.getByLabel('Email or UPN').inputValue()) === USER, 'the account is kept');
+      assert((await page.getByLabel('Password').inputValue()) === '', 'the password is not');
       await checked('02-sign-in-refused');
-      // The UPN is kept and has focus; Tab to the password, Enter to submit.
-      await page.getByLabel('Password').focus();
+      // The password has focus: type it, Enter to submit.
       await page.keyboard.type(PASSWORD);
       await Promise.all([page.waitForURL(`**/environments/${ENVIRONMENT}/machines`), page.keyboard.press('Enter')]);
       assert((await page.title()).startsWith('Machines'), await page.title());
@@ -343,7 +426,7 @@ async function seedPath(browser, width, height) {
       await checked('07-share-picked');
       await Promise.all([page.waitForURL('**/share?notice=shared'), page.keyboard.press('Enter')]);
       const row = panel.getByRole('row').filter({ hasText: 'deploy-pipeline' });
-      assert((await row.getByRole('cell').nth(3).textContent()) === 'User', await row.textContent());
+      assert((await row.getByRole('cell').nth(1).textContent()) === 'User', await row.textContent());
       assert((await panel.getByRole('status').getAttribute('class')) === 'notice', 'the success is in the success style');
       await checked('08-shared');
       await Promise.all([page.waitForURL(`**/machines/groups/${GROUP}`), panel.getByRole('link', { name: 'Close' }).click()]);
@@ -382,7 +465,7 @@ async function seedPath(browser, width, height) {
       await checked('13-deleted');
     });
 
-    await step(`${at}: the other pages pass axe-core too: My flows, Desktop flow runs, environments, a standalone machine and its Share panel, a new group`, async () => {
+    await step(`${at}: the other pages pass too: My flows, Desktop flow runs, environments, a standalone machine, its Share and account password panels`, async () => {
       await Promise.all([page.waitForURL('**/flows'), nav().getByRole('link', { name: 'My flows' }).click()]);
       await checked('14-my-flows');
       await Promise.all([page.waitForURL('**/desktop-flow-runs'), nav().getByRole('link', { name: 'Desktop flow runs' }).click()]);
@@ -393,15 +476,81 @@ async function seedPath(browser, width, height) {
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);
       await Promise.all([page.waitForURL('**/machines/*'), page.getByRole('link', { name: 'HR-LAPTOP-07' }).click()]);
       await page.getByRole('heading', { name: 'Windows accounts' }).waitFor();
-      await page.getByLabel('Account', { exact: true }).waitFor();
       await checked('16-standalone-machine');
-      await Promise.all([page.waitForURL('**/share'), page.getByRole('link', { name: 'Share', exact: true }).click()]);
+      // Change account password: a command, then a side panel; a refused
+      // form comes back in it with the account kept, the passwords not.
+      const commands = page.getByRole('group', { name: 'Machine commands' });
+      await Promise.all([page.waitForURL('**?panel=account-password'), commands.getByRole('link', { name: 'Change account password' }).click()]);
+      const accountPanel = page.getByRole('dialog', { name: /^Change an account password/ });
+      await accountPanel.waitFor();
+      await accountPanel.getByLabel('Account', { exact: true }).waitFor();
+      await checked('16-account-password-panel');
+      await accountPanel.getByLabel(/^New password/).fill('browser-test-new-1');
+      await accountPanel.getByLabel('Confirm the password').fill('browser-test-new-2');
+      await submitted(page, accountPanel.getByRole('button', { name: 'Change password' }).click());
+      await assertInvalid(page, 'account-confirmation', 'The two passwords differ');
+      assert((await page.getByLabel(/^New password/).inputValue()) === '', 'no password written back');
+      assert((await page.getByLabel('Account', { exact: true }).inputValue()).endsWith('hr-bot'), 'the account is kept');
+      await checked('16-account-password-refused');
+      await Promise.all([page.waitForURL('**/machines/*'), page.getByRole('dialog').getByRole('link', { name: 'Cancel' }).click()]);
+      await Promise.all([page.waitForURL('**/share'), commands.getByRole('link', { name: 'Share', exact: true }).click()]);
       await page.getByRole('dialog', { name: 'Share HR-LAPTOP-07' }).waitFor();
       await checked('17-standalone-machine-share');
+      // Save with nobody chosen: the choice is named as missing, in place.
+      await submitted(page, page.getByRole('button', { name: 'Save' }).click());
+      const missing = page.getByRole('group', { name: 'Share with' });
+      assert((await missing.getAttribute('aria-invalid')) === 'true', 'the choice is not marked invalid');
+      await checked('17-share-refused');
+    });
+
+    await step(`${at}: New machine group and Set password are commands that open side panels, and refused fields are named beside them`, async () => {
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines/groups`);
-      await page.getByLabel('Name', { exact: true }).fill('Payroll bots');
+      const commands = page.getByRole('group', { name: 'Machine group commands' });
+      await Promise.all([page.waitForURL('**?panel=new'), commands.getByRole('link', { name: 'New machine group' }).click()]);
+      const panel = page.getByRole('dialog', { name: 'New machine group' });
+      await panel.waitFor();
+      assert(await page.evaluate(() => document.activeElement?.id === 'group-name'), 'the name has focus');
+      await checked('18-new-group-panel');
+      // A blank name: the same panel, the description kept.
+      await panel.getByLabel('Description (optional)').fill('Nightly payroll');
+      await submitted(page, panel.getByRole('button', { name: 'Create' }).click());
+      await assertInvalid(page, 'group-name', 'Name is required');
+      assert((await page.getByLabel('Description (optional)').inputValue()) === 'Nightly payroll', 'the description is kept');
+      await checked('18-new-group-refused');
+      await page.keyboard.type('Payroll bots');
       await Promise.all([page.waitForURL('**/machines/groups/*?notice=created'), page.getByRole('button', { name: 'Create' }).click()]);
       await checked('18-new-group');
+      const groupCommands = page.getByRole('group', { name: 'Machine group commands' });
+      await Promise.all([page.waitForURL('**?panel=password'), groupCommands.getByRole('link', { name: 'Set password' }).click()]);
+      const passwordPanel = page.getByRole('dialog', { name: 'Set the group password' });
+      await passwordPanel.waitFor();
+      await checked('19-password-panel');
+      await passwordPanel.getByLabel(/^New password/).fill('short');
+      await passwordPanel.getByLabel('Confirm the password').fill('short');
+      await submitted(page, passwordPanel.getByRole('button', { name: 'Set password' }).click());
+      await assertInvalid(page, 'password', '8 to 256 characters');
+      assert((await page.getByLabel('Confirm the password').inputValue()) === '', 'no password written back');
+      await checked('19-password-refused');
+      await page.getByLabel(/^New password/).fill('browser-test-group-pass');
+      await page.getByLabel('Confirm the password').fill('browser-test-group-pass');
+      await Promise.all([page.waitForURL('**?notice=password'), page.getByRole('button', { name: 'Set password' }).click()]);
+      assert((await groupCommands.getByRole('link', { name: 'Rotate password' }).count()) === 1, 'Set becomes Rotate');
+      await checked('19-password-set');
+    });
+
+    await step(`${at}: a deployed solution and its desktop flow run show in Solutions and Desktop flow runs`, async () => {
+      const connection = connect(base, ['--username', 'CONTOSO\\svc-bot']);
+      deployAndRun(base, dir, connection);
+      await Promise.all([page.waitForURL('**/solutions'), nav().getByRole('link', { name: 'Solutions' }).click()]);
+      await checked('20-solutions');
+      await Promise.all([page.waitForURL('**/solutions/*'), page.getByRole('link', { name: 'DesktopFlows' }).click()]);
+      await page.getByRole('region', { name: 'Flows' }).waitFor();
+      await checked('20-solution');
+      await Promise.all([page.waitForURL('**/desktop-flow-runs'), nav().getByRole('link', { name: 'Desktop flow runs' }).click()]);
+      const run = page.getByRole('row').filter({ hasText: 'Payroll export' });
+      assert((await run.count()) === 1, `${await run.count()} runs`);
+      assert((await run.textContent()).includes('Succeeded'), await run.textContent());
+      await checked('20-desktop-flow-run');
     });
 
     await step(`${at}: a run-owner connection has a Share page, and a user who may not share gets a 403 in the layout`, async () => {
@@ -409,7 +558,7 @@ async function seedPath(browser, width, height) {
       await page.goto(`${base}/environments/${ENVIRONMENT}/connections`);
       const row = page.getByRole('row').filter({ hasText: runOwner.replaceAll('-', '') });
       await Promise.all([page.waitForURL('**/share'), row.getByRole('link', { name: /^Share/ }).click()]);
-      await checked('19-connection-share');
+      await checked('21-connection-share');
       // Bob may use Finance bots, not share it.
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines/groups/${GROUP}/share?q=bob`);
       await page.getByLabel(/Bob Maker/).check();
@@ -423,9 +572,11 @@ async function seedPath(browser, width, height) {
         const refused = await bob.goto(`${base}/environments/${ENVIRONMENT}/machines/groups/${GROUP}/share`);
         assert(refused.status() === 403, `status ${refused.status()}`);
         await bob.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Machines' }).waitFor();
-        await checkAccessibility(bob, `403 at ${at}`);
-        await checkNoSidewaysScroll(bob, `403 at ${at}`);
-        await bob.screenshot({ path: path.join(shots, `${width}-20-forbidden.png`), fullPage: true });
+        await checkedIn(bob, '22-forbidden');
+        // His view of the group: no command he may not use.
+        await bob.goto(`${base}/environments/${ENVIRONMENT}/machines/groups/${GROUP}`);
+        assert((await bob.getByRole('group', { name: 'Machine group commands' }).count()) === 0, 'Bob has commands');
+        await checkedIn(bob, '22-group-as-user');
       } finally {
         await bob.context().close();
       }
@@ -435,13 +586,13 @@ async function seedPath(browser, width, height) {
       const missing = await page.goto(`${base}/environments/${ENVIRONMENT}/no-such-page`);
       assert(missing.status() === 404, `status ${missing.status()}`);
       await nav().getByRole('link', { name: 'Home' }).waitFor();
-      await checked('21-not-found');
+      await checked('23-not-found');
       await Promise.all([page.waitForURL('**/home'), page.getByRole('link', { name: 'Go to Home' }).click()]);
-      await checked('22-home');
+      await checked('24-home');
       await Promise.all([page.waitForURL('**/signin'), page.getByRole('button', { name: 'Sign out' }).click()]);
       await page.goto(`${base}/environments/${ENVIRONMENT}/machines`);
       assert(new URL(page.url()).pathname === '/signin', `still signed in at ${page.url()}`);
-      await page.screenshot({ path: path.join(shots, `${width}-23-signed-out.png`), fullPage: true });
+      await page.screenshot({ path: path.join(shots, `${width}-25-signed-out.png`), fullPage: true });
       assert(foreign.length === 0, `requests left the platform: ${foreign.join(', ')}`);
     });
   } finally {

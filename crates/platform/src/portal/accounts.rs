@@ -1,7 +1,7 @@
 //! A machine's Windows accounts, where the world declares them: which
-//! accounts can sign in on it, and a form that gives one a new password, as
-//! an administrator does on the machine itself. Connections written with the
-//! old password then show that it changed.
+//! accounts can sign in on it, and a side panel that gives one a new
+//! password, as an administrator does on the machine itself. Connections
+//! written with the old password then show that it changed.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -12,19 +12,41 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
+use super::form::{self, Filled, Input, Problem, Refused};
 use super::html::{self, csrf_field, esc};
+use super::layout;
+use super::machines::{MachineView, machine_page};
 use super::service::{self, VisibleGroup};
 use crate::state::AppState;
 use padconnect_domain::fleet;
 use padconnect_store::{Machine, MachineAccount};
 
-/// The accounts card of a machine's page; empty when it declares none.
-pub fn section(
-    page: &EnvPage,
+/// The `?panel=` of the machine's page that opens the form.
+pub const PANEL: &str = "account-password";
+
+/// The machine's declared accounts.
+pub async fn of(
+    state: &AppState,
     machine: &Machine,
     visible: &VisibleGroup,
-    accounts: &[MachineAccount],
-) -> String {
+) -> Result<Vec<MachineAccount>, PortalError> {
+    Ok(state
+        .store
+        .accounts_in_group(visible.group.id)
+        .await?
+        .into_iter()
+        .map(|(_, account)| account)
+        .filter(|a| a.machine_id == machine.id)
+        .collect())
+}
+
+/// Whether the page offers the form: accounts to change, and write access.
+pub fn may_change(view: &MachineView) -> bool {
+    !view.accounts.is_empty() && view.visible.rights.contains(AccessRights::WRITE)
+}
+
+/// The accounts card of a machine's page; empty when it declares none.
+pub fn section(accounts: &[MachineAccount]) -> String {
     if accounts.is_empty() {
         return String::new();
     }
@@ -32,58 +54,151 @@ pub fn section(
         .iter()
         .map(|a| format!("<li><code>{}</code></li>", esc(&a.username)))
         .collect();
-    let form = match visible.rights.contains(AccessRights::WRITE) {
-        true => password_form(page, machine, accounts),
-        false => String::new(),
-    };
     format!(
         "<section class=\"card\" aria-labelledby=\"accounts-heading\"><h2 id=\"accounts-heading\">Windows accounts</h2>\
-         <p>Connections to this machine sign in with one of these accounts.</p><ul>{names}</ul>{form}</section>"
+         <p>Connections to this machine sign in with one of these accounts.</p><ul>{names}</ul></section>"
     )
 }
 
-fn password_form(page: &EnvPage, machine: &Machine, accounts: &[MachineAccount]) -> String {
-    let options: String = accounts
-        .iter()
-        .map(|a| format!("<option>{}</option>", esc(&a.username)))
-        .collect();
-    format!(
-        "<form method=\"post\" action=\"{action}\">{csrf}\
-         <label for=\"account\">Account</label><select id=\"account\" name=\"username\">{options}</select>\
-         <label for=\"account-password\">New password (at most {MAX_PASSWORD_CHARS} characters)</label>\
-         <input id=\"account-password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required maxlength=\"{MAX_PASSWORD_CHARS}\">\
-         <label for=\"account-confirmation\">Confirm the password</label>\
-         <input id=\"account-confirmation\" name=\"confirmation\" type=\"password\" autocomplete=\"new-password\" required>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Change password</button></div></form>",
-        action = page.link(&format!("/machines/{}/accounts/password", machine.id)),
-        csrf = csrf_field(&page.signed_in.csrf),
-    )
+/// What the form keeps when it comes back: the account (never a password).
+#[derive(Default)]
+pub struct AccountValues {
+    pub username: String,
+}
+
+/// The side panel: its title, and its markup. Refused (403) to a user who
+/// may not change the accounts.
+pub fn panel(
+    view: &MachineView,
+    filled: &Filled<AccountValues>,
+) -> Result<(String, String), PortalError> {
+    if !may_change(view) {
+        return Err(PortalError::forbidden(
+            "Only the machine's owner, its co-owners and administrators can change its accounts' passwords.",
+        ));
+    }
+    let title = format!("Change an account password on {}", view.machine.name);
+    let back = view.page.link(&format!("/machines/{}", view.machine.id));
+    let problem = filled.problem();
+    let names: Vec<&str> = view.accounts.iter().map(|a| a.username.as_str()).collect();
+    let focus = if problem.is_some_and(|p| p.field.is_some()) {
+        ""
+    } else {
+        " autofocus"
+    };
+    let password_attributes =
+        format!("autocomplete=\"new-password\" required maxlength=\"{MAX_PASSWORD_CHARS}\"");
+    let markup = format!(
+        "{head}<p>The machine's account gets the new password; connections written with the old one \
+         show an error until they are written again.</p>{above}\
+         <form method=\"post\" action=\"{action}\" novalidate>{csrf}{account}{password}{confirmation}{actions}</form>",
+        head = layout::panel_head(&title, &back),
+        above = form::above(problem, &["username", "password", "confirmation"]),
+        action = view
+            .page
+            .link(&format!("/machines/{}/accounts/password", view.machine.id)),
+        csrf = csrf_field(&view.page.signed_in.csrf),
+        account = form::select(
+            "account",
+            "username",
+            "Account",
+            &names,
+            &filled.values.username,
+            problem
+        ),
+        password = form::input(
+            &Input {
+                id: "account-password",
+                name: "password",
+                label: &format!("New password (at most {MAX_PASSWORD_CHARS} characters)"),
+                kind: "password",
+                value: "",
+                attributes: &format!("{password_attributes}{focus}"),
+            },
+            problem
+        ),
+        confirmation = form::input(
+            &Input {
+                id: "account-confirmation",
+                name: "confirmation",
+                label: "Confirm the password",
+                kind: "password",
+                value: "",
+                attributes: "autocomplete=\"new-password\" required",
+            },
+            problem
+        ),
+        actions = layout::panel_actions("Change password", &back),
+    );
+    Ok((title, markup))
 }
 
 #[derive(Deserialize)]
 pub struct NewAccountPassword {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     confirmation: String,
 }
 
-/// `POST /environments/{env}/machines/{machine}/accounts/password`.
+/// `POST /environments/{env}/machines/{machine}/accounts/password`: then
+/// the machine's page, or the panel again with what was wrong.
 pub async fn set_password(
     State(state): State<AppState>,
     posted: Posted<EnvPage, NewAccountPassword>,
 ) -> Result<Response, PortalError> {
     let page = posted.context;
     let id = page.id_param("machine", "machine")?;
+    // Visible first: a machine the actor may not read does not exist for it.
+    let (machine, visible) = service::machine(&state, &page.actor, id).await?;
     let NewAccountPassword {
         username,
         password,
         confirmation,
     } = posted.form;
-    service::confirmed(&password, &confirmation)?;
-    // Visible first: a machine the actor may not read does not exist for it.
-    service::machine(&state, &page.actor, id).await?;
-    fleet::set_account_password(&state.store, page.actor.fleet(), id, &username, password).await?;
-    Ok(html::see_other(
-        &page.link(&format!("/machines/{id}?notice=account-password")),
-    ))
+    let problem = match change(&state, &page, id, &username, password, &confirmation).await {
+        Ok(()) => {
+            return Ok(html::see_other(
+                &page.link(&format!("/machines/{id}?notice=account-password")),
+            ));
+        }
+        Err(refused) => refused.into_problem()?,
+    };
+    let accounts = of(&state, &machine, &visible).await?;
+    let view = MachineView {
+        page: &page,
+        machine: &machine,
+        visible: &visible,
+        accounts: &accounts,
+    };
+    let filled = Filled {
+        values: AccountValues { username },
+        problem: Some(problem),
+    };
+    machine_page(&view, None, Some(filled))
+}
+
+async fn change(
+    state: &AppState,
+    page: &EnvPage,
+    machine: uuid::Uuid,
+    username: &str,
+    password: String,
+    confirmation: &str,
+) -> Result<(), Refused> {
+    if username.trim().is_empty() {
+        return Err(Problem::at("username", "Choose an account.").into());
+    }
+    service::confirmed(&password, confirmation)?;
+    fleet::set_account_password(
+        &state.store,
+        page.actor.fleet(),
+        machine,
+        username,
+        password,
+    )
+    .await?;
+    Ok(())
 }

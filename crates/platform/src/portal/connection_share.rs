@@ -1,6 +1,7 @@
-//! Sharing a run-owner connection: who may use it, give a service principal
-//! CanView, CanViewWithShare or CanEdit, take it away. The rules are the
-//! connections API's `modifyPermissions` ones (`domain::connections::sharing`).
+//! Sharing a run-owner connection, in a side panel over the connections
+//! list: who may use it, give a service principal CanView,
+//! CanViewWithShare or CanEdit, take it away. The rules are the connections
+//! API's `modifyPermissions` ones (`domain::connections::sharing`).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -9,10 +10,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::PortalError;
+use super::connections::list_body;
 use super::context::EnvPage;
 use super::csrf::Posted;
+use super::form::{self, Choice, Filled, Problem, Radios, Refused};
 use super::html::{self, csrf_field, esc, notice_html};
-use super::layout::{self, Section};
+use super::layout::{self, Column, Row, Section};
 use super::query::PageQuery;
 use crate::state::AppState;
 use padconnect_domain::connections;
@@ -67,25 +70,54 @@ async fn application_users(state: &AppState, page: &EnvPage) -> Result<Vec<App>,
     Ok(apps)
 }
 
-/// `GET /environments/{env}/connections/{connection}/share`.
+/// `GET /environments/{env}/connections/{connection}/share`: the panel
+/// over the list.
 pub async fn panel(
     State(state): State<AppState>,
     page: EnvPage,
     PageQuery(query): PageQuery<NoticeQuery>,
 ) -> Result<Response, PortalError> {
     let (connection, standing) = connection(&state, &page).await?;
+    let shown = Shown {
+        connection: &connection,
+        standing,
+        notice: query.notice.as_deref(),
+        filled: &Filled::fresh(),
+    };
+    render(&state, &page, &shown).await
+}
+
+/// What the panel shows: the connection, the user's standing on it, a
+/// notice, the form as posted.
+struct Shown<'a> {
+    connection: &'a Connection,
+    standing: Standing,
+    notice: Option<&'a str>,
+    filled: &'a Filled<GrantForm>,
+}
+
+async fn render(
+    state: &AppState,
+    page: &EnvPage,
+    shown: &Shown<'_>,
+) -> Result<Response, PortalError> {
+    let connection = shown.connection;
     let base = page.link(&format!("/connections/{}/share", connection.id));
     let permissions = state
         .store
         .connection_permissions(&connection.environment_id, &connection.id)
         .await?;
-    let apps = application_users(&state, &page).await?;
+    let apps = application_users(state, page).await?;
     let name_of = |object_id: Uuid| {
         apps.iter()
             .find(|a| a.object_id == object_id)
             .map_or_else(|| object_id.to_string(), |a| a.display_name.clone())
     };
+    let may_share = shown.standing >= Standing::Share;
     let remove = |object_id: Uuid| {
+        if !may_share {
+            return String::new();
+        }
         format!(
             "<form method=\"post\" action=\"{base}/remove\">{csrf}<input type=\"hidden\" name=\"principal\" value=\"{object_id}\">\
              <button type=\"submit\" aria-label=\"Remove access of {name}\">Remove</button></form>",
@@ -93,91 +125,127 @@ pub async fn panel(
             name = esc(&name_of(object_id)),
         )
     };
-    let mut rows = format!(
-        "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>Owner</td><td></td></tr>",
-        esc(&connection.created_by.display_name),
-        connection.created_by.id,
-        connection.created_by.kind.as_str(),
-    );
+    let owner = &connection.created_by;
+    let mut rows: Vec<Row> = vec![vec![
+        who(&owner.display_name, owner.kind.as_str(), owner.id),
+        "Owner".to_owned(),
+        String::new(),
+    ]];
     for p in &permissions {
-        rows.push_str(&format!(
-            "<tr><td>{name}</td><td><code>{id}</code></td><td>{kind}</td><td>{role}</td><td>{remove}</td></tr>",
-            name = esc(&name_of(p.principal_id)),
-            id = p.principal_id,
-            kind = p.principal_type.as_str(),
-            role = esc(&p.role_name),
-            remove = if standing >= Standing::Share { remove(p.principal_id) } else { String::new() },
-        ));
+        rows.push(vec![
+            who(
+                &name_of(p.principal_id),
+                p.principal_type.as_str(),
+                p.principal_id,
+            ),
+            esc(&p.role_name),
+            remove(p.principal_id),
+        ]);
     }
-    let form = if standing < Standing::Share {
+    let form = if !may_share {
         "<p>You can use this connection but not share it.</p>".to_owned()
     } else if !connection.parameter_set.shareable() {
         "<p>Only run-owner connections (azureRelayRunOwner) can be shared, and only with service principals.</p>".to_owned()
     } else {
-        grant_form(&page, &base, &apps, &connection)
+        grant_form(page, &base, &apps, shown)
     };
-    let head = layout::columns(&[
-        "Name",
-        "Object ID",
-        "Type",
-        "Permission",
-        "<span class=\"sr\">Actions</span>",
-    ]);
-    let body = format!(
-        "<p class=\"crumbs\"><a href=\"{back}\">Connections</a> ›</p><h1>Share {name}</h1>{notice}{form}{who}",
-        name = esc(&connection.display_name),
-        notice = notice_html(query.notice.as_deref()),
-        back = page.link("/connections"),
-        who = layout::grid("Who can use it", &head, &rows),
-    );
+    let columns = [
+        Column::noted("Name", "type, object ID"),
+        Column::new("Permission"),
+        Column::actions(),
+    ];
+    let list = page.link("/connections");
     let title = format!("Share {}", connection.display_name);
-    Ok(html::ok(&layout::document(
-        &title,
-        Some(&page.chrome(Section::Connections)),
-        &body,
-    )))
+    let panel = format!(
+        "{head}{notice}{above}{form}{who}",
+        head = layout::panel_head(&title, &list),
+        notice = notice_html(shown.notice),
+        // A refusal of no field (or of a field this form lacks) goes first.
+        above = form::above(shown.filled.problem(), &["principal", "role"]),
+        who = layout::grid("Who can use it", &columns, &rows),
+    );
+    let background = list_body(state, page, None).await?;
+    Ok(html::respond(
+        shown.filled.status(),
+        &layout::with_panel(
+            &title,
+            &page.chrome(Section::Connections),
+            &background,
+            &panel,
+        ),
+    ))
 }
 
-fn grant_form(page: &EnvPage, action: &str, apps: &[App], connection: &Connection) -> String {
-    let options: String = apps
+/// A principal's cell: the name, its type and object id under it.
+fn who(name: &str, kind: &str, id: Uuid) -> String {
+    format!("{}<br><small>{kind}, <code>{id}</code></small>", esc(name))
+}
+
+fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> String {
+    let problem = shown.filled.problem();
+    let candidates: Vec<Choice> = apps
         .iter()
-        .filter(|a| a.object_id != connection.created_by.id)
-        .map(|a| {
-            format!(
-                "<div><input type=\"radio\" name=\"principal\" id=\"p-{id}\" value=\"{id}\" required>\
-                 <label class=\"inline\" for=\"p-{id}\">{name} (App ID {client})</label></div>",
-                id = a.object_id,
+        .filter(|a| a.object_id != shown.connection.created_by.id)
+        .map(|a| Choice {
+            id: format!("p-{}", a.object_id),
+            value: a.object_id.to_string(),
+            label: format!(
+                "{name} (App ID {client})",
                 name = esc(&a.display_name),
-                client = a.client_id,
-            )
+                client = a.client_id
+            ),
         })
         .collect();
-    if options.is_empty() {
+    if candidates.is_empty() {
         return "<p>No other application user to share with in this environment.</p>".to_owned();
     }
-    let roles: String = ROLES
+    let roles: Vec<Choice> = ROLES
         .iter()
-        .enumerate()
-        .map(|(i, (role, label))| {
-            format!(
-                "<div><input type=\"radio\" name=\"role\" id=\"role-{role}\" value=\"{role}\"{checked}>\
-                 <label class=\"inline\" for=\"role-{role}\">{label}</label></div>",
-                checked = if i == 0 { " checked" } else { "" },
-            )
+        .map(|(role, label)| Choice {
+            id: format!("role-{role}"),
+            value: (*role).to_owned(),
+            label: (*label).to_owned(),
         })
         .collect();
+    let values = &shown.filled.values;
+    let role = if values.role.is_empty() {
+        ROLES[0].0
+    } else {
+        &values.role
+    };
     format!(
-        "<form method=\"post\" action=\"{action}\">{csrf}\
-         <fieldset><legend>Share with a service principal</legend>{options}</fieldset>\
-         <fieldset><legend>Permission</legend>{roles}</fieldset>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Save</button></div></form>",
+        "<form method=\"post\" action=\"{action}\" novalidate>{csrf}{principals}{permissions}{actions}</form>",
         csrf = csrf_field(&page.signed_in.csrf),
+        principals = form::radios(
+            &Radios {
+                name: "principal",
+                legend: "Share with a service principal",
+                choices: &candidates,
+                checked: &values.principal,
+                focus: false,
+            },
+            problem
+        ),
+        permissions = form::radios(
+            &Radios {
+                name: "role",
+                legend: "Permission",
+                choices: &roles,
+                checked: role,
+                focus: false,
+            },
+            problem
+        ),
+        actions = layout::panel_actions("Save", &page.link("/connections")),
     )
 }
 
-#[derive(Deserialize)]
+/// The form, and what it keeps when it comes back.
+#[derive(Deserialize, Default)]
 pub struct GrantForm {
+    #[serde(default)]
     principal: String,
+    #[serde(default)]
     role: String,
 }
 
@@ -186,26 +254,65 @@ pub struct RevokeForm {
     principal: String,
 }
 
-fn principal_id(text: &str) -> Result<Uuid, PortalError> {
+fn principal_id(text: &str) -> Result<Uuid, Problem> {
     Uuid::try_parse(text.trim())
-        .map_err(|_| PortalError::bad_request("Choose a service principal."))
+        .map_err(|_| Problem::at("principal", "Choose a service principal."))
 }
 
-/// `POST .../share`: Save.
+/// Where a sharing refusal goes on the form: beside the principal or the
+/// permission, or above the form.
+fn field_of(error: &padconnect_domain::Error) -> Option<&'static str> {
+    use sharing::Refusal;
+    match error {
+        padconnect_domain::Error::Sharing(refusal) => match refusal {
+            Refusal::UnknownRole(_) => Some("role"),
+            Refusal::NoPrincipal
+            | Refusal::NotAServicePrincipal
+            | Refusal::Owner(_)
+            | Refusal::UnknownPrincipal(_) => Some("principal"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `POST .../share`: Save; then the panel with a notice, or the panel
+/// again with what was wrong.
 pub async fn grant(
     State(state): State<AppState>,
     posted: Posted<EnvPage, GrantForm>,
 ) -> Result<Response, PortalError> {
-    let GrantForm { principal, role } = posted.form;
-    let grant = |id| Grant {
-        principal_id: Some(id),
-        principal_type: "ServicePrincipal".into(),
-        role,
+    let page = posted.context;
+    let (connection, standing) = connection(&state, &page).await?;
+    let form = posted.form;
+    let refused = match principal_id(&form.principal) {
+        Err(problem) => Refused::Form(problem),
+        Ok(id) => {
+            let grant = Grant {
+                principal_id: Some(id),
+                principal_type: "ServicePrincipal".into(),
+                role: form.role.clone(),
+            };
+            match change(&state, &page, &connection, standing, (vec![grant], vec![])).await {
+                Ok(()) => return Ok(shown_again(&page, &connection, "shared")),
+                Err(error) => {
+                    let field = field_of(&error);
+                    Refused::portal(error.into(), field)
+                }
+            }
+        }
     };
-    change(&state, &posted.context, &principal, "shared", |id| {
-        (vec![grant(id)], vec![])
-    })
-    .await
+    let filled = Filled {
+        problem: Some(refused.into_problem()?),
+        values: form,
+    };
+    let shown = Shown {
+        connection: &connection,
+        standing,
+        notice: None,
+        filled: &filled,
+    };
+    render(&state, &page, &shown).await
 }
 
 /// `POST .../share/remove`.
@@ -213,40 +320,39 @@ pub async fn revoke(
     State(state): State<AppState>,
     posted: Posted<EnvPage, RevokeForm>,
 ) -> Result<Response, PortalError> {
-    change(
-        &state,
-        &posted.context,
-        &posted.form.principal,
-        "removed",
-        |id| (vec![], vec![id]),
-    )
-    .await
+    let page = posted.context;
+    let (connection, standing) = connection(&state, &page).await?;
+    let id = Uuid::try_parse(posted.form.principal.trim())
+        .map_err(|_| PortalError::bad_request("Choose whose access to remove."))?;
+    change(&state, &page, &connection, standing, (vec![], vec![id])).await?;
+    Ok(shown_again(&page, &connection, "removed"))
 }
 
-/// Applies what `change` makes of the chosen principal (shares to put, to
-/// remove) through the API's sharing rules, then shows the Share page again
-/// with `notice`.
+/// Applies shares to put and to remove through the API's sharing rules.
 async fn change(
     state: &AppState,
     page: &EnvPage,
-    principal: &str,
-    notice: &str,
-    change: impl FnOnce(Uuid) -> (Vec<Grant>, Vec<Uuid>),
-) -> Result<Response, PortalError> {
-    let (connection, standing) = connection(state, page).await?;
-    let (grants, removals) = change(principal_id(principal)?);
+    connection: &Connection,
+    standing: Standing,
+    (grants, removals): (Vec<Grant>, Vec<Uuid>),
+) -> Result<(), padconnect_domain::Error> {
     let tenant = page.actor.environment.tenant_id;
     sharing::change(
         &state.store,
         tenant,
         Some(standing),
-        &connection,
+        connection,
         grants,
         removals,
     )
     .await?;
-    Ok(html::see_other(&page.link(&format!(
+    Ok(())
+}
+
+/// The Share panel again, with `notice`.
+fn shown_again(page: &EnvPage, connection: &Connection, notice: &str) -> Response {
+    html::see_other(&page.link(&format!(
         "/connections/{}/share?notice={notice}",
         connection.id
-    ))))
+    )))
 }

@@ -1,6 +1,7 @@
 //! Data › Connections: those of the environment the signed-in user may see,
 //! with status (and its reason in plain words), owner and target group;
-//! Share where sharing is possible; delete behind a confirmation page.
+//! Share where sharing is possible (`connection_share`); delete after a
+//! confirmation in a side panel over the list.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -10,8 +11,8 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::html::{self, Notice, csrf_field, esc, notice_html, when};
-use super::layout::{self, Section, columns, empty, grid};
+use super::html::{self, ViewQuery, csrf_field, esc, notice_html, when};
+use super::layout::{self, Column, Row, Section, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
 use crate::state::AppState;
@@ -29,7 +30,7 @@ fn status_cell(status: &Status) -> String {
     }
 }
 
-fn row(page: &EnvPage, v: &VisibleConnection) -> String {
+fn row(page: &EnvPage, v: &VisibleConnection) -> Row {
     let c = &v.connection;
     let target = match (&v.target, c.target_group_id) {
         (Some(g), _) => format!(
@@ -57,48 +58,68 @@ fn row(page: &EnvPage, v: &VisibleConnection) -> String {
     } else {
         String::new()
     };
-    format!(
-        "<tr><td>{name}<br><small>{connector}, {set}</small></td><td><code>{id}</code></td><td>{status}</td>\
-         <td>{owner} ({kind})</td><td>{target}</td><td>{created}</td><td><span class=\"row-actions\">{share}{delete}</span></td></tr>",
-        id = c.id,
-        connector = esc(&c.connector.to_string()),
-        set = c.parameter_set,
-        status = status_cell(&v.status),
-        owner = esc(&c.created_by.display_name),
-        kind = c.created_by.kind.as_str(),
-        created = when(c.created_at),
-    )
+    let actions = if share.is_empty() && delete.is_empty() {
+        String::new()
+    } else {
+        format!("<span class=\"row-actions\">{share}{delete}</span>")
+    };
+    vec![
+        format!(
+            "{name}<br><small>{connector}, {set}</small>",
+            connector = esc(&c.connector.to_string()),
+            set = c.parameter_set,
+        ),
+        format!("<code>{}</code>", c.id),
+        status_cell(&v.status),
+        format!(
+            "{owner} ({kind})",
+            owner = esc(&c.created_by.display_name),
+            kind = c.created_by.kind.as_str(),
+        ),
+        target,
+        when(c.created_at),
+        actions,
+    ]
 }
 
-/// `GET /environments/{env}/connections`.
-pub async fn list(
-    State(state): State<AppState>,
-    page: EnvPage,
-    PageQuery(notice): PageQuery<Notice>,
-) -> Result<Response, PortalError> {
-    let connections = service::visible_connections(&state, &page.actor).await?;
+/// The list, as a page and as the page under a connection's panels.
+pub async fn list_body(
+    state: &AppState,
+    page: &EnvPage,
+    notice: Option<&str>,
+) -> Result<String, PortalError> {
+    let connections = service::visible_connections(state, &page.actor).await?;
     let table = if connections.is_empty() {
         empty(
             "No connections you can see in this environment. A service principal creates one with \
              <code>padconnect connect</code>; the portal cannot create it as a service principal.",
         )
     } else {
-        let rows: String = connections.iter().map(|v| row(&page, v)).collect();
-        let head = columns(&[
-            "Name <small>(connector, parameter set)</small>",
-            "Connection ID",
-            "Status",
-            "Owner",
-            "Machine group",
-            "Created",
-            "<span class=\"sr\">Actions</span>",
-        ]);
-        grid("Connections", &head, &rows)
+        let rows: Vec<Row> = connections.iter().map(|v| row(page, v)).collect();
+        let columns = [
+            Column::noted("Name", "connector, parameter set"),
+            Column::new("Connection ID"),
+            Column::new("Status"),
+            Column::new("Owner"),
+            Column::new("Machine group"),
+            Column::new("Created"),
+            Column::actions(),
+        ];
+        grid("Connections", &columns, &rows)
     };
-    let body = format!(
+    Ok(format!(
         "<h1>Connections</h1>{}{table}",
-        notice_html(notice.notice.as_deref())
-    );
+        notice_html(notice)
+    ))
+}
+
+/// `GET /environments/{env}/connections`.
+pub async fn list(
+    State(state): State<AppState>,
+    page: EnvPage,
+    PageQuery(view): PageQuery<ViewQuery>,
+) -> Result<Response, PortalError> {
+    let body = list_body(&state, &page, view.notice.as_deref()).await?;
     Ok(html::ok(&layout::document(
         "Connections",
         Some(&page.chrome(Section::Connections)),
@@ -113,6 +134,7 @@ fn connection_id(page: &EnvPage) -> Result<ConnectionId, PortalError> {
 }
 
 /// `GET /environments/{env}/connections/{connection}/delete`: are you sure?
+/// A side panel over the list, as the portal asks before deleting.
 pub async fn confirm_delete(
     State(state): State<AppState>,
     page: EnvPage,
@@ -120,23 +142,24 @@ pub async fn confirm_delete(
     let id = connection_id(&page)?;
     let visible = service::deletable_connection(&state, &page.actor, &id).await?;
     let c = &visible.connection;
-    let body = format!(
-        "<p class=\"crumbs\"><a href=\"{list}\">Connections</a> ›</p><h1>Delete connection</h1>\
-         <section class=\"card\" aria-labelledby=\"confirm\"><h2 id=\"confirm\">Delete {name}?</h2>\
-         <p>Desktop flows that use connection <code>{id}</code> stop running until they get another one. \
+    let list = page.link("/connections");
+    let title = format!("Delete {}?", c.display_name);
+    let panel = format!(
+        "{head}<p>Desktop flows that use connection <code>{id}</code> stop running until they get another one. \
          This cannot be undone.</p>\
-         <form method=\"post\" action=\"{action}\">{csrf}<div class=\"actions\">\
-         <button class=\"danger\" type=\"submit\">Delete</button><a class=\"button\" href=\"{list}\">Cancel</a></div></form></section>",
-        list = page.link("/connections"),
-        name = esc(&c.display_name),
+         <form method=\"post\" action=\"{action}\">{csrf}<div class=\"actions panel-actions\">\
+         <button class=\"danger\" type=\"submit\">Delete</button><a class=\"button\" href=\"{list}\">Cancel</a></div></form>",
+        head = layout::panel_head(&title, &list),
         id = c.id,
         action = page.link(&format!("/connections/{}/delete", c.id)),
         csrf = csrf_field(&page.signed_in.csrf),
     );
-    Ok(html::ok(&layout::document(
+    let background = list_body(&state, &page, None).await?;
+    Ok(html::ok(&layout::with_panel(
         "Delete connection",
-        Some(&page.chrome(Section::Connections)),
-        &body,
+        &page.chrome(Section::Connections),
+        &background,
+        &panel,
     )))
 }
 

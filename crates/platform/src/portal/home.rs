@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::{EnvPage, environments_of};
 use super::html::{self, esc};
-use super::layout::{self, Chrome, Section, columns, empty, grid};
+use super::layout::{self, Chrome, Column, Row, Section, empty, grid};
 use super::query::PageQuery;
 use super::session::SignedIn;
 use crate::state::AppState;
@@ -60,15 +60,18 @@ pub async fn environments(
 }
 
 fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) -> Response {
-    let rows: String = environments
+    let rows: Vec<Row> = environments
         .iter()
         .map(|e| {
-            format!(
-                "<tr><td><a href=\"/environments/{id}/home\">{name}</a></td><td><code>{id}</code></td><td>{org}</td></tr>",
-                id = e.id,
-                name = esc(&e.display_name),
-                org = esc(&e.org)
-            )
+            vec![
+                format!(
+                    "<a href=\"/environments/{}/home\">{}</a>",
+                    e.id,
+                    esc(&e.display_name)
+                ),
+                format!("<code>{}</code>", e.id),
+                esc(&e.org),
+            ]
         })
         .collect();
     let body = if environments.is_empty() {
@@ -84,7 +87,11 @@ fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) ->
             "<h1>Environments</h1>{}",
             grid(
                 "Environments you are a user of",
-                &columns(&["Name", "Environment ID", "Org"]),
+                &[
+                    Column::new("Name"),
+                    Column::new("Environment ID"),
+                    Column::new("Org"),
+                ],
                 &rows
             )
         )

@@ -84,10 +84,12 @@ pub fn see_other(location: &str) -> Response {
     response
 }
 
-/// The `?notice=` a page shows after a form led back to it.
+/// What a page's query asks it to show: `?notice=` (after a form led back
+/// to it) and `?panel=` (the side panel one of its commands opens).
 #[derive(serde::Deserialize)]
-pub struct Notice {
+pub struct ViewQuery {
     pub notice: Option<String>,
+    pub panel: Option<String>,
 }
 
 /// A fixed sentence per notice: nothing from the URL is echoed.

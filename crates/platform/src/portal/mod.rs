@@ -5,10 +5,12 @@
 //! - `csrf`: the token every POST form carries
 //! - `context`: the environment a page is about, and who acts there
 //! - `service`: the rules (shared with the APIs through `padconnect_domain`)
-//! - `layout`, `html`, `error`: the page layout and its stylesheet,
-//!   escaping and headers, error pages (inside the layout when signed in)
-//! - `signin`, `home`, `solutions`, `machines`, `share`, `connections`,
-//!   `tables`: pages
+//! - `layout`, `html`, `icons`, `error`: the page layout and its
+//!   stylesheet, escaping and headers, icons, error pages (inside the
+//!   layout when signed in)
+//! - `form`: forms that come back with their problem beside the field
+//! - `signin`, `home`, `solutions`, `machines`, `groups`, `accounts`,
+//!   `share`, `connections`, `connection_share`, `runs`, `tables`: pages
 
 mod accounts;
 mod connection_share;
@@ -16,8 +18,11 @@ mod connections;
 mod context;
 mod csrf;
 mod error;
+mod form;
+mod groups;
 mod home;
 mod html;
+mod icons;
 mod layout;
 mod machines;
 mod query;
@@ -56,15 +61,15 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{env}/desktop-flow-runs"), get(runs::list))
         .route(
             &format!("{env}/machines/groups"),
-            get(machines::groups).post(machines::create),
+            get(groups::groups).post(groups::create),
         )
         .route(
             &format!("{env}/machines/groups/{{group}}"),
-            get(machines::group),
+            get(groups::group),
         )
         .route(
             &format!("{env}/machines/groups/{{group}}/password"),
-            post(machines::set_password),
+            post(groups::set_password),
         )
         .route(
             &format!("{env}/machines/groups/{{group}}/share"),

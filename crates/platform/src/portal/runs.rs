@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::PortalError;
 use super::context::EnvPage;
 use super::html::{self, esc, when};
-use super::layout::{self, Section, columns, empty, grid};
+use super::layout::{self, Column, Row, Section, empty, grid};
 use crate::state::AppState;
 use padconnect_domain::runs;
 use padconnect_store::FlowSession;
@@ -34,17 +34,17 @@ pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Respon
         )
     } else {
         let machines = machine_names(&state, &sessions).await?;
-        let rows: String = sessions.iter().map(|s| row(&page, s, &machines)).collect();
-        let head = columns(&[
-            "Desktop flow",
-            "Status",
-            "Run mode",
-            "Machine",
-            "Started",
-            "Ended",
-            "Connection",
-        ]);
-        grid("Desktop flow runs", &head, &rows)
+        let rows: Vec<Row> = sessions.iter().map(|s| row(&page, s, &machines)).collect();
+        let columns = [
+            Column::new("Desktop flow"),
+            Column::new("Status"),
+            Column::new("Run mode"),
+            Column::new("Machine"),
+            Column::new("Started"),
+            Column::new("Ended"),
+            Column::new("Connection"),
+        ];
+        grid("Desktop flow runs", &columns, &rows)
     };
     Ok(html::ok(&layout::document(
         "Desktop flow runs",
@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Respon
     )))
 }
 
-fn row(page: &EnvPage, s: &FlowSession, machines: &HashMap<Uuid, String>) -> String {
+fn row(page: &EnvPage, s: &FlowSession, machines: &HashMap<Uuid, String>) -> Row {
     let machine = match s
         .machine_id
         .and_then(|id| machines.get(&id).map(|name| (id, name)))
@@ -66,15 +66,15 @@ fn row(page: &EnvPage, s: &FlowSession, machines: &HashMap<Uuid, String>) -> Str
         None => "—".to_owned(),
     };
     let mode = RunMode::from_code(s.run_mode).map_or("—", RunMode::label);
-    format!(
-        "<tr><td>{flow}</td><td>{status}</td><td>{mode}</td><td>{machine}</td>\
-         <td>{started}</td><td>{ended}</td><td><code>{connection}</code></td></tr>",
-        flow = esc(&s.name),
-        status = status_cell(s),
-        started = s.started_on.map_or_else(|| "—".to_owned(), when),
-        ended = s.completed_on.map_or_else(|| "—".to_owned(), when),
-        connection = esc(&s.connection_id),
-    )
+    vec![
+        esc(&s.name),
+        status_cell(s),
+        mode.to_owned(),
+        machine,
+        s.started_on.map_or_else(|| "—".to_owned(), when),
+        s.completed_on.map_or_else(|| "—".to_owned(), when),
+        format!("<code>{}</code>", esc(&s.connection_id)),
+    ]
 }
 
 /// The status label, coloured; a failed run's code and message under it.

@@ -1,12 +1,14 @@
 //! The portal's rules, with the same answers the APIs give: what a user sees
 //! of machines, groups and connections, and what they may change. Handlers
-//! call these and render; nothing here knows about HTML.
+//! call these and render; nothing here knows about HTML (a [`Problem`] is
+//! a field's name and a sentence).
 
 use padconnect_core::{AccessRights, ConnectionId, ShareRole};
 use uuid::Uuid;
 
 use super::PortalError;
 use super::context::Actor;
+use super::form::Problem;
 use crate::state::AppState;
 use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status};
 use padconnect_domain::fleet::{self, Row};
@@ -82,34 +84,27 @@ pub async fn machine(
 }
 
 /// Creates a standard machine group owned by the actor (Environment Maker
-/// role or administrator, as for Dataverse's POST).
+/// role or administrator, as for Dataverse's POST). The rule's refusal is
+/// kept as it is, so the form can show it beside the field it names.
 pub async fn create_group(
     state: &AppState,
     actor: &Actor,
     name: &str,
     description: &str,
-) -> Result<MachineGroup, PortalError> {
-    Ok(fleet::create_group(&state.store, actor.fleet(), name, description).await?)
+) -> Result<MachineGroup, Error> {
+    fleet::create_group(&state.store, actor.fleet(), name, description).await
 }
 
-/// A password form's two fields must agree.
-pub fn confirmed(password: &str, confirmation: &str) -> Result<(), PortalError> {
-    match password == confirmation {
-        true => Ok(()),
-        false => Err(PortalError::bad_request("The two passwords differ.")),
+/// A password form's two fields must agree; the problem is the second's.
+pub fn confirmed(password: &str, confirmation: &str) -> Result<(), Problem> {
+    match (password == confirmation, confirmation.is_empty()) {
+        (true, _) => Ok(()),
+        (false, true) => Err(Problem::at(
+            "confirmation",
+            "Type the password again to confirm it.",
+        )),
+        (false, false) => Err(Problem::at("confirmation", "The two passwords differ.")),
     }
-}
-
-/// Sets or rotates a group's password (write access needed).
-pub async fn set_group_password(
-    state: &AppState,
-    actor: &Actor,
-    visible: &VisibleGroup,
-    password: String,
-    confirmation: &str,
-) -> Result<(), PortalError> {
-    confirmed(&password, confirmation)?;
-    Ok(fleet::set_password(&state.store, actor.fleet(), visible.group.id, password).await?)
 }
 
 /// Who holds what on a group: the owner first, then each share.

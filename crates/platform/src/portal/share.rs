@@ -11,11 +11,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::PortalError;
+use super::accounts;
 use super::context::EnvPage;
 use super::csrf::Posted;
+use super::form::{self, Choice, Filled, Problem, Radios, Refused};
+use super::groups::group_body;
 use super::html::{self, csrf_field, esc, notice_html};
-use super::layout::{self, Section, columns, grid};
-use super::machines::{group_body, machine_body};
+use super::layout::{self, Column, Row, Section, grid};
+use super::machines::{self, machine_body};
 use super::query::PageQuery;
 use super::service::{self, Access, VisibleGroup};
 use crate::state::AppState;
@@ -111,75 +114,153 @@ pub async fn panel(
     PageQuery(query): PageQuery<PanelQuery>,
 ) -> Result<Response, PortalError> {
     let shared = shared(&state, &page).await?;
-    let found = service::search_principals(&state, &page.actor, &query.q).await?;
-    let access = service::access_list(&state, &shared.visible.group).await?;
+    let shown = Shown {
+        query: &query.q,
+        notice: query.notice.as_deref(),
+        filled: &Filled::fresh(),
+    };
+    render(&state, &page, &shared, &shown).await
+}
+
+/// What the panel shows: the search, a notice, the form as posted.
+struct Shown<'a> {
+    query: &'a str,
+    notice: Option<&'a str>,
+    filled: &'a Filled<Grant>,
+}
+
+async fn render(
+    state: &AppState,
+    page: &EnvPage,
+    shared: &Shared,
+    shown: &Shown<'_>,
+) -> Result<Response, PortalError> {
+    let found = service::search_principals(state, &page.actor, shown.query).await?;
+    let access = service::access_list(state, &shared.visible.group).await?;
     let background = match &shared.machine {
-        Some(machine) => machine_body(&page, machine, &shared.visible, None),
-        None => group_body(&state, &page, &shared.visible, None).await?,
+        Some(machine) => {
+            let accounts = accounts::of(state, machine, &shared.visible).await?;
+            machine_body(
+                &machines::MachineView {
+                    page,
+                    machine,
+                    visible: &shared.visible,
+                    accounts: &accounts,
+                },
+                None,
+            )
+        }
+        None => group_body(state, page, &shared.visible, None).await?,
     };
     let title = format!("Share {}", shared.name());
-    let searched = !query.q.trim().is_empty();
+    let searched = !shown.query.trim().is_empty();
+    let problem = shown.filled.problem();
     let panel = format!(
-        "{head}{notice}\
+        "{head}{notice}{above}\
          <form class=\"search\" method=\"get\" action=\"{base}\" role=\"search\"><label for=\"q\">Search users and application users</label>\
          <input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\"{focus}> <button type=\"submit\">Search</button></form>\
          {grant}{who}",
         head = layout::panel_head(&title, &shared.back),
-        notice = notice_html(query.notice.as_deref()),
+        notice = notice_html(shown.notice),
+        // A refusal of no field (or of a field this form lacks) goes first.
+        above = form::above(problem, &["principal", "role"]),
         base = shared.base,
-        q = esc(&query.q),
-        // Focus where the next keystroke goes: the search, or its results.
-        focus = if searched { "" } else { " autofocus" },
-        grant = grant_form(&page, &shared, &found, searched),
-        who = access_table(&page, &shared.base, &access),
+        q = esc(shown.query),
+        // Focus where the next keystroke goes: the search, its results, or
+        // the field a refused form names.
+        focus = if searched || problem.is_some() {
+            ""
+        } else {
+            " autofocus"
+        },
+        grant = grant_form(page, shared, &found, searched, shown),
+        who = access_table(page, &shared.base, &access),
     );
-    Ok(html::ok(&layout::with_panel(
-        &title,
-        &page.chrome(Section::Machines),
-        &background,
-        &panel,
-    )))
+    Ok(html::respond(
+        shown.filled.status(),
+        &layout::with_panel(&title, &page.chrome(Section::Machines), &background, &panel),
+    ))
 }
 
-fn grant_form(page: &EnvPage, shared: &Shared, found: &[SystemUser], searched: bool) -> String {
+fn grant_form(
+    page: &EnvPage,
+    shared: &Shared,
+    found: &[SystemUser],
+    searched: bool,
+    shown: &Shown,
+) -> String {
     let owner = shared.visible.group.owner_id;
-    let candidates: Vec<&SystemUser> = found.iter().filter(|u| u.id != owner).collect();
+    let candidates: Vec<Choice> = found
+        .iter()
+        .filter(|u| u.id != owner)
+        .map(|u| Choice {
+            id: format!("p-{}", u.id),
+            value: u.id.to_string(),
+            label: format!(
+                "{name} ({kind}, {ident})",
+                name = esc(&u.fullname),
+                kind = kind_name(u),
+                ident = esc(&identifier(u)),
+            ),
+        })
+        .collect();
+    let problem = shown.filled.problem();
     if candidates.is_empty() {
         return "<p>No user or application user matches: search by name, UPN or app ID.</p>"
             .to_owned();
     }
-    let options: String = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            format!(
-                "<div><input type=\"radio\" name=\"principal\" id=\"p-{id}\" value=\"{id}\" required{focus}>\
-                 <label class=\"inline\" for=\"p-{id}\">{name} ({kind}, {ident})</label></div>",
-                id = u.id,
-                name = esc(&u.fullname),
-                kind = kind_name(u),
-                ident = esc(&identifier(u)),
-                focus = if searched && i == 0 { " autofocus" } else { "" },
-            )
-        })
-        .collect();
+    let values = &shown.filled.values;
+    let roles = [
+        Choice {
+            id: "role-user".into(),
+            value: "user".into(),
+            label: "User: can use the machines in flows and connections".into(),
+        },
+        Choice {
+            id: "role-co-owner".into(),
+            value: "co-owner".into(),
+            label: "Co-owner: can also edit, share and delete".into(),
+        },
+    ];
+    let role = if values.role.is_empty() {
+        "user"
+    } else {
+        &values.role
+    };
     format!(
-        "<form method=\"post\" action=\"{action}\">{csrf}\
-         <fieldset><legend>Share with</legend>{options}</fieldset>\
-         <fieldset><legend>Permission</legend>\
-         <div><input type=\"radio\" name=\"role\" id=\"role-user\" value=\"user\" checked>\
-         <label class=\"inline\" for=\"role-user\">User: can use the machines in flows and connections</label></div>\
-         <div><input type=\"radio\" name=\"role\" id=\"role-co-owner\" value=\"co-owner\">\
-         <label class=\"inline\" for=\"role-co-owner\">Co-owner: can also edit, share and delete</label></div></fieldset>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Save</button><a class=\"button\" href=\"{back}\">Cancel</a></div></form>",
+        "<form method=\"post\" action=\"{action}\" novalidate>{csrf}\
+         <input type=\"hidden\" name=\"q\" value=\"{q}\">{principals}{permissions}{actions}</form>",
         action = shared.base,
-        back = shared.back,
         csrf = csrf_field(&page.signed_in.csrf),
+        q = esc(shown.query),
+        principals = form::radios(
+            &Radios {
+                name: "principal",
+                legend: "Share with",
+                choices: &candidates,
+                checked: &values.principal,
+                focus: searched && problem.is_none(),
+            },
+            problem
+        ),
+        permissions = form::radios(
+            &Radios {
+                name: "role",
+                legend: "Permission",
+                choices: &roles,
+                checked: role,
+                focus: false,
+            },
+            problem
+        ),
+        actions = layout::panel_actions("Save", &shared.back),
     )
 }
 
+/// Who has access: a name with its kind and identifier under it, the
+/// permission, Remove; three columns, so the panel shows them all.
 fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> String {
-    let rows: String = access
+    let rows: Vec<Row> = access
         .iter()
         .map(|a| {
             let role = match a.role {
@@ -199,28 +280,35 @@ fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> String {
                     name = esc(&a.user.fullname),
                 )
             };
-            format!(
-                "<tr><td>{name}</td><td>{kind}</td><td>{ident}</td><td>{role}</td><td>{remove}</td></tr>",
-                name = esc(&a.user.fullname),
-                kind = kind_name(&a.user),
-                ident = esc(&identifier(&a.user)),
-            )
+            vec![
+                format!(
+                    "{name}<br><small>{kind}, {ident}</small>",
+                    name = esc(&a.user.fullname),
+                    kind = kind_name(&a.user),
+                    ident = esc(&identifier(&a.user)),
+                ),
+                role,
+                remove,
+            ]
         })
         .collect();
-    let head = columns(&[
-        "Name",
-        "Type",
-        "Identifier",
-        "Permission",
-        "<span class=\"sr\">Actions</span>",
-    ]);
-    grid("Who has access", &head, &rows)
+    let columns = [
+        Column::noted("Name", "type, identifier"),
+        Column::new("Permission"),
+        Column::actions(),
+    ];
+    grid("Who has access", &columns, &rows)
 }
 
-#[derive(Deserialize)]
+/// The form, and what it keeps when it comes back (the search too).
+#[derive(Deserialize, Default)]
 pub struct Grant {
+    #[serde(default)]
     principal: String,
+    #[serde(default)]
     role: String,
+    #[serde(default)]
+    q: String,
 }
 
 #[derive(Deserialize)]
@@ -228,26 +316,56 @@ pub struct Revoke {
     principal: String,
 }
 
-fn principal_id(text: &str) -> Result<Uuid, PortalError> {
-    Uuid::try_parse(text.trim())
-        .map_err(|_| PortalError::bad_request("Choose a user or application user to share with."))
+fn principal_id(text: &str) -> Result<Uuid, Problem> {
+    Uuid::try_parse(text.trim()).map_err(|_| {
+        Problem::at(
+            "principal",
+            "Choose a user or application user to share with.",
+        )
+    })
 }
 
-/// `POST .../share`: Save.
+/// `POST .../share`: Save; then the panel with a notice, or the panel again
+/// with what was wrong.
 pub async fn grant(
     State(state): State<AppState>,
     posted: Posted<EnvPage, Grant>,
 ) -> Result<Response, PortalError> {
     let page = posted.context;
-    let principal = principal_id(&posted.form.principal)?;
-    let role: ShareRole = posted
-        .form
+    let shared = shared(&state, &page).await?;
+    let form = posted.form;
+    let problem = match save(&state, &page, &shared, &form).await {
+        Ok(()) => return Ok(html::see_other(&format!("{}?notice=shared", shared.base))),
+        Err(refused) => refused.into_problem()?,
+    };
+    let filled = Filled {
+        problem: Some(problem),
+        values: form,
+    };
+    let shown = Shown {
+        query: &filled.values.q,
+        notice: None,
+        filled: &filled,
+    };
+    render(&state, &page, &shared, &shown).await
+}
+
+async fn save(
+    state: &AppState,
+    page: &EnvPage,
+    shared: &Shared,
+    form: &Grant,
+) -> Result<(), Refused> {
+    let principal = principal_id(&form.principal)?;
+    let role: ShareRole = form
         .role
         .parse()
-        .map_err(|_| PortalError::bad_request("Choose User or Co-owner."))?;
-    let shared = shared(&state, &page).await?;
-    service::share(&state, &page.actor, &shared.visible, principal, role).await?;
-    Ok(html::see_other(&format!("{}?notice=shared", shared.base)))
+        .map_err(|_| Problem::at("role", "Choose User or Co-owner."))?;
+    // The service's refusals of the input are about whom (unknown, the owner).
+    service::share(state, &page.actor, &shared.visible, principal, role)
+        .await
+        .map_err(|error| Refused::portal(error, Some("principal")))?;
+    Ok(())
 }
 
 /// `POST .../share/remove`.
@@ -256,7 +374,8 @@ pub async fn revoke(
     posted: Posted<EnvPage, Revoke>,
 ) -> Result<Response, PortalError> {
     let page = posted.context;
-    let principal = principal_id(&posted.form.principal)?;
+    let principal = Uuid::try_parse(posted.form.principal.trim())
+        .map_err(|_| PortalError::bad_request("Choose whose access to remove."))?;
     let shared = shared(&state, &page).await?;
     service::unshare(&state, &page.actor, &shared.visible, principal).await?;
     Ok(html::see_other(&format!("{}?notice=removed", shared.base)))

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::PortalError;
 use super::csrf::{self, Posted};
+use super::form::{self, Input, Problem};
 use super::html::{self, esc};
 use super::layout;
 use super::query::PageQuery;
@@ -24,35 +25,62 @@ pub struct SignInQuery {
 
 #[derive(Deserialize)]
 pub struct SignInForm {
+    #[serde(default)]
     upn: String,
+    #[serde(default)]
     password: String,
     next: Option<String>,
 }
 
-/// The form, with a fresh pre-session cookie its CSRF token is bound to.
-fn form_page(
-    origin: &RequestOrigin,
-    status: StatusCode,
-    upn: &str,
-    next: &str,
-    problem: Option<&str>,
-) -> Response {
+/// The four-square mark: neutral grey squares drawn in CSS, no logo.
+const MARK: &str = "<div class=\"mark\"><span class=\"squares\" aria-hidden=\"true\">\
+                    <span></span><span></span><span></span><span></span></span>padconnect</div>";
+
+/// The form, with a fresh pre-session cookie its CSRF token is bound to: a
+/// centred card, the account then the password, as Microsoft's sign-in page
+/// has them. A refused form keeps the account, never the password.
+fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Problem>) -> Response {
     let (token, cookie) = session::sign_in_form_token(origin);
-    let problem = problem.map(html::error_html).unwrap_or_default();
+    // Focus on the account, unless a refused field has it.
+    let focus = if problem.is_some_and(|p| p.field.is_some()) {
+        ""
+    } else {
+        " autofocus"
+    };
     let body = format!(
-        "<section class=\"card\" aria-labelledby=\"signin-title\"><h1 id=\"signin-title\">Sign in</h1>{problem}\
-         <form method=\"post\" action=\"/signin\">{csrf}\
-         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-         <label for=\"upn\">Email or UPN</label>\
-         <input id=\"upn\" name=\"upn\" type=\"email\" autocomplete=\"username\" required autofocus value=\"{upn}\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>\
-         <p>Users and passwords come from the platform's world file.</p></section>",
+        "<div class=\"signin-page\"><section class=\"signin-card\" aria-labelledby=\"signin-title\">{MARK}\
+         <h1 id=\"signin-title\">Sign in</h1><p class=\"lead\">to continue to Power Automate</p>{above}\
+         <form method=\"post\" action=\"/signin\" novalidate>{csrf}\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">{account}{password}\
+         <p class=\"note\">Users and passwords come from the platform's world file.</p>\
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form></section></div>",
+        above = form::above(problem, &["upn", "password"]),
         csrf = html::csrf_field(&csrf::token_for(&token)),
         next = esc(next),
-        upn = esc(upn),
+        account = form::input(
+            &Input {
+                id: "upn",
+                name: "upn",
+                label: "Email or UPN",
+                kind: "email",
+                value: upn,
+                attributes: &format!("autocomplete=\"username\" required{focus}"),
+            },
+            problem
+        ),
+        password = form::input(
+            &Input {
+                id: "password",
+                name: "password",
+                label: "Password",
+                kind: "password",
+                value: "",
+                attributes: "autocomplete=\"current-password\" required",
+            },
+            problem
+        ),
     );
+    let status = problem.map_or(StatusCode::OK, |p| p.status);
     let mut response = html::respond(status, &layout::document("Sign in", None, &body));
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -63,7 +91,7 @@ fn form_page(
 pub async fn show(parts: Parts, PageQuery(query): PageQuery<SignInQuery>) -> Response {
     let origin = session::origin(&parts);
     let next = session::safe_next(query.next.as_deref());
-    form_page(&origin, StatusCode::OK, "", &next, None)
+    form_page(&origin, "", &next, None)
 }
 
 pub async fn submit(
@@ -87,25 +115,18 @@ async fn sign_in(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Respons
         .ok_or_else(PortalError::stale_form)?;
     let form: SignInForm = csrf::checked_form(body, pre_session)?;
     let next = session::safe_next(form.next.as_deref());
+    // A blank field is the form's mistake, not an attempt: it counts
+    // toward no lockout.
+    if let Some(problem) = blank_field(&form) {
+        return Ok(form_page(&origin, &form.upn, &next, Some(&problem)));
+    }
     let user = match session::verify_password(state, &form.upn, &form.password).await {
         Ok(user) => user,
         Err(SignInFailure::Store(error)) => return Err(error),
         Err(refused) => {
-            let message = match refused {
-                // What Entra's sign-in page says for AADSTS50053.
-                SignInFailure::Locked => {
-                    "Your account is temporarily locked to prevent unauthorized use. Try again in a minute."
-                }
-                _ => "The UPN or the password is wrong.",
-            };
             tracing::info!("portal sign-in refused");
-            return Ok(form_page(
-                &origin,
-                StatusCode::UNAUTHORIZED,
-                &form.upn,
-                &next,
-                Some(message),
-            ));
+            let problem = refusal(&refused);
+            return Ok(form_page(&origin, &form.upn, &next, Some(&problem)));
         }
     };
     let token = session::start(state, &user).await?;
@@ -120,6 +141,30 @@ async fn sign_in(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Respons
         &session::cookie(session::SIGN_IN_COOKIE, "", 0, &origin),
     );
     Ok(response)
+}
+
+fn blank_field(form: &SignInForm) -> Option<Problem> {
+    if form.upn.trim().is_empty() {
+        return Some(Problem::at("upn", "Enter your email or UPN."));
+    }
+    if form.password.is_empty() {
+        return Some(Problem::at("password", "Enter your password."));
+    }
+    None
+}
+
+/// A refused sign-in, as the form says it: wrong credentials beside the
+/// password (never which of the two was wrong), a locked account above
+/// the form.
+fn refusal(refused: &SignInFailure) -> Problem {
+    match refused {
+        // What Entra's sign-in page says for AADSTS50053.
+        SignInFailure::Locked => Problem::general(
+            "Your account is temporarily locked to prevent unauthorized use. Try again in a minute.",
+        ),
+        _ => Problem::at("password", "The UPN or the password is wrong."),
+    }
+    .with_status(StatusCode::UNAUTHORIZED)
 }
 
 #[derive(Deserialize)]

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::PortalError;
 use super::context::EnvPage;
 use super::html::{self, esc, when};
-use super::layout::{self, Section, columns, empty, grid};
+use super::layout::{self, Column, Row, Section, empty, grid};
 use crate::state::AppState;
 use padconnect_domain::connections::Status;
 use padconnect_domain::solutions::{self, CLOUD_FLOW, DESKTOP_FLOW};
@@ -23,31 +23,32 @@ pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Respon
              <code>padconnect deploy --solution ZIP --settings FILE</code> (or pac, or Terraform).",
         )
     } else {
-        let rows: String = installed
+        let rows: Vec<Row> = installed
             .iter()
             .map(|s| {
-                format!(
-                    "<tr><td><a href=\"{link}\">{display}</a></td><td>{name}</td><td>{version}</td>\
-                     <td>{managed}</td><td>{publisher}</td><td>{installed}</td></tr>",
-                    link = page.link(&format!("/solutions/{}", s.id)),
-                    display = esc(&s.friendly_name),
-                    name = esc(&s.unique_name),
-                    version = esc(&s.version),
-                    managed = if s.is_managed { "Managed" } else { "Unmanaged" },
-                    publisher = esc(&s.publisher_friendly_name),
-                    installed = when(s.installed_on),
-                )
+                vec![
+                    format!(
+                        "<a href=\"{}\">{}</a>",
+                        page.link(&format!("/solutions/{}", s.id)),
+                        esc(&s.friendly_name)
+                    ),
+                    esc(&s.unique_name),
+                    esc(&s.version),
+                    if s.is_managed { "Managed" } else { "Unmanaged" }.to_owned(),
+                    esc(&s.publisher_friendly_name),
+                    when(s.installed_on),
+                ]
             })
             .collect();
-        let head = columns(&[
-            "Display name",
-            "Name",
-            "Version",
-            "Type",
-            "Publisher",
-            "Installed",
-        ]);
-        grid("Solutions", &head, &rows)
+        let columns = [
+            Column::new("Display name"),
+            Column::new("Name"),
+            Column::new("Version"),
+            Column::new("Type"),
+            Column::new("Publisher"),
+            Column::new("Installed"),
+        ];
+        grid("Solutions", &columns, &rows)
     };
     Ok(html::ok(&layout::document(
         "Solutions",
@@ -92,7 +93,7 @@ pub async fn solution(
     let references = if view.references.is_empty() {
         empty("This solution has no connection references.")
     } else {
-        let rows: String = view
+        let rows: Vec<Row> = view
             .references
             .iter()
             .map(|(r, status)| {
@@ -100,22 +101,30 @@ pub async fn solution(
                     Some(id) => format!("<code>{}</code>", esc(id)),
                     None => "—".to_owned(),
                 };
-                format!(
-                    "<tr><td>{name}<br><small>{logical}</small></td><td>{connector}</td><td>{connection}</td><td>{status}</td></tr>",
-                    name = esc(&r.display_name),
-                    logical = esc(&r.logical_name),
-                    connector = esc(padconnect_solution::connector_name(&r.connector_id)),
-                    status = status_cell(status.as_ref()),
-                )
+                vec![
+                    format!(
+                        "{}<br><small>{}</small>",
+                        esc(&r.display_name),
+                        esc(&r.logical_name)
+                    ),
+                    esc(padconnect_solution::connector_name(&r.connector_id)),
+                    connection,
+                    status_cell(status.as_ref()),
+                ]
             })
             .collect();
-        let head = columns(&["Connection reference", "Connector", "Connection", "Status"]);
-        grid("Connection references", &head, &rows)
+        let columns = [
+            Column::noted("Connection reference", "logical name"),
+            Column::new("Connector"),
+            Column::new("Connection"),
+            Column::new("Status"),
+        ];
+        grid("Connection references", &columns, &rows)
     };
     let flows = if view.flows.is_empty() {
         empty("This solution has no flows you can see.")
     } else {
-        let rows: String = view
+        let rows: Vec<Row> = view
             .flows
             .iter()
             .map(|(w, off)| {
@@ -130,16 +139,21 @@ pub async fn solution(
                     ),
                     None => "<span class=\"status\">Off</span><br>It can be turned on.".to_owned(),
                 };
-                format!(
-                    "<tr><td>{name}</td><td>{kind}</td><td>{state}</td><td>{modified}</td></tr>",
-                    name = esc(&w.name),
-                    kind = kind(w.category),
-                    modified = when(w.modified_on),
-                )
+                vec![
+                    esc(&w.name),
+                    kind(w.category).to_owned(),
+                    state,
+                    when(w.modified_on),
+                ]
             })
             .collect();
-        let head = columns(&["Flow", "Type", "State", "Modified"]);
-        grid("Flows", &head, &rows)
+        let columns = [
+            Column::new("Flow"),
+            Column::new("Type"),
+            Column::new("State"),
+            Column::new("Modified"),
+        ];
+        grid("Flows", &columns, &rows)
     };
     let body = format!(
         "<p class=\"crumbs\"><a href=\"{list}\">Solutions</a> ›</p><h1>{display}</h1>\

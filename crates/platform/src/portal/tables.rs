@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::html::{self, esc, when};
-use super::layout::{self, Section, empty, grid};
+use super::layout::{self, Column, Row, Section, empty, grid};
 use super::query::PageQuery;
 use super::service;
 use crate::state::AppState;
@@ -22,19 +22,26 @@ pub const PAGE_ROWS: usize = 25;
 /// `GET /environments/{env}/tables`: Tables › All.
 pub async fn all(page: EnvPage) -> Result<Response, PortalError> {
     let tables = page.link("/tables");
-    let rows = format!(
-        "<tr><td><a href=\"{link}\">Flow Machine Group</a></td><td><code>flowmachinegroup</code></td><td>Standard</td>\
-         <td>Groups of machines that desktop flows run on; a standalone machine has a hidden one.</td></tr>",
-        link = page.link("/tables/flowmachinegroup"),
-    );
+    let rows = [vec![
+        format!(
+            "<a href=\"{}\">Flow Machine Group</a>",
+            page.link("/tables/flowmachinegroup")
+        ),
+        "<code>flowmachinegroup</code>".to_owned(),
+        "Standard".to_owned(),
+        "Groups of machines that desktop flows run on; a standalone machine has a hidden one."
+            .to_owned(),
+    ]];
+    let columns = [
+        Column::new("Table"),
+        Column::new("Name"),
+        Column::new("Type"),
+        Column::new("Description"),
+    ];
     let body = format!(
         "<h1>Tables</h1>{tabs}{grid}",
         tabs = layout::tabs("Tables views", &[(&tables, "All", true)]),
-        grid = grid(
-            "All tables",
-            &layout::columns(&["Table", "Name", "Type", "Description"]),
-            &rows
-        ),
+        grid = grid("All tables", &columns, &rows),
     );
     Ok(html::ok(&layout::document(
         "Tables",
@@ -57,15 +64,15 @@ pub struct Search {
 /// reference (learn.microsoft.com, Dataverse Web API: "Flow Group Type",
 /// "Created On", ...); the key column is "Flow Machine Group", as the seed
 /// names it.
-const COLUMNS: [(&str, &str); 8] = [
-    ("Name", "name"),
-    ("Flow Machine Group", "flowmachinegroupid"),
-    ("Flow Group Type", "flowgrouptype"),
-    ("Description", "description"),
-    ("Owner", "ownerid"),
-    ("Status", "statecode"),
-    ("Created On", "createdon"),
-    ("Modified On", "modifiedon"),
+const COLUMNS: [Column; 8] = [
+    Column::noted("Name", "name"),
+    Column::noted("Flow Machine Group", "flowmachinegroupid"),
+    Column::noted("Flow Group Type", "flowgrouptype"),
+    Column::noted("Description", "description"),
+    Column::noted("Owner", "ownerid"),
+    Column::noted("Status", "statecode"),
+    Column::noted("Created On", "createdon"),
+    Column::noted("Modified On", "modifiedon"),
 ];
 
 /// `GET /environments/{env}/tables/flowmachinegroup[?q=...&page=N]`.
@@ -87,7 +94,7 @@ pub async fn flow_machine_group(
         .unwrap_or(1)
         .clamp(1, pages);
     let first = (number - 1) * PAGE_ROWS;
-    let mut rows = String::new();
+    let mut rows: Vec<Row> = Vec::new();
     for g in matching.iter().skip(first).take(PAGE_ROWS) {
         let owner = state
             .store
@@ -95,23 +102,25 @@ pub async fn flow_machine_group(
             .await?
             .map(|u| u.fullname)
             .unwrap_or_default();
-        rows.push_str(&format!(
-            "<tr><td>{name}</td><td><code>{id}</code></td><td>{kind} ({code})</td><td>{description}</td>\
-             <td>{owner}</td><td>{state}</td><td>{created}</td><td>{modified}</td></tr>",
-            name = esc(&g.group.name),
-            id = g.group.id,
-            kind = service::group_type_name(g.group.flowgrouptype),
-            code = g.group.flowgrouptype.code(),
-            description = esc(&g.group.description),
-            owner = esc(&owner),
-            state = if g.group.statecode == 0 {
-                "Active"
-            } else {
-                "Inactive"
-            },
-            created = when(g.group.created_on),
-            modified = when(g.group.modified_on),
-        ));
+        let status = if g.group.statecode == 0 {
+            "Active"
+        } else {
+            "Inactive"
+        };
+        rows.push(vec![
+            esc(&g.group.name),
+            format!("<code>{}</code>", g.group.id),
+            format!(
+                "{} ({})",
+                service::group_type_name(g.group.flowgrouptype),
+                g.group.flowgrouptype.code()
+            ),
+            esc(&g.group.description),
+            esc(&owner),
+            status.to_owned(),
+            when(g.group.created_on),
+            when(g.group.modified_on),
+        ]);
     }
     let table = if matching.is_empty() {
         empty(if needle.is_empty() {
@@ -120,12 +129,6 @@ pub async fn flow_machine_group(
             "No row has a name containing that text. Search by the machine's or the group's name."
         })
     } else {
-        let head: String = COLUMNS
-            .iter()
-            .map(|(label, logical)| {
-                format!("<th scope=\"col\">{label} <small>({logical})</small></th>")
-            })
-            .collect();
         let caption = format!(
             "Flow Machine Group: rows {} to {} of {}",
             first + 1,
@@ -134,7 +137,7 @@ pub async fn flow_machine_group(
         );
         format!(
             "{}{}",
-            grid(&caption, &head, &rows),
+            grid(&caption, &COLUMNS, &rows),
             pager(&page, &search.q, number, pages)
         )
     };

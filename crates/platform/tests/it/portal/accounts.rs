@@ -50,7 +50,11 @@ async fn a_new_account_password_turns_its_connections_to_error_until_they_are_up
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("FABRIKAM\\payroll-svc"), "{}", page.body);
-    assert!(page.body.contains("Change password"), "{}", page.body);
+    assert!(
+        page.body.contains("Change account password"),
+        "{}",
+        page.body
+    );
     let action = format!(
         "/environments/{ENVIRONMENT}/machines/{}/accounts/password",
         machine.id
@@ -67,6 +71,20 @@ async fn a_new_account_password_turns_its_connections_to_error_until_they_are_up
         )
         .await;
     assert_eq!(differ.status, StatusCode::BAD_REQUEST);
+    // The panel again, the account kept, the message beside the confirmation.
+    assert!(
+        differ
+            .body
+            .contains("aria-invalid=\"true\" aria-describedby=\"account-confirmation-error\""),
+        "{}",
+        differ.body
+    );
+    assert!(
+        differ
+            .body
+            .contains("<option selected>FABRIKAM\\payroll-svc</option>")
+    );
+    assert!(!differ.body.contains("N3w-Pass!"), "no password echoed");
     let unknown = owner
         .post(
             &action,
@@ -79,6 +97,13 @@ async fn a_new_account_password_turns_its_connections_to_error_until_they_are_up
         )
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    assert!(
+        unknown
+            .body
+            .contains("aria-invalid=\"true\" aria-describedby=\"account-error\""),
+        "{}",
+        unknown.body
+    );
     assert_eq!(
         status(&platform).await["status"],
         "Connected",

@@ -16,6 +16,20 @@ fn side_nav(page: &Page) -> &str {
     &page.body[start..end]
 }
 
+/// Whether the left navigation links `path` of this environment, unmarked,
+/// with its icon and its visible `label`.
+fn nav_entry(page: &Page, path: &str, label: &str) -> bool {
+    let start = format!(
+        "<a href=\"{}\"><svg class=\"icon\" aria-hidden=\"true\"",
+        env_path(path)
+    );
+    let nav = side_nav(page);
+    nav.find(&start).is_some_and(|at| {
+        let entry = &nav[at..at + nav[at..].find("</a>").unwrap()];
+        entry.ends_with(&format!("<span>{label}</span>"))
+    })
+}
+
 /// The left navigation's entries, each linked in this environment.
 fn assert_navigation(page: &Page, current: &str) {
     for (path, label) in [
@@ -338,7 +352,7 @@ async fn the_flow_machine_group_table_shows_a_page_at_a_time_and_keeps_the_searc
             .await;
         assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     }
-    let rows = |page: &Page| page.body.matches("<tr><td>").count();
+    let rows = |page: &Page| page.body.matches("<tr><td").count();
     let table = env_path("/tables/flowmachinegroup");
     let first = admin.get(&format!("{table}?q=bulk")).await;
     assert_eq!(rows(&first), 25);
@@ -376,9 +390,16 @@ async fn errors_are_in_the_error_style_and_inside_the_layout_when_signed_in() {
     let mut visitor = Visitor::new(&platform);
     let refused = visitor.sign_in(ADMIN, "wrong-password").await;
     assert!(
-        refused.body.contains("<p role=\"alert\" class=\"error\">"),
+        refused
+            .body
+            .contains("<p class=\"field-error\" id=\"password-error\">"),
         "{}",
         refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("aria-invalid=\"true\" aria-describedby=\"password-error\"")
     );
     assert!(!refused.body.contains("class=\"notice\""));
 
@@ -391,10 +412,11 @@ async fn errors_are_in_the_error_style_and_inside_the_layout_when_signed_in() {
             .contains("<p role=\"alert\" class=\"error\">There is no page at")
     );
     // The environment's navigation, nothing marked, and a way home.
-    assert!(missing.body.contains(&format!(
-        "<a href=\"{}\">Machines</a>",
-        env_path("/machines")
-    )));
+    assert!(
+        nav_entry(&missing, "/machines", "Machines"),
+        "{}",
+        missing.body
+    );
     assert!(
         !side_nav(&missing).contains("aria-current"),
         "{}",
@@ -427,10 +449,7 @@ async fn errors_are_in_the_error_style_and_inside_the_layout_when_signed_in() {
     );
     assert!(forbidden.body.contains("only its owner and co-owners can"));
     assert!(forbidden.body.contains("<title>Forbidden"));
-    assert!(forbidden.body.contains(&format!(
-        "<a href=\"{}\">Machines</a>",
-        env_path("/machines")
-    )));
+    assert!(nav_entry(&forbidden, "/machines", "Machines"));
 
     // An unknown environment gets the layout without any environment's
     // navigation.
@@ -439,10 +458,11 @@ async fn errors_are_in_the_error_style_and_inside_the_layout_when_signed_in() {
         .await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
     assert!(elsewhere.body.contains(">Sign out</button>"));
+    let environments = side_nav(&elsewhere);
     assert!(
-        elsewhere
-            .body
-            .contains("<a href=\"/environments\">Environments</a>")
+        environments.contains("<a href=\"/environments\">")
+            && environments.contains("<span>Environments</span>"),
+        "{environments}"
     );
 
     // Signed out, the same page is bare: nothing about anyone.

@@ -3,9 +3,11 @@
 //! sessions, CSRF, Machines, the Share panel and what it lets the APIs do,
 //! connections, the Flow Machine Group table); `layout` the look and flow
 //! of the real portal (navigation, tabs, the side panel, confirmations,
-//! paging, error pages inside the layout).
+//! paging, error pages inside the layout); `forms` the command bar, the
+//! create and edit panels, and refused forms answered beside their fields.
 
 mod accounts;
+mod forms;
 mod layout;
 mod pages;
 mod runs;

@@ -354,7 +354,13 @@ async fn sharing_in_the_panel_decides_what_the_service_principal_may_do() {
     assert_eq!(rights, padconnect_core::ShareRole::User.rights());
     let panel = visitor.get(&panel_path).await;
     assert!(panel.body.contains("deploy-pipeline"));
-    assert!(panel.body.contains("<td>User</td>"), "{}", panel.body);
+    assert!(
+        panel
+            .body
+            .contains("<td data-label=\"Permission\">User</td>"),
+        "{}",
+        panel.body
+    );
     assert_eq!(
         put_connection(&platform, &token, GROUP).await,
         StatusCode::CREATED
@@ -907,6 +913,13 @@ async fn a_run_owner_connection_is_shared_with_a_service_principal_in_the_portal
         )
         .await;
     assert_eq!(bad_role.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad_role
+            .body
+            .contains("aria-describedby=\"role-error\"><legend>Permission</legend>"),
+        "{}",
+        bad_role.body
+    );
     let removed = admin
         .post(
             &format!("{panel_path}/remove"),

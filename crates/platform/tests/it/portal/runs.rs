@@ -32,11 +32,13 @@ async fn the_runs_page_lists_each_run_with_its_status_machine_and_error() {
     let page = ops.get(&env_path("/desktop-flow-runs")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("<title>Desktop flow runs"));
+    let current = page.body.find("aria-current=\"page\">").unwrap();
+    let entry = &page.body[current..current + page.body[current..].find("</a>").unwrap()];
     assert!(
-        page.body
-            .contains("aria-current=\"page\">Desktop flow runs"),
+        entry.ends_with("<span>Desktop flow runs</span>"),
         "the Monitor entry is current"
     );
+    assert_eq!(page.body.matches("aria-current=\"page\"").count(), 1);
     assert_eq!(page.body.matches("Payroll export").count(), 2);
     assert!(page.body.contains(">Succeeded</span>"));
     assert!(page.body.contains(">Failed</span>"));

@@ -1,0 +1,346 @@
+//! Forms that answer on their own page. A refused form comes back as it
+//! was sent, with the problem beside the field it concerns
+//! (`aria-invalid`, `aria-describedby` naming the message, focus on the
+//! field) and the other values kept; secrets (passwords) always come back
+//! empty. Only what is not the input's fault (no right to do it, nothing
+//! there, the platform's own failure) becomes an error page.
+//!
+//! Forms carry `novalidate`: the browser's own bubbles differ from browser
+//! to browser and vanish on their own, so the server's message is the one
+//! every user sees; `required` stays, for what assistive technology says.
+
+use axum::http::StatusCode;
+
+use super::PortalError;
+use super::html::{self, esc};
+use super::icons::Icon;
+
+/// What stopped a form: a sentence, beside `field` (the input's `name`) or,
+/// without one, above the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with one field's value (400).
+    pub fn at(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    /// A problem of no one field (400), shown above the form.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
+    }
+}
+
+/// The message for `field`, when the problem is there.
+fn message_for<'a>(problem: Option<&'a Problem>, field: &str) -> Option<&'a str> {
+    problem
+        .filter(|p| p.field == Some(field))
+        .map(|p| p.message.as_str())
+}
+
+/// Why a posted form was not carried out: a problem the form shows, or an
+/// error page.
+#[derive(Debug)]
+pub enum Refused {
+    Form(Problem),
+    Page(PortalError),
+}
+
+impl Refused {
+    /// `error` at `field` when it is the input's fault (400, 409, 422),
+    /// otherwise an error page.
+    pub fn portal(error: PortalError, field: Option<&'static str>) -> Self {
+        match error.status {
+            StatusCode::BAD_REQUEST | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => {
+                Self::Form(Problem {
+                    status: error.status,
+                    field,
+                    message: error.message,
+                })
+            }
+            _ => Self::Page(error),
+        }
+    }
+
+    /// The problem for the form to show; an error page goes up as `Err`.
+    pub fn into_problem(self) -> Result<Problem, PortalError> {
+        match self {
+            Self::Form(problem) => Ok(problem),
+            Self::Page(error) => Err(error),
+        }
+    }
+}
+
+/// A lookup's failure (the record in the URL, the actor's rights): a page.
+impl From<PortalError> for Refused {
+    fn from(error: PortalError) -> Self {
+        Self::Page(error)
+    }
+}
+
+/// A rule's refusal, beside the field it names when it names one.
+impl From<padconnect_domain::Error> for Refused {
+    fn from(error: padconnect_domain::Error) -> Self {
+        let field = match &error {
+            padconnect_domain::Error::Invalid(invalid) => Some(invalid.field),
+            _ => None,
+        };
+        Self::portal(error.into(), field)
+    }
+}
+
+impl From<Problem> for Refused {
+    fn from(problem: Problem) -> Self {
+        Self::Form(problem)
+    }
+}
+
+/// A side panel's form: the values to show, and why it came back (if it did).
+pub struct Filled<T> {
+    pub values: T,
+    pub problem: Option<Problem>,
+}
+
+impl<T: Default> Filled<T> {
+    /// As its command opens it: empty, no problem.
+    pub fn fresh() -> Self {
+        Self {
+            values: T::default(),
+            problem: None,
+        }
+    }
+}
+
+impl<T> Filled<T> {
+    /// The page's status: 200, or the problem's.
+    pub fn status(&self) -> StatusCode {
+        self.problem.as_ref().map_or(StatusCode::OK, |p| p.status)
+    }
+
+    pub fn problem(&self) -> Option<&Problem> {
+        self.problem.as_ref()
+    }
+}
+
+/// A problem that is no field's, above the form: in the error style, read
+/// out as it appears.
+pub fn above(problem: Option<&Problem>, fields: &[&str]) -> String {
+    match problem {
+        Some(p) if p.field.is_none_or(|f| !fields.contains(&f)) => html::error_html(&p.message),
+        _ => String::new(),
+    }
+}
+
+/// The message under a field, named by `id` for `aria-describedby`.
+fn message(id: &str, text: &str) -> String {
+    format!(
+        "<p class=\"field-error\" id=\"{id}\">{icon}<span class=\"sr\">Error: </span>{text}</p>",
+        icon = Icon::Error.svg(),
+        text = esc(text),
+    )
+}
+
+/// What an invalid control carries: it is invalid, described by its
+/// message, and has focus when the page opens.
+fn invalid_attributes(message_id: &str) -> String {
+    format!(" aria-invalid=\"true\" aria-describedby=\"{message_id}\" autofocus")
+}
+
+/// A text input with its label above it.
+pub struct Input<'a> {
+    pub id: &'a str,
+    pub name: &'static str,
+    /// Trusted markup.
+    pub label: &'a str,
+    /// `text`, `email`, `password`...
+    pub kind: &'static str,
+    /// Escaped here; never shown for a password.
+    pub value: &'a str,
+    /// Trusted: `required`, `maxlength="..."`, `autocomplete="..."`.
+    pub attributes: &'a str,
+}
+
+/// The input, and its problem under it.
+pub fn input(field: &Input, problem: Option<&Problem>) -> String {
+    let value = match (field.kind, field.value) {
+        ("password", _) | (_, "") => String::new(),
+        (_, value) => format!(" value=\"{}\"", esc(value)),
+    };
+    let message_id = format!("{}-error", field.id);
+    let (invalid, note) = match message_for(problem, field.name) {
+        Some(text) => (invalid_attributes(&message_id), message(&message_id, text)),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "<div class=\"field\"><label for=\"{id}\">{label}</label>\
+         <input id=\"{id}\" name=\"{name}\" type=\"{kind}\"{value} {attributes}{invalid}>{note}</div>",
+        id = field.id,
+        label = field.label,
+        name = field.name,
+        kind = field.kind,
+        attributes = field.attributes,
+    )
+}
+
+/// A drop-down of plain-text `options`, `selected` chosen.
+pub fn select(
+    id: &str,
+    name: &'static str,
+    label: &str,
+    options: &[&str],
+    selected: &str,
+    problem: Option<&Problem>,
+) -> String {
+    let options: String = options
+        .iter()
+        .map(|option| {
+            let mark = if *option == selected { " selected" } else { "" };
+            format!("<option{mark}>{}</option>", esc(option))
+        })
+        .collect();
+    let message_id = format!("{id}-error");
+    let (invalid, note) = match message_for(problem, name) {
+        Some(text) => (invalid_attributes(&message_id), message(&message_id, text)),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "<div class=\"field\"><label for=\"{id}\">{label}</label>\
+         <select id=\"{id}\" name=\"{name}\"{invalid}>{options}</select>{note}</div>"
+    )
+}
+
+/// One radio button of a [`radios`] group.
+pub struct Choice {
+    /// The input's id (its label's `for`).
+    pub id: String,
+    /// Escaped here.
+    pub value: String,
+    /// Trusted markup.
+    pub label: String,
+}
+
+/// A group of radio buttons under a legend. `checked` is the value chosen;
+/// `focus` puts focus on the first choice (a search's results).
+pub struct Radios<'a> {
+    pub name: &'static str,
+    pub legend: &'a str,
+    pub choices: &'a [Choice],
+    pub checked: &'a str,
+    pub focus: bool,
+}
+
+/// The group, its problem under the choices; an invalid group is
+/// described by the message and its first choice has focus.
+pub fn radios(group: &Radios, problem: Option<&Problem>) -> String {
+    let message_id = format!("{}-error", group.name);
+    let text = message_for(problem, group.name);
+    let focus_first = group.focus || text.is_some();
+    let choices: String = group
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(i, choice)| {
+            let checked = if choice.value == group.checked {
+                " checked"
+            } else {
+                ""
+            };
+            let focus = if focus_first && i == 0 {
+                " autofocus"
+            } else {
+                ""
+            };
+            format!(
+                "<div><input type=\"radio\" name=\"{name}\" id=\"{id}\" value=\"{value}\" required{checked}{focus}>\
+                 <label class=\"inline\" for=\"{id}\">{label}</label></div>",
+                name = group.name,
+                id = choice.id,
+                value = esc(&choice.value),
+                label = choice.label,
+            )
+        })
+        .collect();
+    let (invalid, note) = match text {
+        Some(text) => (
+            format!(" aria-invalid=\"true\" aria-describedby=\"{message_id}\""),
+            message(&message_id, text),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "<fieldset{invalid}><legend>{legend}</legend>{choices}{note}</fieldset>",
+        legend = group.legend
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name_field(value: &str) -> Input<'_> {
+        Input {
+            id: "group-name",
+            name: "name",
+            label: "Name",
+            kind: "text",
+            value,
+            attributes: "required",
+        }
+    }
+
+    #[test]
+    fn a_problem_goes_beside_its_field_and_describes_it() {
+        let problem = Problem::at("name", "Name is <required>.");
+        let html = input(&name_field("x\"y"), Some(&problem));
+        assert!(html.contains("value=\"x&quot;y\""), "{html}");
+        assert!(
+            html.contains("aria-invalid=\"true\" aria-describedby=\"group-name-error\" autofocus")
+        );
+        assert!(html.contains("<p class=\"field-error\" id=\"group-name-error\">"));
+        assert!(html.contains("Name is &lt;required&gt;."));
+        let elsewhere = Problem::at("description", "Too long.");
+        assert!(!input(&name_field(""), Some(&elsewhere)).contains("aria-invalid"));
+    }
+
+    #[test]
+    fn a_password_is_never_echoed() {
+        let field = Input {
+            kind: "password",
+            ..name_field("secret")
+        };
+        assert!(!input(&field, None).contains("secret"));
+    }
+
+    #[test]
+    fn a_problem_of_no_field_goes_above_the_form() {
+        let general = Problem::general("Taken.");
+        assert!(above(Some(&general), &["name"]).contains("role=\"alert\""));
+        assert!(above(Some(&Problem::at("name", "No.")), &["name"]).is_empty());
+        assert!(above(Some(&Problem::at("other", "No.")), &["name"]).contains("No."));
+    }
+
+    #[test]
+    fn only_the_inputs_fault_stays_on_the_form() {
+        let form = Refused::portal(PortalError::bad_request("No."), Some("name"));
+        assert!(matches!(form, Refused::Form(_)));
+        let page = Refused::portal(PortalError::forbidden("No."), Some("name"));
+        assert!(matches!(page, Refused::Page(_)));
+    }
+}
