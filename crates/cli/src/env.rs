@@ -48,7 +48,8 @@ pub struct EnvArgs {
     /// The shell to write for.
     #[arg(long, value_enum, default_value_t = Shell::Sh)]
     shell: Shell,
-    /// Print the lines that undo the others.
+    /// Print the lines that unset the variables the others set (a value one
+    /// held before them is not put back: note it first if you need it).
     #[arg(long)]
     unset: bool,
 }

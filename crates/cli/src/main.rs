@@ -69,11 +69,13 @@ enum Command {
     /// ended: the proof that the connection works on its machines.
     Verify(Box<verify::VerifyArgs>),
     /// Write a Windows account's new password to every connection that
-    /// signs in as it, in each environment named; stops at the first the
-    /// service refuses, so a wrong password cannot lock the account out.
+    /// signs in as it, in each environment named (or every one the identity
+    /// can see); stops at the first refusal of the password, so a wrong one
+    /// cannot lock the account out.
     Rotate(Box<fleet::RotateArgs>),
-    /// Every desktop flow connection of each environment named: owner,
-    /// status, account, target; exit 6 when any is not Connected.
+    /// Every desktop flow connection of each environment named (or every
+    /// one the identity can see): owner, status, account, target; exit 6
+    /// when any is not Connected.
     Report(Box<fleet::ReportArgs>),
     /// Print an access token for a scope, as a service principal.
     Token(token::TokenArgs),

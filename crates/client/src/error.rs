@@ -101,7 +101,9 @@ fn transport_reason(url: &str, error: &reqwest::Error) -> String {
         || lower.contains("failed to lookup")
         || lower.contains("name or service not known")
     {
-        return format!("cannot resolve {host}: check the name, the network, or HTTPS_PROXY");
+        return format!(
+            "cannot resolve {host}: check the name, the network, or HTTPS_PROXY (for a local platform, pass --platform URL or set PADCONNECT_PLATFORM: without them, commands go to the Microsoft cloud)"
+        );
     }
     last_cause(&chain).to_owned()
 }
