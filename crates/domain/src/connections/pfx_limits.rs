@@ -152,12 +152,7 @@ fn decrypt_safe(
 
 /// Whether an encryption scheme's key derivation is within the caps.
 fn scheme_within(algorithm: &AlgorithmIdentifierOwned) -> Result<(), PfxRefusal> {
-    let params = algorithm
-        .parameters
-        .as_ref()
-        .ok_or(PfxRefusal::Malformed)?
-        .to_der()
-        .map_err(|_| PfxRefusal::Malformed)?;
+    let params = params_der(algorithm)?;
     match algorithm.oid {
         PBES2 => match pbes2::Parameters::from_der(&params)
             .map_err(|_| PfxRefusal::Malformed)?
@@ -173,6 +168,16 @@ fn scheme_within(algorithm: &AlgorithmIdentifierOwned) -> Result<(), PfxRefusal>
         }
         other => Err(PfxRefusal::UnknownScheme(other.to_string())),
     }
+}
+
+/// An encryption scheme's parameters, as DER.
+fn params_der(algorithm: &AlgorithmIdentifierOwned) -> Result<Vec<u8>, PfxRefusal> {
+    algorithm
+        .parameters
+        .as_ref()
+        .ok_or(PfxRefusal::Malformed)?
+        .to_der()
+        .map_err(|_| PfxRefusal::Malformed)
 }
 
 fn iterations_within(iterations: u64) -> Result<(), PfxRefusal> {
@@ -204,12 +209,7 @@ fn decrypt(
     ciphertext: &[u8],
     password: &str,
 ) -> Result<Vec<u8>, PfxRefusal> {
-    let params = algorithm
-        .parameters
-        .as_ref()
-        .ok_or(PfxRefusal::Malformed)?
-        .to_der()
-        .map_err(|_| PfxRefusal::Malformed)?;
+    let params = params_der(algorithm)?;
     match algorithm.oid {
         PBES2 => pbes2::Parameters::from_der(&params)
             .map_err(|_| PfxRefusal::Malformed)?
