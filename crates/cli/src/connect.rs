@@ -280,7 +280,8 @@ fn lost_backslash(username: &str) -> Option<(&str, &str)> {
     }
     let split = username.find(|c: char| c.is_ascii_lowercase())?;
     let (domain, user) = username.split_at(split);
-    let looks_like_domain = domain.len() >= 2
+    // Three capitals at least: `JDoe` is a name, `CONTOSOsvc` a lost backslash.
+    let looks_like_domain = domain.len() >= 3
         && domain
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');

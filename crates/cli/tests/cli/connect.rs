@@ -241,7 +241,7 @@ fn wrong_inputs_fail_with_the_cause_and_the_service_code() {
     let cases: Vec<(Command, &str, i32)> = vec![
         (
             connect(&server, &["--group", "not-a-guid"]),
-            "'not-a-guid' is not a machine group id",
+            "'not-a-guid' is not one. To name the group, pass --group-name 'not-a-guid'",
             2,
         ),
         (
@@ -354,7 +354,10 @@ fn no_access_to_the_group_is_a_403_that_says_to_share_it() {
     );
     // The group is named by the id the caller sent, not by its name, which
     // a caller without access may not read.
-    assert!(err.contains(&hidden) && !err.contains("HR-LAPTOP-07"), "{err}");
+    assert!(
+        err.contains(&hidden) && !err.contains("HR-LAPTOP-07"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -907,7 +910,9 @@ type = "CertificateBasedAuthentication"
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     let said = stderr(&refused);
     assert!(
-        said.contains("ConnectionAuthorizationFailed") && said.contains("Treasury vault"),
+        said.contains("ConnectionAuthorizationFailed")
+            && said.contains("no access to credential")
+            && !said.contains("Treasury vault"),
         "{said}"
     );
 

@@ -62,6 +62,9 @@ pub async fn get(
         _ => {}
     }
     let (table, id) = parse_segment(&segment)?;
+    if super::fetchxml::requested(&params).is_some() {
+        return super::fetchxml::get(&state, &caller, table, id, &params, &headers).await;
+    }
     let (params, expand) = expansion(params, table)?;
     let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
     let annotations = match Requested::from_headers(&headers) {
@@ -188,7 +191,10 @@ fn preference_applied(
 }
 
 /// The names lookups show as formatted values: the environment's users and groups.
-async fn names(state: &AppState, caller: &DataverseCaller) -> Result<Names, DataverseError> {
+pub(super) async fn names(
+    state: &AppState,
+    caller: &DataverseCaller,
+) -> Result<Names, DataverseError> {
     let env = &caller.environment.id;
     let users = state.store.system_users(env).await?;
     let groups = state.store.machine_groups(env).await?;

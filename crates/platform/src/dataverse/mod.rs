@@ -7,6 +7,7 @@ mod caller;
 mod desktop_runs;
 mod entities;
 mod error;
+mod fetchxml;
 mod import_log;
 mod membership;
 mod metadata;

@@ -10,6 +10,12 @@
 //! = 800` and refuses a deeper query with "Recursion depth exceeded allowed
 //! limit." (OData/odata.net, Microsoft.OData.Core). Chains of `and`/`or` are
 //! kept flat, so no evaluation or drop recurses deeper than the parser did.
+//!
+//! FetchXML's conditions (`fetchxml`) are translated into the same [`Expr`]
+//! and evaluated here too, so one engine decides which rows match either
+//! query language. Two variants are theirs: [`Expr::Text`], a value written
+//! as text and read as the type of the row's value, and [`Expr::Like`],
+//! SQL's `LIKE`; both follow SQL in that a null value matches neither.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -30,6 +36,14 @@ pub struct Query {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Compare(String, Op, Value),
+    /// A FetchXML condition's value: text, read as the type of the row's
+    /// value (a number, a boolean `1`/`0`/`true`/`false`, a GUID with or
+    /// without braces, a string without case). A null value, or text that
+    /// is not of the value's type, matches no comparison, as in SQL.
+    Text(String, Op, String),
+    /// SQL's `LIKE` without case: `%` any run of characters, `_` one, `[a-c]`
+    /// and `[^a-c]` one of a set or not. Only strings match.
+    Like(String, String),
     Contains(String, String),
     StartsWith(String, String),
     /// Every operand holds; `a and b and c` is one node, not a chain.
@@ -59,11 +73,14 @@ const SUPPORTED: [&str; 6] = [
 ];
 
 /// Dataverse's own query parameters for queries this platform does not run
-/// (FetchXML, saved and user views: "Use FetchXml to query data",
-/// "Retrieve and execute predefined queries", learn.microsoft.com, Dataverse
-/// Web API). Refused rather than ignored: ignoring one would answer every
-/// row as if the query had matched them all.
-const UNSUPPORTED_QUERIES: [&str; 3] = ["fetchXml", "savedQuery", "userQuery"];
+/// (saved and user views: "Retrieve and execute predefined queries",
+/// learn.microsoft.com, Dataverse Web API). Refused rather than ignored:
+/// ignoring one would answer every row as if the query had matched them all.
+const UNSUPPORTED_QUERIES: [&str; 2] = ["savedQuery", "userQuery"];
+
+/// FetchXML, which the tables' entity sets run (`fetchxml`) before any
+/// OData option is parsed: reaching here, it was sent to another resource.
+const FETCH_XML: &str = "fetchXml";
 
 impl Query {
     /// Parses the query options; `columns` are the table's, for checking names.
@@ -72,6 +89,12 @@ impl Query {
         for (name, value) in params {
             if name.starts_with('$') && !SUPPORTED.contains(&name.as_str()) {
                 return Err(format!("The query parameter {name} is not supported"));
+            }
+            if FETCH_XML.eq_ignore_ascii_case(name) {
+                return Err(format!(
+                    "The query parameter {name} is served on the tables' entity sets (GET {}/{{entityset}}?fetchXml=...), not on this resource",
+                    super::API_ROOT
+                ));
             }
             if UNSUPPORTED_QUERIES
                 .iter()
@@ -176,7 +199,8 @@ impl Query {
     }
 }
 
-fn matches(expr: &Expr, row: &Value) -> bool {
+/// Whether `row` (a JSON object) satisfies `expr`.
+pub(super) fn matches(expr: &Expr, row: &Value) -> bool {
     match expr {
         Expr::Compare(column, op, literal) => {
             let value = &row[column];
@@ -194,6 +218,8 @@ fn matches(expr: &Expr, row: &Value) -> bool {
                 (_, None) => false,
             }
         }
+        Expr::Text(column, op, text) => text_matches(&row[column], *op, text),
+        Expr::Like(column, pattern) => row[column].as_str().is_some_and(|text| like(text, pattern)),
         Expr::Contains(column, needle) => row[column]
             .as_str()
             .is_some_and(|s| s.to_lowercase().contains(&needle.to_lowercase())),
@@ -206,8 +232,153 @@ fn matches(expr: &Expr, row: &Value) -> bool {
     }
 }
 
+/// [`Expr::Text`]: `text` read as the type of `value`, then compared.
+fn text_matches(value: &Value, op: Op, text: &str) -> bool {
+    let text = text.trim();
+    let literal = match value {
+        Value::Null => return false,
+        Value::Number(_) => match text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            Some(number) => Value::Number(number),
+            None => return false,
+        },
+        Value::Bool(_) => match text.to_ascii_lowercase().as_str() {
+            "1" | "true" => Value::Bool(true),
+            "0" | "false" => Value::Bool(false),
+            _ => return false,
+        },
+        // FetchXML writes GUIDs as `{...}` (paging cookies, tools) or bare.
+        _ => Value::String(
+            text.strip_prefix('{')
+                .and_then(|t| t.strip_suffix('}'))
+                .filter(|t| uuid::Uuid::try_parse(t).is_ok())
+                .unwrap_or(text)
+                .to_owned(),
+        ),
+    };
+    let Some(ordering) = compare(value, &literal) else {
+        return false;
+    };
+    match op {
+        Op::Eq => ordering == Ordering::Equal,
+        Op::Ne => ordering != Ordering::Equal,
+        Op::Gt => ordering == Ordering::Greater,
+        Op::Ge => ordering != Ordering::Less,
+        Op::Lt => ordering == Ordering::Less,
+        Op::Le => ordering != Ordering::Greater,
+    }
+}
+
+/// One piece of a `LIKE` pattern.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    /// `%`: any run of characters, none included.
+    Any,
+    /// `_`: any one character.
+    One,
+    /// `[...]`: one character of the ranges (a single character is a range
+    /// of one), or with `^` first, one not of them.
+    Set(bool, Vec<(char, char)>),
+    Char(char),
+}
+
+/// `pattern`'s pieces; a `[` with no `]` after it is a plain character.
+fn pieces(pattern: &str) -> Vec<Piece> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    while let Some(&c) = chars.get(at) {
+        at += 1;
+        match c {
+            '%' if pieces.last() == Some(&Piece::Any) => {}
+            '%' => pieces.push(Piece::Any),
+            '_' => pieces.push(Piece::One),
+            '[' => match chars[at..].iter().position(|&c| c == ']') {
+                Some(length) => {
+                    pieces.push(set(&chars[at..at + length]));
+                    at += length + 1;
+                }
+                None => pieces.push(Piece::Char('[')),
+            },
+            c => pieces.push(Piece::Char(c)),
+        }
+    }
+    pieces
+}
+
+/// The inside of `[...]`: `^` first negates, `a-c` is a range.
+fn set(inside: &[char]) -> Piece {
+    let (negated, inside) = match inside.split_first() {
+        Some(('^', rest)) => (true, rest),
+        _ => (false, inside),
+    };
+    let mut ranges = Vec::new();
+    let mut at = 0;
+    while let Some(&low) = inside.get(at) {
+        match (inside.get(at + 1), inside.get(at + 2)) {
+            (Some('-'), Some(&high)) => {
+                ranges.push((low, high));
+                at += 3;
+            }
+            _ => {
+                ranges.push((low, low));
+                at += 1;
+            }
+        }
+    }
+    Piece::Set(negated, ranges)
+}
+
+impl Piece {
+    /// Whether this piece, not [`Piece::Any`], takes the character `c`.
+    fn takes(&self, c: char) -> bool {
+        match self {
+            Self::Any => false,
+            Self::One => true,
+            Self::Char(p) => *p == c,
+            Self::Set(negated, ranges) => {
+                ranges.iter().any(|(low, high)| (*low..=*high).contains(&c)) != *negated
+            }
+        }
+    }
+}
+
+/// SQL's `LIKE` without case. Greedy with one point to return to (the
+/// last `%`): time bounded by the text's length times the pattern's, with
+/// no recursion.
+pub(super) fn like(text: &str, pattern: &str) -> bool {
+    let text: Vec<char> = text.to_lowercase().chars().collect();
+    let pieces = pieces(&pattern.to_lowercase());
+    let (mut t, mut p) = (0, 0);
+    let mut back: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pieces.get(p) {
+            Some(Piece::Any) => {
+                back = Some((p, t));
+                p += 1;
+            }
+            Some(piece) if piece.takes(text[t]) => {
+                t += 1;
+                p += 1;
+            }
+            _ => match back {
+                Some((star, from)) => {
+                    back = Some((star, from + 1));
+                    p = star + 1;
+                    t = from + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    pieces[p..].iter().all(|piece| *piece == Piece::Any)
+}
+
 /// Strings compare without case, as Dataverse's collation does.
-fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+pub(super) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::String(x), Value::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
@@ -527,13 +698,19 @@ mod tests {
                 .unwrap_err()
                 .contains("$expand")
         );
-        for refused in ["fetchXml", "savedQuery", "userQuery", "FETCHXML"] {
-            let params = HashMap::from([(refused.to_owned(), "<fetch/>".to_owned())]);
+        for refused in ["savedQuery", "userQuery"] {
+            let params = HashMap::from([(refused.to_owned(), "x".to_owned())]);
             let error = Query::parse(&params, &COLUMNS).unwrap_err();
             assert!(
                 error.contains(refused) && error.contains("$filter"),
                 "{error}"
             );
+        }
+        // The entity sets take FetchXML before any OData option is parsed.
+        for elsewhere in ["fetchXml", "FETCHXML"] {
+            let params = HashMap::from([(elsewhere.to_owned(), "<fetch/>".to_owned())]);
+            let error = Query::parse(&params, &COLUMNS).unwrap_err();
+            assert!(error.contains("entity sets"), "{error}");
         }
         let params = HashMap::from([("$select".to_owned(), "name,colour".to_owned())]);
         assert!(
@@ -561,10 +738,60 @@ mod tests {
         assert!(!matches(&expr, &json!({"name": "y"})));
     }
 
+    #[test]
+    fn text_is_read_as_the_rows_type() {
+        let row = json!({"n": 5, "b": true, "s": "Finance", "g": "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d", "z": null});
+        let holds = |column: &str, op: Op, text: &str| {
+            matches(&Expr::Text(column.into(), op, text.into()), &row)
+        };
+        assert!(
+            holds("n", Op::Eq, "5") && holds("n", Op::Gt, " 4.5 ") && !holds("n", Op::Eq, "five")
+        );
+        assert!(
+            holds("b", Op::Eq, "1") && holds("b", Op::Eq, "True") && !holds("b", Op::Eq, "yes")
+        );
+        assert!(holds("s", Op::Eq, "FINANCE") && holds("s", Op::Lt, "g"));
+        assert!(holds("g", Op::Eq, "{A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D}"));
+        // SQL: null matches neither a comparison nor its negation.
+        assert!(
+            !holds("z", Op::Eq, "x") && !holds("z", Op::Ne, "x") && !holds("missing", Op::Ne, "x")
+        );
+    }
+
+    #[test]
+    fn like_is_sqls() {
+        for (text, pattern, expected) in [
+            ("Finance bots", "fin%", true),
+            ("Finance bots", "%BOTS", true),
+            ("Finance bots", "%nce%", true),
+            ("Finance bots", "f_nance bots", true),
+            ("Finance bots", "f_nance", false),
+            ("FIN-VM-01", "fin-vm-0[1-3]", true),
+            ("FIN-VM-04", "fin-vm-0[1-3]", false),
+            ("FIN-VM-04", "fin-vm-0[^1-3]", true),
+            ("a[b", "a[b", true),
+            ("50%", "50[%]", true),
+            ("", "%", true),
+            ("", "_", false),
+            ("abc", "a%%c", true),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "%a%a%a%a%a%a%c", false),
+        ] {
+            assert_eq!(like(text, pattern), expected, "{text} LIKE {pattern}");
+        }
+        let row = json!({"name": "x", "n": 1});
+        assert!(!matches(&Expr::Like("n".into(), "%".into()), &row));
+        assert!(!matches(&Expr::Like("absent".into(), "%".into()), &row));
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "\\PC{0,60}") {
             let _ = filter(&text);
+        }
+
+        #[test]
+        fn like_never_panics(text in "\\PC{0,30}", pattern in "[%_\\[\\]^a-c-]{0,12}") {
+            let _ = like(&text, &pattern);
         }
     }
 }

@@ -376,6 +376,13 @@ async fn every_rule_has_its_error_and_stores_nothing() {
         no_access.body["error"]["message"]
             .as_str()
             .unwrap()
+            .contains("no access to machine group"),
+        "a 403 names the group by the id sent, not by a name the caller may not read"
+    );
+    assert!(
+        !no_access.body["error"]["message"]
+            .as_str()
+            .unwrap()
             .contains("HR bots")
     );
     let lonely = app_token(&platform, LONELY_APP).await;

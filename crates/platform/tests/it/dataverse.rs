@@ -220,13 +220,6 @@ async fn rows_without_rights_and_missing_rows_get_dataverse_errors() {
             "0x80060888",
             StatusCode::BAD_REQUEST,
         ),
-        // A FetchXML query is refused, not ignored (which would answer
-        // every row).
-        (
-            "flowmachinegroups?fetchXml=%3Cfetch%3E%3Centity%20name%3D%22flowmachinegroup%22%2F%3E%3C%2Ffetch%3E",
-            "0x80060888",
-            StatusCode::BAD_REQUEST,
-        ),
         (
             "flowmachinegroups?savedQuery=00000000-0000-0000-00aa-000010001002",
             "0x80060888",

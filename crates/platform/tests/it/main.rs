@@ -14,6 +14,7 @@ mod connections;
 mod crash;
 mod dataverse;
 mod federated;
+mod fetchxml;
 mod identity;
 mod identity_v1;
 mod keys;

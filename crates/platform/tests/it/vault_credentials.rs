@@ -164,7 +164,8 @@ async fn an_unshared_unknown_or_malformed_credential_is_refused_and_nothing_is_k
     );
     let message = unshared.body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("Treasury vault") && message.contains("shared with the service principal"),
+        !message.contains("Treasury vault")
+            && message.contains("shared with the service principal"),
         "{message}"
     );
 

@@ -1,0 +1,266 @@
+//! `filter` and `condition` elements translated into the OData engine's
+//! [`Expr`]: each operator as the comparison, `LIKE` or null test it is in
+//! SQL, so a null value matches no condition but `null`.
+
+use uuid::Uuid;
+
+use super::check::{attributes_known, children_known, column, named, node_refusal, required};
+use super::{MAX_CONDITIONS, MAX_FILTER_DEPTH, MAX_PATTERN, Planner};
+use crate::dataverse::fetchxml::xml::Element;
+use crate::dataverse::fetchxml::{Refusal, codes};
+use crate::dataverse::odata::{Expr, Op};
+use crate::dataverse::tables::Table;
+
+impl Planner {
+    pub(super) fn filter(
+        &mut self,
+        element: &Element,
+        table: Table,
+        root: bool,
+        depth: usize,
+    ) -> Result<Expr, Refusal> {
+        if depth > MAX_FILTER_DEPTH {
+            return Err(Refusal::new(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "Filters are nested more than {MAX_FILTER_DEPTH} deep: write the condition flatter."
+                ),
+            ));
+        }
+        attributes_known(
+            element,
+            &[
+                "type",
+                "hint",
+                "isquickfindfields",
+                "overridequickfindrecordlimitenabled",
+                "overridequickfindrecordlimitdisabled",
+            ],
+            &[],
+        )?;
+        let or = match element.attribute("type").unwrap_or("and") {
+            "and" => false,
+            "or" => true,
+            other => {
+                return Err(Refusal::new(
+                    codes::INVALID_FILTER_TYPE,
+                    format!("A filter's type is 'and' or 'or', not '{other}'."),
+                ));
+            }
+        };
+        let mut parts = Vec::new();
+        for child in &element.children {
+            match child.name.as_str() {
+                "condition" => parts.push(self.condition(child, table, root)?),
+                "filter" => parts.push(self.filter(child, table, root, depth + 1)?),
+                "link-entity" => {
+                    return Err(Refusal::new(
+                        codes::INVALID_NODE,
+                        "A link-entity inside a filter (link-type any, not any, all, not all) is not supported by this platform: join it beside the filter with link-type 'exists' or 'outer' and a condition with entityname.",
+                    ));
+                }
+                _ => return Err(node_refusal(child, &["condition", "filter"])),
+            }
+        }
+        Ok(match (or, parts.is_empty()) {
+            (true, false) => Expr::Or(parts),
+            _ => Expr::And(parts),
+        })
+    }
+
+    fn condition(&mut self, element: &Element, table: Table, root: bool) -> Result<Expr, Refusal> {
+        attributes_known(
+            element,
+            &[
+                "attribute",
+                "operator",
+                "value",
+                "entityname",
+                "uiname",
+                "uitype",
+                "uihidden",
+            ],
+            &["valueof", "alias", "column"],
+        )?;
+        children_known(element, &["value"])?;
+        let name = required(element, "attribute")?;
+        let key = match element.attribute("entityname") {
+            None => column(table, name)?.to_owned(),
+            Some(_) if !root => {
+                return Err(Refusal::new(
+                    codes::INVALID_ARGUMENT,
+                    "entityname is read in the root entity's filters: move this condition there.",
+                ));
+            }
+            Some(entity) => match self.entity_named(entity, table)? {
+                (None, own) => column(own, name)?.to_owned(),
+                (Some(link), linked) => format!("{link}.{}", column(linked, name)?),
+            },
+        };
+        let operator = required(element, "operator")?;
+        let values: Vec<String> = named(element, "value")
+            .map(|v| v.text.trim().to_owned())
+            .collect();
+        self.conditions += 1 + values.len();
+        if self.conditions > MAX_CONDITIONS {
+            return Err(Refusal::new(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "The query has more than {MAX_CONDITIONS} conditions and values: split it."
+                ),
+            ));
+        }
+        let condition = Condition {
+            key,
+            operator,
+            value: element.attribute("value").map(str::to_owned).or_else(|| {
+                match values.as_slice() {
+                    [one] => Some(one.clone()),
+                    _ => None,
+                }
+            }),
+            values,
+            user: self.user,
+        };
+        condition.expr()
+    }
+}
+
+/// A condition's parts, to translate.
+struct Condition<'a> {
+    key: String,
+    operator: &'a str,
+    /// The `value` attribute, or the only `<value>`.
+    value: Option<String>,
+    values: Vec<String>,
+    user: Uuid,
+}
+
+/// The operators translated below, named in refusals.
+const OPERATORS: &str = "eq, ne, gt, ge, lt, le, like, not-like, begins-with, not-begin-with, ends-with, not-end-with, in, not-in, between, not-between, null, not-null, eq-userid, ne-userid";
+
+impl Condition<'_> {
+    fn expr(&self) -> Result<Expr, Refusal> {
+        let key = || self.key.clone();
+        let text = |op| Ok(Expr::Text(key(), op, self.single()?));
+        Ok(match self.operator {
+            "eq" => text(Op::Eq)?,
+            "ne" | "neq" => text(Op::Ne)?,
+            "gt" => text(Op::Gt)?,
+            "ge" => text(Op::Ge)?,
+            "lt" => text(Op::Lt)?,
+            "le" => text(Op::Le)?,
+            "null" => Expr::Compare(key(), Op::Eq, serde_json::Value::Null),
+            "not-null" => self.not_null(),
+            "eq-userid" => Expr::Text(key(), Op::Eq, self.user.to_string()),
+            "ne-userid" => Expr::Text(key(), Op::Ne, self.user.to_string()),
+            "like" => Expr::Like(key(), self.pattern(|v| v.to_owned())?),
+            "not-like" => self.unlike(self.pattern(|v| v.to_owned())?),
+            "begins-with" => Expr::Like(key(), self.pattern(|v| format!("{}%", literal(v)))?),
+            "not-begin-with" => self.unlike(self.pattern(|v| format!("{}%", literal(v)))?),
+            "ends-with" => Expr::Like(key(), self.pattern(|v| format!("%{}", literal(v)))?),
+            "not-end-with" => self.unlike(self.pattern(|v| format!("%{}", literal(v)))?),
+            "in" => Expr::Or(self.each(Op::Eq, 1..)?),
+            "not-in" => Expr::And(self.each(Op::Ne, 1..)?),
+            "between" => Expr::And(self.range(Op::Ge, Op::Le)?),
+            "not-between" => Expr::Or(self.range(Op::Lt, Op::Gt)?),
+            other => {
+                return Err(Refusal::new(
+                    codes::INVALID_OPERATOR,
+                    format!(
+                        "The condition operator '{other}' is not one this platform runs: use one of {OPERATORS}."
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn single(&self) -> Result<String, Refusal> {
+        self.value.clone().ok_or_else(|| {
+            Refusal::new(
+                codes::BAD_CONDITION,
+                format!(
+                    "The condition on {} with operator '{}' needs a value: value='...'.",
+                    self.key, self.operator
+                ),
+            )
+        })
+    }
+
+    /// A `like` pattern made of the value, bounded.
+    fn pattern(&self, make: impl Fn(&str) -> String) -> Result<String, Refusal> {
+        let value = self.single()?;
+        if value.chars().count() > MAX_PATTERN {
+            return Err(Refusal::new(
+                codes::INVALID_ARGUMENT,
+                format!(
+                    "The {} value of the condition on {} is longer than {MAX_PATTERN} characters.",
+                    self.operator, self.key
+                ),
+            ));
+        }
+        Ok(make(&value))
+    }
+
+    /// SQL: `x NOT LIKE p` is not true for a null `x`.
+    fn unlike(&self, pattern: String) -> Expr {
+        Expr::And(vec![
+            self.not_null(),
+            Expr::Not(Box::new(Expr::Like(self.key.clone(), pattern))),
+        ])
+    }
+
+    fn not_null(&self) -> Expr {
+        Expr::Compare(self.key.clone(), Op::Ne, serde_json::Value::Null)
+    }
+
+    /// One comparison for each `<value>`, at least `counts.start` of them.
+    fn each(&self, op: Op, counts: std::ops::RangeFrom<usize>) -> Result<Vec<Expr>, Refusal> {
+        if !counts.contains(&self.values.len()) {
+            return Err(Refusal::new(
+                codes::BAD_CONDITION,
+                format!(
+                    "The condition on {} with operator '{}' needs <value> elements: <condition ...><value>a</value><value>b</value></condition>.",
+                    self.key, self.operator
+                ),
+            ));
+        }
+        Ok(self
+            .values
+            .iter()
+            .map(|v| Expr::Text(self.key.clone(), op, v.clone()))
+            .collect())
+    }
+
+    fn range(&self, low: Op, high: Op) -> Result<Vec<Expr>, Refusal> {
+        match self.values.as_slice() {
+            [from, to] => Ok(vec![
+                Expr::Text(self.key.clone(), low, from.clone()),
+                Expr::Text(self.key.clone(), high, to.clone()),
+            ]),
+            _ => Err(Refusal::new(
+                codes::BAD_CONDITION,
+                format!(
+                    "The condition on {} with operator '{}' needs two <value> elements, the range's ends.",
+                    self.key, self.operator
+                ),
+            )),
+        }
+    }
+}
+
+/// `value` matched literally inside a `LIKE` pattern.
+fn literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '%' | '_' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
