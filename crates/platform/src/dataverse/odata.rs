@@ -104,6 +104,14 @@ impl Query {
                     "The query parameter {name} is not supported by this platform: query with $filter, $select, $orderby and $top"
                 ));
             }
+            // Anything else that is neither an OData option nor a
+            // parameter alias (`@p1`) is refused, as Dataverse refuses it
+            // ("The query parameter utm_source is not supported",
+            // rappen/FetchXMLBuilder#437): served as if absent, `?sql=`
+            // (the Python SDK's `query.sql`) would answer every row.
+            if !name.starts_with(['$', '@']) {
+                return Err(format!("The query parameter {name} is not supported"));
+            }
             let column = |c: &str| -> Result<String, String> {
                 let c = c.trim();
                 match columns.contains(&c) {

@@ -225,6 +225,18 @@ async fn rows_without_rights_and_missing_rows_get_dataverse_errors() {
             "0x80060888",
             StatusCode::BAD_REQUEST,
         ),
+        // A parameter Dataverse does not know is refused, not ignored
+        // (which would answer every row): the Python SDK's `query.sql`.
+        (
+            "flowmachinegroups?sql=SELECT%20TOP%201%20name%20FROM%20flowmachinegroup",
+            "0x80060888",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "flowmachinegroups?utm_source=x",
+            "0x80060888",
+            StatusCode::BAD_REQUEST,
+        ),
         ("accounts", "0x8006088a", StatusCode::NOT_FOUND),
     ] {
         assert_dataverse_error(&get(&platform, &token, path, None).await, status, code);
