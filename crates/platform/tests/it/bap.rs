@@ -241,13 +241,35 @@ async fn the_terraform_environments_data_source_reads_the_list_and_each_currency
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{mine}");
-    assert!(
-        mine["value"]
+    let names = |list: &Value| -> Vec<String> {
+        let mut names: Vec<String> = list["value"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["name"] == ENVIRONMENT)
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let mut both = vec![ENVIRONMENT.to_owned(), OTHER_ENV.to_owned()];
+    both.sort();
+    assert_eq!(
+        names(&mine),
+        both,
+        "the app is a member of both, and only of them"
     );
+    // An app that is a member of no environment sees none of them.
+    let lonely = app_token(&platform, LONELY_APP).await;
+    let (status, none) = get(
+        &format!(
+            "{}/bap/providers/Microsoft.BusinessAppPlatform/environments?api-version=2023-06-01",
+            platform.url()
+        ),
+        &lonely,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert!(names(&none).is_empty(), "{none}");
 
     // Dataverse: the organization, then its base currency by id.
     let dataverse = crate::dataverse::admin_token(&platform, crate::dataverse::DV_SCOPE).await;
