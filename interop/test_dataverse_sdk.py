@@ -46,7 +46,9 @@ logical name and resolves its entity set once per client and table::
 
 None of the three sends `$apply`, `$batch`, `$metadata` or anything but a GET.
 `client.batch` (POST /api/data/v9.2/$batch) and `query.sql` (GET
-{entityset}?sql=) do; the platform lacks both, and the last two tests say how.
+{entityset}?sql=) do: the platform serves the first (a change set of more
+than one request refused, in Dataverse's format) and refuses the second, and
+the last three tests say how.
 """
 
 import json
@@ -259,13 +261,6 @@ done({{"joined": joined, "paged": paged, "counted": counted, "refused": refused}
     assert 'aggregate="count"' in queries[3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the platform has no POST /api/data/v9.2/$batch: it answers 404 "
-    "{\"error\":{\"code\":\"0x8006088a\",\"message\":\"Resource not found for the segment '$batch'.\"}}; "
-    "Dataverse answers 200 multipart/mixed; boundary=batchresponse_... with one application/http part a request",
-)
 def test_batch_reads_through_dataverse_batch(example):
     """`client.batch` (not one of the three reads above, which never batch):
     POST /api/data/v9.2/$batch, Content-Type: multipart/mixed;
@@ -284,6 +279,30 @@ done(result)
 """)
     assert sent[-1][:2] == ("POST", "/$batch")
     assert result == [{"status": 200, "names": ["FIN-VM-01", "FIN-VM-02"]}], result
+
+
+def test_batch_change_set_of_two_is_refused_in_dataverses_format(example):
+    """`batch.changeset()` with two writes: Dataverse runs them in one
+    transaction; the platform cannot promise all or none of several writes,
+    so it refuses the change set with one 400 part (the SDK's error_code and
+    error_message) and keeps neither; a read after it runs under
+    continue_on_error."""
+    result, sent = sdk(example, """
+batch = client.batch.new()
+with batch.changeset() as cs:
+    cs.records.create("flowmachinegroup", {"name": "First of two"})
+    cs.records.create("flowmachinegroup", {"name": "Second of two"})
+batch.records.list("flowmachinegroup", select=["name"], filter="name eq 'First of two'")
+answer = batch.execute(continue_on_error=True)
+result = [{"status": r.status_code, "code": r.error_code, "message": r.error_message,
+           "rows": (r.data or {}).get("value")} for r in answer.responses]
+done(result)
+""")
+    assert sent[-1][:2] == ("POST", "/$batch")
+    refused, read = result
+    assert (refused["status"], refused["code"]) == (400, "0x80060888"), result
+    assert "change set of one request only" in refused["message"], result
+    assert (read["status"], read["rows"]) == (200, []), result
 
 
 def test_query_sql_is_run_or_refused(example):

@@ -1,6 +1,7 @@
 // dynamics-web-api, unchanged, against `padconnect serve`: its FetchXML
 // `fetch` (one page, with the paging cookie it reads back) and `fetchAll`
-// (every page, following the cookie), on the example world's Dataverse as
+// (every page, following the cookie), and `executeBatch` ($batch, with and
+// without continueOnError), on the example world's Dataverse as
 // the example app, compared with what OData answers the same caller.
 // Prints "N passed, M failed" last.
 import { spawn } from 'node:child_process';
@@ -92,6 +93,26 @@ try {
   } catch (error) {
     check(error.status === 400 && error.code === '0x80041103', 'an unknown attribute is refused with Dataverse\'s code', `${error.status} ${error.code} ${error.message}`);
   }
+
+  // $batch: dynamics-web-api writes LF line breaks and its own boundaries.
+  api.startBatch();
+  api.retrieveMultiple({ collection: 'flowmachines', select: ['name'], orderBy: ['name'] });
+  api.retrieveMultiple({ collection: 'flowmachinegroups', select: ['name'], orderBy: ['name'] });
+  const batched = await api.executeBatch();
+  check(
+    batched.length === 2 && JSON.stringify(batched[0].value.map((row) => row.name)) === JSON.stringify(expected) && batched[1].value.length >= 1,
+    'executeBatch answers each retrieveMultiple in order with the rows it reads alone',
+    JSON.stringify(batched),
+  );
+  api.startBatch();
+  api.retrieve({ collection: 'flowmachinegroups', key: '11111111-2222-3333-4444-555555555555', select: ['name'] });
+  api.retrieveMultiple({ collection: 'flowmachines', select: ['name'] });
+  const continued = await api.executeBatch({ continueOnError: true });
+  check(
+    continued.length === 2 && continued[0] instanceof Error && continued[0].status === 404 && continued[1].value?.length === expected.length,
+    'executeBatch with continueOnError answers the missing row\'s 404 and goes on',
+    JSON.stringify(continued, Object.getOwnPropertyNames(continued[0] ?? {})),
+  );
 } catch (error) {
   results.push(false);
   console.log(`not ok: ${error.stack ?? error}\n--- serve log ---\n${log.slice(-3000)}`);

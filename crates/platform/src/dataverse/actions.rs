@@ -1,8 +1,11 @@
 //! `POST {segment}/{action}` and `GET {segment}/{property}/$value`: the
-//! actions bound to a row, and the one property read as a raw value.
+//! actions bound to a row, the one property read as a raw value, and a
+//! table's choice columns.
+
+use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query as QueryParams, State};
 use axum::response::{IntoResponse, Response};
 
 use super::access::function_call;
@@ -32,14 +35,19 @@ pub async fn post_operation(
     }
 }
 
-/// `GET flowsessions({id})/outputs/$value`.
+/// `GET flowsessions({id})/outputs/$value`, and a table's choice columns
+/// (`EntityDefinitions(...)/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata`).
 pub async fn get_value(
     State(state): State<AppState>,
     Path((segment, property, value)): Path<(String, String, String)>,
+    QueryParams(params): QueryParams<HashMap<String, String>>,
     caller: Result<DataverseCaller, DataverseError>,
 ) -> Result<Response, DataverseError> {
     match (property.as_str(), value.as_str()) {
         ("outputs", "$value") => desktop_runs::outputs(&state, &caller?, &segment).await,
+        ("Attributes", "Microsoft.Dynamics.CRM.PicklistAttributeMetadata") => {
+            super::metadata::picklists_of(&segment, &params, &caller?).await
+        }
         _ => Err(DataverseError::unknown_segment(&value)),
     }
 }

@@ -193,9 +193,10 @@ const CREDENTIAL_TYPES: [(i64, &str); 5] = {
     ]
 };
 
-/// The option sets' labels.
-fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> {
-    let labels: &[(i64, &str)] = match (table, column) {
+/// A column's option set: its values and their labels (for `FormattedValue`
+/// and for the `PicklistAttributeMetadata` the SDKs read).
+pub fn options(table: Table, column: &str) -> Option<&'static [(i64, &'static str)]> {
+    Some(match (table, column) {
         (Table::Machines | Table::MachineGroups, "statecode") => {
             &[(0, "Active"), (1, "Inactive"), (2, "Maintenance")]
         }
@@ -241,8 +242,11 @@ fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> 
             (5, "Delegated Admin"),
         ],
         _ => return None,
-    };
-    labels
+    })
+}
+
+fn option_label(table: Table, column: &str, value: i64) -> Option<&'static str> {
+    options(table, column)?
         .iter()
         .find(|(v, _)| *v == value)
         .map(|(_, label)| *label)

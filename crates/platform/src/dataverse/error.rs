@@ -280,6 +280,11 @@ impl DataverseError {
         Self::new(StatusCode::BAD_REQUEST, "0x80060888", message)
     }
 
+    /// The JSON body of the answer (a 401's is empty: see `unauthorized`).
+    pub fn body(&self) -> serde_json::Value {
+        json!({ "error": { "code": self.code, "message": self.message } })
+    }
+
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "Dataverse request failed");
         Self::unexpected()
@@ -300,7 +305,6 @@ impl IntoResponse for DataverseError {
         if let Some(challenge) = self.challenge {
             return (self.status, [(header::WWW_AUTHENTICATE, challenge)]).into_response();
         }
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, [("OData-Version", "4.0")], Json(body)).into_response()
+        (self.status, [("OData-Version", "4.0")], Json(self.body())).into_response()
     }
 }

@@ -175,3 +175,73 @@ pub async fn attributes_of(
     ));
     Ok(Json(json!({ "@odata.context": context, "value": value })).into_response())
 }
+
+/// `EntityDefinitions(...)/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata`:
+/// the table's choice columns with their options. Microsoft's Python SDK
+/// reads it before a create, to turn option labels into values
+/// (`_bulk_fetch_picklists`: `$select=LogicalName&$expand=OptionSet($select=Options)`).
+pub async fn picklists_of(
+    segment: &str,
+    params: &HashMap<String, String>,
+    caller: &DataverseCaller,
+) -> Result<Response, DataverseError> {
+    let key = segment
+        .strip_prefix("EntityDefinitions")
+        .ok_or_else(|| DataverseError::unknown_segment(segment))?;
+    let table = table_by_key(key)?;
+    let expand = match params.get("$expand").map(String::as_str) {
+        None => false,
+        Some("OptionSet" | "OptionSet($select=Options)") => true,
+        Some(other) => {
+            return Err(DataverseError::bad_request(format!(
+                "$expand={other} is not served on PicklistAttributeMetadata: expand OptionSet, or OptionSet($select=Options)."
+            )));
+        }
+    };
+    let select = Query::parse(
+        &params
+            .iter()
+            .filter(|(k, _)| k.as_str() != "$expand")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        &ATTRIBUTE_COLUMNS,
+    )
+    .map_err(DataverseError::bad_request)?;
+    let value: Vec<Value> = table
+        .columns()
+        .iter()
+        .filter(|column| attribute_type(table, column) == "Picklist")
+        .filter_map(|column| {
+            let options = super::annotations::options(table, column)?;
+            let mut row = select.project(
+                &json!({
+                    "MetadataId": derived_id(&["attribute", table.logical_name(), column]),
+                    "LogicalName": column,
+                    "SchemaName": column,
+                    "AttributeType": "Picklist",
+                    "IsPrimaryId": false,
+                    "IsPrimaryName": false,
+                }),
+                &["MetadataId"],
+            );
+            if expand {
+                row["OptionSet"] = json!({
+                    "MetadataId": derived_id(&["optionset", table.logical_name(), column]),
+                    "Options": options.iter().map(|(value, label)| json!({
+                        "Value": value,
+                        "Label": {
+                            "LocalizedLabels": [{"Label": label, "LanguageCode": 1033}],
+                            "UserLocalizedLabel": {"Label": label, "LanguageCode": 1033},
+                        },
+                    })).collect::<Vec<_>>(),
+                });
+            }
+            Some(row)
+        })
+        .collect();
+    let context = caller.origin.url(&format!(
+        "{API_ROOT}/$metadata#EntityDefinitions('{}')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata",
+        table.logical_name()
+    ));
+    Ok(Json(json!({ "@odata.context": context, "value": value })).into_response())
+}

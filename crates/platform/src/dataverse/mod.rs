@@ -3,6 +3,7 @@
 mod access;
 mod actions;
 mod annotations;
+mod batch;
 mod caller;
 mod desktop_runs;
 mod entities;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/data/v9.2/GrantAccess", post(sharing::grant))
         .route("/api/data/v9.2/ModifyAccess", post(sharing::modify))
         .route("/api/data/v9.2/RevokeAccess", post(sharing::revoke))
+        .route("/api/data/v9.2/$batch", post(batch::execute))
         .route("/api/data/v9.2/StageSolution", post(solutions::stage))
         .route(
             "/api/data/v9.2/ImportSolutionAsync",

@@ -887,3 +887,47 @@ async fn formatted_values_come_when_the_prefer_header_asks() {
         one.body
     );
 }
+
+#[tokio::test]
+async fn a_tables_choice_columns_are_read_with_their_options_as_the_python_sdk_reads_them() {
+    let (platform, _world) = start_identity(false).await;
+    let token = app_token(&platform).await;
+    let path = "EntityDefinitions(LogicalName='flowmachinegroup')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata";
+    let reply = get(
+        &platform,
+        &token,
+        &format!("{path}?$select=LogicalName&$expand=OptionSet($select=Options)"),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let columns = reply.body["value"].as_array().unwrap();
+    let [group_type] = columns.as_slice() else {
+        panic!("{}", reply.body)
+    };
+    assert_eq!(group_type["LogicalName"], "flowgrouptype");
+    let options: Vec<(i64, &str)> = group_type["OptionSet"]["Options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["Value"].as_i64().unwrap(),
+                o["Label"]["LocalizedLabels"][0]["Label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        options.len() >= 2 && options.iter().all(|(_, label)| !label.is_empty()),
+        "{options:?}"
+    );
+
+    let unknown = get(
+        &platform,
+        &token,
+        &format!("{path}?$expand=Attributes"),
+        None,
+    )
+    .await;
+    assert_dataverse_error(&unknown, StatusCode::BAD_REQUEST, "0x80060888");
+}

@@ -10,6 +10,7 @@
 mod access;
 mod arm;
 mod bap;
+mod batch;
 mod connections;
 mod crash;
 mod dataverse;
