@@ -103,6 +103,11 @@ impl Harness {
 
     /// Sends `request` through the router and checks the answer.
     pub fn send(&self, request: Request<Body>) {
+        self.answer(request);
+    }
+
+    /// As [`send`](Self::send), and returns the answer's body.
+    pub fn answer(&self, request: Request<Body>) -> Vec<u8> {
         let shown = format!("{} {}", request.method(), request.uri());
         let (status, body) = self.call(request);
         assert!(
@@ -110,6 +115,7 @@ impl Harness {
             "{shown} answered {status}: {}",
             String::from_utf8_lossy(&body)
         );
+        body
     }
 
     fn call(&self, mut request: Request<Body>) -> (StatusCode, Vec<u8>) {
