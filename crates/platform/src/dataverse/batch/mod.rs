@@ -61,6 +61,16 @@ pub async fn execute(
 
     let mut answer = BatchResponse::new();
     for item in items {
+        if answer.is_full() {
+            answer.push(Answer::error(
+                None,
+                &DataverseError::bad_request(format!(
+                    "The batch's answer is over {} MiB: the requests after this point were not run. Send them in another batch, or ask for fewer rows ($top, $select).",
+                    response::MAX_BATCH_BYTES / (1024 * 1024)
+                )),
+            ));
+            break;
+        }
         let failed = match item {
             Item::Request(request) => {
                 let reply = context.run(request).await;

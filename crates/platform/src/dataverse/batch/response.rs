@@ -16,6 +16,10 @@ use crate::dataverse::DataverseError;
 /// past what one response should hold.
 const MAX_PART_BYTES: usize = 16 * 1024 * 1024;
 
+/// The largest answer a batch gives: past it, the batch stops with a
+/// refusal in place of the next part.
+pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
 /// One request's response, read whole.
 pub struct Answer {
     pub content_id: Option<String>,
@@ -116,6 +120,11 @@ impl BatchResponse {
             boundary: format!("batchresponse_{}", uuid::Uuid::new_v4()),
             body: Vec::new(),
         }
+    }
+
+    /// Whether the answer has grown past [`MAX_BATCH_BYTES`].
+    pub fn is_full(&self) -> bool {
+        self.body.len() > MAX_BATCH_BYTES
     }
 
     fn delimiter(&mut self) {
