@@ -137,11 +137,14 @@ impl ApiError {
         )
     }
 
+    /// BAP's words for an environment it does not have, as the Terraform
+    /// provider recorded them (`Validate_Read_ParentDeleted/get_environment_*.json`:
+    /// "The environment '...' could not be found in the tenant.").
     pub fn environment_not_found(environment: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "EnvironmentNotFound",
-            format!("The environment '{environment}' could not be found."),
+            format!("The environment '{environment}' could not be found in the tenant."),
         )
     }
 
@@ -183,11 +186,14 @@ impl ApiError {
         )
     }
 
-    pub fn connection_not_found(id: &str, environment: &str) -> Self {
+    /// The service's words, as users quote them
+    /// (microsoft/powerplatform-build-tools#533, microsoft/coe-starter-kit#6586):
+    /// "Could not find connection '<id>' for API '<api>'.".
+    pub fn connection_not_found(id: &str, api: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "ConnectionNotFound",
-            format!("Could not find connection '{id}' in environment '{environment}'."),
+            format!("Could not find connection '{id}' for API '{api}'."),
         )
     }
 
@@ -251,11 +257,15 @@ impl ApiError {
         )
     }
 
+    /// The service's sentence as a user quoted it (Power Platform community,
+    /// "Parameter 'token:clientId' is not allowed on the connection since it
+    /// was not defined as a connection parameter when the API was
+    /// registered."), with the parameter set named after it.
     pub fn parameter_not_defined(name: &str, set: &str) -> Self {
         Self::bad_request(
             "ParameterNotDefined",
             format!(
-                "Parameter '{name}' is not allowed on the connection because it was not defined as a connection parameter of set '{set}'."
+                "Parameter '{name}' is not allowed on the connection since it was not defined as a connection parameter when the API was registered (parameter set '{set}')."
             ),
         )
     }

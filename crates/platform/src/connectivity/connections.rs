@@ -65,8 +65,7 @@ pub async fn get(
     ctx: ApiContext,
 ) -> Result<Response, ApiError> {
     let id = target(&params)?;
-    let not_found =
-        || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
+    let not_found = || ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW);
     let read = state
         .store
         .connection_with_target(&ctx.environment.id, &id)
@@ -89,8 +88,7 @@ pub async fn delete(
     ctx: ApiContext,
 ) -> Result<Response, ApiError> {
     let id = target(&params)?;
-    let not_found =
-        || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
+    let not_found = || ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW);
     let connection = state
         .store
         .connection(&ctx.environment.id, &id)
@@ -112,8 +110,7 @@ pub(super) async fn visible(
     ctx: &ApiContext,
     id: &ConnectionId,
 ) -> Result<padconnect_store::Connection, ApiError> {
-    let not_found =
-        || ApiError::connection_not_found(&id.to_string(), &ctx.environment.id.to_string());
+    let not_found = || ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW);
     let connection = state
         .store
         .connection(&ctx.environment.id, id)

@@ -525,6 +525,25 @@ async fn every_rule_has_its_error_and_stores_nothing() {
     );
     let missing = call(&platform, reqwest::Method::GET, &path, Some(&token), None).await;
     assert_error(&missing, StatusCode::NOT_FOUND, "ConnectionNotFound");
+    let id = path
+        .split("/connections/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .unwrap();
+    assert_eq!(
+        missing.body["error"]["message"],
+        format!(
+            "Could not find connection '{}' for API 'shared_uiflow'.",
+            id.replace('-', "")
+        ),
+        "the service's words, the id without dashes as there (microsoft/powerplatform-build-tools#533)"
+    );
+    let wrong_method = call(&platform, reqwest::Method::PATCH, &path, Some(&token), None).await;
+    assert_error(
+        &wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+    );
     platform.shutdown().await.unwrap();
 }
 
