@@ -112,6 +112,33 @@ async fn a_request_with_two_hosts_or_none_is_refused() {
     platform.shutdown().await.unwrap();
 }
 
+/// Bare LF line endings are read as line endings, as Microsoft's HTTP.sys
+/// reads them by default ("Parser enhancements", HTTP Server API: "Requests
+/// that use a single Line Feed (LF) as line terminators ... are enabled by
+/// default") and RFC 9112 section 2.2 allows; a header split that way is
+/// still one header, so two Hosts written with bare LFs are refused too.
+#[tokio::test]
+async fn bare_lf_line_endings_are_read_as_http_sys_reads_them() {
+    let (platform, _world) = start_identity(false).await;
+    let ask = |request: &'static [u8]| async move {
+        let mut tcp = TcpStream::connect(platform.addr).await.unwrap();
+        tcp.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        tcp.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let bare = ask(b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n\n").await;
+    assert!(bare.starts_with("HTTP/1.1 200"), "{bare}");
+    let two = ask(b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\nHost: contoso.crm.dynamics.com\nConnection: close\n\n").await;
+    assert!(two.starts_with("HTTP/1.1 400"), "{two}");
+    let carriage = ask(b"GET /healthz HTTP/1.1\rHost: 127.0.0.1\rConnection: close\r\r").await;
+    assert!(
+        carriage.is_empty() || carriage.starts_with("HTTP/1.1 400"),
+        "a bare CR ends no line: {carriage}"
+    );
+    platform.shutdown().await.unwrap();
+}
+
 /// Only the names the platform answers to are served (IP addresses,
 /// localhost, the cloud's names, `--public-url`'s): a page whose name an
 /// attacker points at 127.0.0.1 (DNS rebinding) gets HTTP.sys's 400.
