@@ -2,16 +2,18 @@
 //! against those served, conditions translated into the OData engine's
 //! [`Expr`], and every count a caller controls bounded.
 
+mod aggregate;
 mod check;
 mod filter;
+mod order;
 #[cfg(test)]
 mod tests;
 
 use uuid::Uuid;
 
 use self::check::{
-    attributes_known, children_known, column, flag, function_named, link_kind, named, no_entity,
-    node_refusal, positive, required, table_named,
+    attributes_known, children_known, column, flag, link_kind, named, no_entity, node_refusal,
+    positive, required, table_named,
 };
 use super::xml::Element;
 use super::{Refusal, codes};
@@ -442,151 +444,6 @@ impl Planner {
         }
     }
 
-    fn aggregate_attribute(
-        &mut self,
-        element: &Element,
-        table: Table,
-        link: Option<&str>,
-    ) -> Result<(), Refusal> {
-        attributes_known(
-            element,
-            &[
-                "name",
-                "alias",
-                "aggregate",
-                "groupby",
-                "distinct",
-                "usertimezone",
-            ],
-            &["dategrouping", "rowaggregate"],
-        )?;
-        let column = column(table, required(element, "name")?)?;
-        let source = match link {
-            None => column.to_owned(),
-            Some(link) => format!("{link}.{column}"),
-        };
-        let alias = element.attribute("alias").ok_or_else(|| {
-            Refusal::new(
-                codes::NO_ALIAS,
-                format!("An attribute of an aggregate query needs an alias, the name its value is answered under: {}", element.shown()),
-            )
-        })?;
-        if self.groups.iter().any(|g| g.name == alias)
-            || self.measures.iter().any(|m| m.alias == alias)
-        {
-            return Err(Refusal::new(
-                codes::INVALID_ALIAS,
-                format!("The alias '{alias}' names two attributes: give each its own."),
-            ));
-        }
-        let grouped = flag(element, "groupby", codes::INVALID_ARGUMENT)?;
-        match (element.attribute("aggregate"), grouped) {
-            (Some(function), false) => self.measures.push(Measure {
-                source,
-                alias: alias.to_owned(),
-                function: function_named(function)?,
-                distinct: flag(element, "distinct", codes::INVALID_DISTINCT)?,
-            }),
-            (None, true) => self.groups.push(Output {
-                source,
-                name: alias.to_owned(),
-            }),
-            _ => {
-                return Err(Refusal::new(
-                    codes::ATTRIBUTE_WITH_AGGREGATE,
-                    format!(
-                        "In an aggregate query each attribute has aggregate='count|countcolumn|min|max|sum|avg' or groupby='true', one of them: {}",
-                        element.shown()
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn order(
-        &mut self,
-        element: &Element,
-        table: Table,
-        link: Option<&str>,
-    ) -> Result<(), Refusal> {
-        attributes_known(
-            element,
-            &["attribute", "alias", "descending", "entityname"],
-            &[],
-        )?;
-        let descending = match element.attribute("descending") {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(other) => {
-                return Err(Refusal::new(
-                    codes::INVALID_DESCENDING,
-                    format!("descending is 'true' or 'false', not '{other}'."),
-                ));
-            }
-        };
-        if self.aggregate {
-            let alias = element.attribute("alias").ok_or_else(|| {
-                Refusal::new(
-                    codes::ALIAS_DOES_NOT_EXIST,
-                    format!("An aggregate query orders by the alias of a group or aggregate: <order alias='...'/>, not {}", element.shown()),
-                )
-            })?;
-            self.root_orders.push((alias.to_owned(), descending));
-            return Ok(());
-        }
-        if element.attribute("alias").is_some() {
-            return Err(Refusal::new(
-                codes::INVALID_ARGUMENT,
-                "<order alias> orders an aggregate query: order this one by attribute.",
-            ));
-        }
-        let name = required(element, "attribute")?;
-        let key = match (link, element.attribute("entityname")) {
-            (Some(link), _) => format!("{link}.{}", column(table, name)?),
-            (None, Some(entity)) => match self.entity_named(entity, table)? {
-                (None, own) => column(own, name)?.to_owned(),
-                (Some(link), linked) => format!("{link}.{}", column(linked, name)?),
-            },
-            (None, None) => column(table, name)?.to_owned(),
-        };
-        match link {
-            Some(_) => self.link_orders.push((key, descending)),
-            None => self.root_orders.push((key, descending)),
-        }
-        Ok(())
-    }
-
-    /// The link-entity `entityname` names (its alias, or its table when it
-    /// has none), or the root itself.
-    fn entity_named(&self, entity: &str, root: Table) -> Result<(Option<String>, Table), Refusal> {
-        if let Some((alias, table)) = self.aliases.iter().find(|(a, _)| a == entity) {
-            return Ok((Some(alias.clone()), *table));
-        }
-        if let Some((alias, table)) = self
-            .aliases
-            .iter()
-            .find(|(_, t)| t.logical_name() == entity)
-        {
-            return Ok((Some(alias.clone()), *table));
-        }
-        if entity == root.logical_name() {
-            return Ok((None, root));
-        }
-        let known: Vec<&str> = self.aliases.iter().map(|(a, _)| a.as_str()).collect();
-        Err(Refusal::new(
-            codes::ALIAS_DOES_NOT_EXIST,
-            format!(
-                "No link-entity is named '{entity}': entityname takes a link-entity's alias ({}).",
-                if known.is_empty() {
-                    "this query has none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        ))
-    }
-
     /// The plan, once every element has been read.
     fn finish(self, fetch: &Element, root: Node, filter: Option<Expr>) -> Result<Plan, Refusal> {
         let top = positive(fetch, "top")?;
@@ -645,45 +502,5 @@ impl Planner {
             aggregate,
             orders_by_link,
         })
-    }
-
-    fn aggregation(&self, fetch: &Element) -> Result<Option<Aggregation>, Refusal> {
-        if !self.aggregate {
-            if fetch.attribute("aggregatelimit").is_some() {
-                return Err(Refusal::new(
-                    codes::INVALID_AGGREGATE,
-                    "aggregatelimit limits an aggregate query: add aggregate='true'.",
-                ));
-            }
-            return Ok(None);
-        }
-        if self.measures.is_empty() && self.groups.is_empty() {
-            return Err(Refusal::new(
-                codes::INVALID_AGGREGATE,
-                "An aggregate query needs an attribute with aggregate='count|countcolumn|min|max|sum|avg' or groupby='true'.",
-            ));
-        }
-        for (alias, _) in &self.root_orders {
-            if !self.groups.iter().any(|g| &g.name == alias)
-                && !self.measures.iter().any(|m| &m.alias == alias)
-            {
-                return Err(Refusal::new(
-                    codes::ALIAS_DOES_NOT_EXIST,
-                    format!("No group or aggregate has the alias '{alias}' this order names."),
-                ));
-            }
-        }
-        let limit = positive(fetch, "aggregatelimit")?.unwrap_or(AGGREGATE_LIMIT);
-        if limit > AGGREGATE_LIMIT {
-            return Err(Refusal::new(
-                codes::INVALID_ARGUMENT,
-                format!("aggregatelimit is at most {AGGREGATE_LIMIT}."),
-            ));
-        }
-        Ok(Some(Aggregation {
-            groups: self.groups.clone(),
-            measures: self.measures.clone(),
-            limit,
-        }))
     }
 }
