@@ -92,10 +92,7 @@ impl Planner {
                     "entityname is read in the root entity's filters: move this condition there.",
                 ));
             }
-            Some(entity) => match self.entity_named(entity, table)? {
-                (None, own) => column(own, name)?.to_owned(),
-                (Some(link), linked) => format!("{link}.{}", column(linked, name)?),
-            },
+            Some(entity) => self.entity_key(entity, table, name)?,
         };
         let operator = required(element, "operator")?;
         let values: Vec<String> = named(element, "value")

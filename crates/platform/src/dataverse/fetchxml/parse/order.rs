@@ -1,7 +1,7 @@
 //! `order` elements, and the link-entity an `entityname` names.
 
 use super::Planner;
-use super::check::{attributes_known, column, required};
+use super::check::{attributes_known, qualified, required};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
 use crate::dataverse::tables::Table;
@@ -46,18 +46,26 @@ impl Planner {
         }
         let name = required(element, "attribute")?;
         let key = match (link, element.attribute("entityname")) {
-            (Some(link), _) => format!("{link}.{}", column(table, name)?),
-            (None, Some(entity)) => match self.entity_named(entity, table)? {
-                (None, own) => column(own, name)?.to_owned(),
-                (Some(link), linked) => format!("{link}.{}", column(linked, name)?),
-            },
-            (None, None) => column(table, name)?.to_owned(),
+            (None, Some(entity)) => self.entity_key(entity, table, name)?,
+            (link, _) => qualified(link, table, name)?,
         };
         match link {
             Some(_) => self.link_orders.push((key, descending)),
             None => self.root_orders.push((key, descending)),
         }
         Ok(())
+    }
+
+    /// The row key of attribute `name` of the entity `entity` names (see
+    /// [`Self::entity_named`]).
+    pub(super) fn entity_key(
+        &self,
+        entity: &str,
+        root: Table,
+        name: &str,
+    ) -> Result<String, Refusal> {
+        let (link, table) = self.entity_named(entity, root)?;
+        qualified(link.as_deref(), table, name)
     }
 
     /// The link-entity `entityname` names (its alias, or its table when it
