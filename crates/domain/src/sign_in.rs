@@ -55,3 +55,34 @@ pub async fn check_password(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use argon2::PasswordHash;
+
+    use super::NOBODY;
+    use crate::secrets::{hash_password, password_matches};
+
+    /// What an Argon2 check costs is set by its algorithm, version,
+    /// parameters and output length. Every stored password hash is made by
+    /// `hash_password` (`world::load`, the fleet's Windows accounts), and so
+    /// is the hash of nobody, and `check_password` checks exactly one of
+    /// them per attempt: an unknown user's sign-in does the work of a wrong
+    /// password. (This replaces a wall-clock comparison, flaky on a busy
+    /// machine and blind to a small leak.)
+    #[test]
+    fn an_unknown_user_is_checked_at_the_cost_of_a_known_one() {
+        let user = hash_password("correct horse");
+        let cost = |phc: &str| {
+            let hash = PasswordHash::new(phc).unwrap();
+            (
+                hash.algorithm.to_string(),
+                hash.version,
+                hash.params.to_string(),
+                hash.hash.map(|h| h.len()),
+            )
+        };
+        assert_eq!(cost(&NOBODY), cost(&user));
+        assert!(!password_matches("correct horse", &NOBODY));
+    }
+}
