@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::Request;
+use hyper::body::Incoming;
 use hyper::rt::{Read, Write};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -21,7 +23,9 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
 
+use crate::origin::ServedAddr;
 use crate::write_deadline::WriteDeadline;
 
 /// How long requests in flight may take to finish at shutdown.
@@ -92,25 +96,34 @@ struct Connection {
 
 impl Connection {
     async fn run(self, stream: TcpStream, acceptor: Option<TlsAcceptor>) {
+        let served = stream.local_addr().ok().map(ServedAddr);
         let Some(acceptor) = acceptor else {
-            return self.http(TokioIo::new(stream)).await;
+            return self.http(TokioIo::new(stream), served).await;
         };
         match tokio::time::timeout(self.idle, acceptor.accept(stream)).await {
-            Ok(Ok(tls)) => self.http(TokioIo::new(tls)).await,
+            Ok(Ok(tls)) => self.http(TokioIo::new(tls), served).await,
             Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
             Err(_) => tracing::debug!("no TLS handshake within the idle timeout"),
         }
     }
 
     /// HTTP/1.1 with keep-alive and upgrades; on shutdown the request in
-    /// flight finishes and the connection closes.
-    async fn http<I>(mut self, io: I)
+    /// flight finishes and the connection closes. Each request carries the
+    /// connection's local address ([`ServedAddr`]).
+    async fn http<I>(mut self, io: I, served: Option<ServedAddr>)
     where
         I: Read + Write + Unpin + Send + 'static,
     {
         let io = WriteDeadline::new(io, self.idle);
+        let router = self.router.clone();
+        let service = tower::service_fn(move |mut request: Request<Incoming>| {
+            if let Some(served) = served {
+                request.extensions_mut().insert(served);
+            }
+            router.clone().oneshot(request)
+        });
         let connection = http1_builder(self.idle)
-            .serve_connection(io, TowerToHyperService::new(self.router))
+            .serve_connection(io, TowerToHyperService::new(service))
             .with_upgrades();
         tokio::pin!(connection);
         let result = tokio::select! {

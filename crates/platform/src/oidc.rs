@@ -26,11 +26,17 @@ const MAX_ISSUERS: usize = 256;
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
-/// Why an issuer's keys could not be had; the text is for the log and the
+/// Why an issuer's key could not be had; the text is for the log and the
 /// error description (it names URLs, never a token).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OidcError(String);
+pub enum OidcError {
+    /// The discovery document or the JWKS could not be read.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The keys were read, and none is the one the token names.
+    #[error("{0}")]
+    NoKey(String),
+}
 
 struct Cached {
     keys: Arc<JwkSet>,
@@ -93,7 +99,7 @@ impl ExternalIssuers {
         let document: DiscoveryDocument = self.get_json(&discovery_url, MAX_DOCUMENT_BYTES).await?;
         // Discovery 1.0 section 4.3: the document's issuer must be the one asked.
         if document.issuer != issuer {
-            return Err(OidcError(format!(
+            return Err(OidcError::Unreachable(format!(
                 "{discovery_url} names the issuer '{}', not '{issuer}'",
                 document.issuer
             )));
@@ -123,7 +129,7 @@ impl ExternalIssuers {
         url: &str,
         max_bytes: usize,
     ) -> Result<T, OidcError> {
-        let fail = |why: String| OidcError(format!("GET {url}: {why}"));
+        let fail = |why: String| OidcError::Unreachable(format!("GET {url}: {why}"));
         let mut response = self
             .http()
             .get(url)
@@ -159,11 +165,11 @@ fn pick(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
 
 fn no_key(issuer: &str, kid: Option<&str>) -> OidcError {
     match kid {
-        Some(kid) => OidcError(format!(
+        Some(kid) => OidcError::NoKey(format!(
             "the keys of {issuer} hold no key with kid '{}'",
             kid.chars().take(64).collect::<String>().escape_debug()
         )),
-        None => OidcError(format!(
+        None => OidcError::NoKey(format!(
             "the token names no kid and the keys of {issuer} are not exactly one"
         )),
     }

@@ -1,6 +1,8 @@
 //! Where a request came in, so the absolute URLs written into responses lead
 //! clients back to the platform by the same name (docs/platform.md, "Hosts and routes").
 
+use std::net::SocketAddr;
+
 use padconnect_core::EnvironmentId;
 
 /// Scheme, authority and path-style prefix of the request being served.
@@ -22,6 +24,12 @@ impl RequestOrigin {
         )
     }
 }
+
+/// The local address of the connection a request came in on: an address
+/// the platform serves for certain, whatever the request's `Host` claims
+/// (the listener sets it; requests inside a CONNECT tunnel have none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServedAddr(pub SocketAddr);
 
 /// The environment named by the host or the path-style prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,36 @@
 //! AADSTS700211 for an issuer no credential names (Azure/azure-workload-identity#1200),
 //! AADSTS700213 for a subject (the same issue; Azure/login#482),
 //! AADSTS70021 naming issuer, subject and audience (Azure/azure-workload-identity#616),
-//! AADSTS50166 when the issuer's keys cannot be read (#642), and
-//! AADSTS700024 for a token outside its valid time range.
+//! AADSTS50166 when the issuer's keys cannot be read (#642),
+//! AADSTS7000272 when they were read and none is the one the token's `kid`
+//! names: "The certificate with identifier {kid} used to sign the federated
+//! credential could not be found in the metadata of identity provider
+//! {issuer}. ..." (Azure/azure-workload-identity#1232), and
+//! AADSTS700024 for a token outside its valid time range. A header
+//! parameter that is not a string (`"kid": 5`) is named (`assertion::read_header`).
+//!
+//! Lifetime: Entra takes an external token whose lifetime, `exp` - `iat`,
+//! is at most a day and an hour, and answers anything longer with
+//! AADSTS70023 "External OIDC Provider token must have a lifetime of less
+//! than or equal to 1.01:00:00. Token issued at {iat}. Token expires on
+//! {exp}." (MicrosoftDocs/azure-docs#86916, a 27-hour token refused;
+//! Azure/azure-sdk-for-python#32124, a year-long one). A token without
+//! `iat` counts from 0, so it is refused the same way ("Token issued at 0",
+//! MicrosoftDocs/azure-docs#86915). The `error` was `invalid_request` in
+//! 2022 and is `invalid_client` since 2023 (the two issues); the status,
+//! 401, is a guess from `invalid_client`'s (no report shows it).
+//!
+//! Replay: not refused. Entra lets one federated token be exchanged again
+//! while it lives, and Microsoft's own clients depend on it: the Azure SDK
+//! for Go's `WorkloadIdentityCredential` reads the token file at most every
+//! ten minutes and sends the same token with every token request meanwhile
+//! (sdk/azidentity/workload_identity.go: "the token we just read is valid
+//! for at least 12 minutes"); Kubernetes rotates a projected token only at
+//! 80% of its lifetime (the `expirationSeconds` field's documentation); the
+//! Azure CLI is given one GitHub Actions token for every resource a job asks
+//! for, until it expires (Azure/login#180, AADSTS700024 once it has). So a
+//! federated token carries no `jti` memory here, unlike a certificate's
+//! assertion (`padconnect_domain::assertions`).
 //!
 //! The platform is an issuer too (`core::federation::PLATFORM_ISSUER`, `padconnect token
 //! --federated`): its tokens are signed with the platform's signing keys and
@@ -24,37 +52,27 @@ use padconnect_core::federation::PLATFORM_ISSUER;
 use serde::{Deserialize, Serialize};
 
 use super::AadError;
-use super::assertion::invalid;
+use super::assertion::{Audience, invalid, malformed, read_header};
 use crate::auth::LEEWAY_SECS;
+use crate::oidc::OidcError;
 use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
 use crate::state::AppState;
 use padconnect_store::{App, FederatedCredential, Timestamp};
 
 const DOCS: &str = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 
-/// `aud` is a string or an array of strings (RFC 7519 section 4.1.3).
-#[derive(Deserialize, Serialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Audience {
-    fn values(&self) -> &[String] {
-        match self {
-            Self::One(one) => std::slice::from_ref(one),
-            Self::Many(many) => many,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct ExternalClaims {
     sub: String,
     aud: Audience,
-    iat: Option<i64>,
+    /// NumericDates, read as floats as some issuers write them.
+    iat: Option<f64>,
+    exp: f64,
 }
+
+/// The longest lifetime (`exp` - `iat`) Entra takes of an external token:
+/// 1.01:00:00, a day and an hour (see the module's documentation).
+const MAX_EXTERNAL_LIFETIME_SECS: f64 = 25.0 * 3600.0;
 
 #[derive(Serialize)]
 struct IssuedClaims<'a> {
@@ -98,8 +116,7 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
             ),
         ));
     }
-    let header = jsonwebtoken::decode_header(jwt)
-        .map_err(|_| invalid("The client assertion is not a well-formed JWT."))?;
+    let header = read_header(jwt)?;
     if !matches!(
         header.alg,
         Algorithm::RS256
@@ -124,8 +141,20 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
     let claims = jsonwebtoken::decode::<ExternalClaims>(jwt, &key.decoding, &validation)
         .map_err(|e| rejection(e.kind()))?
         .claims;
+    let issued_at = claims.iat.unwrap_or(0.0);
+    if claims.exp - issued_at > MAX_EXTERNAL_LIFETIME_SECS {
+        return Err(AadError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            70023,
+            format!(
+                "External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00. Token issued at {}. Token expires on {}. Ask the issuer for a token that lives a day and an hour at most.",
+                issued_at as i64, claims.exp as i64
+            ),
+        ));
+    }
     if let (Some(signs_until), Some(iat)) = (key.signs_until, claims.iat)
-        && iat > signs_until + SIGNING_GRACE_SECS
+        && iat as i64 > signs_until + SIGNING_GRACE_SECS
     {
         return Err(invalid(
             "The client assertion was signed by a retired key of the platform's issuer.",
@@ -177,23 +206,28 @@ async fn issuer_key(
             None => None,
         };
         let key = key.ok_or_else(|| {
-            invalid(
-                "The client assertion's kid names none of the platform issuer's published keys.",
-            )
+            let why = match kid {
+                Some(_) => "the platform's signing keys hold no key with that kid",
+                None => "the token names no kid",
+            };
+            unknown_key(issuer, kid, why)
         })?;
         return Ok(IssuerKey {
             decoding: key.decoding.clone(),
             signs_until: Some(key.signs_until),
         });
     }
-    let unreachable = |e: crate::oidc::OidcError| {
-        tracing::warn!(issuer, error = %e, "a federated credential's issuer did not give its keys");
-        AadError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            50166,
-            "Request to External OIDC endpoint failed.",
-        )
+    let unreachable = |e: OidcError| match e {
+        OidcError::NoKey(why) => unknown_key(issuer, kid, &why),
+        OidcError::Unreachable(why) => {
+            tracing::warn!(issuer, error = %why, "a federated credential's issuer did not give its keys");
+            AadError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50166,
+                "Request to External OIDC endpoint failed.",
+            )
+        }
     };
     let jwk = state.issuers.key(issuer, kid).await.map_err(unreachable)?;
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| {
@@ -205,9 +239,27 @@ async fn issuer_key(
     })
 }
 
+/// AADSTS7000272: the issuer's keys were read and none is the token's
+/// (Azure/azure-workload-identity#1232, `invalid_client`; the status is
+/// `invalid_client`'s 401).
+fn unknown_key(issuer: &str, kid: Option<&str>, why: &str) -> AadError {
+    let kid: String = kid.unwrap_or_default().chars().take(64).collect();
+    AadError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000272,
+        format!(
+            "The certificate with identifier {kid} used to sign the federated credential could not be found in the metadata of identity provider {issuer}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token ({why}); a token names its key by the kid in its header."
+        ),
+    )
+}
+
 fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> AadError {
     use jsonwebtoken::errors::ErrorKind::*;
     match kind {
+        Json(error) => malformed(format!(
+            "JWT token is invalid or malformed. The client assertion's claims cannot be read: {error}."
+        )),
         ExpiredSignature | ImmatureSignature => AadError::new(
             StatusCode::BAD_REQUEST,
             "invalid_client",

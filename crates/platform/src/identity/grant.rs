@@ -2,6 +2,7 @@
 //! which resource; then the token.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::http::StatusCode;
 use base64::Engine;
@@ -40,6 +41,9 @@ pub struct TokenRequest {
     /// The tenant as the path named it (GUID or domain).
     pub tenant_segment: String,
     pub origin: RequestOrigin,
+    /// The local address of the connection the request came in on, when
+    /// it came through the listener (not a CONNECT tunnel).
+    pub served: Option<SocketAddr>,
 }
 
 impl TokenRequest {

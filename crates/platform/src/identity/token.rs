@@ -3,6 +3,7 @@
 //! to the grant, answer in the endpoint's own shape.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use super::grant::{self, Endpoint, Issued, TOKEN_LIFETIME_SECS, TokenRequest};
 use super::{AadError, tenant};
-use crate::origin::RequestOrigin;
+use crate::origin::{RequestOrigin, ServedAddr};
 use crate::state::AppState;
 
 /// The v2 answer: numbers as numbers.
@@ -50,10 +51,12 @@ pub async fn token_v2(
     state: State<AppState>,
     tenant: Path<String>,
     origin: axum::Extension<RequestOrigin>,
+    served: Option<axum::Extension<ServedAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AadError> {
-    let issued = token(state, tenant, origin, headers, body, Endpoint::V2).await?;
+    let served = served.map(|axum::Extension(ServedAddr(addr))| addr);
+    let issued = token(state, tenant, origin, served, headers, body, Endpoint::V2).await?;
     Ok(answer(V2Token {
         token_type: "Bearer",
         expires_in: TOKEN_LIFETIME_SECS,
@@ -66,10 +69,12 @@ pub async fn token_v1(
     state: State<AppState>,
     tenant: Path<String>,
     origin: axum::Extension<RequestOrigin>,
+    served: Option<axum::Extension<ServedAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AadError> {
-    let issued = token(state, tenant, origin, headers, body, Endpoint::V1).await?;
+    let served = served.map(|axum::Extension(ServedAddr(addr))| addr);
+    let issued = token(state, tenant, origin, served, headers, body, Endpoint::V1).await?;
     let lifetime = (issued.expires_on - issued.not_before).to_string();
     Ok(answer(V1Token {
         token_type: "Bearer",
@@ -94,6 +99,7 @@ async fn token(
     State(state): State<AppState>,
     Path(tenant_segment): Path<String>,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
+    served: Option<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
     endpoint: Endpoint,
@@ -114,6 +120,7 @@ async fn token(
         tenant,
         tenant_segment,
         origin,
+        served,
     };
     grant::issue(&state, &request).await
 }

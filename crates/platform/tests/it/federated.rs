@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::identity::{Reply, assert_aad_error, claims, post_form};
 use crate::support::*;
+use padconnect_core::federation::PLATFORM_ISSUER;
 
 const FEDERATED_APP: &str = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
 const SUBJECT: &str = "system:serviceaccount:payroll:deployer";
@@ -57,12 +58,16 @@ async fn start_issuer(lie: bool) -> Issuer {
     }
 }
 
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 impl Issuer {
     fn token(&self, subject: &str, lifetime: i64, kid: &str) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        let now = now();
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(kid.to_owned());
         let claims = json!({
@@ -70,6 +75,18 @@ impl Issuer {
             "iat": now - 5, "nbf": now - 5, "exp": now + lifetime,
         });
         jsonwebtoken::encode(&header, &claims, &self.key).unwrap()
+    }
+
+    /// A token with exactly this header and these claims, signed ES256.
+    fn signed(&self, header: &serde_json::Value, claims: &serde_json::Value) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &self.key, Algorithm::ES256).unwrap();
+        format!("{message}.{signature}")
     }
 }
 
@@ -136,9 +153,13 @@ async fn an_external_issuers_token_is_checked_against_its_published_keys() {
     let token = claims(signed.body["access_token"].as_str().unwrap());
     assert_eq!(token["appid"], FEDERATED_APP);
     assert_eq!(token["appidacr"], "2");
-    // Reused while it lives, as a projected service-account token is.
-    let again = sign_in(&base, &issuer.token(SUBJECT, 300, KID)).await;
-    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    // The same token again, while it lives: Entra takes it again, as the
+    // Azure SDKs rely on (see federated.rs on replay).
+    let token = issuer.token(SUBJECT, 300, KID);
+    for _ in 0..2 {
+        let again = sign_in(&base, &token).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    }
 
     let expired = sign_in(&base, &issuer.token(SUBJECT, -600, KID)).await;
     assert_aad_error(&expired, StatusCode::BAD_REQUEST, "invalid_client", 700024);
@@ -149,12 +170,22 @@ async fn an_external_issuers_token_is_checked_against_its_published_keys() {
         "invalid_client",
         700213,
     );
+    // A kid the issuer does not publish: its keys were read, and it is not
+    // among them (AADSTS7000272, not 50166's "endpoint failed").
     let unknown_kid = sign_in(&base, &issuer.token(SUBJECT, 300, "rotated-away")).await;
     assert_aad_error(
         &unknown_kid,
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        50166,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000272,
+    );
+    let description = unknown_kid.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains(&format!(
+            "The certificate with identifier rotated-away used to sign the federated credential could not be found in the metadata of identity provider {}.",
+            issuer.url
+        )),
+        "{description}"
     );
     // A document naming another issuer is not that issuer's.
     let lied = sign_in(&base, &liar.token(SUBJECT, 300, KID)).await;
@@ -223,4 +254,119 @@ async fn federated_credentials_in_the_world_are_checked_as_graph_does() {
             "{error}"
         );
     }
+}
+
+/// Entra takes an external token whose lifetime (`exp` - `iat`) is at most
+/// a day and an hour, and answers AADSTS70023 past it; a token without
+/// `iat` counts from 0 (MicrosoftDocs/azure-docs#86916 and #86915,
+/// Azure/azure-sdk-for-python#32124).
+#[tokio::test]
+async fn an_external_token_lives_at_most_a_day_and_an_hour() {
+    let issuer = start_issuer(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world(dir.path(), &[&issuer.url]));
+    let platform = Platform::start(config).await.unwrap();
+    let base = platform.url();
+    let header = json!({"alg": "ES256", "typ": "JWT", "kid": KID});
+    let claims = |iat: Option<i64>, exp: i64| {
+        let mut claims = json!({
+            "iss": issuer.url, "sub": SUBJECT, "aud": "api://AzureADTokenExchange",
+            "nbf": now() - 5, "exp": exp,
+        });
+        if let Some(iat) = iat {
+            claims["iat"] = json!(iat);
+        }
+        claims
+    };
+    let iat = now() - 5;
+
+    let longest = sign_in(
+        &base,
+        &issuer.signed(&header, &claims(Some(iat), iat + 90_000)),
+    )
+    .await;
+    assert_eq!(longest.status, StatusCode::OK, "{}", longest.body);
+
+    let too_long = sign_in(
+        &base,
+        &issuer.signed(&header, &claims(Some(iat), iat + 90_001)),
+    )
+    .await;
+    assert_aad_error(&too_long, StatusCode::UNAUTHORIZED, "invalid_client", 70023);
+    let description = too_long.body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with(&format!(
+            "AADSTS70023: External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00. Token issued at {iat}. Token expires on {}.",
+            iat + 90_001
+        )),
+        "{description}"
+    );
+
+    let ten_years = iat + 10 * 365 * 86_400;
+    let decade = sign_in(
+        &base,
+        &issuer.signed(&header, &claims(Some(iat), ten_years)),
+    )
+    .await;
+    assert_aad_error(&decade, StatusCode::UNAUTHORIZED, "invalid_client", 70023);
+
+    let undated = sign_in(&base, &issuer.signed(&header, &claims(None, iat + 300))).await;
+    assert_aad_error(&undated, StatusCode::UNAUTHORIZED, "invalid_client", 70023);
+    let description = undated.body["error_description"].as_str().unwrap();
+    assert!(description.contains("Token issued at 0."), "{description}");
+    platform.shutdown().await.unwrap();
+}
+
+/// A `kid` that is not a string is a malformed header (RFC 7515 section
+/// 4.1.4), said so rather than "not a well-formed JWT"; a `kid` that names
+/// none of the platform issuer's keys gets Entra's AADSTS7000272 too.
+#[tokio::test]
+async fn a_federated_tokens_kid_gets_an_answer_that_names_the_problem() {
+    let issuer = start_issuer(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world(dir.path(), &[&issuer.url, PLATFORM_ISSUER]));
+    let platform = Platform::start(config).await.unwrap();
+    let base = platform.url();
+    let claims = |iss: &str| {
+        json!({
+            "iss": iss, "sub": SUBJECT, "aud": "api://AzureADTokenExchange",
+            "iat": now() - 5, "nbf": now() - 5, "exp": now() + 300,
+        })
+    };
+
+    let numeric = json!({"alg": "ES256", "typ": "JWT", "kid": 5});
+    let reply = sign_in(&base, &issuer.signed(&numeric, &claims(&issuer.url))).await;
+    assert_aad_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client", 50027);
+    let description = reply.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("'kid'")
+            && description.contains("5")
+            && description.contains("string"),
+        "{description}"
+    );
+    assert!(!description.contains("well-formed"), "{description}");
+
+    let unknown = json!({"alg": "ES256", "typ": "JWT", "kid": "not-a-platform-key"});
+    let reply = sign_in(&base, &issuer.signed(&unknown, &claims(PLATFORM_ISSUER))).await;
+    assert_aad_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client", 7000272);
+    let description = reply.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains(&format!(
+            "The certificate with identifier not-a-platform-key used to sign the federated credential could not be found in the metadata of identity provider {PLATFORM_ISSUER}."
+        )),
+        "{description}"
+    );
+
+    // The platform's own token still signs the app in.
+    let own = padconnect_platform::mint_federated_token(
+        &platform.state().signing,
+        SUBJECT,
+        "api://AzureADTokenExchange",
+        300,
+    );
+    let reply = sign_in(&base, &own).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    platform.shutdown().await.unwrap();
 }

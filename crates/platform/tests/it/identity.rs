@@ -417,7 +417,7 @@ async fn every_error_has_entras_code_and_status() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["error_codes"][0], 700027);
+    assert_eq!(body["error_codes"][0], 700023);
     assert!(
         body["error_description"]
             .as_str()
@@ -775,6 +775,10 @@ async fn tls_serves_the_cloud_names_under_the_local_ca() {
     again.shutdown().await.unwrap();
 }
 
+/// Times may have fractions (MSAL for Python writes them so). An expired
+/// assertion gets Entra's AADSTS700024 with its times; a long one is taken,
+/// as Entra takes it: "Microsoft Entra ID doesn't place restrictions on the
+/// exp time currently" (learn.microsoft.com/entra/identity-platform/certificate-credentials).
 #[tokio::test]
 async fn assertion_times_may_have_fractions_and_are_checked() {
     let (platform, world) = start_identity(false).await;
@@ -798,13 +802,19 @@ async fn assertion_times_may_have_fractions_and_are_checked() {
         post_form(&url, &form).await
     };
     assert_eq!(post(now + 600.5, "fraction").await.status, StatusCode::OK);
+    let ten_years = now + 10.0 * 365.0 * 86_400.0;
+    let long = post(ten_years, "ten-years").await;
+    assert_eq!(long.status, StatusCode::OK, "{}", long.body);
     let expired = post(now - 301.0, "expired").await;
-    assert_aad_error(&expired, StatusCode::UNAUTHORIZED, "invalid_client", 700027);
+    assert_aad_error(&expired, StatusCode::UNAUTHORIZED, "invalid_client", 700024);
+    let description = expired.body["error_description"].as_str().unwrap();
     assert!(
-        expired.body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("valid time range")
+        description.starts_with(
+            "AADSTS700024: Client assertion is not within its valid time range. Current time: "
+        ) && description.contains(", assertion valid from 1970-01-01T00:00:00")
+            && description.contains(", expiry time of assertion ")
+            && description.contains("certificate-credentials"),
+        "{description}"
     );
     platform.shutdown().await.unwrap();
 }
@@ -849,6 +859,180 @@ async fn a_secret_added_elsewhere_works_at_once() {
     assert_eq!(
         post_form(&url, &secret_form(SECRET, PP_SCOPE)).await.status,
         StatusCode::OK
+    );
+    platform.shutdown().await.unwrap();
+}
+
+/// A certificate's client assertion for the certificate app, posted to
+/// `url` with `host` as the `Host` header when one is given.
+async fn post_assertion(url: &str, host: Option<&str>, assertion: &str) -> Reply {
+    let mut request = reqwest::Client::new().post(url).form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", CERT_APP),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion),
+        ("scope", PP_SCOPE),
+    ]);
+    if let Some(host) = host {
+        request = request.header(reqwest::header::HOST, host);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    Reply {
+        status,
+        headers,
+        body: response.json().await.unwrap(),
+    }
+}
+
+/// A client assertion's audience is this platform's token endpoint: at the
+/// address and port a request reached it on (the cloud's login names and
+/// `localhost` there too), at `--public-url`, or at the cloud's own login
+/// names (transparent mode). The request's `Host` is the client's word, so
+/// an assertion made for another instance (another port, another address)
+/// is refused here even when it comes with that instance's `Host`
+/// (issue 33; AADSTS700023, as Entra refuses an assertion for another
+/// authority: AzureAD/microsoft-authentication-library-for-dotnet#2746).
+#[tokio::test]
+async fn an_assertion_made_for_another_instance_is_refused_whatever_the_host() {
+    let world = identity_world();
+    let mut config = config(&world.dir.path().join("data"));
+    config.world = Some(world.world.clone());
+    config.public_url = Some("https://padconnect.internal:8443".into());
+    let platform = Platform::start(config).await.unwrap();
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let url = token_url(&platform.url(), TENANT_ID);
+    let port = platform.addr.port();
+    let other = if port == u16::MAX { port - 1 } else { port + 1 };
+
+    let refused = [
+        (
+            format!("http://127.0.0.1:{other}/{TENANT_ID}/oauth2/v2.0/token"),
+            format!("127.0.0.1:{other}"),
+        ),
+        (
+            format!("http://localhost:{other}/{TENANT_ID}/oauth2/v2.0/token"),
+            format!("localhost:{other}"),
+        ),
+        (
+            format!("http://10.1.2.3:{port}/{TENANT_ID}/oauth2/v2.0/token"),
+            format!("10.1.2.3:{port}"),
+        ),
+        (
+            format!("http://padconnect.internal:8443/{TENANT_ID}/oauth2/v2.0/token"),
+            "padconnect.internal:8443".to_owned(),
+        ),
+    ];
+    for (audience, host) in refused {
+        let assertion = cert.assertion(CERT_APP, &audience, true).unwrap();
+        let reply = post_assertion(&url, Some(&host), &assertion).await;
+        assert_aad_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client", 700023);
+        let description = reply.body["error_description"].as_str().unwrap();
+        assert!(
+            description.contains("audience") && description.contains(&audience),
+            "{description}"
+        );
+    }
+    let accepted = [
+        (url.clone(), None),
+        (
+            format!("http://localhost:{port}/{TENANT_DOMAIN}/oauth2/v2.0/token"),
+            Some(format!("localhost:{port}")),
+        ),
+        (
+            format!("http://login.localhost:{port}/{TENANT_ID}/oauth2/token"),
+            Some(format!("login.localhost:{port}")),
+        ),
+        (
+            format!("http://login.microsoftonline.com:{port}/{TENANT_ID}/v2.0"),
+            Some(format!("login.microsoftonline.com:{port}")),
+        ),
+        (
+            format!("https://padconnect.internal:8443/{TENANT_ID}/oauth2/v2.0/token"),
+            Some("padconnect.internal:8443".to_owned()),
+        ),
+        (
+            format!("https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/token"),
+            None,
+        ),
+        (
+            format!("https://login.microsoftonline.us/{TENANT_ID}/v2.0"),
+            None,
+        ),
+    ];
+    for (audience, host) in accepted {
+        let assertion = cert.assertion(CERT_APP, &audience, true).unwrap();
+        let reply = post_assertion(&url, host.as_deref(), &assertion).await;
+        assert_eq!(reply.status, StatusCode::OK, "{audience}: {}", reply.body);
+    }
+
+    platform.shutdown().await.unwrap();
+}
+
+/// A certificate is named by `x5t` or `x5t#S256` (Entra's certificate
+/// credentials page), never by `kid`: a `kid` beside the right thumbprint
+/// is not read, a header with only a `kid` is told to send a thumbprint,
+/// a `kid` that is not a string is a malformed header (RFC 7515 section
+/// 4.1.4), and each answer says which.
+#[tokio::test]
+async fn a_certificate_assertions_kid_gets_an_answer_that_names_the_problem() {
+    let (platform, world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
+    let now = jsonwebtoken::get_current_timestamp();
+    let post = async |header: Value| {
+        let claims = serde_json::json!({"aud": url, "iss": CERT_APP, "sub": CERT_APP, "jti": uuid::Uuid::new_v4().to_string(), "nbf": now, "exp": now + 300});
+        let assertion = cert.sign_jwt(&header, &claims).unwrap();
+        post_assertion(&url, None, &assertion).await
+    };
+
+    let numeric =
+        post(serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": cert.x5t(), "kid": 5})).await;
+    assert_aad_error(&numeric, StatusCode::UNAUTHORIZED, "invalid_client", 50027);
+    let description = numeric.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("'kid'")
+            && description.contains("5")
+            && description.contains("string"),
+        "{description}"
+    );
+    assert!(!description.contains("well-formed"), "{description}");
+
+    let kid_only =
+        post(serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "no-such-key"})).await;
+    assert_aad_error(&kid_only, StatusCode::UNAUTHORIZED, "invalid_client", 50027);
+    let description = kid_only.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("No certificate thumbprint specified in token header")
+            && description.contains("x5t")
+            && description.contains("no-such-key"),
+        "{description}"
+    );
+
+    let unread = post(serde_json::json!({"alg": "PS256", "typ": "JWT", "x5t#S256": cert.x5t_s256(), "kid": "no-such-key"})).await;
+    assert_eq!(unread.status, StatusCode::OK, "{}", unread.body);
+
+    let stranger = Certificate::from_pem(world.stranger_pem.as_bytes()).unwrap();
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": stranger.x5t()});
+    let claims = serde_json::json!({"aud": url, "iss": CERT_APP, "sub": CERT_APP, "jti": "stranger", "nbf": now, "exp": now + 300});
+    let unregistered =
+        post_assertion(&url, None, &stranger.sign_jwt(&header, &claims).unwrap()).await;
+    assert_aad_error(
+        &unregistered,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        700027,
+    );
+    let description = unregistered.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("is not registered on application")
+            && description.contains("Reason - The key was not found.")
+            && description.contains("Thumbprint of key used by client: '"),
+        "{description}"
     );
     platform.shutdown().await.unwrap();
 }
