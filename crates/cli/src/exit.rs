@@ -1,17 +1,7 @@
-//! Exit codes, the same for every command (README, "Exit codes"), so a pipeline can
-//! tell one failure from another:
-//!
-//! | code | meaning |
-//! |---|---|
-//! | 0 | success, including "nothing to do" |
-//! | 1 | the service refused (its code is printed) |
-//! | 2 | usage: a flag, a value or an input is wrong |
-//! | 3 | not found |
-//! | 4 | authentication failed |
-//! | 5 | network or TLS: refused, not trusted, timed out |
-//! | 6 | the connection exists but its status is not Connected (or, for `report`, any is not; for `rotate`, a skipped one still holds the old password) |
-//! | 7 | a deployment is not ready: `settings check` found problems, or a flow stayed off; `report --expect` found drift |
-//! | 8 | a desktop flow run did not succeed (`verify`, `deploy --verify`) |
+//! Exit codes, the same for every command, so a pipeline can tell one
+//! failure from another. [`Exit::meaning`] is the one table: `--help`, every
+//! manual page's EXIT STATUS and the README's "Exit codes" (held to it by a
+//! test) show it.
 
 use std::process::ExitCode;
 
@@ -20,6 +10,7 @@ use padconnect_client::ClientError;
 /// The exit codes, named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    Success = 0,
     Refused = 1,
     Usage = 2,
     NotFound = 3,
@@ -30,8 +21,57 @@ pub enum Exit {
     RunFailed = 8,
 }
 
-/// The table `--help` ends with.
-pub const HELP: &str = "Exit codes: 0 success (or nothing to do), 1 the service refused, 2 usage, 3 not found, 4 authentication failed, 5 network or TLS, 6 the connection exists but is not Connected (report: any; rotate: a skipped one keeps the old password), 7 a deployment is not ready (settings problems, a flow stayed off) or report --expect found drift, 8 a desktop flow run did not succeed.";
+impl Exit {
+    pub const ALL: [Exit; 9] = [
+        Self::Success,
+        Self::Refused,
+        Self::Usage,
+        Self::NotFound,
+        Self::Authentication,
+        Self::Network,
+        Self::NotConnected,
+        Self::NotReady,
+        Self::RunFailed,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the code tells a pipeline.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::Success => "success, including \"nothing to do\"",
+            Self::Refused => {
+                "the service refused (its code is printed: InvalidParameterValue, 0x80048306, ...)"
+            }
+            Self::Usage => "usage: a flag, a value or an input is wrong",
+            Self::NotFound => {
+                "not found (ConnectionNotFound, EnvironmentNotFound, 0x80040217, a group or machine by name)"
+            }
+            Self::Authentication => {
+                "authentication failed (an AADSTS code, a 401, an unreadable credential)"
+            }
+            Self::Network => "network or TLS: refused, not trusted, timed out",
+            Self::NotConnected => {
+                "the connection exists but its status is not Connected (connect, connection get, any connection of report; rotate: a connection passed over keeps the old password)"
+            }
+            Self::NotReady => {
+                "a deployment is not ready: settings check (or deploy --check) found problems, or deploy left a flow off; or report --expect found drift"
+            }
+            Self::RunFailed => "a desktop flow run did not succeed (verify, deploy --verify)",
+        }
+    }
+}
+
+/// The table `--help` ends with, a line a code.
+pub fn help() -> String {
+    let mut text = String::from("Exit codes:");
+    for exit in Exit::ALL {
+        text.push_str(&format!("\n  {}  {}", exit.code(), exit.meaning()));
+    }
+    text
+}
 
 /// A failure that knows its exit code; anything else is classified by the
 /// client error inside it, or is a usage error.
@@ -100,6 +140,6 @@ pub fn code_of(error: &anyhow::Error) -> Exit {
 
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
-        ExitCode::from(exit as u8)
+        ExitCode::from(exit.code())
     }
 }

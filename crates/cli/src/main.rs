@@ -31,7 +31,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use padconnect_core::EnvironmentId;
 
 #[derive(Parser)]
-#[command(name = "padconnect", version, about, propagate_version = true, after_help = exit::HELP)]
+#[command(name = "padconnect", version, about, propagate_version = true, after_help = exit::help())]
 struct Cli {
     #[command(subcommand)]
     command: Command,

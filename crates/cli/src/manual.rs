@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::client_args::ClientArgs;
+use crate::exit::Exit;
 
 use crate::output::{self, err};
 
@@ -41,10 +42,42 @@ pub fn run(args: ManArgs, root: clap::Command) -> anyhow::Result<()> {
         return Ok(());
     }
     let command = find(root, &args.command)?;
-    let mut page = Vec::new();
-    clap_mangen::Man::new(command).render(&mut page)?;
-    output::bytes(&page);
+    output::bytes(&page(command)?);
     Ok(())
+}
+
+/// One command's page: clap_mangen's sections, then the exit codes as the
+/// EXIT STATUS section of man-pages(7) on every page, since every command
+/// exits by the same table. `--help`'s closing text, which clap_mangen
+/// would print under EXTRA, is that table, so it is left out.
+fn page(command: clap::Command) -> std::io::Result<Vec<u8>> {
+    let command = command.after_help(None::<&str>);
+    let man = clap_mangen::Man::new(command.clone());
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    if command.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(&mut page)?;
+    }
+    if command.get_subcommands().any(|c| !c.is_hide_set()) {
+        man.render_subcommands_section(&mut page)?;
+    }
+    exit_status().to_writer(&mut page)?;
+    man.render_version_section(&mut page)?;
+    Ok(page)
+}
+
+fn exit_status() -> roff::Roff {
+    let mut roff = roff::Roff::new();
+    roff.control("SH", ["EXIT STATUS"]);
+    for exit in Exit::ALL {
+        roff.control("TP", []);
+        roff.text([roff::bold(exit.code().to_string())]);
+        roff.text([roff::roman(exit.meaning())]);
+    }
+    roff
 }
 
 /// The pages name each flag's variable, never the value this shell
@@ -56,12 +89,23 @@ fn without_env_values(command: clap::Command) -> clap::Command {
         .mut_subcommands(without_env_values)
 }
 
-fn write_pages(root: clap::Command, dir: &Path) -> anyhow::Result<()> {
+fn write_pages(mut root: clap::Command, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    clap_mangen::generate_to(root, dir)
+    root.build();
+    write_tree(root, dir)
         .with_context(|| format!("cannot write the pages into {}", dir.display()))?;
     err!("padconnect: manual pages written to {}", dir.display());
     Ok(())
+}
+
+/// `command`'s page and those of the commands under it, named as
+/// `clap_mangen` names them (`padconnect-group-list.1`).
+fn write_tree(command: clap::Command, dir: &Path) -> std::io::Result<()> {
+    for sub in command.get_subcommands().filter(|c| !c.is_hide_set()) {
+        write_tree(sub.clone(), dir)?;
+    }
+    let file = dir.join(clap_mangen::Man::new(command.clone()).get_filename());
+    std::fs::write(file, page(command)?)
 }
 
 /// The command `path` names under `root`, built so its page carries its

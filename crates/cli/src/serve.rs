@@ -16,58 +16,67 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// Flags override `PADCONNECT_*` variables, which override the config file.
 #[derive(Args, Serialize)]
 pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:7232; env: PADCONNECT_LISTEN].
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", help = help("Address to listen on", "listen"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     listen: Option<SocketAddr>,
-    /// Data directory [default: ./padconnect-data; env: PADCONNECT_DATA_DIR].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = help("Data directory", "data_dir"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
-    /// postgres://USER@HOST:PORT/DB for a shared database [default: SQLite in the data dir; env: PADCONNECT_DATABASE].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = help("postgres://USER@HOST:PORT/DB for a shared database", "database"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<String>,
-    /// World file to load at start [env: PADCONNECT_WORLD].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help = help("World file to load at start", "world"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     world: Option<PathBuf>,
-    /// When SQLite commits reach the disk: normal (survives a crash) or full (survives power loss).
-    #[arg(long, value_name = "MODE", value_parser = ["normal", "full"])]
+    #[arg(long, value_name = "MODE", value_parser = ["normal", "full"],
+        help = help("When SQLite commits reach the disk: normal (survives a crash) or full (survives power loss)", "sync"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     sync: Option<String>,
-    /// Largest request body accepted, in bytes [default: 1048576].
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", help = help("Largest request body accepted, in bytes", "body_limit"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     body_limit: Option<usize>,
-    /// Log format [default: text].
-    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"], help = help("Log format", "log_format"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     log_format: Option<String>,
-    /// Serve HTTPS with a certificate from the data dir's local CA (<data-dir>/tls/ca.pem) [env: PADCONNECT_TLS].
-    #[arg(long)]
+    #[arg(long, help = help("Serve HTTPS with a certificate from the data dir's local CA (<data-dir>/tls/ca.pem)", "tls"))]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     tls: bool,
-    /// How long a token signing key signs before the next takes over: seconds, or 90m, 12h, 30d [default: 30d].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION",
+        help = help("How long a token signing key signs before the next takes over: seconds, or 90m, 12h, 30d", "signing_key_lifetime"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     signing_key_lifetime: Option<String>,
-    /// How long a silent client may hold a connection (unfinished request headers, an idle kept-alive connection, a tunnel's TLS handshake): seconds, or 30s, 5m [default: 60].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION",
+        help = help("How long a silent client may hold a connection (unfinished request headers, an idle kept-alive connection, a tunnel's TLS handshake): seconds, or 30s, 5m", "idle_timeout"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     idle_timeout: Option<String>,
-    /// The most one request may take, its body's upload included, before it gets a 408: seconds, or 30s, 2m [default: 30].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION",
+        help = help("The most one request may take, its body's upload included, before it gets a 408: seconds, or 30s, 2m", "request_timeout"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     request_timeout: Option<String>,
-    /// The URL clients use when it names the platform by a name of its own (a reverse proxy's, a container's): only IP addresses, localhost, the cloud's names and this are served [env: PADCONNECT_PUBLIC_URL].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL",
+        help = help("The URL clients use when it names the platform by a name of its own (a reverse proxy's, a container's): only IP addresses, localhost, the cloud's names and this are served", "public_url"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     public_url: Option<String>,
     /// TOML config file with the same keys as these flags (listen, data_dir, ...).
     #[arg(long, value_name = "FILE", env = "PADCONNECT_CONFIG")]
     #[serde(skip)]
     config: Option<PathBuf>,
+}
+
+/// A flag's help with the default the platform takes when nothing sets
+/// `key` and the variable that sets it, both read from the platform's
+/// configuration rather than written again here.
+fn help(text: &str, key: &str) -> String {
+    let default = PlatformConfig::shown_default(key).map(|value| format!("default: {value}"));
+    let variable = PlatformConfig::variable_of(key).map(|name| format!("env: {name}"));
+    match [default, variable]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+    {
+        notes if notes.is_empty() => text.to_owned(),
+        notes => format!("{text} [{}]", notes.join("; ")),
+    }
 }
 
 impl ServeArgs {

@@ -136,6 +136,33 @@ impl PlatformConfig {
     pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Self, Box<figment::Error>> {
         Self::figment(file, flags).extract().map_err(Box::new)
     }
+
+    /// The default of `key` as help shows it, read from `Self::default()`
+    /// so that `serve --help` cannot drift from it; `None` where nothing is
+    /// set by default (no world, no TLS, no public URL).
+    pub fn shown_default(key: &str) -> Option<String> {
+        let default = Self::default();
+        let duration = |secs| Some(duration_secs::show(secs));
+        match key {
+            "signing_key_lifetime" => duration(default.signing_key_lifetime),
+            "idle_timeout" => duration(default.idle_timeout),
+            "request_timeout" => duration(default.request_timeout),
+            "data_dir" => Some(format!("./{}", default.data_dir.display())),
+            "database" => Some("SQLite in the data dir".to_owned()),
+            _ => match serde_json::to_value(&default).ok()?.get(key)? {
+                serde_json::Value::String(text) => Some(text.clone()),
+                serde_json::Value::Number(number) => Some(number.to_string()),
+                _ => None,
+            },
+        }
+    }
+
+    /// The variable that sets `key`.
+    pub fn variable_of(key: &str) -> Option<String> {
+        ENV_KEYS
+            .contains(&key)
+            .then(|| format!("PADCONNECT_{}", key.to_ascii_uppercase()))
+    }
 }
 
 /// The config file, parsed by the `toml` crate the world file uses too:
@@ -212,6 +239,17 @@ mod duration_secs {
         }
     }
 
+    /// `secs` in the largest unit that holds it whole: 30d, 1m, 45s.
+    pub fn show(secs: u64) -> String {
+        match [(86_400, 'd'), (3_600, 'h'), (60, 'm')]
+            .into_iter()
+            .find(|(scale, _)| secs > 0 && secs.is_multiple_of(*scale))
+        {
+            Some((scale, unit)) => format!("{}{unit}", secs / scale),
+            None => format!("{secs}s"),
+        }
+    }
+
     pub fn parse(text: &str) -> Option<u64> {
         let text = text.trim();
         let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
@@ -278,6 +316,14 @@ mod tests {
             assert!(err.contains("sometimes"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn durations_are_shown_in_a_unit_that_parses_back() {
+        for (secs, shown) in [(2_592_000, "30d"), (7_200, "2h"), (60, "1m"), (90, "90s")] {
+            assert_eq!(duration_secs::show(secs), shown);
+            assert_eq!(duration_secs::parse(shown), Some(secs));
+        }
     }
 
     #[test]

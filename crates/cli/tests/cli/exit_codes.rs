@@ -5,15 +5,60 @@ use std::process::Stdio;
 
 use crate::support::{padconnect, run, stderr};
 
-#[test]
-fn help_lists_the_exit_codes() {
+/// `--help`'s table: (code, meaning), a code a line, long meanings
+/// wrapped onto the lines after.
+fn help_table() -> Vec<(String, String)> {
     let help = run(&["--help"]);
     assert!(help.status.success());
-    let text = String::from_utf8_lossy(&help.stdout);
-    assert!(
-        text.contains("Exit codes: 0 success") && text.contains("5 network or TLS"),
-        "{text}"
-    );
+    let text = String::from_utf8_lossy(&help.stdout).into_owned();
+    let table = &text[text
+        .find("Exit codes:")
+        .expect("help ends with the exit codes")..];
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for line in table.lines().skip(1) {
+        let entry = line.trim().split_once("  ");
+        match (entry, rows.last_mut()) {
+            (Some((code, meaning)), _) if code.parse::<u8>().is_ok() => {
+                rows.push((code.to_owned(), meaning.trim().to_owned()));
+            }
+            (_, Some((_, meaning))) => {
+                meaning.push(' ');
+                meaning.push_str(line.trim());
+            }
+            (_, None) => panic!("text before the first code: {line}"),
+        }
+    }
+    rows
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let table = help_table();
+    let codes: Vec<&str> = table.iter().map(|(code, _)| code.as_str()).collect();
+    assert_eq!(codes, ["0", "1", "2", "3", "4", "5", "6", "7", "8"]);
+    assert!(table[5].1.starts_with("network or TLS"), "{table:?}");
+}
+
+/// The README's table says what `--help` says, code by code (the README
+/// marks names as code; the help cannot).
+#[test]
+fn the_readme_lists_the_exit_codes_help_lists() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .unwrap();
+    let section = &readme[readme.find("## Exit codes").expect("README has Exit codes")..];
+    let rows: Vec<(String, String)> = section
+        .lines()
+        .skip_while(|line| !line.starts_with("|---"))
+        .skip(1)
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            Some((cells.first()?.to_string(), cells.get(1)?.replace('`', "")))
+        })
+        .collect();
+    assert_eq!(rows, help_table());
 }
 
 #[test]

@@ -40,7 +40,21 @@ fn the_manual_page_is_roff_with_the_exit_codes() {
         &page[..200.min(page.len())]
     );
     assert!(page.contains(".SH NAME") && page.contains("quickstart"));
-    assert!(page.contains("Exit codes: 0 success"));
+    assert!(
+        !page.contains(".SH EXTRA"),
+        "the exit codes have their own section"
+    );
+    let status = &page[page
+        .find(".SH \"EXIT STATUS\"")
+        .expect("an EXIT STATUS section")..];
+    assert!(status.contains(".TP\n\\fB0\\fR\nsuccess"), "{status}");
+    assert!(
+        status.contains("\\fB8\\fR\na desktop flow run did not succeed"),
+        "{status}"
+    );
+    // A command's own page has the same table: every command exits by it.
+    let list = stdout(&run(&["man", "group", "list"]));
+    assert!(list.contains(".SH \"EXIT STATUS\""), "{list}");
 }
 
 /// Every command the main page lists has a page of its own, and `man
