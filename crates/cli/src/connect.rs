@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use padconnect_client::workflow::{self, Action, Change, ConnectPlan, WhatIf};
+use padconnect_client::workflow::{self, Change, ConnectPlan, WhatIf};
 use padconnect_client::{ClientError, DesktopFlowConnection, Org, RunOwnerCertificate, Secret};
 use padconnect_core::{EnvironmentId, ParameterSet, ShareRole};
 use serde_json::json;
@@ -446,11 +446,12 @@ fn password_source(args: &ConnectArgs) -> SecretSource<'_> {
 }
 
 fn print_what_if(what_if: &WhatIf, format: Format) {
-    let action = match what_if.action {
-        Action::Create => "create",
-        Action::Update => "update",
-        Action::ApplyPassword => "apply-password",
-        Action::Nothing => "unchanged",
+    // The what-if's words are the imperative of the change's name.
+    let action = match what_if.change {
+        Change::Created => "create",
+        Change::Updated => "update",
+        Change::PasswordApplied => "apply-password",
+        Change::Unchanged => "unchanged",
     };
     if format == Format::Json {
         return output::json(&json!({
@@ -462,13 +463,13 @@ fn print_what_if(what_if: &WhatIf, format: Format) {
     let id = what_if.connection_id;
     out!(
         "What if (nothing was written): connection {id} {}.",
-        match what_if.action {
-            Action::Create => "would be created",
-            Action::Update => "would be updated: its settings differ",
-            Action::ApplyPassword => {
+        match what_if.change {
+            Change::Created => "would be created",
+            Change::Updated => "would be updated: its settings differ",
+            Change::PasswordApplied => {
                 "has these settings; the password given would be applied again"
             }
-            Action::Nothing => "already has these settings: nothing would change",
+            Change::Unchanged => "already has these settings: nothing would change",
         }
     );
     if let Some(request) = &what_if.request {

@@ -48,6 +48,7 @@ impl ConnectPlan {
     }
 }
 
+/// What a run did to the connection, or what a what-if says it would do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Created,
@@ -73,28 +74,18 @@ pub struct ConnectOutcome {
     pub connection: Value,
 }
 
-/// What a run does to the connection, decided from what exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Create,
-    /// Its settings differ (or `--force`): they are written.
-    Update,
-    /// Its settings are the same; the password given is written again.
-    ApplyPassword,
-    /// It exists with these settings and no password was given: nothing.
-    Nothing,
-}
-
-impl Action {
-    fn of(existing: Option<&Value>, plan: &ConnectPlan) -> Self {
+impl Change {
+    /// What a run will do, decided from what exists: the same answer for a
+    /// what-if and for the run itself.
+    fn planned(existing: Option<&Value>, plan: &ConnectPlan) -> Self {
         let Some(existing) = existing else {
-            return Self::Create;
+            return Self::Created;
         };
         let same = has_settings(existing, &plan.connection);
         match (same, plan.force, plan.apply_password) {
-            (true, false, false) => Self::Nothing,
-            (true, false, true) => Self::ApplyPassword,
-            _ => Self::Update,
+            (true, false, false) => Self::Unchanged,
+            (true, false, true) => Self::PasswordApplied,
+            _ => Self::Updated,
         }
     }
 }
@@ -104,7 +95,8 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct WhatIf {
     pub connection_id: ConnectionId,
-    pub action: Action,
+    /// The change a run would make.
+    pub change: Change,
     /// `{ method, url, body }`; `None` when nothing would be sent.
     pub request: Option<Value>,
 }
@@ -152,8 +144,8 @@ pub async fn what_if(
 ) -> Result<WhatIf, ClientError> {
     let id = plan.connection_id();
     let (connections, existing) = open(http, target, tokens, plan, progress).await?;
-    let action = Action::of(existing.as_ref(), plan);
-    let request = (action != Action::Nothing).then(|| {
+    let change = Change::planned(existing.as_ref(), plan);
+    let request = (change != Change::Unchanged).then(|| {
         serde_json::json!({
             "method": "PUT",
             "url": connections.url(&plan.environment, &id),
@@ -162,7 +154,7 @@ pub async fn what_if(
     });
     Ok(WhatIf {
         connection_id: id,
-        action,
+        change,
         request,
     })
 }
@@ -177,25 +169,27 @@ pub async fn connect(
 ) -> Result<ConnectOutcome, ClientError> {
     let id = plan.connection_id();
     let (connections, existing) = open(http, target, tokens, plan, progress).await?;
-    let action = Action::of(existing.as_ref(), plan);
-    let change = match action {
-        Action::Nothing => Change::Unchanged,
+    let planned = Change::planned(existing.as_ref(), plan);
+    let change = match planned {
+        Change::Unchanged => Change::Unchanged,
         _ => {
-            progress(&match action {
-                Action::Create => format!(
+            progress(&match planned {
+                Change::Created => format!(
                     "Creating connection {id} to machine group {}",
                     plan.connection.group_id
                 ),
-                Action::ApplyPassword => format!("Applying the password to connection {id}"),
+                Change::PasswordApplied => format!("Applying the password to connection {id}"),
                 _ => format!("Updating connection {id}"),
             });
             let (outcome, _) = connections
                 .put(&plan.environment, &id, &plan.connection)
                 .await?;
-            match (outcome, action) {
+            // The service's answer wins: a connection deleted since it was
+            // read is created again.
+            match (outcome, planned) {
                 (PutOutcome::Created, _) => Change::Created,
-                (PutOutcome::Updated, Action::ApplyPassword) => Change::PasswordApplied,
-                (PutOutcome::Updated, _) => Change::Updated,
+                (PutOutcome::Updated, Change::Created) => Change::Updated,
+                (PutOutcome::Updated, planned) => planned,
             }
         }
     };

@@ -50,7 +50,19 @@ pub async fn standing(
     admin: bool,
     connection: &Connection,
 ) -> Result<Option<Standing>, StoreError> {
-    if admin || connection.created_by.id == object_id {
+    standing_with(store, object_id, async || Ok(admin), connection).await
+}
+
+/// [`standing`], asking whether the principal administers the tenant only
+/// when it does not own the connection: for a surface that has not asked
+/// yet, that question costs a query the owner's requests need not make.
+pub async fn standing_with<E: From<StoreError>>(
+    store: &Store,
+    object_id: Uuid,
+    admin: impl AsyncFnOnce() -> Result<bool, E>,
+    connection: &Connection,
+) -> Result<Option<Standing>, E> {
+    if connection.created_by.id == object_id || admin().await? {
         return Ok(Some(Standing::Edit));
     }
     let role = store

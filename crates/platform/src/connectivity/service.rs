@@ -242,14 +242,14 @@ pub async fn standing(
     ctx: &ApiContext,
     connection: &Connection,
 ) -> Result<Option<Standing>, ApiError> {
-    // The owner needs no more queries; anyone else may be an administrator.
-    if connection.created_by.id == ctx.caller.object_id {
-        return Ok(Some(Standing::Edit));
-    }
-    let admin = ctx.admin(&state.store).await?;
-    padconnect_domain::connections::standing(&state.store, ctx.caller.object_id, admin, connection)
-        .await
-        .map_err(ApiError::from)
+    let admin = async || ctx.admin(&state.store).await;
+    padconnect_domain::connections::standing_with(
+        &state.store,
+        ctx.caller.object_id,
+        admin,
+        connection,
+    )
+    .await
 }
 
 pub async fn may_see(
