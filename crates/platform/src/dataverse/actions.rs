@@ -9,7 +9,7 @@ use axum::extract::{Path, Query as QueryParams, State};
 use axum::response::{IntoResponse, Response};
 
 use super::access::function_call;
-use super::{DataverseCaller, DataverseError, desktop_runs, membership};
+use super::{DataverseCaller, DataverseError, desktop_runs, membership, served};
 use crate::state::AppState;
 
 /// `POST {segment}/{action}`, the action with or without its
@@ -24,6 +24,9 @@ pub async fn post_operation(
     let action = function_call(&operation)
         .map(|(name, _)| name)
         .unwrap_or_else(|| operation.trim_start_matches("Microsoft.Dynamics.CRM."));
+    if !served::serves("POST", action) {
+        return Err(DataverseError::unknown_segment(&operation));
+    }
     match action {
         "JoinGroup" | "LeaveGroup" => {
             let done = membership::post(&state, &caller?, &segment, action, &body).await?;
@@ -44,8 +47,12 @@ pub async fn get_value(
     caller: Result<DataverseCaller, DataverseError>,
 ) -> Result<Response, DataverseError> {
     match (property.as_str(), value.as_str()) {
-        ("outputs", "$value") => desktop_runs::outputs(&state, &caller?, &segment).await,
-        ("Attributes", "Microsoft.Dynamics.CRM.PicklistAttributeMetadata") => {
+        ("outputs", "$value") if served::serves("GET", "outputs") => {
+            desktop_runs::outputs(&state, &caller?, &segment).await
+        }
+        ("Attributes", "Microsoft.Dynamics.CRM.PicklistAttributeMetadata")
+            if served::serves("GET", "PicklistAttributeMetadata") =>
+        {
             super::metadata::picklists_of(&segment, &params, &caller?).await
         }
         _ => Err(DataverseError::unknown_segment(&value)),

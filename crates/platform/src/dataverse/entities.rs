@@ -13,7 +13,7 @@ use super::access;
 use super::annotations::{Names, Requested, annotate};
 use super::odata::Query;
 use super::tables::Table;
-use super::{API_ROOT, DataverseCaller, DataverseError};
+use super::{API_ROOT, DataverseCaller, DataverseError, served};
 use crate::state::AppState;
 
 /// `flowmachinegroups` or `flowmachinegroups(<id>)`.
@@ -45,10 +45,11 @@ pub async fn get(
     headers: HeaderMap,
     caller: DataverseCaller,
 ) -> Result<Response, DataverseError> {
-    if segment.starts_with("EntityDefinitions") {
+    if segment.starts_with("EntityDefinitions") && served::serves("GET", "EntityDefinitions") {
         return super::metadata::entity_definitions(&segment, &params, &caller).await;
     }
     match access::function_call(&segment) {
+        Some((name, _)) if !served::serves("GET", name) => {}
         Some(("RetrieveSharedPrincipalsAndAccess", arguments)) => {
             return Ok(
                 access::shared_principals(&state, &caller, arguments, &params)
@@ -230,15 +231,19 @@ pub async fn get_operation(
     // An unknown operation is a 404 whoever asks, as for unknown segments.
     caller: Result<DataverseCaller, DataverseError>,
 ) -> Result<Response, DataverseError> {
-    if operation == "Attributes" {
+    if operation == "Attributes" && served::serves("GET", "Attributes") {
         return super::metadata::attributes_of(&segment, &params, &caller?).await;
     }
     match access::function_call(&operation) {
-        Some(("RetrievePrincipalAccess", arguments)) => Ok(access::principal_access(
-            &state, &caller?, &segment, arguments, &params,
-        )
-        .await?
-        .into_response()),
+        Some(("RetrievePrincipalAccess", arguments))
+            if served::serves("GET", "RetrievePrincipalAccess") =>
+        {
+            Ok(
+                access::principal_access(&state, &caller?, &segment, arguments, &params)
+                    .await?
+                    .into_response(),
+            )
+        }
         _ => Err(DataverseError::unknown_segment(&operation)),
     }
 }

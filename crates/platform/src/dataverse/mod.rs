@@ -14,6 +14,7 @@ mod membership;
 mod metadata;
 mod odata;
 mod org_tables;
+mod served;
 mod sharing;
 mod solution_tables;
 mod solutions;
@@ -22,7 +23,7 @@ mod whoami;
 mod writes;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 
 pub use caller::DataverseCaller;
 pub use error::DataverseError;
@@ -32,19 +33,15 @@ use crate::state::AppState;
 pub const API_ROOT: &str = "/api/data/v9.2";
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/data/v9.2/WhoAmI", get(whoami::who_am_i))
-        .route("/api/data/v9.2/WhoAmI()", get(whoami::who_am_i))
-        .route("/api/data/v9.2/GrantAccess", post(sharing::grant))
-        .route("/api/data/v9.2/ModifyAccess", post(sharing::modify))
-        .route("/api/data/v9.2/RevokeAccess", post(sharing::revoke))
-        .route("/api/data/v9.2/$batch", post(batch::execute))
-        .route("/api/data/v9.2/StageSolution", post(solutions::stage))
-        .route(
-            "/api/data/v9.2/ImportSolutionAsync",
-            post(solutions::import_async),
-        )
-        .route("/api/data/v9.2/ImportSolution", post(solutions::import))
+    // The unbound operations with routes of their own, from the one list.
+    let mut router = Router::new();
+    for operation in served::OPERATIONS {
+        let method = method_filter(operation.method);
+        if let Some(route) = method.and_then(|method| own_route(operation.name, method)) {
+            router = router.route(&format!("{API_ROOT}/{}", operation.path), route);
+        }
+    }
+    router
         .route(
             "/api/data/v9.2/{segment}",
             get(entities::get)
@@ -62,6 +59,31 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(not_found)
         .with_state(state)
+}
+
+fn method_filter(method: &str) -> Option<MethodFilter> {
+    match method {
+        "GET" => Some(MethodFilter::GET),
+        "POST" => Some(MethodFilter::POST),
+        _ => None,
+    }
+}
+
+/// The handler of an unbound operation that has its own route; `None` for
+/// those the `{segment}` routes dispatch (functions called with arguments,
+/// `EntityDefinitions`).
+fn own_route(name: &str, method: MethodFilter) -> Option<MethodRouter<AppState>> {
+    Some(match name {
+        "WhoAmI" => on(method, whoami::who_am_i),
+        "GrantAccess" => on(method, sharing::grant),
+        "ModifyAccess" => on(method, sharing::modify),
+        "RevokeAccess" => on(method, sharing::revoke),
+        "$batch" => on(method, batch::execute),
+        "StageSolution" => on(method, solutions::stage),
+        "ImportSolutionAsync" => on(method, solutions::import_async),
+        "ImportSolution" => on(method, solutions::import),
+        _ => return None,
+    })
 }
 
 async fn not_found(uri: axum::http::Uri) -> DataverseError {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::desktop_runs;
 use super::org_tables;
+use super::served;
 use super::solution_tables::SolutionTable;
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
@@ -36,7 +37,10 @@ pub enum Table {
 }
 
 impl Table {
+    /// The table of a served entity set (`served::ENTITY_SETS`, the one
+    /// list): a table that is not there is not served.
     pub fn from_entity_set(name: &str) -> Option<Self> {
+        let name = served::entity_set(name)?.name;
         match name {
             "flowmachinegroups" => Some(Self::MachineGroups),
             "flowmachines" => Some(Self::Machines),
@@ -60,6 +64,11 @@ impl Table {
             Self::TransactionCurrencies => "transactioncurrencies",
             Self::Solution(table) => table.entity_set(),
         }
+    }
+
+    /// The writes the table takes (`POST`, `PATCH`, `DELETE`), from the one list.
+    pub fn writes(self) -> &'static [&'static str] {
+        served::entity_set(self.entity_set()).map_or(&[], |set| set.writes)
     }
 
     pub fn logical_name(self) -> &'static str {

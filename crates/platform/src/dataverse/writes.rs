@@ -104,7 +104,7 @@ pub async fn post(
 ) -> Result<Response, DataverseError> {
     let table = Table::from_entity_set(&segment)
         .ok_or_else(|| DataverseError::unknown_segment(&segment))?;
-    writable(table)?;
+    takes(table, "POST")?;
     let store = &state.store;
     let id = match table {
         Table::MachineGroups => {
@@ -145,20 +145,11 @@ pub async fn post(
             }
             user.id
         }
-        Table::Solution(table) => {
-            return Err(DataverseError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "0x80060888",
-                format!(
-                    "{} rows are created by importing a solution: StageSolution, then ImportSolutionAsync",
-                    table.logical_name()
-                ),
-            ));
-        }
         Table::Credentials
         | Table::FlowSessions
         | Table::Organizations
-        | Table::TransactionCurrencies => return Err(read_only(table)),
+        | Table::TransactionCurrencies
+        | Table::Solution(_) => return Err(refusal(table, "POST")),
     };
     let row = table.row(&state, &caller, id).await?;
     Ok(created(&caller, table, id, row, &headers))
@@ -258,7 +249,7 @@ pub async fn patch(
 ) -> Result<Response, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
-    writable(table)?;
+    takes(table, "PATCH")?;
     if let Table::Solution(solution_table) = table {
         super::solutions::patch(&state, &caller, solution_table, id, &body).await?;
         if wants_representation(&headers) {
@@ -308,16 +299,50 @@ fn fleet_row(table: Table, id: Uuid) -> Option<Row> {
     }
 }
 
-/// Credentials are read and shared here, not written: a credential points
-/// at environment variables and a vault, which the platform does not keep,
-/// so the world file declares them. Flow sessions are written by runs.
-fn writable(table: Table) -> Result<(), DataverseError> {
-    match table {
-        Table::Credentials
-        | Table::FlowSessions
-        | Table::Organizations
-        | Table::TransactionCurrencies => Err(read_only(table)),
-        _ => Ok(()),
+/// Whether the table takes this write (`Table::writes`, from the one list
+/// of what is served), or its refusal.
+fn takes(table: Table, method: &str) -> Result<(), DataverseError> {
+    match table.writes().contains(&method) {
+        true => Ok(()),
+        false => Err(refusal(table, method)),
+    }
+}
+
+/// A write the table does not take, and what to do instead. Credentials
+/// are read and shared here, not written: a credential points at
+/// environment variables and a vault, which the platform does not keep, so
+/// the world file declares them. Flow sessions are written by runs; the
+/// solution tables by importing a solution.
+fn refusal(table: Table, method: &str) -> DataverseError {
+    let not_allowed = |message: String| {
+        DataverseError::new(StatusCode::METHOD_NOT_ALLOWED, "0x80060888", message)
+    };
+    match (table, method) {
+        (Table::SystemUsers, "DELETE") => {
+            DataverseError::bad_request("systemuser rows cannot be deleted, only disabled")
+        }
+        (Table::Solution(table), "POST") => not_allowed(format!(
+            "{} rows are created by importing a solution: StageSolution, then ImportSolutionAsync",
+            table.logical_name()
+        )),
+        (Table::Solution(table), "PATCH") => not_allowed(format!(
+            "{} rows are written by importing a solution: ImportSolutionAsync",
+            table.logical_name()
+        )),
+        (Table::Solution(table), _) => not_allowed(format!(
+            "{} rows go with their solution: DELETE solutions(<id>)",
+            table.logical_name()
+        )),
+        (
+            Table::Credentials
+            | Table::FlowSessions
+            | Table::Organizations
+            | Table::TransactionCurrencies,
+            _,
+        ) => read_only(table),
+        _ => not_allowed(format!(
+            "The requested resource does not support http method '{method}'."
+        )),
     }
 }
 
@@ -385,14 +410,12 @@ pub async fn delete(
 ) -> Result<StatusCode, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("DELETE needs a row: {set}(<id>)"))?;
-    writable(table)?;
+    takes(table, "DELETE")?;
     if let Table::Solution(table) = table {
         super::solutions::delete(&state, &caller, table, id).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
-    let row = fleet_row(table, id).ok_or_else(|| {
-        DataverseError::bad_request("systemuser rows cannot be deleted, only disabled")
-    })?;
+    let row = fleet_row(table, id).ok_or_else(|| refusal(table, "DELETE"))?;
     fleet::delete(&state.store, caller.actor(), row).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -115,8 +115,10 @@ async fn a_request_with_two_hosts_or_none_is_refused() {
 /// Bare LF line endings are read as line endings, as Microsoft's HTTP.sys
 /// reads them by default ("Parser enhancements", HTTP Server API: "Requests
 /// that use a single Line Feed (LF) as line terminators ... are enabled by
-/// default") and RFC 9112 section 2.2 allows; a header split that way is
-/// still one header, so two Hosts written with bare LFs are refused too.
+/// default"), as Kestrel has since .NET 7 (dotnet/aspnetcore#43202; strict
+/// CRLF is its opt-in switch) and RFC 9112 section 2.2 allows; a header
+/// split that way is still one header, so two Hosts written with bare LFs
+/// are refused too.
 #[tokio::test]
 async fn bare_lf_line_endings_are_read_as_http_sys_reads_them() {
     let (platform, _world) = start_identity(false).await;

@@ -1,6 +1,8 @@
 //! The server over real HTTP on a free port: probes, request ids, routing by
 //! Host and by path, body limits, restarts.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use padconnect_platform::Platform;
 use reqwest::StatusCode;
 use reqwest::header::HOST;
@@ -471,6 +473,200 @@ async fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
             .unwrap()
             .contains("not an org name")
     );
+    platform.shutdown().await.unwrap();
+}
+
+/// What the platform's Dataverse surface serves, the list its dispatch
+/// reads (compiled here as a module of its own: it is plain data).
+#[path = "../../src/dataverse/served.rs"]
+#[allow(dead_code)] // The dispatch's look-ups.
+mod served;
+
+const METHODS: [&str; 5] = ["GET", "PUT", "POST", "PATCH", "DELETE"];
+
+/// Every operation of `/openapi.json` by (method, path template).
+fn documented_templates(document: &Value) -> BTreeMap<(String, String), Value> {
+    let mut operations = BTreeMap::new();
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if let Some(operation) = item.get(method.to_lowercase()) {
+                operations.insert((method.to_owned(), template.clone()), operation.clone());
+            }
+        }
+    }
+    operations
+}
+
+/// A path template with the examples of its path parameters, or the
+/// parameter that has none.
+fn instantiated(document: &Value, template: &str) -> Result<String, String> {
+    let mut path = template.to_owned();
+    for parameter in document["components"]["parameters"]
+        .as_object()
+        .unwrap()
+        .values()
+    {
+        if let (Some("path"), Some(name), Some(example)) = (
+            parameter["in"].as_str(),
+            parameter["name"].as_str(),
+            parameter["example"].as_str(),
+        ) {
+            path = path.replace(&format!("{{{name}}}"), example);
+        }
+    }
+    match path.find('{') {
+        None => Ok(path),
+        Some(start) => Err(path[start..]
+            .split('}')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+            + "}"),
+    }
+}
+
+/// Whether a bearer-less request reaches a route: it is asked for a token
+/// (401 with a challenge), where a method or path with no route gets a 404
+/// or a 405.
+async fn routed(client: &reqwest::Client, base: &str, method: &str, path: &str) -> bool {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let response = client
+        .request(
+            method.parse().unwrap(),
+            format!("{base}{path}{separator}api-version=1"),
+        )
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    match response.status() {
+        StatusCode::UNAUTHORIZED => {
+            assert!(
+                response.headers().contains_key("www-authenticate"),
+                "{method} {path}: a 401 without a challenge"
+            );
+            true
+        }
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => false,
+        other => panic!("{method} {path}: {other}, neither a route nor none"),
+    }
+}
+
+#[tokio::test]
+async fn every_route_served_is_in_the_openapi_document() {
+    let (platform, _dir) = start_example().await;
+    let base = platform.url();
+    let document = json(&get(&base, None, "/openapi.json").await.2);
+    let documented = documented_templates(&document);
+
+    // The Dataverse surface's operations, from the list its dispatch reads.
+    const ROOT: &str = "/orgs/{org}/api/data/v9.2";
+    let mut listed = BTreeSet::new();
+    for set in served::ENTITY_SETS {
+        let (rows, row) = (
+            format!("{ROOT}/{}", set.name),
+            format!("{ROOT}/{}({{id}})", set.name),
+        );
+        listed.insert(("GET".to_owned(), rows.clone()));
+        listed.insert(("GET".to_owned(), row.clone()));
+        for write in set.writes {
+            let path = if *write == "POST" { &rows } else { &row };
+            listed.insert((write.to_string(), path.clone()));
+        }
+    }
+    for operation in served::OPERATIONS {
+        listed.insert((
+            operation.method.to_owned(),
+            format!("{ROOT}/{}", operation.path),
+        ));
+    }
+
+    // Every method of every path listed or documented, probed without a
+    // token. The connections API answers 405 to a method it does not take
+    // and 404 to a path it does not have, so what answers 401 there is
+    // routed. The Dataverse routes ask for the token before they look at
+    // the entity set (`{segment}`), so there the list says which of the
+    // methods that reach them are served; beyond the entity set (actions,
+    // functions, values) the probe tells routes apart too.
+    let client = reqwest::Client::new();
+    let mut paths: BTreeSet<&String> = listed.iter().map(|(_, path)| path).collect();
+    paths.extend(documented.keys().map(|(_, path)| path));
+    let mut problems = Vec::new();
+    let mut connections = BTreeMap::<&str, BTreeSet<(&str, &str)>>::new();
+    for template in paths {
+        let path = match instantiated(&document, template) {
+            Ok(path) => path,
+            Err(parameter) => {
+                problems.push(format!(
+                    "{template}: no example for {parameter} in components.parameters"
+                ));
+                continue;
+            }
+        };
+        for method in METHODS {
+            let key = (method.to_owned(), template.clone());
+            let is_routed = routed(&client, &base, method, &path).await;
+            let is_documented = documented.contains_key(&key);
+            let is_listed = listed.contains(&key);
+            if is_listed && !is_routed {
+                problems.push(format!(
+                    "{method} {template}: listed as served, but not routed"
+                ));
+            }
+            if is_documented && !is_routed {
+                problems.push(format!("{method} {template}: documented, but not routed"));
+            }
+            let is_connections = !template.starts_with("/orgs/");
+            if (is_listed || (is_connections && is_routed)) && !is_documented {
+                problems.push(format!(
+                    "{method} {template}: served, but not in the document"
+                ));
+            }
+            if is_connections && is_routed {
+                for prefix in [
+                    "/environments/{environmentId}/connectivity",
+                    "/connectivity/environments/{environmentId}",
+                ] {
+                    if let Some(route) = template.strip_prefix(prefix) {
+                        connections
+                            .entry(prefix)
+                            .or_default()
+                            .insert((method, route));
+                    }
+                }
+            }
+        }
+    }
+
+    // An operation the document says succeeds is served; one it documents
+    // without a success is a refusal, a 405.
+    for ((method, template), operation) in &documented {
+        if !template.starts_with("/orgs/") {
+            continue;
+        }
+        let statuses = operation["responses"].as_object().unwrap();
+        let succeeds = statuses.keys().any(|status| status.starts_with('2'));
+        let key = (method.clone(), template.clone());
+        if succeeds && !listed.contains(&key) {
+            problems.push(format!("{method} {template}: documented, but not served"));
+        }
+        if !succeeds && !statuses.contains_key("405") {
+            problems.push(format!(
+                "{method} {template}: documented with neither a success nor a 405"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "/openapi.json and the routes differ:\n{}",
+        problems.join("\n")
+    );
+
+    // The connections API has the same routes under both prefixes.
+    assert_eq!(connections.len(), 2, "{connections:?}");
+    let mut prefixes = connections.values();
+    assert_eq!(prefixes.next(), prefixes.next());
     platform.shutdown().await.unwrap();
 }
 

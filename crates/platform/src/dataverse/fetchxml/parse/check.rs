@@ -5,24 +5,8 @@
 use super::{Function, LinkKind};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
+use crate::dataverse::served::ENTITY_SETS;
 use crate::dataverse::tables::Table;
-
-/// Every entity set served, to find a table by its logical name.
-pub(super) const ENTITY_SETS: [&str; 13] = [
-    "flowmachinegroups",
-    "flowmachines",
-    "systemusers",
-    "credentials",
-    "flowsessions",
-    "organizations",
-    "transactioncurrencies",
-    "solutions",
-    "connectionreferences",
-    "workflows",
-    "environmentvariabledefinitions",
-    "environmentvariablevalues",
-    "asyncoperations",
-];
 
 pub(super) fn link_kind(name: &str) -> Result<LinkKind, Refusal> {
     match name {
@@ -77,10 +61,11 @@ pub(super) fn table_named(name: &str) -> Result<Table, Refusal> {
     })
 }
 
+/// Every table served (`served::ENTITY_SETS`, the one list).
 pub(super) fn all_tables() -> impl Iterator<Item = Table> {
     ENTITY_SETS
         .iter()
-        .filter_map(|set| Table::from_entity_set(set))
+        .filter_map(|set| Table::from_entity_set(set.name))
 }
 
 /// A column's logical name: a lookup's `_x_value` is `x`.
