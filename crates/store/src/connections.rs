@@ -9,6 +9,7 @@ use std::sync::Arc;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::machines::machine_presence_columns;
 use super::rows::*;
 use super::sql::{exec, fetch_all, fetch_one, fetch_row, fetch_rows, run};
 use super::{Backend, Result, Store, Tx, TxInner, model::*};
@@ -55,16 +56,15 @@ macro_rules! connection_columns {
 /// [`target_joins`] with its group `g` and its creator's systemuser `su`.
 macro_rules! target_facts_columns {
     () => {
-        "g.name AS group_name, g.flowgrouptype AS group_type, \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id) THEN 1 ELSE 0 END AS BIGINT) AS has_machines, \
-         CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = g.id AND m.online = 1) THEN 1 ELSE 0 END AS BIGINT) AS has_online_machines, \
+        concat!(
+        "g.name AS group_name, g.flowgrouptype AS group_type, ", machine_presence_columns!("g.id"), ", \
          CAST(CASE WHEN cc.connection_id IS NULL OR EXISTS (SELECT 1 FROM machine_accounts a \
               WHERE a.machine_id = cc.machine_id AND a.username_key = cc.username_key AND a.version = cc.version) \
               THEN 1 ELSE 0 END AS BIGINT) AS credentials_current, \
          CAST(CASE WHEN su.id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS creator_is_member, \
          CAST(CASE WHEN su.id = g.owner_id THEN 1 ELSE 0 END AS BIGINT) AS creator_owns, \
          COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = 'flowmachinegroup' \
-                   AND s.record_id = g.id AND s.principal_id = su.id), 0) AS creator_rights"
+                   AND s.record_id = g.id AND s.principal_id = su.id), 0) AS creator_rights")
     };
 }
 

@@ -374,8 +374,12 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
     // back into the database (and fsync it) inside whichever commit crosses
     // the threshold, stalling every write queued behind it for hundreds of
     // milliseconds. A connection of its own does it in the background.
+    // No ping before each use: a file's one connection does not go stale
+    // the way a network connection does, and a ping is a round trip to
+    // sqlx's worker thread before every batch.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
         .await?;
     // The schema first: the readers open a database that is already in WAL

@@ -22,6 +22,22 @@ macro_rules! machine_columns {
     };
 }
 
+/// `has_machines` and `has_online_machines` of the group whose id is
+/// `$group` (a column or a parameter).
+macro_rules! machine_presence_columns {
+    ($group:literal) => {
+        concat!(
+            "CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = ",
+            $group,
+            ") THEN 1 ELSE 0 END AS BIGINT) AS has_machines, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m WHERE m.group_id = ",
+            $group,
+            " AND m.online = 1) THEN 1 ELSE 0 END AS BIGINT) AS has_online_machines"
+        )
+    };
+}
+pub(crate) use machine_presence_columns;
+
 impl Store {
     pub async fn machine_group(&self, id: Uuid) -> Result<Option<MachineGroup>> {
         let sql = concat!(
@@ -69,6 +85,19 @@ impl Store {
              JOIN machines m ON m.id = a.machine_id WHERE m.group_id = $1 ORDER BY m.name, a.username_key",
             text(group_id)
         )
+    }
+
+    /// Whether a group has machines, and whether one of them answers: the
+    /// machine facts of [`TargetFacts`](crate::TargetFacts), for a
+    /// connection whose other facts its writer has just checked.
+    pub async fn machine_presence(&self, group_id: Uuid) -> Result<(bool, bool)> {
+        let row: Option<(i64, i64)> = fetch_row!(
+            self,
+            (i64, i64),
+            concat!("SELECT ", machine_presence_columns!("$1")),
+            text(group_id)
+        )?;
+        Ok(row.map_or((false, false), |(any, online)| (any != 0, online != 0)))
     }
 
     /// A machine of the environment by name, any case (machine names are

@@ -10,7 +10,7 @@ pub mod vault;
 mod write;
 
 pub(crate) use write::windows_credentials;
-pub use write::{ConnectionRequest, Refusal, Writer, put};
+pub use write::{ConnectionRequest, Refusal, Writer, Written, put};
 
 use padconnect_core::{AccessRights, GroupType, ShareRole};
 use uuid::Uuid;
@@ -111,24 +111,25 @@ pub async fn delete(
     Ok(Ok(()))
 }
 
-/// Whether a systemuser may point a connection at a group: it owns it, or
-/// it was given at least the `user` role (read and append-to).
-pub async fn can_target(
+/// What a systemuser holds on a group: whether it owns it and, when it
+/// does not, what was shared with it (an owner's shares are not read, as
+/// the rule of [`may_target`] does not look at them).
+async fn access_to(
     store: &Store,
     user: &SystemUser,
     group: &MachineGroup,
-) -> Result<bool, StoreError> {
+) -> Result<(bool, AccessRights), StoreError> {
     if group.owner_id == user.id {
-        return Ok(true);
+        return Ok((true, AccessRights::empty()));
     }
     let rights = store
         .share_rights(RecordRef::MachineGroup(group.id), user.id)
         .await?;
-    Ok(may_target(false, rights))
+    Ok((false, rights))
 }
 
-/// The rule of [`can_target`], on facts already read: the group's owner,
-/// or a holder of at least the `user` role.
+/// Whether a systemuser may point a connection at a group: it owns it, or
+/// it was given at least the `user` role (read and append-to).
 fn may_target(owns: bool, rights: AccessRights) -> bool {
     owns || rights.contains(ShareRole::User.rights())
 }

@@ -7,10 +7,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::run_owner::{self, RunOwner};
-use super::{Standing, can_target, credentials, standing, vault};
+use super::{
+    Standing, Status, access_to, credentials, may_target, standing, status, status_of, vault,
+};
 use crate::Error;
 use crate::keyring::KeyRing;
-use padconnect_store::{Connection, Principal, Store, StoreError, SystemUser, Timestamp};
+use padconnect_store::{
+    Connection, MachineGroup, Principal, Store, StoreError, SystemUser, TargetFacts, Timestamp,
+};
 
 /// What a PUT asks for, once its body checked out.
 pub struct ConnectionRequest {
@@ -100,7 +104,16 @@ impl From<Refusal> for Error {
     }
 }
 
-/// Creates or updates connection `id`; `true` when it was created. The
+/// A connection as a PUT left it.
+pub struct Written {
+    pub connection: Connection,
+    /// It was created, not updated.
+    pub created: bool,
+    /// Its status as the answer shows it.
+    pub status: Status,
+}
+
+/// Creates or updates connection `id`. The
 /// checks run in this order, so a request wrong twice gets the first:
 /// the writer's user, the target, its access to it, the credential it
 /// names, the run owner, the Windows credentials, then (for an existing id)
@@ -114,7 +127,7 @@ pub async fn put(
     admin: impl AsyncFnOnce() -> Result<bool, StoreError>,
     id: ConnectionId,
     request: ConnectionRequest,
-) -> Result<(Connection, bool), Error> {
+) -> Result<Written, Error> {
     let env = writer.environment;
     let user = writer.user.ok_or(Refusal::NoUser(env))?;
     let group = store
@@ -125,7 +138,8 @@ pub async fn put(
             target: request.target.to_string(),
             environment: env,
         })?;
-    if !can_target(store, user, &group).await? {
+    let (owns, rights) = access_to(store, user, &group).await?;
+    if !may_target(owns, rights) {
         return Err(Refusal::TargetNotShared { id: group.id }.into());
     }
     if let Some(credential) = request.credential {
@@ -147,7 +161,12 @@ pub async fn put(
                 .await?;
             tx.commit().await?;
         }
-        return Ok((connection, true));
+        let facts = facts_of_new(store, &group, owns, rights).await?;
+        return Ok(Written {
+            status: status_of(&connection, Some(&facts)),
+            connection,
+            created: true,
+        });
     }
     // The id is taken: an update, by its owner (or an editor or administrator).
     let existing = store
@@ -179,7 +198,36 @@ pub async fn put(
     tx.set_connection_credentials(&env, &id, verified.as_ref())
         .await?;
     tx.commit().await?;
-    Ok((updated, false))
+    Ok(Written {
+        status: status(store, &updated).await?,
+        connection: updated,
+        created: false,
+    })
+}
+
+/// The facts a new connection's status rests on, as
+/// [`Store::target_facts`] would read them right after its creation: the
+/// checks of [`put`] have just established all but the machines. Its
+/// creator is the writer, an enabled member of the environment that may
+/// target the group; the credentials are the ones just verified (or none
+/// were checked). Reading only the machines spares every PUT the join.
+async fn facts_of_new(
+    store: &Store,
+    group: &MachineGroup,
+    creator_owns: bool,
+    creator_rights: padconnect_core::AccessRights,
+) -> Result<TargetFacts, StoreError> {
+    let (has_machines, has_online_machines) = store.machine_presence(group.id).await?;
+    Ok(TargetFacts {
+        group_name: group.name.clone(),
+        flowgrouptype: group.flowgrouptype,
+        has_machines,
+        has_online_machines,
+        credentials_current: true,
+        creator_is_member: true,
+        creator_owns,
+        creator_rights,
+    })
 }
 
 /// The row a request makes: the password and the run owner's PFX sealed,

@@ -46,16 +46,15 @@ pub async fn put(
         body.map_err(|e| ApiError::new(e.status(), "RequestEntityTooLarge", e.body_text()))?;
     let id = target(&params)?;
     let request = service::parse_request(&body, &ctx)?;
-    let (connection, created) = service::put(&state, &ctx, id, request).await?;
-    let status = service::status(&state, &connection).await?;
-    let code = if created {
+    let written = service::put(&state, &ctx, id, request).await?;
+    let code = if written.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     render::json(
         code,
-        &render::connection(&connection, &status, ctx.caller.tenant_id),
+        &render::connection(&written.connection, &written.status, ctx.caller.tenant_id),
     )
 }
 

@@ -14,7 +14,7 @@ use super::ApiError;
 use super::context::ApiContext;
 use crate::state::AppState;
 use padconnect_domain::connections::run_owner::{self, RunOwner};
-use padconnect_domain::connections::{ConnectionRequest, Refusal, Writer};
+use padconnect_domain::connections::{ConnectionRequest, Refusal, Writer, Written};
 use padconnect_store::Connection;
 
 /// Reads and checks the body of a PUT: the seed's shape, the environment
@@ -208,13 +208,13 @@ fn check_environment(properties: &Map<String, Value>, ctx: &ApiContext) -> Resul
     Ok(())
 }
 
-/// Creates or updates the connection as the caller; `true` when it was created.
+/// Creates or updates the connection as the caller.
 pub async fn put(
     state: &AppState,
     ctx: &ApiContext,
     id: ConnectionId,
     request: ConnectionRequest,
-) -> Result<(Connection, bool), ApiError> {
+) -> Result<Written, ApiError> {
     let user = ctx.member(&state.store).await?;
     let writer = Writer {
         tenant_id: ctx.caller.tenant_id,

@@ -201,3 +201,48 @@ machines = [{{ name = "PAY-01", accounts = [
         "{error}"
     );
 }
+
+/// A PUT that creates a connection answers the status a GET then reads:
+/// the answer's facts come from the PUT's own checks and a read of the
+/// group's machines, not from the join a GET runs, so both are held to
+/// one answer here, for a group whose account was verified, one whose
+/// machines are all offline and one that declares no accounts.
+#[tokio::test]
+async fn a_new_connections_status_is_the_one_a_get_reads() {
+    let (platform, _dir) = start().await;
+    let token = app_token(&platform, SECRET_APP).await;
+    for (group, username, password, expected) in [
+        (
+            PAYROLL_GROUP,
+            "FABRIKAM\\payroll-svc",
+            "Payr0ll-Pass!",
+            "Connected",
+        ),
+        (
+            DARK_GROUP,
+            "CONTOSO\\anyone",
+            "any-password",
+            "MachineOffline",
+        ),
+        (SHARED_GROUP, "CONTOSO\\anyone", "any-password", "Connected"),
+    ] {
+        let path = connection_path(&uuid::Uuid::new_v4().to_string());
+        let body = body(group, username, password);
+        let put = call(
+            &platform,
+            reqwest::Method::PUT,
+            &path,
+            Some(&token),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::CREATED, "{group}: {}", put.text);
+        let get = call(&platform, reqwest::Method::GET, &path, Some(&token), None).await;
+        let statuses = &put.body["properties"]["statuses"];
+        assert_eq!(statuses, &get.body["properties"]["statuses"], "{group}");
+        let shown = statuses[0]["error"]["code"]
+            .as_str()
+            .or(statuses[0]["status"].as_str());
+        assert_eq!(shown, Some(expected), "{group}: {statuses}");
+    }
+}
