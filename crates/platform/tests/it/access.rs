@@ -1,7 +1,6 @@
 //! Reading access (RetrievePrincipalAccess, RetrieveSharedPrincipalsAndAccess)
 //! and managing application users through the Web API.
 
-use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_platform::RunningPlatform;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -230,16 +229,7 @@ async fn shared_principals_list_who_a_group_was_shared_with() {
 }
 
 async fn lonely_token(platform: &RunningPlatform) -> String {
-    TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            LONELY_APP,
-            &ClientCredential::Secret(Secret::new(SECRET)),
-            DV_SCOPE,
-        )
-        .await
-        .unwrap()
-        .token
+    app_token_for(platform, LONELY_APP, DV_SCOPE).await
 }
 
 #[tokio::test]

@@ -8,9 +8,9 @@ use crate::support::*;
 
 async fn arm_token(platform: &padconnect_platform::RunningPlatform) -> String {
     // The scope as the Azure CLI writes it, with the double slash.
-    let token = secret_token(
-        &reqwest::Client::new(),
-        &format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()),
+    let token = app_token_for(
+        platform,
+        SECRET_APP,
         "https://management.core.windows.net//.default",
     )
     .await;
@@ -89,9 +89,9 @@ async fn arm_errors_are_arms() {
     );
 
     // A Power Platform token is not an ARM token.
-    let pp = secret_token(
-        &reqwest::Client::new(),
-        &format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()),
+    let pp = app_token_for(
+        &platform,
+        SECRET_APP,
         "https://api.powerplatform.com/.default",
     )
     .await;

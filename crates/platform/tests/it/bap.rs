@@ -9,34 +9,9 @@ use crate::support::*;
 
 const BAP_SCOPE: &str = "https://service.powerapps.com/.default";
 
-async fn token(platform: &padconnect_platform::RunningPlatform, form: &[(&str, &str)]) -> String {
-    let reply: Value = reqwest::Client::new()
-        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = reply["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{reply}"));
-    let claims = jsonwebtoken::dangerous::insecure_decode::<Value>(token)
-        .unwrap()
-        .claims;
-    assert_eq!(claims["aud"], "https://service.powerapps.com/");
-    token.to_owned()
-}
-
+/// App `app`'s token for BAP.
 async fn app_token(platform: &padconnect_platform::RunningPlatform, app: &str) -> String {
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", app),
-        ("client_secret", SECRET),
-        ("scope", BAP_SCOPE),
-    ];
-    token(platform, &form).await
+    app_token_for(platform, app, BAP_SCOPE).await
 }
 
 async fn get(url: &str, token: &str) -> (StatusCode, Value) {
@@ -99,17 +74,7 @@ async fn bap_names_an_environments_dataverse_to_whom_may_see_it() {
     assert_eq!(environment["properties"]["tenantId"], TENANT_ID);
 
     // The tenant's administrator reads the admin scope.
-    let admin = token(
-        &platform,
-        &[
-            ("grant_type", "password"),
-            ("client_id", SECRET_APP),
-            ("username", USER),
-            ("password", PASSWORD),
-            ("scope", BAP_SCOPE),
-        ],
-    )
-    .await;
+    let admin = user_token(&platform, BAP_SCOPE).await;
     let (status, environment) = get(&environment_url(&platform, true, ENVIRONMENT), &admin).await;
     assert_eq!(status, StatusCode::OK, "{environment}");
     assert_eq!(
@@ -142,9 +107,9 @@ async fn bap_refuses_what_is_not_addressed_to_it() {
     assert_eq!(missing["error"]["code"], "MissingApiVersionParameter");
 
     // A token for the Power Platform API is not one for BAP.
-    let api = secret_token(
-        &reqwest::Client::new(),
-        &format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()),
+    let api = app_token_for(
+        &platform,
+        SECRET_APP,
         "https://api.powerplatform.com/.default",
     )
     .await;
@@ -191,14 +156,7 @@ fn fixture(name: &str) -> Value {
 #[tokio::test]
 async fn the_terraform_environments_data_source_reads_the_list_and_each_currency() {
     let (platform, _world) = start_identity(false).await;
-    let form = [
-        ("grant_type", "password"),
-        ("client_id", SECRET_APP),
-        ("username", USER),
-        ("password", PASSWORD),
-        ("scope", BAP_SCOPE),
-    ];
-    let admin = token(&platform, &form).await;
+    let admin = user_token(&platform, BAP_SCOPE).await;
     let list_url = format!(
         "{}/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?%24expand=properties%2FbillingPolicy%2Cproperties%2FcopilotPolicies&api-version=2023-06-01",
         platform.url()

@@ -13,31 +13,14 @@ use crate::support::*;
 pub const PP_SCOPE: &str = "https://api.powerplatform.com/.default";
 pub const WINDOWS_PASSWORD: &str = "Wind0ws-P@ssw0rd!";
 
+/// App `client_id`'s token for the connections API.
 pub async fn app_token(platform: &RunningPlatform, client_id: &str) -> String {
-    TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            client_id,
-            &ClientCredential::Secret(Secret::new(SECRET)),
-            PP_SCOPE,
-        )
-        .await
-        .unwrap()
-        .token
+    app_token_for(platform, client_id, PP_SCOPE).await
 }
 
+/// The administrator's token for the connections API.
 pub async fn admin_token(platform: &RunningPlatform) -> String {
-    TokenClient::new(reqwest::Client::new(), &platform.url())
-        .password(
-            TENANT_ID,
-            SECRET_APP,
-            USER,
-            &Secret::new(PASSWORD),
-            PP_SCOPE,
-        )
-        .await
-        .unwrap()
-        .token
+    user_token(platform, PP_SCOPE).await
 }
 
 /// The seed's body, exactly, with the ids filled in.

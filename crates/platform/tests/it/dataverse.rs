@@ -1,6 +1,6 @@
 //! The Dataverse Web API subset: tables, OData queries, sharing, rights.
 
-use padconnect_client::{ClientCredential, Secret, TokenClient};
+use padconnect_client::Secret;
 use padconnect_platform::RunningPlatform;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -9,25 +9,14 @@ use crate::support::*;
 
 pub const DV_SCOPE: &str = "https://contoso.crm.dynamics.com/.default";
 
+/// The secret app's token for Dataverse.
 pub async fn app_token(platform: &RunningPlatform) -> String {
-    TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            SECRET_APP,
-            &ClientCredential::Secret(Secret::new(SECRET)),
-            DV_SCOPE,
-        )
-        .await
-        .unwrap()
-        .token
+    app_token_for(platform, SECRET_APP, DV_SCOPE).await
 }
 
+/// The administrator's token for `scope`.
 pub async fn admin_token(platform: &RunningPlatform, scope: &str) -> String {
-    TokenClient::new(reqwest::Client::new(), &platform.url())
-        .password(TENANT_ID, SECRET_APP, USER, &Secret::new(PASSWORD), scope)
-        .await
-        .unwrap()
-        .token
+    user_token(platform, scope).await
 }
 
 pub struct Reply {
@@ -384,16 +373,12 @@ async fn sharing_a_group_lets_the_service_principal_connect_and_revoking_breaks_
         StatusCode::OK
     );
 
-    let api_token = TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            SECRET_APP,
-            &ClientCredential::Secret(Secret::new(SECRET)),
-            "https://api.powerplatform.com/.default",
-        )
-        .await
-        .unwrap()
-        .token;
+    let api_token = app_token_for(
+        &platform,
+        SECRET_APP,
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
     let connections = padconnect_client::ConnectionsClient::new(
         reqwest::Client::new(),
         padconnect_client::Target::platform(&platform.url()),

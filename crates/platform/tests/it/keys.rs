@@ -14,8 +14,7 @@ use crate::support::*;
 const PP_SCOPE: &str = "https://api.powerplatform.com/.default";
 
 async fn token(platform: &RunningPlatform) -> String {
-    let url = format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url());
-    secret_token(&reqwest::Client::new(), &url, PP_SCOPE).await
+    app_token_for(platform, SECRET_APP, PP_SCOPE).await
 }
 
 /// What the connections API answers this token.

@@ -2,9 +2,7 @@
 //! `-joinmachinegroup`): the group password, the rights, the 50-machine
 //! limit, and what joining does to connections that targeted the machine.
 
-use padconnect_client::{
-    ClientCredential, ConnectionsClient, DesktopFlowConnection, Secret, Target, TokenClient,
-};
+use padconnect_client::{ConnectionsClient, DesktopFlowConnection, Secret, Target};
 use padconnect_core::{ConnectionId, EnvironmentId};
 use padconnect_platform::RunningPlatform;
 use reqwest::{Method, StatusCode};
@@ -100,16 +98,12 @@ async fn me(platform: &RunningPlatform, token: &str) -> String {
 }
 
 async fn connections(platform: &RunningPlatform) -> ConnectionsClient {
-    let token = TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            SECRET_APP,
-            &ClientCredential::Secret(Secret::new(SECRET)),
-            "https://api.powerplatform.com/.default",
-        )
-        .await
-        .unwrap()
-        .token;
+    let token = app_token_for(
+        platform,
+        SECRET_APP,
+        "https://api.powerplatform.com/.default",
+    )
+    .await;
     ConnectionsClient::new(
         reqwest::Client::new(),
         Target::platform(&platform.url()),

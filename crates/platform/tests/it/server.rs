@@ -340,13 +340,9 @@ async fn a_body_that_never_finishes_gets_408_at_the_request_deadline() {
     config.request_timeout = 1;
     let platform = padconnect_platform::Platform::start(config).await.unwrap();
     // The connections API checks the caller before it reads a body.
-    let token = crate::support::secret_token(
-        &reqwest::Client::new(),
-        &format!(
-            "{}/{}/oauth2/v2.0/token",
-            platform.url(),
-            crate::support::TENANT_ID
-        ),
+    let token = crate::support::app_token_for(
+        &platform,
+        crate::support::SECRET_APP,
         "https://api.powerplatform.com/.default",
     )
     .await;

@@ -89,16 +89,7 @@ pub(crate) async fn dataverse(
 }
 
 pub(crate) async fn dv_token(platform: &RunningPlatform, client_id: &str) -> String {
-    padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            client_id,
-            &padconnect_client::ClientCredential::Secret(padconnect_client::Secret::new(SECRET)),
-            DV_SCOPE,
-        )
-        .await
-        .unwrap()
-        .token
+    app_token_for(platform, client_id, DV_SCOPE).await
 }
 
 /// A shared_uiflow connection made through the connections API by the app
@@ -854,16 +845,12 @@ async fn value_types_another_solutions_flow_environment_bindings_and_other_envir
     let (_, started) = dataverse(&platform, &token, Method::POST, "ImportSolutionAsync", Some(json!({
         "SolutionParameters": {"StageSolutionUploadId": staged["StageSolutionResults"]["StageSolutionUploadId"]},
     }))).await;
-    let other = padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            SECRET_APP,
-            &padconnect_client::ClientCredential::Secret(padconnect_client::Secret::new(SECRET)),
-            "https://contosotest.crm.dynamics.com/.default",
-        )
-        .await
-        .unwrap()
-        .token;
+    let other = app_token_for(
+        &platform,
+        SECRET_APP,
+        "https://contosotest.crm.dynamics.com/.default",
+    )
+    .await;
     let id = started["AsyncOperationId"].as_str().unwrap();
     let reply = reqwest::Client::new()
         .get(format!(

@@ -240,6 +240,38 @@ shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
     }
 }
 
+/// An access token for `scope` as app `client_id` (its secret is
+/// [`SECRET`]), from the platform's token endpoint through the client's own
+/// `TokenClient`: the one way the tests get an app's token.
+pub async fn app_token_for(platform: &RunningPlatform, client_id: &str, scope: &str) -> String {
+    padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
+        .client_credentials(
+            TENANT_ID,
+            client_id,
+            &padconnect_client::ClientCredential::Secret(padconnect_client::Secret::new(SECRET)),
+            scope,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no token for app {client_id}, {scope}: {e}"))
+        .token
+}
+
+/// An access token for `scope` as the tenant's administrator [`USER`],
+/// signed in with its password through [`SECRET_APP`].
+pub async fn user_token(platform: &RunningPlatform, scope: &str) -> String {
+    padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
+        .password(
+            TENANT_ID,
+            SECRET_APP,
+            USER,
+            &padconnect_client::Secret::new(PASSWORD),
+            scope,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no token for {USER}, {scope}: {e}"))
+        .token
+}
+
 /// An access token for `scope` as the secret app, from the token endpoint at
 /// `url` (`.../oauth2/v2.0/token`), through `http`.
 pub async fn secret_token(http: &reqwest::Client, url: &str, scope: &str) -> String {

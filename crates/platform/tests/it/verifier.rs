@@ -10,25 +10,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-async fn token(platform: &RunningPlatform, client_id: &str, scope: &str) -> String {
-    let reply = reqwest::Client::new()
-        .post(format!("{}/{TENANT_ID}/oauth2/v2.0/token", platform.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", SECRET),
-            ("scope", scope),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = reply.json().await.unwrap();
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 fn dataverse_scope() -> &'static str {
     "https://contoso.crm.dynamics.com/.default"
 }
@@ -106,7 +87,7 @@ async fn a_good_token_is_accepted_by_cloud_or_platform_audience() {
         dataverse_scope().to_owned(),
         format!("{}/orgs/contoso/.default", platform.url()),
     ] {
-        let token = token(&platform, SECRET_APP, &scope).await;
+        let token = app_token_for(&platform, SECRET_APP, &scope).await;
         let (status, _, body) = who_am_i(&platform, Some(&token)).await;
         assert_eq!(status, StatusCode::OK, "{scope}: {body}");
         assert_eq!(
@@ -124,7 +105,7 @@ async fn a_good_token_is_accepted_by_cloud_or_platform_audience() {
 #[tokio::test]
 async fn each_bad_token_is_refused_with_its_reason() {
     let (platform, _world) = start_identity(false).await;
-    let good = token(&platform, SECRET_APP, dataverse_scope()).await;
+    let good = app_token_for(&platform, SECRET_APP, dataverse_scope()).await;
     let parts: Vec<&str> = good.split('.').collect();
 
     assert_refused(&platform, None, "").await;
@@ -174,7 +155,7 @@ async fn each_bad_token_is_refused_with_its_reason() {
 
     assert_refused(&platform, Some("not.a.jwt"), "well-formed").await;
 
-    let other_api = token(
+    let other_api = app_token_for(
         &platform,
         SECRET_APP,
         "https://api.powerplatform.com/.default",
@@ -219,7 +200,7 @@ async fn each_bad_token_is_refused_with_its_reason() {
 #[tokio::test]
 async fn a_principal_without_a_user_in_the_environment_gets_403() {
     let (platform, _world) = start_identity(false).await;
-    let lonely = token(&platform, LONELY_APP, dataverse_scope()).await;
+    let lonely = app_token_for(&platform, LONELY_APP, dataverse_scope()).await;
     let (status, _, body) = who_am_i(&platform, Some(&lonely)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "0x80072560");
@@ -238,17 +219,8 @@ async fn a_principal_without_a_user_in_the_environment_gets_403() {
         "{body}"
     );
 
-    let person = padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
-        .password(
-            TENANT_ID,
-            SECRET_APP,
-            USER,
-            &padconnect_client::Secret::new(PASSWORD),
-            dataverse_scope(),
-        )
-        .await
-        .unwrap();
-    let (status, _, body) = who_am_i(&platform, Some(&person.token)).await;
+    let person = user_token(&platform, dataverse_scope()).await;
+    let (status, _, body) = who_am_i(&platform, Some(&person)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     platform.shutdown().await.unwrap();
 }
