@@ -476,6 +476,42 @@ async fn every_clouds_power_platform_scope_gets_a_token_the_api_takes() {
     platform.shutdown().await.unwrap();
 }
 
+/// Every cloud's BAP (PowerApps) scope, as the Terraform provider's
+/// `*_POWERAPPS_SCOPE` constants (`internal/constants/constants.go`) name
+/// them, gets a token whose `aud` keeps the slash, as Entra's does for
+/// `https://service.powerapps.com/.default`, and BAP takes it.
+#[tokio::test]
+async fn every_clouds_bap_scope_gets_a_token_bap_takes() {
+    let (platform, _world) = start_identity(false).await;
+    let url = token_url(&platform.url(), TENANT_ID);
+    for resource in [
+        "https://service.powerapps.com",
+        "https://service.powerapps.us",
+        "https://high.service.apps.appsplatform.us",
+        "https://service.apps.appsplatform.us",
+        "https://service.powerapps.cn",
+        "https://service.powerapps.eaglex.ic.gov",
+        "https://service.powerapps.microsoft.scloud",
+    ] {
+        let scope = format!("{resource}/.default");
+        let reply = post_form(&url, &secret_form(SECRET, &scope)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
+        let token = reply.body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(claims(&token)["aud"], format!("{resource}/"));
+        let listed = reqwest::Client::new()
+            .get(format!(
+                "{}/bap/providers/Microsoft.BusinessAppPlatform/environments?api-version=2023-06-01",
+                platform.url()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listed.status(), StatusCode::OK, "{resource}");
+    }
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn dataverse_scopes_by_cloud_or_platform_url() {
     let (platform, _world) = start_identity(false).await;
