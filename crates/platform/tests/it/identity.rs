@@ -447,8 +447,11 @@ async fn every_error_has_entras_code_and_status() {
 #[tokio::test]
 async fn every_clouds_power_platform_scope_gets_a_token_the_api_takes() {
     let (platform, _world) = start_identity(false).await;
-    let url = token_url(&platform.url(), TENANT_ID);
-    for resource in [
+    let api = format!(
+        "{}/environments/{ENVIRONMENT}/connectivity/connections?api-version=1",
+        platform.url()
+    );
+    let resources = [
         "https://api.powerplatform.com",
         "https://api.gov.powerplatform.microsoft.us",
         "https://api.high.powerplatform.microsoft.us",
@@ -456,22 +459,9 @@ async fn every_clouds_power_platform_scope_gets_a_token_the_api_takes() {
         "https://api.powerplatform.partner.microsoftonline.cn",
         "https://api.powerplatform.eaglex.ic.gov",
         "https://api.powerplatform.microsoft.scloud",
-    ] {
-        let scope = format!("{resource}/.default");
-        let reply = post_form(&url, &secret_form(SECRET, &scope)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
-        let token = reply.body["access_token"].as_str().unwrap().to_owned();
-        assert_eq!(claims(&token)["aud"], resource);
-        let listed = reqwest::Client::new()
-            .get(format!(
-                "{}/environments/{ENVIRONMENT}/connectivity/connections?api-version=1",
-                platform.url()
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(listed.status(), StatusCode::OK, "{resource}");
+    ];
+    for resource in resources {
+        scope_gets_a_token_taken_at(&platform, resource, resource, &api).await;
     }
     platform.shutdown().await.unwrap();
 }
@@ -483,8 +473,11 @@ async fn every_clouds_power_platform_scope_gets_a_token_the_api_takes() {
 #[tokio::test]
 async fn every_clouds_bap_scope_gets_a_token_bap_takes() {
     let (platform, _world) = start_identity(false).await;
-    let url = token_url(&platform.url(), TENANT_ID);
-    for resource in [
+    let bap = format!(
+        "{}/bap/providers/Microsoft.BusinessAppPlatform/environments?api-version=2023-06-01",
+        platform.url()
+    );
+    let resources = [
         "https://service.powerapps.com",
         "https://service.powerapps.us",
         "https://high.service.apps.appsplatform.us",
@@ -492,24 +485,35 @@ async fn every_clouds_bap_scope_gets_a_token_bap_takes() {
         "https://service.powerapps.cn",
         "https://service.powerapps.eaglex.ic.gov",
         "https://service.powerapps.microsoft.scloud",
-    ] {
-        let scope = format!("{resource}/.default");
-        let reply = post_form(&url, &secret_form(SECRET, &scope)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
-        let token = reply.body["access_token"].as_str().unwrap().to_owned();
-        assert_eq!(claims(&token)["aud"], format!("{resource}/"));
-        let listed = reqwest::Client::new()
-            .get(format!(
-                "{}/bap/providers/Microsoft.BusinessAppPlatform/environments?api-version=2023-06-01",
-                platform.url()
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(listed.status(), StatusCode::OK, "{resource}");
+    ];
+    for resource in resources {
+        let aud = format!("{resource}/");
+        scope_gets_a_token_taken_at(&platform, resource, &aud, &bap).await;
     }
     platform.shutdown().await.unwrap();
+}
+
+/// `{resource}/.default` gets the secret app a token whose `aud` is `aud`,
+/// and a GET of `api` with it answers 200.
+async fn scope_gets_a_token_taken_at(
+    platform: &padconnect_platform::RunningPlatform,
+    resource: &str,
+    aud: &str,
+    api: &str,
+) {
+    let url = token_url(&platform.url(), TENANT_ID);
+    let scope = format!("{resource}/.default");
+    let reply = post_form(&url, &secret_form(SECRET, &scope)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
+    let token = reply.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&token)["aud"], aud);
+    let answered = reqwest::Client::new()
+        .get(api)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), StatusCode::OK, "{resource}");
 }
 
 #[tokio::test]
