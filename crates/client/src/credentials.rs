@@ -5,13 +5,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use padconnect_jwt::{Algorithm, Header, RsaSigningKey};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
@@ -43,7 +41,7 @@ impl fmt::Debug for Secret {
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
-    key: Arc<RsaKeyPair>,
+    key: RsaSigningKey,
 }
 
 impl fmt::Debug for Certificate {
@@ -66,8 +64,8 @@ impl Certificate {
             ClientError::Credential("the certificate file holds no PEM PRIVATE KEY".into())
         })?;
         let key = match &key {
-            PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
-            PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
+            PrivateKeyDer::Pkcs8(k) => RsaSigningKey::from_pkcs8_der(k.secret_pkcs8_der()),
+            PrivateKeyDer::Pkcs1(k) => RsaSigningKey::from_pkcs1_der(k.secret_pkcs1_der()),
             _ => {
                 return Err(ClientError::Credential(
                     "the certificate's private key is not an RSA key".into(),
@@ -79,10 +77,7 @@ impl Certificate {
                 "the certificate's private key is not a usable RSA key: {e}"
             ))
         })?;
-        Ok(Self {
-            der,
-            key: Arc::new(key),
-        })
+        Ok(Self { der, key })
     }
 
     /// From a PKCS#12 (PFX) file and its password, which may be empty, as
@@ -108,16 +103,13 @@ impl Certificate {
             })?
             .as_der()
             .to_vec();
-        let key = RsaKeyPair::from_pkcs8(chain.key().as_der()).map_err(|_| {
+        let key = RsaSigningKey::from_pkcs8_der(chain.key().as_der()).map_err(|_| {
             ClientError::Credential(
                 "the PFX's private key is not an RSA key, as Entra ID certificate credentials are"
                     .into(),
             )
         })?;
-        Ok(Self {
-            der,
-            key: Arc::new(key),
-        })
+        Ok(Self { der, key })
     }
 
     /// From a file's bytes: PEM text, else PKCS#12 with `password`.
@@ -147,8 +139,14 @@ impl Certificate {
         pss: bool,
     ) -> Result<String, ClientError> {
         let header = match pss {
-            true => json!({ "alg": "PS256", "typ": "JWT", "x5t#S256": self.x5t_s256() }),
-            false => json!({ "alg": "RS256", "typ": "JWT", "x5t": self.x5t() }),
+            true => Header {
+                x5t_s256: Some(self.x5t_s256()),
+                ..Header::new(Algorithm::PS256)
+            },
+            false => Header {
+                x5t: Some(self.x5t()),
+                ..Header::new(Algorithm::RS256)
+            },
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -158,37 +156,18 @@ impl Certificate {
             "aud": audience, "iss": client_id, "sub": client_id, "jti": uuid::Uuid::new_v4(),
             "nbf": now, "iat": now, "exp": now + 600,
         });
-        self.sign_jwt(&header, &claims)
+        padconnect_jwt::sign(&header, &claims, &self.key).map_err(signing_failed)
     }
 
-    /// Signs a JWT with this certificate's key, by the header's `alg`
-    /// (RS256 or PS256).
+    /// Signs a JWT with this certificate's key under any header, by its
+    /// `alg` (RS256 or PS256): for assertions [`Header`] cannot hold.
     pub fn sign_jwt(&self, header: &Value, claims: &Value) -> Result<String, ClientError> {
-        let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match header["alg"].as_str() {
-            Some("RS256") => &RSA_PKCS1_SHA256,
-            Some("PS256") => &RSA_PSS_SHA256,
-            other => {
-                return Err(ClientError::Credential(format!(
-                    "cannot sign a JWT with alg {other:?}"
-                )));
-            }
-        };
-        let message = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut signature = vec![0; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                padding,
-                &SystemRandom::new(),
-                message.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| ClientError::Credential("cannot sign the client assertion".into()))?;
-        Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        padconnect_jwt::sign_json(header, claims, &self.key).map_err(signing_failed)
     }
+}
+
+fn signing_failed(error: padconnect_jwt::Error) -> ClientError {
+    ClientError::Credential(format!("cannot sign the client assertion: {error}"))
 }
 
 /// How a service principal proves who it is.

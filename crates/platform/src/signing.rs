@@ -23,9 +23,6 @@ use parking_lot::RwLock;
 use std::time::Duration;
 
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, PublicKeyComponents};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::DecodingKey;
@@ -33,6 +30,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use padconnect_domain::keyring::KeyRing;
+use padconnect_jwt::{Algorithm, Header, RsaSigningKey};
 use padconnect_store::{SigningKey, Store, StoreError, Timestamp};
 
 /// The longest a token lives, plus the verifier's clock skew: how long a
@@ -65,7 +63,9 @@ pub enum SigningError {
 /// A key that may sign.
 struct ActiveKey {
     kid: String,
-    pair: Arc<RsaKeyPair>,
+    key: RsaSigningKey,
+    /// RS256 with `kid` and `x5t`, as Entra ID's v1 tokens carry.
+    header: Header,
     retire_at: Timestamp,
 }
 
@@ -87,7 +87,7 @@ struct KeySet {
     published: Vec<Arc<PublishedKey>>,
     /// Every key opened, by kid: a refresh reuses them instead of unsealing
     /// and parsing RSA keys again.
-    opened: Vec<(Arc<RsaKeyPair>, Arc<PublishedKey>)>,
+    opened: Vec<(RsaSigningKey, Arc<PublishedKey>)>,
     loaded_at: Timestamp,
 }
 
@@ -99,7 +99,6 @@ pub struct SigningKeys {
     current: RwLock<Arc<KeySet>>,
     /// Serialises re-reads and key creation within this process.
     reload: Mutex<()>,
-    rng: SystemRandom,
 }
 
 impl SigningKeys {
@@ -109,6 +108,11 @@ impl SigningKeys {
         keyring: Arc<KeyRing>,
         lifetime_secs: i64,
     ) -> Result<Self, SigningError> {
+        // Before any token is decoded here, so that jsonwebtoken takes the
+        // provider that signs with keys parsed once (padconnect_jwt).
+        if !padconnect_jwt::install() {
+            tracing::debug!("jsonwebtoken's provider was chosen before; tokens sign slower");
+        }
         let set = load_or_create(&store, &keyring, lifetime_secs, false, None).await?;
         Ok(Self {
             store,
@@ -116,7 +120,6 @@ impl SigningKeys {
             lifetime_secs,
             current: RwLock::new(Arc::new(set)),
             reload: Mutex::new(()),
-            rng: SystemRandom::new(),
         })
     }
 
@@ -132,23 +135,8 @@ impl SigningKeys {
     )]
     pub fn sign<C: Serialize>(&self, claims: &C) -> String {
         let active = self.snapshot().active.clone();
-        let header = serde_json::json!({ "typ": "JWT", "alg": "RS256", "x5t": active.kid, "kid": active.kid });
-        let message = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"))
-        );
-        let mut signature = vec![0; active.pair.public_modulus_len()];
-        active
-            .pair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &self.rng,
-                message.as_bytes(),
-                &mut signature,
-            )
-            .expect("RSA signing with a valid key cannot fail");
-        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+        padconnect_jwt::sign(&active.header, claims, &active.key)
+            .expect("claims of strings and numbers sign with a key opening checked")
     }
 
     /// The published keys, for the JWKS.
@@ -290,21 +278,22 @@ async fn load_or_create(
             .cloned();
         let key = match known {
             Some(key) => Ok(key),
-            None => open_key(keyring, row).and_then(|pair| {
-                let published = publish(row, &pair)?;
-                Ok((Arc::new(pair), Arc::new(published)))
+            None => open_key(keyring, row).and_then(|key| {
+                let published = publish(row, &key)?;
+                Ok((key, Arc::new(published)))
             }),
         };
         match key {
-            Ok((pair, published)) => {
+            Ok((key, published)) => {
                 if row.kid == active_row.kid {
                     active = Some(ActiveKey {
                         kid: row.kid.clone(),
-                        pair: pair.clone(),
+                        key: key.clone(),
+                        header: header_for(&row.kid),
                         retire_at: row.retire_at,
                     });
                 }
-                opened.push((pair, published));
+                opened.push((key, published));
             }
             // A key sealed under a master key this replica lacks cannot be
             // published (its modulus is inside); say so, keep the others.
@@ -329,7 +318,16 @@ async fn load_or_create(
     })
 }
 
-fn open_key(keyring: &KeyRing, row: &SigningKey) -> Result<RsaKeyPair, SigningError> {
+/// The header of every token `kid` signs: RS256 with `kid` and `x5t` (both
+/// the certificate's SHA-1 thumbprint), as Entra ID's v1 tokens carry.
+fn header_for(kid: &str) -> Header {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    header.x5t = Some(kid.to_owned());
+    header
+}
+
+fn open_key(keyring: &KeyRing, row: &SigningKey) -> Result<RsaSigningKey, SigningError> {
     let unreadable = |reason: String| SigningError::Unreadable {
         kid: row.kid.clone(),
         reason,
@@ -337,7 +335,7 @@ fn open_key(keyring: &KeyRing, row: &SigningKey) -> Result<RsaKeyPair, SigningEr
     let pkcs8 = keyring
         .open(&sealing_context(&row.kid), &row.sealed_private)
         .map_err(|e| unreadable(e.to_string()))?;
-    RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| unreadable(e.to_string()))
+    RsaSigningKey::from_pkcs8_der(&pkcs8).map_err(|e| unreadable(e.to_string()))
 }
 
 /// A new RSA-2048 key and its self-signed certificate, sealed for the store.
@@ -370,10 +368,10 @@ fn generate(
     })
 }
 
-fn publish(row: &SigningKey, pair: &RsaKeyPair) -> Result<PublishedKey, SigningError> {
-    let components = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
-    let n = URL_SAFE_NO_PAD.encode(&components.n);
-    let e = URL_SAFE_NO_PAD.encode(&components.e);
+fn publish(row: &SigningKey, key: &RsaSigningKey) -> Result<PublishedKey, SigningError> {
+    let (n, e) = key.public_components();
+    let n = URL_SAFE_NO_PAD.encode(n);
+    let e = URL_SAFE_NO_PAD.encode(e);
     let decoding =
         DecodingKey::from_rsa_components(&n, &e).map_err(|error| SigningError::Unreadable {
             kid: row.kid.clone(),
