@@ -142,6 +142,57 @@ pub async fn find_machine(
     Ok((machine, group))
 }
 
+/// The groups of the actor's environment it may read, each with the rights
+/// it holds: every list of groups or machines shows only these, as a
+/// Dataverse RetrieveMultiple returns only the rows the caller may read
+/// ("Security concepts in Dataverse", record-level access).
+pub async fn readable_groups(
+    store: &Store,
+    actor: Actor<'_>,
+) -> Result<Vec<(MachineGroup, AccessRights)>, StoreError> {
+    let mut readable = Vec::new();
+    for group in store.machine_groups(&actor.user.environment_id).await? {
+        let rights = group_rights(store, actor, &group).await?;
+        if rights.contains(AccessRights::READ) {
+            readable.push((group, rights));
+        }
+    }
+    Ok(readable)
+}
+
+/// A group of the actor's environment that it may read, with the rights it
+/// holds: `NotFound` elsewhere, `Forbidden` (ReadAccess) when it may not
+/// read it. A surface that hides what may not be read words both alike.
+pub async fn read_group(
+    store: &Store,
+    actor: Actor<'_>,
+    id: Uuid,
+) -> Result<(MachineGroup, AccessRights), Error> {
+    let group = find_group(store, actor, id).await?;
+    let record = Record {
+        entity: "flowmachinegroup",
+        id,
+    };
+    let rights = require_rights(store, actor, &group, AccessRights::READ, record).await?;
+    Ok((group, rights))
+}
+
+/// A machine the actor may read (through its group), its group and the
+/// rights held there, as [`read_group`] answers for a group.
+pub async fn read_machine(
+    store: &Store,
+    actor: Actor<'_>,
+    id: Uuid,
+) -> Result<(Machine, MachineGroup, AccessRights), Error> {
+    let (machine, group) = find_machine(store, actor, id).await?;
+    let record = Record {
+        entity: "flowmachine",
+        id,
+    };
+    let rights = require_rights(store, actor, &group, AccessRights::READ, record).await?;
+    Ok((machine, group, rights))
+}
+
 /// Refuses unless the actor holds `needed` on `group`; `record` is what was
 /// asked for (the group, or one of its machines).
 pub async fn require_rights(

@@ -2,7 +2,6 @@
 //! name), as the Web API shows their rows, and which rows a caller may read;
 //! the solution tables are `solution_tables`'.
 
-use padconnect_core::AccessRights;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -214,23 +213,16 @@ impl Table {
             .collect()),
             Self::Organizations => Ok(vec![org_tables::organization_row(&caller.environment)]),
             Self::TransactionCurrencies => Ok(vec![org_tables::currency_row(&caller.environment)]),
-            Self::MachineGroups | Self::Machines => {
+            Self::MachineGroups => Ok(fleet::readable_groups(&state.store, caller.actor())
+                .await?
+                .iter()
+                .map(|(group, _)| group_row(group))
+                .collect()),
+            Self::Machines => {
                 let mut rows = Vec::new();
-                for group in state.store.machine_groups(env).await? {
-                    if !can_read(state, caller, &group).await? {
-                        continue;
-                    }
-                    match self {
-                        Self::MachineGroups => rows.push(group_row(&group)),
-                        _ => rows.extend(
-                            state
-                                .store
-                                .machines_in_group(group.id)
-                                .await?
-                                .iter()
-                                .map(machine_row),
-                        ),
-                    }
+                for (group, _) in fleet::readable_groups(&state.store, caller.actor()).await? {
+                    let machines = state.store.machines_in_group(group.id).await?;
+                    rows.extend(machines.iter().map(machine_row));
                 }
                 Ok(rows)
             }
@@ -257,13 +249,11 @@ impl Table {
                 user.map(|u| system_user_row(&u)).ok_or_else(missing)
             }
             Self::MachineGroups => {
-                let group = group_in(state, caller, id).await?;
-                readable(state, caller, &group, id, self).await?;
+                let (group, _) = fleet::read_group(&state.store, caller.actor(), id).await?;
                 Ok(group_row(&group))
             }
             Self::Machines => {
-                let (machine, group) = machine_in(state, caller, id).await?;
-                readable(state, caller, &group, id, self).await?;
+                let (machine, ..) = fleet::read_machine(&state.store, caller.actor(), id).await?;
                 Ok(machine_row(&machine))
             }
             Self::Credentials => {
@@ -293,24 +283,6 @@ impl Table {
     }
 }
 
-async fn readable(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group: &MachineGroup,
-    id: Uuid,
-    table: Table,
-) -> Result<(), DataverseError> {
-    match can_read(state, caller, group).await? {
-        true => Ok(()),
-        false => Err(DataverseError::missing_right(
-            caller.user.id,
-            "ReadAccess",
-            id,
-            table.logical_name(),
-        )),
-    }
-}
-
 /// A machine group of the caller's environment, or 0x80040217.
 pub async fn group_in(
     state: &AppState,
@@ -328,25 +300,6 @@ pub async fn machine_in(
     id: Uuid,
 ) -> Result<(Machine, MachineGroup), DataverseError> {
     Ok(fleet::find_machine(&state.store, caller.actor(), id).await?)
-}
-
-/// The rights a caller holds on a group (`domain::fleet::group_rights`).
-pub async fn rights_on(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group: &MachineGroup,
-) -> Result<AccessRights, DataverseError> {
-    Ok(fleet::group_rights(&state.store, caller.actor(), group).await?)
-}
-
-async fn can_read(
-    state: &AppState,
-    caller: &DataverseCaller,
-    group: &MachineGroup,
-) -> Result<bool, DataverseError> {
-    Ok(rights_on(state, caller, group)
-        .await?
-        .contains(AccessRights::READ))
 }
 
 /// Dataverse writes times to the second, in UTC.

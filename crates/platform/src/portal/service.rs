@@ -12,7 +12,7 @@ use super::form::Problem;
 use crate::state::AppState;
 use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status};
 use padconnect_domain::fleet::{self, Row};
-use padconnect_domain::{Error, Record};
+use padconnect_domain::{Error, Forbidden};
 use padconnect_store::{
     Connection, GroupType, Machine, MachineGroup, RecordRef, SystemUser, Timestamp,
 };
@@ -27,46 +27,28 @@ pub struct VisibleGroup {
     pub machines: Vec<Machine>,
 }
 
-/// Every group of the environment the actor may read, hidden standalone
-/// groups included, each with its machines.
+/// Every group of the environment the actor may read
+/// ([`fleet::readable_groups`]), hidden standalone groups included, each
+/// with its machines.
 pub async fn visible_groups(
     state: &AppState,
     actor: &Actor,
 ) -> Result<Vec<VisibleGroup>, PortalError> {
     let mut visible = Vec::new();
-    for group in state.store.machine_groups(&actor.environment.id).await? {
-        let rights = fleet::group_rights(&state.store, actor.fleet(), &group).await?;
-        if !rights.contains(AccessRights::READ) {
-            continue;
-        }
-        let machines = state.store.machines_in_group(group.id).await?;
-        visible.push(VisibleGroup {
-            group,
-            rights,
-            machines,
-        });
+    for (group, rights) in fleet::readable_groups(&state.store, actor.fleet()).await? {
+        visible.push(with_machines(state, group, rights).await?);
     }
     Ok(visible)
 }
 
-/// One group of this environment that the actor may read; otherwise 404, as
-/// Dataverse hides what a caller may not read from lists.
+/// One group of this environment that the actor may read
+/// ([`fleet::read_group`]); one it may not read does not exist for it, as
+/// lists leave it out.
 pub async fn group(state: &AppState, actor: &Actor, id: Uuid) -> Result<VisibleGroup, PortalError> {
-    let group = fleet::find_group(&state.store, actor.fleet(), id).await?;
-    let rights = fleet::group_rights(&state.store, actor.fleet(), &group).await?;
-    if !rights.contains(AccessRights::READ) {
-        return Err(Error::NotFound(Record {
-            entity: "flowmachinegroup",
-            id,
-        })
-        .into());
-    }
-    let machines = state.store.machines_in_group(group.id).await?;
-    Ok(VisibleGroup {
-        group,
-        rights,
-        machines,
-    })
+    let (group, rights) = fleet::read_group(&state.store, actor.fleet(), id)
+        .await
+        .map_err(unseen_as_missing)?;
+    with_machines(state, group, rights).await
 }
 
 /// A machine of this environment the actor may read (through its group).
@@ -75,12 +57,31 @@ pub async fn machine(
     actor: &Actor,
     id: Uuid,
 ) -> Result<(Machine, VisibleGroup), PortalError> {
-    let (machine, group) = fleet::find_machine(&state.store, actor.fleet(), id).await?;
-    let missing = || PortalError::not_found(format!("There is no machine {id} that you can see."));
-    let group = self::group(state, actor, group.id)
+    let (machine, group, rights) = fleet::read_machine(&state.store, actor.fleet(), id)
         .await
-        .map_err(|_| missing())?;
-    Ok((machine, group))
+        .map_err(unseen_as_missing)?;
+    Ok((machine, with_machines(state, group, rights).await?))
+}
+
+/// A record the actor may not read, worded as one that is not there.
+fn unseen_as_missing(error: Error) -> Error {
+    match error {
+        Error::Forbidden(Forbidden::Rights { record, .. }) => Error::NotFound(record),
+        other => other,
+    }
+}
+
+async fn with_machines(
+    state: &AppState,
+    group: MachineGroup,
+    rights: AccessRights,
+) -> Result<VisibleGroup, PortalError> {
+    let machines = state.store.machines_in_group(group.id).await?;
+    Ok(VisibleGroup {
+        group,
+        rights,
+        machines,
+    })
 }
 
 /// Creates a standard machine group owned by the actor (Environment Maker
