@@ -5,47 +5,27 @@
 
 use super::*;
 
-/// The opening tag of the element with `id="{id}"`.
-fn tag_of<'a>(page: &'a Page, id: &str) -> &'a str {
-    let at = page
-        .body
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id}: {}", page.body));
-    let start = page.body[..at].rfind('<').unwrap();
-    let end = at + page.body[at..].find('>').unwrap();
-    &page.body[start..=end]
-}
-
 /// `id` is invalid, described by its message, which says `message`.
 fn assert_invalid(page: &Page, id: &str, message: &str) {
-    let tag = tag_of(page, id);
-    let described = format!("aria-invalid=\"true\" aria-describedby=\"{id}-error\"");
-    assert!(tag.contains(&described), "{tag}");
-    let note = format!("<p class=\"field-error\" id=\"{id}-error\">");
-    let at = page.body.find(&note).expect("the message");
-    let text = &page.body[at..at + page.body[at..].find("</p>").unwrap()];
-    assert!(text.contains(message), "{text}");
-    assert_eq!(
-        page.body.matches("aria-invalid=\"true\"").count(),
-        1,
-        "one field"
-    );
-    assert!(!page.body.contains("<title>Bad Request"));
+    let field = format!("#{id}[aria-invalid=\"true\"][aria-describedby=\"{id}-error\"]");
+    assert!(page.has(&field), "{field}: {}", page.body);
+    let note = page.text(&format!("p.field-error#{id}-error"));
+    assert!(note.contains(message), "{note}");
+    assert_eq!(page.count("[aria-invalid=\"true\"]"), 1, "one field");
+    assert!(!page.title().starts_with("Bad Request"));
 }
 
 /// A side panel is open over its page, which is out of the keyboard's reach.
 fn assert_panel(page: &Page, title: &str) {
+    assert!(page.has("div.shell[inert]"), "{}", page.body);
     assert!(
-        page.body.contains("<div class=\"shell\" inert>"),
-        "{}",
-        page.body
+        page.has(
+            "div.panel[role=\"dialog\"][aria-modal=\"true\"][aria-labelledby=\"panel-title\"]"
+        )
     );
-    assert!(page.body.contains(
-        "<div class=\"panel\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"panel-title\">"
-    ));
-    assert!(
-        page.body
-            .contains(&format!("<h1 id=\"panel-title\">{title}</h1>")),
+    assert_eq!(
+        page.text("div.panel h1#panel-title"),
+        title,
         "{}",
         page.body
     );
@@ -57,21 +37,17 @@ async fn new_machine_group_is_a_command_and_a_panel_that_keeps_what_was_typed() 
     let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
     let groups = env_path("/machines/groups");
     let list = admin.get(&groups).await;
-    let command = format!("<a class=\"command\" href=\"{groups}?panel=new\">");
-    assert!(list.body.contains(&command), "{}", list.body);
-    assert!(list.body.contains("<span>New machine group</span>"));
-    assert!(
-        !list.body.contains("id=\"group-name\""),
-        "no form until asked"
-    );
+    let command = format!("a.command[href=\"{groups}?panel=new\"] > span");
+    assert_eq!(list.text(&command), "New machine group", "{}", list.body);
+    assert!(!list.has("#group-name"), "no form until asked");
 
     let panel = admin.get(&format!("{groups}?panel=new")).await;
     assert_eq!(panel.status, StatusCode::OK);
     assert_panel(&panel, "New machine group");
-    assert!(panel.body.contains(&format!(
-        "<form method=\"post\" action=\"{groups}\" novalidate><input type=\"hidden\" name=\"csrf\""
+    assert!(panel.has(&format!(
+        "form[method=\"post\"][action=\"{groups}\"][novalidate] > input[type=\"hidden\"][name=\"csrf\"]:first-child"
     )));
-    assert!(tag_of(&panel, "group-name").contains("autofocus"));
+    assert!(panel.has("input#group-name[autofocus]"));
 
     // A blank name: the same panel, 400, the message beside the name.
     let blank = admin
@@ -87,11 +63,13 @@ async fn new_machine_group_is_a_command_and_a_panel_that_keeps_what_was_typed() 
     assert_eq!(blank.status, StatusCode::BAD_REQUEST);
     assert_panel(&blank, "New machine group");
     assert_invalid(&blank, "group-name", "Name is required.");
-    assert!(
-        blank.body.contains("value=\"a &lt;nightly&gt; run\""),
-        "the description is kept, escaped: {}",
+    assert_eq!(
+        blank.attr("#group-description", "value").as_deref(),
+        Some("a <nightly> run"),
+        "the description is kept: {}",
         blank.body
     );
+    assert!(!blank.has("nightly"), "as text, not markup");
     let long = "x".repeat(padconnect_domain::fleet::GROUP_DESCRIPTION.max + 1);
     let too_long = admin
         .post(
@@ -101,7 +79,10 @@ async fn new_machine_group_is_a_command_and_a_panel_that_keeps_what_was_typed() 
         .await;
     assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
     assert_invalid(&too_long, "group-description", "Description is too long");
-    assert!(tag_of(&too_long, "group-name").contains("value=\"Payroll\""));
+    assert_eq!(
+        too_long.attr("#group-name", "value").as_deref(),
+        Some("Payroll")
+    );
     // A missing field is a blank one, not a malformed form.
     let missing = admin.post(&groups, &[("csrf", &csrf)]).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
@@ -123,26 +104,18 @@ async fn the_group_password_panel_never_writes_a_password_back() {
     let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
     let group = env_path(&format!("/machines/groups/{GROUP}"));
     let page = admin.get(&group).await;
-    let bar = "<div class=\"command-bar\" role=\"group\" aria-label=\"Machine group commands\">";
-    assert!(page.body.contains(bar), "{}", page.body);
-    assert!(page.body.contains(&format!("href=\"{group}/share\"")));
-    assert!(
-        page.body
-            .contains(&format!("href=\"{group}?panel=password\""))
-    );
-    assert!(
-        !page.body.contains("id=\"confirmation\""),
-        "no form until asked"
-    );
+    let bar = "div.command-bar[role=\"group\"][aria-label=\"Machine group commands\"]";
+    assert!(page.has(bar), "{}", page.body);
+    assert!(page.has(&format!("{bar} a.command[href=\"{group}/share\"]")));
+    assert!(page.has(&format!("{bar} a.command[href=\"{group}?panel=password\"]")));
+    assert!(!page.has("#confirmation"), "no form until asked");
 
     let panel = admin.get(&format!("{group}?panel=password")).await;
     assert_eq!(panel.status, StatusCode::OK);
     assert_panel(&panel, "Set the group password");
-    assert!(
-        panel
-            .body
-            .contains(&format!("action=\"{group}/password\" novalidate>"))
-    );
+    assert!(panel.has(&format!(
+        "div.panel form[action=\"{group}/password\"][novalidate]"
+    )));
 
     let differ = admin
         .post(
@@ -170,12 +143,13 @@ async fn the_group_password_panel_never_writes_a_password_back() {
         .await;
     assert_eq!(short.status, StatusCode::BAD_REQUEST);
     assert_invalid(&short, "password", "8 to 256 characters");
-    assert!(!short.body.contains("value=\"short\""));
+    assert!(!short.has("input[value=\"short\"]"));
 
     // Bob may use the group once shared, but has no password to set.
     let bob = share_with_bob(&mut admin, &csrf).await;
     let (mut bob_visitor, _) = Visitor::signed_in(&platform, MAKER, MAKER_PASSWORD).await;
     let his = bob_visitor.get(&group).await;
+    assert!(!his.has("[href*=\"?panel=password\"]"), "{bob}");
     assert!(!his.body.contains("?panel=password"), "{bob}");
     assert_eq!(
         bob_visitor
@@ -191,9 +165,12 @@ async fn the_group_password_panel_never_writes_a_password_back() {
 async fn share_with_bob(admin: &mut Visitor, csrf: &str) -> String {
     let group = env_path(&format!("/machines/groups/{GROUP}"));
     let panel = admin.get(&format!("{group}/share?q=bob")).await;
-    let marker = "name=\"principal\" id=\"p-";
-    let start = panel.body.find(marker).unwrap() + marker.len();
-    let bob = panel.body[start..start + 36].to_owned();
+    let bob = panel
+        .attr(
+            "input[type=\"radio\"][name=\"principal\"][id^=\"p-\"]",
+            "value",
+        )
+        .unwrap();
     let saved = admin
         .post(
             &format!("{group}/share"),
@@ -217,13 +194,23 @@ async fn the_share_panel_names_the_choice_that_is_missing_and_keeps_the_search()
         .await;
     assert_eq!(nobody.status, StatusCode::BAD_REQUEST);
     assert_panel(&nobody, "Share Finance bots");
-    let fieldset = "<fieldset aria-invalid=\"true\" aria-describedby=\"principal-error\"><legend>Share with</legend>";
-    assert!(nobody.body.contains(fieldset), "{}", nobody.body);
-    assert!(nobody.body.contains("Choose a user or application user"));
+    let fieldset = "fieldset[aria-invalid=\"true\"][aria-describedby=\"principal-error\"]";
+    assert_eq!(
+        nobody.text(&format!("{fieldset} > legend:first-child")),
+        "Share with",
+        "{}",
+        nobody.body
+    );
     assert!(
         nobody
-            .body
-            .contains("name=\"q\" type=\"search\" value=\"deploy\""),
+            .text(&format!("{fieldset} > p.field-error#principal-error"))
+            .contains("Choose a user or application user")
+    );
+    assert_eq!(
+        nobody
+            .attr("input[name=\"q\"][type=\"search\"]", "value")
+            .as_deref(),
+        Some("deploy"),
         "the search is kept"
     );
     let app_user = app_user_id(&platform).await;
@@ -234,15 +221,14 @@ async fn the_share_panel_names_the_choice_that_is_missing_and_keeps_the_search()
         )
         .await;
     assert_eq!(wrong_role.status, StatusCode::BAD_REQUEST);
-    assert!(
-        wrong_role
-            .body
-            .contains("aria-describedby=\"role-error\"><legend>Permission</legend>")
+    assert_eq!(
+        wrong_role.text("fieldset[aria-describedby=\"role-error\"] > legend:first-child"),
+        "Permission"
     );
     assert!(
-        wrong_role
-            .body
-            .contains(&format!("value=\"{app_user}\" required checked")),
+        wrong_role.has(&format!(
+            "input[type=\"radio\"][name=\"principal\"][value=\"{app_user}\"][required][checked]"
+        )),
         "the choice is kept"
     );
     platform.shutdown().await.unwrap();
@@ -253,8 +239,8 @@ async fn sign_in_names_the_blank_field_and_keeps_the_account_only() {
     let (platform, _dir) = start().await;
     let mut visitor = Visitor::new(&platform);
     let form = visitor.get("/signin").await;
-    assert!(form.body.contains("<section class=\"signin-card\""));
-    assert!(tag_of(&form, "upn").contains("autofocus"));
+    assert!(form.has("section.signin-card"));
+    assert!(form.has("section.signin-card input#upn[autofocus]"));
     let csrf = form.csrf();
     let blank_upn = visitor
         .post(
@@ -273,7 +259,10 @@ async fn sign_in_names_the_blank_field_and_keeps_the_account_only() {
         .await;
     assert_eq!(blank_password.status, StatusCode::BAD_REQUEST);
     assert_invalid(&blank_password, "password", "Enter your password.");
-    assert!(tag_of(&blank_password, "upn").contains(&format!("value=\"{ADMIN}\"")));
+    assert_eq!(
+        blank_password.attr("input#upn", "value").as_deref(),
+        Some(ADMIN)
+    );
     let csrf = blank_password.csrf();
     let wrong = visitor
         .post(
@@ -296,22 +285,28 @@ async fn the_navigation_has_icons_and_tables_label_every_value() {
     let (platform, _dir) = start().await;
     let (mut admin, _) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
     let page = admin.get(&env_path("/tables/flowmachinegroup")).await;
-    let nav_start = page.body.find("<nav class=\"side\"").unwrap();
-    let nav = &page.body[nav_start..nav_start + page.body[nav_start..].find("</nav>").unwrap()];
-    let links = nav.matches("<a href=").count();
-    assert_eq!(links, 7, "{nav}");
+    let links = page.count("nav.side a[href]");
+    assert_eq!(links, 7, "{}", page.body);
     assert_eq!(
-        nav.matches("<svg class=\"icon\" aria-hidden=\"true\" focusable=\"false\"")
-            .count(),
+        page.count(
+            "nav.side a[href] > svg.icon[aria-hidden=\"true\"][focusable=\"false\"]:first-child"
+        ),
         links
     );
     // On a phone each row stacks, every value under its column's label.
     for label in ["Name", "Flow Machine Group", "Created On", "Modified On"] {
         assert!(
-            page.body.contains(&format!("<td data-label=\"{label}\">")),
+            page.has(&format!("tbody td[data-label=\"{label}\"]")),
             "{label}"
         );
     }
-    assert!(page.body.contains("role=\"region\" aria-labelledby=\"cap-"));
+    let region = page
+        .attr(
+            "div.grid[role=\"region\"][tabindex=\"0\"]",
+            "aria-labelledby",
+        )
+        .unwrap();
+    assert!(region.starts_with("cap-"), "{region}");
+    assert!(page.has(&format!("div.grid > table > caption#{region}")));
     platform.shutdown().await.unwrap();
 }

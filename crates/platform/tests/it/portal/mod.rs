@@ -22,6 +22,7 @@ use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_store::{RecordRef, Timestamp};
 use reqwest::StatusCode;
 use reqwest::header::{HOST, LOCATION, SET_COOKIE};
+use scraper::{Html, Selector};
 use serde_json::json;
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -121,15 +122,67 @@ pub(super) struct Page {
 }
 
 impl Page {
+    /// The body, parsed as a browser would.
+    pub(super) fn doc(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
     /// The value of the first hidden `csrf` field.
     pub(super) fn csrf(&self) -> String {
-        let start = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .expect("a form with a CSRF token")
-            + "name=\"csrf\" value=\"".len();
-        self.body[start..start + 64].to_owned()
+        let token = self
+            .attr("input[type=hidden][name=csrf]", "value")
+            .expect("a form with a CSRF token");
+        assert_eq!(token.len(), 64, "{token}");
+        token
     }
+
+    /// The text of every element `selector` matches, in document order.
+    pub(super) fn texts(&self, selector: &str) -> Vec<String> {
+        self.doc()
+            .select(&css(selector))
+            .map(|e| e.text().collect())
+            .collect()
+    }
+
+    /// The text of the one element `selector` matches.
+    pub(super) fn text(&self, selector: &str) -> String {
+        let texts = self.texts(selector);
+        assert_eq!(texts.len(), 1, "{selector}: {texts:?}\n{}", self.body);
+        texts.into_iter().next().unwrap()
+    }
+
+    /// How many elements `selector` matches.
+    pub(super) fn count(&self, selector: &str) -> usize {
+        self.doc().select(&css(selector)).count()
+    }
+
+    /// Whether `selector` matches any element.
+    pub(super) fn has(&self, selector: &str) -> bool {
+        self.count(selector) > 0
+    }
+
+    /// Attribute `name` of the first element `selector` matches.
+    pub(super) fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.doc()
+            .select(&css(selector))
+            .next()
+            .and_then(|e| e.value().attr(name).map(str::to_owned))
+    }
+
+    /// The page's `<title>`.
+    pub(super) fn title(&self) -> String {
+        self.text("head > title")
+    }
+
+    /// Everything the page says in its body, as text.
+    pub(super) fn body_text(&self) -> String {
+        self.texts("body").concat()
+    }
+}
+
+/// A CSS selector; a test's typo fails loudly.
+pub(super) fn css(selector: &str) -> Selector {
+    Selector::parse(selector).unwrap_or_else(|e| panic!("{selector}: {e}"))
 }
 
 impl Visitor {

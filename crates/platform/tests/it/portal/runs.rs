@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use uuid::Uuid;
 
-use super::{Visitor, env_path};
+use super::{Visitor, css, env_path};
 use crate::runs::{
     FIRST_PASSWORD, OFFLINE_GROUP, OPS, OPS_PASSWORD, RUN_GROUP, RunWorld, connection, deployed,
     run_to_end,
@@ -31,44 +31,62 @@ async fn the_runs_page_lists_each_run_with_its_status_machine_and_error() {
     let (mut ops, _) = Visitor::signed_in(&platform, OPS, OPS_PASSWORD).await;
     let page = ops.get(&env_path("/desktop-flow-runs")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("<title>Desktop flow runs"));
-    let current = page.body.find("aria-current=\"page\">").unwrap();
-    let entry = &page.body[current..current + page.body[current..].find("</a>").unwrap()];
-    assert!(
-        entry.ends_with("<span>Desktop flow runs</span>"),
+    assert!(page.title().starts_with("Desktop flow runs"));
+    assert_eq!(
+        page.texts("nav.side a[aria-current=\"page\"] > span:last-child"),
+        ["Desktop flow runs"],
         "the Monitor entry is current"
     );
-    assert_eq!(page.body.matches("aria-current=\"page\"").count(), 1);
-    assert_eq!(page.body.matches("Payroll export").count(), 2);
-    assert!(page.body.contains(">Succeeded</span>"));
-    assert!(page.body.contains(">Failed</span>"));
-    assert!(page.body.contains("<code>NoListenerConnected</code>"));
-    assert!(page.body.contains(">RUN-01</a>"));
+    assert_eq!(page.count("[aria-current=\"page\"]"), 1);
+    assert_eq!(
+        page.texts("tbody td")
+            .concat()
+            .matches("Payroll export")
+            .count(),
+        2
+    );
     // The newest first: the failed run is above the one that succeeded.
-    assert!(page.body.find(">Failed</span>") < page.body.find(">Succeeded</span>"));
+    assert_eq!(
+        page.texts("tbody td > span.status"),
+        ["Failed", "Succeeded"]
+    );
+    assert!(
+        page.texts("tbody td small > code")
+            .contains(&"NoListenerConnected".to_owned())
+    );
+    assert!(page.texts("tbody td a").contains(&"RUN-01".to_owned()));
 
     // RUN-01 beats; OFF-01 never has.
     let machines = ops.get(&env_path("/machines")).await;
-    let status_of = |name: &str| {
-        let at = machines.body.find(&format!(">{name}</a>")).unwrap();
-        let rest = &machines.body[at..];
-        rest[..rest.find("</tr>").unwrap()].to_owned()
+    // The status in the row whose link names the machine.
+    let status_of = |name: &str| -> Vec<String> {
+        let doc = machines.doc();
+        let row = doc
+            .select(&css("tbody > tr"))
+            .find(|tr| {
+                tr.select(&css("td a"))
+                    .any(|a| a.text().collect::<String>() == name)
+            })
+            .unwrap_or_else(|| panic!("no row for {name}: {}", machines.body));
+        row.select(&css("td span.status"))
+            .map(|e| e.text().collect())
+            .collect()
     };
-    assert!(
-        status_of("RUN-01").contains(">Connected</span>"),
+    assert_eq!(status_of("RUN-01"), ["Connected"], "{}", machines.body);
+    assert_eq!(
+        status_of("OFF-01"),
+        ["Never connected"],
         "{}",
-        status_of("RUN-01")
-    );
-    assert!(
-        status_of("OFF-01").contains(">Never connected</span>"),
-        "{}",
-        status_of("OFF-01")
+        machines.body
     );
 
     // A maker sees no run of the app's flows.
     let (mut maker, _) = Visitor::signed_in(&platform, USER, PASSWORD).await;
     let page = maker.get(&env_path("/desktop-flow-runs")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("No desktop flow has run here yet"));
+    assert!(
+        page.text("main p.empty")
+            .contains("No desktop flow has run here yet")
+    );
     platform.shutdown().await.unwrap();
 }
