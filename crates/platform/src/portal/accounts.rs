@@ -81,13 +81,7 @@ pub fn panel(
     let back = view.page.link(&format!("/machines/{}", view.machine.id));
     let problem = filled.problem();
     let names: Vec<&str> = view.accounts.iter().map(|a| a.username.as_str()).collect();
-    let focus = if problem.is_some_and(|p| p.field.is_some()) {
-        ""
-    } else {
-        " autofocus"
-    };
-    let password_attributes =
-        format!("autocomplete=\"new-password\" required maxlength=\"{MAX_PASSWORD_CHARS}\"");
+    let focus = problem.is_none_or(|p| p.field.is_none());
     let markup = format!(
         "{head}<p>The machine's account gets the new password; connections written with the old one \
          show an error until they are written again.</p>{above}\
@@ -113,7 +107,11 @@ pub fn panel(
                 label: &format!("New password (at most {MAX_PASSWORD_CHARS} characters)"),
                 kind: "password",
                 value: "",
-                attributes: &format!("{password_attributes}{focus}"),
+                autocomplete: Some("new-password"),
+                required: true,
+                minlength: None,
+                maxlength: Some(MAX_PASSWORD_CHARS),
+                autofocus: focus,
             },
             problem
         ),
@@ -124,7 +122,11 @@ pub fn panel(
                 label: "Confirm the password",
                 kind: "password",
                 value: "",
-                attributes: "autocomplete=\"new-password\" required",
+                autocomplete: Some("new-password"),
+                required: true,
+                minlength: None,
+                maxlength: None,
+                autofocus: false,
             },
             problem
         ),

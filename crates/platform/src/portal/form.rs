@@ -12,7 +12,9 @@
 use axum::http::StatusCode;
 
 use super::PortalError;
-use super::html::{self, esc};
+use maud::{Markup, html};
+
+use super::html;
 use super::icons::Icon;
 
 /// What stopped a form: a sentence, beside `field` (the input's `name`) or,
@@ -149,54 +151,51 @@ pub fn above(problem: Option<&Problem>, fields: &[&str]) -> String {
 }
 
 /// The message under a field, named by `id` for `aria-describedby`.
-fn message(id: &str, text: &str) -> String {
-    format!(
-        "<p class=\"field-error\" id=\"{id}\">{icon}<span class=\"sr\">Error: </span>{text}</p>",
-        icon = Icon::Error.svg(),
-        text = esc(text),
-    )
-}
-
-/// What an invalid control carries: it is invalid, described by its
-/// message, and has focus when the page opens.
-fn invalid_attributes(message_id: &str) -> String {
-    format!(" aria-invalid=\"true\" aria-describedby=\"{message_id}\" autofocus")
+fn message(id: &str, text: &str) -> Markup {
+    html! {
+        p class="field-error" id=(id) { (Icon::Error.svg()) span class="sr" { "Error: " } (text) }
+    }
 }
 
 /// A text input with its label above it.
 pub struct Input<'a> {
     pub id: &'a str,
     pub name: &'static str,
-    /// Trusted markup.
     pub label: &'a str,
     /// `text`, `email`, `password`...
     pub kind: &'static str,
-    /// Escaped here; never shown for a password.
+    /// Never shown for a password.
     pub value: &'a str,
-    /// Trusted: `required`, `maxlength="..."`, `autocomplete="..."`.
-    pub attributes: &'a str,
+    pub autocomplete: Option<&'static str>,
+    pub required: bool,
+    pub minlength: Option<usize>,
+    pub maxlength: Option<usize>,
+    /// Focus here when the page opens (an invalid field takes it anyway).
+    pub autofocus: bool,
 }
 
-/// The input, and its problem under it.
+/// The input, and its problem under it. An invalid input is described by
+/// its message and has focus when the page opens.
 pub fn input(field: &Input, problem: Option<&Problem>) -> String {
     let value = match (field.kind, field.value) {
-        ("password", _) | (_, "") => String::new(),
-        (_, value) => format!(" value=\"{}\"", esc(value)),
+        ("password", _) | (_, "") => None,
+        (_, value) => Some(value),
     };
     let message_id = format!("{}-error", field.id);
-    let (invalid, note) = match message_for(problem, field.name) {
-        Some(text) => (invalid_attributes(&message_id), message(&message_id, text)),
-        None => (String::new(), String::new()),
-    };
-    format!(
-        "<div class=\"field\"><label for=\"{id}\">{label}</label>\
-         <input id=\"{id}\" name=\"{name}\" type=\"{kind}\"{value} {attributes}{invalid}>{note}</div>",
-        id = field.id,
-        label = field.label,
-        name = field.name,
-        kind = field.kind,
-        attributes = field.attributes,
-    )
+    let text = message_for(problem, field.name);
+    let invalid = text.is_some();
+    html! {
+        div class="field" {
+            label for=(field.id) { (field.label) }
+            input id=(field.id) name=(field.name) type=(field.kind) value=[value]
+                autocomplete=[field.autocomplete] required[field.required]
+                minlength=[field.minlength] maxlength=[field.maxlength]
+                aria-invalid=[invalid.then_some("true")] aria-describedby=[invalid.then_some(&message_id)]
+                autofocus[field.autofocus || invalid];
+            @if let Some(text) = text { (message(&message_id, text)) }
+        }
+    }
+    .into_string()
 }
 
 /// A drop-down of plain-text `options`, `selected` chosen.
@@ -208,31 +207,30 @@ pub fn select(
     selected: &str,
     problem: Option<&Problem>,
 ) -> String {
-    let options: String = options
-        .iter()
-        .map(|option| {
-            let mark = if *option == selected { " selected" } else { "" };
-            format!("<option{mark}>{}</option>", esc(option))
-        })
-        .collect();
     let message_id = format!("{id}-error");
-    let (invalid, note) = match message_for(problem, name) {
-        Some(text) => (invalid_attributes(&message_id), message(&message_id, text)),
-        None => (String::new(), String::new()),
-    };
-    format!(
-        "<div class=\"field\"><label for=\"{id}\">{label}</label>\
-         <select id=\"{id}\" name=\"{name}\"{invalid}>{options}</select>{note}</div>"
-    )
+    let text = message_for(problem, name);
+    let invalid = text.is_some();
+    html! {
+        div class="field" {
+            label for=(id) { (label) }
+            select id=(id) name=(name)
+                aria-invalid=[invalid.then_some("true")] aria-describedby=[invalid.then_some(&message_id)]
+                autofocus[invalid] {
+                @for option in options {
+                    option selected[*option == selected] { (option) }
+                }
+            }
+            @if let Some(text) = text { (message(&message_id, text)) }
+        }
+    }
+    .into_string()
 }
 
 /// One radio button of a [`radios`] group.
 pub struct Choice {
     /// The input's id (its label's `for`).
     pub id: String,
-    /// Escaped here.
     pub value: String,
-    /// Trusted markup.
     pub label: String,
 }
 
@@ -251,43 +249,22 @@ pub struct Radios<'a> {
 pub fn radios(group: &Radios, problem: Option<&Problem>) -> String {
     let message_id = format!("{}-error", group.name);
     let text = message_for(problem, group.name);
-    let focus_first = group.focus || text.is_some();
-    let choices: String = group
-        .choices
-        .iter()
-        .enumerate()
-        .map(|(i, choice)| {
-            let checked = if choice.value == group.checked {
-                " checked"
-            } else {
-                ""
-            };
-            let focus = if focus_first && i == 0 {
-                " autofocus"
-            } else {
-                ""
-            };
-            format!(
-                "<div><input type=\"radio\" name=\"{name}\" id=\"{id}\" value=\"{value}\" required{checked}{focus}>\
-                 <label class=\"inline\" for=\"{id}\">{label}</label></div>",
-                name = group.name,
-                id = choice.id,
-                value = esc(&choice.value),
-                label = choice.label,
-            )
-        })
-        .collect();
-    let (invalid, note) = match text {
-        Some(text) => (
-            format!(" aria-invalid=\"true\" aria-describedby=\"{message_id}\""),
-            message(&message_id, text),
-        ),
-        None => (String::new(), String::new()),
-    };
-    format!(
-        "<fieldset{invalid}><legend>{legend}</legend>{choices}{note}</fieldset>",
-        legend = group.legend
-    )
+    let invalid = text.is_some();
+    let focus_first = group.focus || invalid;
+    html! {
+        fieldset aria-invalid=[invalid.then_some("true")] aria-describedby=[invalid.then_some(&message_id)] {
+            legend { (group.legend) }
+            @for (i, choice) in group.choices.iter().enumerate() {
+                div {
+                    input type="radio" name=(group.name) id=(choice.id) value=(choice.value) required
+                        checked[choice.value == group.checked] autofocus[focus_first && i == 0];
+                    label class="inline" for=(choice.id) { (choice.label) }
+                }
+            }
+            @if let Some(text) = text { (message(&message_id, text)) }
+        }
+    }
+    .into_string()
 }
 
 #[cfg(test)]
@@ -301,7 +278,11 @@ mod tests {
             label: "Name",
             kind: "text",
             value,
-            attributes: "required",
+            autocomplete: None,
+            required: true,
+            minlength: None,
+            maxlength: None,
+            autofocus: false,
         }
     }
 
@@ -311,7 +292,8 @@ mod tests {
         let html = input(&name_field("x\"y"), Some(&problem));
         assert!(html.contains("value=\"x&quot;y\""), "{html}");
         assert!(
-            html.contains("aria-invalid=\"true\" aria-describedby=\"group-name-error\" autofocus")
+            html.contains("aria-invalid=\"true\" aria-describedby=\"group-name-error\" autofocus"),
+            "{html}"
         );
         assert!(html.contains("<p class=\"field-error\" id=\"group-name-error\">"));
         assert!(html.contains("Name is &lt;required&gt;."));

@@ -145,11 +145,7 @@ fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> String {
     let back = page.link("/machines/groups");
     let problem = filled.problem();
     // Focus on the name, unless a refused field has it.
-    let focus = if problem.is_some_and(|p| p.field.is_some()) {
-        ""
-    } else {
-        " autofocus"
-    };
+    let focus = problem.is_none_or(|p| p.field.is_none());
     format!(
         "{head}<p>Machines join a group with its password; flows then run on any of them.</p>{above}\
          <form method=\"post\" action=\"{back}\" novalidate>{csrf}{name}{description}{actions}</form>",
@@ -163,7 +159,11 @@ fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> String {
                 label: "Name",
                 kind: "text",
                 value: &filled.values.name,
-                attributes: &format!("required maxlength=\"{}\"{focus}", GROUP_NAME.max),
+                autocomplete: None,
+                required: true,
+                minlength: None,
+                maxlength: Some(GROUP_NAME.max),
+                autofocus: focus,
             },
             problem
         ),
@@ -174,7 +174,11 @@ fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> String {
                 label: "Description (optional)",
                 kind: "text",
                 value: &filled.values.description,
-                attributes: &format!("maxlength=\"{}\"", GROUP_DESCRIPTION.max),
+                autocomplete: None,
+                required: false,
+                minlength: None,
+                maxlength: Some(GROUP_DESCRIPTION.max),
+                autofocus: false,
             },
             problem
         ),
@@ -348,11 +352,7 @@ fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -
     let back = page.link(&format!("/machines/groups/{}", visible.group.id));
     let problem = filled.problem();
     let (min, max) = (GROUP_PASSWORD_CHARS.start(), GROUP_PASSWORD_CHARS.end());
-    let focus = if problem.is_some_and(|p| p.field.is_some()) {
-        ""
-    } else {
-        " autofocus"
-    };
+    let focus = problem.is_none_or(|p| p.field.is_none());
     let markup = format!(
         "{head}<p>Machines joining the group prove they know this password.</p>{above}\
          <form method=\"post\" action=\"{back}/password\" novalidate>{csrf}{password}{confirmation}{actions}</form>",
@@ -366,9 +366,11 @@ fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -
                 label: &format!("New password ({min} to {max} characters)"),
                 kind: "password",
                 value: "",
-                attributes: &format!(
-                    "autocomplete=\"new-password\" required minlength=\"{min}\" maxlength=\"{max}\"{focus}"
-                ),
+                autocomplete: Some("new-password"),
+                required: true,
+                minlength: Some(*min),
+                maxlength: Some(*max),
+                autofocus: focus,
             },
             problem
         ),
@@ -379,7 +381,11 @@ fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -
                 label: "Confirm the password",
                 kind: "password",
                 value: "",
-                attributes: "autocomplete=\"new-password\" required",
+                autocomplete: Some("new-password"),
+                required: true,
+                minlength: None,
+                maxlength: None,
+                autofocus: false,
             },
             problem
         ),

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 
 use super::layout;
 
@@ -27,10 +28,7 @@ pub fn esc(text: &str) -> String {
 
 /// The hidden field every POST form carries.
 pub fn csrf_field(token: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        esc(token)
-    )
+    html! { input type="hidden" name="csrf" value=(token); }.into_string()
 }
 
 /// The Content-Security-Policy: nothing from anywhere but this page's own
@@ -105,23 +103,24 @@ pub fn notice_html(notice: Option<&str>) -> String {
         Some("deleted") => "The connection was deleted.",
         _ => return String::new(),
     };
-    format!("<p role=\"status\" class=\"notice\">{text}</p>")
+    html! { p role="status" class="notice" { (text) } }.into_string()
 }
 
 /// A refusal shown on the page it concerns, in the error style.
 pub fn error_html(message: &str) -> String {
-    format!("<p role=\"alert\" class=\"error\">{}</p>", esc(message))
+    error(message).into_string()
+}
+
+/// A refusal shown on the page it concerns, in the error style.
+pub fn error(message: &str) -> Markup {
+    html! { p role="alert" class="error" { (message) } }
 }
 
 /// A date and time for people, `2026-01-02 15:04 UTC`, as a `<time>`
 /// element that never wraps.
 pub fn when(at: padconnect_store::Timestamp) -> String {
     let text = at.to_rfc3339();
-    format!(
-        "<time datetime=\"{text}\">{} {} UTC</time>",
-        &text[..10],
-        &text[11..16]
-    )
+    html! { time datetime=(text) { (&text[..10]) " " (&text[11..16]) " UTC" } }.into_string()
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use std::sync::OnceLock;
 use base64::Engine;
 use padconnect_core::EnvironmentId;
 
-use super::html::{csrf_field, esc};
+use maud::{Markup, PreEscaped, html};
+
+use super::html::csrf_field;
 use super::icons::Icon;
 use padconnect_store::Environment;
 
@@ -57,99 +59,118 @@ pub enum Section {
     Elsewhere,
 }
 
-/// A whole page. `body` is trusted markup built with [`esc`].
+/// A whole page. `body` is trusted markup (transitional: pages not yet
+/// built with `html!` hand it over as a string).
 pub fn document(title: &str, chrome: Option<&Chrome>, body: &str) -> String {
-    page(title, chrome, body, None)
+    page(title, chrome, PreEscaped(body), None).into_string()
 }
 
 /// A page with a side panel over it: `background` is the page the panel
 /// belongs to, shown dimmed and out of reach of focus.
 pub fn with_panel(title: &str, chrome: &Chrome, background: &str, panel: &str) -> String {
-    page(title, Some(chrome), background, Some(panel))
-}
-
-fn page(title: &str, chrome: Option<&Chrome>, body: &str, panel: Option<&str>) -> String {
-    let inert = if panel.is_some() { " inert" } else { "" };
-    let content = match chrome {
-        Some(chrome) => format!(
-            "{top}<div class=\"shell\"{inert}>{nav}<main id=\"main\">{body}</main></div>",
-            top = top_bar(chrome, inert),
-            nav = side_nav(chrome),
-        ),
-        // Signed out (sign-in, a bare error page): the content centred.
-        None => format!("<main id=\"main\" class=\"bare\">{body}</main>"),
-    };
-    let panel = panel
-        .map(|panel| {
-            format!(
-                "<div class=\"scrim\"></div><div class=\"panel\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"panel-title\">{panel}</div>"
-            )
-        })
-        .unwrap_or_default();
-    let skip = if panel.is_empty() {
-        "<a class=\"skip\" href=\"#main\">Skip to content</a>"
-    } else {
-        ""
-    };
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <link rel=\"icon\" href=\"data:,\">\
-         <title>{title} - Power Automate (padconnect)</title><style>{CSS}</style></head>\
-         <body>{skip}{content}{panel}</body></html>",
-        title = esc(title)
+    page(
+        title,
+        Some(chrome),
+        PreEscaped(background),
+        Some(PreEscaped(panel)),
     )
+    .into_string()
 }
 
-fn top_bar(chrome: &Chrome, inert: &str) -> String {
-    format!(
-        "<header class=\"top\"{inert}><a class=\"brand\" href=\"/\">Power Automate</a><div class=\"tools\">{picker}\
-         <span class=\"who\">{user}</span>\
-         <form method=\"post\" action=\"/signout\">{csrf}<button class=\"quiet\" type=\"submit\">Sign out</button></form></div></header>",
-        picker = picker(chrome),
-        user = esc(chrome.user_name),
-        csrf = csrf_field(chrome.csrf),
-    )
+fn page(
+    title: &str,
+    chrome: Option<&Chrome>,
+    body: PreEscaped<&str>,
+    panel: Option<PreEscaped<&str>>,
+) -> Markup {
+    let inert = panel.is_some();
+    html! {
+        (PreEscaped("<!doctype html>"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                link rel="icon" href="data:,";
+                title { (title) " - Power Automate (padconnect)" }
+                // The very string [`style_hash`] hashes.
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                @if !inert {
+                    a class="skip" href="#main" { "Skip to content" }
+                }
+                @match chrome {
+                    Some(chrome) => {
+                        (top_bar(chrome, inert))
+                        div class="shell" inert[inert] {
+                            (side_nav(chrome))
+                            main id="main" { (body) }
+                        }
+                    }
+                    // Signed out (sign-in, a bare error page): the content centred.
+                    None => main id="main" class="bare" { (body) },
+                }
+                @if let Some(panel) = panel {
+                    div class="scrim" {}
+                    div class="panel" role="dialog" aria-modal="true" aria-labelledby="panel-title" { (panel) }
+                }
+            }
+        }
+    }
 }
 
-fn side_nav(chrome: &Chrome) -> String {
+fn top_bar(chrome: &Chrome, inert: bool) -> Markup {
+    html! {
+        header class="top" inert[inert] {
+            a class="brand" href="/" { "Power Automate" }
+            div class="tools" {
+                (picker(chrome))
+                span class="who" { (chrome.user_name) }
+                form method="post" action="/signout" {
+                    (PreEscaped(csrf_field(chrome.csrf)))
+                    button class="quiet" type="submit" { "Sign out" }
+                }
+            }
+        }
+    }
+}
+
+fn side_nav(chrome: &Chrome) -> Markup {
     let Some(env) = chrome.environment else {
-        return format!(
-            "<nav class=\"side\" aria-label=\"Main\"><ul><li><a href=\"/environments\">{}<span>Environments</span></a></li></ul></nav>",
-            Icon::Environments.svg()
-        );
+        return html! {
+            nav class="side" aria-label="Main" {
+                ul {
+                    li { a href="/environments" { (Icon::Environments.svg()) span { "Environments" } } }
+                }
+            }
+        };
     };
     let item = |section: Section, path: &str, label: &str, icon: Icon| {
         nav_item(&env.id, chrome.section, section, (path, label, icon))
     };
-    format!(
-        "<nav class=\"side\" aria-label=\"Main\"><ul>{home}{flows}{solutions}\
-         <li><span class=\"heading\" id=\"nav-monitor\">Monitor</span><ul aria-labelledby=\"nav-monitor\">{machines}{runs}</ul></li>\
-         <li><span class=\"heading\" id=\"nav-data\">Data</span><ul aria-labelledby=\"nav-data\">{tables}{connections}</ul></li>\
-         </ul></nav>",
-        home = item(Section::Home, "home", "Home", Icon::Home),
-        flows = item(Section::Flows, "flows", "My flows", Icon::Flows),
-        solutions = item(
-            Section::Solutions,
-            "solutions",
-            "Solutions",
-            Icon::Solutions
-        ),
-        machines = item(Section::Machines, "machines", "Machines", Icon::Machines),
-        runs = item(
-            Section::DesktopFlowRuns,
-            "desktop-flow-runs",
-            "Desktop flow runs",
-            Icon::Runs
-        ),
-        tables = item(Section::Tables, "tables", "Tables", Icon::Tables),
-        connections = item(
-            Section::Connections,
-            "connections",
-            "Connections",
-            Icon::Connections
-        ),
-    )
+    html! {
+        nav class="side" aria-label="Main" {
+            ul {
+                (item(Section::Home, "home", "Home", Icon::Home))
+                (item(Section::Flows, "flows", "My flows", Icon::Flows))
+                (item(Section::Solutions, "solutions", "Solutions", Icon::Solutions))
+                li {
+                    span class="heading" id="nav-monitor" { "Monitor" }
+                    ul aria-labelledby="nav-monitor" {
+                        (item(Section::Machines, "machines", "Machines", Icon::Machines))
+                        (item(Section::DesktopFlowRuns, "desktop-flow-runs", "Desktop flow runs", Icon::Runs))
+                    }
+                }
+                li {
+                    span class="heading" id="nav-data" { "Data" }
+                    ul aria-labelledby="nav-data" {
+                        (item(Section::Tables, "tables", "Tables", Icon::Tables))
+                        (item(Section::Connections, "connections", "Connections", Icon::Connections))
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// An entry: its icon, then its label (the link's name).
@@ -158,52 +179,46 @@ fn nav_item(
     current: Section,
     section: Section,
     (path, label, icon): (&str, &str, Icon),
-) -> String {
-    let mark = if section == current {
-        " aria-current=\"page\""
-    } else {
-        ""
-    };
-    format!(
-        "<li><a href=\"/environments/{env}/{path}\"{mark}>{icon}<span>{label}</span></a></li>",
-        icon = icon.svg()
-    )
+) -> Markup {
+    let mark = (section == current).then_some("page");
+    html! {
+        li {
+            a href={ "/environments/" (env) "/" (path) } aria-current=[mark] {
+                (icon.svg())
+                span { (label) }
+            }
+        }
+    }
 }
 
 /// A GET form: works without script, and with the keyboard.
-fn picker(chrome: &Chrome) -> String {
+fn picker(chrome: &Chrome) -> Markup {
     if chrome.environments.is_empty() {
-        return String::new();
+        return html! {};
     }
     let current = chrome.environment.map(|e| e.id);
-    let options: String = chrome
-        .environments
-        .iter()
-        .map(|e| {
-            let selected = if Some(e.id) == current {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                "<option value=\"{}\"{selected}>{}</option>",
-                e.id,
-                esc(&e.display_name)
-            )
-        })
-        .collect();
-    format!(
-        "<form method=\"get\" action=\"/environments\"><label for=\"environment-picker\">Environment</label>\
-         <select id=\"environment-picker\" name=\"id\">{options}</select><button class=\"quiet\" type=\"submit\">Go</button></form>"
-    )
+    html! {
+        form method="get" action="/environments" {
+            label for="environment-picker" { "Environment" }
+            select id="environment-picker" name="id" {
+                @for e in chrome.environments {
+                    option value=(e.id) selected[Some(e.id) == current] { (e.display_name) }
+                }
+            }
+            button class="quiet" type="submit" { "Go" }
+        }
+    }
 }
 
 /// The heading row of a side panel, with its Close link (back to `back`).
 pub fn panel_head(title: &str, back: &str) -> String {
-    format!(
-        "<div class=\"panel-head\"><h1 id=\"panel-title\">{}</h1><a class=\"button\" href=\"{back}\">Close</a></div>",
-        esc(title)
-    )
+    html! {
+        div class="panel-head" {
+            h1 id="panel-title" { (title) }
+            a class="button" href=(back) { "Close" }
+        }
+    }
+    .into_string()
 }
 
 /// A table's column: its label (plain text, shown beside each value when
@@ -243,27 +258,30 @@ impl Column {
         }
     }
 
-    fn header(&self) -> String {
-        let label = esc(self.label);
-        match (self.hidden, self.note) {
-            (true, _) => format!("<th scope=\"col\"><span class=\"sr\">{label}</span></th>"),
-            (false, "") => format!("<th scope=\"col\">{label}</th>"),
-            (false, note) => format!(
-                "<th scope=\"col\">{label} <small>({})</small></th>",
-                esc(note)
-            ),
+    fn header(&self) -> Markup {
+        html! {
+            th scope="col" {
+                @if self.hidden {
+                    span class="sr" { (self.label) }
+                } @else if self.note.is_empty() {
+                    (self.label)
+                } @else {
+                    (self.label) " " small { "(" (self.note) ")" }
+                }
+            }
         }
     }
 
-    fn cell(&self, content: &str) -> String {
+    fn cell(&self, content: &str) -> Markup {
+        let content = PreEscaped(content);
         if self.hidden {
-            return format!("<td>{content}</td>");
+            return html! { td { (content) } };
         }
-        format!("<td data-label=\"{}\">{content}</td>", esc(self.label))
+        html! { td data-label=(self.label) { (content) } }
     }
 }
 
-/// One row's cells, trusted markup built with [`esc`], in column order.
+/// One row's cells, trusted markup, in column order.
 pub type Row = Vec<String>;
 
 /// A table in a focusable frame named by its caption (a region keyboard
@@ -276,47 +294,43 @@ pub fn grid(caption: &str, columns: &[Column], rows: &[Row]) -> String {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_ascii_lowercase();
-    let head: String = columns.iter().map(Column::header).collect();
-    let body: String = rows
-        .iter()
-        .map(|row| {
-            let cells: String = columns
-                .iter()
-                .zip(row)
-                .map(|(column, content)| column.cell(content))
-                .collect();
-            format!("<tr>{cells}</tr>")
-        })
-        .collect();
-    format!(
-        "<div class=\"grid\" role=\"region\" aria-labelledby=\"cap-{id}\" tabindex=\"0\"><table>\
-         <caption id=\"cap-{id}\">{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>",
-        caption = esc(caption),
-    )
+    html! {
+        div class="grid" role="region" aria-labelledby={ "cap-" (id) } tabindex="0" {
+            table {
+                caption id={ "cap-" (id) } { (caption) }
+                thead { tr { @for column in columns { (column.header()) } } }
+                tbody {
+                    @for row in rows {
+                        tr {
+                            @for (column, content) in columns.iter().zip(row) {
+                                (column.cell(content))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// An empty list's message, saying what to do next (trusted markup).
 pub fn empty(message: &str) -> String {
-    format!("<p class=\"empty\">{message}</p>")
+    html! { p class="empty" { (PreEscaped(message)) } }.into_string()
 }
 
 /// Tabs as links, the current one marked: works without script.
 pub fn tabs(label: &str, entries: &[(&str, &str, bool)]) -> String {
-    let items: String = entries
-        .iter()
-        .map(|(href, text, current)| {
-            let mark = if *current {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            format!("<li><a href=\"{href}\"{mark}>{text}</a></li>")
-        })
-        .collect();
-    format!(
-        "<nav class=\"tabs\" aria-label=\"{}\"><ul>{items}</ul></nav>",
-        esc(label)
-    )
+    html! {
+        nav class="tabs" aria-label=(label) {
+            ul {
+                @for (href, text, current) in entries {
+                    li { a href=(href) aria-current=[current.then_some("page")] { (text) } }
+                }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// A command of a [`command_bar`]: a link to the page (or panel) that does it.
@@ -333,29 +347,24 @@ pub fn command_bar(label: &str, commands: &[Command]) -> String {
     if commands.is_empty() {
         return String::new();
     }
-    let items: String = commands
-        .iter()
-        .map(|c| {
-            format!(
-                "<a class=\"command\" href=\"{href}\">{icon}<span>{label}</span></a>",
-                href = c.href,
-                icon = c.icon.svg(),
-                label = esc(c.label),
-            )
-        })
-        .collect();
-    format!(
-        "<div class=\"command-bar\" role=\"group\" aria-label=\"{}\">{items}</div>",
-        esc(label)
-    )
+    html! {
+        div class="command-bar" role="group" aria-label=(label) {
+            @for c in commands {
+                a class="command" href=(c.href) { (c.icon.svg()) span { (c.label) } }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// A side panel's buttons, at its foot: the primary action, then Cancel
 /// (back to the page under the panel).
 pub fn panel_actions(primary: &str, back: &str) -> String {
-    format!(
-        "<div class=\"actions panel-actions\"><button class=\"primary\" type=\"submit\">{}</button>\
-         <a class=\"button\" href=\"{back}\">Cancel</a></div>",
-        esc(primary)
-    )
+    html! {
+        div class="actions panel-actions" {
+            button class="primary" type="submit" { (primary) }
+            a class="button" href=(back) { "Cancel" }
+        }
+    }
+    .into_string()
 }

@@ -42,11 +42,7 @@ const MARK: &str = "<div class=\"mark\"><span class=\"squares\" aria-hidden=\"tr
 fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Problem>) -> Response {
     let (token, cookie) = session::sign_in_form_token(origin);
     // Focus on the account, unless a refused field has it.
-    let focus = if problem.is_some_and(|p| p.field.is_some()) {
-        ""
-    } else {
-        " autofocus"
-    };
+    let focus = problem.is_none_or(|p| p.field.is_none());
     let body = format!(
         "<div class=\"signin-page\"><section class=\"signin-card\" aria-labelledby=\"signin-title\">{MARK}\
          <h1 id=\"signin-title\">Sign in</h1><p class=\"lead\">to continue to Power Automate</p>{above}\
@@ -64,7 +60,11 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
                 label: "Email or UPN",
                 kind: "email",
                 value: upn,
-                attributes: &format!("autocomplete=\"username\" required{focus}"),
+                autocomplete: Some("username"),
+                required: true,
+                minlength: None,
+                maxlength: None,
+                autofocus: focus,
             },
             problem
         ),
@@ -75,7 +75,11 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
                 label: "Password",
                 kind: "password",
                 value: "",
-                attributes: "autocomplete=\"current-password\" required",
+                autocomplete: Some("current-password"),
+                required: true,
+                minlength: None,
+                maxlength: None,
+                autofocus: false,
             },
             problem
         ),
