@@ -204,11 +204,12 @@ impl PortalError {
             Some(home) => (home, "Go to Home"),
             None => ("/", "Back to the portal"),
         };
-        format!(
-            "<h1>{}</h1>{}<p><a href=\"{href}\">{label}</a></p>",
-            self.title(),
-            html::error_html(&self.message)
-        )
+        maud::html! {
+            h1 { (self.title()) }
+            (html::error(&self.message))
+            p { a href=(href) { (label) } }
+        }
+        .into_string()
     }
 }
 

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use super::PortalError;
 use super::context::{EnvPage, environments_of};
-use super::html::{self, esc};
+use maud::{PreEscaped, html};
+
+use super::html;
 use super::layout::{self, Chrome, Column, Row, Section, empty, grid};
 use super::query::PageQuery;
 use super::session::SignedIn;
@@ -64,38 +66,33 @@ fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) ->
         .iter()
         .map(|e| {
             vec![
-                format!(
-                    "<a href=\"/environments/{}/home\">{}</a>",
-                    e.id,
-                    esc(&e.display_name)
-                ),
-                format!("<code>{}</code>", e.id),
-                esc(&e.org),
+                html! { a href={ "/environments/" (e.id) "/home" } { (e.display_name) } }
+                    .into_string(),
+                html! { code { (e.id) } }.into_string(),
+                html! { (e.org) }.into_string(),
             ]
         })
         .collect();
-    let body = if environments.is_empty() {
-        format!(
-            "<h1>Environments</h1>{}",
-            empty(
+    let table = if environments.is_empty() {
+        empty(
+            &html! {
                 "You are not a user of any environment of this tenant yet: ask an administrator to add you \
-                 (the world file's <code>makers</code> or <code>users</code> of an environment)."
-            )
+                 (the world file's " code { "makers" } " or " code { "users" } " of an environment)."
+            }
+            .into_string(),
         )
     } else {
-        format!(
-            "<h1>Environments</h1>{}",
-            grid(
-                "Environments you are a user of",
-                &[
-                    Column::new("Name"),
-                    Column::new("Environment ID"),
-                    Column::new("Org"),
-                ],
-                &rows
-            )
+        grid(
+            "Environments you are a user of",
+            &[
+                Column::new("Name"),
+                Column::new("Environment ID"),
+                Column::new("Org"),
+            ],
+            &rows,
         )
     };
+    let body = html! { h1 { "Environments" } (PreEscaped(table)) };
     let chrome = Chrome {
         user_name: &signed_in.user.display_name,
         csrf: &signed_in.csrf,
@@ -103,49 +100,63 @@ fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) ->
         environments,
         section: Section::Elsewhere,
     };
-    html::ok(&layout::document("Environments", Some(&chrome), &body))
+    html::ok(&layout::document(
+        "Environments",
+        Some(&chrome),
+        &body.into_string(),
+    ))
 }
 
 /// `GET /environments/{env}/home`: the seed's path, one link a step.
 pub async fn home(page: EnvPage) -> Response {
-    let body = format!(
-        "<h1>Welcome, {user}</h1>\
-         <section class=\"card\" aria-labelledby=\"steps\"><h2 id=\"steps\">A desktop flow connection for a service principal</h2><ol>\
-         <li>Share the machine or machine group with the application user: <a href=\"{machines}\">Monitor › Machines</a>, select it, then <strong>Share</strong>.</li>\
-         <li>Find the group id: a group's id is in its page's URL (<a href=\"{groups}\">Machine groups</a>); a machine's is in \
-         <a href=\"{table}\">Data › Tables › Flow Machine Group</a>.</li>\
-         <li>Create the connection as the service principal: <code>padconnect connect</code> (the portal cannot create it as a service principal).</li>\
-         <li>Check it in <a href=\"{connections}\">Data › Connections</a>.</li></ol></section>\
-         <p>Environment: {env} (<code>{env_id}</code>)</p>",
-        user = esc(&page.signed_in.user.display_name),
-        machines = page.link("/machines"),
-        groups = page.link("/machines/groups"),
-        table = page.link("/tables/flowmachinegroup"),
-        connections = page.link("/connections"),
-        env = esc(&page.actor.environment.display_name),
-        env_id = page.actor.environment.id,
-    );
+    let body = html! {
+        h1 { "Welcome, " (page.signed_in.user.display_name) }
+        section class="card" aria-labelledby="steps" {
+            h2 id="steps" { "A desktop flow connection for a service principal" }
+            ol {
+                li {
+                    "Share the machine or machine group with the application user: "
+                    a href=(page.link("/machines")) { "Monitor › Machines" }
+                    ", select it, then " strong { "Share" } "."
+                }
+                li {
+                    "Find the group id: a group's id is in its page's URL ("
+                    a href=(page.link("/machines/groups")) { "Machine groups" }
+                    "); a machine's is in "
+                    a href=(page.link("/tables/flowmachinegroup")) { "Data › Tables › Flow Machine Group" }
+                    "."
+                }
+                li {
+                    "Create the connection as the service principal: " code { "padconnect connect" }
+                    " (the portal cannot create it as a service principal)."
+                }
+                li { "Check it in " a href=(page.link("/connections")) { "Data › Connections" } "." }
+            }
+        }
+        p {
+            "Environment: " (page.actor.environment.display_name)
+            " (" code { (page.actor.environment.id) } ")"
+        }
+    };
     html::ok(&layout::document(
         "Home",
         Some(&page.chrome(Section::Home)),
-        &body,
+        &body.into_string(),
     ))
 }
 
 /// `GET /environments/{env}/flows`: the platform keeps no flows, and says
 /// where they come from.
 pub async fn flows(page: EnvPage) -> Response {
-    let body = format!(
-        "<h1>My flows</h1>{}",
-        empty(&format!(
-            "No desktop flows here: this platform stands in for the machines and connections a flow uses, not for the flows. \
-             Build flows in Power Automate for desktop, and give them a connection from <a href=\"{}\">Data › Connections</a>.",
-            page.link("/connections")
-        ))
-    );
+    let message = html! {
+        "No desktop flows here: this platform stands in for the machines and connections a flow uses, not for the flows. \
+         Build flows in Power Automate for desktop, and give them a connection from "
+        a href=(page.link("/connections")) { "Data › Connections" } "."
+    };
+    let body = html! { h1 { "My flows" } (PreEscaped(empty(&message.into_string()))) };
     html::ok(&layout::document(
         "My flows",
         Some(&page.chrome(Section::Flows)),
-        &body,
+        &body.into_string(),
     ))
 }

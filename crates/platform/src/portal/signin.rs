@@ -11,7 +11,9 @@ use serde::Deserialize;
 use super::PortalError;
 use super::csrf::{self, Posted};
 use super::form::{self, Input, Problem};
-use super::html::{self, esc};
+use maud::{Markup, PreEscaped, html};
+
+use super::html;
 use super::layout;
 use super::query::PageQuery;
 use super::session::{self, SignInFailure, SignedIn};
@@ -33,8 +35,14 @@ pub struct SignInForm {
 }
 
 /// The four-square mark: neutral grey squares drawn in CSS, no logo.
-const MARK: &str = "<div class=\"mark\"><span class=\"squares\" aria-hidden=\"true\">\
-                    <span></span><span></span><span></span><span></span></span>padconnect</div>";
+fn mark() -> Markup {
+    html! {
+        div class="mark" {
+            span class="squares" aria-hidden="true" { span {} span {} span {} span {} }
+            "padconnect"
+        }
+    }
+}
 
 /// The form, with a fresh pre-session cookie its CSRF token is bound to: a
 /// centred card, the account then the password, as Microsoft's sign-in page
@@ -43,49 +51,59 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
     let (token, cookie) = session::sign_in_form_token(origin);
     // Focus on the account, unless a refused field has it.
     let focus = problem.is_none_or(|p| p.field.is_none());
-    let body = format!(
-        "<div class=\"signin-page\"><section class=\"signin-card\" aria-labelledby=\"signin-title\">{MARK}\
-         <h1 id=\"signin-title\">Sign in</h1><p class=\"lead\">to continue to Power Automate</p>{above}\
-         <form method=\"post\" action=\"/signin\" novalidate>{csrf}\
-         <input type=\"hidden\" name=\"next\" value=\"{next}\">{account}{password}\
-         <p class=\"note\">Users and passwords come from the platform's world file.</p>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form></section></div>",
-        above = form::above(problem, &["upn", "password"]),
-        csrf = html::csrf_field(&csrf::token_for(&token)),
-        next = esc(next),
-        account = form::input(
-            &Input {
-                id: "upn",
-                name: "upn",
-                label: "Email or UPN",
-                kind: "email",
-                value: upn,
-                autocomplete: Some("username"),
-                required: true,
-                minlength: None,
-                maxlength: None,
-                autofocus: focus,
-            },
-            problem
-        ),
-        password = form::input(
-            &Input {
-                id: "password",
-                name: "password",
-                label: "Password",
-                kind: "password",
-                value: "",
-                autocomplete: Some("current-password"),
-                required: true,
-                minlength: None,
-                maxlength: None,
-                autofocus: false,
-            },
-            problem
-        ),
+    let account = form::input(
+        &Input {
+            id: "upn",
+            name: "upn",
+            label: "Email or UPN",
+            kind: "email",
+            value: upn,
+            autocomplete: Some("username"),
+            required: true,
+            minlength: None,
+            maxlength: None,
+            autofocus: focus,
+        },
+        problem,
     );
+    let password = form::input(
+        &Input {
+            id: "password",
+            name: "password",
+            label: "Password",
+            kind: "password",
+            value: "",
+            autocomplete: Some("current-password"),
+            required: true,
+            minlength: None,
+            maxlength: None,
+            autofocus: false,
+        },
+        problem,
+    );
+    let body = html! {
+        div class="signin-page" {
+            section class="signin-card" aria-labelledby="signin-title" {
+                (mark())
+                h1 id="signin-title" { "Sign in" }
+                p class="lead" { "to continue to Power Automate" }
+                (PreEscaped(form::above(problem, &["upn", "password"])))
+                form method="post" action="/signin" novalidate {
+                    (PreEscaped(html::csrf_field(&csrf::token_for(&token))))
+                    input type="hidden" name="next" value=(next);
+                    (PreEscaped(account))
+                    (PreEscaped(password))
+                    p class="note" { "Users and passwords come from the platform's world file." }
+                    div class="actions" { button class="primary" type="submit" { "Sign in" } }
+                }
+            }
+        }
+    };
     let status = problem.map_or(StatusCode::OK, |p| p.status);
-    let mut response = html::respond(status, &layout::document("Sign in", None, &body));
+    let mut response = html::respond(
+        status,
+        &layout::document("Sign in", None, &body.into_string()),
+    );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
