@@ -13,7 +13,9 @@ use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
 use super::form::{self, Filled, Input, Problem, Refused};
-use super::html::{self, csrf_field, esc};
+use maud::{Markup, html};
+
+use super::html::{self, csrf_field};
 use super::layout;
 use super::machines::{MachineView, machine_page};
 use super::service::{self, VisibleGroup};
@@ -46,18 +48,17 @@ pub fn may_change(view: &MachineView) -> bool {
 }
 
 /// The accounts card of a machine's page; empty when it declares none.
-pub fn section(accounts: &[MachineAccount]) -> String {
+pub fn section(accounts: &[MachineAccount]) -> Markup {
     if accounts.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let names: String = accounts
-        .iter()
-        .map(|a| format!("<li><code>{}</code></li>", esc(&a.username)))
-        .collect();
-    format!(
-        "<section class=\"card\" aria-labelledby=\"accounts-heading\"><h2 id=\"accounts-heading\">Windows accounts</h2>\
-         <p>Connections to this machine sign in with one of these accounts.</p><ul>{names}</ul></section>"
-    )
+    html! {
+        section class="card" aria-labelledby="accounts-heading" {
+            h2 id="accounts-heading" { "Windows accounts" }
+            p { "Connections to this machine sign in with one of these accounts." }
+            ul { @for a in accounts { li { code { (a.username) } } } }
+        }
+    }
 }
 
 /// What the form keeps when it comes back: the account (never a password).
@@ -71,7 +72,7 @@ pub struct AccountValues {
 pub fn panel(
     view: &MachineView,
     filled: &Filled<AccountValues>,
-) -> Result<(String, String), PortalError> {
+) -> Result<(String, Markup), PortalError> {
     if !may_change(view) {
         return Err(PortalError::forbidden(
             "Only the machine's owner, its co-owners and administrators can change its accounts' passwords.",
@@ -82,56 +83,62 @@ pub fn panel(
     let problem = filled.problem();
     let names: Vec<&str> = view.accounts.iter().map(|a| a.username.as_str()).collect();
     let focus = problem.is_none_or(|p| p.field.is_none());
-    let markup = format!(
-        "{head}<p>The machine's account gets the new password; connections written with the old one \
-         show an error until they are written again.</p>{above}\
-         <form method=\"post\" action=\"{action}\" novalidate>{csrf}{account}{password}{confirmation}{actions}</form>",
-        head = layout::panel_head(&title, &back),
-        above = form::above(problem, &["username", "password", "confirmation"]),
-        action = view
-            .page
-            .link(&format!("/machines/{}/accounts/password", view.machine.id)),
-        csrf = csrf_field(&view.page.signed_in.csrf),
-        account = form::select(
-            "account",
-            "username",
-            "Account",
-            &names,
-            &filled.values.username,
-            problem
-        ),
-        password = form::input(
-            &Input {
-                id: "account-password",
-                name: "password",
-                label: &format!("New password (at most {MAX_PASSWORD_CHARS} characters)"),
-                kind: "password",
-                value: "",
-                autocomplete: Some("new-password"),
-                required: true,
-                minlength: None,
-                maxlength: Some(MAX_PASSWORD_CHARS),
-                autofocus: focus,
-            },
-            problem
-        ),
-        confirmation = form::input(
-            &Input {
-                id: "account-confirmation",
-                name: "confirmation",
-                label: "Confirm the password",
-                kind: "password",
-                value: "",
-                autocomplete: Some("new-password"),
-                required: true,
-                minlength: None,
-                maxlength: None,
-                autofocus: false,
-            },
-            problem
-        ),
-        actions = layout::panel_actions("Change password", &back),
+    let action = view
+        .page
+        .link(&format!("/machines/{}/accounts/password", view.machine.id));
+    let account = form::select(
+        "account",
+        "username",
+        "Account",
+        &names,
+        &filled.values.username,
+        problem,
     );
+    let password = form::input(
+        &Input {
+            id: "account-password",
+            name: "password",
+            label: &format!("New password (at most {MAX_PASSWORD_CHARS} characters)"),
+            kind: "password",
+            value: "",
+            autocomplete: Some("new-password"),
+            required: true,
+            minlength: None,
+            maxlength: Some(MAX_PASSWORD_CHARS),
+            autofocus: focus,
+        },
+        problem,
+    );
+    let confirmation = form::input(
+        &Input {
+            id: "account-confirmation",
+            name: "confirmation",
+            label: "Confirm the password",
+            kind: "password",
+            value: "",
+            autocomplete: Some("new-password"),
+            required: true,
+            minlength: None,
+            maxlength: None,
+            autofocus: false,
+        },
+        problem,
+    );
+    let markup = html! {
+        (layout::panel_head(&title, &back))
+        p {
+            "The machine's account gets the new password; connections written with the old one \
+             show an error until they are written again."
+        }
+        (form::above(problem, &["username", "password", "confirmation"]))
+        form method="post" action=(action) novalidate {
+            (csrf_field(&view.page.signed_in.csrf))
+            (account)
+            (password)
+            (confirmation)
+            (layout::panel_actions("Change password", &back))
+        }
+    };
     Ok((title, markup))
 }
 

@@ -14,7 +14,9 @@ use super::connections::list_body;
 use super::context::EnvPage;
 use super::csrf::Posted;
 use super::form::{self, Choice, Filled, Problem, Radios, Refused};
-use super::html::{self, csrf_field, esc, notice_html};
+use maud::{Markup, html};
+
+use super::html::{self, csrf_field, notice_html};
 use super::layout::{self, Column, Row, Section};
 use super::query::PageQuery;
 use crate::state::AppState;
@@ -115,21 +117,21 @@ async fn render(
     };
     let may_share = shown.standing >= Standing::Share;
     let remove = |object_id: Uuid| {
-        if !may_share {
-            return String::new();
+        html! {
+            @if may_share {
+                form method="post" action={ (base) "/remove" } {
+                    (csrf_field(&page.signed_in.csrf))
+                    input type="hidden" name="principal" value=(object_id);
+                    button type="submit" aria-label={ "Remove access of " (name_of(object_id)) } { "Remove" }
+                }
+            }
         }
-        format!(
-            "<form method=\"post\" action=\"{base}/remove\">{csrf}<input type=\"hidden\" name=\"principal\" value=\"{object_id}\">\
-             <button type=\"submit\" aria-label=\"Remove access of {name}\">Remove</button></form>",
-            csrf = csrf_field(&page.signed_in.csrf),
-            name = esc(&name_of(object_id)),
-        )
     };
     let owner = &connection.created_by;
     let mut rows: Vec<Row> = vec![vec![
         who(&owner.display_name, owner.kind.as_str(), owner.id),
-        "Owner".to_owned(),
-        String::new(),
+        html! { "Owner" },
+        html! {},
     ]];
     for p in &permissions {
         rows.push(vec![
@@ -138,14 +140,16 @@ async fn render(
                 p.principal_type.as_str(),
                 p.principal_id,
             ),
-            esc(&p.role_name),
+            html! { (p.role_name) },
             remove(p.principal_id),
         ]);
     }
     let form = if !may_share {
-        "<p>You can use this connection but not share it.</p>".to_owned()
+        html! { p { "You can use this connection but not share it." } }
     } else if !connection.parameter_set.shareable() {
-        "<p>Only run-owner connections (azureRelayRunOwner) can be shared, and only with service principals.</p>".to_owned()
+        html! {
+            p { "Only run-owner connections (azureRelayRunOwner) can be shared, and only with service principals." }
+        }
     } else {
         grant_form(page, &base, &apps, shown)
     };
@@ -156,32 +160,32 @@ async fn render(
     ];
     let list = page.link("/connections");
     let title = format!("Share {}", connection.display_name);
-    let panel = format!(
-        "{head}{notice}{above}{form}{who}",
-        head = layout::panel_head(&title, &list),
-        notice = notice_html(shown.notice),
+    let panel = html! {
+        (layout::panel_head(&title, &list))
+        (notice_html(shown.notice))
         // A refusal of no field (or of a field this form lacks) goes first.
-        above = form::above(shown.filled.problem(), &["principal", "role"]),
-        who = layout::grid("Who can use it", &columns, &rows),
-    );
+        (form::above(shown.filled.problem(), &["principal", "role"]))
+        (form)
+        (layout::grid("Who can use it", &columns, &rows))
+    };
     let background = list_body(state, page, None).await?;
     Ok(html::respond(
         shown.filled.status(),
-        &layout::with_panel(
+        layout::with_panel(
             &title,
             &page.chrome(Section::Connections),
-            &background,
-            &panel,
+            background,
+            panel,
         ),
     ))
 }
 
 /// A principal's cell: the name, its type and object id under it.
-fn who(name: &str, kind: &str, id: Uuid) -> String {
-    format!("{}<br><small>{kind}, <code>{id}</code></small>", esc(name))
+fn who(name: &str, kind: &str, id: Uuid) -> Markup {
+    html! { (name) br; small { (kind) ", " code { (id) } } }
 }
 
-fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> String {
+fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Markup {
     let problem = shown.filled.problem();
     let candidates: Vec<Choice> = apps
         .iter()
@@ -189,15 +193,11 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Stri
         .map(|a| Choice {
             id: format!("p-{}", a.object_id),
             value: a.object_id.to_string(),
-            label: format!(
-                "{name} (App ID {client})",
-                name = esc(&a.display_name),
-                client = a.client_id
-            ),
+            label: format!("{} (App ID {})", a.display_name, a.client_id),
         })
         .collect();
     if candidates.is_empty() {
-        return "<p>No other application user to share with in this environment.</p>".to_owned();
+        return html! { p { "No other application user to share with in this environment." } };
     }
     let roles: Vec<Choice> = ROLES
         .iter()
@@ -213,31 +213,34 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Stri
     } else {
         &values.role
     };
-    format!(
-        "<form method=\"post\" action=\"{action}\" novalidate>{csrf}{principals}{permissions}{actions}</form>",
-        csrf = csrf_field(&page.signed_in.csrf),
-        principals = form::radios(
-            &Radios {
-                name: "principal",
-                legend: "Share with a service principal",
-                choices: &candidates,
-                checked: &values.principal,
-                focus: false,
-            },
-            problem
-        ),
-        permissions = form::radios(
-            &Radios {
-                name: "role",
-                legend: "Permission",
-                choices: &roles,
-                checked: role,
-                focus: false,
-            },
-            problem
-        ),
-        actions = layout::panel_actions("Save", &page.link("/connections")),
-    )
+    let principals = form::radios(
+        &Radios {
+            name: "principal",
+            legend: "Share with a service principal",
+            choices: &candidates,
+            checked: &values.principal,
+            focus: false,
+        },
+        problem,
+    );
+    let permissions = form::radios(
+        &Radios {
+            name: "role",
+            legend: "Permission",
+            choices: &roles,
+            checked: role,
+            focus: false,
+        },
+        problem,
+    );
+    html! {
+        form method="post" action=(action) novalidate {
+            (csrf_field(&page.signed_in.csrf))
+            (principals)
+            (permissions)
+            (layout::panel_actions("Save", &page.link("/connections")))
+        }
+    }
 }
 
 /// The form, and what it keeps when it comes back.

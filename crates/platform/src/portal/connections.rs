@@ -11,7 +11,9 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::html::{self, ViewQuery, csrf_field, esc, notice_html, when};
+use maud::{Markup, html};
+
+use super::html::{self, ViewQuery, csrf_field, notice_html, when};
 use super::layout::{self, Column, Row, Section, empty, grid};
 use super::query::PageQuery;
 use super::service::{self, VisibleConnection};
@@ -20,62 +22,44 @@ use padconnect_domain::connections::Status;
 
 /// The status as the portal shows it: a word, and for an error its reason
 /// (the service's own sentence) with the code in small type for searches.
-fn status_cell(status: &Status) -> String {
+fn status_cell(status: &Status) -> Markup {
     match status {
-        Status::Connected => "<span class=\"status ok\">Connected</span>".to_owned(),
-        Status::Error { code, message } => format!(
-            "<span class=\"status bad\">Error</span><br>{}<br><small>{code}</small>",
-            esc(message)
-        ),
+        Status::Connected => html! { span class="status ok" { "Connected" } },
+        Status::Error { code, message } => html! {
+            span class="status bad" { "Error" } br; (message) br; small { (code) }
+        },
     }
 }
 
 fn row(page: &EnvPage, v: &VisibleConnection) -> Row {
     let c = &v.connection;
     let target = match (&v.target, c.target_group_id) {
-        (Some(g), _) => format!(
-            "<a href=\"{}\">{}</a>",
-            page.link(&format!("/machines/groups/{}", g.id)),
-            esc(&g.name)
-        ),
-        (None, Some(id)) => format!("<code>{id}</code> (deleted)"),
-        (None, None) => "—".to_owned(),
+        (Some(g), _) => html! {
+            a href=(page.link(&format!("/machines/groups/{}", g.id))) { (g.name) }
+        },
+        (None, Some(id)) => html! { code { (id) } " (deleted)" },
+        (None, None) => html! { "—" },
     };
-    let name = esc(&c.display_name);
-    let share = if v.shareable {
-        format!(
-            "<a href=\"{}\" aria-label=\"Share connection {name}\">Share</a>",
-            page.link(&format!("/connections/{}/share", c.id)),
-        )
-    } else {
-        String::new()
-    };
-    let delete = if v.editable {
-        format!(
-            "<a href=\"{}\" aria-label=\"Delete connection {name}\">Delete</a>",
-            page.link(&format!("/connections/{}/delete", c.id)),
-        )
-    } else {
-        String::new()
-    };
-    let actions = if share.is_empty() && delete.is_empty() {
-        String::new()
-    } else {
-        format!("<span class=\"row-actions\">{share}{delete}</span>")
+    let name = &c.display_name;
+    let actions = html! {
+        @if v.shareable || v.editable {
+            span class="row-actions" {
+                @if v.shareable {
+                    a href=(page.link(&format!("/connections/{}/share", c.id)))
+                        aria-label={ "Share connection " (name) } { "Share" }
+                }
+                @if v.editable {
+                    a href=(page.link(&format!("/connections/{}/delete", c.id)))
+                        aria-label={ "Delete connection " (name) } { "Delete" }
+                }
+            }
+        }
     };
     vec![
-        format!(
-            "{name}<br><small>{connector}, {set}</small>",
-            connector = esc(&c.connector.to_string()),
-            set = c.parameter_set,
-        ),
-        format!("<code>{}</code>", c.id),
+        html! { (name) br; small { (c.connector) ", " (c.parameter_set) } },
+        html! { code { (c.id) } },
         status_cell(&v.status),
-        format!(
-            "{owner} ({kind})",
-            owner = esc(&c.created_by.display_name),
-            kind = c.created_by.kind.as_str(),
-        ),
+        html! { (c.created_by.display_name) " (" (c.created_by.kind.as_str()) ")" },
         target,
         when(c.created_at),
         actions,
@@ -87,13 +71,13 @@ pub async fn list_body(
     state: &AppState,
     page: &EnvPage,
     notice: Option<&str>,
-) -> Result<String, PortalError> {
+) -> Result<Markup, PortalError> {
     let connections = service::visible_connections(state, &page.actor).await?;
     let table = if connections.is_empty() {
-        empty(
-            "No connections you can see in this environment. A service principal creates one with \
-             <code>padconnect connect</code>; the portal cannot create it as a service principal.",
-        )
+        empty(html! {
+            "No connections you can see in this environment. A service principal creates one with "
+            code { "padconnect connect" } "; the portal cannot create it as a service principal."
+        })
     } else {
         let rows: Vec<Row> = connections.iter().map(|v| row(page, v)).collect();
         let columns = [
@@ -107,10 +91,7 @@ pub async fn list_body(
         ];
         grid("Connections", &columns, &rows)
     };
-    Ok(format!(
-        "<h1>Connections</h1>{}{table}",
-        notice_html(notice)
-    ))
+    Ok(html! { h1 { "Connections" } (notice_html(notice)) (table) })
 }
 
 /// `GET /environments/{env}/connections`.
@@ -120,10 +101,10 @@ pub async fn list(
     PageQuery(view): PageQuery<ViewQuery>,
 ) -> Result<Response, PortalError> {
     let body = list_body(&state, &page, view.notice.as_deref()).await?;
-    Ok(html::ok(&layout::document(
+    Ok(html::ok(layout::document(
         "Connections",
         Some(&page.chrome(Section::Connections)),
-        &body,
+        body,
     )))
 }
 
@@ -144,22 +125,26 @@ pub async fn confirm_delete(
     let c = &visible.connection;
     let list = page.link("/connections");
     let title = format!("Delete {}?", c.display_name);
-    let panel = format!(
-        "{head}<p>Desktop flows that use connection <code>{id}</code> stop running until they get another one. \
-         This cannot be undone.</p>\
-         <form method=\"post\" action=\"{action}\">{csrf}<div class=\"actions panel-actions\">\
-         <button class=\"danger\" type=\"submit\">Delete</button><a class=\"button\" href=\"{list}\">Cancel</a></div></form>",
-        head = layout::panel_head(&title, &list),
-        id = c.id,
-        action = page.link(&format!("/connections/{}/delete", c.id)),
-        csrf = csrf_field(&page.signed_in.csrf),
-    );
+    let panel = html! {
+        (layout::panel_head(&title, &list))
+        p {
+            "Desktop flows that use connection " code { (c.id) }
+            " stop running until they get another one. This cannot be undone."
+        }
+        form method="post" action=(page.link(&format!("/connections/{}/delete", c.id))) {
+            (csrf_field(&page.signed_in.csrf))
+            div class="actions panel-actions" {
+                button class="danger" type="submit" { "Delete" }
+                a class="button" href=(list) { "Cancel" }
+            }
+        }
+    };
     let background = list_body(&state, &page, None).await?;
-    Ok(html::ok(&layout::with_panel(
+    Ok(html::ok(layout::with_panel(
         "Delete connection",
         &page.chrome(Section::Connections),
-        &background,
-        &panel,
+        background,
+        panel,
     )))
 }
 

@@ -6,6 +6,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use maud::{Markup, html};
+
 use super::context::environments_of;
 use super::html;
 use super::layout::{self, Chrome, Section};
@@ -186,8 +188,8 @@ impl IntoResponse for PortalError {
     /// A bare page (a handler has no session at hand); [`in_layout`] puts it
     /// inside the layout when the visitor is signed in.
     fn into_response(self) -> Response {
-        let page = layout::document(self.title(), None, &self.body(None));
-        let mut response = html::respond(self.status, &page);
+        let page = layout::document(self.title(), None, self.body(None));
+        let mut response = html::respond(self.status, page);
         response.extensions_mut().insert(ErrorPage(self));
         response
     }
@@ -199,17 +201,16 @@ impl PortalError {
     }
 
     /// The heading, the sentence in the error style, and a way on.
-    fn body(&self, home: Option<&str>) -> String {
+    fn body(&self, home: Option<&str>) -> Markup {
         let (href, label) = match home {
             Some(home) => (home, "Go to Home"),
             None => ("/", "Back to the portal"),
         };
-        maud::html! {
+        html! {
             h1 { (self.title()) }
             (html::error(&self.message))
             p { a href=(href) { (label) } }
         }
-        .into_string()
     }
 }
 
@@ -231,7 +232,7 @@ pub async fn in_layout(State(state): State<AppState>, request: Request, next: Ne
         return response;
     };
     match rerender(&state, &cookies, origin, &path, &error).await {
-        Some(page) => html::respond(error.status, &page),
+        Some(page) => html::respond(error.status, page),
         None => response,
     }
 }
@@ -242,7 +243,7 @@ async fn rerender(
     origin: RequestOrigin,
     path: &str,
     error: &PortalError,
-) -> Option<String> {
+) -> Option<Markup> {
     let signed_in = SignedIn::from_cookie(cookies, origin, &state.store)
         .await
         .ok()??;
@@ -265,6 +266,6 @@ async fn rerender(
     Some(layout::document(
         error.title(),
         Some(&chrome),
-        &error.body(home.as_deref()),
+        error.body(home.as_deref()),
     ))
 }

@@ -143,10 +143,10 @@ impl<T> Filled<T> {
 
 /// A problem that is no field's, above the form: in the error style, read
 /// out as it appears.
-pub fn above(problem: Option<&Problem>, fields: &[&str]) -> String {
+pub fn above(problem: Option<&Problem>, fields: &[&str]) -> Markup {
     match problem {
-        Some(p) if p.field.is_none_or(|f| !fields.contains(&f)) => html::error_html(&p.message),
-        _ => String::new(),
+        Some(p) if p.field.is_none_or(|f| !fields.contains(&f)) => html::error(&p.message),
+        _ => html! {},
     }
 }
 
@@ -176,7 +176,7 @@ pub struct Input<'a> {
 
 /// The input, and its problem under it. An invalid input is described by
 /// its message and has focus when the page opens.
-pub fn input(field: &Input, problem: Option<&Problem>) -> String {
+pub fn input(field: &Input, problem: Option<&Problem>) -> Markup {
     let value = match (field.kind, field.value) {
         ("password", _) | (_, "") => None,
         (_, value) => Some(value),
@@ -195,7 +195,6 @@ pub fn input(field: &Input, problem: Option<&Problem>) -> String {
             @if let Some(text) = text { (message(&message_id, text)) }
         }
     }
-    .into_string()
 }
 
 /// A drop-down of plain-text `options`, `selected` chosen.
@@ -206,7 +205,7 @@ pub fn select(
     options: &[&str],
     selected: &str,
     problem: Option<&Problem>,
-) -> String {
+) -> Markup {
     let message_id = format!("{id}-error");
     let text = message_for(problem, name);
     let invalid = text.is_some();
@@ -223,7 +222,6 @@ pub fn select(
             @if let Some(text) = text { (message(&message_id, text)) }
         }
     }
-    .into_string()
 }
 
 /// One radio button of a [`radios`] group.
@@ -246,7 +244,7 @@ pub struct Radios<'a> {
 
 /// The group, its problem under the choices; an invalid group is
 /// described by the message and its first choice has focus.
-pub fn radios(group: &Radios, problem: Option<&Problem>) -> String {
+pub fn radios(group: &Radios, problem: Option<&Problem>) -> Markup {
     let message_id = format!("{}-error", group.name);
     let text = message_for(problem, group.name);
     let invalid = text.is_some();
@@ -264,7 +262,6 @@ pub fn radios(group: &Radios, problem: Option<&Problem>) -> String {
             @if let Some(text) = text { (message(&message_id, text)) }
         }
     }
-    .into_string()
 }
 
 #[cfg(test)]
@@ -289,7 +286,7 @@ mod tests {
     #[test]
     fn a_problem_goes_beside_its_field_and_describes_it() {
         let problem = Problem::at("name", "Name is <required>.");
-        let html = input(&name_field("x\"y"), Some(&problem));
+        let html = input(&name_field("x\"y"), Some(&problem)).into_string();
         assert!(html.contains("value=\"x&quot;y\""), "{html}");
         assert!(
             html.contains("aria-invalid=\"true\" aria-describedby=\"group-name-error\" autofocus"),
@@ -298,7 +295,11 @@ mod tests {
         assert!(html.contains("<p class=\"field-error\" id=\"group-name-error\">"));
         assert!(html.contains("Name is &lt;required&gt;."));
         let elsewhere = Problem::at("description", "Too long.");
-        assert!(!input(&name_field(""), Some(&elsewhere)).contains("aria-invalid"));
+        assert!(
+            !input(&name_field(""), Some(&elsewhere))
+                .into_string()
+                .contains("aria-invalid")
+        );
     }
 
     #[test]
@@ -307,15 +308,27 @@ mod tests {
             kind: "password",
             ..name_field("secret")
         };
-        assert!(!input(&field, None).contains("secret"));
+        assert!(!input(&field, None).into_string().contains("secret"));
     }
 
     #[test]
     fn a_problem_of_no_field_goes_above_the_form() {
         let general = Problem::general("Taken.");
-        assert!(above(Some(&general), &["name"]).contains("role=\"alert\""));
-        assert!(above(Some(&Problem::at("name", "No.")), &["name"]).is_empty());
-        assert!(above(Some(&Problem::at("other", "No.")), &["name"]).contains("No."));
+        assert!(
+            above(Some(&general), &["name"])
+                .into_string()
+                .contains("role=\"alert\"")
+        );
+        assert!(
+            above(Some(&Problem::at("name", "No.")), &["name"])
+                .into_string()
+                .is_empty()
+        );
+        assert!(
+            above(Some(&Problem::at("other", "No.")), &["name"])
+                .into_string()
+                .contains("No.")
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
 use super::form::{self, Filled, Input, Refused};
-use super::html::{self, ViewQuery, csrf_field, esc, notice_html, when};
+use maud::{Markup, html};
+
+use super::html::{self, ViewQuery, csrf_field, notice_html, when};
 use super::icons::Icon;
 use super::layout::{self, Column, Command, Row, Section, command_bar, empty, grid};
 use super::machines::{machine_tabs, machines_table, or_dash};
@@ -76,20 +78,21 @@ async fn groups_page(
             }],
         )
     } else {
-        String::new()
+        html! {}
     };
-    let body = format!(
-        "{commands}<h1>Machines</h1>{tabs}{notice}{table}",
-        tabs = machine_tabs(page, true),
-        notice = notice_html(notice),
-        table = groups_table(page, &standard, may_create),
-    );
+    let body = html! {
+        (commands)
+        h1 { "Machines" }
+        (machine_tabs(page, true))
+        (notice_html(notice))
+        (groups_table(page, &standard, may_create))
+    };
     let chrome = page.chrome(Section::Machines);
     let Some(filled) = panel else {
-        return Ok(html::ok(&layout::document(
+        return Ok(html::ok(layout::document(
             "Machine groups",
             Some(&chrome),
-            &body,
+            body,
         )));
     };
     if !may_create {
@@ -99,36 +102,36 @@ async fn groups_page(
     }
     Ok(html::respond(
         filled.status(),
-        &layout::with_panel(
+        layout::with_panel(
             "New machine group",
             &chrome,
-            &body,
-            &new_group_panel(page, &filled),
+            body,
+            new_group_panel(page, &filled),
         ),
     ))
 }
 
-fn groups_table(page: &EnvPage, standard: &[&VisibleGroup], may_create: bool) -> String {
+fn groups_table(page: &EnvPage, standard: &[&VisibleGroup], may_create: bool) -> Markup {
     if standard.is_empty() {
         return empty(if may_create {
-            "No machine groups you can see yet. Create one with <strong>New machine group</strong>, \
-             or ask a group's owner to share it with you."
+            html! {
+                "No machine groups you can see yet. Create one with " strong { "New machine group" }
+                ", or ask a group's owner to share it with you."
+            }
         } else {
-            "No machine groups you can see yet: ask a group's owner to share it with you."
+            html! { "No machine groups you can see yet: ask a group's owner to share it with you." }
         });
     }
     let rows: Vec<Row> = standard
         .iter()
         .map(|g| {
             vec![
-                format!(
-                    "<a href=\"{}\">{}</a>",
-                    page.link(&format!("/machines/groups/{}", g.group.id)),
-                    esc(&g.group.name)
-                ),
-                format!("<code>{}</code>", g.group.id),
-                g.machines.len().to_string(),
-                access_name(g, page).to_owned(),
+                html! {
+                    a href=(page.link(&format!("/machines/groups/{}", g.group.id))) { (g.group.name) }
+                },
+                html! { code { (g.group.id) } },
+                html! { (g.machines.len()) },
+                html! { (access_name(g, page)) },
             ]
         })
         .collect();
@@ -141,49 +144,52 @@ fn groups_table(page: &EnvPage, standard: &[&VisibleGroup], may_create: bool) ->
     grid("Machine groups", &columns, &rows)
 }
 
-fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> String {
+fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> Markup {
     let back = page.link("/machines/groups");
     let problem = filled.problem();
     // Focus on the name, unless a refused field has it.
     let focus = problem.is_none_or(|p| p.field.is_none());
-    format!(
-        "{head}<p>Machines join a group with its password; flows then run on any of them.</p>{above}\
-         <form method=\"post\" action=\"{back}\" novalidate>{csrf}{name}{description}{actions}</form>",
-        head = layout::panel_head("New machine group", &back),
-        above = form::above(problem, &["name", "description"]),
-        csrf = csrf_field(&page.signed_in.csrf),
-        name = form::input(
-            &Input {
-                id: "group-name",
-                name: "name",
-                label: "Name",
-                kind: "text",
-                value: &filled.values.name,
-                autocomplete: None,
-                required: true,
-                minlength: None,
-                maxlength: Some(GROUP_NAME.max),
-                autofocus: focus,
-            },
-            problem
-        ),
-        description = form::input(
-            &Input {
-                id: "group-description",
-                name: "description",
-                label: "Description (optional)",
-                kind: "text",
-                value: &filled.values.description,
-                autocomplete: None,
-                required: false,
-                minlength: None,
-                maxlength: Some(GROUP_DESCRIPTION.max),
-                autofocus: false,
-            },
-            problem
-        ),
-        actions = layout::panel_actions("Create", &back),
-    )
+    let name = form::input(
+        &Input {
+            id: "group-name",
+            name: "name",
+            label: "Name",
+            kind: "text",
+            value: &filled.values.name,
+            autocomplete: None,
+            required: true,
+            minlength: None,
+            maxlength: Some(GROUP_NAME.max),
+            autofocus: focus,
+        },
+        problem,
+    );
+    let description = form::input(
+        &Input {
+            id: "group-description",
+            name: "description",
+            label: "Description (optional)",
+            kind: "text",
+            value: &filled.values.description,
+            autocomplete: None,
+            required: false,
+            minlength: None,
+            maxlength: Some(GROUP_DESCRIPTION.max),
+            autofocus: false,
+        },
+        problem,
+    );
+    html! {
+        (layout::panel_head("New machine group", &back))
+        p { "Machines join a group with its password; flows then run on any of them." }
+        (form::above(problem, &["name", "description"]))
+        form method="post" action=(back) novalidate {
+            (csrf_field(&page.signed_in.csrf))
+            (name)
+            (description)
+            (layout::panel_actions("Create", &back))
+        }
+    }
 }
 
 /// The form, and what it keeps when it comes back.
@@ -242,10 +248,10 @@ async fn group_page(
     let body = group_body(state, page, visible, notice).await?;
     let chrome = page.chrome(Section::Machines);
     let Some(filled) = panel else {
-        return Ok(html::ok(&layout::document(
+        return Ok(html::ok(layout::document(
             &visible.group.name,
             Some(&chrome),
-            &body,
+            body,
         )));
     };
     if !may_set_password(visible) {
@@ -256,7 +262,7 @@ async fn group_page(
     let (title, panel) = password_panel(page, visible, &filled);
     Ok(html::respond(
         filled.status(),
-        &layout::with_panel(&title, &chrome, &body, &panel),
+        layout::with_panel(&title, &chrome, body, panel),
     ))
 }
 
@@ -274,7 +280,7 @@ fn password_command(visible: &VisibleGroup) -> (&'static str, &'static str) {
     }
 }
 
-fn group_commands(page: &EnvPage, visible: &VisibleGroup) -> String {
+fn group_commands(page: &EnvPage, visible: &VisibleGroup) -> Markup {
     let base = page.link(&format!("/machines/groups/{}", visible.group.id));
     let share = format!("{base}/share");
     let password = format!("{base}?panel={PASSWORD_PANEL}");
@@ -302,7 +308,7 @@ pub async fn group_body(
     page: &EnvPage,
     visible: &VisibleGroup,
     notice: Option<&str>,
-) -> Result<String, PortalError> {
+) -> Result<Markup, PortalError> {
     let g = &visible.group;
     let owner = state
         .store
@@ -315,82 +321,81 @@ pub async fn group_body(
         .iter()
         .map(|m| (m, Some(visible)))
         .collect();
-    let may_share = if visible.rights.contains(AccessRights::SHARE) {
-        ""
-    } else {
-        "<p>You can use this group; only its owner and co-owners can share it.</p>"
+    let may_share = !visible.rights.contains(AccessRights::SHARE);
+    let none = html! {
+        "No machine has joined this group yet. A machine joins with the group's password ("
+        code { "padconnect machine join-group" }
+        ", or Power Automate for desktop's machine settings)."
     };
-    let none = "No machine has joined this group yet. A machine joins with the group's password \
-                (<code>padconnect machine join-group</code>, or Power Automate for desktop's machine settings).";
-    Ok(format!(
-        "{commands}<p class=\"crumbs\"><a href=\"{groups}\">Machine groups</a> ›</p><h1>{name}</h1>{notice}{may_share}\
-         <dl class=\"details\"><dt>Group ID</dt><dd><code id=\"group-id\">{id}</code></dd>\
-         <dt>Type</dt><dd>{kind}</dd><dt>Description</dt><dd>{description}</dd><dt>Owner</dt><dd>{owner}</dd>\
-         <dt>Created</dt><dd>{created}</dd><dt>Password</dt><dd>{has_password}</dd></dl>{machines}",
-        commands = group_commands(page, visible),
-        groups = page.link("/machines/groups"),
-        name = esc(&g.name),
-        notice = notice_html(notice),
-        id = g.id,
-        kind = service::group_type_name(g.flowgrouptype),
-        description = or_dash(&g.description),
-        owner = esc(&owner),
-        created = when(g.created_on),
-        has_password = if g.password_hash.is_some() {
-            "Set"
-        } else {
-            "Not set"
-        },
-        machines = machines_table(page, "Machines in this group", &machines, none),
-    ))
+    Ok(html! {
+        (group_commands(page, visible))
+        p class="crumbs" { a href=(page.link("/machines/groups")) { "Machine groups" } " ›" }
+        h1 { (g.name) }
+        (notice_html(notice))
+        @if may_share {
+            p { "You can use this group; only its owner and co-owners can share it." }
+        }
+        dl class="details" {
+            dt { "Group ID" } dd { code id="group-id" { (g.id) } }
+            dt { "Type" } dd { (service::group_type_name(g.flowgrouptype)) }
+            dt { "Description" } dd { (or_dash(&g.description)) }
+            dt { "Owner" } dd { (owner) }
+            dt { "Created" } dd { (when(g.created_on)) }
+            dt { "Password" } dd { @if g.password_hash.is_some() { "Set" } @else { "Not set" } }
+        }
+        (machines_table(page, "Machines in this group", &machines, none))
+    })
 }
 
 /// The password panel: its title and markup. Both fields always come back
 /// empty: a password is never written into a page.
-fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -> (String, String) {
+fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -> (String, Markup) {
     let (title, button) = password_command(visible);
     let back = page.link(&format!("/machines/groups/{}", visible.group.id));
     let problem = filled.problem();
     let (min, max) = (GROUP_PASSWORD_CHARS.start(), GROUP_PASSWORD_CHARS.end());
     let focus = problem.is_none_or(|p| p.field.is_none());
-    let markup = format!(
-        "{head}<p>Machines joining the group prove they know this password.</p>{above}\
-         <form method=\"post\" action=\"{back}/password\" novalidate>{csrf}{password}{confirmation}{actions}</form>",
-        head = layout::panel_head(title, &back),
-        above = form::above(problem, &["password", "confirmation"]),
-        csrf = csrf_field(&page.signed_in.csrf),
-        password = form::input(
-            &Input {
-                id: "password",
-                name: "password",
-                label: &format!("New password ({min} to {max} characters)"),
-                kind: "password",
-                value: "",
-                autocomplete: Some("new-password"),
-                required: true,
-                minlength: Some(*min),
-                maxlength: Some(*max),
-                autofocus: focus,
-            },
-            problem
-        ),
-        confirmation = form::input(
-            &Input {
-                id: "confirmation",
-                name: "confirmation",
-                label: "Confirm the password",
-                kind: "password",
-                value: "",
-                autocomplete: Some("new-password"),
-                required: true,
-                minlength: None,
-                maxlength: None,
-                autofocus: false,
-            },
-            problem
-        ),
-        actions = layout::panel_actions(button, &back),
+    let password = form::input(
+        &Input {
+            id: "password",
+            name: "password",
+            label: &format!("New password ({min} to {max} characters)"),
+            kind: "password",
+            value: "",
+            autocomplete: Some("new-password"),
+            required: true,
+            minlength: Some(*min),
+            maxlength: Some(*max),
+            autofocus: focus,
+        },
+        problem,
     );
+    let confirmation = form::input(
+        &Input {
+            id: "confirmation",
+            name: "confirmation",
+            label: "Confirm the password",
+            kind: "password",
+            value: "",
+            autocomplete: Some("new-password"),
+            required: true,
+            minlength: None,
+            maxlength: None,
+            autofocus: false,
+        },
+        problem,
+    );
+    let markup = html! {
+        (layout::panel_head(title, &back))
+        p { "Machines joining the group prove they know this password." }
+        (form::above(problem, &["password", "confirmation"]))
+        form method="post" action={ (back) "/password" } novalidate {
+            (csrf_field(&page.signed_in.csrf))
+            (password)
+            (confirmation)
+            (layout::panel_actions(button, &back))
+        }
+    };
     (title.to_owned(), markup)
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::PortalError;
 use super::context::{EnvPage, environments_of};
-use maud::{PreEscaped, html};
+use maud::html;
 
 use super::html;
 use super::layout::{self, Chrome, Column, Row, Section, empty, grid};
@@ -66,21 +66,17 @@ fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) ->
         .iter()
         .map(|e| {
             vec![
-                html! { a href={ "/environments/" (e.id) "/home" } { (e.display_name) } }
-                    .into_string(),
-                html! { code { (e.id) } }.into_string(),
-                html! { (e.org) }.into_string(),
+                html! { a href={ "/environments/" (e.id) "/home" } { (e.display_name) } },
+                html! { code { (e.id) } },
+                html! { (e.org) },
             ]
         })
         .collect();
     let table = if environments.is_empty() {
-        empty(
-            &html! {
-                "You are not a user of any environment of this tenant yet: ask an administrator to add you \
-                 (the world file's " code { "makers" } " or " code { "users" } " of an environment)."
-            }
-            .into_string(),
-        )
+        empty(html! {
+            "You are not a user of any environment of this tenant yet: ask an administrator to add you \
+             (the world file's " code { "makers" } " or " code { "users" } " of an environment)."
+        })
     } else {
         grid(
             "Environments you are a user of",
@@ -92,7 +88,7 @@ fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) ->
             &rows,
         )
     };
-    let body = html! { h1 { "Environments" } (PreEscaped(table)) };
+    let body = html! { h1 { "Environments" } (table) };
     let chrome = Chrome {
         user_name: &signed_in.user.display_name,
         csrf: &signed_in.csrf,
@@ -100,11 +96,7 @@ fn list(signed_in: &SignedIn, environments: &[padconnect_store::Environment]) ->
         environments,
         section: Section::Elsewhere,
     };
-    html::ok(&layout::document(
-        "Environments",
-        Some(&chrome),
-        &body.into_string(),
-    ))
+    html::ok(layout::document("Environments", Some(&chrome), body))
 }
 
 /// `GET /environments/{env}/home`: the seed's path, one link a step.
@@ -138,10 +130,10 @@ pub async fn home(page: EnvPage) -> Response {
             " (" code { (page.actor.environment.id) } ")"
         }
     };
-    html::ok(&layout::document(
+    html::ok(layout::document(
         "Home",
         Some(&page.chrome(Section::Home)),
-        &body.into_string(),
+        body,
     ))
 }
 
@@ -153,10 +145,10 @@ pub async fn flows(page: EnvPage) -> Response {
          Build flows in Power Automate for desktop, and give them a connection from "
         a href=(page.link("/connections")) { "Data › Connections" } "."
     };
-    let body = html! { h1 { "My flows" } (PreEscaped(empty(&message.into_string()))) };
-    html::ok(&layout::document(
+    let body = html! { h1 { "My flows" } (empty(message)) };
+    html::ok(layout::document(
         "My flows",
         Some(&page.chrome(Section::Flows)),
-        &body.into_string(),
+        body,
     ))
 }

@@ -1,6 +1,9 @@
-//! HTML output: escaping, the headers every page carries, redirects and
-//! the notices a page shows (the layout is `layout`'s). No template engine:
-//! pages are small, and every value goes through [`esc`].
+//! HTML output: the headers every page carries, redirects and the notices
+//! a page shows (the layout is `layout`'s). Pages are built with maud's
+//! `html!` templates, checked at compile time: every value spliced into
+//! one is escaped unless it is `Markup` already (or, for the stylesheet
+//! and the icons' shapes, a constant marked `PreEscaped`), so no page
+//! escapes by hand.
 
 use std::sync::OnceLock;
 
@@ -10,25 +13,9 @@ use maud::{Markup, html};
 
 use super::layout;
 
-/// Text made safe for HTML content and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The hidden field every POST form carries.
-pub fn csrf_field(token: &str) -> String {
-    html! { input type="hidden" name="csrf" value=(token); }.into_string()
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
 }
 
 /// The Content-Security-Policy: nothing from anywhere but this page's own
@@ -45,8 +32,8 @@ fn content_security_policy() -> &'static str {
 
 /// A page with the portal's headers: no caching of signed-in pages, no
 /// framing, no sniffing.
-pub fn respond(status: StatusCode, page: &str) -> Response {
-    let mut response = (status, page.to_owned()).into_response();
+pub fn respond(status: StatusCode, page: Markup) -> Response {
+    let mut response = (status, page.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -69,7 +56,7 @@ pub fn respond(status: StatusCode, page: &str) -> Response {
 }
 
 /// 200 with a page.
-pub fn ok(page: &str) -> Response {
+pub fn ok(page: Markup) -> Response {
     respond(StatusCode::OK, page)
 }
 
@@ -91,7 +78,7 @@ pub struct ViewQuery {
 }
 
 /// A fixed sentence per notice: nothing from the URL is echoed.
-pub fn notice_html(notice: Option<&str>) -> String {
+pub fn notice_html(notice: Option<&str>) -> Markup {
     let text = match notice {
         Some("created") => "The machine group was created.",
         Some("password") => "The group password was saved. Machines joining the group use it.",
@@ -101,14 +88,9 @@ pub fn notice_html(notice: Option<&str>) -> String {
         Some("shared") => "Saved: access was granted.",
         Some("removed") => "Saved: access was removed.",
         Some("deleted") => "The connection was deleted.",
-        _ => return String::new(),
+        _ => return html! {},
     };
-    html! { p role="status" class="notice" { (text) } }.into_string()
-}
-
-/// A refusal shown on the page it concerns, in the error style.
-pub fn error_html(message: &str) -> String {
-    error(message).into_string()
+    html! { p role="status" class="notice" { (text) } }
 }
 
 /// A refusal shown on the page it concerns, in the error style.
@@ -118,22 +100,14 @@ pub fn error(message: &str) -> Markup {
 
 /// A date and time for people, `2026-01-02 15:04 UTC`, as a `<time>`
 /// element that never wraps.
-pub fn when(at: padconnect_store::Timestamp) -> String {
+pub fn when(at: padconnect_store::Timestamp) -> Markup {
     let text = at.to_rfc3339();
-    html! { time datetime=(text) { (&text[..10]) " " (&text[11..16]) " UTC" } }.into_string()
+    html! { time datetime=(text) { (&text[..10]) " " (&text[11..16]) " UTC" } }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_everything_that_matters() {
-        assert_eq!(
-            esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn policy_allows_the_inline_style_only() {

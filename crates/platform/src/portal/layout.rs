@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use base64::Engine;
 use padconnect_core::EnvironmentId;
 
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, Render, html};
 
 use super::html::csrf_field;
 use super::icons::Icon;
@@ -59,30 +59,18 @@ pub enum Section {
     Elsewhere,
 }
 
-/// A whole page. `body` is trusted markup (transitional: pages not yet
-/// built with `html!` hand it over as a string).
-pub fn document(title: &str, chrome: Option<&Chrome>, body: &str) -> String {
-    page(title, chrome, PreEscaped(body), None).into_string()
+/// A whole page.
+pub fn document(title: &str, chrome: Option<&Chrome>, body: Markup) -> Markup {
+    page(title, chrome, body, None)
 }
 
 /// A page with a side panel over it: `background` is the page the panel
 /// belongs to, shown dimmed and out of reach of focus.
-pub fn with_panel(title: &str, chrome: &Chrome, background: &str, panel: &str) -> String {
-    page(
-        title,
-        Some(chrome),
-        PreEscaped(background),
-        Some(PreEscaped(panel)),
-    )
-    .into_string()
+pub fn with_panel(title: &str, chrome: &Chrome, background: Markup, panel: Markup) -> Markup {
+    page(title, Some(chrome), background, Some(panel))
 }
 
-fn page(
-    title: &str,
-    chrome: Option<&Chrome>,
-    body: PreEscaped<&str>,
-    panel: Option<PreEscaped<&str>>,
-) -> Markup {
+fn page(title: &str, chrome: Option<&Chrome>, body: Markup, panel: Option<Markup>) -> Markup {
     let inert = panel.is_some();
     html! {
         (PreEscaped("<!doctype html>"))
@@ -127,7 +115,7 @@ fn top_bar(chrome: &Chrome, inert: bool) -> Markup {
                 (picker(chrome))
                 span class="who" { (chrome.user_name) }
                 form method="post" action="/signout" {
-                    (PreEscaped(csrf_field(chrome.csrf)))
+                    (csrf_field(chrome.csrf))
                     button class="quiet" type="submit" { "Sign out" }
                 }
             }
@@ -211,14 +199,13 @@ fn picker(chrome: &Chrome) -> Markup {
 }
 
 /// The heading row of a side panel, with its Close link (back to `back`).
-pub fn panel_head(title: &str, back: &str) -> String {
+pub fn panel_head(title: &str, back: &str) -> Markup {
     html! {
         div class="panel-head" {
             h1 id="panel-title" { (title) }
             a class="button" href=(back) { "Close" }
         }
     }
-    .into_string()
 }
 
 /// A table's column: its label (plain text, shown beside each value when
@@ -272,8 +259,7 @@ impl Column {
         }
     }
 
-    fn cell(&self, content: &str) -> Markup {
-        let content = PreEscaped(content);
+    fn cell(&self, content: &Markup) -> Markup {
         if self.hidden {
             return html! { td { (content) } };
         }
@@ -281,14 +267,14 @@ impl Column {
     }
 }
 
-/// One row's cells, trusted markup, in column order.
-pub type Row = Vec<String>;
+/// One row's cells, in column order.
+pub type Row = Vec<Markup>;
 
 /// A table in a focusable frame named by its caption (a region keyboard
 /// users can scroll, as Fluent's DetailsList has it). Its columns wrap to
 /// fit the frame; on a phone each row stacks into a card of labelled
 /// values, so no column is ever out of sight.
-pub fn grid(caption: &str, columns: &[Column], rows: &[Row]) -> String {
+pub fn grid(caption: &str, columns: &[Column], rows: &[Row]) -> Markup {
     let id = caption
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -311,16 +297,15 @@ pub fn grid(caption: &str, columns: &[Column], rows: &[Row]) -> String {
             }
         }
     }
-    .into_string()
 }
 
-/// An empty list's message, saying what to do next (trusted markup).
-pub fn empty(message: &str) -> String {
-    html! { p class="empty" { (PreEscaped(message)) } }.into_string()
+/// An empty list's message, saying what to do next.
+pub fn empty(message: impl Render) -> Markup {
+    html! { p class="empty" { (message) } }
 }
 
 /// Tabs as links, the current one marked: works without script.
-pub fn tabs(label: &str, entries: &[(&str, &str, bool)]) -> String {
+pub fn tabs(label: &str, entries: &[(&str, &str, bool)]) -> Markup {
     html! {
         nav class="tabs" aria-label=(label) {
             ul {
@@ -330,7 +315,6 @@ pub fn tabs(label: &str, entries: &[(&str, &str, bool)]) -> String {
             }
         }
     }
-    .into_string()
 }
 
 /// A command of a [`command_bar`]: a link to the page (or panel) that does it.
@@ -343,9 +327,9 @@ pub struct Command<'a> {
 /// The bar of commands over a page's content, as the real portal has it.
 /// The commands are links (each opens a page or a side panel), so they
 /// work without script; the group is named for assistive technology.
-pub fn command_bar(label: &str, commands: &[Command]) -> String {
+pub fn command_bar(label: &str, commands: &[Command]) -> Markup {
     if commands.is_empty() {
-        return String::new();
+        return html! {};
     }
     html! {
         div class="command-bar" role="group" aria-label=(label) {
@@ -354,17 +338,15 @@ pub fn command_bar(label: &str, commands: &[Command]) -> String {
             }
         }
     }
-    .into_string()
 }
 
 /// A side panel's buttons, at its foot: the primary action, then Cancel
 /// (back to the page under the panel).
-pub fn panel_actions(primary: &str, back: &str) -> String {
+pub fn panel_actions(primary: &str, back: &str) -> Markup {
     html! {
         div class="actions panel-actions" {
             button class="primary" type="submit" { (primary) }
             a class="button" href=(back) { "Cancel" }
         }
     }
-    .into_string()
 }

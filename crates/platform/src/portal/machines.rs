@@ -11,7 +11,9 @@ use super::PortalError;
 use super::accounts::{self, AccountValues};
 use super::context::EnvPage;
 use super::form::Filled;
-use super::html::{self, ViewQuery, esc, notice_html, when};
+use maud::{Markup, html};
+
+use super::html::{self, ViewQuery, notice_html, when};
 use super::icons::Icon;
 use super::layout::{self, Column, Command, Row, Section, command_bar, empty, grid};
 use super::query::PageQuery;
@@ -19,10 +21,10 @@ use super::service::{self, VisibleGroup};
 use crate::state::AppState;
 use padconnect_store::{GroupType, Machine, MachineAccount, Timestamp};
 
-fn heartbeat(machine: &Machine) -> String {
+fn heartbeat(machine: &Machine) -> Markup {
     machine
         .lastheartbeatdate
-        .map_or_else(|| "—".to_owned(), when)
+        .map_or_else(|| html! { "—" }, when)
 }
 
 /// A table of machines, each with its group (when it has a visible one).
@@ -30,8 +32,8 @@ pub fn machines_table(
     page: &EnvPage,
     caption: &str,
     rows: &[(&Machine, Option<&VisibleGroup>)],
-    none: &str,
-) -> String {
+    none: Markup,
+) -> Markup {
     if rows.is_empty() {
         return empty(none);
     }
@@ -40,23 +42,17 @@ pub fn machines_table(
         .iter()
         .map(|(m, group)| {
             let group_cell = match group {
-                Some(g) if g.group.flowgrouptype != GroupType::Default => format!(
-                    "<a href=\"{}\">{}</a>",
-                    page.link(&format!("/machines/groups/{}", g.group.id)),
-                    esc(&g.group.name)
-                ),
-                _ => "Standalone".to_owned(),
+                Some(g) if g.group.flowgrouptype != GroupType::Default => html! {
+                    a href=(page.link(&format!("/machines/groups/{}", g.group.id))) { (g.group.name) }
+                },
+                _ => html! { "Standalone" },
             };
             vec![
-                format!(
-                    "<a href=\"{}\">{}</a>",
-                    page.link(&format!("/machines/{}", m.id)),
-                    esc(&m.name)
-                ),
+                html! { a href=(page.link(&format!("/machines/{}", m.id))) { (m.name) } },
                 status_badge(service::machine_status(m, now)),
                 heartbeat(m),
                 group_cell,
-                esc(m.agentversion.as_deref().unwrap_or("—")),
+                html! { (m.agentversion.as_deref().unwrap_or("—")) },
             ]
         })
         .collect();
@@ -71,13 +67,13 @@ pub fn machines_table(
 }
 
 /// A machine's status, coloured as the portal does: green when connected.
-fn status_badge(status: &str) -> String {
+fn status_badge(status: &str) -> Markup {
     let class = if status == "Connected" { "ok" } else { "bad" };
-    format!("<span class=\"status {class}\">{status}</span>")
+    html! { span class={ "status " (class) } { (status) } }
 }
 
 /// The two tabs of Monitor › Machines.
-pub fn machine_tabs(page: &EnvPage, groups_tab: bool) -> String {
+pub fn machine_tabs(page: &EnvPage, groups_tab: bool) -> Markup {
     let machines = page.link("/machines");
     let groups = page.link("/machines/groups");
     layout::tabs(
@@ -89,12 +85,8 @@ pub fn machine_tabs(page: &EnvPage, groups_tab: bool) -> String {
     )
 }
 
-pub fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "—".to_owned()
-    } else {
-        esc(text)
-    }
+pub fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "—" } else { text }
 }
 
 /// `GET /environments/{env}/machines`: the Machines tab.
@@ -108,18 +100,20 @@ pub async fn list(
         .iter()
         .flat_map(|g| g.machines.iter().map(move |m| (m, Some(g))))
         .collect();
-    let none = "No machines you can see yet. Register one with <code>padconnect machine register</code> \
-                (or declare it in the world file), or ask a machine's owner to share it with you.";
-    let body = format!(
-        "<h1>Machines</h1>{tabs}{notice}{machines}",
-        tabs = machine_tabs(&page, false),
-        notice = notice_html(view.notice.as_deref()),
-        machines = machines_table(&page, "Machines", &rows, none),
-    );
-    Ok(html::ok(&layout::document(
+    let none = html! {
+        "No machines you can see yet. Register one with " code { "padconnect machine register" }
+        " (or declare it in the world file), or ask a machine's owner to share it with you."
+    };
+    let body = html! {
+        h1 { "Machines" }
+        (machine_tabs(&page, false))
+        (notice_html(view.notice.as_deref()))
+        (machines_table(&page, "Machines", &rows, none))
+    };
+    Ok(html::ok(layout::document(
         "Machines",
         Some(&page.chrome(Section::Machines)),
-        &body,
+        body,
     )))
 }
 
@@ -161,21 +155,21 @@ pub fn machine_page(
     let body = machine_body(view, notice);
     let chrome = view.page.chrome(Section::Machines);
     let Some(filled) = panel else {
-        return Ok(html::ok(&layout::document(
+        return Ok(html::ok(layout::document(
             &view.machine.name,
             Some(&chrome),
-            &body,
+            body,
         )));
     };
     let (title, panel) = accounts::panel(view, &filled)?;
     Ok(html::respond(
         filled.status(),
-        &layout::with_panel(&title, &chrome, &body, &panel),
+        layout::with_panel(&title, &chrome, body, panel),
     ))
 }
 
 /// The commands of a machine's page: what the user may do to it.
-fn machine_commands(view: &MachineView) -> String {
+fn machine_commands(view: &MachineView) -> Markup {
     let MachineView {
         page,
         machine,
@@ -210,7 +204,7 @@ fn machine_commands(view: &MachineView) -> String {
 
 /// A machine's page: the Share panel of a standalone machine shows it
 /// dimmed behind itself.
-pub fn machine_body(view: &MachineView, notice: Option<&str>) -> String {
+pub fn machine_body(view: &MachineView, notice: Option<&str>) -> Markup {
     let MachineView {
         page,
         machine,
@@ -219,35 +213,30 @@ pub fn machine_body(view: &MachineView, notice: Option<&str>) -> String {
     } = view;
     let g = &visible.group;
     let standalone = g.flowgrouptype == GroupType::Default;
-    let group = if standalone {
-        "Standalone (its own hidden group)".to_owned()
-    } else {
-        format!(
-            "<a href=\"{}\">{}</a>",
-            page.link(&format!("/machines/groups/{}", g.id)),
-            esc(&g.name)
-        )
-    };
-    let through_group = if !standalone && visible.rights.contains(AccessRights::SHARE) {
-        "<p>This machine is shared through its group.</p>"
-    } else {
-        ""
-    };
-    format!(
-        "{commands}<p class=\"crumbs\"><a href=\"{machines}\">Machines</a> ›</p><h1>{name}</h1>{notice}{through_group}\
-         <dl class=\"details\"><dt>Machine ID</dt><dd><code>{id}</code></dd><dt>Status</dt><dd>{status}</dd>\
-         <dt>Last heartbeat</dt><dd>{beat}</dd><dt>Group</dt><dd>{group}</dd>\
-         <dt>Group ID (the connection's targetId)</dt><dd><code id=\"group-id\">{group_id}</code></dd>\
-         <dt>Description</dt><dd>{description}</dd></dl>{accounts}",
-        commands = machine_commands(view),
-        machines = page.link("/machines"),
-        name = esc(&machine.name),
-        notice = notice_html(notice),
-        id = machine.id,
-        status = status_badge(service::machine_status(machine, Timestamp::now())),
-        beat = heartbeat(machine),
-        group_id = g.id,
-        description = or_dash(&machine.description),
-        accounts = accounts::section(view.accounts),
-    )
+    let through_group = !standalone && visible.rights.contains(AccessRights::SHARE);
+    html! {
+        (machine_commands(view))
+        p class="crumbs" { a href=(page.link("/machines")) { "Machines" } " ›" }
+        h1 { (machine.name) }
+        (notice_html(notice))
+        @if through_group {
+            p { "This machine is shared through its group." }
+        }
+        dl class="details" {
+            dt { "Machine ID" } dd { code { (machine.id) } }
+            dt { "Status" } dd { (status_badge(service::machine_status(machine, Timestamp::now()))) }
+            dt { "Last heartbeat" } dd { (heartbeat(machine)) }
+            dt { "Group" }
+            dd {
+                @if standalone {
+                    "Standalone (its own hidden group)"
+                } @else {
+                    a href=(page.link(&format!("/machines/groups/{}", g.id))) { (g.name) }
+                }
+            }
+            dt { "Group ID (the connection's targetId)" } dd { code id="group-id" { (g.id) } }
+            dt { "Description" } dd { (or_dash(&machine.description)) }
+        }
+        (accounts::section(view.accounts))
+    }
 }

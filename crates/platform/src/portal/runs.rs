@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::PortalError;
 use super::context::EnvPage;
-use super::html::{self, esc, when};
+use maud::{Markup, html};
+
+use super::html::{self, when};
 use super::layout::{self, Column, Row, Section, empty, grid};
 use crate::state::AppState;
 use padconnect_domain::runs;
@@ -28,10 +30,10 @@ pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Respon
     let sessions =
         runs::readable(&state.store, actor.fleet(), &actor.environment, MOST_RUNS).await?;
     let body = if sessions.is_empty() {
-        empty(
-            "No desktop flow has run here yet. A pipeline runs one through its connection with \
-             <code>padconnect verify</code> (Dataverse's RunDesktopFlow).",
-        )
+        empty(html! {
+            "No desktop flow has run here yet. A pipeline runs one through its connection with "
+            code { "padconnect verify" } " (Dataverse's RunDesktopFlow)."
+        })
     } else {
         let machines = machine_names(&state, &sessions).await?;
         let rows: Vec<Row> = sessions.iter().map(|s| row(&page, s, &machines)).collect();
@@ -46,10 +48,10 @@ pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Respon
         ];
         grid("Desktop flow runs", &columns, &rows)
     };
-    Ok(html::ok(&layout::document(
+    Ok(html::ok(layout::document(
         "Desktop flow runs",
         Some(&page.chrome(Section::DesktopFlowRuns)),
-        &format!("<h1>Desktop flow runs</h1>{body}"),
+        html! { h1 { "Desktop flow runs" } (body) },
     )))
 }
 
@@ -58,47 +60,36 @@ fn row(page: &EnvPage, s: &FlowSession, machines: &HashMap<Uuid, String>) -> Row
         .machine_id
         .and_then(|id| machines.get(&id).map(|name| (id, name)))
     {
-        Some((id, name)) => format!(
-            "<a href=\"{}\">{}</a>",
-            page.link(&format!("/machines/{id}")),
-            esc(name)
-        ),
-        None => "—".to_owned(),
+        Some((id, name)) => html! { a href=(page.link(&format!("/machines/{id}"))) { (name) } },
+        None => html! { "—" },
     };
     let mode = RunMode::from_code(s.run_mode).map_or("—", RunMode::label);
+    let dash = || html! { "—" };
     vec![
-        esc(&s.name),
+        html! { (s.name) },
         status_cell(s),
-        mode.to_owned(),
+        html! { (mode) },
         machine,
-        s.started_on.map_or_else(|| "—".to_owned(), when),
-        s.completed_on.map_or_else(|| "—".to_owned(), when),
-        format!("<code>{}</code>", esc(&s.connection_id)),
+        s.started_on.map_or_else(dash, when),
+        s.completed_on.map_or_else(dash, when),
+        html! { code { (s.connection_id) } },
     ]
 }
 
 /// The status label, coloured; a failed run's code and message under it.
-fn status_cell(s: &FlowSession) -> String {
+fn status_cell(s: &FlowSession) -> Markup {
     let status = SessionStatus::from_code(s.statuscode).unwrap_or(SessionStatus::NotSpecified);
     let class = match status {
         SessionStatus::Succeeded => "ok",
         _ if status.is_final() => "bad",
         _ => "",
     };
-    let error = match (&s.error_code, &s.error_message) {
-        (Some(code), Some(message)) => {
-            format!(
-                "<br><small><code>{}</code> {}</small>",
-                esc(code),
-                esc(message)
-            )
+    html! {
+        span class={ "status " (class) } { (status.label()) }
+        @if let (Some(code), Some(message)) = (&s.error_code, &s.error_message) {
+            br; small { code { (code) } " " (message) }
         }
-        _ => String::new(),
-    };
-    format!(
-        "<span class=\"status {class}\">{}</span>{error}",
-        status.label()
-    )
+    }
 }
 
 /// The names of the machines the runs ran on.

@@ -16,7 +16,9 @@ use super::context::EnvPage;
 use super::csrf::Posted;
 use super::form::{self, Choice, Filled, Problem, Radios, Refused};
 use super::groups::group_body;
-use super::html::{self, csrf_field, esc, notice_html};
+use maud::{Markup, html};
+
+use super::html::{self, csrf_field, notice_html};
 use super::layout::{self, Column, Row, Section, grid};
 use super::machines::{self, machine_body};
 use super::query::PageQuery;
@@ -155,30 +157,26 @@ async fn render(
     let title = format!("Share {}", shared.name());
     let searched = !shown.query.trim().is_empty();
     let problem = shown.filled.problem();
-    let panel = format!(
-        "{head}{notice}{above}\
-         <form class=\"search\" method=\"get\" action=\"{base}\" role=\"search\"><label for=\"q\">Search users and application users</label>\
-         <input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\"{focus}> <button type=\"submit\">Search</button></form>\
-         {grant}{who}",
-        head = layout::panel_head(&title, &shared.back),
-        notice = notice_html(shown.notice),
+    // Focus where the next keystroke goes: the search, its results, or
+    // the field a refused form names.
+    let focus = !searched && problem.is_none();
+    let panel = html! {
+        (layout::panel_head(&title, &shared.back))
+        (notice_html(shown.notice))
         // A refusal of no field (or of a field this form lacks) goes first.
-        above = form::above(problem, &["principal", "role"]),
-        base = shared.base,
-        q = esc(shown.query),
-        // Focus where the next keystroke goes: the search, its results, or
-        // the field a refused form names.
-        focus = if searched || problem.is_some() {
-            ""
-        } else {
-            " autofocus"
-        },
-        grant = grant_form(page, shared, &found, searched, shown),
-        who = access_table(page, &shared.base, &access),
-    );
+        (form::above(problem, &["principal", "role"]))
+        form class="search" method="get" action=(shared.base) role="search" {
+            label for="q" { "Search users and application users" }
+            input id="q" name="q" type="search" value=(shown.query) autofocus[focus];
+            " "
+            button type="submit" { "Search" }
+        }
+        (grant_form(page, shared, &found, searched, shown))
+        (access_table(page, &shared.base, &access))
+    };
     Ok(html::respond(
         shown.filled.status(),
-        &layout::with_panel(&title, &page.chrome(Section::Machines), &background, &panel),
+        layout::with_panel(&title, &page.chrome(Section::Machines), background, panel),
     ))
 }
 
@@ -188,7 +186,7 @@ fn grant_form(
     found: &[SystemUser],
     searched: bool,
     shown: &Shown,
-) -> String {
+) -> Markup {
     let owner = shared.visible.group.owner_id;
     let candidates: Vec<Choice> = found
         .iter()
@@ -196,18 +194,12 @@ fn grant_form(
         .map(|u| Choice {
             id: format!("p-{}", u.id),
             value: u.id.to_string(),
-            label: format!(
-                "{name} ({kind}, {ident})",
-                name = esc(&u.fullname),
-                kind = kind_name(u),
-                ident = esc(&identifier(u)),
-            ),
+            label: format!("{} ({}, {})", u.fullname, kind_name(u), identifier(u)),
         })
         .collect();
     let problem = shown.filled.problem();
     if candidates.is_empty() {
-        return "<p>No user or application user matches: search by name, UPN or app ID.</p>"
-            .to_owned();
+        return html! { p { "No user or application user matches: search by name, UPN or app ID." } };
     }
     let values = &shown.filled.values;
     let roles = [
@@ -227,39 +219,40 @@ fn grant_form(
     } else {
         &values.role
     };
-    format!(
-        "<form method=\"post\" action=\"{action}\" novalidate>{csrf}\
-         <input type=\"hidden\" name=\"q\" value=\"{q}\">{principals}{permissions}{actions}</form>",
-        action = shared.base,
-        csrf = csrf_field(&page.signed_in.csrf),
-        q = esc(shown.query),
-        principals = form::radios(
-            &Radios {
-                name: "principal",
-                legend: "Share with",
-                choices: &candidates,
-                checked: &values.principal,
-                focus: searched && problem.is_none(),
-            },
-            problem
-        ),
-        permissions = form::radios(
-            &Radios {
-                name: "role",
-                legend: "Permission",
-                choices: &roles,
-                checked: role,
-                focus: false,
-            },
-            problem
-        ),
-        actions = layout::panel_actions("Save", &shared.back),
-    )
+    let principals = form::radios(
+        &Radios {
+            name: "principal",
+            legend: "Share with",
+            choices: &candidates,
+            checked: &values.principal,
+            focus: searched && problem.is_none(),
+        },
+        problem,
+    );
+    let permissions = form::radios(
+        &Radios {
+            name: "role",
+            legend: "Permission",
+            choices: &roles,
+            checked: role,
+            focus: false,
+        },
+        problem,
+    );
+    html! {
+        form method="post" action=(shared.base) novalidate {
+            (csrf_field(&page.signed_in.csrf))
+            input type="hidden" name="q" value=(shown.query);
+            (principals)
+            (permissions)
+            (layout::panel_actions("Save", &shared.back))
+        }
+    }
 }
 
 /// Who has access: a name with its kind and identifier under it, the
 /// permission, Remove; three columns, so the panel shows them all.
-fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> String {
+fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> Markup {
     let rows: Vec<Row> = access
         .iter()
         .map(|a| {
@@ -269,25 +262,20 @@ fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> String {
                 Some(ShareRole::User) => "User".to_owned(),
                 None => format!("Custom ({})", a.rights),
             };
-            let remove = if a.owner {
-                String::new()
-            } else {
-                format!(
-                    "<form method=\"post\" action=\"{base}/remove\">{csrf}<input type=\"hidden\" name=\"principal\" value=\"{id}\">\
-                     <button type=\"submit\" aria-label=\"Remove access of {name}\">Remove</button></form>",
-                    csrf = csrf_field(&page.signed_in.csrf),
-                    id = a.user.id,
-                    name = esc(&a.user.fullname),
-                )
+            let remove = html! {
+                @if !a.owner {
+                    form method="post" action={ (base) "/remove" } {
+                        (csrf_field(&page.signed_in.csrf))
+                        input type="hidden" name="principal" value=(a.user.id);
+                        button type="submit" aria-label={ "Remove access of " (a.user.fullname) } { "Remove" }
+                    }
+                }
             };
             vec![
-                format!(
-                    "{name}<br><small>{kind}, {ident}</small>",
-                    name = esc(&a.user.fullname),
-                    kind = kind_name(&a.user),
-                    ident = esc(&identifier(&a.user)),
-                ),
-                role,
+                html! {
+                    (a.user.fullname) br; small { (kind_name(&a.user)) ", " (identifier(&a.user)) }
+                },
+                html! { (role) },
                 remove,
             ]
         })

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::csrf::{self, Posted};
 use super::form::{self, Input, Problem};
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use super::html;
 use super::layout;
@@ -87,12 +87,12 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
                 (mark())
                 h1 id="signin-title" { "Sign in" }
                 p class="lead" { "to continue to Power Automate" }
-                (PreEscaped(form::above(problem, &["upn", "password"])))
+                (form::above(problem, &["upn", "password"]))
                 form method="post" action="/signin" novalidate {
-                    (PreEscaped(html::csrf_field(&csrf::token_for(&token))))
+                    (html::csrf_field(&csrf::token_for(&token)))
                     input type="hidden" name="next" value=(next);
-                    (PreEscaped(account))
-                    (PreEscaped(password))
+                    (account)
+                    (password)
                     p class="note" { "Users and passwords come from the platform's world file." }
                     div class="actions" { button class="primary" type="submit" { "Sign in" } }
                 }
@@ -100,10 +100,7 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
         }
     };
     let status = problem.map_or(StatusCode::OK, |p| p.status);
-    let mut response = html::respond(
-        status,
-        &layout::document("Sign in", None, &body.into_string()),
-    );
+    let mut response = html::respond(status, layout::document("Sign in", None, body));
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

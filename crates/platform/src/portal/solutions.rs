@@ -8,7 +8,9 @@ use axum::response::Response;
 
 use super::PortalError;
 use super::context::EnvPage;
-use super::html::{self, esc, when};
+use maud::{Markup, html};
+
+use super::html::{self, when};
 use super::layout::{self, Column, Row, Section, empty, grid};
 use crate::state::AppState;
 use padconnect_domain::connections::Status;
@@ -18,24 +20,20 @@ use padconnect_domain::solutions::{self, CLOUD_FLOW, DESKTOP_FLOW};
 pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Response, PortalError> {
     let installed = state.store.solutions(&page.actor.environment.id).await?;
     let table = if installed.is_empty() {
-        empty(
-            "No solutions are imported here yet. A pipeline imports one with \
-             <code>padconnect deploy --solution ZIP --settings FILE</code> (or pac, or Terraform).",
-        )
+        empty(html! {
+            "No solutions are imported here yet. A pipeline imports one with "
+            code { "padconnect deploy --solution ZIP --settings FILE" } " (or pac, or Terraform)."
+        })
     } else {
         let rows: Vec<Row> = installed
             .iter()
             .map(|s| {
                 vec![
-                    format!(
-                        "<a href=\"{}\">{}</a>",
-                        page.link(&format!("/solutions/{}", s.id)),
-                        esc(&s.friendly_name)
-                    ),
-                    esc(&s.unique_name),
-                    esc(&s.version),
-                    if s.is_managed { "Managed" } else { "Unmanaged" }.to_owned(),
-                    esc(&s.publisher_friendly_name),
+                    html! { a href=(page.link(&format!("/solutions/{}", s.id))) { (s.friendly_name) } },
+                    html! { (s.unique_name) },
+                    html! { (s.version) },
+                    html! { @if s.is_managed { "Managed" } @else { "Unmanaged" } },
+                    html! { (s.publisher_friendly_name) },
                     when(s.installed_on),
                 ]
             })
@@ -50,21 +48,20 @@ pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Respon
         ];
         grid("Solutions", &columns, &rows)
     };
-    Ok(html::ok(&layout::document(
+    Ok(html::ok(layout::document(
         "Solutions",
         Some(&page.chrome(Section::Solutions)),
-        &format!("<h1>Solutions</h1>{table}"),
+        html! { h1 { "Solutions" } (table) },
     )))
 }
 
-fn status_cell(status: Option<&Status>) -> String {
+fn status_cell(status: Option<&Status>) -> Markup {
     match status {
-        Some(Status::Connected) => "<span class=\"status ok\">Connected</span>".to_owned(),
-        Some(Status::Error { code, message }) => format!(
-            "<span class=\"status bad\">Error</span><br>{}<br><small>{code}</small>",
-            esc(message)
-        ),
-        None => "<span class=\"status bad\">No connection</span>".to_owned(),
+        Some(Status::Connected) => html! { span class="status ok" { "Connected" } },
+        Some(Status::Error { code, message }) => html! {
+            span class="status bad" { "Error" } br; (message) br; small { (code) }
+        },
+        None => html! { span class="status bad" { "No connection" } },
     }
 }
 
@@ -98,16 +95,12 @@ pub async fn solution(
             .iter()
             .map(|(r, status)| {
                 let connection = match &r.connection_id {
-                    Some(id) => format!("<code>{}</code>", esc(id)),
-                    None => "—".to_owned(),
+                    Some(id) => html! { code { (id) } },
+                    None => html! { "—" },
                 };
                 vec![
-                    format!(
-                        "{}<br><small>{}</small>",
-                        esc(&r.display_name),
-                        esc(&r.logical_name)
-                    ),
-                    esc(padconnect_solution::connector_name(&r.connector_id)),
+                    html! { (r.display_name) br; small { (r.logical_name) } },
+                    html! { (padconnect_solution::connector_name(&r.connector_id)) },
                     connection,
                     status_cell(status.as_ref()),
                 ]
@@ -130,18 +123,16 @@ pub async fn solution(
             .map(|(w, off)| {
                 let state = match off {
                     _ if w.statecode == solutions::ON.0 => {
-                        "<span class=\"status ok\">On</span>".to_owned()
+                        html! { span class="status ok" { "On" } }
                     }
-                    Some(off) => format!(
-                        "<span class=\"status bad\">Off</span><br>{}<br><small>{}</small>",
-                        esc(&off.message),
-                        esc(&off.code)
-                    ),
-                    None => "<span class=\"status\">Off</span><br>It can be turned on.".to_owned(),
+                    Some(off) => html! {
+                        span class="status bad" { "Off" } br; (off.message) br; small { (off.code) }
+                    },
+                    None => html! { span class="status" { "Off" } br; "It can be turned on." },
                 };
                 vec![
-                    esc(&w.name),
-                    kind(w.category).to_owned(),
+                    html! { (w.name) },
+                    html! { (kind(w.category)) },
                     state,
                     when(w.modified_on),
                 ]
@@ -155,21 +146,22 @@ pub async fn solution(
         ];
         grid("Flows", &columns, &rows)
     };
-    let body = format!(
-        "<p class=\"crumbs\"><a href=\"{list}\">Solutions</a> ›</p><h1>{display}</h1>\
-         <p>{name} {version}, {managed}, from {publisher}; installed {installed}.</p>\
-         <h2>Connection references</h2>{references}<h2>Flows</h2>{flows}",
-        list = page.link("/solutions"),
-        display = esc(&s.friendly_name),
-        name = esc(&s.unique_name),
-        version = esc(&s.version),
-        managed = if s.is_managed { "managed" } else { "unmanaged" },
-        publisher = esc(&s.publisher_friendly_name),
-        installed = when(s.installed_on),
-    );
-    Ok(html::ok(&layout::document(
+    let body = html! {
+        p class="crumbs" { a href=(page.link("/solutions")) { "Solutions" } " ›" }
+        h1 { (s.friendly_name) }
+        p {
+            (s.unique_name) " " (s.version) ", "
+            @if s.is_managed { "managed" } @else { "unmanaged" }
+            ", from " (s.publisher_friendly_name) "; installed " (when(s.installed_on)) "."
+        }
+        h2 { "Connection references" }
+        (references)
+        h2 { "Flows" }
+        (flows)
+    };
+    Ok(html::ok(layout::document(
         &s.friendly_name,
         Some(&page.chrome(Section::Solutions)),
-        &body,
+        body,
     )))
 }

@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::PortalError;
 use super::context::EnvPage;
-use super::html::{self, esc, when};
+use maud::{Markup, html};
+
+use super::html::{self, when};
 use super::layout::{self, Column, Row, Section, empty, grid};
 use super::query::PageQuery;
 use super::service;
@@ -23,14 +25,10 @@ pub const PAGE_ROWS: usize = 25;
 pub async fn all(page: EnvPage) -> Result<Response, PortalError> {
     let tables = page.link("/tables");
     let rows = [vec![
-        format!(
-            "<a href=\"{}\">Flow Machine Group</a>",
-            page.link("/tables/flowmachinegroup")
-        ),
-        "<code>flowmachinegroup</code>".to_owned(),
-        "Standard".to_owned(),
-        "Groups of machines that desktop flows run on; a standalone machine has a hidden one."
-            .to_owned(),
+        html! { a href=(page.link("/tables/flowmachinegroup")) { "Flow Machine Group" } },
+        html! { code { "flowmachinegroup" } },
+        html! { "Standard" },
+        html! { "Groups of machines that desktop flows run on; a standalone machine has a hidden one." },
     ]];
     let columns = [
         Column::new("Table"),
@@ -38,15 +36,15 @@ pub async fn all(page: EnvPage) -> Result<Response, PortalError> {
         Column::new("Type"),
         Column::new("Description"),
     ];
-    let body = format!(
-        "<h1>Tables</h1>{tabs}{grid}",
-        tabs = layout::tabs("Tables views", &[(&tables, "All", true)]),
-        grid = grid("All tables", &columns, &rows),
-    );
-    Ok(html::ok(&layout::document(
+    let body = html! {
+        h1 { "Tables" }
+        (layout::tabs("Tables views", &[(&tables, "All", true)]))
+        (grid("All tables", &columns, &rows))
+    };
+    Ok(html::ok(layout::document(
         "Tables",
         Some(&page.chrome(Section::Tables)),
-        &body,
+        body,
     )))
 }
 
@@ -108,16 +106,15 @@ pub async fn flow_machine_group(
             "Inactive"
         };
         rows.push(vec![
-            esc(&g.group.name),
-            format!("<code>{}</code>", g.group.id),
-            format!(
-                "{} ({})",
-                service::group_type_name(g.group.flowgrouptype),
-                g.group.flowgrouptype.code()
-            ),
-            esc(&g.group.description),
-            esc(&owner),
-            status.to_owned(),
+            html! { (g.group.name) },
+            html! { code { (g.group.id) } },
+            html! {
+                (service::group_type_name(g.group.flowgrouptype))
+                " (" (g.group.flowgrouptype.code()) ")"
+            },
+            html! { (g.group.description) },
+            html! { (owner) },
+            html! { (status) },
             when(g.group.created_on),
             when(g.group.modified_on),
         ]);
@@ -135,53 +132,50 @@ pub async fn flow_machine_group(
             (first + PAGE_ROWS).min(matching.len()),
             matching.len()
         );
-        format!(
-            "{}{}",
-            grid(&caption, &COLUMNS, &rows),
-            pager(&page, &search.q, number, pages)
-        )
+        html! {
+            (grid(&caption, &COLUMNS, &rows))
+            (pager(&page, &search.q, number, pages))
+        }
     };
-    let body = format!(
-        "<p class=\"crumbs\"><a href=\"{tables}\">Tables</a> ›</p><h1>Flow Machine Group</h1>\
-         <p>Table <code>flowmachinegroup</code>. A standalone machine's group has the machine's name.</p>\
-         <form class=\"search\" method=\"get\" action=\"{action}\" role=\"search\"><label for=\"q\">Search by name</label>\
-         <input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\"> <button type=\"submit\">Search</button></form>{table}",
-        tables = page.link("/tables"),
-        action = page.link("/tables/flowmachinegroup"),
-        q = esc(&search.q),
-    );
-    Ok(html::ok(&layout::document(
+    let body = html! {
+        p class="crumbs" { a href=(page.link("/tables")) { "Tables" } " ›" }
+        h1 { "Flow Machine Group" }
+        p {
+            "Table " code { "flowmachinegroup" }
+            ". A standalone machine's group has the machine's name."
+        }
+        form class="search" method="get" action=(page.link("/tables/flowmachinegroup")) role="search" {
+            label for="q" { "Search by name" }
+            input id="q" name="q" type="search" value=(search.q);
+            " "
+            button type="submit" { "Search" }
+        }
+        (table)
+    };
+    Ok(html::ok(layout::document(
         "Flow Machine Group",
         Some(&page.chrome(Section::Tables)),
-        &body,
+        body,
     )))
 }
 
 /// Previous and Next links that keep the search.
-fn pager(page: &EnvPage, q: &str, number: usize, pages: usize) -> String {
+fn pager(page: &EnvPage, q: &str, number: usize, pages: usize) -> Markup {
     if pages == 1 {
-        return String::new();
+        return html! {};
     }
     let link = |to: usize, label: &str, rel: &str| {
         let query =
             serde_urlencoded::to_string([("q", q), ("page", &to.to_string())]).unwrap_or_default();
-        format!(
-            "<a class=\"button\" rel=\"{rel}\" href=\"{}?{}\">{label}</a>",
-            page.link("/tables/flowmachinegroup"),
-            esc(&query)
-        )
+        html! {
+            a class="button" rel=(rel) href={ (page.link("/tables/flowmachinegroup")) "?" (query) } { (label) }
+        }
     };
-    let previous = if number > 1 {
-        link(number - 1, "Previous", "prev")
-    } else {
-        String::new()
-    };
-    let next = if number < pages {
-        link(number + 1, "Next", "next")
-    } else {
-        String::new()
-    };
-    format!(
-        "<nav class=\"pager\" aria-label=\"Pages\">{previous}<span>Page {number} of {pages}</span>{next}</nav>"
-    )
+    html! {
+        nav class="pager" aria-label="Pages" {
+            @if number > 1 { (link(number - 1, "Previous", "prev")) }
+            span { "Page " (number) " of " (pages) }
+            @if number < pages { (link(number + 1, "Next", "next")) }
+        }
+    }
 }
