@@ -6,8 +6,8 @@
 //! - `context`: the environment a page is about, and who acts there
 //! - `service`: the rules (shared with the APIs through `padconnect_domain`)
 //! - `layout`, `html`, `icons`, `error`: the page layout and its
-//!   stylesheet, escaping and headers, icons, error pages (inside the
-//!   layout when signed in)
+//!   stylesheet, headers (pages are maud `html!` templates, which escape
+//!   every value), icons, error pages (inside the layout when signed in)
 //! - `form`: forms that come back with their problem beside the field
 //! - `signin`, `home`, `solutions`, `machines`, `groups`, `accounts`,
 //!   `share`, `connections`, `connection_share`, `runs`, `tables`: pages
