@@ -241,7 +241,11 @@ async fn a_new_group_has_its_id_in_its_page_url_and_a_rotatable_password() {
         page.body
     );
     assert_eq!(page.text("main h1"), "Payroll <bots>", "{}", page.body);
-    assert!(!page.has("bots"), "escaped: {}", page.body);
+    assert!(
+        !page.has("bots") && !page.has("script"),
+        "escaped: {}",
+        page.body
+    );
     assert_eq!(page.text("code#group-id"), id.to_string());
     assert!(
         page.texts("div.command-bar a.command > span")
