@@ -1,0 +1,243 @@
+//! The domain's authorization rules, table by table, against a real store
+//! (SQLite in a temporary directory) loaded from a world: who holds which
+//! rights on a machine group and its machines, what each may read, create
+//! and grant.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use padconnect_core::{AccessRights, ShareRole};
+use padconnect_domain::fleet::{self, Actor};
+use padconnect_domain::keyring::KeyRing;
+use padconnect_domain::solutions;
+use padconnect_domain::world::{World, load_world};
+use padconnect_domain::{Error, Forbidden};
+use padconnect_store::{Database, MachineGroup, Store, SyncMode, SystemUser};
+use tempfile::TempDir;
+
+const ENV: &str = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f";
+
+/// A tenant with one environment: `owner` owns group G (one machine),
+/// shared with `operator` as User and `deputy` as Co-owner; `stranger` is a
+/// maker G is not shared with; `admin` administers the tenant and `viewer`
+/// is an application user G is not shared with. A second environment
+/// holds a group of its own.
+const WORLD: &str = r#"
+[[tenants]]
+id = "5d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+domain = "contoso.onmicrosoft.com"
+admins = ["admin@contoso.onmicrosoft.com"]
+users = [
+  { upn = "owner@contoso.onmicrosoft.com", display_name = "Owner", password = "correct horse 1" },
+  { upn = "operator@contoso.onmicrosoft.com", display_name = "Operator", password = "correct horse 2" },
+  { upn = "deputy@contoso.onmicrosoft.com", display_name = "Deputy", password = "correct horse 3" },
+  { upn = "stranger@contoso.onmicrosoft.com", display_name = "Stranger", password = "correct horse 4" },
+  { upn = "admin@contoso.onmicrosoft.com", display_name = "Admin", password = "correct horse 5" },
+]
+apps = [{ display_name = "viewer", client_id = "0b7e2f4a-9c1d-4e6f-8a2b-3c4d5e6f7a8b", secrets = ["a secret of the viewer app"] }]
+
+[[tenants.environments]]
+id = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f"
+display_name = "Main"
+org = "main"
+makers = ["owner@contoso.onmicrosoft.com", "operator@contoso.onmicrosoft.com", "deputy@contoso.onmicrosoft.com", "stranger@contoso.onmicrosoft.com", "admin@contoso.onmicrosoft.com"]
+application_users = ["0b7e2f4a-9c1d-4e6f-8a2b-3c4d5e6f7a8b"]
+
+[[tenants.environments.machine_groups]]
+id = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+name = "G"
+owner = "owner@contoso.onmicrosoft.com"
+machines = ["M1"]
+shared_with = [{ upn = "operator@contoso.onmicrosoft.com", role = "user" }, { upn = "deputy@contoso.onmicrosoft.com", role = "co-owner" }]
+
+[[tenants.environments]]
+id = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+display_name = "Other"
+org = "other"
+makers = ["owner@contoso.onmicrosoft.com"]
+
+[[tenants.environments.machine_groups]]
+id = "6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c"
+name = "Elsewhere"
+owner = "owner@contoso.onmicrosoft.com"
+"#;
+
+const GROUP: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+const OTHER_ENVIRONMENTS_GROUP: &str = "6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c";
+
+struct Fixture {
+    _dir: TempDir,
+    store: Store,
+    users: Vec<SystemUser>,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = KeyRing::load(dir.path()).unwrap();
+        let store = Store::open(&Database::in_data_dir(dir.path()), SyncMode::Normal)
+            .await
+            .unwrap();
+        let world = World::parse(WORLD, dir.path(), "world.toml").unwrap();
+        load_world(&store, &keyring, &world).await.unwrap();
+        let users = store.system_users(&ENV.parse().unwrap()).await.unwrap();
+        Self {
+            _dir: dir,
+            store,
+            users,
+        }
+    }
+
+    /// The systemuser of the main environment whose name starts `who`
+    /// (a UPN's local part, or the application user's app name).
+    fn user(&self, who: &str) -> &SystemUser {
+        self.users
+            .iter()
+            .find(|u| u.domainname.starts_with(who) || u.fullname.eq_ignore_ascii_case(who))
+            .unwrap_or_else(|| panic!("no systemuser {who} in {:?}", self.users))
+    }
+
+    fn actor(&self, who: &str) -> Actor<'_> {
+        Actor {
+            user: self.user(who),
+            admin: who == "admin",
+        }
+    }
+
+    async fn group(&self) -> MachineGroup {
+        self.store
+            .machine_group(GROUP.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+}
+
+/// Who holds what on G, and so what each may read.
+fn rights_table() -> [(&'static str, AccessRights); 6] {
+    [
+        ("owner", AccessRights::all()),
+        ("admin", AccessRights::all()),
+        ("deputy", ShareRole::CoOwner.rights()),
+        ("operator", ShareRole::User.rights()),
+        ("stranger", AccessRights::empty()),
+        ("viewer", AccessRights::empty()),
+    ]
+}
+
+#[tokio::test]
+async fn a_groups_rights_come_from_owning_administering_or_sharing() {
+    let fixture = Fixture::new().await;
+    let group = fixture.group().await;
+    for (who, expected) in rights_table() {
+        let held = fleet::group_rights(&fixture.store, fixture.actor(who), &group)
+            .await
+            .unwrap();
+        assert_eq!(held, expected, "{who}");
+    }
+}
+
+#[tokio::test]
+async fn a_group_and_its_machine_are_read_by_those_holding_read_access() {
+    let fixture = Fixture::new().await;
+    let group = fixture.group().await;
+    let machine = fixture.store.machines_in_group(group.id).await.unwrap()[0].id;
+    for (who, rights) in rights_table() {
+        let actor = fixture.actor(who);
+        let read = fleet::read_group(&fixture.store, actor, group.id).await;
+        let read_machine = fleet::read_machine(&fixture.store, actor, machine).await;
+        let listed = fleet::readable_groups(&fixture.store, actor).await.unwrap();
+        if rights.contains(AccessRights::READ) {
+            assert_eq!(read.unwrap(), (group.clone(), rights), "{who}");
+            let (found, of_group, held) = read_machine.unwrap();
+            assert_eq!(
+                (found.id, of_group.id, held),
+                (machine, group.id, rights),
+                "{who}"
+            );
+            assert_eq!(listed, vec![(group.clone(), rights)], "{who}");
+        } else {
+            for refused in [read.map(|_| ()), read_machine.map(|_| ())] {
+                match refused {
+                    Err(Error::Forbidden(Forbidden::Rights { missing, .. })) => {
+                        assert_eq!(missing, AccessRights::READ, "{who}")
+                    }
+                    other => panic!("{who}: {other:?}"),
+                }
+            }
+            assert!(listed.is_empty(), "{who}: {listed:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_environments_group_is_not_found_even_by_its_owner() {
+    let fixture = Fixture::new().await;
+    let id = OTHER_ENVIRONMENTS_GROUP.parse().unwrap();
+    for who in ["owner", "admin"] {
+        match fleet::read_group(&fixture.store, fixture.actor(who), id).await {
+            Err(Error::NotFound(record)) => assert_eq!(record.entity, "flowmachinegroup"),
+            other => panic!("{who}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn makers_and_administrators_create_and_customize_others_do_not() {
+    let fixture = Fixture::new().await;
+    // Every systemuser the world makes holds Environment Maker (application
+    // users too); one without it is that row with the role taken away.
+    let mut without_role = fixture.user("stranger").clone();
+    without_role.maker = false;
+    let cases = [
+        (fixture.user("owner"), false, true),
+        (fixture.user("viewer"), false, true),
+        (&without_role, false, false),
+        (&without_role, true, true),
+    ];
+    for (user, admin, may) in cases {
+        let actor = Actor { user, admin };
+        let who = (&user.domainname, admin);
+        assert_eq!(actor.may_create(), may, "{who:?}");
+        assert_eq!(solutions::require_customizer(actor).is_ok(), may, "{who:?}");
+    }
+}
+
+#[tokio::test]
+async fn owned_rows_are_read_by_their_owner_and_administrators_only() {
+    let fixture = Fixture::new().await;
+    let owner = fixture.user("owner").id;
+    for (who, may) in [
+        ("owner", true),
+        ("admin", true),
+        ("deputy", false),
+        ("viewer", false),
+    ] {
+        assert_eq!(
+            solutions::may_read_owned(fixture.actor(who), owner),
+            may,
+            "{who}"
+        );
+    }
+}
+
+#[test]
+fn a_sharer_gives_only_rights_it_holds_and_needs_share_access() {
+    let user = ShareRole::User.rights();
+    let all = AccessRights::all();
+    let cases = [
+        (all, all, true),
+        (all, user, true),
+        (user, user, false),
+        (user | AccessRights::SHARE, user, true),
+        (user | AccessRights::SHARE, all, false),
+        (AccessRights::SHARE, AccessRights::READ, false),
+        (AccessRights::empty(), AccessRights::empty(), false),
+    ];
+    for (held, granted, may) in cases {
+        assert_eq!(
+            fleet::may_grant(held, granted),
+            may,
+            "{held:?} gives {granted:?}"
+        );
+    }
+}
