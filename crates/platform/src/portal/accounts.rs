@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::form::{self, Filled, Input, Problem, Refused};
+use super::form::{self, Filled, Problem, Refused};
 use maud::{Markup, html};
 
 use super::html::{self, csrf_field};
@@ -94,36 +94,7 @@ pub fn panel(
         &filled.values.username,
         problem,
     );
-    let password = form::input(
-        &Input {
-            id: "account-password",
-            name: "password",
-            label: &format!("New password (at most {MAX_PASSWORD_CHARS} characters)"),
-            kind: "password",
-            value: "",
-            autocomplete: Some("new-password"),
-            required: true,
-            minlength: None,
-            maxlength: Some(MAX_PASSWORD_CHARS),
-            autofocus: focus,
-        },
-        problem,
-    );
-    let confirmation = form::input(
-        &Input {
-            id: "account-confirmation",
-            name: "confirmation",
-            label: "Confirm the password",
-            kind: "password",
-            value: "",
-            autocomplete: Some("new-password"),
-            required: true,
-            minlength: None,
-            maxlength: None,
-            autofocus: false,
-        },
-        problem,
-    );
+    let passwords = form::new_password("account-", (None, MAX_PASSWORD_CHARS), focus, problem);
     let markup = html! {
         (layout::panel_head(&title, &back))
         p {
@@ -134,8 +105,7 @@ pub fn panel(
         form method="post" action=(action) novalidate {
             (csrf_field(&view.page.signed_in.csrf))
             (account)
-            (password)
-            (confirmation)
+            (passwords)
             (layout::panel_actions("Change password", &back))
         }
     };

@@ -213,31 +213,18 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Mark
     } else {
         &values.role
     };
-    let principals = form::radios(
-        &Radios {
-            name: "principal",
-            legend: "Share with a service principal",
-            choices: &candidates,
-            checked: &values.principal,
-            focus: false,
-        },
-        problem,
-    );
-    let permissions = form::radios(
-        &Radios {
-            name: "role",
-            legend: "Permission",
-            choices: &roles,
-            checked: role,
-            focus: false,
-        },
-        problem,
-    );
+    let principals = Radios {
+        name: "principal",
+        legend: "Share with a service principal",
+        choices: &candidates,
+        checked: &values.principal,
+        focus: false,
+    };
+    let fields = form::grant(&principals, &roles, role, problem);
     html! {
         form method="post" action=(action) novalidate {
             (csrf_field(&page.signed_in.csrf))
-            (principals)
-            (permissions)
+            (fields)
             (layout::panel_actions("Save", &page.link("/connections")))
         }
     }

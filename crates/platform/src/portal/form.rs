@@ -197,6 +197,42 @@ pub fn input(field: &Input, problem: Option<&Problem>) -> Markup {
     }
 }
 
+/// A new password and its confirmation: password fields named `password`
+/// and `confirmation`, with ids `{prefix}password` and
+/// `{prefix}confirmation`, that never come back filled.
+pub fn new_password(
+    prefix: &str,
+    (minlength, maxlength): (Option<usize>, usize),
+    autofocus: bool,
+    problem: Option<&Problem>,
+) -> Markup {
+    let label = match minlength {
+        Some(min) => format!("New password ({min} to {maxlength} characters)"),
+        None => format!("New password (at most {maxlength} characters)"),
+    };
+    let field = |id: &str, name, label: &str, minlength, maxlength, autofocus| {
+        input(
+            &Input {
+                id,
+                name,
+                label,
+                kind: "password",
+                value: "",
+                autocomplete: Some("new-password"),
+                required: true,
+                minlength,
+                maxlength,
+                autofocus,
+            },
+            problem,
+        )
+    };
+    html! {
+        (field(&format!("{prefix}password"), "password", &label, minlength, Some(maxlength), autofocus))
+        (field(&format!("{prefix}confirmation"), "confirmation", "Confirm the password", None, None, false))
+    }
+}
+
 /// A drop-down of plain-text `options`, `selected` chosen.
 pub fn select(
     id: &str,
@@ -221,6 +257,27 @@ pub fn select(
             }
             @if let Some(text) = text { (message(&message_id, text)) }
         }
+    }
+}
+
+/// A share's two questions: with whom (`principals`, named `principal`),
+/// and with which permission (`role`, one of `roles`).
+pub fn grant(
+    principals: &Radios,
+    roles: &[Choice],
+    role: &str,
+    problem: Option<&Problem>,
+) -> Markup {
+    let permissions = Radios {
+        name: "role",
+        legend: "Permission",
+        choices: roles,
+        checked: role,
+        focus: false,
+    };
+    html! {
+        (radios(principals, problem))
+        (radios(&permissions, problem))
     }
 }
 

@@ -355,44 +355,14 @@ fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -
     let problem = filled.problem();
     let (min, max) = (GROUP_PASSWORD_CHARS.start(), GROUP_PASSWORD_CHARS.end());
     let focus = problem.is_none_or(|p| p.field.is_none());
-    let password = form::input(
-        &Input {
-            id: "password",
-            name: "password",
-            label: &format!("New password ({min} to {max} characters)"),
-            kind: "password",
-            value: "",
-            autocomplete: Some("new-password"),
-            required: true,
-            minlength: Some(*min),
-            maxlength: Some(*max),
-            autofocus: focus,
-        },
-        problem,
-    );
-    let confirmation = form::input(
-        &Input {
-            id: "confirmation",
-            name: "confirmation",
-            label: "Confirm the password",
-            kind: "password",
-            value: "",
-            autocomplete: Some("new-password"),
-            required: true,
-            minlength: None,
-            maxlength: None,
-            autofocus: false,
-        },
-        problem,
-    );
+    let passwords = form::new_password("", (Some(*min), *max), focus, problem);
     let markup = html! {
         (layout::panel_head(title, &back))
         p { "Machines joining the group prove they know this password." }
         (form::above(problem, &["password", "confirmation"]))
         form method="post" action={ (back) "/password" } novalidate {
             (csrf_field(&page.signed_in.csrf))
-            (password)
-            (confirmation)
+            (passwords)
             (layout::panel_actions(button, &back))
         }
     };

@@ -219,32 +219,19 @@ fn grant_form(
     } else {
         &values.role
     };
-    let principals = form::radios(
-        &Radios {
-            name: "principal",
-            legend: "Share with",
-            choices: &candidates,
-            checked: &values.principal,
-            focus: searched && problem.is_none(),
-        },
-        problem,
-    );
-    let permissions = form::radios(
-        &Radios {
-            name: "role",
-            legend: "Permission",
-            choices: &roles,
-            checked: role,
-            focus: false,
-        },
-        problem,
-    );
+    let principals = Radios {
+        name: "principal",
+        legend: "Share with",
+        choices: &candidates,
+        checked: &values.principal,
+        focus: searched && problem.is_none(),
+    };
+    let fields = form::grant(&principals, &roles, role, problem);
     html! {
         form method="post" action=(shared.base) novalidate {
             (csrf_field(&page.signed_in.csrf))
             input type="hidden" name="q" value=(shown.query);
-            (principals)
-            (permissions)
+            (fields)
             (layout::panel_actions("Save", &shared.back))
         }
     }
