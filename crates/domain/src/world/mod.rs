@@ -12,13 +12,14 @@
 //! Loading adds and updates; it removes nothing that the platform created
 //! since (a connection, a registered machine).
 //!
-//! `spec` is the file as written; this module checks tenants, apps and
+//! `spec` is the file as written (public, and serializable, so a test kit
+//! can write one); this module checks tenants, apps and
 //! users, `environments` their environments and fleets, `load` writes them.
 
 mod apps;
 mod environments;
 mod load;
-mod spec;
+pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

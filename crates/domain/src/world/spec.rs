@@ -1,144 +1,157 @@
 //! The world file as written (docs/world.md): TOML, every list optional,
 //! unknown keys refused with their name.
+//!
+//! These structs also serialize, so a test kit can write a world file
+//! without TOML text: what is absent or at its default is left out, and a
+//! secret without an expiry is written as a plain string.
 
-use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct WorldSpec {
-    #[serde(default)]
+pub struct WorldSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<TenantSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct TenantSpec {
+pub struct TenantSpec {
     pub id: String,
     pub domain: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admins: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<AppSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<EnvironmentSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<SubscriptionSpec>,
 }
 
 /// An Azure subscription the tenant's principals see through ARM.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SubscriptionSpec {
+pub struct SubscriptionSpec {
     pub id: String,
     pub display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct AppSpec {
+pub struct AppSpec {
     pub display_name: String,
     pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub federated_credentials: Vec<FederatedCredentialSpec>,
     /// Entra's "Allow public client flows": password grants need no app credential.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub public_client: bool,
 }
 
 /// Entra's workload identity federation: which external tokens sign the app in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FederatedCredentialSpec {
+pub struct FederatedCredentialSpec {
     pub issuer: String,
     pub subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audiences: Option<Vec<String>>,
 }
 
 /// A secret: a string, or `{ value = "...", expires = "RFC 3339" }`.
-#[derive(Debug)]
-pub(super) struct SecretSpec {
+#[derive(Debug, Default)]
+pub struct SecretSpec {
     pub value: String,
     pub expires: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct UserSpec {
+pub struct UserSpec {
     pub upn: String,
     pub display_name: String,
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct EnvironmentSpec {
+pub struct EnvironmentSpec {
     pub id: String,
     pub display_name: String,
     pub org: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub application_users: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub makers: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machine_groups: Vec<MachineGroupSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machines: Vec<StandaloneMachineSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<CredentialSpec>,
     /// Seconds after its first load during which its connections API
     /// answers as a newly created environment does (docs/world.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ready_after_seconds: Option<u64>,
     /// Seconds each solution import takes (its asyncoperation stays In
     /// Progress that long), so a pipeline's polling can be tested.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_seconds: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct MachineGroupSpec {
+pub struct MachineGroupSpec {
     pub id: String,
     pub name: String,
     pub owner: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machines: Vec<MachineSpec>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<ShareSpec>,
 }
 
 /// A group's machine: its name, or a table that may list the Windows
 /// accounts that can sign in on it (docs/world.md).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(untagged)]
-pub(super) enum MachineSpec {
+pub enum MachineSpec {
     Name(String),
     Table(GroupMachineSpec),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct GroupMachineSpec {
+pub struct GroupMachineSpec {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AccountSpec>,
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub online: bool,
     /// Seconds each run on it takes (1 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_seconds: Option<u64>,
     /// A run-time error code every run on it fails with.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_with: Option<String>,
     /// Bad sign-ins that lock an account out (10, Windows 11's default,
     /// when absent; 0: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lockout_threshold: Option<u32>,
 }
 
@@ -146,64 +159,79 @@ fn yes() -> bool {
     true
 }
 
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 /// `{ username = "FABRIKAM\\payroll-svc", password = "..." }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct AccountSpec {
+pub struct AccountSpec {
     pub username: String,
     pub password: String,
     /// `false`: a local security policy denies it logon (KB 5021230).
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub can_log_on: bool,
     /// Its user is signed in on the machine (attended runs need it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub signed_in: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct StandaloneMachineSpec {
+pub struct StandaloneMachineSpec {
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
     pub owner: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AccountSpec>,
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub online: bool,
     /// Seconds each run on it takes (1 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run_seconds: Option<u64>,
     /// A run-time error code every run on it fails with.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_with: Option<String>,
     /// Bad sign-ins that lock an account out (10, Windows 11's default,
     /// when absent; 0: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lockout_threshold: Option<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<ShareSpec>,
 }
 
 /// A Key Vault or CyberArk credential of Dataverse's `credential` table,
 /// which a connection may name (`properties.credentialId`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CredentialSpec {
+pub struct CredentialSpec {
     pub id: String,
     pub name: String,
     pub owner: String,
     /// Its `connectiontype` label; `UsernamePassword` when absent.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<ShareSpec>,
 }
 
 /// `{ client_id = "...", role = "user" }` or `{ upn = "...", role = "co-owner" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ShareSpec {
+pub struct ShareSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upn: Option<String>,
     pub role: String,
 }
@@ -243,5 +271,20 @@ impl<'de> Deserialize<'de> for SecretSpec {
         }
 
         d.deserialize_any(SecretVisitor)
+    }
+}
+
+/// The form it is read in: a plain string without an expiry, a table with one.
+impl Serialize for SecretSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.expires {
+            None => s.serialize_str(&self.value),
+            Some(expires) => {
+                let mut table = s.serialize_struct("SecretSpec", 2)?;
+                table.serialize_field("value", &self.value)?;
+                table.serialize_field("expires", expires)?;
+                table.end()
+            }
+        }
     }
 }
