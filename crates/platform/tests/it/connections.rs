@@ -4,6 +4,7 @@ use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_core::ConnectionId;
 use padconnect_platform::RunningPlatform;
 use padconnect_store::{RecordRef, Share, SystemUserKind};
+use padconnect_testkit::{App, Environment, Tenant, World};
 use reqwest::StatusCode;
 use reqwest::header::HOST;
 use serde_json::{Value, json};
@@ -881,38 +882,20 @@ async fn another_tenants_token_is_told_the_environment_is_not_in_its_tenant() {
     const FABRIKAM: &str = "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182";
     const FABRIKAM_APP: &str = "3c4d5e6f-7081-4b92-8c3d-4e5f60718293";
     let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    std::fs::write(
-        &world,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-secrets = ["{SECRET}"]
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{SECRET_APP}"]
-
-[[tenants]]
-id = "{FABRIKAM}"
-domain = "fabrikam.onmicrosoft.com"
-
-[[tenants.apps]]
-display_name = "fabrikam-pipeline"
-client_id = "{FABRIKAM_APP}"
-secrets = ["{SECRET}"]
-"#
-        ),
-    )
-    .unwrap();
+    let world = World::new()
+        .tenant(
+            Tenant::new(TENANT_ID, TENANT_DOMAIN)
+                .app(App::new("deploy-pipeline", SECRET_APP).secret(SECRET))
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .application_user(SECRET_APP),
+                ),
+        )
+        .tenant(
+            Tenant::new(FABRIKAM, "fabrikam.onmicrosoft.com")
+                .app(App::new("fabrikam-pipeline", FABRIKAM_APP).secret(SECRET)),
+        )
+        .write_to(dir.path());
     let mut config = config(&dir.path().join("data"));
     config.world = Some(world);
     let platform = padconnect_platform::Platform::start(config).await.unwrap();

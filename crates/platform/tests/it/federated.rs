@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use padconnect_platform::Platform;
+use padconnect_testkit::{App, Federated, Tenant, World};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -91,29 +92,13 @@ impl Issuer {
 }
 
 fn world(dir: &std::path::Path, issuers: &[&str]) -> std::path::PathBuf {
-    let credentials: Vec<String> = issuers
-        .iter()
-        .map(|issuer| format!(r#"{{ issuer = "{issuer}", subject = "{SUBJECT}" }}"#))
-        .collect();
-    let path = dir.join("world.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
-
-[[tenants.apps]]
-display_name = "cluster-deployer"
-client_id = "{FEDERATED_APP}"
-federated_credentials = [{}]
-"#,
-            credentials.join(", ")
-        ),
-    )
-    .unwrap();
-    path
+    let app = issuers.iter().fold(
+        App::new("cluster-deployer", FEDERATED_APP),
+        |app, issuer| app.federated(Federated::new(*issuer, SUBJECT)),
+    );
+    World::new()
+        .tenant(Tenant::new(TENANT_ID, TENANT_DOMAIN).app(app))
+        .write_to(dir)
 }
 
 async fn sign_in(base: &str, assertion: &str) -> Reply {
@@ -222,26 +207,34 @@ async fn an_external_issuers_token_is_checked_against_its_published_keys() {
 async fn federated_credentials_in_the_world_are_checked_as_graph_does() {
     let dir = tempfile::tempdir().unwrap();
     let long = format!("https://issuer.example/{}", "a".repeat(600));
+    let one = |issuer: &str, subject: &str| vec![Federated::new(issuer, subject)];
     let cases = [
-        (r#"{ issuer = "ftp://issuer.example", subject = "s" }"#.to_owned(), "is not an issuer URL"),
-        (r#"{ issuer = "http://issuer.example", subject = "s" }"#.to_owned(), "http:// only for a loopback issuer"),
-        (r#"{ issuer = "https://issuer.example", subject = " s" }"#.to_owned(), "compared exactly"),
-        (r#"{ issuer = "https://issuer.example", subject = "s", audiences = [] }"#.to_owned(), "at least one audience"),
+        (one("ftp://issuer.example", "s"), "is not an issuer URL"),
         (
-            r#"{ issuer = "https://issuer.example", subject = "s" }, { issuer = "https://issuer.example", subject = "s" }"#.to_owned(),
+            one("http://issuer.example", "s"),
+            "http:// only for a loopback issuer",
+        ),
+        (one("https://issuer.example", " s"), "compared exactly"),
+        (
+            vec![Federated::new("https://issuer.example", "s").audiences(Vec::<String>::new())],
+            "at least one audience",
+        ),
+        (
+            vec![
+                Federated::new("https://issuer.example", "s"),
+                Federated::new("https://issuer.example", "s"),
+            ],
             "declared twice",
         ),
-        (format!(r#"{{ issuer = "{long}", subject = "s" }}"#), "at most 600 characters"),
+        (one(&long, "s"), "at most 600 characters"),
     ];
     for (credentials, says) in cases {
-        let path = dir.path().join("world.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "[[tenants]]\nid = \"{TENANT_ID}\"\ndomain = \"{TENANT_DOMAIN}\"\n[[tenants.apps]]\ndisplay_name = \"a\"\nclient_id = \"{FEDERATED_APP}\"\nfederated_credentials = [{credentials}]\n"
-            ),
-        )
-        .unwrap();
+        let app = credentials
+            .into_iter()
+            .fold(App::new("a", FEDERATED_APP), App::federated);
+        let path = World::new()
+            .tenant(Tenant::new(TENANT_ID, TENANT_DOMAIN).app(app))
+            .write_to(dir.path());
         let mut config = config(&dir.path().join("data"));
         config.world = Some(path);
         let error = Platform::open(config)

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
 use padconnect_solution::Version;
+use padconnect_testkit::{Account, App, Environment, Group, Machine, Share, Tenant, World};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -48,91 +49,55 @@ impl RunWorld {
     }
 
     fn write(&self, password: &str) {
-        let group = |id: &str, name: &str, machines: &str| {
-            format!(
-                r#"
-[[tenants.environments.machine_groups]]
-id = "{id}"
-name = "{name}"
-owner = "{USER}"
-machines = [{machines}]
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-"#
+        let group = |id: &str, name: &str| {
+            Group::new(id, name, USER).shared_with(Share::app(SECRET_APP, "user"))
+        };
+        let account = || Account::new(ACCOUNT, password);
+        World::new()
+            .tenant(
+                Tenant::new(TENANT_ID, TENANT_DOMAIN)
+                    .admin(OPS)
+                    .app(
+                        App::new("deploy-pipeline", SECRET_APP)
+                            .secret(SECRET)
+                            .public_client(),
+                    )
+                    .user(USER, "Contoso Maker", PASSWORD)
+                    .user(OPS, "Contoso Operations", OPS_PASSWORD)
+                    .environment(
+                        Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                            .application_user(SECRET_APP)
+                            .maker(USER)
+                            .maker(OPS)
+                            .group(
+                                group(RUN_GROUP, "Run bots").machine(
+                                    Machine::new("RUN-01")
+                                        .lockout_threshold(3)
+                                        .account(account()),
+                                ),
+                            )
+                            .group(group(EMPTY_GROUP, "Empty bots"))
+                            .group(
+                                group(OFFLINE_GROUP, "Offline bots")
+                                    .machine(Machine::new("OFF-01").offline()),
+                            )
+                            .group(
+                                group(DENIED_GROUP, "Denied bots").machine(
+                                    Machine::new("DENY-01").account(account().denied_logon()),
+                                ),
+                            )
+                            .group(
+                                group(FAILING_GROUP, "Failing bots").machine(
+                                    Machine::new("FAIL-01").fail_with("SessionCreationError"),
+                                ),
+                            )
+                            .group(
+                                group(SLOW_GROUP, "Slow bots")
+                                    .machine(Machine::new("SLOW-01").run_seconds(4)),
+                            ),
+                    ),
             )
-        };
-        let account = |extra: &str| {
-            format!(r#"{{ username = "FABRIKAM\\run-svc", password = "{password}"{extra} }}"#)
-        };
-        let groups = [
-            group(
-                RUN_GROUP,
-                "Run bots",
-                &format!(
-                    r#"{{ name = "RUN-01", lockout_threshold = 3, accounts = [{}] }}"#,
-                    account("")
-                ),
-            ),
-            group(EMPTY_GROUP, "Empty bots", ""),
-            group(
-                OFFLINE_GROUP,
-                "Offline bots",
-                r#"{ name = "OFF-01", online = false }"#,
-            ),
-            group(
-                DENIED_GROUP,
-                "Denied bots",
-                &format!(
-                    r#"{{ name = "DENY-01", accounts = [{}] }}"#,
-                    account(", can_log_on = false")
-                ),
-            ),
-            group(
-                FAILING_GROUP,
-                "Failing bots",
-                r#"{ name = "FAIL-01", fail_with = "SessionCreationError" }"#,
-            ),
-            group(
-                SLOW_GROUP,
-                "Slow bots",
-                r#"{ name = "SLOW-01", run_seconds = 4 }"#,
-            ),
-        ];
-        std::fs::write(
-            self.path(),
-            format!(
-                r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
-admins = ["{OPS}"]
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-secrets = ["{SECRET}"]
-public_client = true
-
-[[tenants.users]]
-upn = "{USER}"
-display_name = "Contoso Maker"
-password = "{PASSWORD}"
-
-[[tenants.users]]
-upn = "{OPS}"
-display_name = "Contoso Operations"
-password = "{OPS_PASSWORD}"
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{SECRET_APP}"]
-makers = ["{USER}", "{OPS}"]
-{}"#,
-                groups.concat()
-            ),
-        )
-        .unwrap();
+            .write_to(self.dir.path());
     }
 
     fn path(&self) -> PathBuf {

@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
 use padconnect_store::{Database, Store, SyncMode};
+use padconnect_testkit::{
+    App, Environment, Group, Machine, Share, StandaloneMachine, Subscription, Tenant, World,
+};
 use tempfile::TempDir;
 
 pub const PG_ENV: &str = "PADCONNECT_TEST_DATABASE_URL";
@@ -152,86 +155,54 @@ pub fn identity_world() -> IdentityWorld {
     let (cert, key) = rsa_pem();
     let (stranger_cert, stranger_key) = rsa_pem();
     std::fs::write(dir.path().join("cert.pem"), &cert).unwrap();
-    let world = dir.path().join("world.toml");
-    std::fs::write(
-        &world,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
-admins = ["{USER}"]
-
-# Public client flows allowed: the tests' people sign in through it with a
-# password alone.
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-object_id = "{SECRET_APP_OID}"
-secrets = ["{SECRET}", {{ value = "{EXPIRED_SECRET}", expires = "2020-01-01T00:00:00Z" }}]
-public_client = true
-
-[[tenants.apps]]
-display_name = "cert-pipeline"
-client_id = "{CERT_APP}"
-certificates = ["cert.pem"]
-
-[[tenants.apps]]
-display_name = "lonely"
-client_id = "{LONELY_APP}"
-secrets = ["{SECRET}"]
-
-[[tenants.subscriptions]]
-id = "{SUBSCRIPTION}"
-display_name = "Contoso Automation"
-
-[[tenants.users]]
-upn = "{USER}"
-display_name = "Contoso Admin"
-password = "{PASSWORD}"
-
-[[tenants.environments]]
-id = "37520647-dbdf-49fa-ba01-6134c14680c4"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{SECRET_APP}", "{CERT_APP}"]
-makers = ["{USER}"]
-
-[[tenants.environments.machine_groups]]
-id = "{SHARED_GROUP}"
-name = "Finance bots"
-owner = "{USER}"
-machines = ["FIN-VM-01"]
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-
-[[tenants.environments.machine_groups]]
-id = "{PRIVATE_GROUP}"
-name = "HR bots"
-owner = "{USER}"
-machines = ["HR-VM-01"]
-
-[[tenants.environments.machines]]
-name = "LAPTOP-07"
-group_id = "{STANDALONE_GROUP}"
-owner = "{USER}"
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-
-[[tenants.environments]]
-id = "{OTHER_ENV}"
-display_name = "Contoso Test"
-org = "contosotest"
-application_users = ["{SECRET_APP}"]
-makers = ["{USER}"]
-
-[[tenants.environments.machine_groups]]
-id = "{OTHER_ENV_GROUP}"
-name = "Test bots"
-owner = "{USER}"
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-"#
-        ),
-    )
-    .unwrap();
+    let world = World::new()
+        .tenant(
+            Tenant::new(TENANT_ID, TENANT_DOMAIN)
+                .admin(USER)
+                // Public client flows allowed: the tests' people sign in
+                // through it with a password alone.
+                .app(
+                    App::new("deploy-pipeline", SECRET_APP)
+                        .object_id(SECRET_APP_OID)
+                        .secret(SECRET)
+                        .secret_expiring(EXPIRED_SECRET, "2020-01-01T00:00:00Z")
+                        .public_client(),
+                )
+                .app(App::new("cert-pipeline", CERT_APP).certificate("cert.pem"))
+                .app(App::new("lonely", LONELY_APP).secret(SECRET))
+                .subscription(Subscription::new(SUBSCRIPTION, "Contoso Automation"))
+                .user(USER, "Contoso Admin", PASSWORD)
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .application_user(SECRET_APP)
+                        .application_user(CERT_APP)
+                        .maker(USER)
+                        .group(
+                            Group::new(SHARED_GROUP, "Finance bots", USER)
+                                .machine(Machine::new("FIN-VM-01"))
+                                .shared_with(Share::app(SECRET_APP, "user")),
+                        )
+                        .group(
+                            Group::new(PRIVATE_GROUP, "HR bots", USER)
+                                .machine(Machine::new("HR-VM-01")),
+                        )
+                        .machine(
+                            StandaloneMachine::new("LAPTOP-07", USER)
+                                .group_id(STANDALONE_GROUP)
+                                .shared_with(Share::app(SECRET_APP, "user")),
+                        ),
+                )
+                .environment(
+                    Environment::new(OTHER_ENV, "Contoso Test", "contosotest")
+                        .application_user(SECRET_APP)
+                        .maker(USER)
+                        .group(
+                            Group::new(OTHER_ENV_GROUP, "Test bots", USER)
+                                .shared_with(Share::app(SECRET_APP, "user")),
+                        ),
+                ),
+        )
+        .write_to(dir.path());
     IdentityWorld {
         dir,
         world,

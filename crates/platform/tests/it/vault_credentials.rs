@@ -4,6 +4,9 @@
 //! with it (set-runowner-desktopflowconnection.md).
 
 use padconnect_platform::{Platform, RunningPlatform};
+use padconnect_testkit::{
+    Account, App, Credential, Environment, Group, Machine, Share, Tenant, World,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -17,75 +20,60 @@ const PRIVATE_CREDENTIAL: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000002";
 const OWN_CREDENTIAL: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000003";
 const ELSEWHERE_CREDENTIAL: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000004";
 
-fn world() -> String {
-    format!(
-        r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
+fn world() -> World {
+    world_with("Payroll vault", "CyberArkIdentity", SECRET_APP)
+}
 
-# A public client: the maker signs in through it with a password.
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-secrets = ["{SECRET}"]
-public_client = true
-
-[[tenants.users]]
-upn = "{USER}"
-display_name = "Contoso Admin"
-password = "{PASSWORD}"
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{SECRET_APP}"]
-makers = ["{USER}"]
-
-[[tenants.environments.machine_groups]]
-id = "{PAYROLL_GROUP}"
-name = "Payroll bots"
-owner = "{USER}"
-machines = [{{ name = "PAY-01", accounts = [{{ username = "FABRIKAM\\payroll-svc", password = "Payr0ll-Pass!" }}] }}]
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-
-[[tenants.environments.credentials]]
-id = "{SHARED_CREDENTIAL}"
-name = "Payroll vault"
-owner = "{USER}"
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-
-[[tenants.environments.credentials]]
-id = "{PRIVATE_CREDENTIAL}"
-name = "Treasury vault"
-owner = "{USER}"
-type = "CyberArkIdentity"
-
-[[tenants.environments.credentials]]
-id = "{OWN_CREDENTIAL}"
-name = "Pipeline certificate"
-owner = "{SECRET_APP}"
-type = "certificatebasedauthentication"
-
-[[tenants.environments]]
-id = "{OTHER_ENV}"
-display_name = "Contoso Test"
-org = "contoso-test"
-makers = ["{USER}"]
-
-[[tenants.environments.credentials]]
-id = "{ELSEWHERE_CREDENTIAL}"
-name = "Test vault"
-owner = "{USER}"
-"#
+/// The world, with the first credential's name, the second's type and the
+/// third's owner as given.
+fn world_with(payroll_name: &str, treasury_kind: &str, pipeline_owner: &str) -> World {
+    World::new().tenant(
+        Tenant::new(TENANT_ID, TENANT_DOMAIN)
+            // A public client: the maker signs in through it with a password.
+            .app(
+                App::new("deploy-pipeline", SECRET_APP)
+                    .secret(SECRET)
+                    .public_client(),
+            )
+            .user(USER, "Contoso Admin", PASSWORD)
+            .environment(
+                Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                    .application_user(SECRET_APP)
+                    .maker(USER)
+                    .group(
+                        Group::new(PAYROLL_GROUP, "Payroll bots", USER)
+                            .machine(
+                                Machine::new("PAY-01").account(Account::new(
+                                    "FABRIKAM\\payroll-svc",
+                                    "Payr0ll-Pass!",
+                                )),
+                            )
+                            .shared_with(Share::app(SECRET_APP, "user")),
+                    )
+                    .credential(
+                        Credential::new(SHARED_CREDENTIAL, payroll_name, USER)
+                            .shared_with(Share::app(SECRET_APP, "user")),
+                    )
+                    .credential(
+                        Credential::new(PRIVATE_CREDENTIAL, "Treasury vault", USER)
+                            .kind(treasury_kind),
+                    )
+                    .credential(
+                        Credential::new(OWN_CREDENTIAL, "Pipeline certificate", pipeline_owner)
+                            .kind("certificatebasedauthentication"),
+                    ),
+            )
+            .environment(
+                Environment::new(OTHER_ENV, "Contoso Test", "contoso-test")
+                    .maker(USER)
+                    .credential(Credential::new(ELSEWHERE_CREDENTIAL, "Test vault", USER)),
+            ),
     )
 }
 
 async fn start() -> (RunningPlatform, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("world.toml");
-    std::fs::write(&path, world()).unwrap();
+    let path = world().write_to(dir.path());
     let mut config = config(&dir.path().join("data"));
     config.world = Some(path);
     (Platform::start(config).await.unwrap(), dir)
@@ -197,16 +185,9 @@ async fn an_unshared_unknown_or_malformed_credential_is_refused_and_nothing_is_k
 #[test]
 fn a_world_credential_has_a_name_a_known_type_and_an_owner_of_its_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("world.toml");
     let long = "v".repeat(101);
-    let world = world()
-        .replace("name = \"Payroll vault\"", &format!("name = \"{long}\""))
-        .replace("type = \"CyberArkIdentity\"", "type = \"HashiCorp\"")
-        .replace(
-            &format!("name = \"Pipeline certificate\"\nowner = \"{SECRET_APP}\""),
-            "name = \"Pipeline certificate\"\nowner = \"nobody@contoso.onmicrosoft.com\"",
-        );
-    std::fs::write(&path, world).unwrap();
+    let path =
+        world_with(&long, "HashiCorp", "nobody@contoso.onmicrosoft.com").write_to(dir.path());
     let error = padconnect_domain::world::World::from_file(&path)
         .unwrap_err()
         .to_string();

@@ -3,6 +3,7 @@
 //! password, or it is refused as the service refuses it and nothing is kept.
 
 use padconnect_platform::{Platform, RunningPlatform};
+use padconnect_testkit::{Account, App, Environment, Group, Machine, Share, Tenant, World};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -15,62 +16,44 @@ const DARK_GROUP: &str = "f9c6b8a7-5e4d-4c3f-8b1a-2d3e4f5a6b7c";
 
 pub(crate) async fn start() -> (RunningPlatform, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    std::fs::write(
-        &world,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-secrets = ["{SECRET}"]
-
-[[tenants.users]]
-upn = "{USER}"
-display_name = "Contoso Admin"
-password = "{PASSWORD}"
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{SECRET_APP}"]
-makers = ["{USER}"]
-
-[[tenants.environments.machine_groups]]
-id = "{PAYROLL_GROUP}"
-name = "Payroll bots"
-owner = "{USER}"
-machines = [
-  {{ name = "{PAY_01}", accounts = [
-    {{ username = "FABRIKAM\\payroll-svc", password = "Payr0ll-Pass!" }},
-    {{ username = "{PAY_01}\\local-bot", password = "L0cal-Pass!" }},
-  ] }},
-  {{ name = "PAY-02", online = false }},
-]
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-
-[[tenants.environments.machine_groups]]
-id = "{DARK_GROUP}"
-name = "Dark bots"
-owner = "{USER}"
-machines = [{{ name = "DARK-01", online = false }}]
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-
-[[tenants.environments.machine_groups]]
-id = "{SHARED_GROUP}"
-name = "Finance bots"
-owner = "{USER}"
-machines = ["FIN-VM-01"]
-shared_with = [{{ client_id = "{SECRET_APP}", role = "user" }}]
-"#
-        ),
-    )
-    .unwrap();
+    let world = World::new()
+        .tenant(
+            Tenant::new(TENANT_ID, TENANT_DOMAIN)
+                .app(App::new("deploy-pipeline", SECRET_APP).secret(SECRET))
+                .user(USER, "Contoso Admin", PASSWORD)
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .application_user(SECRET_APP)
+                        .maker(USER)
+                        .group(
+                            Group::new(PAYROLL_GROUP, "Payroll bots", USER)
+                                .machine(
+                                    Machine::new(PAY_01)
+                                        .account(Account::new(
+                                            "FABRIKAM\\payroll-svc",
+                                            "Payr0ll-Pass!",
+                                        ))
+                                        .account(Account::new(
+                                            format!("{PAY_01}\\local-bot"),
+                                            "L0cal-Pass!",
+                                        )),
+                                )
+                                .machine(Machine::new("PAY-02").offline())
+                                .shared_with(Share::app(SECRET_APP, "user")),
+                        )
+                        .group(
+                            Group::new(DARK_GROUP, "Dark bots", USER)
+                                .machine(Machine::new("DARK-01").offline())
+                                .shared_with(Share::app(SECRET_APP, "user")),
+                        )
+                        .group(
+                            Group::new(SHARED_GROUP, "Finance bots", USER)
+                                .machine(Machine::new("FIN-VM-01"))
+                                .shared_with(Share::app(SECRET_APP, "user")),
+                        ),
+                ),
+        )
+        .write_to(dir.path());
     let mut config = config(&dir.path().join("data"));
     config.world = Some(world);
     (Platform::start(config).await.unwrap(), dir)
@@ -157,38 +140,23 @@ async fn a_connection_names_a_declared_account_or_is_refused_as_the_service_refu
 #[test]
 fn a_world_account_must_be_a_windows_account_with_a_password() {
     let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    std::fs::write(
-        &world,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "{TENANT_DOMAIN}"
-
-[[tenants.users]]
-upn = "{USER}"
-display_name = "Contoso Admin"
-password = "{PASSWORD}"
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-makers = ["{USER}"]
-
-[[tenants.environments.machine_groups]]
-id = "{PAYROLL_GROUP}"
-name = "Payroll bots"
-owner = "{USER}"
-machines = [{{ name = "PAY-01", accounts = [
-  {{ username = "bad|name", password = "x" }},
-  {{ username = "FABRIKAM\\svc", password = "" }},
-] }}]
-"#
-        ),
-    )
-    .unwrap();
+    let world = World::new()
+        .tenant(
+            Tenant::new(TENANT_ID, TENANT_DOMAIN)
+                .user(USER, "Contoso Admin", PASSWORD)
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .maker(USER)
+                        .group(
+                            Group::new(PAYROLL_GROUP, "Payroll bots", USER).machine(
+                                Machine::new("PAY-01")
+                                    .account(Account::new("bad|name", "x"))
+                                    .account(Account::new("FABRIKAM\\svc", "")),
+                            ),
+                        ),
+                ),
+        )
+        .write_to(dir.path());
     let error = padconnect_domain::world::World::from_file(&world)
         .unwrap_err()
         .to_string();
