@@ -35,6 +35,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod example;
+
 use padconnect_domain::world::spec::{
     AccountSpec, AppSpec, CredentialSpec, EnvironmentSpec, FederatedCredentialSpec,
     GroupMachineSpec, MachineGroupSpec, MachineSpec, SecretSpec, ShareSpec, StandaloneMachineSpec,

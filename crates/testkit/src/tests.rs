@@ -329,3 +329,15 @@ fn an_invalid_world_can_be_built() {
         "{error}"
     );
 }
+
+/// The example module's world is `examples/world.toml`, as the loader sees both.
+#[test]
+fn the_example_is_examples_world_toml() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/world.toml");
+    let built = example::world().to_toml();
+    assert_eq!(
+        Loaded::from_file(&file).unwrap(),
+        Loaded::parse(&built, file.parent().unwrap(), "built").unwrap(),
+        "{built}"
+    );
+}
