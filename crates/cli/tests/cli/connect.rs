@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use padconnect_testkit::{Account, Credential, Group, Machine, Share, example};
 use serde_json::Value;
 
 use crate::support::{Server, example_world, padconnect, stderr, stdout};
@@ -460,14 +461,8 @@ fn a_group_or_standalone_machine_can_be_named_instead_of_its_id() {
 #[test]
 fn connect_waits_for_a_new_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let world = std::fs::read_to_string(example_world()).unwrap().replacen(
-        "[[tenants.environments]]\n",
-        "[[tenants.environments]]\nready_after_seconds = 3\n",
-        1,
-    );
-    assert!(world.contains("ready_after_seconds = 3"));
-    let world_path = dir.path().join("world.toml");
-    std::fs::write(&world_path, world).unwrap();
+    let world_path =
+        example::world_with(|environment| environment.ready_after_seconds(3)).write_to(dir.path());
     let server = Server::start(&[
         "--data-dir",
         dir.path().join("data").to_str().unwrap(),
@@ -810,19 +805,17 @@ fn without_org_the_environment_finds_its_dataverse_through_bap() {
 fn bad_windows_credentials_are_refused_with_the_services_own_cause() {
     const PAYROLL: &str = "e8b5a7f6-4d3c-4b2e-9a0f-1c2d3e4f5a6b";
     let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    let mut text = std::fs::read_to_string(example_world()).unwrap();
-    text.push_str(&format!(
-        r#"
-[[tenants.environments.machine_groups]]
-id = "{PAYROLL}"
-name = "Payroll bots"
-owner = "admin@contoso.onmicrosoft.com"
-machines = [{{ name = "PAY-01", accounts = [{{ username = "FABRIKAM\\payroll-svc", password = "Payr0ll-Pass!" }}] }}]
-shared_with = [{{ client_id = "{APP}", role = "user" }}]
-"#
-    ));
-    std::fs::write(&world, text).unwrap();
+    let world = example::world_with(|environment| {
+        environment.group(
+            Group::new(PAYROLL, "Payroll bots", example::ADMIN)
+                .machine(
+                    Machine::new("PAY-01")
+                        .account(Account::new("FABRIKAM\\payroll-svc", "Payr0ll-Pass!")),
+                )
+                .shared_with(Share::app(APP, "user")),
+        )
+    })
+    .write_to(dir.path());
     let data = dir.path().join("data");
     let server = Server::start(&[
         "--data-dir",
@@ -858,29 +851,19 @@ fn a_key_vault_credential_is_sent_as_credential_id_and_must_be_shared() {
     const PRIVATE: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000002";
     const ROTATED: &str = "1b2c3d4e-0000-4a5b-8c6d-000000000003";
     let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    let mut text = std::fs::read_to_string(example_world()).unwrap();
-    text.push_str(&format!(
-        r#"
-[[tenants.environments.credentials]]
-id = "{SHARED}"
-name = "Payroll vault"
-owner = "admin@contoso.onmicrosoft.com"
-shared_with = [{{ client_id = "{APP}", role = "user" }}]
-
-[[tenants.environments.credentials]]
-id = "{PRIVATE}"
-name = "Treasury vault"
-owner = "admin@contoso.onmicrosoft.com"
-
-[[tenants.environments.credentials]]
-id = "{ROTATED}"
-name = "Payroll vault 2"
-owner = "{APP}"
-type = "CertificateBasedAuthentication"
-"#
-    ));
-    std::fs::write(&world, text).unwrap();
+    let world = example::world_with(|environment| {
+        environment
+            .credential(
+                Credential::new(SHARED, "Payroll vault", example::ADMIN)
+                    .shared_with(Share::app(APP, "user")),
+            )
+            .credential(Credential::new(PRIVATE, "Treasury vault", example::ADMIN))
+            .credential(
+                Credential::new(ROTATED, "Payroll vault 2", APP)
+                    .kind("CertificateBasedAuthentication"),
+            )
+    })
+    .write_to(dir.path());
     let data = dir.path().join("data");
     let server = Server::start(&[
         "--data-dir",

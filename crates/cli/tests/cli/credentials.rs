@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+use padconnect_testkit::{App, Environment, Federated, Group, Share, Tenant, World};
 use serde_json::Value;
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -48,52 +49,35 @@ fn world(dir: &Path) -> String {
         format!("{}{}", cert.pem(), key.serialize_pem()),
     )
     .unwrap();
-    let world = dir.join("world.toml");
-    std::fs::write(
-        &world,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT}"
-domain = "contoso.onmicrosoft.com"
-
-[[tenants.apps]]
-display_name = "github-deploy"
-client_id = "{GITHUB_APP}"
-federated_credentials = [{{ issuer = "https://federation.padconnect.localhost", subject = "{SUBJECT}" }}]
-
-[[tenants.apps]]
-display_name = "cert-pipeline"
-client_id = "{CERT_APP}"
-certificates = ["cert.pem"]
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-secrets = ["{SECRET}"]
-
-[[tenants.users]]
-upn = "admin@contoso.onmicrosoft.com"
-display_name = "Contoso Admin"
-password = "example-password"
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{GITHUB_APP}"]
-makers = ["admin@contoso.onmicrosoft.com"]
-
-[[tenants.environments.machine_groups]]
-id = "{GROUP}"
-name = "Finance bots"
-owner = "admin@contoso.onmicrosoft.com"
-shared_with = [{{ client_id = "{GITHUB_APP}", role = "user" }}]
-"#
-        ),
-    )
-    .unwrap();
-    world.display().to_string()
+    World::new()
+        .tenant(
+            Tenant::new(TENANT, "contoso.onmicrosoft.com")
+                .app(
+                    App::new("github-deploy", GITHUB_APP).federated(Federated::new(
+                        "https://federation.padconnect.localhost",
+                        SUBJECT,
+                    )),
+                )
+                .app(App::new("cert-pipeline", CERT_APP).certificate("cert.pem"))
+                .app(App::new("deploy-pipeline", SECRET_APP).secret(SECRET))
+                .user(
+                    "admin@contoso.onmicrosoft.com",
+                    "Contoso Admin",
+                    "example-password",
+                )
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .application_user(GITHUB_APP)
+                        .maker("admin@contoso.onmicrosoft.com")
+                        .group(
+                            Group::new(GROUP, "Finance bots", "admin@contoso.onmicrosoft.com")
+                                .shared_with(Share::app(GITHUB_APP, "user")),
+                        ),
+                ),
+        )
+        .write_to(dir)
+        .display()
+        .to_string()
 }
 
 /// A command with no AZURE_* credential of the caller's own environment.

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use padconnect_solution::Version;
 use padconnect_solution::write::SolutionZip;
+use padconnect_testkit::{App, Environment, Group, Machine, Share, Tenant, World};
 use serde_json::{Value, json};
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -25,61 +26,41 @@ const REFERENCE: &str = "new_sharedUiflow_5a1b2";
 const UIFLOW: &str = "/providers/Microsoft.PowerApps/apis/shared_uiflow";
 
 fn world(dir: &Path) -> String {
-    let path = dir.join("world.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT}"
-domain = "contoso.onmicrosoft.com"
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{APP}"
-object_id = "{APP_OID}"
-secrets = ["example-secret-value"]
-
-[[tenants.apps]]
-display_name = "other-team"
-client_id = "{OTHER_APP}"
-secrets = ["other-secret-value"]
-
-[[tenants.environments]]
-id = "{PROD}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{APP}", "{OTHER_APP}"]
-
-[[tenants.environments.machine_groups]]
-id = "{BOTS}"
-name = "Finance bots"
-owner = "{APP}"
-machines = ["FIN-VM-01"]
-shared_with = [{{ client_id = "{OTHER_APP}", role = "user" }}]
-
-[[tenants.environments.machine_groups]]
-id = "{OFFLINE}"
-name = "Night bots"
-owner = "{APP}"
-machines = [{{ name = "NIGHT-VM-01", online = false }}]
-
-[[tenants.environments]]
-id = "{TEST}"
-display_name = "Contoso Test"
-org = "contosotest"
-application_users = ["{APP}"]
-
-[[tenants.environments.machine_groups]]
-id = "{TEST_BOTS}"
-name = "Test bots"
-owner = "{APP}"
-machines = ["TEST-VM-01"]
-"#
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
+    World::new()
+        .tenant(
+            Tenant::new(TENANT, "contoso.onmicrosoft.com")
+                .app(
+                    App::new("deploy-pipeline", APP)
+                        .object_id(APP_OID)
+                        .secret("example-secret-value"),
+                )
+                .app(App::new("other-team", OTHER_APP).secret("other-secret-value"))
+                .environment(
+                    Environment::new(PROD, "Contoso Production", "contoso")
+                        .application_user(APP)
+                        .application_user(OTHER_APP)
+                        .group(
+                            Group::new(BOTS, "Finance bots", APP)
+                                .machine(Machine::new("FIN-VM-01"))
+                                .shared_with(Share::app(OTHER_APP, "user")),
+                        )
+                        .group(
+                            Group::new(OFFLINE, "Night bots", APP)
+                                .machine(Machine::new("NIGHT-VM-01").offline()),
+                        ),
+                )
+                .environment(
+                    Environment::new(TEST, "Contoso Test", "contosotest")
+                        .application_user(APP)
+                        .group(
+                            Group::new(TEST_BOTS, "Test bots", APP)
+                                .machine(Machine::new("TEST-VM-01")),
+                        ),
+                ),
+        )
+        .write_to(dir)
+        .display()
+        .to_string()
 }
 
 /// A command as the app (or the other team's app) on the platform.

@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use padconnect_testkit::{Account, App, Environment, Group, Machine, Share, Tenant, World};
 use serde_json::{Value, json};
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -36,74 +37,42 @@ fn group_id(environment: &str) -> String {
 /// The world with the account's password on each environment's machine.
 fn world(dir: &Path, passwords: [&str; 3]) -> String {
     let environment = |id: &str, org: &str, machine: &str, password: &str| {
-        format!(
-            r#"
-[[tenants.environments]]
-id = "{id}"
-display_name = "{org}"
-org = "{org}"
-application_users = ["{APP}", "{OTHER_APP}"]
-
-[[tenants.environments.machine_groups]]
-id = "{group}"
-name = "Bots"
-owner = "{APP}"
-machines = [{{ name = "{machine}", accounts = [
-  {{ username = "FABRIKAM\\svc-bot", password = "{password}" }},
-  {{ username = "FABRIKAM\\other", password = "{OLD}" }},
-] }}]
-"#,
-            group = group_id(id)
-        )
+        Environment::new(id, org, org)
+            .application_user(APP)
+            .application_user(OTHER_APP)
+            .group(
+                Group::new(group_id(id), "Bots", APP).machine(
+                    Machine::new(machine)
+                        .account(Account::new("FABRIKAM\\svc-bot", password))
+                        .account(Account::new("FABRIKAM\\other", OLD)),
+                ),
+            )
     };
-    let text = format!(
-        r#"
-[[tenants]]
-id = "{TENANT}"
-domain = "contoso.onmicrosoft.com"
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{APP}"
-secrets = ["example-secret-value"]
-
-[[tenants.apps]]
-display_name = "other-team"
-client_id = "{OTHER_APP}"
-secrets = ["other-secret-value"]
-{}
-[[tenants.environments.machine_groups]]
-id = "{OFFLINE}"
-name = "Night bots"
-owner = "{APP}"
-machines = [{{ name = "NIGHT-01", online = false }}]
-
-[[tenants.environments.machine_groups]]
-id = "{SPARE}"
-name = "Spare bots"
-owner = "{APP}"
-
-[[tenants.environments.machine_groups]]
-id = "{DECOY}"
-name = "Bots"
-owner = "{OTHER_APP}"
-machines = ["DECOY-01"]
-shared_with = [{{ client_id = "{APP}", role = "user" }}]
-
-[[tenants.environments.machine_groups]]
-id = "{LENT}"
-name = "Lent bots"
-owner = "{OTHER_APP}"
-machines = ["LENT-01"]
-shared_with = [{{ client_id = "{APP}", role = "user" }}]
-{}{}"#,
-        environment(PROD, "contoso", "BOT-P", passwords[0]),
-        environment(TEST, "contosotest", "BOT-T", passwords[1]),
-        environment(DEV, "contosodev", "BOT-D", passwords[2]),
-    );
-    let path = dir.join("world.toml");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    let prod = environment(PROD, "contoso", "BOT-P", passwords[0])
+        .group(Group::new(OFFLINE, "Night bots", APP).machine(Machine::new("NIGHT-01").offline()))
+        .group(Group::new(SPARE, "Spare bots", APP))
+        .group(
+            Group::new(DECOY, "Bots", OTHER_APP)
+                .machine(Machine::new("DECOY-01"))
+                .shared_with(Share::app(APP, "user")),
+        )
+        .group(
+            Group::new(LENT, "Lent bots", OTHER_APP)
+                .machine(Machine::new("LENT-01"))
+                .shared_with(Share::app(APP, "user")),
+        );
+    World::new()
+        .tenant(
+            Tenant::new(TENANT, "contoso.onmicrosoft.com")
+                .app(App::new("deploy-pipeline", APP).secret("example-secret-value"))
+                .app(App::new("other-team", OTHER_APP).secret("other-secret-value"))
+                .environment(prod)
+                .environment(environment(TEST, "contosotest", "BOT-T", passwords[1]))
+                .environment(environment(DEV, "contosodev", "BOT-D", passwords[2])),
+        )
+        .write_to(dir)
+        .display()
+        .to_string()
 }
 
 fn serve(dir: &Path, passwords: [&str; 3]) -> Server {

@@ -1,5 +1,6 @@
 //! `padconnect group list|show` and `padconnect share`, as service principals.
 
+use padconnect_testkit::{App, Environment, Group, Machine, StandaloneMachine, Tenant, World};
 use std::process::Command;
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -13,45 +14,25 @@ const GROUP: &str = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d";
 /// The machine admin's app owns a group; the pipeline's app has an
 /// application user and no access yet.
 fn world(dir: &std::path::Path) -> String {
-    let path = dir.join("world.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT}"
-domain = "contoso.onmicrosoft.com"
-
-[[tenants.apps]]
-display_name = "machine-admin"
-client_id = "{OWNER_APP}"
-secrets = ["owner-secret"]
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{PIPELINE_APP}"
-secrets = ["pipeline-secret"]
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{OWNER_APP}", "{PIPELINE_APP}"]
-
-[[tenants.environments.machine_groups]]
-id = "{GROUP}"
-name = "Finance bots"
-owner = "{OWNER_APP}"
-machines = ["FIN-VM-01"]
-
-[[tenants.environments.machines]]
-name = "HR-LAPTOP-07"
-owner = "{OWNER_APP}"
-"#
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
+    World::new()
+        .tenant(
+            Tenant::new(TENANT, "contoso.onmicrosoft.com")
+                .app(App::new("machine-admin", OWNER_APP).secret("owner-secret"))
+                .app(App::new("deploy-pipeline", PIPELINE_APP).secret("pipeline-secret"))
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .application_user(OWNER_APP)
+                        .application_user(PIPELINE_APP)
+                        .group(
+                            Group::new(GROUP, "Finance bots", OWNER_APP)
+                                .machine(Machine::new("FIN-VM-01")),
+                        )
+                        .machine(StandaloneMachine::new("HR-LAPTOP-07", OWNER_APP)),
+                ),
+        )
+        .write_to(dir)
+        .display()
+        .to_string()
 }
 
 fn as_app(server: &Server, app: &str, secret: &str, args: &[&str]) -> Command {

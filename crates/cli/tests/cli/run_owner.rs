@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+use padconnect_testkit::{App, Environment, Group, Machine, Tenant, World};
 use serde_json::Value;
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -46,49 +47,35 @@ fn world(dir: &Path) -> String {
         store.writer("").write().unwrap(),
     )
     .unwrap();
-    let path = dir.join("world.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT}"
-domain = "contoso.onmicrosoft.com"
-admins = ["{ADMIN_APP}"]
-
-[[tenants.apps]]
-display_name = "machine-owner"
-client_id = "{OWNER_APP}"
-secrets = ["owner-secret"]
-
-[[tenants.apps]]
-display_name = "automation"
-client_id = "{ADMIN_APP}"
-secrets = ["admin-secret"]
-certificates = ["automation.pem"]
-
-[[tenants.apps]]
-display_name = "flow-runner"
-client_id = "{VIEWER_APP}"
-object_id = "{VIEWER_OID}"
-secrets = ["viewer-secret"]
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{OWNER_APP}", "{ADMIN_APP}", "{VIEWER_APP}"]
-
-[[tenants.environments.machine_groups]]
-id = "{GROUP}"
-name = "Finance bots"
-owner = "{OWNER_APP}"
-machines = ["FIN-VM-01"]
-"#
-        ),
-    )
-    .unwrap();
-    path.display().to_string()
+    World::new()
+        .tenant(
+            Tenant::new(TENANT, "contoso.onmicrosoft.com")
+                .admin(ADMIN_APP)
+                .app(App::new("machine-owner", OWNER_APP).secret("owner-secret"))
+                .app(
+                    App::new("automation", ADMIN_APP)
+                        .secret("admin-secret")
+                        .certificate("automation.pem"),
+                )
+                .app(
+                    App::new("flow-runner", VIEWER_APP)
+                        .object_id(VIEWER_OID)
+                        .secret("viewer-secret"),
+                )
+                .environment(
+                    Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                        .application_user(OWNER_APP)
+                        .application_user(ADMIN_APP)
+                        .application_user(VIEWER_APP)
+                        .group(
+                            Group::new(GROUP, "Finance bots", OWNER_APP)
+                                .machine(Machine::new("FIN-VM-01")),
+                        ),
+                ),
+        )
+        .write_to(dir)
+        .display()
+        .to_string()
 }
 
 fn as_admin(server: &Server, args: &[&str]) -> Command {

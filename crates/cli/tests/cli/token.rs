@@ -5,6 +5,7 @@ use std::process::{Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use padconnect_testkit::{App, Tenant, World};
 use serde_json::Value;
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -28,29 +29,15 @@ fn world(dir: &std::path::Path) -> String {
         format!("{}{}", cert.pem(), key.serialize_pem()),
     )
     .unwrap();
-    let world = dir.join("world.toml");
-    std::fs::write(
-        &world,
-        format!(
-            r#"
-[[tenants]]
-id = "{TENANT}"
-domain = "contoso.onmicrosoft.com"
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{APP}"
-secrets = ["{SECRET}"]
-
-[[tenants.apps]]
-display_name = "cert-pipeline"
-client_id = "{CERT_APP}"
-certificates = ["cert.pem"]
-"#
-        ),
-    )
-    .unwrap();
-    world.display().to_string()
+    World::new()
+        .tenant(
+            Tenant::new(TENANT, "contoso.onmicrosoft.com")
+                .app(App::new("deploy-pipeline", APP).secret(SECRET))
+                .app(App::new("cert-pipeline", CERT_APP).certificate("cert.pem")),
+        )
+        .write_to(dir)
+        .display()
+        .to_string()
 }
 
 fn token_command(server: &Server) -> std::process::Command {
