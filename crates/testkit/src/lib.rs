@@ -30,12 +30,14 @@
 //! the loader's defaults. Values are not checked here: a test may build a
 //! world the loader refuses, to see it refused.
 
-// A test kit: a world that cannot be written fails the test that wrote it.
-#![allow(clippy::expect_used)]
+// A test kit: a world that cannot be written, or a token that cannot be had,
+// fails the test that asked for it.
+#![allow(clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 
 pub mod example;
+pub mod token;
 
 use padconnect_domain::world::spec::{
     AccountSpec, AppSpec, CredentialSpec, EnvironmentSpec, FederatedCredentialSpec,

@@ -12,8 +12,6 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, HOST, LOCATION, SET_COOKIE};
 use serde_json::json;
 
-use padconnect_client::{ClientCredential, Secret, TokenClient};
-
 use crate::support::{PgSchema, Server, example_world};
 
 const TENANT: &str = "8a235459-3d2c-415d-8c1e-e2fe133509ad";
@@ -47,17 +45,9 @@ fn connection_path(id: &str) -> String {
     format!("/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1")
 }
 
-async fn app_token(http: &reqwest::Client, server: &Server) -> String {
-    TokenClient::new(http.clone(), &server.url)
-        .client_credentials(
-            TENANT,
-            APP,
-            &ClientCredential::Secret(Secret::new(SECRET)),
-            "https://api.powerplatform.com/.default",
-        )
-        .await
-        .unwrap()
-        .token
+async fn app_token(server: &Server) -> String {
+    let scope = "https://api.powerplatform.com/.default";
+    padconnect_testkit::token::app_token(&server.url, TENANT, APP, SECRET, scope).await
 }
 
 /// PUTs the seed's connection `id`; `Ok` only when the platform acknowledged it.
@@ -221,8 +211,8 @@ async fn a_replica_killed_under_writes_loses_nothing_acknowledged_and_both_agree
         .unwrap();
 
     // Issued before the kill, on each replica.
-    let token_from_a = app_token(&http, &a).await;
-    let token_from_b = app_token(&http, &b).await;
+    let token_from_a = app_token(&a).await;
+    let token_from_b = app_token(&b).await;
     let session_from_a = portal_session(&http, &b, &a).await;
     let deleted = uuid::Uuid::new_v4().simple().to_string();
     put(&http, &b.url, &token_from_b, &deleted).await.unwrap();
@@ -292,7 +282,7 @@ async fn a_replica_killed_under_writes_loses_nothing_acknowledged_and_both_agree
         );
     }
     // A token and a session issued after the restart are good on the survivor.
-    let token_after = app_token(&http, &a).await;
+    let token_after = app_token(&a).await;
     assert_eq!(
         status_of(&http, &b, &token_after, &acked_b[0]).await,
         StatusCode::OK

@@ -215,32 +215,14 @@ pub fn identity_world() -> IdentityWorld {
 /// [`SECRET`]), from the platform's token endpoint through the client's own
 /// `TokenClient`: the one way the tests get an app's token.
 pub async fn app_token_for(platform: &RunningPlatform, client_id: &str, scope: &str) -> String {
-    padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
-        .client_credentials(
-            TENANT_ID,
-            client_id,
-            &padconnect_client::ClientCredential::Secret(padconnect_client::Secret::new(SECRET)),
-            scope,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("no token for app {client_id}, {scope}: {e}"))
-        .token
+    padconnect_testkit::token::app_token(&platform.url(), TENANT_ID, client_id, SECRET, scope).await
 }
 
 /// An access token for `scope` as the tenant's administrator [`USER`],
 /// signed in with its password through [`SECRET_APP`].
 pub async fn user_token(platform: &RunningPlatform, scope: &str) -> String {
-    padconnect_client::TokenClient::new(reqwest::Client::new(), &platform.url())
-        .password(
-            TENANT_ID,
-            SECRET_APP,
-            USER,
-            &padconnect_client::Secret::new(PASSWORD),
-            scope,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("no token for {USER}, {scope}: {e}"))
-        .token
+    let user = (USER, PASSWORD);
+    padconnect_testkit::token::user_token(&platform.url(), TENANT_ID, SECRET_APP, user, scope).await
 }
 
 /// An access token for `scope` as the secret app, from the token endpoint at
