@@ -5,9 +5,9 @@
 //!
 //! One thing is added, for speed. jsonwebtoken 11's aws-lc signer parses the
 //! private key's DER at every signature (`crypto/aws_lc/rsa.rs`,
-//! `try_sign_rsa`), and aws-lc validates the key as it parses: measured on
-//! this project's machine, 122 µs of parsing against 236 µs of RS256 signing,
-//! half again the signature's cost on the token endpoint's hottest line. So
+//! `try_sign_rsa`), and aws-lc validates the key as it parses: with it, the
+//! platform's token endpoint answered half as many requests
+//! (docs/benchmarks-log.md, "Signing through jsonwebtoken"). So
 //! this crate installs a `CryptoProvider`, the extension point jsonwebtoken
 //! offers for backends, whose RSA signers reuse the key an [`RsaSigningKey`]
 //! parsed when it was made. Everything else (verifying, other algorithms,
