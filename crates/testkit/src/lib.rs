@@ -37,6 +37,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod example;
+pub mod keys;
 pub mod token;
 
 use padconnect_domain::world::spec::{

@@ -90,13 +90,21 @@ fn every_key() -> World {
 }
 
 fn certificate(dir: &Path) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["deploy".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
     std::fs::create_dir_all(dir.join("certs")).unwrap();
-    std::fs::write(dir.join("certs/deploy.pem"), cert.pem()).unwrap();
+    let made = crate::keys::certificate("deploy");
+    std::fs::write(dir.join("certs/deploy.pem"), &made.cert_pem).unwrap();
+}
+
+#[test]
+fn a_certificate_is_made_once_per_subject() {
+    let (a, again, b) = (
+        crate::keys::certificate("a"),
+        crate::keys::certificate("a"),
+        crate::keys::certificate("b"),
+    );
+    assert!(std::sync::Arc::ptr_eq(&a, &again));
+    assert_ne!(a.key_der, b.key_der);
+    assert!(a.pem_with_key().contains("BEGIN PRIVATE KEY"));
 }
 
 #[test]

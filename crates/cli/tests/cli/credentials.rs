@@ -26,16 +26,12 @@ const SCOPE: &str = "https://api.powerplatform.com/.default";
 /// one subject and has no secret, a certificate app (its PFX beside the
 /// world) and a secret app; a group shared with the first.
 fn world(dir: &Path) -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["cert-pipeline".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    let made = padconnect_testkit::keys::certificate("cert-pipeline");
+    std::fs::write(dir.join("cert.pem"), &made.cert_pem).unwrap();
     let chain = PrivateKeyChain::new(
         vec![7u8; 20],
-        PrivateKey::from_der(&key.serialize_der()).unwrap(),
-        [Certificate::from_der(cert.der()).unwrap()],
+        PrivateKey::from_der(&made.key_der).unwrap(),
+        [Certificate::from_der(&made.cert_der).unwrap()],
     );
     let mut store = KeyStore::new();
     store.add_entry("cert-pipeline", KeyStoreEntry::PrivateKeyChain(chain));
@@ -44,11 +40,7 @@ fn world(dir: &Path) -> String {
         store.writer(PFX_PASSWORD).write().unwrap(),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("cert-and-key.pem"),
-        format!("{}{}", cert.pem(), key.serialize_pem()),
-    )
-    .unwrap();
+    std::fs::write(dir.join("cert-and-key.pem"), made.pem_with_key()).unwrap();
     World::new()
         .tenant(
             Tenant::new(TENANT, "contoso.onmicrosoft.com")

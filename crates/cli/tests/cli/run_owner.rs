@@ -23,16 +23,12 @@ const PFX_PASSWORD: &str = "pfx-export-password";
 /// certificate, a group it was not given, and a third app to share with.
 /// Writes the world and the admin app's PFX; returns the world's path.
 fn world(dir: &Path) -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["automation".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    std::fs::write(dir.join("automation.pem"), cert.pem()).unwrap();
+    let made = padconnect_testkit::keys::certificate("automation");
+    std::fs::write(dir.join("automation.pem"), &made.cert_pem).unwrap();
     let chain = PrivateKeyChain::new(
         vec![7u8; 20],
-        PrivateKey::from_der(&key.serialize_der()).unwrap(),
-        [Certificate::from_der(cert.der()).unwrap()],
+        PrivateKey::from_der(&made.key_der).unwrap(),
+        [Certificate::from_der(&made.cert_der).unwrap()],
     );
     let mut store = KeyStore::new();
     store.add_entry("automation", KeyStoreEntry::PrivateKeyChain(chain));

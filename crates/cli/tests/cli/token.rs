@@ -18,17 +18,9 @@ const SCOPE: &str = "https://api.powerplatform.com/.default";
 
 /// A data dir with a world of one tenant, a secret app and a certificate app.
 fn world(dir: &std::path::Path) -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["cert-pipeline".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(
-        dir.join("cert-and-key.pem"),
-        format!("{}{}", cert.pem(), key.serialize_pem()),
-    )
-    .unwrap();
+    let made = padconnect_testkit::keys::certificate("cert-pipeline");
+    std::fs::write(dir.join("cert.pem"), &made.cert_pem).unwrap();
+    std::fs::write(dir.join("cert-and-key.pem"), made.pem_with_key()).unwrap();
     World::new()
         .tenant(
             Tenant::new(TENANT, "contoso.onmicrosoft.com")

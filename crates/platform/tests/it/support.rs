@@ -141,20 +141,11 @@ pub const STANDALONE_GROUP: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b";
 pub const OTHER_ENV: &str = "00000000-0000-0000-0000-000000000123";
 pub const OTHER_ENV_GROUP: &str = "d7a4f6e5-3c2b-4a1d-8f8e-9b8a7f6e5d4c";
 
-fn rsa_pem() -> (String, String) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["deploy-pipeline".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
 pub fn identity_world() -> IdentityWorld {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = rsa_pem();
-    let (stranger_cert, stranger_key) = rsa_pem();
-    std::fs::write(dir.path().join("cert.pem"), &cert).unwrap();
+    let cert = padconnect_testkit::keys::certificate("deploy-pipeline");
+    let stranger = padconnect_testkit::keys::certificate("stranger");
+    std::fs::write(dir.path().join("cert.pem"), &cert.cert_pem).unwrap();
     let world = World::new()
         .tenant(
             Tenant::new(TENANT_ID, TENANT_DOMAIN)
@@ -206,8 +197,8 @@ pub fn identity_world() -> IdentityWorld {
     IdentityWorld {
         dir,
         world,
-        cert_pem: format!("{cert}{key}"),
-        stranger_pem: format!("{stranger_cert}{stranger_key}"),
+        cert_pem: cert.pem_with_key(),
+        stranger_pem: stranger.pem_with_key(),
     }
 }
 
