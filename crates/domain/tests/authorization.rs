@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use padconnect_core::{AccessRights, ShareRole};
+use padconnect_domain::connections::vault;
 use padconnect_domain::fleet::{self, Actor};
 use padconnect_domain::keyring::KeyRing;
 use padconnect_domain::solutions;
@@ -16,8 +17,9 @@ use tempfile::TempDir;
 
 const ENV: &str = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f";
 
-/// A tenant with one environment: `owner` owns group G (one machine),
-/// shared with `operator` as User and `deputy` as Co-owner; `stranger` is a
+/// A tenant with one environment: `owner` owns group G (one machine) and
+/// a credential, both shared with `operator` as User and `deputy` as
+/// Co-owner; `stranger` is a
 /// maker G is not shared with; `admin` administers the tenant and `viewer`
 /// is an application user G is not shared with. A second environment
 /// holds a group of its own.
@@ -49,6 +51,12 @@ owner = "owner@contoso.onmicrosoft.com"
 machines = ["M1"]
 shared_with = [{ upn = "operator@contoso.onmicrosoft.com", role = "user" }, { upn = "deputy@contoso.onmicrosoft.com", role = "co-owner" }]
 
+[[tenants.environments.credentials]]
+id = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e"
+name = "payroll-login"
+owner = "owner@contoso.onmicrosoft.com"
+shared_with = [{ upn = "operator@contoso.onmicrosoft.com", role = "user" }, { upn = "deputy@contoso.onmicrosoft.com", role = "co-owner" }]
+
 [[tenants.environments]]
 id = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
 display_name = "Other"
@@ -62,6 +70,7 @@ owner = "owner@contoso.onmicrosoft.com"
 "#;
 
 const GROUP: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+const CREDENTIAL: &str = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e";
 const OTHER_ENVIRONMENTS_GROUP: &str = "6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c";
 
 struct Fixture {
@@ -166,6 +175,41 @@ async fn a_group_and_its_machine_are_read_by_those_holding_read_access() {
             }
             assert!(listed.is_empty(), "{who}: {listed:?}");
         }
+    }
+}
+
+#[tokio::test]
+async fn a_credential_is_read_as_a_group_is_and_used_by_its_owner_and_sharees() {
+    let fixture = Fixture::new().await;
+    let id = CREDENTIAL.parse().unwrap();
+    for (who, rights) in rights_table() {
+        let actor = fixture.actor(who);
+        let credential = vault::find(&fixture.store, actor, id).await.unwrap();
+        let held = vault::rights(&fixture.store, actor, &credential)
+            .await
+            .unwrap();
+        assert_eq!(held, rights, "{who}");
+        let readable = rights.contains(AccessRights::READ);
+        assert_eq!(
+            vault::read(&fixture.store, actor, id).await.is_ok(),
+            readable,
+            "{who}"
+        );
+        let listed = vault::readable(&fixture.store, actor).await.unwrap();
+        assert_eq!(listed.len(), usize::from(readable), "{who}");
+    }
+    // Using one in a connection takes owning it or a share
+    // (`vault::usable`): the platform gives administrators no such use, and
+    // no public source found says the cloud does.
+    for (who, may) in [
+        ("owner", true),
+        ("operator", true),
+        ("deputy", true),
+        ("stranger", false),
+        ("admin", false),
+    ] {
+        let used = vault::usable(&fixture.store, fixture.user(who), id).await;
+        assert_eq!(used.is_ok(), may, "{who}: {:?}", used.err());
     }
 }
 
