@@ -46,6 +46,44 @@ use padconnect_domain::world::spec::{
     SubscriptionSpec, TenantSpec, UserSpec, WorldSpec,
 };
 
+/// The setters a group's machine and a standalone machine share: their
+/// tables hold the same keys for a machine's accounts and behaviour
+/// (docs/world.md). The specs repeat those fields because serde's
+/// `deny_unknown_fields` does not work with `flatten`.
+macro_rules! machine_setters {
+    () => {
+        /// One of `accounts`.
+        pub fn account(mut self, account: Account) -> Self {
+            self.spec.accounts.push(account.spec);
+            self
+        }
+
+        /// `online = false`.
+        pub fn offline(mut self) -> Self {
+            self.spec.online = false;
+            self
+        }
+
+        /// `run_seconds`.
+        pub fn run_seconds(mut self, seconds: u64) -> Self {
+            self.spec.run_seconds = Some(seconds);
+            self
+        }
+
+        /// `fail_with`: the run-time error code every run on it fails with.
+        pub fn fail_with(mut self, code: impl Into<String>) -> Self {
+            self.spec.fail_with = Some(code.into());
+            self
+        }
+
+        /// `lockout_threshold`.
+        pub fn lockout_threshold(mut self, bad_sign_ins: u32) -> Self {
+            self.spec.lockout_threshold = Some(bad_sign_ins);
+            self
+        }
+    };
+}
+
 /// The whole file: its `[[tenants]]`.
 #[derive(Debug, Default)]
 pub struct World {
@@ -375,35 +413,7 @@ impl Machine {
         }
     }
 
-    /// One of `accounts`.
-    pub fn account(mut self, account: Account) -> Self {
-        self.spec.accounts.push(account.spec);
-        self
-    }
-
-    /// `online = false`.
-    pub fn offline(mut self) -> Self {
-        self.spec.online = false;
-        self
-    }
-
-    /// `run_seconds`.
-    pub fn run_seconds(mut self, seconds: u64) -> Self {
-        self.spec.run_seconds = Some(seconds);
-        self
-    }
-
-    /// `fail_with`: the run-time error code every run on it fails with.
-    pub fn fail_with(mut self, code: impl Into<String>) -> Self {
-        self.spec.fail_with = Some(code.into());
-        self
-    }
-
-    /// `lockout_threshold`.
-    pub fn lockout_threshold(mut self, bad_sign_ins: u32) -> Self {
-        self.spec.lockout_threshold = Some(bad_sign_ins);
-        self
-    }
+    machine_setters!();
 
     fn into_spec(self) -> MachineSpec {
         let s = &self.spec;
@@ -496,35 +506,7 @@ impl StandaloneMachine {
         self
     }
 
-    /// One of `accounts`.
-    pub fn account(mut self, account: Account) -> Self {
-        self.spec.accounts.push(account.spec);
-        self
-    }
-
-    /// `online = false`.
-    pub fn offline(mut self) -> Self {
-        self.spec.online = false;
-        self
-    }
-
-    /// `run_seconds`.
-    pub fn run_seconds(mut self, seconds: u64) -> Self {
-        self.spec.run_seconds = Some(seconds);
-        self
-    }
-
-    /// `fail_with`.
-    pub fn fail_with(mut self, code: impl Into<String>) -> Self {
-        self.spec.fail_with = Some(code.into());
-        self
-    }
-
-    /// `lockout_threshold`.
-    pub fn lockout_threshold(mut self, bad_sign_ins: u32) -> Self {
-        self.spec.lockout_threshold = Some(bad_sign_ins);
-        self
-    }
+    machine_setters!();
 
     /// One of `shared_with`.
     pub fn shared_with(mut self, share: Share) -> Self {
