@@ -169,11 +169,7 @@ pub async fn read_group(
     id: Uuid,
 ) -> Result<(MachineGroup, AccessRights), Error> {
     let group = find_group(store, actor, id).await?;
-    let record = Record {
-        entity: "flowmachinegroup",
-        id,
-    };
-    let rights = require_rights(store, actor, &group, AccessRights::READ, record).await?;
+    let rights = require_read(store, actor, &group, "flowmachinegroup", id).await?;
     Ok((group, rights))
 }
 
@@ -185,12 +181,21 @@ pub async fn read_machine(
     id: Uuid,
 ) -> Result<(Machine, MachineGroup, AccessRights), Error> {
     let (machine, group) = find_machine(store, actor, id).await?;
-    let record = Record {
-        entity: "flowmachine",
-        id,
-    };
-    let rights = require_rights(store, actor, &group, AccessRights::READ, record).await?;
+    let rights = require_read(store, actor, &group, "flowmachine", id).await?;
     Ok((machine, group, rights))
+}
+
+/// [`require_rights`] for ReadAccess on `group`, asked for as record `id`
+/// of `entity` (the group, or one of its machines).
+async fn require_read(
+    store: &Store,
+    actor: Actor<'_>,
+    group: &MachineGroup,
+    entity: &'static str,
+    id: Uuid,
+) -> Result<AccessRights, Error> {
+    let record = Record { entity, id };
+    require_rights(store, actor, group, AccessRights::READ, record).await
 }
 
 /// Refuses unless the actor holds `needed` on `group`; `record` is what was
