@@ -1,18 +1,24 @@
 //! The domain's authorization rules, table by table, against a real store
 //! (SQLite in a temporary directory) loaded from a world: who holds which
-//! rights on a machine group and its machines, what each may read, create
-//! and grant.
+//! rights on a machine group, its machines and a credential, what each may
+//! read, create and grant; who stands where on a connection, and how far
+//! each may share it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use padconnect_core::{AccessRights, ShareRole};
-use padconnect_domain::connections::vault;
+use padconnect_core::{ConnectionId, ConnectorName, ParameterSet};
+use padconnect_domain::connections::sharing::{self, Grant};
+use padconnect_domain::connections::{self, Standing, vault};
 use padconnect_domain::fleet::{self, Actor};
 use padconnect_domain::keyring::KeyRing;
 use padconnect_domain::solutions;
 use padconnect_domain::world::{World, load_world};
 use padconnect_domain::{Error, Forbidden};
-use padconnect_store::{Database, MachineGroup, Store, SyncMode, SystemUser};
+use padconnect_store::{
+    Connection, Database, MachineGroup, Principal, PrincipalType, Store, SyncMode, SystemUser,
+    Timestamp,
+};
 use tempfile::TempDir;
 
 const ENV: &str = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f";
@@ -35,7 +41,10 @@ users = [
   { upn = "stranger@contoso.onmicrosoft.com", display_name = "Stranger", password = "correct horse 4" },
   { upn = "admin@contoso.onmicrosoft.com", display_name = "Admin", password = "correct horse 5" },
 ]
-apps = [{ display_name = "viewer", client_id = "0b7e2f4a-9c1d-4e6f-8a2b-3c4d5e6f7a8b", secrets = ["a secret of the viewer app"] }]
+apps = [
+  { display_name = "viewer", client_id = "0b7e2f4a-9c1d-4e6f-8a2b-3c4d5e6f7a8b", object_id = "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b", secrets = ["a secret of the viewer app"] },
+  { display_name = "runner", client_id = "8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f", object_id = "5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c", secrets = ["a secret of the runner app"] },
+]
 
 [[tenants.environments]]
 id = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f"
@@ -71,6 +80,11 @@ owner = "owner@contoso.onmicrosoft.com"
 
 const GROUP: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const CREDENTIAL: &str = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e";
+/// The object ids of the two apps' service principals.
+const VIEWER_APP: &str = "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b";
+const RUNNER_APP: &str = "5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c";
+/// The object id of the principal that creates the connection.
+const CREATOR: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
 const OTHER_ENVIRONMENTS_GROUP: &str = "6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c";
 
 struct Fixture {
@@ -284,4 +298,202 @@ fn a_sharer_gives_only_rights_it_holds_and_needs_share_access() {
             "{held:?} gives {granted:?}"
         );
     }
+}
+
+/// A connection of the main environment created by [`CREATOR`], stored.
+async fn connection(fixture: &Fixture, set: ParameterSet) -> Connection {
+    let now = Timestamp::now();
+    let connection = Connection {
+        environment_id: ENV.parse().unwrap(),
+        id: ConnectionId::new_random(),
+        connector: ConnectorName::uiflow(),
+        display_name: "payroll".into(),
+        parameter_set: set,
+        parameter_values: serde_json::json!({}),
+        sealed_secrets: Vec::new(),
+        target_group_id: Some(GROUP.parse().unwrap()),
+        credential_id: None,
+        created_by: Principal {
+            id: CREATOR.parse().unwrap(),
+            kind: PrincipalType::ServicePrincipal,
+            display_name: "creator".into(),
+        },
+        created_at: now,
+        modified_at: now,
+    };
+    assert!(fixture.store.insert_connection(&connection).await.unwrap());
+    connection
+}
+
+fn grant(principal: &str, kind: &str, role: &str) -> Grant {
+    Grant {
+        principal_id: Some(principal.parse().unwrap()),
+        principal_type: kind.into(),
+        role: role.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_connection_is_shared_only_as_far_as_the_sharer_stands() {
+    use sharing::Refusal::*;
+    let fixture = Fixture::new().await;
+    let run_owner = connection(&fixture, ParameterSet::AzureRelayRunOwner).await;
+    let plain = connection(&fixture, ParameterSet::AzureRelay).await;
+    let tenant = fixture.user("owner").environment_id;
+    let tenant_id = fixture
+        .store
+        .environment(&tenant)
+        .await
+        .unwrap()
+        .unwrap()
+        .tenant_id;
+    let sp = "ServicePrincipal";
+    let stranger = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+    let cases: [(
+        Option<Standing>,
+        &Connection,
+        Grant,
+        Option<sharing::Refusal>,
+    ); 10] = [
+        (
+            None,
+            &run_owner,
+            grant(VIEWER_APP, sp, "CanView"),
+            Some(MayNotShare(run_owner.id.to_string())),
+        ),
+        (
+            Some(Standing::View),
+            &run_owner,
+            grant(VIEWER_APP, sp, "CanView"),
+            Some(MayNotShare(run_owner.id.to_string())),
+        ),
+        (
+            Some(Standing::Share),
+            &run_owner,
+            grant(VIEWER_APP, sp, "CanEdit"),
+            Some(AboveOwnStanding),
+        ),
+        (
+            Some(Standing::Share),
+            &run_owner,
+            grant(VIEWER_APP, sp, "CanViewWithShare"),
+            None,
+        ),
+        (
+            Some(Standing::Edit),
+            &run_owner,
+            grant(VIEWER_APP, sp, "CanEdit"),
+            None,
+        ),
+        (
+            Some(Standing::Edit),
+            &run_owner,
+            grant(CREATOR, sp, "CanView"),
+            Some(Owner(CREATOR.parse().unwrap())),
+        ),
+        (
+            Some(Standing::Edit),
+            &run_owner,
+            grant(VIEWER_APP, sp, "CanOwn"),
+            Some(UnknownRole("CanOwn".into())),
+        ),
+        (
+            Some(Standing::Edit),
+            &run_owner,
+            grant(VIEWER_APP, "User", "CanView"),
+            Some(NotAServicePrincipal),
+        ),
+        (
+            Some(Standing::Edit),
+            &run_owner,
+            grant(stranger, sp, "CanView"),
+            Some(UnknownPrincipal(stranger.parse().unwrap())),
+        ),
+        (
+            Some(Standing::Edit),
+            &plain,
+            grant(VIEWER_APP, sp, "CanView"),
+            Some(NotShareable {
+                id: plain.id.to_string(),
+                parameter_set: "azureRelay".into(),
+            }),
+        ),
+    ];
+    for (standing, connection, grant, refusal) in cases {
+        let what = format!("{standing:?} gives {} {}", grant.principal_type, grant.role);
+        let changed = sharing::change(
+            &fixture.store,
+            tenant_id,
+            standing,
+            connection,
+            vec![grant],
+            vec![],
+        )
+        .await;
+        match (changed, refusal) {
+            (Ok(()), None) => {}
+            (Err(Error::Sharing(got)), Some(expected)) => assert_eq!(got, expected, "{what}"),
+            (other, expected) => panic!("{what}: {other:?}, expected {expected:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connections_standing_is_the_owners_an_administrators_or_its_role() {
+    let fixture = Fixture::new().await;
+    let connection = connection(&fixture, ParameterSet::AzureRelayRunOwner).await;
+    let tenant = fixture.user("owner").environment_id;
+    let tenant_id = fixture
+        .store
+        .environment(&tenant)
+        .await
+        .unwrap()
+        .unwrap()
+        .tenant_id;
+    let grants = vec![
+        grant(VIEWER_APP, "ServicePrincipal", "CanViewWithShare"),
+        grant(RUNNER_APP, "ServicePrincipal", "CanEdit"),
+    ];
+    sharing::change(
+        &fixture.store,
+        tenant_id,
+        Some(Standing::Edit),
+        &connection,
+        grants,
+        vec![],
+    )
+    .await
+    .unwrap();
+    let stranger = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+    let cases = [
+        (CREATOR, false, Some(Standing::Edit)),
+        (stranger, true, Some(Standing::Edit)),
+        (stranger, false, None),
+        (VIEWER_APP, false, Some(Standing::Share)),
+        (RUNNER_APP, false, Some(Standing::Edit)),
+    ];
+    for (who, admin, expected) in cases {
+        let standing =
+            connections::standing(&fixture.store, who.parse().unwrap(), admin, &connection)
+                .await
+                .unwrap();
+        assert_eq!(standing, expected, "{who} admin={admin}");
+    }
+    // One who may share but not edit cannot take access from an editor.
+    let refused = sharing::change(
+        &fixture.store,
+        tenant_id,
+        Some(Standing::Share),
+        &connection,
+        vec![],
+        vec![RUNNER_APP.parse().unwrap()],
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Sharing(sharing::Refusal::ChangesSomeoneAbove))
+        ),
+        "{refused:?}"
+    );
 }
