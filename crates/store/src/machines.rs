@@ -87,17 +87,32 @@ impl Store {
         )
     }
 
-    /// Whether a group has machines, and whether one of them answers: the
-    /// machine facts of [`TargetFacts`](crate::TargetFacts), for a
-    /// connection whose other facts its writer has just checked.
-    pub async fn machine_presence(&self, group_id: Uuid) -> Result<(bool, bool)> {
-        let row: Option<(i64, i64)> = fetch_row!(
+    /// What a connection's writer needs of group `id`, in one read: the
+    /// group, the rights `principal` was given on it by sharing, and
+    /// whether it has machines and online ones. A connection PUT checks the
+    /// first two and answers with a status made of all four.
+    pub async fn target_for_writer(
+        &self,
+        id: Uuid,
+        principal: Uuid,
+    ) -> Result<Option<WriterTarget>> {
+        let sql = concat!(
+            "SELECT ",
+            machine_group_columns!(),
+            ", COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = $3 \
+             AND s.record_id = machine_groups.id AND s.principal_id = $2), 0) AS shared_rights, ",
+            machine_presence_columns!("machine_groups.id"),
+            " FROM machine_groups WHERE id = $1"
+        );
+        let record_type = RecordRef::MachineGroup(id).logical_name();
+        fetch_one!(
             self,
-            (i64, i64),
-            concat!("SELECT ", machine_presence_columns!("$1")),
-            text(group_id)
-        )?;
-        Ok(row.map_or((false, false), |(any, online)| (any != 0, online != 0)))
+            WriterTargetRow,
+            sql,
+            text(id),
+            text(principal),
+            record_type
+        )
     }
 
     /// A machine of the environment by name, any case (machine names are

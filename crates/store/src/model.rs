@@ -366,6 +366,18 @@ pub struct Counts {
     pub connections: i64,
 }
 
+/// What a connection's writer needs of its target group, read at once
+/// ([`crate::Store::target_for_writer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterTarget {
+    pub group: MachineGroup,
+    /// What the writer was given on it by sharing (nothing for its owner,
+    /// who holds every right by owning it).
+    pub shared_rights: AccessRights,
+    pub has_machines: bool,
+    pub has_online_machines: bool,
+}
+
 /// What decides whether a connection reaches its target group, read in one
 /// query: the group, whether it still holds machines, and the standing of
 /// the connection's creator on it.

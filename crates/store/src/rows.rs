@@ -460,32 +460,68 @@ impl TargetFactsRow {
     }
 }
 
-/// A connection and the facts its status rests on, read in one query.
-pub(super) struct ConnectionTargetRow {
-    pub(super) connection: ConnectionRow,
-    pub(super) target: TargetFactsRow,
+/// A row made of two row structs read from one result: the first one's
+/// columns, then the second one's. Both drivers read it by column name
+/// (sqlx), SQLite by position first (`FromSqliteRow`).
+macro_rules! joined_row {
+    ($(#[$doc:meta])* $name:ident { $first:ident: $First:ty, $second:ident: $Second:ty }) => {
+        $(#[$doc])*
+        pub(super) struct $name {
+            pub(super) $first: $First,
+            pub(super) $second: $Second,
+        }
+
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $name
+        where
+            $First: sqlx::FromRow<'r, R>,
+            $Second: sqlx::FromRow<'r, R>,
+        {
+            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+                Ok(Self {
+                    $first: <$First>::from_row(row)?,
+                    $second: <$Second>::from_row(row)?,
+                })
+            }
+        }
+
+        impl super::FromSqliteRow for $name {
+            fn from_sqlite_row_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+                Ok(Self {
+                    $first: <$First>::from_sqlite_row_at(row, at)?,
+                    $second: <$Second>::from_sqlite_row_at(row, at + <$First>::COLUMNS)?,
+                })
+            }
+        }
+    };
 }
 
-/// Both halves read the same row by column name (`#[sqlx(flatten)]`).
-impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for ConnectionTargetRow
-where
-    ConnectionRow: sqlx::FromRow<'r, R>,
-    TargetFactsRow: sqlx::FromRow<'r, R>,
-{
-    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            connection: ConnectionRow::from_row(row)?,
-            target: TargetFactsRow::from_row(row)?,
-        })
+joined_row! {
+    /// A connection and the facts its status rests on, read in one query.
+    ConnectionTargetRow { connection: ConnectionRow, target: TargetFactsRow }
+}
+
+rows! {
+    pub(super) struct WriterAccessRow {
+        shared_rights: i64,
+        has_machines: i64,
+        has_online_machines: i64,
     }
 }
 
-impl super::FromSqliteRow for ConnectionTargetRow {
-    fn from_sqlite_row_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
-        // The columns of `connection_columns!` come first.
+joined_row! {
+    /// A group and what its connection's writer needs of it.
+    WriterTargetRow { group: MachineGroupRow, access: WriterAccessRow }
+}
+
+impl TryFrom<WriterTargetRow> for WriterTarget {
+    type Error = StoreError;
+    fn try_from(r: WriterTargetRow) -> Result<Self> {
         Ok(Self {
-            connection: ConnectionRow::from_sqlite_row_at(row, first)?,
-            target: TargetFactsRow::from_sqlite_row_at(row, first + ConnectionRow::COLUMNS)?,
+            group: r.group.try_into()?,
+            shared_rights: u32::try_from(r.access.shared_rights)
+                .map_or(AccessRights::empty(), AccessRights::from_bits_truncate),
+            has_machines: r.access.has_machines != 0,
+            has_online_machines: r.access.has_online_machines != 0,
         })
     }
 }

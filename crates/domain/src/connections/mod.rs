@@ -15,9 +15,7 @@ pub use write::{ConnectionRequest, Refusal, Writer, Written, put};
 use padconnect_core::{AccessRights, GroupType, ShareRole};
 use uuid::Uuid;
 
-use padconnect_store::{
-    Connection, MachineGroup, RecordRef, Store, StoreError, SystemUser, TargetFacts,
-};
+use padconnect_store::{Connection, Store, StoreError, TargetFacts};
 
 /// What a principal may do with a connection, from least to most. The
 /// owner and the tenant's administrators hold [`Standing::Edit`].
@@ -109,23 +107,6 @@ pub async fn delete(
         .await?;
     tx.commit().await?;
     Ok(Ok(()))
-}
-
-/// What a systemuser holds on a group: whether it owns it and, when it
-/// does not, what was shared with it (an owner's shares are not read, as
-/// the rule of [`may_target`] does not look at them).
-async fn access_to(
-    store: &Store,
-    user: &SystemUser,
-    group: &MachineGroup,
-) -> Result<(bool, AccessRights), StoreError> {
-    if group.owner_id == user.id {
-        return Ok((true, AccessRights::empty()));
-    }
-    let rights = store
-        .share_rights(RecordRef::MachineGroup(group.id), user.id)
-        .await?;
-    Ok((false, rights))
 }
 
 /// Whether a systemuser may point a connection at a group: it owns it, or

@@ -2,18 +2,16 @@
 //! which Windows account, and who may change it afterwards. The connections
 //! API parses the PUT and calls [`put`]; the rules are here.
 
-use padconnect_core::{ConnectionId, ConnectorName, EnvironmentId, ParameterSet};
+use padconnect_core::{AccessRights, ConnectionId, ConnectorName, EnvironmentId, ParameterSet};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::run_owner::{self, RunOwner};
-use super::{
-    Standing, Status, access_to, credentials, may_target, standing, status, status_of, vault,
-};
+use super::{Standing, Status, credentials, may_target, standing, status, status_of, vault};
 use crate::Error;
 use crate::keyring::KeyRing;
 use padconnect_store::{
-    Connection, MachineGroup, Principal, Store, StoreError, SystemUser, TargetFacts, Timestamp,
+    Connection, Principal, Store, StoreError, SystemUser, TargetFacts, Timestamp, WriterTarget,
 };
 
 /// What a PUT asks for, once its body checked out.
@@ -130,15 +128,21 @@ pub async fn put(
 ) -> Result<Written, Error> {
     let env = writer.environment;
     let user = writer.user.ok_or(Refusal::NoUser(env))?;
-    let group = store
-        .machine_group(request.target)
+    let target = store
+        .target_for_writer(request.target, user.id)
         .await?
-        .filter(|g| g.environment_id == env)
+        .filter(|t| t.group.environment_id == env)
         .ok_or_else(|| Refusal::UnknownTarget {
             target: request.target.to_string(),
             environment: env,
         })?;
-    let (owns, rights) = access_to(store, user, &group).await?;
+    let group = &target.group;
+    let owns = group.owner_id == user.id;
+    // An owner holds every right by owning, none by sharing.
+    let rights = match owns {
+        true => AccessRights::empty(),
+        false => target.shared_rights,
+    };
     if !may_target(owns, rights) {
         return Err(Refusal::TargetNotShared { id: group.id }.into());
     }
@@ -148,7 +152,7 @@ pub async fn put(
     if let Some(owner) = &request.run_owner {
         run_owner::verify(store, writer.tenant_id, owner).await?;
     }
-    let verified = credentials::check(store, &group, &request.username, &request.password).await?;
+    let verified = credentials::check(store, group, &request.username, &request.password).await?;
 
     let connection = new_connection(keyring, &writer, id, group.id, request);
     if store.insert_connection(&connection).await? {
@@ -161,7 +165,7 @@ pub async fn put(
                 .await?;
             tx.commit().await?;
         }
-        let facts = facts_of_new(store, &group, owns, rights).await?;
+        let facts = facts_of_new(&target, owns, rights);
         return Ok(Written {
             status: status_of(&connection, Some(&facts)),
             connection,
@@ -207,27 +211,26 @@ pub async fn put(
 
 /// The facts a new connection's status rests on, as
 /// [`Store::target_facts`] would read them right after its creation: the
-/// checks of [`put`] have just established all but the machines. Its
-/// creator is the writer, an enabled member of the environment that may
-/// target the group; the credentials are the ones just verified (or none
-/// were checked). Reading only the machines spares every PUT the join.
-async fn facts_of_new(
-    store: &Store,
-    group: &MachineGroup,
+/// checks of [`put`] established them, reading its target once
+/// ([`Store::target_for_writer`]). Its creator is the writer, an enabled
+/// member of the environment that may target the group; the credentials
+/// are the ones just verified (or none were checked). Sparing every PUT
+/// the join a GET makes.
+fn facts_of_new(
+    target: &WriterTarget,
     creator_owns: bool,
-    creator_rights: padconnect_core::AccessRights,
-) -> Result<TargetFacts, StoreError> {
-    let (has_machines, has_online_machines) = store.machine_presence(group.id).await?;
-    Ok(TargetFacts {
-        group_name: group.name.clone(),
-        flowgrouptype: group.flowgrouptype,
-        has_machines,
-        has_online_machines,
+    creator_rights: AccessRights,
+) -> TargetFacts {
+    TargetFacts {
+        group_name: target.group.name.clone(),
+        flowgrouptype: target.group.flowgrouptype,
+        has_machines: target.has_machines,
+        has_online_machines: target.has_online_machines,
         credentials_current: true,
         creator_is_member: true,
         creator_owns,
         creator_rights,
-    })
+    }
 }
 
 /// The row a request makes: the password and the run owner's PFX sealed,
