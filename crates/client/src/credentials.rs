@@ -160,7 +160,8 @@ impl Certificate {
     }
 
     /// Signs a JWT with this certificate's key under any header, by its
-    /// `alg` (RS256 or PS256): for assertions [`Header`] cannot hold.
+    /// `alg` (an RSA one: RS256 to RS512, PS256 to PS512): for assertions
+    /// [`Header`] cannot hold, such as the malformed ones tests send.
     pub fn sign_jwt(&self, header: &Value, claims: &Value) -> Result<String, ClientError> {
         padconnect_jwt::sign_json(header, claims, &self.key).map_err(signing_failed)
     }

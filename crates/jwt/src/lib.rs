@@ -27,6 +27,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::AlgorithmFamily;
 use jsonwebtoken::EncodingKey;
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, aws_lc};
 use parking_lot::RwLock;
@@ -137,11 +138,12 @@ impl Parsed {
 
     fn find(&self, der: &[u8]) -> Option<Arc<RsaKeyPair>> {
         let wanted = fingerprint(der);
+        // The same key may be registered twice, its first copy dropped.
         self.0
             .read()
             .iter()
-            .find(|(print, _)| *print == wanted)
-            .and_then(|(_, weak)| weak.upgrade())
+            .filter(|(print, _)| *print == wanted)
+            .find_map(|(_, weak)| weak.upgrade())
     }
 }
 
@@ -156,6 +158,7 @@ fn new_signer(
     key: &EncodingKey,
 ) -> jsonwebtoken::errors::Result<Box<dyn JwtSigner>> {
     if let Some(padding) = rsa_padding(*algorithm)
+        && key.family() == AlgorithmFamily::Rsa
         && let Some(pair) = PARSED.find(key.as_bytes())
     {
         return Ok(Box::new(ParsedRsa {

@@ -37,8 +37,11 @@
 use std::path::{Path, PathBuf};
 
 pub mod example;
+mod http;
 pub mod keys;
 pub mod token;
+
+pub use http::{builder as http_builder, http};
 
 use padconnect_domain::world::spec::{
     AccountSpec, AppSpec, CredentialSpec, EnvironmentSpec, FederatedCredentialSpec,

@@ -13,7 +13,7 @@ pub async fn app_token(
     scope: &str,
 ) -> String {
     let credential = ClientCredential::Secret(Secret::new(secret));
-    TokenClient::new(reqwest::Client::new(), platform)
+    TokenClient::new(crate::http(), platform)
         .client_credentials(tenant, client_id, &credential, scope)
         .await
         .unwrap_or_else(|e| panic!("no token for app {client_id}, {scope}: {e}"))
@@ -29,7 +29,7 @@ pub async fn user_token(
     (upn, password): (&str, &str),
     scope: &str,
 ) -> String {
-    TokenClient::new(reqwest::Client::new(), platform)
+    TokenClient::new(crate::http(), platform)
         .password(tenant, client_id, upn, &Secret::new(password), scope)
         .await
         .unwrap_or_else(|e| panic!("no token for {upn}, {scope}: {e}"))

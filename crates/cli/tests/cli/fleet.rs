@@ -181,7 +181,7 @@ fn dataverse(
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut request = reqwest::Client::new()
+        let mut request = padconnect_testkit::http()
             .request(method.parse().unwrap(), url)
             .bearer_auth(token);
         if let Some(body) = body {

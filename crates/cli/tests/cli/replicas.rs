@@ -152,7 +152,7 @@ fn writers(
         .map(|_| {
             let (url, token, stop) = (url.to_owned(), token.to_owned(), stop.clone());
             tokio::spawn(async move {
-                let http = reqwest::Client::new();
+                let http = padconnect_testkit::http();
                 let mut acked = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -205,7 +205,7 @@ async fn a_replica_killed_under_writes_loses_nothing_acknowledged_and_both_agree
     };
     let b = replica_b.start();
     // Redirects are what the portal answers; they are checked, not followed.
-    let http = reqwest::Client::builder()
+    let http = padconnect_testkit::http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -23,7 +23,7 @@ async fn arm_token(platform: &padconnect_platform::RunningPlatform) -> String {
 }
 
 async fn get(url: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut request = reqwest::Client::new().get(url);
+    let mut request = padconnect_testkit::http().get(url);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }

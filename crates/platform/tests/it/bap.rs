@@ -15,7 +15,7 @@ async fn app_token(platform: &padconnect_platform::RunningPlatform, app: &str) -
 }
 
 async fn get(url: &str, token: &str) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .get(url)
         .bearer_auth(token)
         .send()
@@ -113,7 +113,7 @@ async fn bap_refuses_what_is_not_addressed_to_it() {
         "https://api.powerplatform.com/.default",
     )
     .await;
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .get(&url)
         .bearer_auth(&api)
         .send()

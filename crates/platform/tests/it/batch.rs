@@ -111,7 +111,7 @@ async fn batch_with(
     body: String,
     prefer: Option<&str>,
 ) -> BatchReply {
-    let mut request = reqwest::Client::new()
+    let mut request = padconnect_testkit::http()
         .post(format!(
             "{}/orgs/contoso/api/data/v9.2/$batch",
             platform.url()

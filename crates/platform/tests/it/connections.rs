@@ -77,7 +77,7 @@ pub async fn call_raw(
     token: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> Reply {
-    let mut request = reqwest::Client::new()
+    let mut request = padconnect_testkit::http()
         .request(method, format!("{}{path}", platform.url()))
         .header(HOST, host)
         .header("Accept", "application/json");
@@ -536,7 +536,7 @@ async fn visibility_paging_and_deletion() {
     let (platform, world) = start_identity(false).await;
     let owner = app_token(&platform, SECRET_APP).await;
     let certificate = padconnect_client::Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
-    let other = TokenClient::new(reqwest::Client::new(), &platform.url())
+    let other = TokenClient::new(padconnect_testkit::http(), &platform.url())
         .client_credentials(
             TENANT_ID,
             CERT_APP,
@@ -593,7 +593,7 @@ async fn visibility_paging_and_deletion() {
     let mut seen = Vec::new();
     let mut next = format!("{}{list}&$top=2", platform.url());
     loop {
-        let response = reqwest::Client::new()
+        let response = padconnect_testkit::http()
             .get(&next)
             .header(HOST, ENV_HOST)
             .bearer_auth(&owner)
@@ -899,7 +899,7 @@ async fn another_tenants_token_is_told_the_environment_is_not_in_its_tenant() {
     let mut config = config(&dir.path().join("data"));
     config.world = Some(world);
     let platform = padconnect_platform::Platform::start(config).await.unwrap();
-    let token = TokenClient::new(reqwest::Client::new(), &platform.url())
+    let token = TokenClient::new(padconnect_testkit::http(), &platform.url())
         .client_credentials(
             FABRIKAM,
             FABRIKAM_APP,

@@ -31,7 +31,7 @@ pub async fn get(
     path: &str,
     prefer: Option<&str>,
 ) -> Reply {
-    let mut request = reqwest::Client::new()
+    let mut request = padconnect_testkit::http()
         .get(format!(
             "{}/orgs/contoso/api/data/v9.2/{path}",
             platform.url()
@@ -50,7 +50,7 @@ pub async fn get(
 }
 
 pub async fn post(platform: &RunningPlatform, token: &str, action: &str, body: Value) -> Reply {
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .post(format!(
             "{}/orgs/contoso/api/data/v9.2/{action}",
             platform.url()
@@ -380,7 +380,7 @@ async fn sharing_a_group_lets_the_service_principal_connect_and_revoking_breaks_
     )
     .await;
     let connections = padconnect_client::ConnectionsClient::new(
-        reqwest::Client::new(),
+        padconnect_testkit::http(),
         padconnect_client::Target::platform(&platform.url()),
         api_token,
     );
@@ -503,7 +503,7 @@ pub async fn send(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Reply {
-    let mut request = reqwest::Client::new()
+    let mut request = padconnect_testkit::http()
         .request(
             method,
             format!("{}/orgs/contoso/api/data/v9.2/{path}", platform.url()),

@@ -23,7 +23,7 @@ async fn fetch_with(
 ) -> Reply {
     let mut query = vec![("fetchXml", xml)];
     query.extend_from_slice(extra);
-    let mut request = reqwest::Client::new()
+    let mut request = padconnect_testkit::http()
         .get(format!(
             "{}/orgs/contoso/api/data/v9.2/{set}",
             platform.url()

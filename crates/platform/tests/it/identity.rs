@@ -15,7 +15,7 @@ pub struct Reply {
 }
 
 pub async fn post_form(url: &str, form: &[(&str, &str)]) -> Reply {
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .post(url)
         .form(form)
         .send()
@@ -110,7 +110,7 @@ async fn a_secret_gets_an_app_token_shaped_like_entras() {
 #[tokio::test]
 async fn basic_auth_and_tenant_domains_work_too() {
     let (platform, _world) = start_identity(false).await;
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .post(token_url(&platform.url(), TENANT_DOMAIN))
         .basic_auth(SECRET_APP, Some(SECRET))
         .form(&[("grant_type", "client_credentials"), ("scope", PP_SCOPE)])
@@ -364,7 +364,7 @@ async fn every_error_has_entras_code_and_status() {
         ]
         .map(|(k, v)| (k, v.to_owned()))
     };
-    let reply = reqwest::Client::new()
+    let reply = padconnect_testkit::http()
         .post(&url)
         .form(&assertion(&forged))
         .send()
@@ -383,7 +383,7 @@ async fn every_error_has_entras_code_and_status() {
         "{}.{}.{}",
         genuine_parts[0], genuine_parts[1], forged_sig[2]
     );
-    let body: Value = reqwest::Client::new()
+    let body: Value = padconnect_testkit::http()
         .post(&url)
         .form(&assertion(&spliced))
         .send()
@@ -408,7 +408,7 @@ async fn every_error_has_entras_code_and_status() {
             true,
         )
         .unwrap();
-    let body: Value = reqwest::Client::new()
+    let body: Value = padconnect_testkit::http()
         .post(&url)
         .form(&assertion(&wrong_audience))
         .send()
@@ -507,7 +507,7 @@ async fn scope_gets_a_token_taken_at(
     assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&token)["aud"], aud);
-    let answered = reqwest::Client::new()
+    let answered = padconnect_testkit::http()
         .get(api)
         .bearer_auth(&token)
         .send()
@@ -548,7 +548,7 @@ async fn dataverse_scopes_by_cloud_or_platform_url() {
 #[tokio::test]
 async fn people_get_delegated_tokens_with_their_password() {
     let (platform, _world) = start_identity(false).await;
-    let client = TokenClient::new(reqwest::Client::new(), &platform.url());
+    let client = TokenClient::new(padconnect_testkit::http(), &platform.url());
     let token = client
         .password(
             TENANT_ID,
@@ -603,7 +603,7 @@ async fn discovery_documents_lead_back_to_the_platform() {
         "private_key_jwt"
     );
 
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .get(format!(
             "{base}/{TENANT_ID}/.well-known/openid-configuration"
         ))
@@ -743,7 +743,7 @@ async fn tls_serves_the_cloud_names_under_the_local_ca() {
     assert!(platform.url().starts_with("https://"));
     let ca = std::fs::read(world.dir.path().join("data/tls/ca.pem")).unwrap();
     let port = platform.addr.port();
-    let http = reqwest::Client::builder()
+    let http = padconnect_testkit::http_builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
         .resolve("login.microsoftonline.com", platform.addr)
         .resolve(
@@ -906,7 +906,7 @@ async fn a_secret_added_elsewhere_works_at_once() {
 /// A certificate's client assertion for the certificate app, posted to
 /// `url` with `host` as the `Host` header when one is given.
 async fn post_assertion(url: &str, host: Option<&str>, assertion: &str) -> Reply {
-    let mut request = reqwest::Client::new().post(url).form(&[
+    let mut request = padconnect_testkit::http().post(url).form(&[
         ("grant_type", "client_credentials"),
         ("client_id", CERT_APP),
         (

@@ -78,7 +78,7 @@ async fn v1_tokens_work_on_the_apis_they_name() {
     let url = v1_url(&platform.url(), TENANT_DOMAIN);
     let reply = post_form(&url, &script_form(SECRET, "https://api.powerplatform.com/")).await;
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
-    let connections = reqwest::Client::new()
+    let connections = padconnect_testkit::http()
         .get(format!(
             "{}/environments/37520647-dbdf-49fa-ba01-6134c14680c4/connectivity/connections?api-version=1",
             platform.url()
@@ -94,7 +94,7 @@ async fn v1_tokens_work_on_the_apis_they_name() {
     )
     .await;
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
-    let whoami = reqwest::Client::new()
+    let whoami = padconnect_testkit::http()
         .get(format!(
             "{}/orgs/contoso/api/data/v9.2/WhoAmI",
             platform.url()
@@ -191,7 +191,7 @@ async fn users_sign_in_on_v1_and_on_common() {
 
     // ADAL asks the user's realm first: managed for a known domain.
     let realm = |user: &str| {
-        reqwest::Client::new()
+        padconnect_testkit::http()
             .get(format!(
                 "{}/common/UserRealm/{user}?api-version=1.0",
                 platform.url()

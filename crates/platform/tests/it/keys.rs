@@ -19,7 +19,7 @@ async fn token(platform: &RunningPlatform) -> String {
 
 /// What the connections API answers this token.
 async fn answer(platform: &RunningPlatform, token: &str) -> (StatusCode, String) {
-    let response = reqwest::Client::new()
+    let response = padconnect_testkit::http()
         .get(format!(
             "{}/environments/{ENVIRONMENT}/connectivity/connections?api-version=1",
             platform.url()

@@ -105,7 +105,7 @@ async fn connections(platform: &RunningPlatform) -> ConnectionsClient {
     )
     .await;
     ConnectionsClient::new(
-        reqwest::Client::new(),
+        padconnect_testkit::http(),
         Target::platform(&platform.url()),
         token,
     )

@@ -251,7 +251,7 @@ async fn a_deployed_desktop_flow_runs_through_its_connection_and_its_reference()
     assert_eq!(session["statecode"], 0);
     assert!(session["errorcode"].is_null());
     assert!(session["startedon"].as_str().unwrap() <= session["completedon"].as_str().unwrap());
-    let outputs = reqwest::Client::new()
+    let outputs = padconnect_testkit::http()
         .get(format!(
             "{}/orgs/contoso/api/data/v9.2/flowsessions({id})/outputs/$value",
             platform.url()

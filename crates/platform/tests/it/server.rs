@@ -17,7 +17,7 @@ async fn get(
     host: Option<&str>,
     path: &str,
 ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-    let mut request = reqwest::Client::new().get(format!("{base}{path}"));
+    let mut request = padconnect_testkit::http().get(format!("{base}{path}"));
     if let Some(host) = host {
         request = request.header(HOST, host);
     }
@@ -177,7 +177,7 @@ async fn bare_addresses_use_path_style_routes() {
 async fn oversized_bodies_get_413_in_each_surface_format() {
     let (platform, _dir) = start_example().await;
     let big = vec![b'x'; 1024 * 1024 + 1];
-    let client = reqwest::Client::new();
+    let client = padconnect_testkit::http();
     let cases = [
         (
             "login.microsoftonline.com",
@@ -440,7 +440,7 @@ async fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
     for (method, path) in operations {
         let separator = if path.contains('?') { '&' } else { '?' };
         let url = format!("{base}{path}{separator}api-version=1");
-        let response = reqwest::Client::new()
+        let response = padconnect_testkit::http()
             .request(method.parse().unwrap(), url)
             .header("content-type", "application/json")
             .body("{}")
@@ -585,7 +585,7 @@ async fn every_route_served_is_in_the_openapi_document() {
     // the entity set (`{segment}`), so there the list says which of the
     // methods that reach them are served; beyond the entity set (actions,
     // functions, values) the probe tells routes apart too.
-    let client = reqwest::Client::new();
+    let client = padconnect_testkit::http();
     let mut paths: BTreeSet<&String> = listed.iter().map(|(_, path)| path).collect();
     paths.extend(documented.keys().map(|(_, path)| path));
     let mut problems = Vec::new();

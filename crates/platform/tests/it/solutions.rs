@@ -71,7 +71,7 @@ pub(crate) async fn dataverse(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = padconnect_testkit::http()
         .request(
             method,
             format!("{}/orgs/contoso/api/data/v9.2/{path}", platform.url()),
@@ -852,7 +852,7 @@ async fn value_types_another_solutions_flow_environment_bindings_and_other_envir
     )
     .await;
     let id = started["AsyncOperationId"].as_str().unwrap();
-    let reply = reqwest::Client::new()
+    let reply = padconnect_testkit::http()
         .get(format!(
             "{}/orgs/contosotest/api/data/v9.2/asyncoperations({id})",
             platform.url()

@@ -24,7 +24,7 @@ fn ca_pem(world: &IdentityWorld) -> Vec<u8> {
 /// A reqwest client that goes through the platform as its HTTPS proxy and
 /// trusts the data dir's CA, as `padconnect env` sets tools up.
 fn proxied(platform: &RunningPlatform, world: &IdentityWorld) -> reqwest::Client {
-    reqwest::Client::builder()
+    padconnect_testkit::http_builder()
         .proxy(reqwest::Proxy::https(platform.url()).unwrap())
         .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem(world)).unwrap())
         .build()

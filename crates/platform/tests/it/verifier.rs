@@ -15,7 +15,7 @@ fn dataverse_scope() -> &'static str {
 }
 
 async fn who_am_i(platform: &RunningPlatform, token: Option<&str>) -> (StatusCode, String, Value) {
-    let mut request = reqwest::Client::new().get(format!(
+    let mut request = padconnect_testkit::http().get(format!(
         "{}/orgs/contoso/api/data/v9.2/WhoAmI",
         platform.url()
     ));

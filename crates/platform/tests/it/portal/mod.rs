@@ -187,7 +187,7 @@ pub(super) fn css(selector: &str) -> Selector {
 
 impl Visitor {
     pub(super) fn new(platform: &RunningPlatform) -> Self {
-        Self::with(reqwest::Client::builder(), platform.url())
+        Self::with(padconnect_testkit::http_builder(), platform.url())
     }
 
     pub(super) fn with(http: reqwest::ClientBuilder, base: String) -> Self {
@@ -294,7 +294,7 @@ pub(super) async fn app_token(platform: &RunningPlatform) -> String {
 }
 
 pub(super) async fn app_token_for(platform: &RunningPlatform, scope: &str) -> String {
-    TokenClient::new(reqwest::Client::new(), &platform.url())
+    TokenClient::new(padconnect_testkit::http(), &platform.url())
         .client_credentials(
             TENANT_ID,
             SECRET_APP,
@@ -309,7 +309,7 @@ pub(super) async fn app_token_for(platform: &RunningPlatform, scope: &str) -> St
 /// The service principal reads the group through the Dataverse Web API.
 pub(super) async fn dataverse_read_group(platform: &RunningPlatform) -> StatusCode {
     let token = app_token_for(platform, "https://contoso.crm.dynamics.com/.default").await;
-    reqwest::Client::new()
+    padconnect_testkit::http()
         .get(format!(
             "{}/api/data/v9.2/flowmachinegroups({GROUP})",
             platform.url()
@@ -335,7 +335,7 @@ pub(super) async fn put_connection(
             "username": {"value": "CONTOSO\\svc-bot"},
             "password": {"value": "Wind0ws-P@ss"},
             "targetId": {"value": group}}}}});
-    reqwest::Client::new()
+    padconnect_testkit::http()
         .put(format!(
             "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1",
             platform.url()
