@@ -21,6 +21,7 @@ use padconnect_store::{
 };
 use tempfile::TempDir;
 
+const TENANT: &str = "5d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const ENV: &str = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f";
 
 /// A tenant with one environment: `owner` owns group G (one machine) and
@@ -85,6 +86,8 @@ const VIEWER_APP: &str = "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b";
 const RUNNER_APP: &str = "5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c";
 /// The object id of the principal that creates the connection.
 const CREATOR: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
+/// An object id no principal of the tenant has.
+const STRANGER: &str = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
 const OTHER_ENVIRONMENTS_GROUP: &str = "6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c";
 
 struct Fixture {
@@ -339,16 +342,8 @@ async fn a_connection_is_shared_only_as_far_as_the_sharer_stands() {
     let fixture = Fixture::new().await;
     let run_owner = connection(&fixture, ParameterSet::AzureRelayRunOwner).await;
     let plain = connection(&fixture, ParameterSet::AzureRelay).await;
-    let tenant = fixture.user("owner").environment_id;
-    let tenant_id = fixture
-        .store
-        .environment(&tenant)
-        .await
-        .unwrap()
-        .unwrap()
-        .tenant_id;
+    let tenant_id = TENANT.parse().unwrap();
     let sp = "ServicePrincipal";
-    let stranger = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
     let cases: [(
         Option<Standing>,
         &Connection,
@@ -406,8 +401,8 @@ async fn a_connection_is_shared_only_as_far_as_the_sharer_stands() {
         (
             Some(Standing::Edit),
             &run_owner,
-            grant(stranger, sp, "CanView"),
-            Some(UnknownPrincipal(stranger.parse().unwrap())),
+            grant(STRANGER, sp, "CanView"),
+            Some(UnknownPrincipal(STRANGER.parse().unwrap())),
         ),
         (
             Some(Standing::Edit),
@@ -442,14 +437,7 @@ async fn a_connection_is_shared_only_as_far_as_the_sharer_stands() {
 async fn a_connections_standing_is_the_owners_an_administrators_or_its_role() {
     let fixture = Fixture::new().await;
     let connection = connection(&fixture, ParameterSet::AzureRelayRunOwner).await;
-    let tenant = fixture.user("owner").environment_id;
-    let tenant_id = fixture
-        .store
-        .environment(&tenant)
-        .await
-        .unwrap()
-        .unwrap()
-        .tenant_id;
+    let tenant_id = TENANT.parse().unwrap();
     let grants = vec![
         grant(VIEWER_APP, "ServicePrincipal", "CanViewWithShare"),
         grant(RUNNER_APP, "ServicePrincipal", "CanEdit"),
@@ -464,11 +452,10 @@ async fn a_connections_standing_is_the_owners_an_administrators_or_its_role() {
     )
     .await
     .unwrap();
-    let stranger = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
     let cases = [
         (CREATOR, false, Some(Standing::Edit)),
-        (stranger, true, Some(Standing::Edit)),
-        (stranger, false, None),
+        (STRANGER, true, Some(Standing::Edit)),
+        (STRANGER, false, None),
         (VIEWER_APP, false, Some(Standing::Share)),
         (RUNNER_APP, false, Some(Standing::Edit)),
     ];
