@@ -36,13 +36,13 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
             id: id.to_string(),
             environment: user.environment_id,
         })?;
-    if credential.owner_id == user.id {
-        return Ok(credential);
-    }
-    let rights = store
-        .share_rights(RecordRef::Credential(credential.id), user.id)
-        .await?;
-    if rights.contains(AccessRights::READ) {
+    // Its owner's or a sharee's rights: a writer's administration of the
+    // tenant is not asked (the writer's own standing, as `put` reads it).
+    let writer = Actor { user, admin: false };
+    if rights(store, writer, &credential)
+        .await?
+        .contains(AccessRights::READ)
+    {
         return Ok(credential);
     }
     Err(Refusal::CredentialNotShared { id: credential.id }.into())
