@@ -64,15 +64,14 @@ pub async fn get(
     ctx: ApiContext,
 ) -> Result<Response, ApiError> {
     let id = target(&params)?;
-    let not_found = || ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW);
     let read = state
         .store
         .connection_with_target(&ctx.environment.id, &id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| not_found(&id))?;
     let connection = &read.connection;
     if !service::may_see(&state, &ctx, connection).await? {
-        return Err(not_found());
+        return Err(not_found(&id));
     }
     let status = service::status_of(connection, read.target.as_ref());
     render::json(
@@ -87,16 +86,11 @@ pub async fn delete(
     ctx: ApiContext,
 ) -> Result<Response, ApiError> {
     let id = target(&params)?;
-    let not_found = || ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW);
-    let connection = state
-        .store
-        .connection(&ctx.environment.id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let connection = stored(&state, &ctx, &id).await?;
     let standing = service::standing(&state, &ctx, &connection).await?;
     match connections::delete(&state.store, &connection, standing).await? {
         Ok(()) => Ok(StatusCode::OK.into_response()),
-        Err(DeleteRefusal::Unseen) => Err(not_found()),
+        Err(DeleteRefusal::Unseen) => Err(not_found(&id)),
         Err(DeleteRefusal::NotEditor) => Err(ApiError::forbidden(format!(
             "Only the owner of connection '{id}', an editor or an administrator may delete it."
         ))),
@@ -109,16 +103,30 @@ pub(super) async fn visible(
     ctx: &ApiContext,
     id: &ConnectionId,
 ) -> Result<padconnect_store::Connection, ApiError> {
-    let not_found = || ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW);
-    let connection = state
+    let connection = stored(state, ctx, id).await?;
+    match service::may_see(state, ctx, &connection).await? {
+        true => Ok(connection),
+        false => Err(not_found(id)),
+    }
+}
+
+/// Connection `id` of the caller's environment, whoever may see it.
+async fn stored(
+    state: &AppState,
+    ctx: &ApiContext,
+    id: &ConnectionId,
+) -> Result<padconnect_store::Connection, ApiError> {
+    state
         .store
         .connection(&ctx.environment.id, id)
         .await?
-        .ok_or_else(not_found)?;
-    match service::may_see(state, ctx, &connection).await? {
-        true => Ok(connection),
-        false => Err(not_found()),
-    }
+        .ok_or_else(|| not_found(id))
+}
+
+/// The service's answer for a connection that is not there, or that the
+/// caller may not see.
+fn not_found(id: &ConnectionId) -> ApiError {
+    ApiError::connection_not_found(&id.to_string(), ConnectorName::UIFLOW)
 }
 
 /// `GET .../connections?api-version=1[&$top=N][&$skiptoken=T]`: one page of
