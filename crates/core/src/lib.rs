@@ -6,6 +6,7 @@
 //! names, and Dataverse access rights with the portal's sharing roles.
 
 pub mod access;
+pub mod clock;
 pub mod cloud;
 pub mod connection;
 pub mod desktop_runs;
@@ -15,6 +16,7 @@ pub mod host;
 pub mod uiflow;
 
 pub use access::{AccessRights, ShareRole};
+pub use clock::{Clock, TestClock};
 pub use cloud::Cloud;
 pub use connection::{ConnectionId, ConnectorName};
 pub use environment::EnvironmentId;

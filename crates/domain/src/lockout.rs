@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::hmac;
+use padconnect_core::Clock;
 
 pub const LOCKOUT_THRESHOLD: u32 = 10;
 pub const LOCKOUT_SECS: u64 = 60;
@@ -46,42 +47,43 @@ pub struct SignInGuard {
     clients: Mutex<HashMap<String, Window>>,
     /// Keys the hashes of remembered bad passwords, never stored anywhere.
     key: hmac::Key,
+    /// The platform's: a lockout ends on its time.
+    clock: Clock,
 }
 
-impl Default for SignInGuard {
+impl SignInGuard {
+    /// Defences with nothing counted yet, timed on `clock`.
     #[allow(
         clippy::expect_used,
         reason = "the system random source failing leaves nothing safe to do; std panics there too"
     )]
-    fn default() -> Self {
+    pub fn new(clock: Clock) -> Self {
         let rng = aws_lc_rs::rand::SystemRandom::new();
         Self {
             accounts: Mutex::default(),
             clients: Mutex::default(),
             key: hmac::Key::generate(hmac::HMAC_SHA256, &rng)
                 .expect("the system random source works"),
+            clock,
         }
     }
-}
 
-impl SignInGuard {
     /// How long `account` stays locked, if it is.
     pub fn locked_for(&self, account: &str) -> Option<Duration> {
         let accounts = self.accounts.lock();
         let until = accounts.get(account)?.locked_until?;
-        until.checked_duration_since(Instant::now())
+        until.checked_duration_since(self.clock.instant())
     }
 
     /// Counts a wrong password for `account` (unless it is one of the last
     /// few wrong ones); true when this one locks the account.
     pub fn password_failed(&self, account: &str, password: &str) -> bool {
         let tag = hmac::sign(&self.key, password.as_bytes());
+        let now = self.clock.instant();
         let mut accounts = self.accounts.lock();
-        bound(&mut accounts, |a| {
-            a.locked_until.is_some_and(|t| t > Instant::now())
-        });
+        bound(&mut accounts, |a| a.locked_until.is_some_and(|t| t > now));
         let entry = accounts.entry(account.to_owned()).or_default();
-        if entry.locked_until.is_some_and(|t| t <= Instant::now()) {
+        if entry.locked_until.is_some_and(|t| t <= now) {
             *entry = Account::default();
         }
         if entry.recent_bad.iter().any(|t| t.as_ref() == tag.as_ref()) {
@@ -93,7 +95,7 @@ impl SignInGuard {
         }
         entry.failures += 1;
         if entry.failures >= LOCKOUT_THRESHOLD {
-            entry.locked_until = Some(Instant::now() + Duration::from_secs(LOCKOUT_SECS));
+            entry.locked_until = Some(now + Duration::from_secs(LOCKOUT_SECS));
             return true;
         }
         false
@@ -110,22 +112,25 @@ impl SignInGuard {
         let window = clients.get(client)?;
         let ends = window.started + Duration::from_secs(WINDOW_SECS);
         (window.failures >= SECRET_FAILURES_PER_WINDOW)
-            .then(|| ends.checked_duration_since(Instant::now()))
+            .then(|| ends.checked_duration_since(self.clock.instant()))
             .flatten()
     }
 
     /// Counts a wrong secret for `client`.
     pub fn secret_failed(&self, client: &str) {
+        let now = self.clock.instant();
         let mut clients = self.clients.lock();
-        let window_open = |w: &Window| w.started.elapsed() < Duration::from_secs(WINDOW_SECS);
+        let window_open = |w: &Window| {
+            now.saturating_duration_since(w.started) < Duration::from_secs(WINDOW_SECS)
+        };
         bound(&mut clients, window_open);
         let window = clients.entry(client.to_owned()).or_insert(Window {
-            started: Instant::now(),
+            started: now,
             failures: 0,
         });
         if !window_open(window) {
             *window = Window {
-                started: Instant::now(),
+                started: now,
                 failures: 0,
             };
         }
@@ -147,10 +152,11 @@ fn bound<V>(map: &mut HashMap<String, V>, keep: impl Fn(&V) -> bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use padconnect_core::TestClock;
 
     #[test]
     fn ten_different_wrong_passwords_lock_and_a_repeat_does_not_count() {
-        let guard = SignInGuard::default();
+        let guard = SignInGuard::new(Clock::system());
         for _ in 0..20 {
             assert!(!guard.password_failed("a@contoso", "same-wrong"));
         }
@@ -171,7 +177,7 @@ mod tests {
 
     #[test]
     fn wrong_secrets_are_throttled_per_client() {
-        let guard = SignInGuard::default();
+        let guard = SignInGuard::new(Clock::system());
         for _ in 0..SECRET_FAILURES_PER_WINDOW - 1 {
             guard.secret_failed("tenant/app");
         }
@@ -182,9 +188,51 @@ mod tests {
         assert!(guard.throttled_for("tenant/other").is_none());
     }
 
+    /// Ten distinct wrong passwords for `account`.
+    fn lock(guard: &SignInGuard, account: &str) {
+        for i in 0..LOCKOUT_THRESHOLD {
+            guard.password_failed(account, &format!("wrong-{i}"));
+        }
+        assert!(guard.locked_for(account).is_some());
+    }
+
+    #[test]
+    fn a_lockout_ends_after_its_minute_and_the_count_starts_again() {
+        let time = TestClock::new();
+        let guard = SignInGuard::new(time.clock());
+        lock(&guard, "a@contoso");
+        time.advance(Duration::from_secs(LOCKOUT_SECS - 5));
+        let left = guard.locked_for("a@contoso").expect("still locked");
+        assert!(left <= Duration::from_secs(5), "{left:?}");
+        time.advance(Duration::from_secs(5));
+        assert!(guard.locked_for("a@contoso").is_none(), "unlocked");
+        // Counted from nothing again: even a password wrong before counts.
+        for i in 0..LOCKOUT_THRESHOLD - 1 {
+            assert!(!guard.password_failed("a@contoso", &format!("wrong-{i}")));
+        }
+        assert!(guard.password_failed("a@contoso", "one-more"));
+    }
+
+    #[test]
+    fn a_throttled_client_may_try_again_when_its_window_ends() {
+        let time = TestClock::new();
+        let guard = SignInGuard::new(time.clock());
+        for _ in 0..SECRET_FAILURES_PER_WINDOW {
+            guard.secret_failed("tenant/app");
+        }
+        time.advance(Duration::from_secs(WINDOW_SECS - 5));
+        let left = guard.throttled_for("tenant/app").expect("still throttled");
+        assert!(left <= Duration::from_secs(5), "{left:?}");
+        time.advance(Duration::from_secs(5));
+        assert!(guard.throttled_for("tenant/app").is_none());
+        // A new window: one failure is far from the limit.
+        guard.secret_failed("tenant/app");
+        assert!(guard.throttled_for("tenant/app").is_none());
+    }
+
     #[test]
     fn the_memory_stays_bounded() {
-        let guard = SignInGuard::default();
+        let guard = SignInGuard::new(Clock::system());
         for i in 0..MAX_TRACKED + 10 {
             guard.secret_failed(&format!("tenant/app-{i}"));
             guard.password_failed(&format!("user-{i}@contoso"), "x");

@@ -3,7 +3,7 @@
 //! of the database signs no one in.
 
 use base64::Engine;
-use padconnect_store::{PortalSession, Store, StoreError, Timestamp, User};
+use padconnect_store::{PortalSession, Store, StoreError, User};
 
 use crate::encoding::hex;
 
@@ -29,7 +29,7 @@ pub fn token_hash(token: &str) -> String {
 /// Starts a session for `user`; returns its token, for the cookie only.
 pub async fn start(store: &Store, user: &User) -> Result<String, StoreError> {
     let token = new_token();
-    let now = Timestamp::now();
+    let now = store.now();
     let session = PortalSession {
         tenant_id: user.tenant_id,
         user_object_id: user.object_id,
@@ -54,9 +54,7 @@ pub async fn end(store: &Store, token: &str) -> Result<(), StoreError> {
 
 /// The live session `token` names, if any.
 pub async fn find(store: &Store, token: &str) -> Result<Option<PortalSession>, StoreError> {
-    store
-        .portal_session(&token_hash(token), Timestamp::now())
-        .await
+    store.portal_session(&token_hash(token), store.now()).await
 }
 
 #[cfg(test)]

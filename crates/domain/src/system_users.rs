@@ -40,7 +40,7 @@ pub async fn set_disabled(
     }
     let mut tx = store.begin().await?;
     if !tx
-        .set_system_user_disabled(user.id, version, isdisabled, Timestamp::now())
+        .set_system_user_disabled(user.id, version, isdisabled, store.now())
         .await?
     {
         let record = Record {

@@ -17,7 +17,6 @@ use padconnect_domain::world::{World, load_world};
 use padconnect_domain::{Error, Forbidden};
 use padconnect_store::{
     Connection, Database, MachineGroup, Principal, PrincipalType, Store, SyncMode, SystemUser,
-    Timestamp,
 };
 use tempfile::TempDir;
 
@@ -305,7 +304,7 @@ fn a_sharer_gives_only_rights_it_holds_and_needs_share_access() {
 
 /// A connection of the main environment created by [`CREATOR`], stored.
 async fn connection(fixture: &Fixture, set: ParameterSet) -> Connection {
-    let now = Timestamp::now();
+    let now = fixture.store.now();
     let connection = Connection {
         environment_id: ENV.parse().unwrap(),
         id: ConnectionId::new_random(),

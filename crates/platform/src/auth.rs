@@ -285,7 +285,7 @@ async fn verify_token(
     state: &Verifier,
     token: &str,
 ) -> Result<std::sync::Arc<AccessClaims>, AuthFailure> {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = state.store.now().unix_seconds();
     // A kept verification holds only while its key is still published (a
     // revoked key's tokens fail as soon as this replica knows of it).
     if let Some((claims, kid)) = state.verified.get(token, now, LEEWAY_SECS as i64)
@@ -293,7 +293,7 @@ async fn verify_token(
     {
         return Ok(claims);
     }
-    let (claims, kid) = verify_signed(state, token).await?;
+    let (claims, kid) = verify_signed(state, token, now).await?;
     let claims = std::sync::Arc::new(claims);
     state.verified.insert(token, claims.clone(), kid);
     Ok(claims)
@@ -304,6 +304,7 @@ async fn verify_token(
 async fn verify_signed(
     state: &Verifier,
     token: &str,
+    now: i64,
 ) -> Result<(AccessClaims, String), AuthFailure> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::Json(_) if raw_alg(token).is_some() => {
@@ -328,8 +329,10 @@ async fn verify_signed(
         .await
         .ok_or_else(|| AuthFailure::UnknownKey(shown_header_value(&kid)))?;
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
+    // The times are checked below, on the platform's clock: jsonwebtoken
+    // reads the system's.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
     validation.validate_aud = false; // each API checks its own audience
     validation.required_spec_claims =
         HashSet::from(["exp".into(), "nbf".into(), "iss".into(), "aud".into()]);
@@ -337,10 +340,16 @@ async fn verify_signed(
         .map(|data| data.claims)
         .map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthFailure::BadSignature,
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthFailure::Expired,
-            jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthFailure::NotYetValid,
             _ => AuthFailure::Malformed,
         })?;
+    // As jsonwebtoken would with `leeway`: clocks a few minutes apart agree.
+    let leeway = LEEWAY_SECS as i64;
+    if claims.exp < now - leeway {
+        return Err(AuthFailure::Expired);
+    }
+    if claims.nbf > now + leeway {
+        return Err(AuthFailure::NotYetValid);
+    }
     // A retired key signs nothing new: its tokens are those issued before it
     // retired (another replica may sign a little longer, SIGNING_GRACE_SECS),
     // and none outlives the platform's own lifetime, so even a leaked key's
@@ -348,7 +357,7 @@ async fn verify_signed(
     if claims.iat > key.signs_until + SIGNING_GRACE_SECS {
         return Err(AuthFailure::KeyRetired(key.kid.clone()));
     }
-    if claims.exp - claims.iat > MAX_TOKEN_LIFETIME_SECS {
+    if claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_LIFETIME_SECS {
         return Err(AuthFailure::TooLongLived);
     }
     Ok((claims, kid))

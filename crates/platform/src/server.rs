@@ -15,8 +15,9 @@ use crate::signing::{REFRESH_EVERY, SigningError, SigningKeys};
 use crate::state::{AppState, Inner};
 use crate::tls::{self, TlsError};
 use crate::{listener, routing};
-use padconnect_core::EnvironmentId;
+use padconnect_core::{Clock, EnvironmentId};
 use padconnect_domain::keyring::{KeyRing, KeyRingError};
+use padconnect_domain::lockout::SignInGuard;
 use padconnect_domain::runs;
 use padconnect_domain::world::{LoadSummary, World, WorldError, load_world};
 use padconnect_store::{Database, Store, StoreError};
@@ -95,6 +96,12 @@ impl Platform {
     /// Creates the data dir if needed, opens the key ring and the store
     /// (running migrations), and loads the world file if one is configured.
     pub async fn open(config: PlatformConfig) -> Result<Self, PlatformError> {
+        Self::open_on(config, Clock::system()).await
+    }
+
+    /// [`open`](Self::open), on `clock`: a test's, to pass a run's minutes
+    /// or a lockout's without waiting for them.
+    pub async fn open_on(config: PlatformConfig, clock: Clock) -> Result<Self, PlatformError> {
         let data_dir_error = |error| PlatformError::DataDir {
             path: config.data_dir.display().to_string(),
             error,
@@ -111,13 +118,12 @@ impl Platform {
         if let Database::Sqlite(path) = &database {
             private_file(path).map_err(data_dir_error)?;
         }
-        let store =
-            Store::open(&database, config.sync)
-                .await
-                .map_err(|error| PlatformError::Store {
-                    database: database.describe(),
-                    error,
-                })?;
+        let store = Store::open_on(&database, config.sync, clock)
+            .await
+            .map_err(|error| PlatformError::Store {
+                database: database.describe(),
+                error,
+            })?;
         info!(database = %database.describe(), key = %keyring.active_kid(), "store open");
         let world = match &config.world {
             Some(path) => {
@@ -147,6 +153,7 @@ impl Platform {
             }
             false => None,
         };
+        let sign_ins = SignInGuard::new(store.clock().clone());
         let inner = Inner {
             store,
             keyring,
@@ -154,7 +161,7 @@ impl Platform {
             directory: Default::default(),
             verified: Default::default(),
             issuers: Default::default(),
-            sign_ins: Default::default(),
+            sign_ins,
             config,
         };
         Ok(Self {
@@ -208,6 +215,14 @@ impl Platform {
     /// Binds `config.listen` and serves in the background; for tests and
     /// the in-process platform of `quickstart`.
     pub async fn start(config: PlatformConfig) -> Result<RunningPlatform, PlatformError> {
+        Self::start_on(config, Clock::system()).await
+    }
+
+    /// [`start`](Self::start), on `clock`.
+    pub async fn start_on(
+        config: PlatformConfig,
+        clock: Clock,
+    ) -> Result<RunningPlatform, PlatformError> {
         let addr = config.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -215,7 +230,7 @@ impl Platform {
         let local_addr = listener
             .local_addr()
             .map_err(|error| PlatformError::Bind { addr, error })?;
-        let platform = Self::open(config).await?;
+        let platform = Self::open_on(config, clock).await?;
         let state = platform.state.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let scheme = platform.scheme();
@@ -319,7 +334,7 @@ async fn run_due_jobs(state: AppState) {
         }
         let due = match state
             .store
-            .due_async_operations(padconnect_store::Timestamp::now(), 16)
+            .due_async_operations(state.store.now(), 16)
             .await
         {
             Ok(due) => due,

@@ -102,6 +102,11 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
+    /// Now on the store's clock: what tokens are stamped with.
+    pub fn now(&self) -> Timestamp {
+        self.store.now()
+    }
+
     /// Loads the keys, creating one if none may sign.
     pub async fn open(
         store: Store,
@@ -155,7 +160,7 @@ impl SigningKeys {
             .snapshot()
             .loaded_at
             .plus_seconds(MISS_REFRESH_MIN_INTERVAL_SECS)
-            > Timestamp::now();
+            > self.store.now();
         if recent {
             return None;
         }
@@ -198,7 +203,7 @@ impl SigningKeys {
     pub async fn revoke(&self, kid: &str) -> Result<(), SigningError> {
         let _guard = self.reload.lock().await;
         let mut tx = self.store.begin().await?;
-        let found = tx.revoke_signing_key(kid, Timestamp::now()).await?;
+        let found = tx.revoke_signing_key(kid, self.store.now()).await?;
         tx.commit().await?;
         if !found {
             return Err(SigningError::UnknownKey(kid.to_owned()));
@@ -228,7 +233,7 @@ async fn load_or_create(
     force_new: bool,
     previous: Option<&KeySet>,
 ) -> Result<KeySet, SigningError> {
-    let now = Timestamp::now();
+    let now = store.now();
     let mut rows: Vec<SigningKey> = store
         .signing_keys()
         .await?

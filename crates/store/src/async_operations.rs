@@ -232,7 +232,7 @@ impl Tx {
 
     /// Ends a claimed job.
     pub async fn finish_async_operation(&mut self, id: Uuid, outcome: &Outcome) -> Result<()> {
-        let now = Timestamp::now().0;
+        let now = self.now().0;
         run!(
             self,
             // The request is dropped: it may hold environment variable

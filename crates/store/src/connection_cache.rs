@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use padconnect_core::{ConnectionId, EnvironmentId};
+use padconnect_core::{Clock, ConnectionId, EnvironmentId};
 use sqlx::postgres::{PgListener, PgPool};
 
 use super::ConnectionWithTarget;
@@ -67,16 +67,19 @@ pub struct ConnectionCache {
     /// False while this replica may be missing others' writes.
     usable: AtomicBool,
     entries: RwLock<HashMap<Key, Entry>>,
+    /// The store's: an entry's age is on the platform's time.
+    clock: Clock,
 }
 
 impl ConnectionCache {
     /// A cache that is used from the start (SQLite: this process is the
     /// writer), or once [`follow_writes`] listens (PostgreSQL).
-    pub fn new(usable: bool) -> Self {
+    pub fn new(usable: bool, clock: Clock) -> Self {
         Self {
             generation: AtomicU64::new(0),
             usable: AtomicBool::new(usable),
             entries: RwLock::default(),
+            clock,
         }
     }
 
@@ -116,8 +119,11 @@ impl ConnectionCache {
         let generation = self.generation();
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get(&(*environment, *id))?;
-        (entry.generation == generation && entry.read_at.elapsed() < MAX_AGE)
-            .then(|| entry.value.clone())
+        let age = self
+            .clock
+            .instant()
+            .saturating_duration_since(entry.read_at);
+        (entry.generation == generation && age < MAX_AGE).then(|| entry.value.clone())
     }
 
     /// Keeps `value`, read under `generation`.
@@ -125,7 +131,7 @@ impl ConnectionCache {
         let key = (value.connection.environment_id, value.connection.id);
         let entry = Entry {
             generation,
-            read_at: Instant::now(),
+            read_at: self.clock.instant(),
             value,
         };
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());

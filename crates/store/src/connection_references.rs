@@ -123,13 +123,14 @@ impl Tx {
         connection_id: Option<String>,
         versionnumber: i64,
     ) -> Result<bool> {
+        let now = self.now().0;
         let changed = run!(
             self,
             "UPDATE connection_references SET connection_id = $1, versionnumber = $2, modified_on = $3 \
              WHERE environment_id = $4 AND id = $5 AND versionnumber = $6",
             connection_id,
             versionnumber,
-            Timestamp::now().0,
+            now,
             r.environment_id.to_string(),
             text(r.id),
             r.versionnumber

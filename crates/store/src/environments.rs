@@ -92,6 +92,7 @@ impl Store {
 
 impl Tx {
     pub async fn upsert_environment(&mut self, env: &Environment) -> Result<()> {
+        let now = self.now().0;
         run!(
             self,
             // The first load's readiness time stays: a restart does not make
@@ -103,7 +104,7 @@ impl Tx {
             text(env.tenant_id),
             env.display_name.clone(),
             env.org.to_ascii_lowercase(),
-            Timestamp::now().0,
+            now,
             env.ready_at.map(|at| at.0),
             i64::try_from(env.import_seconds).unwrap_or(i64::MAX)
         )?;
@@ -118,6 +119,7 @@ impl Tx {
         environment: &EnvironmentId,
         keep: &[Uuid],
     ) -> Result<()> {
+        let now = self.now().0;
         let stored: Vec<(String,)> = exec!(self, conn => sqlx::query_as(
             "SELECT id FROM system_users WHERE environment_id = $1 AND from_world AND NOT isdisabled",
         )
@@ -132,7 +134,7 @@ impl Tx {
                 self,
                 "UPDATE system_users SET isdisabled = TRUE, modified_on = $2, versionnumber = versionnumber + 1 WHERE id = $1",
                 id,
-                Timestamp::now().0
+                now
             )?;
         }
         Ok(())

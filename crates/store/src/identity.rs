@@ -140,13 +140,14 @@ impl Store {
 
 impl Tx {
     pub async fn upsert_tenant(&mut self, tenant: &Tenant) -> Result<()> {
+        let now = self.now().0;
         run!(
             self,
             "INSERT INTO tenants (id, domain, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET domain = excluded.domain",
             text(tenant.id),
             tenant.domain.to_ascii_lowercase(),
-            Timestamp::now().0
+            now
         )?;
         Ok(())
     }
@@ -289,6 +290,7 @@ impl Tx {
     }
 
     pub async fn upsert_app(&mut self, app: &App) -> Result<()> {
+        let now = self.now().0;
         run!(
             self,
             "INSERT INTO apps (tenant_id, client_id, object_id, display_name, public_client, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -298,7 +300,7 @@ impl Tx {
             text(app.object_id),
             app.display_name.clone(),
             app.public_client,
-            Timestamp::now().0
+            now
         )?;
         Ok(())
     }
@@ -327,6 +329,7 @@ impl Tx {
         client_id: Uuid,
         secret: &AppSecret,
     ) -> Result<()> {
+        let now = self.now().0;
         run!(
             self,
             "INSERT INTO app_secrets (tenant_id, client_id, secret_hash, hint, expires_at, created_at) \
@@ -337,7 +340,7 @@ impl Tx {
             secret.hash.clone(),
             secret.hint.clone(),
             secret.expires_at.map(|t| t.0),
-            Timestamp::now().0
+            now
         )?;
         Ok(())
     }
@@ -348,6 +351,7 @@ impl Tx {
         client_id: Uuid,
         cert: &AppCertificate,
     ) -> Result<()> {
+        let now = self.now().0;
         run!(
             self,
             "INSERT INTO app_certificates (tenant_id, client_id, thumbprint_sha256, thumbprint_sha1, der, created_at) \
@@ -357,7 +361,7 @@ impl Tx {
             cert.thumbprint_sha256.clone(),
             cert.thumbprint_sha1.clone(),
             cert.der.clone(),
-            Timestamp::now().0
+            now
         )?;
         Ok(())
     }
@@ -391,6 +395,7 @@ impl Tx {
     }
 
     pub async fn upsert_user(&mut self, user: &User) -> Result<()> {
+        let now = self.now().0;
         run!(
             self,
             "INSERT INTO users (object_id, tenant_id, upn, display_name, password_hash, created_at) \
@@ -402,7 +407,7 @@ impl Tx {
             user.upn.to_ascii_lowercase(),
             user.display_name.clone(),
             user.password_hash.clone(),
-            Timestamp::now().0
+            now
         )?;
         Ok(())
     }
@@ -456,10 +461,11 @@ impl Tx {
     /// Records a client assertion's `jti`; `false` when it was seen before
     /// (a replay). Expired ids are forgotten on the way.
     pub async fn remember_assertion(&mut self, jti: &str, expires_at: Timestamp) -> Result<bool> {
+        let now = self.now().0;
         run!(
             self,
             "DELETE FROM seen_assertions WHERE expires_at < $1",
-            Timestamp::now().0
+            now
         )?;
         let inserted = run!(
             self,

@@ -63,6 +63,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use padconnect_core::Clock;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -260,6 +261,8 @@ pub struct Store {
     inserts: connection_inserts::ConnectionInserts,
     /// What connection GETs read, until the next write.
     cache: Arc<connection_cache::ConnectionCache>,
+    /// The time everything the platform stamps or compares is read from.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Store {
@@ -273,17 +276,25 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Connects, creating the SQLite file if needed, and brings the schema up
-    /// to date.
+    /// to date. The store runs on the system's clock.
     pub async fn open(database: &Database, sync: SyncMode) -> Result<Self> {
+        Self::open_on(database, sync, Clock::system()).await
+    }
+
+    /// [`open`](Self::open), on `clock` (a test's, to pass time without
+    /// waiting for it).
+    pub async fn open_on(database: &Database, sync: SyncMode, clock: Clock) -> Result<Self> {
         let backend = match database {
             Database::Sqlite(path) => open_sqlite(path, sync).await?,
             Database::Postgres(url) => open_postgres(url).await?,
         };
         let inserts = connection_inserts::ConnectionInserts::start(backend.clone());
         let cache = match &backend {
-            Backend::Sqlite { .. } => Arc::new(connection_cache::ConnectionCache::new(true)),
+            Backend::Sqlite { .. } => {
+                Arc::new(connection_cache::ConnectionCache::new(true, clock.clone()))
+            }
             Backend::Postgres(pool) => {
-                let cache = Arc::new(connection_cache::ConnectionCache::new(false));
+                let cache = Arc::new(connection_cache::ConnectionCache::new(false, clock.clone()));
                 tokio::spawn(connection_cache::follow_writes(pool.clone(), cache.clone()));
                 cache
             }
@@ -292,7 +303,18 @@ impl Store {
             backend,
             inserts,
             cache,
+            clock,
         })
+    }
+
+    /// The store's clock, for what times more than a row (a lockout).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, on the store's clock.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now_on(&self.clock)
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -311,6 +333,7 @@ impl Store {
         Ok(Tx {
             inner,
             cache: self.cache.clone(),
+            clock: self.clock.clone(),
         })
     }
 
@@ -441,14 +464,22 @@ enum TxInner {
 pub struct Tx {
     inner: TxInner,
     cache: Arc<connection_cache::ConnectionCache>,
+    clock: Clock,
 }
 
 impl Tx {
+    /// Now, on the store's clock.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now_on(&self.clock)
+    }
+
     /// Commits, and makes what GETs kept out of date. Both run in a task of
     /// their own: if the caller's future is dropped (its client went away),
     /// a commit already handed to the database still moves the generation.
     pub async fn commit(self) -> Result<()> {
-        let Self { mut inner, cache } = self;
+        let Self {
+            mut inner, cache, ..
+        } = self;
         let commit = async move {
             if let TxInner::Postgres(t) = &mut inner {
                 // Delivered to every replica's cache when, and only if, this commits.

@@ -9,8 +9,11 @@ use uuid::Uuid;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
-    pub fn now() -> Self {
-        Self::from_datetime(OffsetDateTime::now_utc())
+    /// The time `clock` reads now: the platform takes "now" from its store's
+    /// clock ([`crate::Store::now`]), never from the system directly, so a
+    /// test can move it.
+    pub fn now_on(clock: &padconnect_core::Clock) -> Self {
+        Self::from_datetime(OffsetDateTime::from(clock.now()))
     }
 
     pub fn from_datetime(at: OffsetDateTime) -> Self {

@@ -136,6 +136,7 @@ impl Tx {
         statuscode: i64,
         versionnumber: i64,
     ) -> Result<bool> {
+        let now = self.now().0;
         let changed = run!(
             self,
             "UPDATE workflows SET statecode = $1, statuscode = $2, versionnumber = $3, modified_on = $4 \
@@ -143,7 +144,7 @@ impl Tx {
             statecode,
             statuscode,
             versionnumber,
-            Timestamp::now().0,
+            now,
             w.environment_id.to_string(),
             text(w.id),
             w.versionnumber

@@ -154,7 +154,7 @@ pub async fn put(
     }
     let verified = credentials::check(store, group, &request.username, &request.password).await?;
 
-    let connection = new_connection(keyring, &writer, id, group.id, request);
+    let connection = new_connection(keyring, &writer, id, group.id, request, store.now());
     if store.insert_connection(&connection).await? {
         // The account it matched, for its status to follow. Should the
         // process stop before this write, the connection shows Connected
@@ -241,9 +241,9 @@ fn new_connection(
     id: ConnectionId,
     group: Uuid,
     request: ConnectionRequest,
+    now: Timestamp,
 ) -> Connection {
     let env = writer.environment;
-    let now = Timestamp::now();
     let mut secrets = json!({ "password": request.password });
     let mut values =
         json!({ "username": request.username, "targetId": request.target.to_string() });

@@ -61,7 +61,7 @@ pub async fn create_group(
         actor.user.id,
         columns,
         GroupType::Standard,
-        Timestamp::now(),
+        store.now(),
     );
     let mut tx = store.begin().await?;
     tx.upsert_machine_group(&group).await?;
@@ -87,7 +87,7 @@ pub async fn register_machine(
             name: existing.name,
         }));
     }
-    let now = Timestamp::now();
+    let now = store.now();
     let hidden = hidden_group(actor, actor.user.id, &name, now);
     let machine = machine_record(Uuid::new_v4(), &hidden, (name, description), now);
     let mut tx = store.begin().await?;
@@ -156,7 +156,7 @@ pub async fn rename(
         version,
     };
     if !tx
-        .rename(read, &name, &description, actor.user.id, Timestamp::now())
+        .rename(read, &name, &description, actor.user.id, store.now())
         .await?
     {
         return Err(Error::Conflict(Conflict::ChangedMeanwhile(record)));
@@ -224,7 +224,7 @@ pub async fn set_password(
         .await
         .ok_or(Error::Internal("hashing the group password"))?;
     let mut tx = store.begin().await?;
-    tx.set_machine_group_password(group.id, &hash, actor.user.id, Timestamp::now())
+    tx.set_machine_group_password(group.id, &hash, actor.user.id, store.now())
         .await?;
     tx.commit().await?;
     Ok(())

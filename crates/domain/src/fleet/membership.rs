@@ -18,7 +18,7 @@ use super::{
 };
 use crate::secrets;
 use crate::{Error, Membership};
-use padconnect_store::{GroupType, MachineGroup, Store, Timestamp};
+use padconnect_store::{GroupType, MachineGroup, Store};
 
 /// Moves a standalone machine into `group`, proving it knows the group's
 /// password (or setting it, as the group's first machine). Joining the
@@ -72,7 +72,7 @@ pub async fn join(
     {
         return refuse(Membership::PasswordClaimed { group: target.name });
     }
-    let (by, now) = (actor.user.id, Timestamp::now());
+    let (by, now) = (actor.user.id, store.now());
     let max = MAX_MACHINES_PER_GROUP;
     if !tx
         .move_machine(machine.id, current.id, target.id, max, by, now)
@@ -138,7 +138,7 @@ pub async fn leave(store: &Store, actor: Actor<'_>, machine: Uuid) -> Result<(),
         Row::Group(current.id).record(),
     )
     .await?;
-    let now = Timestamp::now();
+    let now = store.now();
     let hidden = hidden_group(actor, machine.owner_id, &machine.name, now);
     let mut tx = store.begin().await?;
     tx.upsert_machine_group(&hidden).await?;

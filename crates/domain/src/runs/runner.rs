@@ -37,7 +37,7 @@ const RETRY_SECONDS: i64 = 1;
 /// many were looked at. A run that cannot be moved is logged and left to
 /// the next call.
 pub async fn advance_due(store: &Store, keyring: &KeyRing, limit: i64) -> Result<usize, Error> {
-    let due = store.due_flow_sessions(Timestamp::now(), limit).await?;
+    let due = store.due_flow_sessions(store.now(), limit).await?;
     for id in &due {
         if let Err(error) = advance(store, keyring, *id).await {
             tracing::warn!(%error, session = %id, "a desktop flow run could not move on");
@@ -62,7 +62,7 @@ pub async fn advance(store: &Store, keyring: &KeyRing, id: Uuid) -> Result<(), E
     let Some(mut session) = tx.claim_flow_session(id, true).await? else {
         return Ok(());
     };
-    let now = Timestamp::now();
+    let now = store.now();
     if session.due_on.is_none_or(|due| due > now) {
         return Ok(());
     }
@@ -222,7 +222,7 @@ async fn connection_of(
 /// The heartbeat of every online machine: their `lastheartbeatdate` is now.
 pub async fn heartbeat(store: &Store) -> Result<u64, Error> {
     let mut tx = store.begin().await?;
-    let beaten = tx.beat_online_machines(Timestamp::now()).await?;
+    let beaten = tx.beat_online_machines(store.now()).await?;
     tx.commit().await?;
     Ok(beaten)
 }

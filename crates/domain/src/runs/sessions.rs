@@ -12,7 +12,7 @@ use crate::fleet::Actor;
 use crate::keyring::KeyRing;
 use crate::solutions::may_read_owned;
 use crate::{Error, Record};
-use padconnect_store::{Environment, FlowSession, Store, Timestamp};
+use padconnect_store::{Environment, FlowSession, Store};
 
 fn not_found(id: Uuid) -> Error {
     Error::NotFound(Record {
@@ -32,7 +32,7 @@ pub async fn read(
 ) -> Result<FlowSession, Error> {
     let session = owned(store, actor, environment, id).await?;
     let running = session.statuscode == SessionStatus::Running.code();
-    if running && session.due_on.is_some_and(|due| due <= Timestamp::now()) {
+    if running && session.due_on.is_some_and(|due| due <= store.now()) {
         advance(store, keyring, id).await?;
         return store.flow_session(id).await?.ok_or_else(|| not_found(id));
     }
@@ -76,7 +76,7 @@ pub async fn cancel(
         }
         .into());
     };
-    let now = Timestamp::now();
+    let now = store.now();
     session.statuscode = SessionStatus::Cancelled.code();
     session.completed_on = Some(now);
     session.modified_on = now;

@@ -14,7 +14,7 @@ use crate::connections::standing;
 use crate::fleet::Actor;
 use crate::solutions::{DESKTOP_FLOW, may_read_owned, object_id_of};
 use crate::{Error, Forbidden, Privilege, Record};
-use padconnect_store::{Connection, Environment, FlowSession, Store, Timestamp, Workflow};
+use padconnect_store::{Connection, Environment, FlowSession, Store, Workflow};
 
 /// RunDesktopFlow's parameters as the caller gave them.
 #[derive(Debug, Clone, Default)]
@@ -57,7 +57,7 @@ pub async fn start(
     let group = connection
         .target_group_id
         .ok_or_else(|| RunRefusal::ConnectionNotFound(connection.id.to_string()))?;
-    let now = Timestamp::now();
+    let now = store.now();
     let id = connection.id.to_string();
     // The two limits are read, then the run written: two replicas racing
     // at the 70th run of a minute may both pass, which the limit's

@@ -168,7 +168,7 @@ pub async fn set_flow_state(
         }
     }
     let (statecode, statuscode) = if on { ON } else { OFF };
-    let version = padconnect_store::Timestamp::now().0;
+    let version = store.now().0;
     if !tx
         .set_workflow_state(&flow, statecode, statuscode, version)
         .await?

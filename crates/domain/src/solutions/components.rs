@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use padconnect_solution::{Package, WorkflowCategory, value_fits};
 use padconnect_store::{
-    ConnectionReference, Environment, Solution, Store, SystemUser, Timestamp, Tx,
-    VariableDefinition, VariableValue, Workflow,
+    ConnectionReference, Environment, Solution, Store, SystemUser, Tx, VariableDefinition,
+    VariableValue, Workflow,
 };
 
 use super::activation::{self, FlowOff, Importer};
@@ -46,7 +46,7 @@ pub(super) async fn bind_references(
             )));
         }
     }
-    let now = Timestamp::now();
+    let now = store.now();
     for reference in &package.components.connection_references {
         let existing = tx
             .connection_reference_by_name(&environment.id, &reference.logical_name)
@@ -146,7 +146,7 @@ pub(super) async fn set_variables(
             )));
         }
     }
-    let now = Timestamp::now();
+    let now = tx.now();
     for variable in &package.components.environment_variables {
         let existing = tx
             .variable_definition_by_name(&environment.id, &variable.schema_name)
@@ -241,7 +241,7 @@ pub(super) async fn import_flows(
     solution: &Solution,
     request: &ImportRequest,
 ) -> Result<Result<Vec<ImportedFlow>, ImportError>, Error> {
-    let now = Timestamp::now();
+    let now = tx.now();
     let mut flows = Vec::new();
     for flow in &package.components.workflows {
         // A flow of another installed solution is not taken over; one of

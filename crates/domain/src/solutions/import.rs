@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use padconnect_solution::{Package, Version};
-use padconnect_store::{AsyncOperation, Environment, Outcome, Solution, Store, Timestamp, Tx};
+use padconnect_store::{AsyncOperation, Environment, Outcome, Solution, Store, Tx};
 
 use super::activation::{FlowOff, Importer};
 use super::stage::{describe, missing_dependencies};
@@ -110,7 +110,7 @@ pub async fn start(
     {
         return Err(ImportError::UnknownUpload(request.upload_id).into());
     }
-    let now = Timestamp::now();
+    let now = store.now();
     let job = JobRequest {
         request,
         admin: actor.admin,
@@ -158,7 +158,7 @@ pub async fn finish_due(store: &Store, id: Uuid) -> Result<Option<AsyncOperation
     let Some(operation) = store.async_operation(id).await? else {
         return Ok(None);
     };
-    if operation.is_done() || operation.due_on > Timestamp::now() {
+    if operation.is_done() || operation.due_on > store.now() {
         return Ok(Some(operation));
     }
     run(store, id).await?;
@@ -229,7 +229,7 @@ pub const UPLOAD_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
 pub async fn forget_stale_uploads(store: &Store) -> Result<u64, Error> {
     let mut tx = store.begin().await?;
     let forgotten = tx
-        .delete_solution_uploads_before(Timestamp::now().plus_seconds(-UPLOAD_LIFETIME_SECONDS))
+        .delete_solution_uploads_before(store.now().plus_seconds(-UPLOAD_LIFETIME_SECONDS))
         .await?;
     tx.commit().await?;
     Ok(forgotten)
@@ -293,7 +293,7 @@ async fn apply(store: &Store, tx: &mut Tx, operation: &AsyncOperation) -> Result
     let Some(owner) = store.system_user(operation.owner_id).await? else {
         return Err(Error::Internal("finding the owner of an import"));
     };
-    let now = Timestamp::now();
+    let now = store.now();
     let solution = Solution {
         environment_id: environment.id,
         id: installed.as_ref().map_or_else(Uuid::new_v4, |s| s.id),

@@ -17,7 +17,7 @@ use crate::fleet::Actor;
 use crate::{Error, Record};
 use padconnect_core::ConnectionId;
 use padconnect_solution::connector_name;
-use padconnect_store::{Connection, Environment, Store, Timestamp};
+use padconnect_store::{Connection, Environment, Store};
 
 /// The connection `given` names for a reference of `connector_id`, or the
 /// plugin's ConnectionNotFound.
@@ -77,7 +77,7 @@ pub async fn bind(
     // import's other columns are not written back.
     let mut tx = store.begin().await?;
     if !tx
-        .set_reference_connection(&reference, connection_id.clone(), Timestamp::now().0)
+        .set_reference_connection(&reference, connection_id.clone(), store.now().0)
         .await?
     {
         return Err(Error::Conflict(crate::Conflict::ChangedMeanwhile(record)));

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{ImportError, require_customizer};
 use crate::Error;
 use crate::fleet::Actor;
-use padconnect_store::{Environment, Solution, SolutionUpload, Store, Timestamp};
+use padconnect_store::{Environment, Solution, SolutionUpload, Store};
 
 /// Solutions every environment has, which a package may depend on without
 /// them being listed in `solutions` here. padconnect's choice: the real
@@ -56,7 +56,7 @@ pub async fn stage(
         environment_id: environment.id,
         zip,
         created_by: actor.user.id,
-        created_on: Timestamp::now(),
+        created_on: store.now(),
     };
     let mut tx = store.begin().await?;
     tx.insert_solution_upload(&upload).await?;

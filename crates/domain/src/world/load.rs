@@ -214,9 +214,11 @@ async fn load_environment(
     env: &WorldEnvironment,
     summary: &mut LoadSummary,
 ) -> Result<()> {
-    let ready_at = env
-        .ready_after_seconds
-        .map(|secs| Timestamp::now().plus_seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
+    let ready_at = env.ready_after_seconds.map(|secs| {
+        store
+            .now()
+            .plus_seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+    });
     tx.upsert_environment(&Environment {
         id: env.id,
         tenant_id: t.id,
@@ -226,7 +228,7 @@ async fn load_environment(
         import_seconds: env.import_seconds.unwrap_or_default(),
     })
     .await?;
-    let now = Timestamp::now();
+    let now = store.now();
     let mut members: BTreeMap<PrincipalRef, Uuid> = BTreeMap::new();
     for client_id in &env.application_users {
         // Validation made every application user an app of the tenant.

@@ -64,8 +64,7 @@ where
             .ok_or_else(|| ApiError::environment_not_found(&shown))?;
         // Another tenant's environment is one the caller's tenant does not
         // have: the service says so in the words of a new environment's.
-        if environment.tenant_id != caller.tenant_id
-            || !environment.is_ready(padconnect_store::Timestamp::now())
+        if environment.tenant_id != caller.tenant_id || !environment.is_ready(verifier.store.now())
         {
             return Err(ApiError::environment_not_ready(&shown, caller.tenant_id));
         }

@@ -21,7 +21,7 @@ use padconnect_domain::fleet::{
 };
 use padconnect_domain::system_users::{self, application_user};
 use padconnect_domain::{Forbidden, Privilege};
-use padconnect_store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser, Timestamp};
+use padconnect_store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser};
 
 fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, DataverseError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
@@ -223,7 +223,7 @@ async fn new_application_user(
             &env.org,
             app.client_id,
             &app.display_name,
-            Timestamp::now(),
+            state.store.now(),
         )
     })
 }

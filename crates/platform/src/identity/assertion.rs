@@ -247,7 +247,7 @@ async fn verify_certificate(
     let exp = claims
         .exp
         .ok_or_else(|| invalid("Client assertion has no exp claim."))?;
-    let now = Timestamp::now().unix_seconds() as f64;
+    let now = state.store.now().unix_seconds() as f64;
     let leeway = LEEWAY_SECS as f64;
     if exp + leeway < now || claims.nbf.is_some_and(|nbf| nbf - leeway > now) {
         return Err(AadError::new(

@@ -7,8 +7,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use uuid::Uuid;
 
-use padconnect_store::Timestamp;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AadError {
     pub status: StatusCode,
@@ -91,7 +89,9 @@ impl IntoResponse for AadError {
     fn into_response(self) -> Response {
         let trace_id = Uuid::new_v4();
         let correlation_id = Uuid::new_v4();
-        let now = Timestamp::now().to_datetime();
+        // The time the answer is written, as a log line has it: the
+        // system's (an error carries no platform state to read a clock from).
+        let now = time::OffsetDateTime::now_utc();
         let timestamp = format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
             now.year(),

@@ -57,7 +57,7 @@ use crate::auth::LEEWAY_SECS;
 use crate::oidc::OidcError;
 use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
 use crate::state::AppState;
-use padconnect_store::{App, FederatedCredential, Timestamp};
+use padconnect_store::{App, FederatedCredential};
 
 const DOCS: &str = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 
@@ -88,7 +88,7 @@ struct IssuedClaims<'a> {
 /// A token from the platform's own issuer, as a CI system's OIDC provider
 /// hands one to a job.
 pub fn mint(signing: &SigningKeys, subject: &str, audience: &str, lifetime_secs: i64) -> String {
-    let now = Timestamp::now().unix_seconds();
+    let now = signing.now().unix_seconds();
     signing.sign(&IssuedClaims {
         iss: PLATFORM_ISSUER,
         sub: subject,

@@ -101,6 +101,7 @@ async fn client_credentials(
     let acr = authenticate(state, request, &app, true).await?;
     let resource = resource_of(state, &request.tenant, asked, ScopeRule::DefaultOnly).await?;
     Ok(claims(
+        state.store.now(),
         &request.tenant,
         &app,
         acr,
@@ -145,6 +146,7 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
         scp: resource.scp,
     };
     Ok(claims(
+        state.store.now(),
         &request.tenant,
         &app,
         acr,
@@ -282,7 +284,7 @@ async fn check_secret(state: &AppState, app: &App, secret: &str) -> Result<(), A
             ),
         ));
     }
-    let now = Timestamp::now();
+    let now = state.store.now();
     if matching
         .iter()
         .all(|s| s.expires_at.is_some_and(|at| at <= now))
@@ -478,13 +480,14 @@ enum Subject {
     reason = "the system random source failing leaves nothing safe to do; std panics there too"
 )]
 fn claims(
+    now: Timestamp,
     tenant: &Tenant,
     app: &App,
     acr: &str,
     audience: String,
     subject: Subject,
 ) -> AccessClaims {
-    let now = Timestamp::now().unix_seconds();
+    let now = now.unix_seconds();
     let iss = issuer(tenant.id);
     let mut uti = [0u8; 16];
     aws_lc_rs::rand::fill(&mut uti).expect("the system random source works");

@@ -14,7 +14,7 @@ use super::PortalError;
 use super::csrf::SessionBound;
 use super::layout::{Chrome, Section};
 use super::session::SignedIn;
-use padconnect_store::{Environment, Store, SystemUser, SystemUserKind};
+use padconnect_store::{Environment, Store, SystemUser, SystemUserKind, Timestamp};
 
 /// Who acts in an environment: the user's systemuser there, and whether they
 /// are a tenant administrator (every right, as in Dataverse).
@@ -42,6 +42,9 @@ pub struct EnvPage {
     pub actor: Actor,
     /// The environments the user may switch to.
     pub environments: Vec<Environment>,
+    /// When the page is drawn, on the platform's clock (a machine's
+    /// status depends on its last heartbeat's age).
+    pub now: Timestamp,
     params: HashMap<String, String>,
 }
 
@@ -159,6 +162,7 @@ where
             signed_in,
             actor,
             environments,
+            now: store.now(),
             params,
         })
     }

@@ -19,7 +19,7 @@ use super::layout::{self, Column, Command, Row, Section, command_bar, empty, gri
 use super::query::PageQuery;
 use super::service::{self, VisibleGroup};
 use crate::state::AppState;
-use padconnect_store::{GroupType, Machine, MachineAccount, Timestamp};
+use padconnect_store::{GroupType, Machine, MachineAccount};
 
 fn heartbeat(machine: &Machine) -> Markup {
     machine
@@ -37,7 +37,7 @@ pub fn machines_table(
     if rows.is_empty() {
         return empty(none);
     }
-    let now = Timestamp::now();
+    let now = page.now;
     let rows: Vec<Row> = rows
         .iter()
         .map(|(m, group)| {
@@ -224,7 +224,7 @@ pub fn machine_body(view: &MachineView, notice: Option<&str>) -> Markup {
         }
         dl class="details" {
             dt { "Machine ID" } dd { code { (machine.id) } }
-            dt { "Status" } dd { (status_badge(service::machine_status(machine, Timestamp::now()))) }
+            dt { "Status" } dd { (status_badge(service::machine_status(machine, view.page.now))) }
             dt { "Last heartbeat" } dd { (heartbeat(machine)) }
             dt { "Group" }
             dd {

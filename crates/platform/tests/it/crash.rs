@@ -45,7 +45,7 @@ async fn seed(store: &Store) {
 }
 
 fn connection(id: ConnectionId) -> Connection {
-    let now = Timestamp::now();
+    let now = Timestamp::now_on(&padconnect_core::Clock::system());
     Connection {
         environment_id: env(),
         id,

@@ -25,6 +25,8 @@ pub(crate) const OFFLINE_GROUP: &str = "11111111-2222-4333-8444-555555555503";
 const DENIED_GROUP: &str = "11111111-2222-4333-8444-555555555504";
 const FAILING_GROUP: &str = "11111111-2222-4333-8444-555555555505";
 const SLOW_GROUP: &str = "11111111-2222-4333-8444-555555555506";
+/// How long SLOW-01 takes a run, on the platform's clock.
+const SLOW_RUN_SECONDS: u64 = 4;
 const ACCOUNT: &str = "FABRIKAM\\run-svc";
 pub(crate) const FIRST_PASSWORD: &str = "Run-Pass-1!";
 const SECOND_PASSWORD: &str = "Run-Pass-2!";
@@ -37,12 +39,15 @@ pub(crate) const OPS_PASSWORD: &str = "ops-password-1";
 /// account has no logon right, one that fails every run, a slow one.
 pub(crate) struct RunWorld {
     dir: tempfile::TempDir,
+    /// The platforms' clock: a test passes a slow run's seconds with it.
+    time: TestClock,
 }
 
 impl RunWorld {
     pub(crate) fn new(password: &str) -> Self {
         let world = Self {
             dir: tempfile::tempdir().unwrap(),
+            time: TestClock::new(),
         };
         world.write(password);
         world
@@ -93,7 +98,7 @@ impl RunWorld {
                             )
                             .group(
                                 group(SLOW_GROUP, "Slow bots")
-                                    .machine(Machine::new("SLOW-01").run_seconds(4)),
+                                    .machine(Machine::new("SLOW-01").run_seconds(SLOW_RUN_SECONDS)),
                             ),
                     ),
             )
@@ -111,7 +116,17 @@ impl RunWorld {
     }
 
     pub(crate) async fn start(&self) -> RunningPlatform {
-        Platform::start(self.config()).await.unwrap()
+        self.start_with(self.config()).await
+    }
+
+    /// A platform of `config`, on the world's clock.
+    async fn start_with(&self, config: PlatformConfig) -> RunningPlatform {
+        Platform::start_on(config, self.time.clock()).await.unwrap()
+    }
+
+    /// Passes one of SLOW-01's runs.
+    fn pass_a_slow_run(&self) {
+        self.time.advance(Duration::from_secs(SLOW_RUN_SECONDS));
     }
 }
 
@@ -658,6 +673,7 @@ async fn a_run_started_before_a_restart_ends_after_it() {
     assert_eq!(running["statuscode"], 2, "{running}");
     platform.shutdown().await.unwrap();
     let platform = world.start().await;
+    world.pass_a_slow_run();
     let session = follow(&platform, &token, &id).await;
     assert_eq!(session["statuscode"], 4, "{session}");
     platform.shutdown().await.unwrap();
@@ -670,14 +686,15 @@ async fn a_run_started_before_a_restart_ends_after_it_on_postgresql() {
     let world = RunWorld::new(FIRST_PASSWORD);
     let mut config = world.config();
     config.database = Some(url);
-    let platform = Platform::start(config.clone()).await.unwrap();
+    let platform = world.start_with(config.clone()).await;
     let (token, flow, slow) = deployed(&platform, SLOW_GROUP).await;
     let (_, started) = start_run(&platform, &token, flow, unattended(&slow)).await;
     let id = started["flowsessionId"].as_str().unwrap().to_owned();
     let running = until_started(&platform, &token, &id).await;
     assert_eq!(running["statuscode"], 2, "{running}");
     platform.shutdown().await.unwrap();
-    let platform = Platform::start(config).await.unwrap();
+    let platform = world.start_with(config).await;
+    world.pass_a_slow_run();
     let session = follow(&platform, &token, &id).await;
     assert_eq!(session["statuscode"], 4, "{session}");
     platform.shutdown().await.unwrap();
@@ -726,7 +743,7 @@ async fn a_busy_machine_queues_runs_by_priority_and_a_cancel_frees_it() {
         assert_eq!(status, StatusCode::OK, "{started}");
         started["flowsessionId"].as_str().unwrap().to_owned()
     };
-    // SLOW-01 takes 4 s a run, one at a time.
+    // SLOW-01 takes its runs one at a time.
     let first = run(unattended(&slow)).await;
     until_started(&platform, &token, &first).await;
     let normal = run(unattended(&slow)).await;
@@ -738,6 +755,7 @@ async fn a_busy_machine_queues_runs_by_priority_and_a_cancel_frees_it() {
     assert!(waiting["startedon"].is_null());
 
     // Its timeout passes before the machine is free.
+    world.time.advance(Duration::from_secs(1));
     let ended = follow(&platform, &token, &impatient).await;
     failed_with(&ended, "NoCandidateMachine");
 
@@ -754,7 +772,10 @@ async fn a_busy_machine_queues_runs_by_priority_and_a_cancel_frees_it() {
         3,
         "the normal run waits its turn"
     );
+    world.pass_a_slow_run();
     let high_done = follow(&platform, &token, &high).await;
+    until_started(&platform, &token, &normal).await;
+    world.pass_a_slow_run();
     let normal_done = follow(&platform, &token, &normal).await;
     assert_eq!(
         (
@@ -774,8 +795,8 @@ async fn a_run_started_on_one_replica_is_followed_on_the_other() {
     let world = RunWorld::new(FIRST_PASSWORD);
     let mut config = world.config();
     config.database = Some(url);
-    let first = Platform::start(config.clone()).await.unwrap();
-    let second = Platform::start(config).await.unwrap();
+    let first = world.start_with(config.clone()).await;
+    let second = world.start_with(config).await;
     let (token, flow, slow) = deployed(&first, SLOW_GROUP).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -787,6 +808,8 @@ async fn a_run_started_on_one_replica_is_followed_on_the_other() {
     // each ends, none overlaps another.
     let mut spans = Vec::new();
     for id in &ids {
+        until_started(&second, &token, id).await;
+        world.pass_a_slow_run();
         let session = follow(&second, &token, id).await;
         assert_eq!(session["statuscode"], 4, "{session}");
         spans.push((

@@ -3,6 +3,9 @@
 //! that do not authenticate. That an unknown user costs what a wrong
 //! password costs is checked where it is decided, in `domain::sign_in`.
 
+use std::time::Duration;
+
+use padconnect_domain::lockout::{LOCKOUT_SECS, WINDOW_SECS};
 use reqwest::StatusCode;
 
 use crate::identity::{assert_aad_error, post_form};
@@ -30,7 +33,8 @@ fn password_form<'a>(
 
 #[tokio::test]
 async fn ten_wrong_passwords_lock_the_account_for_a_minute() {
-    let (platform, _world) = start_identity(false).await;
+    let time = TestClock::new();
+    let (platform, _world) = start_identity_on(false, time.clock()).await;
     let url = token_url(&platform.url());
     // The same wrong password again and again counts once, as Entra's does.
     for _ in 0..12 {
@@ -61,12 +65,21 @@ async fn ten_wrong_passwords_lock_the_account_for_a_minute() {
     )
     .await;
     assert_aad_error(&other, StatusCode::BAD_REQUEST, "invalid_grant", 50126);
+
+    // Still locked near the end of the minute; signed in after it.
+    time.advance(Duration::from_secs(LOCKOUT_SECS - 10));
+    let still = post_form(&url, &password_form(SECRET_APP, USER, PASSWORD)).await;
+    assert_aad_error(&still, StatusCode::BAD_REQUEST, "invalid_grant", 50053);
+    time.advance(Duration::from_secs(10));
+    let after = post_form(&url, &password_form(SECRET_APP, USER, PASSWORD)).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.body);
     platform.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn wrong_secrets_are_throttled_per_app() {
-    let (platform, _world) = start_identity(false).await;
+    let time = TestClock::new();
+    let (platform, _world) = start_identity_on(false, time.clock()).await;
     let url = token_url(&platform.url());
     let form = |secret: &'static str| {
         vec![
@@ -100,6 +113,11 @@ async fn wrong_secrets_are_throttled_per_app() {
     )
     .await;
     assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+
+    // The app's own secret works again once its window is over.
+    time.advance(Duration::from_secs(WINDOW_SECS));
+    let again = post_form(&url, &form(SECRET)).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     platform.shutdown().await.unwrap();
 }
 

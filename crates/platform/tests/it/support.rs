@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub use padconnect_core::{Clock, TestClock};
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
 use padconnect_store::{Database, Store, SyncMode};
 use padconnect_testkit::{
@@ -241,11 +242,16 @@ pub async fn secret_token(http: &reqwest::Client, url: &str, scope: &str) -> Str
 
 /// A platform serving the identity world.
 pub async fn start_identity(tls: bool) -> (RunningPlatform, IdentityWorld) {
+    start_identity_on(tls, Clock::system()).await
+}
+
+/// [`start_identity`] on `clock`, for a test that passes time.
+pub async fn start_identity_on(tls: bool, clock: Clock) -> (RunningPlatform, IdentityWorld) {
     let world = identity_world();
     let mut config = config(&world.dir.path().join("data"));
     config.world = Some(world.world.clone());
     config.tls = tls;
-    (Platform::start(config).await.unwrap(), world)
+    (Platform::start_on(config, clock).await.unwrap(), world)
 }
 
 /// Reads until the peer closes; false if it is still open after `limit`.

@@ -1,6 +1,8 @@
 //! The shared token verifier, through Dataverse's WhoAmI: each refusal is a
 //! 401 with a `WWW-Authenticate` challenge that names the reason.
 
+use std::time::Duration;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use padconnect_platform::RunningPlatform;
@@ -99,6 +101,32 @@ async fn a_good_token_is_accepted_by_cloud_or_platform_audience() {
         );
         assert!(uuid::Uuid::try_parse(body["UserId"].as_str().unwrap()).is_ok());
     }
+    platform.shutdown().await.unwrap();
+}
+
+/// A token the platform issued lapses on the platform's clock: good through
+/// its lifetime and the five minutes of skew, refused as expired after.
+#[tokio::test]
+async fn an_issued_token_lapses_after_its_lifetime_and_the_skew() {
+    let time = TestClock::new();
+    let (platform, _world) = start_identity_on(false, time.clock()).await;
+    let token = app_token_for(&platform, SECRET_APP, dataverse_scope()).await;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+    assert!(
+        (3_599..=5_400).contains(&lifetime),
+        "an hour or so: {claims}"
+    );
+    let skew = 300; // the five minutes of clock skew every API allows
+
+    time.advance(Duration::from_secs(lifetime + skew - 60));
+    assert_eq!(who_am_i(&platform, Some(&token)).await.0, StatusCode::OK);
+    time.advance(Duration::from_secs(61));
+    assert_refused(&platform, Some(&token), "expired").await;
+    // A new token works at the new time.
+    let fresh = app_token_for(&platform, SECRET_APP, dataverse_scope()).await;
+    assert_eq!(who_am_i(&platform, Some(&fresh)).await.0, StatusCode::OK);
     platform.shutdown().await.unwrap();
 }
 

@@ -19,7 +19,7 @@ use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_domain::encoding::hex;
 use padconnect_domain::secrets::password_matches;
 use padconnect_platform::{Platform, RunningPlatform};
-use padconnect_store::{RecordRef, Timestamp};
+use padconnect_store::RecordRef;
 use reqwest::StatusCode;
 use reqwest::header::{HOST, LOCATION, SET_COOKIE};
 use scraper::{Html, Selector};
@@ -375,7 +375,7 @@ pub(super) async fn admins_connection(platform: &RunningPlatform, parameter_set:
         .unwrap()
         .unwrap();
     let id: padconnect_core::ConnectionId = Uuid::new_v4().to_string().parse().unwrap();
-    let now = Timestamp::now();
+    let now = platform.store().now();
     let connection = Connection {
         environment_id: ENVIRONMENT.parse().unwrap(),
         id,

@@ -57,15 +57,15 @@ async fn sign_in_sets_a_hashed_http_only_session_and_sign_out_ends_it() {
         hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref());
     let session = platform
         .store()
-        .portal_session(&hash, Timestamp::now())
+        .portal_session(&hash, platform.store().now())
         .await
         .unwrap()
         .expect("the session is in the store");
-    assert!(session.expires_at > Timestamp::now());
+    assert!(session.expires_at > platform.store().now());
     assert!(
         platform
             .store()
-            .portal_session(&token, Timestamp::now())
+            .portal_session(&token, platform.store().now())
             .await
             .unwrap()
             .is_none()
@@ -92,7 +92,7 @@ async fn sign_in_sets_a_hashed_http_only_session_and_sign_out_ends_it() {
     assert!(
         platform
             .store()
-            .portal_session(&hash, Timestamp::now())
+            .portal_session(&hash, platform.store().now())
             .await
             .unwrap()
             .is_none()
@@ -800,7 +800,7 @@ async fn sessions_and_group_passwords_persist_on_every_backend() {
             Some(user.clone())
         );
 
-        let now = Timestamp::now();
+        let now = store.now();
         let live = PortalSession {
             tenant_id: tenant.id,
             user_object_id: user.object_id,
