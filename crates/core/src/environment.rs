@@ -123,18 +123,7 @@ impl fmt::Display for EnvironmentId {
     }
 }
 
-impl serde::Serialize for EnvironmentId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for EnvironmentId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(EnvironmentId);
 
 #[cfg(test)]
 mod tests {

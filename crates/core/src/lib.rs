@@ -5,6 +5,26 @@
 //! the host names of each cloud and the way back from a host to what it
 //! names, and Dataverse access rights with the portal's sharing roles.
 
+/// Serializes a type as its `Display` text and reads it back through its
+/// `FromStr`, the one spelling of the type everywhere (JSON, URLs, the
+/// store). A macro: the two trait impls are what each type needs.
+macro_rules! serde_as_text {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod clock;
 pub mod cloud;
