@@ -107,6 +107,14 @@ macro_rules! solution_columns {
     };
 }
 
+/// A solution by its unique name: the store's read, and the one an import
+/// makes inside its transaction (from what it has written so far).
+const SOLUTION_BY_NAME: &str = concat!(
+    "SELECT ",
+    solution_columns!(),
+    " FROM solutions WHERE environment_id = $1 AND unique_name = $2"
+);
+
 impl Store {
     pub async fn solutions(&self, env: &EnvironmentId) -> Result<Vec<Solution>> {
         let sql = concat!(
@@ -122,12 +130,13 @@ impl Store {
         env: &EnvironmentId,
         name: &str,
     ) -> Result<Option<Solution>> {
-        let sql = concat!(
-            "SELECT ",
-            solution_columns!(),
-            " FROM solutions WHERE environment_id = $1 AND unique_name = $2"
-        );
-        fetch_one!(self, SolutionRow, sql, env.to_string(), name.to_owned())
+        fetch_one!(
+            self,
+            SolutionRow,
+            SOLUTION_BY_NAME,
+            env.to_string(),
+            name.to_owned()
+        )
     }
 
     pub async fn solution_upload(
@@ -247,12 +256,13 @@ impl Tx {
         env: &EnvironmentId,
         name: &str,
     ) -> Result<Option<Solution>> {
-        let sql = concat!(
-            "SELECT ",
-            solution_columns!(),
-            " FROM solutions WHERE environment_id = $1 AND unique_name = $2"
-        );
-        fetch_in!(self, SolutionRow, sql, env.to_string(), name.to_owned())
+        fetch_in!(
+            self,
+            SolutionRow,
+            SOLUTION_BY_NAME,
+            env.to_string(),
+            name.to_owned()
+        )
     }
 
     pub async fn solution(&mut self, env: &EnvironmentId, id: Uuid) -> Result<Option<Solution>> {
