@@ -5,7 +5,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{exec, fetch_all, fetch_one, run};
+use super::sql::{exec, fetch_all, fetch_one, run, texts_in};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 macro_rules! system_user_columns {
@@ -120,16 +120,12 @@ impl Tx {
         keep: &[Uuid],
     ) -> Result<()> {
         let now = self.now().0;
-        let stored: Vec<(String,)> = exec!(self, conn => sqlx::query_as(
+        let stored = texts_in!(
+            self,
             "SELECT id FROM system_users WHERE environment_id = $1 AND from_world AND NOT isdisabled",
-        )
-        .bind(environment.to_string())
-        .fetch_all(&mut *conn)
-        .await)?;
-        for (id,) in stored {
-            if keep.contains(&uuid(&id)?) {
-                continue;
-            }
+            environment.to_string()
+        );
+        for id in not_kept(stored, keep)? {
             run!(
                 self,
                 "UPDATE system_users SET isdisabled = TRUE, modified_on = $2, versionnumber = versionnumber + 1 WHERE id = $1",

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{fetch_all, fetch_one, fetch_rows, run};
+use super::sql::{fetch_all, fetch_one, fetch_rows, run, texts_in};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 impl Store {
@@ -165,14 +165,13 @@ impl Tx {
     /// Makes `keep` the tenant's whole list of administrators: the world
     /// file is its only source.
     pub async fn retain_tenant_admins(&mut self, tenant_id: Uuid, keep: &[String]) -> Result<()> {
-        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+        let stored = texts_in!(
+            self,
             "SELECT principal FROM tenant_admins WHERE tenant_id = $1",
-        )
-        .bind(text(tenant_id))
-        .fetch_all(&mut *conn)
-        .await)?;
+            text(tenant_id)
+        );
         let keep: Vec<String> = keep.iter().map(|k| k.to_ascii_lowercase()).collect();
-        for (principal,) in stored.into_iter().filter(|(p,)| !keep.contains(p)) {
+        for principal in stored.into_iter().filter(|p| !keep.contains(p)) {
             run!(
                 self,
                 "DELETE FROM tenant_admins WHERE tenant_id = $1 AND principal = $2",
@@ -270,14 +269,13 @@ impl Tx {
         client_id: Uuid,
         keep: &[String],
     ) -> Result<()> {
-        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+        let stored = texts_in!(
+            self,
             "SELECT thumbprint_sha256 FROM app_certificates WHERE tenant_id = $1 AND client_id = $2",
-        )
-        .bind(text(tenant_id))
-        .bind(text(client_id))
-        .fetch_all(&mut *conn)
-        .await)?;
-        for (thumbprint,) in stored.into_iter().filter(|(t,)| !keep.contains(t)) {
+            text(tenant_id),
+            text(client_id)
+        );
+        for thumbprint in stored.into_iter().filter(|t| !keep.contains(t)) {
             run!(
                 self,
                 "DELETE FROM app_certificates WHERE tenant_id = $1 AND client_id = $2 AND thumbprint_sha256 = $3",

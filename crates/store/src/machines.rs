@@ -6,7 +6,7 @@ use padconnect_core::{AccessRights, EnvironmentId};
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{fetch_all, fetch_one, fetch_row, run};
+use super::sql::{fetch_all, fetch_one, fetch_row, run, texts_in};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 macro_rules! machine_group_columns {
@@ -435,17 +435,13 @@ impl Tx {
     /// Removes the shares of `record` that the world file declared and no
     /// longer does (its principals not in `keep`); the callers' own stay.
     pub async fn retain_world_shares(&mut self, record: RecordRef, keep: &[Uuid]) -> Result<()> {
-        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+        let stored = texts_in!(
+            self,
             "SELECT principal_id FROM shares WHERE record_type = $1 AND record_id = $2 AND from_world",
-        )
-        .bind(record.logical_name())
-        .bind(text(record.id()))
-        .fetch_all(&mut *conn)
-        .await)?;
-        for (principal,) in stored {
-            if keep.contains(&uuid(&principal)?) {
-                continue;
-            }
+            record.logical_name(),
+            text(record.id())
+        );
+        for principal in not_kept(stored, keep)? {
             run!(
                 self,
                 "DELETE FROM shares WHERE record_type = $1 AND record_id = $2 AND principal_id = $3",

@@ -18,6 +18,18 @@ pub(super) fn uuid(value: &str) -> Result<Uuid> {
     Uuid::try_parse(value).map_err(|_| corrupt("uuid", value))
 }
 
+/// The stored ids (as text) that are not in `keep`: the rows a world file
+/// declared and no longer does. A stored id that is not one is corrupt.
+pub(super) fn not_kept(stored: Vec<String>, keep: &[Uuid]) -> Result<Vec<String>> {
+    let mut gone = Vec::new();
+    for id in stored {
+        if !keep.contains(&uuid(&id)?) {
+            gone.push(id);
+        }
+    }
+    Ok(gone)
+}
+
 fn opt_uuid(value: Option<String>) -> Result<Option<Uuid>> {
     value.as_deref().map(uuid).transpose()
 }

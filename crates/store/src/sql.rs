@@ -156,3 +156,16 @@ macro_rules! fetch_all_in {
     }};
 }
 pub(super) use fetch_all_in;
+
+/// The first column of every row `$sql` reads inside the transaction, as
+/// text: the ids or names a `retain_*` compares with what to keep.
+macro_rules! texts_in {
+    ($tx:expr, $sql:expr $(, $arg:expr)*) => {{
+        let rows: Vec<(String,)> = $crate::sql::exec!($tx, conn => sqlx::query_as($sql)
+            $(.bind($arg))*
+            .fetch_all(&mut *conn)
+            .await)?;
+        rows.into_iter().map(|(text,)| text).collect::<Vec<String>>()
+    }};
+}
+pub(super) use texts_in;

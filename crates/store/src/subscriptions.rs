@@ -3,8 +3,8 @@
 
 use uuid::Uuid;
 
-use super::rows::{text, uuid};
-use super::sql::{fetch_all, rows, run};
+use super::rows::{not_kept, text, uuid};
+use super::sql::{fetch_all, rows, run, texts_in};
 use super::{Result, Store, StoreError, Tx, TxInner};
 
 /// An Azure subscription of a tenant.
@@ -66,16 +66,12 @@ impl Tx {
     /// Keeps only the tenant's subscriptions `keep`: the world file is
     /// their only source.
     pub async fn retain_subscriptions(&mut self, tenant_id: Uuid, keep: &[Uuid]) -> Result<()> {
-        let stored: Vec<(String,)> = super::sql::exec!(self, conn => sqlx::query_as(
+        let stored = texts_in!(
+            self,
             "SELECT id FROM subscriptions WHERE tenant_id = $1",
-        )
-        .bind(text(tenant_id))
-        .fetch_all(&mut *conn)
-        .await)?;
-        for (id,) in stored {
-            if keep.contains(&uuid(&id)?) {
-                continue;
-            }
+            text(tenant_id)
+        );
+        for id in not_kept(stored, keep)? {
             run!(
                 self,
                 "DELETE FROM subscriptions WHERE tenant_id = $1 AND id = $2",
