@@ -35,8 +35,8 @@ pub use view::{SolutionView, view};
 use uuid::Uuid;
 
 use crate::fleet::Actor;
-use crate::{Error, Forbidden, Privilege};
-use padconnect_store::{Environment, Store, SystemUser, SystemUserKind};
+use crate::{Error, Forbidden, Privilege, Record};
+use padconnect_store::{Environment, Solution, Store, SystemUser, SystemUserKind};
 
 /// `workflow.category` of a cloud flow.
 pub const CLOUD_FLOW: i64 = 5;
@@ -87,6 +87,19 @@ pub async fn object_id_of(
     })
 }
 
+/// The solution `id` of the environment; not found when it has none such.
+async fn find(store: &Store, environment: &Environment, id: Uuid) -> Result<Solution, Error> {
+    store
+        .solutions(&environment.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(Error::NotFound(Record {
+            entity: "solution",
+            id,
+        }))
+}
+
 /// Deletes a solution (`DELETE solutions({id})`). "Deleting an unmanaged
 /// solution deletes only the solution container" and leaves its
 /// components; deleting a managed one removes them (Import solutions, and
@@ -98,17 +111,7 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<(), Error> {
     require_customizer(actor)?;
-    let Some(solution) = store
-        .solutions(&environment.id)
-        .await?
-        .into_iter()
-        .find(|s| s.id == id)
-    else {
-        return Err(Error::NotFound(crate::Record {
-            entity: "solution",
-            id,
-        }));
-    };
+    let solution = find(store, environment, id).await?;
     let mut tx = store.begin().await?;
     tx.delete_solution(&environment.id, id, solution.is_managed)
         .await?;

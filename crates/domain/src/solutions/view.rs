@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::activation::{FlowOff, Importer, references_of, why_off};
 use super::may_read_owned;
+use crate::Error;
 use crate::connections::{self, Status};
 use crate::fleet::Actor;
-use crate::{Error, Record};
 use padconnect_store::{ConnectionReference, Environment, Solution, Store, Workflow};
 
 pub struct SolutionView {
@@ -29,17 +29,7 @@ pub async fn view(
     environment: &Environment,
     id: Uuid,
 ) -> Result<SolutionView, Error> {
-    let Some(solution) = store
-        .solutions(&environment.id)
-        .await?
-        .into_iter()
-        .find(|s| s.id == id)
-    else {
-        return Err(Error::NotFound(Record {
-            entity: "solution",
-            id,
-        }));
-    };
+    let solution = super::find(store, environment, id).await?;
     let mut references = Vec::new();
     for reference in store.connection_references(&environment.id).await? {
         if reference.solution_id != solution.id {
