@@ -6,7 +6,6 @@
 //! that makes many rows of a table with large rows (a flow's definition)
 //! costs an index each, and only the page answered is built.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -14,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::parse::{Link, LinkKind, Node, Plan};
 use super::{Refusal, codes};
-use crate::dataverse::odata::{Expr, compare, matches};
+use crate::dataverse::odata::{Expr, matches, ordering};
 use crate::dataverse::tables::Table;
 
 /// The most rows a query's joins may make: Dataverse's limit on simple
@@ -234,22 +233,6 @@ impl<'a> Run<'a> {
             })
             .collect()
     }
-}
-
-/// Orders two views by `orders` then `key`, as `Query::apply` does.
-fn ordering(a: &Value, b: &Value, orders: &[(String, bool)], key: &str) -> Ordering {
-    for (column, descending) in orders {
-        let ordering = compare(&a[column], &b[column]).unwrap_or(Ordering::Equal);
-        let ordering = if *descending {
-            ordering.reverse()
-        } else {
-            ordering
-        };
-        if ordering != Ordering::Equal {
-            return ordering;
-        }
-    }
-    compare(&a[key], &b[key]).unwrap_or(Ordering::Equal)
 }
 
 /// The keys a filter reads.

@@ -176,20 +176,7 @@ impl Query {
         if let Some(filter) = &self.filter {
             rows.retain(|row| matches(filter, row));
         }
-        rows.sort_by(|a, b| {
-            for (column, descending) in &self.orderby {
-                let ordering = compare(&a[column], &b[column]).unwrap_or(Ordering::Equal);
-                let ordering = if *descending {
-                    ordering.reverse()
-                } else {
-                    ordering
-                };
-                if ordering != Ordering::Equal {
-                    return ordering;
-                }
-            }
-            compare(&a[key], &b[key]).unwrap_or(Ordering::Equal)
-        });
+        rows.sort_by(|a, b| ordering(a, b, &self.orderby, key));
         rows
     }
 
@@ -284,6 +271,24 @@ fn text_matches(value: &Value, op: Op, text: &str) -> bool {
         Op::Lt => ordering == Ordering::Less,
         Op::Le => ordering != Ordering::Greater,
     }
+}
+
+/// Orders two rows by `orders` (column, descending) then by `key`, so that
+/// rows equal in every order keep a stable place. OData's `$orderby` and
+/// FetchXML's `<order>` sort by it alike.
+pub(super) fn ordering(a: &Value, b: &Value, orders: &[(String, bool)], key: &str) -> Ordering {
+    for (column, descending) in orders {
+        let ordering = compare(&a[column], &b[column]).unwrap_or(Ordering::Equal);
+        let ordering = if *descending {
+            ordering.reverse()
+        } else {
+            ordering
+        };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    compare(&a[key], &b[key]).unwrap_or(Ordering::Equal)
 }
 
 /// Strings compare without case, as Dataverse's collation does.
