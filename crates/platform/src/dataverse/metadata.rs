@@ -153,16 +153,22 @@ fn table_by_key(key: &str) -> Result<Table, DataverseError> {
     })
 }
 
+/// The table of `EntityDefinitions(<key>)`, the segment the paths below
+/// one definition (its attributes, its choice columns) start with.
+fn defined_table(segment: &str) -> Result<Table, DataverseError> {
+    let key = segment
+        .strip_prefix("EntityDefinitions")
+        .ok_or_else(|| DataverseError::unknown_segment(segment))?;
+    table_by_key(key)
+}
+
 /// `EntityDefinitions(...)/Attributes`.
 pub async fn attributes_of(
     segment: &str,
     params: &HashMap<String, String>,
     caller: &DataverseCaller,
 ) -> Result<Response, DataverseError> {
-    let key = segment
-        .strip_prefix("EntityDefinitions")
-        .ok_or_else(|| DataverseError::unknown_segment(segment))?;
-    let table = table_by_key(key)?;
+    let table = defined_table(segment)?;
     let query = Query::parse(params, &ATTRIBUTE_COLUMNS).map_err(DataverseError::bad_request)?;
     let rows = query.apply(attributes(table), "LogicalName");
     let value: Vec<Value> = rows
@@ -185,10 +191,7 @@ pub async fn picklists_of(
     params: &HashMap<String, String>,
     caller: &DataverseCaller,
 ) -> Result<Response, DataverseError> {
-    let key = segment
-        .strip_prefix("EntityDefinitions")
-        .ok_or_else(|| DataverseError::unknown_segment(segment))?;
-    let table = table_by_key(key)?;
+    let table = defined_table(segment)?;
     let expand = match params.get("$expand").map(String::as_str) {
         None => false,
         Some("OptionSet" | "OptionSet($select=Options)") => true,
