@@ -198,14 +198,7 @@ pub async fn outputs(
     segment: &str,
 ) -> Result<Response, DataverseError> {
     let id = bound_session(segment, "outputs")?;
-    let session = runs::read(
-        &state.store,
-        &state.keyring,
-        caller.actor(),
-        &caller.environment,
-        id,
-    )
-    .await?;
+    let session = read(state, caller, id).await?;
     match session.outputs {
         Some(outputs) => {
             Ok(([(header::CONTENT_TYPE, "application/json")], outputs).into_response())
@@ -221,4 +214,21 @@ fn bound_session(segment: &str, what: &str) -> Result<Uuid, DataverseError> {
             "{what} is bound to a flow session: call it on flowsessions(<id>), not on '{segment}'"
         ))),
     }
+}
+
+/// The run `id` of the caller's environment, if the caller may read it: a
+/// `flowsessions(<id>)` row and its outputs answer the same run alike.
+pub async fn read(
+    state: &AppState,
+    caller: &DataverseCaller,
+    id: Uuid,
+) -> Result<FlowSession, DataverseError> {
+    Ok(runs::read(
+        &state.store,
+        &state.keyring,
+        caller.actor(),
+        &caller.environment,
+        id,
+    )
+    .await?)
 }

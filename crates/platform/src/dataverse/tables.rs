@@ -269,14 +269,7 @@ impl Table {
                     .ok_or_else(missing)
             }
             Self::FlowSessions => {
-                let session = runs::read(
-                    &state.store,
-                    &state.keyring,
-                    caller.actor(),
-                    &caller.environment,
-                    id,
-                )
-                .await?;
+                let session = desktop_runs::read(state, caller, id).await?;
                 Ok(desktop_runs::session_row(&session))
             }
         }
