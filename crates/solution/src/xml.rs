@@ -64,24 +64,20 @@ pub fn walk(
         let event = reader
             .read_event()
             .map_err(|e| invalid(format!("at byte {}: {e}", reader.error_position())))?;
+        // An empty element (`<a/>`) is one that opens and closes at once.
+        let empty = matches!(event, Event::Empty(_));
         match event {
-            Event::Start(element) => {
+            Event::Start(element) | Event::Empty(element) => {
                 let attributes = attributes(&element).map_err(&invalid)?;
                 open(&mut path, &element).map_err(&invalid)?;
                 visit(Step::Open {
                     path: &path,
                     attributes,
                 })?;
-            }
-            Event::Empty(element) => {
-                let attributes = attributes(&element).map_err(&invalid)?;
-                open(&mut path, &element).map_err(&invalid)?;
-                visit(Step::Open {
-                    path: &path,
-                    attributes,
-                })?;
-                visit(Step::Close { path: &path })?;
-                path.pop();
+                if empty {
+                    visit(Step::Close { path: &path })?;
+                    path.pop();
+                }
             }
             Event::End(_) => {
                 visit(Step::Close { path: &path })?;
