@@ -153,8 +153,9 @@ impl DataverseClient {
         }
         let url = format!("{}/flowmachines", self.base);
         let http = self.http.clone();
-        let (_, row) = http::send_with_headers(
+        let (_, row) = http::send_with(
             &http,
+            &http::Retry::default(),
             Method::POST,
             &url,
             &self.token,

@@ -155,19 +155,7 @@ pub async fn send(
     send_with(http, &Retry::default(), method, url, token, body, &[]).await
 }
 
-/// [`send`] with more request headers.
-pub async fn send_with_headers(
-    http: &reqwest::Client,
-    method: Method,
-    url: &str,
-    token: &Bearer,
-    body: Option<&Value>,
-    headers: &[(&str, &str)],
-) -> Result<(StatusCode, Value), ClientError> {
-    send_with(http, &Retry::default(), method, url, token, body, headers).await
-}
-
-/// [`send_with_headers`] under a retry policy of the caller's.
+/// [`send`] with more request headers, under a retry policy of the caller's.
 pub async fn send_with(
     http: &reqwest::Client,
     retry: &Retry,
