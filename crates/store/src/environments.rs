@@ -157,44 +157,27 @@ impl Tx {
                 )
             };
         }
-        let (application_id, user_object_id, upsert, lookup) = match user.kind {
-            SystemUserKind::Application { client_id } => (
-                Some(client_id),
-                None,
+        let (upsert, lookup) = match user.kind {
+            SystemUserKind::Application { .. } => (
                 upsert_on!("application_id"),
                 "SELECT id FROM system_users WHERE environment_id = $1 AND application_id = $2",
             ),
-            SystemUserKind::Person { object_id } => (
-                None,
-                Some(object_id),
+            SystemUserKind::Person { .. } => (
                 upsert_on!("user_object_id"),
                 "SELECT id FROM system_users WHERE environment_id = $1 AND user_object_id = $2",
             ),
         };
-        run!(
-            self,
-            upsert,
-            text(user.id),
-            user.environment_id.to_string(),
-            opt_text(application_id),
-            opt_text(user_object_id),
-            user.fullname.clone(),
-            user.domainname.clone(),
-            user.accessmode,
-            user.isdisabled,
-            user.maker,
-            user.modified_on.0
-        )?;
+        self.write_system_user(upsert, user, user.modified_on)
+            .await?;
         // The row kept may predate this call (and have another id), and an
         // unchanged row returns nothing from the upsert: look it up.
+        let (application_id, user_object_id) = principal_columns(user.kind);
         let principal = opt_text(application_id.or(user_object_id));
         let (id,): (String,) = exec!(self, conn => sqlx::query_as(lookup)
             .bind(user.environment_id.to_string()).bind(principal).fetch_one(&mut *conn).await)?;
         uuid(&id)
     }
 
-    /// Adds a systemuser unless the environment has one for the same app or
-    /// person already; `false` then.
     /// Enables or disables a systemuser if it is still at `version`,
     /// bumping it; `false` when it changed or went away since it was read.
     pub async fn set_system_user_disabled(
@@ -215,16 +198,31 @@ impl Tx {
         )? == 1)
     }
 
+    /// Adds a systemuser unless the environment has one for the same app or
+    /// person already; `false` then.
     pub async fn insert_system_user(&mut self, user: &SystemUser) -> Result<bool> {
-        let (application_id, user_object_id) = match user.kind {
-            SystemUserKind::Application { client_id } => (Some(client_id), None),
-            SystemUserKind::Person { object_id } => (None, Some(object_id)),
-        };
+        let insert = "INSERT INTO system_users (id, environment_id, application_id, user_object_id, fullname, domainname, \
+             accessmode, isdisabled, maker, created_on, modified_on, versionnumber) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1) ON CONFLICT DO NOTHING";
+        Ok(self
+            .write_system_user(insert, user, user.created_on)
+            .await?
+            == 1)
+    }
+
+    /// Runs `sql`, an INSERT of a systemuser's row (an upsert or not), with
+    /// the row's values in their one order: $1 to $9 its columns, $10 the
+    /// time it is written at. Answers the rows it touched.
+    async fn write_system_user(
+        &mut self,
+        sql: &'static str,
+        user: &SystemUser,
+        at: Timestamp,
+    ) -> Result<u64> {
+        let (application_id, user_object_id) = principal_columns(user.kind);
         Ok(run!(
             self,
-            "INSERT INTO system_users (id, environment_id, application_id, user_object_id, fullname, domainname, \
-             accessmode, isdisabled, maker, created_on, modified_on, versionnumber) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1) ON CONFLICT DO NOTHING",
+            sql,
             text(user.id),
             user.environment_id.to_string(),
             opt_text(application_id),
@@ -234,7 +232,16 @@ impl Tx {
             user.accessmode,
             user.isdisabled,
             user.maker,
-            user.created_on.0
-        )? == 1)
+            at.0
+        )?)
+    }
+}
+
+/// A systemuser's `application_id` and `user_object_id` columns: one of the
+/// two names who it stands for.
+fn principal_columns(kind: SystemUserKind) -> (Option<Uuid>, Option<Uuid>) {
+    match kind {
+        SystemUserKind::Application { client_id } => (Some(client_id), None),
+        SystemUserKind::Person { object_id } => (None, Some(object_id)),
     }
 }
