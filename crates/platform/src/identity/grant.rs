@@ -25,7 +25,8 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 /// OpenID scopes MSAL adds to user flows; they name no resource.
 const RESERVED_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];
 
-/// Which of Entra's token endpoints was called.
+/// Which of Entra's token endpoints was called (and which version of its
+/// OpenID document); the route table names it on each route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     /// `/{tenant}/oauth2/token`: the resource is named by `resource`.

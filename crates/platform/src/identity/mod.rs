@@ -9,8 +9,10 @@ mod grant;
 mod tenant;
 mod token;
 
-use axum::Router;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+use grant::Endpoint;
 
 pub use error::AadError;
 pub use federated::mint as mint_federated_token;
@@ -19,16 +21,22 @@ use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(token::token_v2))
-        .route("/{tenant}/oauth2/token", post(token::token_v1))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::token).layer(Extension(Endpoint::V2)),
+        )
+        .route(
+            "/{tenant}/oauth2/token",
+            post(token::token).layer(Extension(Endpoint::V1)),
+        )
         .route("/common/UserRealm/{user}", get(tenant::user_realm))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(discovery::openid_configuration_v2),
+            get(discovery::openid_configuration).layer(Extension(Endpoint::V2)),
         )
         .route(
             "/{tenant}/.well-known/openid-configuration",
-            get(discovery::openid_configuration_v1),
+            get(discovery::openid_configuration).layer(Extension(Endpoint::V1)),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
         .route("/{tenant}/discovery/keys", get(discovery::keys))

@@ -47,44 +47,39 @@ struct V1Token {
     access_token: String,
 }
 
-pub async fn token_v2(
+/// `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`:
+/// the route names the endpoint; one grant, answered in the endpoint's shape.
+pub async fn token(
     state: State<AppState>,
     tenant: Path<String>,
     origin: axum::Extension<RequestOrigin>,
+    axum::Extension(endpoint): axum::Extension<Endpoint>,
     served: Option<axum::Extension<ServedAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AadError> {
     let served = served.map(|axum::Extension(ServedAddr(addr))| addr);
-    let issued = token(state, tenant, origin, served, headers, body, Endpoint::V2).await?;
-    Ok(answer(V2Token {
-        token_type: "Bearer",
-        expires_in: TOKEN_LIFETIME_SECS,
-        ext_expires_in: TOKEN_LIFETIME_SECS,
-        access_token: issued.access_token,
-    }))
-}
-
-pub async fn token_v1(
-    state: State<AppState>,
-    tenant: Path<String>,
-    origin: axum::Extension<RequestOrigin>,
-    served: Option<axum::Extension<ServedAddr>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, AadError> {
-    let served = served.map(|axum::Extension(ServedAddr(addr))| addr);
-    let issued = token(state, tenant, origin, served, headers, body, Endpoint::V1).await?;
-    let lifetime = (issued.expires_on - issued.not_before).to_string();
-    Ok(answer(V1Token {
-        token_type: "Bearer",
-        expires_in: lifetime.clone(),
-        ext_expires_in: lifetime,
-        expires_on: issued.expires_on.to_string(),
-        not_before: issued.not_before.to_string(),
-        resource: issued.resource,
-        access_token: issued.access_token,
-    }))
+    let issued = issue(state, tenant, origin, served, headers, body, endpoint).await?;
+    Ok(match endpoint {
+        Endpoint::V2 => answer(V2Token {
+            token_type: "Bearer",
+            expires_in: TOKEN_LIFETIME_SECS,
+            ext_expires_in: TOKEN_LIFETIME_SECS,
+            access_token: issued.access_token,
+        }),
+        Endpoint::V1 => {
+            let lifetime = (issued.expires_on - issued.not_before).to_string();
+            answer(V1Token {
+                token_type: "Bearer",
+                expires_in: lifetime.clone(),
+                ext_expires_in: lifetime,
+                expires_on: issued.expires_on.to_string(),
+                not_before: issued.not_before.to_string(),
+                resource: issued.resource,
+                access_token: issued.access_token,
+            })
+        }
+    })
 }
 
 fn answer(body: impl Serialize) -> Response {
@@ -95,7 +90,7 @@ fn answer(body: impl Serialize) -> Response {
     (headers, Json(body)).into_response()
 }
 
-async fn token(
+async fn issue(
     State(state): State<AppState>,
     Path(tenant_segment): Path<String>,
     axum::Extension(origin): axum::Extension<RequestOrigin>,
