@@ -252,32 +252,26 @@ pub async fn patch(
     takes(table, "PATCH")?;
     if let Table::Solution(solution_table) = table {
         super::solutions::patch(&state, &caller, solution_table, id, &body).await?;
-        if wants_representation(&headers) {
-            return Ok(Json(table.row(&state, &caller, id).await?).into_response());
-        }
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    match fleet_row(table, id) {
-        Some(row) => {
-            let object = parse_body(&body, &["name", "description"])?;
-            let (name, description) = match row {
-                Row::Group(_) => (GROUP_NAME, GROUP_DESCRIPTION),
-                Row::Machine(_) => (MACHINE_NAME, MACHINE_DESCRIPTION),
-            };
-            let name = text_field(&object, name)?;
-            let description = text_field(&object, description)?;
-            let expected = if_match(&headers);
-            fleet::rename(
-                &state.store,
-                caller.actor(),
-                row,
-                expected,
-                name,
-                description,
-            )
-            .await?;
-        }
-        None => set_disabled(&state, &caller, id, &headers, &body).await?,
+    } else if let Some(row) = fleet_row(table, id) {
+        let object = parse_body(&body, &["name", "description"])?;
+        let (name, description) = match row {
+            Row::Group(_) => (GROUP_NAME, GROUP_DESCRIPTION),
+            Row::Machine(_) => (MACHINE_NAME, MACHINE_DESCRIPTION),
+        };
+        let name = text_field(&object, name)?;
+        let description = text_field(&object, description)?;
+        let expected = if_match(&headers);
+        fleet::rename(
+            &state.store,
+            caller.actor(),
+            row,
+            expected,
+            name,
+            description,
+        )
+        .await?;
+    } else {
+        set_disabled(&state, &caller, id, &headers, &body).await?;
     }
     if wants_representation(&headers) {
         return Ok(Json(table.row(&state, &caller, id).await?).into_response());
