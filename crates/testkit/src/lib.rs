@@ -36,11 +36,13 @@
 
 use std::path::{Path, PathBuf};
 
+mod client;
 pub mod example;
 mod http;
 pub mod keys;
 pub mod token;
 
+pub use client::{Client, Reply};
 pub use http::{builder as http_builder, http};
 
 use padconnect_domain::world::spec::{
