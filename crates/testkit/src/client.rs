@@ -21,6 +21,7 @@
 
 use reqwest::header::{HOST, HeaderMap};
 use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Serialize;
 use serde_json::Value;
 
 /// Requests to one base URL, each with the same bearer token, `Host`
@@ -140,14 +141,16 @@ impl Client {
         self.send(Method::PATCH, path, &[], Some(json)).await
     }
 
-    /// `POST path` with a form body (`application/x-www-form-urlencoded`).
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+    /// `POST path` with a form body (`application/x-www-form-urlencoded`):
+    /// pairs, as `[("grant_type", "client_credentials"), ...]`.
+    pub async fn post_form(&self, path: &str, form: &(impl Serialize + ?Sized)) -> Reply {
         Reply::read(self.request(Method::POST, path).form(form)).await
     }
 }
 
-/// `path` under `base`, with one `/` between them; an absolute URL, an
-/// empty path or a bare query as it is (after `base` for the last two).
+/// `path` under `base`, a `/` between them unless one of them has it (one
+/// of two is dropped, so a path of `//` stays one); an absolute URL as it
+/// is, an empty path or a bare query right after `base`.
 fn join(base: &str, path: &str) -> String {
     if path.starts_with("http://") || path.starts_with("https://") {
         return path.to_owned();
@@ -155,11 +158,11 @@ fn join(base: &str, path: &str) -> String {
     if path.is_empty() || path.starts_with('?') {
         return format!("{base}{path}");
     }
-    format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        path.trim_start_matches('/')
-    )
+    match (base.ends_with('/'), path.strip_prefix('/')) {
+        (true, Some(rest)) => format!("{base}{rest}"),
+        (false, None) => format!("{base}/{path}"),
+        _ => format!("{base}{path}"),
+    }
 }
 
 /// A reply, read whole.

@@ -19,6 +19,17 @@ fn a_path_goes_under_the_base_with_one_slash() {
         join(base, "accounts?$top=2&$filter=name eq 'a/b'"),
         format!("{base}/accounts?$top=2&$filter=name eq 'a/b'")
     );
+    assert_eq!(
+        join(&format!("{base}/"), "/accounts"),
+        format!("{base}/accounts")
+    );
+}
+
+#[test]
+fn a_path_of_two_slashes_stays_as_the_test_wrote_it() {
+    let base = "http://127.0.0.1:8080";
+    assert_eq!(join(base, "//arm?/"), format!("{base}//arm?/"));
+    assert_eq!(join(&format!("{base}/"), "//arm"), format!("{base}//arm"));
 }
 
 #[test]
