@@ -5,10 +5,10 @@
 //! cannot be read is refused in Dataverse's format.
 
 use padconnect_platform::RunningPlatform;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::dataverse::{DV_SCOPE, admin_token, app_token, get};
+use crate::dataverse::{DV_SCOPE, Reply, admin_token, app_token, dv_client, get};
 use crate::support::*;
 
 /// One part of a batch's answer.
@@ -111,40 +111,29 @@ async fn batch_with(
     body: String,
     prefer: Option<&str>,
 ) -> BatchReply {
-    let mut request = padconnect_testkit::http()
-        .post(format!(
-            "{}/orgs/contoso/api/data/v9.2/$batch",
-            platform.url()
-        ))
+    let mut request = dv_client(platform)
+        .maybe_token(token)
+        .request(Method::POST, "$batch")
         .header("Content-Type", content_type)
         .header("OData-Version", "4.0")
         .body(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
     if let Some(prefer) = prefer {
         request = request.header("Prefer", prefer);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let reply = Reply::read(request).await;
+    let content_type = reply.header("content-type").unwrap_or_default().to_owned();
     match content_type.starts_with("multipart/mixed") {
         true => BatchReply {
-            status,
-            parts: parts(&text, &boundary_of(content_type).unwrap()),
-            headers,
+            status: reply.status,
+            parts: parts(&reply.text, &boundary_of(&content_type).unwrap()),
+            headers: reply.headers,
             error: Value::Null,
         },
         false => BatchReply {
-            status,
-            headers,
+            status: reply.status,
+            headers: reply.headers,
             parts: vec![],
-            error: serde_json::from_str(&text).unwrap_or(Value::Null),
+            error: reply.body,
         },
     }
 }

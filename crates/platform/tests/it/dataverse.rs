@@ -2,7 +2,8 @@
 
 use padconnect_client::Secret;
 use padconnect_platform::RunningPlatform;
-use reqwest::StatusCode;
+use padconnect_testkit::Client;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -19,52 +20,48 @@ pub async fn admin_token(platform: &RunningPlatform, scope: &str) -> String {
     user_token(platform, scope).await
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
+pub use padconnect_testkit::Reply;
+
+/// The contoso org's Web API.
+pub fn dv_client(platform: &RunningPlatform) -> Client {
+    Client::new(format!("{}/orgs/contoso/api/data/v9.2", platform.url()))
 }
 
+/// `GET path` with `OData-Version` and, when given, `Prefer`.
 pub async fn get(
     platform: &RunningPlatform,
     token: &str,
     path: &str,
     prefer: Option<&str>,
 ) -> Reply {
-    let mut request = padconnect_testkit::http()
-        .get(format!(
-            "{}/orgs/contoso/api/data/v9.2/{path}",
-            platform.url()
-        ))
-        .bearer_auth(token)
+    let mut client = dv_client(platform)
+        .token(token)
         .header("OData-Version", "4.0");
     if let Some(prefer) = prefer {
-        request = request.header("Prefer", prefer);
+        client = client.header("Prefer", prefer);
     }
-    let response = request.send().await.unwrap();
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.json().await.unwrap_or(Value::Null),
-    }
+    client.get(path).await
 }
 
 pub async fn post(platform: &RunningPlatform, token: &str, action: &str, body: Value) -> Reply {
-    let response = padconnect_testkit::http()
-        .post(format!(
-            "{}/orgs/contoso/api/data/v9.2/{action}",
-            platform.url()
-        ))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    dv_client(platform)
+        .token(token)
+        .post_json(action, &body)
         .await
-        .unwrap();
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.json().await.unwrap_or(Value::Null),
-    }
+}
+
+pub async fn send(
+    platform: &RunningPlatform,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    dv_client(platform)
+        .token(token)
+        .send(method, path, headers, body.as_ref())
+        .await
 }
 
 pub fn names(reply: &Reply) -> Vec<&str> {
@@ -495,40 +492,11 @@ async fn entity_definitions_resolve_the_tables() {
     platform.shutdown().await.unwrap();
 }
 
-pub async fn send(
-    platform: &RunningPlatform,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-    headers: &[(&str, &str)],
-) -> Reply {
-    let mut request = padconnect_testkit::http()
-        .request(
-            method,
-            format!("{}/orgs/contoso/api/data/v9.2/{path}", platform.url()),
-        )
-        .bearer_auth(token);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.json().await.unwrap_or(Value::Null),
-    }
-}
-
 #[tokio::test]
 async fn machines_register_groups_change_and_deletes_follow_the_rules() {
     let (platform, _world) = start_identity(false).await;
     let app = app_token(&platform).await;
     let admin = admin_token(&platform, DV_SCOPE).await;
-    use reqwest::Method;
 
     // Silent registration of a standalone machine as the service principal.
     let registered = send(

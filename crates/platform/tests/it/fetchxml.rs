@@ -3,11 +3,11 @@
 //! Dataverse's error codes, and the same rows as OData for every caller.
 
 use padconnect_platform::RunningPlatform;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::dataverse::{
-    DV_SCOPE, Reply, admin_token, app_token, assert_dataverse_error, get, names,
+    DV_SCOPE, Reply, admin_token, app_token, assert_dataverse_error, dv_client, get, names,
 };
 use crate::support::*;
 
@@ -23,22 +23,14 @@ async fn fetch_with(
 ) -> Reply {
     let mut query = vec![("fetchXml", xml)];
     query.extend_from_slice(extra);
-    let mut request = padconnect_testkit::http()
-        .get(format!(
-            "{}/orgs/contoso/api/data/v9.2/{set}",
-            platform.url()
-        ))
-        .query(&query)
-        .bearer_auth(token);
+    let mut request = dv_client(platform)
+        .token(token)
+        .request(Method::GET, set)
+        .query(&query);
     if let Some(prefer) = prefer {
         request = request.header("Prefer", prefer);
     }
-    let response = request.send().await.unwrap();
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.json().await.unwrap_or(Value::Null),
-    }
+    Reply::read(request).await
 }
 
 async fn fetch(platform: &RunningPlatform, token: &str, set: &str, xml: &str) -> Reply {

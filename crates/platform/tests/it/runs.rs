@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::connections::{app_token, call};
+use crate::dataverse::dv_client;
 use crate::solutions::{UIFLOW, binding, dataverse, desktop_solution, dv_token, import};
 use crate::support::*;
 use crate::windows_accounts::body as connection_body;
@@ -266,17 +267,12 @@ async fn a_deployed_desktop_flow_runs_through_its_connection_and_its_reference()
     assert_eq!(session["statecode"], 0);
     assert!(session["errorcode"].is_null());
     assert!(session["startedon"].as_str().unwrap() <= session["completedon"].as_str().unwrap());
-    let outputs = padconnect_testkit::http()
-        .get(format!(
-            "{}/orgs/contoso/api/data/v9.2/flowsessions({id})/outputs/$value",
-            platform.url()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(outputs.status(), StatusCode::OK);
-    assert_eq!(outputs.json::<Value>().await.unwrap(), json!({}));
+    let outputs = dv_client(&platform)
+        .token(&token)
+        .get(&format!("flowsessions({id})/outputs/$value"))
+        .await;
+    assert_eq!(outputs.status, StatusCode::OK);
+    assert_eq!(*outputs.json(), json!({}));
 
     // Through the connection reference the solution bound.
     let (status, started) = start_run(

@@ -10,12 +10,13 @@ use base64::Engine;
 use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_solution::Version;
 use padconnect_solution::write::SolutionZip;
+use padconnect_testkit::Client;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::connections::{call_raw, connection_path, seed_body};
-use crate::dataverse::DV_SCOPE;
+use crate::dataverse::{DV_SCOPE, dv_client};
 use crate::support::*;
 
 const FIXTURES: &str = "tests/it/fixtures/terraform_solution";
@@ -71,21 +72,13 @@ pub(crate) async fn dataverse(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = padconnect_testkit::http()
-        .request(
-            method,
-            format!("{}/orgs/contoso/api/data/v9.2/{path}", platform.url()),
-        )
-        .bearer_auth(token)
+    let reply = dv_client(platform)
+        .token(token)
         .header("Content-Type", "application/json")
-        .header("x-ms-useragent", "terraform-provider-power-platform");
-    if let Some(body) = body {
-        request = request.body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        .header("x-ms-useragent", "terraform-provider-power-platform")
+        .send(method, path, &[], body.as_ref())
+        .await;
+    (reply.status, reply.body)
 }
 
 pub(crate) async fn dv_token(platform: &RunningPlatform, client_id: &str) -> String {
@@ -852,16 +845,11 @@ async fn value_types_another_solutions_flow_environment_bindings_and_other_envir
     )
     .await;
     let id = started["AsyncOperationId"].as_str().unwrap();
-    let reply = padconnect_testkit::http()
-        .get(format!(
-            "{}/orgs/contosotest/api/data/v9.2/asyncoperations({id})",
-            platform.url()
-        ))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::NOT_FOUND);
+    let reply = Client::new(format!("{}/orgs/contosotest/api/data/v9.2", platform.url()))
+        .token(&other)
+        .get(&format!("asyncoperations({id})"))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
     let job = wait(&platform, &token, id).await;
     assert_eq!(job["statuscode"], 30);
 }

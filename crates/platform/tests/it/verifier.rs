@@ -10,6 +10,7 @@ use padconnect_platform::claims::AccessClaims;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::dataverse::dv_client;
 use crate::support::*;
 
 fn dataverse_scope() -> &'static str {
@@ -17,26 +18,9 @@ fn dataverse_scope() -> &'static str {
 }
 
 async fn who_am_i(platform: &RunningPlatform, token: Option<&str>) -> (StatusCode, String, Value) {
-    let mut request = padconnect_testkit::http().get(format!(
-        "{}/orgs/contoso/api/data/v9.2/WhoAmI",
-        platform.url()
-    ));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|h| h.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        challenge,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-    )
+    let reply = dv_client(platform).maybe_token(token).get("WhoAmI").await;
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    (reply.status, challenge.to_owned(), reply.body)
 }
 
 async fn assert_refused(platform: &RunningPlatform, token: Option<&str>, reason: &str) {
