@@ -4,9 +4,8 @@ use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_core::ConnectionId;
 use padconnect_platform::RunningPlatform;
 use padconnect_store::{RecordRef, Share, SystemUserKind};
-use padconnect_testkit::{App, Environment, Tenant, World};
+use padconnect_testkit::{App, Client, Environment, Tenant, World};
 use reqwest::StatusCode;
-use reqwest::header::HOST;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -44,11 +43,7 @@ pub fn seed_body(environment: &str, group: &str) -> Value {
     })
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Value,
-    pub text: String,
-}
+pub use padconnect_testkit::Reply;
 
 /// A request to the environment host, as the seed sends it.
 pub async fn call(
@@ -77,26 +72,17 @@ pub async fn call_raw(
     token: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> Reply {
-    let mut request = padconnect_testkit::http()
-        .request(method, format!("{}{path}", platform.url()))
-        .header(HOST, host)
-        .header("Accept", "application/json");
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
+    let mut request = Client::new(platform.url())
+        .host(host)
+        .header("Accept", "application/json")
+        .maybe_token(token)
+        .request(method, path);
     if let Some(body) = body {
         request = request
             .header("Content-Type", "application/json")
             .body(body);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    Reply {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
+    Reply::read(request).await
 }
 
 pub fn connection_path(id: &str) -> String {
@@ -591,16 +577,11 @@ async fn visibility_paging_and_deletion() {
 
     // The owner pages through its connections with $top and nextLink.
     let mut seen = Vec::new();
+    let as_owner = Client::new(platform.url()).host(ENV_HOST).token(&owner);
     let mut next = format!("{}{list}&$top=2", platform.url());
     loop {
-        let response = padconnect_testkit::http()
-            .get(&next)
-            .header(HOST, ENV_HOST)
-            .bearer_auth(&owner)
-            .send()
-            .await
-            .unwrap();
-        let page: Value = response.json().await.unwrap();
+        let reply = as_owner.get(&next).await;
+        let page = reply.json();
         seen.extend(
             page["value"]
                 .as_array()

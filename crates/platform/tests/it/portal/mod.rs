@@ -20,6 +20,7 @@ use padconnect_domain::encoding::hex;
 use padconnect_domain::secrets::password_matches;
 use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_store::RecordRef;
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
 use reqwest::header::{HOST, LOCATION, SET_COOKIE};
 use scraper::{Html, Selector};
@@ -309,17 +310,12 @@ pub(super) async fn app_token_for(platform: &RunningPlatform, scope: &str) -> St
 /// The service principal reads the group through the Dataverse Web API.
 pub(super) async fn dataverse_read_group(platform: &RunningPlatform) -> StatusCode {
     let token = app_token_for(platform, "https://contoso.crm.dynamics.com/.default").await;
-    padconnect_testkit::http()
-        .get(format!(
-            "{}/api/data/v9.2/flowmachinegroups({GROUP})",
-            platform.url()
-        ))
-        .header(HOST, "contoso.crm.dynamics.com")
-        .bearer_auth(token)
-        .send()
+    Client::new(platform.url())
+        .host("contoso.crm.dynamics.com")
+        .token(&token)
+        .get(&format!("/api/data/v9.2/flowmachinegroups({GROUP})"))
         .await
-        .unwrap()
-        .status()
+        .status
 }
 
 /// The seed's PUT, as the service principal, to `group`.
@@ -335,18 +331,15 @@ pub(super) async fn put_connection(
             "username": {"value": "CONTOSO\\svc-bot"},
             "password": {"value": "Wind0ws-P@ss"},
             "targetId": {"value": group}}}}});
-    padconnect_testkit::http()
-        .put(format!(
-            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1",
-            platform.url()
-        ))
-        .header(HOST, ENV_HOST)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    Client::new(platform.url())
+        .host(ENV_HOST)
+        .token(token)
+        .put_json(
+            &format!("/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1"),
+            &body,
+        )
         .await
-        .unwrap()
-        .status()
+        .status
 }
 
 pub(super) async fn app_user_id(platform: &RunningPlatform) -> String {

@@ -928,22 +928,13 @@ async fn a_run_owner_connection_is_shared_with_a_service_principal_in_the_portal
 
     // The service principal cannot see it until it is shared.
     let token = app_token(&platform).await;
-    let api_get = |id: String| {
-        let token = token.clone();
-        let url = format!(
-            "{}/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1",
-            platform.url()
-        );
-        async move {
-            padconnect_testkit::http()
-                .get(url)
-                .header(HOST, ENV_HOST)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
+    let api = Client::new(platform.url()).host(ENV_HOST).token(&token);
+    let api_get = async |id: String| {
+        api.get(&format!(
+            "/connectivity/connectors/shared_uiflow/connections/{id}?api-version=1"
+        ))
+        .await
+        .status
     };
     assert_eq!(api_get(run_owner.clone()).await, StatusCode::NOT_FOUND);
     let saved = admin
