@@ -3,31 +3,26 @@
 
 use padconnect_client::{Certificate, ClientCredential, Secret, TokenClient};
 use padconnect_platform::Platform;
-use reqwest::StatusCode;
+use padconnect_testkit::Client;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::support::*;
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
+pub use padconnect_testkit::Reply;
+
+/// `form` posted to the token endpoint at `url`.
+pub async fn post_form(url: &str, form: &(impl Serialize + ?Sized)) -> Reply {
+    token_reply(&Client::new(url), form).await
 }
 
-pub async fn post_form(url: &str, form: &[(&str, &str)]) -> Reply {
-    let response = padconnect_testkit::http()
-        .post(url)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    Reply {
-        status,
-        headers,
-        body: response.json().await.unwrap(),
-    }
+/// `form` posted by `client`, whose requests go to a token endpoint: every
+/// answer of the token service is JSON.
+async fn token_reply(client: &Client, form: &(impl Serialize + ?Sized)) -> Reply {
+    let reply = client.post_form("", form).await;
+    reply.json();
+    reply
 }
 
 fn token_url(base: &str, tenant: &str) -> String {
@@ -110,17 +105,14 @@ async fn a_secret_gets_an_app_token_shaped_like_entras() {
 #[tokio::test]
 async fn basic_auth_and_tenant_domains_work_too() {
     let (platform, _world) = start_identity(false).await;
-    let response = padconnect_testkit::http()
-        .post(token_url(&platform.url(), TENANT_DOMAIN))
+    let request = Client::new(token_url(&platform.url(), TENANT_DOMAIN))
+        .request(Method::POST, "")
         .basic_auth(SECRET_APP, Some(SECRET))
-        .form(&[("grant_type", "client_credentials"), ("scope", PP_SCOPE)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+        .form(&[("grant_type", "client_credentials"), ("scope", PP_SCOPE)]);
+    let reply = Reply::read(request).await;
+    assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["tid"],
+        claims(reply.json()["access_token"].as_str().unwrap())["tid"],
         TENANT_ID
     );
     platform.shutdown().await.unwrap();
@@ -364,15 +356,9 @@ async fn every_error_has_entras_code_and_status() {
         ]
         .map(|(k, v)| (k, v.to_owned()))
     };
-    let reply = padconnect_testkit::http()
-        .post(&url)
-        .form(&assertion(&forged))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
-    let body: Value = reply.json().await.unwrap();
-    assert_eq!(body["error_codes"][0], 700027);
+    let reply = post_form(&url, &assertion(&forged)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.body["error_codes"][0], 700027);
 
     // The right certificate's thumbprint on a signature by another key.
     let cert = Certificate::from_pem(world.cert_pem.as_bytes()).unwrap();
@@ -383,15 +369,7 @@ async fn every_error_has_entras_code_and_status() {
         "{}.{}.{}",
         genuine_parts[0], genuine_parts[1], forged_sig[2]
     );
-    let body: Value = padconnect_testkit::http()
-        .post(&url)
-        .form(&assertion(&spliced))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = post_form(&url, &assertion(&spliced)).await.body;
     assert_eq!(body["error_codes"][0], 700027);
     assert!(
         body["error_description"]
@@ -408,15 +386,7 @@ async fn every_error_has_entras_code_and_status() {
             true,
         )
         .unwrap();
-    let body: Value = padconnect_testkit::http()
-        .post(&url)
-        .form(&assertion(&wrong_audience))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = post_form(&url, &assertion(&wrong_audience)).await.body;
     assert_eq!(body["error_codes"][0], 700023);
     assert!(
         body["error_description"]
@@ -507,13 +477,8 @@ async fn scope_gets_a_token_taken_at(
     assert_eq!(reply.status, StatusCode::OK, "{scope}: {}", reply.body);
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&token)["aud"], aud);
-    let answered = padconnect_testkit::http()
-        .get(api)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answered.status(), StatusCode::OK, "{resource}");
+    let answered = Client::new(api).token(&token).get("").await;
+    assert_eq!(answered.status, StatusCode::OK, "{resource}");
 }
 
 #[tokio::test]
@@ -578,14 +543,13 @@ async fn people_get_delegated_tokens_with_their_password() {
 async fn discovery_documents_lead_back_to_the_platform() {
     let (platform, _world) = start_identity(false).await;
     let base = platform.url();
-    let v2: Value = reqwest::get(format!(
-        "{base}/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration"
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let client = Client::new(&base);
+    let discovery = client
+        .get(&format!(
+            "/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration"
+        ))
+        .await;
+    let v2 = discovery.json();
     assert_eq!(
         v2["token_endpoint"],
         format!("{base}/{TENANT_ID}/oauth2/v2.0/token")
@@ -603,19 +567,12 @@ async fn discovery_documents_lead_back_to_the_platform() {
         "private_key_jwt"
     );
 
-    let response = padconnect_testkit::http()
-        .get(format!(
-            "{base}/{TENANT_ID}/.well-known/openid-configuration"
-        ))
-        .header("host", "login.microsoftonline.com")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.headers()["cache-control"],
-        "max-age=86400, private"
-    );
-    let v1: Value = response.json().await.unwrap();
+    let response = Client::new(&base)
+        .host("login.microsoftonline.com")
+        .get(&format!("/{TENANT_ID}/.well-known/openid-configuration"))
+        .await;
+    assert_eq!(response.headers["cache-control"], "max-age=86400, private");
+    let v1 = response.json();
     assert_eq!(
         v1["issuer"],
         format!("https://sts.windows.net/{TENANT_ID}/")
@@ -625,23 +582,16 @@ async fn discovery_documents_lead_back_to_the_platform() {
         format!("http://login.microsoftonline.com/{TENANT_ID}/discovery/keys")
     );
 
-    let unknown = reqwest::get(format!(
-        "{base}/fabrikam.com/v2.0/.well-known/openid-configuration"
-    ))
-    .await
-    .unwrap();
-    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
-    let body: Value = unknown.json().await.unwrap();
-    assert_eq!(body["error"], "invalid_tenant");
+    let unknown = client
+        .get("/fabrikam.com/v2.0/.well-known/openid-configuration")
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.json()["error"], "invalid_tenant");
 
-    let instance: Value = reqwest::get(format!(
-        "{base}/common/discovery/instance?api-version=1.1&authorization_endpoint=x"
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let instance = client
+        .get("/common/discovery/instance?api-version=1.1&authorization_endpoint=x")
+        .await;
+    let instance = instance.json();
     assert_eq!(instance["api-version"], "1.1");
     assert_eq!(
         instance["metadata"][0]["aliases"][0],
@@ -656,13 +606,8 @@ async fn discovery_documents_lead_back_to_the_platform() {
         .to_owned();
     let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
     for path in ["discovery/v2.0/keys", "discovery/keys"] {
-        let jwks: Value = reqwest::get(format!("{base}/{TENANT_ID}/{path}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let key = jwks["keys"]
+        let jwks = client.get(&format!("/{TENANT_ID}/{path}")).await;
+        let key = jwks.json()["keys"]
             .as_array()
             .unwrap()
             .iter()
@@ -718,13 +663,10 @@ async fn keys_survive_restarts_and_rotation_keeps_old_tokens_valid() {
         jsonwebtoken::decode_header(&rotated).unwrap().kid.unwrap(),
         new_kid
     );
-    let jwks: Value = reqwest::get(format!("{}/{TENANT_ID}/discovery/v2.0/keys", again.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let kids: Vec<&str> = jwks["keys"]
+    let jwks = Client::new(again.url())
+        .get(&format!("/{TENANT_ID}/discovery/v2.0/keys"))
+        .await;
+    let kids: Vec<&str> = jwks.json()["keys"]
         .as_array()
         .unwrap()
         .iter()
@@ -786,20 +728,15 @@ async fn tls_serves_the_cloud_names_under_the_local_ca() {
     let env_host = format!(
         "https://37520647dbdf49faba016134c14680.c4.environment.api.powerplatform.com:{port}/healthz"
     );
+    let login = Client::with(http, format!("https://login.microsoftonline.com:{port}"));
+    assert_eq!(login.get(&env_host).await.status, StatusCode::OK);
+    let v2 = login
+        .get(&format!(
+            "/{TENANT_ID}/v2.0/.well-known/openid-configuration"
+        ))
+        .await;
     assert_eq!(
-        http.get(env_host).send().await.unwrap().status(),
-        StatusCode::OK
-    );
-    let v2: Value = http
-        .get(format!("https://login.microsoftonline.com:{port}/{TENANT_ID}/v2.0/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        v2["token_endpoint"],
+        v2.json()["token_endpoint"],
         format!("https://login.microsoftonline.com:{port}/{TENANT_ID}/oauth2/v2.0/token")
     );
     platform.shutdown().await.unwrap();
@@ -906,7 +843,11 @@ async fn a_secret_added_elsewhere_works_at_once() {
 /// A certificate's client assertion for the certificate app, posted to
 /// `url` with `host` as the `Host` header when one is given.
 async fn post_assertion(url: &str, host: Option<&str>, assertion: &str) -> Reply {
-    let mut request = padconnect_testkit::http().post(url).form(&[
+    let mut client = Client::new(url);
+    if let Some(host) = host {
+        client = client.host(host);
+    }
+    let form = [
         ("grant_type", "client_credentials"),
         ("client_id", CERT_APP),
         (
@@ -915,18 +856,8 @@ async fn post_assertion(url: &str, host: Option<&str>, assertion: &str) -> Reply
         ),
         ("client_assertion", assertion),
         ("scope", PP_SCOPE),
-    ]);
-    if let Some(host) = host {
-        request = request.header(reqwest::header::HOST, host);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    Reply {
-        status,
-        headers,
-        body: response.json().await.unwrap(),
-    }
+    ];
+    token_reply(&client, &form).await
 }
 
 /// A client assertion's audience is this platform's token endpoint: at the

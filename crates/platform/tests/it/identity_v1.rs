@@ -2,6 +2,7 @@
 //! ADAL-era modules that still call it expect: `resource` instead of
 //! `scope`, numbers written as strings, v1 errors.
 
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
 
 use crate::identity::{assert_aad_error, claims, post_form};
@@ -78,32 +79,22 @@ async fn v1_tokens_work_on_the_apis_they_name() {
     let url = v1_url(&platform.url(), TENANT_DOMAIN);
     let reply = post_form(&url, &script_form(SECRET, "https://api.powerplatform.com/")).await;
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
-    let connections = padconnect_testkit::http()
-        .get(format!(
-            "{}/environments/37520647-dbdf-49fa-ba01-6134c14680c4/connectivity/connections?api-version=1",
-            platform.url()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(connections.status(), StatusCode::OK);
+    let connections = Client::new(platform.url())
+        .token(&token)
+        .get("/environments/37520647-dbdf-49fa-ba01-6134c14680c4/connectivity/connections?api-version=1")
+        .await;
+    assert_eq!(connections.status, StatusCode::OK);
     let reply = post_form(
         &url,
         &script_form(SECRET, "https://contoso.crm.dynamics.com"),
     )
     .await;
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
-    let whoami = padconnect_testkit::http()
-        .get(format!(
-            "{}/orgs/contoso/api/data/v9.2/WhoAmI",
-            platform.url()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(whoami.status(), StatusCode::OK);
+    let whoami = Client::new(platform.url())
+        .token(&token)
+        .get("/orgs/contoso/api/data/v9.2/WhoAmI")
+        .await;
+    assert_eq!(whoami.status, StatusCode::OK);
     platform.shutdown().await.unwrap();
 }
 
@@ -190,39 +181,29 @@ async fn users_sign_in_on_v1_and_on_common() {
     assert_aad_error(&stranger, StatusCode::BAD_REQUEST, "invalid_grant", 50126);
 
     // ADAL asks the user's realm first: managed for a known domain.
-    let realm = |user: &str| {
-        padconnect_testkit::http()
-            .get(format!(
-                "{}/common/UserRealm/{user}?api-version=1.0",
-                platform.url()
-            ))
-            .send()
+    let client = Client::new(platform.url());
+    let realm = async |user: &str| {
+        client
+            .get(&format!("/common/UserRealm/{user}?api-version=1.0"))
+            .await
     };
-    let known: serde_json::Value = realm(USER).await.unwrap().json().await.unwrap();
-    assert_eq!(known["account_type"], "Managed");
-    assert_eq!(known["domain_name"], TENANT_DOMAIN);
-    let unknown: serde_json::Value = realm("x@fabrikam.example")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(unknown["account_type"], "Unknown");
+    let known = realm(USER).await;
+    assert_eq!(known.json()["account_type"], "Managed");
+    assert_eq!(known.json()["domain_name"], TENANT_DOMAIN);
+    let unknown = realm("x@fabrikam.example").await;
+    assert_eq!(unknown.json()["account_type"], "Unknown");
     platform.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn the_v1_discovery_document_names_the_v1_endpoint() {
     let (platform, _world) = start_identity(false).await;
-    let document: serde_json::Value = reqwest::get(format!(
-        "{}/{TENANT_DOMAIN}/.well-known/openid-configuration",
-        platform.url()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let discovery = Client::new(platform.url())
+        .get(&format!(
+            "/{TENANT_DOMAIN}/.well-known/openid-configuration"
+        ))
+        .await;
+    let document = discovery.json();
     let endpoint = document["token_endpoint"].as_str().unwrap();
     assert_eq!(endpoint, v1_url(&platform.url(), TENANT_ID));
     assert_eq!(

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use padconnect_platform::claims::AccessClaims;
 use padconnect_platform::{Platform, RunningPlatform};
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::support::*;
 
@@ -19,17 +19,13 @@ async fn token(platform: &RunningPlatform) -> String {
 
 /// What the connections API answers this token.
 async fn answer(platform: &RunningPlatform, token: &str) -> (StatusCode, String) {
-    let response = padconnect_testkit::http()
-        .get(format!(
-            "{}/environments/{ENVIRONMENT}/connectivity/connections?api-version=1",
-            platform.url()
+    let reply = Client::new(platform.url())
+        .token(token)
+        .get(&format!(
+            "/environments/{ENVIRONMENT}/connectivity/connections?api-version=1"
         ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.text().await.unwrap())
+        .await;
+    (reply.status, reply.text)
 }
 
 fn kid(token: &str) -> String {
@@ -43,16 +39,10 @@ fn claims_of(token: &str) -> AccessClaims {
 }
 
 async fn jwks(platform: &RunningPlatform) -> Vec<String> {
-    let keys: Value = reqwest::get(format!(
-        "{}/{TENANT_ID}/discovery/v2.0/keys",
-        platform.url()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    keys["keys"]
+    let keys = Client::new(platform.url())
+        .get(&format!("/{TENANT_ID}/discovery/v2.0/keys"))
+        .await;
+    keys.json()["keys"]
         .as_array()
         .unwrap()
         .iter()

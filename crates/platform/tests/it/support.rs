@@ -220,20 +220,16 @@ pub async fn user_token(platform: &RunningPlatform, scope: &str) -> String {
 /// An access token for `scope` as the secret app, from the token endpoint at
 /// `url` (`.../oauth2/v2.0/token`), through `http`.
 pub async fn secret_token(http: &reqwest::Client, url: &str, scope: &str) -> String {
-    let reply: serde_json::Value = http
-        .post(url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", SECRET_APP),
-            ("client_secret", SECRET),
-            ("scope", scope),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", SECRET_APP),
+        ("client_secret", SECRET),
+        ("scope", scope),
+    ];
+    let reply = padconnect_testkit::Client::with(http.clone(), url)
+        .post_form("", &form)
+        .await;
+    let reply = reply.json();
     match reply["access_token"].as_str() {
         Some(token) => token.to_owned(),
         None => panic!("no token from {url}: {reply}"),

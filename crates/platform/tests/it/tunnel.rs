@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use padconnect_client::{ClientCredential, Secret, TokenClient};
 use padconnect_platform::{Platform, RunningPlatform};
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
 use rustls::pki_types::ServerName;
 use serde_json::Value;
@@ -105,30 +106,20 @@ async fn tools_reach_the_cloud_names_through_the_proxy() {
         "https://api.powerplatform.com/.default",
     )
     .await;
-    let token = token.as_str();
     // The environment's own host, the seed's URL.
-    let list = http
-        .get(format!(
-            "https://{ENV_HOST}/connectivity/connections?api-version=1"
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(list.status(), StatusCode::OK);
+    let list = Client::with(http.clone(), format!("https://{ENV_HOST}"))
+        .token(&token)
+        .get("/connectivity/connections?api-version=1")
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
     // Absolute URLs name the cloud's host, so clients come back the same way.
-    let discovery: Value = http
-        .get(format!(
-            "https://{LOGIN}/{TENANT_ID}/v2.0/.well-known/openid-configuration"
+    let discovery = Client::with(http, format!("https://{LOGIN}"))
+        .get(&format!(
+            "/{TENANT_ID}/v2.0/.well-known/openid-configuration"
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
-        discovery["token_endpoint"],
+        discovery.json()["token_endpoint"],
         format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token")
     );
     platform.shutdown().await.unwrap();
@@ -143,28 +134,21 @@ async fn bap_and_dataverse_answer_under_the_clouds_names() {
     let http = proxied(&platform, &world);
     let token_url = format!("https://{LOGIN}/{TENANT_ID}/oauth2/v2.0/token");
     let bap = secret_token(&http, &token_url, "https://service.powerapps.com/.default").await;
-    let environment: Value = http
-        .get(format!(
-            "https://api.bap.microsoft.com/providers/Microsoft.BusinessAppPlatform/environments/{ENVIRONMENT}?api-version=2023-06-01"
+    let environment = Client::with(http.clone(), "https://api.bap.microsoft.com")
+        .token(&bap)
+        .get(&format!(
+            "/providers/Microsoft.BusinessAppPlatform/environments/{ENVIRONMENT}?api-version=2023-06-01"
         ))
-        .bearer_auth(&bap)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
-        environment["properties"]["linkedEnvironmentMetadata"]["instanceUrl"],
+        environment.json()["properties"]["linkedEnvironmentMetadata"]["instanceUrl"],
         "https://contoso.crm.dynamics.com/"
     );
-    let refused = http
-        .get("https://contoso.crm4.dynamics.com/api/data/v9.2/WhoAmI")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let challenge = refused.headers()["www-authenticate"].to_str().unwrap();
+    let refused = Client::with(http, "https://contoso.crm4.dynamics.com")
+        .get("/api/data/v9.2/WhoAmI")
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let challenge = refused.headers["www-authenticate"].to_str().unwrap();
     assert!(
         challenge.contains("resource_id=\"https://contoso.crm4.dynamics.com/\""),
         "{challenge}"
@@ -193,14 +177,13 @@ async fn each_cloud_splits_the_environment_label_its_own_way() {
     let one = format!(
         "https://37520647dbdf49faba016134c14680c.4.environment.{gov}/connectivity/connections?api-version=1"
     );
-    let answer = http.get(&one).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
+    let gov_client = Client::with(http, "").token(&token);
+    assert_eq!(gov_client.get(&one).await.status, StatusCode::OK);
     // The Terraform provider's two-character split, in the same cloud.
     let two = format!(
         "https://37520647dbdf49faba016134c14680.c4.environment.{gov}/connectivity/connections?api-version=1"
     );
-    let answer = http.get(&two).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(gov_client.get(&two).await.status, StatusCode::OK);
     platform.shutdown().await.unwrap();
 }
 
@@ -333,10 +316,8 @@ async fn other_hosts_ports_and_malformed_lines_are_refused_and_nothing_is_dialle
     let accepted = tokio::time::timeout(Duration::from_millis(300), bait.accept()).await;
     assert!(accepted.is_err(), "the platform dialled {bait_addr}");
     // The listener still answers.
-    let healthz = reqwest::get(format!("{}/healthz", platform.url()))
-        .await
-        .unwrap();
-    assert_eq!(healthz.status(), StatusCode::OK);
+    let healthz = Client::new(platform.url()).get("/healthz").await;
+    assert_eq!(healthz.status, StatusCode::OK);
     platform.shutdown().await.unwrap();
 }
 
@@ -491,21 +472,12 @@ async fn the_terraform_providers_connection_calls_work_under_the_clouds_names() 
     let one = format!(
         "https://{ENV_HOST}/connectivity/connectors/shared_uiflow/connections/{id}?{query}"
     );
+    let terraform = Client::with(http, "")
+        .token(&token)
+        .header("Content-Type", "application/json");
     let send = async |method: reqwest::Method, url: &str, body: Option<Value>| {
-        let mut request = http
-            .request(method, url)
-            .bearer_auth(&token)
-            .header("Content-Type", "application/json");
-        if let Some(body) = body {
-            request = request.body(body.to_string());
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
-        )
+        let reply = terraform.send(method, url, &[], body.as_ref()).await;
+        (reply.status, reply.body)
     };
     let values = serde_json::json!({
         "name": "azureRelay",
