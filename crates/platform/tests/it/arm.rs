@@ -1,6 +1,7 @@
 //! Azure Resource Manager, as far as `az login --service-principal` goes:
 //! the cloud's metadata, the world's subscriptions, the caller's tenant.
 
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -23,15 +24,8 @@ async fn arm_token(platform: &padconnect_platform::RunningPlatform) -> String {
 }
 
 async fn get(url: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut request = padconnect_testkit::http().get(url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    (
-        response.status(),
-        response.json().await.unwrap_or(Value::Null),
-    )
+    let reply = Client::new(url).maybe_token(token).get("").await;
+    (reply.status, reply.body)
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! URL: the admin scope for administrators and management apps, the user
 //! scope for members, BAP's errors for everyone else.
 
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -15,16 +16,8 @@ async fn app_token(platform: &padconnect_platform::RunningPlatform, app: &str) -
 }
 
 async fn get(url: &str, token: &str) -> (StatusCode, Value) {
-    let response = padconnect_testkit::http()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (
-        response.status(),
-        response.json().await.unwrap_or(Value::Null),
-    )
+    let reply = Client::new(url).token(token).get("").await;
+    (reply.status, reply.body)
 }
 
 fn environment_url(
@@ -113,23 +106,17 @@ async fn bap_refuses_what_is_not_addressed_to_it() {
         "https://api.powerplatform.com/.default",
     )
     .await;
-    let response = padconnect_testkit::http()
-        .get(&url)
-        .bearer_auth(&api)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let response = Client::new(&url).token(&api).get("").await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let challenge = response.headers["www-authenticate"].to_str().unwrap();
     assert!(
         challenge.contains("resource_id=\"https://service.powerapps.com/\""),
         "{challenge}"
     );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+    assert_eq!(
+        response.json()["error"]["code"],
+        "InvalidAuthenticationToken"
+    );
 
     let (status, unknown) = get(
         &format!(

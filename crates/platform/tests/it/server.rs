@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use padconnect_platform::Platform;
-use reqwest::StatusCode;
-use reqwest::header::HOST;
+use padconnect_testkit::{Client, Reply};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::support::{config, start_example};
@@ -17,14 +17,12 @@ async fn get(
     host: Option<&str>,
     path: &str,
 ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-    let mut request = padconnect_testkit::http().get(format!("{base}{path}"));
+    let mut client = Client::new(base);
     if let Some(host) = host {
-        request = request.header(HOST, host);
+        client = client.host(host);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    (status, headers, response.text().await.unwrap())
+    let reply = client.get(path).await;
+    (reply.status, reply.headers, reply.text)
 }
 
 fn json(body: &str) -> Value {
@@ -177,7 +175,6 @@ async fn bare_addresses_use_path_style_routes() {
 async fn oversized_bodies_get_413_in_each_surface_format() {
     let (platform, _dir) = start_example().await;
     let big = vec![b'x'; 1024 * 1024 + 1];
-    let client = padconnect_testkit::http();
     let cases = [
         (
             "login.microsoftonline.com",
@@ -191,15 +188,13 @@ async fn oversized_bodies_get_413_in_each_surface_format() {
         ("make.powerautomate.com", "/"),
     ];
     for (host, path) in cases {
-        let response = client
-            .post(format!("{}{path}", platform.url()))
-            .header(HOST, host)
-            .body(big.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{host}");
-        let body = response.text().await.unwrap();
+        let request = Client::new(platform.url())
+            .host(host)
+            .request(Method::POST, path)
+            .body(big.clone());
+        let response = Reply::read(request).await;
+        assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE, "{host}");
+        let body = response.text;
         assert!(
             body.contains("the limit is 1048576 bytes"),
             "{host}: {body}"
@@ -261,9 +256,7 @@ async fn data_files_are_the_owners_alone() {
     use std::os::unix::fs::PermissionsExt;
     let (platform, dir) = crate::support::start_example().await;
     // A write, so the WAL exists.
-    let _ = reqwest::get(format!("{}/healthz", platform.url()))
-        .await
-        .unwrap();
+    Client::new(platform.url()).get("/healthz").await;
     let mode = |name: &str| {
         std::fs::metadata(dir.path().join(name))
             .unwrap()
@@ -311,11 +304,9 @@ async fn half_sent_and_silent_connections_are_closed() {
     assert!(kept.read(&mut answer).await.unwrap() > 0);
     held.push(kept);
 
-    let healthz = reqwest::get(format!("{}/healthz", platform.url()))
-        .await
-        .unwrap();
+    let healthz = Client::new(platform.url()).get("/healthz").await;
     assert_eq!(
-        healthz.status(),
+        healthz.status,
         reqwest::StatusCode::OK,
         "answers while they are held"
     );
@@ -389,10 +380,8 @@ async fn a_body_that_never_finishes_gets_408_at_the_request_deadline() {
         assert!(text.starts_with("HTTP/1.1 408"), "{text}");
         assert!(text.contains(says), "{text}");
     }
-    let healthz = reqwest::get(format!("{}/healthz", platform.url()))
-        .await
-        .unwrap();
-    assert_eq!(healthz.status(), reqwest::StatusCode::OK);
+    let healthz = Client::new(platform.url()).get("/healthz").await;
+    assert_eq!(healthz.status, reqwest::StatusCode::OK);
     platform.shutdown().await.unwrap();
 }
 
@@ -437,23 +426,12 @@ async fn the_openapi_document_is_served_and_every_operation_in_it_is_routed() {
     // format: never the portal's HTML, never a route that does not exist.
     let operations = documented_operations(&document);
     assert!(operations.len() >= 30, "{}", operations.len());
+    let client = Client::new(&base);
     for (method, path) in operations {
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{path}{separator}api-version=1");
-        let response = padconnect_testkit::http()
-            .request(method.parse().unwrap(), url)
-            .header("content-type", "application/json")
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::UNAUTHORIZED,
-            "{method} {path}"
-        );
+        let response = bearerless(&client, &method, &path).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{method} {path}");
         assert!(
-            response.headers().contains_key("www-authenticate"),
+            response.headers.contains_key("www-authenticate"),
             "{method} {path}"
         );
     }
@@ -521,25 +499,28 @@ fn instantiated(document: &Value, template: &str) -> Result<String, String> {
     }
 }
 
+/// `method path?api-version=1` with a JSON body of `{}` and no token.
+async fn bearerless(client: &Client, method: &str, path: &str) -> Reply {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let request = client
+        .request(
+            method.parse().unwrap(),
+            &format!("{path}{separator}api-version=1"),
+        )
+        .header("content-type", "application/json")
+        .body("{}");
+    Reply::read(request).await
+}
+
 /// Whether a bearer-less request reaches a route: it is asked for a token
 /// (401 with a challenge), where a method or path with no route gets a 404
 /// or a 405.
-async fn routed(client: &reqwest::Client, base: &str, method: &str, path: &str) -> bool {
-    let separator = if path.contains('?') { '&' } else { '?' };
-    let response = client
-        .request(
-            method.parse().unwrap(),
-            format!("{base}{path}{separator}api-version=1"),
-        )
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    match response.status() {
+async fn routed(client: &Client, method: &str, path: &str) -> bool {
+    let response = bearerless(client, method, path).await;
+    match response.status {
         StatusCode::UNAUTHORIZED => {
             assert!(
-                response.headers().contains_key("www-authenticate"),
+                response.headers.contains_key("www-authenticate"),
                 "{method} {path}: a 401 without a challenge"
             );
             true
@@ -585,7 +566,7 @@ async fn every_route_served_is_in_the_openapi_document() {
     // the entity set (`{segment}`), so there the list says which of the
     // methods that reach them are served; beyond the entity set (actions,
     // functions, values) the probe tells routes apart too.
-    let client = padconnect_testkit::http();
+    let client = Client::new(&base);
     let mut paths: BTreeSet<&String> = listed.iter().map(|(_, path)| path).collect();
     paths.extend(documented.keys().map(|(_, path)| path));
     let mut problems = Vec::new();
@@ -602,7 +583,7 @@ async fn every_route_served_is_in_the_openapi_document() {
         };
         for method in METHODS {
             let key = (method.to_owned(), template.clone());
-            let is_routed = routed(&client, &base, method, &path).await;
+            let is_routed = routed(&client, method, &path).await;
             let is_documented = documented.contains_key(&key);
             let is_listed = listed.contains(&key);
             if is_listed && !is_routed {
