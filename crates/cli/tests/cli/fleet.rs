@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use padconnect_testkit::{Account, App, Environment, Group, Machine, Share, Tenant, World};
+use padconnect_testkit::{
+    Account, App, Client, Environment, Group, Machine, Reply, Share, Tenant, World,
+};
 use serde_json::{Value, json};
 
 use crate::support::{Server, padconnect, stderr, stdout};
@@ -175,23 +177,19 @@ fn dataverse(
         .unwrap();
     assert!(token.status.success(), "{}", stderr(&token));
     let token = stdout(&token).trim().to_owned();
-    let url = format!("{}/orgs/contoso/api/data/v9.2/{path}", server.url);
+    let dataverse = Client::new(format!("{}/orgs/contoso/api/data/v9.2", server.url)).token(&token);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut request = padconnect_testkit::http()
-            .request(method.parse().unwrap(), url)
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
+        let Reply {
+            status, text, body, ..
+        } = dataverse
+            .send(method.parse().unwrap(), path, &[], body.as_ref())
+            .await;
         assert!(status.is_success(), "{method} {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        body
     })
 }
 

@@ -80,8 +80,9 @@ impl Server {
         panic!("serve did not start listening: {}", seen.join("\n"));
     }
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        reqwest::get(format!("{}{path}", self.url)).await.unwrap()
+    /// `GET path` of the server.
+    pub async fn get(&self, path: &str) -> padconnect_testkit::Reply {
+        padconnect_testkit::Client::new(&self.url).get(path).await
     }
 
     /// SIGTERM, then the exit code.

@@ -252,15 +252,8 @@ fn keys_rotate_makes_a_new_key_and_keeps_the_old_one_published() {
         .unwrap();
     assert_eq!(kid(&after), new_kid);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let jwks: Value = rt.block_on(async {
-        server
-            .get(&format!("/{TENANT}/discovery/v2.0/keys"))
-            .await
-            .json()
-            .await
-            .unwrap()
-    });
-    let kids: Vec<&str> = jwks["keys"]
+    let jwks = rt.block_on(server.get(&format!("/{TENANT}/discovery/v2.0/keys")));
+    let kids: Vec<&str> = jwks.json()["keys"]
         .as_array()
         .unwrap()
         .iter()
