@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use padconnect_testkit::Client;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, HOST, LOCATION, SET_COOKIE};
 use serde_json::json;
@@ -77,14 +78,18 @@ async fn put(http: &reqwest::Client, url: &str, token: &str, id: &str) -> Result
     }
 }
 
+/// `server`'s connections API as the environment's host, with `token`.
+fn connections(http: &reqwest::Client, server: &Server, token: &str) -> Client {
+    Client::with(http.clone(), &server.url)
+        .host(ENV_HOST)
+        .token(token)
+}
+
 async fn status_of(http: &reqwest::Client, server: &Server, token: &str, id: &str) -> StatusCode {
-    http.get(format!("{}{}", server.url, connection_path(id)))
-        .header(HOST, ENV_HOST)
-        .bearer_auth(token)
-        .send()
+    connections(http, server, token)
+        .get(&connection_path(id))
         .await
-        .unwrap()
-        .status()
+        .status
 }
 
 /// Signs in to the portal of `form_from` and posts the form to `post_to`
@@ -246,14 +251,10 @@ async fn a_replica_killed_under_writes_loses_nothing_acknowledged_and_both_agree
         acked_b.len()
     );
     // A deletion on the survivor while A is down.
-    let gone = http
-        .delete(format!("{}{}", b.url, connection_path(&deleted)))
-        .header(HOST, ENV_HOST)
-        .bearer_auth(&token_from_a)
-        .send()
-        .await
-        .unwrap();
-    assert!(gone.status().is_success(), "{}", gone.status());
+    let gone = connections(&http, &b, &token_from_a)
+        .delete(&connection_path(&deleted))
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.status);
 
     // Restarted as an operator would: no world this time.
     let a = Replica {

@@ -190,12 +190,10 @@ async fn a_client_that_never_reads_is_closed_after_the_idle_timeout() {
     let platform = Platform::start(config).await.unwrap();
     let mut greedy = TcpStream::connect(platform.addr).await.unwrap();
     let one = b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    let size = reqwest::get(format!("http://{}/openapi.json", platform.addr))
+    let size = padconnect_testkit::Client::new(format!("http://{}", platform.addr))
+        .get("/openapi.json")
         .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
+        .text
         .len();
     let asked = (64 << 20) / size + 1;
     greedy.write_all(&one.repeat(asked)).await.unwrap();
