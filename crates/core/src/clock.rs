@@ -4,12 +4,14 @@
 //! Whatever waits on the platform's time (a desktop flow run's end, a
 //! lockout's, a token's expiry, a cached read's age) reads it from one
 //! [`Clock`], so a test passes a minute with [`TestClock::advance`] instead
-//! of sleeping one. The clock only moves forward: what it stamps keeps the
-//! order of events, and an [`Instant`] from it never goes back.
+//! of sleeping one. A test clock is the system's plus an offset that only
+//! grows: it never goes back further than the system's own clock does, and
+//! an [`Instant`] from it never goes back.
 //!
 //! What is timed against the network stays on the real time: socket and
-//! request timeouts (tokio's), and TLS certificates (peers check them
-//! against their own clocks).
+//! request timeouts (tokio's), the cache of outside issuers' keys, TLS
+//! certificates (peers check them against their own clocks), and the
+//! timestamp an error answer carries, like a log line's.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

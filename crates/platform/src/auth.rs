@@ -24,6 +24,29 @@ pub const POWER_PLATFORM_APP_ID: &str = "8578e004-a5c6-46e7-913e-12f58912df43";
 /// Clock skew tolerated on `nbf` and `exp`.
 pub const LEEWAY_SECS: u64 = 300;
 
+/// Why a token's times do not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lapse {
+    Expired,
+    NotYetValid,
+}
+
+/// Whether a token valid from `nbf` until `exp` holds at `now` (Unix
+/// seconds, on the platform's clock), allowing clocks [`LEEWAY_SECS`]
+/// apart: the one time rule of every token the platform takes (its own,
+/// client assertions, federated ones) and of its kept verifications.
+/// Floats, as some issuers (MSAL for Python) write fractions.
+pub fn check_times(exp: f64, nbf: Option<f64>, now: f64) -> Result<(), Lapse> {
+    let leeway = LEEWAY_SECS as f64;
+    if now > exp + leeway {
+        return Err(Lapse::Expired);
+    }
+    if nbf.is_some_and(|nbf| now < nbf - leeway) {
+        return Err(Lapse::NotYetValid);
+    }
+    Ok(())
+}
+
 /// `https://sts.windows.net/{tid}/`.
 pub fn issuer(tenant: Uuid) -> String {
     format!("https://sts.windows.net/{tenant}/")
@@ -288,7 +311,7 @@ async fn verify_token(
     let now = state.store.now().unix_seconds();
     // A kept verification holds only while its key is still published (a
     // revoked key's tokens fail as soon as this replica knows of it).
-    if let Some((claims, kid)) = state.verified.get(token, now, LEEWAY_SECS as i64)
+    if let Some((claims, kid)) = state.verified.get(token, now)
         && state.signing.is_published(&kid)
     {
         return Ok(claims);
@@ -342,14 +365,12 @@ async fn verify_signed(
             jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthFailure::BadSignature,
             _ => AuthFailure::Malformed,
         })?;
-    // As jsonwebtoken would with `leeway`: clocks a few minutes apart agree.
-    let leeway = LEEWAY_SECS as i64;
-    if claims.exp < now - leeway {
-        return Err(AuthFailure::Expired);
-    }
-    if claims.nbf > now + leeway {
-        return Err(AuthFailure::NotYetValid);
-    }
+    check_times(claims.exp as f64, Some(claims.nbf as f64), now as f64).map_err(
+        |lapse| match lapse {
+            Lapse::Expired => AuthFailure::Expired,
+            Lapse::NotYetValid => AuthFailure::NotYetValid,
+        },
+    )?;
     // A retired key signs nothing new: its tokens are those issued before it
     // retired (another replica may sign a little longer, SIGNING_GRACE_SECS),
     // and none outlives the platform's own lifetime, so even a leaked key's

@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 
 use aws_lc_rs::digest::{SHA256, digest};
 
+use crate::auth::check_times;
 use crate::claims::AccessClaims;
 
 /// Past this many distinct tokens the cache is cleared.
@@ -47,13 +48,14 @@ fn key(token: &str) -> [u8; 32] {
 }
 
 impl VerifiedTokens {
-    /// The claims of a token verified before, if it is still within
-    /// `exp + leeway` and past `nbf - leeway` at `now` (Unix seconds).
-    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Verified> {
+    /// The claims of a token verified before, if its times still hold at
+    /// `now` (Unix seconds; [`check_times`]).
+    pub fn get(&self, token: &str, now: i64) -> Option<Verified> {
         let key = key(token);
         let entries = self.entries.lock();
         let (claims, kid) = entries.get(&key)?;
-        (claims.nbf - leeway <= now && now < claims.exp + leeway)
+        check_times(claims.exp as f64, Some(claims.nbf as f64), now as f64)
+            .is_ok()
             .then(|| (claims.clone(), kid.clone()))
     }
 

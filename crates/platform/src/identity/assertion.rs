@@ -52,7 +52,7 @@ use serde_json::Value;
 
 use super::AadError;
 use super::grant::{Endpoint, TokenRequest};
-use crate::auth::LEEWAY_SECS;
+use crate::auth::{LEEWAY_SECS, check_times};
 use crate::state::AppState;
 use padconnect_domain::assertions;
 use padconnect_domain::encoding::hex;
@@ -248,8 +248,7 @@ async fn verify_certificate(
         .exp
         .ok_or_else(|| invalid("Client assertion has no exp claim."))?;
     let now = state.store.now().unix_seconds() as f64;
-    let leeway = LEEWAY_SECS as f64;
-    if exp + leeway < now || claims.nbf.is_some_and(|nbf| nbf - leeway > now) {
+    if check_times(exp, claims.nbf, now).is_err() {
         return Err(AadError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

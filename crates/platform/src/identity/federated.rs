@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AadError;
 use super::assertion::{Audience, invalid, malformed, read_header};
-use crate::auth::LEEWAY_SECS;
+use crate::auth::check_times;
 use crate::oidc::OidcError;
 use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
 use crate::state::AppState;
@@ -68,6 +68,7 @@ struct ExternalClaims {
     /// NumericDates, read as floats as some issuers write them.
     iat: Option<f64>,
     exp: f64,
+    nbf: Option<f64>,
 }
 
 /// The longest lifetime (`exp` - `iat`) Entra takes of an external token:
@@ -133,14 +134,20 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
     }
     let key = issuer_key(state, issuer, header.kid.as_deref()).await?;
     let mut validation = Validation::new(header.alg);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
+    // The times are checked below, on the platform's clock: jsonwebtoken
+    // reads the system's.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
     validation.validate_aud = false; // matched below against the credentials
     validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     let claims = jsonwebtoken::decode::<ExternalClaims>(jwt, &key.decoding, &validation)
         .map_err(|e| rejection(e.kind()))?
         .claims;
+    let now = state.store.now().unix_seconds() as f64;
+    if check_times(claims.exp, claims.nbf, now).is_err() {
+        return Err(out_of_time());
+    }
     let issued_at = claims.iat.unwrap_or(0.0);
     if claims.exp - issued_at > MAX_EXTERNAL_LIFETIME_SECS {
         return Err(AadError::new(
@@ -260,17 +267,21 @@ fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> AadError {
         Json(error) => malformed(format!(
             "JWT token is invalid or malformed. The client assertion's claims cannot be read: {error}."
         )),
-        ExpiredSignature | ImmatureSignature => AadError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_client",
-            700024,
-            "Client assertion is not within its valid time range.",
-        ),
+        ExpiredSignature | ImmatureSignature => out_of_time(),
         MissingRequiredClaim(claim) => {
             invalid(format!("The client assertion has no {claim} claim."))
         }
         _ => invalid("The client assertion failed signature validation."),
     }
+}
+
+fn out_of_time() -> AadError {
+    AadError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_client",
+        700024,
+        "Client assertion is not within its valid time range.",
+    )
 }
 
 fn no_match(code: u32, message: String) -> AadError {

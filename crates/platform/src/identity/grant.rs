@@ -71,7 +71,7 @@ pub struct Issued {
 
 pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<Issued, AadError> {
     let grant_type = request.required("grant_type")?;
-    let claims = match grant_type {
+    let grant = match grant_type {
         "client_credentials" => client_credentials(state, request).await?,
         "password" => password(state, request).await?,
         other => {
@@ -85,6 +85,7 @@ pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<Issued, A
             ));
         }
     };
+    let claims = claims(state.store.now(), &request.tenant, grant);
     Ok(Issued {
         access_token: state.signing.sign(&claims),
         not_before: claims.nbf,
@@ -93,25 +94,20 @@ pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<Issued, A
     })
 }
 
-async fn client_credentials(
-    state: &AppState,
-    request: &TokenRequest,
-) -> Result<AccessClaims, AadError> {
+async fn client_credentials(state: &AppState, request: &TokenRequest) -> Result<Grant, AadError> {
     let app = client(state, request).await?;
     let asked = requested_resource(request)?;
     let acr = authenticate(state, request, &app, true).await?;
     let resource = resource_of(state, &request.tenant, asked, ScopeRule::DefaultOnly).await?;
-    Ok(claims(
-        state.store.now(),
-        &request.tenant,
-        &app,
+    Ok(Grant {
+        subject: Subject::App(app.object_id),
+        app,
         acr,
-        resource.audience,
-        Subject::App(app.object_id),
-    ))
+        audience: resource.audience,
+    })
 }
 
-async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClaims, AadError> {
+async fn password(state: &AppState, request: &TokenRequest) -> Result<Grant, AadError> {
     let app = client(state, request).await?;
     let username = request.required("username")?;
     let password = request.required("password")?;
@@ -146,14 +142,12 @@ async fn password(state: &AppState, request: &TokenRequest) -> Result<AccessClai
         name: user.display_name,
         scp: resource.scp,
     };
-    Ok(claims(
-        state.store.now(),
-        &request.tenant,
-        &app,
+    Ok(Grant {
+        app,
         acr,
-        resource.audience,
+        audience: resource.audience,
         subject,
-    ))
+    })
 }
 
 /// The app named by `client_id` in the tenant.
@@ -466,6 +460,15 @@ async fn audience_of(
     }
 }
 
+/// What a grant established: the token's claims but for its times.
+struct Grant {
+    app: App,
+    /// How the app authenticated (`appidacr`).
+    acr: &'static str,
+    audience: String,
+    subject: Subject,
+}
+
 enum Subject {
     App(Uuid),
     User {
@@ -480,14 +483,13 @@ enum Subject {
     clippy::expect_used,
     reason = "the system random source failing leaves nothing safe to do; std panics there too"
 )]
-fn claims(
-    now: Timestamp,
-    tenant: &Tenant,
-    app: &App,
-    acr: &str,
-    audience: String,
-    subject: Subject,
-) -> AccessClaims {
+fn claims(now: Timestamp, tenant: &Tenant, grant: Grant) -> AccessClaims {
+    let Grant {
+        app,
+        acr,
+        audience,
+        subject,
+    } = grant;
     let now = now.unix_seconds();
     let iss = issuer(tenant.id);
     let mut uti = [0u8; 16];

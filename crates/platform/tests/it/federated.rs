@@ -311,6 +311,36 @@ async fn an_external_token_lives_at_most_a_day_and_an_hour() {
     platform.shutdown().await.unwrap();
 }
 
+/// An assertion's times are read on the platform's clock, as its own
+/// tokens' are: an hour on, an outside token of five minutes has lapsed,
+/// and one the platform mints then is good.
+#[tokio::test]
+async fn a_federated_tokens_times_are_read_on_the_platforms_clock() {
+    let issuer = start_issuer(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&dir.path().join("data"));
+    config.world = Some(world(dir.path(), &[&issuer.url, PLATFORM_ISSUER]));
+    let time = TestClock::new();
+    let platform = Platform::start_on(config, time.clock()).await.unwrap();
+    let base = platform.url();
+    let outside = issuer.token(SUBJECT, 300, KID);
+    let reply = sign_in(&base, &outside).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    time.advance(std::time::Duration::from_secs(3_600));
+    let lapsed = sign_in(&base, &outside).await;
+    assert_aad_error(&lapsed, StatusCode::BAD_REQUEST, "invalid_client", 700024);
+    let own = padconnect_platform::mint_federated_token(
+        &platform.state().signing,
+        SUBJECT,
+        "api://AzureADTokenExchange",
+        300,
+    );
+    let reply = sign_in(&base, &own).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    platform.shutdown().await.unwrap();
+}
+
 /// A `kid` that is not a string is a malformed header (RFC 7515 section
 /// 4.1.4), said so rather than "not a well-formed JWT"; a `kid` that names
 /// none of the platform issuer's keys gets Entra's AADSTS7000272 too.
