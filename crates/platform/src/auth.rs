@@ -410,6 +410,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tokens_times_hold_within_five_minutes_of_skew() {
+        let (nbf, exp) = (1_000.0, 4_600.0);
+        for (now, expected) in [
+            (2_000.0, Ok(())),
+            (exp + 300.0, Ok(())),
+            (exp + 300.5, Err(Lapse::Expired)),
+            (nbf - 300.0, Ok(())),
+            (nbf - 300.5, Err(Lapse::NotYetValid)),
+        ] {
+            assert_eq!(check_times(exp, Some(nbf), now), expected, "at {now}");
+        }
+        assert_eq!(
+            check_times(exp, None, 0.0),
+            Ok(()),
+            "no nbf: valid from the start"
+        );
+    }
+
+    #[test]
     fn dataverse_resources_name_their_org() {
         for (resource, org) in [
             ("https://contoso.crm.dynamics.com", Some("contoso")),
