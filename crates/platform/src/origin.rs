@@ -16,6 +16,12 @@ pub struct RequestOrigin {
 }
 
 impl RequestOrigin {
+    /// The origin dispatch put on the request: every surface's request has
+    /// one, so `None` is the platform's own fault (a route outside dispatch).
+    pub fn of(parts: &axum::http::request::Parts) -> Option<Self> {
+        parts.extensions.get::<Self>().cloned()
+    }
+
     /// `path` (starting with `/`) made absolute under this origin.
     pub fn url(&self, path: &str) -> String {
         format!(

@@ -286,6 +286,12 @@ impl ApiError {
         )
     }
 
+    /// A request that reached an API without its origin: not routed by
+    /// dispatch.
+    pub fn unrouted() -> Self {
+        Self::internal("no request origin: not routed by dispatch".into())
+    }
+
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "Power Platform API request failed");
         Self::unexpected()

@@ -9,11 +9,10 @@
 //! "The service principal with id '...' for application ... does not have
 //! permission to access the path '...' in tenant ...").
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, Uri, header};
 use padconnect_core::{Cloud, EnvironmentId};
 use serde_json::{Value, json};
 
@@ -39,48 +38,61 @@ enum Scope {
 /// environment has none of.
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    axum::Extension(origin): axum::Extension<RequestOrigin>,
-    uri: Uri,
+    request: BapRequest,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = scope_of(&uri);
-    let caller = caller(&state, &query, &headers).await?;
-    let admin = is_admin(&state.store, &caller).await?;
-    if scope == Scope::Admin && !admin {
-        return Err(forbidden(&caller, &origin, &uri));
+    let caller = &request.caller;
+    let admin = is_admin(&state.store, caller).await?;
+    if request.scope == Scope::Admin && !admin {
+        return Err(forbidden(&request));
     }
     let mut value = Vec::new();
     for environment in state.store.environments(caller.tenant_id).await? {
-        if admin || is_member(&state, &caller, &environment).await? {
-            value.push(body(&environment, &origin, scope));
+        if admin || is_member(&state, caller, &environment).await? {
+            value.push(body(&environment, &request.origin, request.scope));
         }
     }
     Ok(Json(json!({ "value": value })))
 }
 
-fn scope_of(uri: &Uri) -> Scope {
-    match uri.path().contains("/scopes/admin/") {
-        true => Scope::Admin,
-        false => Scope::Member,
-    }
+/// What every BAP request carries: an `api-version` and a token for BAP
+/// (checked in that order), the scope its path names, and where it was
+/// sent (for a 403's path).
+pub struct BapRequest {
+    caller: Caller,
+    scope: Scope,
+    origin: RequestOrigin,
+    uri: Uri,
 }
 
-/// The caller of a BAP request: an `api-version`, and a token for BAP.
-async fn caller(
-    state: &AppState,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-) -> Result<Caller, ApiError> {
-    if !query.contains_key("api-version") {
-        return Err(ApiError::missing_api_version());
+impl FromRequestParts<AppState> for BapRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let has_version = parts.uri.query().is_some_and(|query| {
+            url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "api-version")
+        });
+        if !has_version {
+            return Err(ApiError::missing_api_version());
+        }
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
+        let caller = verify_bearer(&Verifier::from_ref(state), authorization, Audience::Bap)
+            .await
+            .map_err(|failure| ApiError::unauthorized_for(&failure, Audience::Bap))?;
+        let origin = RequestOrigin::of(parts).ok_or_else(ApiError::unrouted)?;
+        let scope = match parts.uri.path().contains("/scopes/admin/") {
+            true => Scope::Admin,
+            false => Scope::Member,
+        };
+        Ok(Self {
+            caller,
+            scope,
+            origin,
+            uri: parts.uri.clone(),
+        })
     }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok());
-    verify_bearer(&Verifier::from_ref(state), authorization, Audience::Bap)
-        .await
-        .map_err(|failure| ApiError::unauthorized_for(&failure, Audience::Bap))
 }
 
 /// Both views: the admin scope answers administrators and management apps,
@@ -88,13 +100,9 @@ async fn caller(
 pub async fn environment(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    axum::Extension(origin): axum::Extension<RequestOrigin>,
-    uri: Uri,
+    request: BapRequest,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = scope_of(&uri);
-    let caller = caller(&state, &query, &headers).await?;
+    let caller = &request.caller;
     let missing = || ApiError::environment_not_found(&id);
     let env_id: EnvironmentId = id.parse().map_err(|_| missing())?;
     let environment = state
@@ -104,12 +112,12 @@ pub async fn environment(
         // Another tenant's environment does not exist for this caller.
         .filter(|env| env.tenant_id == caller.tenant_id)
         .ok_or_else(missing)?;
-    let allowed = is_admin(&state.store, &caller).await?
-        || (scope == Scope::Member && is_member(&state, &caller, &environment).await?);
+    let allowed = is_admin(&state.store, caller).await?
+        || (request.scope == Scope::Member && is_member(&state, caller, &environment).await?);
     if !allowed {
-        return Err(forbidden(&caller, &origin, &uri));
+        return Err(forbidden(&request));
     }
-    Ok(Json(body(&environment, &origin, scope)))
+    Ok(Json(body(&environment, &request.origin, request.scope)))
 }
 
 async fn is_member(
@@ -122,7 +130,14 @@ async fn is_member(
     Ok(user.is_some_and(|u| !u.isdisabled))
 }
 
-fn forbidden(caller: &Caller, origin: &RequestOrigin, uri: &Uri) -> ApiError {
+/// BAP's 403, naming the caller and the path it asked for.
+fn forbidden(request: &BapRequest) -> ApiError {
+    let BapRequest {
+        caller,
+        origin,
+        uri,
+        ..
+    } = request;
     let path = origin.url(&uri.to_string());
     let who = match &caller.kind {
         CallerKind::ServicePrincipal => format!(

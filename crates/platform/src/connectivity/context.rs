@@ -69,13 +69,7 @@ where
             return Err(ApiError::environment_not_ready(&shown, caller.tenant_id));
         }
         check_filter(&query, &environment.id)?;
-        let origin = parts
-            .extensions
-            .get::<RequestOrigin>()
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::internal("no request origin: not routed by dispatch".into())
-            })?;
+        let origin = RequestOrigin::of(parts).ok_or_else(ApiError::unrouted)?;
         Ok(Self {
             caller,
             environment,

@@ -51,15 +51,11 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 pub fn origin(parts: &Parts) -> RequestOrigin {
-    parts
-        .extensions
-        .get::<RequestOrigin>()
-        .cloned()
-        .unwrap_or_else(|| RequestOrigin {
-            scheme: "http",
-            authority: String::new(),
-            prefix: String::new(),
-        })
+    RequestOrigin::of(parts).unwrap_or_else(|| RequestOrigin {
+        scheme: "http",
+        authority: String::new(),
+        prefix: String::new(),
+    })
 }
 
 /// Why the form refused: the store failed, the account is locked, or the
