@@ -9,7 +9,7 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use padconnect_platform::Platform;
+use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_testkit::{App, Federated, Tenant, World};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -99,6 +99,18 @@ fn world(dir: &std::path::Path, issuers: &[&str]) -> std::path::PathBuf {
     World::new()
         .tenant(Tenant::new(TENANT_ID, TENANT_DOMAIN).app(app))
         .write_to(dir)
+}
+
+/// A token the platform's own issuer mints now signs the app in.
+async fn own_token_signs_in(platform: &RunningPlatform) {
+    let own = padconnect_platform::mint_federated_token(
+        &platform.state().signing,
+        SUBJECT,
+        "api://AzureADTokenExchange",
+        300,
+    );
+    let reply = sign_in(&platform.url(), &own).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }
 
 async fn sign_in(base: &str, assertion: &str) -> Reply {
@@ -330,14 +342,7 @@ async fn a_federated_tokens_times_are_read_on_the_platforms_clock() {
     time.advance(std::time::Duration::from_secs(3_600));
     let lapsed = sign_in(&base, &outside).await;
     assert_aad_error(&lapsed, StatusCode::BAD_REQUEST, "invalid_client", 700024);
-    let own = padconnect_platform::mint_federated_token(
-        &platform.state().signing,
-        SUBJECT,
-        "api://AzureADTokenExchange",
-        300,
-    );
-    let reply = sign_in(&base, &own).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    own_token_signs_in(&platform).await;
     platform.shutdown().await.unwrap();
 }
 
@@ -383,13 +388,6 @@ async fn a_federated_tokens_kid_gets_an_answer_that_names_the_problem() {
     );
 
     // The platform's own token still signs the app in.
-    let own = padconnect_platform::mint_federated_token(
-        &platform.state().signing,
-        SUBJECT,
-        "api://AzureADTokenExchange",
-        300,
-    );
-    let reply = sign_in(&base, &own).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    own_token_signs_in(&platform).await;
     platform.shutdown().await.unwrap();
 }
