@@ -31,6 +31,16 @@ pub enum Lapse {
     NotYetValid,
 }
 
+/// jsonwebtoken's checks for `alg`, without its time checks: it reads the
+/// system's time, and every token's times are checked by [`check_times`]
+/// on the platform's clock.
+pub fn untimed_validation(alg: Algorithm) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation
+}
+
 /// Whether a token valid from `nbf` until `exp` holds at `now` (Unix
 /// seconds, on the platform's clock), allowing clocks [`LEEWAY_SECS`]
 /// apart: the one time rule of every token the platform takes (its own,
@@ -351,11 +361,7 @@ async fn verify_signed(
         .find(&kid)
         .await
         .ok_or_else(|| AuthFailure::UnknownKey(shown_header_value(&kid)))?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    // The times are checked below, on the platform's clock: jsonwebtoken
-    // reads the system's.
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
+    let mut validation = untimed_validation(Algorithm::RS256);
     validation.validate_aud = false; // each API checks its own audience
     validation.required_spec_claims =
         HashSet::from(["exp".into(), "nbf".into(), "iss".into(), "aud".into()]);

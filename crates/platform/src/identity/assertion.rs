@@ -45,14 +45,14 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Header};
 use padconnect_core::Cloud;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AadError;
 use super::grant::{Endpoint, TokenRequest};
-use crate::auth::{LEEWAY_SECS, check_times};
+use crate::auth::{LEEWAY_SECS, check_times, untimed_validation};
 use crate::state::AppState;
 use padconnect_domain::assertions;
 use padconnect_domain::encoding::hex;
@@ -231,10 +231,7 @@ async fn verify_certificate(
         .map_err(|_| AadError::internal("a registered certificate holds no RSA key".into()))?;
 
     let client_id = app.client_id.to_string();
-    let mut validation = Validation::new(header.alg);
-    // Times are checked below: MSAL for Python writes them with fractions.
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
+    let mut validation = untimed_validation(header.alg);
     // The audience is checked below, against the platform's own endpoints.
     validation.validate_aud = false;
     validation.set_issuer(&[&client_id]);

@@ -47,13 +47,13 @@
 //! tokens: their issuer and audience are no API's.
 
 use axum::http::StatusCode;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use padconnect_core::federation::PLATFORM_ISSUER;
 use serde::{Deserialize, Serialize};
 
 use super::AadError;
 use super::assertion::{Audience, invalid, malformed, read_header};
-use crate::auth::check_times;
+use crate::auth::{check_times, untimed_validation};
 use crate::oidc::OidcError;
 use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
 use crate::state::AppState;
@@ -133,11 +133,7 @@ pub async fn verify(state: &AppState, app: &App, jwt: &str, issuer: &str) -> Res
         )));
     }
     let key = issuer_key(state, issuer, header.kid.as_deref()).await?;
-    let mut validation = Validation::new(header.alg);
-    // The times are checked below, on the platform's clock: jsonwebtoken
-    // reads the system's.
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
+    let mut validation = untimed_validation(header.alg);
     validation.validate_aud = false; // matched below against the credentials
     validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
@@ -267,7 +263,6 @@ fn rejection(kind: &jsonwebtoken::errors::ErrorKind) -> AadError {
         Json(error) => malformed(format!(
             "JWT token is invalid or malformed. The client assertion's claims cannot be read: {error}."
         )),
-        ExpiredSignature | ImmatureSignature => out_of_time(),
         MissingRequiredClaim(claim) => {
             invalid(format!("The client assertion has no {claim} claim."))
         }
