@@ -47,8 +47,8 @@ pub use http::{builder as http_builder, http};
 
 use padconnect_domain::world::spec::{
     AccountSpec, AppSpec, CredentialSpec, EnvironmentSpec, FederatedCredentialSpec,
-    GroupMachineSpec, MachineGroupSpec, MachineSpec, SecretSpec, ShareSpec, StandaloneMachineSpec,
-    SubscriptionSpec, TenantSpec, UserSpec, WorldSpec,
+    GroupMachineSpec, MachineGroupSpec, MachineSpec, MachineTraits, SecretSpec, ShareSpec,
+    StandaloneMachineSpec, SubscriptionSpec, TenantSpec, UnknownKeys, UserSpec, WorldSpec,
 };
 
 /// The setters a group's machine and a standalone machine share: their
@@ -59,31 +59,31 @@ macro_rules! machine_setters {
     () => {
         /// One of `accounts`.
         pub fn account(mut self, account: Account) -> Self {
-            self.spec.accounts.push(account.spec);
+            self.spec.traits.accounts.push(account.spec);
             self
         }
 
         /// `online = false`.
         pub fn offline(mut self) -> Self {
-            self.spec.online = false;
+            self.spec.traits.online = false;
             self
         }
 
         /// `run_seconds`.
         pub fn run_seconds(mut self, seconds: u64) -> Self {
-            self.spec.run_seconds = Some(seconds);
+            self.spec.traits.run_seconds = Some(seconds);
             self
         }
 
         /// `fail_with`: the run-time error code every run on it fails with.
         pub fn fail_with(mut self, code: impl Into<String>) -> Self {
-            self.spec.fail_with = Some(code.into());
+            self.spec.traits.fail_with = Some(code.into());
             self
         }
 
         /// `lockout_threshold`.
         pub fn lockout_threshold(mut self, bad_sign_ins: u32) -> Self {
-            self.spec.lockout_threshold = Some(bad_sign_ins);
+            self.spec.traits.lockout_threshold = Some(bad_sign_ins);
             self
         }
     };
@@ -409,11 +409,8 @@ impl Machine {
         Self {
             spec: GroupMachineSpec {
                 name: name.into(),
-                accounts: Vec::new(),
-                online: true,
-                run_seconds: None,
-                fail_with: None,
-                lockout_threshold: None,
+                traits: MachineTraits::default(),
+                unknown: UnknownKeys::new(),
             },
         }
     }
@@ -421,13 +418,7 @@ impl Machine {
     machine_setters!();
 
     fn into_spec(self) -> MachineSpec {
-        let s = &self.spec;
-        let plain = s.accounts.is_empty()
-            && s.online
-            && s.run_seconds.is_none()
-            && s.fail_with.is_none()
-            && s.lockout_threshold.is_none();
-        match plain {
+        match self.spec.traits.is_default() {
             true => MachineSpec::Name(self.spec.name),
             false => MachineSpec::Table(self.spec),
         }
@@ -483,12 +474,9 @@ impl StandaloneMachine {
                 group_id: None,
                 owner: owner.into(),
                 description: String::new(),
-                accounts: Vec::new(),
-                online: true,
-                run_seconds: None,
-                fail_with: None,
-                lockout_threshold: None,
                 shared_with: Vec::new(),
+                traits: MachineTraits::default(),
+                unknown: UnknownKeys::new(),
             },
         }
     }

@@ -16,12 +16,7 @@ use padconnect_store::{Credential, RecordRef, Store, StoreError, SystemUser};
 
 /// powerapps-docs `reference/entities/credential.md`: `name` String,
 /// MaxLength 100, ApplicationRequired.
-pub const CREDENTIAL_NAME: TextColumn = TextColumn {
-    entity: "credential",
-    field: "name",
-    max: 100,
-    required: true,
-};
+pub const CREDENTIAL_NAME: TextColumn = TextColumn::required("credential", "name", 100);
 
 /// The credential `id` of the writer's environment, if `user` may use it:
 /// it owns it, or it was shared with at least the read right that the

@@ -20,35 +20,33 @@ pub struct TextColumn {
     pub required: bool,
 }
 
-pub const GROUP_NAME: TextColumn = TextColumn {
-    entity: "flowmachinegroup",
-    field: "name",
-    max: 100,
-    required: true,
-};
-
-pub const GROUP_DESCRIPTION: TextColumn = TextColumn {
-    entity: "flowmachinegroup",
-    field: "description",
-    max: 2000,
-    required: false,
-};
-
-pub const MACHINE_NAME: TextColumn = TextColumn {
-    entity: "flowmachine",
-    field: "name",
-    max: 100,
-    required: true,
-};
-
-pub const MACHINE_DESCRIPTION: TextColumn = TextColumn {
-    entity: "flowmachine",
-    field: "description",
-    max: 2000,
-    required: false,
-};
+pub const GROUP_NAME: TextColumn = TextColumn::required("flowmachinegroup", "name", 100);
+pub const GROUP_DESCRIPTION: TextColumn =
+    TextColumn::optional("flowmachinegroup", "description", 2000);
+pub const MACHINE_NAME: TextColumn = TextColumn::required("flowmachine", "name", 100);
+pub const MACHINE_DESCRIPTION: TextColumn =
+    TextColumn::optional("flowmachine", "description", 2000);
 
 impl TextColumn {
+    /// A column Dataverse marks ApplicationRequired: blank is refused.
+    pub const fn required(entity: &'static str, field: &'static str, max: usize) -> Self {
+        Self {
+            entity,
+            field,
+            max,
+            required: true,
+        }
+    }
+
+    /// A column that may be left blank.
+    pub const fn optional(entity: &'static str, field: &'static str, max: usize) -> Self {
+        let column = Self::required(entity, field, max);
+        Self {
+            required: false,
+            ..column
+        }
+    }
+
     /// The value as it is kept: trimmed, and within the column's rules.
     pub fn check(&self, value: &str) -> Result<String, Invalid> {
         let value = value.trim();

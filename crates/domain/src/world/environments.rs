@@ -176,17 +176,14 @@ impl Checker<'_> {
                         let name = self.machine_name(&field, name, machine_names);
                         (name, Vec::new(), MachineRuntime::default())
                     }
-                    MachineSpec::Table(m) => (
-                        self.machine_name(&format!("{field}.name"), &m.name, machine_names),
-                        self.accounts(&field, &m.accounts),
-                        self.runtime(
-                            &field,
-                            m.online,
-                            m.run_seconds,
-                            m.fail_with.as_deref(),
-                            m.lockout_threshold,
-                        ),
-                    ),
+                    MachineSpec::Table(m) => {
+                        self.unknown_keys(&field, &m.unknown);
+                        (
+                            self.machine_name(&format!("{field}.name"), &m.name, machine_names),
+                            self.accounts(&field, &m.traits.accounts),
+                            self.runtime(&field, &m.traits),
+                        )
+                    }
                 };
                 let name = name?;
                 let id = derived_id(&["flowmachine", &env?.to_string(), &name]);
@@ -224,6 +221,7 @@ impl Checker<'_> {
         members: &EnvironmentMembers,
         machine_names: &mut BTreeMap<String, String>,
     ) -> Option<WorldGroup> {
+        self.unknown_keys(path, &m.unknown);
         let name = self.machine_name(&format!("{path}.name"), &m.name, machine_names);
         let env = env?.to_string();
         let id = match &m.id {
@@ -260,14 +258,8 @@ impl Checker<'_> {
                 id: id?,
                 name,
                 description: m.description.clone(),
-                accounts: self.accounts(path, &m.accounts),
-                runtime: self.runtime(
-                    path,
-                    m.online,
-                    m.run_seconds,
-                    m.fail_with.as_deref(),
-                    m.lockout_threshold,
-                ),
+                accounts: self.accounts(path, &m.traits.accounts),
+                runtime: self.runtime(path, &m.traits),
             }],
             shared_with: shared_with?,
         })
@@ -324,16 +316,9 @@ impl Checker<'_> {
     /// How a machine runs flows: a run takes at most the longest run
     /// RunDesktopFlow allows, and fails only with a code the platform
     /// knows the meaning of.
-    fn runtime(
-        &mut self,
-        path: &str,
-        online: bool,
-        run_seconds: Option<u64>,
-        fail_with: Option<&str>,
-        lockout_threshold: Option<u32>,
-    ) -> MachineRuntime {
+    fn runtime(&mut self, path: &str, machine: &MachineTraits) -> MachineRuntime {
         let defaults = MachineRuntime::default();
-        let run_seconds = match run_seconds.map(i64::try_from) {
+        let run_seconds = match machine.run_seconds.map(i64::try_from) {
             None => defaults.run_seconds,
             Some(Ok(seconds)) if seconds <= MAX_TIMEOUT_SECONDS => seconds,
             Some(_) => {
@@ -344,6 +329,7 @@ impl Checker<'_> {
                 defaults.run_seconds
             }
         };
+        let fail_with = machine.fail_with.as_deref();
         if let Some(code) = fail_with
             && run_error(code).is_none()
         {
@@ -357,10 +343,12 @@ impl Checker<'_> {
             );
         }
         MachineRuntime {
-            online,
+            online: machine.online,
             run_seconds,
             fail_with: fail_with.map(str::to_owned),
-            lockout_threshold: lockout_threshold.map_or(defaults.lockout_threshold, i64::from),
+            lockout_threshold: machine
+                .lockout_threshold
+                .map_or(defaults.lockout_threshold, i64::from),
         }
     }
 

@@ -274,6 +274,17 @@ impl Checker<'_> {
         self.problems.push(format!("{path}: {message}"));
     }
 
+    /// Refuses, by name, each key that a table flattening
+    /// [`spec::MachineTraits`] gathered because neither knew it.
+    fn unknown_keys(&mut self, path: &str, unknown: &spec::UnknownKeys) {
+        for key in unknown.keys() {
+            self.problem(
+                &format!("{path}.{key}"),
+                "unknown field: docs/world.md lists what a machine takes",
+            );
+        }
+    }
+
     fn guid(&mut self, path: &str, value: &str) -> Option<Uuid> {
         let parsed = (value.len() == 36)
             .then(|| Uuid::try_parse(value).ok())

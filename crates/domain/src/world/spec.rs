@@ -136,9 +136,17 @@ pub enum MachineSpec {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct GroupMachineSpec {
     pub name: String,
+    #[serde(flatten)]
+    pub traits: MachineTraits,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
+}
+
+/// What a machine holds and how it behaves, in a group or standalone.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct MachineTraits {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AccountSpec>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
@@ -154,6 +162,34 @@ pub struct GroupMachineSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lockout_threshold: Option<u32>,
 }
+
+impl Default for MachineTraits {
+    fn default() -> Self {
+        Self {
+            accounts: Vec::new(),
+            online: true,
+            run_seconds: None,
+            fail_with: None,
+            lockout_threshold: None,
+        }
+    }
+}
+
+impl MachineTraits {
+    /// Nothing set: a group's machine is then written as its name alone.
+    pub fn is_default(&self) -> bool {
+        self.accounts.is_empty()
+            && self.online
+            && self.run_seconds.is_none()
+            && self.fail_with.is_none()
+            && self.lockout_threshold.is_none()
+    }
+}
+
+/// The keys of a table that flattens [`MachineTraits`] which neither it
+/// nor the table knows. serde's `deny_unknown_fields` does not work beside
+/// `flatten`, so they are gathered here and the loader refuses each by name.
+pub type UnknownKeys = std::collections::BTreeMap<String, de::IgnoredAny>;
 
 fn yes() -> bool {
     true
@@ -182,7 +218,6 @@ pub struct AccountSpec {
 }
 
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct StandaloneMachineSpec {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,21 +228,11 @@ pub struct StandaloneMachineSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub accounts: Vec<AccountSpec>,
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub online: bool,
-    /// Seconds each run on it takes (1 when absent).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub run_seconds: Option<u64>,
-    /// A run-time error code every run on it fails with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fail_with: Option<String>,
-    /// Bad sign-ins that lock an account out (10, Windows 11's default,
-    /// when absent; 0: never).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lockout_threshold: Option<u32>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<ShareSpec>,
+    #[serde(flatten)]
+    pub traits: MachineTraits,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: UnknownKeys,
 }
 
 /// A Key Vault or CyberArk credential of Dataverse's `credential` table,

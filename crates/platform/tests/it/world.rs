@@ -72,6 +72,43 @@ fn unknown_keys_are_named() {
     assert!(err.contains("expiry"), "{err}");
 }
 
+/// A machine's table flattens the traits a group's and a standalone
+/// machine share, so serde cannot refuse its unknown keys; the loader does,
+/// with the path, as it does every other problem.
+#[test]
+fn a_machines_unknown_keys_are_named_with_their_path() {
+    let text = format!(
+        r#"{TENANT}users = [{{ upn = "maker@contoso.onmicrosoft.com", display_name = "Maker", password = "p" }}]
+
+[[tenants.environments]]
+id = "37520647-dbdf-49fa-ba01-6134c14680c4"
+display_name = "Prod"
+org = "contoso"
+makers = ["maker@contoso.onmicrosoft.com"]
+
+[[tenants.environments.machine_groups]]
+id = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
+name = "Finance"
+owner = "maker@contoso.onmicrosoft.com"
+machines = [{{ name = "PC-01", online = false, colour = "red" }}]
+
+[[tenants.environments.machines]]
+name = "PC-02"
+owner = "maker@contoso.onmicrosoft.com"
+run_seconds = 5
+shared = true
+"#
+    );
+    let found = problems(&text);
+    assert_eq!(
+        found,
+        [
+            "tenants[0].environments[0].machine_groups[0].machines[0].colour: unknown field: docs/world.md lists what a machine takes",
+            "tenants[0].environments[0].machines[0].shared: unknown field: docs/world.md lists what a machine takes",
+        ],
+    );
+}
+
 #[test]
 fn each_bad_value_is_reported_with_its_path() {
     let text = r#"
