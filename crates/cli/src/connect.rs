@@ -10,7 +10,7 @@ use padconnect_client::{ClientError, DesktopFlowConnection, Org, RunOwnerCertifi
 use padconnect_core::{EnvironmentId, ParameterSet, ShareRole};
 use serde_json::json;
 
-use crate::output::{self, Format};
+use crate::output::{self, Format, OutputArg};
 use crate::secret_input::SecretSource;
 use crate::session::{Session, SessionArgs};
 
@@ -95,9 +95,8 @@ pub struct ConnectArgs {
     /// The connection reference named in the deployment settings printed.
     #[arg(long, value_name = "LOGICAL_NAME", default_value = DEFAULT_CONNECTION_REFERENCE)]
     connection_reference: String,
-    /// How to print: table for people, json for scripts.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
-    output: Format,
+    #[command(flatten)]
+    output: OutputArg,
     #[command(flatten)]
     session: SessionArgs,
 }
@@ -196,28 +195,16 @@ async fn connect(args: &ConnectArgs, session: &Session) -> anyhow::Result<()> {
         apply_password,
         retry: retry(args.wait_for_environment),
     };
+    let (http, target, tokens) = (&session.http, &session.target, &session.tokens);
+    let progress = &mut output::progress();
     if args.dry_run {
-        let what_if = workflow::what_if(
-            &session.http,
-            &session.target,
-            &session.tokens,
-            &plan,
-            &mut output::progress(),
-        )
-        .await?;
-        print_what_if(&what_if, args.output);
+        let what_if = workflow::what_if(http, target, tokens, &plan, progress).await?;
+        print_what_if(&what_if, args.output.format);
         return Ok(());
     }
-    let outcome = workflow::connect(
-        &session.http,
-        &session.target,
-        &session.tokens,
-        &plan,
-        &mut output::progress(),
-    )
-    .await?;
+    let outcome = workflow::connect(http, target, tokens, &plan, progress).await?;
     let settings = workflow::deployment_settings(&args.connection_reference, &outcome.name);
-    match args.output {
+    match args.output.format {
         Format::Json => output::json(&json!({
             "connectionId": outcome.name,
             "change": change_name(outcome.change),

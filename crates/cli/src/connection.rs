@@ -6,7 +6,7 @@ use padconnect_client::ConnectionsClient;
 use padconnect_core::ConnectionId;
 use serde_json::json;
 
-use crate::output::{self, Format};
+use crate::output::{self, Format, OutputArg};
 use crate::session::{Session, SessionArgs};
 
 #[derive(Subcommand)]
@@ -81,9 +81,8 @@ struct CommonArgs {
     /// The environment id; in an embedded session, quickstart's by default.
     #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
     environment: Option<String>,
-    /// How to print: table for people, json for scripts.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
-    output: Format,
+    #[command(flatten)]
+    output: OutputArg,
     #[command(flatten)]
     session: SessionArgs,
 }
@@ -129,7 +128,7 @@ async fn execute(
                     "ConnectionNotFound: no connection {id} in environment {environment} that this principal may see"
                 )));
             };
-            match common.output {
+            match common.output.format {
                 Format::Json => output::json(&connection),
                 Format::Table => output::table(&output::connection_rows(&connection)),
             }
@@ -143,7 +142,7 @@ async fn execute(
         }
         ConnectionCommand::List(_) => {
             let connections = client.list(&environment).await?;
-            match common.output {
+            match common.output.format {
                 Format::Json => output::json(&json!({ "value": connections })),
                 Format::Table if connections.is_empty() => {
                     out!("No connections in environment {environment}.")
@@ -166,7 +165,7 @@ async fn execute(
                 Err(padconnect_client::ClientError::Service { status: 404, .. }) => false,
                 Err(other) => return Err(other.into()),
             };
-            match (common.output, deleted) {
+            match (common.output.format, deleted) {
                 (Format::Json, _) => output::json(
                     &json!({ "connectionId": id.to_string(), "deleted": deleted, "already": !deleted }),
                 ),
@@ -189,7 +188,7 @@ async fn execute(
                 .share(&environment, &id, &principal.to_string(), role)
                 .await?;
             let permissions = client.permissions(&environment, &id).await?;
-            match common.output {
+            match common.output.format {
                 Format::Json => output::json(&json!({ "value": permissions })),
                 Format::Table => {
                     for permission in &permissions {
@@ -246,7 +245,7 @@ async fn update(
     let updated = client.get(environment, &id).await?.ok_or_else(|| {
         crate::exit::not_found(format!("connection {id} vanished after it was updated"))
     })?;
-    match common.output {
+    match common.output.format {
         Format::Json => output::json(&updated),
         Format::Table => {
             out!("Connection {id} updated.");

@@ -131,10 +131,10 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
         )
         .await?)
     })?;
-    print_problems(&problems, args.target.output);
+    print_problems(&problems, args.target.output.format);
     match problems.len() {
         0 => {
-            if args.target.output == Format::Table {
+            if args.target.output.format == Format::Table {
                 out!(
                     "{}: every entry is ready for an import",
                     args.file.display()
@@ -229,7 +229,7 @@ pub fn run(args: DeployArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|_| verify_reference(&package, args.verify_reference.as_deref()))
         .transpose()?;
-    let format = args.target.output;
+    let format = args.target.output.format;
     let (outcome, run) = in_session(&args.target, async |session, environment, connections| {
         if args.check {
             let caller = caller(session).await?;

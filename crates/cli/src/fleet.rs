@@ -47,9 +47,8 @@ pub struct RotateArgs {
     /// Leave this connection alone (its id); repeat it for several.
     #[arg(long = "exclude", value_name = "ID")]
     exclude: Vec<String>,
-    /// How to print: table for people, json for scripts.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = output::Format::Table)]
-    output: output::Format,
+    #[command(flatten)]
+    output: output::OutputArg,
     #[command(flatten)]
     environments: Environments,
 }
@@ -161,7 +160,7 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
             }
         }
         if args.dry_run {
-            print_plan(&targets, &skipped, args.output);
+            print_plan(&targets, &skipped, args.output.format);
             return Ok(());
         }
         let progress = |c: &FleetConnection| {
@@ -173,7 +172,7 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         };
         let rotation = fleet::rotate(&client, account, targets, &password, &progress).await;
         skipped.extend(rotation.skipped.iter().cloned());
-        print_rotation(&rotation, &skipped, args.output);
+        print_rotation(&rotation, &skipped, args.output.format);
         rotation_outcome(&rotation, &skipped)
     })
 }

@@ -11,7 +11,7 @@ use padconnect_client::{DataverseClient, Org};
 use padconnect_core::ShareRole;
 use serde_json::{Value, json};
 
-use crate::output::{self, Format};
+use crate::output::{self, Format, OutputArg};
 use crate::secret_input::SecretSource;
 use crate::session::{Session, SessionArgs};
 
@@ -41,9 +41,8 @@ pub struct GroupArgs {
     /// or a member of the environment).
     #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
     environment: Option<String>,
-    /// How to print: table for people, json for scripts.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
-    output: Format,
+    #[command(flatten)]
+    output: OutputArg,
     #[command(flatten)]
     session: SessionArgs,
 }
@@ -120,7 +119,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
             GroupCommand::List(args) => {
                 with_session(&args.session, async |session| {
                     let groups = args.dataverse(session).await?.machine_groups().await?;
-                    match args.output {
+                    match args.output.format {
                         Format::Json => output::json(&json!({ "value": groups })),
                         Format::Table => {
                             for group in &groups {
@@ -140,7 +139,7 @@ pub fn run_group(command: GroupCommand) -> anyhow::Result<()> {
                         .find_group(&name_or_id)
                         .await?
                         .with_context(|| format!("no machine group or machine named '{name_or_id}' that this principal may see"))?;
-                    match args.output {
+                    match args.output.format {
                         Format::Json => output::json(&group),
                         Format::Table => output::table(&group_rows(&group)),
                     }
@@ -163,7 +162,7 @@ pub fn run_share(share: ShareArgs) -> anyhow::Result<()> {
         };
         let principal_id = principal["systemuserid"].as_str().context("a systemuser without an id")?;
         dataverse.share_group(&share.group, principal_id, share.role).await?;
-        match share.args.output {
+        match share.args.output.format {
             Format::Json => output::json(&json!({ "group": share.group, "systemuserid": principal_id, "role": share.role.name() })),
             Format::Table => out!("Machine group {} shared with {} as {}.", share.group, principal["fullname"].as_str().unwrap_or(principal_id), share.role),
         }
@@ -279,12 +278,12 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                     let dataverse = args.dataverse(session).await?;
                     // A rerun finds the machine it registered: nothing to do.
                     if !force && let Some(machine) = dataverse.find_machine(&name).await? {
-                        already(args.output, &format!("Machine '{name}' is already registered (--force registers it anew)."));
-                        print_machine(&machine, args.output);
+                        already(args.output.format, &format!("Machine '{name}' is already registered (--force registers it anew)."));
+                        print_machine(&machine, args.output.format);
                         return Ok(());
                     }
                     let machine = dataverse.register_machine(&name, description.as_deref(), force).await?;
-                    print_machine(&machine, args.output);
+                    print_machine(&machine, args.output.format);
                     Ok(())
                 })
                 .await
@@ -310,7 +309,7 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                     let machine_id = found["flowmachineid"].as_str().context("a machine without an id")?;
                     let group_id = target["flowmachinegroupid"].as_str().context("a group without an id")?;
                     dataverse.join_group(machine_id, group_id, &password).await?;
-                    print_machine(&machine_named(&dataverse, machine_id).await?, args.output);
+                    print_machine(&machine_named(&dataverse, machine_id).await?, args.output.format);
                     Ok(())
                 })
                 .await
@@ -323,12 +322,12 @@ pub fn run_machine(command: MachineCommand) -> anyhow::Result<()> {
                     let group_id = found["_flowmachinegroupid_value"].as_str().unwrap_or_default();
                     let group = dataverse.find_group(group_id).await?;
                     if group.is_some_and(|g| g["flowgrouptype"] == GroupType::Default.code()) {
-                        already(args.output, &format!("Machine '{machine}' is already in no machine group."));
-                        print_machine(&found, args.output);
+                        already(args.output.format, &format!("Machine '{machine}' is already in no machine group."));
+                        print_machine(&found, args.output.format);
                         return Ok(());
                     }
                     dataverse.leave_group(machine_id).await?;
-                    print_machine(&machine_named(&dataverse, machine_id).await?, args.output);
+                    print_machine(&machine_named(&dataverse, machine_id).await?, args.output.format);
                     Ok(())
                 })
                 .await

@@ -46,6 +46,15 @@ pub fn line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// `--output`, one flag with one help text and one default for every
+/// command that prints a table or JSON.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct OutputArg {
+    /// How to print: table for people, json for scripts.
+    #[arg(id = "output", long, value_name = "OUTPUT", value_enum, ignore_case = true, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Format {
     #[default]

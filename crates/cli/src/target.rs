@@ -5,7 +5,7 @@ use clap::Args;
 use padconnect_client::{ConnectionsClient, Org};
 use padconnect_core::EnvironmentId;
 
-use crate::output::Format;
+use crate::output::OutputArg;
 use crate::session::{Session, SessionArgs};
 
 #[derive(Args)]
@@ -17,9 +17,8 @@ pub struct TargetArgs {
     /// through BAP from --environment by default.
     #[arg(long, value_name = "NAME|URL")]
     pub org: Option<Org>,
-    /// How to print: table for people, json for scripts.
-    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Table)]
-    pub output: Format,
+    #[command(flatten)]
+    pub output: OutputArg,
     #[command(flatten)]
     pub session: SessionArgs,
 }

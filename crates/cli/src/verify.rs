@@ -40,7 +40,7 @@ pub struct VerifyArgs {
 
 /// `padconnect verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
-    let format = args.target.output;
+    let format = args.target.output.format;
     let report = in_session(&args.target, async |session, environment, _| {
         let org = session
             .org(args.target.org.as_ref(), Some(&environment))
