@@ -177,7 +177,7 @@ impl Checker<'_> {
                         (name, Vec::new(), MachineRuntime::default())
                     }
                     MachineSpec::Table(m) => {
-                        self.unknown_keys(&field, &m.unknown);
+                        self.unknown_keys(&field, &m.unknown, &GroupMachineSpec::KEYS);
                         (
                             self.machine_name(&format!("{field}.name"), &m.name, machine_names),
                             self.accounts(&field, &m.traits.accounts),
@@ -221,7 +221,7 @@ impl Checker<'_> {
         members: &EnvironmentMembers,
         machine_names: &mut BTreeMap<String, String>,
     ) -> Option<WorldGroup> {
-        self.unknown_keys(path, &m.unknown);
+        self.unknown_keys(path, &m.unknown, &StandaloneMachineSpec::KEYS);
         let name = self.machine_name(&format!("{path}.name"), &m.name, machine_names);
         let env = env?.to_string();
         let id = match &m.id {

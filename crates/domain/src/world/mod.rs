@@ -275,12 +275,18 @@ impl Checker<'_> {
     }
 
     /// Refuses, by name, each key that a table flattening
-    /// [`spec::MachineTraits`] gathered because neither knew it.
-    fn unknown_keys(&mut self, path: &str, unknown: &spec::UnknownKeys) {
+    /// [`spec::MachineTraits`] gathered because neither knew it, as serde
+    /// refuses one elsewhere: naming the keys allowed there.
+    fn unknown_keys(&mut self, path: &str, unknown: &spec::UnknownKeys, own: &[&str]) {
+        let allowed: Vec<String> = own
+            .iter()
+            .chain(&spec::MachineTraits::KEYS)
+            .map(|key| format!("`{key}`"))
+            .collect();
         for key in unknown.keys() {
             self.problem(
                 &format!("{path}.{key}"),
-                "unknown field: docs/world.md lists what a machine takes",
+                format!("unknown field, expected one of {}", allowed.join(", ")),
             );
         }
     }

@@ -186,6 +186,35 @@ impl MachineTraits {
     }
 }
 
+impl MachineTraits {
+    /// Its keys, for the loader's refusal of an unknown one (a test holds
+    /// the list to what serde writes).
+    pub const KEYS: [&str; 5] = [
+        "accounts",
+        "online",
+        "run_seconds",
+        "fail_with",
+        "lockout_threshold",
+    ];
+}
+
+impl GroupMachineSpec {
+    /// Its keys besides [`MachineTraits::KEYS`].
+    pub const KEYS: [&str; 1] = ["name"];
+}
+
+impl StandaloneMachineSpec {
+    /// Its keys besides [`MachineTraits::KEYS`].
+    pub const KEYS: [&str; 6] = [
+        "name",
+        "id",
+        "group_id",
+        "owner",
+        "description",
+        "shared_with",
+    ];
+}
+
 /// The keys of a table that flattens [`MachineTraits`] which neither it
 /// nor the table knows. serde's `deny_unknown_fields` does not work beside
 /// `flatten`, so they are gathered here and the loader refuses each by name.
@@ -311,5 +340,64 @@ impl Serialize for SecretSpec {
                 table.end()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What serde writes of a spec with every key set.
+    fn written_keys(spec: &impl Serialize) -> Vec<String> {
+        match toml::Value::try_from(spec) {
+            Ok(toml::Value::Table(table)) => table.keys().cloned().collect(),
+            other => panic!("a machine spec writes a table, not {other:?}"),
+        }
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn the_machine_key_lists_are_the_keys_serde_knows() {
+        let traits = MachineTraits {
+            accounts: vec![AccountSpec {
+                username: "FABRIKAM\\bot".into(),
+                password: "p".into(),
+                can_log_on: true,
+                signed_in: false,
+            }],
+            online: false,
+            run_seconds: Some(1),
+            fail_with: Some("SessionCreationError".into()),
+            lockout_threshold: Some(3),
+        };
+        assert_eq!(written_keys(&traits), sorted(&MachineTraits::KEYS));
+        let group_machine = GroupMachineSpec {
+            name: "PC-01".into(),
+            traits: MachineTraits::default(),
+            unknown: UnknownKeys::new(),
+        };
+        assert_eq!(
+            written_keys(&group_machine),
+            sorted(&GroupMachineSpec::KEYS)
+        );
+        let standalone = StandaloneMachineSpec {
+            name: "PC-02".into(),
+            id: Some("i".into()),
+            group_id: Some("g".into()),
+            owner: "o".into(),
+            description: "d".into(),
+            shared_with: vec![ShareSpec::default()],
+            traits: MachineTraits::default(),
+            unknown: UnknownKeys::new(),
+        };
+        assert_eq!(
+            written_keys(&standalone),
+            sorted(&StandaloneMachineSpec::KEYS)
+        );
     }
 }

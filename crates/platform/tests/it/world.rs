@@ -103,8 +103,8 @@ shared = true
     assert_eq!(
         found,
         [
-            "tenants[0].environments[0].machine_groups[0].machines[0].colour: unknown field: docs/world.md lists what a machine takes",
-            "tenants[0].environments[0].machines[0].shared: unknown field: docs/world.md lists what a machine takes",
+            "tenants[0].environments[0].machine_groups[0].machines[0].colour: unknown field, expected one of `name`, `accounts`, `online`, `run_seconds`, `fail_with`, `lockout_threshold`",
+            "tenants[0].environments[0].machines[0].shared: unknown field, expected one of `name`, `id`, `group_id`, `owner`, `description`, `shared_with`, `accounts`, `online`, `run_seconds`, `fail_with`, `lockout_threshold`",
         ],
     );
 }
