@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::form::{self, Filled, Problem, Refused};
+use super::form::{self, Filled, NewPassword, Problem, Refused};
 use maud::{Markup, html};
 
 use super::html::{self, csrf_field};
@@ -116,10 +116,8 @@ pub fn panel(
 pub struct NewAccountPassword {
     #[serde(default)]
     username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirmation: String,
+    #[serde(flatten)]
+    password: NewPassword,
 }
 
 /// `POST /environments/{env}/machines/{machine}/accounts/password`: then
@@ -132,12 +130,8 @@ pub async fn set_password(
     let id = page.id_param("machine", "machine")?;
     // Visible first: a machine the actor may not read does not exist for it.
     let (machine, visible) = service::machine(&state, &page.actor, id).await?;
-    let NewAccountPassword {
-        username,
-        password,
-        confirmation,
-    } = posted.form;
-    let problem = match change(&state, &page, id, &username, password, &confirmation).await {
+    let NewAccountPassword { username, password } = posted.form;
+    let problem = match change(&state, &page, id, &username, password).await {
         Ok(()) => {
             return Ok(html::see_other(
                 &page.link(&format!("/machines/{id}?notice=account-password")),
@@ -164,13 +158,12 @@ async fn change(
     page: &EnvPage,
     machine: uuid::Uuid,
     username: &str,
-    password: String,
-    confirmation: &str,
+    password: NewPassword,
 ) -> Result<(), Refused> {
     if username.trim().is_empty() {
         return Err(Problem::at("username", "Choose an account.").into());
     }
-    service::confirmed(&password, confirmation)?;
+    let password = password.confirmed()?;
     fleet::set_account_password(
         &state.store,
         page.actor.fleet(),

@@ -10,6 +10,7 @@
 //! every user sees; `required` stays, for what assistive technology says.
 
 use axum::http::StatusCode;
+use serde::Deserialize;
 
 use super::PortalError;
 use maud::{Markup, html};
@@ -193,6 +194,32 @@ pub fn input(field: &Input, problem: Option<&Problem>) -> Markup {
                 aria-invalid=[invalid.then_some("true")] aria-describedby=[invalid.then_some(&message_id)]
                 autofocus[field.autofocus || invalid];
             @if let Some(text) = text { (message(&message_id, text)) }
+        }
+    }
+}
+
+/// What [`new_password`]'s two fields post.
+#[derive(Deserialize)]
+pub struct NewPassword {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirmation: String,
+}
+
+impl NewPassword {
+    /// The password, when the two fields agree; the problem is the second's.
+    pub fn confirmed(self) -> Result<String, Problem> {
+        match (
+            self.password == self.confirmation,
+            self.confirmation.is_empty(),
+        ) {
+            (true, _) => Ok(self.password),
+            (false, true) => Err(Problem::at(
+                "confirmation",
+                "Type the password again to confirm it.",
+            )),
+            (false, false) => Err(Problem::at("confirmation", "The two passwords differ.")),
         }
     }
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::PortalError;
 use super::context::EnvPage;
 use super::csrf::Posted;
-use super::form::{self, Filled, Input, Refused};
+use super::form::{self, Filled, Input, NewPassword, Refused};
 use maud::{Markup, html};
 
 use super::html::{self, ViewQuery, csrf_field, notice_html, when};
@@ -369,14 +369,6 @@ fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -
     (title.to_owned(), markup)
 }
 
-#[derive(Deserialize)]
-pub struct NewPassword {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    confirmation: String,
-}
-
 /// `POST /environments/{env}/machines/groups/{group}/password`: then the
 /// group's page, or the panel again with what was wrong.
 pub async fn set_password(
@@ -386,11 +378,7 @@ pub async fn set_password(
     let page = posted.context;
     let id = page.id_param("group", "machine group")?;
     let visible = service::group(&state, &page.actor, id).await?;
-    let NewPassword {
-        password,
-        confirmation,
-    } = posted.form;
-    let refused = match change_password(&state, &page, &visible, password, &confirmation).await {
+    let refused = match change_password(&state, &page, &visible, posted.form).await {
         Ok(()) => {
             return Ok(html::see_other(
                 &page.link(&format!("/machines/groups/{id}?notice=password")),
@@ -409,10 +397,9 @@ async fn change_password(
     state: &AppState,
     page: &EnvPage,
     visible: &VisibleGroup,
-    password: String,
-    confirmation: &str,
+    password: NewPassword,
 ) -> Result<(), Refused> {
-    service::confirmed(&password, confirmation)?;
+    let password = password.confirmed()?;
     fleet::set_password(&state.store, page.actor.fleet(), visible.group.id, password).await?;
     Ok(())
 }

@@ -1,14 +1,12 @@
 //! The portal's rules, with the same answers the APIs give: what a user sees
 //! of machines, groups and connections, and what they may change. Handlers
-//! call these and render; nothing here knows about HTML (a [`Problem`] is
-//! a field's name and a sentence).
+//! call these and render; nothing here knows about HTML.
 
 use padconnect_core::{AccessRights, ConnectionId, ShareRole};
 use uuid::Uuid;
 
 use super::PortalError;
 use super::context::Actor;
-use super::form::Problem;
 use crate::state::AppState;
 use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status};
 use padconnect_domain::fleet::{self, Row};
@@ -94,18 +92,6 @@ pub async fn create_group(
     description: &str,
 ) -> Result<MachineGroup, Error> {
     fleet::create_group(&state.store, actor.fleet(), name, description).await
-}
-
-/// A password form's two fields must agree; the problem is the second's.
-pub fn confirmed(password: &str, confirmation: &str) -> Result<(), Problem> {
-    match (password == confirmation, confirmation.is_empty()) {
-        (true, _) => Ok(()),
-        (false, true) => Err(Problem::at(
-            "confirmation",
-            "Type the password again to confirm it.",
-        )),
-        (false, false) => Err(Problem::at("confirmation", "The two passwords differ.")),
-    }
 }
 
 /// Who holds what on a group: the owner first, then each share.
