@@ -82,7 +82,7 @@ pub fn panel(
     let back = view.page.link(&format!("/machines/{}", view.machine.id));
     let problem = filled.problem();
     let names: Vec<&str> = view.accounts.iter().map(|a| a.username.as_str()).collect();
-    let focus = problem.is_none_or(|p| p.field.is_none());
+    let focus = form::focus_first(problem);
     let action = view
         .page
         .link(&format!("/machines/{}/accounts/password", view.machine.id));

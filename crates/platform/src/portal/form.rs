@@ -198,6 +198,12 @@ pub fn input(field: &Input, problem: Option<&Problem>) -> Markup {
     }
 }
 
+/// Whether a form's first field takes focus when the page opens: it does,
+/// unless a refused field takes it.
+pub fn focus_first(problem: Option<&Problem>) -> bool {
+    problem.is_none_or(|p| p.field.is_none())
+}
+
 /// What [`new_password`]'s two fields post.
 #[derive(Deserialize)]
 pub struct NewPassword {

@@ -147,8 +147,7 @@ fn groups_table(page: &EnvPage, standard: &[&VisibleGroup], may_create: bool) ->
 fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> Markup {
     let back = page.link("/machines/groups");
     let problem = filled.problem();
-    // Focus on the name, unless a refused field has it.
-    let focus = problem.is_none_or(|p| p.field.is_none());
+    let focus = form::focus_first(problem);
     let name = form::input(
         &Input {
             id: "group-name",
@@ -354,7 +353,7 @@ fn password_panel(page: &EnvPage, visible: &VisibleGroup, filled: &Filled<()>) -
     let back = page.link(&format!("/machines/groups/{}", visible.group.id));
     let problem = filled.problem();
     let (min, max) = (GROUP_PASSWORD_CHARS.start(), GROUP_PASSWORD_CHARS.end());
-    let focus = problem.is_none_or(|p| p.field.is_none());
+    let focus = form::focus_first(problem);
     let passwords = form::new_password("", (Some(*min), *max), focus, problem);
     let markup = html! {
         (layout::panel_head(title, &back))

@@ -49,8 +49,7 @@ fn mark() -> Markup {
 /// has them. A refused form keeps the account, never the password.
 fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Problem>) -> Response {
     let (token, cookie) = session::sign_in_form_token(origin);
-    // Focus on the account, unless a refused field has it.
-    let focus = problem.is_none_or(|p| p.field.is_none());
+    let focus = form::focus_first(problem);
     let account = form::input(
         &Input {
             id: "upn",
