@@ -20,6 +20,57 @@ use padconnect_store::{Credential, Machine, MachineGroup, SystemUser, SystemUser
 /// largest page. Older runs stay readable by id.
 const MOST_LISTED_RUNS: i64 = 5_000;
 
+/// The columns of a user-owned record that the fleet's tables show after
+/// their own.
+const OWNED_RECORD: [&str; 7] = [
+    "versionnumber",
+    "_ownerid_value",
+    "_owninguser_value",
+    "createdon",
+    "modifiedon",
+    "_createdby_value",
+    "_modifiedby_value",
+];
+
+/// A table's own columns, then [`OWNED_RECORD`]'s; `ALL` is how many there
+/// are in all (a wrong count does not compile).
+const fn with_owned_record<const OWN: usize, const ALL: usize>(
+    own: [&'static str; OWN],
+) -> [&'static str; ALL] {
+    assert!(ALL == OWN + OWNED_RECORD.len());
+    let mut all = [""; ALL];
+    let mut i = 0;
+    while i < ALL {
+        all[i] = if i < OWN {
+            own[i]
+        } else {
+            OWNED_RECORD[i - OWN]
+        };
+        i += 1;
+    }
+    all
+}
+
+const MACHINE_GROUP_COLUMNS: [&str; 13] = with_owned_record([
+    "flowmachinegroupid",
+    "name",
+    "description",
+    "flowgrouptype",
+    "statecode",
+    "statuscode",
+]);
+
+const MACHINE_COLUMNS: [&str; 15] = with_owned_record([
+    "flowmachineid",
+    "name",
+    "description",
+    "_flowmachinegroupid_value",
+    "agentversion",
+    "lastheartbeatdate",
+    "statecode",
+    "statuscode",
+]);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     MachineGroups,
@@ -105,48 +156,9 @@ impl Table {
     }
 
     pub fn columns(self) -> &'static [&'static str] {
-        const RECORD: [&str; 7] = [
-            "versionnumber",
-            "_ownerid_value",
-            "_owninguser_value",
-            "createdon",
-            "modifiedon",
-            "_createdby_value",
-            "_modifiedby_value",
-        ];
         match self {
-            Self::MachineGroups => &[
-                "flowmachinegroupid",
-                "name",
-                "description",
-                "flowgrouptype",
-                "statecode",
-                "statuscode",
-                RECORD[0],
-                RECORD[1],
-                RECORD[2],
-                RECORD[3],
-                RECORD[4],
-                RECORD[5],
-                RECORD[6],
-            ],
-            Self::Machines => &[
-                "flowmachineid",
-                "name",
-                "description",
-                "_flowmachinegroupid_value",
-                "agentversion",
-                "lastheartbeatdate",
-                "statecode",
-                "statuscode",
-                RECORD[0],
-                RECORD[1],
-                RECORD[2],
-                RECORD[3],
-                RECORD[4],
-                RECORD[5],
-                RECORD[6],
-            ],
+            Self::MachineGroups => &MACHINE_GROUP_COLUMNS,
+            Self::Machines => &MACHINE_COLUMNS,
             Self::SystemUsers => &[
                 "systemuserid",
                 "fullname",
@@ -170,8 +182,8 @@ impl Table {
                 "usagetype",
                 "statecode",
                 "statuscode",
-                RECORD[1],
-                RECORD[2],
+                OWNED_RECORD[1],
+                OWNED_RECORD[2],
             ],
             Self::FlowSessions => desktop_runs::COLUMNS,
             Self::Organizations => org_tables::ORGANIZATION_COLUMNS,
