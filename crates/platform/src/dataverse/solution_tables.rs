@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::tables::{etag, time};
+use super::tables::{Table, etag, time};
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
 use padconnect_domain::solutions::{self, CLOUD_FLOW};
@@ -291,12 +291,7 @@ impl SolutionTable {
             }
             _ => {}
         }
-        let key = self.key();
-        self.readable_rows(state, caller)
-            .await?
-            .into_iter()
-            .find(|row| row[key].as_str() == Some(id.to_string().as_str()))
-            .ok_or_else(missing)
+        Table::Solution(self).readable_row(state, caller, id).await
     }
 }
 

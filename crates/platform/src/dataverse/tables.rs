@@ -273,18 +273,29 @@ impl Table {
                 Ok(credential_row(&credential))
             }
             Self::Organizations | Self::TransactionCurrencies => {
-                let key = self.key();
-                self.readable_rows(state, caller)
-                    .await?
-                    .into_iter()
-                    .find(|row| row[key].as_str() == Some(id.to_string().as_str()))
-                    .ok_or_else(missing)
+                self.readable_row(state, caller, id).await
             }
             Self::FlowSessions => {
                 let session = desktop_runs::read(state, caller, id).await?;
                 Ok(desktop_runs::session_row(&session))
             }
         }
+    }
+
+    /// One row by key, found among the rows the caller may read: for the
+    /// tables without a lookup of their own, or 0x80040217.
+    pub(super) async fn readable_row(
+        self,
+        state: &AppState,
+        caller: &DataverseCaller,
+        id: Uuid,
+    ) -> Result<Value, DataverseError> {
+        let (key, id_text) = (self.key(), id.to_string());
+        self.readable_rows(state, caller)
+            .await?
+            .into_iter()
+            .find(|row| row[key].as_str() == Some(id_text.as_str()))
+            .ok_or_else(|| DataverseError::does_not_exist(self.logical_name(), id))
     }
 }
 
