@@ -59,6 +59,18 @@ fn text_field(
     }
 }
 
+/// A boolean column's value from a body; `None` when the body leaves it
+/// out (null is no boolean).
+fn bool_field(object: &Map<String, Value>, field: &str) -> Result<Option<bool>, DataverseError> {
+    match object.get(field) {
+        None => Ok(None),
+        Some(Value::Bool(flag)) => Ok(Some(*flag)),
+        Some(_) => Err(DataverseError::bad_request(format!(
+            "'{field}' must be true or false"
+        ))),
+    }
+}
+
 fn wants_representation(headers: &HeaderMap) -> bool {
     headers
         .get_all("prefer")
@@ -194,15 +206,7 @@ async fn new_application_user(
             )));
         }
     }
-    let isdisabled = match object.get("isdisabled") {
-        None => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(_) => {
-            return Err(DataverseError::bad_request(
-                "'isdisabled' must be true or false",
-            ));
-        }
-    };
+    let isdisabled = bool_field(&object, "isdisabled")?.unwrap_or(false);
     let app = state
         .store
         .app(caller.environment.tenant_id, client_id)
@@ -368,15 +372,7 @@ async fn set_disabled(
     }
     let object = parse_body(body, &["isdisabled"])?;
     let user = fleet::find_user(&state.store, caller.actor(), id).await?;
-    let isdisabled = match object.get("isdisabled") {
-        None => user.isdisabled,
-        Some(Value::Bool(flag)) => *flag,
-        Some(_) => {
-            return Err(DataverseError::bad_request(
-                "'isdisabled' must be true or false",
-            ));
-        }
-    };
+    let isdisabled = bool_field(&object, "isdisabled")?.unwrap_or(user.isdisabled);
     system_users::set_disabled(&state.store, &user, if_match(headers), isdisabled).await?;
     Ok(())
 }
