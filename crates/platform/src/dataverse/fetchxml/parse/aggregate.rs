@@ -1,7 +1,7 @@
 //! Aggregate queries: an attribute's `aggregate` and `groupby` (its
 //! `dategrouping` and `rowaggregate` refused), and the aggregation they plan.
 
-use super::check::{attributes_known, column, flag, function_named, positive, required};
+use super::check::{attributes_known, flag, function_named, positive, qualified, required};
 use super::{AGGREGATE_LIMIT, Aggregation, Measure, Output, Planner};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
@@ -26,11 +26,7 @@ impl Planner {
             ],
             &["dategrouping", "rowaggregate"],
         )?;
-        let column = column(table, required(element, "name")?)?;
-        let source = match link {
-            None => column.to_owned(),
-            Some(link) => format!("{link}.{column}"),
-        };
+        let source = qualified(link, table, required(element, "name")?)?;
         let alias = element.attribute("alias").ok_or_else(|| {
             Refusal::new(
                 codes::NO_ALIAS,

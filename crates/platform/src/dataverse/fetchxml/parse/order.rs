@@ -1,7 +1,7 @@
 //! `order` elements, and the link-entity an `entityname` names.
 
 use super::Planner;
-use super::check::{attributes_known, qualified, required};
+use super::check::{attributes_known, flag, qualified, required};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
 use crate::dataverse::tables::Table;
@@ -18,16 +18,7 @@ impl Planner {
             &["attribute", "alias", "descending", "entityname"],
             &[],
         )?;
-        let descending = match element.attribute("descending") {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(other) => {
-                return Err(Refusal::new(
-                    codes::INVALID_DESCENDING,
-                    format!("descending is 'true' or 'false', not '{other}'."),
-                ));
-            }
-        };
+        let descending = flag(element, "descending", codes::INVALID_DESCENDING)?;
         if self.aggregate {
             let alias = element.attribute("alias").ok_or_else(|| {
                 Refusal::new(
