@@ -19,6 +19,7 @@ use maud::{Markup, html};
 use super::html::{self, csrf_field, notice_html};
 use super::layout::{self, Column, Row, Section};
 use super::query::PageQuery;
+use super::share::{Revoke, remove_button};
 use crate::state::AppState;
 use padconnect_domain::connections;
 use padconnect_domain::connections::Standing;
@@ -118,13 +119,7 @@ async fn render(
     let may_share = shown.standing >= Standing::Share;
     let remove = |object_id: Uuid| {
         html! {
-            @if may_share {
-                form method="post" action={ (base) "/remove" } {
-                    (csrf_field(&page.signed_in.csrf))
-                    input type="hidden" name="principal" value=(object_id);
-                    button type="submit" aria-label={ "Remove access of " (name_of(object_id)) } { "Remove" }
-                }
-            }
+            @if may_share { (remove_button(page, &base, object_id, &name_of(object_id))) }
         }
     };
     let owner = &connection.created_by;
@@ -239,11 +234,6 @@ pub struct GrantForm {
     role: String,
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    principal: String,
-}
-
 fn principal_id(text: &str) -> Result<Uuid, Problem> {
     Uuid::try_parse(text.trim())
         .map_err(|_| Problem::at("principal", "Choose a service principal."))
@@ -308,12 +298,11 @@ pub async fn grant(
 /// `POST .../share/remove`.
 pub async fn revoke(
     State(state): State<AppState>,
-    posted: Posted<EnvPage, RevokeForm>,
+    posted: Posted<EnvPage, Revoke>,
 ) -> Result<Response, PortalError> {
     let page = posted.context;
     let (connection, standing) = connection(&state, &page).await?;
-    let id = Uuid::try_parse(posted.form.principal.trim())
-        .map_err(|_| PortalError::bad_request("Choose whose access to remove."))?;
+    let id = posted.form.principal()?;
     change(&state, &page, &connection, standing, (vec![], vec![id])).await?;
     Ok(shown_again(&page, &connection, "removed"))
 }

@@ -250,13 +250,7 @@ fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> Markup {
                 None => format!("Custom ({})", a.rights),
             };
             let remove = html! {
-                @if !a.owner {
-                    form method="post" action={ (base) "/remove" } {
-                        (csrf_field(&page.signed_in.csrf))
-                        input type="hidden" name="principal" value=(a.user.id);
-                        button type="submit" aria-label={ "Remove access of " (a.user.fullname) } { "Remove" }
-                    }
-                }
+                @if !a.owner { (remove_button(page, base, a.user.id, &a.user.fullname)) }
             };
             vec![
                 html! {
@@ -275,6 +269,18 @@ fn access_table(page: &EnvPage, base: &str, access: &[Access]) -> Markup {
     grid("Who has access", &columns, &rows)
 }
 
+/// The Remove of a principal's row in a Who has access table: a form of
+/// its own, posting to the panel's `/remove`.
+pub(super) fn remove_button(page: &EnvPage, base: &str, principal: Uuid, name: &str) -> Markup {
+    html! {
+        form method="post" action={ (base) "/remove" } {
+            (csrf_field(&page.signed_in.csrf))
+            input type="hidden" name="principal" value=(principal);
+            button type="submit" aria-label={ "Remove access of " (name) } { "Remove" }
+        }
+    }
+}
+
 /// The form, and what it keeps when it comes back (the search too).
 #[derive(Deserialize, Default)]
 pub struct Grant {
@@ -286,9 +292,19 @@ pub struct Grant {
     q: String,
 }
 
+/// What a [`remove_button`] posts.
 #[derive(Deserialize)]
 pub struct Revoke {
     principal: String,
+}
+
+impl Revoke {
+    /// Whose access to remove; not an id is a 400 page (the button always
+    /// sends one).
+    pub(super) fn principal(&self) -> Result<Uuid, PortalError> {
+        Uuid::try_parse(self.principal.trim())
+            .map_err(|_| PortalError::bad_request("Choose whose access to remove."))
+    }
 }
 
 fn principal_id(text: &str) -> Result<Uuid, Problem> {
@@ -349,8 +365,7 @@ pub async fn revoke(
     posted: Posted<EnvPage, Revoke>,
 ) -> Result<Response, PortalError> {
     let page = posted.context;
-    let principal = Uuid::try_parse(posted.form.principal.trim())
-        .map_err(|_| PortalError::bad_request("Choose whose access to remove."))?;
+    let principal = posted.form.principal()?;
     let shared = shared(&state, &page).await?;
     service::unshare(&state, &page.actor, &shared.visible, principal).await?;
     Ok(html::see_other(&format!("{}?notice=removed", shared.base)))
