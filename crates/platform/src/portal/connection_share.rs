@@ -203,11 +203,6 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Mark
         })
         .collect();
     let values = &shown.filled.values;
-    let role = if values.role.is_empty() {
-        ROLES[0].0
-    } else {
-        &values.role
-    };
     let principals = Radios {
         name: "principal",
         legend: "Share with a service principal",
@@ -215,7 +210,7 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Mark
         checked: &values.principal,
         focus: false,
     };
-    let fields = form::grant(&principals, &roles, role, problem);
+    let fields = form::grant(&principals, &roles, &values.role, problem);
     html! {
         form method="post" action=(action) novalidate {
             (csrf_field(&page.signed_in.csrf))

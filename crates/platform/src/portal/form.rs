@@ -294,18 +294,23 @@ pub fn select(
 }
 
 /// A share's two questions: with whom (`principals`, named `principal`),
-/// and with which permission (`role`, one of `roles`).
+/// and with which permission (`role`, one of `roles`): the one posted, or
+/// on a fresh form (nothing posted) the first.
 pub fn grant(
     principals: &Radios,
     roles: &[Choice],
-    role: &str,
+    posted_role: &str,
     problem: Option<&Problem>,
 ) -> Markup {
+    let checked = match posted_role {
+        "" => roles.first().map_or("", |role| role.value.as_str()),
+        posted => posted,
+    };
     let permissions = Radios {
         name: "role",
         legend: "Permission",
         choices: roles,
-        checked: role,
+        checked,
         focus: false,
     };
     html! {

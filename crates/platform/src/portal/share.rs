@@ -214,11 +214,6 @@ fn grant_form(
             label: "Co-owner: can also edit, share and delete".into(),
         },
     ];
-    let role = if values.role.is_empty() {
-        "user"
-    } else {
-        &values.role
-    };
     let principals = Radios {
         name: "principal",
         legend: "Share with",
@@ -226,7 +221,7 @@ fn grant_form(
         checked: &values.principal,
         focus: searched && problem.is_none(),
     };
-    let fields = form::grant(&principals, &roles, role, problem);
+    let fields = form::grant(&principals, &roles, &values.role, problem);
     html! {
         form method="post" action=(shared.base) novalidate {
             (csrf_field(&page.signed_in.csrf))
