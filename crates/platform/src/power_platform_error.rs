@@ -1,6 +1,7 @@
 //! The Power Platform API's error format: `{"error":{"code","message"}}`,
-//! which the connections API and BAP both answer in. It sits below both
-//! surfaces, so neither imports the other.
+//! which the connections API and BAP both answer in, and ARM in its own
+//! codes (`arm::ArmError`). It sits below these surfaces, so none imports
+//! another.
 //!
 //! Codes the service is known to use keep its names (`ConnectionNotFound`,
 //! `EnvironmentNotFound`, `ConnectionAuthorizationFailed`,

@@ -1,20 +1,16 @@
 //! ARM's error format, `{"error":{"code","message"}}` (the ErrorResponse of
-//! azure-rest-api-specs' common types), with ARM's codes.
+//! azure-rest-api-specs' common types), with ARM's codes. It is the Power
+//! Platform API's format too, so `ApiError` writes it; this type keeps
+//! ARM's codes and words.
 
-use axum::Json;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::auth::{Audience, AuthFailure};
+use crate::power_platform_error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArmError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    challenge: Option<String>,
-}
+pub struct ArmError(ApiError);
 
 impl From<padconnect_store::StoreError> for ArmError {
     fn from(error: padconnect_store::StoreError) -> Self {
@@ -34,12 +30,7 @@ impl ArmError {
     }
 
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            challenge: None,
-        }
+        Self(ApiError::new(status, code, message))
     }
 
     /// ARM's answer for a path no provider serves.
@@ -73,25 +64,12 @@ impl ArmError {
 
     /// `InvalidAuthenticationToken`, with the challenge ARM sends.
     pub fn unauthorized(failure: &AuthFailure) -> Self {
-        Self {
-            challenge: Some(failure.challenge(&Audience::Arm)),
-            ..Self::new(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                failure.to_string(),
-            )
-        }
+        Self(ApiError::unauthorized_for(failure, Audience::Arm))
     }
 }
 
 impl IntoResponse for ArmError {
     fn into_response(self) -> Response {
-        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
-        match self.challenge {
-            Some(challenge) => {
-                (self.status, [(header::WWW_AUTHENTICATE, challenge)], body).into_response()
-            }
-            None => (self.status, body).into_response(),
-        }
+        self.0.into_response()
     }
 }

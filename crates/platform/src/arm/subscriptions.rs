@@ -10,7 +10,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header;
 use serde_json::{Value, json};
 
 use super::ArmError;
@@ -20,10 +19,7 @@ use crate::state::{AppState, Verifier};
 use axum::extract::FromRef;
 
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ArmError> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok());
-    verify_bearer(&Verifier::from_ref(state), authorization, Audience::Arm)
+    verify_bearer(&Verifier::from_ref(state), headers, Audience::Arm)
         .await
         .map_err(|failure| ArmError::unauthorized(&failure))
 }
