@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use axum::http::{HeaderMap, header};
 use jsonwebtoken::{Algorithm, Validation};
 use padconnect_core::{Surface, classify_host};
 use uuid::Uuid;
@@ -269,10 +270,12 @@ pub async fn is_admin_user(
 /// Verifies the `Authorization` header's bearer token for `audience`.
 pub async fn verify_bearer(
     state: &Verifier,
-    authorization: Option<&str>,
+    headers: &HeaderMap,
     audience: Audience<'_>,
 ) -> Result<Caller, AuthFailure> {
-    let token = authorization
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
         .and_then(|h| {
             h.strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))

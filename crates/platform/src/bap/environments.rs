@@ -12,7 +12,7 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri};
 use padconnect_core::{Cloud, EnvironmentId};
 use serde_json::{Value, json};
 
@@ -74,11 +74,7 @@ impl FromRequestParts<AppState> for BapRequest {
         if !has_version {
             return Err(ApiError::missing_api_version());
         }
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
-        let caller = verify_bearer(&Verifier::from_ref(state), authorization, Audience::Bap)
+        let caller = verify_bearer(&Verifier::from_ref(state), &parts.headers, Audience::Bap)
             .await
             .map_err(|failure| ApiError::unauthorized_for(&failure, Audience::Bap))?;
         let origin = RequestOrigin::of(parts).ok_or_else(ApiError::unrouted)?;

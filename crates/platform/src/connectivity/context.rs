@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, FromRequestParts, Query, RawPathParams};
-use axum::http::header;
 use axum::http::request::Parts;
 use padconnect_core::EnvironmentId;
 use tokio::sync::OnceCell;
@@ -47,12 +46,8 @@ where
             Some(API_VERSION) => {}
             Some(other) => return Err(ApiError::invalid_api_version(other)),
         }
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
         let verifier = Verifier::from_ref(state);
-        let caller = verify_bearer(&verifier, authorization, Audience::PowerPlatform)
+        let caller = verify_bearer(&verifier, &parts.headers, Audience::PowerPlatform)
             .await
             .map_err(|failure| ApiError::unauthorized(&failure))?;
         let environment_id = environment_of(parts, state).await?;

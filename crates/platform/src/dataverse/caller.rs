@@ -1,7 +1,6 @@
 //! The authenticated caller of a Dataverse request, as its systemuser.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
 
 use super::DataverseError;
@@ -55,11 +54,7 @@ where
             org: &org,
             resource: &resource,
         };
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
-        let caller = verify_bearer(&state, authorization, audience)
+        let caller = verify_bearer(&state, &parts.headers, audience)
             .await
             .map_err(|failure| DataverseError::unauthorized(&failure, &audience))?;
         let environment = state
