@@ -9,16 +9,29 @@ use super::rows::*;
 use super::sql::{fetch_all, fetch_one, fetch_row, run, texts_in};
 use super::{Result, Store, Tx, TxInner, model::*};
 
+/// The columns of a [`RecordStamp`], in `RecordStampRow`'s order: they end
+/// both a group's and a machine's column lists.
+macro_rules! record_stamp_columns {
+    () => {
+        "owner_id, created_on, created_by, modified_on, modified_by, versionnumber"
+    };
+}
 macro_rules! machine_group_columns {
     () => {
-        "id, environment_id, name, description, flowgrouptype, statecode, statuscode, \
-     password_hash, owner_id, created_on, created_by, modified_on, modified_by, versionnumber"
+        concat!(
+            "id, environment_id, name, description, flowgrouptype, statecode, statuscode, \
+     password_hash, ",
+            record_stamp_columns!()
+        )
     };
 }
 macro_rules! machine_columns {
     () => {
-        "id, environment_id, group_id, name, description, agentversion, lastheartbeatdate, \
-     statecode, statuscode, owner_id, created_on, created_by, modified_on, modified_by, versionnumber"
+        concat!(
+            "id, environment_id, group_id, name, description, agentversion, lastheartbeatdate, \
+     statecode, statuscode, ",
+            record_stamp_columns!()
+        )
     };
 }
 
@@ -193,11 +206,11 @@ impl Tx {
             group.statecode,
             group.statuscode,
             group.password_hash.clone(),
-            text(group.owner_id),
-            group.created_on.0,
-            text(group.created_by),
-            group.modified_on.0,
-            text(group.modified_by)
+            text(group.stamp.owner_id),
+            group.stamp.created_on.0,
+            text(group.stamp.created_by),
+            group.stamp.modified_on.0,
+            text(group.stamp.modified_by)
         )?;
         Ok(())
     }
@@ -224,11 +237,11 @@ impl Tx {
             machine.lastheartbeatdate.map(|t| t.0),
             machine.statecode,
             machine.statuscode,
-            text(machine.owner_id),
-            machine.created_on.0,
-            text(machine.created_by),
-            machine.modified_on.0,
-            text(machine.modified_by)
+            text(machine.stamp.owner_id),
+            machine.stamp.created_on.0,
+            text(machine.stamp.created_by),
+            machine.stamp.modified_on.0,
+            text(machine.stamp.modified_by)
         )?;
         Ok(())
     }

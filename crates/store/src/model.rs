@@ -163,6 +163,36 @@ pub struct SystemUser {
 
 pub use padconnect_core::GroupType;
 
+/// Who owns a user-owned row, who made it and who last changed it, when,
+/// and its version: the system columns (`ownerid`, `createdon`,
+/// `createdby`, `modifiedon`, `modifiedby`, `versionnumber`) machine
+/// groups and machines both carry, kept in columns of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordStamp {
+    /// The owning systemuser.
+    pub owner_id: Uuid,
+    pub created_on: Timestamp,
+    pub created_by: Uuid,
+    pub modified_on: Timestamp,
+    pub modified_by: Uuid,
+    pub versionnumber: i64,
+}
+
+impl RecordStamp {
+    /// A new row's: version 1, owned, made and last changed by `owner` at
+    /// `now`.
+    pub fn new(owner: Uuid, now: Timestamp) -> Self {
+        Self {
+            owner_id: owner,
+            created_on: now,
+            created_by: owner,
+            modified_on: now,
+            modified_by: owner,
+            versionnumber: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineGroup {
     pub id: Uuid,
@@ -174,13 +204,7 @@ pub struct MachineGroup {
     pub statuscode: i64,
     /// Argon2 of the group password, set by the first machine to join.
     pub password_hash: Option<String>,
-    /// The owning systemuser.
-    pub owner_id: Uuid,
-    pub created_on: Timestamp,
-    pub created_by: Uuid,
-    pub modified_on: Timestamp,
-    pub modified_by: Uuid,
-    pub versionnumber: i64,
+    pub stamp: RecordStamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,12 +218,7 @@ pub struct Machine {
     pub lastheartbeatdate: Option<Timestamp>,
     pub statecode: i64,
     pub statuscode: i64,
-    pub owner_id: Uuid,
-    pub created_on: Timestamp,
-    pub created_by: Uuid,
-    pub modified_on: Timestamp,
-    pub modified_by: Uuid,
-    pub versionnumber: i64,
+    pub stamp: RecordStamp,
 }
 
 /// A Windows account that can sign in on a machine.

@@ -50,6 +50,48 @@ pub(super) fn opt_text(id: Option<Uuid>) -> Option<String> {
     id.map(text)
 }
 
+/// A row made of two row structs read from one result: the first one's
+/// columns, then the second one's. Both drivers read it by column name
+/// (sqlx), SQLite by position first (`FromSqliteRow`).
+macro_rules! joined_row {
+    ($(#[$doc:meta])* $name:ident { $first:ident: $First:ty, $second:ident: $Second:ty }) => {
+        $(#[$doc])*
+        pub(super) struct $name {
+            pub(super) $first: $First,
+            pub(super) $second: $Second,
+        }
+
+        impl $name {
+            /// How many columns the row reads, as `rows!` counts them: a
+            /// joined row may itself be the first of another.
+            #[allow(dead_code)]
+            pub(crate) const COLUMNS: usize = <$First>::COLUMNS + <$Second>::COLUMNS;
+        }
+
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $name
+        where
+            $First: sqlx::FromRow<'r, R>,
+            $Second: sqlx::FromRow<'r, R>,
+        {
+            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+                Ok(Self {
+                    $first: <$First>::from_row(row)?,
+                    $second: <$Second>::from_row(row)?,
+                })
+            }
+        }
+
+        impl super::FromSqliteRow for $name {
+            fn from_sqlite_row_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+                Ok(Self {
+                    $first: <$First>::from_sqlite_row_at(row, at)?,
+                    $second: <$Second>::from_sqlite_row_at(row, at + <$First>::COLUMNS)?,
+                })
+            }
+        }
+    };
+}
+
 rows! {
     pub(super) struct TenantRow {
         id: String,
@@ -259,15 +301,7 @@ impl TryFrom<SystemUserRow> for SystemUser {
 }
 
 rows! {
-    pub(super) struct MachineGroupRow {
-        id: String,
-        environment_id: String,
-        name: String,
-        description: String,
-        flowgrouptype: i64,
-        statecode: i64,
-        statuscode: i64,
-        password_hash: Option<String>,
+    pub(super) struct RecordStampRow {
         owner_id: String,
         created_on: i64,
         created_by: String,
@@ -277,18 +311,10 @@ rows! {
     }
 }
 
-impl TryFrom<MachineGroupRow> for MachineGroup {
+impl TryFrom<RecordStampRow> for RecordStamp {
     type Error = StoreError;
-    fn try_from(r: MachineGroupRow) -> Result<Self> {
+    fn try_from(r: RecordStampRow) -> Result<Self> {
         Ok(Self {
-            id: uuid(&r.id)?,
-            environment_id: env_id(&r.environment_id)?,
-            name: r.name,
-            description: r.description,
-            flowgrouptype: group_type(r.flowgrouptype)?,
-            statecode: r.statecode,
-            statuscode: r.statuscode,
-            password_hash: r.password_hash,
             owner_id: uuid(&r.owner_id)?,
             created_on: Timestamp(r.created_on),
             created_by: uuid(&r.created_by)?,
@@ -299,8 +325,45 @@ impl TryFrom<MachineGroupRow> for MachineGroup {
     }
 }
 
+// A group's own columns; its stamp's follow them (`MachineGroupRow`).
 rows! {
-    pub(super) struct MachineRow {
+    pub(super) struct MachineGroupColumnsRow {
+        id: String,
+        environment_id: String,
+        name: String,
+        description: String,
+        flowgrouptype: i64,
+        statecode: i64,
+        statuscode: i64,
+        password_hash: Option<String>,
+    }
+}
+
+joined_row! {
+    /// A machine group: its own columns, then its stamp's.
+    MachineGroupRow { group: MachineGroupColumnsRow, stamp: RecordStampRow }
+}
+
+impl TryFrom<MachineGroupRow> for MachineGroup {
+    type Error = StoreError;
+    fn try_from(MachineGroupRow { group: r, stamp }: MachineGroupRow) -> Result<Self> {
+        Ok(Self {
+            id: uuid(&r.id)?,
+            environment_id: env_id(&r.environment_id)?,
+            name: r.name,
+            description: r.description,
+            flowgrouptype: group_type(r.flowgrouptype)?,
+            statecode: r.statecode,
+            statuscode: r.statuscode,
+            password_hash: r.password_hash,
+            stamp: stamp.try_into()?,
+        })
+    }
+}
+
+// A machine's own columns; its stamp's follow them (`MachineRow`).
+rows! {
+    pub(super) struct MachineColumnsRow {
         id: String,
         environment_id: String,
         group_id: String,
@@ -310,18 +373,17 @@ rows! {
         lastheartbeatdate: Option<i64>,
         statecode: i64,
         statuscode: i64,
-        owner_id: String,
-        created_on: i64,
-        created_by: String,
-        modified_on: i64,
-        modified_by: String,
-        versionnumber: i64,
     }
+}
+
+joined_row! {
+    /// A machine: its own columns, then its stamp's.
+    MachineRow { machine: MachineColumnsRow, stamp: RecordStampRow }
 }
 
 impl TryFrom<MachineRow> for Machine {
     type Error = StoreError;
-    fn try_from(r: MachineRow) -> Result<Self> {
+    fn try_from(MachineRow { machine: r, stamp }: MachineRow) -> Result<Self> {
         Ok(Self {
             id: uuid(&r.id)?,
             environment_id: env_id(&r.environment_id)?,
@@ -332,12 +394,7 @@ impl TryFrom<MachineRow> for Machine {
             lastheartbeatdate: r.lastheartbeatdate.map(Timestamp),
             statecode: r.statecode,
             statuscode: r.statuscode,
-            owner_id: uuid(&r.owner_id)?,
-            created_on: Timestamp(r.created_on),
-            created_by: uuid(&r.created_by)?,
-            modified_on: Timestamp(r.modified_on),
-            modified_by: uuid(&r.modified_by)?,
-            versionnumber: r.versionnumber,
+            stamp: stamp.try_into()?,
         })
     }
 }
@@ -470,41 +527,6 @@ impl TargetFactsRow {
                 .map_or(AccessRights::empty(), AccessRights::from_bits_truncate),
         })
     }
-}
-
-/// A row made of two row structs read from one result: the first one's
-/// columns, then the second one's. Both drivers read it by column name
-/// (sqlx), SQLite by position first (`FromSqliteRow`).
-macro_rules! joined_row {
-    ($(#[$doc:meta])* $name:ident { $first:ident: $First:ty, $second:ident: $Second:ty }) => {
-        $(#[$doc])*
-        pub(super) struct $name {
-            pub(super) $first: $First,
-            pub(super) $second: $Second,
-        }
-
-        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for $name
-        where
-            $First: sqlx::FromRow<'r, R>,
-            $Second: sqlx::FromRow<'r, R>,
-        {
-            fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
-                Ok(Self {
-                    $first: <$First>::from_row(row)?,
-                    $second: <$Second>::from_row(row)?,
-                })
-            }
-        }
-
-        impl super::FromSqliteRow for $name {
-            fn from_sqlite_row_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
-                Ok(Self {
-                    $first: <$First>::from_sqlite_row_at(row, at)?,
-                    $second: <$Second>::from_sqlite_row_at(row, at + <$First>::COLUMNS)?,
-                })
-            }
-        }
-    };
 }
 
 joined_row! {

@@ -137,7 +137,7 @@ pub async fn put(
             environment: env,
         })?;
     let group = &target.group;
-    let owns = group.owner_id == user.id;
+    let owns = group.stamp.owner_id == user.id;
     // An owner holds every right by owning, none by sharing.
     let rights = match owns {
         true => AccessRights::empty(),

@@ -100,17 +100,16 @@ pub async fn register_machine(
 /// The hidden Default group of a standalone machine named `machine`, owned
 /// by `owner` and made by the actor.
 pub fn hidden_group(actor: Actor<'_>, owner: Uuid, machine: &str, now: Timestamp) -> MachineGroup {
-    MachineGroup {
-        owner_id: owner,
-        ..group_record(
-            Uuid::new_v4(),
-            actor.user.environment_id,
-            actor.user.id,
-            (machine.to_owned(), String::new()),
-            GroupType::Default,
-            now,
-        )
-    }
+    let mut group = group_record(
+        Uuid::new_v4(),
+        actor.user.environment_id,
+        actor.user.id,
+        (machine.to_owned(), String::new()),
+        GroupType::Default,
+        now,
+    );
+    group.stamp.owner_id = owner;
+    group
 }
 
 /// Changes a row's name or description, or both (Write access); `expected`
@@ -127,12 +126,12 @@ pub async fn rename(
         Row::Group(id) => {
             let group = find_group(store, actor, id).await?;
             let current = (group.name.clone(), group.description.clone());
-            let version = (RenameTable::MachineGroups, group.versionnumber);
+            let version = (RenameTable::MachineGroups, group.stamp.versionnumber);
             (group, version, current, (GROUP_NAME, GROUP_DESCRIPTION))
         }
         Row::Machine(id) => {
             let (machine, group) = find_machine(store, actor, id).await?;
-            let version = (RenameTable::Machines, machine.versionnumber);
+            let version = (RenameTable::Machines, machine.stamp.versionnumber);
             let current = (machine.name, machine.description);
             (group, version, current, (MACHINE_NAME, MACHINE_DESCRIPTION))
         }

@@ -139,7 +139,7 @@ pub async fn leave(store: &Store, actor: Actor<'_>, machine: Uuid) -> Result<(),
     )
     .await?;
     let now = store.now();
-    let hidden = hidden_group(actor, machine.owner_id, &machine.name, now);
+    let hidden = hidden_group(actor, machine.stamp.owner_id, &machine.name, now);
     let mut tx = store.begin().await?;
     tx.upsert_machine_group(&hidden).await?;
     // Dropping the transaction rolls the new group back too.

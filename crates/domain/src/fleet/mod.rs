@@ -29,7 +29,7 @@ pub use self::membership::{join, leave};
 pub use self::sharing::{Change, Shared, share, share_record};
 use super::{Error, Forbidden, Privilege, Record};
 use padconnect_store::{
-    Machine, MachineGroup, RecordRef, Store, StoreError, SystemUser, Timestamp,
+    Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser, Timestamp,
 };
 
 /// A group holds at most this many machines ("Manage machine groups":
@@ -75,7 +75,7 @@ pub async fn group_rights(
         store,
         actor,
         RecordRef::MachineGroup(group.id),
-        group.owner_id,
+        group.stamp.owner_id,
     )
     .await
 }
@@ -237,12 +237,7 @@ pub fn group_record(
         statecode: 0,
         statuscode: 1,
         password_hash: None,
-        owner_id: owner,
-        created_on: now,
-        created_by: owner,
-        modified_on: now,
-        modified_by: owner,
-        versionnumber: 1,
+        stamp: RecordStamp::new(owner, now),
     }
 }
 
@@ -253,7 +248,6 @@ pub fn machine_record(
     (name, description): (String, String),
     now: Timestamp,
 ) -> Machine {
-    let owner = group.owner_id;
     Machine {
         id,
         environment_id: group.environment_id,
@@ -264,11 +258,6 @@ pub fn machine_record(
         lastheartbeatdate: None,
         statecode: 0,
         statuscode: 1,
-        owner_id: owner,
-        created_on: now,
-        created_by: owner,
-        modified_on: now,
-        modified_by: owner,
-        versionnumber: 1,
+        stamp: RecordStamp::new(group.stamp.owner_id, now),
     }
 }

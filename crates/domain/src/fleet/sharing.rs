@@ -45,7 +45,7 @@ pub async fn share(
     };
     let shared = Shared {
         record: RecordRef::MachineGroup(group.id),
-        owner: group.owner_id,
+        owner: group.stamp.owner_id,
         name: group.name,
     };
     share_record(store, actor, shared, principal, change).await

@@ -14,7 +14,9 @@ use crate::state::AppState;
 use padconnect_domain::connections::vault;
 use padconnect_domain::fleet;
 use padconnect_domain::runs;
-use padconnect_store::{Credential, Machine, MachineGroup, SystemUser, SystemUserKind, Timestamp};
+use padconnect_store::{
+    Credential, Machine, MachineGroup, RecordStamp, SystemUser, SystemUserKind, Timestamp,
+};
 
 /// The most runs a `flowsessions` listing reads, newest first: Dataverse's
 /// largest page. Older runs stay readable by id.
@@ -329,43 +331,52 @@ pub(super) fn etag(version: i64) -> String {
 }
 
 fn group_row(g: &MachineGroup) -> Value {
-    json!({
-        "@odata.etag": etag(g.versionnumber),
-        "flowmachinegroupid": g.id,
-        "name": g.name,
-        "description": g.description,
-        "flowgrouptype": g.flowgrouptype.code(),
-        "statecode": g.statecode,
-        "statuscode": g.statuscode,
-        "versionnumber": g.versionnumber,
-        "_ownerid_value": g.owner_id,
-        "_owninguser_value": g.owner_id,
-        "createdon": time(g.created_on),
-        "modifiedon": time(g.modified_on),
-        "_createdby_value": g.created_by,
-        "_modifiedby_value": g.modified_by,
-    })
+    stamped(
+        json!({
+            "flowmachinegroupid": g.id,
+            "name": g.name,
+            "description": g.description,
+            "flowgrouptype": g.flowgrouptype.code(),
+            "statecode": g.statecode,
+            "statuscode": g.statuscode,
+        }),
+        &g.stamp,
+    )
 }
 
 fn machine_row(m: &Machine) -> Value {
-    json!({
-        "@odata.etag": etag(m.versionnumber),
-        "flowmachineid": m.id,
-        "name": m.name,
-        "description": m.description,
-        "_flowmachinegroupid_value": m.group_id,
-        "agentversion": m.agentversion,
-        "lastheartbeatdate": m.lastheartbeatdate.map(time),
-        "statecode": m.statecode,
-        "statuscode": m.statuscode,
-        "versionnumber": m.versionnumber,
-        "_ownerid_value": m.owner_id,
-        "_owninguser_value": m.owner_id,
-        "createdon": time(m.created_on),
-        "modifiedon": time(m.modified_on),
-        "_createdby_value": m.created_by,
-        "_modifiedby_value": m.modified_by,
-    })
+    stamped(
+        json!({
+            "flowmachineid": m.id,
+            "name": m.name,
+            "description": m.description,
+            "_flowmachinegroupid_value": m.group_id,
+            "agentversion": m.agentversion,
+            "lastheartbeatdate": m.lastheartbeatdate.map(time),
+            "statecode": m.statecode,
+            "statuscode": m.statuscode,
+        }),
+        &m.stamp,
+    )
+}
+
+/// `row` with the system columns of its stamp (its etag among them), which
+/// a group's row and a machine's show alike.
+fn stamped(mut row: Value, s: &RecordStamp) -> Value {
+    let stamp = json!({
+        "@odata.etag": etag(s.versionnumber),
+        "versionnumber": s.versionnumber,
+        "_ownerid_value": s.owner_id,
+        "_owninguser_value": s.owner_id,
+        "createdon": time(s.created_on),
+        "modifiedon": time(s.modified_on),
+        "_createdby_value": s.created_by,
+        "_modifiedby_value": s.modified_by,
+    });
+    if let (Some(columns), Value::Object(stamp)) = (row.as_object_mut(), stamp) {
+        columns.extend(stamp);
+    }
+    row
 }
 
 fn system_user_row(u: &SystemUser) -> Value {

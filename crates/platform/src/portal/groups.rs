@@ -31,7 +31,7 @@ const PASSWORD_PANEL: &str = "password";
 
 /// The actor's standing on a group, as the list names it.
 fn access_name(g: &VisibleGroup, page: &EnvPage) -> &'static str {
-    if g.group.owner_id == page.actor.user.id {
+    if g.group.stamp.owner_id == page.actor.user.id {
         return "Owner";
     }
     if page.actor.admin {
@@ -311,7 +311,7 @@ pub async fn group_body(
     let g = &visible.group;
     let owner = state
         .store
-        .system_user(g.owner_id)
+        .system_user(g.stamp.owner_id)
         .await?
         .map(|u| u.fullname)
         .unwrap_or_default();
@@ -339,7 +339,7 @@ pub async fn group_body(
             dt { "Type" } dd { (service::group_type_name(g.flowgrouptype)) }
             dt { "Description" } dd { (or_dash(&g.description)) }
             dt { "Owner" } dd { (owner) }
-            dt { "Created" } dd { (when(g.created_on)) }
+            dt { "Created" } dd { (when(g.stamp.created_on)) }
             dt { "Password" } dd { @if g.password_hash.is_some() { "Set" } @else { "Not set" } }
         }
         (machines_table(page, "Machines in this group", &machines, none))

@@ -109,7 +109,7 @@ pub async fn access_list(
     group: &MachineGroup,
 ) -> Result<Vec<Access>, PortalError> {
     let mut list = Vec::new();
-    if let Some(owner) = state.store.system_user(group.owner_id).await? {
+    if let Some(owner) = state.store.system_user(group.stamp.owner_id).await? {
         list.push(Access {
             user: owner,
             owner: true,
@@ -186,7 +186,7 @@ pub async fn share(
     role: ShareRole,
 ) -> Result<SystemUser, PortalError> {
     let grantee = grantee(state, actor, principal).await?;
-    if grantee.id == visible.group.owner_id {
+    if grantee.id == visible.group.stamp.owner_id {
         return Err(PortalError::bad_request(
             "The owner already holds every right on the group.",
         ));

@@ -187,7 +187,7 @@ fn grant_form(
     searched: bool,
     shown: &Shown,
 ) -> Markup {
-    let owner = shared.visible.group.owner_id;
+    let owner = shared.visible.group.stamp.owner_id;
     let candidates: Vec<Choice> = found
         .iter()
         .filter(|u| u.id != owner)

@@ -96,7 +96,7 @@ pub async fn flow_machine_group(
     for g in matching.iter().skip(first).take(PAGE_ROWS) {
         let owner = state
             .store
-            .system_user(g.group.owner_id)
+            .system_user(g.group.stamp.owner_id)
             .await?
             .map(|u| u.fullname)
             .unwrap_or_default();
@@ -115,8 +115,8 @@ pub async fn flow_machine_group(
             html! { (g.group.description) },
             html! { (owner) },
             html! { (status) },
-            when(g.group.created_on),
-            when(g.group.modified_on),
+            when(g.group.stamp.created_on),
+            when(g.group.stamp.modified_on),
         ]);
     }
     let table = if matching.is_empty() {

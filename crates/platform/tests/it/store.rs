@@ -45,12 +45,7 @@ fn group(owner: Uuid, name: &str) -> MachineGroup {
         statecode: 0,
         statuscode: 1,
         password_hash: None,
-        owner_id: owner,
-        created_on: at,
-        created_by: owner,
-        modified_on: at,
-        modified_by: owner,
-        versionnumber: 1,
+        stamp: RecordStamp::new(owner, at),
     }
 }
 
@@ -291,6 +286,7 @@ async fn groups_machines_and_shares() {
                 .await
                 .unwrap()
                 .unwrap()
+                .stamp
                 .versionnumber,
             1,
             "no change, no new version"
@@ -306,12 +302,7 @@ async fn groups_machines_and_shares() {
             lastheartbeatdate: Some(Timestamp(42)),
             statecode: 0,
             statuscode: 1,
-            owner_id: owner,
-            created_on: Timestamp(1),
-            created_by: owner,
-            modified_on: Timestamp(1),
-            modified_by: owner,
-            versionnumber: 1,
+            stamp: RecordStamp::new(owner, Timestamp(1)),
         };
         let reader = system_user(
             4,
@@ -336,7 +327,7 @@ async fn groups_machines_and_shares() {
 
         let renamed = store.machine_group(GROUP).await.unwrap().unwrap();
         assert_eq!(
-            (renamed.name.as_str(), renamed.versionnumber),
+            (renamed.name.as_str(), renamed.stamp.versionnumber),
             ("Finance robots", 2)
         );
         assert_eq!(

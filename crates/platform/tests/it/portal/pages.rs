@@ -323,7 +323,7 @@ async fn a_new_group_has_its_id_in_its_page_url_and_a_rotatable_password() {
         "group-pass-2",
         rotated.password_hash.as_deref().unwrap()
     ));
-    assert!(rotated.versionnumber > group.versionnumber);
+    assert!(rotated.stamp.versionnumber > group.stamp.versionnumber);
 
     let missing_name = visitor
         .post(
@@ -852,7 +852,7 @@ async fn sessions_and_group_passwords_persist_on_every_backend() {
         tx.commit().await.unwrap();
         let after = store.machine_group(group).await.unwrap().unwrap();
         assert_eq!(after.password_hash.as_deref(), Some("$argon2id$x"));
-        assert_eq!(after.versionnumber, before.versionnumber + 1);
+        assert_eq!(after.stamp.versionnumber, before.stamp.versionnumber + 1);
         backend.finish().await;
     }
 }
