@@ -154,7 +154,7 @@ async fn a_groups_rights_come_from_owning_administering_or_sharing() {
     let fixture = Fixture::new().await;
     let group = fixture.group().await;
     for (who, expected) in rights_table() {
-        let held = fleet::group_rights(&fixture.store, fixture.actor(who), &group)
+        let held = fleet::record_rights(&fixture.store, fixture.actor(who), &group)
             .await
             .unwrap();
         assert_eq!(held, expected, "{who}");
@@ -201,7 +201,7 @@ async fn a_credential_is_read_as_a_group_is_and_used_by_its_owner_and_sharees() 
     for (who, rights) in rights_table() {
         let actor = fixture.actor(who);
         let credential = vault::find(&fixture.store, actor, id).await.unwrap();
-        let held = vault::rights(&fixture.store, actor, &credential)
+        let held = fleet::record_rights(&fixture.store, actor, &credential)
             .await
             .unwrap();
         assert_eq!(held, rights, "{who}");

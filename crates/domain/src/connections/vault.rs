@@ -10,9 +10,9 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::fleet::{Actor, Change, Shared, TextColumn, record_rights, share_record};
+use crate::fleet::{Actor, Change, TextColumn, UserOwned, record_rights, share_record};
 use crate::{Error, Forbidden, Record};
-use padconnect_store::{Credential, RecordRef, Store, StoreError, SystemUser};
+use padconnect_store::{Credential, RecordRef, Store, SystemUser};
 
 /// powerapps-docs `reference/entities/credential.md`: `name` String,
 /// MaxLength 100, ApplicationRequired.
@@ -34,7 +34,7 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
     // Its owner's or a sharee's rights: a writer's administration of the
     // tenant is not asked (the writer's own standing, as `put` reads it).
     let writer = Actor { user, admin: false };
-    if rights(store, writer, &credential)
+    if record_rights(store, writer, &credential)
         .await?
         .contains(AccessRights::READ)
     {
@@ -43,19 +43,18 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
     Err(Refusal::CredentialNotShared { id: credential.id }.into())
 }
 
-/// The rights an actor holds on a credential (`fleet::record_rights`).
-pub async fn rights(
-    store: &Store,
-    actor: Actor<'_>,
-    credential: &Credential,
-) -> Result<AccessRights, StoreError> {
-    record_rights(
-        store,
-        actor,
-        RecordRef::Credential(credential.id),
-        credential.owner_id,
-    )
-    .await
+impl UserOwned for Credential {
+    fn record(&self) -> RecordRef {
+        RecordRef::Credential(self.id)
+    }
+
+    fn owner(&self) -> Uuid {
+        self.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// A credential of the actor's environment, whatever the actor may do with it.
@@ -73,7 +72,7 @@ pub async fn find(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credentia
 /// A credential the actor may read, or why not.
 pub async fn read(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credential, Error> {
     let credential = find(store, actor, id).await?;
-    if rights(store, actor, &credential)
+    if record_rights(store, actor, &credential)
         .await?
         .contains(AccessRights::READ)
     {
@@ -94,7 +93,7 @@ pub async fn read(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credentia
 pub async fn readable(store: &Store, actor: Actor<'_>) -> Result<Vec<Credential>, Error> {
     let mut out = Vec::new();
     for credential in store.credentials(&actor.user.environment_id).await? {
-        if rights(store, actor, &credential)
+        if record_rights(store, actor, &credential)
             .await?
             .contains(AccessRights::READ)
         {
@@ -115,10 +114,5 @@ pub async fn share(
     change: Change,
 ) -> Result<SystemUser, Error> {
     let credential = find(store, actor, id).await?;
-    let shared = Shared {
-        record: RecordRef::Credential(credential.id),
-        owner: credential.owner_id,
-        name: credential.name,
-    };
-    share_record(store, actor, shared, principal, change).await
+    share_record(store, actor, &credential, principal, change).await
 }

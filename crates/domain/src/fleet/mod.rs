@@ -26,7 +26,7 @@ pub use self::groups::{
     set_password,
 };
 pub use self::membership::{join, leave};
-pub use self::sharing::{Change, Shared, share, share_record};
+pub use self::sharing::{Change, share, share_record};
 use super::{Error, Forbidden, Privilege, Record};
 use padconnect_store::{
     Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser, Timestamp,
@@ -65,34 +65,44 @@ impl Actor<'_> {
     }
 }
 
-/// The rights a systemuser holds on a group.
-pub async fn group_rights(
-    store: &Store,
-    actor: Actor<'_>,
-    group: &MachineGroup,
-) -> Result<AccessRights, StoreError> {
-    record_rights(
-        store,
-        actor,
-        RecordRef::MachineGroup(group.id),
-        group.stamp.owner_id,
-    )
-    .await
+/// A user-owned Dataverse record (a machine group, a credential): the
+/// rights on it are its owner's, the administrators' and what sharing gave
+/// ([`record_rights`]), and it is shared alike ([`share_record`]).
+pub trait UserOwned {
+    /// What its shares are kept under.
+    fn record(&self) -> RecordRef;
+    /// Its owner's systemuser.
+    fn owner(&self) -> Uuid;
+    /// Its primary name, for a refusal.
+    fn name(&self) -> &str;
 }
 
-/// The rights a systemuser holds on a user-owned record whose owner is
-/// `owner`: all of them for the owner and the tenant's administrators
-/// (System Administrator), else what sharing gave.
+impl UserOwned for MachineGroup {
+    fn record(&self) -> RecordRef {
+        RecordRef::MachineGroup(self.id)
+    }
+
+    fn owner(&self) -> Uuid {
+        self.stamp.owner_id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The rights a systemuser holds on a user-owned record: all of them for
+/// its owner and the tenant's administrators (System Administrator), else
+/// what sharing gave. A machine has its group's.
 pub async fn record_rights(
     store: &Store,
     actor: Actor<'_>,
-    record: RecordRef,
-    owner: Uuid,
+    owned: &impl UserOwned,
 ) -> Result<AccessRights, StoreError> {
-    if owner == actor.user.id || actor.admin {
+    if owned.owner() == actor.user.id || actor.admin {
         return Ok(AccessRights::all());
     }
-    store.share_rights(record, actor.user.id).await
+    store.share_rights(owned.record(), actor.user.id).await
 }
 
 /// Whether a principal holding `held` on a record may give `granted` to
@@ -152,7 +162,7 @@ pub async fn readable_groups(
 ) -> Result<Vec<(MachineGroup, AccessRights)>, StoreError> {
     let mut readable = Vec::new();
     for group in store.machine_groups(&actor.user.environment_id).await? {
-        let rights = group_rights(store, actor, &group).await?;
+        let rights = record_rights(store, actor, &group).await?;
         if rights.contains(AccessRights::READ) {
             readable.push((group, rights));
         }
@@ -207,7 +217,7 @@ pub async fn require_rights(
     needed: AccessRights,
     record: Record,
 ) -> Result<AccessRights, Error> {
-    let held = group_rights(store, actor, group).await?;
+    let held = record_rights(store, actor, group).await?;
     if held.contains(needed) {
         return Ok(held);
     }

@@ -5,9 +5,9 @@
 use padconnect_core::AccessRights;
 use uuid::Uuid;
 
-use super::{Actor, Row, find_group, find_machine, find_user, may_grant, record_rights};
+use super::{Actor, Row, UserOwned, find_group, find_machine, find_user, may_grant, record_rights};
 use crate::{Error, Forbidden, Record};
-use padconnect_store::{RecordRef, Share, Store, SystemUser};
+use padconnect_store::{Share, Store, SystemUser};
 
 /// What a share does to the rights the principal holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,21 +43,7 @@ pub async fn share(
         Row::Group(id) => find_group(store, actor, id).await?,
         Row::Machine(id) => find_machine(store, actor, id).await?.1,
     };
-    let shared = Shared {
-        record: RecordRef::MachineGroup(group.id),
-        owner: group.stamp.owner_id,
-        name: group.name,
-    };
-    share_record(store, actor, shared, principal, change).await
-}
-
-/// A user-owned record about to be shared.
-pub struct Shared {
-    pub record: RecordRef,
-    /// Its owner's systemuser.
-    pub owner: Uuid,
-    /// Its primary name, for the refusal.
-    pub name: String,
+    share_record(store, actor, &group, principal, change).await
 }
 
 /// Dataverse's record-based sharing of any user-owned row: the actor needs
@@ -65,17 +51,14 @@ pub struct Shared {
 pub async fn share_record(
     store: &Store,
     actor: Actor<'_>,
-    shared: Shared,
+    owned: &impl UserOwned,
     principal: Uuid,
     change: Change,
 ) -> Result<SystemUser, Error> {
     let grantee = find_user(store, actor, principal).await?;
-    let Shared {
-        record,
-        owner,
-        name,
-    } = shared;
-    let held = record_rights(store, actor, record, owner).await?;
+    let held = record_rights(store, actor, owned).await?;
+    let record = owned.record();
+    let name = owned.name().to_owned();
     let described = Record {
         entity: record.logical_name(),
         id: record.id(),

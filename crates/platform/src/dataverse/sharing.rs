@@ -13,7 +13,7 @@ use super::tables::{Table, group_in, machine_in};
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
 use padconnect_domain::connections::vault;
-use padconnect_domain::fleet::{self, Actor, Row};
+use padconnect_domain::fleet::{self, Actor, Row, UserOwned};
 use padconnect_store::{Credential, MachineGroup, RecordRef, Store, StoreError};
 
 pub async fn grant(
@@ -127,8 +127,8 @@ impl SharedRow {
     /// What its shares are kept under.
     pub(super) fn record(&self) -> RecordRef {
         match self {
-            Self::Group(group) => RecordRef::MachineGroup(group.id),
-            Self::Credential(credential) => RecordRef::Credential(credential.id),
+            Self::Group(group) => group.record(),
+            Self::Credential(credential) => credential.record(),
         }
     }
 
@@ -139,8 +139,8 @@ impl SharedRow {
         actor: Actor<'_>,
     ) -> Result<AccessRights, StoreError> {
         match self {
-            Self::Group(group) => fleet::group_rights(store, actor, group).await,
-            Self::Credential(credential) => vault::rights(store, actor, credential).await,
+            Self::Group(group) => fleet::record_rights(store, actor, group).await,
+            Self::Credential(credential) => fleet::record_rights(store, actor, credential).await,
         }
     }
 }
