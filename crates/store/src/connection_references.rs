@@ -5,7 +5,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
-use super::sql::{fetch_all, fetch_in, rows, run};
+use super::sql::{fetch_all, fetch_in, rows, run, set_excluded};
 use super::{Result, Store, StoreError, Timestamp, Tx, TxInner};
 
 /// A row of `connectionreference`.
@@ -91,10 +91,16 @@ impl Tx {
             "INSERT INTO connection_references (",
             reference_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (environment_id, id) DO UPDATE SET solution_id = excluded.solution_id, \
-             display_name = excluded.display_name, connector_id = excluded.connector_id, \
-             connection_id = excluded.connection_id, description = excluded.description, \
-             modified_on = excluded.modified_on, versionnumber = excluded.versionnumber"
+             ON CONFLICT (environment_id, id) DO UPDATE SET ",
+            set_excluded!(
+                solution_id,
+                display_name,
+                connector_id,
+                connection_id,
+                description,
+                modified_on,
+                versionnumber,
+            )
         );
         run!(
             self,

@@ -5,7 +5,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
-use super::sql::{fetch_all, fetch_in, rows, run};
+use super::sql::{fetch_all, fetch_in, rows, run, set_excluded};
 use super::{Result, Store, StoreError, Timestamp, Tx, TxInner};
 
 /// A row of `environmentvariabledefinition`.
@@ -135,11 +135,17 @@ impl Tx {
             "INSERT INTO environment_variable_definitions (",
             definition_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (environment_id, id) DO UPDATE SET solution_id = excluded.solution_id, \
-             display_name = excluded.display_name, variable_type = excluded.variable_type, \
-             default_value = excluded.default_value, is_required = excluded.is_required, \
-             api_id = excluded.api_id, parameter_key = excluded.parameter_key, \
-             modified_on = excluded.modified_on"
+             ON CONFLICT (environment_id, id) DO UPDATE SET ",
+            set_excluded!(
+                solution_id,
+                display_name,
+                variable_type,
+                default_value,
+                is_required,
+                api_id,
+                parameter_key,
+                modified_on,
+            )
         );
         run!(
             self,
@@ -165,8 +171,8 @@ impl Tx {
             "INSERT INTO environment_variable_values (",
             value_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (environment_id, definition_id) DO UPDATE SET value = excluded.value, \
-             modified_on = excluded.modified_on"
+             ON CONFLICT (environment_id, definition_id) DO UPDATE SET ",
+            set_excluded!(value, modified_on)
         );
         run!(
             self,

@@ -6,7 +6,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
-use super::sql::{fetch_all, fetch_in, fetch_one, rows, run};
+use super::sql::{fetch_all, fetch_in, fetch_one, rows, run, set_excluded};
 use super::{Result, Store, StoreError, Timestamp, Tx, TxInner};
 
 /// A row of `solution`.
@@ -191,13 +191,19 @@ impl Tx {
             "INSERT INTO solutions (",
             solution_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (environment_id, id) DO UPDATE SET friendly_name = excluded.friendly_name, \
-             version = excluded.version, is_managed = excluded.is_managed, \
-             publisher_unique_name = excluded.publisher_unique_name, \
-             publisher_friendly_name = excluded.publisher_friendly_name, \
-             publisher_prefix = excluded.publisher_prefix, installed_by = excluded.installed_by, \
-             installed_on = excluded.installed_on, modified_on = excluded.modified_on, \
-             versionnumber = excluded.versionnumber"
+             ON CONFLICT (environment_id, id) DO UPDATE SET ",
+            set_excluded!(
+                friendly_name,
+                version,
+                is_managed,
+                publisher_unique_name,
+                publisher_friendly_name,
+                publisher_prefix,
+                installed_by,
+                installed_on,
+                modified_on,
+                versionnumber,
+            )
         );
         run!(
             self,

@@ -84,6 +84,18 @@ macro_rules! rows {
 }
 pub(super) use rows;
 
+/// `a = excluded.a, b = excluded.b, ...`: the SET list of an upsert that
+/// takes these columns from the row it tried to insert, each named once.
+macro_rules! set_excluded {
+    ($first:ident $(, $column:ident)* $(,)?) => {
+        concat!(
+            stringify!($first), " = excluded.", stringify!($first)
+            $(, ", ", stringify!($column), " = excluded.", stringify!($column))*
+        )
+    };
+}
+pub(super) use set_excluded;
+
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! exec {
     ($tx:expr, $conn:ident => $body:expr) => {
@@ -169,3 +181,15 @@ macro_rules! texts_in {
     }};
 }
 pub(super) use texts_in;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn set_excluded_takes_each_column_from_the_excluded_row() {
+        assert_eq!(
+            set_excluded!(value, modified_on),
+            "value = excluded.value, modified_on = excluded.modified_on"
+        );
+        assert_eq!(set_excluded!(name,), "name = excluded.name");
+    }
+}

@@ -4,7 +4,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
-use super::sql::{fetch_all, fetch_in, fetch_one, rows, run};
+use super::sql::{fetch_all, fetch_in, fetch_one, rows, run, set_excluded};
 use super::{Result, Store, StoreError, Timestamp, Tx, TxInner};
 
 /// A row of `workflow`: a cloud flow (category 5), a desktop flow (6), or
@@ -101,11 +101,19 @@ impl Tx {
             "INSERT INTO workflows (",
             workflow_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (environment_id, id) DO UPDATE SET solution_id = excluded.solution_id, \
-             name = excluded.name, category = excluded.category, ui_flow_type = excluded.ui_flow_type, \
-             statecode = excluded.statecode, statuscode = excluded.statuscode, \
-             client_data = excluded.client_data, owner_id = excluded.owner_id, \
-             modified_on = excluded.modified_on, versionnumber = excluded.versionnumber"
+             ON CONFLICT (environment_id, id) DO UPDATE SET ",
+            set_excluded!(
+                solution_id,
+                name,
+                category,
+                ui_flow_type,
+                statecode,
+                statuscode,
+                client_data,
+                owner_id,
+                modified_on,
+                versionnumber,
+            )
         );
         run!(
             self,
