@@ -57,7 +57,7 @@ fn settings_of(
         environment_variables: components
             .environment_variables
             .into_iter()
-            .map(|v| v.schema_name)
+            .map(|v| v.declaration.schema_name)
             .collect(),
     })
 }

@@ -31,6 +31,7 @@ pub mod cloud;
 pub mod connection;
 pub mod desktop_runs;
 pub mod environment;
+pub mod environment_variable;
 pub mod federation;
 pub mod host;
 pub mod uiflow;
@@ -40,6 +41,7 @@ pub use clock::{Clock, TestClock};
 pub use cloud::Cloud;
 pub use connection::{ConnectionId, ConnectorName};
 pub use environment::EnvironmentId;
+pub use environment_variable::VariableDeclaration;
 pub use host::{Surface, classify_host};
 pub use uiflow::{CredentialType, GroupType, ParameterSet};
 

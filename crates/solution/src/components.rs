@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use padconnect_core::VariableDeclaration;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -33,15 +34,7 @@ pub struct ConnectionReference {
 /// carries in `environmentvariablevalues.json`, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentVariable {
-    pub schema_name: String,
-    pub display_name: String,
-    /// `type`: 100000000 String, 100000001 Number, 100000002 Boolean,
-    /// 100000003 JSON, 100000004 Data source, 100000005 Secret.
-    pub kind: i64,
-    pub default_value: Option<String>,
-    pub is_required: bool,
-    pub api_id: Option<String>,
-    pub parameter_key: Option<String>,
+    pub declaration: VariableDeclaration,
     pub value: Option<PackagedValue>,
 }
 
@@ -56,7 +49,7 @@ impl EnvironmentVariable {
     /// so in the error. An empty value says nothing here: whether it may be
     /// empty is `is_required`'s question.
     pub fn accepts(&self, value: &str) -> Result<(), String> {
-        value_fits(self.kind, &self.schema_name, value)
+        value_fits(self.declaration.kind, &self.declaration.schema_name, value)
     }
 }
 
@@ -484,8 +477,12 @@ fn environment_variables(files: &Files) -> Result<Vec<EnvironmentVariable>, Pack
         }
         variables.push(variable);
     }
-    variables.sort_by(|a, b| a.schema_name.cmp(&b.schema_name));
-    variables.dedup_by(|a, b| a.schema_name.eq_ignore_ascii_case(&b.schema_name));
+    variables.sort_by(|a, b| a.declaration.schema_name.cmp(&b.declaration.schema_name));
+    variables.dedup_by(|a, b| {
+        a.declaration
+            .schema_name
+            .eq_ignore_ascii_case(&b.declaration.schema_name)
+    });
     // A value id given twice keeps its first variable; the others get ids of
     // their own at import.
     let mut ids = std::collections::HashSet::new();
@@ -542,7 +539,7 @@ fn definition(file: &str, xml: &str) -> Result<EnvironmentVariable, PackageError
     let kind = kind_text
         .parse()
         .map_err(|_| invalid(format!("type '{kind_text}' is not a number")))?;
-    Ok(EnvironmentVariable {
+    let declaration = VariableDeclaration {
         display_name: root
             .child("displayname@default")
             .unwrap_or(&schema_name)
@@ -552,8 +549,11 @@ fn definition(file: &str, xml: &str) -> Result<EnvironmentVariable, PackageError
         is_required: root.child("isrequired") == Some("1"),
         api_id: root.child("apiid").map(str::to_owned),
         parameter_key: root.child("parameterkey").map(str::to_owned),
-        value: None,
         schema_name,
+    };
+    Ok(EnvironmentVariable {
+        declaration,
+        value: None,
     })
 }
 

@@ -43,7 +43,7 @@ fn the_complex_zip_reads_as_its_stage_answer_lists_it() {
     let names: Vec<(&str, i64)> = c
         .environment_variables
         .iter()
-        .map(|v| (v.schema_name.as_str(), v.kind))
+        .map(|v| (v.declaration.schema_name.as_str(), v.declaration.kind))
         .collect();
     assert_eq!(
         names,
@@ -54,15 +54,21 @@ fn the_complex_zip_reads_as_its_stage_answer_lists_it() {
         ]
     );
     let text = &c.environment_variables[2];
-    assert_eq!(text.default_value.as_deref(), Some("This is a text"));
+    assert_eq!(
+        text.declaration.default_value.as_deref(),
+        Some("This is a text")
+    );
     assert_eq!(text.value.as_ref().unwrap().value, "tet1");
     assert_eq!(
         text.value.as_ref().unwrap().id,
         Some("54f916a1-bc98-ed11-aad1-000d3aba63e9".parse().unwrap())
     );
     let source = &c.environment_variables[0];
-    assert_eq!(source.parameter_key.as_deref(), Some("dataset"));
-    assert_eq!(source.display_name, "SolutionVariableDataSource");
+    assert_eq!(source.declaration.parameter_key.as_deref(), Some("dataset"));
+    assert_eq!(
+        source.declaration.display_name,
+        "SolutionVariableDataSource"
+    );
     assert!(c.environment_variables[1].value.is_none());
     assert!(c.workflows.is_empty());
 }

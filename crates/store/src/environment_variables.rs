@@ -1,7 +1,7 @@
 //! Environment variables: definitions (`environmentvariabledefinition`)
 //! and their current values (`environmentvariablevalue`).
 
-use padconnect_core::EnvironmentId;
+use padconnect_core::{EnvironmentId, VariableDeclaration};
 use uuid::Uuid;
 
 use super::rows::{env_id, text, uuid};
@@ -14,14 +14,7 @@ pub struct VariableDefinition {
     pub environment_id: EnvironmentId,
     pub id: Uuid,
     pub solution_id: Uuid,
-    pub schema_name: String,
-    pub display_name: String,
-    /// 100000000 String ... 100000005 Secret.
-    pub kind: i64,
-    pub default_value: Option<String>,
-    pub is_required: bool,
-    pub api_id: Option<String>,
-    pub parameter_key: Option<String>,
+    pub declaration: VariableDeclaration,
     pub modified_on: Timestamp,
 }
 
@@ -68,13 +61,15 @@ impl TryFrom<DefinitionRow> for VariableDefinition {
             environment_id: env_id(&r.environment_id)?,
             id: uuid(&r.id)?,
             solution_id: uuid(&r.solution_id)?,
-            schema_name: r.schema_name,
-            display_name: r.display_name,
-            kind: r.variable_type,
-            default_value: r.default_value,
-            is_required: r.is_required,
-            api_id: r.api_id,
-            parameter_key: r.parameter_key,
+            declaration: VariableDeclaration {
+                schema_name: r.schema_name,
+                display_name: r.display_name,
+                kind: r.variable_type,
+                default_value: r.default_value,
+                is_required: r.is_required,
+                api_id: r.api_id,
+                parameter_key: r.parameter_key,
+            },
             modified_on: Timestamp(r.modified_on),
         })
     }
@@ -153,13 +148,13 @@ impl Tx {
             d.environment_id.to_string(),
             text(d.id),
             text(d.solution_id),
-            d.schema_name.clone(),
-            d.display_name.clone(),
-            d.kind,
-            d.default_value.clone(),
-            d.is_required,
-            d.api_id.clone(),
-            d.parameter_key.clone(),
+            d.declaration.schema_name.clone(),
+            d.declaration.display_name.clone(),
+            d.declaration.kind,
+            d.declaration.default_value.clone(),
+            d.declaration.is_required,
+            d.declaration.api_id.clone(),
+            d.declaration.parameter_key.clone(),
             d.modified_on.0
         )?;
         Ok(())

@@ -67,7 +67,7 @@ pub async fn check(
                 .components
                 .environment_variables
                 .iter()
-                .find(|d| d.schema_name == value.schema_name);
+                .find(|d| d.declaration.schema_name == value.schema_name);
             if let Some(definition) = definition
                 && let Err(why) = definition.accepts(&value.value)
             {
@@ -75,8 +75,8 @@ pub async fn check(
             }
             if let Some(definition) = definition
                 && value.value.is_empty()
-                && definition.is_required
-                && definition.default_value.is_none()
+                && definition.declaration.is_required
+                && definition.declaration.default_value.is_none()
             {
                 problems.push(problem(
                     &value.schema_name,

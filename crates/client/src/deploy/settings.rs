@@ -134,7 +134,7 @@ impl DeploySettings {
                 !components
                     .environment_variables
                     .iter()
-                    .any(|c| c.schema_name == v.schema_name)
+                    .any(|c| c.declaration.schema_name == v.schema_name)
             })
             .map(|v| format!("the environment variable '{}'", v.schema_name));
         references.chain(variables).collect()

@@ -134,7 +134,7 @@ pub(super) async fn set_variables(
             .components
             .environment_variables
             .iter()
-            .any(|v| v.schema_name == setting.schema_name);
+            .any(|v| v.declaration.schema_name == setting.schema_name);
         if !in_package
             && tx
                 .variable_definition_by_name(&environment.id, &setting.schema_name)
@@ -149,26 +149,20 @@ pub(super) async fn set_variables(
     let now = tx.now();
     for variable in &package.components.environment_variables {
         let existing = tx
-            .variable_definition_by_name(&environment.id, &variable.schema_name)
+            .variable_definition_by_name(&environment.id, &variable.declaration.schema_name)
             .await?;
         let definition = VariableDefinition {
             environment_id: environment.id,
             id: existing.as_ref().map_or_else(Uuid::new_v4, |d| d.id),
             solution_id: solution.id,
-            schema_name: variable.schema_name.clone(),
-            display_name: variable.display_name.clone(),
-            kind: variable.kind,
-            default_value: variable.default_value.clone(),
-            is_required: variable.is_required,
-            api_id: variable.api_id.clone(),
-            parameter_key: variable.parameter_key.clone(),
+            declaration: variable.declaration.clone(),
             modified_on: now,
         };
         tx.upsert_variable_definition(&definition).await?;
         let given = request
             .values
             .iter()
-            .find(|s| s.schema_name == variable.schema_name && !s.value.is_empty());
+            .find(|s| s.schema_name == variable.declaration.schema_name && !s.value.is_empty());
         if let Some(setting) = given
             && let Err(why) = variable.accepts(&setting.value)
         {
@@ -190,7 +184,7 @@ pub(super) async fn set_variables(
                 environment_id: environment.id,
                 id: id.unwrap_or_else(Uuid::new_v4),
                 definition_id: definition.id,
-                schema_name: variable.schema_name.clone(),
+                schema_name: variable.declaration.schema_name.clone(),
                 value,
                 modified_on: now,
             })
@@ -204,7 +198,7 @@ pub(super) async fn set_variables(
                 .components
                 .environment_variables
                 .iter()
-                .any(|v| v.schema_name == s.schema_name)
+                .any(|v| v.declaration.schema_name == s.schema_name)
     }) {
         let Some(definition) = tx
             .variable_definition_by_name(&environment.id, &setting.schema_name)
@@ -212,14 +206,18 @@ pub(super) async fn set_variables(
         else {
             continue;
         };
-        if let Err(why) = value_fits(definition.kind, &definition.schema_name, &setting.value) {
+        if let Err(why) = value_fits(
+            definition.declaration.kind,
+            &definition.declaration.schema_name,
+            &setting.value,
+        ) {
             return Ok(Err(ImportError::InvalidValue(why)));
         }
         tx.upsert_variable_value(&VariableValue {
             environment_id: environment.id,
             id: Uuid::new_v4(),
             definition_id: definition.id,
-            schema_name: definition.schema_name.clone(),
+            schema_name: definition.declaration.schema_name.clone(),
             value: setting.value.clone(),
             modified_on: now,
         })

@@ -382,15 +382,16 @@ fn workflow_row(w: &Workflow) -> Value {
 }
 
 fn definition_row(d: &VariableDefinition) -> Value {
+    let declared = &d.declaration;
     json!({
         "environmentvariabledefinitionid": d.id,
-        "schemaname": d.schema_name,
-        "displayname": d.display_name,
-        "type": d.kind,
-        "defaultvalue": d.default_value,
-        "isrequired": d.is_required,
-        "apiid": d.api_id,
-        "parameterkey": d.parameter_key,
+        "schemaname": declared.schema_name,
+        "displayname": declared.display_name,
+        "type": declared.kind,
+        "defaultvalue": declared.default_value,
+        "isrequired": declared.is_required,
+        "apiid": declared.api_id,
+        "parameterkey": declared.parameter_key,
         "statecode": 0,
         "statuscode": 1,
         "ismanaged": false,

@@ -101,7 +101,8 @@ fn stage_results(staged: &Staged) -> Value {
             ],
         ));
     }
-    for v in &package.components.environment_variables {
+    for variable in &package.components.environment_variables {
+        let v = &variable.declaration;
         components.push(component(
             &v.display_name,
             "EnvironmentVariableDefinition",
@@ -128,11 +129,11 @@ fn stage_results(staged: &Staged) -> Value {
     for v in &package.components.environment_variables {
         if let Some(value) = &v.value {
             components.push(component(
-                &v.schema_name,
+                &v.declaration.schema_name,
                 "EnvironmentVariableValue",
                 "False",
                 &[
-                    ("schemaname", &v.schema_name),
+                    ("schemaname", &v.declaration.schema_name),
                     (
                         "environmentvariablevalueid",
                         &value.id.map(|id| id.to_string()).unwrap_or_default(),
