@@ -7,57 +7,27 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use padconnect_client::{DataverseClient, Org};
+use padconnect_client::DataverseClient;
 use padconnect_core::ShareRole;
 use serde_json::{Value, json};
 
-use crate::output::{self, Format, OutputArg};
+use crate::output::{self, Format};
 use crate::secret_input::SecretSource;
 use crate::session::{Session, SessionArgs};
+use crate::target::TargetArgs;
 
 #[derive(Subcommand)]
 pub enum GroupCommand {
     /// The machine groups the caller may see (standalone machines' hidden groups included).
-    List(GroupArgs),
+    List(TargetArgs),
     /// One group, by id, name, or a standalone machine's name: its id is what
     /// `connect --group` takes.
     Show {
         /// A group id or name, or a machine name.
         name_or_id: String,
         #[command(flatten)]
-        args: GroupArgs,
+        args: TargetArgs,
     },
-}
-
-#[derive(Args)]
-pub struct GroupArgs {
-    /// The Dataverse org: NAME of NAME.crm.dynamics.com, or the org's URL
-    /// for another region (https://NAME.crm4.dynamics.com); the embedded
-    /// one's, or the one of --environment, by default.
-    #[arg(long, value_name = "NAME|URL")]
-    org: Option<Org>,
-    /// Without --org: the environment whose Dataverse org to use, found
-    /// through BAP (the caller must be a management app, an administrator
-    /// or a member of the environment).
-    #[arg(long, value_name = "ID", env = "PADCONNECT_ENVIRONMENT")]
-    environment: Option<String>,
-    #[command(flatten)]
-    output: OutputArg,
-    #[command(flatten)]
-    session: SessionArgs,
-}
-
-impl GroupArgs {
-    /// A Dataverse client for the org these arguments name.
-    async fn dataverse(&self, session: &Session) -> anyhow::Result<DataverseClient> {
-        let environment = self
-            .environment
-            .as_deref()
-            .map(str::parse::<padconnect_core::EnvironmentId>)
-            .transpose()?;
-        let org = session.org(self.org.as_ref(), environment.as_ref()).await?;
-        session.dataverse(&org).await
-    }
 }
 
 #[derive(Args)]
@@ -80,7 +50,7 @@ pub struct ShareArgs {
     #[arg(long, value_name = "ROLE", default_value = "user")]
     role: ShareRole,
     #[command(flatten)]
-    args: GroupArgs,
+    args: TargetArgs,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -188,7 +158,7 @@ pub enum MachineCommand {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
-        args: GroupArgs,
+        args: TargetArgs,
     },
     /// Move a standalone machine into a machine group. The first machine to
     /// join sets the group password; later ones must give the same.
@@ -210,7 +180,7 @@ pub enum MachineCommand {
         #[arg(long)]
         group_password_stdin: bool,
         #[command(flatten)]
-        args: GroupArgs,
+        args: TargetArgs,
     },
     /// Take a machine out of its group: it is standalone again, in a new hidden group.
     LeaveGroup {
@@ -218,7 +188,7 @@ pub enum MachineCommand {
         #[arg(long, value_name = "NAME|ID")]
         machine: String,
         #[command(flatten)]
-        args: GroupArgs,
+        args: TargetArgs,
     },
 }
 
