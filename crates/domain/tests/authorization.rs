@@ -483,3 +483,58 @@ async fn a_connections_standing_is_the_owners_an_administrators_or_its_role() {
         "{refused:?}"
     );
 }
+
+/// The portal's Share panel refuses the owner and a disabled user, beside
+/// the choice; Dataverse's GrantAccess takes both, as Microsoft documents no
+/// such refusal (fleet::share_from_panel says why).
+#[tokio::test]
+async fn the_share_panel_refuses_the_owner_and_a_disabled_user_grant_access_takes_them() {
+    use padconnect_domain::{Invalid, Reason};
+    let fixture = Fixture::new().await;
+    let group = GROUP.parse().unwrap();
+    let stranger = fixture.user("stranger").clone();
+    padconnect_domain::system_users::set_disabled(&fixture.store, &stranger, None, true)
+        .await
+        .unwrap();
+    let owner = fixture.actor("owner");
+    let panel = |principal: &SystemUser| {
+        fleet::share_from_panel(&fixture.store, owner, group, principal.id, ShareRole::User)
+    };
+    let refused = |result: Result<SystemUser, Error>| match result {
+        Err(Error::Invalid(Invalid {
+            field: "principal",
+            reason: Reason::NotApplicable(why),
+            ..
+        })) => why,
+        other => panic!("expected the panel's refusal, got {other:?}"),
+    };
+    let why = refused(panel(fixture.user("owner")).await);
+    assert!(why.starts_with("The owner already holds"), "{why}");
+    let why = refused(panel(&stranger).await);
+    assert!(why.starts_with("This user is disabled"), "{why}");
+    let viewer = panel(fixture.user("viewer")).await.unwrap();
+    let group_row = fixture.group().await;
+    let viewer_actor = Actor {
+        user: &viewer,
+        admin: false,
+    };
+    assert_eq!(
+        fleet::record_rights(&fixture.store, viewer_actor, &group_row)
+            .await
+            .unwrap(),
+        ShareRole::User.rights(),
+        "an enabled user is shared with"
+    );
+
+    let grant = fleet::Change::Grant(AccessRights::READ);
+    for principal in [&stranger, fixture.user("owner")] {
+        let row = fleet::Row::Group(group);
+        let granted = fleet::share(&fixture.store, owner, row, principal.id, grant).await;
+        assert_eq!(
+            granted.unwrap().id,
+            principal.id,
+            "{}",
+            principal.domainname
+        );
+    }
+}

@@ -26,7 +26,7 @@ pub use self::groups::{
     set_password,
 };
 pub use self::membership::{join, leave};
-pub use self::sharing::{Change, share, share_record};
+pub use self::sharing::{Change, not_offered, share, share_from_panel, share_record};
 use super::{Error, Forbidden, Privilege, Record};
 use padconnect_store::{
     Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser, Timestamp,

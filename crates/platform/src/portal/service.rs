@@ -134,18 +134,20 @@ pub async fn access_list(
     Ok(list)
 }
 
-/// The environment's enabled users and application users whose name, UPN or
-/// application id contains `query` (any case); all of them for an empty query.
-pub async fn search_principals(
+/// The users and application users the Share panel offers on `group`
+/// (`fleet::not_offered`) whose name, UPN or application id contains
+/// `query` (any case); all of them for an empty query.
+pub async fn offered_principals(
     state: &AppState,
     actor: &Actor,
+    group: &MachineGroup,
     query: &str,
 ) -> Result<Vec<SystemUser>, PortalError> {
     let needle = query.trim().to_lowercase();
     let users = state.store.system_users(&actor.environment.id).await?;
     Ok(users
         .into_iter()
-        .filter(|u| !u.isdisabled)
+        .filter(|u| fleet::not_offered(u, group).is_none())
         .filter(|u| {
             let application = match u.kind {
                 padconnect_store::SystemUserKind::Application { client_id } => {
@@ -162,22 +164,9 @@ pub async fn search_principals(
         .collect())
 }
 
-/// The systemuser a share names: one of this environment's, enabled.
-async fn grantee(state: &AppState, actor: &Actor, id: Uuid) -> Result<SystemUser, PortalError> {
-    state
-        .store
-        .system_user(id)
-        .await?
-        .filter(|u| u.environment_id == actor.environment.id && !u.isdisabled)
-        .ok_or_else(|| {
-            PortalError::bad_request(format!(
-                "There is no user {id} in this environment to share with."
-            ))
-        })
-}
-
 /// Gives `principal` exactly `role` on the group, as the Share panel's Save
-/// does (Dataverse ModifyAccess).
+/// does (Dataverse ModifyAccess, refusing whom the panel does not share
+/// with: `fleet::share_from_panel`).
 pub async fn share(
     state: &AppState,
     actor: &Actor,
@@ -185,15 +174,8 @@ pub async fn share(
     principal: Uuid,
     role: ShareRole,
 ) -> Result<SystemUser, PortalError> {
-    let grantee = grantee(state, actor, principal).await?;
-    if grantee.id == visible.group.stamp.owner_id {
-        return Err(PortalError::bad_request(
-            "The owner already holds every right on the group.",
-        ));
-    }
-    let change = fleet::Change::Modify(role.rights());
-    let row = Row::Group(visible.group.id);
-    Ok(fleet::share(&state.store, actor.fleet(), row, grantee.id, change).await?)
+    let group = visible.group.id;
+    Ok(fleet::share_from_panel(&state.store, actor.fleet(), group, principal, role).await?)
 }
 
 /// Takes every shared right on the group from `principal` (RevokeAccess).

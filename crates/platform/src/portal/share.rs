@@ -137,7 +137,8 @@ async fn render(
     shared: &Shared,
     shown: &Shown<'_>,
 ) -> Result<Response, PortalError> {
-    let found = service::search_principals(state, &page.actor, shown.query).await?;
+    let found =
+        service::offered_principals(state, &page.actor, &shared.visible.group, shown.query).await?;
     let access = service::access_list(state, &shared.visible.group).await?;
     let background = match &shared.machine {
         Some(machine) => {
@@ -187,10 +188,8 @@ fn grant_form(
     searched: bool,
     shown: &Shown,
 ) -> Markup {
-    let owner = shared.visible.group.stamp.owner_id;
     let candidates: Vec<Choice> = found
         .iter()
-        .filter(|u| u.id != owner)
         .map(|u| Choice {
             id: format!("p-{}", u.id),
             value: u.id.to_string(),
@@ -347,7 +346,8 @@ async fn save(
         .role
         .parse()
         .map_err(|_| Problem::at("role", "Choose User or Co-owner."))?;
-    // The service's refusals of the input are about whom (unknown, the owner).
+    // The service's refusals of the input are about whom (unknown, the
+    // owner, disabled: fleet::share_from_panel).
     service::share(state, &page.actor, &shared.visible, principal, role)
         .await
         .map_err(|error| Refused::portal(error, Some("principal")))?;

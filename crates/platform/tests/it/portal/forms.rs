@@ -244,6 +244,51 @@ async fn the_share_panel_names_the_choice_that_is_missing_and_keeps_the_search()
     platform.shutdown().await.unwrap();
 }
 
+/// Save refuses whom the panel does not offer (fleet::share_from_panel):
+/// the group's owner, and a user disabled since the panel was drawn, as a
+/// hand-made or stale form may post them; the panel comes back with the
+/// reason beside the choice.
+#[tokio::test]
+async fn the_share_panel_refuses_the_owner_and_a_disabled_user_beside_the_choice() {
+    let (platform, _dir) = start().await;
+    let (mut admin, csrf) = Visitor::signed_in(&platform, ADMIN, ADMIN_PASSWORD).await;
+    let share = env_path(&format!("/machines/groups/{GROUP}/share"));
+    let store = platform.store();
+    let group = store.machine_group(GROUP.parse().unwrap()).await.unwrap();
+    let owner = group.unwrap().stamp.owner_id.to_string();
+    let app_user = app_user_id(&platform).await;
+    let user = store
+        .system_user(app_user.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    padconnect_domain::system_users::set_disabled(store, &user, None, true)
+        .await
+        .unwrap();
+    let picker = admin.get(&share).await;
+    for left_out in [&owner, &app_user] {
+        let radio = format!("input[name=\"principal\"][value=\"{left_out}\"]");
+        assert!(!picker.has(&radio), "{left_out} is not offered");
+    }
+    assert!(picker.has("input[name=\"principal\"]"), "Bob is");
+    for (principal, reason) in [
+        (&owner, "The owner already holds every right on the group."),
+        (&app_user, "This user is disabled"),
+    ] {
+        let refused = admin
+            .post(
+                &share,
+                &[("principal", principal), ("role", "user"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_panel(&refused, "Share Finance bots");
+        let note = refused.text("fieldset[aria-invalid=\"true\"] > p.field-error#principal-error");
+        assert!(note.contains(reason), "{note}");
+    }
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn sign_in_names_the_blank_field_and_keeps_the_account_only() {
     let (platform, _dir) = start().await;
