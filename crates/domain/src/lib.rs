@@ -34,7 +34,19 @@ pub mod world;
 use padconnect_core::AccessRights;
 use uuid::Uuid;
 
-use padconnect_store::StoreError;
+use padconnect_store::{Environment, Store, StoreError};
+
+/// Who acts, in which environment, on which store: what the rules of
+/// solutions and runs are asked in. Each surface's caller builds it once
+/// (the Dataverse caller, the portal's actor) and hands it to every such
+/// rule.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub store: &'a Store,
+    pub actor: fleet::Actor<'a>,
+    /// The environment the rule reads and writes in: the actor's.
+    pub environment: &'a Environment,
+}
 
 /// Why a rule refused, in words of the domain, not of a wire format.
 #[derive(Debug, thiserror::Error)]

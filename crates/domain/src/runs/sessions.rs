@@ -8,11 +8,10 @@ use padconnect_core::desktop_runs::SessionStatus;
 use uuid::Uuid;
 
 use super::{RunRefusal, advance};
-use crate::fleet::Actor;
 use crate::keyring::KeyRing;
 use crate::solutions::may_read_owned;
-use crate::{Error, Record};
-use padconnect_store::{Environment, FlowSession, Store};
+use crate::{Error, Record, Scope};
+use padconnect_store::FlowSession;
 
 fn not_found(id: Uuid) -> Error {
     Error::NotFound(Record {
@@ -23,14 +22,9 @@ fn not_found(id: Uuid) -> Error {
 
 /// The session `id`, as it is now: a running one whose time is up ends on
 /// this read, so a poll never sees a run that is over as running.
-pub async fn read(
-    store: &Store,
-    keyring: &KeyRing,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-) -> Result<FlowSession, Error> {
-    let session = owned(store, actor, environment, id).await?;
+pub async fn read(scope: Scope<'_>, keyring: &KeyRing, id: Uuid) -> Result<FlowSession, Error> {
+    let store = scope.store;
+    let session = owned(scope, id).await?;
     let running = session.statuscode == SessionStatus::Running.code();
     if running && session.due_on.is_some_and(|due| due <= store.now()) {
         advance(store, keyring, id).await?;
@@ -42,26 +36,20 @@ pub async fn read(
 /// The sessions of the environment the actor may read (an
 /// administrator's all, anyone else's its own), newest first, at most
 /// `limit`; without their inputs and outputs.
-pub async fn readable(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    limit: i64,
-) -> Result<Vec<FlowSession>, Error> {
-    let owner = (!actor.admin).then_some(actor.user.id);
-    Ok(store.flow_sessions(&environment.id, owner, limit).await?)
+pub async fn readable(scope: Scope<'_>, limit: i64) -> Result<Vec<FlowSession>, Error> {
+    let owner = (!scope.actor.admin).then_some(scope.actor.user.id);
+    Ok(scope
+        .store
+        .flow_sessions(&scope.environment.id, owner, limit)
+        .await?)
 }
 
 /// CancelDesktopFlowRun: "cancel a queued/running desktop flow". The
 /// session ends Cancelled (the table's label; no source says which status
 /// a cancel leaves).
-pub async fn cancel(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-) -> Result<(), Error> {
-    owned(store, actor, environment, id).await?;
+pub async fn cancel(scope: Scope<'_>, id: Uuid) -> Result<(), Error> {
+    let store = scope.store;
+    owned(scope, id).await?;
     let mut tx = store.begin().await?;
     // A caller's cancel waits for a replica that is moving the run on.
     let Some(mut session) = tx.claim_flow_session(id, false).await? else {
@@ -87,13 +75,12 @@ pub async fn cancel(
 }
 
 /// A session of the environment that the actor owns or administers.
-async fn owned(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-) -> Result<FlowSession, Error> {
-    store
+async fn owned(scope: Scope<'_>, id: Uuid) -> Result<FlowSession, Error> {
+    let Scope {
+        actor, environment, ..
+    } = scope;
+    scope
+        .store
         .flow_session(id)
         .await?
         .filter(|s| s.environment_id == environment.id && may_read_owned(actor, s.owner_id))

@@ -11,10 +11,9 @@ use uuid::Uuid;
 
 use super::RunRefusal;
 use crate::connections::standing;
-use crate::fleet::Actor;
 use crate::solutions::{DESKTOP_FLOW, may_read_owned, object_id_of};
-use crate::{Error, Forbidden, Privilege, Record};
-use padconnect_store::{Connection, Environment, FlowSession, Store, Workflow};
+use crate::{Error, Forbidden, Privilege, Record, Scope};
+use padconnect_store::{Connection, FlowSession, Workflow};
 
 /// RunDesktopFlow's parameters as the caller gave them.
 #[derive(Debug, Clone, Default)]
@@ -45,15 +44,16 @@ struct Checked {
 /// connection (exists, visible to the caller, a desktop flow connection),
 /// then the limits. Nothing is queued unless all pass.
 pub async fn start(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
+    scope: Scope<'_>,
     workflow_id: Uuid,
     request: RunRequest,
 ) -> Result<FlowSession, Error> {
-    let workflow = desktop_flow(store, actor, environment, workflow_id).await?;
+    let Scope {
+        store, environment, ..
+    } = scope;
+    let workflow = desktop_flow(scope, workflow_id).await?;
     let checked = check(request)?;
-    let (connection, reference) = connection_of(store, actor, environment, &checked).await?;
+    let (connection, reference) = connection_of(scope, &checked).await?;
     let group = connection
         .target_group_id
         .ok_or_else(|| RunRefusal::ConnectionNotFound(connection.id.to_string()))?;
@@ -114,14 +114,11 @@ pub async fn start(
 /// are not shared here, so the actor must own it or administer the
 /// environment; the service's refusal is the docs' own example, 403
 /// 0x80040220 "is missing prvReadworkflow privilege".
-async fn desktop_flow(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-) -> Result<Workflow, Error> {
-    let workflow = store
-        .workflow(&environment.id, id)
+async fn desktop_flow(scope: Scope<'_>, id: Uuid) -> Result<Workflow, Error> {
+    let actor = scope.actor;
+    let workflow = scope
+        .store
+        .workflow(&scope.environment.id, id)
         .await?
         .ok_or(Error::NotFound(Record {
             entity: "workflow",
@@ -236,11 +233,14 @@ fn check_callback_url(given: &str) -> Result<(), RunRefusal> {
 
 /// The connection a run goes through, and the reference it was named by.
 async fn connection_of(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
+    scope: Scope<'_>,
     checked: &Checked,
 ) -> Result<(Connection, Option<String>), Error> {
+    let Scope {
+        store,
+        actor,
+        environment,
+    } = scope;
     let (name, reference) = match checked.by_reference {
         false => (checked.connection_name.clone(), None),
         true => {

@@ -16,8 +16,7 @@ use uuid::Uuid;
 
 use super::{OFF, ON, object_id_of, require_customizer};
 use crate::connections::standing;
-use crate::fleet::Actor;
-use crate::{Conflict, Error, Record};
+use crate::{Conflict, Error, Record, Scope};
 use padconnect_store::{Environment, Store, SystemUser, Tx};
 
 /// Why a flow is off: the flow service's status, code and message.
@@ -136,17 +135,14 @@ pub(super) async fn why_off(
     Ok(None)
 }
 
-/// Turns a flow on or off for `actor` (`PATCH workflows({id})` with
-/// `statecode`). Its owner and administrators may; turning on follows
+/// Turns a flow on or off for the scope's actor (`PATCH workflows({id})`
+/// with `statecode`). Its owner and administrators may; turning on follows
 /// [`why_off`] with the actor as the enabling identity.
-pub async fn set_flow_state(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-    on: bool,
-) -> Result<(), Error> {
-    require_customizer(actor)?;
+pub async fn set_flow_state(scope: Scope<'_>, id: Uuid, on: bool) -> Result<(), Error> {
+    require_customizer(scope.actor)?;
+    let Scope {
+        store, environment, ..
+    } = scope;
     let record = Record {
         entity: "workflow",
         id,
@@ -155,13 +151,14 @@ pub async fn set_flow_state(
     let Some(flow) = store
         .workflow(&environment.id, id)
         .await?
-        .filter(|flow| super::may_read_owned(actor, flow.owner_id))
+        .filter(|flow| super::may_read_owned(scope.actor, flow.owner_id))
     else {
         return Err(Error::NotFound(record));
     };
     let mut tx = store.begin().await?;
     if on {
-        let importer = Importer::new(store, environment, actor.user, actor.admin).await?;
+        let importer =
+            Importer::new(store, environment, scope.actor.user, scope.actor.admin).await?;
         let references = references_of(flow.client_data.as_deref());
         if let Some(off) = why_off(&mut tx, &importer, &references).await? {
             return Err(Error::FlowOff(off));

@@ -11,13 +11,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use padconnect_solution::{Package, Version};
-use padconnect_store::{AsyncOperation, Environment, Outcome, Solution, Store, Tx};
+use padconnect_store::{AsyncOperation, Outcome, Solution, Store, Tx};
 
 use super::activation::{FlowOff, Importer};
 use super::stage::{describe, missing_dependencies};
 use super::{ImportError, components, require_customizer};
-use crate::Error;
-use crate::fleet::Actor;
+use crate::{Error, Scope};
 
 /// `asyncoperation.operationtype` of an ImportSolutionAsync job: 54
 /// "Execute Async Request", as the recorded job shows (not 203).
@@ -96,13 +95,11 @@ pub struct ImportFailure {
 }
 
 /// Starts an import of a staged upload.
-pub async fn start(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    request: ImportRequest,
-) -> Result<Started, Error> {
-    require_customizer(actor)?;
+pub async fn start(scope: Scope<'_>, request: ImportRequest) -> Result<Started, Error> {
+    require_customizer(scope.actor)?;
+    let Scope {
+        store, environment, ..
+    } = scope;
     if store
         .solution_upload(&environment.id, request.upload_id)
         .await?
@@ -113,7 +110,7 @@ pub async fn start(
     let now = store.now();
     let job = JobRequest {
         request,
-        admin: actor.admin,
+        admin: scope.actor.admin,
     };
     let operation = AsyncOperation {
         id: Uuid::new_v4(),
@@ -123,7 +120,7 @@ pub async fn start(
         operation_type: EXECUTE_ASYNC_REQUEST,
         statecode: 2,
         statuscode: 20,
-        owner_id: actor.user.id,
+        owner_id: scope.actor.user.id,
         import_job_id: Some(Uuid::new_v4()),
         request: serde_json::to_string(&job)
             .map_err(|_| Error::Internal("writing the import request"))?,

@@ -35,7 +35,7 @@ pub use view::{SolutionView, view};
 use uuid::Uuid;
 
 use crate::fleet::Actor;
-use crate::{Error, Forbidden, Privilege, Record};
+use crate::{Error, Forbidden, Privilege, Record, Scope};
 use padconnect_store::{Environment, Solution, Store, SystemUser, SystemUserKind};
 
 /// `workflow.category` of a cloud flow.
@@ -104,16 +104,11 @@ async fn find(store: &Store, environment: &Environment, id: Uuid) -> Result<Solu
 /// solution deletes only the solution container" and leaves its
 /// components; deleting a managed one removes them (Import solutions, and
 /// "Create and update solutions").
-pub async fn delete(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-) -> Result<(), Error> {
-    require_customizer(actor)?;
-    let solution = find(store, environment, id).await?;
-    let mut tx = store.begin().await?;
-    tx.delete_solution(&environment.id, id, solution.is_managed)
+pub async fn delete(scope: Scope<'_>, id: Uuid) -> Result<(), Error> {
+    require_customizer(scope.actor)?;
+    let solution = find(scope.store, scope.environment, id).await?;
+    let mut tx = scope.store.begin().await?;
+    tx.delete_solution(&scope.environment.id, id, solution.is_managed)
         .await?;
     tx.commit().await?;
     Ok(())

@@ -13,8 +13,7 @@
 use uuid::Uuid;
 
 use super::{ImportError, require_customizer};
-use crate::fleet::Actor;
-use crate::{Error, Record};
+use crate::{Error, Record, Scope};
 use padconnect_core::ConnectionId;
 use padconnect_solution::connector_name;
 use padconnect_store::{Connection, Environment, Store};
@@ -44,18 +43,15 @@ pub(super) async fn find_connection(
 }
 
 /// Sets the connection of the reference `id` (`None` unbinds it).
-pub async fn bind(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-    connection: Option<&str>,
-) -> Result<(), Error> {
-    require_customizer(actor)?;
+pub async fn bind(scope: Scope<'_>, id: Uuid, connection: Option<&str>) -> Result<(), Error> {
+    require_customizer(scope.actor)?;
     let record = Record {
         entity: "connectionreference",
         id,
     };
+    let Scope {
+        store, environment, ..
+    } = scope;
     let Some(reference) = store
         .connection_references(&environment.id)
         .await?

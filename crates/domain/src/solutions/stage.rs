@@ -5,8 +5,7 @@ use padconnect_solution::{Dependency, Package, Version};
 use uuid::Uuid;
 
 use super::{ImportError, require_customizer};
-use crate::Error;
-use crate::fleet::Actor;
+use crate::{Error, Scope};
 use padconnect_store::{Environment, Solution, SolutionUpload, Store};
 
 /// Solutions every environment has, which a package may depend on without
@@ -38,13 +37,11 @@ impl Staged {
 }
 
 /// Reads `zip` and keeps it for an import by the same environment.
-pub async fn stage(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    zip: Vec<u8>,
-) -> Result<Staged, Error> {
-    require_customizer(actor)?;
+pub async fn stage(scope: Scope<'_>, zip: Vec<u8>) -> Result<Staged, Error> {
+    require_customizer(scope.actor)?;
+    let Scope {
+        store, environment, ..
+    } = scope;
     let (package, zip) = parse_keeping(zip).await?;
     let package = package?;
     let installed = store
@@ -55,7 +52,7 @@ pub async fn stage(
         id: Uuid::new_v4(),
         environment_id: environment.id,
         zip,
-        created_by: actor.user.id,
+        created_by: scope.actor.user.id,
         created_on: store.now(),
     };
     let mut tx = store.begin().await?;

@@ -7,10 +7,9 @@ use uuid::Uuid;
 
 use super::activation::{FlowOff, Importer, references_of, why_off};
 use super::may_read_owned;
-use crate::Error;
 use crate::connections::{self, Status};
-use crate::fleet::Actor;
-use padconnect_store::{ConnectionReference, Environment, Solution, Store, Workflow};
+use crate::{Error, Scope};
+use padconnect_store::{ConnectionReference, Solution, Workflow};
 
 pub struct SolutionView {
     pub solution: Solution,
@@ -23,12 +22,10 @@ pub struct SolutionView {
 }
 
 /// The solution `id` of the viewer's environment.
-pub async fn view(
-    store: &Store,
-    actor: Actor<'_>,
-    environment: &Environment,
-    id: Uuid,
-) -> Result<SolutionView, Error> {
+pub async fn view(scope: Scope<'_>, id: Uuid) -> Result<SolutionView, Error> {
+    let Scope {
+        store, environment, ..
+    } = scope;
     let solution = super::find(store, environment, id).await?;
     let mut references = Vec::new();
     for reference in store.connection_references(&environment.id).await? {
@@ -45,12 +42,12 @@ pub async fn view(
         };
         references.push((reference, status));
     }
-    let viewer = Importer::new(store, environment, actor.user, actor.admin).await?;
+    let viewer = Importer::new(store, environment, scope.actor.user, scope.actor.admin).await?;
     // A read-only transaction: `why_off` reads references through one.
     let mut tx = store.begin().await?;
     let mut flows = Vec::new();
     for flow in store.workflows(&environment.id).await? {
-        if flow.solution_id != solution.id || !may_read_owned(actor, flow.owner_id) {
+        if flow.solution_id != solution.id || !may_read_owned(scope.actor, flow.owner_id) {
             continue;
         }
         let off = match flow.statecode == super::ON.0 {

@@ -7,7 +7,8 @@ use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::state::Verifier;
-use padconnect_store::{Environment, SystemUser};
+use padconnect_domain::Scope;
+use padconnect_store::{Environment, Store, SystemUser};
 
 /// A verified token for this org, the org's environment, and the caller's
 /// systemuser there. A service principal without an application user, or a
@@ -27,6 +28,16 @@ impl DataverseCaller {
         padconnect_domain::fleet::Actor {
             user: &self.user,
             admin: self.admin,
+        }
+    }
+
+    /// The caller, in its environment, on `store`: what the rules of
+    /// solutions and runs are asked in.
+    pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
+        Scope {
+            store,
+            actor: self.actor(),
+            environment: &self.environment,
         }
     }
 }

@@ -94,14 +94,7 @@ pub async fn run(
         }
     };
     let request = run_request(body)?;
-    let session = runs::start(
-        &state.store,
-        caller.actor(),
-        &caller.environment,
-        workflow,
-        request,
-    )
-    .await?;
+    let session = runs::start(caller.scope(&state.store), workflow, request).await?;
     let context = caller.origin.url(&format!(
         "{API_ROOT}/$metadata#Microsoft.Dynamics.CRM.RunDesktopFlowResponse"
     ));
@@ -186,7 +179,7 @@ pub async fn cancel(
     segment: &str,
 ) -> Result<Response, DataverseError> {
     let id = bound_session(segment, "CancelDesktopFlowRun")?;
-    runs::cancel(&state.store, caller.actor(), &caller.environment, id).await?;
+    runs::cancel(caller.scope(&state.store), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -223,12 +216,5 @@ pub async fn read(
     caller: &DataverseCaller,
     id: Uuid,
 ) -> Result<FlowSession, DataverseError> {
-    Ok(runs::read(
-        &state.store,
-        &state.keyring,
-        caller.actor(),
-        &caller.environment,
-        id,
-    )
-    .await?)
+    Ok(runs::read(caller.scope(&state.store), &state.keyring, id).await?)
 }

@@ -69,7 +69,7 @@ pub async fn stage(
     let object = object(&body)?;
     let zip = customization_file(&object)?
         .ok_or_else(|| DataverseError::bad_request("StageSolution needs CustomizationFile"))?;
-    let staged = solutions::stage(&state.store, caller.actor(), &caller.environment, zip).await?;
+    let staged = solutions::stage(caller.scope(&state.store), zip).await?;
     Ok(Json(json!({
         "@odata.context": context(&caller, "StageSolutionResponse"),
         "StageSolutionResults": stage_results(&staged),
@@ -257,7 +257,7 @@ async fn import_request(
     let upload_id = match (staged, customization_file(object)?) {
         (Some(id), _) => id,
         (None, Some(zip)) => {
-            solutions::stage(&state.store, caller.actor(), &caller.environment, zip)
+            solutions::stage(caller.scope(&state.store), zip)
                 .await?
                 .upload_id
         }
@@ -348,8 +348,7 @@ pub async fn import_async(
 ) -> Result<Json<Value>, DataverseError> {
     let object = object(&body)?;
     let request = import_request(&state, &caller, &object).await?;
-    let started =
-        solutions::start(&state.store, caller.actor(), &caller.environment, request).await?;
+    let started = solutions::start(caller.scope(&state.store), request).await?;
     Ok(Json(json!({
         "@odata.context": context(&caller, "ImportSolutionAsyncResponse"),
         "ImportJobKey": started.import_job_id.to_string(),
@@ -365,8 +364,7 @@ pub async fn import(
 ) -> Result<StatusCode, DataverseError> {
     let object = object(&body)?;
     let request = import_request(&state, &caller, &object).await?;
-    let started =
-        solutions::start(&state.store, caller.actor(), &caller.environment, request).await?;
+    let started = solutions::start(caller.scope(&state.store), request).await?;
     solutions::run(&state.store, started.async_operation_id).await?;
     let operation = state
         .store
@@ -477,14 +475,7 @@ pub async fn patch(
                     ));
                 }
             };
-            solutions::bind(
-                &state.store,
-                caller.actor(),
-                &caller.environment,
-                id,
-                connection,
-            )
-            .await?;
+            solutions::bind(caller.scope(&state.store), id, connection).await?;
         }
         SolutionTable::Workflows => {
             only(&["statecode", "statuscode"])?;
@@ -502,8 +493,7 @@ pub async fn patch(
                     ));
                 }
             };
-            solutions::set_flow_state(&state.store, caller.actor(), &caller.environment, id, on)
-                .await?;
+            solutions::set_flow_state(caller.scope(&state.store), id, on).await?;
         }
         _ => {
             return Err(DataverseError::new(
@@ -528,7 +518,7 @@ pub async fn delete(
 ) -> Result<(), DataverseError> {
     match table {
         SolutionTable::Solutions => {
-            solutions::delete(&state.store, caller.actor(), &caller.environment, id).await?;
+            solutions::delete(caller.scope(&state.store), id).await?;
             Ok(())
         }
         _ => Err(DataverseError::new(

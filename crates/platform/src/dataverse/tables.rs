@@ -215,16 +215,11 @@ impl Table {
                 .iter()
                 .map(credential_row)
                 .collect()),
-            Self::FlowSessions => Ok(runs::readable(
-                &state.store,
-                caller.actor(),
-                &caller.environment,
-                MOST_LISTED_RUNS,
-            )
-            .await?
-            .iter()
-            .map(desktop_runs::session_row)
-            .collect()),
+            Self::FlowSessions => Ok(runs::readable(caller.scope(&state.store), MOST_LISTED_RUNS)
+                .await?
+                .iter()
+                .map(desktop_runs::session_row)
+                .collect()),
             Self::Organizations => Ok(vec![org_tables::organization_row(&caller.environment)]),
             Self::TransactionCurrencies => Ok(vec![org_tables::currency_row(&caller.environment)]),
             Self::MachineGroups => Ok(fleet::readable_groups(&state.store, caller.actor())

@@ -8,6 +8,7 @@ use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::EnvironmentId;
+use padconnect_domain::Scope;
 use uuid::Uuid;
 
 use super::PortalError;
@@ -32,6 +33,16 @@ impl Actor {
         padconnect_domain::fleet::Actor {
             user: &self.user,
             admin: self.admin,
+        }
+    }
+
+    /// The actor, in the page's environment, on `store`: what the rules of
+    /// solutions and runs are asked in.
+    pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
+        Scope {
+            store,
+            actor: self.fleet(),
+            environment: &self.environment,
         }
     }
 }

@@ -79,13 +79,7 @@ pub async fn solution(
     page: EnvPage,
 ) -> Result<Response, PortalError> {
     let id = page.id_param("solution", "solution")?;
-    let view = solutions::view(
-        &state.store,
-        page.actor.fleet(),
-        &page.actor.environment,
-        id,
-    )
-    .await?;
+    let view = solutions::view(page.actor.scope(&state.store), id).await?;
     let s = &view.solution;
     let references = if view.references.is_empty() {
         empty("This solution has no connection references.")
