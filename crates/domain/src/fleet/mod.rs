@@ -27,9 +27,10 @@ pub use self::groups::{
 };
 pub use self::membership::{join, leave};
 pub use self::sharing::{Change, not_offered, share, share_from_panel, share_record};
-use super::{Error, Forbidden, Privilege, Record};
+use super::{Error, Forbidden, Privilege, Record, Scope};
 use padconnect_store::{
-    Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser, Timestamp,
+    Environment, Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser,
+    Timestamp,
 };
 
 /// A group holds at most this many machines ("Manage machine groups":
@@ -47,7 +48,21 @@ pub struct Actor<'a> {
     pub admin: bool,
 }
 
-impl Actor<'_> {
+impl<'a> Actor<'a> {
+    /// `user`, with every right when `admin` (a tenant administrator).
+    pub fn new(user: &'a SystemUser, admin: bool) -> Self {
+        Self { user, admin }
+    }
+
+    /// The actor at work in `environment` (its own) on `store`.
+    pub fn scope(self, store: &'a Store, environment: &'a Environment) -> Scope<'a> {
+        Scope {
+            store,
+            actor: self,
+            environment,
+        }
+    }
+
     /// Whether it may create machines and groups: the Environment Maker
     /// role, or an administrator.
     pub fn may_create(&self) -> bool {

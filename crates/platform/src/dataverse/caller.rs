@@ -25,20 +25,13 @@ pub struct DataverseCaller {
 impl DataverseCaller {
     /// The caller as the domain's rules see it.
     pub fn actor(&self) -> padconnect_domain::fleet::Actor<'_> {
-        padconnect_domain::fleet::Actor {
-            user: &self.user,
-            admin: self.admin,
-        }
+        padconnect_domain::fleet::Actor::new(&self.user, self.admin)
     }
 
     /// The caller, in its environment, on `store`: what the rules of
     /// solutions and runs are asked in.
     pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
-        Scope {
-            store,
-            actor: self.actor(),
-            environment: &self.environment,
-        }
+        self.actor().scope(store, &self.environment)
     }
 }
 

@@ -30,20 +30,13 @@ pub struct Actor {
 impl Actor {
     /// The actor as the fleet's rules see it.
     pub fn fleet(&self) -> padconnect_domain::fleet::Actor<'_> {
-        padconnect_domain::fleet::Actor {
-            user: &self.user,
-            admin: self.admin,
-        }
+        padconnect_domain::fleet::Actor::new(&self.user, self.admin)
     }
 
     /// The actor, in the page's environment, on `store`: what the rules of
     /// solutions and runs are asked in.
     pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
-        Scope {
-            store,
-            actor: self.fleet(),
-            environment: &self.environment,
-        }
+        self.fleet().scope(store, &self.environment)
     }
 }
 
