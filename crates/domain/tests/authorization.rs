@@ -484,52 +484,44 @@ async fn a_connections_standing_is_the_owners_an_administrators_or_its_role() {
     );
 }
 
-/// The portal's Share panel refuses the owner and a disabled user, beside
-/// the choice; Dataverse's GrantAccess takes both, as Microsoft documents no
-/// such refusal (fleet::share_from_panel says why).
+/// The portal's Share panel does not offer the owner or a disabled user;
+/// Dataverse's GrantAccess takes both, as Microsoft documents no such
+/// refusal (fleet::not_offered says why).
 #[tokio::test]
-async fn the_share_panel_refuses_the_owner_and_a_disabled_user_grant_access_takes_them() {
-    use padconnect_domain::{Invalid, Reason};
+async fn the_share_panel_offers_neither_the_owner_nor_a_disabled_user_grant_access_takes_them() {
     let fixture = Fixture::new().await;
-    let group = GROUP.parse().unwrap();
+    let group = fixture.group().await;
     let stranger = fixture.user("stranger").clone();
     padconnect_domain::system_users::set_disabled(&fixture.store, &stranger, None, true)
         .await
         .unwrap();
-    let owner = fixture.actor("owner");
-    let panel = |principal: &SystemUser| {
-        fleet::share_from_panel(&fixture.store, owner, group, principal.id, ShareRole::User)
-    };
-    let refused = |result: Result<SystemUser, Error>| match result {
-        Err(Error::Invalid(Invalid {
-            field: "principal",
-            reason: Reason::NotApplicable(why),
-            ..
-        })) => why,
-        other => panic!("expected the panel's refusal, got {other:?}"),
-    };
-    let why = refused(panel(fixture.user("owner")).await);
-    assert!(why.starts_with("The owner already holds"), "{why}");
-    let why = refused(panel(&stranger).await);
-    assert!(why.starts_with("This user is disabled"), "{why}");
-    let viewer = panel(fixture.user("viewer")).await.unwrap();
-    let group_row = fixture.group().await;
-    let viewer_actor = Actor {
-        user: &viewer,
-        admin: false,
-    };
-    assert_eq!(
-        fleet::record_rights(&fixture.store, viewer_actor, &group_row)
-            .await
-            .unwrap(),
-        ShareRole::User.rights(),
-        "an enabled user is shared with"
+    let stranger = fixture
+        .store
+        .system_user(stranger.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let owner = fixture.user("owner");
+    let offered = |user: &SystemUser| fleet::not_offered(user, &group);
+    assert!(
+        offered(owner)
+            .unwrap()
+            .starts_with("The owner already holds")
     );
+    assert!(
+        offered(&stranger)
+            .unwrap()
+            .starts_with("This user is disabled")
+    );
+    for enabled in ["viewer", "operator", "admin"] {
+        assert_eq!(offered(fixture.user(enabled)), None, "{enabled}");
+    }
 
     let grant = fleet::Change::Grant(AccessRights::READ);
-    for principal in [&stranger, fixture.user("owner")] {
-        let row = fleet::Row::Group(group);
-        let granted = fleet::share(&fixture.store, owner, row, principal.id, grant).await;
+    for principal in [&stranger, owner] {
+        let row = fleet::Row::Group(group.id);
+        let actor = fixture.actor("owner");
+        let granted = fleet::share(&fixture.store, actor, row, principal.id, grant).await;
         assert_eq!(
             granted.unwrap().id,
             principal.id,

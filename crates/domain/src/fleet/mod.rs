@@ -26,7 +26,7 @@ pub use self::groups::{
     set_password,
 };
 pub use self::membership::{join, leave};
-pub use self::sharing::{Change, not_offered, share, share_from_panel, share_record};
+pub use self::sharing::{Change, not_offered, share, share_record};
 use super::{Error, Forbidden, Privilege, Record, Scope};
 use padconnect_store::{
     Environment, Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser,

@@ -2,11 +2,11 @@
 //! Dataverse's GrantAccess, ModifyAccess and RevokeAccess do it and the
 //! portal's Share panel does through them.
 
-use padconnect_core::{AccessRights, ShareRole};
+use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::{Actor, Row, UserOwned, find_group, find_machine, find_user, may_grant, record_rights};
-use crate::{Error, Forbidden, Invalid, Reason, Record};
+use crate::{Error, Forbidden, Record};
 use padconnect_store::{MachineGroup, Share, Store, SystemUser};
 
 /// What a share does to the rights the principal holds.
@@ -46,46 +46,17 @@ pub async fn share(
     share_record(store, actor, &group, principal, change).await
 }
 
-/// The portal's Share panel's Save: `principal` holds exactly `role` on
-/// `group` (ModifyAccess), if it is one the panel shares with.
+/// Why the portal's Share panel does not offer `user` on `group`; `None`
+/// when it does. Its picker lists only those it offers, and its Save
+/// refuses the others with this reason, which a stale or hand-made form can
+/// still post.
 ///
-/// The panel's people picker offers the environment's enabled users and
-/// application users other than the group's owner, who holds every right
-/// already; Save refuses the two it leaves out, which a stale or hand-made
-/// form can still post. Dataverse's
-/// GrantAccess and ModifyAccess are not held to these two: Microsoft
-/// documents neither refusal (powerapps-docs `security-sharing-assigning.md`
-/// and its Web service error codes list none), so [`share`] takes any
-/// systemuser of the environment, as the service is documented to.
-pub async fn share_from_panel(
-    store: &Store,
-    actor: Actor<'_>,
-    group: Uuid,
-    principal: Uuid,
-    role: ShareRole,
-) -> Result<SystemUser, Error> {
-    let group = find_group(store, actor, group).await?;
-    let grantee = find_user(store, actor, principal).await?;
-    if let Some(why) = not_offered(&grantee, &group) {
-        return Err(Error::Invalid(Invalid {
-            entity: "flowmachinegroup",
-            field: "principal",
-            reason: Reason::NotApplicable(why),
-        }));
-    }
-    share_record(
-        store,
-        actor,
-        &group,
-        principal,
-        Change::Modify(role.rights()),
-    )
-    .await
-}
-
-/// Why the Share panel does not offer `user` on `group`; `None` when it
-/// does. Its picker lists only those it offers, and its Save refuses the
-/// others with this reason.
+/// It offers the environment's enabled users and application users other
+/// than the group's owner, who holds every right already. Dataverse's
+/// GrantAccess and ModifyAccess are not held to this: Microsoft documents
+/// neither refusal (powerapps-docs `security-sharing-assigning.md`, and its
+/// Web service error codes list none), so [`share`] takes any systemuser of
+/// the environment, as the service is documented to.
 pub fn not_offered(user: &SystemUser, group: &MachineGroup) -> Option<&'static str> {
     if user.isdisabled {
         Some("This user is disabled: share with an enabled user or application user.")

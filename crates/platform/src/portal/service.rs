@@ -165,8 +165,7 @@ pub async fn offered_principals(
 }
 
 /// Gives `principal` exactly `role` on the group, as the Share panel's Save
-/// does (Dataverse ModifyAccess, refusing whom the panel does not share
-/// with: `fleet::share_from_panel`).
+/// does (Dataverse ModifyAccess), if the panel offers it (`fleet::not_offered`).
 pub async fn share(
     state: &AppState,
     actor: &Actor,
@@ -174,8 +173,14 @@ pub async fn share(
     principal: Uuid,
     role: ShareRole,
 ) -> Result<SystemUser, PortalError> {
-    let group = visible.group.id;
-    Ok(fleet::share_from_panel(&state.store, actor.fleet(), group, principal, role).await?)
+    let store = &state.store;
+    let grantee = fleet::find_user(store, actor.fleet(), principal).await?;
+    if let Some(why) = fleet::not_offered(&grantee, &visible.group) {
+        return Err(PortalError::bad_request(why));
+    }
+    let row = Row::Group(visible.group.id);
+    let change = fleet::Change::Modify(role.rights());
+    Ok(fleet::share(store, actor.fleet(), row, grantee.id, change).await?)
 }
 
 /// Takes every shared right on the group from `principal` (RevokeAccess).

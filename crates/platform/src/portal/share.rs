@@ -347,7 +347,7 @@ async fn save(
         .parse()
         .map_err(|_| Problem::at("role", "Choose User or Co-owner."))?;
     // The service's refusals of the input are about whom (unknown, the
-    // owner, disabled: fleet::share_from_panel).
+    // owner, disabled: fleet::not_offered).
     service::share(state, &page.actor, &shared.visible, principal, role)
         .await
         .map_err(|error| Refused::portal(error, Some("principal")))?;

@@ -74,34 +74,40 @@ fn unknown_keys_are_named() {
 
 /// A machine's table flattens the traits a group's and a standalone
 /// machine share, so serde cannot refuse its unknown keys; the loader does,
-/// with the path, as it does every other problem.
+/// with the path, as it does every other problem. The world is the kit's,
+/// with one key no machine has added to each kind of machine.
 #[test]
 fn a_machines_unknown_keys_are_named_with_their_path() {
-    let text = format!(
-        r#"{TENANT}users = [{{ upn = "maker@contoso.onmicrosoft.com", display_name = "Maker", password = "p" }}]
-
-[[tenants.environments]]
-id = "37520647-dbdf-49fa-ba01-6134c14680c4"
-display_name = "Prod"
-org = "contoso"
-makers = ["maker@contoso.onmicrosoft.com"]
-
-[[tenants.environments.machine_groups]]
-id = "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"
-name = "Finance"
-owner = "maker@contoso.onmicrosoft.com"
-machines = [{{ name = "PC-01", online = false, colour = "red" }}]
-
-[[tenants.environments.machines]]
-name = "PC-02"
-owner = "maker@contoso.onmicrosoft.com"
-run_seconds = 5
-shared = true
-"#
+    use padconnect_testkit as kit;
+    const MAKER: &str = "maker@contoso.onmicrosoft.com";
+    let group = kit::Group::new("a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d", "Finance", MAKER)
+        .machine(kit::Machine::new("PC-01").offline());
+    let environment =
+        kit::Environment::new("37520647-dbdf-49fa-ba01-6134c14680c4", "Prod", "contoso")
+            .maker(MAKER)
+            .group(group)
+            .machine(kit::StandaloneMachine::new("PC-02", MAKER).run_seconds(5));
+    let tenant = kit::Tenant::new(
+        "8a235459-3d2c-415d-8c1e-e2fe133509ad",
+        "contoso.onmicrosoft.com",
+    )
+    .user(MAKER, "Maker", "p")
+    .environment(environment);
+    let mut world: toml::Table = kit::World::new().tenant(tenant).to_toml().parse().unwrap();
+    let environment = &mut world["tenants"][0]["environments"][0];
+    let add = |table: &mut toml::Value, key: &str| {
+        table
+            .as_table_mut()
+            .unwrap()
+            .insert(key.into(), true.into());
+    };
+    add(
+        &mut environment["machine_groups"][0]["machines"][0],
+        "colour",
     );
-    let found = problems(&text);
+    add(&mut environment["machines"][0], "shared");
     assert_eq!(
-        found,
+        problems(&world.to_string()),
         [
             "tenants[0].environments[0].machine_groups[0].machines[0].colour: unknown field, expected one of `name`, `accounts`, `online`, `run_seconds`, `fail_with`, `lockout_threshold`",
             "tenants[0].environments[0].machines[0].shared: unknown field, expected one of `name`, `id`, `group_id`, `owner`, `description`, `shared_with`, `accounts`, `online`, `run_seconds`, `fail_with`, `lockout_threshold`",

@@ -244,7 +244,7 @@ async fn the_share_panel_names_the_choice_that_is_missing_and_keeps_the_search()
     platform.shutdown().await.unwrap();
 }
 
-/// Save refuses whom the panel does not offer (fleet::share_from_panel):
+/// Save refuses whom the panel does not offer (fleet::not_offered):
 /// the group's owner, and a user disabled since the panel was drawn, as a
 /// hand-made or stale form may post them; the panel comes back with the
 /// reason beside the choice.
