@@ -54,9 +54,11 @@ pub async fn share(
 /// It offers the environment's enabled users and application users other
 /// than the group's owner, who holds every right already. Dataverse's
 /// GrantAccess and ModifyAccess are not held to this: Microsoft documents
-/// neither refusal (powerapps-docs `security-sharing-assigning.md`, and its
-/// Web service error codes list none), so [`share`] takes any systemuser of
-/// the environment, as the service is documented to.
+/// neither refusal. powerapps-docs `security-sharing-assigning.md` names
+/// none; of a grant the grantee's role does not back, it says only that it
+/// gives nothing ("the user is unable to see that account"). No error code
+/// for either was found in its Web service error codes or in reports. So
+/// [`share`] takes any systemuser of the environment.
 pub fn not_offered(user: &SystemUser, group: &MachineGroup) -> Option<&'static str> {
     if user.isdisabled {
         Some("This user is disabled: share with an enabled user or application user.")
