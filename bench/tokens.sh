@@ -62,7 +62,7 @@ printf '%s\n' "${ROWS[@]}"
 echo "| openssl speed rsa2048, 2 processes | - | $SIGN sign/s | - | - | - | - | 2 |"
 echo
 echo "- padconnect token req/s at 64 connections / openssl 2-process RSA-2048 sign/s:" \
-  "${RPS[padconnect-token-64]} / $SIGN = **$(ratio "${RPS[padconnect-token-64]}" "$SIGN")** (target >= 0.90, issue 28)"
+  "${RPS[padconnect-token-64]} / $SIGN = **$(ratio "${RPS[padconnect-token-64]}" "$SIGN")** (target >= 0.90, docs/benchmarks.md)"
 if [ "$COMPARE" = 1 ]; then
   OMS_RPS=${RPS[oauth2-mock-server-$OMS_VERSION-token-16]}
   echo "- padconnect / oauth2-mock-server $OMS_VERSION token req/s at 16 connections:" \

@@ -249,10 +249,7 @@ pub fn run(args: DeployArgs) -> anyhow::Result<()> {
                 )));
             }
         }
-        let org = session
-            .org(args.target.org.as_ref(), Some(&environment))
-            .await?;
-        let dataverse = session.dataverse(&org).await?;
+        let dataverse = args.target.dataverse(session).await?;
         let request = DeployRequest {
             zip: &zip,
             package: &package,

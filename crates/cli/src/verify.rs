@@ -41,11 +41,8 @@ pub struct VerifyArgs {
 /// `padconnect verify`.
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let format = args.target.output.format;
-    let report = in_session(&args.target, async |session, environment, _| {
-        let org = session
-            .org(args.target.org.as_ref(), Some(&environment))
-            .await?;
-        let dataverse = session.dataverse(&org).await?;
+    let report = in_session(&args.target, async |session, _, _| {
+        let dataverse = args.target.dataverse(session).await?;
         let flow = desktop_flow(&dataverse, &args.flow).await?;
         let request = RunRequest {
             flow: &flow,

@@ -10,7 +10,7 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::fleet::{Actor, Change, TextColumn, UserOwned, record_rights, share_record};
+use crate::fleet::{Actor, Change, TextColumn, UserOwned, find_user, record_rights, share_record};
 use crate::{Error, Forbidden, Record};
 use padconnect_store::{Credential, RecordRef, Store, SystemUser};
 
@@ -33,7 +33,7 @@ pub async fn usable(store: &Store, user: &SystemUser, id: Uuid) -> Result<Creden
         })?;
     // Its owner's or a sharee's rights: a writer's administration of the
     // tenant is not asked (the writer's own standing, as `put` reads it).
-    let writer = Actor { user, admin: false };
+    let writer = Actor::new(user, false);
     if record_rights(store, writer, &credential)
         .await?
         .contains(AccessRights::READ)
@@ -114,5 +114,7 @@ pub async fn share(
     change: Change,
 ) -> Result<SystemUser, Error> {
     let credential = find(store, actor, id).await?;
-    share_record(store, actor, &credential, principal, change).await
+    let grantee = find_user(store, actor, principal).await?;
+    share_record(store, actor, &credential, &grantee, change).await?;
+    Ok(grantee)
 }

@@ -43,7 +43,9 @@ pub async fn share(
         Row::Group(id) => find_group(store, actor, id).await?,
         Row::Machine(id) => find_machine(store, actor, id).await?.1,
     };
-    share_record(store, actor, &group, principal, change).await
+    let grantee = find_user(store, actor, principal).await?;
+    share_record(store, actor, &group, &grantee, change).await?;
+    Ok(grantee)
 }
 
 /// Why the portal's Share panel does not offer `user` on `group`; `None`
@@ -69,16 +71,16 @@ pub fn not_offered(user: &SystemUser, group: &MachineGroup) -> Option<&'static s
     }
 }
 
-/// Dataverse's record-based sharing of any user-owned row: the actor needs
-/// ShareAccess and gives only rights it holds itself.
+/// Dataverse's record-based sharing of any user-owned row with `grantee`,
+/// a systemuser of the actor's environment: the actor needs ShareAccess and
+/// gives only rights it holds itself.
 pub async fn share_record(
     store: &Store,
     actor: Actor<'_>,
     owned: &impl UserOwned,
-    principal: Uuid,
+    grantee: &SystemUser,
     change: Change,
-) -> Result<SystemUser, Error> {
-    let grantee = find_user(store, actor, principal).await?;
+) -> Result<(), Error> {
     let held = record_rights(store, actor, owned).await?;
     let record = owned.record();
     let name = owned.name().to_owned();
@@ -119,5 +121,5 @@ pub async fn share_record(
         Change::Modify(_) | Change::Revoke => tx.set_share(&share).await?,
     }
     tx.commit().await?;
-    Ok(grantee)
+    Ok(())
 }

@@ -184,9 +184,7 @@ impl MachineTraits {
             && self.fail_with.is_none()
             && self.lockout_threshold.is_none()
     }
-}
 
-impl MachineTraits {
     /// Its keys, for the loader's refusal of an unknown one (a test holds
     /// the list to what serde writes).
     pub const KEYS: [&str; 5] = [

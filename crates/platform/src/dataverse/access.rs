@@ -56,10 +56,7 @@ pub async fn principal_access(
     let row = target(state, caller, arguments, params).await?;
     let principal = fleet::find_user(&state.store, caller.actor(), principal_id).await?;
     let admin = is_admin_user(&state.store, caller.environment.tenant_id, &principal).await?;
-    let actor = fleet::Actor {
-        user: &principal,
-        admin,
-    };
+    let actor = fleet::Actor::new(&principal, admin);
     let rights = row.rights(&state.store, actor).await?;
     Ok(Json(json!({
         "@odata.context": caller.origin.url(&format!(

@@ -9,7 +9,7 @@ use super::PortalError;
 use super::context::Actor;
 use crate::state::AppState;
 use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status};
-use padconnect_domain::fleet::{self, Row};
+use padconnect_domain::fleet;
 use padconnect_domain::{Error, Forbidden};
 use padconnect_store::{
     Connection, GroupType, Machine, MachineGroup, RecordRef, SystemUser, Timestamp,
@@ -178,9 +178,9 @@ pub async fn share(
     if let Some(why) = fleet::not_offered(&grantee, &visible.group) {
         return Err(PortalError::bad_request(why));
     }
-    let row = Row::Group(visible.group.id);
     let change = fleet::Change::Modify(role.rights());
-    Ok(fleet::share(store, actor.fleet(), row, grantee.id, change).await?)
+    fleet::share_record(store, actor.fleet(), &visible.group, &grantee, change).await?;
+    Ok(grantee)
 }
 
 /// Takes every shared right on the group from `principal` (RevokeAccess).
@@ -191,12 +191,13 @@ pub async fn unshare(
     visible: &VisibleGroup,
     principal: Uuid,
 ) -> Result<(), PortalError> {
-    let row = Row::Group(visible.group.id);
-    fleet::share(
-        &state.store,
+    let store = &state.store;
+    let revokee = fleet::find_user(store, actor.fleet(), principal).await?;
+    fleet::share_record(
+        store,
         actor.fleet(),
-        row,
-        principal,
+        &visible.group,
+        &revokee,
         fleet::Change::Revoke,
     )
     .await?;
