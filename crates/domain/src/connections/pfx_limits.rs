@@ -91,12 +91,20 @@ pub fn check(pfx: &[u8], password: &str) -> Result<(), PfxRefusal> {
     let safes: Vec<ContentInfo> =
         Vec::from_der(octets(&pfx.auth_safe)?.as_bytes()).map_err(|_| PfxRefusal::Malformed)?;
     for safe in &safes {
-        let bags = match safe.content_type {
-            DATA => octets(safe)?.into_bytes().into_vec(),
-            ENCRYPTED_DATA => decrypt_safe(safe, password, &mut budget)?,
+        match safe.content_type {
+            DATA => check_bags(octets(safe)?.as_bytes(), &mut budget)?,
+            // Under a wrong password a safe's padding still checks out about
+            // once in 256, and what it decrypts to is no list of bags: a
+            // password that cannot open the file, not a malformed file.
+            ENCRYPTED_DATA => {
+                let bags = decrypt_safe(safe, password, &mut budget)?;
+                check_bags(&bags, &mut budget).map_err(|refusal| match refusal {
+                    PfxRefusal::Malformed => PfxRefusal::CannotOpen,
+                    other => other,
+                })?
+            }
             _ => return Err(PfxRefusal::Malformed),
-        };
-        check_bags(&bags, &mut budget)?;
+        }
     }
     Ok(())
 }
