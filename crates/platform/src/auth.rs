@@ -25,13 +25,6 @@ pub const POWER_PLATFORM_APP_ID: &str = "8578e004-a5c6-46e7-913e-12f58912df43";
 /// Clock skew tolerated on `nbf` and `exp`.
 pub const LEEWAY_SECS: u64 = 300;
 
-/// Why a token's times do not hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lapse {
-    Expired,
-    NotYetValid,
-}
-
 /// jsonwebtoken's checks for `alg`, without its time checks: it reads the
 /// system's time, and every token's times are checked by [`check_times`]
 /// on the platform's clock.
@@ -47,13 +40,13 @@ pub fn untimed_validation(alg: Algorithm) -> Validation {
 /// apart: the one time rule of every token the platform takes (its own,
 /// client assertions, federated ones) and of its kept verifications.
 /// Floats, as some issuers (MSAL for Python) write fractions.
-pub fn check_times(exp: f64, nbf: Option<f64>, now: f64) -> Result<(), Lapse> {
+pub fn check_times(exp: f64, nbf: Option<f64>, now: f64) -> Result<(), AuthFailure> {
     let leeway = LEEWAY_SECS as f64;
     if now > exp + leeway {
-        return Err(Lapse::Expired);
+        return Err(AuthFailure::Expired);
     }
     if nbf.is_some_and(|nbf| now < nbf - leeway) {
-        return Err(Lapse::NotYetValid);
+        return Err(AuthFailure::NotYetValid);
     }
     Ok(())
 }
@@ -374,12 +367,7 @@ async fn verify_signed(
             jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthFailure::BadSignature,
             _ => AuthFailure::Malformed,
         })?;
-    check_times(claims.exp as f64, Some(claims.nbf as f64), now as f64).map_err(
-        |lapse| match lapse {
-            Lapse::Expired => AuthFailure::Expired,
-            Lapse::NotYetValid => AuthFailure::NotYetValid,
-        },
-    )?;
+    check_times(claims.exp as f64, Some(claims.nbf as f64), now as f64)?;
     // A retired key signs nothing new: its tokens are those issued before it
     // retired (another replica may sign a little longer, SIGNING_GRACE_SECS),
     // and none outlives the platform's own lifetime, so even a leaked key's
@@ -424,9 +412,9 @@ mod tests {
         for (now, expected) in [
             (2_000.0, Ok(())),
             (exp + 300.0, Ok(())),
-            (exp + 300.5, Err(Lapse::Expired)),
+            (exp + 300.5, Err(AuthFailure::Expired)),
             (nbf - 300.0, Ok(())),
-            (nbf - 300.5, Err(Lapse::NotYetValid)),
+            (nbf - 300.5, Err(AuthFailure::NotYetValid)),
         ] {
             assert_eq!(check_times(exp, Some(nbf), now), expected, "at {now}");
         }
