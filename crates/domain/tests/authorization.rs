@@ -10,7 +10,7 @@ use padconnect_core::{AccessRights, ShareRole};
 use padconnect_core::{ConnectionId, ConnectorName, ParameterSet};
 use padconnect_domain::connections::sharing::{self, Grant};
 use padconnect_domain::connections::{self, Standing, vault};
-use padconnect_domain::fleet::{self, Actor};
+use padconnect_domain::fleet::{self, Actor, UserOwned};
 use padconnect_domain::keyring::KeyRing;
 use padconnect_domain::solutions;
 use padconnect_domain::world::{World, load_world};
@@ -519,12 +519,17 @@ async fn the_share_panel_offers_neither_the_owner_nor_a_disabled_user_grant_acce
 
     let grant = fleet::Change::Grant(AccessRights::READ);
     for principal in [&stranger, owner] {
-        let row = fleet::Row::Group(group.id);
         let actor = fixture.actor("owner");
-        let granted = fleet::share(&fixture.store, actor, row, principal.id, grant).await;
+        fleet::share_record(&fixture.store, actor, &group, principal, grant)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", principal.domainname));
+        let held = fixture
+            .store
+            .share_rights(group.record(), principal.id)
+            .await;
         assert_eq!(
-            granted.unwrap().id,
-            principal.id,
+            held.unwrap(),
+            AccessRights::READ,
             "{}",
             principal.domainname
         );

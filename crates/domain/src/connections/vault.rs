@@ -10,7 +10,7 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::fleet::{Actor, Change, TextColumn, UserOwned, find_user, record_rights, share_record};
+use crate::fleet::{Actor, TextColumn, UserOwned, record_rights};
 use crate::{Error, Forbidden, Record};
 use padconnect_store::{Credential, RecordRef, Store, SystemUser};
 
@@ -101,20 +101,4 @@ pub async fn readable(store: &Store, actor: Actor<'_>) -> Result<Vec<Credential>
         }
     }
     Ok(out)
-}
-
-/// GrantAccess, ModifyAccess or RevokeAccess on a credential ("Share a
-/// credential", create-AzureKeyVault-credential.md: the portal's Share
-/// gives a user or a service principal the right to use it).
-pub async fn share(
-    store: &Store,
-    actor: Actor<'_>,
-    id: Uuid,
-    principal: Uuid,
-    change: Change,
-) -> Result<SystemUser, Error> {
-    let credential = find(store, actor, id).await?;
-    let grantee = find_user(store, actor, principal).await?;
-    share_record(store, actor, &credential, &grantee, change).await?;
-    Ok(grantee)
 }

@@ -26,7 +26,7 @@ pub use self::groups::{
     set_password,
 };
 pub use self::membership::{join, leave};
-pub use self::sharing::{Change, not_offered, share, share_record};
+pub use self::sharing::{Change, not_offered, share_record};
 use super::{Error, Forbidden, Privilege, Record, Scope};
 use padconnect_store::{
     Environment, Machine, MachineGroup, RecordRef, RecordStamp, Store, StoreError, SystemUser,
@@ -83,7 +83,7 @@ impl<'a> Actor<'a> {
 /// A user-owned Dataverse record (a machine group, a credential): the
 /// rights on it are its owner's, the administrators' and what sharing gave
 /// ([`record_rights`]), and it is shared alike ([`share_record`]).
-pub trait UserOwned {
+pub trait UserOwned: Sync {
     /// What its shares are kept under.
     fn record(&self) -> RecordRef;
     /// Its owner's systemuser.
@@ -112,7 +112,7 @@ impl UserOwned for MachineGroup {
 pub async fn record_rights(
     store: &Store,
     actor: Actor<'_>,
-    owned: &impl UserOwned,
+    owned: &(impl UserOwned + ?Sized),
 ) -> Result<AccessRights, StoreError> {
     if owned.owner() == actor.user.id || actor.admin {
         return Ok(AccessRights::all());

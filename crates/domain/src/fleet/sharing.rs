@@ -1,11 +1,10 @@
-//! Sharing a machine group (and so its machines) with a systemuser, as
-//! Dataverse's GrantAccess, ModifyAccess and RevokeAccess do it and the
-//! portal's Share panel does through them.
+//! Sharing a user-owned record (a machine group, and so its machines; a
+//! credential) with a systemuser, as Dataverse's GrantAccess, ModifyAccess
+//! and RevokeAccess do it and the portal's Share panel does through them.
 
 use padconnect_core::AccessRights;
-use uuid::Uuid;
 
-use super::{Actor, Row, UserOwned, find_group, find_machine, find_user, may_grant, record_rights};
+use super::{Actor, UserOwned, may_grant, record_rights};
 use crate::{Error, Forbidden, Record};
 use padconnect_store::{MachineGroup, Share, Store, SystemUser};
 
@@ -29,25 +28,6 @@ impl Change {
     }
 }
 
-/// Changes what `principal`, a systemuser of the actor's environment, holds
-/// on the group of `row` (a machine shares through its group). Answers the
-/// principal.
-pub async fn share(
-    store: &Store,
-    actor: Actor<'_>,
-    row: Row,
-    principal: Uuid,
-    change: Change,
-) -> Result<SystemUser, Error> {
-    let group = match row {
-        Row::Group(id) => find_group(store, actor, id).await?,
-        Row::Machine(id) => find_machine(store, actor, id).await?.1,
-    };
-    let grantee = find_user(store, actor, principal).await?;
-    share_record(store, actor, &group, &grantee, change).await?;
-    Ok(grantee)
-}
-
 /// Why the portal's Share panel does not offer `user` on `group`; `None`
 /// when it does. Its picker lists only those it offers, and its Save
 /// refuses the others with this reason, which a stale or hand-made form can
@@ -60,7 +40,7 @@ pub async fn share(
 /// none; of a grant the grantee's role does not back, it says only that it
 /// gives nothing ("the user is unable to see that account"). No error code
 /// for either was found in its Web service error codes or in reports. So
-/// [`share`] takes any systemuser of the environment.
+/// [`share_record`] takes any systemuser of the environment.
 pub fn not_offered(user: &SystemUser, group: &MachineGroup) -> Option<&'static str> {
     if user.isdisabled {
         Some("This user is disabled: share with an enabled user or application user.")
@@ -77,7 +57,7 @@ pub fn not_offered(user: &SystemUser, group: &MachineGroup) -> Option<&'static s
 pub async fn share_record(
     store: &Store,
     actor: Actor<'_>,
-    owned: &impl UserOwned,
+    owned: &(impl UserOwned + ?Sized),
     grantee: &SystemUser,
     change: Change,
 ) -> Result<(), Error> {

@@ -57,7 +57,7 @@ pub async fn principal_access(
     let principal = fleet::find_user(&state.store, caller.actor(), principal_id).await?;
     let admin = is_admin_user(&state.store, caller.environment.tenant_id, &principal).await?;
     let actor = fleet::Actor::new(&principal, admin);
-    let rights = row.rights(&state.store, actor).await?;
+    let rights = fleet::record_rights(&state.store, actor, row.owned()).await?;
     Ok(Json(json!({
         "@odata.context": caller.origin.url(&format!(
             "{API_ROOT}/$metadata#{NAMESPACE}RetrievePrincipalAccessResponse"
@@ -77,7 +77,7 @@ pub async fn shared_principals(
     let row = target(state, caller, arguments, params).await?;
     let accesses: Vec<Value> = state
         .store
-        .shares_of(row.record())
+        .shares_of(row.owned().record())
         .await?
         .into_iter()
         .filter(|share| !share.rights.is_empty())
@@ -121,8 +121,7 @@ async fn target(
     })?;
     let (table, id) = record_reference(value)?;
     let row = SharedRow::find(state, caller, table, id).await?;
-    if !row
-        .rights(&state.store, caller.actor())
+    if !fleet::record_rights(&state.store, caller.actor(), row.owned())
         .await?
         .contains(AccessRights::READ)
     {

@@ -13,8 +13,8 @@ use super::tables::{Table, group_in, machine_in};
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
 use padconnect_domain::connections::vault;
-use padconnect_domain::fleet::{self, Actor, Row, UserOwned};
-use padconnect_store::{Credential, MachineGroup, RecordRef, Store, StoreError};
+use padconnect_domain::fleet::{self, UserOwned};
+use padconnect_store::{Credential, MachineGroup};
 
 pub async fn grant(
     state: State<AppState>,
@@ -68,14 +68,9 @@ async fn share(
             (principal_id(&access["Principal"])?, giving(rights))
         }
     };
-    let store = &state.store;
-    match table {
-        Table::Credentials => vault::share(store, caller.actor(), id, principal, change).await?,
-        Table::Machines => {
-            fleet::share(store, caller.actor(), Row::Machine(id), principal, change).await?
-        }
-        _ => fleet::share(store, caller.actor(), Row::Group(id), principal, change).await?,
-    };
+    let row = SharedRow::find(&state, &caller, table, id).await?;
+    let grantee = fleet::find_user(&state.store, caller.actor(), principal).await?;
+    fleet::share_record(&state.store, caller.actor(), row.owned(), &grantee, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,23 +119,11 @@ impl SharedRow {
         })
     }
 
-    /// What its shares are kept under.
-    pub(super) fn record(&self) -> RecordRef {
+    /// The row as the domain's sharing rules take it.
+    pub(super) fn owned(&self) -> &dyn UserOwned {
         match self {
-            Self::Group(group) => group.record(),
-            Self::Credential(credential) => credential.record(),
-        }
-    }
-
-    /// The rights `actor` holds on it.
-    pub(super) async fn rights(
-        &self,
-        store: &Store,
-        actor: Actor<'_>,
-    ) -> Result<AccessRights, StoreError> {
-        match self {
-            Self::Group(group) => fleet::record_rights(store, actor, group).await,
-            Self::Credential(credential) => fleet::record_rights(store, actor, credential).await,
+            Self::Group(group) => group,
+            Self::Credential(credential) => credential,
         }
     }
 }
