@@ -16,6 +16,9 @@ pub struct RequestOrigin {
 }
 
 impl RequestOrigin {
+    /// What a surface logs when [`RequestOrigin::of`] finds none.
+    pub const MISSING: &str = "no request origin: not routed by dispatch";
+
     /// The origin dispatch put on the request: every surface's request has
     /// one, so `None` is the platform's own fault (a route outside dispatch).
     pub fn of(parts: &axum::http::request::Parts) -> Option<Self> {

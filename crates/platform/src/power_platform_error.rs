@@ -290,7 +290,7 @@ impl ApiError {
     /// A request that reached an API without its origin: not routed by
     /// dispatch.
     pub fn unrouted() -> Self {
-        Self::internal("no request origin: not routed by dispatch".into())
+        Self::internal(crate::origin::RequestOrigin::MISSING.into())
     }
 
     pub fn internal(detail: String) -> Self {

@@ -49,9 +49,7 @@ where
             .get::<OrgScope>()
             .map(|o| o.0.clone())
             .unwrap_or_default();
-        let origin = RequestOrigin::of(parts).ok_or_else(|| {
-            DataverseError::internal("no request origin: not routed by dispatch".into())
-        })?;
+        let origin = RequestOrigin::of(parts).ok_or_else(DataverseError::unrouted)?;
         // A challenge names the org's URL as the client used it.
         let resource = origin.url("/");
         let audience = Audience::Dataverse {

@@ -285,6 +285,12 @@ impl DataverseError {
         json!({ "error": { "code": self.code, "message": self.message } })
     }
 
+    /// A request that reached Dataverse without its origin: not routed by
+    /// dispatch.
+    pub fn unrouted() -> Self {
+        Self::internal(crate::origin::RequestOrigin::MISSING.into())
+    }
+
     pub fn internal(detail: String) -> Self {
         tracing::error!(%detail, "Dataverse request failed");
         Self::unexpected()
