@@ -317,6 +317,58 @@ mod tests {
         );
     }
 
+    /// A PFX of one encrypted safe (PBES2, PBKDF2-SHA256, AES-256-CBC)
+    /// whose plaintext, under `password`, is `plaintext`.
+    fn pfx_with_encrypted_safe(password: &str, plaintext: &[u8]) -> Vec<u8> {
+        use cms::content_info::CmsVersion;
+        use cms::enveloped_data::EncryptedContentInfo;
+        use der::Any;
+
+        let params =
+            pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(2_048, &[9; 16], [3; 16]).unwrap();
+        let ciphertext = params.encrypt(password, plaintext).unwrap();
+        let encrypted = EncryptedData {
+            version: CmsVersion::V0,
+            enc_content_info: EncryptedContentInfo {
+                content_type: DATA,
+                content_enc_alg: AlgorithmIdentifierOwned {
+                    oid: PBES2,
+                    parameters: Some(Any::encode_from(&params).unwrap()),
+                },
+                encrypted_content: Some(OctetString::new(ciphertext).unwrap()),
+            },
+            unprotected_attrs: None,
+        };
+        let safes = vec![ContentInfo {
+            content_type: ENCRYPTED_DATA,
+            content: Any::encode_from(&encrypted).unwrap(),
+        }];
+        let auth_safe = OctetString::new(safes.to_der().unwrap()).unwrap();
+        Pfx {
+            version: pkcs12::pfx::Version::V3,
+            auth_safe: ContentInfo {
+                content_type: DATA,
+                content: Any::encode_from(&auth_safe).unwrap(),
+            },
+            mac_data: None,
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    /// A wrong password whose decryption happens to end in valid padding
+    /// (about once in 256) yields bytes that are no list of bags: made
+    /// certain here by encrypting such bytes under the password tried.
+    #[test]
+    fn a_safe_that_decrypts_to_no_bags_cannot_be_opened() {
+        let pfx = pfx_with_encrypted_safe("tried", b"no SafeContents here");
+        assert_eq!(check(&pfx, "tried"), Err(PfxRefusal::CannotOpen));
+        assert_eq!(check(&pfx, "other"), Err(PfxRefusal::CannotOpen));
+        let empty_bags = Vec::<pkcs12::safe_bag::SafeBag>::new().to_der().unwrap();
+        let pfx = pfx_with_encrypted_safe("right", &empty_bags);
+        assert_eq!(check(&pfx, "right"), Ok(()), "the right password opens it");
+    }
+
     #[test]
     fn what_is_not_a_pfx_is_said_so() {
         assert_eq!(check(b"not der", "x"), Err(PfxRefusal::Malformed));
