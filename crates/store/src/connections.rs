@@ -167,34 +167,11 @@ impl Store {
         )
     }
 
-    /// One page of an environment's connections in id order, starting after
-    /// `after` (the `next` of the previous page). Costs one index range scan
-    /// whatever the number of connections.
-    pub async fn connections_page(
-        &self,
-        environment: &EnvironmentId,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Connection>> {
-        let sql = concat!(
-            "SELECT ",
-            connection_columns!(),
-            " FROM connections WHERE environment_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-        );
-        let mut items: Vec<Connection> = fetch_all!(
-            self,
-            ConnectionRow,
-            sql,
-            environment.to_string(),
-            after.unwrap_or_default().to_owned(),
-            i64::from(limit) + 1
-        )?;
-        Ok(page_of(&mut items, limit))
-    }
-
     /// One page of the connections `viewer` may see in an environment (its
-    /// own and those shared with it), in id order after `after`; every
-    /// connection when `viewer` is `None` (an administrator).
+    /// own and those shared with it), in id order after `after` (the `next`
+    /// of the previous page); every connection when `viewer` is `None` (an
+    /// administrator). Costs one index range scan whatever the number of
+    /// connections.
     pub async fn visible_connections_page(
         &self,
         environment: &EnvironmentId,
@@ -202,15 +179,13 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Page<Connection>> {
-        let Some(viewer) = viewer else {
-            return self.connections_page(environment, after, limit).await;
-        };
         let sql = concat!(
             "SELECT ",
             connection_columns!(),
-            " FROM connections c WHERE environment_id = $1 AND id > $2 AND (created_by_id = $3 OR EXISTS (",
-            "SELECT 1 FROM connection_permissions p WHERE p.environment_id = c.environment_id ",
-            "AND p.connection_id = c.id AND p.principal_id = $3)) ORDER BY id LIMIT $4"
+            " FROM connections c WHERE environment_id = $1 AND id > $2 AND (CAST($3 AS TEXT) IS NULL ",
+            "OR created_by_id = $3 OR EXISTS (SELECT 1 FROM connection_permissions p ",
+            "WHERE p.environment_id = c.environment_id AND p.connection_id = c.id AND p.principal_id = $3)) ",
+            "ORDER BY id LIMIT $4"
         );
         let mut items: Vec<Connection> = fetch_all!(
             self,
@@ -218,7 +193,7 @@ impl Store {
             sql,
             environment.to_string(),
             after.unwrap_or_default().to_owned(),
-            text(viewer),
+            opt_text(viewer),
             i64::from(limit) + 1
         )?;
         Ok(page_of(&mut items, limit))

@@ -6,7 +6,7 @@ use padconnect_core::EnvironmentId;
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{fetch_all, fetch_one, run};
+use super::sql::{fetch_all, fetch_one, run, set_excluded};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 impl Store {
@@ -35,9 +35,11 @@ impl Tx {
     pub async fn upsert_credential(&mut self, c: &Credential) -> Result<()> {
         run!(
             self,
-            "INSERT INTO credentials (id, environment_id, name, connectiontype, owner_id) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-             connectiontype = excluded.connectiontype, owner_id = excluded.owner_id",
+            concat!(
+                "INSERT INTO credentials (id, environment_id, name, connectiontype, owner_id) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET ",
+                set_excluded!(name, connectiontype, owner_id)
+            ),
             text(c.id),
             c.environment_id.to_string(),
             c.name.clone(),

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{fetch_all, fetch_one, fetch_rows, run, texts_in};
+use super::sql::{fetch_all, fetch_one, fetch_rows, run, set_excluded, texts_in};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 impl Store {
@@ -291,8 +291,11 @@ impl Tx {
         let now = self.now().0;
         run!(
             self,
-            "INSERT INTO apps (tenant_id, client_id, object_id, display_name, public_client, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_id, client_id) DO UPDATE SET object_id = excluded.object_id, display_name = excluded.display_name, public_client = excluded.public_client",
+            concat!(
+                "INSERT INTO apps (tenant_id, client_id, object_id, display_name, public_client, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (tenant_id, client_id) DO UPDATE SET ",
+                set_excluded!(object_id, display_name, public_client)
+            ),
             text(app.tenant_id),
             text(app.client_id),
             text(app.object_id),
@@ -396,10 +399,12 @@ impl Tx {
         let now = self.now().0;
         run!(
             self,
-            "INSERT INTO users (object_id, tenant_id, upn, display_name, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (object_id) DO UPDATE SET upn = excluded.upn, display_name = excluded.display_name, \
-             password_hash = excluded.password_hash",
+            concat!(
+                "INSERT INTO users (object_id, tenant_id, upn, display_name, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (object_id) DO UPDATE SET ",
+                set_excluded!(upn, display_name, password_hash)
+            ),
             text(user.object_id),
             text(user.tenant_id),
             user.upn.to_ascii_lowercase(),

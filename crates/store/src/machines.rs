@@ -6,7 +6,7 @@ use padconnect_core::{AccessRights, EnvironmentId};
 use uuid::Uuid;
 
 use super::rows::*;
-use super::sql::{fetch_all, fetch_one, fetch_row, run, texts_in};
+use super::sql::{fetch_all, fetch_one, fetch_row, run, set_changed, texts_in};
 use super::{Result, Store, Tx, TxInner, model::*};
 
 /// The columns of a [`RecordStamp`], in `RecordStampRow`'s order: they end
@@ -188,16 +188,13 @@ impl Tx {
     pub async fn upsert_machine_group(&mut self, group: &MachineGroup) -> Result<()> {
         run!(
             self,
-            "INSERT INTO machine_groups (id, environment_id, name, description, flowgrouptype, statecode, statuscode, \
-             password_hash, owner_id, created_on, created_by, modified_on, modified_by, versionnumber) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
-             flowgrouptype = excluded.flowgrouptype, statecode = excluded.statecode, statuscode = excluded.statuscode, \
-             owner_id = excluded.owner_id, modified_on = excluded.modified_on, modified_by = excluded.modified_by, \
-             versionnumber = machine_groups.versionnumber + 1 \
-             WHERE machine_groups.name <> excluded.name OR machine_groups.description <> excluded.description \
-             OR machine_groups.flowgrouptype <> excluded.flowgrouptype OR machine_groups.statecode <> excluded.statecode \
-             OR machine_groups.statuscode <> excluded.statuscode OR machine_groups.owner_id <> excluded.owner_id",
+            concat!(
+                "INSERT INTO machine_groups (id, environment_id, name, description, flowgrouptype, statecode, statuscode, \
+                 password_hash, owner_id, created_on, created_by, modified_on, modified_by, versionnumber) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) \
+                 ON CONFLICT (id) DO UPDATE SET ",
+                set_changed!(machine_groups: name, description, flowgrouptype, statecode, statuscode, owner_id)
+            ),
             text(group.id),
             group.environment_id.to_string(),
             group.name.clone(),
@@ -220,14 +217,13 @@ impl Tx {
     pub async fn upsert_machine(&mut self, machine: &Machine) -> Result<()> {
         run!(
             self,
-            "INSERT INTO machines (id, environment_id, group_id, name, description, agentversion, lastheartbeatdate, \
-             statecode, statuscode, owner_id, created_on, created_by, modified_on, modified_by, versionnumber) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1) \
-             ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id, name = excluded.name, \
-             description = excluded.description, owner_id = excluded.owner_id, modified_on = excluded.modified_on, \
-             modified_by = excluded.modified_by, versionnumber = machines.versionnumber + 1 \
-             WHERE machines.group_id <> excluded.group_id OR machines.name <> excluded.name \
-             OR machines.description <> excluded.description OR machines.owner_id <> excluded.owner_id",
+            concat!(
+                "INSERT INTO machines (id, environment_id, group_id, name, description, agentversion, lastheartbeatdate, \
+                 statecode, statuscode, owner_id, created_on, created_by, modified_on, modified_by, versionnumber) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1) \
+                 ON CONFLICT (id) DO UPDATE SET ",
+                set_changed!(machines: group_id, name, description, owner_id)
+            ),
             text(machine.id),
             machine.environment_id.to_string(),
             text(machine.group_id),

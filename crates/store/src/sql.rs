@@ -96,6 +96,22 @@ macro_rules! set_excluded {
 }
 pub(super) use set_excluded;
 
+/// The SET and WHERE of a versioned row's upsert: takes these columns and
+/// the modification stamp from the excluded row and bumps `versionnumber`,
+/// only when one of these columns changed (so an unchanged row keeps its
+/// version and its ETag).
+macro_rules! set_changed {
+    ($table:ident: $first:ident $(, $column:ident)* $(,)?) => {
+        concat!(
+            $crate::sql::set_excluded!($first $(, $column)*, modified_on, modified_by),
+            ", versionnumber = ", stringify!($table), ".versionnumber + 1 WHERE ",
+            stringify!($table), ".", stringify!($first), " <> excluded.", stringify!($first)
+            $(, " OR ", stringify!($table), ".", stringify!($column), " <> excluded.", stringify!($column))*
+        )
+    };
+}
+pub(super) use set_changed;
+
 /// Runs `$body` with `$conn` bound to the transaction's connection.
 macro_rules! exec {
     ($tx:expr, $conn:ident => $body:expr) => {
@@ -191,5 +207,16 @@ mod tests {
             "value = excluded.value, modified_on = excluded.modified_on"
         );
         assert_eq!(set_excluded!(name,), "name = excluded.name");
+    }
+
+    #[test]
+    fn set_changed_bumps_the_version_only_when_a_column_changed() {
+        assert_eq!(
+            set_changed!(machines: name, owner_id),
+            "name = excluded.name, owner_id = excluded.owner_id, \
+             modified_on = excluded.modified_on, modified_by = excluded.modified_by, \
+             versionnumber = machines.versionnumber + 1 \
+             WHERE machines.name <> excluded.name OR machines.owner_id <> excluded.owner_id"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::rows::{not_kept, text, uuid};
-use super::sql::{fetch_all, rows, run, texts_in};
+use super::sql::{fetch_all, rows, run, set_excluded, texts_in};
 use super::{Result, Store, StoreError, Tx, TxInner};
 
 /// An Azure subscription of a tenant.
@@ -53,8 +53,11 @@ impl Tx {
     pub async fn upsert_subscription(&mut self, s: &Subscription) -> Result<()> {
         run!(
             self,
-            "INSERT INTO subscriptions (tenant_id, id, display_name, state) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, id) DO UPDATE SET display_name = excluded.display_name, state = excluded.state",
+            concat!(
+                "INSERT INTO subscriptions (tenant_id, id, display_name, state) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET ",
+                set_excluded!(display_name, state)
+            ),
             text(s.tenant_id),
             text(s.id),
             s.display_name.clone(),

@@ -523,7 +523,7 @@ async fn connection_pages_cover_everything_once() {
         let mut pages = 0;
         loop {
             let page = store
-                .connections_page(&env(), after.as_deref(), 10)
+                .visible_connections_page(&env(), None, after.as_deref(), 10)
                 .await
                 .unwrap();
             pages += 1;
@@ -536,7 +536,7 @@ async fn connection_pages_cover_everything_once() {
         assert_eq!(pages, 3);
         assert_eq!(seen, ids);
         let exact = store
-            .connections_page(&env(), Some(&ids[12]), 10)
+            .visible_connections_page(&env(), None, Some(&ids[12]), 10)
             .await
             .unwrap();
         assert_eq!((exact.items.len(), exact.next), (10, None));

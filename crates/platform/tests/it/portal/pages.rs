@@ -600,7 +600,7 @@ async fn connections_show_to_those_who_may_see_them_and_delete_with_rights() {
     let env = ENVIRONMENT.parse().unwrap();
     let connection = platform
         .store()
-        .connections_page(&env, None, 10)
+        .visible_connections_page(&env, None, None, 10)
         .await
         .unwrap()
         .items
