@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::PortalError;
 use maud::{Markup, html};
+use padconnect_domain::fleet::TextColumn;
 
 use super::html;
 use super::icons::Icon;
@@ -175,6 +176,42 @@ pub struct Input<'a> {
     pub autofocus: bool,
 }
 
+impl<'a> Input<'a> {
+    /// The text field of a Dataverse column: its name, whether it is
+    /// required and its most characters are the column's, so the form
+    /// holds what the domain checks.
+    pub fn for_column(column: TextColumn, id: &'a str, label: &'a str, value: &'a str) -> Self {
+        Self {
+            id,
+            name: column.field,
+            label,
+            value,
+            required: column.required,
+            maxlength: Some(column.max),
+            ..Self::default()
+        }
+    }
+}
+
+/// An optional, empty text field: each form names only what differs
+/// (`..Input::default()`).
+impl Default for Input<'_> {
+    fn default() -> Self {
+        Self {
+            id: "",
+            name: "",
+            label: "",
+            kind: "text",
+            value: "",
+            autocomplete: None,
+            required: false,
+            minlength: None,
+            maxlength: None,
+            autofocus: false,
+        }
+    }
+}
+
 /// The input, and its problem under it. An invalid input is described by
 /// its message and has focus when the page opens.
 pub fn input(field: &Input, problem: Option<&Problem>) -> Markup {
@@ -250,12 +287,12 @@ pub fn new_password(
                 name,
                 label,
                 kind: "password",
-                value: "",
                 autocomplete: Some("new-password"),
                 required: true,
                 minlength,
                 maxlength,
                 autofocus,
+                ..Input::default()
             },
             problem,
         )
@@ -368,13 +405,9 @@ mod tests {
             id: "group-name",
             name: "name",
             label: "Name",
-            kind: "text",
             value,
-            autocomplete: None,
             required: true,
-            minlength: None,
-            maxlength: None,
-            autofocus: false,
+            ..Input::default()
         }
     }
 

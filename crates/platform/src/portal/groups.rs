@@ -148,35 +148,15 @@ fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> Markup {
     let back = page.link("/machines/groups");
     let problem = filled.problem();
     let focus = form::focus_first(problem);
-    let name = form::input(
-        &Input {
-            id: "group-name",
-            name: "name",
-            label: "Name",
-            kind: "text",
-            value: &filled.values.name,
-            autocomplete: None,
-            required: true,
-            minlength: None,
-            maxlength: Some(GROUP_NAME.max),
-            autofocus: focus,
-        },
-        problem,
-    );
-    let description = form::input(
-        &Input {
-            id: "group-description",
-            name: "description",
-            label: "Description (optional)",
-            kind: "text",
-            value: &filled.values.description,
-            autocomplete: None,
-            required: false,
-            minlength: None,
-            maxlength: Some(GROUP_DESCRIPTION.max),
-            autofocus: false,
-        },
-        problem,
+    let name = Input {
+        autofocus: focus,
+        ..Input::for_column(GROUP_NAME, "group-name", "Name", &filled.values.name)
+    };
+    let description = Input::for_column(
+        GROUP_DESCRIPTION,
+        "group-description",
+        "Description (optional)",
+        &filled.values.description,
     );
     html! {
         (layout::panel_head("New machine group", &back))
@@ -184,8 +164,8 @@ fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> Markup {
         (form::above(problem, &["name", "description"]))
         form method="post" action=(back) novalidate {
             (csrf_field(&page.signed_in.csrf))
-            (name)
-            (description)
+            (form::input(&name, problem))
+            (form::input(&description, problem))
             (layout::panel_actions("Create", &back))
         }
     }

@@ -59,9 +59,8 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
             value: upn,
             autocomplete: Some("username"),
             required: true,
-            minlength: None,
-            maxlength: None,
             autofocus: focus,
+            ..Input::default()
         },
         problem,
     );
@@ -71,12 +70,9 @@ fn form_page(origin: &RequestOrigin, upn: &str, next: &str, problem: Option<&Pro
             name: "password",
             label: "Password",
             kind: "password",
-            value: "",
             autocomplete: Some("current-password"),
             required: true,
-            minlength: None,
-            maxlength: None,
-            autofocus: false,
+            ..Input::default()
         },
         problem,
     );
