@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::machines::machine_presence_columns;
 use super::rows::*;
-use super::sql::{exec, fetch_all, fetch_one, fetch_row, fetch_rows, run};
-use super::{Backend, Result, Store, Tx, TxInner, model::*};
+use super::sql::{exec, fetch_all, fetch_all_in, fetch_one, fetch_row, rows, run};
+use super::{Backend, Result, Store, StoreError, Tx, TxInner, model::*};
 
 macro_rules! connection_columns {
     () => {
@@ -286,24 +286,37 @@ impl Store {
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Result<Vec<ConnectionPermission>> {
-        let rows: Vec<(String, String, String)> = fetch_rows!(
+        fetch_all!(
             self,
-            (String, String, String),
-            "SELECT principal_id, principal_type, role_name FROM connection_permissions \
-             WHERE environment_id = $1 AND connection_id = $2 ORDER BY principal_id",
+            PermissionRow,
+            PERMISSIONS,
             environment.to_string(),
             id.to_string()
-        )?;
-        rows.into_iter()
-            .map(|(principal, kind, role_name)| {
-                Ok(ConnectionPermission {
-                    principal_id: uuid(&principal)?,
-                    principal_type: PrincipalType::parse(&kind)
-                        .ok_or_else(|| corrupt("principal type", &kind))?,
-                    role_name,
-                })
-            })
-            .collect()
+        )
+    }
+}
+
+/// The roles given on one connection, by principal.
+const PERMISSIONS: &str = "SELECT principal_id, principal_type, role_name FROM connection_permissions \
+     WHERE environment_id = $1 AND connection_id = $2 ORDER BY principal_id";
+
+rows! {
+    struct PermissionRow {
+        principal_id: String,
+        principal_type: String,
+        role_name: String,
+    }
+}
+
+impl TryFrom<PermissionRow> for ConnectionPermission {
+    type Error = StoreError;
+    fn try_from(r: PermissionRow) -> Result<Self> {
+        Ok(Self {
+            principal_id: uuid(&r.principal_id)?,
+            principal_type: PrincipalType::parse(&r.principal_type)
+                .ok_or_else(|| corrupt("principal type", &r.principal_type))?,
+            role_name: r.role_name,
+        })
     }
 }
 
@@ -339,6 +352,33 @@ impl Tx {
             c.modified_at.0
         )?;
         Ok(updated == 1)
+    }
+
+    /// The roles given on a connection, read after taking the connection
+    /// for this transaction on PostgreSQL, so two changes of its sharing
+    /// do not interleave between this read and their writes (SQLite has
+    /// one writer).
+    pub async fn connection_permissions(
+        &mut self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<Vec<ConnectionPermission>> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query(
+                "SELECT id FROM connections WHERE environment_id = $1 AND id = $2 FOR UPDATE",
+            )
+            .bind(environment.to_string())
+            .bind(id.to_string())
+            .execute(&mut **t)
+            .await?;
+        }
+        fetch_all_in!(
+            self,
+            PermissionRow,
+            PERMISSIONS,
+            environment.to_string(),
+            id.to_string()
+        )
     }
 
     /// Gives a principal a role on a connection, replacing the one it had.

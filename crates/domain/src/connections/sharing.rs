@@ -104,9 +104,12 @@ pub async fn change(
         permissions.push(permission);
     }
     let env = connection.environment_id;
-    // Below CanEdit, a sharer changes no one who stands above it.
+    let mut tx = store.begin().await?;
+    // Below CanEdit, a sharer changes no one who stands above it: read in
+    // the transaction that writes, so a concurrent grant cannot slip in
+    // between the check and the change.
     if standing < Some(Standing::Edit) {
-        let current = store.connection_permissions(&env, &id).await?;
+        let current = tx.connection_permissions(&env, &id).await?;
         let above = |principal: Uuid| {
             current.iter().any(|p| {
                 p.principal_id == principal && Standing::parse_role(&p.role_name) > standing
@@ -121,7 +124,6 @@ pub async fn change(
             return Err(Refusal::ChangesSomeoneAbove.into());
         }
     }
-    let mut tx = store.begin().await?;
     for permission in &permissions {
         tx.set_connection_permission(&env, &id, permission).await?;
     }

@@ -476,6 +476,54 @@ async fn connections_insert_update_delete() {
     .await;
 }
 
+/// What decides a share (who holds which role) is read in the transaction
+/// that writes the share, and holds the connection until it ends: on
+/// PostgreSQL by locking the connection's row, on SQLite by its one writer.
+#[tokio::test]
+async fn a_sharing_read_holds_the_connection_until_its_transaction_ends() {
+    each(async |store| {
+        seed(store).await;
+        let id = ConnectionId::new_random();
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.insert_connection(&connection(id, "shared"))
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        let permission = ConnectionPermission {
+            principal_id: Uuid::from_u128(7),
+            principal_type: PrincipalType::User,
+            role_name: "CanEdit".into(),
+        };
+
+        let mut first = store.begin().await.unwrap();
+        assert_eq!(
+            first.connection_permissions(&env(), &id).await.unwrap(),
+            vec![]
+        );
+        let second = async {
+            let mut tx = store.begin().await.unwrap();
+            let seen = tx.connection_permissions(&env(), &id).await.unwrap();
+            tx.commit().await.unwrap();
+            seen
+        };
+        tokio::pin!(second);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut second).await;
+        assert!(
+            waited.is_err(),
+            "a second sharing read waits for the first transaction"
+        );
+        first
+            .set_connection_permission(&env(), &id, &permission)
+            .await
+            .unwrap();
+        first.commit().await.unwrap();
+        assert_eq!(second.await, vec![permission], "then reads what it wrote");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_inserts_of_one_id_store_one_connection() {
     each(async |store| {
