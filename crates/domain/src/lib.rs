@@ -16,6 +16,7 @@
 //! - `keyring`, `secrets`, `lockout`: the keys that seal what is kept, the
 //!   hashing of secrets and passwords, and smart lockout.
 
+pub mod admins;
 pub mod assertions;
 pub mod connections;
 pub mod encoding;
@@ -158,6 +159,18 @@ pub enum Conflict {
     /// The row changed or went away between the read and the write.
     #[error("The {} {} changed meanwhile.", .0.entity, .0.id)]
     ChangedMeanwhile(Record),
+}
+
+/// Refuses a write whose caller read another version of the row than the
+/// stored `version`; `expected` is the version it read (`If-Match`), when
+/// it names one.
+pub(crate) fn require_version(expected: Option<i64>, version: i64) -> Result<(), Error> {
+    match expected {
+        Some(expected) if expected != version => {
+            Err(Error::Conflict(Conflict::VersionMismatch { version }))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Why a machine cannot join or leave a group.

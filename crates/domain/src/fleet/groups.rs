@@ -138,9 +138,7 @@ pub async fn rename(
     };
     require_rights(store, actor, &group, AccessRights::WRITE, row.record()).await?;
     let (table, version) = version;
-    if expected.is_some_and(|expected| expected != version) {
-        return Err(Error::Conflict(Conflict::VersionMismatch { version }));
-    }
+    crate::require_version(expected, version)?;
     let checked = |column: TextColumn, value: Option<&str>, current: String| match value {
         Some(value) => column.check(value),
         None => Ok(current),

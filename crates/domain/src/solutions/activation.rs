@@ -138,7 +138,12 @@ pub(super) async fn why_off(
 /// Turns a flow on or off for the scope's actor (`PATCH workflows({id})`
 /// with `statecode`). Its owner and administrators may; turning on follows
 /// [`why_off`] with the actor as the enabling identity.
-pub async fn set_flow_state(scope: Scope<'_>, id: Uuid, on: bool) -> Result<(), Error> {
+pub async fn set_flow_state(
+    scope: Scope<'_>,
+    id: Uuid,
+    expected: Option<i64>,
+    on: bool,
+) -> Result<(), Error> {
     require_customizer(scope.actor)?;
     let Scope {
         store, environment, ..
@@ -155,6 +160,7 @@ pub async fn set_flow_state(scope: Scope<'_>, id: Uuid, on: bool) -> Result<(), 
     else {
         return Err(Error::NotFound(record));
     };
+    crate::require_version(expected, flow.versionnumber)?;
     let mut tx = store.begin().await?;
     if on {
         let importer =

@@ -43,7 +43,12 @@ pub(super) async fn find_connection(
 }
 
 /// Sets the connection of the reference `id` (`None` unbinds it).
-pub async fn bind(scope: Scope<'_>, id: Uuid, connection: Option<&str>) -> Result<(), Error> {
+pub async fn bind(
+    scope: Scope<'_>,
+    id: Uuid,
+    expected: Option<i64>,
+    connection: Option<&str>,
+) -> Result<(), Error> {
     require_customizer(scope.actor)?;
     let record = Record {
         entity: "connectionreference",
@@ -60,6 +65,7 @@ pub async fn bind(scope: Scope<'_>, id: Uuid, connection: Option<&str>) -> Resul
     else {
         return Err(Error::NotFound(record));
     };
+    crate::require_version(expected, reference.versionnumber)?;
     let connection_id = match connection.map(str::trim).filter(|c| !c.is_empty()) {
         Some(given) => {
             let found = find_connection(store, environment, &reference.connector_id, given)

@@ -447,6 +447,7 @@ pub async fn patch(
     caller: &DataverseCaller,
     table: SolutionTable,
     id: Uuid,
+    expected: Option<i64>,
     body: &[u8],
 ) -> Result<(), DataverseError> {
     let object = object(body)?;
@@ -475,7 +476,7 @@ pub async fn patch(
                     ));
                 }
             };
-            solutions::bind(caller.scope(&state.store), id, connection).await?;
+            solutions::bind(caller.scope(&state.store), id, expected, connection).await?;
         }
         SolutionTable::Workflows => {
             only(&["statecode", "statuscode"])?;
@@ -493,7 +494,7 @@ pub async fn patch(
                     ));
                 }
             };
-            solutions::set_flow_state(caller.scope(&state.store), id, on).await?;
+            solutions::set_flow_state(caller.scope(&state.store), id, expected, on).await?;
         }
         _ => {
             return Err(DataverseError::new(

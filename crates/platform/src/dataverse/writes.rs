@@ -254,8 +254,9 @@ pub async fn patch(
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
     takes(table, "PATCH")?;
+    let expected = if_match(&headers);
     if let Table::Solution(solution_table) = table {
-        super::solutions::patch(&state, &caller, solution_table, id, &body).await?;
+        super::solutions::patch(&state, &caller, solution_table, id, expected, &body).await?;
     } else if let Some(row) = fleet_row(table, id) {
         let object = parse_body(&body, &["name", "description"])?;
         let (name, description) = match row {
@@ -264,7 +265,6 @@ pub async fn patch(
         };
         let name = text_field(&object, name)?;
         let description = text_field(&object, description)?;
-        let expected = if_match(&headers);
         fleet::rename(
             &state.store,
             caller.actor(),

@@ -762,6 +762,43 @@ async fn each_broken_binding_fails_the_import_or_leaves_the_flow_off() {
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(flow(&platform, &token, cloud).await["statecode"], 0);
+
+    // If-Match holds a flow and a reference to the version read, as it
+    // holds a machine group: a stale one is refused and changes nothing.
+    let patch = |path: String, etag: String, body: Value| {
+        let client = dv_client(&platform).token(&token);
+        async move {
+            let headers = [("If-Match", etag.as_str())];
+            client
+                .send(Method::PATCH, &path, &headers, Some(&body))
+                .await
+        }
+    };
+    let stale = "W/\"1\"".to_owned();
+    let on = json!({"statecode": 1});
+    let refused = patch(format!("workflows({cloud})"), stale.clone(), on.clone()).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["error"]["code"], "0x80060882");
+    let read = flow(&platform, &token, cloud).await;
+    assert_eq!(read["statecode"], 0, "a refused PATCH changes nothing");
+    let etag = read["@odata.etag"].as_str().unwrap().to_owned();
+    let done = patch(format!("workflows({cloud})"), etag, on).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    assert_eq!(flow(&platform, &token, cloud).await["statecode"], 1);
+    let reference_path = format!("connectionreferences({reference})");
+    let refused = patch(reference_path, stale, json!({"connectionid": null})).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["error"]["code"], "0x80060882");
 }
 
 #[tokio::test]
