@@ -20,6 +20,11 @@ pub fn organization_id(environment: &padconnect_core::EnvironmentId) -> Uuid {
     derived_id(&["organization", &environment.to_string()])
 }
 
+/// An environment's root business unit, which every systemuser belongs to.
+pub fn business_unit_id(environment: &padconnect_core::EnvironmentId) -> Uuid {
+    derived_id(&["businessunit", &environment.to_string()])
+}
+
 /// An environment's base currency (`transactioncurrencies`' one row).
 pub fn base_currency_id(environment: &padconnect_core::EnvironmentId) -> Uuid {
     derived_id(&["transactioncurrency", &environment.to_string()])

@@ -11,6 +11,20 @@ use uuid::Uuid;
 use crate::ids::derived_id;
 use crate::{Conflict, Error, Record};
 
+/// The caller's systemuser in an environment, if it has one and it is
+/// enabled: a disabled user is refused as one who is not a user there
+/// (every surface asks this before anything else).
+pub async fn member(
+    store: &Store,
+    environment: &EnvironmentId,
+    kind: SystemUserKind,
+) -> Result<Option<SystemUser>, StoreError> {
+    Ok(store
+        .system_user_for(environment, kind)
+        .await?
+        .filter(|user| !user.isdisabled))
+}
+
 /// Adds an application user; `false` when the environment has one for that
 /// app already (Dataverse allows one per app).
 pub async fn add_application_user(store: &Store, user: &SystemUser) -> Result<bool, StoreError> {

@@ -17,6 +17,7 @@ use uuid::Uuid;
 pub use crate::claims::AccessClaims;
 use crate::signing::{MAX_TOKEN_LIFETIME_SECS, SIGNING_GRACE_SECS};
 use crate::state::Verifier;
+use padconnect_domain::admins::{self, Principal};
 
 /// The Power Platform API's audience, in every token for it.
 pub const POWER_PLATFORM_AUDIENCE: &str = "https://api.powerplatform.com";
@@ -24,6 +25,8 @@ pub const POWER_PLATFORM_AUDIENCE: &str = "https://api.powerplatform.com";
 pub const POWER_PLATFORM_APP_ID: &str = "8578e004-a5c6-46e7-913e-12f58912df43";
 /// Clock skew tolerated on `nbf` and `exp`.
 pub const LEEWAY_SECS: u64 = 300;
+/// Lifetime of the tokens issued, as Entra's client-credentials samples show.
+pub const TOKEN_LIFETIME_SECS: i64 = 3_599;
 
 /// jsonwebtoken's checks for `alg`, without its time checks: it reads the
 /// system's time, and every token's times are checked by [`check_times`]
@@ -51,15 +54,18 @@ pub fn check_times(exp: f64, nbf: Option<f64>, now: f64) -> Result<(), AuthFailu
     Ok(())
 }
 
+/// What every issuer of the platform's tokens starts with.
+const ISSUER_PREFIX: &str = "https://sts.windows.net/";
+
 /// `https://sts.windows.net/{tid}/`.
 pub fn issuer(tenant: Uuid) -> String {
-    format!("https://sts.windows.net/{tenant}/")
+    format!("{ISSUER_PREFIX}{tenant}/")
 }
 
 /// Whether `iss` is [`issuer`]`(tenant)`, read without building it (this
 /// runs on every request).
 fn is_issuer(iss: &str, tenant: Uuid) -> bool {
-    iss.strip_prefix("https://sts.windows.net/")
+    iss.strip_prefix(ISSUER_PREFIX)
         .and_then(|rest| rest.strip_suffix('/'))
         .is_some_and(|id| id == tenant.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
 }
@@ -148,7 +154,8 @@ impl Audience<'_> {
         match self {
             Self::PowerPlatform => POWER_PLATFORM_AUDIENCE.to_owned(),
             Self::Dataverse { resource, .. } => (*resource).to_owned(),
-            Self::Arm => "https://management.core.windows.net/".to_owned(),
+            // The public cloud's classic audience, which the Azure CLI asks for.
+            Self::Arm => format!("{}/", padconnect_core::host::ARM_CLOUDS[0].audiences[0]),
             Self::Bap => format!("{}/", padconnect_core::Cloud::Public.hosts().bap_resource),
         }
     }
@@ -232,32 +239,16 @@ fn quoted_description(text: &str) -> String {
         .collect()
 }
 
-/// Whether the caller is one of its tenant's Power Platform administrators
-/// (the world's `admins`: UPNs and app client ids).
+/// Whether the caller is one of its tenant's Power Platform administrators.
 pub async fn is_admin(
     store: &padconnect_store::Store,
     caller: &Caller,
 ) -> Result<bool, padconnect_store::StoreError> {
-    let name = match &caller.kind {
-        CallerKind::ServicePrincipal => caller.app_id.to_string(),
-        CallerKind::User { upn, .. } => upn.to_ascii_lowercase(),
+    let principal = match &caller.kind {
+        CallerKind::ServicePrincipal => Principal::App(caller.app_id),
+        CallerKind::User { upn, .. } => Principal::Person(upn),
     };
-    Ok(store.tenant_admins(caller.tenant_id).await?.contains(&name))
-}
-
-/// Whether a systemuser stands for one of its tenant's Power Platform
-/// administrators: an application user by its app's client id, a person by
-/// UPN (their `domainname`).
-pub async fn is_admin_user(
-    store: &padconnect_store::Store,
-    tenant_id: uuid::Uuid,
-    user: &padconnect_store::SystemUser,
-) -> Result<bool, padconnect_store::StoreError> {
-    let name = match user.kind {
-        padconnect_store::SystemUserKind::Application { client_id } => client_id.to_string(),
-        padconnect_store::SystemUserKind::Person { .. } => user.domainname.to_ascii_lowercase(),
-    };
-    Ok(store.tenant_admins(tenant_id).await?.contains(&name))
+    admins::is_admin(store, caller.tenant_id, principal).await
 }
 
 /// Verifies the `Authorization` header's bearer token for `audience`.

@@ -223,16 +223,16 @@ async fn require_read(
     require_rights(store, actor, group, AccessRights::READ, record).await
 }
 
-/// Refuses unless the actor holds `needed` on `group`; `record` is what was
-/// asked for (the group, or one of its machines).
+/// Refuses unless the actor holds `needed` on `owned`; `record` is what was
+/// asked for (the group, one of its machines, or a credential).
 pub async fn require_rights(
     store: &Store,
     actor: Actor<'_>,
-    group: &MachineGroup,
+    owned: &(impl UserOwned + ?Sized),
     needed: AccessRights,
     record: Record,
 ) -> Result<AccessRights, Error> {
-    let held = record_rights(store, actor, group).await?;
+    let held = record_rights(store, actor, owned).await?;
     if held.contains(needed) {
         return Ok(held);
     }
@@ -240,7 +240,7 @@ pub async fn require_rights(
         user: actor.user.id,
         missing: needed - held,
         record,
-        group: group.name.clone(),
+        group: owned.name().to_owned(),
     }))
 }
 

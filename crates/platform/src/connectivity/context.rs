@@ -12,6 +12,7 @@ use super::ApiError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{EnvironmentScope, RequestOrigin};
 use crate::state::Verifier;
+use padconnect_domain::system_users;
 use padconnect_store::{Environment, Store, SystemUser};
 
 pub const API_VERSION: &str = "1";
@@ -126,8 +127,8 @@ impl ApiContext {
             .member
             .get_or_try_init(|| async {
                 let kind = self.caller.system_user_kind();
-                let user = store.system_user_for(&self.environment.id, kind).await?;
-                Ok::<_, ApiError>(user.filter(|u| !u.isdisabled))
+                let user = system_users::member(store, &self.environment.id, kind).await?;
+                Ok::<_, ApiError>(user)
             })
             .await?;
         Ok(member.as_ref())

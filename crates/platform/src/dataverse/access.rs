@@ -21,9 +21,9 @@ use super::entities::parse_segment;
 use super::sharing::SharedRow;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
-use crate::auth::is_admin_user;
 use crate::state::AppState;
-use padconnect_domain::fleet;
+use padconnect_domain::admins::{self, Principal};
+use padconnect_domain::{Record, fleet};
 
 const NAMESPACE: &str = "Microsoft.Dynamics.CRM.";
 
@@ -55,7 +55,8 @@ pub async fn principal_access(
     };
     let row = target(state, caller, arguments, params).await?;
     let principal = fleet::find_user(&state.store, caller.actor(), principal_id).await?;
-    let admin = is_admin_user(&state.store, caller.environment.tenant_id, &principal).await?;
+    let tenant = caller.environment.tenant_id;
+    let admin = admins::is_admin(&state.store, tenant, Principal::of(&principal)).await?;
     let actor = fleet::Actor::new(&principal, admin);
     let rights = fleet::record_rights(&state.store, actor, row.owned()).await?;
     Ok(Json(json!({
@@ -121,17 +122,18 @@ async fn target(
     })?;
     let (table, id) = record_reference(value)?;
     let row = SharedRow::find(state, caller, table, id).await?;
-    if !fleet::record_rights(&state.store, caller.actor(), row.owned())
-        .await?
-        .contains(AccessRights::READ)
-    {
-        return Err(DataverseError::missing_right(
-            caller.user.id,
-            "ReadAccess",
-            id,
-            table.logical_name(),
-        ));
-    }
+    let record = Record {
+        entity: table.logical_name(),
+        id,
+    };
+    fleet::require_rights(
+        &state.store,
+        caller.actor(),
+        row.owned(),
+        AccessRights::READ,
+        record,
+    )
+    .await?;
     Ok(row)
 }
 

@@ -7,7 +7,7 @@ use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::state::Verifier;
-use padconnect_domain::Scope;
+use padconnect_domain::{Scope, system_users};
 use padconnect_store::{Environment, Store, SystemUser};
 
 /// A verified token for this org, the org's environment, and the caller's
@@ -66,11 +66,8 @@ where
             .filter(|env| env.tenant_id == caller.tenant_id)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
         let kind = caller.system_user_kind();
-        let user = state
-            .store
-            .system_user_for(&environment.id, kind)
+        let user = system_users::member(&state.store, &environment.id, kind)
             .await?
-            .filter(|u| !u.isdisabled)
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
         let admin = is_admin(&state.store, &caller).await?;
         Ok(Self {

@@ -4,14 +4,14 @@ use axum::Json;
 use serde_json::{Value, json};
 
 use super::{API_ROOT, DataverseCaller};
-use padconnect_domain::ids::derived_id;
+use padconnect_domain::ids::{business_unit_id, organization_id};
 
 pub async fn who_am_i(caller: DataverseCaller) -> Json<Value> {
-    let env = caller.environment.id.to_string();
+    let env = &caller.environment.id;
     Json(json!({
         "@odata.context": caller.origin.url(&format!("{API_ROOT}/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse")),
-        "BusinessUnitId": derived_id(&["businessunit", &env]),
+        "BusinessUnitId": business_unit_id(env),
         "UserId": caller.user.id,
-        "OrganizationId": derived_id(&["organization", &env]),
+        "OrganizationId": organization_id(env),
     }))
 }

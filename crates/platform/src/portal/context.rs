@@ -8,7 +8,7 @@ use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::EnvironmentId;
-use padconnect_domain::Scope;
+use padconnect_domain::{Scope, system_users};
 use uuid::Uuid;
 
 use super::PortalError;
@@ -109,10 +109,7 @@ async fn member(
     let kind = SystemUserKind::Person {
         object_id: signed_in.user.object_id,
     };
-    Ok(store
-        .system_user_for(env, kind)
-        .await?
-        .filter(|u| !u.isdisabled))
+    Ok(system_users::member(store, env, kind).await?)
 }
 
 async fn actor(store: &Store, signed_in: &SignedIn, env_text: &str) -> Result<Actor, PortalError> {
