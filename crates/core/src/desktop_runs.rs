@@ -333,6 +333,17 @@ pub fn run_error(code: &str) -> Option<&'static RunError> {
 mod tests {
     use super::*;
 
+    /// The table's words are the service's, so they spell the limit out;
+    /// this holds them to the limit the platform enforces.
+    #[test]
+    fn the_queue_full_meaning_names_the_enforced_limit() {
+        let meaning = run_error(QUEUE_FULL).map(|e| e.meaning).unwrap_or_default();
+        assert!(
+            meaning.contains(&format!("'{MAX_QUEUED_RUNS}'")),
+            "{meaning}"
+        );
+    }
+
     #[test]
     fn every_status_round_trips_and_only_the_documented_three_are_inactive() {
         for status in SessionStatus::ALL {

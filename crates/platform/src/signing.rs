@@ -29,13 +29,14 @@ use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use crate::auth::{LEEWAY_SECS, TOKEN_LIFETIME_SECS};
 use padconnect_domain::keyring::KeyRing;
 use padconnect_jwt::{Algorithm, Header, RsaSigningKey};
 use padconnect_store::{SigningKey, Store, StoreError, Timestamp};
 
 /// The longest a token lives, plus the verifier's clock skew: how long a
 /// retired key stays published.
-pub const MAX_TOKEN_LIFETIME_SECS: i64 = 3_599 + 300;
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = TOKEN_LIFETIME_SECS + LEEWAY_SECS as i64;
 /// How often a replica re-reads the keys (one small query): the bound on how
 /// long another replica may go on signing with a retired key, or accepting a
 /// revoked one.

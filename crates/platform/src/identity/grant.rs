@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::{AadError, assertion};
 use crate::auth::{
-    AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, dataverse_org_of, issuer,
+    AccessClaims, POWER_PLATFORM_APP_ID, POWER_PLATFORM_AUDIENCE, TOKEN_LIFETIME_SECS,
+    dataverse_org_of, issuer,
 };
 use crate::origin::RequestOrigin;
 use crate::state::AppState;
@@ -19,8 +20,6 @@ use padconnect_domain::secrets;
 use padconnect_domain::sign_in::{self, Refusal};
 use padconnect_store::{App, AppSecret, Tenant, Timestamp};
 
-/// Lifetime of the tokens issued, as Entra's client-credentials samples show.
-pub const TOKEN_LIFETIME_SECS: i64 = 3_599;
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// OpenID scopes MSAL adds to user flows; they name no resource.
 const RESERVED_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];

@@ -15,8 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use serde::Serialize;
 
-use super::grant::{self, Endpoint, Issued, TOKEN_LIFETIME_SECS, TokenRequest};
+use super::grant::{self, Endpoint, Issued, TokenRequest};
 use super::{AadError, tenant};
+use crate::auth::TOKEN_LIFETIME_SECS;
 use crate::origin::{RequestOrigin, ServedAddr};
 use crate::state::AppState;
 
