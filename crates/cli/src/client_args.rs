@@ -47,8 +47,9 @@ pub struct ClientArgs {
     /// Read the client secret from stdin (else AZURE_CLIENT_SECRET).
     #[arg(long)]
     pub client_secret_stdin: bool,
-    /// A local platform's URL (http://127.0.0.1:7232); without it, the Microsoft cloud.
-    #[arg(long, env = "PADCONNECT_PLATFORM", value_name = "URL", value_parser = platform_url)]
+    #[arg(long, env = "PADCONNECT_PLATFORM", value_name = "URL", value_parser = platform_url,
+        help = format!("A local platform's URL (http://{}); without it, the Microsoft cloud",
+            padconnect_platform::PlatformConfig::default().listen))]
     pub platform: Option<String>,
     /// The Microsoft cloud: public, usgov, usgovhigh, usdod, china, ex, rx.
     #[arg(long, default_value = "public", value_name = "NAME")]

@@ -13,6 +13,14 @@ use crate::session::{Session, SessionArgs};
 pub enum ConnectionCommand {
     /// Create or update a desktop-flow connection (the same as `connect`).
     Create(Box<crate::connect::ConnectArgs>),
+    #[command(flatten)]
+    Existing(Box<Existing>),
+}
+
+/// What is done to the connections that exist, each in an environment of
+/// a session (`CommonArgs`).
+#[derive(Subcommand)]
+pub enum Existing {
     /// Show one connection and whether it can reach its machine group.
     Get(OneArgs),
     /// The connections of an environment that the caller may see.
@@ -88,20 +96,15 @@ struct CommonArgs {
 }
 
 pub fn run(command: ConnectionCommand) -> anyhow::Result<()> {
-    if let ConnectionCommand::Create(args) = command {
-        return crate::connect::run(*args);
-    }
+    let command = match command {
+        ConnectionCommand::Create(args) => return crate::connect::run(*args),
+        ConnectionCommand::Existing(command) => *command,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let common = match &command {
-            ConnectionCommand::Get(a) | ConnectionCommand::Delete(a) => &a.common,
-            ConnectionCommand::List(a) => &a.common,
-            ConnectionCommand::Update(a) => &a.common,
-            ConnectionCommand::Share(a) => &a.common,
-            ConnectionCommand::Create(_) => unreachable!("handled above"),
-        };
+        let common = command.common();
         let session = Session::open(&common.session).await?;
         let result = execute(&command, common, &session).await;
         session.close().await;
@@ -109,11 +112,18 @@ pub fn run(command: ConnectionCommand) -> anyhow::Result<()> {
     })
 }
 
-async fn execute(
-    command: &ConnectionCommand,
-    common: &CommonArgs,
-    session: &Session,
-) -> anyhow::Result<()> {
+impl Existing {
+    fn common(&self) -> &CommonArgs {
+        match self {
+            Self::Get(a) | Self::Delete(a) => &a.common,
+            Self::List(a) => &a.common,
+            Self::Update(a) => &a.common,
+            Self::Share(a) => &a.common,
+        }
+    }
+}
+
+async fn execute(command: &Existing, common: &CommonArgs, session: &Session) -> anyhow::Result<()> {
     let environment = session.environment(common.environment.as_deref())?;
     let client = ConnectionsClient::new(
         session.http.clone(),
@@ -121,7 +131,7 @@ async fn execute(
         session.api_token().await?,
     );
     match command {
-        ConnectionCommand::Get(args) => {
+        Existing::Get(args) => {
             let id: ConnectionId = args.connection_id.parse()?;
             let Some(connection) = client.get(&environment, &id).await? else {
                 return Err(crate::exit::not_found(format!(
@@ -140,7 +150,7 @@ async fn execute(
                 )));
             }
         }
-        ConnectionCommand::List(_) => {
+        Existing::List(_) => {
             let connections = client.list(&environment).await?;
             match common.output.format {
                 Format::Json => output::json(&json!({ "value": connections })),
@@ -156,8 +166,8 @@ async fn execute(
                 ),
             }
         }
-        ConnectionCommand::Update(args) => update(args, common, &client, &environment).await?,
-        ConnectionCommand::Delete(args) => {
+        Existing::Update(args) => update(args, common, &client, &environment).await?,
+        Existing::Delete(args) => {
             let id: ConnectionId = args.connection_id.parse()?;
             // Gone already (a rerun, or never made): the wanted state holds.
             let deleted = match client.delete(&environment, &id).await {
@@ -175,7 +185,7 @@ async fn execute(
                 ),
             }
         }
-        ConnectionCommand::Share(args) => {
+        Existing::Share(args) => {
             let id: ConnectionId = args.connection_id.parse()?;
             let principal = uuid::Uuid::try_parse(&args.principal).map_err(|_| {
                 anyhow::anyhow!(
@@ -203,7 +213,6 @@ async fn execute(
                 }
             }
         }
-        ConnectionCommand::Create(_) => unreachable!("handled by run"),
     }
     Ok(())
 }

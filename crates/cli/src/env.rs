@@ -36,8 +36,8 @@ const LOOPBACK: &str = "localhost,127.0.0.1,::1";
 
 #[derive(Args, Debug)]
 pub struct EnvArgs {
-    /// The data dir of a running `padconnect serve` [default: ./padconnect-data].
-    #[arg(long, value_name = "DIR", conflicts_with = "platform")]
+    #[arg(long, value_name = "DIR", conflicts_with = "platform",
+        help = crate::serve::help_with_default("The data dir of a running `padconnect serve`", "data_dir"))]
     data_dir: Option<PathBuf>,
     /// A running platform's address, instead of a data dir (needs --ca-cert).
     #[arg(long, value_name = "URL", requires = "ca_cert")]

@@ -29,12 +29,11 @@ pub enum KeysCommand {
 /// file as `serve` uses (the other `serve` flags mean nothing here).
 #[derive(Args, Serialize)]
 pub struct KeysArgs {
-    /// Data directory [default: ./padconnect-data; env: PADCONNECT_DATA_DIR].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help = crate::serve::help("Data directory", "data_dir"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
-    /// postgres://USER@HOST:PORT/DB when `serve` uses one [env: PADCONNECT_DATABASE].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL",
+        help = crate::serve::help("postgres://USER@HOST:PORT/DB when `serve` uses one", "database"))]
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<String>,
     /// The TOML config file `serve` reads.

@@ -66,14 +66,26 @@ pub struct ServeArgs {
 /// A flag's help with the default the platform takes when nothing sets
 /// `key` and the variable that sets it, both read from the platform's
 /// configuration rather than written again here.
-fn help(text: &str, key: &str) -> String {
-    let default = PlatformConfig::shown_default(key).map(|value| format!("default: {value}"));
-    let variable = PlatformConfig::variable_of(key).map(|name| format!("env: {name}"));
-    match [default, variable]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-    {
+pub(crate) fn help(text: &str, key: &str) -> String {
+    with_notes(
+        text,
+        [
+            PlatformConfig::shown_default(key).map(|value| format!("default: {value}")),
+            PlatformConfig::variable_of(key).map(|name| format!("env: {name}")),
+        ],
+    )
+}
+
+/// [`help`] for a flag that no variable sets: the default alone.
+pub(crate) fn help_with_default(text: &str, key: &str) -> String {
+    with_notes(
+        text,
+        [PlatformConfig::shown_default(key).map(|value| format!("default: {value}"))],
+    )
+}
+
+fn with_notes<const N: usize>(text: &str, notes: [Option<String>; N]) -> String {
+    match notes.into_iter().flatten().collect::<Vec<_>>() {
         notes if notes.is_empty() => text.to_owned(),
         notes => format!("{text} [{}]", notes.join("; ")),
     }

@@ -11,7 +11,7 @@ use crate::output::{err, out};
 use crate::session::{Session, SessionArgs};
 
 #[derive(Args)]
-#[command(mut_arg("data_dir", |arg| arg.help("With --scope: run the embedded platform kept in DIR, as every command's --data-dir does. With --federated: the platform whose keys sign the token [default: ./padconnect-data; env: PADCONNECT_DATA_DIR]")))]
+#[command(mut_arg("data_dir", |arg| arg.help(crate::serve::help("With --scope: run the embedded platform kept in DIR, as every command's --data-dir does. With --federated: the platform whose keys sign the token", "data_dir"))))]
 pub struct TokenArgs {
     /// The scope, `{resource}/.default`: https://api.powerplatform.com/.default,
     /// https://{org}.crm.dynamics.com/.default.
