@@ -36,7 +36,7 @@ use crate::tunnel::{self, Tunnels};
 use crate::{arm, bap, connectivity, dataverse, identity, portal};
 
 mod refusals;
-use refusals::{body_too_large, catching_panics, invalid_path, surface_error};
+use refusals::{body_too_large, catching_panics, invalid_path, surface_error, undecodable_path};
 
 /// The header carrying each request's id, as Microsoft's services name it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -285,6 +285,10 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, request: Request) -> Res
     let Some(prefix) = request.uri().path().get(..prefix_len).map(str::to_owned) else {
         return invalid_path(&route);
     };
+    let path = percent_encoding::percent_decode_str(request.uri().path());
+    if path.decode_utf8().is_err() {
+        return undecodable_path(&route);
+    }
     let origin = RequestOrigin {
         scheme: surfaces.scheme,
         authority: host,

@@ -52,6 +52,16 @@ pub(super) fn invalid_path(route: &Route) -> Response {
     surface_error(route, StatusCode::BAD_REQUEST, "InvalidRequestUri", message)
 }
 
+/// A path whose %-escapes do not decode to UTF-8: refused here, in the
+/// surface's format, before any handler's path extractor would answer
+/// axum's plain-text 400.
+pub(super) fn undecodable_path(route: &Route) -> Response {
+    let message =
+        "The request's path is not UTF-8 once its %-escapes are decoded: escape each byte of a UTF-8 name."
+            .to_owned();
+    surface_error(route, StatusCode::BAD_REQUEST, "InvalidRequestUri", message)
+}
+
 /// A 413 in the surface's own format when the declared body is over the
 /// limit. Bodies without a length are held to the same limit as they are read.
 pub(super) fn body_too_large(

@@ -647,6 +647,43 @@ async fn every_route_served_is_in_the_openapi_document() {
     platform.shutdown().await.unwrap();
 }
 
+/// A path whose %-escapes are no UTF-8 would fail every handler's path
+/// extractor with axum's plain text; dispatch refuses it first, in the
+/// format of the service the request was for.
+#[tokio::test]
+async fn a_path_that_decodes_to_no_utf8_gets_400_in_the_surface_format() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (platform, _dir) = start_example().await;
+    for (host, path, expected) in [
+        (
+            ENV_HOST,
+            "/connectivity/connectors/shared_uiflow/connections/%FF?api-version=1",
+            "\"code\":\"InvalidRequestUri\"",
+        ),
+        (
+            "contoso.crm.dynamics.com",
+            "/api/data/v9.2/flowmachinegroups(%C3%28)",
+            "\"code\":\"0x80040203\"",
+        ),
+        (
+            "login.microsoftonline.com",
+            "/%FF/oauth2/v2.0/token",
+            "\"error\":\"invalid_request\"",
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(platform.addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{host}{path}: {answer}");
+        assert!(answer.contains(expected), "{host}{path}: {answer}");
+        assert!(answer.contains("not UTF-8"), "{host}{path}: {answer}");
+    }
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_gets_413_in_the_surface_format() {
     // No Content-Length to refuse up front: the limit holds as the body is
