@@ -120,6 +120,7 @@ async fn federated_token(args: &FederatedArgs) -> anyhow::Result<()> {
         i64::from(args.lifetime_minutes) * 60,
     );
     platform.store().close().await;
+    let token = token?;
     err!("padconnect: a token of issuer {PLATFORM_ISSUER} for subject '{subject}'");
     out!("{token}");
     Ok(())

@@ -28,6 +28,7 @@ pub mod runs;
 pub mod secrets;
 pub mod sessions;
 pub mod sign_in;
+pub mod signing_keys;
 pub mod solutions;
 pub mod system_users;
 pub mod world;

@@ -108,20 +108,18 @@ impl ExternalIssuers {
         Ok(Arc::new(keys))
     }
 
-    #[allow(
-        clippy::expect_used,
-        reason = "with rustls and no native roots to load, building fails only where TLS cannot start at all"
-    )]
-    fn http(&self) -> &reqwest::Client {
-        self.http.get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .connect_timeout(Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .user_agent(concat!("padconnect-platform/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("a client with these settings always builds")
-        })
+    /// The client, built on first use (an error only where TLS cannot start).
+    fn http(&self) -> Result<&reqwest::Client, reqwest::Error> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .user_agent(concat!("padconnect-platform/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(self.http.get_or_init(|| client))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(
@@ -132,6 +130,7 @@ impl ExternalIssuers {
         let fail = |why: String| OidcError::Unreachable(format!("GET {url}: {why}"));
         let mut response = self
             .http()
+            .map_err(|e| fail(format!("no HTTP client: {e}")))?
             .get(url)
             .header("accept", "application/json")
             .send()

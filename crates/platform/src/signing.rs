@@ -31,6 +31,7 @@ use tokio::sync::Mutex;
 
 use crate::auth::{LEEWAY_SECS, TOKEN_LIFETIME_SECS};
 use padconnect_domain::keyring::KeyRing;
+use padconnect_domain::signing_keys::{self, Retirement};
 use padconnect_jwt::{Algorithm, Header, RsaSigningKey};
 use padconnect_store::{SigningKey, Store, StoreError, Timestamp};
 
@@ -53,6 +54,8 @@ pub enum SigningError {
     Store(#[from] StoreError),
     #[error("cannot create a signing key: {0}")]
     Generate(String),
+    #[error("cannot sign a token: {0}")]
+    Sign(String),
     #[error("signing key {kid} cannot be opened: {reason}")]
     Unreadable { kid: String, reason: String },
     #[error(
@@ -134,15 +137,12 @@ impl SigningKeys {
     }
 
     /// Signs `claims` as a JWT with the active key (RS256, `kid` and `x5t`
-    /// in the header, as Entra ID's v1 tokens carry).
-    #[allow(
-        clippy::expect_used,
-        reason = "claims of strings and numbers always serialize; RSA signing fails only on a broken key or random source, which opening the key set ruled out"
-    )]
-    pub fn sign<C: Serialize>(&self, claims: &C) -> String {
+    /// in the header, as Entra ID's v1 tokens carry). It fails only on a
+    /// broken random source: the key was opened and checked when loaded.
+    pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, SigningError> {
         let active = self.snapshot().active.clone();
         padconnect_jwt::sign(&active.header, claims, &active.key)
-            .expect("claims of strings and numbers sign with a key opening checked")
+            .map_err(|e| SigningError::Sign(e.to_string()))
     }
 
     /// The published keys, for the JWKS.
@@ -203,10 +203,7 @@ impl SigningKeys {
     /// it was the key that signs, a new one takes over.
     pub async fn revoke(&self, kid: &str) -> Result<(), SigningError> {
         let _guard = self.reload.lock().await;
-        let mut tx = self.store.begin().await?;
-        let found = tx.revoke_signing_key(kid, self.store.now()).await?;
-        tx.commit().await?;
-        if !found {
+        if !signing_keys::revoke(&self.store, kid).await? {
             return Err(SigningError::UnknownKey(kid.to_owned()));
         }
         self.reload_now(false).await.map(|_| ())
@@ -250,19 +247,16 @@ async fn load_or_create(
         Some(row) if !force_new => row,
         _ => {
             let row = generate(keyring, now, lifetime_secs)?;
-            let mut tx = store.begin().await?;
-            if force_new {
-                // Retired now; published until the tokens signed meanwhile
-                // (here, or elsewhere before the next re-read) have expired.
-                let last_expiry = now.plus_seconds(SIGNING_GRACE_SECS + MAX_TOKEN_LIFETIME_SECS);
-                tx.retire_signing_keys(now, last_expiry).await?;
-            }
-            tx.insert_signing_key(&row).await?;
-            tx.commit().await?;
-            if force_new {
-                let last_expiry = now.plus_seconds(SIGNING_GRACE_SECS + MAX_TOKEN_LIFETIME_SECS);
+            // Retired now; published until the tokens signed meanwhile
+            // (here, or elsewhere before the next re-read) have expired.
+            let retiring = force_new.then(|| Retirement {
+                at: now,
+                last_expiry: now.plus_seconds(SIGNING_GRACE_SECS + MAX_TOKEN_LIFETIME_SECS),
+            });
+            signing_keys::add(store, &row, retiring).await?;
+            if let Some(Retirement { at, last_expiry }) = retiring {
                 for key in &mut rows {
-                    key.retire_at = key.retire_at.min(now);
+                    key.retire_at = key.retire_at.min(at);
                     key.expire_at = key.expire_at.min(last_expiry);
                 }
             }

@@ -430,7 +430,6 @@ impl Tx {
         Ok(())
     }
 
-    /// Every signing key still signing stops at `at`.
     /// Every key that still signs stops at `at`, and is published no longer
     /// than `last_expiry` (the last token it may have signed by then).
     pub async fn retire_signing_keys(

@@ -55,7 +55,7 @@ use super::AadError;
 use super::assertion::{Audience, invalid, malformed, read_header};
 use crate::auth::{check_times, untimed_validation};
 use crate::oidc::OidcError;
-use crate::signing::{SIGNING_GRACE_SECS, SigningKeys};
+use crate::signing::{SIGNING_GRACE_SECS, SigningError, SigningKeys};
 use crate::state::AppState;
 use padconnect_store::{App, FederatedCredential};
 
@@ -88,7 +88,12 @@ struct IssuedClaims<'a> {
 
 /// A token from the platform's own issuer, as a CI system's OIDC provider
 /// hands one to a job.
-pub fn mint(signing: &SigningKeys, subject: &str, audience: &str, lifetime_secs: i64) -> String {
+pub fn mint(
+    signing: &SigningKeys,
+    subject: &str,
+    audience: &str,
+    lifetime_secs: i64,
+) -> Result<String, SigningError> {
     let now = signing.now().unix_seconds();
     signing.sign(&IssuedClaims {
         iss: PLATFORM_ISSUER,

@@ -84,9 +84,15 @@ pub async fn issue(state: &AppState, request: &TokenRequest) -> Result<Issued, A
             ));
         }
     };
-    let claims = claims(state.store.now(), &request.tenant, grant);
+    let mut uti = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut uti)
+        .map_err(|_| AadError::internal("the system random source failed".into()))?;
+    let claims = claims(state.store.now(), &request.tenant, grant, uti);
     Ok(Issued {
-        access_token: state.signing.sign(&claims),
+        access_token: state
+            .signing
+            .sign(&claims)
+            .map_err(|e| AadError::internal(e.to_string()))?,
         not_before: claims.nbf,
         expires_on: claims.exp,
         resource: claims.aud,
@@ -478,11 +484,8 @@ enum Subject {
     },
 }
 
-#[allow(
-    clippy::expect_used,
-    reason = "the system random source failing leaves nothing safe to do; std panics there too"
-)]
-fn claims(now: Timestamp, tenant: &Tenant, grant: Grant) -> AccessClaims {
+/// The token's claims; `uti`, the token's own id, is drawn by the caller.
+fn claims(now: Timestamp, tenant: &Tenant, grant: Grant, uti: [u8; 16]) -> AccessClaims {
     let Grant {
         app,
         acr,
@@ -491,8 +494,6 @@ fn claims(now: Timestamp, tenant: &Tenant, grant: Grant) -> AccessClaims {
     } = grant;
     let now = now.unix_seconds();
     let iss = issuer(tenant.id);
-    let mut uti = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut uti).expect("the system random source works");
     let base = |oid: Uuid, idtyp: &str| AccessClaims {
         aud: audience.clone(),
         iss: iss.clone(),

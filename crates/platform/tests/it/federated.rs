@@ -108,7 +108,8 @@ async fn own_token_signs_in(platform: &RunningPlatform) {
         SUBJECT,
         "api://AzureADTokenExchange",
         300,
-    );
+    )
+    .unwrap();
     let reply = sign_in(&platform.url(), &own).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }

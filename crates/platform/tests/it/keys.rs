@@ -82,7 +82,7 @@ async fn a_rotated_key_signs_nothing_new_and_a_revoked_one_verifies_nothing() {
     let mut late = claims_of(&before);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     (late.iat, late.nbf, late.exp) = (now + 60, now, now + 1_800);
-    let forged = first.state().signing.sign(&late);
+    let forged = first.state().signing.sign(&late).unwrap();
     assert_eq!(kid(&forged), old_kid);
     let (status, body) = answer(&second, &forged).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -90,7 +90,7 @@ async fn a_rotated_key_signs_nothing_new_and_a_revoked_one_verifies_nothing() {
     // No token lives longer than the platform issues them, whatever its key.
     let mut long = claims_of(&before);
     (long.iat, long.nbf, long.exp) = (now, now, now + 10 * 3_600);
-    let eternal = second.state().signing.sign(&long);
+    let eternal = second.state().signing.sign(&long).unwrap();
     assert_eq!(answer(&second, &eternal).await.0, StatusCode::UNAUTHORIZED);
 
     // Revoked: its tokens fail at once here, even the one verified before.

@@ -183,27 +183,39 @@ async fn each_bad_token_is_refused_with_its_reason() {
     let signing = &platform.state().signing;
     let mut expired = app_claims("https://contoso.crm.dynamics.com");
     expired.exp -= 3599 + 301;
-    assert_refused(&platform, Some(&signing.sign(&expired)), "expired").await;
+    assert_refused(&platform, Some(&signing.sign(&expired).unwrap()), "expired").await;
 
     let mut early = app_claims("https://contoso.crm.dynamics.com");
     // Well past the 300 s leeway, so a slow run cannot reach it meanwhile.
     early.nbf += 900;
-    assert_refused(&platform, Some(&signing.sign(&early)), "not valid yet").await;
+    assert_refused(
+        &platform,
+        Some(&signing.sign(&early).unwrap()),
+        "not valid yet",
+    )
+    .await;
 
     let mut foreign = app_claims("https://contoso.crm.dynamics.com");
     foreign.tid = uuid::Uuid::from_u128(42);
     foreign.iss = format!("https://sts.windows.net/{}/", foreign.tid);
-    assert_refused(&platform, Some(&signing.sign(&foreign)), "issuer").await;
+    assert_refused(&platform, Some(&signing.sign(&foreign).unwrap()), "issuer").await;
 
     let mut mismatched = app_claims("https://contoso.crm.dynamics.com");
     mismatched.iss = "https://login.microsoftonline.com/evil/v2.0".into();
-    assert_refused(&platform, Some(&signing.sign(&mismatched)), "issuer").await;
+    assert_refused(
+        &platform,
+        Some(&signing.sign(&mismatched).unwrap()),
+        "issuer",
+    )
+    .await;
 
     // Within the five minutes of skew, an expired token still passes.
     let mut skewed = app_claims("https://contoso.crm.dynamics.com");
     skewed.exp = jsonwebtoken::get_current_timestamp() as i64 - 120;
     assert_eq!(
-        who_am_i(&platform, Some(&signing.sign(&skewed))).await.0,
+        who_am_i(&platform, Some(&signing.sign(&skewed).unwrap()))
+            .await
+            .0,
         StatusCode::OK
     );
     platform.shutdown().await.unwrap();
