@@ -300,11 +300,22 @@ async fn load_credential(
         environment_id: env.id,
         name: c.name.clone(),
         connectiontype: c.kind,
-        owner_id: members[&c.owner],
+        owner_id: member(members, &c.owner)?,
     })
     .await?;
     load_shares(tx, RecordRef::Credential(c.id), &c.shared_with, members).await?;
     Ok(())
+}
+
+/// The systemuser loaded for `principal`. Validation made every owner and
+/// sharee an application user or maker of the environment, so a miss is
+/// a fault of the loader, answered as an error rather than a panic.
+fn member(members: &BTreeMap<PrincipalRef, Uuid>, principal: &PrincipalRef) -> Result<Uuid> {
+    members.get(principal).copied().ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "the world names {principal:?}, who is no application user or maker of the environment"
+        ))
+    })
 }
 
 /// The shares the world declares on `record`; those it declared before and
@@ -319,7 +330,7 @@ async fn load_shares(
     for (principal, role) in shared_with {
         let share = Share {
             record,
-            principal_id: members[principal],
+            principal_id: member(members, principal)?,
             rights: role.rights(),
         };
         tx.set_world_share(&share).await?;
@@ -355,7 +366,7 @@ async fn load_group(
     members: &BTreeMap<PrincipalRef, Uuid>,
     now: Timestamp,
 ) -> Result<()> {
-    let owner_id = members[&g.owner];
+    let owner_id = member(members, &g.owner)?;
     let kind = match g.hidden {
         true => GroupType::Default,
         false => GroupType::Standard,
