@@ -45,9 +45,7 @@ pub async fn set_disabled(
     isdisabled: bool,
 ) -> Result<(), Error> {
     let version = user.versionnumber;
-    if expected.is_some_and(|expected| expected != version) {
-        return Err(Error::Conflict(Conflict::VersionMismatch { version }));
-    }
+    crate::require_version(expected, version)?;
     // Nothing changes, so nothing is written and the version stays.
     if user.isdisabled == isdisabled {
         return Ok(());

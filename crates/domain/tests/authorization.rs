@@ -8,17 +8,20 @@
 
 use padconnect_core::{AccessRights, ShareRole};
 use padconnect_core::{ConnectionId, ConnectorName, ParameterSet};
+use padconnect_domain::admins::{self, Principal as Admin};
 use padconnect_domain::connections::sharing::{self, Grant};
 use padconnect_domain::connections::{self, Standing, vault};
 use padconnect_domain::fleet::{self, Actor, UserOwned};
 use padconnect_domain::keyring::KeyRing;
 use padconnect_domain::solutions;
+use padconnect_domain::system_users;
 use padconnect_domain::world::{World, load_world};
 use padconnect_domain::{Error, Forbidden};
 use padconnect_store::{
     Connection, Database, MachineGroup, Principal, PrincipalType, Store, SyncMode, SystemUser,
 };
 use tempfile::TempDir;
+use uuid::Uuid;
 
 const TENANT: &str = "5d1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const ENV: &str = "9f1d0c6e-2b7a-4e58-8c3d-5a6b7c8d9e0f";
@@ -239,6 +242,42 @@ async fn another_environments_group_is_not_found_even_by_its_owner() {
             other => panic!("{who}: {other:?}"),
         }
     }
+}
+
+/// A tenant's administrators are the names its world lists (a UPN in any
+/// case, or an app's client id); a systemuser is a member of its
+/// environment while it is enabled.
+#[tokio::test]
+async fn administrators_are_the_listed_names_and_members_are_enabled_systemusers() {
+    let fixture = Fixture::new().await;
+    let store = &fixture.store;
+    let tenant: Uuid = TENANT.parse().unwrap();
+    let viewer_app: Uuid = "0b7e2f4a-9c1d-4e6f-8a2b-3c4d5e6f7a8b".parse().unwrap();
+    for (principal, expected) in [
+        (Admin::Person("admin@contoso.onmicrosoft.com"), true),
+        (Admin::Person("Admin@CONTOSO.onmicrosoft.com"), true),
+        (Admin::Person("owner@contoso.onmicrosoft.com"), false),
+        (Admin::App(viewer_app), false),
+        (Admin::of(fixture.user("admin")), true),
+        (Admin::of(fixture.user("viewer")), false),
+    ] {
+        let admin = admins::is_admin(store, tenant, principal).await.unwrap();
+        assert_eq!(admin, expected, "{principal:?}");
+    }
+
+    let env = ENV.parse().unwrap();
+    let stranger = fixture.user("stranger");
+    let member = system_users::member(store, &env, stranger.kind)
+        .await
+        .unwrap();
+    assert_eq!(member.map(|u| u.id), Some(stranger.id));
+    system_users::set_disabled(store, stranger, None, true)
+        .await
+        .unwrap();
+    let member = system_users::member(store, &env, stranger.kind)
+        .await
+        .unwrap();
+    assert_eq!(member, None, "a disabled systemuser is no member");
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@
 mod activation;
 mod components;
 mod import;
+mod owned;
 mod references;
 mod stage;
 mod view;
@@ -28,6 +29,9 @@ pub use import::{
     finish_due, run, start,
 };
 pub use import::{UPLOAD_LIFETIME_SECONDS, forget_stale_uploads};
+pub use owned::{
+    readable_import, readable_operation, readable_operations, readable_workflow, readable_workflows,
+};
 pub use references::bind;
 pub use stage::{Staged, stage};
 pub use view::{SolutionView, view};

@@ -224,11 +224,9 @@ impl SolutionTable {
                 .iter()
                 .map(reference_row)
                 .collect(),
-            Self::Workflows => store
-                .workflows(env)
+            Self::Workflows => solutions::readable_workflows(caller.scope(store))
                 .await?
                 .iter()
-                .filter(|w| owns(caller, w.owner_id))
                 .map(workflow_row)
                 .collect(),
             Self::VariableDefinitions => store
@@ -243,11 +241,9 @@ impl SolutionTable {
                 .iter()
                 .map(value_row)
                 .collect(),
-            Self::AsyncOperations => store
-                .async_operations(env)
+            Self::AsyncOperations => solutions::readable_operations(caller.scope(store))
                 .await?
                 .iter()
-                .filter(|op| owns(caller, op.owner_id))
                 .map(async_operation_row)
                 .collect(),
         })
@@ -263,14 +259,10 @@ impl SolutionTable {
         id: Uuid,
     ) -> Result<Value, DataverseError> {
         let missing = || DataverseError::does_not_exist(self.logical_name(), id);
-        let env = &caller.environment.id;
         match self {
             Self::AsyncOperations => {
-                let readable = state
-                    .store
-                    .async_operation(id)
-                    .await?
-                    .filter(|op| &op.environment_id == env && owns(caller, op.owner_id));
+                let readable =
+                    solutions::readable_operation(caller.scope(&state.store), id).await?;
                 if readable.is_none() {
                     return Err(missing());
                 }
@@ -281,11 +273,8 @@ impl SolutionTable {
                     .ok_or_else(missing);
             }
             Self::Workflows => {
-                return state
-                    .store
-                    .workflow(env, id)
+                return solutions::readable_workflow(caller.scope(&state.store), id)
                     .await?
-                    .filter(|w| owns(caller, w.owner_id))
                     .map(|w| workflow_row(&w))
                     .ok_or_else(missing);
             }
@@ -293,10 +282,6 @@ impl SolutionTable {
         }
         Table::Solution(self).readable_row(state, caller, id).await
     }
-}
-
-fn owns(caller: &DataverseCaller, owner: Uuid) -> bool {
-    solutions::may_read_owned(caller.actor(), owner)
 }
 
 /// A solution's row, with its publisher as `$expand=publisherid` shows it

@@ -401,11 +401,8 @@ pub async fn import_result(
             )
         })?;
     let missing = || DataverseError::does_not_exist("importjob", id);
-    let operation = state
-        .store
-        .async_operation_by_job(&caller.environment.id, id)
+    let operation = solutions::readable_import(caller.scope(&state.store), id)
         .await?
-        .filter(|op| solutions::may_read_owned(caller.actor(), op.owner_id))
         .ok_or_else(missing)?;
     let operation = solutions::finish_due(&state.store, operation.id)
         .await?
