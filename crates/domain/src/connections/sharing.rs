@@ -74,6 +74,23 @@ impl From<Refusal> for Error {
     }
 }
 
+/// Whether a caller of `standing` may change who `connection` is shared
+/// with at all: it needs CanViewWithShare or more, and the connection a
+/// parameter set that can be shared. The portal asks it before it offers
+/// the form; [`change`] before it changes anything.
+pub fn may_share(standing: Option<Standing>, connection: &Connection) -> Result<(), Refusal> {
+    if standing < Some(Standing::Share) {
+        return Err(Refusal::MayNotShare(connection.id.to_string()));
+    }
+    if !connection.parameter_set.shareable() {
+        return Err(Refusal::NotShareable {
+            id: connection.id.to_string(),
+            parameter_set: connection.parameter_set.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// Checks every grant and revocation, then writes them all in one
 /// transaction: a bad entry changes nothing.
 pub async fn change(
@@ -85,16 +102,7 @@ pub async fn change(
     revoked: Vec<Uuid>,
 ) -> Result<(), Error> {
     let id = connection.id;
-    if standing < Some(Standing::Share) {
-        return Err(Refusal::MayNotShare(id.to_string()).into());
-    }
-    if !connection.parameter_set.shareable() {
-        return Err(Refusal::NotShareable {
-            id: id.to_string(),
-            parameter_set: connection.parameter_set.to_string(),
-        }
-        .into());
-    }
+    may_share(standing, connection)?;
     let mut permissions = Vec::new();
     for grant in grants {
         let permission = checked(store, tenant_id, connection, grant).await?;

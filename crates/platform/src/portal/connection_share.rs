@@ -116,7 +116,8 @@ async fn render(
             .find(|a| a.object_id == object_id)
             .map_or_else(|| object_id.to_string(), |a| a.display_name.clone())
     };
-    let may_share = shown.standing >= Standing::Share;
+    let refusal = sharing::may_share(Some(shown.standing), connection).err();
+    let may_share = refusal.is_none();
     let remove = |object_id: Uuid| {
         html! {
             @if may_share { (remove_button(page, &base, object_id, &name_of(object_id))) }
@@ -139,14 +140,9 @@ async fn render(
             remove(p.principal_id),
         ]);
     }
-    let form = if !may_share {
-        html! { p { "You can use this connection but not share it." } }
-    } else if !connection.parameter_set.shareable() {
-        html! {
-            p { "Only run-owner connections (azureRelayRunOwner) can be shared, and only with service principals." }
-        }
-    } else {
-        grant_form(page, &base, &apps, shown)
+    let form = match refusal {
+        Some(refusal) => html! { p { (refusal.to_string()) } },
+        None => grant_form(page, &base, &apps, shown),
     };
     let columns = [
         Column::noted("Name", "type, object ID"),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::PortalError;
 use super::context::Actor;
 use crate::state::AppState;
-use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status};
+use padconnect_domain::connections::{self, DeleteRefusal, Standing, Status, sharing};
 use padconnect_domain::fleet;
 use padconnect_domain::{Error, Forbidden};
 use padconnect_store::{
@@ -273,7 +273,7 @@ async fn describe(
         connections::standing(&state.store, actor.object_id, actor.admin, &connection).await?;
     Ok(VisibleConnection {
         editable: standing == Some(Standing::Edit),
-        shareable: connection.parameter_set.shareable() && standing >= Some(Standing::Share),
+        shareable: sharing::may_share(standing, &connection).is_ok(),
         standing,
         connection,
         status,

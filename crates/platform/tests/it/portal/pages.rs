@@ -979,7 +979,7 @@ async fn a_run_owner_connection_is_shared_with_a_service_principal_in_the_portal
             .await
             .texts("div.panel p")
             .concat()
-            .contains("Only run-owner connections")
+            .contains("only azureRelayRunOwner connections can be shared")
     );
     let refused = admin
         .post(
