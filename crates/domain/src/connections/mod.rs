@@ -12,10 +12,10 @@ mod write;
 pub(crate) use write::windows_credentials;
 pub use write::{ConnectionRequest, Refusal, Writer, Written, put};
 
-use padconnect_core::{AccessRights, GroupType, ShareRole};
+use padconnect_core::{AccessRights, EnvironmentId, GroupType, ShareRole};
 use uuid::Uuid;
 
-use padconnect_store::{Connection, Store, StoreError, TargetFacts};
+use padconnect_store::{Connection, Page, Store, StoreError, TargetFacts};
 
 /// What a principal may do with a connection, from least to most. The
 /// owner and the tenant's administrators hold [`Standing::Edit`].
@@ -67,6 +67,24 @@ pub async fn standing_with<E: From<StoreError>>(
         .connection_role(&connection.environment_id, &connection.id, object_id)
         .await?;
     Ok(role.as_deref().and_then(Standing::parse_role))
+}
+
+/// One page of the connections a principal may see in an environment, in
+/// id order after `after`: all of them for an administrator, else those it
+/// created and those it was given a role on (the standings of
+/// [`standing_with`]).
+pub async fn visible_page(
+    store: &Store,
+    environment: &EnvironmentId,
+    object_id: Uuid,
+    admin: bool,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Page<Connection>, StoreError> {
+    let viewer = (!admin).then_some(object_id);
+    store
+        .visible_connections_page(environment, viewer, after, limit)
+        .await
 }
 
 /// Why a principal may not delete a connection.

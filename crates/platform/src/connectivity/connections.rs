@@ -149,11 +149,9 @@ pub async fn list(
             })?,
     };
     let after = ctx.query.get("$skiptoken").map(String::as_str);
-    let viewer = (!ctx.admin(&state.store).await?).then_some(ctx.caller.object_id);
-    let page = state
-        .store
-        .visible_connections_page(&ctx.environment.id, viewer, after, top)
-        .await?;
+    let admin = ctx.admin(&state.store).await?;
+    let (env, caller) = (&ctx.environment.id, ctx.caller.object_id);
+    let page = connections::visible_page(&state.store, env, caller, admin, after, top).await?;
     let mut statuses = Vec::with_capacity(page.items.len());
     for connection in &page.items {
         statuses.push(service::status(&state, connection).await?);

@@ -241,14 +241,19 @@ pub async fn visible_connections(
     state: &AppState,
     actor: &Actor,
 ) -> Result<Vec<VisibleConnection>, PortalError> {
-    let viewer = (!actor.admin).then_some(actor.object_id);
+    let (env, viewer) = (&actor.environment.id, actor.object_id);
     let mut after: Option<String> = None;
     let mut shown = Vec::new();
     loop {
-        let page = state
-            .store
-            .visible_connections_page(&actor.environment.id, viewer, after.as_deref(), 200)
-            .await?;
+        let page = connections::visible_page(
+            &state.store,
+            env,
+            viewer,
+            actor.admin,
+            after.as_deref(),
+            200,
+        )
+        .await?;
         for connection in page.items {
             shown.push(describe(state, actor, connection).await?);
         }
