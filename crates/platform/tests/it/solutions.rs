@@ -10,7 +10,7 @@ use base64::Engine;
 use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_solution::Version;
 use padconnect_solution::write::SolutionZip;
-use padconnect_testkit::Client;
+use padconnect_testkit::{Client, Reply};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -774,16 +774,18 @@ async fn each_broken_binding_fails_the_import_or_leaves_the_flow_off() {
                 .await
         }
     };
-    let stale = "W/\"1\"".to_owned();
+    let stale = || "W/\"1\"".to_owned();
+    let refused_as_stale = |reply: Reply| {
+        assert_eq!(
+            reply.status,
+            StatusCode::PRECONDITION_FAILED,
+            "{}",
+            reply.body
+        );
+        assert_eq!(reply.body["error"]["code"], "0x80060882");
+    };
     let on = json!({"statecode": 1});
-    let refused = patch(format!("workflows({cloud})"), stale.clone(), on.clone()).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::PRECONDITION_FAILED,
-        "{}",
-        refused.body
-    );
-    assert_eq!(refused.body["error"]["code"], "0x80060882");
+    refused_as_stale(patch(format!("workflows({cloud})"), stale(), on.clone()).await);
     let read = flow(&platform, &token, cloud).await;
     assert_eq!(read["statecode"], 0, "a refused PATCH changes nothing");
     let etag = read["@odata.etag"].as_str().unwrap().to_owned();
@@ -791,14 +793,7 @@ async fn each_broken_binding_fails_the_import_or_leaves_the_flow_off() {
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
     assert_eq!(flow(&platform, &token, cloud).await["statecode"], 1);
     let reference_path = format!("connectionreferences({reference})");
-    let refused = patch(reference_path, stale, json!({"connectionid": null})).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::PRECONDITION_FAILED,
-        "{}",
-        refused.body
-    );
-    assert_eq!(refused.body["error"]["code"], "0x80060882");
+    refused_as_stale(patch(reference_path, stale(), json!({"connectionid": null})).await);
 }
 
 #[tokio::test]
