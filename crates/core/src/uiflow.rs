@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+/// A run-owner connection's app: the parameter with its client id, and
+/// the one with its certificate (a PFX and its password, kept sealed).
+pub const RUN_OWNER_CLIENT_ID: &str = "tokenRunOwnerCert:clientId";
+pub const RUN_OWNER_CERTIFICATE_SECRET: &str = "tokenRunOwnerCert:clientCertificateSecret";
+
 /// A `shared_uiflow` parameter set that connections can be created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParameterSet {
@@ -40,18 +45,15 @@ impl ParameterSet {
                 "username",
                 "password",
                 "targetId",
-                "tokenRunOwnerCert:clientId",
-                "tokenRunOwnerCert:clientCertificateSecret",
+                RUN_OWNER_CLIENT_ID,
+                RUN_OWNER_CERTIFICATE_SECRET,
             ],
         }
     }
 
     /// Values that are secret: sealed at rest, never returned.
     pub fn is_secret(value: &str) -> bool {
-        matches!(
-            value,
-            "password" | "tokenRunOwnerCert:clientCertificateSecret"
-        )
+        matches!(value, "password" | RUN_OWNER_CERTIFICATE_SECRET)
     }
 
     /// Only run-owner connections may be shared (with service principals).

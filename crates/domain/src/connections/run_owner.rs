@@ -22,8 +22,9 @@ use crate::Error;
 use crate::encoding::hex;
 use padconnect_store::Store;
 
-pub const CLIENT_ID: &str = "tokenRunOwnerCert:clientId";
-pub const CERTIFICATE_SECRET: &str = "tokenRunOwnerCert:clientCertificateSecret";
+pub use padconnect_core::uiflow::{
+    RUN_OWNER_CERTIFICATE_SECRET as CERTIFICATE_SECRET, RUN_OWNER_CLIENT_ID as CLIENT_ID,
+};
 
 /// A PFX over this many bytes (base64-decoded) is refused: a certificate
 /// with its chain is a few kilobytes.

@@ -153,11 +153,7 @@ pub async fn set_flow_state(
         id,
     };
     // Another user's flow does not exist for the caller, as a read says.
-    let Some(flow) = store
-        .workflow(&environment.id, id)
-        .await?
-        .filter(|flow| super::may_read_owned(scope.actor, flow.owner_id))
-    else {
+    let Some(flow) = super::readable_workflow(scope, id).await? else {
         return Err(Error::NotFound(record));
     };
     crate::require_version(expected, flow.versionnumber)?;

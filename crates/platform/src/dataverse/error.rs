@@ -314,3 +314,18 @@ impl IntoResponse for DataverseError {
         (self.status, [("OData-Version", "4.0")], Json(self.body())).into_response()
     }
 }
+
+/// A write's body as a JSON object, or the 400 that says what it is instead.
+pub(super) fn json_object(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, DataverseError> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(_) => Err(DataverseError::bad_request(
+            "The request body must be a JSON object",
+        )),
+        Err(e) => Err(DataverseError::bad_request(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
+    }
+}

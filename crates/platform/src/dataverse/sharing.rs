@@ -9,6 +9,7 @@ use padconnect_core::AccessRights;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::error::json_object;
 use super::tables::{Table, group_in, machine_in};
 use super::{DataverseCaller, DataverseError};
 use crate::state::AppState;
@@ -49,9 +50,7 @@ async fn share(
     body: Bytes,
     giving: Option<fn(AccessRights) -> fleet::Change>,
 ) -> Result<StatusCode, DataverseError> {
-    let body: Value = serde_json::from_slice(&body).map_err(|e| {
-        DataverseError::bad_request(format!("The request body is not valid JSON: {e}"))
-    })?;
+    let body = Value::Object(json_object(&body)?);
     let (table, id) = target_row(&body["Target"])?;
     let (principal, change) = match giving {
         None => (principal_id(&body["Revokee"])?, fleet::Change::Revoke),

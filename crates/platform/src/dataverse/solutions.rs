@@ -16,6 +16,7 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::error::json_object;
 use super::solution_tables::SolutionTable;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::state::AppState;
@@ -23,18 +24,6 @@ use padconnect_domain::solutions::{
     self, Binding, ImportRequest, ImportResult, Staged, VariableSetting,
 };
 use padconnect_solution::Dependency;
-
-fn object(body: &[u8]) -> Result<Map<String, Value>, DataverseError> {
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(DataverseError::bad_request(
-            "The request body must be a JSON object",
-        )),
-        Err(e) => Err(DataverseError::bad_request(format!(
-            "The request body is not valid JSON: {e}"
-        ))),
-    }
-}
 
 /// `CustomizationFile`: the zip in base64.
 fn customization_file(object: &Map<String, Value>) -> Result<Option<Vec<u8>>, DataverseError> {
@@ -66,7 +55,7 @@ pub async fn stage(
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<Json<Value>, DataverseError> {
-    let object = object(&body)?;
+    let object = json_object(&body)?;
     let zip = customization_file(&object)?
         .ok_or_else(|| DataverseError::bad_request("StageSolution needs CustomizationFile"))?;
     let staged = solutions::stage(caller.scope(&state.store), zip).await?;
@@ -346,7 +335,7 @@ pub async fn import_async(
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<Json<Value>, DataverseError> {
-    let object = object(&body)?;
+    let object = json_object(&body)?;
     let request = import_request(&state, &caller, &object).await?;
     let started = solutions::start(caller.scope(&state.store), request).await?;
     Ok(Json(json!({
@@ -362,7 +351,7 @@ pub async fn import(
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<StatusCode, DataverseError> {
-    let object = object(&body)?;
+    let object = json_object(&body)?;
     let request = import_request(&state, &caller, &object).await?;
     let started = solutions::start(caller.scope(&state.store), request).await?;
     solutions::run(&state.store, started.async_operation_id).await?;
@@ -447,7 +436,7 @@ pub async fn patch(
     expected: Option<i64>,
     body: &[u8],
 ) -> Result<(), DataverseError> {
-    let object = object(body)?;
+    let object = json_object(body)?;
     let only = |allowed: &[&str]| -> Result<(), DataverseError> {
         match object
             .keys()

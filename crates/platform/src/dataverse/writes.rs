@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::error::json_object;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::state::AppState;
@@ -24,14 +25,7 @@ use padconnect_domain::{Forbidden, Privilege};
 use padconnect_store::{ACCESS_MODE_NON_INTERACTIVE, SystemUser};
 
 fn parse_body(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, DataverseError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        DataverseError::bad_request(format!("The request body is not valid JSON: {e}"))
-    })?;
-    let Value::Object(object) = value else {
-        return Err(DataverseError::bad_request(
-            "The request body must be a JSON object",
-        ));
-    };
+    let object = json_object(body)?;
     if let Some(unknown) = object
         .keys()
         .find(|k| !allowed.contains(&k.as_str()) && !k.starts_with("@odata"))
