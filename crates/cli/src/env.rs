@@ -37,7 +37,7 @@ const LOOPBACK: &str = "localhost,127.0.0.1,::1";
 #[derive(Args, Debug)]
 pub struct EnvArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "platform",
-        help = crate::serve::help_with_default("The data dir of a running `padconnect serve`", "data_dir"))]
+        help = crate::serve::help_default_only("The data dir of a running `padconnect serve`", "data_dir"))]
     data_dir: Option<PathBuf>,
     /// A running platform's address, instead of a data dir (needs --ca-cert).
     #[arg(long, value_name = "URL", requires = "ca_cert")]

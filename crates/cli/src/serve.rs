@@ -77,7 +77,7 @@ pub(crate) fn help(text: &str, key: &str) -> String {
 }
 
 /// [`help`] for a flag that no variable sets: the default alone.
-pub(crate) fn help_with_default(text: &str, key: &str) -> String {
+pub(crate) fn help_default_only(text: &str, key: &str) -> String {
     with_notes(
         text,
         [PlatformConfig::shown_default(key).map(|value| format!("default: {value}"))],

@@ -170,8 +170,9 @@ impl Store {
     /// One page of the connections `viewer` may see in an environment (its
     /// own and those shared with it), in id order after `after` (the `next`
     /// of the previous page); every connection when `viewer` is `None` (an
-    /// administrator). Costs one index range scan whatever the number of
-    /// connections.
+    /// administrator). One index range scan: for an administrator it stops
+    /// at the page's end whatever the number of connections; for a viewer
+    /// it reads on until it has found a page of the viewer's.
     pub async fn visible_connections_page(
         &self,
         environment: &EnvironmentId,
@@ -354,15 +355,15 @@ impl Tx {
         Ok(updated == 1)
     }
 
-    /// The roles given on a connection, read after taking the connection
-    /// for this transaction on PostgreSQL, so two changes of its sharing
-    /// do not interleave between this read and their writes (SQLite has
-    /// one writer).
-    pub async fn connection_permissions(
+    /// Takes the connection for this transaction, so that changes of its
+    /// sharing (and its deletion) do not interleave: on PostgreSQL by
+    /// locking its row, which every such change does first; SQLite has one
+    /// writer already.
+    pub async fn lock_connection(
         &mut self,
         environment: &EnvironmentId,
         id: &ConnectionId,
-    ) -> Result<Vec<ConnectionPermission>> {
+    ) -> Result<()> {
         if let TxInner::Postgres(t) = &mut self.inner {
             sqlx::query(
                 "SELECT id FROM connections WHERE environment_id = $1 AND id = $2 FOR UPDATE",
@@ -372,6 +373,15 @@ impl Tx {
             .execute(&mut **t)
             .await?;
         }
+        Ok(())
+    }
+
+    /// The roles given on a connection, as this transaction sees them.
+    pub async fn connection_permissions(
+        &mut self,
+        environment: &EnvironmentId,
+        id: &ConnectionId,
+    ) -> Result<Vec<ConnectionPermission>> {
         fetch_all_in!(
             self,
             PermissionRow,
@@ -453,6 +463,7 @@ impl Tx {
         environment: &EnvironmentId,
         id: &ConnectionId,
     ) -> Result<bool> {
+        self.lock_connection(environment, id).await?;
         run!(
             self,
             "DELETE FROM connection_permissions WHERE environment_id = $1 AND connection_id = $2",

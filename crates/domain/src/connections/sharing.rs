@@ -112,10 +112,11 @@ pub async fn change(
         permissions.push(permission);
     }
     let env = connection.environment_id;
+    // Every change of the connection's sharing takes it first, so another
+    // cannot slip in between this one's check and its writes.
     let mut tx = store.begin().await?;
-    // Below CanEdit, a sharer changes no one who stands above it: read in
-    // the transaction that writes, so a concurrent grant cannot slip in
-    // between the check and the change.
+    tx.lock_connection(&env, &id).await?;
+    // Below CanEdit, a sharer changes no one who stands above it.
     if standing < Some(Standing::Edit) {
         let current = tx.connection_permissions(&env, &id).await?;
         let above = |principal: Uuid| {

@@ -10,8 +10,8 @@ use padconnect_core::AccessRights;
 use uuid::Uuid;
 
 use super::Refusal;
-use crate::fleet::{Actor, TextColumn, UserOwned, record_rights};
-use crate::{Error, Forbidden, Record};
+use crate::fleet::{Actor, TextColumn, UserOwned, record_rights, require_rights};
+use crate::{Error, Record};
 use padconnect_store::{Credential, RecordRef, Store, SystemUser};
 
 /// powerapps-docs `reference/entities/credential.md`: `name` String,
@@ -72,21 +72,12 @@ pub async fn find(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credentia
 /// A credential the actor may read, or why not.
 pub async fn read(store: &Store, actor: Actor<'_>, id: Uuid) -> Result<Credential, Error> {
     let credential = find(store, actor, id).await?;
-    if record_rights(store, actor, &credential)
-        .await?
-        .contains(AccessRights::READ)
-    {
-        return Ok(credential);
-    }
-    Err(Error::Forbidden(Forbidden::Rights {
-        user: actor.user.id,
-        missing: AccessRights::READ,
-        record: Record {
-            entity: "credential",
-            id,
-        },
-        group: credential.name,
-    }))
+    let record = Record {
+        entity: "credential",
+        id,
+    };
+    require_rights(store, actor, &credential, AccessRights::READ, record).await?;
+    Ok(credential)
 }
 
 /// The credentials of the actor's environment that it may read.

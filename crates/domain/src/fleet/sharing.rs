@@ -40,7 +40,8 @@ impl Change {
 /// none; of a grant the grantee's role does not back, it says only that it
 /// gives nothing ("the user is unable to see that account"). No error code
 /// for either was found in its Web service error codes or in reports. So
-/// [`share_record`] takes any systemuser of the environment.
+/// [`share_record`] takes any systemuser of the environment (its callers
+/// find the grantee there with `find_user`).
 pub fn not_offered(user: &SystemUser, group: &MachineGroup) -> Option<&'static str> {
     if user.isdisabled {
         Some("This user is disabled: share with an enabled user or application user.")

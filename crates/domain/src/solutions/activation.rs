@@ -137,7 +137,8 @@ pub(super) async fn why_off(
 
 /// Turns a flow on or off for the scope's actor (`PATCH workflows({id})`
 /// with `statecode`). Its owner and administrators may; turning on follows
-/// [`why_off`] with the actor as the enabling identity.
+/// [`why_off`] with the actor as the enabling identity. `expected` is the
+/// version the caller read (`If-Match`), if it names one.
 pub async fn set_flow_state(
     scope: Scope<'_>,
     id: Uuid,

@@ -42,7 +42,8 @@ pub(super) async fn find_connection(
     }
 }
 
-/// Sets the connection of the reference `id` (`None` unbinds it).
+/// Sets the connection of the reference `id` (`None` unbinds it);
+/// `expected` is the version the caller read (`If-Match`), if it names one.
 pub async fn bind(
     scope: Scope<'_>,
     id: Uuid,

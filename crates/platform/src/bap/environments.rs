@@ -21,6 +21,7 @@ use crate::origin::RequestOrigin;
 use crate::power_platform_error::ApiError;
 use crate::state::{AppState, Verifier};
 use axum::extract::FromRef;
+use padconnect_domain::system_users;
 use padconnect_store::Environment;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,8 +123,8 @@ async fn is_member(
     environment: &Environment,
 ) -> Result<bool, ApiError> {
     let kind = caller.system_user_kind();
-    let user = state.store.system_user_for(&environment.id, kind).await?;
-    Ok(user.is_some_and(|u| !u.isdisabled))
+    let member = system_users::member(&state.store, &environment.id, kind).await?;
+    Ok(member.is_some())
 }
 
 /// BAP's 403, naming the caller and the path it asked for.

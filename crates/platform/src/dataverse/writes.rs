@@ -236,8 +236,9 @@ fn missing_privilege(caller: &DataverseCaller, privilege: &'static str) -> Datav
 }
 
 /// `PATCH {set}(<id>)` with `If-Match`: a group's or a machine's name and
-/// description (Write access), or whether a systemuser is disabled
-/// (administrators only).
+/// description (Write access), whether a systemuser is disabled
+/// (administrators only), a flow's state or a connection reference's
+/// connection.
 pub async fn patch(
     State(state): State<AppState>,
     Path(segment): Path<String>,

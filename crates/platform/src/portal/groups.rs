@@ -300,7 +300,7 @@ pub async fn group_body(
         .iter()
         .map(|m| (m, Some(visible)))
         .collect();
-    let may_share = !visible.rights.contains(AccessRights::SHARE);
+    let may_not_share = !visible.rights.contains(AccessRights::SHARE);
     let none = html! {
         "No machine has joined this group yet. A machine joins with the group's password ("
         code { "padconnect machine join-group" }
@@ -311,7 +311,7 @@ pub async fn group_body(
         p class="crumbs" { a href=(page.link("/machines/groups")) { "Machine groups" } " ›" }
         h1 { (g.name) }
         (notice_html(notice))
-        @if may_share {
+        @if may_not_share {
             p { "You can use this group; only its owner and co-owners can share it." }
         }
         dl class="details" {

@@ -476,11 +476,12 @@ async fn connections_insert_update_delete() {
     .await;
 }
 
-/// What decides a share (who holds which role) is read in the transaction
-/// that writes the share, and holds the connection until it ends: on
-/// PostgreSQL by locking the connection's row, on SQLite by its one writer.
+/// A change of a connection's sharing takes the connection first and holds
+/// it until its transaction ends, so another change reads what it wrote:
+/// on PostgreSQL by locking the connection's row, on SQLite by its one
+/// writer.
 #[tokio::test]
-async fn a_sharing_read_holds_the_connection_until_its_transaction_ends() {
+async fn a_sharing_change_holds_the_connection_until_its_transaction_ends() {
     each(async |store| {
         seed(store).await;
         let id = ConnectionId::new_random();
@@ -498,12 +499,14 @@ async fn a_sharing_read_holds_the_connection_until_its_transaction_ends() {
         };
 
         let mut first = store.begin().await.unwrap();
+        first.lock_connection(&env(), &id).await.unwrap();
         assert_eq!(
             first.connection_permissions(&env(), &id).await.unwrap(),
             vec![]
         );
         let second = async {
             let mut tx = store.begin().await.unwrap();
+            tx.lock_connection(&env(), &id).await.unwrap();
             let seen = tx.connection_permissions(&env(), &id).await.unwrap();
             tx.commit().await.unwrap();
             seen
@@ -512,7 +515,7 @@ async fn a_sharing_read_holds_the_connection_until_its_transaction_ends() {
         let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut second).await;
         assert!(
             waited.is_err(),
-            "a second sharing read waits for the first transaction"
+            "a second sharing change waits for the first transaction"
         );
         first
             .set_connection_permission(&env(), &id, &permission)
