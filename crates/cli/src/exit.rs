@@ -7,33 +7,24 @@ use std::process::ExitCode;
 
 use padconnect_client::ClientError;
 
-/// The exit codes, named.
+padconnect_core::enum_with_all! {
+/// The exit codes, named, numbered from 0 in the order declared
+/// ([`Exit::code`]); tests hold `--help` and the README to each number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    Success = 0,
-    Refused = 1,
-    Usage = 2,
-    NotFound = 3,
-    Authentication = 4,
-    Network = 5,
-    NotConnected = 6,
-    NotReady = 7,
-    RunFailed = 8,
+    Success,
+    Refused,
+    Usage,
+    NotFound,
+    Authentication,
+    Network,
+    NotConnected,
+    NotReady,
+    RunFailed,
+}
 }
 
 impl Exit {
-    pub const ALL: [Exit; 9] = [
-        Self::Success,
-        Self::Refused,
-        Self::Usage,
-        Self::NotFound,
-        Self::Authentication,
-        Self::Network,
-        Self::NotConnected,
-        Self::NotReady,
-        Self::RunFailed,
-    ];
-
     pub fn code(self) -> u8 {
         self as u8
     }

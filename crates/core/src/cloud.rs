@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use crate::ParseError;
 
+crate::enum_with_all! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Cloud {
     #[default]
@@ -25,6 +26,7 @@ pub enum Cloud {
     China,
     Ex,
     Rx,
+}
 }
 
 /// The host names one cloud uses for the surfaces the workflow touches.
@@ -47,15 +49,6 @@ pub struct CloudHosts {
 }
 
 impl Cloud {
-    pub const ALL: [Cloud; 7] = [
-        Cloud::Public,
-        Cloud::UsGov,
-        Cloud::UsGovHigh,
-        Cloud::UsDod,
-        Cloud::China,
-        Cloud::Ex,
-        Cloud::Rx,
-    ];
     pub const NAMES: [&'static str; 7] =
         ["public", "usgov", "usgovhigh", "usdod", "china", "ex", "rx"];
 

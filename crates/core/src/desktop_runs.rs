@@ -4,6 +4,7 @@
 //! into `flowsession.errorcode`; the client explains them. Sources and the
 //! choices where they are silent: docs/evidence/desktop-flow-runs.md.
 
+crate::enum_with_all! {
 /// `flowsession.statuscode` (Flow Session table reference,
 /// `flowsession_statuscode`), with the labels spelled as the table has them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,26 +27,9 @@ pub enum SessionStatus {
     Deleted = 13,
     Terminated = 14,
 }
+}
 
 impl SessionStatus {
-    const ALL: [Self; 15] = [
-        Self::NotSpecified,
-        Self::Paused,
-        Self::Running,
-        Self::Waiting,
-        Self::Succeeded,
-        Self::Skipped,
-        Self::Suspended,
-        Self::Cancelled,
-        Self::Failed,
-        Self::Faulted,
-        Self::TimedOut,
-        Self::Aborted,
-        Self::Ignored,
-        Self::Deleted,
-        Self::Terminated,
-    ];
-
     pub fn from_code(code: i64) -> Option<Self> {
         Self::ALL.into_iter().find(|s| *s as i64 == code)
     }

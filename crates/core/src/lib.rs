@@ -25,6 +25,29 @@ macro_rules! serde_as_text {
     };
 }
 
+/// Declares a fieldless enum and `ALL`, its variants in the order they are
+/// declared: the list is written once, so a new variant cannot be left out
+/// of a lookup, a table or a test that walks them all.
+#[macro_export]
+macro_rules! enum_with_all {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident $(= $value:expr)? ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $( $(#[$variant_meta])* $variant $(= $value)? ),+
+        }
+
+        impl $name {
+            /// Every variant, in the order declared.
+            pub const ALL: [Self; [$(stringify!($variant)),+].len()] = [$(Self::$variant),+];
+        }
+    };
+}
+
 pub mod access;
 pub mod clock;
 pub mod cloud;

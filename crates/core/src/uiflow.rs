@@ -217,6 +217,7 @@ mod tests {
     }
 }
 
+crate::enum_with_all! {
 /// The `flowgrouptype` option set of Dataverse's `flowmachinegroup` table,
 /// shared by the platform that writes it and the client that reads it
 /// (powerapps-docs `reference/entities/flowmachinegroup.md`, "FlowGroupType
@@ -228,10 +229,9 @@ pub enum GroupType {
     /// The hidden group Power Automate creates for each standalone machine.
     Default,
 }
+}
 
 impl GroupType {
-    pub const ALL: [Self; 3] = [Self::Keyless, Self::Standard, Self::Default];
-
     /// The option's value, as the Web API writes it.
     pub const fn code(self) -> i64 {
         match self {
@@ -255,6 +255,7 @@ impl GroupType {
     }
 }
 
+crate::enum_with_all! {
 /// The `connectiontype` option set of Dataverse's `credential` table: where
 /// a desktop flow's Windows credentials come from (powerapps-docs
 /// `reference/entities/credential.md`, "connectiontype Choices/Options":
@@ -270,16 +271,9 @@ pub enum CredentialType {
     CyberArkIdentity,
     CertificateBasedAuthentication,
 }
+}
 
 impl CredentialType {
-    pub const ALL: [Self; 5] = [
-        Self::UsernamePassword,
-        Self::UsernamePasswordList,
-        Self::UsernamePasswordListWithGroupMapping,
-        Self::CyberArkIdentity,
-        Self::CertificateBasedAuthentication,
-    ];
-
     /// The option's value, as the Web API writes it.
     pub const fn code(self) -> i64 {
         match self {
