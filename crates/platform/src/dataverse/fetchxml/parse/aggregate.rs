@@ -1,18 +1,16 @@
 //! Aggregate queries: an attribute's `aggregate` and `groupby` (its
 //! `dategrouping` and `rowaggregate` refused), and the aggregation they plan.
 
-use super::check::{attributes_known, flag, function_named, positive, qualified, required};
-use super::{AGGREGATE_LIMIT, Aggregation, Measure, Output, Planner};
+use super::check::{attributes_known, flag, function_named, positive, required};
+use super::{AGGREGATE_LIMIT, Aggregation, Measure, Output, Planner, Within};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
-use crate::dataverse::tables::Table;
 
 impl Planner {
     pub(super) fn aggregate_attribute(
         &mut self,
         element: &Element,
-        table: Table,
-        link: Option<&str>,
+        within: Within<'_>,
     ) -> Result<(), Refusal> {
         attributes_known(
             element,
@@ -26,7 +24,7 @@ impl Planner {
             ],
             &["dategrouping", "rowaggregate"],
         )?;
-        let source = qualified(link, table, required(element, "name")?)?;
+        let source = within.key(required(element, "name")?)?;
         let alias = element.attribute("alias").ok_or_else(|| {
             Refusal::new(
                 codes::NO_ALIAS,

@@ -76,16 +76,6 @@ pub fn logical(column: &str) -> &str {
         .unwrap_or(column)
 }
 
-/// The row key of column `name` of `table`, under the alias of the
-/// link-entity `link` when the table is a linked one (`alias.column`).
-pub(super) fn qualified(link: Option<&str>, table: Table, name: &str) -> Result<String, Refusal> {
-    let column = column(table, name)?;
-    Ok(match link {
-        Some(link) => format!("{link}.{column}"),
-        None => column.to_owned(),
-    })
-}
-
 /// The row key of `table`'s column with the logical name `name`.
 pub(super) fn column(table: Table, name: &str) -> Result<&'static str, Refusal> {
     table.columns().iter().copied().find(|c| logical(c) == name).ok_or_else(|| {

@@ -180,7 +180,8 @@ pub fn plan(root: &Element, table: Table, user: Uuid) -> Result<Plan, Refusal> {
             ),
         ));
     }
-    let (root_node, filter) = planner.entity(entity, table, None)?;
+    let root_entity = Within { table, link: None };
+    let (root_node, filter) = planner.entity(entity, root_entity)?;
     planner.finish(root, root_node, filter)
 }
 
@@ -203,6 +204,26 @@ const FETCH_ATTRIBUTES: &[&str] = &[
     "min-active-row-version",
 ];
 
+/// Where an element stands: the table of its entity, and that entity's
+/// alias when it is a link-entity (`None` at the root).
+#[derive(Clone, Copy)]
+struct Within<'a> {
+    table: Table,
+    link: Option<&'a str>,
+}
+
+impl Within<'_> {
+    /// The row key of column `name`, under the link-entity's alias when
+    /// there is one (`alias.column`).
+    fn key(self, name: &str) -> Result<String, Refusal> {
+        let column = column(self.table, name)?;
+        Ok(match self.link {
+            Some(link) => format!("{link}.{column}"),
+            None => column.to_owned(),
+        })
+    }
+}
+
 /// What reading the elements has gathered so far.
 #[derive(Default)]
 struct Planner {
@@ -220,15 +241,14 @@ struct Planner {
 }
 
 impl Planner {
-    /// An `entity` or `link-entity`'s children; `alias` is `None` for the
-    /// root. Link-entities first, so the root's filters and orders can name
-    /// their aliases wherever they stand.
+    /// An `entity` or `link-entity`'s children. Link-entities first, so the
+    /// root's filters and orders can name their aliases wherever they stand.
     fn entity(
         &mut self,
         element: &Element,
-        table: Table,
-        alias: Option<&str>,
+        within: Within<'_>,
     ) -> Result<(Node, Option<Expr>), Refusal> {
+        let table = within.table;
         children_known(
             element,
             &[
@@ -244,13 +264,13 @@ impl Planner {
         for child in named(element, "link-entity") {
             links.push(self.link(child, table)?);
         }
-        self.columns(element, table, alias)?;
+        self.columns(element, within)?;
         for order in named(element, "order") {
-            self.order(order, table, alias)?;
+            self.order(order, within)?;
         }
         let mut filters = Vec::new();
         for filter in named(element, "filter") {
-            filters.push(self.filter(filter, table, alias.is_none(), 1)?);
+            filters.push(self.filter(filter, table, within.link.is_none(), 1)?);
         }
         let filter = match filters.len() {
             0 => None,
@@ -316,7 +336,11 @@ impl Planner {
             ));
         }
         let alias = self.alias_for(element.attribute("alias"), table, from)?;
-        let (mut node, filter) = self.entity(element, table, Some(&alias))?;
+        let within = Within {
+            table,
+            link: Some(&alias),
+        };
+        let (mut node, filter) = self.entity(element, within)?;
         node.filter = filter;
         Ok(Link {
             alias,
@@ -368,12 +392,8 @@ impl Planner {
 
     /// `attribute`, `all-attributes` and `no-attrs`: what the answer holds.
     /// A root entity that names none answers all its columns.
-    fn columns(
-        &mut self,
-        element: &Element,
-        table: Table,
-        alias: Option<&str>,
-    ) -> Result<(), Refusal> {
+    fn columns(&mut self, element: &Element, within: Within<'_>) -> Result<(), Refusal> {
+        let Within { table, link: alias } = within;
         let all = named(element, "all-attributes").next().is_some();
         let attributes: Vec<&Element> = named(element, "attribute").collect();
         if self.aggregate {
@@ -385,7 +405,7 @@ impl Planner {
             }
             return attributes
                 .iter()
-                .try_for_each(|a| self.aggregate_attribute(a, table, alias));
+                .try_for_each(|a| self.aggregate_attribute(a, within));
         }
         let none = named(element, "no-attrs").next().is_some();
         let everything = all || (alias.is_none() && attributes.is_empty() && !none);

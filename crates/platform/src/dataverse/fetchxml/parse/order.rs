@@ -1,18 +1,13 @@
 //! `order` elements, and the link-entity an `entityname` names.
 
-use super::Planner;
-use super::check::{attributes_known, flag, qualified, required};
+use super::check::{attributes_known, flag, required};
+use super::{Planner, Within};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
 use crate::dataverse::tables::Table;
 
 impl Planner {
-    pub(super) fn order(
-        &mut self,
-        element: &Element,
-        table: Table,
-        link: Option<&str>,
-    ) -> Result<(), Refusal> {
+    pub(super) fn order(&mut self, element: &Element, within: Within<'_>) -> Result<(), Refusal> {
         attributes_known(
             element,
             &["attribute", "alias", "descending", "entityname"],
@@ -36,11 +31,11 @@ impl Planner {
             ));
         }
         let name = required(element, "attribute")?;
-        let key = match (link, element.attribute("entityname")) {
-            (None, Some(entity)) => self.entity_key(entity, table, name)?,
-            (link, _) => qualified(link, table, name)?,
+        let key = match (within.link, element.attribute("entityname")) {
+            (None, Some(entity)) => self.entity_key(entity, within.table, name)?,
+            _ => within.key(name)?,
         };
-        match link {
+        match within.link {
             Some(_) => self.link_orders.push((key, descending)),
             None => self.root_orders.push((key, descending)),
         }
@@ -56,7 +51,8 @@ impl Planner {
         name: &str,
     ) -> Result<String, Refusal> {
         let (link, table) = self.entity_named(entity, root)?;
-        qualified(link.as_deref(), table, name)
+        let link = link.as_deref();
+        Within { table, link }.key(name)
     }
 
     /// The link-entity `entityname` names (its alias, or its table when it
