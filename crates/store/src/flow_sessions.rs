@@ -146,6 +146,18 @@ impl Default for MachineRuntime {
     }
 }
 
+rows! {
+    struct RunnerMachineRow {
+        id: String,
+        name: String,
+        online: i64,
+        run_seconds: i64,
+        lockout_threshold: i64,
+        fail_with: Option<String>,
+        running: i64,
+    }
+}
+
 /// A machine of a group as the runner sees it: how it behaves, and how
 /// many runs it is running now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,30 +168,19 @@ pub struct RunnerMachine {
     pub running: i64,
 }
 
-rows! {
-    struct RunnerMachineRow {
-        id: String,
-        name: String,
-        online: i64,
-        run_seconds: i64,
-        fail_with: Option<String>,
-        lockout_threshold: i64,
-        running: i64,
-    }
-}
-
 impl TryFrom<RunnerMachineRow> for RunnerMachine {
     type Error = StoreError;
     fn try_from(r: RunnerMachineRow) -> Result<Self> {
+        let runtime = MachineRuntime {
+            online: r.online == 1,
+            run_seconds: r.run_seconds,
+            fail_with: r.fail_with,
+            lockout_threshold: r.lockout_threshold,
+        };
         Ok(Self {
             id: uuid(&r.id)?,
             name: r.name,
-            runtime: MachineRuntime {
-                online: r.online == 1,
-                run_seconds: r.run_seconds,
-                fail_with: r.fail_with,
-                lockout_threshold: r.lockout_threshold,
-            },
+            runtime,
             running: r.running,
         })
     }
@@ -438,7 +439,7 @@ impl Tx {
         fetch_all_in!(
             self,
             RunnerMachineRow,
-            "SELECT m.id, m.name, m.online, m.run_seconds, m.fail_with, m.lockout_threshold, \
+            "SELECT m.id, m.name, m.online, m.run_seconds, m.lockout_threshold, m.fail_with, \
              (SELECT COUNT(*) FROM flow_sessions s WHERE s.machine_id = m.id AND s.statuscode = $2) AS running \
              FROM machines m WHERE m.group_id = $1 ORDER BY m.name, m.id",
             text(group_id),

@@ -55,14 +55,6 @@ rows! {
         modified_on: i64,
         versionnumber: i64,
     }
-
-    struct UploadRow {
-        id: String,
-        environment_id: String,
-        zip: Vec<u8>,
-        created_by: String,
-        created_on: i64,
-    }
 }
 
 impl TryFrom<SolutionRow> for Solution {
@@ -83,6 +75,16 @@ impl TryFrom<SolutionRow> for Solution {
             modified_on: Timestamp(r.modified_on),
             versionnumber: r.versionnumber,
         })
+    }
+}
+
+rows! {
+    struct UploadRow {
+        id: String,
+        environment_id: String,
+        zip: Vec<u8>,
+        created_by: String,
+        created_on: i64,
     }
 }
 
