@@ -54,8 +54,8 @@ pub async fn principal_access(
         }
     };
     let row = target(state, caller, arguments, params).await?;
-    let principal = fleet::find_user(&state.store, caller.actor(), principal_id).await?;
-    let tenant = caller.environment.tenant_id;
+    let principal = fleet::find_user(&state.store, caller.member.actor(), principal_id).await?;
+    let tenant = caller.member.environment.tenant_id;
     let admin = admins::is_admin(&state.store, tenant, Principal::of(&principal)).await?;
     let actor = fleet::Actor::new(&principal, admin);
     let rights = fleet::record_rights(&state.store, actor, row.owned()).await?;
@@ -128,7 +128,7 @@ async fn target(
     };
     fleet::require_rights(
         &state.store,
-        caller.actor(),
+        caller.member.actor(),
         row.owned(),
         AccessRights::READ,
         record,

@@ -7,32 +7,15 @@ use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::state::Verifier;
-use padconnect_domain::{Scope, system_users};
-use padconnect_store::{Environment, Store, SystemUser};
+use padconnect_domain::fleet::Member;
+use padconnect_domain::system_users;
 
 /// A verified token for this org, the org's environment, and the caller's
 /// systemuser there. A service principal without an application user, or a
 /// person who is not a user of the environment, is refused with 403.
 pub struct DataverseCaller {
-    pub environment: Environment,
-    pub user: SystemUser,
-    /// A Power Platform administrator of the tenant (System Administrator):
-    /// every right on every row.
-    pub admin: bool,
+    pub member: Member,
     pub origin: RequestOrigin,
-}
-
-impl DataverseCaller {
-    /// The caller as the domain's rules see it.
-    pub fn actor(&self) -> padconnect_domain::fleet::Actor<'_> {
-        padconnect_domain::fleet::Actor::new(&self.user, self.admin)
-    }
-
-    /// The caller, in its environment, on `store`: what the rules of
-    /// solutions and runs are asked in.
-    pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
-        self.actor().scope(store, &self.environment)
-    }
 }
 
 impl<S> FromRequestParts<S> for DataverseCaller
@@ -42,7 +25,7 @@ where
 {
     type Rejection = DataverseError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, DataverseError> {
         let state = Verifier::from_ref(state);
         let org = parts
             .extensions
@@ -70,12 +53,12 @@ where
             .await?
             .ok_or_else(|| DataverseError::not_a_member(&describe(&caller)))?;
         let admin = is_admin(&state.store, &caller).await?;
-        Ok(Self {
+        let member = Member {
             environment,
             user,
             admin,
-            origin,
-        })
+        };
+        Ok(Self { member, origin })
     }
 }
 

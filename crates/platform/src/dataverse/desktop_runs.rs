@@ -94,7 +94,7 @@ pub async fn run(
         }
     };
     let request = run_request(body)?;
-    let session = runs::start(caller.scope(&state.store), workflow, request).await?;
+    let session = runs::start(caller.member.scope(&state.store), workflow, request).await?;
     let context = caller.origin.url(&format!(
         "{API_ROOT}/$metadata#Microsoft.Dynamics.CRM.RunDesktopFlowResponse"
     ));
@@ -179,7 +179,7 @@ pub async fn cancel(
     segment: &str,
 ) -> Result<Response, DataverseError> {
     let id = bound_session(segment, "CancelDesktopFlowRun")?;
-    runs::cancel(caller.scope(&state.store), id).await?;
+    runs::cancel(caller.member.scope(&state.store), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -216,5 +216,5 @@ pub async fn read(
     caller: &DataverseCaller,
     id: Uuid,
 ) -> Result<FlowSession, DataverseError> {
-    Ok(runs::read(caller.scope(&state.store), &state.keyring, id).await?)
+    Ok(runs::read(caller.member.scope(&state.store), &state.keyring, id).await?)
 }

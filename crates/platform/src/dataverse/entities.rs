@@ -196,7 +196,7 @@ pub(super) async fn names(
     state: &AppState,
     caller: &DataverseCaller,
 ) -> Result<Names, DataverseError> {
-    let env = &caller.environment.id;
+    let env = &caller.member.environment.id;
     let users = state.store.system_users(env).await?;
     let groups = state.store.machine_groups(env).await?;
     Ok(Names {

@@ -35,7 +35,7 @@ pub async fn post(
     body: &[u8],
 ) -> Result<StatusCode, DataverseError> {
     let machine = bound_machine(segment)?;
-    let (store, actor) = (&state.store, caller.actor());
+    let (store, actor) = (&state.store, caller.member.actor());
     match action {
         "JoinGroup" => {
             let (group, password) = join_request(body)?;

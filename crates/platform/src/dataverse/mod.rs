@@ -20,6 +20,7 @@ mod solution_tables;
 mod solutions;
 mod tables;
 mod whoami;
+mod write_headers;
 mod writes;
 
 use axum::Router;

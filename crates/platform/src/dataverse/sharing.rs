@@ -68,8 +68,15 @@ async fn share(
         }
     };
     let row = SharedRow::find(&state, &caller, table, id).await?;
-    let grantee = fleet::find_user(&state.store, caller.actor(), principal).await?;
-    fleet::share_record(&state.store, caller.actor(), row.owned(), &grantee, change).await?;
+    let grantee = fleet::find_user(&state.store, caller.member.actor(), principal).await?;
+    fleet::share_record(
+        &state.store,
+        caller.member.actor(),
+        row.owned(),
+        &grantee,
+        change,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -111,7 +118,7 @@ impl SharedRow {
     ) -> Result<Self, DataverseError> {
         Ok(match table {
             Table::Credentials => {
-                Self::Credential(vault::find(&state.store, caller.actor(), id).await?)
+                Self::Credential(vault::find(&state.store, caller.member.actor(), id).await?)
             }
             Table::Machines => Self::Group(machine_in(state, caller, id).await?.1),
             _ => Self::Group(group_in(state, caller, id).await?),

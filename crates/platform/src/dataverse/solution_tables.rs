@@ -11,9 +11,9 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::tables::{Table, etag, time};
-use super::{DataverseCaller, DataverseError};
-use crate::state::AppState;
+use super::DataverseError;
+use super::tables::{Table, etag, row_with_key, rows, time};
+use padconnect_domain::Scope;
 use padconnect_domain::solutions::{self, CLOUD_FLOW};
 use padconnect_store::{
     AsyncOperation, ConnectionReference, Solution, VariableDefinition, VariableValue, Workflow,
@@ -204,83 +204,51 @@ impl SolutionTable {
     }
 
     /// The rows of the caller's environment that the caller may read.
-    pub async fn readable_rows(
-        self,
-        state: &AppState,
-        caller: &DataverseCaller,
-    ) -> Result<Vec<Value>, DataverseError> {
-        let env = &caller.environment.id;
-        let store = &state.store;
+    pub async fn readable_rows(self, scope: Scope<'_>) -> Result<Vec<Value>, DataverseError> {
+        let (store, env) = (scope.store, &scope.environment.id);
         Ok(match self {
-            Self::Solutions => store
-                .solutions(env)
-                .await?
-                .iter()
-                .map(solution_row)
-                .collect(),
-            Self::ConnectionReferences => store
-                .connection_references(env)
-                .await?
-                .iter()
-                .map(reference_row)
-                .collect(),
-            Self::Workflows => solutions::readable_workflows(caller.scope(store))
-                .await?
-                .iter()
-                .map(workflow_row)
-                .collect(),
-            Self::VariableDefinitions => store
-                .variable_definitions(env)
-                .await?
-                .iter()
-                .map(definition_row)
-                .collect(),
-            Self::VariableValues => store
-                .variable_values(env)
-                .await?
-                .iter()
-                .map(value_row)
-                .collect(),
-            Self::AsyncOperations => solutions::readable_operations(caller.scope(store))
-                .await?
-                .iter()
-                .map(async_operation_row)
-                .collect(),
+            Self::Solutions => rows(&store.solutions(env).await?, solution_row),
+            Self::ConnectionReferences => {
+                rows(&store.connection_references(env).await?, reference_row)
+            }
+            Self::Workflows => rows(&solutions::readable_workflows(scope).await?, workflow_row),
+            Self::VariableDefinitions => {
+                rows(&store.variable_definitions(env).await?, definition_row)
+            }
+            Self::VariableValues => rows(&store.variable_values(env).await?, value_row),
+            Self::AsyncOperations => rows(
+                &solutions::readable_operations(scope).await?,
+                async_operation_row,
+            ),
         })
     }
 
     /// One row by key, or 0x80040217 (missing, or another's flow or job:
     /// Dataverse answers a row the caller may not read as missing when it
     /// is user-owned and unshared, which these are).
-    pub async fn row(
-        self,
-        state: &AppState,
-        caller: &DataverseCaller,
-        id: Uuid,
-    ) -> Result<Value, DataverseError> {
+    pub async fn row(self, scope: Scope<'_>, id: Uuid) -> Result<Value, DataverseError> {
         let missing = || DataverseError::does_not_exist(self.logical_name(), id);
         match self {
             Self::AsyncOperations => {
-                let readable =
-                    solutions::readable_operation(caller.scope(&state.store), id).await?;
+                let readable = solutions::readable_operation(scope, id).await?;
                 if readable.is_none() {
                     return Err(missing());
                 }
                 // A poll runs an import whose time has come.
-                let operation = solutions::finish_due(&state.store, id).await?;
+                let operation = solutions::finish_due(scope.store, id).await?;
                 return operation
                     .map(|op| async_operation_row(&op))
                     .ok_or_else(missing);
             }
             Self::Workflows => {
-                return solutions::readable_workflow(caller.scope(&state.store), id)
+                return solutions::readable_workflow(scope, id)
                     .await?
                     .map(|w| workflow_row(&w))
                     .ok_or_else(missing);
             }
             _ => {}
         }
-        Table::Solution(self).readable_row(state, caller, id).await
+        row_with_key(Table::Solution(self), self.readable_rows(scope).await?, id)
     }
 }
 

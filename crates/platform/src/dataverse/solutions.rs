@@ -58,7 +58,7 @@ pub async fn stage(
     let object = json_object(&body)?;
     let zip = customization_file(&object)?
         .ok_or_else(|| DataverseError::bad_request("StageSolution needs CustomizationFile"))?;
-    let staged = solutions::stage(caller.scope(&state.store), zip).await?;
+    let staged = solutions::stage(caller.member.scope(&state.store), zip).await?;
     Ok(Json(json!({
         "@odata.context": context(&caller, "StageSolutionResponse"),
         "StageSolutionResults": stage_results(&staged),
@@ -246,7 +246,7 @@ async fn import_request(
     let upload_id = match (staged, customization_file(object)?) {
         (Some(id), _) => id,
         (None, Some(zip)) => {
-            solutions::stage(caller.scope(&state.store), zip)
+            solutions::stage(caller.member.scope(&state.store), zip)
                 .await?
                 .upload_id
         }
@@ -337,7 +337,7 @@ pub async fn import_async(
 ) -> Result<Json<Value>, DataverseError> {
     let object = json_object(&body)?;
     let request = import_request(&state, &caller, &object).await?;
-    let started = solutions::start(caller.scope(&state.store), request).await?;
+    let started = solutions::start(caller.member.scope(&state.store), request).await?;
     Ok(Json(json!({
         "@odata.context": context(&caller, "ImportSolutionAsyncResponse"),
         "ImportJobKey": started.import_job_id.to_string(),
@@ -353,7 +353,7 @@ pub async fn import(
 ) -> Result<StatusCode, DataverseError> {
     let object = json_object(&body)?;
     let request = import_request(&state, &caller, &object).await?;
-    let started = solutions::start(caller.scope(&state.store), request).await?;
+    let started = solutions::start(caller.member.scope(&state.store), request).await?;
     solutions::run(&state.store, started.async_operation_id).await?;
     let operation = state
         .store
@@ -390,7 +390,7 @@ pub async fn import_result(
             )
         })?;
     let missing = || DataverseError::does_not_exist("importjob", id);
-    let operation = solutions::readable_import(caller.scope(&state.store), id)
+    let operation = solutions::readable_import(caller.member.scope(&state.store), id)
         .await?
         .ok_or_else(missing)?;
     let operation = solutions::finish_due(&state.store, operation.id)
@@ -462,7 +462,7 @@ pub async fn patch(
                     ));
                 }
             };
-            solutions::bind(caller.scope(&state.store), id, expected, connection).await?;
+            solutions::bind(caller.member.scope(&state.store), id, expected, connection).await?;
         }
         SolutionTable::Workflows => {
             only(&["statecode", "statuscode"])?;
@@ -480,7 +480,7 @@ pub async fn patch(
                     ));
                 }
             };
-            solutions::set_flow_state(caller.scope(&state.store), id, expected, on).await?;
+            solutions::set_flow_state(caller.member.scope(&state.store), id, expected, on).await?;
         }
         _ => {
             return Err(DataverseError::new(
@@ -505,7 +505,7 @@ pub async fn delete(
 ) -> Result<(), DataverseError> {
     match table {
         SolutionTable::Solutions => {
-            solutions::delete(caller.scope(&state.store), id).await?;
+            solutions::delete(caller.member.scope(&state.store), id).await?;
             Ok(())
         }
         _ => Err(DataverseError::new(

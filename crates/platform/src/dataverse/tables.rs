@@ -200,36 +200,33 @@ impl Table {
         state: &AppState,
         caller: &DataverseCaller,
     ) -> Result<Vec<Value>, DataverseError> {
-        let env = &caller.environment.id;
+        let env = &caller.member.environment.id;
         match self {
-            Self::Solution(table) => table.readable_rows(state, caller).await,
-            Self::SystemUsers => Ok(state
-                .store
-                .system_users(env)
-                .await?
-                .iter()
-                .map(system_user_row)
-                .collect()),
-            Self::Credentials => Ok(vault::readable(&state.store, caller.actor())
-                .await?
-                .iter()
-                .map(credential_row)
-                .collect()),
-            Self::FlowSessions => Ok(runs::readable(caller.scope(&state.store), MOST_LISTED_RUNS)
-                .await?
-                .iter()
-                .map(desktop_runs::session_row)
-                .collect()),
-            Self::Organizations => Ok(vec![org_tables::organization_row(&caller.environment)]),
-            Self::TransactionCurrencies => Ok(vec![org_tables::currency_row(&caller.environment)]),
-            Self::MachineGroups => Ok(fleet::readable_groups(&state.store, caller.actor())
-                .await?
-                .iter()
-                .map(|(group, _)| group_row(group))
-                .collect()),
+            Self::Solution(table) => table.readable_rows(caller.member.scope(&state.store)).await,
+            Self::SystemUsers => Ok(rows(&state.store.system_users(env).await?, system_user_row)),
+            Self::Credentials => Ok(rows(
+                &vault::readable(&state.store, caller.member.actor()).await?,
+                credential_row,
+            )),
+            Self::FlowSessions => Ok(rows(
+                &runs::readable(caller.member.scope(&state.store), MOST_LISTED_RUNS).await?,
+                desktop_runs::session_row,
+            )),
+            Self::Organizations => Ok(vec![org_tables::organization_row(
+                &caller.member.environment,
+            )]),
+            Self::TransactionCurrencies => {
+                Ok(vec![org_tables::currency_row(&caller.member.environment)])
+            }
+            Self::MachineGroups => Ok(rows(
+                &fleet::readable_groups(&state.store, caller.member.actor()).await?,
+                |(group, _)| group_row(group),
+            )),
             Self::Machines => {
                 let mut rows = Vec::new();
-                for (group, _) in fleet::readable_groups(&state.store, caller.actor()).await? {
+                for (group, _) in
+                    fleet::readable_groups(&state.store, caller.member.actor()).await?
+                {
                     let machines = state.store.machines_in_group(group.id).await?;
                     rows.extend(machines.iter().map(machine_row));
                 }
@@ -245,10 +242,10 @@ impl Table {
         caller: &DataverseCaller,
         id: Uuid,
     ) -> Result<Value, DataverseError> {
-        let env = caller.environment.id;
+        let env = caller.member.environment.id;
         let missing = || DataverseError::does_not_exist(self.logical_name(), id);
         match self {
-            Self::Solution(table) => table.row(state, caller, id).await,
+            Self::Solution(table) => table.row(caller.member.scope(&state.store), id).await,
             Self::SystemUsers => {
                 let user = state
                     .store
@@ -258,15 +255,16 @@ impl Table {
                 user.map(|u| system_user_row(&u)).ok_or_else(missing)
             }
             Self::MachineGroups => {
-                let (group, _) = fleet::read_group(&state.store, caller.actor(), id).await?;
+                let (group, _) = fleet::read_group(&state.store, caller.member.actor(), id).await?;
                 Ok(group_row(&group))
             }
             Self::Machines => {
-                let (machine, ..) = fleet::read_machine(&state.store, caller.actor(), id).await?;
+                let (machine, ..) =
+                    fleet::read_machine(&state.store, caller.member.actor(), id).await?;
                 Ok(machine_row(&machine))
             }
             Self::Credentials => {
-                let credential = vault::read(&state.store, caller.actor(), id).await?;
+                let credential = vault::read(&state.store, caller.member.actor(), id).await?;
                 Ok(credential_row(&credential))
             }
             Self::Organizations | Self::TransactionCurrencies => {
@@ -287,13 +285,20 @@ impl Table {
         caller: &DataverseCaller,
         id: Uuid,
     ) -> Result<Value, DataverseError> {
-        let (key, id_text) = (self.key(), id.to_string());
-        self.readable_rows(state, caller)
-            .await?
-            .into_iter()
-            .find(|row| row[key].as_str() == Some(id_text.as_str()))
-            .ok_or_else(|| DataverseError::does_not_exist(self.logical_name(), id))
+        row_with_key(self, self.readable_rows(state, caller).await?, id)
     }
+}
+
+/// The row of `table` among `rows` whose key is `id`, or 0x80040217.
+pub(super) fn row_with_key(
+    table: Table,
+    rows: Vec<Value>,
+    id: Uuid,
+) -> Result<Value, DataverseError> {
+    let id_text = id.to_string();
+    rows.into_iter()
+        .find(|row| row[table.key()].as_str() == Some(id_text.as_str()))
+        .ok_or_else(|| DataverseError::does_not_exist(table.logical_name(), id))
 }
 
 /// A machine group of the caller's environment, or 0x80040217.
@@ -302,7 +307,7 @@ pub async fn group_in(
     caller: &DataverseCaller,
     id: Uuid,
 ) -> Result<MachineGroup, DataverseError> {
-    Ok(fleet::find_group(&state.store, caller.actor(), id).await?)
+    Ok(fleet::find_group(&state.store, caller.member.actor(), id).await?)
 }
 
 /// A machine of the caller's environment and the group that holds its
@@ -312,7 +317,7 @@ pub async fn machine_in(
     caller: &DataverseCaller,
     id: Uuid,
 ) -> Result<(Machine, MachineGroup), DataverseError> {
-    Ok(fleet::find_machine(&state.store, caller.actor(), id).await?)
+    Ok(fleet::find_machine(&state.store, caller.member.actor(), id).await?)
 }
 
 /// Dataverse writes times to the second, in UTC.
@@ -415,4 +420,9 @@ fn credential_row(c: &Credential) -> Value {
         "_ownerid_value": c.owner_id,
         "_owninguser_value": c.owner_id,
     })
+}
+
+/// Each record as the Web API answers it.
+pub(super) fn rows<T>(records: &[T], row: impl Fn(&T) -> Value) -> Vec<Value> {
+    records.iter().map(row).collect()
 }

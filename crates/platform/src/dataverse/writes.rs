@@ -8,13 +8,14 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::error::json_object;
 use super::tables::Table;
+use super::write_headers::{IfMatch, ReturnRepresentation};
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::state::AppState;
 use padconnect_domain::fleet::{
@@ -65,21 +66,13 @@ fn bool_field(object: &Map<String, Value>, field: &str) -> Result<Option<bool>, 
     }
 }
 
-fn wants_representation(headers: &HeaderMap) -> bool {
-    headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("return=representation"))
-}
-
 /// 204 with `OData-EntityId`, or 201 with the row under `return=representation`.
 fn created(
     caller: &DataverseCaller,
     table: Table,
     id: Uuid,
     row: Value,
-    headers: &HeaderMap,
+    ReturnRepresentation(representation): ReturnRepresentation,
 ) -> Response {
     let location = caller
         .origin
@@ -90,7 +83,7 @@ fn created(
             return DataverseError::internal(format!("OData-EntityId: {error}")).into_response();
         }
     };
-    if wants_representation(headers) {
+    if representation {
         return (
             StatusCode::CREATED,
             [("OData-EntityId", entity_id)],
@@ -104,7 +97,7 @@ fn created(
 pub async fn post(
     State(state): State<AppState>,
     Path(segment): Path<String>,
-    headers: HeaderMap,
+    representation: ReturnRepresentation,
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<Response, DataverseError> {
@@ -117,7 +110,7 @@ pub async fn post(
             let object = parse_body(&body, &["name", "description"])?;
             let name = text_field(&object, GROUP_NAME)?.unwrap_or_default();
             let description = text_field(&object, GROUP_DESCRIPTION)?.unwrap_or_default();
-            fleet::create_group(store, caller.actor(), name, description)
+            fleet::create_group(store, caller.member.actor(), name, description)
                 .await?
                 .id
         }
@@ -133,7 +126,7 @@ pub async fn post(
             }
             let name = text_field(&object, MACHINE_NAME)?.unwrap_or_default();
             let description = text_field(&object, MACHINE_DESCRIPTION)?.unwrap_or_default();
-            fleet::register_machine(store, caller.actor(), name, description)
+            fleet::register_machine(store, caller.member.actor(), name, description)
                 .await?
                 .id
         }
@@ -158,7 +151,7 @@ pub async fn post(
         | Table::Solution(_) => return Err(refusal(table, "POST")),
     };
     let row = table.row(&state, &caller, id).await?;
-    Ok(created(&caller, table, id, row, &headers))
+    Ok(created(&caller, table, id, row, representation))
 }
 
 /// `POST systemusers` as the admin scripts do it:
@@ -170,7 +163,7 @@ async fn new_application_user(
     caller: &DataverseCaller,
     body: &[u8],
 ) -> Result<SystemUser, DataverseError> {
-    if !caller.admin {
+    if !caller.member.admin {
         return Err(missing_privilege(caller, "prvCreateUser"));
     }
     let object = parse_body(
@@ -203,7 +196,7 @@ async fn new_application_user(
     let isdisabled = bool_field(&object, "isdisabled")?.unwrap_or(false);
     let app = state
         .store
-        .app(caller.environment.tenant_id, client_id)
+        .app(caller.member.environment.tenant_id, client_id)
         .await?
         .ok_or_else(|| {
             DataverseError::bad_request_code(
@@ -213,7 +206,7 @@ async fn new_application_user(
                 ),
             )
         })?;
-    let env = &caller.environment;
+    let env = &caller.member.environment;
     Ok(SystemUser {
         isdisabled,
         ..application_user(
@@ -229,7 +222,7 @@ async fn new_application_user(
 /// 0x80040220: only administrators (System Administrator) may do this.
 fn missing_privilege(caller: &DataverseCaller, privilege: &'static str) -> DataverseError {
     Forbidden::Privilege {
-        user: caller.user.id,
+        user: caller.member.user.id,
         privilege: Privilege::Administrator(privilege),
     }
     .into()
@@ -242,14 +235,14 @@ fn missing_privilege(caller: &DataverseCaller, privilege: &'static str) -> Datav
 pub async fn patch(
     State(state): State<AppState>,
     Path(segment): Path<String>,
-    headers: HeaderMap,
+    IfMatch(expected): IfMatch,
+    ReturnRepresentation(representation): ReturnRepresentation,
     caller: DataverseCaller,
     body: Bytes,
 ) -> Result<Response, DataverseError> {
     let (table, id) = super::entities::parse_segment(&segment)?;
     let id = id.ok_or_else(|| DataverseError::bad_request("PATCH needs a row: {set}(<id>)"))?;
     takes(table, "PATCH")?;
-    let expected = if_match(&headers);
     if let Table::Solution(solution_table) = table {
         super::solutions::patch(&state, &caller, solution_table, id, expected, &body).await?;
     } else if let Some(row) = fleet_row(table, id) {
@@ -262,7 +255,7 @@ pub async fn patch(
         let description = text_field(&object, description)?;
         fleet::rename(
             &state.store,
-            caller.actor(),
+            caller.member.actor(),
             row,
             expected,
             name,
@@ -270,9 +263,9 @@ pub async fn patch(
         )
         .await?;
     } else {
-        set_disabled(&state, &caller, id, &headers, &body).await?;
+        set_disabled(&state, &caller, id, expected, &body).await?;
     }
-    if wants_representation(&headers) {
+    if representation {
         return Ok(Json(table.row(&state, &caller, id).await?).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -359,31 +352,17 @@ async fn set_disabled(
     state: &AppState,
     caller: &DataverseCaller,
     id: Uuid,
-    headers: &HeaderMap,
+    expected: Option<i64>,
     body: &[u8],
 ) -> Result<(), DataverseError> {
-    if !caller.admin {
+    if !caller.member.admin {
         return Err(missing_privilege(caller, "prvWriteUser"));
     }
     let object = parse_body(body, &["isdisabled"])?;
-    let user = fleet::find_user(&state.store, caller.actor(), id).await?;
+    let user = fleet::find_user(&state.store, caller.member.actor(), id).await?;
     let isdisabled = bool_field(&object, "isdisabled")?.unwrap_or(user.isdisabled);
-    system_users::set_disabled(&state.store, &user, if_match(headers), isdisabled).await?;
+    system_users::set_disabled(&state.store, &user, expected, isdisabled).await?;
     Ok(())
-}
-
-/// The version `If-Match` expects, `None` for `*` or no header. Versions
-/// start at 1, so an ETag that is not one of ours (0 here) matches no row.
-fn if_match(headers: &HeaderMap) -> Option<i64> {
-    let expected = headers.get(header::IF_MATCH)?.to_str().unwrap_or_default();
-    if expected == "*" {
-        return None;
-    }
-    let version = expected
-        .strip_prefix("W/\"")
-        .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse().ok());
-    Some(version.unwrap_or(0))
 }
 
 /// `DELETE flowmachinegroups(<id>)` (refused while machines are in it) or
@@ -401,6 +380,6 @@ pub async fn delete(
         return Ok(StatusCode::NO_CONTENT);
     }
     let row = fleet_row(table, id).ok_or_else(|| refusal(table, "DELETE"))?;
-    fleet::delete(&state.store, caller.actor(), row).await?;
+    fleet::delete(&state.store, caller.member.actor(), row).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -126,11 +126,13 @@ pub async fn set_password(
     State(state): State<AppState>,
     posted: Posted<EnvPage, NewAccountPassword>,
 ) -> Result<Response, PortalError> {
-    let page = posted.context;
+    let Posted {
+        context: page,
+        form: NewAccountPassword { username, password },
+    } = posted;
     let id = page.id_param("machine", "machine")?;
     // Visible first: a machine the actor may not read does not exist for it.
     let (machine, visible) = service::machine(&state, &page.actor, id).await?;
-    let NewAccountPassword { username, password } = posted.form;
     let problem = match change(&state, &page, id, &username, password).await {
         Ok(()) => {
             return Ok(html::see_other(
@@ -166,7 +168,7 @@ async fn change(
     let password = password.confirmed()?;
     fleet::set_account_password(
         &state.store,
-        page.actor.fleet(),
+        page.actor.member.actor(),
         machine,
         username,
         password,

@@ -50,18 +50,23 @@ async fn connection(
     let actor = &page.actor;
     let connection = state
         .store
-        .connection(&actor.environment.id, &id)
+        .connection(&actor.member.environment.id, &id)
         .await?
         .ok_or_else(missing)?;
-    let standing = connections::standing(&state.store, actor.object_id, actor.admin, &connection)
-        .await?
-        .ok_or_else(missing)?;
+    let standing = connections::standing(
+        &state.store,
+        actor.object_id,
+        actor.member.admin,
+        &connection,
+    )
+    .await?
+    .ok_or_else(missing)?;
     Ok((connection, standing))
 }
 
 /// The service principals of the environment's application users.
 async fn application_users(state: &AppState, page: &EnvPage) -> Result<Vec<App>, PortalError> {
-    let env = &page.actor.environment;
+    let env = &page.actor.member.environment;
     let mut apps = Vec::new();
     for user in state.store.system_users(&env.id).await? {
         if let SystemUserKind::Application { client_id } = user.kind
@@ -218,10 +223,9 @@ fn grant_form(page: &EnvPage, action: &str, apps: &[App], shown: &Shown) -> Mark
 
 /// The form, and what it keeps when it comes back.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct GrantForm {
-    #[serde(default)]
     principal: String,
-    #[serde(default)]
     role: String,
 }
 
@@ -306,7 +310,7 @@ async fn change(
     standing: Standing,
     (grants, removals): (Vec<Grant>, Vec<Uuid>),
 ) -> Result<(), padconnect_domain::Error> {
-    let tenant = page.actor.environment.tenant_id;
+    let tenant = page.actor.member.environment.tenant_id;
     sharing::change(
         &state.store,
         tenant,

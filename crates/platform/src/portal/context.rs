@@ -8,7 +8,8 @@ use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::EnvironmentId;
-use padconnect_domain::{Scope, system_users};
+use padconnect_domain::fleet::Member;
+use padconnect_domain::system_users;
 use uuid::Uuid;
 
 use super::PortalError;
@@ -17,27 +18,13 @@ use super::layout::{Chrome, Section};
 use super::session::SignedIn;
 use padconnect_store::{Environment, Store, SystemUser, SystemUserKind, Timestamp};
 
-/// Who acts in an environment: the user's systemuser there, and whether they
-/// are a tenant administrator (every right, as in Dataverse).
+/// Who acts in an environment: the user's systemuser there, whether they
+/// are a tenant administrator (every right, as in Dataverse), and who they
+/// are in Entra.
 pub struct Actor {
-    pub environment: Environment,
-    pub user: SystemUser,
-    pub admin: bool,
+    pub member: Member,
     /// The person's Entra object id (connections record their creators by it).
     pub object_id: Uuid,
-}
-
-impl Actor {
-    /// The actor as the fleet's rules see it.
-    pub fn fleet(&self) -> padconnect_domain::fleet::Actor<'_> {
-        padconnect_domain::fleet::Actor::new(&self.user, self.admin)
-    }
-
-    /// The actor, in the page's environment, on `store`: what the rules of
-    /// solutions and runs are asked in.
-    pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
-        self.fleet().scope(store, &self.environment)
-    }
 }
 
 /// An environment page's context.
@@ -75,7 +62,7 @@ impl EnvPage {
         Chrome {
             user_name: &self.signed_in.user.display_name,
             csrf: &self.signed_in.csrf,
-            environment: Some(&self.actor.environment),
+            environment: Some(&self.actor.member.environment),
             environments: &self.environments,
             section,
         }
@@ -83,7 +70,7 @@ impl EnvPage {
 
     /// `/environments/{id}` + `rest`.
     pub fn link(&self, rest: &str) -> String {
-        format!("/environments/{}{rest}", self.actor.environment.id)
+        format!("/environments/{}{rest}", self.actor.member.environment.id)
     }
 }
 
@@ -129,16 +116,17 @@ async fn actor(store: &Store, signed_in: &SignedIn, env_text: &str) -> Result<Ac
     let user = member(store, &id, signed_in).await?.ok_or_else(missing)?;
     let admin = crate::auth::is_admin(store, &signed_in.caller()).await?;
     Ok(Actor {
-        environment,
-        user,
-        admin,
+        member: Member {
+            environment,
+            user,
+            admin,
+        },
         object_id: signed_in.user.object_id,
     })
 }
 
-impl<S> FromRequestParts<S> for EnvPage
+impl<S: Send + Sync> FromRequestParts<S> for EnvPage
 where
-    S: Send + Sync,
     Store: FromRef<S>,
 {
     type Rejection = Response;

@@ -242,11 +242,10 @@ pub fn focus_first(problem: Option<&Problem>) -> bool {
 }
 
 /// What [`new_password`]'s two fields post.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NewPassword {
-    #[serde(default)]
     password: String,
-    #[serde(default)]
     confirmation: String,
 }
 

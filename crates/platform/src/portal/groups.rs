@@ -31,10 +31,10 @@ const PASSWORD_PANEL: &str = "password";
 
 /// The actor's standing on a group, as the list names it.
 fn access_name(g: &VisibleGroup, page: &EnvPage) -> &'static str {
-    if g.group.stamp.owner_id == page.actor.user.id {
+    if g.group.stamp.owner_id == page.actor.member.user.id {
         return "Owner";
     }
-    if page.actor.admin {
+    if page.actor.member.admin {
         return "Administrator";
     }
     match ShareRole::from_rights(g.rights) {
@@ -66,7 +66,7 @@ async fn groups_page(
         .iter()
         .filter(|g| g.group.flowgrouptype != GroupType::Default)
         .collect();
-    let may_create = page.actor.fleet().may_create();
+    let may_create = page.actor.member.actor().may_create();
     let new_group = page.link(&format!("/machines/groups?panel={NEW_PANEL}"));
     let commands = if may_create {
         command_bar(
@@ -173,10 +173,9 @@ fn new_group_panel(page: &EnvPage, filled: &Filled<NewGroup>) -> Markup {
 
 /// The form, and what it keeps when it comes back.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NewGroup {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     description: String,
 }
 
@@ -379,6 +378,12 @@ async fn change_password(
     password: NewPassword,
 ) -> Result<(), Refused> {
     let password = password.confirmed()?;
-    fleet::set_password(&state.store, page.actor.fleet(), visible.group.id, password).await?;
+    fleet::set_password(
+        &state.store,
+        page.actor.member.actor(),
+        visible.group.id,
+        password,
+    )
+    .await?;
     Ok(())
 }

@@ -126,8 +126,8 @@ pub async fn home(page: EnvPage) -> Response {
             }
         }
         p {
-            "Environment: " (page.actor.environment.display_name)
-            " (" code { (page.actor.environment.id) } ")"
+            "Environment: " (page.actor.member.environment.display_name)
+            " (" code { (page.actor.member.environment.id) } ")"
         }
     };
     html::ok(layout::document(

@@ -27,7 +27,7 @@ const MOST_RUNS: i64 = 200;
 /// `GET /environments/{env}/desktop-flow-runs`.
 pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Response, PortalError> {
     let actor = &page.actor;
-    let sessions = runs::readable(actor.scope(&state.store), MOST_RUNS).await?;
+    let sessions = runs::readable(actor.member.scope(&state.store), MOST_RUNS).await?;
     let body = if sessions.is_empty() {
         empty(html! {
             "No desktop flow has run here yet. A pipeline runs one through its connection with "

@@ -33,7 +33,7 @@ pub async fn visible_groups(
     actor: &Actor,
 ) -> Result<Vec<VisibleGroup>, PortalError> {
     let mut visible = Vec::new();
-    for (group, rights) in fleet::readable_groups(&state.store, actor.fleet()).await? {
+    for (group, rights) in fleet::readable_groups(&state.store, actor.member.actor()).await? {
         visible.push(with_machines(state, group, rights).await?);
     }
     Ok(visible)
@@ -43,7 +43,7 @@ pub async fn visible_groups(
 /// ([`fleet::read_group`]); one it may not read does not exist for it, as
 /// lists leave it out.
 pub async fn group(state: &AppState, actor: &Actor, id: Uuid) -> Result<VisibleGroup, PortalError> {
-    let (group, rights) = fleet::read_group(&state.store, actor.fleet(), id)
+    let (group, rights) = fleet::read_group(&state.store, actor.member.actor(), id)
         .await
         .map_err(unseen_as_missing)?;
     with_machines(state, group, rights).await
@@ -55,7 +55,7 @@ pub async fn machine(
     actor: &Actor,
     id: Uuid,
 ) -> Result<(Machine, VisibleGroup), PortalError> {
-    let (machine, group, rights) = fleet::read_machine(&state.store, actor.fleet(), id)
+    let (machine, group, rights) = fleet::read_machine(&state.store, actor.member.actor(), id)
         .await
         .map_err(unseen_as_missing)?;
     Ok((machine, with_machines(state, group, rights).await?))
@@ -91,7 +91,7 @@ pub async fn create_group(
     name: &str,
     description: &str,
 ) -> Result<MachineGroup, Error> {
-    fleet::create_group(&state.store, actor.fleet(), name, description).await
+    fleet::create_group(&state.store, actor.member.actor(), name, description).await
 }
 
 /// Who holds what on a group: the owner first, then each share.
@@ -144,7 +144,10 @@ pub async fn offered_principals(
     query: &str,
 ) -> Result<Vec<SystemUser>, PortalError> {
     let needle = query.trim().to_lowercase();
-    let users = state.store.system_users(&actor.environment.id).await?;
+    let users = state
+        .store
+        .system_users(&actor.member.environment.id)
+        .await?;
     Ok(users
         .into_iter()
         .filter(|u| fleet::not_offered(u, group).is_none())
@@ -174,12 +177,19 @@ pub async fn share(
     role: ShareRole,
 ) -> Result<SystemUser, PortalError> {
     let store = &state.store;
-    let grantee = fleet::find_user(store, actor.fleet(), principal).await?;
+    let grantee = fleet::find_user(store, actor.member.actor(), principal).await?;
     if let Some(why) = fleet::not_offered(&grantee, &visible.group) {
         return Err(PortalError::bad_request(why));
     }
     let change = fleet::Change::Modify(role.rights());
-    fleet::share_record(store, actor.fleet(), &visible.group, &grantee, change).await?;
+    fleet::share_record(
+        store,
+        actor.member.actor(),
+        &visible.group,
+        &grantee,
+        change,
+    )
+    .await?;
     Ok(grantee)
 }
 
@@ -192,10 +202,10 @@ pub async fn unshare(
     principal: Uuid,
 ) -> Result<(), PortalError> {
     let store = &state.store;
-    let revokee = fleet::find_user(store, actor.fleet(), principal).await?;
+    let revokee = fleet::find_user(store, actor.member.actor(), principal).await?;
     fleet::share_record(
         store,
-        actor.fleet(),
+        actor.member.actor(),
         &visible.group,
         &revokee,
         fleet::Change::Revoke,
@@ -241,7 +251,7 @@ pub async fn visible_connections(
     state: &AppState,
     actor: &Actor,
 ) -> Result<Vec<VisibleConnection>, PortalError> {
-    let (env, viewer) = (&actor.environment.id, actor.object_id);
+    let (env, viewer) = (&actor.member.environment.id, actor.object_id);
     let mut after: Option<String> = None;
     let mut shown = Vec::new();
     loop {
@@ -249,7 +259,7 @@ pub async fn visible_connections(
             &state.store,
             env,
             viewer,
-            actor.admin,
+            actor.member.admin,
             after.as_deref(),
             200,
         )
@@ -274,8 +284,13 @@ async fn describe(
         Some(id) => state.store.machine_group(id).await?,
         None => None,
     };
-    let standing =
-        connections::standing(&state.store, actor.object_id, actor.admin, &connection).await?;
+    let standing = connections::standing(
+        &state.store,
+        actor.object_id,
+        actor.member.admin,
+        &connection,
+    )
+    .await?;
     Ok(VisibleConnection {
         editable: standing == Some(Standing::Edit),
         shareable: sharing::may_share(standing, &connection).is_ok(),
@@ -295,7 +310,7 @@ pub async fn deletable_connection(
 ) -> Result<VisibleConnection, PortalError> {
     let connection = state
         .store
-        .connection(&actor.environment.id, id)
+        .connection(&actor.member.environment.id, id)
         .await?
         .ok_or_else(|| deletion_refused(id, DeleteRefusal::Unseen))?;
     let visible = describe(state, actor, connection).await?;

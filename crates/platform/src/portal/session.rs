@@ -164,9 +164,8 @@ impl SignedIn {
     }
 }
 
-impl<S> FromRequestParts<S> for SignedIn
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn
 where
-    S: Send + Sync,
     Store: FromRef<S>,
 {
     type Rejection = Response;

@@ -277,12 +277,10 @@ pub(super) fn remove_button(page: &EnvPage, base: &str, principal: Uuid, name: &
 
 /// The form, and what it keeps when it comes back (the search too).
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Grant {
-    #[serde(default)]
     principal: String,
-    #[serde(default)]
     role: String,
-    #[serde(default)]
     q: String,
 }
 

@@ -18,7 +18,10 @@ use padconnect_domain::solutions::{self, CLOUD_FLOW, DESKTOP_FLOW};
 
 /// `GET /environments/{env}/solutions`.
 pub async fn list(State(state): State<AppState>, page: EnvPage) -> Result<Response, PortalError> {
-    let installed = state.store.solutions(&page.actor.environment.id).await?;
+    let installed = state
+        .store
+        .solutions(&page.actor.member.environment.id)
+        .await?;
     let table = if installed.is_empty() {
         empty(html! {
             "No solutions are imported here yet. A pipeline imports one with "
@@ -79,7 +82,7 @@ pub async fn solution(
     page: EnvPage,
 ) -> Result<Response, PortalError> {
     let id = page.id_param("solution", "solution")?;
-    let view = solutions::view(page.actor.scope(&state.store), id).await?;
+    let view = solutions::view(page.actor.member.scope(&state.store), id).await?;
     let s = &view.solution;
     let references = if view.references.is_empty() {
         empty("This solution has no connection references.")

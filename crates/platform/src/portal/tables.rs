@@ -48,12 +48,11 @@ pub async fn all(page: EnvPage) -> Result<Response, PortalError> {
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Search {
-    #[serde(default)]
     q: String,
     /// The 1-based page; anything unreadable is the first.
-    #[serde(default)]
     page: Option<String>,
 }
 

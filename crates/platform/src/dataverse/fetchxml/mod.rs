@@ -198,7 +198,7 @@ pub(super) async fn get(
     }
     let count = odata_count(params)?;
     let xml = requested(params).unwrap_or_default();
-    let mut plan = parse::plan(&xml::parse(xml)?, table, caller.user.id)?;
+    let mut plan = parse::plan(&xml::parse(xml)?, table, caller.member.user.id)?;
     plan.total_count |= count;
     let mut data = run::Tables::default();
     for table in plan.tables() {
