@@ -49,7 +49,7 @@ pub struct CloudHosts {
 }
 
 impl Cloud {
-    pub const NAMES: [&'static str; 7] =
+    pub const NAMES: [&'static str; Self::ALL.len()] =
         ["public", "usgov", "usgovhigh", "usdod", "china", "ex", "rx"];
 
     pub fn name(self) -> &'static str {

@@ -36,12 +36,35 @@ pub mod world;
 use padconnect_core::AccessRights;
 use uuid::Uuid;
 
-use padconnect_store::{Environment, Store, StoreError};
+use padconnect_store::{Environment, Store, StoreError, SystemUser};
+
+/// A member of an environment at work in it: its systemuser there, and
+/// whether it is a Power Platform administrator of the tenant. Each surface
+/// resolves its caller to one (the Web API from a token, the portal from a
+/// session) and asks the rules through it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub environment: Environment,
+    pub user: SystemUser,
+    /// System Administrator: every right on every row.
+    pub admin: bool,
+}
+
+impl Member {
+    /// The member as the fleet's rules see it.
+    pub fn actor(&self) -> fleet::Actor<'_> {
+        fleet::Actor::new(&self.user, self.admin)
+    }
+
+    /// The member, in its environment, on `store`.
+    pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
+        self.actor().scope(store, &self.environment)
+    }
+}
 
 /// Who acts, in which environment, on which store: what the rules of
-/// solutions and runs are asked in. Each surface's caller builds it once
-/// (the Dataverse caller, the portal's actor) and hands it to every such
-/// rule.
+/// solutions and runs are asked in. A surface builds it from its caller's
+/// [`Member`] ([`Member::scope`]) and hands it to every such rule.
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
     pub store: &'a Store,

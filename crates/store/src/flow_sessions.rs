@@ -152,8 +152,8 @@ rows! {
         name: String,
         online: i64,
         run_seconds: i64,
-        lockout_threshold: i64,
         fail_with: Option<String>,
+        lockout_threshold: i64,
         running: i64,
     }
 }
@@ -439,7 +439,7 @@ impl Tx {
         fetch_all_in!(
             self,
             RunnerMachineRow,
-            "SELECT m.id, m.name, m.online, m.run_seconds, m.lockout_threshold, m.fail_with, \
+            "SELECT m.id, m.name, m.online, m.run_seconds, m.fail_with, m.lockout_threshold, \
              (SELECT COUNT(*) FROM flow_sessions s WHERE s.machine_id = m.id AND s.statuscode = $2) AS running \
              FROM machines m WHERE m.group_id = $1 ORDER BY m.name, m.id",
             text(group_id),

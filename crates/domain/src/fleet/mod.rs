@@ -40,31 +40,6 @@ pub const MAX_MACHINES_PER_GROUP: usize = 50;
 /// A machine group's password: set by its first machine or in the portal.
 pub const GROUP_PASSWORD_CHARS: RangeInclusive<usize> = 8..=256;
 
-/// A systemuser at work in its own environment, as a surface resolves its
-/// caller (the Web API from a token, the portal from a session): what both
-/// act as.
-#[derive(Debug, Clone)]
-pub struct Member {
-    pub environment: Environment,
-    pub user: SystemUser,
-    /// A Power Platform administrator of the tenant (System Administrator):
-    /// every right on every row.
-    pub admin: bool,
-}
-
-impl Member {
-    /// The member as the fleet's rules see it.
-    pub fn actor(&self) -> Actor<'_> {
-        Actor::new(&self.user, self.admin)
-    }
-
-    /// The member, in its environment, on `store`: what the rules of
-    /// solutions and runs are asked in.
-    pub fn scope<'a>(&'a self, store: &'a Store) -> Scope<'a> {
-        self.actor().scope(store, &self.environment)
-    }
-}
-
 /// Who acts: a systemuser of the environment the change is made in, and
 /// whether it is a Power Platform administrator of the tenant.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,7 @@ use super::DataverseError;
 use crate::auth::{Audience, Caller, CallerKind, is_admin, verify_bearer};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::state::Verifier;
-use padconnect_domain::fleet::Member;
+use padconnect_domain::Member;
 use padconnect_domain::system_users;
 
 /// A verified token for this org, the org's environment, and the caller's

@@ -203,7 +203,7 @@ impl SolutionTable {
         }
     }
 
-    /// The rows of the caller's environment that the caller may read.
+    /// The rows of the scope's environment that its actor may read.
     pub async fn readable_rows(self, scope: Scope<'_>) -> Result<Vec<Value>, DataverseError> {
         let (store, env) = (scope.store, &scope.environment.id);
         Ok(match self {

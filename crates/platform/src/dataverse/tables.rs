@@ -223,14 +223,14 @@ impl Table {
                 |(group, _)| group_row(group),
             )),
             Self::Machines => {
-                let mut rows = Vec::new();
+                let mut found = Vec::new();
                 for (group, _) in
                     fleet::readable_groups(&state.store, caller.member.actor()).await?
                 {
                     let machines = state.store.machines_in_group(group.id).await?;
-                    rows.extend(machines.iter().map(machine_row));
+                    found.extend(rows(&machines, machine_row));
                 }
-                Ok(rows)
+                Ok(found)
             }
         }
     }
@@ -279,7 +279,7 @@ impl Table {
 
     /// One row by key, found among the rows the caller may read: for the
     /// tables without a lookup of their own, or 0x80040217.
-    pub(super) async fn readable_row(
+    async fn readable_row(
         self,
         state: &AppState,
         caller: &DataverseCaller,

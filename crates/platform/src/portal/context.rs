@@ -8,7 +8,7 @@ use axum::extract::{FromRef, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use padconnect_core::EnvironmentId;
-use padconnect_domain::fleet::Member;
+use padconnect_domain::Member;
 use padconnect_domain::system_users;
 use uuid::Uuid;
 

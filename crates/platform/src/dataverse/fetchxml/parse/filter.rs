@@ -5,18 +5,16 @@
 use uuid::Uuid;
 
 use super::check::{attributes_known, children_known, column, named, node_refusal, required};
-use super::{MAX_CONDITIONS, MAX_FILTER_DEPTH, MAX_PATTERN, Planner};
+use super::{MAX_CONDITIONS, MAX_FILTER_DEPTH, MAX_PATTERN, Planner, Within};
 use crate::dataverse::fetchxml::xml::Element;
 use crate::dataverse::fetchxml::{Refusal, codes};
 use crate::dataverse::odata::{Expr, Op};
-use crate::dataverse::tables::Table;
 
 impl Planner {
     pub(super) fn filter(
         &mut self,
         element: &Element,
-        table: Table,
-        root: bool,
+        within: Within<'_>,
         depth: usize,
     ) -> Result<Expr, Refusal> {
         if depth > MAX_FILTER_DEPTH {
@@ -51,8 +49,8 @@ impl Planner {
         let mut parts = Vec::new();
         for child in &element.children {
             match child.name.as_str() {
-                "condition" => parts.push(self.condition(child, table, root)?),
-                "filter" => parts.push(self.filter(child, table, root, depth + 1)?),
+                "condition" => parts.push(self.condition(child, within)?),
+                "filter" => parts.push(self.filter(child, within, depth + 1)?),
                 "link-entity" => {
                     return Err(Refusal::new(
                         codes::INVALID_NODE,
@@ -68,7 +66,8 @@ impl Planner {
         })
     }
 
-    fn condition(&mut self, element: &Element, table: Table, root: bool) -> Result<Expr, Refusal> {
+    fn condition(&mut self, element: &Element, within: Within<'_>) -> Result<Expr, Refusal> {
+        let table = within.table;
         attributes_known(
             element,
             &[
@@ -86,7 +85,7 @@ impl Planner {
         let name = required(element, "attribute")?;
         let key = match element.attribute("entityname") {
             None => column(table, name)?.to_owned(),
-            Some(_) if !root => {
+            Some(_) if !within.is_root() => {
                 return Err(Refusal::new(
                     codes::INVALID_ARGUMENT,
                     "entityname is read in the root entity's filters: move this condition there.",

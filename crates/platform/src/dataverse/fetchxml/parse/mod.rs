@@ -204,8 +204,9 @@ const FETCH_ATTRIBUTES: &[&str] = &[
     "min-active-row-version",
 ];
 
-/// Where an element stands: the table of its entity, and that entity's
-/// alias when it is a link-entity (`None` at the root).
+/// An entity of the query: its table, and its alias when it is a
+/// link-entity (`None` for the root). The elements inside an entity are
+/// read within it.
 #[derive(Clone, Copy)]
 struct Within<'a> {
     table: Table,
@@ -213,14 +214,22 @@ struct Within<'a> {
 }
 
 impl Within<'_> {
-    /// The row key of column `name`, under the link-entity's alias when
-    /// there is one (`alias.column`).
+    fn is_root(self) -> bool {
+        self.link.is_none()
+    }
+
+    /// The row key of the column with the logical name `name`.
     fn key(self, name: &str) -> Result<String, Refusal> {
-        let column = column(self.table, name)?;
-        Ok(match self.link {
+        Ok(self.qualify(column(self.table, name)?))
+    }
+
+    /// A row key of this entity's table as the joined rows name it: under
+    /// the link-entity's alias (`alias.column`), bare at the root.
+    fn qualify(self, column: &str) -> String {
+        match self.link {
             Some(link) => format!("{link}.{column}"),
             None => column.to_owned(),
-        })
+        }
     }
 }
 
@@ -270,7 +279,7 @@ impl Planner {
         }
         let mut filters = Vec::new();
         for filter in named(element, "filter") {
-            filters.push(self.filter(filter, table, within.link.is_none(), 1)?);
+            filters.push(self.filter(filter, within, 1)?);
         }
         let filter = match filters.len() {
             0 => None,
@@ -393,7 +402,7 @@ impl Planner {
     /// `attribute`, `all-attributes` and `no-attrs`: what the answer holds.
     /// A root entity that names none answers all its columns.
     fn columns(&mut self, element: &Element, within: Within<'_>) -> Result<(), Refusal> {
-        let Within { table, link: alias } = within;
+        let table = within.table;
         let all = named(element, "all-attributes").next().is_some();
         let attributes: Vec<&Element> = named(element, "attribute").collect();
         if self.aggregate {
@@ -408,13 +417,13 @@ impl Planner {
                 .try_for_each(|a| self.aggregate_attribute(a, within));
         }
         let none = named(element, "no-attrs").next().is_some();
-        let everything = all || (alias.is_none() && attributes.is_empty() && !none);
-        if alias.is_none() {
+        let everything = all || (within.is_root() && attributes.is_empty() && !none);
+        if within.is_root() {
             self.selected = (!everything).then(|| vec![table.key().to_owned()]);
         }
         if everything {
             for column in table.columns() {
-                self.output(column, None, alias);
+                self.output(column, None, within);
             }
         }
         for attribute in attributes {
@@ -435,8 +444,8 @@ impl Planner {
                 &["distinct", "dategrouping", "rowaggregate"],
             )?;
             let column = column(table, required(attribute, "name")?)?;
-            self.output(column, attribute.attribute("alias"), alias);
-            if let (None, Some(selected)) = (alias, self.selected.as_mut())
+            self.output(column, attribute.attribute("alias"), within);
+            if let (true, Some(selected)) = (within.is_root(), self.selected.as_mut())
                 && !selected.iter().any(|c| c == column)
             {
                 selected.push(column.to_owned());
@@ -445,18 +454,16 @@ impl Planner {
         Ok(())
     }
 
-    /// Answers `column` of the entity aliased `link` (the root for `None`)
-    /// under `name`, or under Dataverse's `alias.logicalname`.
-    fn output(&mut self, column: &str, name: Option<&str>, link: Option<&str>) {
-        let (source, default) = match link {
-            None => (column.to_owned(), column.to_owned()),
-            Some(link) => (
-                format!("{link}.{column}"),
-                format!("{link}.{}", logical(column)),
-            ),
+    /// Answers `column` of the entity it is read within, under `name`, or
+    /// under Dataverse's default.
+    fn output(&mut self, column: &str, name: Option<&str>, within: Within<'_>) {
+        // Dataverse names a linked column `alias.logicalname` by default.
+        let default = match within.link {
+            None => column.to_owned(),
+            Some(link) => format!("{link}.{}", logical(column)),
         };
         let output = Output {
-            source,
+            source: within.qualify(column),
             name: name.map_or(default, str::to_owned),
         };
         if !self.outputs.contains(&output) {
