@@ -133,15 +133,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # bench NAME CONNECTIONS SERVER_PID URL [SCRIPT_ARGS...]: one wrk run with the
 # Lua script $WRK_LUA, which prints a RESULT line; SCRIPT_ARGS go to it after
-# `--`. Adds a table row to ROWS and keeps req/s and p99 in RPS and P99 under
-# "NAME-CONNECTIONS". The row's "bad answers" column is the RESULT field $BAD.
+# `--`. Adds a table row to ROWS and keeps req/s, p99 and the server's CPU
+# (cores) in RPS, P99 and CORES under "NAME-CONNECTIONS". The row's "bad answers" column is the RESULT field $BAD.
 # When EXTRA_CPU is set (a command printing PIDs, e.g. the database's), the
 # row ends with one more column: the CPU those processes used.
 WRK_LUA=bench/wrk.lua
 BAD=non200
 EXTRA_CPU=
 ROWS=()
-declare -A RPS P99
+declare -A RPS P99 CORES
 bench() {
   local name=$1 conns=$2 pid=$3 url=$4; shift 4
   local threads=$((conns < 2 ? conns : 2)) out="$TMP/wrk-${name//[^A-Za-z0-9.-]/_}-$conns.txt"
@@ -160,5 +160,6 @@ bench() {
   [ -z "$EXTRA_CPU" ] || extra=" $(awk -v d=$((x1 - x0)) -v hz="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN { printf "%.2f", d / hz / s }') |"
   RPS[$name-$conns]=$(field req_per_s "$r")
   P99[$name-$conns]=$(field p99_ms "$r")
+  CORES[$name-$conns]=$cores
   ROWS+=("| $name | $conns | $(field req_per_s "$r") | $(field p50_ms "$r") | $(field p99_ms "$r") | $(field "$BAD" "$r") | $(field socket_errors "$r") | $cores |$extra")
 }
