@@ -38,6 +38,16 @@ cat "$TMP/speed.txt" >&2
 SIGN=$(awk '/^rsa +2048 bits/ {print $6}' "$TMP/speed.txt")
 [ -n "$SIGN" ] || { echo "FAIL: no rsa 2048 sign/s in openssl speed output" >&2; exit 1; }
 
+# The platform's own signer alone (crates/jwt/examples/sign_rate.rs): the
+# crypto the token endpoint really runs, without HTTP or the grant.
+if [ -z "${SIGN_RATE_BIN:-}" ]; then
+  echo "== building the signer benchmark (release)" >&2
+  cargo build --release -q -p padconnect-jwt --example sign_rate
+  SIGN_RATE_BIN=target/release/examples/sign_rate
+fi
+echo "== $SIGN_RATE_BIN 2 5" >&2
+SIGNER=$(field per_second "$("$SIGN_RATE_BIN" 2 5)")
+
 if [ "$COMPARE" = 1 ]; then
   echo "== installing oauth2-mock-server" >&2
   npm install --no-save --no-audit --no-fund --silent --prefix "$TMP/oms" oauth2-mock-server >&2
@@ -60,6 +70,7 @@ echo "| run | connections | req/s | p50 (ms) | p99 (ms) | non-200 | socket error
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"
 echo "| openssl speed rsa2048, 2 processes | - | $SIGN sign/s | - | - | - | - | 2 |"
+echo "| padconnect's signer alone (sign_rate), 2 threads | - | $SIGNER sign/s | - | - | - | - | 2 |"
 echo
 echo "- padconnect token req/s at 64 connections / openssl 2-process RSA-2048 sign/s:" \
   "${RPS[padconnect-token-64]} / $SIGN = **$(ratio "${RPS[padconnect-token-64]}" "$SIGN")** (target >= 0.90, docs/benchmarks.md)"
@@ -70,6 +81,17 @@ PER_CORE=$(awk -v r="${RPS[padconnect-token-64]}" -v c="${CORES[padconnect-token
 echo "- the same per core: $PER_CORE tokens per server core-second (${CORES[padconnect-token-64]} cores) /" \
   "$(awk -v s="$SIGN" 'BEGIN { printf "%.1f", s / 2 }') signatures per openssl core-second =" \
   "**$(ratio "$PER_CORE" "$(awk -v s="$SIGN" 'BEGIN { print s / 2 }')")**"
+# What the machine allows at all: wrk and the kernel's loopback TCP cost
+# some CPU per request, measured in this very run. A server that did
+# nothing but sign (at the signer's own rate) would still share the two
+# cores with them; its rate would be 2 / (signer's seconds per token +
+# wrk's and interrupts' seconds per request).
+K=padconnect-token-64
+echo "- wrk used ${LOADGEN[$K]} cores and interrupts/softirqs ${IRQ[$K]} at 64 connections;" \
+  "a server that did nothing but sign would answer at most" \
+  "$(awk -v s="$SIGNER" -v w="${LOADGEN[$K]}" -v i="${IRQ[$K]}" -v r="${RPS[$K]}" -v o="$SIGN" \
+    'BEGIN { max = 2 / (2 / s + (w + i) / r); printf "%.1f req/s, **%.2f** of openssl; padconnect answered %.2f of that", max, max / o, r / max }')" \
+  "(the signer alone: $SIGNER / $SIGN = $(ratio "$SIGNER" "$SIGN") of openssl)"
 if [ "$COMPARE" = 1 ]; then
   OMS_RPS=${RPS[oauth2-mock-server-$OMS_VERSION-token-16]}
   echo "- padconnect / oauth2-mock-server $OMS_VERSION token req/s at 16 connections:" \
