@@ -19,7 +19,7 @@ mod environments;
 use axum::Router;
 use axum::routing::get;
 
-use crate::power_platform_error::ApiError;
+use crate::power_platform_error::{self, ApiError};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
             &format!("{PROVIDER}/environments/{{id}}"),
             get(environments::environment),
         )
+        .method_not_allowed_fallback(power_platform_error::method_not_allowed)
         .fallback(not_found)
         .with_state(state)
 }

@@ -11,6 +11,7 @@ pub mod service;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::power_platform_error;
 pub use crate::power_platform_error::ApiError;
 
 use crate::state::AppState;
@@ -34,7 +35,7 @@ fn routes() -> Router<AppState> {
             "/connectors/{connector}/connections/{id}/modifyPermissions",
             post(permissions::modify),
         )
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(power_platform_error::method_not_allowed)
 }
 
 pub fn tenant_router(state: AppState) -> Router {
@@ -53,17 +54,4 @@ pub fn environment_router(state: AppState) -> Router {
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(uri.path())
-}
-
-/// A known route with a method it does not take: a 405 in the API's format
-/// (the code and the sentence are ours; no public answer shows the real
-/// one), where axum's default is an empty body.
-async fn method_not_allowed(method: axum::http::Method) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!(
-            "The method {method} is not allowed on this route: see the Allow header for those it takes."
-        ),
-    )
 }

@@ -173,6 +173,17 @@ impl DataverseError {
         }
     }
 
+    /// 405 for a method the resource does not take, in the sentence ASP.NET
+    /// Web API (under Dataverse's OData endpoint) answers it with. axum adds
+    /// the `Allow` header where a route refuses the method.
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "0x80060888",
+            format!("The requested resource does not support http method '{method}'."),
+        )
+    }
+
     /// 0x8006088a: the URL names no resource.
     pub fn unknown_segment(path: &str) -> Self {
         let segment = path

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             "/api/data/v9.2/{segment}/{property}/{value}",
             get(actions::get_value),
         )
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .with_state(state)
 }
@@ -85,6 +86,10 @@ fn own_route(name: &str, method: MethodFilter) -> Option<MethodRouter<AppState>>
         "ImportSolution" => on(method, solutions::import),
         _ => return None,
     })
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> DataverseError {
+    DataverseError::method_not_allowed(method.as_str())
 }
 
 async fn not_found(uri: axum::http::Uri) -> DataverseError {

@@ -326,9 +326,7 @@ fn refusal(table: Table, method: &str) -> DataverseError {
             | Table::TransactionCurrencies,
             _,
         ) => read_only(table),
-        _ => not_allowed(format!(
-            "The requested resource does not support http method '{method}'."
-        )),
+        _ => DataverseError::method_not_allowed(method),
     }
 }
 

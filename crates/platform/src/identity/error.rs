@@ -73,6 +73,21 @@ impl AadError {
         )
     }
 
+    /// `AADSTS900561`: an endpoint called with a method it does not take.
+    /// Entra's words as its answers show them ("AADSTS900561: The endpoint
+    /// only accepts POST, OPTIONS requests. Received a GET request.", quoted
+    /// in koskila.net's "How to resolve AADSTS90056"); this platform serves
+    /// no OPTIONS, so it names only the method it takes. The status is the
+    /// 400 of Entra's other `invalid_request` answers.
+    pub fn wrong_method(accepted: &str, method: &axum::http::Method) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900561,
+            format!("The endpoint only accepts {accepted} requests. Received a {method} request."),
+        )
+    }
+
     /// Entra answers unknown endpoints with AADSTS900561-style 404s; we keep
     /// the JSON shape so clients parse one format.
     pub fn not_found(path: &str) -> Self {

@@ -108,6 +108,108 @@ async fn cloud_host_names_reach_their_surface() {
     platform.shutdown().await.unwrap();
 }
 
+/// A known route called with a method it does not take: each surface
+/// answers in its own format (axum's default is an empty 405), and the
+/// 405s name the methods the route takes in `Allow`.
+#[tokio::test]
+async fn a_method_a_route_does_not_take_gets_the_surface_format() {
+    let (platform, _dir) = start_example().await;
+    let client = Client::new(platform.url());
+    let send = |method: Method, path: &'static str| {
+        Reply::read(
+            client
+                .request(method, path)
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+    };
+
+    for (method, path, allow) in [
+        (
+            Method::POST,
+            "/orgs/contoso/api/data/v9.2/WhoAmI",
+            "GET,HEAD",
+        ),
+        (
+            Method::PUT,
+            "/orgs/contoso/api/data/v9.2/workflows",
+            "GET,HEAD,POST,PATCH,DELETE",
+        ),
+        (
+            Method::GET,
+            "/orgs/contoso/api/data/v9.2/ImportSolution",
+            "POST",
+        ),
+    ] {
+        let reply = send(method.clone(), path).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(reply.headers["allow"], allow, "{method} {path}");
+        let body = json(&reply.text);
+        assert_eq!(body["error"]["code"], "0x80060888", "{method} {path}");
+        assert_eq!(
+            body["error"]["message"],
+            format!("The requested resource does not support http method '{method}'.")
+        );
+    }
+
+    for (method, path, accepted) in [
+        (
+            Method::GET,
+            "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            "POST",
+        ),
+        (Method::PUT, "/contoso.onmicrosoft.com/oauth2/token", "POST"),
+        (
+            Method::POST,
+            "/contoso.onmicrosoft.com/discovery/v2.0/keys",
+            "GET",
+        ),
+    ] {
+        let reply = send(method.clone(), path).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{method} {path}");
+        let body = json(&reply.text);
+        assert_eq!(body["error"], "invalid_request");
+        assert_eq!(body["error_codes"][0], 900561);
+        let description = body["error_description"].as_str().unwrap();
+        assert!(
+            description.starts_with(&format!(
+                "AADSTS900561: The endpoint only accepts {accepted} requests. Received a {method} request."
+            )),
+            "{description}"
+        );
+    }
+
+    for (method, path) in [
+        (Method::POST, "/arm/subscriptions?api-version=2022-12-01"),
+        (
+            Method::DELETE,
+            "/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2023-06-01",
+        ),
+    ] {
+        let reply = send(method.clone(), path).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(reply.headers["allow"], "GET,HEAD", "{method} {path}");
+        let body = json(&reply.text);
+        assert_eq!(body["error"]["code"], "MethodNotAllowed", "{method} {path}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(method.as_str()),
+            "{body}"
+        );
+    }
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn bare_addresses_use_path_style_routes() {
     let (platform, _dir) = start_example().await;
