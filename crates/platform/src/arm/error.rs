@@ -44,11 +44,6 @@ impl ArmError {
         )
     }
 
-    /// A known route with a method it does not take (only GETs are served).
-    pub fn method_not_allowed(method: &axum::http::Method) -> Self {
-        Self(ApiError::method_not_allowed(method))
-    }
-
     /// A body over the limit; ARM documents no code for it, so its generic
     /// `InvalidRequestContent`.
     pub fn too_large(message: String) -> Self {

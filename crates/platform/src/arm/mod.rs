@@ -21,6 +21,7 @@ use axum::routing::get;
 
 pub use error::ArmError;
 
+use crate::power_platform_error;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -28,13 +29,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metadata/endpoints", get(metadata::endpoints))
         .route("/subscriptions", get(subscriptions::subscriptions))
         .route("/tenants", get(subscriptions::tenants))
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(power_platform_error::method_not_allowed)
         .fallback(not_found)
         .with_state(state)
-}
-
-async fn method_not_allowed(method: axum::http::Method) -> ArmError {
-    ArmError::method_not_allowed(&method)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ArmError {

@@ -177,11 +177,14 @@ impl DataverseError {
     /// Web API (under Dataverse's OData endpoint) answers it with. axum adds
     /// the `Allow` header where a route refuses the method.
     pub fn method_not_allowed(method: &str) -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "0x80060888",
-            format!("The requested resource does not support http method '{method}'."),
-        )
+        Self::not_allowed(format!(
+            "The requested resource does not support http method '{method}'."
+        ))
+    }
+
+    /// 405 `0x80060888`, with what to do instead.
+    pub fn not_allowed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "0x80060888", message)
     }
 
     /// 0x8006088a: the URL names no resource.

@@ -483,14 +483,10 @@ pub async fn patch(
             solutions::set_flow_state(caller.member.scope(&state.store), id, expected, on).await?;
         }
         _ => {
-            return Err(DataverseError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "0x80060888",
-                format!(
-                    "{} rows are written by importing a solution: ImportSolutionAsync",
-                    table.logical_name()
-                ),
-            ));
+            return Err(DataverseError::not_allowed(format!(
+                "{} rows are written by importing a solution: ImportSolutionAsync",
+                table.logical_name()
+            )));
         }
     }
     Ok(())
@@ -508,13 +504,9 @@ pub async fn delete(
             solutions::delete(caller.member.scope(&state.store), id).await?;
             Ok(())
         }
-        _ => Err(DataverseError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "0x80060888",
-            format!(
-                "{} rows go with their solution: DELETE solutions(<id>)",
-                table.logical_name()
-            ),
-        )),
+        _ => Err(DataverseError::not_allowed(format!(
+            "{} rows go with their solution: DELETE solutions(<id>)",
+            table.logical_name()
+        ))),
     }
 }

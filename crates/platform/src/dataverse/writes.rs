@@ -300,22 +300,19 @@ fn takes(table: Table, method: &str) -> Result<(), DataverseError> {
 /// the world file declares them. Flow sessions are written by runs; the
 /// solution tables by importing a solution.
 fn refusal(table: Table, method: &str) -> DataverseError {
-    let not_allowed = |message: String| {
-        DataverseError::new(StatusCode::METHOD_NOT_ALLOWED, "0x80060888", message)
-    };
     match (table, method) {
         (Table::SystemUsers, "DELETE") => {
             DataverseError::bad_request("systemuser rows cannot be deleted, only disabled")
         }
-        (Table::Solution(table), "POST") => not_allowed(format!(
+        (Table::Solution(table), "POST") => DataverseError::not_allowed(format!(
             "{} rows are created by importing a solution: StageSolution, then ImportSolutionAsync",
             table.logical_name()
         )),
-        (Table::Solution(table), "PATCH") => not_allowed(format!(
+        (Table::Solution(table), "PATCH") => DataverseError::not_allowed(format!(
             "{} rows are written by importing a solution: ImportSolutionAsync",
             table.logical_name()
         )),
-        (Table::Solution(table), _) => not_allowed(format!(
+        (Table::Solution(table), _) => DataverseError::not_allowed(format!(
             "{} rows go with their solution: DELETE solutions(<id>)",
             table.logical_name()
         )),
@@ -342,7 +339,7 @@ fn read_only(table: Table) -> DataverseError {
             "credential rows are created and changed in Power Automate (Data > Credentials); this platform takes them from the world file (tenants.environments.credentials) and serves them to read and share."
         }
     };
-    DataverseError::new(StatusCode::METHOD_NOT_ALLOWED, "0x80060888", message)
+    DataverseError::not_allowed(message)
 }
 
 /// `PATCH systemusers(<id>) {"isdisabled": true}`.
