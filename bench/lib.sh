@@ -110,10 +110,11 @@ cpu_ticks() {
   for pid; do sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null || true; done |
     awk '{ t += $12 + $13 + $14 + $15 } END { print t + 0 }'
 }
-# irq_ticks: time all CPUs have spent in interrupts and softirqs, in ticks.
-irq_ticks() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
-# per_second TICKS SECONDS: ticks over a run, as cores.
-per_second() { awk -v d="$1" -v hz="$(getconf CLK_TCK)" -v s="$2" 'BEGIN { printf "%.2f", d / hz / s }'; }
+# busy_ticks: time all CPUs have spent on anything but idling (user, nice,
+# system, irq, softirq, steal), in ticks.
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# per_second TICKS SECONDS [DIGITS]: ticks over a run, as cores.
+per_second() { awk -v d="$1" -v hz="$(getconf CLK_TCK)" -v s="$2" -v n="${3:-2}" 'BEGIN { printf "%.*f", n, d / hz / s }'; }
 # rss_mib PID: the process's resident memory (VmRSS), in MiB.
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 # busy_pct: how busy the CPUs are over 2 s, before any load starts. Other
@@ -141,26 +142,27 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # (cores) in RPS, P99 and CORES under "NAME-CONNECTIONS". The row's "bad answers" column is the RESULT field $BAD.
 # When EXTRA_CPU is set (a command printing PIDs, e.g. the database's), the
 # row ends with one more column: the CPU those processes used.
-# LOADGEN keeps the cores wrk itself used, and IRQ those the kernel spent in
-# interrupts and softirqs (loopback TCP's receive side), all CPUs together.
+# LOADGEN keeps the cores wrk itself used, and OTHERS those everything but
+# the server used (wrk, interrupts, anything else running): all the
+# machine's busy time less the server's, so nothing is counted twice.
 WRK_LUA=bench/wrk.lua
 BAD=non200
 EXTRA_CPU=
 ROWS=()
-declare -A RPS P99 CORES LOADGEN IRQ
+declare -A RPS P99 CORES LOADGEN OTHERS
 bench() {
   local name=$1 conns=$2 pid=$3 url=$4; shift 4
   local threads=$((conns < 2 ? conns : 2)) out="$TMP/wrk-${name//[^A-Za-z0-9.-]/_}-$conns.txt"
   echo "== $name, $conns connections: wrk -t$threads -c$conns -d$DURATION $url" >&2
-  local t0 t1 x0 x1 w0 w1 i0 i1 r cores secs extra=
+  local t0 t1 x0 x1 w0 w1 b0 b1 r cores secs extra=
   if (($#)); then set -- -- "$@"; fi
   [ -z "$EXTRA_CPU" ] || x0=$(cpu_ticks $($EXTRA_CPU))
   t0=$(cpu_ticks "$pid")
   # This shell's reaped children: wrk, once it has ended.
   w0=$(cpu_ticks $$)
-  i0=$(irq_ticks)
+  b0=$(busy_ticks)
   wrk --latency -t"$threads" -c"$conns" -d"$DURATION" -s "$WRK_LUA" "$url" "$@" >"$out"
-  i1=$(irq_ticks)
+  b1=$(busy_ticks)
   w1=$(cpu_ticks $$)
   t1=$(cpu_ticks "$pid")
   [ -z "$EXTRA_CPU" ] || x1=$(cpu_ticks $($EXTRA_CPU))
@@ -172,7 +174,7 @@ bench() {
   RPS[$name-$conns]=$(field req_per_s "$r")
   P99[$name-$conns]=$(field p99_ms "$r")
   CORES[$name-$conns]=$cores
-  LOADGEN[$name-$conns]=$(per_second "$((w1 - w0))" "$secs")
-  IRQ[$name-$conns]=$(per_second "$((i1 - i0))" "$secs")
+  LOADGEN[$name-$conns]=$(per_second "$((w1 - w0))" "$secs" 3)
+  OTHERS[$name-$conns]=$(per_second "$((b1 - b0 - (t1 - t0)))" "$secs" 3)
   ROWS+=("| $name | $conns | $(field req_per_s "$r") | $(field p50_ms "$r") | $(field p99_ms "$r") | $(field "$BAD" "$r") | $(field socket_errors "$r") | $cores |$extra")
 }

@@ -46,7 +46,9 @@ if [ -z "${SIGN_RATE_BIN:-}" ]; then
   SIGN_RATE_BIN=target/release/examples/sign_rate
 fi
 echo "== $SIGN_RATE_BIN 2 5" >&2
-SIGNER=$(field per_second "$("$SIGN_RATE_BIN" 2 5)")
+SIGNED=$("$SIGN_RATE_BIN" 2 5)
+SIGNER=$(field per_second "$SIGNED")
+[[ $SIGNER =~ ^[0-9.]+$ ]] || { echo "FAIL: no signatures/s in the signer's output: $SIGNED" >&2; exit 1; }
 
 if [ "$COMPARE" = 1 ]; then
   echo "== installing oauth2-mock-server" >&2
@@ -81,16 +83,17 @@ PER_CORE=$(awk -v r="${RPS[padconnect-token-64]}" -v c="${CORES[padconnect-token
 echo "- the same per core: $PER_CORE tokens per server core-second (${CORES[padconnect-token-64]} cores) /" \
   "$(awk -v s="$SIGN" 'BEGIN { printf "%.1f", s / 2 }') signatures per openssl core-second =" \
   "**$(ratio "$PER_CORE" "$(awk -v s="$SIGN" 'BEGIN { print s / 2 }')")**"
-# What the machine allows at all: wrk and the kernel's loopback TCP cost
-# some CPU per request, measured in this very run. A server that did
-# nothing but sign (at the signer's own rate) would still share the two
-# cores with them; its rate would be 2 / (signer's seconds per token +
-# wrk's and interrupts' seconds per request).
+# What the machine allows at all. Everything but the server (wrk, the
+# kernel's loopback TCP, anything else) costs some CPU per request,
+# measured in this very run. A server that did nothing but sign, at the
+# signer's own rate (2 threads), would still share the cores with it; it
+# could answer at most cores / (signer's core-seconds per token + the
+# others' core-seconds per request).
 K=padconnect-token-64
-echo "- wrk used ${LOADGEN[$K]} cores and interrupts/softirqs ${IRQ[$K]} at 64 connections;" \
+echo "- everything but the server used ${OTHERS[$K]} cores at 64 connections (wrk itself ${LOADGEN[$K]});" \
   "a server that did nothing but sign would answer at most" \
-  "$(awk -v s="$SIGNER" -v w="${LOADGEN[$K]}" -v i="${IRQ[$K]}" -v r="${RPS[$K]}" -v o="$SIGN" \
-    'BEGIN { max = 2 / (2 / s + (w + i) / r); printf "%.1f req/s, **%.2f** of openssl; padconnect answered %.2f of that", max, max / o, r / max }')" \
+  "$(awk -v n="$(nproc)" -v s="$SIGNER" -v x="${OTHERS[$K]}" -v r="${RPS[$K]}" -v o="$SIGN" \
+    'BEGIN { max = n / (2 / s + x / r); printf "%.1f req/s, **%.2f** of openssl; padconnect answered %.2f of that", max, max / o, r / max }')" \
   "(the signer alone: $SIGNER / $SIGN = $(ratio "$SIGNER" "$SIGN") of openssl)"
 if [ "$COMPARE" = 1 ]; then
   OMS_RPS=${RPS[oauth2-mock-server-$OMS_VERSION-token-16]}
