@@ -90,7 +90,7 @@ pub use workflows::Workflow;
 /// databases it migrated carry on), without sqlx's macro crate.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    const MIGRATIONS: [(i64, &str, &str); 11] = [
+    const MIGRATIONS: [(i64, &str, &str); 12] = [
         (1, "initial", include_str!("../migrations/0001_initial.sql")),
         (2, "portal", include_str!("../migrations/0002_portal.sql")),
         (
@@ -137,6 +137,11 @@ fn migrator() -> sqlx::migrate::Migrator {
             11,
             "world origin",
             include_str!("../migrations/0011_world_origin.sql"),
+        ),
+        (
+            12,
+            "one run per machine",
+            include_str!("../migrations/0012_one_run_per_machine.sql"),
         ),
     ];
     Migrator::with_migrations(

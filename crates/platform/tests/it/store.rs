@@ -1,5 +1,6 @@
 //! The store's conformance suite: every test runs on each backend.
 
+use padconnect_core::desktop_runs::SessionStatus;
 use padconnect_core::{
     AccessRights, ConnectionId, ConnectorName, EnvironmentId, ShareRole, TestClock,
 };
@@ -428,6 +429,82 @@ async fn rolled_back_writes_leave_nothing() {
         assert_eq!(store.counts().await.unwrap(), before);
         assert_eq!(before.tenants, 1);
         assert_eq!(before.machine_groups, 1);
+    })
+    .await;
+}
+
+/// A waiting run of `GROUP`, as a trigger writes it.
+fn waiting_run(owner: Uuid) -> FlowSession {
+    let now = Timestamp(1_800_000_000_000);
+    FlowSession {
+        id: Uuid::new_v4(),
+        environment_id: env(),
+        workflow_id: Uuid::from_u128(7),
+        name: "Invoices".into(),
+        owner_id: owner,
+        connection_id: "c".into(),
+        connection_reference: None,
+        machine_group_id: GROUP,
+        machine_id: None,
+        run_mode: 2,
+        priority: "normal".into(),
+        timeout_seconds: 7200,
+        inputs: None,
+        outputs: None,
+        callback_url: None,
+        statuscode: SessionStatus::Waiting.code(),
+        error_code: None,
+        error_message: None,
+        created_on: now,
+        started_on: None,
+        completed_on: None,
+        modified_on: now,
+        due_on: Some(now),
+        versionnumber: 1,
+    }
+}
+
+/// Whatever the runner decided, the database never lets two runs be
+/// Running on one machine: the second placement fails and changes nothing,
+/// and the machine takes the next run once the first is over.
+#[tokio::test]
+async fn a_machine_runs_one_run_at_a_time() {
+    each(async |store| {
+        let owner = seed(store).await;
+        let machine = Uuid::from_u128(42);
+        let (mut first, mut second) = (waiting_run(owner), waiting_run(owner));
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_flow_session(&first).await.unwrap();
+        tx.insert_flow_session(&second).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let running = SessionStatus::Running.code();
+        for run in [&mut first, &mut second] {
+            run.machine_id = Some(machine);
+            run.statuscode = running;
+        }
+        let mut tx = store.begin().await.unwrap();
+        tx.update_flow_session(&first).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.update_flow_session(&second).await.is_err());
+        drop(tx);
+        let stored = store.flow_session(second.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.statuscode, stored.machine_id),
+            (SessionStatus::Waiting.code(), None)
+        );
+
+        first.statuscode = SessionStatus::Succeeded.code();
+        let mut tx = store.begin().await.unwrap();
+        tx.update_flow_session(&first).await.unwrap();
+        tx.update_flow_session(&second).await.unwrap();
+        tx.commit().await.unwrap();
+        let stored = store.flow_session(second.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.statuscode, stored.machine_id),
+            (running, Some(machine))
+        );
     })
     .await;
 }
