@@ -126,20 +126,6 @@ impl ApiError {
         }
     }
 
-    /// A known route with a method it does not take: a 405 with the body
-    /// every other refusal has, where axum's default has none (axum adds
-    /// the `Allow` header). The code and the sentence are ours; no public
-    /// answer shows the real one.
-    pub fn method_not_allowed(method: &axum::http::Method) -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!(
-                "The method {method} is not allowed on this route: see the Allow header for those it takes."
-            ),
-        )
-    }
-
     fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
@@ -339,7 +325,16 @@ impl IntoResponse for ApiError {
 }
 
 /// The fallback of the routers that answer in this format, for a known
-/// route called with a method it does not take.
+/// route called with a method it does not take: a 405 with the body every
+/// other refusal has, where axum's default has none (axum adds the `Allow`
+/// header). The code and the sentence are ours; no public answer shows the
+/// real one.
 pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
-    ApiError::method_not_allowed(&method)
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!(
+            "The method {method} is not allowed on this route: see the Allow header for those it takes."
+        ),
+    )
 }

@@ -25,15 +25,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/{tenant}/oauth2/v2.0/token",
-            post(token::token)
-                .fallback(accepts("POST"))
-                .layer(Extension(Endpoint::V2)),
+            post_only(token::token).layer(Extension(Endpoint::V2)),
         )
         .route(
             "/{tenant}/oauth2/token",
-            post(token::token)
-                .fallback(accepts("POST"))
-                .layer(Extension(Endpoint::V1)),
+            post_only(token::token).layer(Extension(Endpoint::V1)),
         )
         .route("/common/UserRealm/{user}", get_only(tenant::user_realm))
         .route(
@@ -49,6 +45,15 @@ pub fn router(state: AppState) -> Router {
         .route("/common/discovery/instance", get_only(discovery::instance))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// A POST route that answers any other method with Entra's AADSTS900561.
+fn post_only<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    post(handler).fallback(accepts("POST"))
 }
 
 /// A GET route that answers any other method with Entra's AADSTS900561.
