@@ -33,9 +33,13 @@ logical name and resolves its entity set once per client and table::
 `query.builder(table).select().where().order_by().top().include_formatted_values().execute()`::
 
     GET /api/data/v9.2/flowmachines?$select=name,_flowmachinegroupid_value,statecode
-        &$filter=_flowmachinegroupid_value eq '{group}' and startswith(name, 'FIN')
+        &$filter=_flowmachinegroupid_value eq {group} and startswith(name, 'FIN')
         &$orderby=name desc&$top=5
         Prefer: odata.include-annotations="OData.Community.Display.V1.FormattedValue"
+
+    The SDK writes a `uuid.UUID` bare and a `str` quoted; a lookup is an
+    Edm.Guid, so Dataverse refuses the quoted one (400, 0x80060888, "A binary
+    operator with incompatible types was detected ...").
 
 `query.fetchxml(xml).execute()`::
 
@@ -67,6 +71,7 @@ EXAMPLE_SECRET = "example-secret-value"
 # client exactly as the SDK's README does.
 PRELUDE = f"""
 import json
+import uuid
 import requests
 from urllib.parse import unquote_plus, urlsplit
 
@@ -194,14 +199,21 @@ def test_query_builder_filters_selects_orders_and_tops(example):
     result, sent = sdk(example, f"""
 machines = (client.query.builder("flowmachine")
             .select("name", "_flowmachinegroupid_value", "statecode")
-            .where(col("_flowmachinegroupid_value") == "{GROUP}")
+            .where(col("_flowmachinegroupid_value") == uuid.UUID("{GROUP}"))
             .where(col("name").startswith("FIN"))
             .order_by("name", descending=True)
             .top(5)
             .include_formatted_values()
             .execute())
-done(rows(machines))
+try:
+    client.query.builder("flowmachine").where(col("_flowmachinegroupid_value") == "{GROUP}").execute()
+    refused = None
+except HttpError as error:
+    refused = {{"status": error.status_code, "code": error.details.get("service_error_code"), "message": error.message}}
+done({{"machines": rows(machines), "refused": refused}})
 """)
+    refused = result["refused"]
+    result = result["machines"]
     assert [m["name"] for m in result] == ["FIN-VM-02", "FIN-VM-01"]
     for machine in result:
         assert machine["_flowmachinegroupid_value"] == GROUP
@@ -213,12 +225,18 @@ done(rows(machines))
             "GET",
             "/flowmachines",
             "$select=name,_flowmachinegroupid_value,statecode"
-            f"&$filter=_flowmachinegroupid_value eq '{GROUP}' and startswith(name, 'FIN')"
+            f"&$filter=_flowmachinegroupid_value eq {GROUP} and startswith(name, 'FIN')"
             "&$orderby=name desc&$top=5",
             'odata.include-annotations="OData.Community.Display.V1.FormattedValue"',
             200,
         ),
+        ("GET", "/flowmachines", f"$filter=_flowmachinegroupid_value eq '{GROUP}'", None, 400),
     ]
+    assert refused["status"] == 400, refused
+    assert refused["code"] == "0x80060888", refused
+    assert (
+        "Found operand types 'Edm.Guid' and 'Edm.String' for operator kind 'Equal'." in refused["message"]
+    ), refused
 
 
 def test_query_fetchxml_joins_pages_with_the_cookie_aggregates_and_is_refused_in_dataverse_format(example):

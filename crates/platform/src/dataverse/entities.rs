@@ -67,7 +67,8 @@ pub async fn get(
         return super::fetchxml::get(&state, &caller, table, id, &params, &headers).await;
     }
     let (params, expand) = expansion(params, table)?;
-    let query = Query::parse(&params, table.columns()).map_err(DataverseError::bad_request)?;
+    let query = Query::parse(&params, table.columns(), |c| table.edm_type(c))
+        .map_err(DataverseError::bad_request)?;
     let annotations = match Requested::from_headers(&headers) {
         Some(requested) => Some((requested, names(&state, &caller).await?)),
         None => None,

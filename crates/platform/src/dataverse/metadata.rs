@@ -8,7 +8,8 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::odata::Query;
+use super::column_types::AttributeType;
+use super::odata::{Edm, Query};
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use padconnect_domain::ids::derived_id;
@@ -61,21 +62,12 @@ fn definition(table: Table) -> Value {
     })
 }
 
-/// The type Dataverse gives a column, from its name.
-fn attribute_type(table: Table, column: &str) -> &'static str {
+/// The types of `EntityDefinitions`' and `Attributes`' own columns, for `$filter`.
+fn metadata_type(column: &str) -> Edm {
     match column {
-        c if c == table.key() => "Uniqueidentifier",
-        "applicationid" | "azureactivedirectoryobjectid" => "Uniqueidentifier",
-        c if c.starts_with('_') => "Lookup",
-        "createdon" | "modifiedon" | "lastheartbeatdate" => "DateTime",
-        "versionnumber" => "BigInt",
-        "isdisabled" => "Boolean",
-        "statecode" => "State",
-        "statuscode" => "Status",
-        "flowgrouptype" | "accessmode" | "connectiontype" | "credentialtype" => "Picklist",
-        "usagetype" => "Virtual",
-        "description" => "Memo",
-        _ => "String",
+        "MetadataId" => Edm::Guid,
+        "IsPrimaryId" | "IsPrimaryName" => Edm::Boolean,
+        _ => Edm::String,
     }
 }
 
@@ -90,7 +82,7 @@ fn attributes(table: Table) -> Vec<Value> {
                 "MetadataId": derived_id(&["attribute", table.logical_name(), logical]),
                 "LogicalName": logical,
                 "SchemaName": logical,
-                "AttributeType": attribute_type(table, column),
+                "AttributeType": table.attribute_type(column).name(),
                 "IsPrimaryId": *column == table.key(),
                 "IsPrimaryName": *column == "name" || (table == Table::SystemUsers && *column == "fullname"),
             })
@@ -104,7 +96,8 @@ pub async fn entity_definitions(
     params: &HashMap<String, String>,
     caller: &DataverseCaller,
 ) -> Result<Response, DataverseError> {
-    let query = Query::parse(params, &ENTITY_COLUMNS).map_err(DataverseError::bad_request)?;
+    let query = Query::parse(params, &ENTITY_COLUMNS, metadata_type)
+        .map_err(DataverseError::bad_request)?;
     let context = caller
         .origin
         .url(&format!("{API_ROOT}/$metadata#EntityDefinitions"));
@@ -148,7 +141,10 @@ fn table_by_key(key: &str) -> Result<Table, DataverseError> {
         DataverseError::new(
             axum::http::StatusCode::NOT_FOUND,
             "0x80060888",
-            format!("Could not find an entity with key {inner}: this platform serves flowmachinegroup, flowmachine and systemuser"),
+            format!(
+                "Could not find an entity with key {inner}: this platform serves the definitions of {}",
+                TABLES.map(Table::logical_name).join(", ")
+            ),
         )
     })
 }
@@ -169,7 +165,8 @@ pub async fn attributes_of(
     caller: &DataverseCaller,
 ) -> Result<Response, DataverseError> {
     let table = defined_table(segment)?;
-    let query = Query::parse(params, &ATTRIBUTE_COLUMNS).map_err(DataverseError::bad_request)?;
+    let query = Query::parse(params, &ATTRIBUTE_COLUMNS, metadata_type)
+        .map_err(DataverseError::bad_request)?;
     let rows = query.apply(attributes(table), "LogicalName");
     let value: Vec<Value> = rows
         .iter()
@@ -208,12 +205,13 @@ pub async fn picklists_of(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         &ATTRIBUTE_COLUMNS,
+        metadata_type,
     )
     .map_err(DataverseError::bad_request)?;
     let value: Vec<Value> = table
         .columns()
         .iter()
-        .filter(|column| attribute_type(table, column) == "Picklist")
+        .filter(|column| table.attribute_type(column) == AttributeType::Picklist)
         .filter_map(|column| {
             let options = super::annotations::options(table, column)?;
             let mut row = select.project(

@@ -5,6 +5,7 @@ mod actions;
 mod annotations;
 mod batch;
 mod caller;
+mod column_types;
 mod desktop_runs;
 mod entities;
 mod error;

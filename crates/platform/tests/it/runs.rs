@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
 use padconnect_solution::Version;
-use padconnect_testkit::{Account, App, Environment, Group, Machine, Share, Tenant, World};
+use padconnect_testkit::{
+    Account, App, Credential, Environment, Group, Machine, Share, Tenant, World,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -28,6 +30,8 @@ const FAILING_GROUP: &str = "11111111-2222-4333-8444-555555555505";
 const SLOW_GROUP: &str = "11111111-2222-4333-8444-555555555506";
 /// How long SLOW-01 takes a run, on the platform's clock.
 const SLOW_RUN_SECONDS: u64 = 4;
+/// A Key Vault credential shared with the app, for the tables to show one.
+const RUN_CREDENTIAL: &str = "11111111-2222-4333-8444-5555555555c1";
 const ACCOUNT: &str = "FABRIKAM\\run-svc";
 pub(crate) const FIRST_PASSWORD: &str = "Run-Pass-1!";
 const SECOND_PASSWORD: &str = "Run-Pass-2!";
@@ -83,6 +87,10 @@ impl RunWorld {
                                 ),
                             )
                             .group(group(EMPTY_GROUP, "Empty bots"))
+                            .credential(
+                                Credential::new(RUN_CREDENTIAL, "Run vault", USER)
+                                    .shared_with(Share::app(SECRET_APP, "user")),
+                            )
                             .group(
                                 group(OFFLINE_GROUP, "Offline bots")
                                     .machine(Machine::new("OFF-01").offline()),

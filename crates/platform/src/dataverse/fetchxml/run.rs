@@ -239,6 +239,7 @@ impl<'a> Run<'a> {
 fn keys_of<'e>(expr: &'e Expr, keys: &mut Vec<&'e str>) {
     match expr {
         Expr::Compare(key, ..)
+        | Expr::At(key, ..)
         | Expr::Text(key, ..)
         | Expr::Like(key, _)
         | Expr::Contains(key, _)

@@ -2,14 +2,18 @@
 //! bounded as Microsoft.OData bounds its own (see the module above).
 
 use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
+use super::types::{Edm, comparable, number_type, operator_kind};
 use super::{Expr, Op};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
+    /// A name, an operator, or a literal written bare (a number, a GUID, a
+    /// date, `true`, `null`).
     Word(String),
     Str(String),
-    Number(f64),
     Open,
     Close,
     Comma,
@@ -57,12 +61,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
                     word.push(c);
                     chars.next();
                 }
-                let is_number =
-                    word.starts_with(|c: char| c.is_ascii_digit() || c == '-') && word.len() != 36;
-                match word.parse::<f64>() {
-                    Ok(n) if is_number => tokens.push(Token::Number(n)),
-                    _ => tokens.push(Token::Word(word)),
-                }
+                tokens.push(Token::Word(word));
             }
         }
     }
@@ -72,12 +71,18 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 /// Microsoft.OData's default limit on the `$filter` parser's recursive calls.
 const FILTER_RECURSION_LIMIT: usize = 800;
 
-pub(super) fn parse_filter(text: &str, columns: &[&str]) -> Result<Expr, String> {
+/// Parses `text`; `columns` are the names it may use, `type_of` their types.
+pub(super) fn parse_filter(
+    text: &str,
+    columns: &[&str],
+    type_of: &dyn Fn(&str) -> Edm,
+) -> Result<Expr, String> {
     let tokens = tokenize(text)?;
     let mut parser = Parser {
         tokens,
         at: 0,
         columns,
+        type_of,
         depth: 0,
     };
     let expr = parser.or()?;
@@ -91,6 +96,7 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     at: usize,
     columns: &'a [&'a str],
+    type_of: &'a dyn Fn(&str) -> Edm,
     /// Recursive calls now open, against [`FILTER_RECURSION_LIMIT`].
     depth: usize,
 }
@@ -175,6 +181,9 @@ impl Parser<'_> {
         }
     }
 
+    /// `( ... )`, a function call, or a comparison. The arms that do not
+    /// recurse are functions of their own, so that the frame this
+    /// recursion repeats (up to the nesting limit) stays small.
     fn primary(&mut self) -> Result<Expr, String> {
         match self.next() {
             Some(Token::Open) => {
@@ -182,79 +191,162 @@ impl Parser<'_> {
                 self.expect(Token::Close)?;
                 Ok(expr)
             }
-            Some(Token::Word(function))
-                if matches!(function.as_str(), "contains" | "startswith") =>
-            {
-                self.expect(Token::Open)?;
-                let column = match self.next() {
-                    Some(Token::Word(name)) => self.column(&name)?,
-                    other => {
-                        return Err(format!("{function} needs a column first, found {other:?}"));
-                    }
-                };
-                self.expect(Token::Comma)?;
-                let text = match self.next() {
-                    Some(Token::Str(s)) => s,
-                    other => {
-                        return Err(format!("{function} needs a string second, found {other:?}"));
-                    }
-                };
-                self.expect(Token::Close)?;
-                Ok(if function == "contains" {
-                    Expr::Contains(column, text)
-                } else {
-                    Expr::StartsWith(column, text)
-                })
+            Some(Token::Word(word)) if matches!(word.as_str(), "contains" | "startswith") => {
+                self.function(word)
             }
-            Some(Token::Word(name)) => {
-                let column = self.column(&name)?;
-                let op = match self.next() {
-                    Some(Token::Word(op)) => match op.as_str() {
-                        "eq" => Op::Eq,
-                        "ne" => Op::Ne,
-                        "gt" => Op::Gt,
-                        "ge" => Op::Ge,
-                        "lt" => Op::Lt,
-                        "le" => Op::Le,
-                        other => {
-                            return Err(format!(
-                                "The operator '{other}' is not supported in $filter"
-                            ));
-                        }
-                    },
-                    other => {
-                        return Err(format!(
-                            "Syntax error in $filter: expected an operator after {name}, found {other:?}"
-                        ));
-                    }
-                };
-                Ok(Expr::Compare(column, op, self.literal()?))
-            }
+            Some(Token::Word(name)) => self.comparison(&name),
             other => Err(format!("Syntax error in $filter near {other:?}")),
         }
     }
 
-    fn literal(&mut self) -> Result<Value, String> {
-        match self.next() {
-            Some(Token::Str(s)) => Ok(Value::String(s)),
-            Some(Token::Number(n)) => {
-                Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    /// `contains(column, 'text')` or `startswith(column, 'text')`.
+    #[inline(never)]
+    fn function(&mut self, function: String) -> Result<Expr, String> {
+        self.expect(Token::Open)?;
+        let column = match self.next() {
+            Some(Token::Word(name)) => self.column(&name)?,
+            other => {
+                return Err(format!("{function} needs a column first, found {other:?}"));
             }
-            Some(Token::Word(w)) => match w.as_str() {
-                "null" => Ok(Value::Null),
-                "true" => Ok(Value::Bool(true)),
-                "false" => Ok(Value::Bool(false)),
-                // GUIDs are written bare: applicationid eq 5f0e9a1c-...
-                guid if uuid::Uuid::try_parse(guid).is_ok() => {
-                    Ok(Value::String(guid.to_ascii_lowercase()))
+        };
+        // Its one signature takes two strings (BuiltInUriFunctions).
+        if (self.type_of)(&column) != Edm::String {
+            return Err(format!(
+                "No function signature for the function with name '{function}' matches the specified arguments. The function signatures considered are: {function}(Edm.String Nullable=true, Edm.String Nullable=true)."
+            ));
+        }
+        self.expect(Token::Comma)?;
+        let text = match self.next() {
+            Some(Token::Str(s)) => s,
+            other => {
+                return Err(format!("{function} needs a string second, found {other:?}"));
+            }
+        };
+        self.expect(Token::Close)?;
+        Ok(if function == "contains" {
+            Expr::Contains(column, text)
+        } else {
+            Expr::StartsWith(column, text)
+        })
+    }
+
+    /// `column op literal`, its literal of a type the column compares with.
+    #[inline(never)]
+    fn comparison(&mut self, name: &str) -> Result<Expr, String> {
+        let column = self.column(name)?;
+        let op = match self.next() {
+            Some(Token::Word(op)) => match op.as_str() {
+                "eq" => Op::Eq,
+                "ne" => Op::Ne,
+                "gt" => Op::Gt,
+                "ge" => Op::Ge,
+                "lt" => Op::Lt,
+                "le" => Op::Le,
+                other => {
+                    return Err(format!(
+                        "The operator '{other}' is not supported in $filter"
+                    ));
                 }
-                other => Err(format!(
-                    "'{other}' is not a value in $filter: quote strings ('...')"
-                )),
             },
+            other => {
+                return Err(format!(
+                    "Syntax error in $filter: expected an operator after {name}, found {other:?}"
+                ));
+            }
+        };
+        let literal = self.literal()?;
+        let column_type = (self.type_of)(&column);
+        if !comparable(column_type, literal.edm()) {
+            return Err(format!(
+                "A binary operator with incompatible types was detected. Found operand types '{}' and '{}' for operator kind '{}'.",
+                column_type.name(),
+                literal.edm().map_or("<null>", Edm::name),
+                operator_kind(op)
+            ));
+        }
+        Ok(literal.compared(column, op))
+    }
+
+    fn literal(&mut self) -> Result<Literal, String> {
+        match self.next() {
+            Some(Token::Str(s)) => Ok(Literal::Value(Edm::String, Value::String(s))),
+            Some(Token::Word(w)) => Literal::read(&w),
             other => Err(format!(
                 "Syntax error in $filter: expected a value, found {other:?}"
             )),
+        }
+    }
+}
+
+/// A value written in `$filter`, read as the OData library types it.
+enum Literal {
+    Null,
+    Value(Edm, Value),
+    /// A date or a date and time, compared as the instant it names (a date:
+    /// its midnight, UTC).
+    At(Edm, OffsetDateTime),
+}
+
+/// The message Microsoft.OData gives a date and time it cannot read
+/// (`UriUtils_DateTimeOffsetInvalidFormat`); an offset is required.
+fn not_a_date_time(text: &str) -> String {
+    format!(
+        "The DateTimeOffset text '{text}' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range."
+    )
+}
+
+impl Literal {
+    fn read(word: &str) -> Result<Self, String> {
+        match word {
+            "null" => return Ok(Self::Null),
+            "true" | "false" => return Ok(Self::Value(Edm::Boolean, Value::Bool(word == "true"))),
+            _ => {}
+        }
+        // GUIDs are written bare: applicationid eq 5f0e9a1c-...
+        if word.len() == 36
+            && let Ok(guid) = uuid::Uuid::try_parse(word)
+        {
+            return Ok(Self::Value(Edm::Guid, Value::String(guid.to_string())));
+        }
+        if let Some((edm, n)) = number_type(word) {
+            return Ok(Self::Value(
+                edm,
+                serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+            ));
+        }
+        // A date, or a date and time: digits, then '-' (ExpressionLexer.ParseFromDigit).
+        let dated = word.len() >= 10 && word.as_bytes().get(4) == Some(&b'-');
+        if dated && word.len() == 10 {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            return time::Date::parse(word, format)
+                .map(|date| Self::At(Edm::Date, date.midnight().assume_utc()))
+                .map_err(|_| {
+                    format!("'{word}' is not a date in $filter: write a date as yyyy-mm-dd")
+                });
+        }
+        if dated && word.contains(['T', 't']) {
+            return OffsetDateTime::parse(word, &Rfc3339)
+                .map(|at| Self::At(Edm::DateTimeOffset, at))
+                .map_err(|_| not_a_date_time(word));
+        }
+        Err(format!(
+            "'{word}' is not a value in $filter: quote strings ('...')"
+        ))
+    }
+
+    /// The literal's type; `None` for `null`, which has none.
+    fn edm(&self) -> Option<Edm> {
+        match self {
+            Self::Null => None,
+            Self::Value(edm, _) | Self::At(edm, _) => Some(*edm),
+        }
+    }
+
+    fn compared(self, column: String, op: Op) -> Expr {
+        match self {
+            Self::Null => Expr::Compare(column, op, Value::Null),
+            Self::Value(_, value) => Expr::Compare(column, op, value),
+            Self::At(_, at) => Expr::At(column, op, at),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The OData query subset Dataverse clients use on these tables: `$select`,
 //! `$filter` (eq, ne, gt, ge, lt, le, and, or, not, contains, startswith,
-//! parentheses; strings, numbers, GUIDs, booleans, null), `$orderby`, `$top`
-//! and `$count`, evaluated over rows as JSON objects. Anything outside the
-//! subset is refused with a message that names it.
+//! parentheses; strings, numbers, GUIDs, booleans, dates, dates and times,
+//! null, each typed and checked against its column's type as `types` says),
+//! `$orderby`, `$top` and `$count`, evaluated over rows as JSON objects.
+//! Anything outside the subset is refused with a message that names it.
 //!
 //! Nesting is bounded as Dataverse's OData library bounds it: Microsoft.OData
 //! counts every recursive call of its `$filter` parser (`RecurseEnter` in
@@ -24,9 +25,11 @@ use serde_json::Value;
 
 mod filter;
 mod like;
+mod types;
 
 use filter::parse_filter;
 pub(super) use like::like;
+pub use types::Edm;
 
 /// A parsed query.
 #[derive(Debug, Default)]
@@ -42,6 +45,9 @@ pub struct Query {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Compare(String, Op, Value),
+    /// A column of dates and times (RFC 3339 text) against an instant; a
+    /// value that is not one matches no comparison.
+    At(String, Op, time::OffsetDateTime),
     /// A FetchXML condition's value: text, read as the type of the row's
     /// value (a number, a boolean `1`/`0`/`true`/`false`, a GUID with or
     /// without braces, a string without case). A null value, or text that
@@ -89,8 +95,13 @@ const UNSUPPORTED_QUERIES: [&str; 2] = ["savedQuery", "userQuery"];
 const FETCH_XML: &str = "fetchXml";
 
 impl Query {
-    /// Parses the query options; `columns` are the table's, for checking names.
-    pub fn parse(params: &HashMap<String, String>, columns: &[&str]) -> Result<Self, String> {
+    /// Parses the query options; `columns` are the table's, for checking
+    /// names, and `type_of` their types, for checking `$filter`'s values.
+    pub fn parse(
+        params: &HashMap<String, String>,
+        columns: &[&str],
+        type_of: impl Fn(&str) -> Edm,
+    ) -> Result<Self, String> {
         let mut query = Self::default();
         for (name, value) in params {
             if name.starts_with('$') && !SUPPORTED.contains(&name.as_str()) {
@@ -129,7 +140,7 @@ impl Query {
                 "$select" => {
                     query.select = Some(value.split(',').map(column).collect::<Result<_, _>>()?)
                 }
-                "$filter" => query.filter = Some(parse_filter(value, columns)?),
+                "$filter" => query.filter = Some(parse_filter(value, columns, &type_of)?),
                 "$orderby" => {
                     for part in value.split(',') {
                         let mut words = part.split_whitespace();
@@ -205,20 +216,13 @@ pub(super) fn matches(expr: &Expr, row: &Value) -> bool {
     match expr {
         Expr::Compare(column, op, literal) => {
             let value = &row[column];
-            match (op, compare(value, literal)) {
-                (Op::Eq, ordering) => {
-                    ordering == Some(Ordering::Equal) || (value.is_null() && literal.is_null())
-                }
-                (Op::Ne, ordering) => {
-                    !(ordering == Some(Ordering::Equal) || (value.is_null() && literal.is_null()))
-                }
-                (Op::Gt, Some(o)) => o == Ordering::Greater,
-                (Op::Ge, Some(o)) => o != Ordering::Less,
-                (Op::Lt, Some(o)) => o == Ordering::Less,
-                (Op::Le, Some(o)) => o != Ordering::Greater,
-                (_, None) => false,
-            }
+            holds(
+                *op,
+                compare(value, literal),
+                value.is_null() && literal.is_null(),
+            )
         }
+        Expr::At(column, op, at) => holds(*op, instant(&row[column]).map(|v| v.cmp(at)), false),
         Expr::Text(column, op, text) => text_matches(&row[column], *op, text),
         Expr::Like(column, pattern) => row[column].as_str().is_some_and(|text| like(text, pattern)),
         Expr::Contains(column, needle) => row[column]
@@ -260,17 +264,32 @@ fn text_matches(value: &Value, op: Op, text: &str) -> bool {
                 .to_owned(),
         ),
     };
-    let Some(ordering) = compare(value, &literal) else {
-        return false;
-    };
-    match op {
-        Op::Eq => ordering == Ordering::Equal,
-        Op::Ne => ordering != Ordering::Equal,
-        Op::Gt => ordering == Ordering::Greater,
-        Op::Ge => ordering != Ordering::Less,
-        Op::Lt => ordering == Ordering::Less,
-        Op::Le => ordering != Ordering::Greater,
+    match compare(value, &literal) {
+        Some(ordering) => holds(op, Some(ordering), false),
+        None => false,
     }
+}
+
+/// Whether `op` holds between a value and a literal that compare as
+/// `ordering` (`None`: they do not compare); `both_null`: `null eq null`.
+/// `ne` holds where `eq` does not, a null value included.
+fn holds(op: Op, ordering: Option<Ordering>, both_null: bool) -> bool {
+    let equal = ordering == Some(Ordering::Equal) || both_null;
+    match (op, ordering) {
+        (Op::Eq, _) => equal,
+        (Op::Ne, _) => !equal,
+        (Op::Gt, Some(o)) => o == Ordering::Greater,
+        (Op::Ge, Some(o)) => o != Ordering::Less,
+        (Op::Lt, Some(o)) => o == Ordering::Less,
+        (Op::Le, Some(o)) => o != Ordering::Greater,
+        (_, None) => false,
+    }
+}
+
+/// A row's date and time, written as RFC 3339 text.
+fn instant(value: &Value) -> Option<time::OffsetDateTime> {
+    let text = value.as_str()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// Orders two rows by `orders` (column, descending) then by `key`, so that
@@ -306,17 +325,32 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const COLUMNS: [&str; 4] = ["name", "statecode", "flowgrouptype", "_ownerid_value"];
+    const COLUMNS: [&str; 5] = [
+        "name",
+        "statecode",
+        "flowgrouptype",
+        "_ownerid_value",
+        "createdon",
+    ];
+
+    fn type_of(column: &str) -> Edm {
+        match column {
+            "name" => Edm::String,
+            "_ownerid_value" => Edm::Guid,
+            "createdon" => Edm::DateTimeOffset,
+            _ => Edm::Int32,
+        }
+    }
 
     fn filter(text: &str) -> Result<Expr, String> {
-        parse_filter(text, &COLUMNS)
+        parse_filter(text, &COLUMNS, &type_of)
     }
 
     #[test]
     fn filters_evaluate() {
         let rows = [
-            json!({"name": "Finance bots", "statecode": 0, "flowgrouptype": 545940001, "_ownerid_value": "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d"}),
-            json!({"name": "HR-LAPTOP", "statecode": 1, "flowgrouptype": 545940002, "_ownerid_value": null}),
+            json!({"name": "Finance bots", "statecode": 0, "flowgrouptype": 545940001, "_ownerid_value": "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d", "createdon": "2026-12-01T22:47:00Z"}),
+            json!({"name": "HR-LAPTOP", "statecode": 1, "flowgrouptype": 545940002, "_ownerid_value": null, "createdon": null}),
         ];
         let cases = [
             ("name eq 'finance BOTS'", vec![0]),
@@ -332,6 +366,16 @@ mod tests {
             ("_ownerid_value eq null", vec![1]),
             ("flowgrouptype gt 545940001", vec![1]),
             ("name eq 'O''Brien'", vec![]),
+            ("statecode lt 0.5", vec![0]),
+            ("flowgrouptype ge 545940001.5", vec![1]),
+            // Dates and times compare as instants, a date as its midnight UTC.
+            ("createdon gt 2026-12-01T22:46:59Z", vec![0]),
+            ("createdon eq 2026-12-01T23:47:00+01:00", vec![0]),
+            ("createdon lt 2026-12-01T22:47:00.5Z", vec![0]),
+            ("createdon ge 2026-12-02", vec![]),
+            ("createdon ge 2026-12-01", vec![0]),
+            ("createdon eq null", vec![1]),
+            ("createdon ne 2026-12-01T22:47:00Z", vec![1]),
         ];
         for (text, expected) in cases {
             let expr = filter(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -346,6 +390,52 @@ mod tests {
     }
 
     #[test]
+    fn values_of_another_type_are_refused_as_dataverse_refuses_them() {
+        let incompatible = |column: &str, literal: &str, kind: &str| {
+            format!(
+                "A binary operator with incompatible types was detected. Found operand types '{column}' and '{literal}' for operator kind '{kind}'."
+            )
+        };
+        for (text, expected) in [
+            ("statecode eq '0'", incompatible("Edm.Int32", "Edm.String", "Equal")),
+            (
+                "_ownerid_value eq 'a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d'",
+                incompatible("Edm.Guid", "Edm.String", "Equal"),
+            ),
+            ("name eq 5", incompatible("Edm.String", "Edm.Int32", "Equal")),
+            (
+                "name ne a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d",
+                incompatible("Edm.String", "Edm.Guid", "NotEqual"),
+            ),
+            (
+                "createdon gt '2026-12-01'",
+                incompatible("Edm.DateTimeOffset", "Edm.String", "GreaterThan"),
+            ),
+            ("statecode ge true", incompatible("Edm.Int32", "Edm.Boolean", "GreaterThanOrEqual")),
+            ("statecode lt 2026-12-01", incompatible("Edm.Int32", "Edm.Date", "LessThan")),
+            ("statecode le 2L", String::new()),
+            (
+                "contains(statecode, '1')",
+                "No function signature for the function with name 'contains' matches the specified arguments. The function signatures considered are: contains(Edm.String Nullable=true, Edm.String Nullable=true).".to_owned(),
+            ),
+            (
+                "createdon gt 2025-11-24T01:11:04",
+                "The DateTimeOffset text '2025-11-24T01:11:04' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range.".to_owned(),
+            ),
+        ] {
+            match filter(text) {
+                Ok(_) => assert!(expected.is_empty(), "{text} parsed"),
+                Err(error) => assert_eq!(error, expected, "{text}"),
+            }
+        }
+        assert!(
+            filter("createdon gt 2025-13-45")
+                .unwrap_err()
+                .contains("yyyy-mm-dd")
+        );
+    }
+
+    #[test]
     fn errors_name_what_is_wrong() {
         assert!(filter("colour eq 'red'").unwrap_err().contains("'colour'"));
         assert!(filter("name like 'x'").unwrap_err().contains("'like'"));
@@ -354,13 +444,13 @@ mod tests {
         assert!(filter("(name eq 'x'").is_err());
         let params = HashMap::from([("$expand".to_owned(), "x".to_owned())]);
         assert!(
-            Query::parse(&params, &COLUMNS)
+            Query::parse(&params, &COLUMNS, type_of)
                 .unwrap_err()
                 .contains("$expand")
         );
         for refused in ["savedQuery", "userQuery"] {
             let params = HashMap::from([(refused.to_owned(), "x".to_owned())]);
-            let error = Query::parse(&params, &COLUMNS).unwrap_err();
+            let error = Query::parse(&params, &COLUMNS, type_of).unwrap_err();
             assert!(
                 error.contains(refused) && error.contains("$filter"),
                 "{error}"
@@ -369,12 +459,12 @@ mod tests {
         // The entity sets take FetchXML before any OData option is parsed.
         for elsewhere in ["fetchXml", "FETCHXML"] {
             let params = HashMap::from([(elsewhere.to_owned(), "<fetch/>".to_owned())]);
-            let error = Query::parse(&params, &COLUMNS).unwrap_err();
+            let error = Query::parse(&params, &COLUMNS, type_of).unwrap_err();
             assert!(error.contains("entity sets"), "{error}");
         }
         let params = HashMap::from([("$select".to_owned(), "name,colour".to_owned())]);
         assert!(
-            Query::parse(&params, &COLUMNS)
+            Query::parse(&params, &COLUMNS, type_of)
                 .unwrap_err()
                 .contains("'colour'")
         );
