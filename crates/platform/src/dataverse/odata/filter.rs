@@ -315,7 +315,9 @@ impl Literal {
             ));
         }
         // A date, or a date and time: digits, then '-' (ExpressionLexer.ParseFromDigit).
-        let dated = word.len() >= 10 && word.as_bytes().get(4) == Some(&b'-');
+        let dated = word.len() >= 10
+            && word.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && word.as_bytes()[4] == b'-';
         if dated && word.len() == 10 {
             let format = time::macros::format_description!("[year]-[month]-[day]");
             return time::Date::parse(word, format)

@@ -109,7 +109,15 @@ pub fn number_type(text: &str) -> Option<(Edm, f64)> {
         Some((at, c)) if "LlFfDdMm".contains(c) => (&text[..at], Some(c.to_ascii_uppercase())),
         _ => (text, None),
     };
-    let value: f64 = digits.parse().ok()?;
+    // Rust reads "inf" and "NaN" as numbers; OData's numbers are digits.
+    let spelled = digits.bytes().any(|b| b.is_ascii_digit())
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".eE+-".contains(&b));
+    let value: f64 = digits
+        .parse()
+        .ok()
+        .filter(|v: &f64| spelled && v.is_finite())?;
     let whole = !digits.contains(['.', 'e', 'E']);
     let edm = match suffix {
         Some('L') if whole => Edm::Int64,
@@ -236,7 +244,9 @@ mod tests {
         assert_eq!(decimal_digits("0012.3400"), decimal_digits("1.234e1"));
         assert_ne!(decimal_digits("0.1"), decimal_digits("0.01"));
         assert_eq!(decimal_digits("-0.0"), decimal_digits("0"));
-        for not_a_number in ["", "L", "1.5L", "abc", "1-2"] {
+        for not_a_number in [
+            "", "L", "1.5L", "abc", "1-2", "inf", "-inf", "NaN", "infinity", "1e400",
+        ] {
             assert_eq!(number_type(not_a_number), None, "{not_a_number}");
         }
     }
