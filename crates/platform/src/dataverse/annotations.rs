@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use super::column_types::AttributeType;
 use super::tables::Table;
 
 pub const FORMATTED_VALUE: &str = "OData.Community.Display.V1.FormattedValue";
@@ -161,9 +162,11 @@ fn lookup_target(table: Table, column: &str) -> Option<(&'static str, &'static s
 
 fn formatted_value(table: Table, column: &str, value: &Value) -> Option<String> {
     if let Some(text) = value.as_str() {
-        let dated = matches!(column, "createdon" | "modifiedon" | "lastheartbeatdate");
+        let dated = table.attribute_type(column) == AttributeType::DateTime;
         return dated.then(|| local_time(text)).flatten();
     }
+    // A yes/no column's labels are its own (a solution's ismanaged reads
+    // Managed or Unmanaged): only isdisabled's are known here.
     if let Some(flag) = value.as_bool() {
         return (column == "isdisabled").then(|| if flag { "Yes" } else { "No" }.to_owned());
     }

@@ -902,7 +902,8 @@ async fn a_tables_choice_columns_are_read_with_their_options_as_the_python_sdk_r
 /// the OData library types it (a GUID, a date and time, a number or a
 /// boolean bare; text quoted), and the same value quoted, where the column
 /// is not text, is refused as Dataverse refuses it: 400, 0x80060888, "A
-/// binary operator with incompatible types was detected".
+/// binary operator with incompatible types was detected", naming the
+/// column's type. Dates and times also compare in order, and with a date.
 #[tokio::test]
 async fn every_value_a_table_shows_filters_its_row_back() {
     use crate::runs::{FIRST_PASSWORD, RUN_GROUP, RunWorld, deployed, run_to_end};
@@ -922,38 +923,57 @@ async fn every_value_a_table_shows_filters_its_row_back() {
         "solutions",
         "connectionreferences",
         "workflows",
+        "environmentvariabledefinitions",
         "asyncoperations",
     ] {
-        let listed = get(&platform, &token, &format!("{set}?$top=2"), None).await;
+        let listed = get(&platform, &token, set, None).await;
         let rows = listed.body["value"].as_array().cloned().unwrap_or_default();
         assert!(!rows.is_empty(), "{set}: {}", listed.body);
+        // Each column once, with the first row that has a value in it.
+        let mut seen = std::collections::HashSet::new();
         for row in &rows {
             for (column, value) in row.as_object().unwrap() {
                 if column.starts_with('@') || value.is_null() || value.is_object() {
                     continue;
                 }
-                let (bare, quoted) = literals(value);
-                let found = filtered(&platform, &token, set, column, &bare).await;
+                if !seen.insert(column.clone()) {
+                    continue;
+                }
+                let holds = |found: &Reply| {
+                    found.body["value"]
+                        .as_array()
+                        .is_some_and(|v| v.contains(row))
+                };
+                let literal = Literal::of(value);
+                let found = filtered(&platform, &token, set, column, "eq", &literal.bare).await;
                 assert_eq!(
                     found.status,
                     StatusCode::OK,
-                    "{set} {column} eq {bare}: {}",
+                    "{set} {column} eq {}: {}",
+                    literal.bare,
                     found.body
                 );
                 assert!(
-                    found.body["value"].as_array().unwrap().contains(row),
-                    "{set} {column} eq {bare} did not find its row"
+                    holds(&found),
+                    "{set} {column} eq {} did not find its row",
+                    literal.bare
                 );
-                if let Some(quoted) = quoted {
-                    let refused = filtered(&platform, &token, set, column, &quoted).await;
+                if let Some(types) = literal.types {
+                    let quoted = format!("'{}'", literal.bare.replace('\'', "''"));
+                    let refused = filtered(&platform, &token, set, column, "eq", &quoted).await;
                     assert_dataverse_error(&refused, StatusCode::BAD_REQUEST, "0x80060888");
                     let message = refused.body["error"]["message"].as_str().unwrap();
                     assert!(
-                        message
-                            .starts_with("A binary operator with incompatible types was detected.")
-                            && message.ends_with("and 'Edm.String' for operator kind 'Equal'."),
+                        types.iter().any(|t| message == format!("A binary operator with incompatible types was detected. Found operand types '{t}' and 'Edm.String' for operator kind 'Equal'.")),
                         "{set} {column} eq {quoted}: {message}"
                     );
+                }
+                if literal.types == Some(&["Edm.DateTimeOffset"]) {
+                    let later = filtered(&platform, &token, set, column, "gt", &literal.bare).await;
+                    assert!(!holds(&later), "{set} {column} gt its own value");
+                    let day = &literal.bare[..10];
+                    let since = filtered(&platform, &token, set, column, "ge", day).await;
+                    assert!(holds(&since), "{set} {column} ge {day}: {}", since.body);
                 }
                 compared += 1;
             }
@@ -962,24 +982,34 @@ async fn every_value_a_table_shows_filters_its_row_back() {
     assert!(compared > 100, "{compared} values compared");
 }
 
-/// `value` as a `$filter` literal, and, when the column is not text, the
-/// same value quoted as text.
-fn literals(value: &Value) -> (String, Option<String>) {
-    let quote = |text: &str| format!("'{}'", text.replace('\'', "''"));
-    match value {
-        Value::String(text) => {
-            let typed = uuid::Uuid::try_parse(text).is_ok() && text.len() == 36
-                || time::OffsetDateTime::parse(
+/// A value as a `$filter` literal: text quoted, anything else bare, with
+/// the types Dataverse may give its column when it is not text.
+struct Literal {
+    bare: String,
+    types: Option<&'static [&'static str]>,
+}
+
+impl Literal {
+    fn of(value: &Value) -> Self {
+        let (bare, types): (String, Option<&'static [&'static str]>) = match value {
+            Value::String(text) if text.len() == 36 && uuid::Uuid::try_parse(text).is_ok() => {
+                (text.clone(), Some(&["Edm.Guid"]))
+            }
+            Value::String(text)
+                if time::OffsetDateTime::parse(
                     text,
                     &time::format_description::well_known::Rfc3339,
                 )
-                .is_ok();
-            match typed {
-                true => (text.clone(), Some(quote(text))),
-                false => (quote(text), None),
+                .is_ok() =>
+            {
+                (text.clone(), Some(&["Edm.DateTimeOffset"]))
             }
-        }
-        other => (other.to_string(), Some(quote(&other.to_string()))),
+            Value::String(text) => (format!("'{}'", text.replace('\'', "''")), None),
+            Value::Bool(flag) => (flag.to_string(), Some(&["Edm.Boolean"])),
+            Value::Number(n) if n.is_i64() => (n.to_string(), Some(&["Edm.Int32", "Edm.Int64"])),
+            other => (other.to_string(), Some(&["Edm.Decimal", "Edm.Double"])),
+        };
+        Self { bare, types }
     }
 }
 
@@ -988,9 +1018,10 @@ async fn filtered(
     token: &str,
     set: &str,
     column: &str,
+    op: &str,
     literal: &str,
 ) -> Reply {
-    let filter = format!("{column} eq {literal}");
+    let filter = format!("{column} {op} {literal}");
     let encoded =
         percent_encoding::utf8_percent_encode(&filter, percent_encoding::NON_ALPHANUMERIC);
     get(platform, token, &format!("{set}?$filter={encoded}"), None).await

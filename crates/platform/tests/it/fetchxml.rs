@@ -568,6 +568,7 @@ async fn refusals_carry_dataverses_codes() {
         |inner: &str| format!("<fetch><entity name='flowmachinegroup'>{inner}</entity></fetch>");
     let link =
         "<link-entity name='flowmachine' from='flowmachinegroupid' to='flowmachinegroupid'/>";
+    let link_aliased = "<link-entity name='flowmachine' from='flowmachinegroupid' to='flowmachinegroupid' alias='m'/>";
     let deep = format!("{}{}", "<filter>".repeat(33), "</filter>".repeat(33));
     let cases: Vec<(String, &str, &str)> = vec![
         ("<fetch><entity name='flowmachinegroup'>".into(), "0x80040201", "Invalid XML"),
@@ -605,6 +606,11 @@ async fn refusals_carry_dataverses_codes() {
         ("<fetch aggregate='true'><entity name='flowmachinegroup'><attribute name='name' alias='n'/></entity></fetch>".into(), "0x80041107", "groupby"),
         ("<fetch aggregate='true'><entity name='flowmachinegroup'><attribute name='name' alias='n' aggregate='median'/></entity></fetch>".into(), "0x8004111a", "'median'"),
         ("<fetch aggregate='true'><entity name='flowmachinegroup'><attribute name='createdon' alias='d' groupby='true' dategrouping='month'/></entity></fetch>".into(), "0x80040203", "dategrouping"),
+        // A value is converted to its column's type before the query runs.
+        (entity("<filter><condition attribute='flowmachinegroupid' operator='eq' value='abc'/></filter>"), "0x80040203", "An exception System.FormatException was thrown while trying to convert input value 'abc' to attribute 'flowmachinegroup.flowmachinegroupid'. Expected type of attribute value: System.Guid. Exception raised: Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)."),
+        (entity("<filter><condition attribute='ownerid' operator='like' value='a%'/></filter>"), "0x80040203", "input value 'a%' to attribute 'flowmachinegroup.ownerid'. Expected type of attribute value: System.Guid."),
+        (entity("<filter><condition attribute='statecode' operator='in'><value>0</value><value>active</value></condition></filter>"), "0x80040203", "input value 'active' to attribute 'flowmachinegroup.statecode'. Expected type of attribute value: System.Int32. Exception raised: Input string was not in a correct format."),
+        (entity(&format!("{link_aliased}<filter><condition entityname='m' attribute='statuscode' operator='eq' value='1.5'/></filter>")), "0x80040203", "to attribute 'flowmachine.statuscode'"),
     ];
     for (xml, code, says) in cases {
         let reply = fetch(&platform, &token, "flowmachinegroups", &xml).await;

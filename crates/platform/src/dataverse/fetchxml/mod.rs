@@ -70,7 +70,11 @@
 //!   query Dataverse gives no cookie for (ordered by a linked column,
 //!   `distinct`, aggregates) gets `pagingcookie=""`, which clients take as
 //!   "go on by page number".
-//! - A condition's value is read as the type of each row's value
+//! - A condition's value on a GUID or whole-number column that does not
+//!   convert to the column's type is refused as Dataverse refuses it, with
+//!   its FormatException sentence (`parse::filter`); no capture shows that
+//!   answer's code, which is InvalidArgument's here. Otherwise a value is
+//!   read as the type of each row's value
 //!   ([`Expr::Text`](super::odata::Expr)); `begins-with` and `ends-with`
 //!   take their value literally. A null value matches no condition but
 //!   `null`, as in SQL.

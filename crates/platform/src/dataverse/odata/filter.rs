@@ -256,11 +256,14 @@ impl Parser<'_> {
         };
         let literal = self.literal()?;
         let column_type = (self.type_of)(&column);
-        if !comparable(column_type, literal.edm()) {
+        // `null` has no type and compares with any column.
+        if let Some(literal_type) = literal.edm()
+            && !comparable(column_type, literal_type)
+        {
             return Err(format!(
                 "A binary operator with incompatible types was detected. Found operand types '{}' and '{}' for operator kind '{}'.",
                 column_type.name(),
-                literal.edm().map_or("<null>", Edm::name),
+                literal_type.name(),
                 operator_kind(op)
             ));
         }
@@ -295,6 +298,22 @@ fn not_a_date_time(text: &str) -> String {
     )
 }
 
+/// A date and time with its seconds: Microsoft.OData pads `hh:mm` with
+/// `:00` before it parses (`PlatformHelper.AddSecondsPaddingIfMissing`).
+fn with_seconds(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(at) = text.find(['T', 't']) else {
+        return text.into();
+    };
+    let time = text.as_bytes().get(at + 1..).unwrap_or_default();
+    let minutes_only = matches!(time, [h, h2, b':', m, m2, ..]
+            if [h, h2, m, m2].iter().all(|b| b.is_ascii_digit()))
+        && time.get(5).is_none_or(|b| b"Zz+-".contains(b));
+    match minutes_only {
+        true => format!("{}:00{}", &text[..at + 6], &text[at + 6..]).into(),
+        false => text.into(),
+    }
+}
+
 impl Literal {
     fn read(word: &str) -> Result<Self, String> {
         match word {
@@ -308,11 +327,10 @@ impl Literal {
         {
             return Ok(Self::Value(Edm::Guid, Value::String(guid.to_string())));
         }
-        if let Some((edm, n)) = number_type(word) {
-            return Ok(Self::Value(
-                edm,
-                serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
-            ));
+        if let Some((edm, n)) = number_type(word)
+            && let Some(number) = serde_json::Number::from_f64(n)
+        {
+            return Ok(Self::Value(edm, Value::Number(number)));
         }
         // A date, or a date and time: digits, then '-' (ExpressionLexer.ParseFromDigit).
         let dated = word.len() >= 10
@@ -327,7 +345,7 @@ impl Literal {
                 });
         }
         if dated && word.contains(['T', 't']) {
-            return OffsetDateTime::parse(word, &Rfc3339)
+            return OffsetDateTime::parse(&with_seconds(word), &Rfc3339)
                 .map(|at| Self::At(Edm::DateTimeOffset, at))
                 .map_err(|_| not_a_date_time(word));
         }
