@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::access;
 use super::annotations::{Names, Requested, annotate};
+use super::expand::Expansion;
 use super::odata::Query;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError, served};
@@ -76,11 +77,12 @@ pub async fn get(
     let project = |row: &Value| {
         let mut body = query.project(row, &[table.key()]);
         for navigation in &expand {
-            body[navigation.as_str()] = row[navigation.as_str()].clone();
+            body[navigation.name.as_str()] = navigation.project(&row[navigation.name.as_str()]);
         }
         if let Value::Object(fields) = &mut body {
             fields.retain(|name, _| {
-                !table.expandable().contains(&name.as_str()) || expand.contains(name)
+                !table.expandable().iter().any(|(n, _)| n == name)
+                    || expand.iter().any(|e| &e.name == name)
             });
         }
         if let Some((requested, names)) = &annotations {
@@ -142,33 +144,15 @@ pub async fn get(
     Ok(response)
 }
 
-/// Takes `$expand` out of the query: the navigation properties it names,
-/// which the table must have (a solution's `publisherid`, as the Terraform
-/// provider reads it). Nested query options are not taken.
+/// Takes `$expand` out of the query: the navigation properties it names.
 fn expansion(
     mut params: HashMap<String, String>,
     table: Table,
-) -> Result<(HashMap<String, String>, Vec<String>), DataverseError> {
-    let Some(value) = params.remove("$expand") else {
-        return Ok((params, Vec::new()));
+) -> Result<(HashMap<String, String>, Vec<Expansion>), DataverseError> {
+    let expand = match params.remove("$expand") {
+        Some(value) => super::expand::parse(&value, table)?,
+        None => Vec::new(),
     };
-    let expand = value
-        .split(',')
-        .map(|name| {
-            let name = name.trim();
-            match table.expandable().contains(&name) {
-                true => Ok(name.to_owned()),
-                false => Err(DataverseError::bad_request(format!(
-                    "Could not find a navigation property named '{name}' on {}: $expand takes {}",
-                    table.entity_set(),
-                    match table.expandable() {
-                        [] => "nothing on this table".to_owned(),
-                        names => names.join(", "),
-                    }
-                ))),
-            }
-        })
-        .collect::<Result<_, _>>()?;
     Ok((params, expand))
 }
 

@@ -9,6 +9,7 @@ mod column_types;
 mod desktop_runs;
 mod entities;
 mod error;
+mod expand;
 mod fetchxml;
 mod import_log;
 mod membership;

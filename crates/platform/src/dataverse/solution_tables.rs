@@ -51,6 +51,13 @@ const SOLUTIONS: &[&str] = &[
     "_modifiedby_value",
     "versionnumber",
 ];
+/// A publisher's columns, as a solution's `publisherid` expands to them.
+const PUBLISHER: &[&str] = &[
+    "publisherid",
+    "uniquename",
+    "friendlyname",
+    "customizationprefix",
+];
 const CONNECTION_REFERENCES: &[&str] = &[
     "connectionreferenceid",
     "connectionreferencelogicalname",
@@ -195,10 +202,11 @@ impl SolutionTable {
         }
     }
 
-    /// Navigation properties `$expand` may name: a solution's publisher.
-    pub fn expandable(self) -> &'static [&'static str] {
+    /// Navigation properties `$expand` may name, with the columns of the
+    /// row each leads to (its key first): a solution's publisher.
+    pub fn expandable(self) -> &'static [(&'static str, &'static [&'static str])] {
         match self {
-            Self::Solutions => &["publisherid"],
+            Self::Solutions => &[("publisherid", PUBLISHER)],
             _ => &[],
         }
     }

@@ -150,7 +150,7 @@ impl Table {
     }
 
     /// The navigation properties `$expand` may name.
-    pub fn expandable(self) -> &'static [&'static str] {
+    pub fn expandable(self) -> &'static [(&'static str, &'static [&'static str])] {
         match self {
             Self::Solution(table) => table.expandable(),
             _ => &[],

@@ -376,6 +376,35 @@ async fn the_terraform_providers_solution_calls_get_the_recorded_shapes() {
     assert_eq!(solution["ismanaged"], false);
     assert_eq!(solution["publisherid"]["uniquename"], "Crefda7");
     assert_eq!(solution["publisherid"]["customizationprefix"], "cra6e");
+    // A nested $select keeps the publisher's columns it names, and its key.
+    let (status, selected) = dataverse(
+        &platform,
+        &token,
+        Method::GET,
+        "solutions?$select=uniquename&$expand=publisherid($select=uniquename,friendlyname)&$filter=uniquename eq 'TerraformTestSolution'",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{selected}");
+    let publisher = selected["value"][0]["publisherid"].as_object().unwrap();
+    let mut kept: Vec<&str> = publisher.keys().map(String::as_str).collect();
+    kept.sort_unstable();
+    assert_eq!(
+        kept,
+        ["friendlyname", "publisherid", "uniquename"],
+        "{selected}"
+    );
+    assert_eq!(publisher["uniquename"], "Crefda7");
+    let (status, refused) = dataverse(
+        &platform,
+        &token,
+        Method::GET,
+        "solutions?$expand=publisherid($top=1)",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"]["code"], "0x80060888", "{refused}");
 
     // What the import kept: the reference unbound, the settings' value
     // over the packaged one, the packaged value where none was given.
