@@ -37,7 +37,8 @@ logical name and resolves its entity set once per client and table::
         &$orderby=name desc&$top=5
         Prefer: odata.include-annotations="OData.Community.Display.V1.FormattedValue"
 
-    The SDK writes a `uuid.UUID` bare and a `str` quoted; a lookup is an
+    `col(name).endswith(v)` sends `endswith(name, 'v')`. The SDK writes a
+    `uuid.UUID` bare and a `str` quoted; a lookup is an
     Edm.Guid, so Dataverse refuses the quoted one (400, 0x80060888, "A binary
     operator with incompatible types was detected ...").
 
@@ -210,9 +211,11 @@ try:
     refused = None
 except HttpError as error:
     refused = {{"status": error.status_code, "code": error.details.get("service_error_code"), "message": error.message}}
-done({{"machines": rows(machines), "refused": refused}})
+ending = client.query.builder("flowmachine").select("name").where(col("name").endswith("-02")).execute()
+done({{"machines": rows(machines), "refused": refused, "ending": [m["name"] for m in rows(ending)]}})
 """)
     refused = result["refused"]
+    assert result["ending"] == ["FIN-VM-02"], result
     result = result["machines"]
     assert [m["name"] for m in result] == ["FIN-VM-02", "FIN-VM-01"]
     for machine in result:
@@ -231,6 +234,7 @@ done({{"machines": rows(machines), "refused": refused}})
             200,
         ),
         ("GET", "/flowmachines", f"$filter=_flowmachinegroupid_value eq '{GROUP}'", None, 400),
+        ("GET", "/flowmachines", "$select=name&$filter=endswith(name, '-02')", None, 200),
     ]
     assert refused["status"] == 400, refused
     assert refused["code"] == "0x80060888", refused

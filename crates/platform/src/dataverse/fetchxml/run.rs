@@ -243,7 +243,8 @@ fn keys_of<'e>(expr: &'e Expr, keys: &mut Vec<&'e str>) {
         | Expr::Text(key, ..)
         | Expr::Like(key, _)
         | Expr::Contains(key, _)
-        | Expr::StartsWith(key, _) => keys.push(key),
+        | Expr::StartsWith(key, _)
+        | Expr::EndsWith(key, _) => keys.push(key),
         Expr::And(all) | Expr::Or(all) => all.iter().for_each(|e| keys_of(e, keys)),
         Expr::Not(inner) => keys_of(inner, keys),
     }

@@ -191,7 +191,9 @@ impl Parser<'_> {
                 self.expect(Token::Close)?;
                 Ok(expr)
             }
-            Some(Token::Word(word)) if matches!(word.as_str(), "contains" | "startswith") => {
+            Some(Token::Word(word))
+                if matches!(word.as_str(), "contains" | "startswith" | "endswith") =>
+            {
                 self.function(word)
             }
             Some(Token::Word(name)) => self.comparison(&name),
@@ -199,7 +201,7 @@ impl Parser<'_> {
         }
     }
 
-    /// `contains(column, 'text')` or `startswith(column, 'text')`.
+    /// `contains`, `startswith` or `endswith(column, 'text')`.
     #[inline(never)]
     fn function(&mut self, function: String) -> Result<Expr, String> {
         self.expect(Token::Open)?;
@@ -223,10 +225,10 @@ impl Parser<'_> {
             }
         };
         self.expect(Token::Close)?;
-        Ok(if function == "contains" {
-            Expr::Contains(column, text)
-        } else {
-            Expr::StartsWith(column, text)
+        Ok(match function.as_str() {
+            "contains" => Expr::Contains(column, text),
+            "startswith" => Expr::StartsWith(column, text),
+            _ => Expr::EndsWith(column, text),
         })
     }
 

@@ -1,5 +1,5 @@
 //! The OData query subset Dataverse clients use on these tables: `$select`,
-//! `$filter` (eq, ne, gt, ge, lt, le, and, or, not, contains, startswith,
+//! `$filter` (eq, ne, gt, ge, lt, le, and, or, not, contains, startswith, endswith,
 //! parentheses; strings, numbers, GUIDs, booleans, dates, dates and times,
 //! null, each typed and checked against its column's type as `types` says),
 //! `$orderby`, `$top` and `$count`, evaluated over rows as JSON objects.
@@ -58,6 +58,7 @@ pub enum Expr {
     Like(String, String),
     Contains(String, String),
     StartsWith(String, String),
+    EndsWith(String, String),
     /// Every operand holds; `a and b and c` is one node, not a chain.
     And(Vec<Expr>),
     /// One operand holds.
@@ -231,6 +232,9 @@ pub(super) fn matches(expr: &Expr, row: &Value) -> bool {
         Expr::StartsWith(column, prefix) => row[column]
             .as_str()
             .is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase())),
+        Expr::EndsWith(column, suffix) => row[column]
+            .as_str()
+            .is_some_and(|s| s.to_lowercase().ends_with(&suffix.to_lowercase())),
         Expr::And(all) => all.iter().all(|e| matches(e, row)),
         Expr::Or(any) => any.iter().any(|e| matches(e, row)),
         Expr::Not(a) => !matches(a, row),
@@ -359,6 +363,8 @@ mod tests {
             ("statecode eq 1 or contains(name, 'bot')", vec![0, 1]),
             ("not (statecode eq 0)", vec![1]),
             ("startswith(name, 'hr')", vec![1]),
+            ("endswith(name, 'BOTS')", vec![0]),
+            ("not endswith(name, 'laptop')", vec![0]),
             (
                 "_ownerid_value eq A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D",
                 vec![0],
