@@ -37,7 +37,10 @@ logical name and resolves its entity set once per client and table::
         &$orderby=name desc&$top=5
         Prefer: odata.include-annotations="OData.Community.Display.V1.FormattedValue"
 
-    `col(name).endswith(v)` sends `endswith(name, 'v')`. The SDK writes a
+    `col(name).endswith(v)` sends `endswith(name, 'v')`, `col(name).in_(vs)`
+    and `.not_in(vs)` Dataverse's query functions
+    `Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=["a","b"])`
+    and `NotIn`. The SDK writes a
     `uuid.UUID` bare and a `str` quoted; a lookup is an
     Edm.Guid, so Dataverse refuses the quoted one (400, 0x80060888, "A binary
     operator with incompatible types was detected ...").
@@ -211,11 +214,18 @@ try:
     refused = None
 except HttpError as error:
     refused = {{"status": error.status_code, "code": error.details.get("service_error_code"), "message": error.message}}
-ending = client.query.builder("flowmachine").select("name").where(col("name").endswith("-02")).execute()
-done({{"machines": rows(machines), "refused": refused, "ending": [m["name"] for m in rows(ending)]}})
+def names(query):
+    return sorted(m["name"] for m in rows(query.execute()))
+ending = names(client.query.builder("flowmachine").select("name").where(col("name").endswith("-02")))
+inside = names(client.query.builder("flowmachine").select("name").where(col("name").in_(["FIN-VM-01", "HR-LAPTOP-07"])))
+outside = names(client.query.builder("flowmachine").select("name").where(col("name").not_in(["FIN-VM-01"])))
+done({{"machines": rows(machines), "refused": refused, "ending": ending, "inside": inside, "outside": outside}})
 """)
     refused = result["refused"]
     assert result["ending"] == ["FIN-VM-02"], result
+    # HR-LAPTOP-07 is not shared with the app: In finds only what it may read.
+    assert result["inside"] == ["FIN-VM-01"], result
+    assert result["outside"] == ["FIN-VM-02"], result
     result = result["machines"]
     assert [m["name"] for m in result] == ["FIN-VM-02", "FIN-VM-01"]
     for machine in result:
@@ -235,6 +245,21 @@ done({{"machines": rows(machines), "refused": refused, "ending": [m["name"] for 
         ),
         ("GET", "/flowmachines", f"$filter=_flowmachinegroupid_value eq '{GROUP}'", None, 400),
         ("GET", "/flowmachines", "$select=name&$filter=endswith(name, '-02')", None, 200),
+        (
+            "GET",
+            "/flowmachines",
+            "$select=name&$filter=Microsoft.Dynamics.CRM.In"
+            """(PropertyName='name',PropertyValues=["FIN-VM-01","HR-LAPTOP-07"])""",
+            None,
+            200,
+        ),
+        (
+            "GET",
+            "/flowmachines",
+            """$select=name&$filter=Microsoft.Dynamics.CRM.NotIn(PropertyName='name',PropertyValues=["FIN-VM-01"])""",
+            None,
+            200,
+        ),
     ]
     assert refused["status"] == 400, refused
     assert refused["code"] == "0x80060888", refused

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::types::{Edm, comparable, number_type, operator_kind};
-use super::{Expr, Op};
+use super::{Expr, Op, query_functions};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -14,6 +14,8 @@ enum Token {
     /// date, `true`, `null`).
     Word(String),
     Str(String),
+    /// A Dataverse query function and the text of its arguments.
+    Call(String, String),
     Open,
     Close,
     Comma,
@@ -60,6 +62,11 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
                     }
                     word.push(c);
                     chars.next();
+                }
+                if word.starts_with(query_functions::PREFIX) && chars.peek() == Some(&'(') {
+                    let arguments = query_functions::arguments(&mut chars)?;
+                    tokens.push(Token::Call(word, arguments));
+                    continue;
                 }
                 tokens.push(Token::Word(word));
             }
@@ -197,6 +204,9 @@ impl Parser<'_> {
                 self.function(word)
             }
             Some(Token::Word(name)) => self.comparison(&name),
+            Some(Token::Call(name, arguments)) => {
+                query_functions::condition(&name, &arguments, |c| self.column(c))
+            }
             other => Err(format!("Syntax error in $filter near {other:?}")),
         }
     }

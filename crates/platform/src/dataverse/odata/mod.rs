@@ -25,6 +25,7 @@ use serde_json::Value;
 
 mod filter;
 mod like;
+mod query_functions;
 mod types;
 
 use filter::parse_filter;
@@ -365,6 +366,23 @@ mod tests {
             ("startswith(name, 'hr')", vec![1]),
             ("endswith(name, 'BOTS')", vec![0]),
             ("not endswith(name, 'laptop')", vec![0]),
+            // Dataverse's query functions, as Microsoft's Python SDK writes them.
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='statecode',PropertyValues=["1","7"])"#,
+                vec![1],
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=["hr-laptop","O'Brien, (x)"])"#,
+                vec![1],
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.NotIn(PropertyName='_ownerid_value',PropertyValues=["A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D"])"#,
+                vec![],
+            ),
+            (
+                r#"statecode eq 0 or Microsoft.Dynamics.CRM.NotIn(PropertyName='flowgrouptype',PropertyValues=["545940001"])"#,
+                vec![0, 1],
+            ),
             (
                 "_ownerid_value eq A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D",
                 vec![0],
@@ -436,6 +454,35 @@ mod tests {
                 Ok(_) => assert!(expected.is_empty(), "{text} parsed"),
                 Err(error) => assert_eq!(error, expected, "{text}"),
             }
+        }
+        for (text, says) in [
+            (
+                "Microsoft.Dynamics.CRM.Today(PropertyName='createdon')",
+                "not one this platform runs",
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='colour',PropertyValues=["red"])"#,
+                "'colour'",
+            ),
+            (
+                "Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=[1])",
+                "list of strings",
+            ),
+            (
+                "Microsoft.Dynamics.CRM.In(PropertyName='name')",
+                "needs PropertyName",
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=[])"#,
+                "no value",
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=["a"]"#,
+                "not closed",
+            ),
+        ] {
+            let error = filter(text).unwrap_err();
+            assert!(error.contains(says), "{text}: {error}");
         }
         assert_eq!(
             filter("createdon gt 2025-13-45").unwrap_err(),
