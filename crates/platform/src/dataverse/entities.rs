@@ -67,6 +67,8 @@ pub async fn get(
     if super::fetchxml::requested(&params).is_some() {
         return super::fetchxml::get(&state, &caller, table, id, &params, &headers).await;
     }
+    // The next page's link asks for the same expansion.
+    let expand_asked = params.get("$expand").cloned();
     let (params, expand) = expansion(params, table)?;
     let query = Query::parse(&params, table.columns(), |c| table.edm_type(c))
         .map_err(DataverseError::bad_request)?;
@@ -127,6 +129,7 @@ pub async fn get(
             .filter(|(k, _)| *k != "$skiptoken")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        next.extend(expand_asked.map(|value| ("$expand".to_owned(), value)));
         next.push(("$skiptoken".into(), end.to_string()));
         let query_string = serde_urlencoded::to_string(&next).unwrap_or_default();
         body["@odata.nextLink"] = json!(

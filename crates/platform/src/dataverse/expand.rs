@@ -9,11 +9,12 @@
 use serde_json::{Map, Value};
 
 use super::DataverseError;
+use super::odata::split_top_level;
 use super::tables::Table;
 
 /// One navigation property to expand, with the columns it keeps (all
 /// when `select` is `None`).
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Expansion {
     pub name: String,
     select: Option<Vec<String>>,
@@ -46,28 +47,9 @@ pub fn parse(value: &str, table: Table) -> Result<Vec<Expansion>, DataverseError
         .collect()
 }
 
-/// The comma-separated items, commas inside parentheses kept.
+/// The comma-separated items, commas inside parentheses and quotes kept.
 fn top_level(value: &str) -> Result<Vec<&str>, DataverseError> {
-    let mut items = Vec::new();
-    let (mut depth, mut start) = (0usize, 0);
-    for (at, c) in value.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth = depth.checked_sub(1).ok_or_else(|| unbalanced(value))?;
-            }
-            ',' if depth == 0 => {
-                items.push(&value[start..at]);
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 {
-        return Err(unbalanced(value));
-    }
-    items.push(&value[start..]);
-    Ok(items)
+    split_top_level(value, ',').ok_or_else(|| unbalanced(value))
 }
 
 fn unbalanced(value: &str) -> DataverseError {
@@ -99,12 +81,16 @@ fn expansion(item: &str, table: Table) -> Result<Expansion, DataverseError> {
         )));
     };
     let mut select = None;
-    for option in options.into_iter().flat_map(|o| o.split(';')) {
+    let options = match options {
+        Some(options) => split_top_level(options, ';').ok_or_else(|| unbalanced(item))?,
+        None => Vec::new(),
+    };
+    for option in options {
         match option.trim().split_once('=') {
             Some(("$select", list)) => select = Some(selected(list, name, columns)?),
             _ => {
                 return Err(DataverseError::bad_request(format!(
-                    "'{}' is not taken in $expand of '{name}', which leads to one row: nest $select only, as {name}($select={}).",
+                    "'{}' is not taken in $expand of '{name}' by this platform (Dataverse takes $select and $expand in a navigation property that leads to one row): nest $select only, as {name}($select={}).",
                     option.trim(),
                     columns.join(",")
                 )));

@@ -514,6 +514,25 @@ async fn every_real_zip_imports() {
             ("TerraformTestSolution", false)
         ]
     );
+    // The next page's link asks for the same expansion.
+    let first = crate::dataverse::get(
+        &platform,
+        &token,
+        "solutions?$select=uniquename&$expand=publisherid($select=uniquename)&$orderby=uniquename",
+        Some("odata.maxpagesize=2"),
+    )
+    .await;
+    let next = first.body["@odata.nextLink"].as_str().unwrap();
+    let path = next.split("/api/data/v9.2/").nth(1).unwrap();
+    let second = crate::dataverse::get(&platform, &token, path, Some("odata.maxpagesize=2")).await;
+    let last = &second.body["value"][0];
+    assert_eq!(
+        last["uniquename"], "TerraformTestSolution",
+        "{}",
+        second.body
+    );
+    let publisher: Vec<&String> = last["publisherid"].as_object().unwrap().keys().collect();
+    assert_eq!(publisher, ["publisherid", "uniquename"], "{}", second.body);
     // The unmanaged example over its managed install: the modes differ.
     let (job, result) = import(
         &platform,

@@ -6,14 +6,14 @@
 //! `Microsoft.Dynamics.CRM.In(PropertyName='statecode',PropertyValues=["0","1"])`
 //!
 //! `PropertyValues` is a `Collection(Edm.String)`: each value is text, read
-//! as the type of the row's value, as FetchXML's `in` reads its values
-//! (Dataverse runs these functions as query conditions). The other
+//! as the type of the row's value; one that is not of that type matches
+//! nothing (no source shows Dataverse's answer to one). The other
 //! functions are refused with a message that names the two.
 
 use std::iter::Peekable;
 use std::str::Chars;
 
-use super::{Expr, Op};
+use super::{Expr, Op, Scan, split_top_level};
 
 /// What every query function's name starts with.
 pub(super) const PREFIX: &str = "Microsoft.Dynamics.CRM.";
@@ -24,23 +24,12 @@ const RUN: &str = "Microsoft.Dynamics.CRM.In and Microsoft.Dynamics.CRM.NotIn";
 /// Reads a call's parenthesised arguments, `chars` at its `(`: the text
 /// between the parentheses, quoted text kept whole.
 pub(super) fn arguments(chars: &mut Peekable<Chars<'_>>) -> Result<String, String> {
-    let mut text = String::new();
-    let mut depth = 0usize;
-    let mut quote = None;
+    let (mut text, mut scan) = (String::new(), Scan::default());
     for c in chars.by_ref() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[') => depth += 1,
-            (None, ')' | ']') => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 && c == ')' {
-                    // The opening parenthesis is not part of the arguments.
-                    return Ok(text.split_off(1.min(text.len())));
-                }
-            }
-            _ => {}
+        scan.read(c);
+        if scan.closed() {
+            // The first character was the `(`, and this is its `)`.
+            return Ok(text.split_off(1));
         }
         text.push(c);
     }
@@ -54,9 +43,9 @@ pub(super) fn condition(
     arguments: &str,
     column: impl Fn(&str) -> Result<String, String>,
 ) -> Result<Expr, String> {
-    let (op, negated) = match name.strip_prefix(PREFIX) {
-        Some("In") => (Op::Eq, false),
-        Some("NotIn") => (Op::Ne, true),
+    let op = match name.strip_prefix(PREFIX) {
+        Some("In") => Op::Eq,
+        Some("NotIn") => Op::Ne,
         _ => {
             return Err(format!(
                 "The query function {name} is not one this platform runs: it runs {RUN}."
@@ -65,22 +54,28 @@ pub(super) fn condition(
     };
     let mut property = None;
     let mut values = None;
-    for argument in top_level(arguments) {
-        match argument.trim().split_once('=') {
-            Some(("PropertyName", value)) => property = Some(quoted(value.trim(), name)?),
-            Some(("PropertyValues", value)) => {
-                values = Some(serde_json::from_str::<Vec<String>>(value.trim()).map_err(|_| {
+    let arguments = split_top_level(arguments, ',').unwrap_or_default();
+    for argument in arguments {
+        let (key, value) = argument.split_once('=').unwrap_or((argument, ""));
+        let (key, value) = (key.trim(), value.trim());
+        let slot_taken = match key {
+            "PropertyName" => property.replace(quoted(value, name)?).is_some(),
+            "PropertyValues" => values
+                .replace(serde_json::from_str::<Vec<String>>(value).map_err(|_| {
                     format!(
                         "PropertyValues of {name} is a list of strings: PropertyValues=[\"a\",\"b\"]"
                     )
-                })?);
-            }
+                })?)
+                .is_some(),
             _ => {
                 return Err(format!(
                     "{name} takes PropertyName='column' and PropertyValues=[\"a\",\"b\"], not '{}'",
                     argument.trim()
                 ));
             }
+        };
+        if slot_taken {
+            return Err(format!("{name} takes {key} once"));
         }
     }
     let (Some(property), Some(values)) = (property, values) else {
@@ -96,11 +91,11 @@ pub(super) fn condition(
         .into_iter()
         .map(|value| Expr::Text(column.clone(), op, value))
         .collect();
-    Ok(match negated {
-        // Not one of them: a null value is none of them either, but as in
-        // SQL's NOT IN, it matches no comparison.
-        true => Expr::And(each),
-        false => Expr::Or(each),
+    Ok(match op {
+        // SQL's NOT IN: a null value is in no list, and matches no `ne`
+        // either, so NotIn leaves null rows out, as FetchXML's not-in does.
+        Op::Ne => Expr::And(each),
+        _ => Expr::Or(each),
     })
 }
 
@@ -111,26 +106,4 @@ fn quoted(value: &str, name: &str) -> Result<String, String> {
         .and_then(|v| v.strip_suffix('\''))
         .map(|v| v.replace("''", "'"))
         .ok_or_else(|| format!("PropertyName of {name} is quoted: PropertyName='column'"))
-}
-
-/// The comma-separated arguments, commas inside quotes and brackets kept.
-fn top_level(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start, mut quote) = (0usize, 0, None);
-    for (at, c) in text.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[') => depth += 1,
-            (None, ')' | ']') => depth = depth.saturating_sub(1),
-            (None, ',') if depth == 0 => {
-                parts.push(&text[start..at]);
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
 }
