@@ -1,10 +1,11 @@
 //! The OData query subset Dataverse clients use on these tables: `$select`,
-//! `$filter` (eq, ne, gt, ge, lt, le, and, or, not, contains, startswith, endswith,
-//! Dataverse's query functions In and NotIn,
-//! parentheses; strings, numbers, GUIDs, booleans, dates, dates and times,
-//! null, each typed and checked against its column's type as `types` says),
-//! `$orderby`, `$top` and `$count`, evaluated over rows as JSON objects.
-//! Anything outside the subset is refused with a message that names it.
+//! `$filter` (eq, ne, gt, ge, lt, le, and, or, not, contains, startswith,
+//! endswith, Dataverse's query functions In and NotIn, parentheses;
+//! strings, numbers, GUIDs, booleans, dates, dates and times, null, each
+//! typed and checked against its column's type as `types` says),
+//! `$orderby`, `$top` and `$count`, evaluated over rows as JSON objects
+//! (`eval`). Anything outside the subset is refused with a message that
+//! names it.
 //!
 //! Nesting is bounded as Dataverse's OData library bounds it: Microsoft.OData
 //! counts every recursive call of its `$filter` parser (`RecurseEnter` in
@@ -14,23 +15,27 @@
 //! kept flat, so no evaluation or drop recurses deeper than the parser did.
 //!
 //! FetchXML's conditions (`fetchxml`) are translated into the same [`Expr`]
-//! and evaluated here too, so one engine decides which rows match either
+//! and evaluated by `eval` too, so one engine decides which rows match either
 //! query language. Two variants are theirs: [`Expr::Text`], a value written
 //! as text and read as the type of the row's value, and [`Expr::Like`],
 //! SQL's `LIKE`; both follow SQL in that a null value matches neither.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use serde_json::Value;
 
+mod eval;
 mod filter;
 mod like;
 mod query_functions;
+mod scan;
 mod types;
 
+pub(super) use eval::{compare, matches, ordering};
 use filter::parse_filter;
 pub(super) use like::like;
+use scan::Scan;
+pub use scan::split_top_level;
 pub use types::Edm;
 
 /// A parsed query.
@@ -211,173 +216,6 @@ impl Query {
             }
         }
         Value::Object(out)
-    }
-}
-
-/// `text` split at each `separator` outside quotes and brackets (see
-/// [`Scan`]); `None` when a quote or a bracket is not closed. The query
-/// functions' arguments and `$expand`'s items are both lists of this kind.
-pub fn split_top_level(text: &str, separator: char) -> Option<Vec<&str>> {
-    let mut parts = Vec::new();
-    let (mut scan, mut start) = (Scan::default(), 0);
-    for (at, c) in text.char_indices() {
-        if scan.read(c) && c == separator && scan.depth == 0 {
-            parts.push(&text[start..at]);
-            start = at + c.len_utf8();
-        }
-    }
-    scan.closed().then(|| {
-        parts.push(&text[start..]);
-        parts
-    })
-}
-
-/// Reads text one character at a time, keeping track of quotes (`'...'`,
-/// and `"..."` with `\` escapes) and brackets (`(...)`, `[...]`).
-#[derive(Default)]
-pub struct Scan {
-    depth: usize,
-    quote: Option<char>,
-    escaped: bool,
-    /// A bracket closed that was not open.
-    broken: bool,
-}
-
-impl Scan {
-    /// Reads `c`; `true` when it stands outside quotes and is no bracket
-    /// or quote itself.
-    pub fn read(&mut self, c: char) -> bool {
-        match (self.quote, c) {
-            (Some('"'), _) if self.escaped => self.escaped = false,
-            (Some('"'), '\\') => self.escaped = true,
-            (Some(q), c) if c == q => self.quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => self.quote = Some(c),
-            (None, '(' | '[') => self.depth += 1,
-            (None, ')' | ']') => match self.depth.checked_sub(1) {
-                Some(depth) => self.depth = depth,
-                None => self.broken = true,
-            },
-            (None, _) => return true,
-        }
-        false
-    }
-
-    /// Every quote and bracket read so far is closed.
-    pub fn closed(&self) -> bool {
-        self.depth == 0 && self.quote.is_none() && !self.broken
-    }
-}
-
-/// Whether `row` (a JSON object) satisfies `expr`.
-pub(super) fn matches(expr: &Expr, row: &Value) -> bool {
-    match expr {
-        Expr::Compare(column, op, literal) => {
-            let value = &row[column];
-            holds(
-                *op,
-                compare(value, literal),
-                value.is_null() && literal.is_null(),
-            )
-        }
-        Expr::At(column, op, at) => holds(*op, instant(&row[column]).map(|v| v.cmp(at)), false),
-        Expr::Text(column, op, text) => text_matches(&row[column], *op, text),
-        Expr::Like(column, pattern) => row[column].as_str().is_some_and(|text| like(text, pattern)),
-        Expr::Contains(column, needle) => row[column]
-            .as_str()
-            .is_some_and(|s| s.to_lowercase().contains(&needle.to_lowercase())),
-        Expr::StartsWith(column, prefix) => row[column]
-            .as_str()
-            .is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase())),
-        Expr::EndsWith(column, suffix) => row[column]
-            .as_str()
-            .is_some_and(|s| s.to_lowercase().ends_with(&suffix.to_lowercase())),
-        Expr::And(all) => all.iter().all(|e| matches(e, row)),
-        Expr::Or(any) => any.iter().any(|e| matches(e, row)),
-        Expr::Not(a) => !matches(a, row),
-    }
-}
-
-/// [`Expr::Text`]: `text` read as the type of `value`, then compared.
-fn text_matches(value: &Value, op: Op, text: &str) -> bool {
-    let text = text.trim();
-    let literal = match value {
-        Value::Null => return false,
-        Value::Number(_) => match text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-        {
-            Some(number) => Value::Number(number),
-            None => return false,
-        },
-        Value::Bool(_) => match text.to_ascii_lowercase().as_str() {
-            "1" | "true" => Value::Bool(true),
-            "0" | "false" => Value::Bool(false),
-            _ => return false,
-        },
-        // FetchXML writes GUIDs as `{...}` (paging cookies, tools) or bare.
-        _ => Value::String(
-            text.strip_prefix('{')
-                .and_then(|t| t.strip_suffix('}'))
-                .filter(|t| uuid::Uuid::try_parse(t).is_ok())
-                .unwrap_or(text)
-                .to_owned(),
-        ),
-    };
-    match compare(value, &literal) {
-        Some(ordering) => holds(op, Some(ordering), false),
-        None => false,
-    }
-}
-
-/// Whether `op` holds between a value and a literal that compare as
-/// `ordering` (`None`: they do not compare); `both_null`: `null eq null`.
-/// `ne` holds where `eq` does not, a null value included.
-fn holds(op: Op, ordering: Option<Ordering>, both_null: bool) -> bool {
-    let equal = ordering == Some(Ordering::Equal) || both_null;
-    match (op, ordering) {
-        (Op::Eq, _) => equal,
-        (Op::Ne, _) => !equal,
-        (Op::Gt, Some(o)) => o == Ordering::Greater,
-        (Op::Ge, Some(o)) => o != Ordering::Less,
-        (Op::Lt, Some(o)) => o == Ordering::Less,
-        (Op::Le, Some(o)) => o != Ordering::Greater,
-        (_, None) => false,
-    }
-}
-
-/// A row's date and time, written as RFC 3339 text.
-fn instant(value: &Value) -> Option<time::OffsetDateTime> {
-    let text = value.as_str()?;
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
-}
-
-/// Orders two rows by `orders` (column, descending) then by `key`, so that
-/// rows equal in every order keep a stable place. OData's `$orderby` and
-/// FetchXML's `<order>` sort by it alike.
-pub(super) fn ordering(a: &Value, b: &Value, orders: &[(String, bool)], key: &str) -> Ordering {
-    for (column, descending) in orders {
-        let ordering = compare(&a[column], &b[column]).unwrap_or(Ordering::Equal);
-        let ordering = if *descending {
-            ordering.reverse()
-        } else {
-            ordering
-        };
-        if ordering != Ordering::Equal {
-            return ordering;
-        }
-    }
-    compare(&a[key], &b[key]).unwrap_or(Ordering::Equal)
-}
-
-/// Strings compare without case, as Dataverse's collation does.
-pub(super) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
-    match (a, b) {
-        (Value::String(x), Value::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
-        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-        _ => None,
     }
 }
 
@@ -582,17 +420,6 @@ mod tests {
     }
 
     #[test]
-    fn lists_split_outside_quotes_and_brackets() {
-        assert_eq!(
-            split_top_level(r#"a='x,y',b=["1,2","q\",r"],c(d,e)"#, ','),
-            Some(vec!["a='x,y'", r#"b=["1,2","q\",r"]"#, "c(d,e)"])
-        );
-        for unclosed in ["a(b", "a)b", "'a", r#""a\""#, "[a"] {
-            assert_eq!(split_top_level(unclosed, ','), None, "{unclosed}");
-        }
-    }
-
-    #[test]
     fn nesting_is_bounded_not_a_stack_overflow() {
         let deep = |n: usize| format!("{}name eq 'x'{}", "(".repeat(n), ")".repeat(n));
         assert!(filter(&deep(100)).is_ok());
@@ -608,26 +435,6 @@ mod tests {
         let chain = vec!["name eq 'x'"; 50_000].join(" and ");
         let expr = filter(&chain).unwrap();
         assert!(!matches(&expr, &json!({"name": "y"})));
-    }
-
-    #[test]
-    fn text_is_read_as_the_rows_type() {
-        let row = json!({"n": 5, "b": true, "s": "Finance", "g": "a4f1c3d2-0b9e-4f8a-9c7d-6e5f4a3b2c1d", "z": null});
-        let holds = |column: &str, op: Op, text: &str| {
-            matches(&Expr::Text(column.into(), op, text.into()), &row)
-        };
-        assert!(
-            holds("n", Op::Eq, "5") && holds("n", Op::Gt, " 4.5 ") && !holds("n", Op::Eq, "five")
-        );
-        assert!(
-            holds("b", Op::Eq, "1") && holds("b", Op::Eq, "True") && !holds("b", Op::Eq, "yes")
-        );
-        assert!(holds("s", Op::Eq, "FINANCE") && holds("s", Op::Lt, "g"));
-        assert!(holds("g", Op::Eq, "{A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D}"));
-        // SQL: null matches neither a comparison nor its negation.
-        assert!(
-            !holds("z", Op::Eq, "x") && !holds("z", Op::Ne, "x") && !holds("missing", Op::Ne, "x")
-        );
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl Attribute {
     /// do not convert match nothing. No capture shows the code either: it
     /// is InvalidArgument's.
     fn converts(&self, value: &str) -> Result<(), Refusal> {
-        let (expected, why) = match self.table.attribute_type(self.column).edm() {
+        let (expected, why) = match self.table.edm_type(self.column) {
             Edm::Guid if uuid::Uuid::try_parse(value.trim()).is_err() => (
                 "System.Guid",
                 "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
