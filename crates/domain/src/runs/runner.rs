@@ -62,13 +62,27 @@ pub async fn advance(store: &Store, keyring: &KeyRing, id: Uuid) -> Result<(), E
     let Some(mut session) = tx.claim_flow_session(id, true).await? else {
         return Ok(());
     };
+    let status = SessionStatus::from_code(session.statuscode);
+    // The group's machines are taken before the time is read: a run placed
+    // after waiting here for another run's end starts after that end, not
+    // when it began to wait (CI saw a run stamped as started seconds before
+    // the run ahead of it ended, on its one machine).
+    let machines = match status {
+        Some(SessionStatus::Waiting | SessionStatus::Running) => {
+            tx.runner_machines(session.machine_group_id, SessionStatus::Running.code())
+                .await?
+        }
+        _ => Vec::new(),
+    };
     let now = store.now();
     if session.due_on.is_none_or(|due| due > now) {
         return Ok(());
     }
-    match SessionStatus::from_code(session.statuscode) {
-        Some(SessionStatus::Waiting) => place(store, &mut tx, &mut session, prepared, now).await?,
-        Some(SessionStatus::Running) => finish(&mut tx, &mut session, now).await?,
+    match status {
+        Some(SessionStatus::Waiting) => {
+            place(store, &mut tx, &mut session, prepared, &machines, now).await?
+        }
+        Some(SessionStatus::Running) => finish(&mut session, &machines, now),
         // Any other status is over: it is not looked at again.
         _ => session.due_on = None,
     }
@@ -106,6 +120,7 @@ async fn place(
     tx: &mut Tx,
     session: &mut FlowSession,
     prepared: Prepared,
+    machines: &[RunnerMachine],
     now: Timestamp,
 ) -> Result<(), Error> {
     // Whatever keeps it waiting, it waits no longer than this.
@@ -136,9 +151,6 @@ async fn place(
         end_with(session, SessionStatus::Failed, MACHINE_GROUP_NOT_FOUND, now);
         return Ok(());
     }
-    let machines = tx
-        .runner_machines(session.machine_group_id, SessionStatus::Running.code())
-        .await?;
     if machines.is_empty() {
         end_with(session, SessionStatus::Failed, GROUP_IS_EMPTY, now);
         return Ok(());
@@ -177,23 +189,19 @@ async fn place(
 
 /// A running run whose time is up: it succeeded, unless its machine takes
 /// longer than its timeout allows.
-async fn finish(tx: &mut Tx, session: &mut FlowSession, now: Timestamp) -> Result<(), Error> {
-    let machines = tx
-        .runner_machines(session.machine_group_id, SessionStatus::Running.code())
-        .await?;
+fn finish(session: &mut FlowSession, machines: &[RunnerMachine], now: Timestamp) {
     let run_seconds = machines
         .iter()
         .find(|m| Some(m.id) == session.machine_id)
         .map_or(0, |m| m.runtime.run_seconds);
     if run_seconds > session.timeout_seconds {
         end_with(session, SessionStatus::TimedOut, ACTION_TIMEOUT, now);
-        return Ok(());
+        return;
     }
     session.statuscode = SessionStatus::Succeeded.code();
     session.completed_on = Some(now);
     session.due_on = None;
     session.outputs = Some("{}".to_owned());
-    Ok(())
 }
 
 /// Ends a run with `status` and the error `code`, its message the one the
