@@ -7,6 +7,10 @@ use std::path::Path;
 use anyhow::Context;
 use padconnect_core::EnvironmentId;
 use padconnect_domain::keyring::{KeyRing, write_private_file};
+use padconnect_domain::world::spec::{
+    AppSpec, EnvironmentSpec, MachineGroupSpec, MachineSpec, SecretSpec, ShareSpec, TenantSpec,
+    UserSpec, WorldSpec,
+};
 use padconnect_platform::{Platform, PlatformConfig, RunningPlatform};
 use serde::{Deserialize, Serialize};
 
@@ -84,49 +88,52 @@ impl QuickstartIdentity {
     /// The world quickstart creates: a tenant, the app with its secret, an
     /// environment with the app's application user and a maker, and a
     /// machine group with one machine, shared with the app as User.
-    pub fn world_toml(&self) -> String {
-        format!(
-            r#"
-[[tenants]]
-id = "{tenant}"
-domain = "{domain}"
-admins = ["{maker}"]
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{client}"
-secrets = ["{secret}"]
-
-[[tenants.users]]
-upn = "{maker}"
-display_name = "Contoso Admin"
-password = "{maker_password}"
-
-[[tenants.environments]]
-id = "{environment}"
-display_name = "Contoso (quickstart)"
-org = "{org}"
-application_users = ["{client}"]
-makers = ["{maker}"]
-
-[[tenants.environments.machine_groups]]
-id = "{group}"
-name = "Desktop flow bots"
-owner = "{maker}"
-machines = ["{machine}"]
-shared_with = [{{ client_id = "{client}", role = "user" }}]
-"#,
-            tenant = self.tenant_id,
-            domain = self.tenant_domain,
-            maker = self.maker_upn,
-            client = self.client_id,
-            secret = self.client_secret,
-            maker_password = self.maker_password,
-            environment = self.environment,
-            org = self.org,
-            group = self.group_id,
-            machine = self.machine,
-        )
+    pub fn world(&self) -> WorldSpec {
+        let group = MachineGroupSpec {
+            id: self.group_id.clone(),
+            name: "Desktop flow bots".into(),
+            owner: self.maker_upn.clone(),
+            machines: vec![MachineSpec::Name(self.machine.clone())],
+            shared_with: vec![ShareSpec {
+                client_id: Some(self.client_id.clone()),
+                role: "user".into(),
+                ..ShareSpec::default()
+            }],
+            ..MachineGroupSpec::default()
+        };
+        let environment = EnvironmentSpec {
+            id: self.environment.to_string(),
+            display_name: "Contoso (quickstart)".into(),
+            org: self.org.clone(),
+            application_users: vec![self.client_id.clone()],
+            makers: vec![self.maker_upn.clone()],
+            machine_groups: vec![group],
+            ..EnvironmentSpec::default()
+        };
+        let tenant = TenantSpec {
+            id: self.tenant_id.clone(),
+            domain: self.tenant_domain.clone(),
+            admins: vec![self.maker_upn.clone()],
+            apps: vec![AppSpec {
+                display_name: "deploy-pipeline".into(),
+                client_id: self.client_id.clone(),
+                secrets: vec![SecretSpec {
+                    value: self.client_secret.clone(),
+                    expires: None,
+                }],
+                ..AppSpec::default()
+            }],
+            users: vec![UserSpec {
+                upn: self.maker_upn.clone(),
+                display_name: "Contoso Admin".into(),
+                password: self.maker_password.clone(),
+            }],
+            environments: vec![environment],
+            ..TenantSpec::default()
+        };
+        WorldSpec {
+            tenants: vec![tenant],
+        }
     }
 }
 

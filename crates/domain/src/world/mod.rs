@@ -225,6 +225,12 @@ impl World {
             path: shown.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+        Self::from_spec(&spec, base_dir, shown)
+    }
+
+    /// Validates a world already in its structs (a program that builds its
+    /// world in Rust need not write TOML to have it read back).
+    pub fn from_spec(spec: &WorldSpec, base_dir: &Path, shown: &str) -> Result<Self, WorldError> {
         let mut check = Checker {
             base_dir,
             problems: Vec::new(),

@@ -20,7 +20,9 @@ use padconnect_domain::encoding::hex;
 use padconnect_domain::secrets::password_matches;
 use padconnect_platform::{Platform, RunningPlatform};
 use padconnect_store::RecordRef;
-use padconnect_testkit::Client;
+use padconnect_testkit::{
+    App, Client, Environment, Group, Machine, StandaloneMachine, Tenant, World,
+};
 use reqwest::StatusCode;
 use reqwest::header::{HOST, LOCATION, SET_COOKIE};
 use scraper::{Html, Selector};
@@ -42,67 +44,33 @@ pub(super) const STANDALONE_GROUP: &str = "c6f3e5d4-2b1a-4f0c-9e7d-8a7f6e5d4c3b"
 /// An administrator who owns "Finance bots" (shared with no one), a maker
 /// who owns nothing, a user of the tenant who is in no environment, and the
 /// deployment app with its application user.
-pub(super) fn world_toml() -> String {
-    format!(
-        r#"
-[[tenants]]
-id = "{TENANT_ID}"
-domain = "contoso.onmicrosoft.com"
-admins = ["{ADMIN}"]
-
-[[tenants.apps]]
-display_name = "deploy-pipeline"
-client_id = "{SECRET_APP}"
-secrets = ["{SECRET}"]
-
-[[tenants.users]]
-upn = "{ADMIN}"
-display_name = "Contoso Admin"
-password = "{ADMIN_PASSWORD}"
-
-[[tenants.users]]
-upn = "{MAKER}"
-display_name = "Bob Maker"
-password = "{MAKER_PASSWORD}"
-
-[[tenants.users]]
-upn = "{OUTSIDER}"
-display_name = "Carol Outsider"
-password = "{OUTSIDER_PASSWORD}"
-
-[[tenants.environments]]
-id = "{ENVIRONMENT}"
-display_name = "Contoso Production"
-org = "contoso"
-application_users = ["{SECRET_APP}"]
-makers = ["{ADMIN}", "{MAKER}"]
-
-[[tenants.environments.machine_groups]]
-id = "{GROUP}"
-name = "Finance bots"
-owner = "{ADMIN}"
-machines = ["FIN-VM-01", "FIN-VM-02"]
-
-[[tenants.environments.machines]]
-name = "HR-LAPTOP-07"
-group_id = "{STANDALONE_GROUP}"
-owner = "{ADMIN}"
-
-[[tenants.environments]]
-id = "{OTHER_ENV}"
-display_name = "Contoso Test"
-org = "contosotest"
-makers = ["{ADMIN}"]
-"#
-    )
+pub(super) fn world() -> World {
+    let contoso = Tenant::new(TENANT_ID, "contoso.onmicrosoft.com")
+        .admin(ADMIN)
+        .app(App::new("deploy-pipeline", SECRET_APP).secret(SECRET))
+        .user(ADMIN, "Contoso Admin", ADMIN_PASSWORD)
+        .user(MAKER, "Bob Maker", MAKER_PASSWORD)
+        .user(OUTSIDER, "Carol Outsider", OUTSIDER_PASSWORD)
+        .environment(
+            Environment::new(ENVIRONMENT, "Contoso Production", "contoso")
+                .application_user(SECRET_APP)
+                .maker(ADMIN)
+                .maker(MAKER)
+                .group(
+                    Group::new(GROUP, "Finance bots", ADMIN)
+                        .machine(Machine::new("FIN-VM-01"))
+                        .machine(Machine::new("FIN-VM-02")),
+                )
+                .machine(StandaloneMachine::new("HR-LAPTOP-07", ADMIN).group_id(STANDALONE_GROUP)),
+        )
+        .environment(Environment::new(OTHER_ENV, "Contoso Test", "contosotest").maker(ADMIN));
+    World::new().tenant(contoso)
 }
 
 pub(super) async fn start() -> (RunningPlatform, TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let world = dir.path().join("world.toml");
-    std::fs::write(&world, world_toml()).unwrap();
     let mut config = config(&dir.path().join("data"));
-    config.world = Some(world);
+    config.world = Some(world().write_to(dir.path()));
     (Platform::start(config).await.unwrap(), dir)
 }
 
