@@ -1,7 +1,7 @@
 //! The files of a package that this crate reads, from a zip or a folder,
 //! under one budget of bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -65,8 +65,18 @@ impl Files {
                 archive.len()
             )));
         }
+        // A package holds each part name once, ASCII case ignored (Open
+        // Packaging Conventions, ECMA-376 Part 2, M1.12), and .NET's
+        // System.IO.Packaging refuses one that does not: two files of one
+        // name would leave which one is imported to the reader. The zip
+        // reader keeps one entry of each exact name and says it dropped
+        // some; names that differ by case are compared below.
+        if archive.has_duplicate_names() {
+            return Err(PackageError::DuplicateFile(None));
+        }
         let mut files = Self::default();
         let mut budget = Budget(MAX_UNPACKED_BYTES);
+        let mut parts = BTreeSet::new();
         for index in 0..archive.len() {
             let entry = archive
                 .by_index(index)
@@ -74,7 +84,13 @@ impl Files {
             let Some(name) = entry.name().ok().map(|n| normalize(&n)) else {
                 continue;
             };
-            if !entry.is_file() || !wanted(&name) {
+            if !entry.is_file() {
+                continue;
+            }
+            if !parts.insert(name.to_ascii_lowercase()) {
+                return Err(PackageError::DuplicateFile(Some(name)));
+            }
+            if !wanted(&name) {
                 continue;
             }
             let mut bytes = Vec::new();

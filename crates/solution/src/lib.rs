@@ -70,6 +70,12 @@ pub enum PackageError {
         "The solution file is invalid. The compressed file must contain the following files at its root: solution.xml, customizations.xml, and [Content_Types].xml. It has no {0}."
     )]
     MissingFile(&'static str),
+    /// Two files of one name, ASCII case ignored (ImportCustomizationsBadZipFileError).
+    #[error(
+        "The solution file is invalid: it holds more than one file {} (names compared ignoring case). Export the solution again, or pack it with each file once.",
+        .0.as_deref().map_or("of one name".to_owned(), |name| format!("named {name}"))
+    )]
+    DuplicateFile(Option<String>),
     /// More than the budget once unpacked, or too many entries: a zip bomb
     /// or not a solution.
     #[error("The solution file is invalid: {0}.")]
@@ -89,9 +95,10 @@ impl PackageError {
     /// `ImportInvalidXmlError`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::NotAZip(_) | Self::MissingFile(_) | Self::TooLarge(_) => {
-                "ImportCustomizationsBadZipFileError"
-            }
+            Self::NotAZip(_)
+            | Self::MissingFile(_)
+            | Self::DuplicateFile(_)
+            | Self::TooLarge(_) => "ImportCustomizationsBadZipFileError",
             Self::InvalidXml { .. } | Self::Invalid { .. } => "ImportInvalidXmlError",
         }
     }

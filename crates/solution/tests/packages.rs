@@ -180,6 +180,56 @@ fn what_is_not_a_solution_is_refused_with_the_import_error() {
     );
 }
 
+/// Two files of one name leave which one counts to the reader, so a
+/// package with them is refused, whether the names match exactly or only
+/// with case ignored, as the Open Packaging Conventions compare them.
+#[test]
+fn a_file_named_twice_is_refused() {
+    let customizations = b"<ImportExportXml/>".as_slice();
+    let solution = |second: &'static str| {
+        zip_of(&[
+            ("solution.xml", SOLUTION),
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("customizations.xml", customizations),
+            (second, customizations),
+        ])
+    };
+    assert!(Package::from_zip(&solution("Workflows/a.json")).is_ok());
+
+    let by_case = Package::from_zip(&solution("Customizations.XML")).unwrap_err();
+    assert_eq!(
+        by_case,
+        PackageError::DuplicateFile(Some("Customizations.XML".into()))
+    );
+    assert!(
+        by_case
+            .to_string()
+            .contains("more than one file named Customizations.XML"),
+        "{by_case}"
+    );
+    assert_eq!(
+        (by_case.name(), by_case.code()),
+        ("ImportCustomizationsBadZipFileError", "0x80048060")
+    );
+
+    // The zip writer refuses a name it has written, so the second name is
+    // made the first's in the bytes (a zip's checksums do not cover names).
+    let mut exact = solution("customizationz.xml");
+    let (from, to) = (b"customizationz.xml", b"customizations.xml");
+    let mut patched = 0;
+    while let Some(at) = exact.windows(from.len()).position(|w| w == from) {
+        exact[at..at + from.len()].copy_from_slice(to);
+        patched += 1;
+    }
+    assert_eq!(patched, 2, "the local header and the central directory");
+    let exact = Package::from_zip(&exact).unwrap_err();
+    assert_eq!(exact, PackageError::DuplicateFile(None));
+    assert!(
+        exact.to_string().contains("more than one file of one name"),
+        "{exact}"
+    );
+}
+
 #[test]
 fn deep_nesting_and_entities_are_refused() {
     let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
