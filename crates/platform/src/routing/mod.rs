@@ -36,7 +36,10 @@ use crate::tunnel::{self, Tunnels};
 use crate::{arm, bap, connectivity, dataverse, identity, portal};
 
 mod refusals;
-use refusals::{body_too_large, catching_panics, invalid_path, surface_error, undecodable_path};
+use refusals::{
+    body_too_large, catching_panics, dataverse_url_refused, invalid_path, surface_error,
+    undecodable_path,
+};
 
 /// The header carrying each request's id, as Microsoft's services name it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
@@ -331,6 +334,9 @@ pub async fn dispatch(State(surfaces): State<Surfaces>, request: Request) -> Res
             Some(uri) => *request.uri_mut() = uri,
             None => return invalid_path(&route),
         }
+    }
+    if let Some(refusal) = dataverse_url_refused(&route, request.uri()) {
+        return refusal;
     }
     request.extensions_mut().insert(origin);
     let router = match &route {

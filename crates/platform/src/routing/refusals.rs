@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::extract::State;
-use axum::http::{StatusCode, Version, header};
+use axum::http::{StatusCode, Uri, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -173,10 +173,48 @@ fn served(host: &str, public_host: Option<&str>) -> bool {
 /// front ends give it.
 fn invalid_hostname() -> Response {
     const PAGE: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Bad Request - Invalid Hostname</h2>\r\n<hr><p>HTTP Error 400. The request hostname is invalid.</p>\r\n</BODY></HTML>\r\n";
+    http_sys_page(StatusCode::BAD_REQUEST, PAGE)
+}
+
+/// The longest request target Dataverse accepts, and the longest segment
+/// of its path: "The maximum length of URL accepted is 32 KB (32768
+/// characters)" and "The maximum length of any individual segment in an
+/// odata request cannot be longer than 260 characters ... 400 Bad Request -
+/// Invalid URL" (Compose HTTP requests and handle errors). HTTP.sys, in
+/// front of Dataverse, answers both before Dataverse sees the request.
+const DATAVERSE_MAX_URL_CHARS: usize = 32_768;
+const DATAVERSE_MAX_SEGMENT_CHARS: usize = 260;
+
+/// HTTP.sys's page for a URL over Dataverse's length, as Dataverse
+/// answered it to a client (microsoft/vscode-copilotstudio#122), or for a
+/// path segment over its length; `None` when the URL is within both.
+/// `target` is the cloud's path and query (a path-style prefix taken off).
+pub(super) fn dataverse_url_refused(route: &Route, target: &Uri) -> Option<Response> {
+    if !matches!(route, Route::Dataverse(_) | Route::UnknownOrg(_)) {
+        return None;
+    }
+    let target = target.path_and_query().map_or("/", |p| p.as_str());
+    if target.chars().count() > DATAVERSE_MAX_URL_CHARS {
+        const PAGE: &str = "<HTML><HEAD><TITLE>Request URL Too Long</TITLE></HEAD>\r\n<BODY><h2>Request URL Too Long</h2>\r\n<hr><p>HTTP Error 414. The request URL is too long.</p>\r\n</BODY></HTML>\r\n";
+        return Some(http_sys_page(StatusCode::URI_TOO_LONG, PAGE));
+    }
+    let path = target.split_once('?').map_or(target, |(path, _)| path);
+    let too_long = |segment: &&str| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded.chars().count() > DATAVERSE_MAX_SEGMENT_CHARS
+    };
+    if path.split('/').any(|segment| too_long(&segment)) {
+        const PAGE: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Bad Request - Invalid URL</h2>\r\n<hr><p>HTTP Error 400. The request URL is invalid.</p>\r\n</BODY></HTML>\r\n";
+        return Some(http_sys_page(StatusCode::BAD_REQUEST, PAGE));
+    }
+    None
+}
+
+fn http_sys_page(status: StatusCode, page: &'static str) -> Response {
     (
-        StatusCode::BAD_REQUEST,
+        status,
         [(header::CONTENT_TYPE, "text/html; charset=us-ascii")],
-        PAGE,
+        page,
     )
         .into_response()
 }

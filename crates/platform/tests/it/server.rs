@@ -786,6 +786,66 @@ async fn a_path_that_decodes_to_no_utf8_gets_400_in_the_surface_format() {
     platform.shutdown().await.unwrap();
 }
 
+/// Dataverse's documented URL limits, answered as HTTP.sys answers them:
+/// a URL over 32,768 characters gets 414 and a path segment over 260
+/// characters 400 "Invalid URL", each as an HTML page; at the limit, the
+/// request reaches Dataverse (its 401: no token). Other surfaces keep their
+/// own answers.
+#[tokio::test]
+async fn dataverse_urls_over_its_limits_get_http_sys_pages() {
+    let (platform, _dir) = start_example().await;
+    let base = format!("http://{}", platform.addr);
+    let dataverse = Some("contoso.crm.dynamics.com");
+    let whoami = "/api/data/v9.2/WhoAmI";
+    let url_of = |chars: usize| {
+        let query = "?x=";
+        format!(
+            "{whoami}{query}{}",
+            "a".repeat(chars - whoami.len() - query.len())
+        )
+    };
+    let (status, _, _) = get(&base, dataverse, &url_of(32_768)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "at the limit");
+    let (status, headers, body) = get(&base, dataverse, &url_of(32_769)).await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+    assert_eq!(headers["content-type"], "text/html; charset=us-ascii");
+    assert!(
+        body.contains("<h2>Request URL Too Long</h2>")
+            && body.contains("HTTP Error 414. The request URL is too long."),
+        "{body}"
+    );
+
+    // A segment is counted as its characters once %-decoded.
+    let segment = |chars: usize| {
+        format!(
+            "/api/data/v9.2/flowmachines({})",
+            "%C3%A9".repeat(chars - 14)
+        )
+    };
+    let (status, _, _) = get(&base, dataverse, &segment(260)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "at the limit");
+    let (status, headers, body) = get(&base, dataverse, &segment(261)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(headers["content-type"], "text/html; charset=us-ascii");
+    assert!(
+        body.contains("<h2>Bad Request - Invalid URL</h2>")
+            && body.contains("HTTP Error 400. The request URL is invalid."),
+        "{body}"
+    );
+    let (status, _, body) = get(&base, None, &format!("/orgs/contoso{}", segment(261))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "path-style: {body}");
+    assert!(body.contains("Invalid URL"), "{body}");
+
+    let connections = format!(
+        "/connectivity/connectors/shared_uiflow/connections/{}?api-version=1",
+        "a".repeat(300)
+    );
+    let (status, _, body) = get(&base, Some(ENV_HOST), &connections).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(json(&body)["error"]["code"].is_string(), "{body}");
+    platform.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_chunked_body_over_the_limit_gets_413_in_the_surface_format() {
     // No Content-Length to refuse up front: the limit holds as the body is
