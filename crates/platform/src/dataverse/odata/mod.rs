@@ -269,6 +269,16 @@ mod tests {
                 r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=["hr-laptop","O'Brien, (x)"])"#,
                 vec![1],
             ),
+            // Single quotes too, and JSON's escapes, as Microsoft.OData's
+            // JSON reader reads a collection.
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=[ 'x' , "Finance\u0020bots"])"#,
+                vec![0],
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['HR-\u004cAPTOP'])"#,
+                vec![1],
+            ),
             (
                 r#"Microsoft.Dynamics.CRM.NotIn(PropertyName='_ownerid_value',PropertyValues=["A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D"])"#,
                 vec![],
@@ -361,6 +371,14 @@ mod tests {
             (
                 "Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=[1])",
                 "list of strings",
+            ),
+            (
+                "Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['O''Brien'])",
+                "list of strings",
+            ),
+            (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['O\'Brien'])"#,
+                "not closed",
             ),
             (
                 "Microsoft.Dynamics.CRM.In(PropertyName='name')",

@@ -9,6 +9,13 @@
 //! as the type of the row's value; one that is not of that type matches
 //! nothing (no source shows Dataverse's answer to one). The other
 //! functions are refused with a message that names the two.
+//!
+//! The list is read as Microsoft.OData.Core reads a collection in a URL:
+//! as JSON, through its `JsonReader` (`ODataUriConversionUtils.
+//! ConvertFromCollectionValue`), which takes a string quoted with `'` as
+//! well as with `"` ("COMPAT 45" in `JsonReader.ParseStringPrimitiveValue`),
+//! each with JSON's backslash escapes. So `PropertyValues=['a','b']` is
+//! the same list as `PropertyValues=["a","b"]`.
 
 use std::iter::Peekable;
 use std::str::Chars;
@@ -61,7 +68,7 @@ pub(super) fn condition(
         let slot_taken = match key {
             "PropertyName" => property.replace(quoted(value, name)?).is_some(),
             "PropertyValues" => values
-                .replace(serde_json::from_str::<Vec<String>>(value).map_err(|_| {
+                .replace(string_list(value).ok_or_else(|| {
                     format!(
                         "PropertyValues of {name} is a list of strings: PropertyValues=[\"a\",\"b\"]"
                     )
@@ -106,4 +113,115 @@ fn quoted(value: &str, name: &str) -> Result<String, String> {
         .and_then(|v| v.strip_suffix('\''))
         .map(|v| v.replace("''", "'"))
         .ok_or_else(|| format!("PropertyName of {name} is quoted: PropertyName='column'"))
+}
+
+/// A JSON array of strings, each quoted with `"` or `'` (see the module's
+/// doc); `None` when `text` is anything else.
+fn string_list(text: &str) -> Option<Vec<String>> {
+    let mut chars = text.trim().chars().peekable();
+    let mut values = Vec::new();
+    let skip_spaces = |chars: &mut Peekable<Chars<'_>>| {
+        while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+    };
+    (chars.next()? == '[').then_some(())?;
+    skip_spaces(&mut chars);
+    if chars.next_if_eq(&']').is_none() {
+        loop {
+            skip_spaces(&mut chars);
+            let quote = chars.next().filter(|c| matches!(c, '"' | '\''))?;
+            values.push(json_string(&mut chars, quote)?);
+            skip_spaces(&mut chars);
+            match chars.next()? {
+                ',' => continue,
+                ']' => break,
+                _ => return None,
+            }
+        }
+    }
+    chars.next().is_none().then_some(values)
+}
+
+/// The rest of a JSON string opened by `quote`, up to and without the
+/// same quote, its escapes read.
+fn json_string(chars: &mut Peekable<Chars<'_>>, quote: char) -> Option<String> {
+    let mut value = String::new();
+    loop {
+        match chars.next()? {
+            c if c == quote => return Some(value),
+            '\\' => value.push(match chars.next()? {
+                'u' => utf16_escape(chars)?,
+                c => simple_escape(c)?,
+            }),
+            c => value.push(c),
+        }
+    }
+}
+
+/// The character `\c` stands for, of the ones JSON's reader knows.
+fn simple_escape(c: char) -> Option<char> {
+    Some(match c {
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        '\\' | '"' | '\'' | '/' => c,
+        _ => return None,
+    })
+}
+
+/// The character of `\uXXXX`, `chars` after the `u`; a high surrogate
+/// takes the `\uXXXX` of its low half with it.
+fn utf16_escape(chars: &mut Peekable<Chars<'_>>) -> Option<char> {
+    let first = hex_unit(chars)?;
+    let mut units = vec![first];
+    if (0xD800..=0xDBFF).contains(&first) {
+        (chars.next()? == '\\' && chars.next()? == 'u').then_some(())?;
+        units.push(hex_unit(chars)?);
+    }
+    let mut decoded = char::decode_utf16(units);
+    let c = decoded.next()?.ok()?;
+    decoded.next().is_none().then_some(c)
+}
+
+/// Four hex digits.
+fn hex_unit(chars: &mut Peekable<Chars<'_>>) -> Option<u16> {
+    let hex: String = chars.by_ref().take(4).collect();
+    let is_hex = hex.len() == 4 && hex.chars().all(|c| c.is_ascii_hexdigit());
+    is_hex.then(|| u16::from_str_radix(&hex, 16).ok())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_lists_read_as_odatas_json_reader_reads_them() {
+        let cases: [(&str, Option<&[&str]>); 14] = [
+            (r#"["a","b"]"#, Some(&["a", "b"])),
+            ("['a', 'b']", Some(&["a", "b"])),
+            (r#" [ "a" ,'b' ] "#, Some(&["a", "b"])),
+            ("[]", Some(&[])),
+            (r#"["it's", 'say "hi"']"#, Some(&["it's", "say \"hi\""])),
+            (
+                r#"['\'', "\"", "\\\/\b\f\n\r\t"]"#,
+                Some(&["'", "\"", "\\/\u{8}\u{c}\n\r\t"]),
+            ),
+            (r#"["\u00e9\ud83d\ude00"]"#, Some(&["é😀"])),
+            (r#"["\ud83d"]"#, None),
+            (r#"["\ude00"]"#, None),
+            (r#"["\u00g9"]"#, None),
+            (r#"["\x"]"#, None),
+            (r#"["a",]"#, None),
+            ("['a' 'b']", None),
+            (r#"["a"] x"#, None),
+        ];
+        for (text, expected) in cases {
+            let expected = expected.map(|values| values.iter().map(|v| v.to_string()).collect());
+            assert_eq!(string_list(text), expected, "{text}");
+        }
+        for not_a_list in ["", "[", r#"["a""#, "['a]", "[1]", "[null]", "a"] {
+            assert_eq!(string_list(not_a_list), None, "{not_a_list}");
+        }
+    }
 }
