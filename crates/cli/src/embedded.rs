@@ -88,7 +88,7 @@ impl QuickstartIdentity {
     /// The world quickstart creates: a tenant, the app with its secret, an
     /// environment with the app's application user and a maker, and a
     /// machine group with one machine, shared with the app as User.
-    pub fn world(&self) -> WorldSpec {
+    pub fn world_spec(&self) -> WorldSpec {
         let group = MachineGroupSpec {
             id: self.group_id.clone(),
             name: "Desktop flow bots".into(),

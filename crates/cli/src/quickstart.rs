@@ -70,7 +70,7 @@ async fn run_on(
             identity
         }
     };
-    let world = World::from_spec(&identity.world(), data_dir, "the quickstart world")?;
+    let world = World::from_spec(&identity.world_spec(), data_dir, "the quickstart world")?;
     load_world(platform.store(), &platform.state().keyring, &world).await?;
     if !args.json {
         let data = match args.data_dir.is_some() {

@@ -71,10 +71,9 @@ pub enum PackageError {
     )]
     MissingFile(&'static str),
     /// Two files of one name, ASCII case ignored (ImportCustomizationsBadZipFileError).
-    #[error(
-        "The solution file is invalid: it holds more than one file {} (names compared ignoring case). Export the solution again, or pack it with each file once.",
-        .0.as_deref().map_or("of one name".to_owned(), |name| format!("named {name}"))
-    )]
+    /// The name, where the names differ by case (the zip reader keeps one
+    /// entry of each exact name, and says only that it dropped some).
+    #[error("{}", duplicate_file(.0.as_deref()))]
     DuplicateFile(Option<String>),
     /// More than the budget once unpacked, or too many entries: a zip bomb
     /// or not a solution.
@@ -88,6 +87,16 @@ pub enum PackageError {
     /// Well-formed, but a value the import needs is missing or wrong.
     #[error("The solution file is invalid: {file}: {detail}")]
     Invalid { file: String, detail: String },
+}
+
+fn duplicate_file(name: Option<&str>) -> String {
+    let what = match name {
+        Some(name) => format!("more than one file named {name}, names compared ignoring case"),
+        None => "one file name twice in its directory".to_owned(),
+    };
+    format!(
+        "The solution file is invalid: it holds {what}. Export the solution again, or pack it with each file once."
+    )
 }
 
 impl PackageError {

@@ -225,7 +225,9 @@ fn a_file_named_twice_is_refused() {
     let exact = Package::from_zip(&exact).unwrap_err();
     assert_eq!(exact, PackageError::DuplicateFile(None));
     assert!(
-        exact.to_string().contains("more than one file of one name"),
+        exact
+            .to_string()
+            .contains("one file name twice in its directory"),
         "{exact}"
     );
 }

@@ -107,6 +107,11 @@ impl World {
         self
     }
 
+    /// The loader's structs, for `padconnect_domain::world::World::from_spec`.
+    pub fn spec(&self) -> &WorldSpec {
+        &self.spec
+    }
+
     /// The world file's TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string(&self.spec).expect("a world serializes as TOML")

@@ -35,6 +35,11 @@ use crate::state::AppState;
 
 pub const API_ROOT: &str = "/api/data/v9.2";
 
+/// The longest URL Dataverse accepts, in characters: "The maximum length
+/// of URL accepted is 32 KB (32768 characters)" (Compose HTTP requests and
+/// handle errors). A `$batch` body's inner requests may be longer.
+pub const MAX_URL_CHARS: usize = 32_768;
+
 pub fn router(state: AppState) -> Router {
     // The unbound operations with routes of their own, from the one list.
     let mut router = Router::new();

@@ -16,7 +16,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use super::Route;
 use crate::arm::ArmError;
-use crate::dataverse::DataverseError;
+use crate::dataverse::{DataverseError, MAX_URL_CHARS};
 use crate::identity::AadError;
 use crate::portal::PortalError;
 use crate::power_platform_error::ApiError;
@@ -176,25 +176,25 @@ fn invalid_hostname() -> Response {
     http_sys_page(StatusCode::BAD_REQUEST, PAGE)
 }
 
-/// The longest request target Dataverse accepts, and the longest segment
-/// of its path: "The maximum length of URL accepted is 32 KB (32768
-/// characters)" and "The maximum length of any individual segment in an
-/// odata request cannot be longer than 260 characters ... 400 Bad Request -
-/// Invalid URL" (Compose HTTP requests and handle errors). HTTP.sys, in
-/// front of Dataverse, answers both before Dataverse sees the request.
-const DATAVERSE_MAX_URL_CHARS: usize = 32_768;
+/// The longest segment of a Dataverse path: "The maximum length of any
+/// individual segment in an odata request cannot be longer than 260
+/// characters ... 400 Bad Request - Invalid URL" (Compose HTTP requests and
+/// handle errors). HTTP.sys, in front of Dataverse, answers it and the
+/// URL's length ([`MAX_URL_CHARS`]) before Dataverse sees the request.
 const DATAVERSE_MAX_SEGMENT_CHARS: usize = 260;
 
 /// HTTP.sys's page for a URL over Dataverse's length, as Dataverse
 /// answered it to a client (microsoft/vscode-copilotstudio#122), or for a
 /// path segment over its length; `None` when the URL is within both.
-/// `target` is the cloud's path and query (a path-style prefix taken off).
+/// `target` is the cloud's path and query (a path-style prefix taken off,
+/// and not counted). A target over 65,534 bytes never gets here: the HTTP
+/// parser answers it 414 without a body.
 pub(super) fn dataverse_url_refused(route: &Route, target: &Uri) -> Option<Response> {
     if !matches!(route, Route::Dataverse(_) | Route::UnknownOrg(_)) {
         return None;
     }
     let target = target.path_and_query().map_or("/", |p| p.as_str());
-    if target.chars().count() > DATAVERSE_MAX_URL_CHARS {
+    if target.chars().count() > MAX_URL_CHARS {
         const PAGE: &str = "<HTML><HEAD><TITLE>Request URL Too Long</TITLE></HEAD>\r\n<BODY><h2>Request URL Too Long</h2>\r\n<hr><p>HTTP Error 414. The request URL is too long.</p>\r\n</BODY></HTML>\r\n";
         return Some(http_sys_page(StatusCode::URI_TOO_LONG, PAGE));
     }

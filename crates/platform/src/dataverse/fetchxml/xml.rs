@@ -9,10 +9,10 @@ use quick_xml::reader::Reader;
 
 use super::{Refusal, codes};
 
-/// The longest FetchXML taken: Dataverse's limit on a GET request's URL
-/// (32,768 characters, "Use FetchXml with Web API": longer queries go in a
-/// `$batch` body, which this platform does not serve).
-pub const MAX_LENGTH: usize = 32_768;
+/// The longest FetchXML taken: Dataverse's limit on a request's URL. A GET
+/// with a longer query is refused before it is read (414); one inside a
+/// `$batch` body, where URLs may be longer, reaches this limit.
+pub const MAX_LENGTH: usize = crate::dataverse::MAX_URL_CHARS;
 /// Deeper than any query Dataverse runs: `fetch`, `entity`, 15
 /// `link-entity` levels, then the filters of [`super::parse::MAX_FILTER_DEPTH`].
 pub const MAX_DEPTH: usize = 64;

@@ -280,6 +280,10 @@ mod tests {
                 vec![1],
             ),
             (
+                r#"Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['O\u0027Brien','hr-laptop'])"#,
+                vec![1],
+            ),
+            (
                 r#"Microsoft.Dynamics.CRM.NotIn(PropertyName='_ownerid_value',PropertyValues=["A4F1C3D2-0B9E-4F8A-9C7D-6E5F4A3B2C1D"])"#,
                 vec![],
             ),

@@ -15,7 +15,9 @@
 //! ConvertFromCollectionValue`), which takes a string quoted with `'` as
 //! well as with `"` ("COMPAT 45" in `JsonReader.ParseStringPrimitiveValue`),
 //! each with JSON's backslash escapes. So `PropertyValues=['a','b']` is
-//! the same list as `PropertyValues=["a","b"]`.
+//! the same list as `PropertyValues=["a","b"]`. Before that, the `$filter`
+//! is split as the library's lexer splits it, where a `'` always ends a
+//! single-quoted string: a quote inside one is written `\u0027`, not `\'`.
 
 use std::iter::Peekable;
 use std::str::Chars;
@@ -204,8 +206,8 @@ mod tests {
             ("[]", Some(&[])),
             (r#"["it's", 'say "hi"']"#, Some(&["it's", "say \"hi\""])),
             (
-                r#"['\'', "\"", "\\\/\b\f\n\r\t"]"#,
-                Some(&["'", "\"", "\\/\u{8}\u{c}\n\r\t"]),
+                r#"['\u0027', "\'\"", "\\\/\b\f\n\r\t"]"#,
+                Some(&["'", "'\"", "\\/\u{8}\u{c}\n\r\t"]),
             ),
             (r#"["\u00e9\ud83d\ude00"]"#, Some(&["é😀"])),
             (r#"["\ud83d"]"#, None),

@@ -780,12 +780,8 @@ async fn sessions_and_group_passwords_persist_on_every_backend() {
     use padconnect_domain::world::{World, load_world};
     use padconnect_store::PortalSession;
 
-    let world = World::parse(
-        &world().to_toml(),
-        std::path::Path::new("."),
-        "portal world",
-    )
-    .unwrap();
+    let world =
+        World::from_spec(world().spec(), std::path::Path::new("."), "portal world").unwrap();
     for backend in crate::support::backends().await {
         let store = &backend.store;
         let ring = padconnect_domain::keyring::KeyRing::parse(
