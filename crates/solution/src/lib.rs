@@ -71,8 +71,9 @@ pub enum PackageError {
     )]
     MissingFile(&'static str),
     /// Two files of one name, ASCII case ignored (ImportCustomizationsBadZipFileError).
-    /// The name, where the names differ by case (the zip reader keeps one
-    /// entry of each exact name, and says only that it dropped some).
+    ///
+    /// It holds the name where the names differ by case: the zip reader
+    /// keeps one entry of each exact name, and says only that it dropped some.
     #[error("{}", duplicate_file(.0.as_deref()))]
     DuplicateFile(Option<String>),
     /// More than the budget once unpacked, or too many entries: a zip bomb
