@@ -194,16 +194,22 @@ pub(super) fn dataverse_url_refused(route: &Route, target: &Uri) -> Option<Respo
         return None;
     }
     let target = target.path_and_query().map_or("/", |p| p.as_str());
-    if target.chars().count() > MAX_URL_CHARS {
+    // Characters are counted only where the bytes could be too many.
+    if target.len() > MAX_URL_CHARS && target.chars().count() > MAX_URL_CHARS {
         const PAGE: &str = "<HTML><HEAD><TITLE>Request URL Too Long</TITLE></HEAD>\r\n<BODY><h2>Request URL Too Long</h2>\r\n<hr><p>HTTP Error 414. The request URL is too long.</p>\r\n</BODY></HTML>\r\n";
         return Some(http_sys_page(StatusCode::URI_TOO_LONG, PAGE));
     }
     let path = target.split_once('?').map_or(target, |(path, _)| path);
-    let too_long = |segment: &&str| {
-        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-        decoded.chars().count() > DATAVERSE_MAX_SEGMENT_CHARS
+    // A segment decodes to no more characters than it has bytes.
+    let too_long = |segment: &str| {
+        segment.len() > DATAVERSE_MAX_SEGMENT_CHARS
+            && percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .chars()
+                .count()
+                > DATAVERSE_MAX_SEGMENT_CHARS
     };
-    if path.split('/').any(|segment| too_long(&segment)) {
+    if path.split('/').any(too_long) {
         const PAGE: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Bad Request - Invalid URL</h2>\r\n<hr><p>HTTP Error 400. The request URL is invalid.</p>\r\n</BODY></HTML>\r\n";
         return Some(http_sys_page(StatusCode::BAD_REQUEST, PAGE));
     }

@@ -21,19 +21,23 @@ pub fn matches(expr: &Expr, row: &Value) -> bool {
         Expr::At(column, op, at) => holds(*op, instant(&row[column]).map(|v| v.cmp(at)), false),
         Expr::Text(column, op, text) => text_matches(&row[column], *op, text),
         Expr::Like(column, pattern) => row[column].as_str().is_some_and(|text| like(text, pattern)),
-        Expr::Contains(column, needle) => row[column]
-            .as_str()
-            .is_some_and(|s| s.to_lowercase().contains(&needle.to_lowercase())),
-        Expr::StartsWith(column, prefix) => row[column]
-            .as_str()
-            .is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase())),
-        Expr::EndsWith(column, suffix) => row[column]
-            .as_str()
-            .is_some_and(|s| s.to_lowercase().ends_with(&suffix.to_lowercase())),
+        Expr::Contains(column, needle) => text_test(&row[column], needle, |s, n| s.contains(n)),
+        Expr::StartsWith(column, prefix) => {
+            text_test(&row[column], prefix, |s, p| s.starts_with(p))
+        }
+        Expr::EndsWith(column, suffix) => text_test(&row[column], suffix, |s, x| s.ends_with(x)),
         Expr::And(all) => all.iter().all(|e| matches(e, row)),
         Expr::Or(any) => any.iter().any(|e| matches(e, row)),
         Expr::Not(a) => !matches(a, row),
     }
+}
+
+/// `contains`, `startswith` and `endswith`: a text value against `text`,
+/// case ignored as Dataverse's collation ignores it; any other value fails.
+fn text_test(value: &Value, text: &str, test: fn(&str, &str) -> bool) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| test(&s.to_lowercase(), &text.to_lowercase()))
 }
 
 /// [`Expr::Text`]: `text` read as the type of `value`, then compared.
