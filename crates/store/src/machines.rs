@@ -101,9 +101,11 @@ impl Store {
     }
 
     /// What a connection's writer needs of group `id`, in one read: the
-    /// group, the rights `principal` was given on it by sharing, and
-    /// whether it has machines and online ones. A connection PUT checks the
-    /// first two and answers with a status made of all four.
+    /// group, the rights `principal` was given on it by sharing, whether it
+    /// has machines and online ones, and whether they declare accounts. A
+    /// connection PUT checks the first two, reads the accounts only where
+    /// there are some, and answers with a status made of the group and its
+    /// machines.
     pub async fn target_for_writer(
         &self,
         id: Uuid,
@@ -115,7 +117,10 @@ impl Store {
             ", COALESCE((SELECT s.access_mask FROM shares s WHERE s.record_type = $3 \
              AND s.record_id = machine_groups.id AND s.principal_id = $2), 0) AS shared_rights, ",
             machine_presence_columns!("machine_groups.id"),
-            " FROM machine_groups WHERE id = $1"
+            ", CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m JOIN machine_accounts a \
+             ON a.machine_id = m.id WHERE m.group_id = machine_groups.id) THEN 1 ELSE 0 END \
+             AS BIGINT) AS declares_accounts \
+             FROM machine_groups WHERE id = $1"
         );
         let record_type = RecordRef::MachineGroup(id).logical_name();
         fetch_one!(

@@ -398,6 +398,9 @@ pub struct WriterTarget {
     pub shared_rights: AccessRights,
     pub has_machines: bool,
     pub has_online_machines: bool,
+    /// Whether any of its machines declares a Windows account, so that a
+    /// connection's credentials must match one.
+    pub declares_accounts: bool,
 }
 
 /// What decides whether a connection reaches its target group, read in one

@@ -539,6 +539,7 @@ rows! {
         shared_rights: i64,
         has_machines: i64,
         has_online_machines: i64,
+        declares_accounts: i64,
     }
 }
 
@@ -556,6 +557,7 @@ impl TryFrom<WriterTargetRow> for WriterTarget {
                 .map_or(AccessRights::empty(), AccessRights::from_bits_truncate),
             has_machines: r.access.has_machines != 0,
             has_online_machines: r.access.has_online_machines != 0,
+            declares_accounts: r.access.declares_accounts != 0,
         })
     }
 }

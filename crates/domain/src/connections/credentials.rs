@@ -14,21 +14,23 @@
 use crate::Error;
 use crate::secrets::{password_matches, run_costly};
 use padconnect_core::uiflow::account_key;
-use padconnect_store::{MachineAccount, MachineGroup, Store, VerifiedAccount};
+use padconnect_store::{MachineAccount, Store, VerifiedAccount, WriterTarget};
 
 /// Refuses `username`/`password` unless an account declared on one of the
-/// group's machines has them; answers that account (`None`: the group's
-/// machines declare none, or the username is resolved on the machine).
+/// target group's machines has them; answers that account (`None`: the
+/// group's machines declare none, or the username is resolved on the
+/// machine). The accounts are read only where the target says there are
+/// some, sparing most PUTs a query.
 pub async fn check(
     store: &Store,
-    group: &MachineGroup,
+    target: &WriterTarget,
     username: &str,
     password: &str,
 ) -> Result<Option<VerifiedAccount>, Error> {
-    if username.starts_with("@environmentVariables(") {
+    if !target.declares_accounts || username.starts_with("@environmentVariables(") {
         return Ok(None);
     }
-    let accounts = store.accounts_in_group(group.id).await?;
+    let accounts = store.accounts_in_group(target.group.id).await?;
     let Some(first) = accounts.first().map(|(_, a)| a.machine_id) else {
         return Ok(None);
     };

@@ -152,7 +152,7 @@ pub async fn put(
     if let Some(owner) = &request.run_owner {
         run_owner::verify(store, writer.tenant_id, owner).await?;
     }
-    let verified = credentials::check(store, group, &request.username, &request.password).await?;
+    let verified = credentials::check(store, &target, &request.username, &request.password).await?;
 
     let connection = new_connection(keyring, &writer, id, group.id, request, store.now());
     if store.insert_connection(&connection).await? {
