@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 
-use axum::http::HeaderMap;
 use padconnect_core::{CredentialType, GroupType};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -26,11 +25,13 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::column_types::AttributeType;
+use super::prefer::Preferences;
 use super::tables::Table;
 
 pub const FORMATTED_VALUE: &str = "OData.Community.Display.V1.FormattedValue";
 const LOOKUP_LOGICAL_NAME: &str = "Microsoft.Dynamics.CRM.lookuplogicalname";
 const NAVIGATION_PROPERTY: &str = "Microsoft.Dynamics.CRM.associatednavigationproperty";
+const INCLUDE_ANNOTATIONS: &str = "odata.include-annotations";
 
 /// The annotation filter a request asked for, as it wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,22 +40,18 @@ pub struct Requested {
 }
 
 impl Requested {
-    /// The `odata.include-annotations` preference of the `Prefer` headers.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        headers
-            .get_all("prefer")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(preferences)
-            .find_map(|(name, value)| {
-                name.eq_ignore_ascii_case("odata.include-annotations")
-                    .then_some(Self { filter: value })
-            })
+    /// The `odata.include-annotations` preference, if the request has one.
+    pub fn asked(preferences: &Preferences) -> Option<Self> {
+        preferences.value(INCLUDE_ANNOTATIONS).map(|filter| Self {
+            filter: filter.to_owned(),
+        })
     }
 
-    /// `odata.include-annotations="..."` for `Preference-Applied`.
+    /// `odata.include-annotations="..."` for `Preference-Applied`, the
+    /// filter quoted again as it was sent.
     pub fn applied(&self) -> String {
-        format!("odata.include-annotations=\"{}\"", self.filter)
+        let quoted = self.filter.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("{INCLUDE_ANNOTATIONS}=\"{quoted}\"")
     }
 
     /// Whether the filter takes `annotation`: the last matching term wins,
@@ -76,28 +73,6 @@ impl Requested {
         }
         included
     }
-}
-
-/// A `Prefer` header's preferences: `name=value` pairs split on commas that
-/// are outside quotes, values unquoted.
-fn preferences(header: &str) -> Vec<(String, String)> {
-    let mut items = Vec::new();
-    let (mut current, mut quoted) = (String::new(), false);
-    for c in header.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => items.push(std::mem::take(&mut current)),
-            _ => current.push(c),
-        }
-    }
-    items.push(current);
-    items
-        .into_iter()
-        .filter_map(|item| {
-            let (name, value) = item.split_once('=')?;
-            Some((name.trim().to_owned(), value.trim().to_owned()))
-        })
-        .collect()
 }
 
 /// The primary names lookups point at: system users' full names and
@@ -276,12 +251,13 @@ fn local_time(iso: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderMap;
 
     fn requested(filter: &str) -> Requested {
         let mut headers = HeaderMap::new();
         let value = format!("odata.maxpagesize=10, odata.include-annotations=\"{filter}\"");
         headers.insert("prefer", value.parse().unwrap());
-        Requested::from_headers(&headers).unwrap()
+        Requested::asked(&Preferences::of(&headers)).unwrap()
     }
 
     #[test]
@@ -301,7 +277,11 @@ mod tests {
             two.applied(),
             "odata.include-annotations=\"OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname\""
         );
-        assert!(Requested::from_headers(&HeaderMap::new()).is_none());
+        assert!(Requested::asked(&Preferences::of(&HeaderMap::new())).is_none());
+        // Echoed as a quoted string that reads back as the filter it was.
+        let odd = requested(r#"a\"b\\c"#);
+        assert_eq!(odd.filter, r#"a"b\c"#);
+        assert_eq!(odd.applied(), r#"odata.include-annotations="a\"b\\c""#);
     }
 
     #[test]

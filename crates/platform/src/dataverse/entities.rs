@@ -13,6 +13,7 @@ use super::access;
 use super::annotations::{Names, Requested, annotate};
 use super::expand::Expansion;
 use super::odata::Query;
+use super::prefer::Preferences;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError, served};
 use crate::state::AppState;
@@ -72,7 +73,8 @@ pub async fn get(
     let (params, expand) = expansion(params, table)?;
     let query = Query::parse(&params, table.columns(), |c| table.edm_type(c))
         .map_err(DataverseError::bad_request)?;
-    let annotations = match Requested::from_headers(&headers) {
+    let preferences = Preferences::of(&headers);
+    let annotations = match Requested::asked(&preferences) {
         Some(requested) => Some((requested, names(&state, &caller).await?)),
         None => None,
     };
@@ -115,7 +117,7 @@ pub async fn get(
     let rows = query.apply(table.readable_rows(&state, &caller).await?, table.key());
     let total = rows.len();
     let limit = query.top.unwrap_or(usize::MAX).min(total);
-    let page_size = max_page_size(&headers).unwrap_or(5_000);
+    let page_size = preferences.max_page_size().unwrap_or(5_000);
     let start = query.skiptoken.unwrap_or(0).min(limit);
     let end = (start + page_size).min(limit);
     let value: Vec<Value> = rows[start..end].iter().map(project).collect();
@@ -141,7 +143,7 @@ pub async fn get(
     let mut response = Json(body).into_response();
     preference_applied(
         &mut response,
-        max_page_size(&headers),
+        preferences.max_page_size(),
         annotations.as_ref().map(|a| &a.0),
     );
     Ok(response)
@@ -191,23 +193,6 @@ pub(super) async fn names(
         users: users.into_iter().map(|u| (u.id, u.fullname)).collect(),
         groups: groups.into_iter().map(|g| (g.id, g.name)).collect(),
     })
-}
-
-/// `Prefer: odata.maxpagesize=N`.
-fn max_page_size(headers: &HeaderMap) -> Option<usize> {
-    headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|p| {
-            p.trim()
-                .strip_prefix("odata.maxpagesize=")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .filter(|n| *n > 0)
 }
 
 /// `GET {segment}/{operation}`: a row's `Attributes` (metadata) or a function

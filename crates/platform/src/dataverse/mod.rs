@@ -16,6 +16,7 @@ mod membership;
 mod metadata;
 mod odata;
 mod org_tables;
+mod prefer;
 mod served;
 mod sharing;
 mod solution_tables;

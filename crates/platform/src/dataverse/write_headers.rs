@@ -9,6 +9,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
+use super::prefer::Preferences;
+
 /// Whether the caller asked for the written row in the answer
 /// ("Create with data returned", "Update with data returned").
 pub struct ReturnRepresentation(pub bool);
@@ -17,13 +19,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ReturnRepresentation {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let asked = parts
-            .headers
-            .get_all("prefer")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.contains("return=representation"));
-        Ok(Self(asked))
+        Ok(Self(
+            Preferences::of(&parts.headers).return_representation(),
+        ))
     }
 }
 

@@ -279,7 +279,8 @@ async fn administrators_see_everything_in_pages() {
         &platform,
         &token,
         "flowmachinegroups?$select=name&$count=true&$orderby=name desc",
-        Some("odata.maxpagesize=2, odata.include-annotations=\"*\""),
+        // Preference names compare without case, as the OData library's.
+        Some("ODATA.MaxPageSize=2, odata.include-annotations=\"*\""),
     )
     .await;
     assert_eq!(first.body["@odata.count"], 3);
@@ -503,6 +504,37 @@ async fn entity_definitions_resolve_the_tables() {
         ]
     );
     platform.shutdown().await.unwrap();
+}
+
+/// `Prefer` is read as a list of preferences (the OData library's lexer):
+/// a name in any case counts, text inside another preference's quoted
+/// value does not.
+#[tokio::test]
+async fn return_representation_is_a_preference_not_a_substring() {
+    let (platform, _world) = start_identity(false).await;
+    let app = app_token(&platform).await;
+    let shouted = create_group(&platform, &app, "Shouted bots", "RETURN=Representation").await;
+    assert_eq!(shouted.status, StatusCode::CREATED, "{}", shouted.body);
+    assert_eq!(shouted.body["name"], "Shouted bots");
+    let prefer = "odata.include-annotations=\"return=representation\"";
+    let quoted = create_group(&platform, &app, "Quoted bots", prefer).await;
+    assert_eq!(quoted.status, StatusCode::NO_CONTENT, "{}", quoted.body);
+    assert!(quoted.headers.contains_key("odata-entityid"));
+    platform.shutdown().await.unwrap();
+}
+
+async fn create_group(platform: &RunningPlatform, token: &str, name: &str, prefer: &str) -> Reply {
+    let body = json!({ "name": name });
+    let headers = [("Prefer", prefer)];
+    send(
+        platform,
+        token,
+        Method::POST,
+        "flowmachinegroups",
+        Some(body),
+        &headers,
+    )
+    .await
 }
 
 #[tokio::test]

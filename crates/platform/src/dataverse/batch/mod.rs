@@ -30,6 +30,7 @@ use axum::http::{HeaderMap, HeaderValue, Request, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 
+use super::prefer::Preferences;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::origin::{OrgScope, RequestOrigin};
 use crate::state::AppState;
@@ -51,7 +52,7 @@ pub async fn execute(
     let items = multipart::boundary(content_type)
         .and_then(|boundary| multipart::parse(&body, &boundary))
         .map_err(|Malformed(message)| DataverseError::bad_request(message))?;
-    let continue_on_error = prefers(&headers, CONTINUE_ON_ERROR);
+    let continue_on_error = Preferences::of(&headers).has(CONTINUE_ON_ERROR);
     let context = PartContext {
         router: super::router(state),
         origin: caller.origin,
@@ -112,18 +113,6 @@ pub async fn execute(
         );
     }
     Ok(response)
-}
-
-/// Whether a `Prefer` header holds `preference` (RFC 7240: a list of
-/// preferences, each perhaps with `=value` and parameters).
-fn prefers(headers: &HeaderMap, preference: &str) -> bool {
-    headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|p| p.split([';', '=']).next())
-        .any(|name| name.trim().eq_ignore_ascii_case(preference))
 }
 
 /// What every request of one batch shares.

@@ -102,6 +102,7 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::annotations::Requested;
+use super::prefer::Preferences;
 use super::tables::Table;
 use super::{API_ROOT, DataverseCaller, DataverseError};
 use crate::state::AppState;
@@ -208,7 +209,7 @@ pub(super) async fn get(
     for table in plan.tables() {
         data.add(table, table.readable_rows(state, caller).await?);
     }
-    let annotations = match Requested::from_headers(headers) {
+    let annotations = match Requested::asked(&Preferences::of(headers)) {
         Some(requested) => Some((requested, super::entities::names(state, caller).await?)),
         None => None,
     };
