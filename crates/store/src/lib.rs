@@ -396,7 +396,9 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
             SyncMode::Full => SqliteSynchronous::Full,
         })
         .busy_timeout(Duration::from_secs(10))
-        .pragma("journal_size_limit", "67108864")
+        // 128 MiB: what the background checkpoint lets the WAL reach under
+        // a steady stream of writes stays under it (see RESTART_AFTER_FRAMES).
+        .pragma("journal_size_limit", "134217728")
         .foreign_keys(true);
     // The writer never checkpoints: SQLite would otherwise copy the WAL
     // back into the database (and fsync it) inside whichever commit crosses
@@ -418,7 +420,10 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
         .max_connections(1)
         .connect_with(options)
         .await?;
-    tokio::spawn(checkpoint_in_background(checkpointer.clone()));
+    tokio::spawn(checkpoint_in_background(
+        checkpointer.clone(),
+        write.clone(),
+    ));
     Ok(Backend::Sqlite {
         read,
         write,
@@ -426,27 +431,75 @@ async fn open_sqlite(path: &Path, sync: SyncMode) -> Result<Backend> {
     })
 }
 
-/// Copies the WAL into the database every second without blocking the
-/// writer or readers (`PASSIVE`). Once all of it is copied, the writer
-/// starts the WAL over on its next commit, and `journal_size_limit` keeps
-/// the file from staying large. Ends when the store is closed.
-async fn checkpoint_in_background(pool: sqlx::SqlitePool) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+/// How often the background checkpoint runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The WAL size, in frames (pages), past which the background checkpoint
+/// has the WAL started over: 4,096 frames is 16 MiB of 4 KiB pages. With
+/// what a quarter second of writes adds (about 10,000 frames at 64
+/// connections' PUTs), the file stays near 60 MB, under
+/// `journal_size_limit`, and is written again in place. A WAL over that
+/// limit is cut back inside the commit that starts it over, a stall of its
+/// own (docs/benchmarks-log.md, "The WAL started over").
+const RESTART_AFTER_FRAMES: i64 = 4_096;
+
+/// Copies the WAL into the database in the background, and has SQLite
+/// start it over once it is large. Ends when the store is closed.
+///
+/// `PASSIVE`, on a connection of its own, copies what it can without
+/// holding anyone up, syncing the database file outside any lock. Under a
+/// steady stream of writes that is never all of it, since the writer
+/// appends while it copies, and SQLite starts a WAL over only once all of
+/// it has been copied: the file grew without end (5 GB after a minute of
+/// connection PUTs), and each append past its end made the kernel zero new
+/// blocks. So once the WAL holds more than [`RESTART_AFTER_FRAMES`], the
+/// last `PASSIVE` runs on the writer's own connection ([`start_over`]):
+/// nothing is appended while it copies the frames left, so it copies them
+/// all, and the writer's next commit writes the WAL from its start. Writes
+/// wait only for that remainder, in the pool's queue; `RESTART` would
+/// hold them in SQLite's busy handler, whose sleeps of 1, 2, 5, 10 ms
+/// tripled a PUT's p99 (SQLite's "Checkpoint a database",
+/// `sqlite3_wal_checkpoint_v2`; docs/benchmarks-log.md).
+async fn checkpoint_in_background(checkpointer: sqlx::SqlitePool, writer: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if pool.is_closed() {
+        if checkpointer.is_closed() {
             return;
         }
-        let done = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await;
+        let done = match checkpoint(&checkpointer).await {
+            Ok(frames) if frames > RESTART_AFTER_FRAMES => start_over(&checkpointer, &writer).await,
+            other => other,
+        };
         match done {
             Ok(_) => {}
-            Err(_) if pool.is_closed() => return,
+            Err(_) if checkpointer.is_closed() || writer.is_closed() => return,
             Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
         }
     }
+}
+
+/// Copies the rest of the WAL so that the writer's next commit starts it
+/// over: a second pass on the checkpointer copies what was appended during
+/// the first (hundreds of frames where the first copied thousands), then
+/// one on the writer copies what is left, holding writes back only for that.
+async fn start_over(
+    checkpointer: &sqlx::SqlitePool,
+    writer: &sqlx::SqlitePool,
+) -> std::result::Result<i64, sqlx::Error> {
+    checkpoint(checkpointer).await?;
+    checkpoint(writer).await
+}
+
+/// A `PASSIVE` checkpoint on `pool`'s connection; answers how many frames
+/// the WAL held.
+async fn checkpoint(pool: &sqlx::SqlitePool) -> std::result::Result<i64, sqlx::Error> {
+    // One row: whether it was held up, the WAL's frames, the frames copied.
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.first().map_or(0, |&(_, frames, _)| frames))
 }
 
 async fn open_postgres(url: &str) -> Result<Backend> {

@@ -813,6 +813,85 @@ async fn sqlite_reads_find_every_connection_column_by_position() {
     backend.finish().await;
 }
 
+/// Under a steady stream of writes, with a reader reading all along, the
+/// WAL is started over again and again rather than appended to without end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_starts_its_wal_over_under_steady_writes() {
+    const WRITERS: usize = 8;
+    const ROWS_EACH: usize = 3_000;
+    let backend = crate::support::sqlite().await;
+    let Database::Sqlite(path) = &backend.database else {
+        panic!("a SQLite store")
+    };
+    let wal = path.with_extension("db-wal");
+    seed(&backend.store).await;
+    let read_back = connection(ConnectionId::new_random(), "read all along");
+    assert!(backend.store.insert_connection(&read_back).await.unwrap());
+    let restarts_before = wal_restarts(&wal);
+
+    let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reader = tokio::spawn({
+        let (store, writing) = (backend.store.clone(), writing.clone());
+        async move {
+            let mut reads = 0_u64;
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                let read = store.connection(&env(), &read_back.id).await.unwrap();
+                assert!(read.is_some());
+                reads += 1;
+                tokio::task::yield_now().await;
+            }
+            reads
+        }
+    });
+    // 4 KiB of parameters a row, a page of its own at least: 24,000 rows
+    // put over 96 MiB through the WAL, however the writer batches them.
+    let filler = "x".repeat(4_096);
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (store, filler) = (backend.store.clone(), filler.clone());
+            tokio::spawn(async move {
+                for _ in 0..ROWS_EACH {
+                    let mut row = connection(ConnectionId::new_random(), "steady");
+                    row.parameter_values["filler"] = json!(filler);
+                    assert!(store.insert_connection(&row).await.unwrap());
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        reader.await.unwrap() > 0,
+        "the reader read while rows were written"
+    );
+
+    let counts = backend.store.counts().await.unwrap();
+    assert_eq!(
+        counts.connections,
+        i64::try_from(1 + WRITERS * ROWS_EACH).unwrap()
+    );
+    let restarts = wal_restarts(&wal) - restarts_before;
+    let wal_bytes = std::fs::metadata(&wal).unwrap().len();
+    assert!(
+        restarts >= 3 && wal_bytes < 96 << 20,
+        "the WAL was started over {restarts} times while 96 MiB went through it, and holds {wal_bytes} bytes"
+    );
+    backend.finish().await;
+}
+
+/// How many times SQLite has started this WAL over: the checkpoint
+/// sequence number of its header, a big-endian u32 at byte 12, which moves
+/// on at each restart (SQLite's "WAL File Format").
+fn wal_restarts(wal: &std::path::Path) -> u32 {
+    use std::io::Read;
+    let mut header = [0_u8; 16];
+    let mut file = std::fs::File::open(wal).unwrap();
+    file.read_exact(&mut header).unwrap();
+    u32::from_be_bytes([header[12], header[13], header[14], header[15]])
+}
+
 /// What a GET reads of a connection, by value.
 async fn read(store: &Store, id: &ConnectionId) -> Option<ConnectionWithTarget> {
     let read = store.connection_with_target(&env(), id).await.unwrap();
