@@ -119,7 +119,8 @@ pub async fn get(
     let limit = query.top.unwrap_or(usize::MAX).min(total);
     let page_size = preferences.max_page_size().unwrap_or(5_000);
     let start = query.skiptoken.unwrap_or(0).min(limit);
-    let end = (start + page_size).min(limit);
+    // Saturating: a page size near usize::MAX is a valid preference.
+    let end = start.saturating_add(page_size).min(limit);
     let value: Vec<Value> = rows[start..end].iter().map(project).collect();
     let mut body = json!({ "@odata.context": context(""), "value": value });
     if query.count {

@@ -295,6 +295,16 @@ async fn administrators_see_everything_in_pages() {
     let second = get(&platform, &token, path, Some("odata.maxpagesize=2")).await;
     assert_eq!(names(&second), vec!["Finance bots"]);
     assert!(second.body["@odata.nextLink"].is_null());
+    // The largest page size a client can write, from the second row on.
+    let huge = get(
+        &platform,
+        &token,
+        path,
+        Some("odata.maxpagesize=18446744073709551615"),
+    )
+    .await;
+    assert_eq!(huge.status, StatusCode::OK, "{}", huge.body);
+    assert_eq!(names(&huge), vec!["Finance bots"]);
     platform.shutdown().await.unwrap();
 }
 
